@@ -1,0 +1,185 @@
+"""The FastAPI application: assembles the domain routers, error handling and middleware."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from contextlib import asynccontextmanager
+from typing import Any
+
+import swagger_ui_bundle
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from relief.audit import service as audit
+from relief.config import Settings, get_settings
+from relief.db import ensure_schema_current, make_engine
+from relief.errors import MESSAGES_ZH, DomainError
+from relief.idempotency import IdempotencyMiddleware
+
+log = logging.getLogger("relief")
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        ensure_schema_current(engine)  # refuse to serve on a schema that is behind
+        yield
+
+    app = FastAPI(
+        title="relief",
+        version="0.1.0",
+        description="Disaster-relief emergency response and stockpile logistics",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+
+    _install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    _mount_docs(app)
+
+    from relief.audit.api import router as audit_router
+    from relief.auth.api import router as auth_router
+
+    app.include_router(auth_router)
+    app.include_router(audit_router)
+    for router in _domain_routers():
+        app.include_router(router)
+
+    @app.get("/api/v1/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def _domain_routers() -> list:
+    """Routers of the domain packages, in the order of the API contract."""
+    from relief.network.api import router as network_router
+
+    routers = [network_router]
+    return routers
+
+
+class RequestIdMiddleware(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next):
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        token = audit.request_id_var.set(request_id[:64])
+        try:
+            response = await call_next(request)
+        finally:
+            audit.request_id_var.reset(token)
+        response.headers["X-Request-ID"] = request_id[:64]
+        return response
+
+
+def _prefers_zh(request: Request) -> bool:
+    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
+    return first.startswith("zh")
+
+
+def _field_path(loc: tuple[Any, ...]) -> str | None:
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie", "form"):
+        parts = parts[1:]
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or None
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(
+            {"detail": exc.detail(_prefers_zh(request))}, status_code=exc.status, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        zh = _prefers_zh(request)
+        errors = []
+        for err in exc.errors():
+            if err.get("type") == "json_invalid":
+                detail = DomainError("bad_request", "the body is not valid JSON", None)
+                return JSONResponse({"detail": detail.detail(zh)}, status_code=400)
+            field = _field_path(tuple(err.get("loc", ())))
+            errors.append({"field": field, "message": err.get("msg", "invalid")})
+        first = errors[0] if errors else {"field": None, "message": "invalid request"}
+        message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+        if zh:
+            message = f"{MESSAGES_ZH['validation_error']}：{message}"
+        body = {
+            "detail": {
+                "code": "validation_error",
+                "message": message,
+                "field": first["field"],
+                "errors": errors,
+            }
+        }
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        code = {
+            400: "bad_request",
+            401: "not_authenticated",
+            403: "role_forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+        }.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return JSONResponse(
+            {"detail": {"code": code, "message": message, "field": None}},
+            status_code=exc.status_code,
+        )
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, exc: OperationalError):
+        log.warning("database busy: %s", exc)
+        err = DomainError("busy", "the database is busy, retry later", None)
+        return JSONResponse({"detail": err.detail(_prefers_zh(request))}, status_code=503)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_conflict(request: Request, exc: IntegrityError):
+        # The schema's constraints are the last line of defence; services check first.
+        log.warning("integrity error: %s", exc)
+        err = DomainError("conflict", "the change conflicts with the current state", None)
+        return JSONResponse({"detail": err.detail(_prefers_zh(request))}, status_code=409)
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Browsable API docs with Swagger UI served from the installed package (no CDN)."""
+    app.mount(
+        "/static/swagger",
+        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        name="swagger",
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="relief API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )

@@ -1,0 +1,89 @@
+"""Authorisation in one place: who is calling, and may they do this.
+
+Routers declare `actor: Actor = Depends(require("duty_officer"))`; scope checks that need
+data from the body call `authorize_warehouse` / `authorize_region` from here, so every rule
+of API.md "Who may do what" lives in this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from relief.auth import service
+from relief.auth.models import Actor
+from relief.db import get_session
+from relief.errors import DomainError
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def current_actor(
+    request: Request,
+    token: str | None = Depends(oauth2_scheme),
+    session: Session = Depends(get_session),
+) -> Actor:
+    if not token:
+        token = request.cookies.get("relief_token")  # the web UI keeps its token in a cookie
+    if not token:
+        raise DomainError("not_authenticated", "a bearer token is required", None)
+    username = service.username_from_token(token, request.app.state.settings.secret_key)
+    user = service.user_by_username(session, username)
+    if user is None or not user.active:
+        raise DomainError("not_authenticated", "unknown or inactive user", None)
+    return Actor.of(user)
+
+
+def require(*roles: str) -> Callable[..., Actor]:
+    """A dependency admitting the given roles (admin is always admitted)."""
+
+    def dependency(actor: Actor = Depends(current_actor)) -> Actor:
+        ensure_role(actor, *roles)
+        return actor
+
+    return dependency
+
+
+def ensure_role(actor: Actor, *roles: str) -> None:
+    if actor.role != "admin" and actor.role not in roles:
+        raise DomainError(
+            "role_forbidden",
+            f"role {actor.role} may not do this (needs {' or '.join(roles) or 'admin'})",
+            None,
+        )
+
+
+def authorize_warehouse(actor: Actor, warehouse_code: str, field: str | None = None) -> None:
+    """A warehouse manager acts only on their own warehouses."""
+    if actor.role == "admin":
+        return
+    if actor.role != "warehouse_manager":
+        ensure_role(actor, "warehouse_manager")
+    if warehouse_code not in actor.warehouse_codes:
+        raise DomainError(
+            "scope_forbidden", f"warehouse {warehouse_code} is not in your scope", field
+        )
+
+
+def region_in_scope(session: Session, actor: Actor, region_code: str) -> bool:
+    """A region scope covers that region and all its descendants."""
+    from relief.network import service as network
+
+    if actor.role in ("admin", "duty_officer"):
+        return True
+    lineage = network.region_lineage(session, region_code)
+    return any(code in actor.region_codes for code in lineage)
+
+
+def authorize_region(
+    session: Session, actor: Actor, region_code: str, field: str | None = None
+) -> None:
+    if not region_in_scope(session, actor, region_code):
+        raise DomainError("scope_forbidden", f"region {region_code} is not in your scope", field)
+
+
+def warehouse_in_scope(actor: Actor, warehouse_code: str) -> bool:
+    return actor.role in ("admin", "duty_officer") or warehouse_code in actor.warehouse_codes

@@ -1,0 +1,86 @@
+"""Users, roles and scopes (tables and API schemas)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, field_validator
+from pydantic import Field as PField
+from sqlalchemy import JSON, CheckConstraint, Column
+from sqlmodel import Field, SQLModel
+
+from relief.clock import now
+from relief.db import UTCDateTime
+
+ROLES = ("admin", "duty_officer", "warehouse_manager", "county_staff", "approver")
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role in ('admin','duty_officer','warehouse_manager','county_staff','approver')",
+            name="ck_users_role",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True, max_length=64)
+    password_hash: str
+    role: str = Field(max_length=32)
+    warehouse_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    region_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    display_name: str | None = None
+    active: bool = True
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class UserCreate(BaseModel):
+    username: str = PField(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+    password: str = PField(min_length=8, max_length=256)
+    role: str
+    warehouse_codes: list[str] = []
+    region_codes: list[str] = []
+    display_name: str | None = None
+
+    @field_validator("role")
+    @classmethod
+    def _role_known(cls, value: str) -> str:
+        if value not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        return value
+
+
+class UserOut(BaseModel):
+    username: str
+    role: str
+    warehouse_codes: list[str]
+    region_codes: list[str]
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class Actor(BaseModel):
+    """Who is acting: the authenticated user, or the system (CLI, scenario loader)."""
+
+    model_config = {"frozen": True}
+
+    username: str
+    role: str
+    warehouse_codes: tuple[str, ...] = ()
+    region_codes: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(
+            username=user.username,
+            role=user.role,
+            warehouse_codes=tuple(user.warehouse_codes or ()),
+            region_codes=tuple(user.region_codes or ()),
+        )
+
+
+SYSTEM = Actor(username="system", role="admin")

@@ -1,0 +1,187 @@
+"""Engine, sessions and migrations.
+
+SQLite (the embedded default) has no row locks: every connection runs in WAL mode with a
+busy timeout, and write transactions start with BEGIN IMMEDIATE so that racing writers
+queue up instead of failing half-way. PostgreSQL uses ordinary transactions with row locks
+taken by the services (SELECT … FOR UPDATE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import DateTime, TypeDecorator, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, create_engine
+from starlette.requests import Request
+
+from relief.config import Settings, sqlalchemy_url
+from relief.errors import DomainError
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    url = sqlalchemy_url(url)
+    if url.startswith("sqlite"):
+        _ensure_sqlite_dir(url)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 15}, **kwargs
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    path = url.split(":///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - driver callback
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover - driver callback
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def session_for(engine: Engine, *, write: bool) -> Session:
+    """A session; `write=True` takes SQLite's write lock at BEGIN (no-op on PostgreSQL)."""
+    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write else engine
+    return Session(bind, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One write transaction for a command: commit on success, roll back on any error."""
+    session = session_for(engine, write=True)
+    try:
+        yield session
+        session.commit()
+    except OperationalError as exc:
+        session.rollback()
+        raise busy_error(exc) from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def busy_error(exc: OperationalError) -> DomainError:
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    return DomainError("busy", f"the database is busy, retry later ({text.splitlines()[0]})")
+
+
+def is_lock_error(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    return any(
+        s in text
+        for s in ("database is locked", "deadlock detected", "could not serialize", "lock timeout")
+    )
+
+
+# --- migrations -------------------------------------------------------------------------
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, engine: Engine | None = None) -> None:
+    """Create or migrate the database to the newest revision."""
+    cfg = alembic_config(url)
+    owned = engine is None
+    engine = engine or make_engine(url)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def schema_status(engine: Engine) -> tuple[str | None, str]:
+    """(current revision, head revision) of the database."""
+    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, head or ""
+
+
+def ensure_schema_current(engine: Engine) -> None:
+    current, head = schema_status(engine)
+    if current != head:
+        state = "empty" if current is None else f"at revision {current}"
+        raise SystemExit(
+            f"The database schema is {state}, behind the code (revision {head}). "
+            "Run `relief db upgrade` (RELIEF_DATABASE_URL selects the database) and start again."
+        )
+
+
+def engine_for(settings: Settings) -> Engine:
+    return make_engine(settings.database_url)
+
+
+# --- column types -----------------------------------------------------------------------
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes stored as UTC on both SQLite and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: relief stores timezone-aware times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def get_session(request: Request) -> Iterator[Session]:  # FastAPI dependency
+    """A session for one request; writes take SQLite's lock at BEGIN. Handlers commit."""
+    session = session_for(request.app.state.engine, write=request.method in WRITE_METHODS)
+    try:
+        yield session
+    finally:
+        session.close()

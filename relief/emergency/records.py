@@ -1,0 +1,72 @@
+"""Plain records of events, reports and policy, shared by the scenario reader, the
+assessment, the demand estimate and the solver (no database here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+HAZARDS = ("flood", "earthquake", "snowstorm", "drought", "hail", "landslide", "typhoon", "other")
+REPORT_KINDS = ("initial", "update", "final")
+# The ten count fields of a disaster report, in API order.
+COUNT_FIELDS = (
+    "deaths",
+    "missing",
+    "relocated",
+    "needing_aid",
+    "collapsed_households",
+    "collapsed_rooms",
+    "severe_households",
+    "severe_rooms",
+    "general_households",
+    "general_rooms",
+)
+LEVELS = (1, 2, 3, 4)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    region_code: str
+    kind: str
+    reported_at: datetime
+    counts: dict[str, int]
+    # Submission order within the event: breaks ties of reported_at (the later submission wins).
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Norm:
+    item_code: str
+    basis: str  # any report count field
+    per_person: Decimal  # exact, read from its text
+    priority_weight: int
+
+
+@dataclass(slots=True)
+class Policy:
+    effective_from: date = date(1970, 1, 1)
+    criteria: dict[str, list[str]] = field(default_factory=dict)
+    thresholds: dict[int, dict[str, int]] = field(default_factory=dict)
+    deadlines_h: dict[int, Decimal] = field(default_factory=dict)
+    response_deadlines_h: dict[str, dict[int, Decimal]] = field(default_factory=dict)
+    cross_jurisdiction_levels: frozenset[int] = frozenset()
+    tier_penalty_ton_km: dict[str, Decimal] = field(default_factory=dict)
+    cross_jurisdiction_penalty_ton_km: Decimal = Decimal(0)
+    norms: list[Norm] = field(default_factory=list)
+    # The raw `subsidies:` mapping of policy.yaml (notice_days, programmes); read by subsidies.
+    subsidies: dict = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class EventSpec:
+    """An event as a scenario folder describes it (events/NAME.yaml)."""
+
+    name: str  # the file stem
+    title: str  # the `name:` inside the file
+    hazard: str
+    started_at: datetime
+    level: int | None
+    region_codes: list[str]
+    closed_roads: list[tuple[str, str]]
+    reports: list[Report]

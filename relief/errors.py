@@ -1,0 +1,81 @@
+"""Domain errors with stable codes; one handler in app.py maps them to HTTP.
+
+Services raise these; routers never build an error body by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+STATUS_BY_CODE: dict[str, int] = {
+    "bad_request": 400,
+    "not_authenticated": 401,
+    "role_forbidden": 403,
+    "scope_forbidden": 403,
+    "not_found": 404,
+    "validation_error": 422,
+    "unknown_code": 422,
+    "no_standard": 422,
+    "import_rejected": 422,
+    "busy": 503,
+}
+# Everything else that is a known domain conflict is 409.
+CONFLICT = 409
+
+MESSAGES_ZH: dict[str, str] = {
+    "bad_request": "请求无法解析",
+    "not_authenticated": "未登录或令牌无效",
+    "role_forbidden": "当前角色无权执行此操作",
+    "scope_forbidden": "超出您的管辖范围",
+    "not_found": "对象不存在",
+    "validation_error": "字段无效",
+    "unknown_code": "代码不存在",
+    "stock_insufficient": "库存不足",
+    "below_floor": "将低于储备底线",
+    "idempotency_key_reused": "同一幂等键已用于不同的请求",
+    "busy": "数据库繁忙，请稍后重试",
+    "duplicate": "已存在",
+    "invalid_transition": "当前状态不允许此操作",
+}
+
+
+class DomainError(Exception):
+    """An expected failure with a stable `code`, a message and the field it concerns."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        field: str | None = None,
+        *,
+        status: int | None = None,
+        message_zh: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.status = status or STATUS_BY_CODE.get(code, CONFLICT)
+        self.message_zh = message_zh
+        self.extra = extra or {}
+
+    def detail(self, prefer_zh: bool = False) -> dict[str, Any]:
+        message = self.message
+        if prefer_zh:
+            zh = self.message_zh or MESSAGES_ZH.get(self.code)
+            if zh:
+                message = f"{zh}：{self.message}" if not self.message_zh else zh
+        return {"code": self.code, "message": message, "field": self.field, **self.extra}
+
+
+def not_found(entity: str, key: object, field: str | None = None) -> DomainError:
+    return DomainError("not_found", f"{entity} {key} does not exist", field)
+
+
+def unknown_code(field: str, code: object, what: str = "code") -> DomainError:
+    return DomainError("unknown_code", f"unknown {what}: {code}", field)
+
+
+def invalid(field: str, message: str) -> DomainError:
+    return DomainError("validation_error", message, field)

@@ -1,0 +1,174 @@
+"""Regions, warehouses, roads and items: tables and API schemas."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel
+from pydantic import Field as PField
+from sqlalchemy import CheckConstraint, Column, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+RegionLevel = Literal["province", "prefecture", "county", "township", "village"]
+Tier = Literal["provincial", "prefecture", "county"]
+RoadStatus = Literal["open", "closed"]
+Code = PField(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+
+
+class RegionRow(SQLModel, table=True):
+    __tablename__ = "regions"
+    __table_args__ = (
+        CheckConstraint(
+            "level in ('province','prefecture','county','township','village')",
+            name="ck_regions_level",
+        ),
+        CheckConstraint("population is null or population >= 0", name="ck_regions_population"),
+    )
+
+    code: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=128)
+    level: str = Field(max_length=16)
+    parent_code: str | None = Field(default=None, foreign_key="regions.code", index=True)
+    lat: float
+    lon: float
+    population: int | None = None
+
+
+class WarehouseRow(SQLModel, table=True):
+    __tablename__ = "warehouses"
+    __table_args__ = (
+        CheckConstraint("tier in ('provincial','prefecture','county')", name="ck_warehouses_tier"),
+        CheckConstraint("capacity_m3 >= 0", name="ck_warehouses_capacity"),
+    )
+
+    code: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=128)
+    tier: str = Field(max_length=16)
+    region_code: str = Field(foreign_key="regions.code", index=True)
+    lat: float
+    lon: float
+    capacity_m3: Decimal = Field(
+        default=Decimal(0), sa_column=Column(Numeric(14, 2), nullable=False)
+    )
+
+
+class RoadRow(SQLModel, table=True):
+    __tablename__ = "roads"
+    __table_args__ = (
+        CheckConstraint("distance_km >= 0", name="ck_roads_distance"),
+        CheckConstraint("travel_time_h >= 0", name="ck_roads_time"),
+        CheckConstraint("status in ('open','closed')", name="ck_roads_status"),
+        CheckConstraint("from_code <> to_code", name="ck_roads_not_loop"),
+        UniqueConstraint("scenario_key", name="uq_roads_scenario_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    from_code: str = Field(max_length=64, index=True)
+    to_code: str = Field(max_length=64, index=True)
+    distance_km: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    travel_time_h: Decimal = Field(sa_column=Column(Numeric(10, 2), nullable=False))
+    status: str = Field(default="open", max_length=8)
+    # The road's key in the scenario folder it came from (its id column or derived), so that
+    # reloading a folder updates the same row.
+    scenario_key: str | None = Field(default=None, max_length=128)
+
+
+class ItemRow(SQLModel, table=True):
+    __tablename__ = "items"
+    __table_args__ = (
+        CheckConstraint("weight_kg >= 0", name="ck_items_weight"),
+        CheckConstraint("volume_m3 >= 0", name="ck_items_volume"),
+    )
+
+    code: str = Field(primary_key=True, max_length=64)
+    name_zh: str = Field(max_length=128)
+    name_en: str = Field(max_length=128)
+    unit: str = Field(max_length=16)
+    weight_kg: Decimal = Field(sa_column=Column(Numeric(12, 3), nullable=False))
+    volume_m3: Decimal = Field(sa_column=Column(Numeric(12, 4), nullable=False))
+    category: str = Field(max_length=32)
+
+
+# --- API schemas ------------------------------------------------------------------------
+
+
+class RegionIn(BaseModel):
+    code: str = Code
+    name: str = PField(min_length=1, max_length=128)
+    level: RegionLevel
+    parent_code: str | None = None
+    lat: float = PField(ge=-90, le=90)
+    lon: float = PField(ge=-180, le=180)
+    population: int | None = PField(default=None, ge=0)
+
+
+class RegionOut(RegionIn):
+    pass
+
+
+class WarehouseIn(BaseModel):
+    code: str = Code
+    name: str = PField(min_length=1, max_length=128)
+    tier: Tier
+    region_code: str
+    lat: float = PField(ge=-90, le=90)
+    lon: float = PField(ge=-180, le=180)
+    capacity_m3: Decimal = PField(default=Decimal(0), ge=0, max_digits=14, decimal_places=2)
+
+
+class WarehouseOut(WarehouseIn):
+    pass
+
+
+class RoadIn(BaseModel):
+    from_code: str
+    to_code: str
+    distance_km: Decimal = PField(ge=0, max_digits=12, decimal_places=2)
+    travel_time_h: Decimal = PField(ge=0, max_digits=10, decimal_places=2)
+    status: RoadStatus = "open"
+
+
+class RoadOut(BaseModel):
+    id: int
+    from_code: str
+    to_code: str
+    distance_km: float
+    travel_time_h: float
+    status: RoadStatus
+
+
+class RoadPatch(BaseModel):
+    status: RoadStatus
+    note: str = PField(default="", max_length=500)
+
+
+class LostRoute(BaseModel):
+    region_code: str
+    warehouse_code: str
+    before_h: float
+    after_h: float | None
+
+
+class RoadChangeOut(RoadOut):
+    lost_routes: list[LostRoute]
+
+
+class ItemIn(BaseModel):
+    code: str = Code
+    name_zh: str = PField(min_length=1, max_length=128)
+    name_en: str = PField(min_length=1, max_length=128)
+    unit: str = PField(min_length=1, max_length=16)
+    weight_kg: Decimal = PField(ge=0, max_digits=12, decimal_places=3)
+    volume_m3: Decimal = PField(ge=0, max_digits=12, decimal_places=4)
+    category: str = PField(min_length=1, max_length=32)
+
+
+class ItemOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    unit: str
+    weight_kg: float
+    volume_m3: float
+    category: str

@@ -1,0 +1,200 @@
+"""Shared fixtures: a migrated database per test (SQLite by default, PostgreSQL when
+RELIEF_TEST_DATABASE_URL is set), an app client, users and tokens.
+
+Tests that use the `engine` fixture are marked `db` automatically; `.ci/run` runs those
+again against PostgreSQL. Each PostgreSQL run migrates a fresh schema and drops it after.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from relief import clock
+from relief.config import Settings, TestSettings
+from relief.db import make_engine, upgrade
+from relief.schema import metadata
+
+hypothesis_settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile("dev", max_examples=30, deadline=None)
+hypothesis_settings.load_profile("ci")
+
+TEST_SETTINGS = TestSettings()
+PG_URL = TEST_SETTINGS.relief_test_database_url
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+def pytest_report_header(config):
+    target = (
+        f"PostgreSQL {PG_URL}" if PG_URL else "SQLite (set RELIEF_TEST_DATABASE_URL for PostgreSQL)"
+    )
+    return f"relief database tests run on: {target}"
+
+
+# --- database --------------------------------------------------------------------------
+
+
+def _pg_reachable(url: str) -> str | None:
+    try:
+        eng = make_engine(url)
+        with eng.connect() as conn:
+            conn.execute(text("select 1"))
+        eng.dispose()
+        return None
+    except Exception as exc:  # any failure to connect is reported as one line
+        return str(exc).splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def _database_template(tmp_path_factory) -> Iterator[dict]:
+    """Migrate once per test session: a SQLite template file, or a fresh PostgreSQL schema."""
+    if PG_URL:
+        problem = _pg_reachable(PG_URL)
+        if problem:
+            if TEST_SETTINGS.ci:
+                pytest.exit(f"PostgreSQL at {PG_URL} is unreachable in CI: {problem}", returncode=3)
+            pytest.skip(f"PostgreSQL at {PG_URL} is unreachable: {problem}")
+        schema = f"relief_test_{uuid.uuid4().hex[:12]}"
+        admin = make_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        sep = "&" if "?" in PG_URL else "?"
+        url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+        upgrade(url)
+        yield {"kind": "postgresql", "url": url}
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        upgrade(f"sqlite:///{path}")
+        yield {"kind": "sqlite", "path": path}
+
+
+@pytest.fixture
+def database_url(_database_template, tmp_path) -> Iterator[str]:
+    if _database_template["kind"] == "sqlite":
+        target = tmp_path / "relief.db"
+        shutil.copyfile(_database_template["path"], target)
+        yield f"sqlite:///{target}"
+    else:
+        url = _database_template["url"]
+        yield url
+        eng = make_engine(url)
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        with eng.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        eng.dispose()
+
+
+@pytest.fixture
+def engine(database_url) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def is_postgres(engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+# --- clock -----------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _system_clock() -> Iterator[None]:
+    yield
+    clock.set_clock(None)
+
+
+# --- application -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(database_url, tmp_path) -> Settings:
+    return Settings(
+        database_url=database_url, secret_key="test-secret-key-" + "x" * 32, var_dir=tmp_path
+    )
+
+
+@pytest.fixture
+def app(settings, engine):
+    from relief.app import create_app
+
+    return create_app(settings, engine)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        yield c
+
+
+def pytest_configure(config):
+    Path("var").mkdir(exist_ok=True)
+
+
+# --- users -----------------------------------------------------------------------------
+
+PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture
+def make_user(engine):
+    """Create a user through the service (scopes must name existing codes)."""
+    from relief.auth import service
+    from relief.auth.models import SYSTEM, UserCreate
+    from relief.db import transaction
+
+    def _make(username: str, role: str, warehouses=(), regions=()) -> str:
+        with transaction(engine) as session:
+            service.create_user(
+                session,
+                SYSTEM,
+                UserCreate(
+                    username=username,
+                    password=PASSWORD,
+                    role=role,
+                    warehouse_codes=list(warehouses),
+                    region_codes=list(regions),
+                ),
+            )
+        return username
+
+    return _make
+
+
+@pytest.fixture
+def login(client):
+    """Headers with a bearer token for a user created with `make_user`."""
+
+    def _login(username: str) -> dict[str, str]:
+        reply = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+        assert reply.status_code == 200, reply.text
+        return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+    return _login
+
+
+@pytest.fixture
+def admin_headers(make_user, login) -> dict[str, str]:
+    make_user("admin", "admin")
+    return login("admin")
