@@ -185,3 +185,19 @@ def get_session(request: Request) -> Iterator[Session]:  # FastAPI dependency
         yield session
     finally:
         session.close()
+
+
+def new_revision(message: str, rev_id: str | None = None, head: str = "head") -> None:
+    """Autogenerate a revision against a scratch SQLite database migrated to `head`."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/scratch.db"
+        engine = make_engine(url)
+        cfg = alembic_config(url)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            if head != "base":
+                command.upgrade(cfg, "head")
+            command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)
+        engine.dispose()

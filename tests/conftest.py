@@ -198,3 +198,49 @@ def login(client):
 def admin_headers(make_user, login) -> dict[str, str]:
     make_user("admin", "admin")
     return login("admin")
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served by uvicorn on a free loopback port, for truly parallel requests."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", workers=1)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def parallel():
+    """Run callables at once (a barrier releases them together); returns their results."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    def _run(calls):
+        barrier = threading.Barrier(len(calls))
+
+        def wrapped(call):
+            barrier.wait()
+            return call()
+
+        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+            return list(pool.map(wrapped, calls))
+
+    return _run

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 02:30:19.032236
+Create Date: 2026-11-26 02:31:57.437369
 """
 
 from alembic import op
