@@ -1,0 +1,306 @@
+"""Planning from a scenario record, with no database: the pipeline behind ``relief plan``,
+and the plan fingerprint shared with the allocation service.
+
+latest reports → demand → graph (minus the event's and the extra closures) → eligible
+routes → optimal and/or greedy plan → Plan dicts (API.md's shape, ``id`` null).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from relief.allocation.compare import compare, render_comparison
+from relief.allocation.demand import estimate_demand, latest_reports
+from relief.allocation.greedy import greedy
+from relief.allocation.model import AllocationInput, DemandLine, PlanResult
+from relief.allocation.solver import solve
+from relief.emergency.records import LEVELS, Policy, Report
+from relief.network.graph import (
+    EligibleRoutes,
+    RouteIndex,
+    build_graph,
+    closed_road_pairs,
+    eligible_routes,
+)
+from relief.network.records import Region, StockLevel
+from relief.scenario.records import Scenario
+
+METHODS = ("optimal", "greedy", "both")
+
+
+class PlanningError(Exception):
+    """A plan cannot be made from these arguments. ``exit_code`` is the CLI's."""
+
+    code = "bad_request"
+    exit_code = 2
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class UnknownEvent(PlanningError):
+    code = "unknown_event"
+
+
+class BadArgument(PlanningError):
+    code = "validation_error"
+
+
+class NoLevel(PlanningError):
+    """No level given, none in the event, and the reports reach no threshold."""
+
+    code = "no_level"
+    exit_code = 3
+
+
+# --------------------------------------------------------------------------- fingerprint
+
+
+def eligible_available(
+    routes: EligibleRoutes, stock: Iterable[StockLevel], demand: Iterable[DemandLine]
+) -> dict[tuple[str, str], int]:
+    """Available stock (on_hand − reserved − floor, ≥ 0) of every warehouse × item where
+    the warehouse is eligible for at least one region with demand for the item; 0 when
+    the warehouse keeps none. This is the stock a plan depends on."""
+    avail: dict[tuple[str, str], int] = {}
+    for s in stock:
+        key = (s.warehouse_code, s.item_code)
+        avail[key] = avail.get(key, 0) + s.on_hand - s.reserved - s.floor
+    region_pos = {c: i for i, c in enumerate(routes.region_codes)}
+    eligible = routes.eligible
+    regions_of_item: dict[str, set[int]] = {}
+    for line in demand:
+        if line.quantity > 0 and line.region_code in region_pos:
+            regions_of_item.setdefault(line.item_code, set()).add(region_pos[line.region_code])
+    out: dict[tuple[str, str], int] = {}
+    for item, regions in regions_of_item.items():
+        mask = eligible & np.isin(routes.pair_j, np.fromiter(regions, dtype=np.int64))
+        for w in np.unique(routes.pair_w[mask]).tolist():
+            code = routes.warehouse_codes[w]
+            out[(code, item)] = max(0, avail.get((code, item), 0))
+    return out
+
+
+def plan_fingerprint(
+    demand: Iterable[DemandLine],
+    level: int,
+    closed_roads: Iterable[Sequence[str]],
+    available: Mapping[tuple[str, str], int],
+) -> str:
+    """sha256 (hex) of the canonical JSON of what a plan depends on: its demand lines, its
+    level, the closed roads (unordered ends) and the available stock of the eligible
+    warehouses (see ``eligible_available``). Equal inputs give equal fingerprints
+    whatever their order."""
+    payload = {
+        "level": int(level),
+        "demand": sorted(
+            [d.region_code, d.item_code, int(d.quantity), int(d.priority)] for d in demand
+        ),
+        "closed_roads": sorted({tuple(sorted((str(a), str(b)))) for a, b in closed_roads}),
+        "available": sorted([w, k, int(a)] for (w, k), a in available.items()),
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+def recommended_level(reports: list[Report], policy: Policy, regions: list[Region]) -> int | None:
+    """The level the event's reports call for (relief.emergency.assessment)."""
+    from relief.emergency.assessment import assess  # the emergency domain owns the rule
+
+    return assess(reports, policy, regions).recommended_level
+
+
+@dataclass
+class PlanRun:
+    """What ``plan_scenario`` computed, before shaping into dicts."""
+
+    event: str
+    level: int
+    what_if: bool
+    demand: list[DemandLine]
+    routes: EligibleRoutes
+    fingerprint: str
+    plans: dict[str, PlanResult] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def run_plan(
+    scenario: Scenario,
+    event_name: str,
+    method: str = "optimal",
+    level: int | None = None,
+    extra_closures: Sequence[Sequence[str]] = (),
+    time_limit_s: float | None = None,
+) -> PlanRun:
+    """The whole pure pipeline from a scenario record; see ``plan_scenario``."""
+    started = time.perf_counter()
+    if method not in METHODS:
+        raise BadArgument(f"method must be one of {', '.join(METHODS)}", "method")
+    event = scenario.events.get(event_name)
+    if event is None:
+        known = ", ".join(sorted(scenario.events)) or "none"
+        raise UnknownEvent(f"no event {event_name!r} in the scenario (events: {known})", "event")
+    if level is not None and level not in LEVELS:
+        raise BadArgument("level must be 1, 2, 3 or 4", "level")
+    if time_limit_s is not None and time_limit_s <= 0:
+        raise BadArgument("time limit must be positive", "time_limit")
+    codes = {r.code for r in scenario.regions} | {w.code for w in scenario.warehouses}
+    closures = [(str(a), str(b)) for a, b in extra_closures]
+    for a, b in closures:
+        for code in (a, b):
+            if code not in codes:
+                raise BadArgument(f"closure names unknown code {code!r}", "close")
+    policy = scenario.policy or Policy()
+    what_if = level is not None or bool(closures)
+    timings: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    if level is None:
+        level = event.level
+    if level is None:
+        level = recommended_level(event.reports, policy, scenario.regions)
+    if level is None:
+        raise NoLevel(
+            f"event {event_name!r} has no level and its reports reach no threshold; give a level",
+            "level",
+        )
+    demand = estimate_demand(latest_reports(event.reports), policy.norms)
+    timings["demand"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    closed_pairs = [*event.closed_roads, *closures]
+    graph = build_graph(scenario.regions, scenario.warehouses, scenario.roads, (), closed_pairs)
+    index = RouteIndex(graph)
+    timings["graph"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    routes = eligible_routes(
+        graph,
+        scenario.warehouses,
+        scenario.regions,
+        policy,
+        level,
+        region_codes={d.region_code for d in demand},
+        index=index,
+    )
+    timings["eligibility"] = time.perf_counter() - t0
+
+    fingerprint = plan_fingerprint(
+        demand,
+        level,
+        closed_road_pairs(scenario.roads, (), closed_pairs),
+        eligible_available(routes, scenario.stock, demand),
+    )
+    inp = AllocationInput(
+        regions=scenario.regions,
+        warehouses=scenario.warehouses,
+        items=scenario.items,
+        stock=scenario.stock,
+        demand=demand,
+        policy=policy,
+        level=level,
+        routes=routes,
+    )
+    run = PlanRun(event_name, level, what_if, demand, routes, fingerprint, timings=timings)
+    if method in ("optimal", "both"):
+        run.plans["optimal"] = solve(inp, time_limit_s)
+    if method in ("greedy", "both"):
+        run.plans["greedy"] = greedy(inp)
+    for plan in run.plans.values():
+        plan.event = event_name
+        plan.fingerprint = fingerprint
+        plan.what_if = what_if
+    timings["total"] = time.perf_counter() - started
+    return run
+
+
+def plan_scenario(
+    scenario: Scenario,
+    event_name: str,
+    method: str = "optimal",
+    level: int | None = None,
+    extra_closures: Sequence[Sequence[str]] = (),
+    time_limit_s: float | None = None,
+) -> dict[str, Any]:
+    """Plan an event of a scenario folder: the Plan dict (API.md), or for ``both``
+    ``{optimal, greedy, comparison}``.
+
+    The level is ``level`` if given, else the event's, else the recommended one (raises
+    ``NoLevel`` when there is none). ``extra_closures`` are (from, to) pairs closing every
+    road between the two ends, on top of the event's ``closed_roads``. A plan with a
+    given level or extra closures is a what-if. Raises ``UnknownEvent`` or ``BadArgument``
+    (CLI exit 2) and ``NoLevel`` (exit 3).
+    """
+    run = run_plan(scenario, event_name, method, level, extra_closures, time_limit_s)
+    if method == "both":
+        return {
+            "optimal": run.plans["optimal"].to_dict(),
+            "greedy": run.plans["greedy"].to_dict(),
+            "comparison": compare(run.plans["optimal"], run.plans["greedy"]),
+        }
+    return run.plans[method].to_dict()
+
+
+# --------------------------------------------------------------------------- text
+
+
+def render_plan(plan: dict[str, Any], max_lines: int = 20) -> str:
+    """A short text summary of a Plan dict for the CLI (``relief plan`` without --json)."""
+    s = plan["stats"]
+    out = [
+        f"plan for {plan['event']} at level {plan['level']} — method {plan['method']}, "
+        f"status {plan['status']}{' (what-if)' if plan['what_if'] else ''}, "
+        f"solved in {plan['solve_seconds']:.3f} s",
+        f"demand {s['demand']:,}  allocated {s['allocated']:,}  shortfall {s['shortfall']:,}  "
+        f"weighted shortfall {s['weighted_shortfall']:,}  deprivation {s['deprivation']:,}",
+        f"worst region's fill rate {s['min_fill_rate']:.1%}  regions with nothing "
+        f"{s['regions_unserved']}  transport {s['ton_km']:,.1f} ton-km",
+        "",
+        "item           demand   allocated  fill",
+    ]
+    for item in plan["by_item"]:
+        out.append(
+            f"{item['item_code']:<12} {item['demand']:>9,} {item['allocated']:>11,} "
+            f"{item['fill_rate']:>6.1%}"
+        )
+    lines = plan["lines"]
+    out += ["", f"{len(lines)} plan lines (warehouse → region: item quantity, eta h, km)"]
+    for line in lines[:max_lines]:
+        out.append(
+            f"  {line['warehouse_code']} → {line['region_code']}: {line['item_code']} "
+            f"{line['quantity']:,}, {line['eta_h']:.2f} h, {line['distance_km']:.2f} km"
+        )
+    if len(lines) > max_lines:
+        out.append(f"  … {len(lines) - max_lines} more (use --json FILE for all)")
+    unmet = plan["unmet"]
+    out += ["", f"{len(unmet)} needs not fully met (region item: shortfall, reason)"]
+    for u in unmet[:max_lines]:
+        out.append(f"  {u['region_code']} {u['item_code']}: {u['shortfall']:,}, {u['reason']}")
+    if len(unmet) > max_lines:
+        out.append(f"  … {len(unmet) - max_lines} more (use --json FILE for all)")
+    return "\n".join(out)
+
+
+def render_plan_result(result: dict[str, Any]) -> str:
+    """Text for whatever ``plan_scenario`` returned (one plan, or both with comparison)."""
+    if "comparison" in result:
+        return "\n\n".join(
+            [
+                render_plan(result["optimal"]),
+                render_plan(result["greedy"]),
+                render_comparison(result["comparison"]),
+            ]
+        )
+    return render_plan(result)

@@ -1,0 +1,373 @@
+"""The allocation problem in array form, shared by the optimal solver and the greedy baseline,
+and the turning of an allocation into a plan (lines with routes, stats, unmet reasons).
+
+Both methods see the same demand (net of what is already covered), the same available
+stock (on_hand − reserved − floor, not below 0) and the same eligible pairs, and both are
+explained and scored by the same code, so a comparison compares the methods only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from relief.allocation.model import AllocationInput, ItemFill, PlanLine, PlanResult, Unmet
+from relief.network.graph import (
+    EligibleRoutes,
+    build_graph,
+    eligible_routes,
+    from_hundredths,
+)
+
+TIER_ORDER = {"county": 0, "prefecture": 1, "provincial": 2}
+# Deprivation slopes of the four quarters of a need (SCENARIOS.md, stage 1).
+SLOPES = (1, 2, 4, 8)
+REASONS = ("no_route", "deadline", "jurisdiction", "stock_exhausted")
+
+
+def quarter_sizes(d: np.ndarray) -> np.ndarray:
+    """Sizes of the four unmet segments of each need d: ⌈d/4⌉, ⌈d/2⌉−⌈d/4⌉, ⌈3d/4⌉−⌈d/2⌉,
+    d−⌈3d/4⌉ (integer ceilings, exact). Shape (len(d), 4)."""
+    d = np.asarray(d, dtype=np.int64)
+    q1 = -(-d // 4)
+    q2 = -(-d // 2)
+    q3 = -(-3 * d // 4)
+    return np.stack([q1, q2 - q1, q3 - q2, d - q3], axis=1)
+
+
+def deprivation(unmet: np.ndarray, demand: np.ndarray, priority: np.ndarray) -> int:
+    """Σ p · D(u, d): the i-th unmet unit of a need d costs 1, 2, 4 or 8 by its quarter."""
+    sizes = quarter_sizes(demand)
+    left = np.asarray(unmet, dtype=np.int64).copy()
+    total = np.zeros(len(left), dtype=np.int64)
+    for q, slope in enumerate(SLOPES):
+        used = np.minimum(left, sizes[:, q])
+        total += used * slope
+        left -= used
+    return int(np.sum(total * np.asarray(priority, dtype=np.int64)))
+
+
+@dataclass
+class ItemDemand:
+    """The needs for one item: region positions, net demand, priority (aligned arrays)."""
+
+    item_code: str
+    region: np.ndarray  # index into Problem.region_codes
+    demand: np.ndarray  # net of what is already covered, > 0
+    priority: np.ndarray
+
+
+class Problem:
+    """An AllocationInput in arrays: demand per item, available stock, eligible pairs."""
+
+    def __init__(self, inp: AllocationInput) -> None:
+        started = time.perf_counter()
+        self.input = inp
+        merged: dict[tuple[str, str], tuple[int, int]] = {}
+        for line in inp.demand:
+            if line.quantity < 0 or line.priority < 0:
+                raise ValueError(
+                    f"demand line {line.region_code}/{line.item_code}: quantity and priority "
+                    "must not be negative"
+                )
+            key = (line.region_code, line.item_code)
+            if key in merged:
+                raise ValueError(f"duplicate demand line for region {key[0]}, item {key[1]}")
+            net = max(0, int(line.quantity) - int(inp.covered.get(key, 0)))
+            if net > 0:
+                merged[key] = (net, int(line.priority))
+        demand_regions = sorted({j for j, _ in merged})
+        self.routes = self._routes(inp, demand_regions)
+        routes = self.routes
+        missing = set(demand_regions) - set(routes.region_codes)
+        if missing:
+            raise ValueError(f"eligible routes do not cover demand regions {sorted(missing)[:5]}")
+
+        self.region_codes: list[str] = routes.region_codes
+        self.warehouse_codes: list[str] = routes.warehouse_codes
+        self.item_codes: list[str] = sorted({k for _, k in merged})
+        region_pos = {c: i for i, c in enumerate(self.region_codes)}
+        item_pos = {c: i for i, c in enumerate(self.item_codes)}
+        wh_pos = {c: i for i, c in enumerate(self.warehouse_codes)}
+
+        per_item: dict[str, list[tuple[int, int, int]]] = {k: [] for k in self.item_codes}
+        for (j, k), (d, p) in sorted(merged.items()):
+            per_item[k].append((region_pos[j], d, p))
+        self.items: list[ItemDemand] = []
+        for k in self.item_codes:
+            rows = np.array(per_item[k], dtype=np.int64).reshape(-1, 3)
+            self.items.append(ItemDemand(k, rows[:, 0], rows[:, 1], rows[:, 2]))
+
+        n_w, n_k = len(self.warehouse_codes), len(self.item_codes)
+        on_hand = np.zeros((n_w, n_k), dtype=np.int64)
+        held = np.zeros((n_w, n_k), dtype=np.int64)
+        self.stocked = np.zeros((n_w, n_k), dtype=bool)
+        for s in inp.stock:
+            w, k = wh_pos.get(s.warehouse_code), item_pos.get(s.item_code)
+            if w is None or k is None:
+                continue  # stock of a warehouse or item nobody asks about
+            on_hand[w, k] += s.on_hand
+            held[w, k] += s.reserved + s.floor
+            self.stocked[w, k] = True
+        self.available = np.maximum(0, on_hand - held)
+
+        by_code = {w.code: w for w in inp.warehouses}
+        self.tier_rank = np.array(
+            [TIER_ORDER.get(by_code[c].tier, 3) for c in self.warehouse_codes], dtype=np.int64
+        )
+        self.tiers = [by_code[c].tier for c in self.warehouse_codes]
+        weights = {i.code: i.weight_kg for i in inp.items}
+        # An item missing from the catalogue has no known weight: its ton-km count as 0.
+        self.weight_kg: list[Decimal] = [
+            Decimal(str(weights.get(k, Decimal(0)))) for k in self.item_codes
+        ]
+
+        eligible = routes.eligible
+        self.eligible_positions = np.flatnonzero(eligible)
+        # Eligible pairs in a dispatcher's order: by region, then travel time, tier
+        # (county → prefecture → provincial), warehouse code (indices are in code order).
+        ep = self.eligible_positions
+        order = np.lexsort(
+            (
+                routes.pair_w[ep],
+                self.tier_rank[routes.pair_w[ep]],
+                routes.time_c[ep],
+                routes.pair_j[ep],
+            )
+        )
+        self.by_region = ep[order]
+        self.by_region_start = np.searchsorted(
+            routes.pair_j[self.by_region], np.arange(len(self.region_codes) + 1)
+        )
+        self._wh_comp: np.ndarray | None = None
+        self.prepare_seconds = time.perf_counter() - started
+
+    @staticmethod
+    def _routes(inp: AllocationInput, demand_regions: list[str]) -> EligibleRoutes:
+        if inp.routes is not None:
+            return inp.routes
+        graph = build_graph(
+            inp.regions, inp.warehouses, inp.roads, inp.closed_road_ids, inp.closed_pairs
+        )
+        return eligible_routes(
+            graph, inp.warehouses, inp.regions, inp.policy, inp.level, region_codes=demand_regions
+        )
+
+    def candidates(self, region: int) -> np.ndarray:
+        """Eligible pair positions of a demand region in dispatcher's order."""
+        return self.by_region[self.by_region_start[region] : self.by_region_start[region + 1]]
+
+    def stage2_unit_costs(self, positions: np.ndarray) -> tuple[np.ndarray, int]:
+        """Integer transport cost per unit on pairs: (distance + tier penalty + cross-
+        jurisdiction penalty if outside) in units of 10^-e km, and e.
+
+        The item's weight/1000 multiplies every pair of the item alike, so the per-item
+        problem leaves it out; the integers are exact (distances are hundredths)."""
+        policy = self.input.policy
+        penalties = [Decimal(str(v)) for v in policy.tier_penalty_ton_km.values()]
+        cross_pen = Decimal(str(policy.cross_jurisdiction_penalty_ton_km or 0))
+        exponent = max(
+            [2] + [-int(p.as_tuple().exponent) for p in [*penalties, cross_pen] if p != 0]
+        )
+        scale = 10**exponent
+        tier_pen = np.array(
+            [
+                int(Decimal(str(policy.tier_penalty_ton_km.get(t, 0))) * scale)
+                for t in ("county", "prefecture", "provincial", "")
+            ],
+            dtype=np.int64,
+        )
+        routes = self.routes
+        w = routes.pair_w[positions]
+        cost = routes.dist_c[positions] * (scale // 100) + tier_pen[self.tier_rank[w]]
+        outside = ~routes.in_jurisdiction[positions]
+        cost = cost + outside.astype(np.int64) * int(cross_pen * scale)
+        return cost, exponent
+
+    # ----------------------------------------------------------------------- plan output
+
+    def result(
+        self,
+        method: str,
+        status: str,
+        item_index: np.ndarray,
+        positions: np.ndarray,
+        quantities: np.ndarray,
+        timings: dict[str, float],
+        model_size: dict | None = None,
+    ) -> PlanResult:
+        """A PlanResult from an allocation given as aligned arrays (item index, pair
+        position, quantity). Lines get their routes; every unmet need gets its reason."""
+        started = time.perf_counter()
+        routes = self.routes
+        keep = quantities > 0
+        item_index, positions, quantities = item_index[keep], positions[keep], quantities[keep]
+        paths = routes.paths_at(np.unique(positions).tolist())
+        timings = dict(timings)
+        timings["paths"] = time.perf_counter() - started
+
+        lines = [
+            PlanLine(
+                warehouse_code=self.warehouse_codes[int(routes.pair_w[pos])],
+                region_code=self.region_codes[int(routes.pair_j[pos])],
+                item_code=self.item_codes[int(k)],
+                quantity=int(q),
+                distance_km=from_hundredths(int(routes.dist_c[pos])),
+                eta_h=from_hundredths(int(routes.time_c[pos])),
+                path=paths[int(pos)],
+            )
+            for k, pos, q in zip(
+                item_index.tolist(), positions.tolist(), quantities.tolist(), strict=True
+            )
+        ]
+        lines.sort(key=lambda li: (li.region_code, li.item_code, li.warehouse_code))
+
+        explain_started = time.perf_counter()
+        n_j = len(self.region_codes)
+        got = np.zeros((n_j, len(self.item_codes)), dtype=np.int64)
+        np.add.at(got, (routes.pair_j[positions], item_index), quantities)
+        used = np.zeros((len(self.warehouse_codes), len(self.item_codes)), dtype=np.int64)
+        np.add.at(used, (routes.pair_w[positions], item_index), quantities)
+        if np.any(used > self.available):
+            raise RuntimeError("allocation exceeds available stock")  # a solver bug, never data
+        remaining = self.available - used
+        codes = np.array(self.warehouse_codes, dtype=object)
+
+        totals = dict.fromkeys(
+            ("demand", "allocated", "shortfall", "weighted_shortfall", "deprivation"), 0
+        )
+        weighted_demand = np.zeros(n_j, dtype=np.int64)
+        weighted_got = np.zeros(n_j, dtype=np.int64)
+        plain_demand = np.zeros(n_j, dtype=np.int64)
+        plain_got = np.zeros(n_j, dtype=np.int64)
+        by_item: list[ItemFill] = []
+        unmet: list[Unmet] = []
+        for k, need in enumerate(self.items):
+            x = got[need.region, k]
+            if np.any(x > need.demand):
+                raise RuntimeError("allocation exceeds demand")
+            u = need.demand - x
+            totals["demand"] += int(need.demand.sum())
+            totals["allocated"] += int(x.sum())
+            totals["shortfall"] += int(u.sum())
+            totals["weighted_shortfall"] += int((need.priority * u).sum())
+            totals["deprivation"] += deprivation(u, need.demand, need.priority)
+            np.add.at(weighted_demand, need.region, need.priority * need.demand)
+            np.add.at(weighted_got, need.region, need.priority * x)
+            np.add.at(plain_demand, need.region, need.demand)
+            np.add.at(plain_got, need.region, x)
+            d_item, x_item = int(need.demand.sum()), int(x.sum())
+            by_item.append(ItemFill(need.item_code, d_item, x_item, x_item / d_item))
+            short = np.flatnonzero(u > 0)
+            if len(short):
+                reasons = self._reasons(k, need.region[short])
+                for s, reason in zip(short.tolist(), reasons, strict=True):
+                    j = int(need.region[s])
+                    unmet.append(
+                        Unmet(
+                            region_code=self.region_codes[j],
+                            item_code=need.item_code,
+                            demand=int(need.demand[s]),
+                            allocated=int(x[s]),
+                            shortfall=int(u[s]),
+                            reason=reason,
+                            eligible=self._eligible_list(j, k, remaining, codes),
+                        )
+                    )
+        unmet.sort(key=lambda m: (m.region_code, m.item_code))
+
+        with_demand = plain_demand > 0
+        if with_demand.any():
+            # Fill rate weighted by priority; a region whose priorities are all 0 falls back
+            # to the plain ratio rather than dividing by zero.
+            wd, wg = weighted_demand[with_demand], weighted_got[with_demand]
+            pd, pg = plain_demand[with_demand], plain_got[with_demand]
+            rates = np.where(wd > 0, wg / np.maximum(wd, 1), pg / pd)
+            min_fill = float(rates.min())
+        else:
+            min_fill = 1.0
+        ton_km = Decimal(0)
+        weight_of = dict(zip(self.item_codes, self.weight_kg, strict=True))
+        for line in lines:
+            ton_km += line.quantity * weight_of[line.item_code] * line.distance_km / 1000
+        stats = {
+            **totals,
+            "min_fill_rate": min_fill,
+            "regions_unserved": int(np.sum(with_demand & (plain_got == 0))),
+            "ton_km": float(ton_km),
+        }
+        timings["explain"] = time.perf_counter() - explain_started
+        return PlanResult(
+            method=method,
+            status=status,
+            level=self.input.level,
+            stats=stats,
+            by_item=by_item,
+            lines=lines,
+            unmet=unmet,
+            solve_seconds=0.0,
+            timings=timings,
+            model_size=model_size or {},
+        )
+
+    def _reasons(self, k: int, regions: np.ndarray) -> list[str]:
+        """Why each region's need for item k is not met, most fundamental first.
+
+        The warehouses considered are those holding some of the item (available > 0); when
+        none does, every warehouse. no_route: none of them is joined to the region by open
+        roads; deadline: none reaches it in time; jurisdiction: none in time may serve it at
+        this level; otherwise the eligible ones ran out (stock_exhausted)."""
+        routes = self.routes
+        holders = self.available[:, k] > 0
+        if not holders.any():
+            holders = np.ones(len(self.warehouse_codes), dtype=bool)
+        if self._wh_comp is None:
+            self._wh_comp = routes.component_of(self.warehouse_codes)
+        wh_comp = self._wh_comp
+        rg_comp = routes.component_of([self.region_codes[j] for j in regions.tolist()])
+        joined = np.isin(rg_comp, wh_comp[holders])
+        from_holder = holders[routes.pair_w]
+        in_time = np.zeros(len(self.region_codes), dtype=bool)
+        in_time[routes.pair_j[from_holder]] = True
+        allowed = np.zeros(len(self.region_codes), dtype=bool)
+        allowed[routes.pair_j[from_holder & routes.eligible]] = True
+        out = []
+        for j, ok in zip(regions.tolist(), joined.tolist(), strict=True):
+            if not ok:
+                out.append("no_route")
+            elif not in_time[j]:
+                out.append("deadline")
+            elif not allowed[j]:
+                out.append("jurisdiction")
+            else:
+                out.append("stock_exhausted")
+        return out
+
+    def _eligible_list(
+        self, j: int, k: int, remaining: np.ndarray, codes: np.ndarray
+    ) -> list[tuple[str, int]]:
+        """Eligible warehouses of region j that keep item k, with what they still have
+        available once this plan is reserved, in dispatcher's order."""
+        w = self.routes.pair_w[self.candidates(j)]
+        w = w[self.stocked[w, k]]
+        return list(zip(codes[w].tolist(), remaining[w, k].tolist(), strict=True))
+
+    def model_counts(self) -> dict[str, int]:
+        return {
+            "items": len(self.item_codes),
+            "demand_lines": int(sum(len(i.demand) for i in self.items)),
+            "demand_regions": int(sum(1 for _ in self._demand_regions())),
+            "warehouses": len(self.warehouse_codes),
+            "pairs_in_time": int(len(self.routes.pair_w)),
+            "eligible_pairs": int(len(self.eligible_positions)),
+        }
+
+    def _demand_regions(self) -> Iterable[int]:
+        seen: set[int] = set()
+        for need in self.items:
+            seen.update(need.region.tolist())
+        return seen
