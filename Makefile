@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 
-.PHONY: install demo demo-check test test-pg serve lint format bench screenshots clean
+.PHONY: install demo demo-check test test-pg test-browser serve lint format bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## PNGs of the main web pages into docs/screenshots/ (Debian chromium: apt-get install chromium fonts-noto-cjk)
+screenshots: install
+	$(BIN)/python -m relief.web.screenshots docs/screenshots
+
+## only the browser tests (Debian chromium; skipped without it unless CI=true)
+test-browser: install
+	$(BIN)/pytest -q -m browser tests/web
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

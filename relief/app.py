@@ -14,7 +14,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
@@ -23,6 +23,7 @@ from relief.config import Settings, get_settings
 from relief.db import ensure_schema_current, make_engine
 from relief.errors import MESSAGES_ZH, DomainError
 from relief.idempotency import IdempotencyMiddleware
+from relief.web import routes as web
 
 log = logging.getLogger("relief")
 
@@ -69,9 +70,28 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 def _domain_routers() -> list:
     """Routers of the domain packages, in the order of the API contract."""
+    from relief.allocation.api import router as allocation_router
+    from relief.dispatch.api import router as dispatch_router
+    from relief.emergency.api import router as emergency_router
     from relief.network.api import router as network_router
+    from relief.stock.api import router as stock_router
+    from relief.subsidies.api import router as subsidies_router
+    from relief.web.duty import router as duty_router
 
-    routers = [network_router]
+    routers = [
+        network_router,
+        stock_router,
+        emergency_router,
+        allocation_router,
+        dispatch_router,
+        subsidies_router,
+    ]
+    # The web UI last: its pages call the same services as the routers above.
+    routers.append(web.router)
+    routers.append(duty_router)
+    from relief.web.warehouse import router as warehouse_pages
+
+    routers.append(warehouse_pages)
     return routers
 
 
@@ -108,6 +128,8 @@ def _field_path(loc: tuple[Any, ...]) -> str | None:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):
+        if web.renders_html(request):  # a page of the web UI: a rendered 403/404, not JSON
+            return await web.domain_error_page(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(
             {"detail": exc.detail(_prefers_zh(request))}, status_code=exc.status, headers=headers
@@ -147,6 +169,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             405: "method_not_allowed",
         }.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if web.renders_html(request):
+            return await web.error_page(request, exc.status_code, code, message)
         return JSONResponse(
             {"detail": {"code": code, "message": message, "field": None}},
             status_code=exc.status_code,
@@ -164,6 +188,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.warning("integrity error: %s", exc)
         err = DomainError("conflict", "the change conflicts with the current state", None)
         return JSONResponse({"detail": err.detail(_prefers_zh(request))}, status_code=409)
+
+    @app.exception_handler(DataError)
+    async def unstorable_value(request: Request, exc: DataError):
+        # A value the database cannot hold (NUL in text on PostgreSQL, a number out of the
+        # column's range) that no schema caught: bad input, so 422 rather than a 500.
+        log.warning("data error: %s", exc)
+        err = DomainError("validation_error", "a value is out of range or cannot be stored", None)
+        return JSONResponse({"detail": err.detail(_prefers_zh(request))}, status_code=422)
 
 
 def _mount_docs(app: FastAPI) -> None:

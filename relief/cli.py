@@ -116,6 +116,263 @@ def users_create(
     typer.echo(f"created {role} {username}")
 
 
+@scenario_app.command("validate")
+def scenario_validate(folder: Path = typer.Argument(..., metavar="DIR")) -> None:
+    """Print every problem of a scenario folder (FILE:LINE: field: message) and exit 1,
+    or print OK."""
+    from relief.scenario.validate import format_problems, validate_scenario
+
+    problems = validate_scenario(folder)
+    typer.echo(format_problems(problems))
+    if problems:
+        raise typer.Exit(1)
+
+
+@scenario_app.command("load")
+def scenario_load(folder: Path = typer.Argument(..., metavar="DIR")) -> None:
+    """Validate a scenario folder, then load it in one transaction (idempotent)."""
+    from relief.auth.models import SYSTEM
+    from relief.db import ensure_schema_current, make_engine, transaction
+    from relief.errors import DomainError
+    from relief.scenario.loader import ScenarioInvalid, load_scenario
+    from relief.scenario.validate import format_problems
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    ensure_schema_current(engine)
+    try:
+        with transaction(engine) as session:
+            report = load_scenario(session, SYSTEM, folder)
+    except ScenarioInvalid as exc:
+        typer.echo(format_problems(exc.problems))
+        raise typer.Exit(1) from exc
+    except DomainError as exc:
+        typer.echo(f"{exc.field or 'error'}: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    for line in report.lines():
+        typer.echo(line)
+
+
+@app.command()
+def check() -> None:
+    """Ledger == stock (on hand and reserved) for every row: print OK, or every difference
+    and exit 1."""
+    from relief.db import ensure_schema_current, make_engine, session_for
+    from relief.stock.check import check_ledger
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        ensure_schema_current(engine)
+        with session_for(engine, write=False) as session:
+            differences = check_ledger(session)
+    finally:
+        engine.dispose()
+    if not differences:
+        typer.echo("OK")
+        return
+    for difference in differences:
+        typer.echo(str(difference))
+    typer.echo(f"{len(differences)} difference(s) between stock and ledger")
+    raise typer.Exit(1)
+
+
+# --- emergency from a scenario folder (no server, no database) --------------------------
+
+_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def _folder_event(folder: Path, name: str):
+    """(scenario, event spec, policy) of a valid folder; exit 2 with the problems (as
+    `relief scenario validate` prints them) when it is not valid or has no such event."""
+    from relief.emergency.records import Policy
+    from relief.scenario.validate import check_scenario, format_problems
+
+    scenario, problems = check_scenario(folder)
+    if problems:
+        typer.echo(format_problems(problems))
+        raise typer.Exit(2)
+    spec = scenario.events.get(name)
+    if spec is None:
+        known = ", ".join(sorted(scenario.events)) or "none"
+        typer.echo(
+            f"no event {name}: events/{name}.yaml is not in {folder} (events: {known})", err=True
+        )
+        raise typer.Exit(2)
+    return scenario, spec, scenario.policy or Policy()
+
+
+def _write_output(target: str, text: str) -> None:
+    """Write to a file, or to standard output for `-`."""
+    if target == "-":
+        typer.echo(text, nl=False)
+    else:
+        Path(target).write_text(text, encoding="utf-8")
+
+
+@app.command()
+def assess(
+    scenario: Path = typer.Option(..., "--scenario", metavar="DIR"),
+    event: str = typer.Option(..., "--event", metavar="NAME", help="the stem of events/NAME.yaml"),
+    json_file: str | None = typer.Option(None, "--json", metavar="FILE", help="- for stdout"),
+) -> None:
+    """Totals, recommended level and exceeded criteria of an event of a scenario folder."""
+    import json
+
+    from relief.emergency.assessment import assess as assess_reports
+    from relief.emergency.records import COUNT_FIELDS
+
+    folder, spec, policy = _folder_event(scenario, event)
+    result = assess_reports(spec.reports, policy, folder.regions)
+    if json_file is not None:
+        _write_output(json_file, json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    typer.echo(
+        f"event {spec.name}: {spec.title} ({spec.hazard}, started {spec.started_at.isoformat()})"
+    )
+    typer.echo(f"policy in force from {policy.effective_from.isoformat()}")
+    typer.echo("totals:")
+    for key, value in result.totals.items():
+        kind = "" if key in COUNT_FIELDS else "  (criterion)"
+        typer.echo(f"  {key:<30} {value:>10}{kind}")
+    level = result.recommended_level
+    typer.echo(
+        f"recommended level: {level} ({_ROMAN[level]}级)" if level else "recommended level: none"
+    )
+    if result.exceeded:
+        typer.echo("exceeded:")
+        for entry in result.exceeded:
+            typer.echo(
+                f"  level {entry['level']}  {entry['criterion']:<30} "
+                f"{entry['value']:>10} >= {entry['threshold']}"
+            )
+    else:
+        typer.echo("exceeded: none")
+
+
+@app.command()
+def demand(
+    scenario: Path = typer.Option(..., "--scenario", metavar="DIR"),
+    event: str = typer.Option(..., "--event", metavar="NAME", help="the stem of events/NAME.yaml"),
+    level: int | None = typer.Option(None, "--level", min=1, max=4, help="response level"),
+    csv_file: str | None = typer.Option(None, "--csv", metavar="FILE", help="- for stdout"),
+) -> None:
+    """Demand lines of an event: latest report of each region × the policy's norms."""
+    import csv
+    import io
+
+    from relief.allocation.demand import estimate_demand
+    from relief.emergency.assessment import assess as assess_reports
+    from relief.emergency.assessment import latest_reports
+
+    folder, spec, policy = _folder_event(scenario, event)
+    lines = estimate_demand(latest_reports(spec.reports), policy.norms)
+    if csv_file is not None:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["region_code", "item_code", "quantity", "priority"])
+        for line in lines:
+            writer.writerow([line.region_code, line.item_code, line.quantity, line.priority])
+        _write_output(csv_file, out.getvalue())
+        return
+    # Demand does not depend on the level; it is shown for the planner reading along.
+    chosen = (
+        level
+        or spec.level
+        or assess_reports(spec.reports, policy, folder.regions).recommended_level
+    )
+    typer.echo(f"event {spec.name}: {spec.title}; level {chosen or 'none'}")
+    typer.echo(f"{'region_code':<12} {'item_code':<14} {'quantity':>10} {'priority':>8}")
+    for line in lines:
+        typer.echo(
+            f"{line.region_code:<12} {line.item_code:<14} {line.quantity:>10} {line.priority:>8}"
+        )
+    totals: dict[str, int] = {}
+    for line in lines:
+        totals[line.item_code] = totals.get(line.item_code, 0) + line.quantity
+    typer.echo(
+        f"{len(lines)} lines; by item: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(totals.items())) or "none")
+    )
+
+
+# --- allocation from a scenario folder (no server, no database) -------------------------
+
+
+def _closure(text: str) -> tuple[str, str]:
+    """`FROM:TO` of --close; exit 2 on anything else."""
+    parts = text.split(":")
+    if len(parts) != 2 or not parts[0] or not parts[1] or parts[0] == parts[1]:
+        typer.echo(f"--close {text!r}: expected FROM:TO with two different codes", err=True)
+        raise typer.Exit(2)
+    return parts[0], parts[1]
+
+
+@app.command()
+def plan(
+    scenario: Path = typer.Option(..., "--scenario", metavar="DIR"),
+    event: str = typer.Option(..., "--event", metavar="NAME", help="the stem of events/NAME.yaml"),
+    method: str = typer.Option("optimal", "--method", metavar="optimal|greedy|both"),
+    level: int | None = typer.Option(None, "--level", min=1, max=4, help="what-if level"),
+    close: list[str] = typer.Option([], "--close", metavar="FROM:TO", help="what-if closure"),
+    time_limit: float | None = typer.Option(None, "--time-limit", metavar="S"),
+    json_file: str | None = typer.Option(None, "--json", metavar="FILE", help="- for stdout"),
+) -> None:
+    """Plan an event of a scenario folder (exit 0 with shortfalls too; 2 bad arguments or
+    an invalid folder; 3 no level given and none recommended)."""
+    import json
+
+    from relief.allocation.planning import PlanningError, plan_scenario, render_plan_result
+
+    if method not in ("optimal", "greedy", "both"):
+        typer.echo(f"--method {method!r}: expected optimal, greedy or both", err=True)
+        raise typer.Exit(2)
+    closures = [_closure(text) for text in close]
+    folder, _, _ = _folder_event(scenario, event)
+    try:
+        result = plan_scenario(folder, event, method, level, closures, time_limit)
+    except PlanningError as exc:
+        where = f"{exc.field}: " if exc.field else ""
+        typer.echo(f"{where}{exc.message}", err=True)
+        raise typer.Exit(exc.exit_code) from exc
+    if json_file is not None:
+        _write_output(json_file, json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    typer.echo(render_plan_result(result))
+
+
+@bench_app.command("allocation")
+def bench_allocation(
+    size: str = typer.Option("province", "--size", metavar="county|province|national"),
+    seed: int = typer.Option(0, "--seed"),
+    out: str | None = typer.Option(None, "--out", metavar="FILE", help="JSON; - for stdout"),
+) -> None:
+    """Seeded synthetic allocation benchmark: stage timings, peak memory, model size."""
+    import json
+
+    from relief.allocation.bench import SIZES, run_allocation_bench
+
+    if size not in SIZES:
+        typer.echo(f"--size {size!r}: expected one of {', '.join(SIZES)}", err=True)
+        raise typer.Exit(2)
+    result = run_allocation_bench(size, seed)
+    if out is not None:
+        _write_output(out, json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        if out == "-":
+            return
+    network, model = result["network"], result["model"]
+    typer.echo(
+        f"allocation bench {size} (seed {seed}): {network['regions']:,} regions, "
+        f"{sum(network['warehouses'].values()):,} warehouses, {network['roads']:,} roads; "
+        f"{result['event']['demand_lines']:,} demand lines"
+    )
+    typer.echo("stage seconds: " + ", ".join(f"{k} {v}" for k, v in result["timings_s"].items()))
+    typer.echo("model: " + ", ".join(f"{k} {v}" for k, v in model.items()))
+    typer.echo(f"peak memory {result['peak_memory_mb']} MB ({result['memory_measure']})")
+    typer.echo("result: " + ", ".join(f"{k} {v}" for k, v in result["result"].items()))
+
+
 def _safe_url(url: str) -> str:
     """The URL without its password, for printing."""
     if "@" in url and "://" in url:

@@ -36,6 +36,16 @@ MESSAGES_ZH: dict[str, str] = {
     "busy": "数据库繁忙，请稍后重试",
     "duplicate": "已存在",
     "invalid_transition": "当前状态不允许此操作",
+    # subsidies
+    "no_standard": "没有适用的补助标准",
+    "import_rejected": "导入未成功，未写入任何记录",
+    "duplicate_case": "该户在此项目中已有案件",
+    "notice_window_open": "公示期尚未结束",
+    "budget_exceeded": "将超出项目预算",
+    "case_not_approved": "案件尚未审批，不能支付",
+    "overpayment": "支付总额将超过审批金额",
+    "already_reversed": "该笔支付已冲正",
+    "invalid_reversal": "冲正记录不能再冲正",
 }
 
 

@@ -2,9 +2,14 @@
 
 from sqlmodel import SQLModel
 
+from relief.allocation import tables as _allocation  # noqa: F401
 from relief.audit import models as _audit  # noqa: F401
 from relief.auth import models as _auth  # noqa: F401
+from relief.dispatch import models as _dispatch  # noqa: F401
+from relief.emergency import models as _emergency  # noqa: F401
 from relief.idempotency import IdempotencyKey as _idem  # noqa: F401
 from relief.network import models as _network  # noqa: F401
+from relief.stock import models as _stock  # noqa: F401
+from relief.subsidies import models as _subsidies  # noqa: F401
 
 metadata = SQLModel.metadata

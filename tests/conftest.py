@@ -30,6 +30,15 @@ hypothesis_settings.register_profile("dev", max_examples=30, deadline=None)
 hypothesis_settings.load_profile("ci")
 
 TEST_SETTINGS = TestSettings()
+
+# Argon2 at production cost takes about a second per hash on a busy 2-core machine; the
+# tests create and log in hundreds of users, so they hash at the library's lowest sane cost.
+# What is tested (hash, verify, reject) is the same code path.
+from argon2 import PasswordHasher  # noqa: E402
+
+import relief.auth.service as _auth_service  # noqa: E402
+
+_auth_service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PG_URL = TEST_SETTINGS.relief_test_database_url
 
 

@@ -87,3 +87,72 @@ def authorize_region(
 
 def warehouse_in_scope(actor: Actor, warehouse_code: str) -> bool:
     return actor.role in ("admin", "duty_officer") or warehouse_code in actor.warehouse_codes
+
+
+# --- dispatch orders ----------------------------------------------------------------------
+
+
+def dispatch_order_in_scope(
+    session: Session,
+    actor: Actor,
+    source_warehouse_code: str,
+    destination_code: str,
+    destination_kind: str,
+) -> bool:
+    """Managers see their warehouses' orders (as source or destination), county staff the
+    orders to regions in scope, duty officers and admins all; nobody else any."""
+    if actor.role in ("admin", "duty_officer"):
+        return True
+    if actor.role == "warehouse_manager":
+        return source_warehouse_code in actor.warehouse_codes or (
+            destination_kind == "warehouse" and destination_code in actor.warehouse_codes
+        )
+    if actor.role == "county_staff":
+        return destination_kind == "region" and region_in_scope(session, actor, destination_code)
+    return False
+
+
+def authorize_dispatch_order_read(
+    session: Session,
+    actor: Actor,
+    source_warehouse_code: str,
+    destination_code: str,
+    destination_kind: str,
+) -> None:
+    """One order: a role that never sees orders (approver) → `role_forbidden`; an order
+    outside the caller's warehouses or regions → `scope_forbidden`."""
+    ensure_role(actor, "duty_officer", "warehouse_manager", "county_staff")
+    if not dispatch_order_in_scope(
+        session, actor, source_warehouse_code, destination_code, destination_kind
+    ):
+        raise DomainError("scope_forbidden", "this dispatch order is not in your scope", None)
+
+
+def authorize_dispatch_receipt(
+    session: Session, actor: Actor, destination_code: str, destination_kind: str
+) -> None:
+    """Goods for a warehouse are received by its manager; for a region, by county staff
+    whose scope covers it (admins may do either)."""
+    if destination_kind == "warehouse":
+        authorize_warehouse(actor, destination_code)
+        return
+    ensure_role(actor, "county_staff")
+    authorize_region(session, actor, destination_code)
+
+
+def visible_warehouses(actor: Actor) -> tuple[str, ...] | None:
+    """Warehouses a stock list (alerts) is filtered to: a manager's own; None means all,
+    since every other role may read all stock."""
+    if actor.role == "warehouse_manager":
+        return actor.warehouse_codes
+    return None
+
+
+# --- inbox ---------------------------------------------------------------------------------
+
+
+def authorize_addressee(actor: Actor, username: str, what: str) -> None:
+    """Only the addressee acts on their own notification: an admin acknowledging on
+    someone's behalf would hide that they never saw it."""
+    if actor.username != username:
+        raise DomainError("scope_forbidden", f"{what} is addressed to someone else", None)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, field_validator
 from pydantic import Field as PField
 from sqlalchemy import CheckConstraint, Column, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -13,7 +14,6 @@ from sqlmodel import Field, SQLModel
 RegionLevel = Literal["province", "prefecture", "county", "township", "village"]
 Tier = Literal["provincial", "prefecture", "county"]
 RoadStatus = Literal["open", "closed"]
-Code = PField(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
 
 
 class RegionRow(SQLModel, table=True):
@@ -93,37 +93,74 @@ class ItemRow(SQLModel, table=True):
 # --- API schemas ------------------------------------------------------------------------
 
 
+def _no_control_chars(value: str) -> str:
+    # PostgreSQL refuses NUL in text, and no name or code means a control character: refuse
+    # them here as a validation error instead of failing in the database.
+    if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+# A new code: what a scenario folder allows (no spaces, and not `~ # :`, which road keys and
+# the CLI's FROM:TO use as separators).
+Code = Annotated[
+    str,
+    PField(min_length=1, max_length=64, pattern=r"^[^\s~#:]+$"),
+    AfterValidator(_no_control_chars),
+]
+# A reference to an existing code: looked up, not pattern-checked, so that an unknown code
+# is 422 `unknown_code` on its field.
+CodeRef = Annotated[str, PField(min_length=1, max_length=64), AfterValidator(_no_control_chars)]
+Name = Annotated[str, PField(min_length=1, max_length=128), AfterValidator(_no_control_chars)]
+Latitude = Annotated[float, PField(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, PField(ge=-180, le=180, allow_inf_nan=False)]
+# Columns are 32-bit integers on PostgreSQL; a larger population is a typo, not a region.
+Population = Annotated[int, PField(ge=0, le=2_000_000_000)]
+
+
 class RegionIn(BaseModel):
-    code: str = Code
-    name: str = PField(min_length=1, max_length=128)
+    code: Code
+    name: Name
     level: RegionLevel
-    parent_code: str | None = None
-    lat: float = PField(ge=-90, le=90)
-    lon: float = PField(ge=-180, le=180)
-    population: int | None = PField(default=None, ge=0)
+    parent_code: CodeRef | None = None
+    lat: Latitude
+    lon: Longitude
+    population: Population | None = None
 
 
-class RegionOut(RegionIn):
-    pass
+class RegionOut(BaseModel):
+    code: str
+    name: str
+    level: RegionLevel
+    parent_code: str | None
+    lat: float
+    lon: float
+    population: int | None
 
 
 class WarehouseIn(BaseModel):
-    code: str = Code
-    name: str = PField(min_length=1, max_length=128)
+    code: Code
+    name: Name
     tier: Tier
-    region_code: str
-    lat: float = PField(ge=-90, le=90)
-    lon: float = PField(ge=-180, le=180)
+    region_code: CodeRef
+    lat: Latitude
+    lon: Longitude
     capacity_m3: Decimal = PField(default=Decimal(0), ge=0, max_digits=14, decimal_places=2)
 
 
-class WarehouseOut(WarehouseIn):
-    pass
+class WarehouseOut(BaseModel):
+    code: str
+    name: str
+    tier: Tier
+    region_code: str
+    lat: float
+    lon: float
+    capacity_m3: float
 
 
 class RoadIn(BaseModel):
-    from_code: str
-    to_code: str
+    from_code: CodeRef
+    to_code: CodeRef
     distance_km: Decimal = PField(ge=0, max_digits=12, decimal_places=2)
     travel_time_h: Decimal = PField(ge=0, max_digits=10, decimal_places=2)
     status: RoadStatus = "open"
@@ -142,6 +179,8 @@ class RoadPatch(BaseModel):
     status: RoadStatus
     note: str = PField(default="", max_length=500)
 
+    _note_text = field_validator("note")(_no_control_chars)
+
 
 class LostRoute(BaseModel):
     region_code: str
@@ -155,13 +194,13 @@ class RoadChangeOut(RoadOut):
 
 
 class ItemIn(BaseModel):
-    code: str = Code
-    name_zh: str = PField(min_length=1, max_length=128)
-    name_en: str = PField(min_length=1, max_length=128)
-    unit: str = PField(min_length=1, max_length=16)
+    code: Code
+    name_zh: Name
+    name_en: Name
+    unit: Annotated[str, PField(min_length=1, max_length=16), AfterValidator(_no_control_chars)]
     weight_kg: Decimal = PField(ge=0, max_digits=12, decimal_places=3)
     volume_m3: Decimal = PField(ge=0, max_digits=12, decimal_places=4)
-    category: str = PField(min_length=1, max_length=32)
+    category: Annotated[str, PField(min_length=1, max_length=32), AfterValidator(_no_control_chars)]
 
 
 class ItemOut(BaseModel):

@@ -1,0 +1,1 @@
+"""Stock: levels, lots and expiry, the append-only ledger, receipts and stocktakes."""

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 02:31:57.437369
+Create Date: 2026-11-26 02:42:10.081538
 """
 
 from alembic import op
@@ -37,6 +37,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_records_entity'), ['entity'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_records_entity_id'), ['entity_id'], unique=False)
 
+    op.create_table('dispatch_number_sequences',
+    sa.Column('day', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('last', sa.BigInteger(), nullable=False),
+    sa.CheckConstraint('last > 0', name='ck_dispatch_number_sequences_last'),
+    sa.PrimaryKeyConstraint('day')
+    )
+    op.create_table('events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('hazard', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('started_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('level', sa.Integer(), nullable=True),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('level is null or level between 1 and 4', name='ck_events_level'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key', name='uq_events_key')
+    )
     op.create_table('idempotency_keys',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -117,6 +136,150 @@ def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_username'), ['username'], unique=True)
 
+    op.create_table('event_regions',
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('region_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], ),
+    sa.ForeignKeyConstraint(['region_code'], ['regions.code'], ),
+    sa.PrimaryKeyConstraint('event_id', 'region_code')
+    )
+    op.create_table('event_reports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('region_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('reported_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deaths', sa.Integer(), nullable=False),
+    sa.Column('missing', sa.Integer(), nullable=False),
+    sa.Column('relocated', sa.Integer(), nullable=False),
+    sa.Column('needing_aid', sa.Integer(), nullable=False),
+    sa.Column('collapsed_households', sa.Integer(), nullable=False),
+    sa.Column('collapsed_rooms', sa.Integer(), nullable=False),
+    sa.Column('severe_households', sa.Integer(), nullable=False),
+    sa.Column('severe_rooms', sa.Integer(), nullable=False),
+    sa.Column('general_households', sa.Integer(), nullable=False),
+    sa.Column('general_rooms', sa.Integer(), nullable=False),
+    sa.Column('file_seq', sa.Integer(), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind in ('initial','update','final')", name='ck_event_reports_kind'),
+    sa.CheckConstraint('collapsed_households >= 0', name='ck_event_reports_collapsed_households'),
+    sa.CheckConstraint('collapsed_rooms >= 0', name='ck_event_reports_collapsed_rooms'),
+    sa.CheckConstraint('deaths >= 0', name='ck_event_reports_deaths'),
+    sa.CheckConstraint('general_households >= 0', name='ck_event_reports_general_households'),
+    sa.CheckConstraint('general_rooms >= 0', name='ck_event_reports_general_rooms'),
+    sa.CheckConstraint('missing >= 0', name='ck_event_reports_missing'),
+    sa.CheckConstraint('needing_aid >= 0', name='ck_event_reports_needing_aid'),
+    sa.CheckConstraint('relocated >= 0', name='ck_event_reports_relocated'),
+    sa.CheckConstraint('severe_households >= 0', name='ck_event_reports_severe_households'),
+    sa.CheckConstraint('severe_rooms >= 0', name='ck_event_reports_severe_rooms'),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], ),
+    sa.ForeignKeyConstraint(['region_code'], ['regions.code'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('event_reports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_reports_event_id'), ['event_id'], unique=False)
+
+    op.create_table('households',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('region_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('head_name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('id_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('id_cipher', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('id_masked', sqlmodel.sql.sqltypes.AutoString(length=18), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('damage', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('rooms', sa.Integer(), nullable=False),
+    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('bank_account', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("category in ('general','dibao','tekun','poverty_registered')", name='ck_households_category'),
+    sa.CheckConstraint("damage in ('collapsed','severe','general','none')", name='ck_households_damage'),
+    sa.CheckConstraint('rooms >= 0', name='ck_households_rooms'),
+    sa.CheckConstraint('size >= 1', name='ck_households_size'),
+    sa.ForeignKeyConstraint(['region_code'], ['regions.code'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('event_id', 'id_hash', name='uq_households_event_id_number')
+    )
+    with op.batch_alter_table('households', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_households_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_households_region_code'), ['region_code'], unique=False)
+
+    op.create_table('policies',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('effective_from', sa.Date(), nullable=False),
+    sa.Column('region_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('document', sa.JSON(), nullable=False),
+    sa.Column('created_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['region_code'], ['regions.code'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('source', 'effective_from', name='uq_policies_source_date')
+    )
+    with op.batch_alter_table('policies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_policies_effective_from'), ['effective_from'], unique=False)
+
+    op.create_table('programmes',
+    sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('region_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=True),
+    sa.Column('budget_fen', sa.BigInteger(), nullable=False),
+    sa.Column('notice_days', sa.Integer(), nullable=False),
+    sa.Column('created_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind in ('rebuild','grain')", name='ck_programmes_kind'),
+    sa.CheckConstraint('budget_fen >= 0', name='ck_programmes_budget'),
+    sa.CheckConstraint('notice_days >= 0', name='ck_programmes_notice_days'),
+    sa.ForeignKeyConstraint(['region_code'], ['regions.code'], ),
+    sa.PrimaryKeyConstraint('code')
+    )
+    with op.batch_alter_table('programmes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_programmes_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_programmes_region_code'), ['region_code'], unique=False)
+
+    op.create_table('responses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('level', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('recommended_level', sa.Integer(), nullable=True),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('override_reason', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('triggered_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('triggered_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('level_changed_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', relief.db.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status in ('active','ended')", name='ck_responses_status'),
+    sa.CheckConstraint('level between 1 and 4', name='ck_responses_level'),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_responses_event_id'), ['event_id'], unique=False)
+        batch_op.create_index('uq_responses_one_active', ['event_id'], unique=True, sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'"))
+
+    op.create_table('road_closures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('road_id', sa.Integer(), nullable=False),
+    sa.Column('from_file', sa.Boolean(), nullable=False),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('closed_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('closed_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], ),
+    sa.ForeignKeyConstraint(['road_id'], ['roads.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('event_id', 'road_id', name='uq_road_closures_road')
+    )
+    with op.batch_alter_table('road_closures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_road_closures_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_road_closures_road_id'), ['road_id'], unique=False)
+
     op.create_table('warehouses',
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
@@ -133,15 +296,442 @@ def upgrade() -> None:
     with op.batch_alter_table('warehouses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_warehouses_region_code'), ['region_code'], unique=False)
 
+    op.create_table('demand_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('response_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('lines', sa.JSON(), nullable=False),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("source in ('estimate','edit')", name='ck_demand_versions_source'),
+    sa.ForeignKeyConstraint(['response_id'], ['responses.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('response_id', 'version', name='uq_demand_versions_version')
+    )
+    with op.batch_alter_table('demand_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_demand_versions_response_id'), ['response_id'], unique=False)
+
+    op.create_table('dispatch_orders',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=True),
+    sa.Column('response_id', sa.Integer(), nullable=True),
+    sa.Column('source_warehouse_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('destination_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('destination_kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('route', sa.JSON(none_as_null=True), nullable=True),
+    sa.Column('eta_h', sa.Numeric(precision=10, scale=2), nullable=True),
+    sa.Column('distance_km', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('created_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('dispatched_at', relief.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('dispatched_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('vehicle', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('driver', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('plate', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('received_at', relief.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('received_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('cancelled_at', relief.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('cancel_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.CheckConstraint("destination_kind <> 'warehouse' or destination_code <> source_warehouse_code", name='ck_dispatch_orders_not_to_itself'),
+    sa.CheckConstraint("destination_kind in ('region','warehouse')", name='ck_dispatch_orders_destination_kind'),
+    sa.CheckConstraint("status in ('reserved','dispatched','delivered','partially_delivered','disputed','cancelled')", name='ck_dispatch_orders_status'),
+    sa.CheckConstraint('distance_km is null or distance_km >= 0', name='ck_dispatch_orders_distance'),
+    sa.CheckConstraint('eta_h is null or eta_h >= 0', name='ck_dispatch_orders_eta'),
+    sa.ForeignKeyConstraint(['source_warehouse_code'], ['warehouses.code'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('number', name='uq_dispatch_orders_number')
+    )
+    with op.batch_alter_table('dispatch_orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dispatch_orders_destination_code'), ['destination_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dispatch_orders_plan_id'), ['plan_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dispatch_orders_response_id'), ['response_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dispatch_orders_source_warehouse_code'), ['source_warehouse_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dispatch_orders_status'), ['status'], unique=False)
+
+    op.create_table('plans',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('response_id', sa.Integer(), nullable=False),
+    sa.Column('event', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('level', sa.Integer(), nullable=False),
+    sa.Column('method', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('what_if', sa.Boolean(), nullable=False),
+    sa.Column('fingerprint', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('solve_seconds', sa.Float(), nullable=False),
+    sa.Column('inputs', sa.JSON(), nullable=False),
+    sa.Column('result', sa.JSON(), nullable=False),
+    sa.Column('created_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('approved_at', relief.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('approved_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.CheckConstraint("method in ('optimal','greedy')", name='ck_plans_method'),
+    sa.CheckConstraint("state in ('draft','approved','superseded')", name='ck_plans_state'),
+    sa.CheckConstraint("status in ('optimal','feasible')", name='ck_plans_status'),
+    sa.CheckConstraint('level between 1 and 4', name='ck_plans_level'),
+    sa.ForeignKeyConstraint(['response_id'], ['responses.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('plans', schema=None) as batch_op:
+        batch_op.create_index('ix_plans_response_state', ['response_id', 'state'], unique=False)
+
+    op.create_table('policy_norms',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('policy_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('item_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('basis', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('per_person', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('priority_weight', sa.Integer(), nullable=False),
+    sa.CheckConstraint('priority_weight >= 0', name='ck_policy_norms_weight'),
+    sa.ForeignKeyConstraint(['item_code'], ['items.code'], ),
+    sa.ForeignKeyConstraint(['policy_id'], ['policies.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('policy_id', 'position', name='uq_policy_norms_position')
+    )
+    with op.batch_alter_table('policy_norms', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_policy_norms_policy_id'), ['policy_id'], unique=False)
+
+    op.create_table('response_actions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('response_id', sa.Integer(), nullable=False),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('level_before', sa.Integer(), nullable=True),
+    sa.Column('level_after', sa.Integer(), nullable=True),
+    sa.Column('recommended_level', sa.Integer(), nullable=True),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('override_reason', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("action in ('trigger','escalate','downgrade','end')", name='ck_response_actions_action'),
+    sa.ForeignKeyConstraint(['response_id'], ['responses.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('response_actions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_response_actions_response_id'), ['response_id'], unique=False)
+
+    op.create_table('stock_levels',
+    sa.Column('warehouse_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('item_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('on_hand', sa.BigInteger(), nullable=False),
+    sa.Column('reserved', sa.BigInteger(), nullable=False),
+    sa.Column('floor', sa.BigInteger(), nullable=False),
+    sa.Column('updated_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('floor >= 0', name='ck_stock_levels_floor'),
+    sa.CheckConstraint('on_hand >= 0', name='ck_stock_levels_on_hand'),
+    sa.CheckConstraint('reserved <= on_hand', name='ck_stock_levels_reserved_on_hand'),
+    sa.CheckConstraint('reserved >= 0', name='ck_stock_levels_reserved'),
+    sa.ForeignKeyConstraint(['item_code'], ['items.code'], ),
+    sa.ForeignKeyConstraint(['warehouse_code'], ['warehouses.code'], ),
+    sa.PrimaryKeyConstraint('warehouse_code', 'item_code')
+    )
+    op.create_table('stock_lots',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('warehouse_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('item_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('lot', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('expires_on', sa.Date(), nullable=True),
+    sa.Column('on_hand', sa.BigInteger(), nullable=False),
+    sa.CheckConstraint('on_hand >= 0', name='ck_stock_lots_on_hand'),
+    sa.ForeignKeyConstraint(['item_code'], ['items.code'], ),
+    sa.ForeignKeyConstraint(['warehouse_code'], ['warehouses.code'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('warehouse_code', 'item_code', 'lot', name='uq_stock_lots_lot')
+    )
+    op.create_table('stock_movements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('warehouse_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('item_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('lot', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('on_hand_delta', sa.BigInteger(), nullable=False),
+    sa.Column('reserved_delta', sa.BigInteger(), nullable=False),
+    sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('override_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("kind in ('receipt','adjustment','reservation','release','dispatch','transfer_out','transfer_in')", name='ck_stock_movements_kind'),
+    sa.CheckConstraint('on_hand_delta <> 0 or reserved_delta <> 0', name='ck_stock_movements_moves'),
+    sa.ForeignKeyConstraint(['item_code'], ['items.code'], ),
+    sa.ForeignKeyConstraint(['warehouse_code'], ['warehouses.code'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('stock_movements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stock_movements_order_id'), ['order_id'], unique=False)
+        batch_op.create_index('ix_stock_movements_wh_item', ['warehouse_code', 'item_code'], unique=False)
+
+    op.create_table('subsidy_standards',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('programme_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('effective_from', sa.Date(), nullable=False),
+    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('damage', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('per_household_fen', sa.BigInteger(), nullable=True),
+    sa.Column('per_room_fen', sa.BigInteger(), nullable=True),
+    sa.Column('per_person_month_fen', sa.BigInteger(), nullable=True),
+    sa.Column('per_person_month_kg', sa.Numeric(precision=12, scale=3), nullable=True),
+    sa.Column('price_per_kg_fen', sa.BigInteger(), nullable=True),
+    sa.Column('months', sa.Integer(), nullable=True),
+    sa.Column('per_household', sa.Boolean(), nullable=False),
+    sa.Column('created_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("damage is null or damage in ('collapsed','severe','general')", name='ck_standards_damage'),
+    sa.CheckConstraint('months is null or months >= 1', name='ck_standards_months'),
+    sa.ForeignKeyConstraint(['programme_code'], ['programmes.code'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('subsidy_standards', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_subsidy_standards_programme_code'), ['programme_code'], unique=False)
+
+    op.create_table('dispatch_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('item_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.Column('dispatched', sa.BigInteger(), nullable=False),
+    sa.Column('received', sa.BigInteger(), nullable=False),
+    sa.Column('damaged', sa.BigInteger(), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.CheckConstraint('damaged >= 0', name='ck_dispatch_lines_damaged'),
+    sa.CheckConstraint('dispatched <= quantity', name='ck_dispatch_lines_dispatched_le_quantity'),
+    sa.CheckConstraint('dispatched >= 0', name='ck_dispatch_lines_dispatched'),
+    sa.CheckConstraint('quantity > 0', name='ck_dispatch_lines_quantity'),
+    sa.CheckConstraint('received + damaged <= dispatched', name='ck_dispatch_lines_counted_le_dispatched'),
+    sa.CheckConstraint('received >= 0', name='ck_dispatch_lines_received'),
+    sa.ForeignKeyConstraint(['item_code'], ['items.code'], ),
+    sa.ForeignKeyConstraint(['order_id'], ['dispatch_orders.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('order_id', 'item_code', name='uq_dispatch_lines_item')
+    )
+    with op.batch_alter_table('dispatch_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dispatch_lines_order_id'), ['order_id'], unique=False)
+
+    op.create_table('inbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('response_id', sa.Integer(), nullable=False),
+    sa.Column('action_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('level', sa.Integer(), nullable=False),
+    sa.Column('message', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('warehouse_codes', sa.JSON(), nullable=False),
+    sa.Column('created_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acked_at', relief.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['action_id'], ['response_actions.id'], ),
+    sa.ForeignKeyConstraint(['response_id'], ['responses.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('username', 'action_id', name='uq_inbox_user_action')
+    )
+    with op.batch_alter_table('inbox', schema=None) as batch_op:
+        batch_op.create_index('ix_inbox_response_unacked', ['response_id', 'acked_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_inbox_username'), ['username'], unique=False)
+
+    op.create_table('subsidy_cases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('programme_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('standard_id', sa.Integer(), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('grain_kg', sa.Numeric(precision=14, scale=3), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('notice_ends_at', relief.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('status_changed_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status in ('registered','village_reviewed','published','township_reviewed','approved','rejected')", name='ck_cases_status'),
+    sa.CheckConstraint('amount_fen >= 0', name='ck_cases_amount'),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], ),
+    sa.ForeignKeyConstraint(['programme_code'], ['programmes.code'], ),
+    sa.ForeignKeyConstraint(['standard_id'], ['subsidy_standards.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('household_id', 'programme_code', name='uq_cases_household_programme')
+    )
+    with op.batch_alter_table('subsidy_cases', schema=None) as batch_op:
+        batch_op.create_index('ix_cases_programme_status', ['programme_code', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_subsidy_cases_household_id'), ['household_id'], unique=False)
+
+    op.create_table('dispatch_discrepancies',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('line_id', sa.Integer(), nullable=False),
+    sa.Column('item_code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('recorded_at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.CheckConstraint("kind in ('shortfall','damage')", name='ck_dispatch_discrepancies_kind'),
+    sa.CheckConstraint('quantity > 0', name='ck_dispatch_discrepancies_quantity'),
+    sa.ForeignKeyConstraint(['line_id'], ['dispatch_lines.id'], ),
+    sa.ForeignKeyConstraint(['order_id'], ['dispatch_orders.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('dispatch_discrepancies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dispatch_discrepancies_line_id'), ['line_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dispatch_discrepancies_order_id'), ['order_id'], unique=False)
+
+    op.create_table('dispatch_line_lots',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('line_id', sa.Integer(), nullable=False),
+    sa.Column('lot', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('expires_on', sa.Date(), nullable=True),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.CheckConstraint('quantity > 0', name='ck_dispatch_line_lots_quantity'),
+    sa.ForeignKeyConstraint(['line_id'], ['dispatch_lines.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('dispatch_line_lots', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dispatch_line_lots_line_id'), ['line_id'], unique=False)
+
+    op.create_table('subsidy_case_transitions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('from_status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('to_status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('override_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['subsidy_cases.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('subsidy_case_transitions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_subsidy_case_transitions_case_id'), ['case_id'], unique=False)
+
+    op.create_table('subsidy_payments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('paid_on', sa.Date(), nullable=False),
+    sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('reverses_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('at', relief.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount_fen <> 0', name='ck_payments_amount'),
+    sa.ForeignKeyConstraint(['case_id'], ['subsidy_cases.id'], ),
+    sa.ForeignKeyConstraint(['reverses_id'], ['subsidy_payments.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('reverses_id', name='uq_payments_reverses')
+    )
+    with op.batch_alter_table('subsidy_payments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_subsidy_payments_case_id'), ['case_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('subsidy_payments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_subsidy_payments_case_id'))
+
+    op.drop_table('subsidy_payments')
+    with op.batch_alter_table('subsidy_case_transitions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_subsidy_case_transitions_case_id'))
+
+    op.drop_table('subsidy_case_transitions')
+    with op.batch_alter_table('dispatch_line_lots', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dispatch_line_lots_line_id'))
+
+    op.drop_table('dispatch_line_lots')
+    with op.batch_alter_table('dispatch_discrepancies', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dispatch_discrepancies_order_id'))
+        batch_op.drop_index(batch_op.f('ix_dispatch_discrepancies_line_id'))
+
+    op.drop_table('dispatch_discrepancies')
+    with op.batch_alter_table('subsidy_cases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_subsidy_cases_household_id'))
+        batch_op.drop_index('ix_cases_programme_status')
+
+    op.drop_table('subsidy_cases')
+    with op.batch_alter_table('inbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inbox_username'))
+        batch_op.drop_index('ix_inbox_response_unacked')
+
+    op.drop_table('inbox')
+    with op.batch_alter_table('dispatch_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dispatch_lines_order_id'))
+
+    op.drop_table('dispatch_lines')
+    with op.batch_alter_table('subsidy_standards', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_subsidy_standards_programme_code'))
+
+    op.drop_table('subsidy_standards')
+    with op.batch_alter_table('stock_movements', schema=None) as batch_op:
+        batch_op.drop_index('ix_stock_movements_wh_item')
+        batch_op.drop_index(batch_op.f('ix_stock_movements_order_id'))
+
+    op.drop_table('stock_movements')
+    op.drop_table('stock_lots')
+    op.drop_table('stock_levels')
+    with op.batch_alter_table('response_actions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_response_actions_response_id'))
+
+    op.drop_table('response_actions')
+    with op.batch_alter_table('policy_norms', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_policy_norms_policy_id'))
+
+    op.drop_table('policy_norms')
+    with op.batch_alter_table('plans', schema=None) as batch_op:
+        batch_op.drop_index('ix_plans_response_state')
+
+    op.drop_table('plans')
+    with op.batch_alter_table('dispatch_orders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dispatch_orders_status'))
+        batch_op.drop_index(batch_op.f('ix_dispatch_orders_source_warehouse_code'))
+        batch_op.drop_index(batch_op.f('ix_dispatch_orders_response_id'))
+        batch_op.drop_index(batch_op.f('ix_dispatch_orders_plan_id'))
+        batch_op.drop_index(batch_op.f('ix_dispatch_orders_destination_code'))
+
+    op.drop_table('dispatch_orders')
+    with op.batch_alter_table('demand_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_demand_versions_response_id'))
+
+    op.drop_table('demand_versions')
     with op.batch_alter_table('warehouses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_warehouses_region_code'))
 
     op.drop_table('warehouses')
+    with op.batch_alter_table('road_closures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_road_closures_road_id'))
+        batch_op.drop_index(batch_op.f('ix_road_closures_event_id'))
+
+    op.drop_table('road_closures')
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.drop_index('uq_responses_one_active', sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'"))
+        batch_op.drop_index(batch_op.f('ix_responses_event_id'))
+
+    op.drop_table('responses')
+    with op.batch_alter_table('programmes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_programmes_region_code'))
+        batch_op.drop_index(batch_op.f('ix_programmes_event_id'))
+
+    op.drop_table('programmes')
+    with op.batch_alter_table('policies', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_policies_effective_from'))
+
+    op.drop_table('policies')
+    with op.batch_alter_table('households', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_households_region_code'))
+        batch_op.drop_index(batch_op.f('ix_households_event_id'))
+
+    op.drop_table('households')
+    with op.batch_alter_table('event_reports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_reports_event_id'))
+
+    op.drop_table('event_reports')
+    op.drop_table('event_regions')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_username'))
 
@@ -160,6 +750,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_idempotency_keys_created_at'))
 
     op.drop_table('idempotency_keys')
+    op.drop_table('events')
+    op.drop_table('dispatch_number_sequences')
     with op.batch_alter_table('audit_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_records_entity_id'))
         batch_op.drop_index(batch_op.f('ix_audit_records_entity'))

@@ -12,7 +12,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-APPEND_ONLY = ("audit_records",)
+APPEND_ONLY = ("audit_records", "stock_movements")
 
 
 def upgrade() -> None:

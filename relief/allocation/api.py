@@ -1,0 +1,87 @@
+"""Routes: allocation plans of a response (make, list, read, compare, approve).
+
+Thin: parse, authorise (relief.auth.deps), call relief.allocation.service, shape the reply,
+commit. Every user may read plans; making and approving them is the duty officer's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends
+from sqlmodel import Session
+
+from relief.allocation import service
+from relief.allocation.tables import ApproveIn, PlanComparisonOut, PlanIn, PlanOut
+from relief.auth.deps import current_actor, require
+from relief.auth.models import Actor
+from relief.db import get_session
+
+router = APIRouter(prefix="/api/v1", tags=["allocation"])
+
+
+@router.post("/responses/{response_id}/plans", response_model=PlanOut, status_code=201)
+def create_plan(
+    response_id: int,
+    body: PlanIn,
+    actor: Actor = Depends(require("duty_officer")),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Plan the response's remaining demand. With `level` or `closed_roads` the plan is a
+    what-if, shown but never approvable."""
+    row = service.create_plan(
+        session,
+        actor,
+        response_id,
+        method=body.method,
+        time_limit_s=body.time_limit_s,
+        level=body.level,
+        closed_roads=body.closed_roads,
+    )
+    view = service.plan_view(row, stale=False)
+    session.commit()
+    return view
+
+
+@router.get("/responses/{response_id}/plans", response_model=list[PlanOut])
+def list_plans(
+    response_id: int,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> list[dict[str, Any]]:
+    """The response's plans, oldest first, each with `stale` as of now."""
+    return service.list_plans(session, response_id)
+
+
+@router.get("/plans/{plan_id}", response_model=PlanOut)
+def get_plan(
+    plan_id: int,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    return service.get_plan(session, plan_id)
+
+
+@router.get("/plans/{plan_id}/compare", response_model=PlanComparisonOut)
+def compare_plan(
+    plan_id: int,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """The plan beside the other method (greedy for an optimal plan) on the same inputs."""
+    return service.compare_plan(session, plan_id)
+
+
+@router.post("/plans/{plan_id}/approve", response_model=PlanOut)
+def approve_plan(
+    plan_id: int,
+    body: ApproveIn | None = Body(default=None),
+    actor: Actor = Depends(require("duty_officer")),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Turn the plan into dispatch orders (one per warehouse and region), reserving their
+    stock, all in one transaction; the response's other drafts are superseded."""
+    row, _ = service.approve_plan(session, actor, plan_id)
+    view = service.plan_view(row, stale=False)
+    session.commit()
+    return view

@@ -1,0 +1,597 @@
+"""Allocation plans of a response: make them from the database, show them (stale or not),
+compare them with the greedy baseline, and approve one into dispatch orders.
+
+The solver is pure (relief.allocation.solver / greedy); this module builds its input from
+the other domains' services and stores what it returns:
+
+- demand: the response's demand lines in force (the last PUT, else the estimate), minus
+  what the response's non-cancelled dispatch orders to regions already carry (SCENARIOS.md
+  "Already covered"): an order still `reserved` carries its ordered quantity; once
+  dispatched it carries what was dispatched, since a short dispatch released the rest;
+- stock: on_hand − reserved − floor per warehouse × item, not below 0;
+- roads: the network's open roads minus the event's closures and, for a what-if, the extra
+  closures asked for (each closes every road between its two ends);
+- policy: the one in force at the event's start for its regions; level: the response's,
+  or the what-if level.
+
+The fingerprint (planning.plan_fingerprint) hashes the net demand, the level, the closed
+roads and the available stock of the eligible warehouses. A draft plan is `stale` when the
+same inputs read now hash differently; an approved plan is never stale (its inputs were
+consumed by its own reservations); a superseded plan is always stale, since it can never
+be approved.
+
+Approval runs in the caller's one transaction: the response row is locked first (so two
+approvals of one response queue, and the second finds its plan superseded), then the stock
+rows of every line in the stock service's global order (so approvals competing for the
+same stock queue instead of deadlocking), and only then is the fingerprint recomputed and
+every line checked against the stock as it stands. Any 409 is raised before anything is
+reserved; should a reservation fail anyway, the caller's rollback undoes every order.
+
+Choices where the contract is silent:
+- An ended response gets no new plan and no approval (409 `invalid_transition`).
+- `closed_roads: []` is no what-if (it closes nothing); a `level` equal to the response's
+  still is one, as API.md says "with `level`".
+- `compare` re-runs the other method on the plan's stored inputs (its demand, level, closed
+  roads and the available stock it saw) over today's network, so it compares methods, not
+  moments.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from relief import clock
+from relief.allocation.compare import compare
+from relief.allocation.greedy import greedy
+from relief.allocation.model import AllocationInput, DemandLine, PlanResult
+from relief.allocation.planning import eligible_available, plan_fingerprint
+from relief.allocation.solver import solve
+from relief.allocation.tables import (
+    MAX_CLOSURES,
+    MAX_TIME_LIMIT_S,
+    PLAN_METHODS,
+    PlanRow,
+)
+from relief.audit import service as audit
+from relief.auth.models import Actor
+from relief.dispatch import service as dispatch
+from relief.emergency import responses
+from relief.emergency import service as events
+from relief.emergency.models import EventRow, ResponseRow
+from relief.emergency.records import LEVELS, Policy
+from relief.errors import DomainError, invalid, not_found, unknown_code
+from relief.network import service as network
+from relief.network.graph import build_graph, closed_road_pairs, eligible_routes
+from relief.network.records import Item, Region, Road, StockLevel, Warehouse
+from relief.stock import service as stock
+
+MAX_ID = 2**31 - 1
+Pair = tuple[str, str]
+
+
+# --- the inputs of a plan ------------------------------------------------------------------
+
+
+@dataclass
+class PlanInputs:
+    """What a plan of a response is made from, read from the database now."""
+
+    event: EventRow
+    level: int
+    what_if: bool
+    extra_closures: list[Pair]
+    closed_roads: list[Pair]
+    gross_demand: list[DemandLine]
+    covered: dict[Pair, int]
+    demand: list[DemandLine]  # net of what is covered, zero lines left out
+    available: dict[Pair, int]  # (warehouse, item) → available, eligible warehouses only
+    fingerprint: str
+    allocation: AllocationInput
+
+    def to_json(self) -> dict[str, Any]:
+        """The `inputs` column: enough to run a method again on exactly these inputs."""
+        return {
+            "level": self.level,
+            "closed_roads": [list(p) for p in self.closed_roads],
+            "extra_closures": [list(p) for p in self.extra_closures],
+            "demand": [_line_json(d) for d in self.demand],
+            "covered": [
+                {"region_code": j, "item_code": k, "quantity": q}
+                for (j, k), q in sorted(self.covered.items())
+                if q > 0
+            ],
+            "available": [[w, k, a] for (w, k), a in sorted(self.available.items())],
+        }
+
+
+def _line_json(line: DemandLine) -> dict[str, Any]:
+    return {
+        "region_code": line.region_code,
+        "item_code": line.item_code,
+        "quantity": int(line.quantity),
+        "priority": int(line.priority),
+    }
+
+
+def covered_by_orders(session: Session, response_id: int) -> dict[Pair, int]:
+    """Per (region, item): what the response's non-cancelled orders to regions carry."""
+    covered: dict[Pair, int] = {}
+    for order in dispatch.list_orders(session, response_id=response_id):
+        if order.status == "cancelled" or order.destination_kind != "region":
+            continue
+        for line in dispatch.order_lines(session, order.id):  # type: ignore[arg-type]
+            carried = line.quantity if order.status == "reserved" else line.dispatched
+            key = (order.destination_code, line.item_code)
+            covered[key] = covered.get(key, 0) + int(carried)
+    return covered
+
+
+def net_demand(lines: Iterable[DemandLine], covered: dict[Pair, int]) -> list[DemandLine]:
+    """Demand minus what is covered, not below 0; lines left with nothing are dropped."""
+    out = []
+    for line in lines:
+        left = int(line.quantity) - covered.get((line.region_code, line.item_code), 0)
+        if left > 0:
+            out.append(DemandLine(line.region_code, line.item_code, left, int(line.priority)))
+    return sorted(out, key=lambda d: (d.region_code, d.item_code))
+
+
+def _unordered(a: str, b: str) -> Pair:
+    # A closure closes the roads between two ends whichever way it is written.
+    return (a, b) if a <= b else (b, a)
+
+
+@dataclass
+class _Network:
+    """The records one request reads once, whatever the number of plans it looks at."""
+
+    regions: list[Region]
+    warehouses: list[Warehouse]
+    roads: list[Road]
+    items: list[Item]
+    stock: list[StockLevel]
+
+
+def _read_network(session: Session) -> _Network:
+    regions, warehouses, roads, items = network.network_records(session)
+    return _Network(regions, warehouses, roads, items, stock.stock_levels_for_allocation(session))
+
+
+def gather_inputs(
+    session: Session,
+    response: ResponseRow,
+    level: int | None = None,
+    extra_closures: Sequence[Sequence[str]] = (),
+    *,
+    net: _Network | None = None,
+    policy: Policy | None = None,
+) -> PlanInputs:
+    """The inputs of a plan of `response` as the database holds them now: at the response's
+    level unless `level` is given, with `extra_closures` on top of the event's closures."""
+    event = events.get_event(session, response.event_id)
+    policy = policy or events.event_policy(session, event)
+    net = net or _read_network(session)
+    plan_level = int(level) if level is not None else int(response.level)
+    extra = sorted({_unordered(str(p[0]), str(p[1])) for p in extra_closures})
+    gross = responses.demand_lines(session, response.id)  # type: ignore[arg-type]
+    covered = covered_by_orders(session, response.id)  # type: ignore[arg-type]
+    demand = net_demand(gross, covered)
+    event_closed = sorted(events.closed_road_ids(session, event.id))  # type: ignore[arg-type]
+    graph = build_graph(net.regions, net.warehouses, net.roads, event_closed, extra)
+    routes = eligible_routes(
+        graph,
+        net.warehouses,
+        net.regions,
+        policy,
+        plan_level,
+        region_codes={d.region_code for d in demand},
+    )
+    closed = closed_road_pairs(net.roads, event_closed, extra)
+    available = eligible_available(routes, net.stock, demand)
+    allocation = AllocationInput(
+        regions=net.regions,
+        warehouses=net.warehouses,
+        items=net.items,
+        stock=net.stock,
+        demand=demand,
+        policy=policy,
+        level=plan_level,
+        routes=routes,
+    )
+    return PlanInputs(
+        event=event,
+        level=plan_level,
+        what_if=level is not None or bool(extra),
+        extra_closures=extra,
+        closed_roads=closed,
+        gross_demand=gross,
+        covered=covered,
+        demand=demand,
+        available=available,
+        fingerprint=plan_fingerprint(demand, plan_level, closed, available),
+        allocation=allocation,
+    )
+
+
+def run_method(method: str, inp: AllocationInput, time_limit_s: float | None = None) -> PlanResult:
+    """The optimal plan (two-stage min-cost flows) or the greedy baseline of `inp`."""
+    started = time.perf_counter()
+    result = solve(inp, time_limit_s) if method == "optimal" else greedy(inp)
+    # The solvers time themselves; keep their figure unless they left it unset.
+    if not result.solve_seconds:
+        result.solve_seconds = time.perf_counter() - started
+    return result
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def get_plan_row(session: Session, plan_id: int, *, lock: bool = False) -> PlanRow:
+    if not 0 < plan_id <= MAX_ID:
+        raise not_found("plan", plan_id)
+    query = select(PlanRow).where(PlanRow.id == plan_id)
+    if lock:
+        # Another transaction may have approved or superseded it since this session read it.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    row = session.exec(query).first()
+    if row is None:
+        raise not_found("plan", plan_id)
+    return row
+
+
+def list_plan_rows(session: Session, response_id: int) -> list[PlanRow]:
+    responses.get_response(session, response_id)  # 404 for an unknown response
+    query = select(PlanRow).where(PlanRow.response_id == response_id).order_by(col(PlanRow.id))
+    return list(session.exec(query).all())
+
+
+def plan_view(row: PlanRow, stale: bool) -> dict[str, Any]:
+    """API.md's Plan for a stored plan."""
+    return {
+        "id": row.id,
+        "response_id": row.response_id,
+        "event": row.event,
+        "level": row.level,
+        "method": row.method,
+        "status": row.status,
+        "state": row.state,
+        "stale": stale,
+        "what_if": row.what_if,
+        "fingerprint": row.fingerprint,
+        "solve_seconds": round(row.solve_seconds, 3),
+        "stats": dict(row.result["stats"]),
+        "by_item": list(row.result["by_item"]),
+        "lines": list(row.result["lines"]),
+        "unmet": list(row.result["unmet"]),
+    }
+
+
+class _Staleness:
+    """Whether plans are stale, reading the database once per request and computing each
+    distinct (response, level, extra closures) fingerprint once."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._net: _Network | None = None
+        self._fingerprints: dict[tuple[int, int, tuple[Pair, ...]], str] = {}
+
+    def current_fingerprint(self, row: PlanRow) -> str:
+        extra = tuple((str(a), str(b)) for a, b in row.inputs.get("extra_closures", []))
+        response = responses.get_response(self.session, row.response_id)
+        # A plan that is no what-if is always judged at the response's level now: a level
+        # changed since makes it stale.
+        level = row.level if row.what_if else None
+        key = (row.response_id, level or 0, extra)
+        if key not in self._fingerprints:
+            if self._net is None:
+                self._net = _read_network(self.session)
+            inputs = gather_inputs(self.session, response, level, extra, net=self._net)
+            self._fingerprints[key] = inputs.fingerprint
+        return self._fingerprints[key]
+
+    def stale(self, row: PlanRow) -> bool:
+        if row.state == "approved":
+            return False
+        if row.state == "superseded":
+            return True
+        return self.current_fingerprint(row) != row.fingerprint
+
+
+def get_plan(session: Session, plan_id: int) -> dict[str, Any]:
+    """The Plan (API.md) with `stale` computed against the database now."""
+    row = get_plan_row(session, plan_id)
+    return plan_view(row, _Staleness(session).stale(row))
+
+
+def list_plans(session: Session, response_id: int) -> list[dict[str, Any]]:
+    """Every plan of a response, oldest first."""
+    staleness = _Staleness(session)
+    return [plan_view(row, staleness.stale(row)) for row in list_plan_rows(session, response_id)]
+
+
+# --- creating ------------------------------------------------------------------------------
+
+
+def _check_request(
+    session: Session,
+    method: str,
+    time_limit_s: float | None,
+    level: int | None,
+    closed_roads: Sequence[Sequence[str]] | None,
+) -> list[Pair]:
+    if method not in PLAN_METHODS:
+        raise invalid("method", f"method must be one of {', '.join(PLAN_METHODS)}")
+    if time_limit_s is not None and not 0 < time_limit_s <= MAX_TIME_LIMIT_S:
+        raise invalid("time_limit_s", f"time_limit_s must be in (0, {MAX_TIME_LIMIT_S:g}]")
+    if level is not None and level not in LEVELS:
+        raise invalid("level", "level must be 1, 2, 3 or 4")
+    pairs: list[Pair] = []
+    closures = list(closed_roads or [])
+    if len(closures) > MAX_CLOSURES:
+        raise invalid("closed_roads", f"at most {MAX_CLOSURES} closures")
+    for i, pair in enumerate(closures):
+        if len(pair) != 2:
+            raise invalid(f"closed_roads[{i}]", "a closure is [from_code, to_code]")
+        a, b = str(pair[0]), str(pair[1])
+        if a == b:
+            raise invalid(f"closed_roads[{i}]", f"a closure joins two different codes, not {a}")
+        for end, code in enumerate((a, b)):
+            if network.get_region(session, code) is None and (
+                network.get_warehouse(session, code) is None
+            ):
+                raise unknown_code(f"closed_roads[{i}][{end}]", code, "region or warehouse")
+        pairs.append((a, b))
+    return pairs
+
+
+def _require_active(response: ResponseRow, doing: str) -> None:
+    if response.status != "active":
+        raise DomainError(
+            "invalid_transition",
+            f"response {response.id} has ended: no plan can be {doing}",
+            None,
+        )
+
+
+def create_plan(
+    session: Session,
+    actor: Actor,
+    response_id: int,
+    method: str = "optimal",
+    time_limit_s: float | None = None,
+    level: int | None = None,
+    closed_roads: Sequence[Sequence[str]] | None = None,
+) -> PlanRow:
+    """A new draft plan of the response from the database as it stands (supersedes
+    nothing). With `level` or closures it is a what-if, which can never be approved."""
+    response = responses.get_response(session, response_id)
+    _require_active(response, "made")
+    extra = _check_request(session, method, time_limit_s, level, closed_roads)
+    inputs = gather_inputs(session, response, level, extra)
+    result = run_method(method, inputs.allocation, time_limit_s)
+    shaped = result.to_dict()
+    row = PlanRow(
+        response_id=response_id,
+        event=inputs.event.name,
+        level=inputs.level,
+        method=method,
+        status=result.status,
+        state="draft",
+        what_if=inputs.what_if,
+        fingerprint=inputs.fingerprint,
+        solve_seconds=float(result.solve_seconds),
+        inputs=inputs.to_json(),
+        result={key: shaped[key] for key in ("stats", "by_item", "lines", "unmet")},
+        created_at=clock.now(),
+        created_by=actor.username,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "create", "plan", row.id, None, _audit_view(row))
+    return row
+
+
+def _audit_view(row: PlanRow) -> dict[str, Any]:
+    """A plan in the audit trail: what identifies it and its totals (its lines are in the
+    plan itself and in the orders an approval creates)."""
+    return {
+        "response_id": row.response_id,
+        "level": row.level,
+        "method": row.method,
+        "status": row.status,
+        "state": row.state,
+        "what_if": row.what_if,
+        "fingerprint": row.fingerprint,
+        "extra_closures": row.inputs.get("extra_closures", []),
+        "stats": row.result.get("stats", {}),
+    }
+
+
+# --- comparing -----------------------------------------------------------------------------
+
+
+def stored_allocation(session: Session, row: PlanRow) -> AllocationInput:
+    """The plan's own inputs (demand, level, closed roads, the stock it saw) over the
+    network as it is now."""
+    response = responses.get_response(session, row.response_id)
+    event = events.get_event(session, response.event_id)
+    policy = events.event_policy(session, event)
+    regions, warehouses, roads, items = network.network_records(session)
+    inputs = row.inputs
+    demand = [
+        DemandLine(d["region_code"], d["item_code"], int(d["quantity"]), int(d["priority"]))
+        for d in inputs["demand"]
+    ]
+    seen = [StockLevel(w, k, int(a)) for w, k, a in inputs["available"]]
+    closed = [(str(a), str(b)) for a, b in inputs["closed_roads"]]
+    graph = build_graph(regions, warehouses, roads, (), closed)
+    routes = eligible_routes(
+        graph, warehouses, regions, policy, row.level, region_codes={d.region_code for d in demand}
+    )
+    return AllocationInput(
+        regions=regions,
+        warehouses=warehouses,
+        items=items,
+        stock=seen,
+        demand=demand,
+        policy=policy,
+        level=row.level,
+        routes=routes,
+    )
+
+
+def compare_plan(session: Session, plan_id: int) -> dict[str, Any]:
+    """`{optimal, greedy, comparison}`: the stored plan in its method's place and the other
+    method run on the same inputs (id null, draft, same fingerprint)."""
+    row = get_plan_row(session, plan_id)
+    stored = plan_view(row, _Staleness(session).stale(row))
+    other_method = "greedy" if row.method == "optimal" else "optimal"
+    other = run_method(other_method, stored_allocation(session, row))
+    other.event = row.event
+    other.fingerprint = row.fingerprint
+    other.what_if = row.what_if
+    other.response_id = row.response_id
+    other_view = other.to_dict()
+    plans = {row.method: stored, other_method: other_view}
+    return {
+        "optimal": plans["optimal"],
+        "greedy": plans["greedy"],
+        "comparison": compare(plans["optimal"], plans["greedy"]),
+    }
+
+
+# --- approving -----------------------------------------------------------------------------
+
+
+def _plan_error(code: str, message: str, **extra: Any) -> DomainError:
+    return DomainError(code, message, None, extra=extra or None)
+
+
+def lines_that_no_longer_fit(
+    lines: Sequence[dict[str, Any]], levels: Iterable[StockLevel]
+) -> list[dict[str, Any]]:
+    """The plan lines of every warehouse × item whose lines together need more than is
+    available now, each with that availability."""
+    available = {(s.warehouse_code, s.item_code): s.available for s in levels}
+    needed: dict[Pair, int] = {}
+    for line in lines:
+        key = (line["warehouse_code"], line["item_code"])
+        needed[key] = needed.get(key, 0) + int(line["quantity"])
+    short = {key for key, q in needed.items() if q > available.get(key, 0)}
+    return [
+        {
+            "warehouse_code": line["warehouse_code"],
+            "region_code": line["region_code"],
+            "item_code": line["item_code"],
+            "quantity": int(line["quantity"]),
+            "needed_at_warehouse": needed[(line["warehouse_code"], line["item_code"])],
+            "available": available.get((line["warehouse_code"], line["item_code"]), 0),
+        }
+        for line in lines
+        if (line["warehouse_code"], line["item_code"]) in short
+    ]
+
+
+def approve_plan(session: Session, actor: Actor, plan_id: int) -> tuple[PlanRow, list[int]]:
+    """Approve a draft plan: one dispatch order per (source warehouse, destination region),
+    reserving its stock; the response's other drafts become superseded. Returns the plan
+    and the ids of the orders. 409 `plan_is_what_if`, `plan_already_approved`,
+    `plan_stale`, `plan_no_longer_fits` (with `lines`) leave nothing reserved."""
+    row = get_plan_row(session, plan_id)
+    response = responses.get_response(session, row.response_id, lock=True)
+    row = get_plan_row(session, plan_id, lock=True)
+    if row.what_if:
+        raise _plan_error(
+            "plan_is_what_if",
+            f"plan {plan_id} is a what-if (level or closures asked for); it cannot be "
+            "approved. Make a plan without them to approve.",
+        )
+    if row.state == "approved":
+        raise _plan_error("plan_already_approved", f"plan {plan_id} is already approved")
+    if row.state == "superseded":
+        raise _plan_error(
+            "plan_stale",
+            f"plan {plan_id} was superseded when another plan of response {response.id} was "
+            "approved; make a new plan",
+            reason="superseded",
+        )
+    _require_active(response, "approved")
+
+    lines: list[dict[str, Any]] = list(row.result.get("lines", []))
+    stock.lock_levels(session, [(li["warehouse_code"], li["item_code"]) for li in lines])
+    current = gather_inputs(session, response)
+    if current.fingerprint != row.fingerprint:
+        raise _plan_error(
+            "plan_stale",
+            f"plan {plan_id} was made from inputs that have changed since (demand, level, "
+            "closed roads or available stock); make a new plan",
+            reason="inputs_changed",
+        )
+    short = lines_that_no_longer_fit(lines, stock.stock_levels_for_allocation(session))
+    if short:
+        raise _plan_error(
+            "plan_no_longer_fits",
+            f"{len(short)} line(s) of plan {plan_id} need more stock than is available now",
+            lines=short,
+        )
+
+    groups: dict[Pair, list[dict[str, Any]]] = {}
+    for line in lines:
+        groups.setdefault((line["warehouse_code"], line["region_code"]), []).append(line)
+    order_ids: list[int] = []
+    for (warehouse_code, region_code), group in sorted(groups.items()):
+        first = group[0]
+        order = dispatch.create_order(
+            session,
+            actor,
+            source_warehouse_code=warehouse_code,
+            destination_code=region_code,
+            destination_kind="region",
+            lines=[
+                dispatch.OrderLine(li["item_code"], int(li["quantity"]))
+                for li in sorted(group, key=lambda li: li["item_code"])
+            ],
+            route=list(first["path"]),
+            eta_h=Decimal(str(first["eta_h"])),
+            distance_km=Decimal(str(first["distance_km"])),
+            plan_id=row.id,
+            response_id=response.id,
+            reference=f"plan {row.id}",
+        )
+        order_ids.append(order.id)  # type: ignore[arg-type]
+
+    before = _audit_view(row)
+    row.state = "approved"
+    row.approved_at = clock.now()
+    row.approved_by = actor.username
+    session.add(row)
+    after = {**_audit_view(row), "order_ids": order_ids}
+    audit.record(session, actor, "approve", "plan", row.id, before, after)
+    for other in session.exec(
+        select(PlanRow)
+        .where(
+            PlanRow.response_id == response.id,
+            PlanRow.state == "draft",
+            PlanRow.id != row.id,
+        )
+        .with_for_update()
+    ).all():
+        other.state = "superseded"
+        session.add(other)
+        audit.record(
+            session,
+            actor,
+            "supersede",
+            "plan",
+            other.id,
+            {"state": "draft"},
+            {"state": "superseded", "by_plan_id": row.id},
+        )
+    session.flush()
+    return row, order_ids

@@ -1,0 +1,223 @@
+"""Routes: transfers, dispatch orders (list, read, dispatch, receive, cancel, print, export),
+and the fulfilment of a response.
+
+Thin: parse, authorise (relief.auth.deps), call the service, shape the reply, commit. The
+reply is built before the commit so that it shows exactly what the transaction wrote.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from relief import clock
+from relief.auth.deps import (
+    authorize_dispatch_order_read,
+    authorize_dispatch_receipt,
+    authorize_warehouse,
+    current_actor,
+    dispatch_order_in_scope,
+    require,
+)
+from relief.auth.models import Actor
+from relief.db import get_session
+from relief.dispatch import documents, service
+from relief.dispatch.models import (
+    CancelIn,
+    DispatchIn,
+    DispatchOrderRow,
+    FulfilmentOut,
+    OrderOut,
+    OrderStatus,
+    ReceiveIn,
+    TransferIn,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["dispatch"])
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.post("/transfers", response_model=OrderOut, status_code=201)
+def create_transfer(
+    body: TransferIn,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> OrderOut:
+    """Move stock to another warehouse (manager of the source): a dispatch order to a
+    warehouse, its lines reserved at the source now."""
+    authorize_warehouse(actor, body.from_warehouse_code, "from_warehouse_code")
+    order = service.create_transfer(
+        session,
+        actor,
+        from_warehouse_code=body.from_warehouse_code,
+        to_warehouse_code=body.to_warehouse_code,
+        lines=body.lines,
+        reason=body.reason,
+    )
+    view = service.order_view(session, order)
+    session.commit()
+    return view
+
+
+def _visible_orders(
+    session: Session,
+    actor: Actor,
+    warehouse: str | None,
+    status: str | None,
+    response_id: int | None,
+) -> list[DispatchOrderRow]:
+    rows = service.list_orders(session, warehouse=warehouse, status=status, response_id=response_id)
+    return [
+        o
+        for o in rows
+        if dispatch_order_in_scope(
+            session, actor, o.source_warehouse_code, o.destination_code, o.destination_kind
+        )
+    ]
+
+
+@router.get("/dispatch-orders", response_model=list[OrderOut])
+def list_orders(
+    warehouse: str | None = None,
+    status: OrderStatus | None = None,
+    response_id: int | None = None,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> list[OrderOut]:
+    """Orders the caller may see, oldest first (`warehouse` matches source or destination)."""
+    at = clock.now()
+    return [
+        service.order_view(session, o, at)
+        for o in _visible_orders(session, actor, warehouse, status, response_id)
+    ]
+
+
+# Declared before /dispatch-orders/{order_id} so that "export.xlsx" is never taken for an id.
+@router.get(
+    "/dispatch-orders/export.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX_TYPE: {}}, "description": "the orders as a spreadsheet"}},
+)
+def export_orders(
+    response_id: int | None = None,
+    warehouse: str | None = None,
+    status: OrderStatus | None = None,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The orders the caller may see, one row per line, Chinese headers (调拨单.xlsx)."""
+    at = clock.now()
+    views = [
+        service.order_view(session, o, at)
+        for o in _visible_orders(session, actor, warehouse, status, response_id)
+    ]
+    name = "调拨单.xlsx" if response_id is None else f"调拨单-响应{response_id}.xlsx"
+    return Response(
+        documents.orders_xlsx(session, views),
+        media_type=XLSX_TYPE,
+        headers={
+            "Content-Disposition": (
+                f"attachment; filename=\"dispatch-orders.xlsx\"; filename*=UTF-8''{quote(name)}"
+            )
+        },
+    )
+
+
+def _readable_order(session: Session, actor: Actor, order_id: int) -> DispatchOrderRow:
+    order = service.get_order(session, order_id)
+    authorize_dispatch_order_read(
+        session, actor, order.source_warehouse_code, order.destination_code, order.destination_kind
+    )
+    return order
+
+
+@router.get("/dispatch-orders/{order_id}", response_model=OrderOut)
+def get_order(
+    order_id: int,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> OrderOut:
+    return service.order_view(session, _readable_order(session, actor, order_id))
+
+
+@router.get("/dispatch-orders/{order_id}/print", response_class=HTMLResponse)
+def print_order(
+    order_id: int,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    """The printable 调拨单 (HTML, self-contained, print CSS)."""
+    view = service.order_view(session, _readable_order(session, actor, order_id))
+    return HTMLResponse(documents.print_html(session, view))
+
+
+@router.post("/dispatch-orders/{order_id}/dispatch", response_model=OrderOut)
+def dispatch_order(
+    order_id: int,
+    body: DispatchIn,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> OrderOut:
+    """Ship a reserved order (manager of the source warehouse)."""
+    order = service.get_order(session, order_id)
+    authorize_warehouse(actor, order.source_warehouse_code)
+    order = service.dispatch_order(
+        session,
+        actor,
+        order_id,
+        lines=body.lines,
+        vehicle=body.vehicle,
+        driver=body.driver,
+        plate=body.plate,
+    )
+    view = service.order_view(session, order)
+    session.commit()
+    return view
+
+
+@router.post("/dispatch-orders/{order_id}/receive", response_model=OrderOut)
+def receive_order(
+    order_id: int,
+    body: ReceiveIn,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> OrderOut:
+    """Record what arrived (the destination warehouse's manager, or county staff in scope of
+    the destination region)."""
+    order = service.get_order(session, order_id)
+    authorize_dispatch_receipt(session, actor, order.destination_code, order.destination_kind)
+    order = service.receive_order(session, actor, order_id, lines=body.lines, note=body.note)
+    view = service.order_view(session, order)
+    session.commit()
+    return view
+
+
+@router.post("/dispatch-orders/{order_id}/cancel", response_model=OrderOut)
+def cancel_order(
+    order_id: int,
+    body: CancelIn | None = None,
+    actor: Actor = Depends(require("duty_officer")),
+    session: Session = Depends(get_session),
+) -> OrderOut:
+    """Cancel a reserved order and release its reservation (duty officer)."""
+    service.get_order(session, order_id)
+    order = service.cancel_order(
+        session, actor, order_id, reason=body.reason if body is not None else None
+    )
+    view = service.order_view(session, order)
+    session.commit()
+    return view
+
+
+@router.get("/responses/{response_id}/fulfilment", response_model=list[FulfilmentOut])
+def response_fulfilment(
+    response_id: int,
+    _: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> list[FulfilmentOut]:
+    """Per region × item of the response: demand, planned, dispatched, received, overdue."""
+    return service.response_fulfilment(session, response_id)

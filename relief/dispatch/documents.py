@@ -1,0 +1,202 @@
+"""Documents of dispatch orders: the printable 调拨单 (HTML) and the spreadsheet export.
+
+Both are built from the order as the API shows it (`OrderOut`), with the names of
+warehouses, regions and items looked up through the network service, so that paper and
+API never disagree. Times are shown in China Standard Time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from sqlmodel import Session
+
+from relief import clock
+from relief.dispatch.models import OrderOut
+from relief.network import service as network
+
+STATUS_ZH = {
+    "reserved": "已预留",
+    "dispatched": "已发运",
+    "delivered": "已送达",
+    "partially_delivered": "部分送达",
+    "disputed": "有争议",
+    "cancelled": "已取消",
+}
+DESTINATION_KIND_ZH = {"region": "受灾地区", "warehouse": "仓库"}
+
+# Column headers of the export, in order (one row per order line).
+EXPORT_HEADERS = (
+    "调拨单号",
+    "状态",
+    "应急响应ID",
+    "调配方案ID",
+    "发出仓库代码",
+    "发出仓库",
+    "目的地代码",
+    "目的地",
+    "目的地类型",
+    "物资代码",
+    "物资名称",
+    "单位",
+    "调拨数量",
+    "实发数量",
+    "实收数量",
+    "损坏数量",
+    "批次",
+    "少发原因",
+    "路线",
+    "预计运输时长(小时)",
+    "里程(公里)",
+    "预计到达",
+    "是否逾期",
+    "车辆",
+    "驾驶员",
+    "车牌号",
+    "制单时间",
+    "发运时间",
+    "签收时间",
+)
+
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _shown(value: datetime | None) -> str:
+    shown = clock.to_cst(value)
+    return shown.strftime("%Y-%m-%d %H:%M") if shown is not None else ""
+
+
+class _Names:
+    """Names of the codes on orders, looked up once each."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._places: dict[str, str] = {}
+        self._items: dict[str, tuple[str, str]] = {}
+
+    def place(self, code: str) -> str:
+        if code not in self._places:
+            row: Any = network.get_warehouse(self.session, code) or network.get_region(
+                self.session, code
+            )
+            self._places[code] = row.name if row is not None else code
+        return self._places[code]
+
+    def item(self, code: str) -> tuple[str, str]:
+        """(Chinese name, unit)."""
+        if code not in self._items:
+            row = network.get_item(self.session, code)
+            self._items[code] = (row.name_zh, row.unit) if row is not None else (code, "")
+        return self._items[code]
+
+    def route(self, codes: list[str] | None) -> str:
+        return " → ".join(f"{self.place(c)}" for c in codes) if codes else ""
+
+
+def _lots_text(lots) -> str:
+    return "; ".join(
+        f"{lot.lot or '无批号'}"
+        + (f"({lot.expires_on.isoformat()})" if lot.expires_on else "")
+        + f"×{lot.quantity}"
+        for lot in lots
+    )
+
+
+def print_html(session: Session, order: OrderOut) -> str:
+    """The 调拨单 to print: header, lines with lots, route and ETA, vehicle, and the
+    signature block of consignor, carrier and consignee (发货人/承运人/收货人)."""
+    names = _Names(session)
+    lines = []
+    for line in order.lines:
+        name, unit = names.item(line.item_code)
+        lines.append({**line.model_dump(), "lots": line.lots, "name": name, "unit": unit})
+    discrepancies = [
+        {**d.model_dump(), "name": names.item(d.item_code)[0]} for d in order.discrepancies
+    ]
+    return _templates.get_template("dispatch_order_print.html").render(
+        order=order,
+        lines=lines,
+        discrepancies=discrepancies,
+        source_name=names.place(order.source_warehouse_code),
+        destination_name=names.place(order.destination_code),
+        status_label=STATUS_ZH.get(order.status, order.status),
+        destination_kind_label=DESTINATION_KIND_ZH.get(order.destination_kind, ""),
+        route_text=names.route(order.route),
+        expected_at=_shown(order.expected_at),
+        created_at=_shown(order.created_at),
+        dispatched_at=_shown(order.dispatched_at),
+        dispatched=order.dispatched_at is not None,
+        received=order.received_at is not None,
+        printed_at=_shown(clock.now()),
+    )
+
+
+def orders_xlsx(session: Session, orders: list[OrderOut]) -> bytes:
+    """One sheet 调拨单, one row per order line, Chinese headers (EXPORT_HEADERS)."""
+    names = _Names(session)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "调拨单"
+    sheet.append(EXPORT_HEADERS)
+    for order in orders:
+        for line in order.lines:
+            name, unit = names.item(line.item_code)
+            values = [
+                order.number,
+                STATUS_ZH.get(order.status, order.status),
+                order.response_id,
+                order.plan_id,
+                order.source_warehouse_code,
+                names.place(order.source_warehouse_code),
+                order.destination_code,
+                names.place(order.destination_code),
+                DESTINATION_KIND_ZH.get(order.destination_kind, ""),
+                line.item_code,
+                name,
+                unit,
+                line.quantity,
+                line.dispatched,
+                line.received,
+                line.damaged,
+                _lots_text(line.lots),
+                line.reason or "",
+                names.route(order.route),
+                order.eta_h,
+                order.distance_km,
+                _shown(order.expected_at),
+                "是" if order.late else "否",
+                order.vehicle or "",
+                order.driver or "",
+                order.plate or "",
+                _shown(order.created_at),
+                _shown(order.dispatched_at),
+                _shown(order.received_at),
+            ]
+            sheet.append([_text_cell(sheet, v) for v in values])
+    sheet.freeze_panes = "A2"
+    for column, width in (("A", 20), ("F", 16), ("H", 16), ("K", 14), ("Q", 28), ("S", 40)):
+        sheet.column_dimensions[column].width = width
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _text_cell(sheet, value: Any) -> Any:
+    # openpyxl stores a string that starts with "=" as a formula: text typed by users (a
+    # plate, a reason) must stay text, never run as a formula in the reader's spreadsheet.
+    if isinstance(value, str) and value.startswith("="):
+        cell = Cell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value

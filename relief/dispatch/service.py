@@ -1,0 +1,803 @@
+"""Dispatch orders (调拨单): create with reservations, dispatch, receive, cancel; transfers
+between warehouses; the fulfilment of a response.
+
+The only code that changes dispatch orders. Stock moves only through the stock service's
+primitives (reserve, release, ship, receive), which write the ledger; every function here
+takes a session and an actor, flushes but never commits (the caller's one transaction
+commits or rolls everything back), and records what it did in the audit trail.
+
+Concurrency: an order changes state under a row lock (SELECT … FOR UPDATE on PostgreSQL;
+SQLite has no row locks, but every write transaction starts with BEGIN IMMEDIATE and so
+runs alone) and its status is checked again after the lock is held, so of two managers
+dispatching the same order at once exactly one succeeds and the other gets 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from relief import clock
+from relief.audit import service as audit
+from relief.auth.models import Actor
+from relief.dispatch.models import (
+    DESTINATION_KINDS,
+    MAX_QUANTITY,
+    NUMBER_PREFIX,
+    OPEN_STATUSES,
+    ORDER_STATUSES,
+    DiscrepancyOut,
+    DispatchDiscrepancyRow,
+    DispatchLineRow,
+    DispatchLotRow,
+    DispatchNumberRow,
+    DispatchOrderRow,
+    FulfilmentOut,
+    LotOut,
+    OrderLineOut,
+    OrderOut,
+)
+from relief.emergency import responses
+from relief.emergency import service as events
+from relief.errors import DomainError, invalid, not_found, unknown_code
+from relief.network import graph
+from relief.network import service as network
+from relief.stock import service as stock
+
+# Ids are 32-bit integers in the schema; a larger id in a path or query names nothing (and
+# must not reach PostgreSQL, which would refuse it with an error rather than no row).
+MAX_ID = 2**31 - 1
+TWO_PLACES = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """One line to order: what `create_order` takes (objects or mappings with these keys)."""
+
+    item_code: str
+    quantity: int
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def get_order(session: Session, order_id: int) -> DispatchOrderRow:
+    """The order, or 404 `not_found`."""
+    order = session.get(DispatchOrderRow, order_id) if 0 < order_id <= MAX_ID else None
+    if order is None:
+        raise not_found("dispatch order", order_id)
+    return order
+
+
+def list_orders(
+    session: Session,
+    *,
+    warehouse: str | None = None,
+    status: str | None = None,
+    response_id: int | None = None,
+) -> list[DispatchOrderRow]:
+    """Orders, oldest first, filtered (not scoped: the router keeps what the caller may see).
+
+    `warehouse` matches the source or a destination warehouse."""
+    query = select(DispatchOrderRow)
+    if warehouse is not None:
+        query = query.where(
+            (DispatchOrderRow.source_warehouse_code == warehouse)
+            | (
+                (DispatchOrderRow.destination_kind == "warehouse")
+                & (DispatchOrderRow.destination_code == warehouse)
+            )
+        )
+    if status is not None:
+        if status not in ORDER_STATUSES:
+            raise invalid("status", f"status must be one of {', '.join(ORDER_STATUSES)}")
+        query = query.where(DispatchOrderRow.status == status)
+    if response_id is not None:
+        if not 0 < response_id <= MAX_ID:
+            return []
+        query = query.where(DispatchOrderRow.response_id == response_id)
+    return list(session.exec(query.order_by(col(DispatchOrderRow.id))).all())
+
+
+def order_lines(session: Session, order_id: int) -> list[DispatchLineRow]:
+    query = (
+        select(DispatchLineRow)
+        .where(DispatchLineRow.order_id == order_id)
+        .order_by(col(DispatchLineRow.position), col(DispatchLineRow.id))
+    )
+    return list(session.exec(query).all())
+
+
+def shipped_lots(session: Session, line_id: int) -> list[DispatchLotRow]:
+    query = (
+        select(DispatchLotRow)
+        .where(DispatchLotRow.line_id == line_id)
+        .order_by(col(DispatchLotRow.id))
+    )
+    return list(session.exec(query).all())
+
+
+def discrepancies(session: Session, order_id: int) -> list[DispatchDiscrepancyRow]:
+    query = (
+        select(DispatchDiscrepancyRow)
+        .where(DispatchDiscrepancyRow.order_id == order_id)
+        .order_by(col(DispatchDiscrepancyRow.id))
+    )
+    return list(session.exec(query).all())
+
+
+def expected_at(order: DispatchOrderRow) -> datetime | None:
+    """When the goods are due: dispatched_at + eta_h, or created_at + eta_h while the order
+    still waits to be dispatched (a plan promises arrival from its approval)."""
+    if order.eta_h is None:
+        return None
+    start = order.dispatched_at or order.created_at
+    return clock.as_utc(start) + timedelta(hours=float(order.eta_h))
+
+
+def is_late(order: DispatchOrderRow, at: datetime | None = None) -> bool:
+    """Past its ETA and not received (a cancelled order is never late)."""
+    due = expected_at(order)
+    return order.status in OPEN_STATUSES and due is not None and (at or clock.now()) > due
+
+
+def order_view(session: Session, order: DispatchOrderRow, at: datetime | None = None) -> OrderOut:
+    """The order as the API shows it.
+
+    `lots` of a line: the lots actually shipped once dispatched; while reserved, the lots the
+    stock service would pick now (first expiry, first out) — a preview that can change until
+    the goods leave; none for an order cancelled before dispatch."""
+    lines_out = []
+    for line in order_lines(session, order.id):  # type: ignore[arg-type]
+        if order.status == "reserved":
+            picks = stock.pick_lots_fefo(
+                session, order.source_warehouse_code, line.item_code, line.quantity
+            )
+            lots = [_lot_out(p.lot, p.expires_on, p.quantity) for p in picks]
+        else:
+            lots = [
+                _lot_out(r.lot, r.expires_on, r.quantity)
+                for r in shipped_lots(session, line.id)  # type: ignore[arg-type]
+            ]
+        lines_out.append(
+            OrderLineOut(
+                item_code=line.item_code,
+                quantity=line.quantity,
+                dispatched=line.dispatched,
+                received=line.received,
+                damaged=line.damaged,
+                reason=line.reason,
+                lots=lots,
+            )
+        )
+    return OrderOut(
+        id=order.id,  # type: ignore[arg-type]
+        number=order.number,
+        plan_id=order.plan_id,
+        response_id=order.response_id,
+        source_warehouse_code=order.source_warehouse_code,
+        destination_code=order.destination_code,
+        destination_kind=order.destination_kind,  # type: ignore[arg-type]
+        status=order.status,  # type: ignore[arg-type]
+        route=order.route,
+        eta_h=None if order.eta_h is None else float(order.eta_h),
+        distance_km=None if order.distance_km is None else float(order.distance_km),
+        expected_at=clock.to_cst(expected_at(order)),
+        late=is_late(order, at),
+        reference=order.reference,
+        reason=order.reason,
+        created_at=clock.to_cst(order.created_at),  # type: ignore[arg-type]
+        created_by=order.created_by,
+        dispatched_at=clock.to_cst(order.dispatched_at),
+        vehicle=order.vehicle,
+        driver=order.driver,
+        plate=order.plate,
+        received_at=clock.to_cst(order.received_at),
+        note=order.note,
+        cancelled_at=clock.to_cst(order.cancelled_at),
+        lines=lines_out,
+        discrepancies=[
+            DiscrepancyOut(
+                item_code=d.item_code,
+                kind=d.kind,  # type: ignore[arg-type]
+                quantity=d.quantity,
+                reason=d.reason,
+                recorded_at=clock.to_cst(d.recorded_at),  # type: ignore[arg-type]
+                recorded_by=d.recorded_by,
+            )
+            for d in discrepancies(session, order.id)  # type: ignore[arg-type]
+        ],
+    )
+
+
+def _lot_out(lot: str | None, expires_on, quantity: int) -> LotOut:
+    return LotOut(lot=lot or None, expires_on=expires_on, quantity=quantity)
+
+
+# --- creating ----------------------------------------------------------------------------
+
+
+def create_order(
+    session: Session,
+    actor: Actor,
+    *,
+    source_warehouse_code: str,
+    destination_code: str,
+    destination_kind: str,
+    lines: Sequence[OrderLine | Mapping[str, Any] | Any],
+    route: Sequence[str] | None,
+    eta_h: Decimal | float | int | None,
+    distance_km: Decimal | float | int | None,
+    plan_id: int | None = None,
+    response_id: int | None = None,
+    reference: str,
+    reason: str | None = None,
+) -> DispatchOrderRow:
+    """A new order in status `reserved`, with every line's stock reserved at the source.
+
+    `lines` are `OrderLine`s, or any objects or mappings with `item_code` and `quantity`.
+    Any line that does not fit raises (`stock_insufficient` on `lines[i].quantity`, from
+    the stock service) after earlier lines were reserved: the caller's transaction must roll
+    back, which undoes the order, its number and every reservation together. Errors name
+    the parameter (`source_warehouse_code`, `lines[i].item_code`, …).
+
+    A caller creating several orders in one transaction (plan approval) must first lock
+    every (warehouse, item) of all of them with `stock.lock_levels`, then create the
+    orders: stock rows are always locked before the number counter, and all of them at
+    once, or two such transactions on PostgreSQL can deadlock.
+    """
+    if network.get_warehouse(session, source_warehouse_code) is None:
+        raise unknown_code("source_warehouse_code", source_warehouse_code, "warehouse")
+    _check_destination(session, source_warehouse_code, destination_code, destination_kind)
+    wanted = _order_lines(session, lines)
+    eta = _non_negative("eta_h", eta_h)
+    distance = _non_negative("distance_km", distance_km)
+    # Lock order: stock rows (in the stock service's global order), then the day's number
+    # counter. Whoever holds the counter then holds every stock row it needs, so it never
+    # waits while holding the counter, and no two order-creating transactions deadlock.
+    stock.lock_levels(session, [(source_warehouse_code, item) for item, _ in wanted])
+    at = clock.now()
+    order = DispatchOrderRow(
+        number=next_number(session, at),
+        plan_id=plan_id,
+        response_id=response_id,
+        source_warehouse_code=source_warehouse_code,
+        destination_code=destination_code,
+        destination_kind=destination_kind,
+        status="reserved",
+        route=list(route) if route is not None else None,
+        eta_h=eta,
+        distance_km=distance,
+        reference=reference,
+        reason=reason,
+        created_at=at,
+        created_by=actor.username,
+    )
+    session.add(order)
+    session.flush()
+    rows = [
+        DispatchLineRow(order_id=order.id, position=i, item_code=item, quantity=quantity)  # type: ignore[arg-type]
+        for i, (item, quantity) in enumerate(wanted)
+    ]
+    session.add_all(rows)
+    session.flush()
+    for i, (item, quantity) in enumerate(wanted):
+        stock.reserve_stock(
+            session,
+            actor,
+            source_warehouse_code,
+            item,
+            quantity,
+            order.number,
+            order_id=order.id,
+            field=f"lines[{i}].quantity",
+        )
+    audit.record(
+        session, actor, "create", "dispatch_order", order.id, None, _audit_view(order, rows)
+    )
+    return order
+
+
+def create_transfer(
+    session: Session,
+    actor: Actor,
+    *,
+    from_warehouse_code: str,
+    to_warehouse_code: str,
+    lines: Sequence[OrderLine | Mapping[str, Any] | Any],
+    reason: str,
+) -> DispatchOrderRow:
+    """A transfer between warehouses: a dispatch order to a warehouse, reserved at the source,
+    routed over the open roads (route, ETA and distance are null when no open road joins
+    the two)."""
+    if network.get_warehouse(session, from_warehouse_code) is None:
+        raise unknown_code("from_warehouse_code", from_warehouse_code, "warehouse")
+    if network.get_warehouse(session, to_warehouse_code) is None:
+        raise unknown_code("to_warehouse_code", to_warehouse_code, "warehouse")
+    if from_warehouse_code == to_warehouse_code:
+        raise invalid("to_warehouse_code", "a transfer goes to another warehouse")
+    found = fastest_route(session, from_warehouse_code, to_warehouse_code)
+    time_h, distance, path = found if found is not None else (None, None, None)
+    return create_order(
+        session,
+        actor,
+        source_warehouse_code=from_warehouse_code,
+        destination_code=to_warehouse_code,
+        destination_kind="warehouse",
+        lines=lines,
+        route=path,
+        eta_h=time_h,
+        distance_km=distance,
+        reference="transfer",
+        reason=reason,
+    )
+
+
+def fastest_route(
+    session: Session, from_code: str, to_code: str
+) -> tuple[Decimal, Decimal, list[str]] | None:
+    """(time_h, distance_km, path) over the roads open now, or None when none joins them."""
+    regions, warehouses, roads, _ = network.network_records(session)
+    return graph.fastest_route(graph.build_graph(regions, warehouses, roads), from_code, to_code)
+
+
+def next_number(session: Session, at: datetime) -> str:
+    """The next order number of the day `at` falls on in China: DB-YYYYMMDD-NNNN.
+
+    One atomic upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING) on the day's counter row:
+    concurrent creators queue on that row (PostgreSQL) or on the write lock (SQLite), so
+    two orders never share a number, and a rolled-back order gives its number back."""
+    day = clock.to_cst(at).strftime("%Y%m%d")  # type: ignore[union-attr]
+    table = DispatchNumberRow.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = (
+        insert(table)
+        .values(day=day, last=1)
+        .on_conflict_do_update(index_elements=[table.c.day], set_={"last": table.c.last + 1})
+        .returning(table.c.last)
+    )
+    last = session.execute(statement).scalar_one()
+    return f"{NUMBER_PREFIX}-{day}-{last:04d}"
+
+
+def _check_destination(session: Session, source: str, code: str, kind: str) -> None:
+    if kind not in DESTINATION_KINDS:
+        raise invalid("destination_kind", "destination_kind must be region or warehouse")
+    if kind == "region" and network.get_region(session, code) is None:
+        raise unknown_code("destination_code", code, "region")
+    if kind == "warehouse":
+        if network.get_warehouse(session, code) is None:
+            raise unknown_code("destination_code", code, "warehouse")
+        if code == source:
+            raise invalid("destination_code", "an order goes to another warehouse")
+
+
+def _order_lines(session: Session, lines: Sequence[Any]) -> list[tuple[str, int]]:
+    if not lines:
+        raise invalid("lines", "an order needs at least one line")
+    out: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    for i, line in enumerate(lines):
+        item = _attr(line, "item_code")
+        quantity = _attr(line, "quantity")
+        if not isinstance(item, str) or network.get_item(session, item) is None:
+            raise unknown_code(f"lines[{i}].item_code", item, "item")
+        if item in seen:
+            raise invalid(f"lines[{i}].item_code", f"item {item} is on the order twice")
+        seen.add(item)
+        if (
+            isinstance(quantity, bool)
+            or not isinstance(quantity, int)
+            or not 0 < quantity <= MAX_QUANTITY
+        ):
+            raise invalid(f"lines[{i}].quantity", f"must be a whole number 1..{MAX_QUANTITY}")
+        out.append((item, quantity))
+    return out
+
+
+def _attr(line: Any, name: str) -> Any:
+    return line.get(name) if isinstance(line, Mapping) else getattr(line, name, None)
+
+
+def _non_negative(field: str, value: Decimal | float | int | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        number = Decimal(str(value)).quantize(TWO_PLACES)
+    except (InvalidOperation, ValueError):
+        raise invalid(field, f"{value} is not a number") from None
+    if not number.is_finite() or number < 0:
+        raise invalid(field, "must not be negative")
+    return number
+
+
+# --- changing state ----------------------------------------------------------------------
+
+
+def lock_order(session: Session, order_id: int) -> DispatchOrderRow:
+    """The order, locked for this transaction and re-read from the database (a value read
+    before the lock may be stale: another request may have just changed it)."""
+    if not 0 < order_id <= MAX_ID:
+        raise not_found("dispatch order", order_id)
+    query = (
+        select(DispatchOrderRow)
+        .where(DispatchOrderRow.id == order_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    order = session.exec(query).first()
+    if order is None:
+        raise not_found("dispatch order", order_id)
+    return order
+
+
+def _require_status(order: DispatchOrderRow, wanted: str, action: str) -> None:
+    if order.status != wanted:
+        raise DomainError(
+            "invalid_transition",
+            f"order {order.number} is {order.status}; only a {wanted} order can be {action}",
+        )
+
+
+def dispatch_order(
+    session: Session,
+    actor: Actor,
+    order_id: int,
+    *,
+    lines: Sequence[Any] | None = None,
+    vehicle: str,
+    driver: str,
+    plate: str,
+) -> DispatchOrderRow:
+    """Ship a reserved order: reserved stock leaves the source, lots first-expiry-first-out.
+
+    `lines` (objects or mappings with `item_code`, `quantity`, `reason`) change what ships;
+    a line left out ships as ordered. Less than ordered needs a reason and releases the
+    rest of the reservation; more than ordered is refused. Ledger kind: `dispatch` to a
+    region, `transfer_out` to a warehouse.
+    """
+    order = lock_order(session, order_id)
+    _require_status(order, "reserved", "dispatched")
+    rows = order_lines(session, order_id)
+    by_item = {row.item_code: row for row in rows}
+    ship = {row.item_code: row.quantity for row in rows}
+    reasons: dict[str, str | None] = {}
+    seen: set[str] = set()
+    for i, line in enumerate(lines or ()):
+        item = _attr(line, "item_code")
+        quantity = _attr(line, "quantity")
+        reason = _attr(line, "reason")
+        if item not in by_item:
+            raise invalid(f"lines[{i}].item_code", f"item {item} is not on order {order.number}")
+        if item in seen:
+            raise invalid(f"lines[{i}].item_code", f"item {item} is listed twice")
+        seen.add(item)
+        ordered = by_item[item].quantity
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+            raise invalid(f"lines[{i}].quantity", "must be a whole number, 0 or more")
+        if quantity > ordered:
+            raise invalid(f"lines[{i}].quantity", f"{quantity} is more than the {ordered} ordered")
+        if quantity < ordered and not reason:
+            raise invalid(
+                f"lines[{i}].reason", f"say why only {quantity} of the {ordered} ordered go"
+            )
+        ship[item] = quantity
+        reasons[item] = reason or None
+    if not any(ship.values()):
+        raise invalid("lines", "nothing would ship: ask the duty officer to cancel the order")
+
+    before = _audit_view(order, rows)
+    kind = "dispatch" if order.destination_kind == "region" else "transfer_out"
+    stock.lock_levels(session, [(order.source_warehouse_code, row.item_code) for row in rows])
+    for row in rows:
+        quantity = ship[row.item_code]
+        rest = row.quantity - quantity
+        if rest:
+            stock.release_stock(
+                session,
+                actor,
+                order.source_warehouse_code,
+                row.item_code,
+                rest,
+                order.number,
+                reasons[row.item_code] or "",
+                order_id=order.id,
+            )
+        if quantity:
+            picks = stock.ship_reserved(
+                session,
+                actor,
+                order.source_warehouse_code,
+                row.item_code,
+                quantity,
+                order.number,
+                kind=kind,
+                order_id=order.id,
+            )
+            session.add_all(
+                DispatchLotRow(
+                    line_id=row.id,  # type: ignore[arg-type]
+                    lot=pick.lot or "",
+                    expires_on=pick.expires_on,
+                    quantity=pick.quantity,
+                )
+                for pick in picks
+            )
+        row.dispatched = quantity
+        row.reason = reasons.get(row.item_code)
+        session.add(row)
+    order.status = "dispatched"
+    order.dispatched_at = clock.now()
+    order.dispatched_by = actor.username
+    order.vehicle, order.driver, order.plate = vehicle, driver, plate
+    session.add(order)
+    session.flush()
+    audit.record(
+        session, actor, "dispatch", "dispatch_order", order.id, before, _audit_view(order, rows)
+    )
+    return order
+
+
+def receive_order(
+    session: Session,
+    actor: Actor,
+    order_id: int,
+    *,
+    lines: Sequence[Any],
+    note: str = "",
+) -> DispatchOrderRow:
+    """Record what arrived of a dispatched order.
+
+    Every line that shipped must be counted once (`item_code`, `received` good units,
+    `damaged` units, `reason`). `received + damaged` above what was dispatched is refused
+    (422 on `lines[i].received`); fewer good units than dispatched need a reason (422 on
+    `lines[i].reason`) and become discrepancies: `damage` for damaged units, `shortfall`
+    for the units that did not arrive. Status: `delivered` when everything arrived in good
+    order, `disputed` when anything arrived damaged, else `partially_delivered`.
+
+    At a warehouse the good units enter its stock (ledger kind `transfer_in`) in the lots
+    they shipped in; damaged units do not. At a region the goods leave the system as handed
+    out; the order keeps the record.
+    """
+    order = lock_order(session, order_id)
+    _require_status(order, "dispatched", "received")
+    rows = order_lines(session, order_id)
+    by_item = {row.item_code: row for row in rows}
+    counts: dict[str, tuple[int, int, str | None]] = {}
+    for i, line in enumerate(lines):
+        item = _attr(line, "item_code")
+        received = _attr(line, "received")
+        damaged = _attr(line, "damaged") or 0
+        reason = _attr(line, "reason") or None
+        if item not in by_item:
+            raise invalid(f"lines[{i}].item_code", f"item {item} is not on order {order.number}")
+        if item in counts:
+            raise invalid(f"lines[{i}].item_code", f"item {item} is listed twice")
+        for field, value in (("received", received), ("damaged", damaged)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise invalid(f"lines[{i}].{field}", "must be a whole number, 0 or more")
+        shipped = by_item[item].dispatched
+        if received + damaged > shipped:
+            raise invalid(
+                f"lines[{i}].received",
+                f"received {received} + damaged {damaged} is more than the {shipped} dispatched; "
+                "record goods beyond the order as a receipt",
+            )
+        if received < shipped and not reason:
+            raise invalid(
+                f"lines[{i}].reason", f"say why only {received} of {shipped} arrived in good order"
+            )
+        counts[item] = (received, damaged, reason)
+    missing = [row.item_code for row in rows if row.dispatched and row.item_code not in counts]
+    if missing:
+        raise invalid(
+            "lines", f"count every line that was dispatched; missing: {', '.join(missing)}"
+        )
+
+    before = _audit_view(order, rows)
+    if order.destination_kind == "warehouse":
+        stock.lock_levels(session, [(order.destination_code, item) for item in counts])
+    at = clock.now()
+    any_damage = any_shortfall = False
+    for row in rows:
+        if row.item_code not in counts:
+            continue  # dispatched nothing: nothing to count
+        received, damaged, reason = counts[row.item_code]
+        if order.destination_kind == "warehouse" and received:
+            stock.receive_into(
+                session,
+                actor,
+                order.destination_code,
+                row.item_code,
+                received,
+                received_lots(shipped_lots(session, row.id), received),  # type: ignore[arg-type]
+                order.number,
+                order_id=order.id,
+            )
+        shortfall = row.dispatched - received - damaged
+        for kind, quantity in (("shortfall", shortfall), ("damage", damaged)):
+            if quantity:
+                session.add(
+                    DispatchDiscrepancyRow(
+                        order_id=order.id,  # type: ignore[arg-type]
+                        line_id=row.id,  # type: ignore[arg-type]
+                        item_code=row.item_code,
+                        kind=kind,
+                        quantity=quantity,
+                        reason=reason or "",
+                        recorded_at=at,
+                        recorded_by=actor.username,
+                    )
+                )
+        any_damage |= damaged > 0
+        any_shortfall |= shortfall > 0
+        row.received, row.damaged = received, damaged
+        session.add(row)
+    if any_damage:
+        order.status = "disputed"
+    elif any_shortfall:
+        order.status = "partially_delivered"
+    else:
+        order.status = "delivered"
+    order.received_at = at
+    order.received_by = actor.username
+    order.note = note or None
+    session.add(order)
+    session.flush()
+    audit.record(
+        session, actor, "receive", "dispatch_order", order.id, before, _audit_view(order, rows)
+    )
+    return order
+
+
+def received_lots(shipped: Iterable[DispatchLotRow], received: int) -> list[stock.LotPick]:
+    """Which shipped lots the received units are booked to: earliest expiry first.
+
+    Nobody counts lot by lot at the gate, so the units that went missing or broke are
+    assumed to be of the latest-expiring lots. Erring that way makes the destination's
+    expiry alerts fire early rather than late."""
+    ordered = sorted(
+        shipped, key=lambda r: (r.expires_on is None, r.expires_on or datetime.max.date(), r.lot)
+    )
+    out: list[stock.LotPick] = []
+    left = received
+    for row in ordered:
+        if left <= 0:
+            break
+        take = min(left, row.quantity)
+        out.append(stock.LotPick(lot=row.lot or None, expires_on=row.expires_on, quantity=take))
+        left -= take
+    return out
+
+
+def cancel_order(
+    session: Session, actor: Actor, order_id: int, *, reason: str | None = None
+) -> DispatchOrderRow:
+    """Cancel a reserved order and release its whole reservation (goods that left cannot be
+    called back by cancelling: 409 `invalid_transition`)."""
+    order = lock_order(session, order_id)
+    _require_status(order, "reserved", "cancelled")
+    rows = order_lines(session, order_id)
+    before = _audit_view(order, rows)
+    stock.lock_levels(session, [(order.source_warehouse_code, row.item_code) for row in rows])
+    for row in rows:
+        stock.release_stock(
+            session,
+            actor,
+            order.source_warehouse_code,
+            row.item_code,
+            row.quantity,
+            order.number,
+            reason or "order cancelled",
+            order_id=order.id,
+        )
+    order.status = "cancelled"
+    order.cancelled_at = clock.now()
+    order.cancelled_by = actor.username
+    order.cancel_reason = reason
+    session.add(order)
+    session.flush()
+    audit.record(
+        session, actor, "cancel", "dispatch_order", order.id, before, _audit_view(order, rows)
+    )
+    return order
+
+
+def _audit_view(order: DispatchOrderRow, rows: Iterable[DispatchLineRow]) -> dict[str, Any]:
+    return {
+        **audit.snapshot(order),  # type: ignore[dict-item]
+        "lines": [
+            {
+                "item_code": r.item_code,
+                "quantity": r.quantity,
+                "dispatched": r.dispatched,
+                "received": r.received,
+                "damaged": r.damaged,
+                "reason": r.reason,
+            }
+            for r in rows
+        ],
+    }
+
+
+# --- fulfilment --------------------------------------------------------------------------
+
+
+def fulfilment(
+    session: Session,
+    response_id: int,
+    demand_lines: Iterable[Mapping[str, Any] | Any],
+    supplies_arrive_at: datetime | None,
+    at: datetime | None = None,
+) -> list[FulfilmentOut]:
+    """Per region × item of a response: demand, planned (ordered on the response's orders to
+    regions that were not cancelled), dispatched and received, sorted by region then item.
+
+    `demand_lines` are objects or mappings with `region_code`, `item_code`, `quantity`
+    (the response's demand, which the caller owns). A row is `overdue` when less was
+    received than planned and `at` (default now) is past `supplies_arrive_at`; with no
+    deadline nothing is overdue. Reads only.
+    """
+    totals: dict[tuple[str, str], list[int]] = {}
+    for line in demand_lines:
+        key = (_attr(line, "region_code"), _attr(line, "item_code"))
+        totals.setdefault(key, [0, 0, 0, 0])[0] += int(_attr(line, "quantity") or 0)
+    if 0 < response_id <= MAX_ID:
+        query = (
+            select(
+                DispatchOrderRow.destination_code,
+                DispatchLineRow.item_code,
+                func.sum(DispatchLineRow.quantity),
+                func.sum(DispatchLineRow.dispatched),
+                func.sum(DispatchLineRow.received),
+            )
+            .join(DispatchLineRow, DispatchLineRow.order_id == DispatchOrderRow.id)
+            .where(
+                DispatchOrderRow.response_id == response_id,
+                DispatchOrderRow.destination_kind == "region",
+                DispatchOrderRow.status != "cancelled",
+            )
+            .group_by(DispatchOrderRow.destination_code, DispatchLineRow.item_code)
+        )
+        for region, item, planned, dispatched, received in session.exec(query).all():
+            row = totals.setdefault((region, item), [0, 0, 0, 0])
+            row[1] += int(planned or 0)
+            row[2] += int(dispatched or 0)
+            row[3] += int(received or 0)
+    now = at or clock.now()
+    late = supplies_arrive_at is not None and now > clock.as_utc(supplies_arrive_at)
+    return [
+        FulfilmentOut(
+            region_code=region,
+            item_code=item,
+            demand=demand,
+            planned=planned,
+            dispatched=dispatched,
+            received=received,
+            overdue=late and received < planned,
+        )
+        for (region, item), (demand, planned, dispatched, received) in sorted(totals.items())
+    ]
+
+
+def response_fulfilment(
+    session: Session, response_id: int, at: datetime | None = None
+) -> list[FulfilmentOut]:
+    """`fulfilment` of a stored response: the demand in force (the last edit, else the
+    estimate) and the `supplies_arrive` deadline at its current level, both as the
+    emergency domain states them. 404 for an unknown response."""
+    response = responses.get_response(session, response_id)
+    policy = events.event_policy(session, events.get_event(session, response.event_id))
+    deadline = responses.response_deadlines(policy, response)["supplies_arrive"]
+    return fulfilment(
+        session, response_id, responses.demand_lines(session, response_id), deadline, at
+    )

@@ -1,0 +1,315 @@
+"""Routes: policy, events, reports, assessment, road closures, responses, timeline, inbox,
+demand and coverage. Each handler authorises, calls a service, commits, shapes the reply.
+
+Who may do what (API.md): any authenticated user reads; duty officers (and admins) create
+events, trigger and change responses, close roads and edit demand; county staff may file
+reports for regions in their scope; administrators edit the policy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Query
+from pydantic import AwareDatetime
+from sqlmodel import Session
+
+from relief import clock
+from relief.auth.deps import current_actor, require
+from relief.auth.models import Actor
+from relief.db import get_session
+from relief.emergency import policy as policies
+from relief.emergency import responses
+from relief.emergency import service as events
+from relief.emergency.models import (
+    MAX_ID,
+    ClosedRoadOut,
+    ClosureChangeOut,
+    ClosureIn,
+    CoverageOut,
+    DemandLineIn,
+    DemandLineOut,
+    DemandVersionOut,
+    EventIn,
+    EventOut,
+    InboxOut,
+    PolicyIn,
+    PolicyOut,
+    ReportIn,
+    ReportOut,
+    ResponseIn,
+    ResponseOut,
+    ResponsePatch,
+    TimelineEntry,
+)
+from relief.errors import not_found
+
+router = APIRouter(prefix="/api/v1", tags=["emergency"])
+
+# Write handlers shape their reply before committing: a read after the commit would open a
+# new write transaction (SQLite's BEGIN IMMEDIATE) that lives until the session closes,
+# after the reply is sent, and would block the Idempotency-Key middleware storing it.
+
+
+# --- policy ------------------------------------------------------------------------------
+
+
+@router.get("/policy", response_model=PolicyOut)
+def policy_in_force(
+    at: AwareDatetime | None = Query(None, description="default: now"),
+    region_code: list[str] = Query([], description="the event's regions, for scoped versions"),
+    _: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> PolicyOut:
+    """The policy version in force at `at` (404 when none is)."""
+    row = policies.policy_version_for(session, at or clock.now(), region_code)
+    if row is None:
+        raise not_found("policy in force at", (at or clock.now()).isoformat())
+    return policies.policy_out(session, row)
+
+
+@router.get("/policies", response_model=list[PolicyOut])
+def list_policies(
+    _: Actor = Depends(current_actor), session: Session = Depends(get_session)
+) -> list[PolicyOut]:
+    return [policies.policy_out(session, row) for row in policies.list_policies(session)]
+
+
+@router.get("/policies/{policy_id}", response_model=PolicyOut)
+def get_policy(
+    policy_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
+) -> PolicyOut:
+    return policies.policy_out(session, policies.get_policy(session, policy_id))
+
+
+@router.post("/policies", response_model=PolicyOut, status_code=201)
+def create_policy(
+    body: PolicyIn, actor: Actor = Depends(require()), session: Session = Depends(get_session)
+) -> PolicyOut:
+    row = policies.create_policy(session, actor, body)
+    reply = policies.policy_out(session, row)
+    session.commit()
+    return reply
+
+
+@router.put("/policies/{policy_id}", response_model=PolicyOut)
+def replace_policy(
+    policy_id: int,
+    body: PolicyIn,
+    actor: Actor = Depends(require()),
+    session: Session = Depends(get_session),
+) -> PolicyOut:
+    row = policies.replace_policy(session, actor, policy_id, body)
+    reply = policies.policy_out(session, row)
+    session.commit()
+    return reply
+
+
+# --- events, reports, assessment -----------------------------------------------------------
+
+
+@router.post("/events", response_model=EventOut, status_code=201)
+def create_event(
+    body: EventIn,
+    actor: Actor = Depends(require("duty_officer")),
+    session: Session = Depends(get_session),
+) -> EventOut:
+    event = events.create_event(session, actor, body)
+    reply = events.event_out(session, event)
+    session.commit()
+    return reply
+
+
+@router.get("/events", response_model=list[EventOut])
+def list_events(
+    _: Actor = Depends(current_actor), session: Session = Depends(get_session)
+) -> list[EventOut]:
+    return [events.event_out(session, event) for event in events.list_events(session)]
+
+
+@router.get("/events/{event_id}", response_model=EventOut)
+def get_event(
+    event_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
+) -> EventOut:
+    return events.event_out(session, events.get_event(session, event_id))
+
+
+@router.post("/events/{event_id}/reports", response_model=ReportOut, status_code=201)
+def add_report(
+    event_id: int,
+    body: ReportIn,
+    actor: Actor = Depends(require("duty_officer", "county_staff")),
+    session: Session = Depends(get_session),
+) -> ReportOut:
+    row = events.add_report(session, actor, event_id, body)
+    reply = events.report_out(row)
+    session.commit()
+    return reply
+
+
+@router.get("/events/{event_id}/reports", response_model=list[ReportOut])
+def list_reports(
+    event_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
+) -> list[ReportOut]:
+    events.get_event(session, event_id)
+    return [events.report_out(row) for row in events.list_reports(session, event_id)]
+
+
+@router.get("/events/{event_id}/assessment")
+def assessment(
+    event_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    """`{totals, by_region, recommended_level, exceeded}` under the policy in force at the
+    event's start."""
+    return events.assess_event(session, event_id).to_dict()
+
+
+# --- road closures -----------------------------------------------------------------------
+
+
+@router.get("/events/{event_id}/road-closures", response_model=list[ClosedRoadOut])
+def list_closures(
+    event_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
+) -> list[ClosedRoadOut]:
+    return events.list_closures(session, event_id)
+
+
+@router.post("/events/{event_id}/road-closures", response_model=ClosureChangeOut, status_code=201)
+def close_roads(
+    event_id: int,
+    body: ClosureIn,
+    actor: Actor = Depends(require("duty_officer")),
+    session: Session = Depends(get_session),
+) -> ClosureChangeOut:
+    reply = events.close_roads(session, actor, event_id, body)
+    session.commit()
+    return reply
+
+
+@router.delete("/events/{event_id}/road-closures/{road_id}", response_model=ClosureChangeOut)
+def reopen_road(
+    event_id: int,
+    road_id: int,
+    actor: Actor = Depends(require("duty_officer")),
+    session: Session = Depends(get_session),
+) -> ClosureChangeOut:
+    reply = events.reopen_road(session, actor, event_id, road_id)
+    session.commit()
+    return reply
+
+
+# --- responses ---------------------------------------------------------------------------
+
+
+@router.post("/events/{event_id}/responses", response_model=ResponseOut, status_code=201)
+def trigger_response(
+    event_id: int,
+    body: ResponseIn,
+    actor: Actor = Depends(require("duty_officer")),
+    session: Session = Depends(get_session),
+) -> ResponseOut:
+    response = responses.trigger_response(session, actor, event_id, body)
+    reply = responses.response_out(session, response)
+    session.commit()
+    return reply
+
+
+@router.get("/responses", response_model=list[ResponseOut])
+def list_responses(
+    event_id: int | None = Query(None, ge=1, le=MAX_ID),
+    _: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> list[ResponseOut]:
+    return [
+        responses.response_out(session, row) for row in responses.list_responses(session, event_id)
+    ]
+
+
+@router.get("/responses/{response_id}", response_model=ResponseOut)
+def get_response(
+    response_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
+) -> ResponseOut:
+    return responses.response_out(session, responses.get_response(session, response_id))
+
+
+@router.patch("/responses/{response_id}", response_model=ResponseOut)
+def change_response(
+    response_id: int,
+    body: ResponsePatch,
+    actor: Actor = Depends(require("duty_officer")),
+    session: Session = Depends(get_session),
+) -> ResponseOut:
+    response = responses.change_response(session, actor, response_id, body)
+    reply = responses.response_out(session, response)
+    session.commit()
+    return reply
+
+
+@router.get(
+    "/responses/{response_id}/timeline",
+    response_model=list[TimelineEntry],
+    response_model_exclude_unset=True,  # `due_at` only on deadlines
+)
+def timeline(
+    response_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
+) -> list[TimelineEntry]:
+    return responses.timeline(session, response_id)
+
+
+# --- inbox -------------------------------------------------------------------------------
+
+
+@router.get("/inbox", response_model=list[InboxOut])
+def inbox(
+    unacked: bool = Query(False, description="only notifications not yet acknowledged"),
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> list[InboxOut]:
+    return [responses.inbox_out(session, row) for row in responses.inbox(session, actor, unacked)]
+
+
+@router.post("/inbox/{inbox_id}/ack", response_model=InboxOut)
+def acknowledge(
+    inbox_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)
+) -> InboxOut:
+    row = responses.acknowledge(session, actor, inbox_id)
+    reply = responses.inbox_out(session, row)
+    session.commit()
+    return reply
+
+
+# --- demand and coverage ----------------------------------------------------------------------
+
+
+@router.get("/responses/{response_id}/demand", response_model=list[DemandLineOut])
+def get_demand(
+    response_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
+) -> list[DemandLineOut]:
+    return responses.demand_out(responses.demand_lines(session, response_id))
+
+
+@router.put("/responses/{response_id}/demand", response_model=list[DemandLineOut])
+def replace_demand(
+    response_id: int,
+    lines: list[DemandLineIn] = Body(..., max_length=100_000),
+    actor: Actor = Depends(require("duty_officer")),
+    session: Session = Depends(get_session),
+) -> list[DemandLineOut]:
+    new = responses.replace_demand(session, actor, response_id, lines)
+    reply = responses.demand_out(new)
+    session.commit()
+    return reply
+
+
+@router.get("/responses/{response_id}/demand/versions", response_model=list[DemandVersionOut])
+def demand_versions(
+    response_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
+) -> list[DemandVersionOut]:
+    return responses.demand_versions(session, response_id)
+
+
+@router.get("/responses/{response_id}/coverage", response_model=list[CoverageOut])
+def coverage(
+    response_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
+) -> list[CoverageOut]:
+    return responses.coverage(session, response_id)

@@ -1,0 +1,421 @@
+"""Policy versions in the database: loading them from scenario folders, editing them
+through the API, and choosing the one in force at an event's start.
+
+A policy (thresholds, criteria, deadlines, penalties, norms, subsidies) is data with an
+effective date (DESIGN.md). Each version is stored whole: the JSON `document` plus one
+`policy_norms` row per norm, so that what was loaded is exactly what `policy_for` returns.
+
+Choices where the contract is silent:
+- A version is keyed by (`source`, `effective_from`): reloading a scenario's policy.yaml
+  updates its version in place (audited) or changes nothing when it is the same.
+- The version in force at a time `at` is the one with the latest `effective_from` on or
+  before `at`'s date in China Standard Time (policy dates are local dates), among versions
+  without a region scope or scoped to a region at or above one of the event's regions; a
+  scoped version wins over an unscoped one of the same date, then the later created.
+- With no version in force, `policy_for` returns an empty `Policy()`: nothing is
+  recommended, and deadlines are null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlmodel import Session, col, or_, select
+
+from relief import clock
+from relief.audit import service as audit
+from relief.auth.models import Actor
+from relief.emergency.models import NormOut, PolicyIn, PolicyNormRow, PolicyOut, PolicyRow
+from relief.emergency.records import COUNT_FIELDS, LEVELS, Norm, Policy
+from relief.errors import DomainError, not_found
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+
+# --- document <-> Policy ----------------------------------------------------------------
+
+
+def policy_document(policy: Policy) -> dict[str, Any]:
+    """The policy as JSON-safe data, without its norms (decimals as exact text)."""
+    return {
+        "criteria": {name: list(fields) for name, fields in policy.criteria.items()},
+        "thresholds": {
+            str(level): dict(limits) for level, limits in sorted(policy.thresholds.items())
+        },
+        "deadlines_h": {str(level): str(h) for level, h in sorted(policy.deadlines_h.items())},
+        "response_deadlines_h": {
+            name: {str(level): str(h) for level, h in sorted(by_level.items())}
+            for name, by_level in policy.response_deadlines_h.items()
+        },
+        "cross_jurisdiction_levels": sorted(policy.cross_jurisdiction_levels),
+        "tier_penalty_ton_km": {tier: str(v) for tier, v in policy.tier_penalty_ton_km.items()},
+        "cross_jurisdiction_penalty_ton_km": str(policy.cross_jurisdiction_penalty_ton_km),
+        "subsidies": _json_safe(policy.subsidies),
+    }
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _subsidies_from_json(subsidies: dict[str, Any]) -> dict[str, Any]:
+    """Standards' `effective_from` back to dates, as the scenario reader gives them."""
+    out = dict(subsidies)
+    programmes = []
+    for programme in subsidies.get("programmes", []):
+        programme = dict(programme)
+        standards = []
+        for standard in programme.get("standards", []):
+            standard = dict(standard)
+            if isinstance(standard.get("effective_from"), str):
+                standard["effective_from"] = date.fromisoformat(standard["effective_from"])
+            standards.append(standard)
+        programme["standards"] = standards
+        programmes.append(programme)
+    if "programmes" in subsidies:
+        out["programmes"] = programmes
+    return out
+
+
+def policy_from_row(row: PolicyRow, norms: Iterable[PolicyNormRow]) -> Policy:
+    doc = row.document
+    return Policy(
+        effective_from=row.effective_from,
+        criteria={name: list(fields) for name, fields in doc.get("criteria", {}).items()},
+        thresholds={
+            int(level): {name: int(v) for name, v in limits.items()}
+            for level, limits in doc.get("thresholds", {}).items()
+        },
+        deadlines_h={int(level): Decimal(h) for level, h in doc.get("deadlines_h", {}).items()},
+        response_deadlines_h={
+            name: {int(level): Decimal(h) for level, h in by_level.items()}
+            for name, by_level in doc.get("response_deadlines_h", {}).items()
+        },
+        cross_jurisdiction_levels=frozenset(doc.get("cross_jurisdiction_levels", [])),
+        tier_penalty_ton_km={
+            tier: Decimal(v) for tier, v in doc.get("tier_penalty_ton_km", {}).items()
+        },
+        cross_jurisdiction_penalty_ton_km=Decimal(doc.get("cross_jurisdiction_penalty_ton_km", 0)),
+        norms=[
+            Norm(n.item_code, n.basis, Decimal(n.per_person), n.priority_weight)
+            for n in sorted(norms, key=lambda n: n.position)
+        ],
+        subsidies=_subsidies_from_json(doc.get("subsidies", {})),
+    )
+
+
+def _norm_rows(policy: Policy) -> list[tuple[str, str, str, int]]:
+    return [(n.item_code, n.basis, str(n.per_person), int(n.priority_weight)) for n in policy.norms]
+
+
+def _stored_norms(session: Session, policy_id: int) -> list[PolicyNormRow]:
+    return list(
+        session.exec(
+            select(PolicyNormRow)
+            .where(PolicyNormRow.policy_id == policy_id)
+            .order_by(col(PolicyNormRow.position))
+        ).all()
+    )
+
+
+def _snapshot(row: PolicyRow, norms: list[tuple[str, str, str, int]]) -> dict[str, Any]:
+    return {
+        "source": row.source,
+        "effective_from": row.effective_from.isoformat(),
+        "region_code": row.region_code,
+        "document": row.document,
+        "norms": [list(n) for n in norms],
+    }
+
+
+def _write_norms(session: Session, policy_id: int, norms: list[tuple[str, str, str, int]]) -> None:
+    for old in _stored_norms(session, policy_id):
+        session.delete(old)
+    session.flush()
+    for position, (item_code, basis, per_person, weight) in enumerate(norms):
+        session.add(
+            PolicyNormRow(
+                policy_id=policy_id,
+                position=position,
+                item_code=item_code,
+                basis=basis,
+                per_person=per_person,
+                priority_weight=weight,
+            )
+        )
+
+
+# --- checks ------------------------------------------------------------------------------
+
+
+def check_policy(session: Session, policy: Policy, region_code: str | None = None) -> None:
+    """The rules of policy.yaml that a parsed document can still break (the scenario
+    validator checks files; this checks what the API or a direct caller hands over)."""
+    from relief.network import service as network
+
+    for name in policy.criteria:
+        if name in COUNT_FIELDS:
+            raise DomainError(
+                "validation_error",
+                f"criterion {name} may not be named like a report field",
+                f"criteria.{name}",
+            )
+        if not policy.criteria[name]:
+            raise DomainError(
+                "validation_error",
+                "a criterion needs at least one report field",
+                f"criteria.{name}",
+            )
+    for level, limits in policy.thresholds.items():
+        for name in limits:
+            if name not in policy.criteria and name not in COUNT_FIELDS:
+                raise DomainError(
+                    "validation_error",
+                    f"{name} is neither a criterion nor a report field",
+                    f"thresholds.{level}.{name}",
+                )
+    missing = [str(level) for level in LEVELS if level not in policy.deadlines_h]
+    if missing:
+        raise DomainError(
+            "validation_error", f"no deadline for level {', '.join(missing)}", "deadlines_h"
+        )
+    weights: dict[str, int] = {}
+    for i, norm in enumerate(policy.norms):
+        if network.get_item(session, norm.item_code) is None:
+            raise DomainError("unknown_code", f"unknown item {norm.item_code}", f"norms[{i}].item")
+        if norm.basis not in COUNT_FIELDS:
+            raise DomainError(
+                "validation_error", f"{norm.basis} is not a report field", f"norms[{i}].basis"
+            )
+        first = weights.setdefault(norm.item_code, norm.priority_weight)
+        if first != norm.priority_weight:
+            raise DomainError(
+                "validation_error",
+                f"the norms of {norm.item_code} share one priority_weight ({first})",
+                f"norms[{i}].priority_weight",
+            )
+    if region_code is not None and network.get_region(session, region_code) is None:
+        raise DomainError("unknown_code", f"unknown region {region_code}", "region_code")
+
+
+# --- loading and choosing ------------------------------------------------------------------
+
+
+def load_policy(
+    session: Session,
+    actor: Actor,
+    policy: Policy,
+    source: str,
+    region_code: str | None = None,
+) -> tuple[PolicyRow, Outcome]:
+    """Store a policy version keyed by (source, effective_from); idempotent.
+
+    The same content again changes nothing ("unchanged"); changed content updates the
+    version (audited with before and after). The scenario loader calls this with the
+    scenario's name as `source`."""
+    check_policy(session, policy, region_code)
+    document = policy_document(policy)
+    norms = _norm_rows(policy)
+    row = session.exec(
+        select(PolicyRow).where(
+            PolicyRow.source == source, PolicyRow.effective_from == policy.effective_from
+        )
+    ).first()
+    if row is None:
+        row = PolicyRow(
+            source=source,
+            effective_from=policy.effective_from,
+            region_code=region_code,
+            document=document,
+        )
+        session.add(row)
+        session.flush()
+        _write_norms(session, row.id, norms)
+        audit.record(session, actor, "create", "policy", row.id, None, _snapshot(row, norms))
+        return row, "created"
+    stored = [
+        (n.item_code, n.basis, n.per_person, n.priority_weight)
+        for n in _stored_norms(session, row.id)
+    ]
+    if row.document == document and stored == norms and row.region_code == region_code:
+        return row, "unchanged"
+    before = _snapshot(row, stored)
+    row.document = document
+    row.region_code = region_code
+    row.updated_at = clock.now()
+    session.add(row)
+    _write_norms(session, row.id, norms)
+    session.flush()
+    audit.record(session, actor, "update", "policy", row.id, before, _snapshot(row, norms))
+    return row, "updated"
+
+
+def policy_version_for(
+    session: Session, at: datetime, region_codes: Iterable[str] = ()
+) -> PolicyRow | None:
+    """The stored version in force at `at` for an event in `region_codes` (module doc)."""
+    from relief.network import service as network
+
+    day = clock.to_cst(at).date()
+    scopes: set[str] = set()
+    for code in region_codes:
+        scopes.update(network.region_lineage(session, code))
+    query = select(PolicyRow).where(PolicyRow.effective_from <= day)
+    if scopes:
+        query = query.where(
+            or_(col(PolicyRow.region_code).is_(None), col(PolicyRow.region_code).in_(scopes))
+        )
+    else:
+        query = query.where(col(PolicyRow.region_code).is_(None))
+    rows = session.exec(query).all()
+    if not rows:
+        return None
+    return max(rows, key=lambda r: (r.effective_from, r.region_code is not None, r.id))
+
+
+def policy_for(session: Session, at: datetime, region_codes: Iterable[str] = ()) -> Policy:
+    """The policy in force at `at` (an event's start); an empty Policy when none is."""
+    row = policy_version_for(session, at, region_codes)
+    if row is None:
+        return Policy()
+    return policy_from_row(row, _stored_norms(session, row.id))
+
+
+# --- the admin API -----------------------------------------------------------------------
+
+
+def policy_from_input(body: PolicyIn, stored_subsidies: dict[str, Any] | None = None) -> Policy:
+    return Policy(
+        effective_from=body.effective_from,
+        criteria={name: list(fields) for name, fields in body.criteria.items()},
+        thresholds={level: dict(limits) for level, limits in body.thresholds.items()},
+        deadlines_h=dict(body.deadlines_h),
+        response_deadlines_h={
+            name: dict(by_level) for name, by_level in body.response_deadlines_h.items()
+        },
+        cross_jurisdiction_levels=frozenset(body.cross_jurisdiction_levels),
+        tier_penalty_ton_km=dict(body.tier_penalty_ton_km),
+        cross_jurisdiction_penalty_ton_km=body.cross_jurisdiction_penalty_ton_km,
+        norms=[Norm(n.item, n.basis, n.per_person, n.priority_weight) for n in body.norms],
+        subsidies=(
+            body.subsidies
+            if body.subsidies is not None
+            else _subsidies_from_json(stored_subsidies or {})
+        ),
+    )
+
+
+def list_policies(session: Session) -> list[PolicyRow]:
+    return list(
+        session.exec(
+            select(PolicyRow).order_by(col(PolicyRow.effective_from), col(PolicyRow.id))
+        ).all()
+    )
+
+
+def get_policy(session: Session, policy_id: int) -> PolicyRow:
+    row = session.get(PolicyRow, policy_id) if 0 < policy_id <= 2_147_483_647 else None
+    if row is None:
+        raise not_found("policy", policy_id)
+    return row
+
+
+def create_policy(session: Session, actor: Actor, body: PolicyIn) -> PolicyRow:
+    """A new version (POST /policies); its (source, effective_from) must be new."""
+    taken = session.exec(
+        select(PolicyRow).where(
+            PolicyRow.source == body.source, PolicyRow.effective_from == body.effective_from
+        )
+    ).first()
+    if taken is not None:
+        raise DomainError(
+            "duplicate",
+            f"policy {taken.id} already has source {body.source} and effective_from "
+            f"{body.effective_from}; edit it with PUT /api/v1/policies/{taken.id}",
+            "effective_from",
+        )
+    row, _ = load_policy(session, actor, policy_from_input(body), body.source, body.region_code)
+    return row
+
+
+def replace_policy(session: Session, actor: Actor, policy_id: int, body: PolicyIn) -> PolicyRow:
+    """Replace a version's content (PUT /policies/{id}), audited with before and after.
+
+    `subsidies` left out keeps the stored ones (they are edited as programmes)."""
+    row = get_policy(session, policy_id)
+    taken = session.exec(
+        select(PolicyRow).where(
+            PolicyRow.source == body.source,
+            PolicyRow.effective_from == body.effective_from,
+            PolicyRow.id != row.id,
+        )
+    ).first()
+    if taken is not None:
+        raise DomainError(
+            "duplicate",
+            f"policy {taken.id} already has source {body.source} and effective_from "
+            f"{body.effective_from}",
+            "effective_from",
+        )
+    policy = policy_from_input(body, row.document.get("subsidies"))
+    check_policy(session, policy, body.region_code)
+    stored = [
+        (n.item_code, n.basis, n.per_person, n.priority_weight)
+        for n in _stored_norms(session, row.id)
+    ]
+    before = _snapshot(row, stored)
+    norms = _norm_rows(policy)
+    row.source = body.source
+    row.effective_from = body.effective_from
+    row.region_code = body.region_code
+    row.document = policy_document(policy)
+    row.updated_at = clock.now()
+    session.add(row)
+    _write_norms(session, row.id, norms)
+    session.flush()
+    audit.record(session, actor, "update", "policy", row.id, before, _snapshot(row, norms))
+    return row
+
+
+def policy_out(session: Session, row: PolicyRow) -> PolicyOut:
+    policy = policy_from_row(row, _stored_norms(session, row.id))
+    doc = row.document
+    return PolicyOut(
+        id=row.id,
+        source=row.source,
+        effective_from=row.effective_from,
+        region_code=row.region_code,
+        criteria=policy.criteria,
+        thresholds={str(k): v for k, v in sorted(policy.thresholds.items())},
+        deadlines_h={str(k): float(v) for k, v in sorted(policy.deadlines_h.items())},
+        response_deadlines_h={
+            name: {str(k): float(v) for k, v in sorted(by_level.items())}
+            for name, by_level in policy.response_deadlines_h.items()
+        },
+        cross_jurisdiction_levels=sorted(policy.cross_jurisdiction_levels),
+        tier_penalty_ton_km={k: float(v) for k, v in policy.tier_penalty_ton_km.items()},
+        cross_jurisdiction_penalty_ton_km=float(policy.cross_jurisdiction_penalty_ton_km),
+        norms=[
+            NormOut(
+                item=n.item_code,
+                basis=n.basis,
+                per_person=str(n.per_person),
+                priority_weight=n.priority_weight,
+            )
+            for n in policy.norms
+        ],
+        subsidies=doc.get("subsidies", {}),
+        created_at=clock.to_cst(row.created_at),
+        updated_at=clock.to_cst(row.updated_at),
+    )

@@ -1,0 +1,650 @@
+"""Responses (应急响应): trigger, escalate, downgrade, end; their deadlines and timeline;
+the notifications they send to warehouse managers; and the demand a response plans for.
+
+Rules (API.md "Emergency"): a level higher than recommended (a smaller number) needs an
+`override_reason`, and with no recommendation every level needs one; an event has at most
+one active response (the event row is locked while triggering, and a partial unique index
+is the last line of defence); escalate needs a smaller level, downgrade a larger one.
+
+Deadlines run from the trigger or the last level change: `supplies_arrive` is
+`deadlines_h[level]` hours later, `situation_report` and `funds_allocated` come from
+`response_deadlines_h` (null when the policy has none). They are computed, not stored, so
+that a policy edit or a level change moves them.
+
+Choices where the contract is silent:
+- A deadline is `overdue` while the response is active and `clock.now()` is past it;
+  relief does not learn when funds were allocated or a situation report was sent, so a
+  deadline is never "met", and an ended response has no overdue deadline.
+- The timeline shows the deadlines of the current level only (earlier ones were replaced).
+- Notifications go to active warehouse managers with at least one warehouse eligible (the
+  graph's eligibility at the response level, with the event's closures) to serve one of the
+  event's regions or reported regions; escalations notify again, downgrades and ends do not.
+  `unacknowledged` lists, sorted, the users with a notification of the response not acked.
+  Only the addressee may acknowledge a notification (an admin acking on someone's behalf
+  would hide that they never saw it).
+- Demand: until the first PUT, GET estimates from the latest reports × the norms of the
+  policy in force. The first PUT stores the estimate it replaced as version 1 (source
+  `estimate`) and the edit as version 2; each later PUT adds a version. A line's region must
+  be one of the event's regions or under one; a line without `priority` takes the item's
+  norm priority weight, else 1. An ended response's demand is not edited (409).
+- Coverage counts the stock available (on hand − reserved − floor) in the warehouses
+  eligible, at the response level, for at least one region with demand.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from relief import clock
+from relief.allocation.demand import estimate_demand
+from relief.allocation.model import DemandLine
+from relief.audit import service as audit
+from relief.auth import service as auth
+from relief.auth.deps import authorize_addressee
+from relief.auth.models import Actor
+from relief.emergency import service as events
+from relief.emergency.assessment import latest_reports
+from relief.emergency.models import (
+    MAX_ID,
+    CoverageOut,
+    Deadlines,
+    DemandLineIn,
+    DemandLineOut,
+    DemandVersionOut,
+    DemandVersionRow,
+    EventRow,
+    InboxOut,
+    InboxRow,
+    ResponseActionRow,
+    ResponseIn,
+    ResponseOut,
+    ResponsePatch,
+    ResponseRow,
+    TimelineEntry,
+)
+from relief.emergency.records import Policy
+from relief.errors import DomainError, not_found
+from relief.network import graph
+from relief.network import service as network
+from relief.stock import service as stock
+
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+DEADLINE_NAMES = ("supplies_arrive", "situation_report", "funds_allocated")
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def get_response(session: Session, response_id: int, *, lock: bool = False) -> ResponseRow:
+    if not 0 < response_id <= MAX_ID:
+        raise not_found("response", response_id)
+    query = select(ResponseRow).where(ResponseRow.id == response_id)
+    if lock:
+        query = query.with_for_update()
+    row = session.exec(query).first()
+    if row is None:
+        raise not_found("response", response_id)
+    return row
+
+
+def list_responses(session: Session, event_id: int | None = None) -> list[ResponseRow]:
+    query = select(ResponseRow)
+    if event_id is not None:
+        query = query.where(ResponseRow.event_id == event_id)
+    return list(session.exec(query.order_by(col(ResponseRow.id))).all())
+
+
+def _hours(value: Decimal) -> timedelta:
+    # Deadlines have at most 2 decimals of an hour: whole seconds, exactly.
+    return timedelta(seconds=int(Decimal(value) * 3600))
+
+
+def response_deadlines(policy: Policy, response: ResponseRow) -> dict[str, datetime | None]:
+    """Each deadline of the response at its current level (None when the policy has none)."""
+    base = clock.as_utc(response.level_changed_at)
+    level = response.level
+    hours = {
+        "supplies_arrive": policy.deadlines_h.get(level),
+        "situation_report": policy.response_deadlines_h.get("situation_report", {}).get(level),
+        "funds_allocated": policy.response_deadlines_h.get("funds_allocated", {}).get(level),
+    }
+    return {name: None if h is None else base + _hours(h) for name, h in hours.items()}
+
+
+def unacknowledged(session: Session, response_id: int) -> list[str]:
+    names = session.exec(
+        select(InboxRow.username).where(
+            InboxRow.response_id == response_id, col(InboxRow.acked_at).is_(None)
+        )
+    ).all()
+    return sorted(set(names))
+
+
+def response_out(session: Session, response: ResponseRow) -> ResponseOut:
+    event = events.get_event(session, response.event_id)
+    due = response_deadlines(events.event_policy(session, event), response)
+    return ResponseOut(
+        id=response.id,
+        event_id=response.event_id,
+        level=response.level,
+        status=response.status,
+        recommended_level=response.recommended_level,
+        note=response.note,
+        override_reason=response.override_reason,
+        deadlines=Deadlines(**{name: clock.to_cst(value) for name, value in due.items()}),
+        unacknowledged=unacknowledged(session, response.id),
+        triggered_by=response.triggered_by,
+        triggered_at=clock.to_cst(response.triggered_at),
+        level_changed_at=clock.to_cst(response.level_changed_at),
+        ended_at=clock.to_cst(response.ended_at),
+    )
+
+
+# --- trigger, escalate, downgrade, end ------------------------------------------------------
+
+
+def _check_override(level: int, recommended: int | None, override_reason: str | None) -> None:
+    if override_reason is not None and override_reason.strip():
+        return
+    if recommended is None:
+        raise DomainError(
+            "validation_error",
+            "no level is recommended for this event: any level needs an override_reason",
+            "override_reason",
+        )
+    if level < recommended:
+        raise DomainError(
+            "validation_error",
+            f"level {level} is higher than the recommended level {recommended}: "
+            "give an override_reason",
+            "override_reason",
+        )
+
+
+def _record_action(
+    session: Session,
+    actor: Actor,
+    response: ResponseRow,
+    action: str,
+    level_before: int | None,
+    recommended: int | None,
+    note: str,
+    override_reason: str | None,
+    at: datetime,
+) -> ResponseActionRow:
+    row = ResponseActionRow(
+        response_id=response.id,
+        action=action,
+        level_before=level_before,
+        level_after=response.level,
+        recommended_level=recommended,
+        note=note,
+        override_reason=override_reason,
+        actor=actor.username,
+        at=at,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _action_time() -> datetime:
+    # Whole seconds: deadlines are read by people ("due 21:19:22"), and a response's
+    # trigger, its action row and its notifications carry the one same instant.
+    return clock.now().replace(microsecond=0)
+
+
+def trigger_response(
+    session: Session, actor: Actor, event_id: int, body: ResponseIn
+) -> ResponseRow:
+    """Start the event's response at a level; notifies the managers who can serve it."""
+    # The event row lock serialises triggers of one event on PostgreSQL (SQLite's write
+    # transactions are serial already), so the check below sees any earlier trigger.
+    event = events.get_event(session, event_id, lock=True)
+    active = events.active_response_id(session, event_id)
+    if active is not None:
+        raise _already_active(event_id, active)
+    recommended = events.assess_event(session, event_id).recommended_level
+    _check_override(body.level, recommended, body.override_reason)
+    now = _action_time()
+    response = ResponseRow(
+        event_id=event_id,
+        level=body.level,
+        status="active",
+        recommended_level=recommended,
+        note=body.note,
+        override_reason=body.override_reason,
+        triggered_by=actor.username,
+        triggered_at=now,
+        level_changed_at=now,
+    )
+    session.add(response)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a trigger that slipped past the check: the index held
+        raise _already_active(event_id, None) from exc
+    action = _record_action(
+        session, actor, response, "trigger", None, recommended, body.note, body.override_reason, now
+    )
+    audit.record(session, actor, "trigger", "response", response.id, None, audit.snapshot(response))
+    _notify(session, event, response, action, "response_triggered")
+    return response
+
+
+def _already_active(event_id: int, response_id: int | None) -> DomainError:
+    which = f" (response {response_id})" if response_id is not None else ""
+    return DomainError(
+        "response_already_active",
+        f"event {event_id} already has an active response{which}; escalate, downgrade or "
+        "end it instead",
+        None,
+        extra={"response_id": response_id} if response_id is not None else None,
+    )
+
+
+def change_response(
+    session: Session, actor: Actor, response_id: int, body: ResponsePatch
+) -> ResponseRow:
+    """Escalate, downgrade or end an active response."""
+    response = get_response(session, response_id, lock=True)
+    if response.status != "active":
+        raise DomainError(
+            "invalid_transition", f"response {response_id} has ended; trigger a new one", "action"
+        )
+    before = audit.snapshot(response)
+    level_before = response.level
+    recommended: int | None = None
+    now = _action_time()
+    if body.action == "end":
+        response.status = "ended"
+        response.ended_at = now
+    else:
+        if body.level is None:
+            raise DomainError("validation_error", f"{body.action} needs a level", "level")
+        if body.action == "escalate" and not body.level < response.level:
+            raise DomainError(
+                "validation_error",
+                f"escalating needs a higher level (a smaller number than {response.level})",
+                "level",
+            )
+        if body.action == "downgrade" and not body.level > response.level:
+            raise DomainError(
+                "validation_error",
+                f"downgrading needs a lower level (a larger number than {response.level})",
+                "level",
+            )
+        recommended = events.assess_event(session, response.event_id).recommended_level
+        if body.action == "escalate":
+            _check_override(body.level, recommended, body.override_reason)
+        response.level = body.level
+        response.recommended_level = recommended
+        response.level_changed_at = now
+    session.add(response)
+    session.flush()
+    action = _record_action(
+        session,
+        actor,
+        response,
+        body.action,
+        level_before,
+        recommended,
+        body.note,
+        body.override_reason,
+        now,
+    )
+    audit.record(
+        session,
+        actor,
+        body.action,
+        "response",
+        response.id,
+        before,
+        {**audit.snapshot(response), "note": body.note, "override_reason": body.override_reason},
+    )
+    if body.action == "escalate":
+        event = events.get_event(session, response.event_id)
+        _notify(session, event, response, action, "response_escalated")
+    return response
+
+
+# --- timeline ------------------------------------------------------------------------------
+
+
+def timeline(session: Session, response_id: int) -> list[TimelineEntry]:
+    """Actions and the current deadlines, in time order (actions first at equal times)."""
+    response = get_response(session, response_id)
+    event = events.get_event(session, response.event_id)
+    actions = session.exec(
+        select(ResponseActionRow)
+        .where(ResponseActionRow.response_id == response_id)
+        .order_by(col(ResponseActionRow.id))
+    ).all()
+    entries: list[tuple[datetime, int, TimelineEntry]] = []
+    for action in actions:
+        note = action.note
+        if action.override_reason:
+            note = f"{note} (override: {action.override_reason})".strip()
+        entries.append(
+            (
+                clock.as_utc(action.at),
+                0,
+                TimelineEntry(
+                    at=clock.to_cst(action.at),
+                    kind="action",
+                    name=action.action,
+                    overdue=False,
+                    actor=action.actor,
+                    note=note,
+                    level=action.level_after,
+                ),
+            )
+        )
+    now = clock.now()
+    policy = events.event_policy(session, event)
+    since = (
+        "the trigger"
+        if response.level_changed_at == response.triggered_at
+        else "the last level change"
+    )
+    for name, due in response_deadlines(policy, response).items():
+        if due is None:
+            continue
+        entries.append(
+            (
+                due,
+                1,
+                TimelineEntry(
+                    at=clock.to_cst(due),
+                    kind="deadline",
+                    name=name,
+                    due_at=clock.to_cst(due),
+                    overdue=response.status == "active" and now > due,
+                    actor=None,
+                    note=f"level {ROMAN[response.level]}: due {_span(due, response)} after {since}",
+                    level=response.level,
+                ),
+            )
+        )
+    entries.sort(key=lambda entry: (entry[0], entry[1]))
+    return [entry for _, _, entry in entries]
+
+
+def _span(due: datetime, response: ResponseRow) -> str:
+    hours = Decimal((due - clock.as_utc(response.level_changed_at)).total_seconds()) / 3600
+    return f"{hours.normalize():f} h"
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+def affected_region_codes(session: Session, event: EventRow) -> list[str]:
+    """The event's regions and every region it has a report for."""
+    codes = set(events.event_region_codes(session, event.id))
+    codes.update(r.region_code for r in events.list_reports(session, event.id))
+    return sorted(codes)
+
+
+def eligible_warehouse_codes(
+    session: Session, event: EventRow, level: int, region_codes: list[str]
+) -> set[str]:
+    """Warehouses eligible (graph.eligible_routes: deadline of the level, jurisdiction unless
+    a cross-jurisdiction level) to serve at least one of `region_codes`, with the roads
+    closed for everyone and those closed for this event left out."""
+    if not region_codes:
+        return set()
+    regions, warehouses, roads, _ = network.network_records(session)
+    if not warehouses:
+        return set()
+    network_graph = graph.build_graph(
+        regions, warehouses, roads, closed_road_ids=events.closed_road_ids(session, event.id)
+    )
+    routes = graph.eligible_routes(
+        network_graph,
+        warehouses,
+        regions,
+        events.event_policy(session, event),
+        level,
+        region_codes=region_codes,
+    )
+    return {routes.warehouse_codes[int(w)] for w in routes.pair_w[routes.eligible]}
+
+
+def _notify(
+    session: Session, event: EventRow, response: ResponseRow, action: ResponseActionRow, kind: str
+) -> list[InboxRow]:
+    eligible = eligible_warehouse_codes(
+        session, event, response.level, affected_region_codes(session, event)
+    )
+    verb = "启动" if kind == "response_triggered" else "提升至"
+    english = "triggered" if kind == "response_triggered" else "escalated to"
+    rows = []
+    for user in auth.list_users(session):
+        if user.role != "warehouse_manager" or not user.active:
+            continue
+        mine = sorted(set(user.warehouse_codes or ()) & eligible)
+        if not mine:
+            continue
+        row = InboxRow(
+            username=user.username,
+            response_id=response.id,
+            action_id=action.id,
+            kind=kind,
+            level=response.level,
+            message=(
+                f"{event.name}：{verb}{ROMAN[response.level]}级应急响应"
+                f"（response {english} level {response.level}）；"
+                f"可供应的仓库 eligible warehouses: {', '.join(mine)}"
+            ),
+            warehouse_codes=mine,
+            created_at=action.at,
+        )
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def inbox(session: Session, actor: Actor, unacked_only: bool = False) -> list[InboxRow]:
+    query = select(InboxRow).where(InboxRow.username == actor.username)
+    if unacked_only:
+        query = query.where(col(InboxRow.acked_at).is_(None))
+    return list(session.exec(query.order_by(col(InboxRow.id).desc())).all())
+
+
+def acknowledge(session: Session, actor: Actor, inbox_id: int) -> InboxRow:
+    row = session.get(InboxRow, inbox_id) if 0 < inbox_id <= MAX_ID else None
+    if row is None:
+        raise not_found("notification", inbox_id)
+    authorize_addressee(actor, row.username, f"notification {inbox_id}")
+    if row.acked_at is None:  # acking twice keeps the first time
+        before = audit.snapshot(row)
+        row.acked_at = clock.now()
+        session.add(row)
+        session.flush()
+        audit.record(session, actor, "ack", "inbox", row.id, before, audit.snapshot(row))
+    return row
+
+
+def inbox_out(session: Session, row: InboxRow) -> InboxOut:
+    response = session.get(ResponseRow, row.response_id)
+    event = session.get(EventRow, response.event_id)
+    return InboxOut(
+        id=row.id,
+        response_id=row.response_id,
+        event_id=event.id,
+        event_name=event.name,
+        kind=row.kind,
+        level=row.level,
+        message=row.message,
+        warehouse_codes=list(row.warehouse_codes),
+        created_at=clock.to_cst(row.created_at),
+        acked_at=clock.to_cst(row.acked_at),
+    )
+
+
+# --- demand and coverage ----------------------------------------------------------------------
+
+
+def _line_dict(line: DemandLine) -> dict[str, Any]:
+    return {
+        "region_code": line.region_code,
+        "item_code": line.item_code,
+        "quantity": int(line.quantity),
+        "priority": int(line.priority),
+    }
+
+
+def _lines_from_json(lines: list[dict[str, Any]]) -> list[DemandLine]:
+    return [
+        DemandLine(d["region_code"], d["item_code"], int(d["quantity"]), int(d["priority"]))
+        for d in lines
+    ]
+
+
+def _latest_version(session: Session, response_id: int) -> DemandVersionRow | None:
+    return session.exec(
+        select(DemandVersionRow)
+        .where(DemandVersionRow.response_id == response_id)
+        .order_by(col(DemandVersionRow.version).desc())
+    ).first()
+
+
+def estimate_for(session: Session, response: ResponseRow) -> list[DemandLine]:
+    """The demand estimate: latest report of each region × the norms in force."""
+    event = events.get_event(session, response.event_id)
+    reports = events.event_reports(session, event.id)
+    return estimate_demand(latest_reports(reports), events.event_policy(session, event).norms)
+
+
+def demand_lines(session: Session, response_id: int) -> list[DemandLine]:
+    """The demand in force for a response: the last edit, else the estimate. This is what
+    the allocation plans for."""
+    response = get_response(session, response_id)
+    latest = _latest_version(session, response_id)
+    if latest is not None:
+        return _lines_from_json(latest.lines)
+    return estimate_for(session, response)
+
+
+def replace_demand(
+    session: Session, actor: Actor, response_id: int, lines: list[DemandLineIn]
+) -> list[DemandLine]:
+    """Replace the whole demand list, keeping the version it replaced (audited)."""
+    response = get_response(session, response_id, lock=True)
+    if response.status != "active":
+        raise DomainError(
+            "invalid_transition", f"response {response_id} has ended; its demand is final", None
+        )
+    event = events.get_event(session, response.event_id)
+    event_regions = set(events.event_region_codes(session, event.id))
+    weights = {
+        n.item_code: int(n.priority_weight) for n in events.event_policy(session, event).norms
+    }
+    seen: dict[tuple[str, str], int] = {}
+    new: list[DemandLine] = []
+    for i, line in enumerate(lines):
+        if network.get_region(session, line.region_code) is None:
+            raise DomainError(
+                "unknown_code", f"unknown region {line.region_code}", f"[{i}].region_code"
+            )
+        if not event_regions.intersection(network.region_lineage(session, line.region_code)):
+            raise DomainError(
+                "validation_error",
+                f"{line.region_code} is not one of the event's regions nor under one",
+                f"[{i}].region_code",
+            )
+        if network.get_item(session, line.item_code) is None:
+            raise DomainError("unknown_code", f"unknown item {line.item_code}", f"[{i}].item_code")
+        key = (line.region_code, line.item_code)
+        if key in seen:
+            raise DomainError(
+                "validation_error",
+                f"a second line for {key[0]} × {key[1]}; the first is [{seen[key]}]",
+                f"[{i}].item_code",
+            )
+        seen[key] = i
+        priority = line.priority if line.priority is not None else weights.get(line.item_code, 1)
+        new.append(DemandLine(line.region_code, line.item_code, line.quantity, priority))
+    new.sort(key=lambda d: (d.region_code, d.item_code))
+    latest = _latest_version(session, response_id)
+    if latest is None:
+        previous = estimate_for(session, response)
+        latest = DemandVersionRow(
+            response_id=response_id,
+            version=1,
+            source="estimate",
+            lines=[_line_dict(d) for d in previous],
+            actor=actor.username,
+            at=clock.now(),
+        )
+        session.add(latest)
+        session.flush()
+    version = DemandVersionRow(
+        response_id=response_id,
+        version=latest.version + 1,
+        source="edit",
+        lines=[_line_dict(d) for d in new],
+        actor=actor.username,
+        at=clock.now(),
+    )
+    session.add(version)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "replace",
+        "demand",
+        response_id,
+        {"version": latest.version, "source": latest.source, "lines": latest.lines},
+        {"version": version.version, "source": "edit", "lines": version.lines},
+    )
+    return new
+
+
+def demand_versions(session: Session, response_id: int) -> list[DemandVersionOut]:
+    get_response(session, response_id)
+    rows = session.exec(
+        select(DemandVersionRow)
+        .where(DemandVersionRow.response_id == response_id)
+        .order_by(col(DemandVersionRow.version))
+    ).all()
+    return [
+        DemandVersionOut(
+            version=row.version,
+            source=row.source,
+            lines=[DemandLineOut(**d) for d in row.lines],
+            actor=row.actor,
+            at=clock.to_cst(row.at),
+        )
+        for row in rows
+    ]
+
+
+def demand_out(lines: list[DemandLine]) -> list[DemandLineOut]:
+    return [DemandLineOut(**_line_dict(line)) for line in lines]
+
+
+def coverage(session: Session, response_id: int) -> list[CoverageOut]:
+    """Per item of the demand: the demand, and the stock available in warehouses eligible
+    for at least one region with demand at the response level."""
+    response = get_response(session, response_id)
+    event = events.get_event(session, response.event_id)
+    lines = demand_lines(session, response_id)
+    demand: dict[str, int] = {}
+    for line in lines:
+        demand[line.item_code] = demand.get(line.item_code, 0) + line.quantity
+    regions = sorted({line.region_code for line in lines if line.quantity > 0})
+    eligible = eligible_warehouse_codes(session, event, response.level, regions)
+    available: dict[str, int] = {}
+    for level in stock.stock_levels_for_allocation(session):
+        if level.warehouse_code in eligible and level.item_code in demand:
+            available[level.item_code] = available.get(level.item_code, 0) + level.available
+    return [
+        CoverageOut(item_code=item, demand=demand[item], available_eligible=available.get(item, 0))
+        for item in sorted(demand)
+    ]

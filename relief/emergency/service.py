@@ -1,0 +1,595 @@
+"""Events, disaster reports, their assessment, and event-scoped road closures (the only
+code that changes them).
+
+Report rules (SCENARIOS.md "Reports"): a report's region is one of the event's regions or
+under one; within an event a region above or below an already reported region is refused
+(figures are never counted twice); after a `final` report of a region only another `final`
+(a correction) is accepted; `reported_at` is not in the future. Posting a report locks the
+event row so that two reports racing for a township and its county cannot both pass.
+
+Choices where the contract is silent:
+- A loaded event (`load_event`) is keyed by its file stem; reloading updates its attributes,
+  its regions, its file reports (matched by position in the file) and its file closures to
+  what the file says, audited, and leaves reports and closures added through the API alone.
+  The file's reports were checked by the scenario validator and are not re-checked here.
+- A report's `reported_at` may be earlier than the event's `started_at` (late-entered
+  figures are common and the contract does not forbid it).
+- Closing roads that are already closed for the event is a no-op (201, no lost routes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Literal
+
+from sqlmodel import Session, col, select
+
+from relief import clock
+from relief.audit import service as audit
+from relief.auth.deps import authorize_region
+from relief.auth.models import Actor
+from relief.emergency import policy as policies
+from relief.emergency.assessment import Assessment, assess
+from relief.emergency.models import (
+    MAX_ID,
+    ClosedRoadOut,
+    ClosureChangeOut,
+    ClosureIn,
+    EventIn,
+    EventOut,
+    EventRegionRow,
+    EventRow,
+    LostRouteOut,
+    ReportIn,
+    ReportOut,
+    ReportRow,
+    ResponseRow,
+    RoadClosureRow,
+)
+from relief.emergency.records import COUNT_FIELDS, EventSpec, Policy, Report
+from relief.errors import DomainError, not_found
+from relief.network import service as network
+from relief.network.records import Region
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+def get_event(session: Session, event_id: int, *, lock: bool = False) -> EventRow:
+    """The event, or 404. `lock` takes its row lock (PostgreSQL) to serialise writers."""
+    if not 0 < event_id <= MAX_ID:  # larger ids overflow PostgreSQL's integer: none exist
+        raise not_found("event", event_id)
+    query = select(EventRow).where(EventRow.id == event_id)
+    if lock:
+        query = query.with_for_update()
+    event = session.exec(query).first()
+    if event is None:
+        raise not_found("event", event_id)
+    return event
+
+
+def event_by_key(session: Session, key: str) -> EventRow | None:
+    """A loaded event by the file stem it was loaded under."""
+    return session.exec(select(EventRow).where(EventRow.key == key)).first()
+
+
+def list_events(session: Session) -> list[EventRow]:
+    return list(session.exec(select(EventRow).order_by(col(EventRow.id))).all())
+
+
+def event_region_codes(session: Session, event_id: int) -> list[str]:
+    return list(
+        session.exec(
+            select(EventRegionRow.region_code)
+            .where(EventRegionRow.event_id == event_id)
+            .order_by(col(EventRegionRow.region_code))
+        ).all()
+    )
+
+
+def _check_regions(session: Session, codes: Iterable[str], field: str) -> list[str]:
+    out: list[str] = []
+    for i, code in enumerate(codes):
+        if network.get_region(session, code) is None:
+            raise DomainError("unknown_code", f"unknown region {code}", f"{field}[{i}]")
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def _set_regions(session: Session, event_id: int, codes: list[str]) -> None:
+    stored = set(event_region_codes(session, event_id))
+    for code in stored - set(codes):
+        row = session.get(EventRegionRow, (event_id, code))
+        if row is not None:
+            session.delete(row)
+    for code in codes:
+        if code not in stored:
+            session.add(EventRegionRow(event_id=event_id, region_code=code))
+
+
+def _event_snapshot(event: EventRow, region_codes: list[str]) -> dict:
+    return {**audit.snapshot(event), "region_codes": sorted(region_codes)}  # type: ignore[dict-item]
+
+
+def create_event(session: Session, actor: Actor, body: EventIn) -> EventRow:
+    codes = _check_regions(session, body.region_codes, "region_codes")
+    event = EventRow(
+        name=body.name,
+        hazard=body.hazard,
+        started_at=body.started_at,
+        level=body.level,
+        created_by=actor.username,
+    )
+    session.add(event)
+    session.flush()
+    _set_regions(session, event.id, codes)
+    session.flush()
+    audit.record(session, actor, "create", "event", event.id, None, _event_snapshot(event, codes))
+    return event
+
+
+def active_response_id(session: Session, event_id: int) -> int | None:
+    return session.exec(
+        select(ResponseRow.id).where(
+            ResponseRow.event_id == event_id, ResponseRow.status == "active"
+        )
+    ).first()
+
+
+def event_out(session: Session, event: EventRow) -> EventOut:
+    return EventOut(
+        id=event.id,
+        name=event.name,
+        hazard=event.hazard,
+        started_at=clock.to_cst(event.started_at),
+        region_codes=event_region_codes(session, event.id),
+        level=event.level,
+        key=event.key,
+        active_response_id=active_response_id(session, event.id),
+        created_by=event.created_by,
+        created_at=clock.to_cst(event.created_at),
+    )
+
+
+def event_policy(session: Session, event: EventRow) -> Policy:
+    """The policy in force at the event's start for its regions."""
+    return policies.policy_for(session, event.started_at, event_region_codes(session, event.id))
+
+
+# --- reports -----------------------------------------------------------------------------
+
+
+def list_reports(session: Session, event_id: int) -> list[ReportRow]:
+    return list(
+        session.exec(
+            select(ReportRow).where(ReportRow.event_id == event_id).order_by(col(ReportRow.id))
+        ).all()
+    )
+
+
+def report_record(row: ReportRow) -> Report:
+    # The row id is the submission order: it breaks ties of reported_at.
+    return Report(
+        row.region_code,
+        row.kind,
+        row.reported_at,
+        {name: getattr(row, name) for name in COUNT_FIELDS},
+        row.id or 0,
+    )
+
+
+def event_reports(session: Session, event_id: int) -> list[Report]:
+    """Every report of the event as plain records (all of them; the latest of each region
+    counts in the assessment and the demand estimate)."""
+    return [report_record(row) for row in list_reports(session, event_id)]
+
+
+def report_out(row: ReportRow) -> ReportOut:
+    return ReportOut(
+        id=row.id,
+        event_id=row.event_id,
+        region_code=row.region_code,
+        kind=row.kind,
+        reported_at=clock.to_cst(row.reported_at),
+        created_by=row.created_by,
+        created_at=clock.to_cst(row.created_at),
+        **{name: getattr(row, name) for name in COUNT_FIELDS},
+    )
+
+
+def _check_report_rules(
+    session: Session,
+    event_id: int,
+    region_code: str,
+    kind: str,
+    existing: list[ReportRow],
+) -> None:
+    """The placement and `final` rules of a new report against the event's reports."""
+    lineage = network.region_lineage(session, region_code)
+    event_regions = set(event_region_codes(session, event_id))
+    if not event_regions.intersection(lineage):
+        raise DomainError(
+            "validation_error",
+            f"{region_code} is not one of the event's regions ({', '.join(sorted(event_regions))}) "
+            "nor under one",
+            "region_code",
+        )
+    reported = {row.region_code for row in existing}
+    if region_code not in reported:
+        above = next((code for code in lineage[1:] if code in reported), None)
+        if above is not None:
+            raise DomainError(
+                "validation_error",
+                f"{region_code} is under {above}, which is already reported: "
+                "its figures would count twice",
+                "region_code",
+            )
+        # One query per level below the region, rather than a lineage walk per report.
+        below = sorted(reported.intersection(network.region_descendants(session, region_code)))
+        if below:
+            raise DomainError(
+                "validation_error",
+                f"{region_code} is above {below[0]}, which is already reported: "
+                "its figures would count twice",
+                "region_code",
+            )
+    if kind != "final" and any(
+        row.region_code == region_code and row.kind == "final" for row in existing
+    ):
+        raise DomainError(
+            "validation_error",
+            f"{region_code} has a final report; only another final (a correction) may follow",
+            "kind",
+        )
+
+
+def add_report(session: Session, actor: Actor, event_id: int, body: ReportIn) -> ReportRow:
+    """File a disaster report (duty officer, admin, or county staff in scope)."""
+    get_event(session, event_id, lock=True)
+    if network.get_region(session, body.region_code) is None:
+        raise DomainError("unknown_code", f"unknown region {body.region_code}", "region_code")
+    authorize_region(session, actor, body.region_code, "region_code")
+    now = clock.now()
+    if body.reported_at > now:
+        raise DomainError(
+            "validation_error",
+            f"reported_at is in the future (now is {clock.to_cst(now).isoformat()})",
+            "reported_at",
+        )
+    _check_report_rules(
+        session, event_id, body.region_code, body.kind, list_reports(session, event_id)
+    )
+    row = ReportRow(
+        event_id=event_id,
+        region_code=body.region_code,
+        kind=body.kind,
+        reported_at=body.reported_at,
+        created_by=actor.username,
+        **body.counts(),
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "create", "report", row.id, None, audit.snapshot(row))
+    return row
+
+
+# --- assessment --------------------------------------------------------------------------
+
+
+def _region_records(session: Session, codes: Iterable[str]) -> list[Region]:
+    """The regions named and all their ancestors (what a roll-up needs; never the whole
+    tree, which at national scale is hundreds of thousands of villages)."""
+    out: dict[str, Region] = {}
+    for code in codes:
+        for ancestor in network.region_lineage(session, code):
+            if ancestor in out:
+                break
+            row = network.get_region(session, ancestor)
+            if row is not None:
+                out[ancestor] = Region(
+                    row.code, row.name, row.level, row.parent_code, row.lat, row.lon, row.population
+                )
+    return list(out.values())
+
+
+def assess_event(session: Session, event_id: int) -> Assessment:
+    """Totals, roll-up, recommended level and exceeded criteria under the policy in force
+    at the event's start (the same `assess` as `relief assess`)."""
+    event = get_event(session, event_id)
+    reports = event_reports(session, event_id)
+    regions = _region_records(session, {r.region_code for r in reports})
+    return assess(reports, event_policy(session, event), regions)
+
+
+# --- loading from a scenario folder --------------------------------------------------------
+
+
+def load_event(
+    session: Session, actor: Actor, spec: EventSpec, key: str
+) -> tuple[EventRow, Outcome]:
+    """Create or update the event of a scenario file, keyed by `key` (the file stem), with
+    its reports and its `closed_roads` as closures scoped to it. Idempotent: the same spec
+    again changes and records nothing. The caller validated the folder and commits."""
+    codes = _check_regions(session, spec.region_codes, "region_codes")
+    event = session.exec(select(EventRow).where(EventRow.key == key).with_for_update()).first()
+    changed = False
+    if event is None:
+        event = EventRow(
+            name=spec.title,
+            hazard=spec.hazard,
+            started_at=spec.started_at,
+            level=spec.level,
+            key=key,
+            created_by=actor.username,
+        )
+        session.add(event)
+        session.flush()
+        _set_regions(session, event.id, codes)
+        session.flush()
+        audit.record(
+            session, actor, "create", "event", event.id, None, _event_snapshot(event, codes)
+        )
+        outcome: Outcome = "created"
+    else:
+        outcome = "unchanged"
+        before = _event_snapshot(event, event_region_codes(session, event.id))
+        wanted = {
+            "name": spec.title,
+            "hazard": spec.hazard,
+            "started_at": spec.started_at,
+            "level": spec.level,
+        }
+        for name, value in wanted.items():
+            current = getattr(event, name)
+            same = (
+                clock.as_utc(current) == clock.as_utc(value)
+                if name == "started_at"
+                else current == value
+            )
+            if not same:
+                setattr(event, name, value)
+                changed = True
+        if set(codes) != set(event_region_codes(session, event.id)):
+            _set_regions(session, event.id, codes)
+            changed = True
+        if changed:
+            session.add(event)
+            session.flush()
+            audit.record(
+                session, actor, "update", "event", event.id, before, _event_snapshot(event, codes)
+            )
+    if _sync_file_reports(session, actor, event.id, spec.reports):
+        changed = True
+    if _sync_file_closures(session, actor, event.id, spec.closed_roads):
+        changed = True
+    if outcome == "unchanged" and changed:
+        outcome = "updated"
+    return event, outcome
+
+
+def _sync_file_reports(
+    session: Session, actor: Actor, event_id: int, reports: list[Report]
+) -> bool:
+    stored = {
+        row.file_seq: row
+        for row in session.exec(
+            select(ReportRow).where(
+                ReportRow.event_id == event_id, col(ReportRow.file_seq).is_not(None)
+            )
+        ).all()
+    }
+    changed = False
+    for report in sorted(reports, key=lambda r: r.seq):
+        if network.get_region(session, report.region_code) is None:
+            raise DomainError(
+                "unknown_code", f"unknown region {report.region_code}", f"reports[{report.seq}]"
+            )
+        wanted = {
+            "region_code": report.region_code,
+            "kind": report.kind,
+            "reported_at": report.reported_at,
+            **{name: int(report.counts[name]) for name in COUNT_FIELDS},
+        }
+        row = stored.pop(report.seq, None)
+        if row is None:
+            row = ReportRow(
+                event_id=event_id, file_seq=report.seq, created_by=actor.username, **wanted
+            )
+            session.add(row)
+            session.flush()
+            audit.record(session, actor, "create", "report", row.id, None, audit.snapshot(row))
+            changed = True
+            continue
+        current = {name: getattr(row, name) for name in wanted}
+        current["reported_at"] = clock.as_utc(row.reported_at)
+        if current != {**wanted, "reported_at": clock.as_utc(report.reported_at)}:
+            before = audit.snapshot(row)
+            for name, value in wanted.items():
+                setattr(row, name, value)
+            session.add(row)
+            session.flush()
+            audit.record(session, actor, "update", "report", row.id, before, audit.snapshot(row))
+            changed = True
+    for row in stored.values():  # lines that left the file
+        audit.record(session, actor, "delete", "report", row.id, audit.snapshot(row), None)
+        session.delete(row)
+        changed = True
+    session.flush()
+    return changed
+
+
+def _roads_between(session: Session, a: str, b: str) -> list[int]:
+    ends = {a, b}
+    return [
+        road.id for road in network.list_roads(session) if {road.from_code, road.to_code} == ends
+    ]
+
+
+def _sync_file_closures(
+    session: Session, actor: Actor, event_id: int, pairs: list[tuple[str, str]]
+) -> bool:
+    wanted: set[int] = set()
+    for i, (a, b) in enumerate(pairs):
+        ids = _roads_between(session, a, b)
+        if not ids:
+            raise DomainError(
+                "validation_error", f"no road between {a} and {b}", f"closed_roads[{i}]"
+            )
+        wanted.update(ids)
+    rows = {row.road_id: row for row in _closures(session, event_id)}
+    changed = False
+    for road_id in sorted(wanted):
+        if road_id not in rows:
+            _add_closure(
+                session, actor, event_id, road_id, "closed_roads in the scenario file", True
+            )
+            changed = True
+    for road_id, row in rows.items():
+        if row.from_file and road_id not in wanted:
+            audit.record(
+                session, actor, "delete", "road_closure", row.id, audit.snapshot(row), None
+            )
+            session.delete(row)
+            changed = True
+    session.flush()
+    return changed
+
+
+# --- road closures -----------------------------------------------------------------------
+
+
+def _closures(session: Session, event_id: int) -> list[RoadClosureRow]:
+    return list(
+        session.exec(
+            select(RoadClosureRow)
+            .where(RoadClosureRow.event_id == event_id)
+            .order_by(col(RoadClosureRow.road_id))
+        ).all()
+    )
+
+
+def closed_road_ids(session: Session, event_id: int) -> set[int]:
+    """The ids of the roads closed for this event (global road status not included: the
+    network's `status` column says which roads are closed for everyone)."""
+    return {row.road_id for row in _closures(session, event_id)}
+
+
+def _add_closure(
+    session: Session, actor: Actor, event_id: int, road_id: int, note: str, from_file: bool
+) -> RoadClosureRow:
+    row = RoadClosureRow(
+        event_id=event_id,
+        road_id=road_id,
+        note=note,
+        from_file=from_file,
+        closed_by=actor.username,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "create", "road_closure", row.id, None, audit.snapshot(row))
+    return row
+
+
+def _closed_road_out(
+    session: Session, closure: RoadClosureRow, *, lifted: bool = False
+) -> ClosedRoadOut:
+    road = network.get_road(session, closure.road_id)
+    return ClosedRoadOut(
+        id=road.id,
+        from_code=road.from_code,
+        to_code=road.to_code,
+        distance_km=float(road.distance_km),
+        travel_time_h=float(road.travel_time_h),
+        status=road.status if lifted else "closed",
+        network_status=road.status,
+        closed_at=clock.to_cst(closure.closed_at),
+        closed_by=closure.closed_by,
+    )
+
+
+def list_closures(session: Session, event_id: int) -> list[ClosedRoadOut]:
+    get_event(session, event_id)
+    return [_closed_road_out(session, row) for row in _closures(session, event_id)]
+
+
+def _route_changes(
+    session: Session, closed_before: set[int], closed_after: set[int], ends: tuple[str, str]
+) -> list[LostRouteOut]:
+    """The routes lost going from one set of event closures to the other, on top of the
+    network's own road status (the network service's computation, reused)."""
+    regions, warehouses, roads, _ = network.network_records(session)
+
+    def state(closed: set[int]):
+        return [dataclasses.replace(r, status="closed") if r.id in closed else r for r in roads]
+
+    lost = network.road_change_costs(
+        regions, warehouses, state(closed_before), state(closed_after), ends
+    )
+    return [LostRouteOut(**entry) for entry in lost]
+
+
+def close_roads(session: Session, actor: Actor, event_id: int, body: ClosureIn) -> ClosureChangeOut:
+    """Close one road, or every road between two ends, for this event only."""
+    get_event(session, event_id, lock=True)
+    if body.road_id is not None:
+        road = network.get_road(session, body.road_id) if body.road_id <= MAX_ID else None
+        if road is None:
+            raise DomainError("unknown_code", f"unknown road {body.road_id}", "road_id")
+        ids = [road.id]
+        ends = (road.from_code, road.to_code)
+    else:
+        a, b = body.from_code, body.to_code
+        for name, code in (("from_code", a), ("to_code", b)):
+            if (
+                network.get_region(session, code) is None
+                and network.get_warehouse(session, code) is None
+            ):
+                raise DomainError(
+                    "unknown_code", f"unknown code {code} (neither region nor warehouse)", name
+                )
+        if a == b:
+            raise DomainError("validation_error", "from_code and to_code are the same", "to_code")
+        ids = _roads_between(session, a, b)
+        if not ids:
+            raise DomainError("validation_error", f"no road between {a} and {b}", "to_code")
+        ends = (a, b)
+    before = closed_road_ids(session, event_id)
+    new = [road_id for road_id in ids if road_id not in before]
+    for road_id in new:
+        _add_closure(session, actor, event_id, road_id, body.note, False)
+    lost = _route_changes(session, before, before | set(new), ends) if new else []
+    closures = {row.road_id: row for row in _closures(session, event_id)}
+    return ClosureChangeOut(
+        event_id=event_id,
+        roads=[_closed_road_out(session, closures[road_id]) for road_id in ids],
+        lost_routes=lost,
+    )
+
+
+def reopen_road(session: Session, actor: Actor, event_id: int, road_id: int) -> ClosureChangeOut:
+    """Lift this event's closure of a road; replies with the routes that come back."""
+    get_event(session, event_id, lock=True)
+    row = None
+    if 0 < road_id <= MAX_ID:
+        row = session.exec(
+            select(RoadClosureRow).where(
+                RoadClosureRow.event_id == event_id, RoadClosureRow.road_id == road_id
+            )
+        ).first()
+    if row is None:
+        raise not_found("road closure", f"{road_id} of event {event_id}")
+    out = _closed_road_out(session, row, lifted=True)
+    road = network.get_road(session, road_id)
+    before = closed_road_ids(session, event_id)
+    audit.record(session, actor, "delete", "road_closure", row.id, audit.snapshot(row), None)
+    session.delete(row)
+    session.flush()
+    # Routes that closing the road had cost are the ones reopening it restores.
+    restored = _route_changes(session, before - {road_id}, before, (road.from_code, road.to_code))
+    return ClosureChangeOut(
+        event_id=event_id, roads=[out], lost_routes=[], restored_routes=restored
+    )

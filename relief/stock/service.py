@@ -1,0 +1,919 @@
+"""Stock service: the only code that changes stock levels, lots and the ledger.
+
+Every changing function takes a session and the acting `Actor`, flushes and never commits
+(the caller owns the transaction), writes one ledger row per lot it moves and one audit
+record per warehouse x item it changes. Authorisation is the caller's business: routers
+check role and scope, and other services (plan approval, dispatch) act for their users.
+
+Concurrency: a change first locks the warehouse x item's `stock_levels` row (SELECT … FOR
+UPDATE on PostgreSQL; on SQLite the write transaction already holds the database lock since
+BEGIN IMMEDIATE) and only then its lots, always in that order. Two requests on the same
+stock therefore queue up and the second one decides on the first one's result: stock can
+neither go below zero nor lose an update. Code that changes several items in one
+transaction should lock them up front with `lock_levels`, which takes them in code order so
+that two such transactions cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Table, func
+from sqlmodel import Session, col, select
+
+from relief import clock
+from relief.audit import service as audit
+from relief.auth.deps import visible_warehouses
+from relief.auth.models import Actor
+from relief.errors import DomainError, invalid, not_found, unknown_code
+from relief.network import service as network
+from relief.network.records import StockLevel
+from relief.stock.check import Difference, check_ledger
+from relief.stock.models import (
+    DEFAULT_LOT,
+    MAX_QUANTITY,
+    ExpiringLotOut,
+    LotOut,
+    LotPick,
+    LowStockOut,
+    ReceiptLineIn,
+    StockLevelRow,
+    StockLotRow,
+    StockMovement,
+    StockOut,
+)
+
+__all__ = [
+    "Difference",
+    "LotPick",
+    "adjust_stock",
+    "check_ledger",
+    "expiring_lots",
+    "ledger_page",
+    "lock_levels",
+    "low_stock",
+    "pick_lots_fefo",
+    "receive_into",
+    "receive_stock",
+    "release_stock",
+    "reserve_stock",
+    "set_stock_from_scenario",
+    "ship_reserved",
+    "stock_levels_for_allocation",
+    "stock_of",
+]
+
+SCENARIO_REASON = "scenario load"
+# Low stock: free stock (on hand − reserved) below 1.5 × the floor, or none at all.
+LOW_STOCK_FACTOR = (3, 2)
+AUDIT_ENTITY = "stock_level"
+
+
+# --- locking and small pieces -----------------------------------------------------------
+
+
+def _insert(session: Session, table: Table):
+    """INSERT … ON CONFLICT DO NOTHING in the session's dialect (creating rows may race)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def _lock_level(
+    session: Session, warehouse_code: str, item_code: str, *, create: bool = False
+) -> tuple[StockLevelRow | None, bool]:
+    """The locked stock row, created at zero when asked; and whether it was created now."""
+    created = False
+    if create:
+        stmt = (
+            _insert(session, StockLevelRow.__table__)  # type: ignore[arg-type]
+            .values(
+                warehouse_code=warehouse_code,
+                item_code=item_code,
+                on_hand=0,
+                reserved=0,
+                floor=0,
+                updated_at=clock.now(),
+            )
+            .on_conflict_do_nothing(index_elements=["warehouse_code", "item_code"])
+            # A row comes back only when the insert happened (rowcount is unreliable here).
+            .returning(StockLevelRow.__table__.c.item_code)  # type: ignore[attr-defined]
+        )
+        created = session.execute(stmt).first() is not None
+    row = session.exec(
+        select(StockLevelRow)
+        .where(
+            StockLevelRow.warehouse_code == warehouse_code,
+            StockLevelRow.item_code == item_code,
+        )
+        .with_for_update()
+        # Another transaction may have changed the row since this session last read it.
+        .execution_options(populate_existing=True)
+    ).first()
+    return row, created
+
+
+def lock_levels(session: Session, keys: Iterable[tuple[str, str]]) -> None:
+    """Lock the stock rows of these (warehouse_code, item_code) pairs in code order.
+
+    For callers that change several items in one transaction (plan approval, dispatch of a
+    multi-line order): locking everything up front in one global order means two such
+    transactions wait for each other instead of deadlocking. Missing rows are skipped.
+    """
+    for warehouse_code, item_code in sorted(set(keys)):
+        _lock_level(session, warehouse_code, item_code)
+
+
+def _fefo_key(lot: StockLotRow) -> tuple[bool, date, str]:
+    # First-expiring first, lots without expiry last, ties by lot number. Sorted here rather
+    # than in SQL so that the order does not depend on the database's collation.
+    return (lot.expires_on is None, lot.expires_on or date.max, lot.lot)
+
+
+def _lots(
+    session: Session, warehouse_code: str, item_code: str, *, lock: bool
+) -> list[StockLotRow]:
+    query = select(StockLotRow).where(
+        StockLotRow.warehouse_code == warehouse_code, StockLotRow.item_code == item_code
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return sorted(session.exec(query).all(), key=_fefo_key)
+
+
+def _lot_row(session: Session, warehouse_code: str, item_code: str, lot: str) -> StockLotRow:
+    """The locked lot row, created empty if missing (call with the stock row locked)."""
+    session.execute(
+        _insert(session, StockLotRow.__table__)  # type: ignore[arg-type]
+        .values(warehouse_code=warehouse_code, item_code=item_code, lot=lot, on_hand=0)
+        .on_conflict_do_nothing(index_elements=["warehouse_code", "item_code", "lot"])
+    )
+    row = _existing_lot(session, warehouse_code, item_code, lot)
+    assert row is not None  # inserted above or already there
+    return row
+
+
+def _existing_lot(
+    session: Session, warehouse_code: str, item_code: str, lot: str
+) -> StockLotRow | None:
+    """The locked lot row, if the lot is held (call with the stock row locked)."""
+    return session.exec(
+        select(StockLotRow)
+        .where(
+            StockLotRow.warehouse_code == warehouse_code,
+            StockLotRow.item_code == item_code,
+            StockLotRow.lot == lot,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def _take_fefo(lots: Sequence[StockLotRow], quantity: int) -> list[tuple[StockLotRow, int]]:
+    """(lot, quantity) pairs covering `quantity` first-expiring first; short if lots are."""
+    picks: list[tuple[StockLotRow, int]] = []
+    left = quantity
+    for lot in lots:
+        if left == 0:
+            break
+        take = min(lot.on_hand, left)
+        if take > 0:
+            picks.append((lot, take))
+            left -= take
+    return picks
+
+
+def _ensure_covered(
+    takes: Sequence[tuple[StockLotRow, int]], quantity: int, item_code: str, field: str | None
+) -> None:
+    # Σ lots == on_hand is an invariant, so this only fires on a damaged database, which
+    # `relief check` reports; refusing keeps the damage from spreading.
+    if sum(q for _, q in takes) < quantity:
+        raise _insufficient(field, f"the lots of {item_code} hold less than {quantity}")
+
+
+def _move_lots(
+    session: Session,
+    actor: Actor,
+    level: StockLevelRow,
+    takes: Sequence[tuple[StockLotRow, int]],
+    *,
+    sign: int,
+    reason: str,
+    override_reason: str | None = None,
+) -> list[StockMovement]:
+    """Add (sign 1) or remove (sign -1) each quantity to its lot, one adjustment row each."""
+    at = clock.now()  # one operation, one time on all its rows
+    movements = []
+    for row, quantity in takes:
+        row.on_hand += sign * quantity
+        session.add(row)
+        movements.append(
+            _movement(
+                session,
+                actor,
+                level,
+                "adjustment",
+                lot=row.lot,
+                on_hand_delta=sign * quantity,
+                reason=reason,
+                override_reason=override_reason,
+                at=at,
+            )
+        )
+    return movements
+
+
+def _pick(lot: StockLotRow, quantity: int) -> LotPick:
+    return LotPick(lot=lot.lot or None, expires_on=lot.expires_on, quantity=quantity)
+
+
+def _movement(
+    session: Session,
+    actor: Actor,
+    level: StockLevelRow,
+    kind: str,
+    *,
+    lot: str = DEFAULT_LOT,
+    on_hand_delta: int = 0,
+    reserved_delta: int = 0,
+    reference: str = "",
+    reason: str = "",
+    override_reason: str | None = None,
+    order_id: int | None = None,
+    at: datetime | None = None,
+) -> StockMovement:
+    row = StockMovement(
+        warehouse_code=level.warehouse_code,
+        item_code=level.item_code,
+        lot=lot,
+        kind=kind,
+        on_hand_delta=on_hand_delta,
+        reserved_delta=reserved_delta,
+        reference=reference,
+        reason=reason,
+        override_reason=override_reason,
+        actor=actor.username,
+        at=at or clock.now(),
+        order_id=order_id,
+    )
+    session.add(row)
+    return row
+
+
+def _state(level: StockLevelRow | None) -> dict[str, int] | None:
+    if level is None:
+        return None
+    return {"on_hand": level.on_hand, "reserved": level.reserved, "floor": level.floor}
+
+
+def _audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    level: StockLevelRow,
+    before: dict[str, int] | None,
+    movements: Sequence[StockMovement],
+    **details: Any,
+) -> None:
+    level.updated_at = clock.now()
+    session.add(level)
+    after: dict[str, Any] = {**(_state(level) or {}), **details}
+    if movements:
+        after["movements"] = [
+            {
+                "kind": m.kind,
+                "lot": m.lot or None,
+                "on_hand_delta": m.on_hand_delta,
+                "reserved_delta": m.reserved_delta,
+            }
+            for m in movements
+        ]
+    audit.record(
+        session,
+        actor,
+        action,
+        AUDIT_ENTITY,
+        f"{level.warehouse_code}/{level.item_code}",
+        before,
+        after,
+    )
+
+
+def _check_quantity(quantity: object, field: str) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise invalid(field, "must be an integer")
+    if quantity <= 0 or quantity > MAX_QUANTITY:
+        raise invalid(field, f"must be between 1 and {MAX_QUANTITY}")
+    return quantity
+
+
+def _require_warehouse(session: Session, warehouse_code: str) -> None:
+    if network.get_warehouse(session, warehouse_code) is None:
+        raise not_found("warehouse", warehouse_code)
+
+
+def _require_item(session: Session, item_code: str, field: str) -> None:
+    if network.get_item(session, item_code) is None:
+        raise unknown_code(field, item_code, "item")
+
+
+def _insufficient(field: str | None, message: str) -> DomainError:
+    return DomainError("stock_insufficient", message, field)
+
+
+# --- receipts and stocktakes ------------------------------------------------------------
+
+
+def receive_stock(
+    session: Session,
+    actor: Actor,
+    warehouse_code: str,
+    reference: str,
+    lines: Sequence[ReceiptLineIn],
+) -> list[StockMovement]:
+    """A receipt: each line adds its quantity to a lot (the default lot without a number).
+
+    A lot number already held with another expiry date is a conflict (409
+    `lot_expiry_mismatch`): one lot has one expiry. An expiry date needs a lot number.
+    """
+    _require_warehouse(session, warehouse_code)
+    for i, line in enumerate(lines):
+        _require_item(session, line.item_code, f"lines[{i}].item_code")
+        _check_quantity(line.quantity, f"lines[{i}].quantity")
+        if line.expires_on is not None and not line.lot:
+            raise invalid(f"lines[{i}].lot", "a lot number is required with expires_on")
+
+    levels: dict[str, StockLevelRow] = {}
+    before: dict[str, dict[str, int] | None] = {}
+    for item_code in sorted({line.item_code for line in lines}):
+        level, created = _lock_level(session, warehouse_code, item_code, create=True)
+        assert level is not None  # just created or already there
+        levels[item_code] = level
+        before[item_code] = None if created else _state(level)
+
+    at = clock.now()  # one receipt, one time on all its rows
+    movements: list[StockMovement] = []
+    for i, line in enumerate(lines):
+        level = levels[line.item_code]
+        lot = _lot_row(session, warehouse_code, line.item_code, line.lot or DEFAULT_LOT)
+        if line.expires_on is not None:
+            if lot.expires_on is not None and lot.expires_on != line.expires_on:
+                raise DomainError(
+                    "lot_expiry_mismatch",
+                    f"lot {lot.lot} of {line.item_code} is held with expiry "
+                    f"{lot.expires_on.isoformat()}, not {line.expires_on.isoformat()}",
+                    f"lines[{i}].expires_on",
+                    message_zh=f"批次 {lot.lot} 的有效期为 {lot.expires_on.isoformat()}",
+                )
+            lot.expires_on = line.expires_on
+        lot.on_hand += line.quantity
+        level.on_hand += line.quantity
+        session.add(lot)
+        movements.append(
+            _movement(
+                session,
+                actor,
+                level,
+                "receipt",
+                lot=lot.lot,
+                on_hand_delta=line.quantity,
+                reference=reference,
+                at=at,
+            )
+        )
+    for item_code, level in levels.items():
+        _audit(
+            session,
+            actor,
+            "receive",
+            level,
+            before[item_code],
+            [m for m in movements if m.item_code == item_code],
+            reference=reference,
+        )
+    session.flush()
+    return movements
+
+
+def adjust_stock(
+    session: Session,
+    actor: Actor,
+    warehouse_code: str,
+    item_code: str,
+    delta: int,
+    reason: str,
+    lot: str | None = None,
+    override_reason: str | None = None,
+) -> list[StockMovement]:
+    """A stocktake correction of on-hand stock by `delta` (≠ 0).
+
+    A positive delta goes into `lot` (the default lot without one). A negative delta comes
+    out of `lot`, or without one out of the lots first-expiring first (one ledger row per
+    lot). Refused with 409 `stock_insufficient` (field `delta`) when it would take stock
+    below zero or below what is reserved for dispatch orders, and with 409 `below_floor`
+    when it would leave less than the floor free, unless `override_reason` says why; the
+    override is kept on the ledger row and in the audit record with the actor.
+    """
+    _require_warehouse(session, warehouse_code)
+    _require_item(session, item_code, "item_code")
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+        raise invalid("delta", "must be a non-zero integer")
+    if abs(delta) > MAX_QUANTITY:
+        raise invalid("delta", f"must be between -{MAX_QUANTITY} and {MAX_QUANTITY}")
+    lot_name = lot or DEFAULT_LOT
+
+    level, created = _lock_level(session, warehouse_code, item_code, create=delta > 0)
+    if level is None:
+        raise _insufficient("delta", f"no stock of {item_code} in {warehouse_code} to remove")
+    before = None if created else _state(level)
+    new_on_hand = level.on_hand + delta
+    if new_on_hand < 0:
+        raise _insufficient("delta", f"{level.on_hand} {item_code} on hand: cannot remove {-delta}")
+    below_floor = False
+    if delta < 0:
+        if new_on_hand < level.reserved:
+            raise _insufficient(
+                "delta",
+                f"{level.reserved} of {level.on_hand} {item_code} are reserved for dispatch "
+                f"orders: cannot remove {-delta} (cancel or reduce the orders first)",
+            )
+        below_floor = new_on_hand - level.reserved < level.floor
+        if below_floor and not override_reason:
+            raise DomainError(
+                "below_floor",
+                f"removing {-delta} leaves {new_on_hand - level.reserved} {item_code} free, "
+                f"below the floor of {level.floor}; give override_reason to do it anyway",
+                "delta",
+            )
+
+    if delta > 0:
+        takes = [(_lot_row(session, warehouse_code, item_code, lot_name), delta)]
+    elif lot is not None:
+        held = _existing_lot(session, warehouse_code, item_code, lot_name)
+        if held is None:
+            raise unknown_code("lot", lot, f"lot of {item_code}")
+        if held.on_hand < -delta:
+            raise _insufficient(
+                "delta", f"lot {lot} holds {held.on_hand} {item_code}: cannot remove {-delta}"
+            )
+        takes = [(held, -delta)]
+    else:
+        takes = _take_fefo(_lots(session, warehouse_code, item_code, lock=True), -delta)
+        _ensure_covered(takes, -delta, item_code, "delta")
+    movements = _move_lots(
+        session,
+        actor,
+        level,
+        takes,
+        sign=1 if delta > 0 else -1,
+        reason=reason,
+        override_reason=override_reason,
+    )
+    level.on_hand = new_on_hand
+    _audit(
+        session,
+        actor,
+        "adjust",
+        level,
+        before,
+        movements,
+        reason=reason,
+        override_reason=override_reason,
+        below_floor=below_floor,
+    )
+    session.flush()
+    return movements
+
+
+# --- reservations and shipping (dispatch orders build on these) -------------------------
+
+
+def reserve_stock(
+    session: Session,
+    actor: Actor,
+    warehouse_code: str,
+    item_code: str,
+    quantity: int,
+    reference: str,
+    order_id: int | None = None,
+    *,
+    field: str | None = "quantity",
+) -> StockMovement:
+    """Promise `quantity` to an order: only stock above the floor and not yet reserved.
+
+    409 `stock_insufficient` on `field` when on_hand − reserved − floor < quantity.
+    """
+    _check_quantity(quantity, field or "quantity")
+    level, _ = _lock_level(session, warehouse_code, item_code)
+    available = 0 if level is None else _available(level)
+    if level is None or available < quantity:
+        raise _insufficient(
+            field,
+            f"{available} {item_code} available in {warehouse_code}: cannot reserve {quantity}",
+        )
+    before = _state(level)
+    level.reserved += quantity
+    movement = _movement(
+        session,
+        actor,
+        level,
+        "reservation",
+        reserved_delta=quantity,
+        reference=reference,
+        order_id=order_id,
+    )
+    _audit(session, actor, "reserve", level, before, [movement], reference=reference)
+    session.flush()
+    return movement
+
+
+def release_stock(
+    session: Session,
+    actor: Actor,
+    warehouse_code: str,
+    item_code: str,
+    quantity: int,
+    reference: str,
+    reason: str,
+    order_id: int | None = None,
+    *,
+    field: str | None = "quantity",
+) -> StockMovement:
+    """Give back a reservation (order cancelled or dispatched short); 409 beyond reserved."""
+    _check_quantity(quantity, field or "quantity")
+    level, _ = _lock_level(session, warehouse_code, item_code)
+    reserved = 0 if level is None else level.reserved
+    if level is None or reserved < quantity:
+        raise _insufficient(
+            field, f"{reserved} {item_code} reserved in {warehouse_code}: cannot release {quantity}"
+        )
+    before = _state(level)
+    level.reserved -= quantity
+    movement = _movement(
+        session,
+        actor,
+        level,
+        "release",
+        reserved_delta=-quantity,
+        reference=reference,
+        reason=reason,
+        order_id=order_id,
+    )
+    _audit(session, actor, "release", level, before, [movement], reference=reference, reason=reason)
+    session.flush()
+    return movement
+
+
+def pick_lots_fefo(
+    session: Session,
+    warehouse_code: str,
+    item_code: str,
+    quantity: int,
+    *,
+    field: str | None = "quantity",
+) -> list[LotPick]:
+    """Which lots `quantity` would come from, first-expiring first (a preview: no change).
+
+    Lots without expiry come last; ties go by lot number, the default lot first.
+    409 `stock_insufficient` on `field` when the lots hold less.
+    """
+    _check_quantity(quantity, field or "quantity")
+    takes = _take_fefo(_lots(session, warehouse_code, item_code, lock=False), quantity)
+    held = sum(q for _, q in takes)
+    if held < quantity:
+        raise _insufficient(
+            field, f"{held} {item_code} on hand in {warehouse_code}: cannot pick {quantity}"
+        )
+    return [_pick(lot, q) for lot, q in takes]
+
+
+def ship_reserved(
+    session: Session,
+    actor: Actor,
+    warehouse_code: str,
+    item_code: str,
+    quantity: int,
+    reference: str,
+    kind: Literal["dispatch", "transfer_out"] = "dispatch",
+    order_id: int | None = None,
+    *,
+    field: str | None = "quantity",
+) -> list[LotPick]:
+    """Send reserved stock out: on_hand and reserved both drop by `quantity`.
+
+    The quantity comes out of the lots first-expiring first, one ledger row of `kind` per
+    lot; the lots taken are returned (the order keeps them, and a transfer passes them to
+    `receive_into`). 409 `stock_insufficient` on `field` when less is reserved.
+    """
+    if kind not in ("dispatch", "transfer_out"):
+        raise invalid("kind", "must be dispatch or transfer_out")
+    _check_quantity(quantity, field or "quantity")
+    level, _ = _lock_level(session, warehouse_code, item_code)
+    reserved = 0 if level is None else level.reserved
+    if level is None or reserved < quantity:
+        raise _insufficient(
+            field, f"{reserved} {item_code} reserved in {warehouse_code}: cannot ship {quantity}"
+        )
+    before = _state(level)
+    takes = _take_fefo(_lots(session, warehouse_code, item_code, lock=True), quantity)
+    _ensure_covered(takes, quantity, item_code, field)
+    at = clock.now()
+    movements = []
+    for lot, q in takes:
+        lot.on_hand -= q
+        session.add(lot)
+        movements.append(
+            _movement(
+                session,
+                actor,
+                level,
+                kind,
+                lot=lot.lot,
+                on_hand_delta=-q,
+                reserved_delta=-q,
+                reference=reference,
+                order_id=order_id,
+                at=at,
+            )
+        )
+    level.on_hand -= quantity
+    level.reserved -= quantity
+    _audit(session, actor, kind, level, before, movements, reference=reference)
+    session.flush()
+    return [_pick(lot, q) for lot, q in takes]
+
+
+def receive_into(
+    session: Session,
+    actor: Actor,
+    warehouse_code: str,
+    item_code: str,
+    quantity: int,
+    lots: Sequence[LotPick],
+    reference: str,
+    order_id: int | None = None,
+) -> list[LotPick]:
+    """A transfer arriving: `quantity` goes into the lots it left its source with.
+
+    `lots` are the picks `ship_reserved` returned at the source. They are filled in order
+    up to `quantity`, so a short arrival (damage on the road) is counted against the last
+    lots; more than the lots carried is refused (422 on `quantity`). No lots means the
+    default lot. A lot already held here with another expiry keeps the earlier date, the
+    safe choice for first-expiring-first picking. Ledger rows are of kind `transfer_in`.
+    """
+    _require_warehouse(session, warehouse_code)
+    _require_item(session, item_code, "item_code")
+    _check_quantity(quantity, "quantity")
+    carried = list(lots) or [LotPick(lot=None, expires_on=None, quantity=quantity)]
+    if quantity > sum(p.quantity for p in carried):
+        raise invalid("quantity", "more than the lots carried")
+
+    level, created = _lock_level(session, warehouse_code, item_code, create=True)
+    assert level is not None
+    before = None if created else _state(level)
+    at = clock.now()
+    received: list[LotPick] = []
+    movements: list[StockMovement] = []
+    left = quantity
+    for pick in carried:
+        take = min(left, pick.quantity)
+        if take <= 0:
+            continue
+        left -= take
+        row = _lot_row(session, warehouse_code, item_code, pick.lot or DEFAULT_LOT)
+        if (
+            row.lot
+            and pick.expires_on is not None
+            and (row.expires_on is None or pick.expires_on < row.expires_on)
+        ):
+            row.expires_on = pick.expires_on
+        row.on_hand += take
+        session.add(row)
+        movements.append(
+            _movement(
+                session,
+                actor,
+                level,
+                "transfer_in",
+                lot=row.lot,
+                on_hand_delta=take,
+                reference=reference,
+                order_id=order_id,
+                at=at,
+            )
+        )
+        received.append(_pick(row, take))
+    level.on_hand += quantity
+    _audit(session, actor, "transfer_in", level, before, movements, reference=reference)
+    session.flush()
+    return received
+
+
+def set_stock_from_scenario(
+    session: Session,
+    actor: Actor,
+    warehouse_code: str,
+    item_code: str,
+    on_hand: int,
+    floor: int,
+) -> list[StockMovement]:
+    """Stock as a scenario's stock.csv states it; loading the same figures again is a no-op.
+
+    A new row, or a changed on_hand, is written to the ledger as an `adjustment` with
+    reason "scenario load" (into the default lot; a decrease comes out first-expiring
+    first). A changed floor is audited. Stock reserved for orders cannot be loaded away
+    (409 `stock_insufficient` on `on_hand`).
+    """
+    for name, value in (("on_hand", on_hand), ("floor", floor)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise invalid(name, "must be an integer ≥ 0")
+    _require_warehouse(session, warehouse_code)
+    _require_item(session, item_code, "item_code")
+    level, created = _lock_level(session, warehouse_code, item_code, create=True)
+    assert level is not None
+    before = None if created else _state(level)
+    delta = on_hand - level.on_hand
+    if on_hand < level.reserved:
+        raise _insufficient(
+            "on_hand",
+            f"{level.reserved} {item_code} in {warehouse_code} are reserved for dispatch "
+            f"orders: cannot load {on_hand}",
+        )
+    if delta > 0:
+        takes = [(_lot_row(session, warehouse_code, item_code, DEFAULT_LOT), delta)]
+    elif delta < 0:
+        takes = _take_fefo(_lots(session, warehouse_code, item_code, lock=True), -delta)
+        _ensure_covered(takes, -delta, item_code, "on_hand")
+    else:
+        takes = []
+    movements = _move_lots(
+        session, actor, level, takes, sign=1 if delta > 0 else -1, reason=SCENARIO_REASON
+    )
+    floor_changed = level.floor != floor
+    level.on_hand = on_hand
+    level.floor = floor
+    if created or movements or floor_changed:
+        _audit(
+            session,
+            actor,
+            "create" if created else "update",
+            level,
+            before,
+            movements,
+            reason=SCENARIO_REASON,
+        )
+    session.flush()
+    return movements
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def _available(level: StockLevelRow) -> int:
+    return max(0, level.on_hand - level.reserved - level.floor)
+
+
+def stock_of(
+    session: Session, warehouse_code: str, item_codes: Iterable[str] | None = None
+) -> list[StockOut]:
+    """The warehouse's stock by item, with its non-empty lots first-expiring first."""
+    query = select(StockLevelRow).where(StockLevelRow.warehouse_code == warehouse_code)
+    lot_query = select(StockLotRow).where(
+        StockLotRow.warehouse_code == warehouse_code, StockLotRow.on_hand > 0
+    )
+    if item_codes is not None:
+        codes = sorted(set(item_codes))
+        query = query.where(col(StockLevelRow.item_code).in_(codes))
+        lot_query = lot_query.where(col(StockLotRow.item_code).in_(codes))
+    lots: dict[str, list[StockLotRow]] = {}
+    for lot in sorted(session.exec(lot_query).all(), key=_fefo_key):
+        lots.setdefault(lot.item_code, []).append(lot)
+    return [
+        StockOut(
+            item_code=level.item_code,
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+            floor=level.floor,
+            available=_available(level),
+            lots=[
+                LotOut(lot=lot.lot or None, expires_on=lot.expires_on, on_hand=lot.on_hand)
+                for lot in lots.get(level.item_code, [])
+            ],
+        )
+        for level in sorted(session.exec(query).all(), key=lambda r: r.item_code)
+    ]
+
+
+def ledger_page(
+    session: Session,
+    warehouse_code: str,
+    *,
+    item_code: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[StockMovement], int]:
+    """The warehouse's ledger rows, newest first, and how many there are in all."""
+    query = select(StockMovement).where(StockMovement.warehouse_code == warehouse_code)
+    if item_code is not None:
+        query = query.where(StockMovement.item_code == item_code)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(StockMovement.id).desc()).offset(offset).limit(limit)
+    ).all()
+    return list(rows), total
+
+
+def low_stock_threshold(floor: int) -> int:
+    """The free stock (on hand − reserved) under which an item is low: ⌈1.5 × floor⌉."""
+    num, den = LOW_STOCK_FACTOR
+    return math.ceil(floor * num / den) if floor else 0
+
+
+def low_stock(session: Session, actor: Actor) -> list[LowStockOut]:
+    """Stock rows to act on, for the warehouses the actor looks after (a manager's own,
+    everybody else all): free stock (on hand − reserved) below ⌈1.5 × floor⌉, or none.
+
+    `status`: `out_of_stock` (nothing free), `below_floor` (free < floor), else
+    `near_floor` (floor ≤ free < threshold).
+    """
+    query = select(StockLevelRow)
+    scope = visible_warehouses(actor)
+    if scope is not None:
+        query = query.where(col(StockLevelRow.warehouse_code).in_(scope))
+    out = []
+    for level in session.exec(query).all():
+        free = level.on_hand - level.reserved
+        threshold = low_stock_threshold(level.floor)
+        if free > 0 and free >= threshold:
+            continue
+        if free <= 0:
+            status = "out_of_stock"
+        elif free < level.floor:
+            status = "below_floor"
+        else:
+            status = "near_floor"
+        out.append(
+            LowStockOut(
+                warehouse_code=level.warehouse_code,
+                item_code=level.item_code,
+                on_hand=level.on_hand,
+                reserved=level.reserved,
+                floor=level.floor,
+                available=_available(level),
+                threshold=threshold,
+                status=status,
+            )
+        )
+    return sorted(out, key=lambda r: (r.warehouse_code, r.item_code))
+
+
+def expiring_lots(session: Session, actor: Actor, days: int) -> list[ExpiringLotOut]:
+    """Non-empty lots expiring within `days` days of today (China Standard Time), expired
+    ones included, soonest first; scoped like `low_stock`."""
+    today = clock.now().astimezone(clock.CST).date()
+    horizon = today + timedelta(days=days)
+    query = select(StockLotRow).where(
+        col(StockLotRow.expires_on).is_not(None),
+        col(StockLotRow.expires_on) <= horizon,
+        StockLotRow.on_hand > 0,
+    )
+    scope = visible_warehouses(actor)
+    if scope is not None:
+        query = query.where(col(StockLotRow.warehouse_code).in_(scope))
+    out = []
+    for lot in session.exec(query).all():
+        assert lot.expires_on is not None
+        days_left = (lot.expires_on - today).days
+        out.append(
+            ExpiringLotOut(
+                warehouse_code=lot.warehouse_code,
+                item_code=lot.item_code,
+                lot=lot.lot or None,
+                expires_on=lot.expires_on,
+                on_hand=lot.on_hand,
+                days_left=days_left,
+                expired=days_left < 0,
+            )
+        )
+    return sorted(out, key=lambda r: (r.expires_on, r.warehouse_code, r.item_code, r.lot or ""))
+
+
+def stock_levels_for_allocation(session: Session) -> list[StockLevel]:
+    """Every stock row as the allocation sees it (plain records, no ORM)."""
+    rows = session.exec(select(StockLevelRow)).all()
+    return [
+        StockLevel(
+            warehouse_code=r.warehouse_code,
+            item_code=r.item_code,
+            on_hand=r.on_hand,
+            floor=r.floor,
+            reserved=r.reserved,
+        )
+        for r in sorted(rows, key=lambda r: (r.warehouse_code, r.item_code))
+    ]

@@ -1,0 +1,367 @@
+"""Household import from the county's spreadsheet (.xlsx or .csv), and its template.
+
+All or nothing: every row is checked first (ID checksum, region, duplicates within the file
+and against the database, damage and category words) and any bad row rejects the whole
+file with a list of `{row, column, field, message}`; `row` is the spreadsheet row (the header
+is row 1) and `column` its letter, so a clerk can find the cell in Excel.
+
+Speed (10,000 rows in well under a minute): regions are fetched once for the whole file,
+ID hashes are computed in memory and compared with one query per 500, and the rows go in
+with one multi-row INSERT.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
+from sqlmodel import Session
+
+from relief.auth.models import Actor
+from relief.errors import DomainError
+from relief.subsidies import service
+from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
+from relief.subsidies.models import CONTROL_CHARS
+
+# (field, Chinese header) in template order (API.md).
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("head_name", "户主姓名"),
+    ("id_number", "身份证号码"),
+    ("size", "家庭人口"),
+    ("region_code", "行政区划代码"),
+    ("damage", "房屋损坏程度"),
+    ("rooms", "损坏间数"),
+    ("category", "户类别"),
+    ("phone", "联系电话"),
+    ("bank_account", "一卡通账号"),
+)
+REQUIRED = ("head_name", "id_number", "size", "region_code", "damage")
+HEADER_ZH = dict(COLUMNS)
+
+DAMAGE_WORDS = {"倒塌": "collapsed", "严重损坏": "severe", "一般损坏": "general", "未损坏": "none"}
+DAMAGE_ZH = {v: k for k, v in DAMAGE_WORDS.items()}
+CATEGORY_WORDS = {
+    "一般户": "general",
+    "低保户": "dibao",
+    "特困供养": "tekun",
+    "建档立卡贫困户": "poverty_registered",
+}
+CATEGORY_ZH = {v: k for k, v in CATEGORY_WORDS.items()}
+MAX_ROWS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    row: int
+    column: str | None
+    field: str | None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+# --- reading the file ----------------------------------------------------------------------
+
+
+def read_table(filename: str | None, content: bytes) -> list[list[Any]]:
+    """The sheet as rows of cell values (header first); 400 when the file cannot be read."""
+    name = (filename or "").lower()
+    is_xlsx = name.endswith(".xlsx") or (not name.endswith(".csv") and content[:2] == b"PK")
+    try:
+        if is_xlsx:
+            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            try:
+                sheet = workbook.worksheets[0]
+                return [list(r) for r in sheet.iter_rows(values_only=True)]
+            finally:
+                workbook.close()
+        text = content.decode("utf-8-sig")  # Excel writes a BOM; both forms are accepted
+        return [list(r) for r in csv.reader(io.StringIO(text))]
+    except UnicodeDecodeError:
+        raise DomainError("bad_request", "the CSV file is not UTF-8 text", "file") from None
+    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
+        raise DomainError(
+            "bad_request",
+            f"the file is not a readable .xlsx or .csv ({type(exc).__name__})",
+            "file",
+        ) from None
+
+
+def _header_field(value: Any) -> str | None:
+    """A header cell → field name; Chinese, English, or both ("户主姓名 head_name")."""
+    text = str(value or "").strip().lower()
+    if not text:
+        return None
+    for field, zh in COLUMNS:
+        if text in (field, zh) or text.startswith(zh) or text.endswith(field):
+            return field
+    return None
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value: Any) -> str:
+    """A cell as text; whole numbers typed into Excel come back as int/float."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _integer(value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool):
+        raise ValueError("a whole number is required")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("a whole number is required")
+        value = int(value)
+    if isinstance(value, str):
+        if not value.strip().lstrip("-").isdigit():
+            raise ValueError("a whole number is required")
+        value = int(value.strip())
+    if not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"a whole number from {low} to {high} is required")
+    return value
+
+
+def _word(value: Any, words: dict[str, str], what: str) -> str:
+    text = _text(value)
+    if text in words:
+        return words[text]
+    if text.lower() in words.values():
+        return text.lower()
+    choices = "/".join(words)
+    raise ValueError(
+        f"{what} not recognised: {text!r} (use {choices} or {'/'.join(words.values())})"
+    )
+
+
+def _number_text(value: Any, what: str) -> str:
+    """Long digit strings (ID, bank account) lose digits when Excel holds them as numbers."""
+    if isinstance(value, float):
+        raise ValueError(
+            f"the {what} was stored as a number and lost digits; format the column as text"
+        )
+    return _text(value)
+
+
+# --- checking and importing ---------------------------------------------------------------
+
+
+def import_households(
+    session: Session,
+    actor: Actor,
+    event_id: int,
+    filename: str | None,
+    content: bytes,
+    vault: IdNumberVault,
+) -> int:
+    """Check every row, then insert them all; DomainError `import_rejected` if any is bad."""
+    event = service.find_event(session, event_id)
+    if event is None:
+        raise DomainError("unknown_code", f"unknown event: {event_id}", "event_id")
+    table = read_table(filename, content)
+    if not table:
+        raise _rejected([RowError(1, None, None, "the file is empty: the header row is missing")])
+    if len(table) - 1 > MAX_ROWS:
+        raise _rejected([RowError(1, None, None, f"at most {MAX_ROWS} rows per file")])
+
+    columns: dict[str, int] = {}
+    for index, value in enumerate(table[0]):
+        field = _header_field(value)
+        if field and field not in columns:
+            columns[field] = index
+    missing = [f for f in REQUIRED if f not in columns]
+    if missing:
+        raise _rejected(
+            [RowError(1, None, f, f"missing column {HEADER_ZH[f]} ({f})") for f in missing]
+        )
+
+    errors: list[RowError] = []
+    parsed: list[tuple[int, dict[str, Any], str]] = []  # (spreadsheet row, values, number)
+    for offset, cells in enumerate(table[1:], start=2):
+        if all(_is_blank(c) for c in cells):
+            continue
+        row_errors, values, number = _parse_row(offset, cells, columns)
+        errors.extend(row_errors)
+        # Rows with a bad cell still get their region and ID checked, so that one pass
+        # reports every problem of the file.
+        parsed.append((offset, values, number))
+
+    regions = service.regions_with_ancestors(
+        session, {v["region_code"] for _, v, _ in parsed if v.get("region_code")}
+    )
+    lowest = service.lowest_region_level(session)
+    scoped = actor.role not in ("admin", "duty_officer")
+    hashes = {number: vault.uniqueness_key(number) for _, _, number in parsed if number}
+    in_database = service.existing_id_hashes(session, event.id, hashes.values())
+    first_row: dict[str, int] = {}
+    rows: list[dict[str, Any]] = []
+    region_column = get_column_letter(columns["region_code"] + 1)
+    id_column = get_column_letter(columns["id_number"] + 1)
+    for row, values, number in parsed:
+        code = values.get("region_code")
+        problem = service.region_problem(code, regions, lowest, event) if code else None
+        if problem:
+            errors.append(RowError(row, region_column, "region_code", problem[1]))
+        elif (
+            code and scoped and not set(service.lineage_of(code, regions)) & set(actor.region_codes)
+        ):
+            errors.append(
+                RowError(row, region_column, "region_code", f"region {code} is not in your scope")
+            )
+        if not number:
+            continue
+        id_hash = hashes[number]
+        if id_hash in first_row:
+            errors.append(
+                RowError(
+                    row,
+                    id_column,
+                    "id_number",
+                    f"duplicate of row {first_row[id_hash]} in this file",
+                )
+            )
+            continue
+        first_row[id_hash] = row
+        if id_hash in in_database:
+            errors.append(
+                RowError(
+                    row,
+                    id_column,
+                    "id_number",
+                    f"already registered for this event as household {in_database[id_hash]}",
+                )
+            )
+            continue
+        rows.append(
+            {
+                **values,
+                "id_hash": id_hash,
+                "id_cipher": vault.encrypt(number),
+                "id_masked": mask_id_number(number),
+            }
+        )
+    if errors:
+        raise _rejected(sorted(errors, key=lambda e: (e.row, e.column or "")))
+    if not rows:
+        raise _rejected([RowError(2, None, None, "the file has no household rows")])
+    return len(service.insert_households(session, actor, event.id, rows))
+
+
+def _parse_row(
+    row: int, cells: list[Any], columns: dict[str, int]
+) -> tuple[list[RowError], dict[str, Any], str]:
+    errors: list[RowError] = []
+    values: dict[str, Any] = {}
+    number = ""
+
+    def cell(field: str) -> Any:
+        index = columns.get(field)
+        return cells[index] if index is not None and index < len(cells) else None
+
+    def fail(field: str, message: str) -> None:
+        errors.append(RowError(row, get_column_letter(columns[field] + 1), field, message))
+
+    for field in REQUIRED:
+        if _is_blank(cell(field)):
+            fail(field, f"{HEADER_ZH[field]} ({field}) is required")
+    if errors:
+        return errors, values, number
+    name = _text(cell("head_name"))
+    if CONTROL_CHARS.search(name):
+        fail("head_name", "must not contain control characters")
+    if len(name) > 64:
+        fail("head_name", "at most 64 characters")
+    values["head_name"] = name
+    try:
+        number = normalise_id_number(_number_text(cell("id_number"), "ID number"))
+    except (IdNumberError, ValueError) as exc:
+        number = ""
+        fail("id_number", str(exc))
+    try:
+        values["size"] = _integer(cell("size"), 1, 100)
+    except ValueError as exc:
+        fail("size", str(exc))
+    code = _text(cell("region_code"))
+    if len(code) > 64 or CONTROL_CHARS.search(code):
+        fail("region_code", "at most 64 characters, no control characters")
+    else:
+        values["region_code"] = code
+    try:
+        values["damage"] = _word(cell("damage"), DAMAGE_WORDS, "damage")
+    except ValueError as exc:
+        fail("damage", str(exc))
+    rooms = cell("rooms")
+    try:
+        values["rooms"] = 0 if _is_blank(rooms) else _integer(rooms, 0, 1000)
+    except ValueError as exc:
+        fail("rooms", str(exc))
+    category = cell("category")
+    try:
+        values["category"] = (
+            "general" if _is_blank(category) else _word(category, CATEGORY_WORDS, "category")
+        )
+    except ValueError as exc:
+        fail("category", str(exc))
+    for field, limit, what in (("phone", 32, "phone number"), ("bank_account", 64, "bank account")):
+        raw = cell(field)
+        if _is_blank(raw):
+            values[field] = None
+            continue
+        try:
+            text = _number_text(raw, what)
+        except ValueError as exc:
+            fail(field, str(exc))
+            continue
+        if len(text) > limit or CONTROL_CHARS.search(text):
+            fail(field, f"at most {limit} characters, no control characters")
+        values[field] = text
+    return errors, values, number
+
+
+def _rejected(errors: list[RowError]) -> DomainError:
+    rows = {e.row for e in errors}
+    return DomainError(
+        "import_rejected",
+        f"nothing was imported: {len(errors)} problem(s) in {len(rows)} row(s)",
+        "file",
+        message_zh=f"未导入任何记录：{len(rows)} 行共 {len(errors)} 处问题",
+        extra={"rejected": [e.as_dict() for e in errors]},
+    )
+
+
+# --- the template ---------------------------------------------------------------------------
+
+
+def template(fmt: str) -> bytes:
+    """An empty sheet with the Chinese headers in the order the import expects."""
+    headers = [zh for _, zh in COLUMNS]
+    if fmt == "csv":
+        out = io.StringIO()
+        csv.writer(out).writerow(headers)
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "户籍登记"
+    sheet.append(headers)
+    # ID numbers and bank accounts as text, so Excel keeps every digit.
+    for field in ("id_number", "bank_account", "phone", "region_code"):
+        letter = get_column_letter([f for f, _ in COLUMNS].index(field) + 1)
+        for row in range(2, 1002):
+            sheet[f"{letter}{row}"].number_format = "@"
+        sheet.column_dimensions[letter].width = 22
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,446 @@
+"""Households, programmes, standards, cases, case history and payments: tables and API
+schemas of the subsidy disbursement tracker.
+
+Money is integer fen in every table (columns end in `_fen`); the API takes yuan as a string
+or number with at most 2 decimals and replies with strings of exactly 2 decimals.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, field_validator, model_validator
+from pydantic import Field as PField
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from relief.clock import now
+from relief.db import UTCDateTime
+
+DAMAGES = ("collapsed", "severe", "general", "none")
+CATEGORIES = ("general", "dibao", "tekun", "poverty_registered")
+PROGRAMME_KINDS = ("rebuild", "grain")
+CASE_STATUSES = (
+    "registered",
+    "village_reviewed",
+    "published",
+    "township_reviewed",
+    "approved",
+    "rejected",
+)
+ACTIONS = ("village_review", "publish", "object", "township_review", "approve", "reject")
+DEFAULT_NOTICE_DAYS = 7
+
+Damage = Literal["collapsed", "severe", "general", "none"]
+Category = Literal["general", "dibao", "tekun", "poverty_registered"]
+CaseStatus = Literal[
+    "registered", "village_reviewed", "published", "township_reviewed", "approved", "rejected"
+]
+Action = Literal["village_review", "publish", "object", "township_review", "approve", "reject"]
+
+
+# --- money ------------------------------------------------------------------------------
+
+
+def parse_fen(value: Any) -> int:
+    """Yuan (string or number, at most 2 decimals) → integer fen; raises ValueError."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError('an amount in yuan is required, e.g. "20000.00"')
+    if isinstance(value, float):
+        value = repr(value)  # 0.1 stays "0.1", not its binary expansion
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError('not an amount in yuan, e.g. "20000.00"') from None
+    if not amount.is_finite():
+        raise ValueError('not an amount in yuan, e.g. "20000.00"')
+    fen = amount * 100
+    if fen != fen.to_integral_value():
+        raise ValueError("an amount has at most 2 decimals")
+    if abs(fen) >= 10**15:  # far beyond any budget; keeps BIGINT and Decimal exact
+        raise ValueError("the amount is too large")
+    return int(fen)
+
+
+def format_fen(fen: int | None) -> str | None:
+    """Integer fen → "20000.00" (negative reversals keep their sign)."""
+    if fen is None:
+        return None
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
+# An API amount in yuan, held as integer fen once validated.
+Fen = Annotated[int, BeforeValidator(parse_fen)]
+
+
+# --- tables -----------------------------------------------------------------------------
+
+
+class Household(SQLModel, table=True):
+    """One registration per household and event (一户一表)."""
+
+    __tablename__ = "households"
+    __table_args__ = (
+        UniqueConstraint("event_id", "id_hash", name="uq_households_event_id_number"),
+        CheckConstraint("size >= 1", name="ck_households_size"),
+        CheckConstraint("rooms >= 0", name="ck_households_rooms"),
+        CheckConstraint(
+            "damage in ('collapsed','severe','general','none')", name="ck_households_damage"
+        ),
+        CheckConstraint(
+            "category in ('general','dibao','tekun','poverty_registered')",
+            name="ck_households_category",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The event lives in the emergency domain; it is checked through its service.
+    event_id: int = Field(index=True)
+    region_code: str = Field(foreign_key="regions.code", index=True, max_length=64)
+    head_name: str = Field(max_length=64)
+    id_hash: str = Field(max_length=64)
+    id_cipher: str = Field(max_length=255)
+    id_masked: str = Field(max_length=18)
+    size: int
+    damage: str = Field(max_length=16)
+    rooms: int = 0
+    category: str = Field(default="general", max_length=32)
+    phone: str | None = Field(default=None, max_length=32)
+    bank_account: str | None = Field(default=None, max_length=64)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class Programme(SQLModel, table=True):
+    __tablename__ = "programmes"
+    __table_args__ = (
+        CheckConstraint("kind in ('rebuild','grain')", name="ck_programmes_kind"),
+        CheckConstraint("budget_fen >= 0", name="ck_programmes_budget"),
+        CheckConstraint("notice_days >= 0", name="ck_programmes_notice_days"),
+    )
+
+    code: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=16)
+    region_code: str = Field(foreign_key="regions.code", index=True, max_length=64)
+    event_id: int | None = Field(default=None, index=True)
+    budget_fen: int = Field(sa_type=BigInteger)
+    notice_days: int = DEFAULT_NOTICE_DAYS
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class Standard(SQLModel, table=True):
+    """A subsidy standard with its effective date; rows are added, never edited, so the
+    standard a case was computed from stays readable."""
+
+    __tablename__ = "subsidy_standards"
+    __table_args__ = (
+        CheckConstraint(
+            "damage is null or damage in ('collapsed','severe','general')",
+            name="ck_standards_damage",
+        ),
+        CheckConstraint("months is null or months >= 1", name="ck_standards_months"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_code: str = Field(foreign_key="programmes.code", index=True, max_length=64)
+    effective_from: date
+    category: str | None = Field(default=None, max_length=32)
+    # rebuild
+    damage: str | None = Field(default=None, max_length=16)
+    per_household_fen: int | None = Field(default=None, sa_type=BigInteger)
+    per_room_fen: int | None = Field(default=None, sa_type=BigInteger)
+    # grain: money per person and month, or kilograms per person and month at a price
+    per_person_month_fen: int | None = Field(default=None, sa_type=BigInteger)
+    per_person_month_kg: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 3)))
+    price_per_kg_fen: int | None = Field(default=None, sa_type=BigInteger)
+    months: int | None = None
+    per_household: bool = False  # grain: the amount is per household, not × size
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "subsidy_cases"
+    __table_args__ = (
+        UniqueConstraint("household_id", "programme_code", name="uq_cases_household_programme"),
+        CheckConstraint("amount_fen >= 0", name="ck_cases_amount"),
+        CheckConstraint(
+            "status in ('registered','village_reviewed','published','township_reviewed',"
+            "'approved','rejected')",
+            name="ck_cases_status",
+        ),
+        Index("ix_cases_programme_status", "programme_code", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="households.id", index=True)
+    programme_code: str = Field(foreign_key="programmes.code", max_length=64)
+    standard_id: int = Field(foreign_key="subsidy_standards.id")
+    amount_fen: int = Field(sa_type=BigInteger)
+    grain_kg: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 3)))
+    status: str = Field(default="registered", max_length=24)
+    notice_ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the status last changed: what `stuck_days` measures.
+    status_changed_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class CaseTransition(SQLModel, table=True):
+    """The case history: one row per transition, never edited."""
+
+    __tablename__ = "subsidy_case_transitions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="subsidy_cases.id", index=True)
+    action: str = Field(max_length=24)
+    from_status: str = Field(max_length=24)
+    to_status: str = Field(max_length=24)
+    note: str = Field(default="", max_length=1000)
+    override_reason: str | None = Field(default=None, max_length=1000)
+    actor: str = Field(max_length=64)
+    at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class Payment(SQLModel, table=True):
+    """A tranche paid on an approved case, or the reversal of one (negative, linked)."""
+
+    __tablename__ = "subsidy_payments"
+    __table_args__ = (
+        # At most one reversal per payment, even if two approvers race.
+        UniqueConstraint("reverses_id", name="uq_payments_reverses"),
+        CheckConstraint("amount_fen <> 0", name="ck_payments_amount"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="subsidy_cases.id", index=True)
+    amount_fen: int = Field(sa_type=BigInteger)
+    paid_on: date
+    reference: str = Field(max_length=128)
+    reverses_id: int | None = Field(default=None, foreign_key="subsidy_payments.id")
+    reason: str | None = Field(default=None, max_length=1000)
+    actor: str = Field(max_length=64)
+    at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+# --- API schemas ------------------------------------------------------------------------
+
+
+# Integer columns are 32-bit on PostgreSQL: a larger id cannot exist, and must not reach it.
+MAX_ID = 2_147_483_647
+RowId = Annotated[int, PField(ge=1, le=MAX_ID)]
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+# PostgreSQL refuses NUL in text, and no name, code or note needs a control character.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control_chars(value: Any) -> Any:
+    if isinstance(value, str) and CONTROL_CHARS.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _text(max_length: int, min_length: int = 1) -> Any:
+    return Annotated[
+        str,
+        BeforeValidator(_strip),
+        AfterValidator(_no_control_chars),
+        PField(min_length=min_length, max_length=max_length),
+    ]
+
+
+class HouseholdIn(BaseModel):
+    event_id: RowId
+    region_code: _text(64)  # type: ignore[valid-type]
+    head_name: _text(64)  # type: ignore[valid-type]
+    id_number: _text(32)  # type: ignore[valid-type]
+    size: int = PField(ge=1, le=100)
+    damage: Damage
+    rooms: int = PField(default=0, ge=0, le=1000)
+    category: Category = "general"
+    phone: _text(32, 0) | None = None  # type: ignore[valid-type]
+    bank_account: _text(64, 0) | None = None  # type: ignore[valid-type]
+
+
+class HouseholdOut(BaseModel):
+    id: int
+    event_id: int
+    region_code: str
+    head_name: str
+    id_number: str
+    size: int
+    damage: str
+    rooms: int
+    category: str
+    phone: str | None
+    bank_account: str | None
+    created_at: datetime
+
+
+class ImportResult(BaseModel):
+    created: int
+    rejected: list[dict[str, Any]]
+
+
+class StandardIn(BaseModel):
+    """A rebuild or grain standard (which fields apply depends on the programme's kind)."""
+
+    effective_from: date
+    category: Category | None = None
+    damage: Literal["collapsed", "severe", "general"] | None = None
+    per_household: Any = None  # rebuild: yuan; grain: bool (API.md uses one name for both)
+    per_room: Fen | None = None
+    per_person_month: Fen | None = None
+    per_person_month_kg: Decimal | None = PField(
+        default=None, gt=0, max_digits=12, decimal_places=3
+    )
+    price_per_kg: Fen | None = None
+    months: int | None = PField(default=None, ge=1, le=120)
+
+    @field_validator("per_room", "per_person_month", "price_per_kg")
+    @classmethod
+    def _not_negative(cls, value: int | None) -> int | None:
+        if value is not None and value < 0:
+            raise ValueError("an amount is not negative")
+        return value
+
+
+class ProgrammeIn(BaseModel):
+    code: str = PField(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: _text(200)  # type: ignore[valid-type]
+    kind: Literal["rebuild", "grain"]
+    region_code: _text(64)  # type: ignore[valid-type]
+    event_id: RowId | None = None
+    budget: Fen
+    notice_days: int | None = PField(default=None, ge=0, le=365)
+    standards: list[StandardIn] = []
+
+    @field_validator("budget")
+    @classmethod
+    def _budget_not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("the budget is not negative")
+        return value
+
+
+class StandardOut(BaseModel):
+    id: int
+    programme_code: str
+    effective_from: date
+    category: str | None
+    damage: str | None = None
+    per_household: str | bool | None = None
+    per_room: str | None = None
+    per_person_month: str | None = None
+    per_person_month_kg: str | None = None
+    price_per_kg: str | None = None
+    months: int | None = None
+
+
+class ProgrammeOut(BaseModel):
+    code: str
+    name: str
+    kind: str
+    region_code: str
+    event_id: int | None
+    budget: str
+    notice_days: int
+    standards: list[StandardOut]
+
+
+class CaseIn(BaseModel):
+    household_id: RowId
+    programme_code: _text(64)  # type: ignore[valid-type]
+
+
+class TransitionIn(BaseModel):
+    action: Action
+    note: _text(1000, 0) = ""  # type: ignore[valid-type]
+    override_reason: _text(1000, 0) | None = None  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _note_when_required(self) -> TransitionIn:
+        if self.action in ("object", "reject") and not self.note.strip():
+            raise ValueError(f"a note is required to {self.action}")
+        return self
+
+
+class TransitionOut(BaseModel):
+    action: str
+    from_status: str
+    to_status: str
+    note: str
+    override_reason: str | None
+    actor: str
+    at: datetime
+
+
+class PaymentIn(BaseModel):
+    amount: Fen
+    paid_on: date
+    reference: _text(128)  # type: ignore[valid-type]
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("the amount must be greater than 0")
+        return value
+
+
+class ReversalIn(BaseModel):
+    reason: _text(1000)  # type: ignore[valid-type]
+
+
+class PaymentOut(BaseModel):
+    id: int
+    case_id: int
+    amount: str
+    paid_on: date
+    reference: str
+    reverses_id: int | None
+    reversed_by_id: int | None = None
+    reason: str | None
+    actor: str
+    at: datetime
+
+
+class CaseOut(BaseModel):
+    id: int
+    household_id: int
+    programme_code: str
+    standard_id: int
+    amount: str
+    grain_kg: str | None
+    status: str
+    notice_ends_at: datetime | None
+    status_changed_at: datetime
+    region_code: str
+    head_name: str
+    id_number: str  # masked
+    paid: str
+    created_at: datetime
+
+
+class CaseDetailOut(CaseOut):
+    history: list[TransitionOut]
+    payments: list[PaymentOut]
+
+
+class SummaryOut(BaseModel):
+    budget: str
+    committed: str
+    approved: str
+    paid: str
+    remaining: str
+    cases_by_status: dict[str, int]

@@ -1,0 +1,957 @@
+"""Subsidy service: households, programmes, standards, cases, transitions, payments,
+reversals and the programme summary. The only code that changes subsidy state.
+
+Functions take a session and an actor, raise `DomainError`s, write the audit trail and
+leave committing to the caller (one transaction per request). Role checks live in the
+routers (`require`); region-scope checks are here because they need the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, insert, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, select
+
+from relief import clock
+from relief.audit import service as audit
+from relief.auth.deps import authorize_region, ensure_role, region_in_scope
+from relief.auth.models import Actor
+from relief.errors import DomainError, invalid, not_found, unknown_code
+from relief.network import service as network
+from relief.network.models import RegionRow
+from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
+from relief.subsidies.models import (
+    CASE_STATUSES,
+    DEFAULT_NOTICE_DAYS,
+    Case,
+    CaseTransition,
+    Household,
+    HouseholdIn,
+    Payment,
+    PaymentIn,
+    Programme,
+    ProgrammeIn,
+    Standard,
+    StandardIn,
+    TransitionIn,
+    format_fen,
+    parse_fen,
+)
+
+REGION_LEVELS = ("province", "prefecture", "county", "township", "village")
+# Household columns that never go into an audit record (the encrypted number and its key).
+_SECRET_COLUMNS = {"id_cipher", "id_hash"}
+
+# action → (states it may start from, state it leads to); anything else is invalid_transition.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "village_review": (frozenset({"registered"}), "village_reviewed"),
+    "publish": (frozenset({"village_reviewed"}), "published"),
+    "object": (frozenset({"published"}), "village_reviewed"),
+    "township_review": (frozenset({"published"}), "township_reviewed"),
+    "approve": (frozenset({"township_reviewed"}), "approved"),
+    "reject": (frozenset(CASE_STATUSES) - {"approved", "rejected"}, "rejected"),
+}
+# Who may take each action (admin always may); API.md "Who may do what".
+ACTION_ROLES: dict[str, tuple[str, ...]] = {
+    "village_review": ("county_staff",),
+    "publish": ("county_staff",),
+    "object": ("county_staff",),
+    "township_review": ("county_staff",),
+    "approve": ("approver",),
+    "reject": ("county_staff", "approver"),
+}
+
+
+# --- events (owned by the emergency domain) ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventRef:
+    """What subsidies need to know of an event."""
+
+    id: int
+    name: str
+    started_at: datetime
+    region_codes: tuple[str, ...]
+
+
+def find_event(session: Session, event_id: int) -> EventRef | None:
+    """The event through the emergency service (subsidies never read its tables)."""
+    from relief.emergency import service as emergency
+
+    try:
+        event = emergency.get_event(session, event_id)
+    except DomainError as exc:
+        if exc.code == "not_found":
+            return None
+        raise
+    return EventRef(
+        id=event.id,
+        name=event.name,
+        started_at=clock.as_utc(event.started_at),
+        region_codes=tuple(emergency.event_region_codes(session, event.id)),
+    )
+
+
+def _event_or_error(session: Session, event_id: int, field: str = "event_id") -> EventRef:
+    event = find_event(session, event_id)
+    if event is None:
+        raise unknown_code(field, event_id, "event")
+    return event
+
+
+# --- regions ------------------------------------------------------------------------------
+
+
+def lowest_region_level(session: Session) -> str | None:
+    """The deepest level the loaded scenario has (village, else township, else county…)."""
+    levels = set(session.exec(select(RegionRow.level).distinct()).all())
+    for level in reversed(REGION_LEVELS):
+        if level in levels:
+            return level
+    return None
+
+
+def regions_with_ancestors(session: Session, codes: Iterable[str]) -> dict[str, RegionRow]:
+    """The named regions and all their ancestors, one query per level (at most five)."""
+    found: dict[str, RegionRow] = {}
+    wanted = {c for c in codes if c}
+    while wanted:
+        rows = session.exec(select(RegionRow).where(RegionRow.code.in_(sorted(wanted)))).all()
+        for row in rows:
+            found[row.code] = row
+        wanted = {r.parent_code for r in rows if r.parent_code and r.parent_code not in found}
+    return found
+
+
+def lineage_of(code: str, regions: dict[str, RegionRow]) -> list[str]:
+    lineage: list[str] = []
+    current = regions.get(code)
+    while current is not None and current.code not in lineage:
+        lineage.append(current.code)
+        current = regions.get(current.parent_code) if current.parent_code else None
+    return lineage
+
+
+def region_problem(
+    code: str, regions: dict[str, RegionRow], lowest: str | None, event: EventRef
+) -> tuple[str, str] | None:
+    """(error code, message) when a household cannot be registered at `code`, else None."""
+    region = regions.get(code)
+    if region is None:
+        return "unknown_code", f"unknown region code: {code}"
+    if lowest and region.level != lowest:
+        return (
+            "validation_error",
+            f"region {code} is a {region.level}; households are registered at {lowest} level",
+        )
+    if not set(lineage_of(code, regions)) & set(event.region_codes):
+        return (
+            "validation_error",
+            f"region {code} is not in the area of event {event.id} "
+            f"({', '.join(event.region_codes)})",
+        )
+    return None
+
+
+def _descendants_cte(roots: Sequence[str], name: str):
+    """Recursive CTE of the codes of `roots` and every region under them."""
+    table = RegionRow.__table__
+    cte = select(table.c.code).where(table.c.code.in_(list(roots))).cte(name, recursive=True)
+    return cte.union_all(select(table.c.code).where(table.c.parent_code == cte.c.code))
+
+
+def _under(column: Any, roots: Sequence[str], name: str) -> ColumnElement[bool]:
+    cte = _descendants_cte(roots, name)
+    return column.in_(select(cte.c.code))
+
+
+def _scope_condition(actor: Actor, column: Any) -> ColumnElement[bool] | None:
+    """Lists filter silently to the caller's scope; None means no filter (admin)."""
+    if actor.role in ("admin", "duty_officer"):
+        return None
+    return _under(column, list(actor.region_codes), "scope_regions")
+
+
+# --- households ---------------------------------------------------------------------------
+
+
+def household_snapshot(household: Household) -> dict[str, Any]:
+    return audit.snapshot(household, exclude=_SECRET_COLUMNS) or {}
+
+
+def create_household(
+    session: Session, actor: Actor, body: HouseholdIn, vault: IdNumberVault
+) -> Household:
+    try:
+        number = normalise_id_number(body.id_number)
+    except IdNumberError as exc:
+        raise invalid("id_number", str(exc)) from None
+    event = _event_or_error(session, body.event_id)
+    regions = regions_with_ancestors(session, [body.region_code])
+    if body.region_code not in regions:
+        raise unknown_code("region_code", body.region_code, "region")
+    authorize_region(session, actor, body.region_code, "region_code")
+    problem = region_problem(body.region_code, regions, lowest_region_level(session), event)
+    if problem:
+        raise DomainError(problem[0], problem[1], "region_code")
+    id_hash = vault.uniqueness_key(number)
+    existing = session.exec(
+        select(Household).where(Household.event_id == event.id, Household.id_hash == id_hash)
+    ).first()
+    if existing is not None:
+        raise duplicate_registration(existing)
+    household = Household(
+        event_id=event.id,
+        region_code=body.region_code,
+        head_name=body.head_name,
+        id_hash=id_hash,
+        id_cipher=vault.encrypt(number),
+        id_masked=mask_id_number(number),
+        size=body.size,
+        damage=body.damage,
+        rooms=body.rooms,
+        category=body.category,
+        phone=body.phone or None,
+        bank_account=body.bank_account or None,
+        created_by=actor.username,
+    )
+    session.add(household)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # Another request registered the same number between our check and our insert.
+        existing = session.exec(
+            select(Household).where(Household.event_id == event.id, Household.id_hash == id_hash)
+        ).first()
+        if existing is None:
+            raise
+        raise duplicate_registration(existing) from None
+    audit.record(
+        session, actor, "create", "household", household.id, None, household_snapshot(household)
+    )
+    return household
+
+
+def duplicate_registration(existing: Household) -> DomainError:
+    return DomainError(
+        "duplicate_registration",
+        f"this ID number is already registered for event {existing.event_id} as household "
+        f"{existing.id} ({existing.head_name}, {existing.id_masked}, {existing.region_code})",
+        "id_number",
+        message_zh=f"该身份证号码已登记：户 {existing.id}（{existing.head_name}，"
+        f"{existing.id_masked}，{existing.region_code}）",
+        extra={"existing_id": existing.id},
+    )
+
+
+def existing_id_hashes(session: Session, event_id: int, hashes: Iterable[str]) -> dict[str, int]:
+    """id_hash → household id of the numbers already registered for the event."""
+    found: dict[str, int] = {}
+    wanted = sorted(set(hashes))
+    for start in range(0, len(wanted), 500):  # bounded IN lists on every backend
+        chunk = wanted[start : start + 500]
+        rows = session.exec(
+            select(Household.id_hash, Household.id).where(
+                Household.event_id == event_id, Household.id_hash.in_(chunk)
+            )
+        ).all()
+        found.update({h: i for h, i in rows})
+    return found
+
+
+def insert_households(
+    session: Session, actor: Actor, event_id: int, rows: list[dict[str, Any]]
+) -> list[int]:
+    """Bulk insert of validated rows (from an import); one audit record names them all."""
+    if not rows:
+        return []
+    at = clock.now()
+    values = [
+        {**row, "event_id": event_id, "created_by": actor.username, "created_at": at}
+        for row in rows
+    ]
+    table = Household.__table__
+    ids = [r[0] for r in session.execute(insert(table).returning(table.c.id), values).all()]
+    audit.record(
+        session,
+        actor,
+        "import",
+        "household",
+        f"event:{event_id}",
+        None,
+        {"event_id": event_id, "created": len(ids), "household_ids": ids},
+    )
+    return ids
+
+
+def get_household(session: Session, actor: Actor, household_id: int) -> Household:
+    household = session.get(Household, household_id)
+    if household is None:
+        raise not_found("household", household_id)
+    authorize_region(session, actor, household.region_code)
+    return household
+
+
+def read_full_id_number(
+    session: Session, actor: Actor, household: Household, vault: IdNumberVault
+) -> str:
+    """The clear number, for county staff and approvers in scope and admins; audited."""
+    ensure_role(actor, "county_staff", "approver")
+    authorize_region(session, actor, household.region_code)
+    audit.record(
+        session,
+        actor,
+        "read_id_number",
+        "household",
+        household.id,
+        None,
+        {"id_number": household.id_masked},
+    )
+    return vault.decrypt(household.id_cipher)
+
+
+def list_households(
+    session: Session,
+    actor: Actor,
+    *,
+    event_id: int | None = None,
+    region_code: str | None = None,
+    without_case: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Household], int]:
+    query = select(Household)
+    scope = _scope_condition(actor, Household.region_code)
+    if scope is not None:
+        query = query.where(scope)
+    if event_id is not None:
+        query = query.where(Household.event_id == event_id)
+    if region_code:
+        query = query.where(_under(Household.region_code, [region_code], "filter_regions"))
+    if without_case:
+        query = query.where(
+            ~exists().where(Case.household_id == Household.id, Case.programme_code == without_case)
+        )
+    return _page(session, query, Household.id, limit, offset)
+
+
+def _page(session: Session, query: Select, order: Any, limit: int, offset: int):
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(order).offset(offset).limit(limit)).all()
+    return list(rows), total
+
+
+# --- programmes and standards ------------------------------------------------------------
+
+
+def default_notice_days(session: Session, region_code: str) -> int:
+    """policy `subsidies.notice_days` in force now for the programme's region, else 7."""
+    from relief.emergency import policy
+
+    value = policy.policy_for(session, clock.now(), [region_code]).subsidies.get("notice_days")
+    return value if isinstance(value, int) and value >= 0 else DEFAULT_NOTICE_DAYS
+
+
+def create_programme(session: Session, actor: Actor, body: ProgrammeIn) -> Programme:
+    if session.get(Programme, body.code) is not None:
+        raise DomainError("duplicate", f"programme {body.code} already exists", "code")
+    if network.get_region(session, body.region_code) is None:
+        raise unknown_code("region_code", body.region_code, "region")
+    if body.event_id is not None:
+        _event_or_error(session, body.event_id)
+    programme = Programme(
+        code=body.code,
+        name=body.name,
+        kind=body.kind,
+        region_code=body.region_code,
+        event_id=body.event_id,
+        budget_fen=body.budget,
+        notice_days=body.notice_days
+        if body.notice_days is not None
+        else default_notice_days(session, body.region_code),
+    )
+    session.add(programme)
+    session.flush()
+    audit.record(session, actor, "create", "programme", programme.code, None, programme)
+    for index, standard in enumerate(body.standards):
+        add_standard(session, actor, programme, standard, field_prefix=f"standards[{index}].")
+    return programme
+
+
+def upsert_programme(session: Session, actor: Actor, body: ProgrammeIn) -> str:
+    """For the scenario loader: create the programme, or bring a stored one up to date.
+    Standards are only ever added (cases point at the ones they were computed from), so a
+    reload adds the standards the stored programme lacks. Returns created/updated/unchanged.
+    """
+    programme = session.get(Programme, body.code)
+    if programme is None:
+        create_programme(session, actor, body)
+        return "created"
+    before = audit.snapshot(programme)
+    wanted = {
+        "name": body.name,
+        "kind": body.kind,
+        "region_code": body.region_code,
+        "event_id": body.event_id,
+        "budget_fen": body.budget,
+        "notice_days": body.notice_days if body.notice_days is not None else programme.notice_days,
+    }
+    if wanted["kind"] != programme.kind:
+        raise invalid("kind", f"programme {programme.code} is a {programme.kind} programme")
+    if network.get_region(session, body.region_code) is None:
+        raise unknown_code("region_code", body.region_code, "region")
+    changed = False
+    for name, value in wanted.items():
+        if getattr(programme, name) != value:
+            setattr(programme, name, value)
+            changed = True
+    if changed:
+        session.add(programme)
+        session.flush()
+        audit.record(session, actor, "update", "programme", programme.code, before, programme)
+    stored = {_standard_key(s) for s in standards_of(session, programme.code)}
+    for index, standard in enumerate(body.standards):
+        row = _standard_row(programme, standard, f"standards[{index}].")
+        if _standard_key(row) not in stored:
+            add_standard(session, actor, programme, standard, field_prefix=f"standards[{index}].")
+            stored.add(_standard_key(row))
+            changed = True
+    return "updated" if changed else "unchanged"
+
+
+def _standard_key(s: Standard) -> tuple[Any, ...]:
+    kg = None if s.per_person_month_kg is None else Decimal(s.per_person_month_kg).normalize()
+    return (
+        s.effective_from,
+        s.category,
+        s.damage,
+        s.per_household_fen,
+        s.per_room_fen,
+        s.per_person_month_fen,
+        kg,
+        s.price_per_kg_fen,
+        s.months,
+        bool(s.per_household),
+    )
+
+
+def get_programme(session: Session, code: str, field: str | None = None) -> Programme:
+    programme = session.get(Programme, code)
+    if programme is None:
+        if field:
+            raise unknown_code(field, code, "programme")
+        raise not_found("programme", code)
+    return programme
+
+
+def programme_visible(session: Session, actor: Actor, programme: Programme) -> bool:
+    """A programme concerns a clerk when it covers their region or lies inside it: a county
+    clerk works on the city's programme for the households of their county."""
+    if region_in_scope(session, actor, programme.region_code):
+        return True
+    return any(
+        programme.region_code in network.region_lineage(session, code)
+        for code in actor.region_codes
+    )
+
+
+def authorize_programme(session: Session, actor: Actor, programme: Programme) -> None:
+    if not programme_visible(session, actor, programme):
+        raise DomainError(
+            "scope_forbidden", f"programme {programme.code} is not in your scope", None
+        )
+
+
+def list_programmes(session: Session, actor: Actor) -> list[Programme]:
+    rows = session.exec(select(Programme).order_by(Programme.code)).all()
+    return [p for p in rows if programme_visible(session, actor, p)]
+
+
+def standards_of(session: Session, code: str) -> list[Standard]:
+    return list(
+        session.exec(
+            select(Standard)
+            .where(Standard.programme_code == code)
+            .order_by(Standard.effective_from, Standard.id)
+        ).all()
+    )
+
+
+def add_standard(
+    session: Session,
+    actor: Actor,
+    programme: Programme,
+    body: StandardIn,
+    *,
+    field_prefix: str = "",
+) -> Standard:
+    standard = _standard_row(programme, body, field_prefix)
+    session.add(standard)
+    session.flush()
+    audit.record(session, actor, "create", "subsidy_standard", standard.id, None, standard)
+    return standard
+
+
+def _standard_row(programme: Programme, body: StandardIn, prefix: str) -> Standard:
+    def bad(field: str, message: str) -> DomainError:
+        return invalid(prefix + field, message)
+
+    if programme.kind == "rebuild":
+        for field in ("per_person_month", "per_person_month_kg", "price_per_kg", "months"):
+            if getattr(body, field) is not None:
+                raise bad(field, "not a field of a rebuild standard")
+        if body.damage is None:
+            raise bad("damage", "a rebuild standard names the damage (collapsed, severe, general)")
+        per_household = None
+        if body.per_household is not None:
+            try:
+                per_household = parse_fen(body.per_household)
+            except ValueError as exc:
+                raise bad("per_household", str(exc)) from None
+            if per_household < 0:
+                raise bad("per_household", "an amount is not negative")
+        if per_household is None and body.per_room is None:
+            raise bad("per_household", "a rebuild standard needs per_household or per_room")
+        return Standard(
+            programme_code=programme.code,
+            effective_from=body.effective_from,
+            category=body.category,
+            damage=body.damage,
+            per_household_fen=per_household,
+            per_room_fen=body.per_room,
+        )
+    if body.damage is not None:
+        raise bad("damage", "not a field of a grain standard")
+    if body.per_room is not None:
+        raise bad("per_room", "not a field of a grain standard")
+    if body.per_household is not None and not isinstance(body.per_household, bool):
+        raise bad("per_household", "in a grain standard per_household is true or false")
+    if body.months is None:
+        raise bad("months", "a grain standard needs months")
+    by_money = body.per_person_month is not None
+    by_kg = body.per_person_month_kg is not None or body.price_per_kg is not None
+    if by_money == by_kg:
+        raise bad(
+            "per_person_month",
+            "give either per_person_month, or per_person_month_kg with price_per_kg",
+        )
+    if by_kg and (body.per_person_month_kg is None or body.price_per_kg is None):
+        field = "price_per_kg" if body.price_per_kg is None else "per_person_month_kg"
+        raise bad(field, "per_person_month_kg and price_per_kg go together")
+    return Standard(
+        programme_code=programme.code,
+        effective_from=body.effective_from,
+        category=body.category,
+        per_person_month_fen=body.per_person_month,
+        per_person_month_kg=body.per_person_month_kg,
+        price_per_kg_fen=body.price_per_kg,
+        months=body.months,
+        per_household=bool(body.per_household),
+    )
+
+
+# --- amounts (pure) -----------------------------------------------------------------------
+
+
+def standard_in_force(
+    standards: Iterable[Standard], kind: str, damage: str, category: str, on: date
+) -> Standard | None:
+    """The standard in force on `on` for the household's category, else the one without a
+    category (API.md "Case amount"); the latest effective_from wins."""
+    candidates = [
+        s for s in standards if s.effective_from <= on and (kind != "rebuild" or s.damage == damage)
+    ]
+
+    def latest(pool: list[Standard]) -> Standard | None:
+        return max(pool, key=lambda s: (s.effective_from, s.id or 0), default=None)
+
+    return latest([s for s in candidates if s.category == category]) or latest(
+        [s for s in candidates if s.category is None]
+    )
+
+
+def case_amount(standard: Standard, kind: str, size: int, rooms: int) -> tuple[int, Decimal | None]:
+    """(amount in fen, grain kg or None) of a household under a standard."""
+    if kind == "rebuild":
+        return (standard.per_household_fen or 0) + (standard.per_room_fen or 0) * rooms, None
+    heads = 1 if standard.per_household else size
+    months = standard.months or 0
+    if standard.per_person_month_kg is not None:
+        kg = Decimal(standard.per_person_month_kg) * months * heads
+        fen = (kg * (standard.price_per_kg_fen or 0)).quantize(Decimal(1), ROUND_HALF_UP)
+        return int(fen), kg
+    return (standard.per_person_month_fen or 0) * months * heads, None
+
+
+# --- cases -------------------------------------------------------------------------------
+
+
+def create_case(session: Session, actor: Actor, household_id: int, programme_code: str) -> Case:
+    household = session.get(Household, household_id)
+    if household is None:
+        raise unknown_code("household_id", household_id, "household")
+    authorize_region(session, actor, household.region_code, "household_id")
+    programme = get_programme(session, programme_code, field="programme_code")
+    if programme.event_id is not None and programme.event_id != household.event_id:
+        raise invalid(
+            "programme_code",
+            f"programme {programme.code} is for event {programme.event_id}, "
+            f"the household was registered for event {household.event_id}",
+        )
+    if programme.region_code not in network.region_lineage(session, household.region_code):
+        raise invalid(
+            "programme_code",
+            f"programme {programme.code} covers {programme.region_code}, "
+            f"not the household's region {household.region_code}",
+        )
+    existing = session.exec(
+        select(Case).where(Case.household_id == household.id, Case.programme_code == programme.code)
+    ).first()
+    if existing is not None:
+        raise duplicate_case(existing)
+    event = _event_or_error(session, household.event_id, "household_id")
+    on = clock.to_cst(event.started_at).date()
+    if programme.kind == "rebuild" and household.damage == "none":
+        raise DomainError(
+            "no_standard", "an undamaged house gets no rebuild subsidy", "programme_code"
+        )
+    standard = standard_in_force(
+        standards_of(session, programme.code),
+        programme.kind,
+        household.damage,
+        household.category,
+        on,
+    )
+    if standard is None:
+        raise DomainError(
+            "no_standard",
+            f"programme {programme.code} has no standard in force on {on.isoformat()} for "
+            f"damage {household.damage}, category {household.category}",
+            "programme_code",
+        )
+    amount, grain_kg = case_amount(standard, programme.kind, household.size, household.rooms)
+    case = Case(
+        household_id=household.id,
+        programme_code=programme.code,
+        standard_id=standard.id,
+        amount_fen=amount,
+        grain_kg=grain_kg,
+        created_by=actor.username,
+    )
+    session.add(case)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        existing = session.exec(
+            select(Case).where(
+                Case.household_id == household.id, Case.programme_code == programme.code
+            )
+        ).first()
+        if existing is None:
+            raise
+        raise duplicate_case(existing) from None
+    audit.record(session, actor, "create", "subsidy_case", case.id, None, case)
+    return case
+
+
+def duplicate_case(existing: Case) -> DomainError:
+    return DomainError(
+        "duplicate_case",
+        f"household {existing.household_id} already has case {existing.id} "
+        f"in programme {existing.programme_code}",
+        "household_id",
+        message_zh=f"该户在此项目中已有案件 {existing.id}",
+        extra={"existing_id": existing.id},
+    )
+
+
+def _locked_case(session: Session, case_id: int) -> Case:
+    """The case row, locked until commit on PostgreSQL (SQLite's write lock is already held)."""
+    case = session.exec(
+        select(Case)
+        .where(Case.id == case_id)
+        .with_for_update()
+        # the locked read, not a copy cached earlier in this session
+        .execution_options(populate_existing=True)
+    ).first()
+    if case is None:
+        raise not_found("case", case_id)
+    return case
+
+
+def get_case(session: Session, actor: Actor, case_id: int) -> tuple[Case, Household]:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise not_found("case", case_id)
+    household = session.get(Household, case.household_id)
+    assert household is not None  # foreign key
+    authorize_region(session, actor, household.region_code)
+    return case, household
+
+
+def transition_case(session: Session, actor: Actor, case_id: int, body: TransitionIn) -> Case:
+    case = _locked_case(session, case_id)
+    household = session.get(Household, case.household_id)
+    assert household is not None  # foreign key
+    ensure_role(actor, *ACTION_ROLES[body.action])
+    authorize_region(session, actor, household.region_code)
+    sources, target = TRANSITIONS[body.action]
+    if case.status not in sources:
+        raise DomainError(
+            "invalid_transition",
+            f"a case in status {case.status} cannot take the action {body.action}",
+            "action",
+        )
+    now = clock.now()
+    before = audit.snapshot(case)
+    programme = session.get(Programme, case.programme_code)
+    assert programme is not None  # foreign key
+    if body.action == "publish":
+        case.notice_ends_at = now + timedelta(days=programme.notice_days)
+    elif body.action == "approve":
+        _check_approval(session, case, body, now)
+    history = CaseTransition(
+        case_id=case.id,
+        action=body.action,
+        from_status=case.status,
+        to_status=target,
+        note=body.note,
+        override_reason=body.override_reason if body.action == "approve" else None,
+        actor=actor.username,
+        at=now,
+    )
+    case.status = target
+    case.status_changed_at = now
+    session.add(case)
+    session.add(history)
+    session.flush()
+    after = audit.snapshot(case) or {}
+    after.update({"note": body.note, "override_reason": history.override_reason})
+    audit.record(session, actor, body.action, "subsidy_case", case.id, before, after)
+    return case
+
+
+def _check_approval(session: Session, case: Case, body: TransitionIn, now: datetime) -> None:
+    if case.notice_ends_at is not None and now < clock.as_utc(case.notice_ends_at):
+        ends = clock.to_cst(case.notice_ends_at)
+        raise DomainError(
+            "notice_window_open",
+            f"the public notice runs until {ends.isoformat() if ends else ''}",
+            "action",
+            extra={"notice_ends_at": ends.isoformat() if ends else None},
+        )
+    # Lock the programme row so that two approvals cannot both fit the last of the budget.
+    programme = session.exec(
+        select(Programme).where(Programme.code == case.programme_code).with_for_update()
+    ).one()
+    approved = session.exec(
+        select(func.coalesce(func.sum(Case.amount_fen), 0)).where(
+            Case.programme_code == programme.code, Case.status == "approved"
+        )
+    ).one()
+    if int(approved) + case.amount_fen > programme.budget_fen and not (
+        body.override_reason and body.override_reason.strip()
+    ):
+        raise DomainError(
+            "budget_exceeded",
+            f"approving {format_fen(case.amount_fen)} would bring programme {programme.code} "
+            f"to {format_fen(int(approved) + case.amount_fen)}, over its budget of "
+            f"{format_fen(programme.budget_fen)}; give override_reason to approve anyway",
+            "override_reason",
+            extra={
+                "budget": format_fen(programme.budget_fen),
+                "approved": format_fen(int(approved)),
+                "amount": format_fen(case.amount_fen),
+            },
+        )
+
+
+def history_of(session: Session, case_id: int) -> list[CaseTransition]:
+    return list(
+        session.exec(
+            select(CaseTransition)
+            .where(CaseTransition.case_id == case_id)
+            .order_by(CaseTransition.id)
+        ).all()
+    )
+
+
+def paid_by_case(session: Session, case_ids: Sequence[int]) -> dict[int, int]:
+    if not case_ids:
+        return {}
+    rows = session.exec(
+        select(Payment.case_id, func.sum(Payment.amount_fen))
+        .where(Payment.case_id.in_(list(case_ids)))
+        .group_by(Payment.case_id)
+    ).all()
+    return {case_id: int(total or 0) for case_id, total in rows}
+
+
+def list_cases(
+    session: Session,
+    actor: Actor,
+    *,
+    programme: str | None = None,
+    status: str | None = None,
+    region_code: str | None = None,
+    stuck_days: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[tuple[Case, Household]], int]:
+    query = select(Case, Household).join(Household, Household.id == Case.household_id)
+    scope = _scope_condition(actor, Household.region_code)
+    if scope is not None:
+        query = query.where(scope)
+    if programme:
+        query = query.where(Case.programme_code == programme)
+    if status:
+        query = query.where(Case.status == status)
+    if region_code:
+        query = query.where(_under(Household.region_code, [region_code], "filter_regions"))
+    if stuck_days is not None:
+        query = query.where(_stuck(stuck_days))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(Case.id).offset(offset).limit(limit)).all()
+    return [(c, h) for c, h in rows], total
+
+
+def _stuck(days: int) -> ColumnElement[bool]:
+    """Cases that have not moved for `days`: not rejected, and not approved-and-fully-paid
+    (an approved case still waiting for its money is stuck too)."""
+    paid = (
+        select(func.coalesce(func.sum(Payment.amount_fen), 0))
+        .where(Payment.case_id == Case.id)
+        .scalar_subquery()
+    )
+    return and_(
+        Case.status_changed_at <= clock.now() - timedelta(days=days),
+        Case.status != "rejected",
+        or_(Case.status != "approved", paid < Case.amount_fen),
+    )
+
+
+# --- payments ------------------------------------------------------------------------------
+
+
+def record_payment(session: Session, actor: Actor, case_id: int, body: PaymentIn) -> Payment:
+    case = _locked_case(session, case_id)
+    household = session.get(Household, case.household_id)
+    assert household is not None  # foreign key
+    authorize_region(session, actor, household.region_code)
+    if case.status != "approved":
+        raise DomainError(
+            "case_not_approved",
+            f"case {case.id} is {case.status}; payments are recorded on approved cases",
+            None,
+        )
+    paid = paid_by_case(session, [case.id]).get(case.id, 0)
+    if paid + body.amount > case.amount_fen:
+        raise DomainError(
+            "overpayment",
+            f"paying {format_fen(body.amount)} would bring case {case.id} to "
+            f"{format_fen(paid + body.amount)}, over its approved {format_fen(case.amount_fen)}",
+            "amount",
+            extra={"approved": format_fen(case.amount_fen), "paid": format_fen(paid)},
+        )
+    payment = Payment(
+        case_id=case.id,
+        amount_fen=body.amount,
+        paid_on=body.paid_on,
+        reference=body.reference,
+        actor=actor.username,
+    )
+    session.add(payment)
+    session.flush()
+    audit.record(session, actor, "pay", "subsidy_payment", payment.id, None, payment)
+    return payment
+
+
+def reverse_payment(session: Session, actor: Actor, payment_id: int, reason: str) -> Payment:
+    original = session.get(Payment, payment_id)
+    if original is None:
+        raise not_found("payment", payment_id)
+    case = _locked_case(session, original.case_id)
+    household = session.get(Household, case.household_id)
+    assert household is not None  # foreign key
+    authorize_region(session, actor, household.region_code)
+    if original.reverses_id is not None:
+        raise DomainError("invalid_reversal", f"payment {original.id} is itself a reversal", None)
+    already = session.exec(select(Payment).where(Payment.reverses_id == original.id)).first()
+    if already is not None:
+        raise DomainError(
+            "already_reversed",
+            f"payment {original.id} was already reversed by payment {already.id}",
+            None,
+            extra={"reversal_id": already.id},
+        )
+    reversal = Payment(
+        case_id=case.id,
+        amount_fen=-original.amount_fen,
+        paid_on=clock.to_cst(clock.now()).date(),
+        reference=original.reference,
+        reverses_id=original.id,
+        reason=reason,
+        actor=actor.username,
+    )
+    session.add(reversal)
+    session.flush()
+    audit.record(session, actor, "reverse", "subsidy_payment", reversal.id, None, reversal)
+    return reversal
+
+
+def payments_of(session: Session, case_id: int) -> list[Payment]:
+    return list(
+        session.exec(select(Payment).where(Payment.case_id == case_id).order_by(Payment.id)).all()
+    )
+
+
+def reversed_ids(session: Session, payment_ids: Sequence[int]) -> dict[int, int]:
+    """original payment id → id of its reversal."""
+    if not payment_ids:
+        return {}
+    rows = session.exec(
+        select(Payment.reverses_id, Payment.id).where(Payment.reverses_id.in_(list(payment_ids)))
+    ).all()
+    return {original: reversal for original, reversal in rows if original is not None}
+
+
+# --- summary -------------------------------------------------------------------------------
+
+
+def programme_summary(session: Session, actor: Actor, code: str) -> dict[str, Any]:
+    programme = get_programme(session, code)
+    authorize_programme(session, actor, programme)
+    by_status = dict.fromkeys(CASE_STATUSES, 0)
+    amounts = dict.fromkeys(CASE_STATUSES, 0)
+    rows = session.exec(
+        select(Case.status, func.count(), func.coalesce(func.sum(Case.amount_fen), 0))
+        .where(Case.programme_code == code)
+        .group_by(Case.status)
+    ).all()
+    for status, count, amount in rows:
+        by_status[status] = int(count)
+        amounts[status] = int(amount)
+    paid = session.exec(
+        select(func.coalesce(func.sum(Payment.amount_fen), 0))
+        .join(Case, Case.id == Payment.case_id)
+        .where(Case.programme_code == code)
+    ).one()
+    approved = amounts["approved"]
+    committed = sum(v for k, v in amounts.items() if k not in ("approved", "rejected"))
+    return {
+        "budget": format_fen(programme.budget_fen),
+        "committed": format_fen(committed),
+        "approved": format_fen(approved),
+        "paid": format_fen(int(paid)),
+        "remaining": format_fen(programme.budget_fen - approved),
+        "cases_by_status": by_status,
+    }

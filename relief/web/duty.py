@@ -1,0 +1,809 @@
+"""The duty officer's pages: events, reports, assessment, responses, road closures, demand
+and allocation plans (issue 7, points 2 and 3).
+
+Like the rest of the UI these pages hold no rules of their own: every check (report
+placement, the override rule, who may act) lives in the emergency and allocation services
+and comes back as a `DomainError`, whose `field` tells the page which input to mark.
+Anyone signed in may read these pages (API.md "Who may do what"); the forms that change
+state ask the same role as the API and answer the 403 page otherwise.
+
+CSRF: the sign-in cookie is SameSite=Strict, so a cross-site form post arrives without
+it and is refused as not signed in; on top of that a POST whose `Origin` names another
+host is refused before anything is read, for browsers that send it.
+
+Forms post, then redirect (303) to a page that reads the state again; a form that fails
+validation is rendered again with what the user typed and the error next to its field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from relief import clock
+from relief.allocation import service as allocation
+from relief.auth.deps import ensure_role
+from relief.auth.models import Actor
+from relief.db import get_session
+from relief.emergency import responses
+from relief.emergency import service as emergency
+from relief.emergency.models import (
+    ClosureIn,
+    DemandLineIn,
+    EventIn,
+    ReportIn,
+    ResponseIn,
+    ResponsePatch,
+)
+from relief.emergency.records import COUNT_FIELDS, HAZARDS, LEVELS, REPORT_KINDS
+from relief.errors import DomainError
+from relief.network import service as network
+from relief.web import netmap
+from relief.web.i18n import MESSAGES
+from relief.web.routes import map_drawing, render, request_lang, signed_in
+
+router = APIRouter(include_in_schema=False)
+
+# The lost routes of the last closure travel to the next page in a short-lived cookie
+# (POST-redirect-GET leaves no other place for them); capped to stay far below 4 KB.
+FLASH_COOKIE = "relief_flash"
+FLASH_ROUTES = 20
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+# --- form plumbing ---------------------------------------------------------------------------
+
+
+def _check_origin(request: Request) -> None:
+    """Refuse a form post that a browser says came from another site."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+        raise DomainError("role_forbidden", "a form from another site may not act here", None)
+
+
+def _field_name(field: str | None) -> str:
+    """The input a service's field path names: `region_codes[0]` → `region_codes`."""
+    return (field or "").split("[", 1)[0].split(".", 1)[0]
+
+
+def _error_text(request: Request, exc: DomainError) -> str:
+    return str(exc.detail(prefer_zh=request_lang(request) == "zh")["message"])
+
+
+def _domain_errors(request: Request, exc: DomainError, fields: Iterable[str]) -> dict[str, str]:
+    """A service's refusal placed next to the input it names, else above the form (a
+    field the form does not have would otherwise hide the message)."""
+    name = _field_name(exc.field)
+    return {name if name in fields else "form": _error_text(request, exc)}
+
+
+def _invalid_fields(request: Request, exc: ValidationError) -> dict[str, str]:
+    """Pydantic's complaints by input name, in the page's language."""
+    words = MESSAGES[request_lang(request)]
+    out: dict[str, str] = {}
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "form"
+        out.setdefault(name, words["form.invalid"])
+    return out
+
+
+def _int_or_none(text: str) -> int | None:
+    try:
+        return int(text.strip())
+    except ValueError:
+        return None
+
+
+def _cst_input(value: datetime | None) -> str:
+    """A time as `<input type="datetime-local">` wants it, in CST."""
+    shown = clock.to_cst(value)
+    return shown.strftime(DATETIME_LOCAL) if shown else ""
+
+
+def _parse_cst(text: str) -> datetime | None:
+    """A `datetime-local` value typed in CST (what the form says), or None."""
+    try:
+        return datetime.strptime(text.strip(), DATETIME_LOCAL).replace(tzinfo=clock.CST)
+    except ValueError:
+        return None
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _criterion_label(lang: str, name: str) -> str:
+    """A criterion's words when the UI knows it; policies may define their own names."""
+    return MESSAGES["en" if lang == "en" else "zh"].get(f"criterion.{name}", name)
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+def _events_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    events = [emergency.event_out(session, row) for row in emergency.list_events(session)]
+    return render(
+        request,
+        "duty_events.html",
+        actor,
+        status_code=status_code,
+        events=list(reversed(events)),  # newest first: the one being worked on
+        hazards=HAZARDS,
+        values=values or {"started_at": _cst_input(clock.now()), "region_codes": ""},
+        errors=errors or {},
+        may_create=actor.role in ("admin", "duty_officer"),
+    )
+
+
+@router.get("/events", response_class=HTMLResponse)
+def events_page(
+    request: Request,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    return _events_page(request, session, actor)
+
+
+@router.post("/events", response_class=HTMLResponse)
+def create_event(
+    request: Request,
+    name: str = Form(""),
+    hazard: str = Form(""),
+    started_at: str = Form(""),
+    region_codes: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    _check_origin(request)
+    ensure_role(actor, "duty_officer")
+    values = {
+        "name": name,
+        "hazard": hazard,
+        "started_at": started_at,
+        "region_codes": region_codes,
+    }
+    words = MESSAGES[request_lang(request)]
+    errors: dict[str, str] = {}
+    start = _parse_cst(started_at)
+    if start is None:
+        errors["started_at"] = words["form.bad_time"]
+    # Codes may be separated by spaces, commas or 、 (as typed from a Chinese notice).
+    codes = [c for c in region_codes.replace("、", " ").replace(",", " ").split() if c]
+    try:
+        body = EventIn(name=name.strip(), hazard=hazard, started_at=start, region_codes=codes)
+    except ValidationError as exc:
+        errors = {**_invalid_fields(request, exc), **errors}
+    if errors:
+        return _events_page(request, session, actor, values, errors, 422)
+    try:
+        event = emergency.create_event(session, actor, body)
+        event_id = event.id
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        return _events_page(
+            request, session, actor, values, _domain_errors(request, exc, values), exc.status
+        )
+    return _redirect(f"/events/{event_id}")
+
+
+# --- one event: reports, assessment, trigger ---------------------------------------------------
+
+
+def _report_regions(session: Session, actor: Actor, event_id: int) -> list[tuple[str, str]]:
+    """(code, label) of the regions a report of this event may name, for this user: the
+    event's regions and everything under them, within a county clerk's scope."""
+    codes: list[str] = []
+    for code in emergency.event_region_codes(session, event_id):
+        codes.extend(c for c in network.region_descendants(session, code) if c not in codes)
+    if actor.role not in ("admin", "duty_officer"):
+        scope: set[str] = set()
+        for code in actor.region_codes:
+            scope.update(network.region_descendants(session, code))
+        codes = [c for c in codes if c in scope]
+    out = []
+    for code in sorted(codes):
+        region = network.get_region(session, code)
+        if region is not None:
+            out.append((code, f"{region.name}（{code}）"))
+    return out
+
+
+def _region_names(session: Session, codes: list[str]) -> dict[str, str]:
+    names = {}
+    for code in codes:
+        region = network.get_region(session, code)
+        names[code] = region.name if region else code
+    return names
+
+
+def _default_report() -> dict[str, Any]:
+    return {"kind": "update", "reported_at": _cst_input(clock.now()), "region_code": ""}
+
+
+def _default_trigger(recommended: int | None) -> dict[str, Any]:
+    return {"level": str(recommended or 4), "note": "", "override_reason": ""}
+
+
+def _event_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    event_id: int,
+    *,
+    report: dict[str, Any] | None = None,
+    report_errors: dict[str, str] | None = None,
+    trigger: dict[str, Any] | None = None,
+    trigger_errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    event = emergency.get_event(session, event_id)
+    assessment = emergency.assess_event(session, event_id).to_dict()
+    reports = emergency.list_reports(session, event_id)
+    region_codes = emergency.event_region_codes(session, event_id)
+    names = _region_names(session, sorted({*region_codes, *(r.region_code for r in reports)}))
+    lang = request_lang(request)
+    return render(
+        request,
+        "duty_event.html",
+        actor,
+        status_code=status_code,
+        event=event,
+        region_codes=region_codes,
+        region_names=names,
+        reports=list(reversed(reports)),
+        assessment=assessment,
+        criterion_label=lambda name: _criterion_label(lang, name),
+        count_fields=COUNT_FIELDS,
+        report_kinds=REPORT_KINDS,
+        report_regions=_report_regions(session, actor, event_id)
+        if actor.role in ("admin", "duty_officer", "county_staff")
+        else [],
+        report=report or _default_report(),
+        report_errors=report_errors or {},
+        active_response_id=emergency.active_response_id(session, event_id),
+        levels=LEVELS,
+        trigger=trigger or _default_trigger(assessment["recommended_level"]),
+        trigger_errors=trigger_errors or {},
+        is_duty=actor.role in ("admin", "duty_officer"),
+    )
+
+
+@router.get("/events/{event_id}", response_class=HTMLResponse)
+def event_page(
+    request: Request,
+    event_id: int,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    return _event_page(request, session, actor, event_id)
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    """The posted form as text, for forms with more fields than a signature should list
+    (a report's ten counts)."""
+    return {key: str(value) for key, value in (await request.form()).items()}
+
+
+@router.post("/events/{event_id}/reports", response_class=HTMLResponse)
+def add_report(
+    request: Request,
+    event_id: int,
+    form: dict[str, str] = Depends(_form_fields),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    _check_origin(request)
+    ensure_role(actor, "duty_officer", "county_staff")
+    emergency.get_event(session, event_id)
+    words = MESSAGES[request_lang(request)]
+    values = {name: form.get(name, "") for name in ("region_code", "kind", "reported_at")}
+    values.update({name: form.get(name, "").strip() for name in COUNT_FIELDS})
+    errors: dict[str, str] = {}
+    counts: dict[str, int | None] = {}
+    for name in COUNT_FIELDS:
+        number = _int_or_none(values[name] or "0")  # a blank count is a zero on the phone
+        if number is None or number < 0:
+            errors[name] = words["form.count"]
+        counts[name] = number
+    reported_at = _parse_cst(values["reported_at"])
+    if reported_at is None:
+        errors["reported_at"] = words["form.bad_time"]
+    if not values["region_code"]:
+        errors["region_code"] = words["form.required"]
+    if not errors:
+        try:
+            body = ReportIn(
+                region_code=values["region_code"],
+                kind=values["kind"],
+                reported_at=reported_at,
+                **counts,
+            )
+        except ValidationError as exc:
+            errors = _invalid_fields(request, exc)
+    if errors:
+        return _event_page(
+            request,
+            session,
+            actor,
+            event_id,
+            report=values,
+            report_errors=errors,
+            status_code=422,
+        )
+    try:
+        emergency.add_report(session, actor, event_id, body)
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        if exc.status == 403:
+            raise
+        return _event_page(
+            request,
+            session,
+            actor,
+            event_id,
+            report=values,
+            report_errors=_domain_errors(request, exc, values),
+            status_code=exc.status,
+        )
+    return _redirect(f"/events/{event_id}#assessment")
+
+
+@router.post("/events/{event_id}/responses", response_class=HTMLResponse)
+def trigger_response(
+    request: Request,
+    event_id: int,
+    level: str = Form(""),
+    note: str = Form(""),
+    override_reason: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    _check_origin(request)
+    ensure_role(actor, "duty_officer")
+    values = {"level": level, "note": note, "override_reason": override_reason}
+    try:
+        body = ResponseIn(
+            level=_int_or_none(level) or 0,
+            note=note.strip(),
+            override_reason=override_reason.strip() or None,
+        )
+    except ValidationError as exc:
+        return _event_page(
+            request,
+            session,
+            actor,
+            event_id,
+            trigger=values,
+            trigger_errors=_invalid_fields(request, exc),
+            status_code=422,
+        )
+    try:
+        response = responses.trigger_response(session, actor, event_id, body)
+        response_id = response.id
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        if exc.status == 403:
+            raise
+        return _event_page(
+            request,
+            session,
+            actor,
+            event_id,
+            trigger=values,
+            trigger_errors=_domain_errors(request, exc, values),
+            status_code=exc.status,
+        )
+    return _redirect(f"/responses/{response_id}")
+
+
+# --- one response ------------------------------------------------------------------------------
+
+
+def _latest_plans(plans: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The newest plan of each method that is not a what-if: what the page compares."""
+    out: dict[str, dict[str, Any]] = {}
+    for plan in plans:
+        if not plan["what_if"]:
+            out[plan["method"]] = plan  # oldest first, so the last one wins
+    return out
+
+
+def _flows(plan: dict[str, Any] | None) -> list[netmap.Flow]:
+    """A plan's lines summed per (warehouse, region): one arrow each on the map."""
+    if plan is None:
+        return []
+    sums: dict[tuple[str, str], int] = defaultdict(int)
+    for line in plan["lines"]:
+        sums[(line["warehouse_code"], line["region_code"])] += int(line["quantity"])
+    return [netmap.Flow(w, r, q) for (w, r), q in sorted(sums.items())]
+
+
+def _read_flash(request: Request, response_id: int) -> dict[str, Any] | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    try:
+        flash = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(flash, dict) or flash.get("response_id") != response_id:
+        return None
+    # The browser keeps this cookie: a hand-edited one shows nothing rather than failing.
+    routes = flash.get("routes")
+    if not isinstance(routes, list) or not all(isinstance(r, dict) for r in routes):
+        return None
+    return flash
+
+
+def _place_names(session: Session, flash: dict[str, Any] | None) -> dict[str, str]:
+    """Names of the regions and warehouses of the routes a closure changed."""
+    names: dict[str, str] = {}
+    for route in (flash or {}).get("routes", []):
+        region = network.get_region(session, str(route.get("region_code")))
+        warehouse = network.get_warehouse(session, str(route.get("warehouse_code")))
+        if region is not None:
+            names[region.code] = region.name
+        if warehouse is not None:
+            names[warehouse.code] = warehouse.name
+    return names
+
+
+def _response_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    response_id: int,
+    *,
+    change: dict[str, Any] | None = None,
+    change_errors: dict[str, str] | None = None,
+    demand_rows: list[dict[str, str]] | None = None,
+    demand_errors: dict[str, str] | None = None,
+    closure_errors: dict[str, str] | None = None,
+    plan_errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    row = responses.get_response(session, response_id)
+    reply = responses.response_out(session, row)
+    event = emergency.get_event(session, row.event_id)
+    now = clock.now()
+    deadlines = [
+        (name, due, due is not None and due < now and row.status == "active")
+        for name, due in reply.deadlines.model_dump().items()
+    ]
+    demand = responses.demand_lines(session, response_id)
+    rows = demand_rows or [
+        {
+            "region_code": line.region_code,
+            "item_code": line.item_code,
+            "quantity": str(line.quantity),
+            "priority": str(line.priority),
+        }
+        for line in demand
+    ]
+    every_plan = allocation.list_plans(session, response_id)
+    plans = _latest_plans(every_plan)
+    approved = next((p for p in every_plan if p["state"] == "approved"), None)
+    affected = responses.affected_region_codes(session, event)
+    closures = emergency.list_closures(session, event.id)
+    closed_ids = {c.id for c in closures if c.status == "closed"}
+    roads = [r for r in network.list_roads(session) if r.id not in closed_ids]
+    items = {item.code: item for item in network.list_items(session)}
+    # The map shades the affected regions at the response's level (the severity the
+    # province acts on) and draws the approved plan, else the optimal draft.
+    drawing = map_drawing(
+        session,
+        affected={code: row.level for code in affected},
+        flows=_flows(approved or plans.get("optimal")),
+    )
+    names = _region_names(session, sorted({*affected, *(line.region_code for line in demand)}))
+    flash = _read_flash(request, response_id)
+    return render(
+        request,
+        "duty_response.html",
+        actor,
+        status_code=status_code,
+        response=reply,
+        event=event,
+        deadlines=deadlines,
+        timeline=responses.timeline(session, response_id),
+        closures=closures,
+        roads=roads,
+        flash=flash,
+        place_names=_place_names(session, flash),
+        demand_rows=rows,
+        demand_errors=demand_errors or {},
+        coverage=responses.coverage(session, response_id),
+        plans=plans,
+        approved=approved,
+        drawing=drawing,
+        items=items,
+        region_names=names,
+        levels=LEVELS,
+        change=change or {"action": "escalate", "level": "", "note": "", "override_reason": ""},
+        change_errors=change_errors or {},
+        closure_errors=closure_errors or {},
+        plan_errors=plan_errors or {},
+        is_duty=actor.role in ("admin", "duty_officer"),
+        active=row.status == "active",
+        # Escalating above today's recommendation needs an override, as triggering does.
+        recommended=emergency.assess_event(session, event.id).recommended_level,
+        words=MESSAGES[request_lang(request)],
+    )
+
+
+@router.get("/responses/{response_id}", response_class=HTMLResponse)
+def response_page(
+    request: Request,
+    response_id: int,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    page = _response_page(request, session, actor, response_id)
+    page.delete_cookie(FLASH_COOKIE, path="/")  # the lost routes are shown once
+    return page
+
+
+def _acting(request: Request, actor: Actor) -> None:
+    _check_origin(request)
+    ensure_role(actor, "duty_officer")
+
+
+@router.post("/responses/{response_id}/change", response_class=HTMLResponse)
+def change_response(
+    request: Request,
+    response_id: int,
+    action: str = Form(""),
+    level: str = Form(""),
+    note: str = Form(""),
+    override_reason: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    _acting(request, actor)
+    values = {"action": action, "level": level, "note": note, "override_reason": override_reason}
+    try:
+        body = ResponsePatch(
+            action=action,
+            level=_int_or_none(level) if action != "end" else None,
+            note=note.strip(),
+            override_reason=override_reason.strip() or None,
+        )
+    except ValidationError as exc:
+        return _response_page(
+            request,
+            session,
+            actor,
+            response_id,
+            change=values,
+            change_errors=_invalid_fields(request, exc),
+            status_code=422,
+        )
+    try:
+        responses.change_response(session, actor, response_id, body)
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        if exc.status == 403:
+            raise
+        return _response_page(
+            request,
+            session,
+            actor,
+            response_id,
+            change=values,
+            change_errors=_domain_errors(request, exc, values),
+            status_code=exc.status,
+        )
+    return _redirect(f"/responses/{response_id}")
+
+
+def _with_flash(url: str, response_id: int, change: Any, kind: str) -> Response:
+    routes = [route.model_dump() for route in change.lost_routes + change.restored_routes]
+    redirect = _redirect(url)
+    flash = {
+        "response_id": response_id,
+        "kind": kind,
+        "routes": routes[:FLASH_ROUTES],
+        "more": max(0, len(routes) - FLASH_ROUTES),
+    }
+    redirect.set_cookie(
+        FLASH_COOKIE,
+        json.dumps(flash, separators=(",", ":")),
+        max_age=300,
+        httponly=True,
+        samesite="strict",
+        path="/",
+    )
+    return redirect
+
+
+@router.post("/responses/{response_id}/closures", response_class=HTMLResponse)
+def close_road(
+    request: Request,
+    response_id: int,
+    road_id: str = Form(""),
+    note: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    _acting(request, actor)
+    row = responses.get_response(session, response_id)
+    try:
+        body = ClosureIn(road_id=_int_or_none(road_id), note=note.strip())
+        change = emergency.close_roads(session, actor, row.event_id, body)
+        session.commit()
+    except (DomainError, ValidationError) as exc:
+        session.rollback()
+        if isinstance(exc, DomainError) and exc.status == 403:
+            raise
+        words = MESSAGES[request_lang(request)]
+        text = _error_text(request, exc) if isinstance(exc, DomainError) else words["form.required"]
+        return _response_page(
+            request,
+            session,
+            actor,
+            response_id,
+            closure_errors={"road_id": text},
+            status_code=exc.status if isinstance(exc, DomainError) else 422,
+        )
+    return _with_flash(f"/responses/{response_id}#closures", response_id, change, "closed")
+
+
+@router.post("/responses/{response_id}/closures/{road_id}/reopen", response_class=HTMLResponse)
+def reopen_road(
+    request: Request,
+    response_id: int,
+    road_id: int,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    _acting(request, actor)
+    row = responses.get_response(session, response_id)
+    change = emergency.reopen_road(session, actor, row.event_id, road_id)
+    session.commit()
+    return _with_flash(f"/responses/{response_id}#closures", response_id, change, "reopened")
+
+
+@router.post("/responses/{response_id}/demand", response_class=HTMLResponse)
+def save_demand(
+    request: Request,
+    response_id: int,
+    region_code: list[str] = Form([]),
+    item_code: list[str] = Form([]),
+    quantity: list[str] = Form([]),
+    priority: list[str] = Form([]),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    _acting(request, actor)
+    words = MESSAGES[request_lang(request)]
+    rows = [
+        {
+            "region_code": r.strip(),
+            "item_code": i.strip(),
+            "quantity": q.strip(),
+            "priority": p.strip(),
+        }
+        for r, i, q, p in zip(region_code, item_code, quantity, priority, strict=False)
+    ]
+    # A row left blank (the spare one at the bottom, or one cleared) is not a line.
+    rows = [row for row in rows if row["region_code"] or row["item_code"] or row["quantity"]]
+    errors: dict[str, str] = {}
+    lines: list[DemandLineIn] = []
+    for n, row in enumerate(rows):
+        number = _int_or_none(row["quantity"])
+        weight = _int_or_none(row["priority"]) if row["priority"] else None
+        if number is None or number < 0:
+            errors[f"{n}.quantity"] = words["form.count"]
+            continue
+        if row["priority"] and (weight is None or weight < 0):
+            errors[f"{n}.priority"] = words["form.count"]
+            continue
+        try:
+            lines.append(
+                DemandLineIn(
+                    region_code=row["region_code"],
+                    item_code=row["item_code"],
+                    quantity=number,
+                    priority=weight,
+                )
+            )
+        except ValidationError as exc:
+            for name in _invalid_fields(request, exc):
+                errors[f"{n}.{name}"] = words["form.invalid"]
+    if not errors:
+        try:
+            responses.replace_demand(session, actor, response_id, lines)
+            session.commit()
+            return _redirect(f"/responses/{response_id}#demand")
+        except DomainError as exc:
+            session.rollback()
+            if exc.status == 403:
+                raise
+            # `[3].item_code` → row 3's item input (`3.item_code`); no field → the table.
+            errors[(exc.field or "form").replace("[", "").replace("]", "")] = _error_text(
+                request, exc
+            )
+    return _response_page(
+        request,
+        session,
+        actor,
+        response_id,
+        demand_rows=rows,
+        demand_errors=errors,
+        status_code=422,
+    )
+
+
+@router.post("/responses/{response_id}/plans", response_class=HTMLResponse)
+def run_plans(
+    request: Request,
+    response_id: int,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """Both methods on the same inputs, so that the page can set them side by side."""
+    _acting(request, actor)
+    try:
+        for method in ("optimal", "greedy"):
+            allocation.create_plan(session, actor, response_id, method)
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        if exc.status == 403:
+            raise
+        return _response_page(
+            request,
+            session,
+            actor,
+            response_id,
+            plan_errors={"form": _error_text(request, exc)},
+            status_code=exc.status,
+        )
+    return _redirect(f"/responses/{response_id}#plans")
+
+
+@router.post("/plans/{plan_id}/approve", response_class=HTMLResponse)
+def approve_plan(
+    request: Request,
+    plan_id: int,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    _acting(request, actor)
+    response_id = allocation.get_plan_row(session, plan_id).response_id
+    try:
+        allocation.approve_plan(session, actor, plan_id)
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        if exc.status == 403:
+            raise
+        return _response_page(
+            request,
+            session,
+            actor,
+            response_id,
+            plan_errors={"form": _error_text(request, exc)},
+            status_code=exc.status,
+        )
+    return _redirect(f"/responses/{response_id}#plans")

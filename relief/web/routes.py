@@ -1,0 +1,526 @@
+"""The web UI: server-rendered pages over the same services as the API.
+
+Sign-in sets an HttpOnly, SameSite=Strict `relief_token` cookie (the API's
+`current_actor` reads it too), so a page and an API call see the same actor and the
+same role and scope rules. Pages hold no logic of their own: they read through the
+domain services and render Jinja2 templates in Chinese or English (`relief_lang`
+cookie). Everything a page loads is served from here: no CDN, no external fonts or
+tiles, because the UI runs on government intranets without internet access.
+
+Errors: `app.py` hands domain errors and HTTP errors of UI paths to `error_page`, so a
+403 (`role_forbidden`, `scope_forbidden`) or a 404 is a rendered page, while `/api/…`
+keeps its JSON envelope.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from relief import clock
+from relief.auth import service as auth
+from relief.auth.deps import ensure_role
+from relief.auth.models import Actor
+from relief.db import get_session, session_for
+from relief.errors import DomainError, not_found
+from relief.network import service as network
+from relief.network.models import ItemRow
+from relief.stock import service as stock
+from relief.web import netmap
+from relief.web.i18n import HTML_LANG, Lang, Translator, lang_of
+
+try:  # the emergency service arrives in parallel; the home page shows responses once it does
+    from relief.emergency import responses as emergency_responses
+    from relief.emergency import service as emergency
+except ImportError:  # pragma: no cover - only before relief.emergency is complete
+    emergency = emergency_responses = None  # type: ignore[assignment]
+
+TOKEN_COOKIE = "relief_token"
+LANG_COOKIE = "relief_lang"
+# How far ahead the manager's home page warns about expiring lots (the API's default).
+EXPIRY_DAYS = 30
+LEDGER_ROWS = 20
+WEB_DIR = Path(__file__).parent
+STATIC_DIR = WEB_DIR / "static"
+# Paths that keep the API's JSON errors; every other path is a page of the UI.
+_API_PATHS = ("/api/", "/openapi.json", "/docs", "/static/swagger")
+
+# The browser itself refuses anything from another host, so a stray external link in a
+# template fails the browser tests instead of quietly needing the internet.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+)
+
+templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+router = APIRouter(include_in_schema=False)
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def _cst(value: datetime | None) -> str:
+    shown = clock.to_cst(value)
+    return shown.strftime("%Y-%m-%d %H:%M") if shown else ""
+
+
+def _iso(value: datetime | date | None) -> str:
+    if isinstance(value, datetime):
+        shown = clock.to_cst(value)
+        return shown.isoformat() if shown else ""
+    return value.isoformat() if value else ""
+
+
+def _roman(level: int) -> str:
+    """Response levels are written Ⅰ–Ⅳ (应急响应Ⅳ级), as in the documents users know."""
+    return {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}.get(level, str(level))
+
+
+templates.env.filters["cst"] = _cst
+templates.env.filters["roman"] = _roman
+templates.env.filters["iso"] = _iso
+templates.env.globals["star_points"] = netmap.star_points
+templates.env.globals["diamond_points"] = netmap.diamond_points
+
+
+def request_lang(request: Request) -> Lang:
+    return lang_of(request.cookies.get(LANG_COOKIE))
+
+
+def _here(request: Request) -> str:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return request.url.path + query
+
+
+def _local_path(target: str | None) -> str:
+    """Only a path on this server may be a redirect target (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@dataclass(frozen=True)
+class NavLink:
+    key: str
+    href: str
+
+
+def nav_for(actor: Actor | None) -> list[NavLink]:
+    """The header links a role sees; pages outside the role still answer 403 if typed in."""
+    if actor is None:
+        return []
+    links = [NavLink("nav.home", "/"), NavLink("nav.map", "/map"), NavLink("nav.events", "/events")]
+    if actor.role in ("admin", "duty_officer", "warehouse_manager", "county_staff"):
+        links.append(NavLink("nav.orders", "/orders"))  # the pages in warehouse.py
+    if actor.role == "admin":
+        links.append(NavLink("nav.users", "/users"))
+    return links
+
+
+def render(
+    request: Request,
+    template: str,
+    actor: Actor | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    lang = request_lang(request)
+    other = "en" if lang == "zh" else "zh"
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "t": Translator(lang),
+            "lang": lang,
+            "html_lang": HTML_LANG[lang],
+            "actor": actor,
+            "nav": nav_for(actor),
+            "current_path": request.url.path,
+            "switch_href": f"/lang?to={other}&next={quote(_here(request), safe='')}",
+            **context,
+        },
+        status_code=status_code,
+    )
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return response
+
+
+# --- who is signed in ----------------------------------------------------------------------
+
+
+def actor_from_cookie(request: Request, session: Session) -> Actor | None:
+    """The signed-in actor, or None for no, a bad or an expired cookie."""
+    token = request.cookies.get(TOKEN_COOKIE)
+    if not token:
+        return None
+    try:
+        username = auth.username_from_token(token, request.app.state.settings.secret_key)
+    except DomainError:
+        return None
+    user = auth.user_by_username(session, username)
+    if user is None or not user.active:
+        return None
+    return Actor.of(user)
+
+
+def signed_in(request: Request, session: Session = Depends(get_session)) -> Actor:
+    """A page dependency: the actor, or `not_authenticated` (which sends the browser to /)."""
+    actor = actor_from_cookie(request, session)
+    if actor is None:
+        raise DomainError("not_authenticated", "sign in first", None)
+    return actor
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def renders_html(request: Request) -> bool:
+    """Whether an error on this path is shown as a page (else the API's JSON envelope)."""
+    return not request.url.path.startswith(_API_PATHS)
+
+
+async def error_page(request: Request, status: int, code: str, message: str) -> Response:
+    """The page for a failed UI request: 401 → the sign-in form, 403 and 404 → their pages,
+    anything else → the error's message on a page."""
+    if status == 401:
+        response: Response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(TOKEN_COOKIE, path="/")
+        return response
+    # Exception handlers run outside the page's dependencies and on the event loop: read
+    # the actor for the header in a worker thread, like any other database read.
+    actor = await run_in_threadpool(_actor_for_error, request)
+    kind = str(status) if status in (403, 404) else "other"
+    return render(
+        request, "error.html", actor, status_code=status, kind=kind, code=code, message=message
+    )
+
+
+async def domain_error_page(request: Request, exc: DomainError) -> Response:
+    message = exc.detail(prefer_zh=request_lang(request) == "zh")["message"]
+    return await error_page(request, exc.status, exc.code, message)
+
+
+def _actor_for_error(request: Request) -> Actor | None:
+    session = session_for(request.app.state.engine, write=False)
+    try:
+        return actor_from_cookie(request, session)
+    finally:
+        session.close()
+
+
+# --- static files --------------------------------------------------------------------------
+
+
+@router.get("/static/web/{name}")
+def static_file(name: str) -> FileResponse:
+    # A flat directory: a name with a separator or `..` is not one of ours.
+    path = STATIC_DIR / name
+    if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+        raise not_found("file", name)
+    return FileResponse(path, headers={"Cache-Control": "max-age=3600"})
+
+
+# --- sign-in, sign-out, language -------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request, session: Session = Depends(get_session)) -> Response:
+    actor = actor_from_cookie(request, session)
+    if actor is None:
+        return render(request, "login.html", None, username="", error=None)
+    return _home(request, session, actor)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    session: Session = Depends(get_session),
+) -> Response:
+    try:
+        user = auth.authenticate(session, username, password)
+    except DomainError:
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=401,
+            username=username,
+            error="auth.wrong_password",
+        )
+    settings = request.app.state.settings
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        TOKEN_COOKIE,
+        auth.issue_token(user, settings.secret_key, settings.token_hours),
+        max_age=settings.token_hours * 3600,
+        httponly=True,
+        samesite="strict",
+        # Intranet servers often run plain HTTP: mark the cookie Secure only when it came
+        # over HTTPS, else the browser would drop it and nobody could sign in.
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(TOKEN_COOKIE, path="/")
+    return response
+
+
+@router.get("/lang")
+def switch_language(to: str = Query("zh"), next: str = Query("/")) -> Response:
+    response = RedirectResponse(_local_path(next), status_code=303)
+    response.set_cookie(
+        LANG_COOKIE, lang_of(to), max_age=365 * 24 * 3600, samesite="strict", path="/"
+    )
+    return response
+
+
+# --- home pages ------------------------------------------------------------------------------
+
+
+def _items(session: Session) -> dict[str, ItemRow]:
+    return {item.code: item for item in network.list_items(session)}
+
+
+@dataclass(frozen=True)
+class ItemTotal:
+    item_code: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+def _stock_totals(session: Session) -> list[ItemTotal]:
+    sums: dict[str, list[int]] = {}
+    for level in stock.stock_levels_for_allocation(session):
+        row = sums.setdefault(level.item_code, [0, 0, 0])
+        row[0] += level.on_hand
+        row[1] += level.reserved
+        row[2] += level.available
+    return [ItemTotal(code, *sums[code]) for code in sorted(sums)]
+
+
+@dataclass(frozen=True)
+class ActiveResponse:
+    response_id: int
+    level: int
+    event_name: str
+    hazard: str
+    started_at: datetime
+    triggered_at: datetime
+    supplies_arrive: datetime | None
+    overdue: bool
+    region_codes: tuple[str, ...]  # the event's regions and every region it has a report for
+
+
+def _active_responses(session: Session) -> list[ActiveResponse]:
+    """Active responses, most urgent level first, from the emergency service when installed."""
+    if emergency is None or emergency_responses is None:  # pragma: no cover - see the import
+        return []
+    now = clock.now()
+    out = []
+    for row in emergency_responses.list_responses(session):
+        if row.status != "active":
+            continue
+        event = emergency.get_event(session, row.event_id)
+        reply = emergency_responses.response_out(session, row)
+        due = reply.deadlines.supplies_arrive
+        out.append(
+            ActiveResponse(
+                response_id=row.id,
+                level=row.level,
+                event_name=event.name,
+                hazard=event.hazard,
+                started_at=event.started_at,
+                triggered_at=row.triggered_at,
+                supplies_arrive=due,
+                overdue=due is not None and due < now,
+                region_codes=tuple(emergency_responses.affected_region_codes(session, event)),
+            )
+        )
+    return sorted(out, key=lambda r: (r.level, r.triggered_at))
+
+
+def _home(request: Request, session: Session, actor: Actor) -> Response:
+    if actor.role in ("admin", "duty_officer"):
+        return _duty_home(request, session, actor)
+    if actor.role == "warehouse_manager":
+        return _manager_home(request, session, actor)
+    return _regions_home(request, session, actor)
+
+
+def _duty_home(request: Request, session: Session, actor: Actor) -> Response:
+    regions, warehouses, roads, _ = network.network_records(session)
+    return render(
+        request,
+        "home_duty.html",
+        actor,
+        tiers=Counter(w.tier for w in warehouses),
+        levels=Counter(r.level for r in regions),
+        roads=Counter(r.status for r in roads),
+        totals=_stock_totals(session),
+        items=_items(session),
+        responses=_active_responses(session),
+        low=stock.low_stock(session, actor),
+        expiring=stock.expiring_lots(session, actor, EXPIRY_DAYS),
+        expiry_days=EXPIRY_DAYS,
+        warehouse_names={w.code: w.name for w in warehouses},
+    )
+
+
+def _manager_home(request: Request, session: Session, actor: Actor) -> Response:
+    mine = [w for code in actor.warehouse_codes if (w := network.get_warehouse(session, code))]
+    return render(
+        request,
+        "home_manager.html",
+        actor,
+        warehouses=[(w, stock.stock_of(session, w.code)) for w in mine],
+        items=_items(session),
+        low=stock.low_stock(session, actor),
+        expiring=stock.expiring_lots(session, actor, EXPIRY_DAYS),
+        expiry_days=EXPIRY_DAYS,
+        warehouse_names={w.code: w.name for w in mine},
+    )
+
+
+def _regions_home(request: Request, session: Session, actor: Actor) -> Response:
+    """County staff and approvers: their regions and the warehouses within them."""
+    regions = []
+    covered: set[str] = set()
+    for code in actor.region_codes:
+        region = network.get_region(session, code)
+        if region is None:
+            continue
+        below = network.region_descendants(session, code)
+        covered.update(below)
+        parent = network.get_region(session, region.parent_code) if region.parent_code else None
+        regions.append((region, parent, len(below) - 1))
+    warehouses = [w for w in network.list_warehouses(session) if w.region_code in covered]
+    region_names = {r.code: r.name for r, _, _ in regions}
+    for w in warehouses:
+        if w.region_code not in region_names:
+            found = network.get_region(session, w.region_code)
+            region_names[w.region_code] = found.name if found else w.region_code
+    # Responses that touch the user's regions: what county staff will register households for.
+    responses = [r for r in _active_responses(session) if covered.intersection(r.region_codes)]
+    return render(
+        request,
+        "home_regions.html",
+        actor,
+        responses=responses,
+        regions=regions,
+        warehouses=warehouses,
+        region_names=region_names,
+    )
+
+
+# --- warehouse page ----------------------------------------------------------------------------
+
+# The warehouse page, with the manager's receipt and stocktake forms, is in warehouse.py.
+
+
+# --- users (admin) ---------------------------------------------------------------------------
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users_page(
+    request: Request,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    ensure_role(actor)  # admin only, as GET /api/v1/users
+    return render(request, "users.html", actor, users=auth.list_users(session))
+
+
+# --- network map -----------------------------------------------------------------------------
+
+
+def _selection(
+    session: Session, warehouse: str | None, region: str | None
+) -> dict[str, Any] | None:
+    """What the side panel shows for a selected warehouse or region (None: nothing chosen)."""
+    if warehouse:
+        row = network.get_warehouse(session, warehouse)
+        if row is None:
+            raise not_found("warehouse", warehouse, "warehouse")
+        return {
+            "kind": "warehouse",
+            "warehouse": row,
+            "region": network.get_region(session, row.region_code),
+            "stock": stock.stock_of(session, row.code),
+        }
+    if region:
+        row = network.get_region(session, region)
+        if row is None:
+            raise not_found("region", region, "region")
+        return {
+            "kind": "region",
+            "region": row,
+            "parent": network.get_region(session, row.parent_code) if row.parent_code else None,
+            "warehouses": network.list_warehouses(session, region_code=row.code),
+            "below": len(network.region_descendants(session, row.code)) - 1,
+        }
+    return None
+
+
+def map_drawing(
+    session: Session,
+    *,
+    affected: dict[str, int] | None = None,
+    flows: Iterable[netmap.Flow] = (),
+) -> netmap.MapDrawing:
+    """The network drawn for the map; response pages pass `affected` regions and plan `flows`."""
+    regions, warehouses, roads, _ = network.network_records(session)
+    return netmap.draw_network(regions, warehouses, roads, affected=affected, flows=list(flows))
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(
+    request: Request,
+    warehouse: str | None = Query(None),
+    region: str | None = Query(None),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    return render(
+        request,
+        "map.html",
+        actor,
+        drawing=map_drawing(session),
+        selected=_selection(session, warehouse, region),
+        items=_items(session),
+    )
+
+
+@router.get("/map/panel", response_class=HTMLResponse)
+def map_panel(
+    request: Request,
+    warehouse: str | None = Query(None),
+    region: str | None = Query(None),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The side panel alone, for map.js to swap in without reloading the map."""
+    return render(
+        request,
+        "map_panel.html",
+        actor,
+        selected=_selection(session, warehouse, region),
+        items=_items(session),
+    )

@@ -1,0 +1,45 @@
+// The duty officer's forms: a confirmation before irreversible actions, and the override
+// reason shown (and required) only when the chosen level is higher than recommended.
+// Without JavaScript every field stays visible and the server applies the same rules;
+// the page's Content-Security-Policy forbids inline handlers, hence this file.
+(function () {
+  "use strict";
+
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) {
+        event.preventDefault();
+      }
+    });
+  });
+
+  // A form with [data-recommended] ("" when nothing is recommended) has a level select,
+  // maybe an action select, and a [data-override] field wrapper with its input.
+  document.querySelectorAll("form[data-recommended]").forEach(function (form) {
+    var level = form.querySelector("select[name=level]");
+    var action = form.querySelector("select[name=action]");
+    var wrapper = form.querySelector("[data-override]");
+    if (!level || !wrapper) {
+      return;
+    }
+    var input = wrapper.querySelector("textarea, input");
+    var recommended = form.getAttribute("data-recommended");
+    function update() {
+      var chosen = Number(level.value);
+      // An override concerns triggering and escalating; downgrading or ending never needs one.
+      var raising = !action || action.value === "escalate";
+      var needed = raising && level.value !== "" &&
+        (recommended === "" || chosen < Number(recommended));
+      wrapper.hidden = !needed && input.value === "" && !wrapper.classList.contains("invalid");
+      input.required = needed;
+      if (action) {
+        level.disabled = action.value === "end";
+      }
+    }
+    level.addEventListener("change", update);
+    if (action) {
+      action.addEventListener("change", update);
+    }
+    update();
+  });
+})();

@@ -1,0 +1,729 @@
+"""The warehouse manager's pages: a warehouse with its receipt and stocktake forms, transfers,
+dispatch orders (list, pick list, dispatch, receipt, cancel) and the printable 调拨单.
+
+Like every page of the UI these hold no stock or dispatch logic: they parse the form, check
+the role and scope with `relief.auth.deps` (the same rules as the API), call the stock and
+dispatch services, and commit. A refused form (a `DomainError` or a model's validation
+error) is rolled back and shown again with what the user typed and the message next to the
+field the error names; a form that went through answers 303 to a page that shows the result
+(post-redirect-get), so a reload never books stock twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from relief.auth.deps import (
+    authorize_dispatch_order_read,
+    authorize_dispatch_receipt,
+    authorize_warehouse,
+    dispatch_order_in_scope,
+    ensure_role,
+)
+from relief.auth.models import Actor
+from relief.db import get_session
+from relief.dispatch import documents
+from relief.dispatch import service as dispatch
+from relief.dispatch.models import (
+    ORDER_STATUSES,
+    DispatchIn,
+    DispatchOrderRow,
+    ReceiveIn,
+    TransferIn,
+)
+from relief.errors import DomainError, not_found
+from relief.network import service as network
+from relief.network.models import WarehouseRow
+from relief.stock import service as stock
+from relief.stock.models import AdjustmentIn, ReceiptIn
+from relief.web.i18n import Translator
+from relief.web.routes import EXPIRY_DAYS, LEDGER_ROWS, _items, render, request_lang, signed_in
+
+router = APIRouter(include_in_schema=False)
+
+# Blank lines offered by the receipt and transfer forms: enough for one delivery note
+# without JavaScript to add rows; blank lines are ignored.
+FORM_LINES = 5
+TIER_RANK = {"provincial": 0, "prefecture": 1, "county": 2}
+
+
+# --- forms ---------------------------------------------------------------------------------
+
+
+@dataclass
+class FormState:
+    """A form as the user left it: the values typed, and the messages by field name.
+
+    Field names are those of the service's errors (`delta`, `lines[2].quantity`), so a
+    template looks a message up with the name its input stands for; `general` holds an
+    error that names no field of the form."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    general: str | None = None
+
+    def error(self, name: str) -> str | None:
+        return self.errors.get(name)
+
+
+def error_text(t: Translator, code: str, field_name: str | None, fallback: str) -> str:
+    """The message for an error in the page's language: a worded one for the code and the
+    field (`err.below_floor`, `err.validation_error.quantity`), else the service's own."""
+    leaf = field_name.rsplit(".", 1)[-1] if field_name else ""
+    for key in (f"err.{code}.{leaf}", f"err.{code}"):
+        text = t(key)
+        if text != key:
+            return text
+    return fallback
+
+
+def _record_domain_error(
+    form: FormState, t: Translator, exc: DomainError, fields: Callable[[str], str | None]
+) -> None:
+    fallback = exc.detail(prefer_zh=t.lang == "zh")["message"]
+    text = error_text(t, exc.code, exc.field, fallback)
+    name = fields(exc.field) if exc.field else None
+    if name is None:
+        form.general = text
+    else:
+        form.errors[name] = text
+
+
+def _record_validation_error(
+    form: FormState, t: Translator, exc: ValidationError, fields: Callable[[str], str | None]
+) -> None:
+    for problem in exc.errors():
+        path = _field_path(problem["loc"])
+        text = error_text(t, "validation_error", path, t("err.validation_error"))
+        name = fields(path) if path else None
+        if name is None:
+            form.general = form.general or text
+        else:
+            form.errors.setdefault(name, text)
+
+
+def _field_path(loc: Sequence[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
+_LINE_FIELD = re.compile(r"lines\[(\d+)\]\.(\w+)")
+
+
+def _form_fields(
+    plain: Collection[str], per_line: Collection[str] = (), rows: Sequence[int] | None = None
+) -> Callable[[str], str | None]:
+    """Maps an error's field to the name of the input it is shown next to, or None (shown
+    above the form) for a field the form has no input for. `rows` maps the service's
+    `lines[i]` (i counts the lines sent) to the form's row where blank rows were left out."""
+
+    def name(path: str) -> str | None:
+        if path in plain:
+            return path
+        match = _LINE_FIELD.fullmatch(path)
+        if match is None or match[2] not in per_line:
+            return None
+        index = int(match[1])
+        if rows is not None:
+            if index >= len(rows):
+                return None
+            index = rows[index]
+        return f"lines[{index}].{match[2]}"
+
+    return name
+
+
+def _whole_number(text: str, name: str, form: FormState, t: Translator) -> int | None:
+    """An integer typed into a field, or None with the field's message recorded."""
+    cleaned = text.strip().replace(",", "")
+    try:
+        return int(cleaned)
+    except ValueError:
+        form.errors[name] = t("err.whole_number") if cleaned else t("err.required")
+        return None
+
+
+def _allowed(check: Callable[[], None]) -> bool:
+    """Whether an authorisation rule of relief.auth.deps lets the actor do something: the
+    page offers a form only to those the service will accept it from."""
+    try:
+        check()
+    except DomainError:
+        return False
+    return True
+
+
+def _done(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# --- the warehouse page ------------------------------------------------------------------------
+
+
+def _warehouse(session: Session, code: str) -> WarehouseRow:
+    row = network.get_warehouse(session, code) if len(code) <= 64 else None
+    if row is None:
+        raise not_found("warehouse", code)
+    return row
+
+
+def _receipt_rows(form: FormState | None) -> list[dict[str, str]]:
+    rows = form.values.get("lines") if form else None
+    return rows or [{} for _ in range(FORM_LINES)]
+
+
+def _warehouse_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    code: str,
+    *,
+    receipt: FormState | None = None,
+    adjustment: FormState | None = None,
+    status_code: int = 200,
+) -> Response:
+    warehouse = _warehouse(session, code)
+    movements, total = stock.ledger_page(session, code, limit=LEDGER_ROWS)
+    manages = _allowed(lambda: authorize_warehouse(actor, code))
+    return render(
+        request,
+        "warehouse.html",
+        actor,
+        status_code=status_code,
+        warehouse=warehouse,
+        region=network.get_region(session, warehouse.region_code),
+        stock=stock.stock_of(session, code),
+        items=_items(session),
+        movements=movements,
+        movements_total=total,
+        manages=manages,
+        low=[row for row in stock.low_stock(session, actor) if row.warehouse_code == code],
+        expiring=[
+            lot
+            for lot in stock.expiring_lots(session, actor, EXPIRY_DAYS)
+            if lot.warehouse_code == code
+        ],
+        expiry_days=EXPIRY_DAYS,
+        warehouse_names={code: warehouse.name},
+        receipt=receipt or FormState(),
+        receipt_rows=_receipt_rows(receipt),
+        adjustment=adjustment or FormState(),
+        done=request.query_params.get("done"),
+    )
+
+
+@router.get("/warehouses/{code}", response_class=HTMLResponse)
+def warehouse_page(
+    request: Request,
+    code: str,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    # Every user may read any warehouse's stock and ledger (API.md "Who may do what"); the
+    # receipt and stocktake forms are shown to its manager and to admins only.
+    return _warehouse_page(request, session, actor, code)
+
+
+@router.post("/warehouses/{code}/receipts", response_class=HTMLResponse)
+def post_receipt(
+    request: Request,
+    code: str,
+    reference: str = Form(""),
+    item_code: list[str] = Form([]),
+    quantity: list[str] = Form([]),
+    lot: list[str] = Form([]),
+    expires_on: list[str] = Form([]),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    _warehouse(session, code)
+    authorize_warehouse(actor, code)
+    t = Translator(request_lang(request))
+    typed = [
+        {"item_code": i, "quantity": q, "lot": lt, "expires_on": e}
+        for i, q, lt, e in zip(
+            _padded(item_code, FORM_LINES),
+            _padded(quantity, FORM_LINES),
+            _padded(lot, FORM_LINES),
+            _padded(expires_on, FORM_LINES),
+            strict=True,
+        )
+    ]
+    form = FormState(values={"reference": reference, "lines": typed})
+    lines, rows = [], []
+    for n, line in enumerate(typed):
+        if not any(value.strip() for value in line.values()):
+            continue  # a blank row of the form
+        amount = _whole_number(line["quantity"], f"lines[{n}].quantity", form, t)
+        rows.append(n)
+        lines.append(
+            {
+                "item_code": line["item_code"],
+                "quantity": amount,
+                "lot": line["lot"].strip() or None,
+                "expires_on": line["expires_on"].strip() or None,
+            }
+        )
+    if not lines:
+        form.errors["lines[0].item_code"] = t("err.no_lines")
+    fields = _form_fields({"reference"}, ("item_code", "quantity", "lot", "expires_on"), rows)
+    if not form.errors:
+        try:
+            body = ReceiptIn.model_validate({"reference": reference.strip(), "lines": lines})
+            stock.receive_stock(session, actor, code, body.reference, body.lines)
+            session.commit()
+            return _done(f"/warehouses/{code}?done=receipt#stock-h")
+        except ValidationError as exc:
+            _record_validation_error(form, t, exc, fields)
+        except DomainError as exc:
+            if exc.status in (401, 403):
+                raise
+            _record_domain_error(form, t, exc, fields)
+    session.rollback()
+    return _warehouse_page(request, session, actor, code, receipt=form, status_code=422)
+
+
+def _padded(values: list[str], size: int) -> list[str]:
+    return [*values, *[""] * (max(size, len(values)) - len(values))]
+
+
+@router.post("/warehouses/{code}/adjustments", response_class=HTMLResponse)
+def post_adjustment(
+    request: Request,
+    code: str,
+    item_code: str = Form(""),
+    delta: str = Form(""),
+    lot: str = Form(""),
+    reason: str = Form(""),
+    override_reason: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    _warehouse(session, code)
+    authorize_warehouse(actor, code)
+    t = Translator(request_lang(request))
+    form = FormState(
+        values={
+            "item_code": item_code,
+            "delta": delta,
+            "lot": lot,
+            "reason": reason,
+            "override_reason": override_reason,
+        }
+    )
+    amount = _whole_number(delta, "delta", form, t)
+    fields = _form_fields({"item_code", "delta", "lot", "reason", "override_reason"})
+    if not form.errors:
+        try:
+            body = AdjustmentIn.model_validate(
+                {
+                    "item_code": item_code,
+                    "delta": amount,
+                    "lot": lot.strip() or None,
+                    "reason": reason.strip(),
+                    "override_reason": override_reason.strip() or None,
+                }
+            )
+            stock.adjust_stock(
+                session,
+                actor,
+                code,
+                body.item_code,
+                body.delta,
+                body.reason,
+                lot=body.lot,
+                override_reason=body.override_reason,
+            )
+            session.commit()
+            return _done(f"/warehouses/{code}?done=adjustment#stock-h")
+        except ValidationError as exc:
+            _record_validation_error(form, t, exc, fields)
+        except DomainError as exc:
+            if exc.status in (401, 403):
+                raise
+            _record_domain_error(form, t, exc, fields)
+            # The floor may be crossed only with a reason: ask for one now that it matters.
+            form.values["needs_override"] = exc.code == "below_floor"
+    session.rollback()
+    return _warehouse_page(request, session, actor, code, adjustment=form, status_code=422)
+
+
+# --- transfers ---------------------------------------------------------------------------------
+
+
+def _transfer_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    warehouse: WarehouseRow,
+    form: FormState,
+    status_code: int = 200,
+) -> Response:
+    # Restocking runs down the tiers, so lower tiers come first; any other warehouse may be
+    # chosen, as the service allows.
+    targets = sorted(
+        (w for w in network.list_warehouses(session) if w.code != warehouse.code),
+        key=lambda w: (-TIER_RANK.get(w.tier, 0), w.code),
+    )
+    return render(
+        request,
+        "wh_transfer.html",
+        actor,
+        status_code=status_code,
+        warehouse=warehouse,
+        targets=targets,
+        stock=stock.stock_of(session, warehouse.code),
+        items=_items(session),
+        form=form,
+        rows=form.values.get("lines") or [{} for _ in range(FORM_LINES)],
+    )
+
+
+@router.get("/warehouses/{code}/transfer", response_class=HTMLResponse)
+def transfer_form(
+    request: Request,
+    code: str,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    warehouse = _warehouse(session, code)
+    authorize_warehouse(actor, code)
+    to = request.query_params.get("to", "")
+    return _transfer_page(request, session, actor, warehouse, FormState(values={"to": to}))
+
+
+@router.post("/warehouses/{code}/transfer", response_class=HTMLResponse)
+def post_transfer(
+    request: Request,
+    code: str,
+    to_warehouse_code: str = Form(""),
+    item_code: list[str] = Form([]),
+    quantity: list[str] = Form([]),
+    reason: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    warehouse = _warehouse(session, code)
+    authorize_warehouse(actor, code)
+    t = Translator(request_lang(request))
+    typed = [
+        {"item_code": i, "quantity": q}
+        for i, q in zip(_padded(item_code, FORM_LINES), _padded(quantity, FORM_LINES), strict=True)
+    ]
+    form = FormState(values={"to": to_warehouse_code, "lines": typed, "reason": reason})
+    lines, rows = [], []
+    for n, line in enumerate(typed):
+        if not line["item_code"].strip() and not line["quantity"].strip():
+            continue
+        rows.append(n)
+        amount = _whole_number(line["quantity"], f"lines[{n}].quantity", form, t)
+        lines.append({"item_code": line["item_code"], "quantity": amount})
+    if not lines:
+        form.errors["lines[0].item_code"] = t("err.no_lines")
+    if not to_warehouse_code:
+        form.errors["to_warehouse_code"] = t("err.required")
+    fields = _form_fields({"to_warehouse_code", "reason"}, ("item_code", "quantity"), rows)
+    if not form.errors:
+        try:
+            body = TransferIn.model_validate(
+                {
+                    "from_warehouse_code": code,
+                    "to_warehouse_code": to_warehouse_code,
+                    "lines": lines,
+                    "reason": reason.strip(),
+                }
+            )
+            order = dispatch.create_transfer(
+                session,
+                actor,
+                from_warehouse_code=body.from_warehouse_code,
+                to_warehouse_code=body.to_warehouse_code,
+                lines=body.lines,
+                reason=body.reason,
+            )
+            session.commit()
+            return _done(f"/orders/{order.id}?done=transfer")
+        except ValidationError as exc:
+            _record_validation_error(form, t, exc, fields)
+        except DomainError as exc:
+            if exc.status in (401, 403):
+                raise
+            _record_domain_error(form, t, exc, fields)
+    session.rollback()
+    return _transfer_page(request, session, actor, warehouse, form, status_code=422)
+
+
+# --- dispatch orders ---------------------------------------------------------------------------
+
+
+def _place_names(session: Session) -> dict[str, str]:
+    regions, warehouses, _, _ = network.network_records(session)
+    return {**{r.code: r.name for r in regions}, **{w.code: w.name for w in warehouses}}
+
+
+@router.get("/orders", response_class=HTMLResponse)
+def orders_page(
+    request: Request,
+    status: str = Query(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """Dispatch orders the user may see, split into incoming and outgoing for a manager."""
+    ensure_role(actor, "duty_officer", "warehouse_manager", "county_staff")
+    wanted = status if status in ORDER_STATUSES else None
+    visible = [
+        o
+        for o in dispatch.list_orders(session, status=wanted)
+        if dispatch_order_in_scope(
+            session, actor, o.source_warehouse_code, o.destination_code, o.destination_kind
+        )
+    ]
+    visible.reverse()  # newest first: what needs doing now is usually the latest
+    mine = set(actor.warehouse_codes)
+    if actor.role == "warehouse_manager":
+        groups = [
+            ("orders.outgoing", [o for o in visible if o.source_warehouse_code in mine]),
+            (
+                "orders.incoming",
+                [
+                    o
+                    for o in visible
+                    if o.destination_kind == "warehouse" and o.destination_code in mine
+                ],
+            ),
+        ]
+    else:
+        groups = [("orders.all", visible)]
+    return render(
+        request,
+        "wh_orders.html",
+        actor,
+        groups=groups,
+        status=wanted or "",
+        statuses=ORDER_STATUSES,
+        names=_place_names(session),
+        late={o.id: dispatch.is_late(o) for o in visible},
+    )
+
+
+def _readable_order(session: Session, actor: Actor, order_id: int) -> DispatchOrderRow:
+    order = dispatch.get_order(session, order_id)
+    authorize_dispatch_order_read(
+        session, actor, order.source_warehouse_code, order.destination_code, order.destination_kind
+    )
+    return order
+
+
+def _order_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    order_id: int,
+    *,
+    dispatch_form: FormState | None = None,
+    receive_form: FormState | None = None,
+    cancel_form: FormState | None = None,
+    status_code: int = 200,
+) -> Response:
+    order = _readable_order(session, actor, order_id)
+    view = dispatch.order_view(session, order)
+    # Each form is offered to whom the service would accept it from, in the state it needs.
+    can_dispatch = view.status == "reserved" and _allowed(
+        lambda: authorize_warehouse(actor, order.source_warehouse_code)
+    )
+    can_receive = view.status == "dispatched" and _allowed(
+        lambda: authorize_dispatch_receipt(
+            session, actor, order.destination_code, order.destination_kind
+        )
+    )
+    can_cancel = view.status == "reserved" and _allowed(lambda: ensure_role(actor, "duty_officer"))
+    return render(
+        request,
+        "wh_order.html",
+        actor,
+        status_code=status_code,
+        order=view,
+        names=_place_names(session),
+        items=_items(session),
+        can_dispatch=can_dispatch,
+        can_receive=can_receive,
+        can_cancel=can_cancel,
+        dispatch_form=dispatch_form or FormState(),
+        receive_form=receive_form or FormState(),
+        cancel_form=cancel_form or FormState(),
+        shipped=[line for line in view.lines if line.dispatched],
+        done=request.query_params.get("done"),
+    )
+
+
+@router.get("/orders/{order_id}", response_class=HTMLResponse)
+def order_page(
+    request: Request,
+    order_id: int,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    return _order_page(request, session, actor, order_id)
+
+
+@router.get("/orders/{order_id}/print", response_class=HTMLResponse)
+def order_print(
+    order_id: int,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    """The printable 调拨单, the same document as the API's, under the UI's error pages."""
+    view = dispatch.order_view(session, _readable_order(session, actor, order_id))
+    return HTMLResponse(documents.print_html(session, view))
+
+
+@router.post("/orders/{order_id}/dispatch", response_class=HTMLResponse)
+def post_dispatch(
+    request: Request,
+    order_id: int,
+    item_code: list[str] = Form([]),
+    quantity: list[str] = Form([]),
+    reason: list[str] = Form([]),
+    vehicle: str = Form(""),
+    driver: str = Form(""),
+    plate: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    order = dispatch.get_order(session, order_id)
+    authorize_warehouse(actor, order.source_warehouse_code)
+    t = Translator(request_lang(request))
+    typed = [
+        {"item_code": i, "quantity": q, "reason": r}
+        for i, q, r in zip(
+            item_code,
+            _padded(quantity, len(item_code)),
+            _padded(reason, len(item_code)),
+            strict=False,  # extra values without an item line are ignored, not a 500
+        )
+    ]
+    form = FormState(values={"lines": typed, "vehicle": vehicle, "driver": driver, "plate": plate})
+    fields = _form_fields({"vehicle", "driver", "plate"}, ("quantity", "reason"))
+    lines = []
+    for n, line in enumerate(typed):
+        amount = _whole_number(line["quantity"], f"lines[{n}].quantity", form, t)
+        lines.append({"item_code": line["item_code"], "quantity": amount, "reason": line["reason"]})
+    if not form.errors:
+        try:
+            body = DispatchIn.model_validate(
+                {"lines": lines, "vehicle": vehicle, "driver": driver, "plate": plate}
+            )
+            dispatch.dispatch_order(
+                session,
+                actor,
+                order_id,
+                lines=body.lines,
+                vehicle=body.vehicle,
+                driver=body.driver,
+                plate=body.plate,
+            )
+            session.commit()
+            return _done(f"/orders/{order_id}?done=dispatch")
+        except ValidationError as exc:
+            _record_validation_error(form, t, exc, fields)
+        except DomainError as exc:
+            if exc.status in (401, 403, 404):
+                raise
+            _record_domain_error(form, t, exc, fields)
+    session.rollback()
+    return _order_page(request, session, actor, order_id, dispatch_form=form, status_code=422)
+
+
+@router.post("/orders/{order_id}/receive", response_class=HTMLResponse)
+def post_receive(
+    request: Request,
+    order_id: int,
+    item_code: list[str] = Form([]),
+    received: list[str] = Form([]),
+    damaged: list[str] = Form([]),
+    reason: list[str] = Form([]),
+    note: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    order = dispatch.get_order(session, order_id)
+    authorize_dispatch_receipt(session, actor, order.destination_code, order.destination_kind)
+    t = Translator(request_lang(request))
+    size = len(item_code)
+    typed = [
+        {"item_code": i, "received": r, "damaged": d, "reason": why}
+        for i, r, d, why in zip(
+            item_code,
+            _padded(received, size),
+            _padded(damaged, size),
+            _padded(reason, size),
+            strict=False,  # extra values without an item line are ignored, not a 500
+        )
+    ]
+    form = FormState(values={"lines": typed, "note": note})
+    fields = _form_fields({"note"}, ("received", "damaged", "reason"))
+    lines = []
+    for n, line in enumerate(typed):
+        good = _whole_number(line["received"], f"lines[{n}].received", form, t)
+        # An empty damaged field means none broke: that is what most deliveries are.
+        broken = (
+            _whole_number(line["damaged"], f"lines[{n}].damaged", form, t)
+            if line["damaged"].strip()
+            else 0
+        )
+        lines.append(
+            {
+                "item_code": line["item_code"],
+                "received": good,
+                "damaged": broken,
+                "reason": line["reason"],
+            }
+        )
+    if not form.errors:
+        try:
+            body = ReceiveIn.model_validate({"lines": lines, "note": note.strip()})
+            dispatch.receive_order(session, actor, order_id, lines=body.lines, note=body.note)
+            session.commit()
+            return _done(f"/orders/{order_id}?done=receive")
+        except ValidationError as exc:
+            _record_validation_error(form, t, exc, fields)
+        except DomainError as exc:
+            if exc.status in (401, 403, 404):
+                raise
+            _record_domain_error(form, t, exc, fields)
+    session.rollback()
+    return _order_page(request, session, actor, order_id, receive_form=form, status_code=422)
+
+
+@router.post("/orders/{order_id}/cancel", response_class=HTMLResponse)
+def post_cancel(
+    request: Request,
+    order_id: int,
+    reason: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    ensure_role(actor, "duty_officer")
+    dispatch.get_order(session, order_id)
+    t = Translator(request_lang(request))
+    form = FormState(values={"reason": reason})
+    try:
+        dispatch.cancel_order(session, actor, order_id, reason=reason.strip() or None)
+        session.commit()
+        return _done(f"/orders/{order_id}?done=cancel")
+    except DomainError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        _record_domain_error(form, t, exc, lambda _: None)
+    session.rollback()
+    return _order_page(request, session, actor, order_id, cancel_form=form, status_code=409)

@@ -1,0 +1,142 @@
+"""The demo (`relief demo --no-serve`, what `make demo-check` runs in CI): it loads the
+Hohhot scenario, creates one account per role with a working one-time password, and prints
+the network summary — figures checked here against the folder's CSVs directly."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from relief.auth import service as auth
+from relief.cli import app as cli
+from relief.config import get_settings
+from relief.db import session_for
+from relief.demo import run_demo
+from relief.errors import DomainError
+
+HOHHOT = Path(__file__).resolve().parents[1] / "scenarios" / "hohhot"
+USER_LINE = re.compile(
+    r"^  (\S+)\s+(admin|duty_officer|warehouse_manager|county_staff|approver)\s+(\S+)\s+(\S+)$"
+)
+
+
+def csv_rows(name: str) -> list[dict[str, str]]:
+    with (HOHHOT / name).open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def demo_users(lines: list[str]) -> dict[str, tuple[str, str, str]]:
+    """username → (role, scope, password) as printed."""
+    return {m[1]: (m[2], m[3], m[4]) for line in lines if (m := USER_LINE.match(line)) is not None}
+
+
+def section(lines: list[str], title: str) -> list[str]:
+    """The indented lines under the line that starts with `title`."""
+    start = next(i for i, line in enumerate(lines) if line.startswith(title))
+    out = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("  "):
+            break
+        out.append(line.split())
+    return out
+
+
+@pytest.fixture
+def demo_lines(engine: Engine, database_url: str) -> list[str]:
+    return run_demo(database_url, engine, HOHHOT)
+
+
+def test_demo_creates_one_account_per_role_with_working_passwords(engine: Engine, demo_lines):
+    users = demo_users(demo_lines)
+    assert {name: (role, scope) for name, (role, scope, _) in users.items()} == {
+        "admin": ("admin", "everything"),
+        "duty": ("duty_officer", "everything"),
+        "manager_backbone": ("warehouse_manager", "WH-150100-B"),
+        "manager_depot": ("warehouse_manager", "WH-150125-C"),
+        "county_staff": ("county_staff", "150125"),
+        "approver": ("approver", "150100"),
+    }
+    with session_for(engine, write=False) as session:
+        for name, (role, _, password) in users.items():
+            assert auth.authenticate(session, name, password).role == role
+
+
+def test_demo_prints_warehouses_by_tier(demo_lines):
+    tiers = defaultdict(int)
+    for row in csv_rows("warehouses.csv"):
+        tiers[row["tier"]] += 1
+    printed = {cells[0]: int(cells[1]) for cells in section(demo_lines, "warehouses by tier")}
+    assert printed == dict(tiers) == {"provincial": 1, "prefecture": 1, "county": 9}
+
+
+def test_demo_prints_stock_by_category(demo_lines):
+    category = {row["code"]: row["category"] for row in csv_rows("items.csv")}
+    expected: dict[str, int] = defaultdict(int)
+    for row in csv_rows("stock.csv"):
+        expected[category[row["item_code"]]] += int(row["on_hand"])
+    printed = {
+        cells[0]: int(cells[1].replace(",", ""))
+        for cells in section(demo_lines, "stock by category")
+    }
+    assert printed == dict(expected)
+
+
+def test_demo_prints_the_three_county_depots_with_the_fewest_available_tonnes(demo_lines):
+    weight = {row["code"]: Decimal(row["weight_kg"]) for row in csv_rows("items.csv")}
+    depots = {row["code"] for row in csv_rows("warehouses.csv") if row["tier"] == "county"}
+    available: dict[str, Decimal] = {code: Decimal(0) for code in depots}
+    for row in csv_rows("stock.csv"):
+        if row["warehouse_code"] in depots:
+            free = max(0, int(row["on_hand"]) - int(row["floor"]))
+            available[row["warehouse_code"]] += free * weight[row["item_code"]]
+    lowest = sorted(available, key=lambda code: (available[code], code))[:3]
+    printed = section(demo_lines, "the 3 lowest-stock county depots")
+    assert [cells[0] for cells in printed] == lowest
+    assert [cells[1] for cells in printed] == [f"{available[c] / 1000:,.1f}" for c in lowest]
+
+
+def test_running_the_demo_again_changes_nothing_but_the_passwords(
+    engine: Engine, database_url: str, demo_lines
+):
+    again = run_demo(database_url, engine, HOHHOT)
+
+    loaded = section(again, "loaded scenario")
+    assert loaded and all(cells[2:5:2] == ["0", "0"] for cells in loaded)
+    old, new = demo_users(demo_lines), demo_users(again)
+    assert old.keys() == new.keys()
+    with session_for(engine, write=False) as session:
+        for name in old:
+            assert old[name][2] != new[name][2]
+            with pytest.raises(DomainError):
+                auth.authenticate(session, name, old[name][2])
+            assert auth.authenticate(session, name, new[name][2])
+
+
+@pytest.fixture
+def cli_database(database_url: str, monkeypatch) -> Iterator[None]:
+    monkeypatch.setenv("RELIEF_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_relief_demo_no_serve_prints_the_summary_and_exits(engine: Engine, cli_database):
+    result = CliRunner().invoke(cli, ["demo", "--scenario", str(HOHHOT), "--no-serve"])
+
+    assert result.exit_code == 0, result.output
+    for heading in (
+        "demo users",
+        "warehouses by tier:",
+        "stock by category",
+        "the 3 lowest-stock county depots",
+    ):
+        assert heading in result.output
+    assert "serving on" not in result.output
