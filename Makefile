@@ -30,7 +30,7 @@ test: install
 ## the database-dependent tests on PostgreSQL (RELIEF_TEST_DATABASE_URL)
 test-pg: install
 	RELIEF_TEST_DATABASE_URL=$${RELIEF_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
-		$(BIN)/pytest -q -n $(PYTEST_WORKERS) -m db
+		$(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "db and not browser"
 
 serve: install
 	$(BIN)/relief db upgrade

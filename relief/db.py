@@ -85,7 +85,9 @@ def transaction(engine: Engine) -> Iterator[Session]:
         session.commit()
     except OperationalError as exc:
         session.rollback()
-        raise busy_error(exc) from exc
+        if is_lock_error(exc):
+            raise busy_error(exc) from exc
+        raise
     except BaseException:
         session.rollback()
         raise

@@ -49,7 +49,35 @@ def compare(
                 "greedy_fill_rate": ib["fill_rate"] if ib else 0.0,
             }
         )
-    return {"level": a["level"], "measures": measures, "by_item": by_item}
+    return {
+        "level": a["level"],
+        "measures": measures,
+        "by_item": by_item,
+        "verdict": verdict(measures),
+    }
+
+
+def verdict(measures: dict[str, dict[str, Any]]) -> str:
+    """One sentence saying which plan is better and, when they tie, why."""
+    dep = measures["deprivation"]
+    if dep["optimal"] < dep["greedy"]:
+        worst = measures["min_fill_rate"]
+        return (
+            f"optimal is strictly better: deprivation {dep['optimal']:,} against "
+            f"{dep['greedy']:,}; the worst-served region gets {worst['optimal']:.1%} of its "
+            f"weighted need instead of {worst['greedy']:.1%}"
+        )
+    if measures["shortfall"]["optimal"] == 0 and measures["shortfall"]["greedy"] == 0:
+        return (
+            "equal on deprivation: the stock within reach covers every need, so both plans "
+            "meet all demand; they differ only in how it travels — the optimal plan minimises "
+            "ton-km plus the tier and cross-jurisdiction penalties (local depots first), so "
+            "its plain ton-km can be a little higher than greedy's"
+        )
+    return (
+        "equal on deprivation: the scarce items can only come from the same few "
+        "warehouses in reach, so sharing them fairly leaves the same unmet need in both"
+    )
 
 
 def _fmt(value: Any) -> str:
@@ -76,6 +104,7 @@ def render_comparison(comparison: dict[str, Any]) -> str:
             )
         )
     widths = [max(len(r[c]) for r in rows) for c in range(4)]
+    verdict_line = comparison.get("verdict")
     lines = []
     for r in rows:
         lines.append(
@@ -84,4 +113,6 @@ def render_comparison(comparison: dict[str, Any]) -> str:
                 for c, cell in enumerate(r)
             ).rstrip()
         )
+    if verdict_line:
+        lines += ["", verdict_line]
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from relief.allocation.compare import compare, render_comparison
+from relief.allocation.compare import compare, render_comparison, verdict
 from relief.allocation.greedy import greedy
 from relief.allocation.solver import solve
 
@@ -26,3 +26,30 @@ def test_comparison_sets_the_two_plans_side_by_side(build):
     assert (tent["optimal_allocated"], tent["greedy_allocated"], tent["demand"]) == (100, 100, 200)
     text = render_comparison(result)
     assert "deprivation" in text and "regions left with nothing" in text and "tent" in text
+
+
+def test_the_verdict_says_optimal_is_strictly_better_when_it_shares_scarcity_better():
+    measures = {
+        "deprivation": {"optimal": 10, "greedy": 40, "difference": -30},
+        "shortfall": {"optimal": 5, "greedy": 5, "difference": 0},
+        "min_fill_rate": {"optimal": 0.75, "greedy": 0.25, "difference": 0.5},
+    }
+    assert verdict(measures).startswith("optimal is strictly better: deprivation 10 against 40")
+
+
+def test_the_verdict_explains_a_tie_when_all_demand_is_met():
+    measures = {
+        "deprivation": {"optimal": 0, "greedy": 0, "difference": 0},
+        "shortfall": {"optimal": 0, "greedy": 0, "difference": 0},
+        "min_fill_rate": {"optimal": 1.0, "greedy": 1.0, "difference": 0.0},
+    }
+    assert "meet all demand" in verdict(measures)
+
+
+def test_the_verdict_explains_a_tie_under_scarcity():
+    measures = {
+        "deprivation": {"optimal": 7, "greedy": 7, "difference": 0},
+        "shortfall": {"optimal": 3, "greedy": 3, "difference": 0},
+        "min_fill_rate": {"optimal": 0.5, "greedy": 0.5, "difference": 0.0},
+    }
+    assert "same unmet need" in verdict(measures)
