@@ -92,6 +92,9 @@ def _domain_routers() -> list:
     from relief.web.warehouse import router as warehouse_pages
 
     routers.append(warehouse_pages)
+    from relief.web.subsidies import router as subsidy_pages
+
+    routers.append(subsidy_pages)
     return routers
 
 

@@ -122,6 +122,8 @@ def nav_for(actor: Actor | None) -> list[NavLink]:
     links = [NavLink("nav.home", "/"), NavLink("nav.map", "/map"), NavLink("nav.events", "/events")]
     if actor.role in ("admin", "duty_officer", "warehouse_manager", "county_staff"):
         links.append(NavLink("nav.orders", "/orders"))  # the pages in warehouse.py
+    if actor.role in ("admin", "county_staff", "approver"):
+        links.append(NavLink("nav.subsidies", "/subsidies/cases"))  # the pages in subsidies.py
     if actor.role == "admin":
         links.append(NavLink("nav.users", "/users"))
     return links

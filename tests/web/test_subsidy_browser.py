@@ -1,0 +1,87 @@
+"""A county clerk's main path in a real browser (Debian chromium via Playwright): the
+header link, registering a household with the ID number checked as it is typed, opening a
+case and moving it through village review and publication.
+
+Run with `.venv/bin/pytest -m browser tests/web`; skipped with one line without
+/usr/bin/chromium (a failure in CI), like tests/web/test_browser.py, whose helpers it uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import select
+from stdnum.cn import ric
+
+from relief.config import TestSettings
+from relief.db import transaction
+from relief.subsidies.models import Case
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Visit, _no_sideways_scroll
+from tests.web.test_browser import _visit as open_visit
+
+pytestmark = pytest.mark.browser
+
+TOWNSHIP = "150102101"  # 保合少镇, in the clerk's 新城区 and the flash flood's area
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        message = "no /usr/bin/chromium (apt-get install chromium fonts-noto-cjk)"
+        if TestSettings().ci:
+            pytest.fail(f"browser tests need Debian chromium in CI: {message}")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def clerk(chromium, live_server, web_users) -> Iterator[Visit]:
+    yield from open_visit(chromium, live_server, DESKTOP)
+
+
+def test_clerk_registers_a_household_and_publishes_its_case(clerk, engine):
+    page = clerk.page
+    clerk.sign_in("county")
+    with page.expect_navigation():
+        page.get_by_role("link", name="救助补助").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="登记受灾户").click()
+
+    body = "15010219800101061"
+    good = body + ric.calc_check_digit(body + "0")
+    wrong = body + ("1" if good[-1] != "1" else "2")
+    page.get_by_label("灾害事件").select_option(index=1)
+    page.get_by_label("行政区划代码").fill(TOWNSHIP)
+    page.get_by_label("户主姓名").fill("张建国")
+    # The check digit is checked while typing (idcheck.js), before anything is sent.
+    page.get_by_label("身份证号码").fill(wrong)
+    assert page.get_by_test_id("id-live").inner_text() == "身份证号码校验位错误，请核对"
+    page.get_by_label("身份证号码").fill(good)
+    assert page.get_by_test_id("id-live").inner_text() == "✓"
+    page.get_by_label("家庭人口").fill("4")
+    page.get_by_label("房屋损坏程度").select_option("collapsed")
+    page.get_by_label("损坏间数").fill("3")
+    with page.expect_navigation():
+        page.get_by_role("button", name="登记", exact=True).click()
+    assert page.get_by_role("status").inner_text() == "已登记受灾户。"
+    assert _no_sideways_scroll(page)
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="建立案件").click()
+    assert page.get_by_test_id("case-amount").inner_text() == "25000.00 元"
+    with page.expect_navigation():
+        page.get_by_role("button", name="村级评议通过").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="张榜公示").click()
+    assert page.get_by_role("status").inner_text() == "已张榜公示。"
+    assert page.get_by_test_id("case-status").inner_text() == "公示中"
+    with transaction(engine) as session:
+        (case,) = session.exec(select(Case)).all()
+        assert case.status == "published"
+    assert clerk.foreign == []
