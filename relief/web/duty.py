@@ -22,10 +22,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
@@ -48,6 +47,14 @@ from relief.emergency.records import COUNT_FIELDS, HAZARDS, LEVELS, REPORT_KINDS
 from relief.errors import DomainError
 from relief.network import service as network
 from relief.web import netmap
+from relief.web.forms import (
+    check_origin,
+    domain_errors,
+    error_message,
+    invalid_fields,
+    redirect,
+    reraise_refusal,
+)
 from relief.web.i18n import MESSAGES
 from relief.web.routes import map_drawing, render, request_lang, signed_in
 
@@ -61,39 +68,6 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 # --- form plumbing ---------------------------------------------------------------------------
-
-
-def _check_origin(request: Request) -> None:
-    """Refuse a form post that a browser says came from another site."""
-    origin = request.headers.get("origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
-        raise DomainError("role_forbidden", "a form from another site may not act here", None)
-
-
-def _field_name(field: str | None) -> str:
-    """The input a service's field path names: `region_codes[0]` → `region_codes`."""
-    return (field or "").split("[", 1)[0].split(".", 1)[0]
-
-
-def _error_text(request: Request, exc: DomainError) -> str:
-    return str(exc.detail(prefer_zh=request_lang(request) == "zh")["message"])
-
-
-def _domain_errors(request: Request, exc: DomainError, fields: Iterable[str]) -> dict[str, str]:
-    """A service's refusal placed next to the input it names, else above the form (a
-    field the form does not have would otherwise hide the message)."""
-    name = _field_name(exc.field)
-    return {name if name in fields else "form": _error_text(request, exc)}
-
-
-def _invalid_fields(request: Request, exc: ValidationError) -> dict[str, str]:
-    """Pydantic's complaints by input name, in the page's language."""
-    words = MESSAGES[request_lang(request)]
-    out: dict[str, str] = {}
-    for error in exc.errors():
-        name = str(error["loc"][0]) if error["loc"] else "form"
-        out.setdefault(name, words["form.invalid"])
-    return out
 
 
 def _int_or_none(text: str) -> int | None:
@@ -117,13 +91,19 @@ def _parse_cst(text: str) -> datetime | None:
         return None
 
 
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
 def _criterion_label(lang: str, name: str) -> str:
     """A criterion's words when the UI knows it; policies may define their own names."""
     return MESSAGES["en" if lang == "en" else "zh"].get(f"criterion.{name}", name)
+
+
+def _refused(
+    request: Request, session: Session, exc: DomainError, fields: Iterable[str]
+) -> tuple[dict[str, str], int]:
+    """A form the service refused: rolled back, and its message by field with its status;
+    a refusal of the role or scope (403) goes on to the error page."""
+    session.rollback()
+    reraise_refusal(exc, (403,))
+    return domain_errors(request, exc, fields), exc.status
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -170,7 +150,7 @@ def create_event(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    _check_origin(request)
+    check_origin(request)
     ensure_role(actor, "duty_officer")
     values = {
         "name": name,
@@ -188,19 +168,18 @@ def create_event(
     try:
         body = EventIn(name=name.strip(), hazard=hazard, started_at=start, region_codes=codes)
     except ValidationError as exc:
-        errors = {**_invalid_fields(request, exc), **errors}
-    if errors:
-        return _events_page(request, session, actor, values, errors, 422)
-    try:
-        event = emergency.create_event(session, actor, body)
-        event_id = event.id
-        session.commit()
-    except DomainError as exc:
-        session.rollback()
-        return _events_page(
-            request, session, actor, values, _domain_errors(request, exc, values), exc.status
-        )
-    return _redirect(f"/events/{event_id}")
+        errors = {**invalid_fields(request, exc), **errors}
+    status = 422
+    if not errors:
+        try:
+            event = emergency.create_event(session, actor, body)
+            event_id = event.id
+            session.commit()
+            return redirect(f"/events/{event_id}")
+        except DomainError as exc:
+            session.rollback()
+            errors, status = domain_errors(request, exc, values), exc.status
+    return _events_page(request, session, actor, values, errors, status)
 
 
 # --- one event: reports, assessment, trigger ---------------------------------------------------
@@ -309,7 +288,7 @@ def add_report(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    _check_origin(request)
+    check_origin(request)
     ensure_role(actor, "duty_officer", "county_staff")
     emergency.get_event(session, event_id)
     words = MESSAGES[request_lang(request)]
@@ -336,34 +315,18 @@ def add_report(
                 **counts,
             )
         except ValidationError as exc:
-            errors = _invalid_fields(request, exc)
-    if errors:
-        return _event_page(
-            request,
-            session,
-            actor,
-            event_id,
-            report=values,
-            report_errors=errors,
-            status_code=422,
-        )
-    try:
-        emergency.add_report(session, actor, event_id, body)
-        session.commit()
-    except DomainError as exc:
-        session.rollback()
-        if exc.status == 403:
-            raise
-        return _event_page(
-            request,
-            session,
-            actor,
-            event_id,
-            report=values,
-            report_errors=_domain_errors(request, exc, values),
-            status_code=exc.status,
-        )
-    return _redirect(f"/events/{event_id}#assessment")
+            errors = invalid_fields(request, exc)
+    status = 422
+    if not errors:
+        try:
+            emergency.add_report(session, actor, event_id, body)
+            session.commit()
+            return redirect(f"/events/{event_id}#assessment")
+        except DomainError as exc:
+            errors, status = _refused(request, session, exc, values)
+    return _event_page(
+        request, session, actor, event_id, report=values, report_errors=errors, status_code=status
+    )
 
 
 @router.post("/events/{event_id}/responses", response_class=HTMLResponse)
@@ -376,7 +339,7 @@ def trigger_response(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    _check_origin(request)
+    check_origin(request)
     ensure_role(actor, "duty_officer")
     values = {"level": level, "note": note, "override_reason": override_reason}
     try:
@@ -386,33 +349,18 @@ def trigger_response(
             override_reason=override_reason.strip() or None,
         )
     except ValidationError as exc:
-        return _event_page(
-            request,
-            session,
-            actor,
-            event_id,
-            trigger=values,
-            trigger_errors=_invalid_fields(request, exc),
-            status_code=422,
-        )
-    try:
-        response = responses.trigger_response(session, actor, event_id, body)
-        response_id = response.id
-        session.commit()
-    except DomainError as exc:
-        session.rollback()
-        if exc.status == 403:
-            raise
-        return _event_page(
-            request,
-            session,
-            actor,
-            event_id,
-            trigger=values,
-            trigger_errors=_domain_errors(request, exc, values),
-            status_code=exc.status,
-        )
-    return _redirect(f"/responses/{response_id}")
+        errors, status = invalid_fields(request, exc), 422
+    else:
+        try:
+            response = responses.trigger_response(session, actor, event_id, body)
+            response_id = response.id
+            session.commit()
+            return redirect(f"/responses/{response_id}")
+        except DomainError as exc:
+            errors, status = _refused(request, session, exc, values)
+    return _event_page(
+        request, session, actor, event_id, trigger=values, trigger_errors=errors, status_code=status
+    )
 
 
 # --- one response ------------------------------------------------------------------------------
@@ -563,7 +511,7 @@ def response_page(
 
 
 def _acting(request: Request, actor: Actor) -> None:
-    _check_origin(request)
+    check_origin(request)
     ensure_role(actor, "duty_officer")
 
 
@@ -588,44 +536,35 @@ def change_response(
             override_reason=override_reason.strip() or None,
         )
     except ValidationError as exc:
-        return _response_page(
-            request,
-            session,
-            actor,
-            response_id,
-            change=values,
-            change_errors=_invalid_fields(request, exc),
-            status_code=422,
-        )
-    try:
-        responses.change_response(session, actor, response_id, body)
-        session.commit()
-    except DomainError as exc:
-        session.rollback()
-        if exc.status == 403:
-            raise
-        return _response_page(
-            request,
-            session,
-            actor,
-            response_id,
-            change=values,
-            change_errors=_domain_errors(request, exc, values),
-            status_code=exc.status,
-        )
-    return _redirect(f"/responses/{response_id}")
+        errors, status = invalid_fields(request, exc), 422
+    else:
+        try:
+            responses.change_response(session, actor, response_id, body)
+            session.commit()
+            return redirect(f"/responses/{response_id}")
+        except DomainError as exc:
+            errors, status = _refused(request, session, exc, values)
+    return _response_page(
+        request,
+        session,
+        actor,
+        response_id,
+        change=values,
+        change_errors=errors,
+        status_code=status,
+    )
 
 
 def _with_flash(url: str, response_id: int, change: Any, kind: str) -> Response:
     routes = [route.model_dump() for route in change.lost_routes + change.restored_routes]
-    redirect = _redirect(url)
+    answer = redirect(url)
     flash = {
         "response_id": response_id,
         "kind": kind,
         "routes": routes[:FLASH_ROUTES],
         "more": max(0, len(routes) - FLASH_ROUTES),
     }
-    redirect.set_cookie(
+    answer.set_cookie(
         FLASH_COOKIE,
         json.dumps(flash, separators=(",", ":")),
         max_age=300,
@@ -633,7 +572,7 @@ def _with_flash(url: str, response_id: int, change: Any, kind: str) -> Response:
         samesite="strict",
         path="/",
     )
-    return redirect
+    return answer
 
 
 @router.post("/responses/{response_id}/closures", response_class=HTMLResponse)
@@ -656,7 +595,9 @@ def close_road(
         if isinstance(exc, DomainError) and exc.status == 403:
             raise
         words = MESSAGES[request_lang(request)]
-        text = _error_text(request, exc) if isinstance(exc, DomainError) else words["form.required"]
+        text = (
+            error_message(request, exc) if isinstance(exc, DomainError) else words["form.required"]
+        )
         return _response_page(
             request,
             session,
@@ -728,19 +669,18 @@ def save_demand(
                 )
             )
         except ValidationError as exc:
-            for name in _invalid_fields(request, exc):
+            for name in invalid_fields(request, exc):
                 errors[f"{n}.{name}"] = words["form.invalid"]
     if not errors:
         try:
             responses.replace_demand(session, actor, response_id, lines)
             session.commit()
-            return _redirect(f"/responses/{response_id}#demand")
+            return redirect(f"/responses/{response_id}#demand")
         except DomainError as exc:
             session.rollback()
-            if exc.status == 403:
-                raise
+            reraise_refusal(exc, (403,))
             # `[3].item_code` → row 3's item input (`3.item_code`); no field → the table.
-            errors[(exc.field or "form").replace("[", "").replace("]", "")] = _error_text(
+            errors[(exc.field or "form").replace("[", "").replace("]", "")] = error_message(
                 request, exc
             )
     return _response_page(
@@ -751,6 +691,22 @@ def save_demand(
         demand_rows=rows,
         demand_errors=errors,
         status_code=422,
+    )
+
+
+def _plan_refused(
+    request: Request, session: Session, actor: Actor, response_id: int, exc: DomainError
+) -> Response:
+    """A plan the service would not draw or approve: the message above the plans."""
+    session.rollback()
+    reraise_refusal(exc, (403,))
+    return _response_page(
+        request,
+        session,
+        actor,
+        response_id,
+        plan_errors={"form": error_message(request, exc)},
+        status_code=exc.status,
     )
 
 
@@ -768,18 +724,8 @@ def run_plans(
             allocation.create_plan(session, actor, response_id, method)
         session.commit()
     except DomainError as exc:
-        session.rollback()
-        if exc.status == 403:
-            raise
-        return _response_page(
-            request,
-            session,
-            actor,
-            response_id,
-            plan_errors={"form": _error_text(request, exc)},
-            status_code=exc.status,
-        )
-    return _redirect(f"/responses/{response_id}#plans")
+        return _plan_refused(request, session, actor, response_id, exc)
+    return redirect(f"/responses/{response_id}#plans")
 
 
 @router.post("/plans/{plan_id}/approve", response_class=HTMLResponse)
@@ -795,15 +741,5 @@ def approve_plan(
         allocation.approve_plan(session, actor, plan_id)
         session.commit()
     except DomainError as exc:
-        session.rollback()
-        if exc.status == 403:
-            raise
-        return _response_page(
-            request,
-            session,
-            actor,
-            response_id,
-            plan_errors={"form": _error_text(request, exc)},
-            status_code=exc.status,
-        )
-    return _redirect(f"/responses/{response_id}#plans")
+        return _plan_refused(request, session, actor, response_id, exc)
+    return redirect(f"/responses/{response_id}#plans")

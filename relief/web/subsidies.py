@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
@@ -41,10 +41,19 @@ from relief.subsidies.models import (
     TransitionIn,
     format_fen,
 )
-from relief.web.duty import _check_origin
+from relief.web.forms import (
+    FormState,
+    check_origin,
+    fields_in,
+    no_fields,
+    record_domain_error,
+    record_error,
+    record_validation_error,
+    redirect,
+    reraise_refusal,
+)
 from relief.web.i18n import Translator
 from relief.web.routes import render, request_lang, signed_in
-from relief.web.warehouse import FormState, _record_domain_error, _record_validation_error
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,10 +85,6 @@ HOUSEHOLD_FIELDS = (
 
 def _reader(actor: Actor) -> None:
     ensure_role(actor, *READERS)
-
-
-def _done(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 def _int_or_none(text: str | None) -> int | None:
@@ -183,7 +188,7 @@ def post_household(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    _check_origin(request)
+    check_origin(request)
     ensure_role(actor, "county_staff")
     t = Translator(request_lang(request))
     typed = {
@@ -205,7 +210,7 @@ def post_household(
         normalise_id_number(id_number)
     except IdNumberError as exc:
         form.errors["id_number"] = _id_reason(t, str(exc))
-    fields = lambda name: name if name in HOUSEHOLD_FIELDS else None  # noqa: E731
+    fields = fields_in(HOUSEHOLD_FIELDS)
     body: HouseholdIn | None = None
     try:
         body = HouseholdIn.model_validate(
@@ -218,21 +223,20 @@ def post_household(
         )
     except ValidationError as exc:
         # Every field's problem at once (the ID number's own reason, if any, stays).
-        _record_validation_error(form, t, exc, fields)
+        record_validation_error(form, t, exc, fields)
     if body is not None and not form.errors:
         try:
             vault = vault_for(request.app.state.settings.secret_key)
             household = service.create_household(session, actor, body, vault)
             session.commit()
-            return _done(f"/subsidies/households?event_id={household.event_id}&done=household")
+            return redirect(f"/subsidies/households?event_id={household.event_id}&done=household")
         except DomainError as exc:
-            if exc.status in (401, 403):
-                raise
+            reraise_refusal(exc)
             region = _region_reason(t, exc) if exc.field == "region_code" else None
             if region:
                 form.errors["region_code"] = region
             else:
-                _record_domain_error(form, t, exc, fields)
+                record_domain_error(form, t, exc, fields)
     session.rollback()
     return _household_form(request, session, actor, form, status_code=422)
 
@@ -291,7 +295,7 @@ def post_import(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    _check_origin(request)
+    check_origin(request)
     ensure_role(actor, "county_staff")
     t = Translator(request_lang(request))
     form = FormState(values={"event_id": event_id})
@@ -309,14 +313,11 @@ def post_import(
                 session, actor, event, file.filename, content, vault
             )
             session.commit()
-            return _done(f"/subsidies/import?created={created}")
+            return redirect(f"/subsidies/import?created={created}")
         except DomainError as exc:
-            if exc.status in (401, 403):
-                raise
+            reraise_refusal(exc)
             rejected = list(exc.extra.get("rejected", []))
-            _record_domain_error(
-                form, t, exc, lambda name: name if name in ("event_id", "file") else None
-            )
+            record_domain_error(form, t, exc, fields_in(("event_id", "file")))
     session.rollback()
     return _import_page(request, session, actor, form, rejected, status_code=422)
 
@@ -375,7 +376,7 @@ def post_case(
 ) -> Response:
     """Open a case for a household; a refusal (no standard, a case already open) is shown
     on the household list, where the button was."""
-    _check_origin(request)
+    check_origin(request)
     ensure_role(actor, "county_staff")
     household = _int_or_none(household_id)
     if household is None:
@@ -383,10 +384,9 @@ def post_case(
     try:
         case = service.create_case(session, actor, household, programme_code.strip())
         session.commit()
-        return _done(f"/subsidies/cases/{case.id}?done=opened")
+        return redirect(f"/subsidies/cases/{case.id}?done=opened")
     except DomainError as exc:
-        if exc.status in (401, 403, 404):
-            raise
+        reraise_refusal(exc, (401, 403, 404))
         session.rollback()
         t = Translator(request_lang(request))
         message = str(exc.detail(prefer_zh=t.lang == "zh")["message"])
@@ -490,12 +490,12 @@ def post_transition(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    _check_origin(request)
+    check_origin(request)
     _reader(actor)
     service.get_case(session, actor, _case_id(case_id))  # 404 / 403 before anything else
     t = Translator(request_lang(request))
     form = FormState(values={"action": action, "note": note, "override_reason": override_reason})
-    fields = lambda name: name if name in ("note", "override_reason") else None  # noqa: E731
+    fields = fields_in(("note", "override_reason"))
     try:
         body = TransitionIn.model_validate(
             {
@@ -506,22 +506,21 @@ def post_transition(
         )
         service.transition_case(session, actor, case_id, body)
         session.commit()
-        return _done(f"/subsidies/cases/{case_id}?done={body.action}")
+        return redirect(f"/subsidies/cases/{case_id}?done={body.action}")
     except ValidationError as exc:
         # The model's one rule beyond lengths and the action's name: object and reject
         # need a note; say so in words next to the note field.
         if action in ("object", "reject") and not note.strip():
             form.errors["note"] = t("sub.note_required")
         else:
-            _record_validation_error(form, t, exc, fields)
+            record_validation_error(form, t, exc, fields)
     except DomainError as exc:
-        if exc.status in (401, 403, 404):
-            raise
+        reraise_refusal(exc, (401, 403, 404))
         if exc.code == "invalid_transition":
             # The shared err.invalid_transition words speak of dispatch orders.
             form.general = t("sub.invalid_transition")
         else:
-            _record_domain_error(form, t, exc, fields)
+            record_domain_error(form, t, exc, fields)
     session.rollback()
     return _case_page(request, session, actor, case_id, transition=form, status_code=409)
 
@@ -536,25 +535,21 @@ def post_payment(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    _check_origin(request)
+    check_origin(request)
     _reader(actor)
     service.get_case(session, actor, _case_id(case_id))
     t = Translator(request_lang(request))
     form = FormState(values={"amount": amount, "paid_on": paid_on, "reference": reference})
-    fields = lambda name: name if name in ("amount", "paid_on", "reference") else None  # noqa: E731
+    fields = fields_in(("amount", "paid_on", "reference"))
     try:
         body = PaymentIn.model_validate(
             {"amount": amount.strip(), "paid_on": paid_on.strip(), "reference": reference.strip()}
         )
         service.record_payment(session, actor, case_id, body)
         session.commit()
-        return _done(f"/subsidies/cases/{case_id}?done=payment#payments-h")
-    except ValidationError as exc:
-        _record_validation_error(form, t, exc, fields)
-    except DomainError as exc:
-        if exc.status in (401, 403, 404):
-            raise
-        _record_domain_error(form, t, exc, fields)
+        return redirect(f"/subsidies/cases/{case_id}?done=payment#payments-h")
+    except (ValidationError, DomainError) as exc:
+        record_error(form, t, exc, fields, (401, 403, 404))
     session.rollback()
     return _case_page(request, session, actor, case_id, payment=form, status_code=422)
 
@@ -567,7 +562,7 @@ def post_reversal(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    _check_origin(request)
+    check_origin(request)
     ensure_role(actor, "approver")
     original = session.get(Payment, payment_id) if 1 <= payment_id <= MAX_ID else None
     if original is None:
@@ -582,11 +577,9 @@ def post_reversal(
         try:
             service.reverse_payment(session, actor, payment_id, reason.strip())
             session.commit()
-            return _done(f"/subsidies/cases/{case_id}?done=reversal#payments-h")
+            return redirect(f"/subsidies/cases/{case_id}?done=reversal#payments-h")
         except DomainError as exc:
-            if exc.status in (401, 403, 404):
-                raise
-            _record_domain_error(form, t, exc, lambda _: None)
+            record_error(form, t, exc, no_fields, (401, 403, 404))
     session.rollback()
     return _case_page(request, session, actor, case_id, reversal=form, status_code=409)
 

@@ -12,12 +12,10 @@ field the error names; a form that went through answers 303 to a page that shows
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Collection, Sequence
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
@@ -44,6 +42,17 @@ from relief.network import service as network
 from relief.network.models import WarehouseRow
 from relief.stock import service as stock
 from relief.stock.models import AdjustmentIn, ReceiptIn
+from relief.web.forms import (
+    FieldMap,
+    FormState,
+    allowed,
+    no_fields,
+    record_domain_error,
+    record_error,
+    record_validation_error,
+    redirect,
+    reraise_refusal,
+)
 from relief.web.i18n import Translator
 from relief.web.routes import EXPIRY_DAYS, LEDGER_ROWS, _items, render, request_lang, signed_in
 
@@ -58,71 +67,12 @@ TIER_RANK = {"provincial": 0, "prefecture": 1, "county": 2}
 # --- forms ---------------------------------------------------------------------------------
 
 
-@dataclass
-class FormState:
-    """A form as the user left it: the values typed, and the messages by field name.
-
-    Field names are those of the service's errors (`delta`, `lines[2].quantity`), so a
-    template looks a message up with the name its input stands for; `general` holds an
-    error that names no field of the form."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    general: str | None = None
-
-    def error(self, name: str) -> str | None:
-        return self.errors.get(name)
-
-
-def error_text(t: Translator, code: str, field_name: str | None, fallback: str) -> str:
-    """The message for an error in the page's language: a worded one for the code and the
-    field (`err.below_floor`, `err.validation_error.quantity`), else the service's own."""
-    leaf = field_name.rsplit(".", 1)[-1] if field_name else ""
-    for key in (f"err.{code}.{leaf}", f"err.{code}"):
-        text = t(key)
-        if text != key:
-            return text
-    return fallback
-
-
-def _record_domain_error(
-    form: FormState, t: Translator, exc: DomainError, fields: Callable[[str], str | None]
-) -> None:
-    fallback = exc.detail(prefer_zh=t.lang == "zh")["message"]
-    text = error_text(t, exc.code, exc.field, fallback)
-    name = fields(exc.field) if exc.field else None
-    if name is None:
-        form.general = text
-    else:
-        form.errors[name] = text
-
-
-def _record_validation_error(
-    form: FormState, t: Translator, exc: ValidationError, fields: Callable[[str], str | None]
-) -> None:
-    for problem in exc.errors():
-        path = _field_path(problem["loc"])
-        text = error_text(t, "validation_error", path, t("err.validation_error"))
-        name = fields(path) if path else None
-        if name is None:
-            form.general = form.general or text
-        else:
-            form.errors.setdefault(name, text)
-
-
-def _field_path(loc: Sequence[Any]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out
-
-
 _LINE_FIELD = re.compile(r"lines\[(\d+)\]\.(\w+)")
 
 
 def _form_fields(
     plain: Collection[str], per_line: Collection[str] = (), rows: Sequence[int] | None = None
-) -> Callable[[str], str | None]:
+) -> FieldMap:
     """Maps an error's field to the name of the input it is shown next to, or None (shown
     above the form) for a field the form has no input for. `rows` maps the service's
     `lines[i]` (i counts the lines sent) to the form's row where blank rows were left out."""
@@ -153,20 +103,6 @@ def _whole_number(text: str, name: str, form: FormState, t: Translator) -> int |
         return None
 
 
-def _allowed(check: Callable[[], None]) -> bool:
-    """Whether an authorisation rule of relief.auth.deps lets the actor do something: the
-    page offers a form only to those the service will accept it from."""
-    try:
-        check()
-    except DomainError:
-        return False
-    return True
-
-
-def _done(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
 # --- the warehouse page ------------------------------------------------------------------------
 
 
@@ -194,7 +130,7 @@ def _warehouse_page(
 ) -> Response:
     warehouse = _warehouse(session, code)
     movements, total = stock.ledger_page(session, code, limit=LEDGER_ROWS)
-    manages = _allowed(lambda: authorize_warehouse(actor, code))
+    manages = allowed(lambda: authorize_warehouse(actor, code))
     return render(
         request,
         "warehouse.html",
@@ -282,13 +218,9 @@ def post_receipt(
             body = ReceiptIn.model_validate({"reference": reference.strip(), "lines": lines})
             stock.receive_stock(session, actor, code, body.reference, body.lines)
             session.commit()
-            return _done(f"/warehouses/{code}?done=receipt#stock-h")
-        except ValidationError as exc:
-            _record_validation_error(form, t, exc, fields)
-        except DomainError as exc:
-            if exc.status in (401, 403):
-                raise
-            _record_domain_error(form, t, exc, fields)
+            return redirect(f"/warehouses/{code}?done=receipt#stock-h")
+        except (ValidationError, DomainError) as exc:
+            record_error(form, t, exc, fields)
     session.rollback()
     return _warehouse_page(request, session, actor, code, receipt=form, status_code=422)
 
@@ -345,13 +277,12 @@ def post_adjustment(
                 override_reason=body.override_reason,
             )
             session.commit()
-            return _done(f"/warehouses/{code}?done=adjustment#stock-h")
+            return redirect(f"/warehouses/{code}?done=adjustment#stock-h")
         except ValidationError as exc:
-            _record_validation_error(form, t, exc, fields)
+            record_validation_error(form, t, exc, fields)
         except DomainError as exc:
-            if exc.status in (401, 403):
-                raise
-            _record_domain_error(form, t, exc, fields)
+            reraise_refusal(exc)
+            record_domain_error(form, t, exc, fields)
             # The floor may be crossed only with a reason: ask for one now that it matters.
             form.values["needs_override"] = exc.code == "below_floor"
     session.rollback()
@@ -452,13 +383,9 @@ def post_transfer(
                 reason=body.reason,
             )
             session.commit()
-            return _done(f"/orders/{order.id}?done=transfer")
-        except ValidationError as exc:
-            _record_validation_error(form, t, exc, fields)
-        except DomainError as exc:
-            if exc.status in (401, 403):
-                raise
-            _record_domain_error(form, t, exc, fields)
+            return redirect(f"/orders/{order.id}?done=transfer")
+        except (ValidationError, DomainError) as exc:
+            record_error(form, t, exc, fields)
     session.rollback()
     return _transfer_page(request, session, actor, warehouse, form, status_code=422)
 
@@ -538,15 +465,15 @@ def _order_page(
     order = _readable_order(session, actor, order_id)
     view = dispatch.order_view(session, order)
     # Each form is offered to whom the service would accept it from, in the state it needs.
-    can_dispatch = view.status == "reserved" and _allowed(
+    can_dispatch = view.status == "reserved" and allowed(
         lambda: authorize_warehouse(actor, order.source_warehouse_code)
     )
-    can_receive = view.status == "dispatched" and _allowed(
+    can_receive = view.status == "dispatched" and allowed(
         lambda: authorize_dispatch_receipt(
             session, actor, order.destination_code, order.destination_kind
         )
     )
-    can_cancel = view.status == "reserved" and _allowed(lambda: ensure_role(actor, "duty_officer"))
+    can_cancel = view.status == "reserved" and allowed(lambda: ensure_role(actor, "duty_officer"))
     return render(
         request,
         "wh_order.html",
@@ -633,13 +560,9 @@ def post_dispatch(
                 plate=body.plate,
             )
             session.commit()
-            return _done(f"/orders/{order_id}?done=dispatch")
-        except ValidationError as exc:
-            _record_validation_error(form, t, exc, fields)
-        except DomainError as exc:
-            if exc.status in (401, 403, 404):
-                raise
-            _record_domain_error(form, t, exc, fields)
+            return redirect(f"/orders/{order_id}?done=dispatch")
+        except (ValidationError, DomainError) as exc:
+            record_error(form, t, exc, fields, (401, 403, 404))
     session.rollback()
     return _order_page(request, session, actor, order_id, dispatch_form=form, status_code=422)
 
@@ -694,13 +617,9 @@ def post_receive(
             body = ReceiveIn.model_validate({"lines": lines, "note": note.strip()})
             dispatch.receive_order(session, actor, order_id, lines=body.lines, note=body.note)
             session.commit()
-            return _done(f"/orders/{order_id}?done=receive")
-        except ValidationError as exc:
-            _record_validation_error(form, t, exc, fields)
-        except DomainError as exc:
-            if exc.status in (401, 403, 404):
-                raise
-            _record_domain_error(form, t, exc, fields)
+            return redirect(f"/orders/{order_id}?done=receive")
+        except (ValidationError, DomainError) as exc:
+            record_error(form, t, exc, fields, (401, 403, 404))
     session.rollback()
     return _order_page(request, session, actor, order_id, receive_form=form, status_code=422)
 
@@ -720,10 +639,8 @@ def post_cancel(
     try:
         dispatch.cancel_order(session, actor, order_id, reason=reason.strip() or None)
         session.commit()
-        return _done(f"/orders/{order_id}?done=cancel")
+        return redirect(f"/orders/{order_id}?done=cancel")
     except DomainError as exc:
-        if exc.status in (401, 403, 404):
-            raise
-        _record_domain_error(form, t, exc, lambda _: None)
+        record_error(form, t, exc, no_fields, (401, 403, 404))
     session.rollback()
     return _order_page(request, session, actor, order_id, cancel_form=form, status_code=409)
