@@ -373,6 +373,28 @@ def bench_allocation(
     typer.echo("result: " + ", ".join(f"{k} {v}" for k, v in result["result"].items()))
 
 
+@bench_app.command("import")
+def bench_import(
+    rows: int = typer.Option(10_000, "--rows", min=1, max=100_000),
+    out: str | None = typer.Option(None, "--out", metavar="FILE", help="JSON; - for stdout"),
+) -> None:
+    """Time the all-or-nothing household import of ROWS valid rows on SQLite."""
+    import json
+
+    from relief.subsidies.bench import run_import_bench
+
+    result = run_import_bench(rows)
+    if out is not None:
+        _write_output(out, json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        if out == "-":
+            return
+    typer.echo(
+        f"import bench: {result['created']:,} of {result['rows']:,} rows in "
+        f"{result['import_seconds']} s ({result['rows_per_second']:,} rows/s), "
+        f"peak memory {result['peak_memory_mb']} MB"
+    )
+
+
 def _safe_url(url: str) -> str:
     """The URL without its password, for printing."""
     if "@" in url and "://" in url:

