@@ -39,6 +39,7 @@ class Shot:
     username: str | None  # None: signed out
     path: str
     lang: str = "zh"
+    element: str | None = None  # a CSS selector: shoot only that part of the page
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,9 @@ def demo_users(session) -> list[DemoUser]:
     return users
 
 
-def shots_for(users: list[DemoUser], selected_warehouse: str | None) -> list[Shot]:
+def shots_for(
+    users: list[DemoUser], selected_warehouse: str | None, response_id: int | None = None
+) -> list[Shot]:
     names = {u.username for u in users}
     shots = [Shot("login.png", None, "/"), Shot("duty-home.png", "duty", "/")]
     if selected_warehouse:
@@ -73,13 +76,18 @@ def shots_for(users: list[DemoUser], selected_warehouse: str | None) -> list[Sho
         shots.append(Shot("manager-home.png", "manager", "/"))
     if "county" in names:
         shots.append(Shot("county-home.png", "county", "/"))
+    if response_id is not None:
+        # The optimal and greedy plans side by side on the response page.
+        shots.append(Shot("plans.png", "duty", f"/responses/{response_id}", element=".grid.plans"))
     shots.append(Shot("forbidden.png", "duty", "/users"))
     return shots
 
 
-def trigger_first_event(session, scenario: Path) -> None:
-    """Load the scenario's policy and first event and trigger a response at the level the
-    event's reports call for, as a duty officer would, so the home page has one to show."""
+def trigger_first_event(session, scenario: Path) -> int | None:
+    """Load the scenario's policy and first event, trigger a response at the level the
+    event's reports call for and run an optimal and a greedy plan for it, as a duty officer
+    would, so the home and response pages have something to show. Returns the response."""
+    from relief.allocation import service as allocation
     from relief.auth.models import SYSTEM
     from relief.emergency import responses
     from relief.emergency import service as emergency
@@ -89,13 +97,17 @@ def trigger_first_event(session, scenario: Path) -> None:
 
     folder, _ = check_scenario(scenario)
     if folder.policy is None or not folder.events:
-        return
+        return None
     load_policy(session, SYSTEM, folder.policy, folder.name)
     key = sorted(folder.events)[0]
     event, _ = emergency.load_event(session, SYSTEM, folder.events[key], key)
     level = emergency.assess_event(session, event.id).recommended_level
-    if level is not None:
-        responses.trigger_response(session, SYSTEM, event.id, ResponseIn(level=level))
+    if level is None:
+        return None
+    response = responses.trigger_response(session, SYSTEM, event.id, ResponseIn(level=level))
+    for method in ("optimal", "greedy"):
+        allocation.create_plan(session, SYSTEM, response.id, method)
+    return response.id
 
 
 @contextmanager
@@ -153,7 +165,7 @@ def take(out_dir: Path, scenario: Path) -> list[Path]:
                         region_codes=list(user.region_codes),
                     ),
                 )
-            trigger_first_event(session, scenario)
+            response_id = trigger_first_event(session, scenario)
             # The map shot shows the manager's depot selected, as a click would.
             selected = next((u.warehouse_codes[0] for u in users if u.warehouse_codes), None)
         settings = Settings(
@@ -162,7 +174,7 @@ def take(out_dir: Path, scenario: Path) -> list[Path]:
         app = create_app(settings, engine)
         with serve(app) as origin, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            for shot in shots_for(users, selected):
+            for shot in shots_for(users, selected, response_id):
                 context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
                 page = context.new_page()
                 if shot.username:
@@ -176,7 +188,10 @@ def take(out_dir: Path, scenario: Path) -> list[Path]:
                 page.goto(origin + shot.path)
                 page.wait_for_load_state("networkidle")
                 target = out_dir / shot.filename
-                page.screenshot(path=str(target))
+                if shot.element:
+                    page.locator(shot.element).first.screenshot(path=str(target))
+                else:
+                    page.screenshot(path=str(target))
                 written.append(target)
                 context.close()
             browser.close()
