@@ -40,6 +40,15 @@ def check_origin(request: Request) -> None:
         raise DomainError("role_forbidden", "a form from another site may not act here", None)
 
 
+def same_site_posts(request: Request) -> None:
+    """Router dependency of every UI router: no form post from another site acts here.
+
+    Checked once for the whole UI rather than per handler, so a new form cannot forget it
+    (the SameSite=Strict cookie is the first line; this is the second)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        check_origin(request)
+
+
 def redirect(url: str) -> RedirectResponse:
     """Post-redirect-get: the answer to a form that went through."""
     return RedirectResponse(url, status_code=303)

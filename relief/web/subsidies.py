@@ -43,7 +43,6 @@ from relief.subsidies.models import (
 )
 from relief.web.forms import (
     FormState,
-    check_origin,
     fields_in,
     no_fields,
     record_domain_error,
@@ -51,11 +50,12 @@ from relief.web.forms import (
     record_validation_error,
     redirect,
     reraise_refusal,
+    same_site_posts,
 )
 from relief.web.i18n import Translator
 from relief.web.routes import render, request_lang, signed_in
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
 READERS = ("county_staff", "approver")  # admin is always admitted by ensure_role
 PAGE_ROWS = 100
@@ -188,7 +188,6 @@ def post_household(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    check_origin(request)
     ensure_role(actor, "county_staff")
     t = Translator(request_lang(request))
     typed = {
@@ -295,7 +294,6 @@ def post_import(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    check_origin(request)
     ensure_role(actor, "county_staff")
     t = Translator(request_lang(request))
     form = FormState(values={"event_id": event_id})
@@ -376,7 +374,6 @@ def post_case(
 ) -> Response:
     """Open a case for a household; a refusal (no standard, a case already open) is shown
     on the household list, where the button was."""
-    check_origin(request)
     ensure_role(actor, "county_staff")
     household = _int_or_none(household_id)
     if household is None:
@@ -490,7 +487,6 @@ def post_transition(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    check_origin(request)
     _reader(actor)
     service.get_case(session, actor, _case_id(case_id))  # 404 / 403 before anything else
     t = Translator(request_lang(request))
@@ -535,7 +531,6 @@ def post_payment(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    check_origin(request)
     _reader(actor)
     service.get_case(session, actor, _case_id(case_id))
     t = Translator(request_lang(request))
@@ -562,7 +557,6 @@ def post_reversal(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    check_origin(request)
     ensure_role(actor, "approver")
     original = session.get(Payment, payment_id) if 1 <= payment_id <= MAX_ID else None
     if original is None:

@@ -52,11 +52,12 @@ from relief.web.forms import (
     record_validation_error,
     redirect,
     reraise_refusal,
+    same_site_posts,
 )
 from relief.web.i18n import Translator
 from relief.web.routes import EXPIRY_DAYS, LEDGER_ROWS, _items, render, request_lang, signed_in
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
 # Blank lines offered by the receipt and transfer forms: enough for one delivery note
 # without JavaScript to add rows; blank lines are ignored.

@@ -162,6 +162,20 @@ def test_duty_officer_may_not_post_a_receipt(client, engine, sign_in):
     assert _level(engine, MANAGED_WAREHOUSE, "water") == before
 
 
+def test_a_receipt_posted_from_another_site_is_refused_and_books_nothing(client, engine, sign_in):
+    sign_in("manager")
+    before = _level(engine, MANAGED_WAREHOUSE, "water")
+    entries = _ledger_total(engine, MANAGED_WAREHOUSE)
+    reply = client.post(
+        f"/warehouses/{MANAGED_WAREHOUSE}/receipts",
+        data={"reference": "X", "item_code": ["water"], "quantity": ["5"]},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert reply.status_code == 403
+    assert _level(engine, MANAGED_WAREHOUSE, "water") == before
+    assert _ledger_total(engine, MANAGED_WAREHOUSE) == entries
+
+
 # --- transfers and dispatch orders ------------------------------------------------------------
 
 
