@@ -4,8 +4,8 @@ The pages hold no rules of their own: a service refuses with a `DomainError` (or
 with a pydantic `ValidationError`) and these helpers put its message where the user will
 see it, next to the input the error's `field` names or above the form.
 
-- `check_origin`: a POST whose `Origin` names another host is refused before anything is
-  read (the sign-in cookie is SameSite=Strict as well).
+- `check_origin`, `same_site_posts` (from relief/web/origin.py, re-exported): a POST whose
+  `Origin` names another host is refused before anything is read.
 - `redirect`: post-redirect-get, a 303 to the page that shows the result.
 - `FormState`, `record_error` (`record_domain_error`, `record_validation_error`): a form as
   the user left it, with the messages by field name (the warehouse and subsidy pages).
@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -28,25 +27,10 @@ from pydantic import ValidationError
 
 from relief.errors import DomainError
 from relief.web.i18n import MESSAGES, Translator
+from relief.web.origin import check_origin, same_site_posts  # noqa: F401 (re-exported)
 from relief.web.routes import request_lang
 
 FieldMap = Callable[[str], str | None]
-
-
-def check_origin(request: Request) -> None:
-    """Refuse a form post that a browser says came from another site."""
-    origin = request.headers.get("origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
-        raise DomainError("role_forbidden", "a form from another site may not act here", None)
-
-
-def same_site_posts(request: Request) -> None:
-    """Router dependency of every UI router: no form post from another site acts here.
-
-    Checked once for the whole UI rather than per handler, so a new form cannot forget it
-    (the SameSite=Strict cookie is the first line; this is the second)."""
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        check_origin(request)
 
 
 def redirect(url: str) -> RedirectResponse:

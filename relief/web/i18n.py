@@ -988,6 +988,21 @@ EN: dict[str, str] = {
     "err.validation_error.event_id": "Choose the event",
 }
 
+
+def _merge_area_words() -> None:
+    """Add each area's words (relief/web/words/) to ZH and EN; a key defined twice is a bug."""
+    from relief.web.words import common, duty, subsidies, warehouse
+
+    for part in (common, duty, subsidies, warehouse):
+        for target, extra in ((ZH, part.ZH), (EN, part.EN)):
+            clash = set(target) & set(extra)
+            if clash:
+                raise RuntimeError(f"{part.__name__} redefines words: {sorted(clash)}")
+            target.update(extra)
+
+
+_merge_area_words()
+
 MESSAGES: dict[Lang, dict[str, str]] = {"zh": ZH, "en": EN}
 
 

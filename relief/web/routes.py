@@ -39,6 +39,7 @@ from relief.network.models import ItemRow
 from relief.stock import service as stock
 from relief.web import netmap
 from relief.web.i18n import HTML_LANG, Lang, Translator, lang_of
+from relief.web.origin import same_site_posts
 
 try:  # the emergency service arrives in parallel; the home page shows responses once it does
     from relief.emergency import responses as emergency_responses
@@ -63,7 +64,7 @@ CONTENT_SECURITY_POLICY = (
 )
 
 templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
 
 # --- rendering ---------------------------------------------------------------------------

@@ -72,6 +72,24 @@ def test_sign_in_sets_an_httponly_strict_cookie_and_sign_out_clears_it(client, w
     assert 'name="password"' in client.get("/").text
 
 
+def test_sign_in_and_sign_out_posted_from_another_site_are_refused(client, web_users):
+    from tests.conftest import PASSWORD
+
+    evil = {"Origin": "https://evil.example"}
+    reply = client.post(
+        "/login",
+        data={"username": "duty", "password": PASSWORD},
+        headers=evil,
+        follow_redirects=False,
+    )
+    assert reply.status_code == 403
+    assert "set-cookie" not in reply.headers
+
+    client.post("/login", data={"username": "duty", "password": PASSWORD})
+    assert client.post("/logout", headers=evil, follow_redirects=False).status_code == 403
+    assert 'data-home="duty"' in client.get("/").text  # still signed in
+
+
 def test_a_bad_cookie_counts_as_signed_out(client, web_users):
     client.cookies.set("relief_token", "not-a-token")
     assert 'name="password"' in client.get("/").text

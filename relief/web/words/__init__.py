@@ -1,0 +1,1 @@
+"""Per-area word lists merged into relief.web.i18n."""
