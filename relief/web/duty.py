@@ -1,5 +1,6 @@
 """The duty officer's pages: events, reports, assessment, responses, road closures, demand
-and allocation plans (issue 7, points 2 and 3).
+and its versions, allocation plans and what-if plans, fulfilment, and every user's inbox
+of notifications (issue 7).
 
 Like the rest of the UI these pages hold no rules of their own: every check (report
 placement, the override rule, who may act) lives in the emergency and allocation services
@@ -30,14 +31,16 @@ from sqlmodel import Session
 
 from relief import clock
 from relief.allocation import service as allocation
-from relief.auth.deps import ensure_role
+from relief.auth.deps import dispatch_order_in_scope, ensure_role
 from relief.auth.models import Actor
 from relief.db import get_session
+from relief.dispatch import service as dispatch
 from relief.emergency import responses
 from relief.emergency import service as emergency
 from relief.emergency.models import (
     ClosureIn,
     DemandLineIn,
+    DemandVersionOut,
     EventIn,
     ReportIn,
     ResponseIn,
@@ -412,6 +415,73 @@ def _place_names(session: Session, flash: dict[str, Any] | None) -> dict[str, st
     return names
 
 
+def _network_names(session: Session) -> dict[str, str]:
+    """Names of every region and warehouse: the ends of roads, the places of orders."""
+    regions, warehouses, _, _ = network.network_records(session)
+    return {**{r.code: r.name for r in regions}, **{w.code: w.name for w in warehouses}}
+
+
+def _response_orders(session: Session, actor: Actor, response_id: int) -> list[dict[str, Any]]:
+    """The response's dispatch orders the user may open (the orders page has no filter by
+    response), each with whether it is past its ETA and not received."""
+    out = []
+    for order in dispatch.list_orders(session, response_id=response_id):
+        if dispatch_order_in_scope(
+            session,
+            actor,
+            order.source_warehouse_code,
+            order.destination_code,
+            order.destination_kind,
+        ):
+            out.append({"order": order, "late": dispatch.is_late(order)})
+    return out
+
+
+WHATIF_STATS = ("allocated", "shortfall", "min_fill_rate", "regions_unserved", "ton_km")
+WHATIF_SHOWN = 3  # the newest what-ifs; older ones stay in the API
+
+
+def _whatif_views(
+    session: Session,
+    every_plan: list[dict[str, Any]],
+    real: dict[str, Any] | None,
+    places: dict[str, str],
+) -> list[dict[str, Any]]:
+    """The newest what-if plans, newest first, each set beside the newest real optimal plan:
+    its level, the roads it treats as closed, and each figure with its difference."""
+    out = []
+    for plan in reversed([p for p in every_plan if p["what_if"]][-WHATIF_SHOWN:]):
+        inputs = allocation.get_plan_row(session, plan["id"]).inputs
+        closed = [
+            f"{places.get(a, a)} — {places.get(b, b)}" for a, b in inputs.get("extra_closures", [])
+        ]
+        stats = []
+        for key in WHATIF_STATS:
+            mine = plan["stats"][key]
+            theirs = real["stats"][key] if real else None
+            stats.append((key, theirs, mine, None if theirs is None else mine - theirs))
+        real_items = {row["item_code"]: row["allocated"] for row in (real or {}).get("by_item", [])}
+        by_item = [
+            (
+                row["item_code"],
+                real_items.get(row["item_code"]) if real else None,
+                row["allocated"],
+                row["allocated"] - real_items.get(row["item_code"], 0) if real else None,
+            )
+            for row in plan["by_item"]
+        ]
+        out.append(
+            {
+                "plan": plan,
+                "real_id": real["id"] if real else None,
+                "closed": closed,
+                "stats": stats,
+                "by_item": by_item,
+            }
+        )
+    return out
+
+
 def _response_page(
     request: Request,
     session: Session,
@@ -424,6 +494,8 @@ def _response_page(
     demand_errors: dict[str, str] | None = None,
     closure_errors: dict[str, str] | None = None,
     plan_errors: dict[str, str] | None = None,
+    whatif: dict[str, Any] | None = None,
+    whatif_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     row = responses.get_response(session, response_id)
@@ -452,6 +524,8 @@ def _response_page(
     closed_ids = {c.id for c in closures if c.status == "closed"}
     roads = [r for r in network.list_roads(session) if r.id not in closed_ids]
     items = {item.code: item for item in network.list_items(session)}
+    fulfilment = dispatch.response_fulfilment(session, response_id)
+    late = [line for line in fulfilment if line.overdue]
     # The map shades the affected regions at the response's level (the severity the
     # province acts on) and draws the approved plan, else the optimal draft.
     drawing = map_drawing(
@@ -459,7 +533,14 @@ def _response_page(
         affected={code: row.level for code in affected},
         flows=_flows(approved or plans.get("optimal")),
     )
-    names = _region_names(session, sorted({*affected, *(line.region_code for line in demand)}))
+    names = _region_names(
+        session,
+        sorted(
+            {*affected, *(line.region_code for line in demand)}
+            | {line.region_code for line in fulfilment}
+        ),
+    )
+    places = _network_names(session)
     flash = _read_flash(request, response_id)
     return render(
         request,
@@ -487,6 +568,14 @@ def _response_page(
         change_errors=change_errors or {},
         closure_errors=closure_errors or {},
         plan_errors=plan_errors or {},
+        fulfilment=fulfilment,
+        late_regions=[names.get(c, c) for c in sorted({line.region_code for line in late})],
+        late_count=len(late),
+        orders=_response_orders(session, actor, response_id),
+        road_names=places,
+        whatifs=_whatif_views(session, every_plan, approved or plans.get("optimal"), places),
+        whatif=whatif or {"level": "", "closed_roads": []},
+        whatif_errors=whatif_errors or {},
         is_duty=actor.role in ("admin", "duty_officer"),
         active=row.status == "active",
         # Escalating above today's recommendation needs an override, as triggering does.
@@ -693,28 +782,44 @@ def save_demand(
 def _plan_refused(
     request: Request, session: Session, actor: Actor, response_id: int, exc: DomainError
 ) -> Response:
-    """A plan the service would not draw or approve: the message above the plans."""
+    """A plan the service would not draw or approve: the message above the plans, in the
+    page's words when it has some for the code (`duty.err.plan_is_what_if`)."""
     session.rollback()
     reraise_refusal(exc, (403,))
+    text = MESSAGES[request_lang(request)].get(f"duty.err.{exc.code}")
     return _response_page(
         request,
         session,
         actor,
         response_id,
-        plan_errors={"form": error_message(request, exc)},
+        plan_errors={"form": text or error_message(request, exc)},
         status_code=exc.status,
     )
+
+
+def _whatif_closures(session: Session, road_ids: list[str]) -> list[tuple[str, str]] | None:
+    """The (from, to) codes of the roads picked by id; None when one is not a road."""
+    roads = {str(road.id): road for road in network.list_roads(session)}
+    if any(text.strip() not in roads for text in road_ids):
+        return None
+    return [(roads[t.strip()].from_code, roads[t.strip()].to_code) for t in road_ids]
 
 
 @router.post("/responses/{response_id}/plans", response_class=HTMLResponse)
 def run_plans(
     request: Request,
     response_id: int,
+    level: str = Form(""),
+    closed_roads: list[str] = Form([]),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    """Both methods on the same inputs, so that the page can set them side by side."""
+    """Both methods on the same inputs, so that the page can set them side by side; with a
+    hypothetical level or roads to treat as closed, one what-if plan (optimal) instead."""
     _acting(request, actor)
+    closed_roads = [text for text in closed_roads if text.strip()]
+    if level.strip() or closed_roads:
+        return _run_whatif(request, session, actor, response_id, level, closed_roads)
     try:
         for method in ("optimal", "greedy"):
             allocation.create_plan(session, actor, response_id, method)
@@ -722,6 +827,44 @@ def run_plans(
     except DomainError as exc:
         return _plan_refused(request, session, actor, response_id, exc)
     return redirect(f"/responses/{response_id}#plans")
+
+
+def _run_whatif(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    response_id: int,
+    level: str,
+    road_ids: list[str],
+) -> Response:
+    words = MESSAGES[request_lang(request)]
+    values = {"level": level, "closed_roads": road_ids}
+    errors: dict[str, str] = {}
+    number = _int_or_none(level) if level.strip() else None
+    if level.strip() and number is None:
+        errors["level"] = words["duty.whatif_bad_level"]
+    pairs = _whatif_closures(session, road_ids)
+    if pairs is None:
+        errors["closed_roads"] = words["duty.whatif_unknown_road"]
+    status = 422
+    if not errors:
+        try:
+            allocation.create_plan(
+                session, actor, response_id, "optimal", level=number, closed_roads=pairs
+            )
+            session.commit()
+            return redirect(f"/responses/{response_id}#whatif")
+        except DomainError as exc:
+            errors, status = _refused(request, session, exc, values)
+    return _response_page(
+        request,
+        session,
+        actor,
+        response_id,
+        whatif=values,
+        whatif_errors=errors,
+        status_code=status,
+    )
 
 
 @router.post("/plans/{plan_id}/approve", response_class=HTMLResponse)
@@ -739,3 +882,96 @@ def approve_plan(
     except DomainError as exc:
         return _plan_refused(request, session, actor, response_id, exc)
     return redirect(f"/responses/{response_id}#plans")
+
+
+# --- demand versions ---------------------------------------------------------------------------
+
+
+def _version_changes(before: DemandVersionOut, after: DemandVersionOut) -> list[dict[str, Any]]:
+    """What one demand version changed against the one before, per region × item: the
+    quantity (and priority) before and after; a line added or dropped has None on one side."""
+    old = {(d.region_code, d.item_code): d for d in before.lines}
+    new = {(d.region_code, d.item_code): d for d in after.lines}
+    out = []
+    for key in sorted(old.keys() | new.keys()):
+        was, now = old.get(key), new.get(key)
+        if was is not None and was == now:
+            continue
+        out.append(
+            {
+                "region_code": key[0],
+                "item_code": key[1],
+                "before": was.quantity if was else None,
+                "after": now.quantity if now else None,
+                "delta": (now.quantity if now else 0) - (was.quantity if was else 0),
+                "priority_before": was.priority if was else None,
+                "priority_after": now.priority if now else None,
+            }
+        )
+    return out
+
+
+@router.get("/responses/{response_id}/demand/versions", response_class=HTMLResponse)
+def demand_versions_page(
+    request: Request,
+    response_id: int,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """Every kept version of the demand, newest first, with what each changed."""
+    row = responses.get_response(session, response_id)
+    versions = responses.demand_versions(session, response_id)
+    shown = [
+        {
+            "version": v,
+            "changes": _version_changes(versions[n - 1], v) if n else None,
+        }
+        for n, v in enumerate(versions)
+    ]
+    codes = {line.region_code for v in versions for line in v.lines}
+    return render(
+        request,
+        "duty_demand_versions.html",
+        actor,
+        response=responses.response_out(session, row),
+        event=emergency.get_event(session, row.event_id),
+        versions=list(reversed(shown)),
+        region_names=_region_names(session, sorted(codes)),
+        items={item.code: item for item in network.list_items(session)},
+    )
+
+
+# --- inbox -------------------------------------------------------------------------------------
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox_page(
+    request: Request,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The signed-in user's notifications (as GET /api/v1/inbox): any user has an inbox."""
+    notes = [responses.inbox_out(session, row) for row in responses.inbox(session, actor)]
+    # Unacknowledged first, each part newest first (the service's order).
+    notes.sort(key=lambda note: note.acked_at is not None)
+    return render(
+        request,
+        "duty_inbox.html",
+        actor,
+        notes=notes,
+        unacked=sum(1 for note in notes if note.acked_at is None),
+        done=request.query_params.get("done") == "ack",
+    )
+
+
+@router.post("/inbox/{inbox_id}/ack", response_class=HTMLResponse)
+def acknowledge(
+    request: Request,
+    inbox_id: int,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """Acknowledge one notification; someone else's is the 403 page, an unknown one 404."""
+    responses.acknowledge(session, actor, inbox_id)
+    session.commit()
+    return redirect("/inbox?done=ack")

@@ -121,6 +121,7 @@ def nav_for(actor: Actor | None) -> list[NavLink]:
     if actor is None:
         return []
     links = [NavLink("nav.home", "/"), NavLink("nav.map", "/map"), NavLink("nav.events", "/events")]
+    links.append(NavLink("nav.inbox", "/inbox"))  # every user has one (duty.py)
     if actor.role in ("admin", "duty_officer", "warehouse_manager", "county_staff"):
         links.append(NavLink("nav.orders", "/orders"))  # the pages in warehouse.py
     if actor.role in ("admin", "county_staff", "approver"):
@@ -368,8 +369,16 @@ def _home(request: Request, session: Session, actor: Actor) -> Response:
     return _regions_home(request, session, actor)
 
 
+def _unacknowledged_count(session: Session, actor: Actor) -> int:
+    """How many of the user's notifications wait for an acknowledgement (the inbox page)."""
+    if emergency_responses is None:  # pragma: no cover - see the import
+        return 0
+    return len(emergency_responses.inbox(session, actor, unacked_only=True))
+
+
 def _duty_home(request: Request, session: Session, actor: Actor) -> Response:
     regions, warehouses, roads, _ = network.network_records(session)
+    active = _active_responses(session)
     return render(
         request,
         "home_duty.html",
@@ -379,11 +388,17 @@ def _duty_home(request: Request, session: Session, actor: Actor) -> Response:
         roads=Counter(r.status for r in roads),
         totals=_stock_totals(session),
         items=_items(session),
-        responses=_active_responses(session),
+        responses=active,
         low=stock.low_stock(session, actor),
         expiring=stock.expiring_lots(session, actor, EXPIRY_DAYS),
         expiry_days=EXPIRY_DAYS,
         warehouse_names={w.code: w.name for w in warehouses},
+        inbox_unacked=_unacknowledged_count(session, actor),
+        # Managers not yet acknowledging the notice of each active response.
+        unacked_managers={
+            r.response_id: emergency_responses.unacknowledged(session, r.response_id)
+            for r in active
+        },
     )
 
 

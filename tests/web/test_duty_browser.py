@@ -84,3 +84,50 @@ def test_duty_officer_reports_assesses_triggers_plans_and_approves(visit):  # no
     assert page.locator('[data-testid="approved-plan"]').is_visible()
     assert page.locator('[data-testid="plan-optimal"]').get_attribute("data-state") == "approved"
     assert page.locator("#response-map .flow").count() > 0
+
+
+def test_plans_show_a_busy_state_fulfilment_follows_and_the_manager_acknowledges(visit):  # noqa: F811
+    visit.sign_in("duty")
+    page = visit.page
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(visit.origin + "/events")
+    page.get_by_role("link", name=re.compile("暴雪")).click()
+    page.get_by_label("说明").fill("按评估建议启动")
+    with page.expect_navigation():
+        page.get_by_role("button", name="启动响应").click()
+    fulfilment = page.locator('[data-testid="fulfilment"]')
+    assert fulfilment.is_visible() and "到货跟踪" in fulfilment.inner_text()
+
+    # While the solver runs the button is disabled and says so. To look at that state the
+    # test keeps the browser from leaving the page (a listener added after duty.js's own),
+    # then sends the form itself.
+    form = page.locator('[data-testid="run-plans"]')
+    form.evaluate("f => f.addEventListener('submit', e => e.preventDefault())")
+    page.get_by_role("button", name="计算方案（最优与贪心）").click()
+    button = form.locator("button[type=submit]")
+    assert form.get_attribute("aria-busy") == "true"
+    assert button.is_disabled() and button.inner_text() == "正在计算方案…"
+    assert form.locator("[data-busy-status]").inner_text() == "正在计算方案…"
+    with page.expect_navigation():
+        form.evaluate("f => f.submit()")
+    assert page.locator('[data-testid="plan-optimal"]').is_visible()
+    with page.expect_navigation():
+        page.locator('[data-testid="approve-optimal"]').click()
+    rows = page.locator('[data-testid="fulfilment-row"]')
+    assert rows.count() > 0 and not rows.first.is_visible()  # all lines folded
+    page.locator("#fulfilment summary").click()
+    assert rows.first.is_visible()
+    assert page.locator('[data-testid="response-orders"] a').count() > 0
+    assert page.locator('[data-testid="fulfilment-summary"]').get_attribute("data-late") == "0"
+
+    # The manager of an eligible depot acknowledges the notice from the inbox.
+    page.context.clear_cookies()
+    visit.sign_in("manager")
+    page.get_by_role("link", name="通知", exact=True).click()
+    count = page.locator('[data-testid="inbox-unacked-count"]')
+    before = int(count.inner_text())
+    assert before >= 1
+    with page.expect_navigation():
+        page.get_by_role("button", name="确认收到").first.click()
+    assert page.get_by_role("status").first.inner_text() == "已确认收到。"
+    assert int(count.inner_text()) == before - 1

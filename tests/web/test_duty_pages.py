@@ -10,6 +10,8 @@ import pytest
 
 from relief import clock
 from relief.db import transaction
+from relief.dispatch import service as dispatch
+from relief.emergency import responses
 from relief.emergency import service as emergency
 from tests.web.conftest import COUNTY
 
@@ -345,3 +347,232 @@ def test_creating_an_event_redirects_to_it_and_a_bad_code_keeps_the_form(client,
     page = client.get(reply.headers["location"])
     assert page.status_code == 200 and "新城区暴雨" in page.text
     assert "2026-07-01 14:30" in page.text  # shown in CST as typed
+
+
+# --- fulfilment ------------------------------------------------------------------------------
+
+
+def _fulfilment_rows(page: str) -> list[str]:
+    section = page.split('data-testid="fulfilment"', 1)[1].split("</section>", 1)[0]
+    return re.findall(r'<tr data-testid="fulfilment-row"[^>]*>', section)
+
+
+def _approve_optimal(client, location: str) -> int:
+    assert client.post(f"{location}/plans", follow_redirects=False).status_code == 303
+    page = client.get(location).text
+    plan = int(re.search(r'data-testid="plan-optimal" data-plan="(\d+)"', page).group(1))
+    reply = client.post(f"/plans/{plan}/approve", follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    return plan
+
+
+def test_fulfilment_marks_the_lines_not_received_once_the_supplies_deadline_passes(
+    client, sign_in, snowstorm, engine
+):
+    # Trigger, plan and approve a month ago: then the deadline lies ahead and nothing is late.
+    earlier = clock.now() - timedelta(days=30)
+    clock.set_clock(lambda: earlier)
+    try:
+        sign_in("duty")
+        location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
+        _approve_optimal(client, location)
+        page = client.get(location).text
+    finally:
+        clock.set_clock(None)
+    rows = _fulfilment_rows(page)
+    assert rows and not [row for row in rows if 'data-overdue="true"' in row]
+    assert 'data-testid="fulfilment-summary" data-late="0"' in page
+    assert 'data-testid="fulfilment-late"' not in page
+    assert "没有超时未到齐的物资" in page
+    response_id = int(location.rsplit("/", 1)[1])
+    with transaction(engine) as session:
+        orders = dispatch.list_orders(session, response_id=response_id)
+    assert orders, "approving the plan creates the response's orders"
+    assert f'href="/orders/{orders[0].id}"' in page  # each order of the response is linked
+
+    # Today the deadline has passed and nothing was received: every planned line is late.
+    sign_in("duty")
+    page = client.get(location).text
+    with transaction(engine) as session:
+        expected = {
+            (f.region_code, f.item_code)
+            for f in dispatch.response_fulfilment(session, response_id)
+            if f.planned > 0
+        }
+    late = {
+        tuple(re.search(r'data-region="(\w+)" data-item="(\w+)"', row).groups())
+        for row in _fulfilment_rows(page)
+        if 'class="expired" data-overdue="true"' in row
+    }
+    assert late == expected
+    summary = re.search(r'data-testid="fulfilment-summary" data-late="(\d+)">([^<]*)<', page)
+    assert int(summary.group(1)) == len(expected)
+    assert f"{len(expected)} 行已超过物资送达时限仍未到齐" in summary.group(2)
+    table = page.split('data-testid="fulfilment-table"', 1)[1].split("</table>", 1)[0]
+    assert table.count('<span class="badge out_of_stock">已超时</span>') == len(expected)
+    # The late lines also come first, in their own table above the folded full list.
+    assert page.count('data-testid="fulfilment-late-row"') == len(expected)
+
+
+# --- inbox -----------------------------------------------------------------------------------
+
+
+def _unacked(page: str) -> int:
+    return int(re.search(r'data-testid="inbox-unacked-count">(\d+)<', page).group(1))
+
+
+def test_inbox_lists_the_managers_notice_and_acknowledging_takes_it_off_the_count(
+    client, sign_in, snowstorm, engine
+):
+    sign_in("duty")
+    location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
+    assert re.search(r'<li><a href="/inbox"[^>]*>通知</a>', client.get("/").text)
+    home = client.get("/").text
+    assert 'data-testid="inbox-count">0<' in home  # duty officers are not notified
+    assert "manager" in home.split('data-testid="unacked-managers"', 1)[1].split("</p>")[0]
+    client.cookies.clear()
+    sign_in("manager")
+    page = client.get("/inbox").text
+    before = _unacked(page)
+    assert before >= 1
+    note = re.search(r'data-testid="inbox-row" data-note="(\d+)" data-acked="false"', page)
+    assert note, "the trigger's notice waits for the manager"
+    assert f'href="{location}"' in page and "可供应的仓库" in page
+    now = clock.to_cst(clock.now()).strftime("%Y-%m-%d %H:")
+    assert now in page  # the notice's time in CST
+    reply = client.post(f"/inbox/{note.group(1)}/ack", follow_redirects=False)
+    assert reply.status_code == 303 and reply.headers["location"] == "/inbox?done=ack"
+    page = client.get(reply.headers["location"]).text
+    assert _unacked(page) == before - 1
+    assert f'data-note="{note.group(1)}" data-acked="true"' in page
+    assert f'action="/inbox/{note.group(1)}/ack"' not in page
+    assert "已确认收到" in page
+    # The duty officer sees the manager no longer waiting.
+    client.cookies.clear()
+    sign_in("duty")
+    assert 'data-testid="unacked-managers"' not in client.get("/").text
+
+
+def test_acknowledging_someone_elses_or_an_unknown_notice_is_refused_with_a_page(
+    client, sign_in, snowstorm, engine
+):
+    sign_in("duty")
+    _trigger(client, snowstorm, _recommended(engine, snowstorm))
+    client.cookies.clear()
+    sign_in("manager")
+    note = re.search(r'data-note="(\d+)"', client.get("/inbox").text).group(1)
+    client.cookies.clear()
+    sign_in("county")
+    assert 'data-testid="inbox-unacked-count">0<' in client.get("/inbox").text
+    reply = client.post(f"/inbox/{note}/ack")
+    assert reply.status_code == 403 and "无权访问" in reply.text
+    reply = client.post("/inbox/999999/ack")
+    assert reply.status_code == 404 and "页面不存在" in reply.text
+
+
+# --- what-if plans ---------------------------------------------------------------------------
+
+
+def _open_road(page: str) -> str:
+    select = page.split('id="wi-roads"', 1)[1].split("</select>", 1)[0]
+    return re.search(r'<option value="(\d+)"', select).group(1)
+
+
+def test_a_what_if_plan_is_labelled_compared_and_cannot_be_approved(
+    client, sign_in, snowstorm, engine
+):
+    sign_in("duty")
+    level = _recommended(engine, snowstorm)
+    location = _trigger(client, snowstorm, level)
+    real = _approve_optimal(client, location)
+    road = _open_road(client.get(location).text)
+    hypothetical = 4 if level != 4 else 3
+    reply = client.post(
+        f"{location}/plans",
+        data={"level": str(hypothetical), "closed_roads": [road]},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303
+    assert reply.headers["location"] == f"{location}#whatif"
+    page = client.get(location).text
+    card = re.search(r'data-testid="whatif-plan" data-plan="(\d+)".*?</div>', page, re.S)
+    assert card, "the what-if plan is shown"
+    whatif, text = card.group(1), card.group(0)
+    assert "假设方案" in text and f"与正式方案 #{real} 比较" in text
+    assert {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}[hypothetical] + "级响应" in text
+    assert "视为中断的道路: " in text and "无</p>" not in text
+    assert re.search(r'data-diff="allocated">[+-]?\d+<', text)
+    assert f'action="/plans/{whatif}/approve"' not in page
+    # The service refuses approval anyway; the page says why, in Chinese.
+    reply = client.post(f"/plans/{whatif}/approve")
+    assert reply.status_code == 409
+    assert "这是假设方案，仅供比较，不能批准" in reply.text
+
+
+def test_what_if_bad_input_is_marked_next_to_the_field_and_keeps_the_choice(
+    client, sign_in, snowstorm, engine
+):
+    sign_in("duty")
+    location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
+    road = _open_road(client.get(location).text)
+    reply = client.post(f"{location}/plans", data={"closed_roads": [road, "999999"]})
+    assert reply.status_code == 422
+    assert _field_error(reply.text, "wi-roads") == "所选道路不存在，请重新选择"
+    assert re.search(rf'<option value="{road}" selected>', reply.text)
+    reply = client.post(f"{location}/plans", data={"level": "7", "closed_roads": [road]})
+    assert reply.status_code == 422
+    assert "level must be 1, 2, 3 or 4" in _field_error(reply.text, "wi-level")
+    reply = client.post(f"{location}/plans", data={"level": "abc"})
+    assert reply.status_code == 422
+    assert _field_error(reply.text, "wi-level") == "请选择 Ⅰ 至 Ⅳ 级"
+    assert 'data-testid="whatif-plan"' not in client.get(location).text  # nothing was made
+
+
+# --- demand versions -------------------------------------------------------------------------
+
+
+def test_demand_versions_show_who_when_and_the_changed_quantity(client, sign_in, snowstorm, engine):
+    sign_in("duty")
+    location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
+    response_id = int(location.rsplit("/", 1)[1])
+    assert f'href="{location}/demand/versions"' in client.get(location).text
+    page = client.get(f"{location}/demand/versions")
+    assert page.status_code == 200 and 'data-testid="no-versions"' in page.text
+    with transaction(engine) as session:
+        lines = responses.demand_lines(session, response_id)
+    first = lines[0]
+    form = {
+        "region_code": [d.region_code for d in lines],
+        "item_code": [d.item_code for d in lines],
+        "quantity": [str(d.quantity + (25 if d is first else 0)) for d in lines],
+        "priority": [str(d.priority) for d in lines],
+    }
+    reply = client.post(f"{location}/demand", data=form, follow_redirects=False)
+    assert reply.status_code == 303
+    page = client.get(f"{location}/demand/versions").text
+    assert re.findall(r'data-testid="demand-version" data-version="(\d+)"', page) == ["2", "1"]
+    assert "第 2 版 · 人工修改" in page and "第 1 版 · 按灾情报告估算" in page
+    assert "操作人: duty" in page
+    assert clock.to_cst(clock.now()).strftime("%Y-%m-%d %H:") in page
+    changes = page.split('data-testid="version-changes"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(
+        r'<tr data-region="(\w+)" data-item="(\w+)">.*?data-before>(\d+)<.*?data-after>(\d+)<'
+        r".*?data-delta>([+-]?\d+)<",
+        changes,
+        re.S,
+    )
+    assert rows == [
+        (first.region_code, first.item_code, str(first.quantity), str(first.quantity + 25), "+25")
+    ]
+    assert "修改了 1 行" in page
+
+
+def test_the_new_pages_have_all_their_words_in_english(client, sign_in, snowstorm, engine):
+    sign_in("duty")
+    location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
+    client.cookies.set("relief_lang", "en")
+    for path in (location, f"{location}/demand/versions", "/inbox", "/"):
+        page = client.get(path).text
+        assert not re.findall(r">\s*(?:duty|inbox|nav)\.[a-z_.]+", page), path
+    assert "Fulfilment" in client.get(location).text
+    assert "My notifications" in client.get("/inbox").text
