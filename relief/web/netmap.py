@@ -14,7 +14,7 @@ lines from a warehouse to a region with a width by quantity.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from relief.network.records import Region, Road, Warehouse
@@ -116,10 +116,13 @@ def draw_network(
     *,
     affected: Mapping[str, int] | None = None,
     flows: Sequence[Flow] = (),
+    closed_road_ids: Collection[int] = (),
     width: int = WIDTH,
     height: int = HEIGHT,
 ) -> MapDrawing:
-    """Place every region, warehouse and road; shade `affected` regions and draw `flows`."""
+    """Place every region, warehouse and road; shade `affected` regions and draw `flows`.
+    A road is drawn closed when the network says so or when its id is in `closed_road_ids`
+    (an event's closures, which leave the network's own status alone)."""
     affected = affected or {}
     project = Projection(
         [(r.lat, r.lon) for r in regions] + [(w.lat, w.lon) for w in warehouses], width, height
@@ -172,7 +175,7 @@ def draw_network(
                 y1,
                 x2,
                 y2,
-                closed=road.status == "closed",
+                closed=road.status == "closed" or road.id in closed_road_ids,
                 label=f"{road.from_code} – {road.to_code}: {road.distance_km} km",
             )
         )

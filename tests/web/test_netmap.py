@@ -64,6 +64,11 @@ def test_network_places_every_node_and_marks_closed_roads():
     assert drawing.flows == [] and all(p.shade is None for p in drawing.regions)
 
 
+def test_an_events_closures_are_drawn_closed_without_the_network_status():
+    drawing = draw_network(REGIONS, WAREHOUSES, ROADS, closed_road_ids={1})
+    assert [line.closed for line in drawing.roads] == [True, True]
+
+
 def test_warehouses_at_the_same_place_are_drawn_side_by_side():
     drawing = draw_network(REGIONS, WAREHOUSES, ROADS)
     core, backbone = drawing.warehouses[0], drawing.warehouses[1]
