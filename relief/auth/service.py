@@ -56,13 +56,18 @@ def username_from_token(token: str, secret_key: str) -> str:
             token,
             secret_key,
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "exp"], "verify_exp": False},
+            options={"require": ["sub", "exp"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError as exc:
         raise DomainError("not_authenticated", "invalid token", None) from exc
-    # Expiry is checked against relief's clock so tests can move time.
-    if payload["exp"] < clock.now().timestamp():
+    # Times are checked against relief's clock (relief/clock.py), not PyJWT's own reading of
+    # the system clock, so a moved clock (tests, the demo's seeding) means the same for
+    # issuing and checking. A token issued "in the future" is refused like an expired one.
+    now = clock.now().timestamp()
+    if payload["exp"] < now:
         raise DomainError("not_authenticated", "token expired", None)
+    if isinstance(payload.get("iat"), int | float) and payload["iat"] > now + 60:
+        raise DomainError("not_authenticated", "token issued in the future", None)
     return str(payload["sub"])
 
 

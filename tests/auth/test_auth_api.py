@@ -51,6 +51,22 @@ def test_token_expires_on_relief_clock(client, make_user, login):
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 
+def test_a_token_issued_when_relief_clock_is_ahead_works_and_one_from_the_future_does_not(
+    client, make_user, login
+):
+    from datetime import UTC, datetime, timedelta
+
+    from relief import clock
+
+    make_user("duty1", "duty_officer")
+    ahead = datetime.now(UTC) + timedelta(days=8)
+    clock.set_clock(lambda: ahead)
+    headers = login("duty1")  # issued at relief's "now", 8 days past the system clock
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    clock.set_clock(lambda: ahead - timedelta(hours=1))
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
 def test_only_admin_lists_and_creates_users(client, make_user, login, admin_headers):
     make_user("duty1", "duty_officer")
     duty = login("duty1")
