@@ -532,6 +532,7 @@ def _response_page(
         session,
         affected={code: row.level for code in affected},
         flows=_flows(approved or plans.get("optimal")),
+        closed_road_ids=closed_ids,
     )
     names = _region_names(
         session,

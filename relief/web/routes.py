@@ -502,10 +502,31 @@ def map_drawing(
     *,
     affected: dict[str, int] | None = None,
     flows: Iterable[netmap.Flow] = (),
+    closed_road_ids: Iterable[int] = (),
 ) -> netmap.MapDrawing:
-    """The network drawn for the map; response pages pass `affected` regions and plan `flows`."""
+    """The network drawn for the map; response pages pass `affected` regions, plan `flows`
+    and the event's closed roads."""
     regions, warehouses, roads, _ = network.network_records(session)
-    return netmap.draw_network(regions, warehouses, roads, affected=affected, flows=list(flows))
+    return netmap.draw_network(
+        regions,
+        warehouses,
+        roads,
+        affected=affected,
+        flows=list(flows),
+        closed_road_ids=set(closed_road_ids),
+    )
+
+
+def _closed_for_active_events(session: Session) -> set[int]:
+    """Roads closed by the events that have an active response: the network map shows what
+    is impassable now, not only the network's own road status."""
+    if emergency is None or emergency_responses is None:  # pragma: no cover - see the import
+        return set()
+    closed: set[int] = set()
+    for row in emergency_responses.list_responses(session):
+        if row.status == "active":
+            closed |= emergency.closed_road_ids(session, row.event_id)
+    return closed
 
 
 @router.get("/map", response_class=HTMLResponse)
@@ -520,7 +541,7 @@ def map_page(
         request,
         "map.html",
         actor,
-        drawing=map_drawing(session),
+        drawing=map_drawing(session, closed_road_ids=_closed_for_active_events(session)),
         selected=_selection(session, warehouse, region),
         items=_items(session),
     )

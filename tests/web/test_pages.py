@@ -275,6 +275,33 @@ def test_map_draws_every_warehouse_by_tier_every_region_and_closed_roads(client,
     assert drawn.count('<line class="road closed"') == 1
 
 
+def test_maps_draw_the_roads_an_active_response_closed(client, engine, sign_in):
+    from relief.emergency import responses
+    from relief.emergency import service as emergency
+    from relief.emergency.models import ResponseIn
+    from relief.emergency.policy import load_policy
+    from relief.scenario.validate import check_scenario
+
+    def closed_lines(page: str) -> int:
+        svg = re.search(r'<svg id="(network|response)-map".*?</svg>', page, re.S)
+        assert svg is not None
+        return svg.group(0).count('<line class="road closed"')
+
+    scenario, _ = check_scenario(SCENARIO)
+    assert scenario.policy is not None
+    sign_in("duty")
+    with transaction(engine) as session:
+        load_policy(session, SYSTEM, scenario.policy, "hohhot")
+        event, _ = emergency.load_event(session, SYSTEM, scenario.events["snowstorm"], "snowstorm")
+    assert closed_lines(client.get("/map").text) == 0  # no response yet: nothing closed now
+    with transaction(engine) as session:
+        body = ResponseIn(level=4, note="web test", override_reason="drill: level IV")
+        response = responses.trigger_response(session, SYSTEM, event.id, body)
+    # The snowstorm's two pass closures (scenarios/hohhot/events/snowstorm.yaml).
+    assert closed_lines(client.get("/map").text) == 2
+    assert closed_lines(client.get(f"/responses/{response.id}").text) == 2
+
+
 def test_names_are_escaped_in_pages(client, engine, sign_in):
     from relief.network import service as network
     from relief.network.records import Warehouse
