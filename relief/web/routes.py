@@ -414,6 +414,7 @@ def _manager_home(request: Request, session: Session, actor: Actor) -> Response:
         expiring=stock.expiring_lots(session, actor, EXPIRY_DAYS),
         expiry_days=EXPIRY_DAYS,
         warehouse_names={w.code: w.name for w in mine},
+        inbox_unacked=_unacknowledged_count(session, actor),
     )
 
 

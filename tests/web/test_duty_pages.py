@@ -435,6 +435,7 @@ def test_inbox_lists_the_managers_notice_and_acknowledging_takes_it_off_the_coun
     page = client.get("/inbox").text
     before = _unacked(page)
     assert before >= 1
+    assert f'data-testid="inbox-count">{before}<' in client.get("/").text  # the manager's home
     note = re.search(r'data-testid="inbox-row" data-note="(\d+)" data-acked="false"', page)
     assert note, "the trigger's notice waits for the manager"
     assert f'href="{location}"' in page and "可供应的仓库" in page
@@ -447,6 +448,7 @@ def test_inbox_lists_the_managers_notice_and_acknowledging_takes_it_off_the_coun
     assert f'data-note="{note.group(1)}" data-acked="true"' in page
     assert f'action="/inbox/{note.group(1)}/ack"' not in page
     assert "已确认收到" in page
+    assert f'data-testid="inbox-count">{before - 1}<' in client.get("/").text
     # The duty officer sees the manager no longer waiting.
     client.cookies.clear()
     sign_in("duty")
