@@ -14,13 +14,13 @@ dispatching the same order at once exactly one succeeds and the other gets 409.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from relief import clock
@@ -103,6 +103,44 @@ def list_orders(
             return []
         query = query.where(DispatchOrderRow.response_id == response_id)
     return list(session.exec(query.order_by(col(DispatchOrderRow.id))).all())
+
+
+def order_page(
+    session: Session,
+    *,
+    status: str | None = None,
+    sources: Collection[str] | None = None,
+    destination_warehouses: Collection[str] | None = None,
+    destination_regions: Collection[str] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[DispatchOrderRow], int]:
+    """One page of orders, newest first, and how many there are in all.
+
+    Given any of `sources` (source warehouses), `destination_warehouses` and
+    `destination_regions`, an order is kept when it matches one of them (the caller's scope,
+    as relief.auth.deps.dispatch_order_in_scope draws it); none given keeps every order."""
+    query = select(DispatchOrderRow)
+    wanted = []
+    if sources is not None:
+        wanted.append(col(DispatchOrderRow.source_warehouse_code).in_(sorted(sources)))
+    for kind, codes in (("warehouse", destination_warehouses), ("region", destination_regions)):
+        if codes is not None:
+            wanted.append(
+                (DispatchOrderRow.destination_kind == kind)
+                & col(DispatchOrderRow.destination_code).in_(sorted(codes))
+            )
+    if wanted:
+        query = query.where(or_(*wanted))
+    if status is not None:
+        if status not in ORDER_STATUSES:
+            raise invalid("status", f"status must be one of {', '.join(ORDER_STATUSES)}")
+        query = query.where(DispatchOrderRow.status == status)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(DispatchOrderRow.id).desc()).offset(offset).limit(limit)
+    ).all()
+    return list(rows), total
 
 
 def order_lines(session: Session, order_id: int) -> list[DispatchLineRow]:

@@ -810,6 +810,30 @@ def stock_of(
     ]
 
 
+def lots_page(
+    session: Session, warehouse_code: str, *, limit: int = 50, offset: int = 0
+) -> tuple[list[StockLotRow], int]:
+    """The warehouse's non-empty lots, item by item and first-expiring first (lots without
+    an expiry date last), one page at a time, and how many there are in all. The order is
+    the database's, as paging needs; `stock_of` sorts a whole warehouse's lots in Python."""
+    query = select(StockLotRow).where(
+        StockLotRow.warehouse_code == warehouse_code, StockLotRow.on_hand > 0
+    )
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(
+            col(StockLotRow.item_code),
+            col(StockLotRow.expires_on).is_(None),
+            col(StockLotRow.expires_on),
+            col(StockLotRow.lot),
+            col(StockLotRow.id),
+        )
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(rows), total
+
+
 def ledger_page(
     session: Session,
     warehouse_code: str,

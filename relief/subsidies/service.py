@@ -914,6 +914,29 @@ def payments_of(session: Session, case_id: int) -> list[Payment]:
     )
 
 
+def list_payments(
+    session: Session,
+    actor: Actor,
+    *,
+    programme: str,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[tuple[Payment, Case, Household]], int]:
+    """A programme's payments (reversals included) in the order they were recorded, one page
+    at a time, with each one's case and household; filtered to the caller's scope."""
+    query = (
+        select(Payment, Case, Household)
+        .join(Case, Case.id == Payment.case_id)
+        .join(Household, Household.id == Case.household_id)
+        .where(Case.programme_code == programme)
+    )
+    scope = _scope_condition(actor, Household.region_code)
+    if scope is not None:
+        query = query.where(scope)
+    rows, total = _page(session, query, Payment.id, limit, offset)
+    return [(p, c, h) for p, c, h in rows], total
+
+
 def reversed_ids(session: Session, payment_ids: Sequence[int]) -> dict[int, int]:
     """original payment id → id of its reversal."""
     if not payment_ids:

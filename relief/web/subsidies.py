@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
@@ -54,11 +54,11 @@ from relief.web.forms import (
 )
 from relief.web.i18n import Translator
 from relief.web.routes import render, request_lang, signed_in
+from relief.web.warehouse import PAGE_SIZE, Pager, page_number, page_offset
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
 READERS = ("county_staff", "approver")  # admin is always admitted by ensure_role
-PAGE_ROWS = 100
 # The reasons `relief.subsidies.ids` gives for a refused ID number, worded for the page:
 # the clerk reads Chinese, and these are the mistakes made while typing one in.
 ID_REASONS = {
@@ -118,32 +118,60 @@ def households_page(
     request: Request,
     event_id: str = Query(""),
     region_code: str = Query("", max_length=64),
+    page: str = Query(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    """Households in the user's scope with masked ID numbers (lists never show the clear one)."""
+    """Households in the user's scope with masked ID numbers (lists never show the clear
+    one), a page at a time."""
     _reader(actor)
-    event = _int_or_none(event_id)
+    return _households_page(
+        request,
+        session,
+        actor,
+        event_id=_int_or_none(event_id),
+        region_code=region_code.strip(),
+        page=page_number(page),
+        done=request.query_params.get("done"),
+    )
+
+
+def _households_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    event_id: int | None = None,
+    region_code: str = "",
+    page: int = 1,
+    done: str | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> Response:
     rows, total = service.list_households(
         session,
         actor,
-        event_id=event,
-        region_code=region_code.strip() or None,
-        limit=PAGE_ROWS,
+        event_id=event_id,
+        region_code=region_code or None,
+        limit=PAGE_SIZE,
+        offset=page_offset(page),
     )
+    filters = {"event_id": event_id, "region_code": region_code}
     return render(
         request,
         "sub_households.html",
         actor,
+        status_code=status_code,
         households=rows,
-        total=total,
+        pager=Pager(page, total, "/subsidies/households", filters),
         events=_events(session),
-        event_id=event,
+        event_id=event_id,
         region_code=region_code,
         names=_region_names(session),
         programmes=service.list_programmes(session, actor),
         may_register=actor.role in ("county_staff", "admin"),
-        done=request.query_params.get("done"),
+        problem=problem,
+        done=done,
     )
 
 
@@ -256,6 +284,23 @@ def _region_reason(t: Translator, exc: DomainError) -> str | None:
 # --- import ----------------------------------------------------------------------------------
 
 
+def row_error_text(t: Translator, problem: dict[str, Any]) -> str:
+    """One row error of the import in the page's language, worded from its `code` and
+    `params` (never from the service's English): 第 5 行「身份证号码」：校验位不正确. The
+    column is named as in the template's header; an unknown code keeps the service's text."""
+    params = dict(problem.get("params") or {})
+    for key in ("level", "lowest"):  # region levels are words too
+        if key in params:
+            params[key] = t(f"level.{params[key]}")
+    key = f"imp.{problem.get('code')}"
+    worded = t(key, **params) if params else t(key)
+    text = str(problem.get("message", "")) if worded == key else worded
+    field = problem.get("field")
+    if field in imports.HEADER_ZH:
+        return t("imp.row_column", row=problem.get("row"), column=t(f"sub.{field}"), problem=text)
+    return t("imp.row_only", row=problem.get("row"), problem=text)
+
+
 def _import_page(
     request: Request,
     session: Session,
@@ -272,6 +317,7 @@ def _import_page(
         form=form,
         events=_events(session),
         rejected=rejected or [],
+        row_error=row_error_text,
         created=request.query_params.get("created"),
     )
 
@@ -330,12 +376,14 @@ def cases_page(
     status: str = Query(""),
     region_code: str = Query("", max_length=64),
     stuck_days: str = Query(""),
+    page: str = Query(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     _reader(actor)
     wanted = status if status in CASE_STATUSES else None
     stuck = _int_or_none(stuck_days)
+    number = page_number(page)
     rows, total = service.list_cases(
         session,
         actor,
@@ -343,15 +391,22 @@ def cases_page(
         status=wanted,
         region_code=region_code.strip() or None,
         stuck_days=stuck,
-        limit=PAGE_ROWS,
+        limit=PAGE_SIZE,
+        offset=page_offset(number),
     )
     paid = service.paid_by_case(session, [c.id for c, _ in rows if c.id is not None])
+    filters = {
+        "programme": programme.strip(),
+        "status": wanted,
+        "region_code": region_code.strip(),
+        "stuck_days": stuck,
+    }
     return render(
         request,
         "sub_cases.html",
         actor,
         rows=rows,
-        total=total,
+        pager=Pager(number, total, "/subsidies/cases", filters),
         paid={k: format_fen(v) for k, v in paid.items()},
         money=format_fen,
         programmes=service.list_programmes(session, actor),
@@ -387,23 +442,7 @@ def post_case(
         session.rollback()
         t = Translator(request_lang(request))
         message = str(exc.detail(prefer_zh=t.lang == "zh")["message"])
-        rows, total = service.list_households(session, actor, limit=PAGE_ROWS)
-        return render(
-            request,
-            "sub_households.html",
-            actor,
-            status_code=exc.status,
-            households=rows,
-            total=total,
-            events=_events(session),
-            event_id=None,
-            region_code="",
-            names=_region_names(session),
-            programmes=service.list_programmes(session, actor),
-            may_register=True,
-            problem=message,
-            done=None,
-        )
+        return _households_page(request, session, actor, problem=message, status_code=exc.status)
 
 
 def _actions(actor: Actor, case: Case) -> list[str]:
@@ -585,15 +624,22 @@ def post_reversal(
 def programme_page(
     request: Request,
     code: str,
+    page: str = Query(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    """The budget and where the money stands, with the notice and payment-list downloads."""
+    """The budget and where the money stands, the payments a page at a time, and the notice
+    and payment-list downloads."""
     _reader(actor)
     if len(code) > 64:
         raise DomainError("not_found", "programme not found", None)
     summary = service.programme_summary(session, actor, code)
     programme = service.get_programme(session, code)
+    number = page_number(page)
+    payments, total = service.list_payments(
+        session, actor, programme=code, limit=PAGE_SIZE, offset=page_offset(number)
+    )
+    ids = [p.id for p, _, _ in payments if p.id is not None]
     return render(
         request,
         "sub_programme.html",
@@ -602,4 +648,8 @@ def programme_page(
         summary=summary,
         statuses=CASE_STATUSES,
         notice_query=urlencode({"programme": code}),
+        payments=payments,
+        reversed_by=service.reversed_ids(session, ids),
+        money=format_fen,
+        pager=Pager(number, total, f"/subsidies/programmes/{quote(code, safe='')}"),
     )

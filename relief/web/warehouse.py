@@ -12,18 +12,20 @@ field the error names; a form that went through answers 303 to a page that shows
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from relief import clock
 from relief.auth.deps import (
     authorize_dispatch_order_read,
     authorize_dispatch_receipt,
     authorize_warehouse,
-    dispatch_order_in_scope,
     ensure_role,
 )
 from relief.auth.models import Actor
@@ -55,7 +57,7 @@ from relief.web.forms import (
     same_site_posts,
 )
 from relief.web.i18n import Translator
-from relief.web.routes import EXPIRY_DAYS, LEDGER_ROWS, _items, render, request_lang, signed_in
+from relief.web.routes import EXPIRY_DAYS, _items, render, request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
@@ -63,6 +65,60 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post
 # without JavaScript to add rows; blank lines are ignored.
 FORM_LINES = 5
 TIER_RANK = {"provincial": 0, "prefecture": 1, "county": 2}
+
+
+# --- paging ----------------------------------------------------------------------------------
+
+# Rows per page of every long list of the UI (ledger, orders, households, cases).
+PAGE_SIZE = 50
+# A page number beyond any list (and small enough for every database's OFFSET).
+MAX_PAGE = 1_000_000
+
+
+def page_number(text: str | None) -> int:
+    """The page a `?page=` value asks for: a whole number from 1; anything else (`abc`,
+    `0`, `-2`, blank) is the first page, so a hand-edited link never fails."""
+    cleaned = (text or "").strip()
+    if not cleaned.isascii() or not cleaned.isdigit():
+        return 1
+    if len(cleaned) > len(str(MAX_PAGE)):  # past any list; int() of it may even refuse
+        return MAX_PAGE
+    return min(max(int(cleaned), 1), MAX_PAGE)
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """One page of a long list, for the `pager` macro of _macros.html: the page asked
+    for, how many rows there are in all, and links to other pages that keep the list's
+    filters (`params`) and the other lists' pages of the same page."""
+
+    page: int
+    total: int
+    path: str
+    params: Mapping[str, object] = field(default_factory=dict)
+    param: str = "page"
+    size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def past_end(self) -> bool:
+        return self.page > self.pages
+
+    @property
+    def previous(self) -> int:
+        return min(self.page - 1, self.pages)
+
+    def href(self, page: int) -> str:
+        kept = {k: v for k, v in self.params.items() if v not in (None, "") and k != self.param}
+        return f"{self.path}?{urlencode({**kept, self.param: page})}"
+
+
+def page_offset(page: int) -> int:
+    """The first row of `page` (1-based) of a list paged by PAGE_SIZE."""
+    return (page - 1) * PAGE_SIZE
 
 
 # --- forms ---------------------------------------------------------------------------------
@@ -127,10 +183,18 @@ def _warehouse_page(
     *,
     receipt: FormState | None = None,
     adjustment: FormState | None = None,
+    page: int = 1,
+    lots_page: int = 1,
     status_code: int = 200,
 ) -> Response:
     warehouse = _warehouse(session, code)
-    movements, total = stock.ledger_page(session, code, limit=LEDGER_ROWS)
+    movements, total = stock.ledger_page(session, code, limit=PAGE_SIZE, offset=page_offset(page))
+    lots, lots_total = stock.lots_page(
+        session, code, limit=PAGE_SIZE, offset=page_offset(lots_page)
+    )
+    path = f"/warehouses/{code}"
+    # Each list's links keep the other list's page (when it is not the first).
+    pages = {k: v for k, v in (("page", page), ("lots_page", lots_page)) if v > 1}
     manages = allowed(lambda: authorize_warehouse(actor, code))
     return render(
         request,
@@ -142,7 +206,10 @@ def _warehouse_page(
         stock=stock.stock_of(session, code),
         items=_items(session),
         movements=movements,
-        movements_total=total,
+        ledger_pager=Pager(page, total, path, pages),
+        lots=lots,
+        lots_pager=Pager(lots_page, lots_total, path, pages, "lots_page"),
+        today=clock.to_cst(clock.now()).date(),
         manages=manages,
         low=[row for row in stock.low_stock(session, actor) if row.warehouse_code == code],
         expiring=[
@@ -163,12 +230,22 @@ def _warehouse_page(
 def warehouse_page(
     request: Request,
     code: str,
+    page: str = Query(""),
+    lots_page: str = Query(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     # Every user may read any warehouse's stock and ledger (API.md "Who may do what"); the
-    # receipt and stocktake forms are shown to its manager and to admins only.
-    return _warehouse_page(request, session, actor, code)
+    # receipt and stocktake forms are shown to its manager and to admins only. `page` pages
+    # the ledger (newest first), `lots_page` the lots (first-expiring first).
+    return _warehouse_page(
+        request,
+        session,
+        actor,
+        code,
+        page=page_number(page),
+        lots_page=page_number(lots_page),
+    )
 
 
 @router.post("/warehouses/{code}/receipts", response_class=HTMLResponse)
@@ -403,35 +480,46 @@ def _place_names(session: Session) -> dict[str, str]:
 def orders_page(
     request: Request,
     status: str = Query(""),
+    page: str = Query(""),
+    in_page: str = Query(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    """Dispatch orders the user may see, split into incoming and outgoing for a manager."""
+    """Dispatch orders the user may see, newest first (what needs doing now is usually the
+    latest), a page at a time; a manager's are split into outgoing (`page`) and incoming
+    (`in_page`), each paged on its own."""
     ensure_role(actor, "duty_officer", "warehouse_manager", "county_staff")
     wanted = status if status in ORDER_STATUSES else None
-    visible = [
-        o
-        for o in dispatch.list_orders(session, status=wanted)
-        if dispatch_order_in_scope(
-            session, actor, o.source_warehouse_code, o.destination_code, o.destination_kind
-        )
-    ]
-    visible.reverse()  # newest first: what needs doing now is usually the latest
+    pages = {"page": page_number(page), "in_page": page_number(in_page)}
+    # Each group's link keeps the filter and the other group's page (when not the first).
+    params = {"status": wanted, **{k: v for k, v in pages.items() if v > 1}}
+    # Each group: (words, the scope as dispatch_order_in_scope draws it, its page's name).
     mine = set(actor.warehouse_codes)
+    scopes: list[tuple[str, dict[str, Collection[str]], str]]
     if actor.role == "warehouse_manager":
-        groups = [
-            ("orders.outgoing", [o for o in visible if o.source_warehouse_code in mine]),
-            (
-                "orders.incoming",
-                [
-                    o
-                    for o in visible
-                    if o.destination_kind == "warehouse" and o.destination_code in mine
-                ],
-            ),
+        scopes = [
+            ("orders.outgoing", {"sources": mine}, "page"),
+            ("orders.incoming", {"destination_warehouses": mine}, "in_page"),
         ]
+    elif actor.role == "county_staff":
+        regions = {
+            c for code in actor.region_codes for c in network.region_descendants(session, code)
+        }
+        scopes = [("orders.all", {"destination_regions": regions}, "page")]
     else:
-        groups = [("orders.all", visible)]
+        scopes = [("orders.all", {}, "page")]
+    groups = []
+    late: dict[int | None, bool] = {}
+    for key, scope, param in scopes:
+        rows, total = dispatch.order_page(
+            session,
+            status=wanted,
+            limit=PAGE_SIZE,
+            offset=page_offset(pages[param]),
+            **scope,
+        )
+        groups.append((key, rows, Pager(pages[param], total, "/orders", params, param)))
+        late.update({o.id: dispatch.is_late(o) for o in rows})
     return render(
         request,
         "wh_orders.html",
@@ -440,7 +528,7 @@ def orders_page(
         status=wanted or "",
         statuses=ORDER_STATUSES,
         names=_place_names(session),
-        late={o.id: dispatch.is_late(o) for o in visible},
+        late=late,
     )
 
 

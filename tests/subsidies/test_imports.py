@@ -8,6 +8,7 @@ import io
 
 from openpyxl import Workbook, load_workbook
 
+from relief.subsidies.imports import ID_ERROR_CODES, ROW_ERROR_CODES
 from tests.subsidies.conftest import id_number, many_ids
 
 ZH = [
@@ -183,3 +184,82 @@ def test_ten_thousand_rows_import_in_one_request(client, world):
     assert reply.status_code == 201, reply.text[:500]
     assert reply.json()["created"] == 10_000
     assert client.get("/api/v1/households?limit=1", headers=world.clerk).json()["total"] == 10_000
+
+
+def test_every_row_error_carries_a_stable_code_and_the_params_its_words_need(
+    client, world, register
+):
+    first = register(50)["id"]
+    rows = [
+        ZH,
+        ["好人", id_number(1), 3, "150102001", "倒塌", 2, "", "", ""],
+        ["坏校验", "150102199001011231", 3, "150102001", "倒塌", 2, "", "", ""],
+        ["未知区划", id_number(2), 3, "990000001", "倒塌", 2, "", "", ""],
+        ["重复", id_number(1), 3, "150102001", "倒塌", 2, "", "", ""],
+        ["已登记", id_number(50), 3, "150102001", "倒塌", 2, "", "", ""],
+        ["损坏不明", id_number(3), 3, "150102001", "冲毁", 2, "", "", ""],
+        ["十五位", "150102900101123", 3, "150102001", "倒塌", 2, "", "", ""],
+        ["他县", id_number(4), 3, "150103001", "倒塌", 2, "", "", ""],
+        ["", id_number(5), "三", "150102001", "倒塌", -1, "富户", "", ""],
+        ["人多", id_number(6), 300, "150102", "倒塌", 2, "", "", ""],
+    ]
+    reply = upload(client, world, as_csv(rows), "bad.csv")
+    assert reply.status_code == 422
+    got = [
+        (r["row"], r["field"], r["code"], r["params"]) for r in reply.json()["detail"]["rejected"]
+    ]
+    assert got == [
+        (3, "id_number", "id_check_digit", {}),
+        (4, "region_code", "unknown_region", {"code": "990000001"}),
+        (5, "id_number", "duplicate_in_file", {"first_row": 2}),
+        (6, "id_number", "already_registered", {"household_id": first}),
+        (7, "damage", "unknown_damage", {"value": "冲毁"}),
+        (8, "id_number", "id_fifteen_digits", {}),
+        (9, "region_code", "region_out_of_scope", {"code": "150103001"}),
+        (10, "head_name", "required", {}),
+        (11, "size", "out_of_range", {"min": 1, "max": 100}),
+        (
+            11,
+            "region_code",
+            "region_level",
+            {"code": "150102", "level": "county", "lowest": "township"},
+        ),
+    ]
+    # Each code is one of the documented kinds, with exactly the params it promises.
+    for _, _, code, params in got:
+        assert set(params) == set(ROW_ERROR_CODES[code])
+
+
+def test_row_errors_of_one_row_name_each_bad_cell_with_its_code(client, world):
+    rows = [ZH, ["某户", id_number(5), "三", "150102001", "倒塌", -1, "富户", "", ""]]
+    reply = upload(client, world, as_csv(rows), "bad.csv")
+    got = {(r["field"], r["code"]) for r in reply.json()["detail"]["rejected"]}
+    assert got == {
+        ("size", "not_whole_number"),
+        ("rooms", "out_of_range"),
+        ("category", "unknown_category"),
+    }
+
+
+def test_every_reason_the_id_check_gives_has_its_own_code():
+    from datetime import date
+
+    from relief.subsidies.ids import IdNumberError, normalise_id_number
+
+    samples = {
+        "": "id_missing",
+        "150102900101123": "id_fifteen_digits",
+        "15010219900101123": "id_format",
+        "150102199002301234": "id_birth_invalid",
+        "150102180001011234": "id_birth_early",
+        f"150102{date.today().year + 1}01011234": "id_birth_future",
+        "150102199001011231": "id_check_digit",
+    }
+    for text, code in samples.items():
+        try:
+            normalise_id_number(text)
+        except IdNumberError as exc:
+            assert ID_ERROR_CODES[str(exc)] == code, text
+        else:
+            raise AssertionError(f"{text!r} was accepted")
+    assert set(ID_ERROR_CODES.values()) <= set(ROW_ERROR_CODES)

@@ -85,3 +85,61 @@ def test_clerk_registers_a_household_and_publishes_its_case(clerk, engine):
         (case,) = session.exec(select(Case)).all()
         assert case.status == "published"
     assert clerk.foreign == []
+
+
+def test_the_import_shows_it_is_busy_and_then_every_row_error_in_chinese(clerk, engine):
+    """While the file uploads and is checked, the button is disabled and says so; the reply
+    lists the bad rows in Chinese and nothing is registered."""
+    from relief.subsidies.models import Household
+
+    page = clerk.page
+    clerk.sign_in("county")
+    page.goto(clerk.origin + "/subsidies/import")
+    good = "15010219800101062"
+    good += ric.calc_check_digit(good + "0")
+    bad = good[:-1] + ("1" if good[-1] != "1" else "2")
+    header = (
+        "户主姓名,身份证号码,家庭人口,行政区划代码,房屋损坏程度,损坏间数,户类别,联系电话,一卡通账号"
+    )
+    content = "\n".join(
+        [header, f"李四,{good},3,{TOWNSHIP},倒塌,2,,,", f"王五,{bad},3,{TOWNSHIP},倒塌,2,,,"]
+    ).encode("utf-8")
+    page.get_by_label("灾害事件").select_option(index=1)
+    page.get_by_label("文件").set_input_files(
+        {"name": "households.csv", "mimeType": "text/csv", "buffer": content}
+    )
+    # The form reports its state to the test as soon as it changes; the upload is held
+    # meanwhile (a page whose navigation is pending cannot be read from the test).
+    seen: list[dict] = []
+    page.expose_function("reportBusy", lambda state: seen.append(state))
+    page.evaluate(
+        """() => {
+        const form = document.querySelector("[data-testid=import-form]");
+        new MutationObserver(() => {
+          if (form.getAttribute("aria-busy") !== "true") return;
+          const button = form.querySelector("button[type=submit]");
+          const status = form.querySelector("[role=status]");
+          window.reportBusy({disabled: button.disabled, text: button.textContent,
+                             status: status ? status.textContent : null});
+        }).observe(form, {attributes: true, subtree: true, childList: true});
+      }"""
+    )
+    held = []
+    page.route("**/subsidies/import", lambda route: held.append(route))
+    page.get_by_test_id("import-form").locator('button[type="submit"]').click(no_wait_after=True)
+    for _ in range(200):
+        if seen and held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the form was not sent"
+    assert seen and seen[0] == {"disabled": True, "text": "正在导入…", "status": "正在导入…"}
+    with page.expect_navigation():
+        held[0].continue_()
+    rows = page.get_by_test_id("row-errors").locator("tbody tr")
+    assert rows.count() == 1
+    assert rows.first.locator("td").nth(2).inner_text() == "第 3 行「身份证号码」：校验位不正确"
+    # The answer page's form is usable again.
+    assert page.get_by_test_id("import-form").get_attribute("aria-busy") is None
+    assert page.get_by_test_id("import-form").locator('button[type="submit"]').is_enabled()
+    with transaction(engine) as session:
+        assert session.exec(select(Household)).all() == []

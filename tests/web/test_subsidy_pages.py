@@ -169,7 +169,7 @@ def test_import_with_a_bad_row_lists_the_row_error_and_imports_nothing(
     assert reply.status_code == 422
     table = re.search(r'<table data-testid="row-errors">.*?</table>', reply.text, re.S)[0]
     rows = re.findall(r"<tr><td>(\d+)</td><td>([A-Z]*)</td><td>([^<]*)</td></tr>", table)
-    assert rows == [("3", "B", "the check digit of the ID number is wrong")]
+    assert rows == [("3", "B", "第 3 行「身份证号码」：校验位不正确")]
     assert _households(engine) == []  # all or nothing
 
     fixed = "\n".join([header, good_row, f"王五,{_id_number(22)},5,{TOWNSHIP},倒塌,1,低保户,,"])
@@ -192,6 +192,128 @@ def test_import_with_a_bad_row_lists_the_row_error_and_imports_nothing(
     with transaction(engine) as session:
         snow = session.get(Programme, "HHHT-GRAIN-2026-SNOW").event_id
     assert snow != event_id and listed(f"event_id={snow}") == []
+
+
+IMPORT_HEADER = (
+    "户主姓名,身份证号码,家庭人口,行政区划代码,房屋损坏程度,损坏间数,户类别,联系电话,一卡通账号"
+)
+
+
+def _bad_import(client, event_id: int):
+    """A file with one row of each common mistake, and a good row that must not go in."""
+    lines = [
+        IMPORT_HEADER,
+        f"李四,{_id_number(31)},3,{TOWNSHIP},倒塌,2,一般户,,",  # row 2: good
+        f"王五,{_wrong_check_digit(_id_number(32))},5,{TOWNSHIP},倒塌,1,,,",  # 3: check digit
+        f"李四妻,{_id_number(31)},2,{TOWNSHIP},倒塌,1,,,",  # 4: same number as row 2
+        f",{_id_number(33)},2,{TOWNSHIP},倒塌,1,,,",  # 5: no name
+        f"赵六,{_id_number(34)},三口,{TOWNSHIP},倒塌,1,,,",  # 6: size not a number
+        f"钱七,{_id_number(35)},4,990000001,倒塌,1,,,",  # 7: unknown region
+        f"孙八,{_id_number(36)},4,{TOWNSHIP},倒塌,1000000,,,",  # 8: rooms out of range
+    ]
+    return client.post(
+        "/subsidies/import",
+        data={"event_id": str(event_id)},
+        files={"file": ("households.csv", "\n".join(lines).encode("utf-8"), "text/csv")},
+    )
+
+
+def _row_errors(page: str) -> list[tuple[str, str, str]]:
+    table = re.search(r'<table data-testid="row-errors">.*?</table>', page, re.S)[0]
+    return re.findall(r"<tr><td>(\d+)</td><td>([A-Z]*)</td><td>([^<]*)</td></tr>", table)
+
+
+def test_the_import_form_asks_for_a_busy_state_from_the_local_script(client, sign_in, event_id):
+    sign_in("county")
+    page = client.get("/subsidies/import").text
+    form = re.search(r'<form [^>]*data-testid="import-form"[^>]*>', page)[0]
+    assert 'data-busy="正在导入…"' in form
+    assert '<script src="/static/web/busy.js"></script>' in page
+    script = client.get("/static/web/busy.js")
+    assert script.status_code == 200
+    assert "data-busy" in script.text and "aria-busy" in script.text
+    client.get("/lang?to=en&next=/", follow_redirects=False)
+    assert 'data-busy="Importing…"' in client.get("/subsidies/import").text
+
+
+def test_import_row_errors_read_in_chinese_with_the_template_column_names(
+    client, engine, sign_in, event_id
+):
+    sign_in("county")
+    reply = _bad_import(client, event_id)
+    assert reply.status_code == 422
+    assert _row_errors(reply.text) == [
+        ("3", "B", "第 3 行「身份证号码」：校验位不正确"),
+        ("4", "B", "第 4 行「身份证号码」：与本文件第 2 行的号码重复"),
+        ("5", "A", "第 5 行「户主姓名」：必须填写"),
+        ("6", "C", "第 6 行「家庭人口」：应为整数"),
+        ("7", "D", "第 7 行「行政区划代码」：没有代码为 990000001 的行政区划"),
+        ("8", "F", "第 8 行「损坏间数」：应为 0 到 1000 之间的整数"),
+    ]
+    # No English word is left in any message: only Chinese, digits and codes.
+    for _, _, message in _row_errors(reply.text):
+        assert re.findall(r"[A-Za-z]{2,}", message) == [], message
+    assert "check digit" not in reply.text and "duplicate" not in reply.text
+    # The event the clerk chose stays selected for the next try.
+    assert f'<option value="{event_id}" selected>' in reply.text
+    assert _households(engine) == []  # all or nothing: not even row 2
+
+
+def test_import_row_errors_read_in_english_after_the_switch(client, engine, sign_in, event_id):
+    sign_in("county")
+    client.get("/lang?to=en&next=/", follow_redirects=False)
+    reply = _bad_import(client, event_id)
+    assert reply.status_code == 422
+    messages = [m for _, _, m in _row_errors(reply.text)]
+    assert messages == [
+        "Row 3, “ID number”: the check digit is wrong",
+        "Row 4, “ID number”: the same number as row 2 of this file",
+        "Row 5, “Head of household”: required",
+        "Row 6, “Household size”: a whole number is required",
+        "Row 7, “Region code”: no region has the code 990000001",
+        "Row 8, “Damaged rooms”: a whole number from 0 to 1000 is required",
+    ]
+    assert not any(re.search(r"[\u4e00-\u9fff]", m) for m in messages)
+    assert _households(engine) == []
+
+
+def test_import_words_a_region_outside_the_event_a_known_number_and_an_unknown_damage(
+    client, engine, sign_in, event_id
+):
+    sign_in("county")
+    assert (
+        client.post(
+            "/subsidies/households", data=_household_form(event_id, 41), follow_redirects=False
+        ).status_code
+        == 303
+    )
+    (existing,) = _households(engine)
+    lines = [
+        IMPORT_HEADER,
+        f"张三,{_id_number(41)},3,{TOWNSHIP},倒塌,2,一般户,,",
+        f"李四,{_id_number(42)},3,150103001,倒塌,2,一般户,,",
+        f"王五,{_id_number(43)},3,{TOWNSHIP},冲毁,2,一般户,,",
+    ]
+    reply = client.post(
+        "/subsidies/import",
+        data={"event_id": str(event_id)},
+        files={"file": ("h.csv", "\n".join(lines).encode("utf-8"), "text/csv")},
+    )
+    assert reply.status_code == 422
+    assert _row_errors(reply.text) == [
+        (
+            "2",
+            "B",
+            f"第 2 行「身份证号码」：该号码已在本次灾害事件中登记（受灾户编号 {existing.id}）",
+        ),
+        ("3", "D", "第 3 行「行政区划代码」：区划 150103001 不在本次灾害事件的受灾范围内"),
+        (
+            "4",
+            "E",
+            "第 4 行「房屋损坏程度」：无法识别“冲毁”，请填写 倒塌、严重损坏、一般损坏 或 未损坏",
+        ),
+    ]
+    assert len(_households(engine)) == 1
 
 
 # --- cases ----------------------------------------------------------------------------------
@@ -435,3 +557,122 @@ def test_the_pages_speak_english_after_the_switch(client, sign_in, event_id):
     assert _error_after("hh-id_number", reply.text) == (
         "An ID number is 17 digits followed by a digit or X"
     )
+
+
+# --- long lists a page at a time --------------------------------------------------------------
+
+
+def _import_many(client, event_id: int, count: int, start: int = 200) -> None:
+    lines = [IMPORT_HEADER] + [
+        f"户主{n},{_id_number(n)},3,{TOWNSHIP},倒塌,1,一般户,," for n in range(start, start + count)
+    ]
+    reply = client.post(
+        "/subsidies/import",
+        data={"event_id": str(event_id)},
+        files={"file": ("many.csv", "\n".join(lines).encode("utf-8"), "text/csv")},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303, reply.text
+
+
+def _listed_households(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'data-household="(\d+)"', html)]
+
+
+def _next_link(html: str) -> str:
+    return re.search(r'href="([^"]*)" rel="next"', html)[1].replace("&amp;", "&")
+
+
+def test_the_household_list_is_paged_and_keeps_its_filters(client, engine, sign_in, event_id):
+    sign_in("county")
+    _import_many(client, event_id, 60)
+    query = f"/subsidies/households?event_id={event_id}&region_code={TOWNSHIP}"
+    page1 = client.get(query).text
+    first = _listed_households(page1)
+    assert len(first) == 50
+    assert "第 1 / 2 页，共 60 条" in page1
+    link = _next_link(page1)
+    assert link == f"/subsidies/households?event_id={event_id}&region_code={TOWNSHIP}&page=2"
+    page2 = client.get(link).text
+    second = _listed_households(page2)
+    assert len(second) == 10 and not set(first) & set(second)
+    assert sorted(first + second) == [h.id for h in _households(engine)]
+    assert f'value="{TOWNSHIP}"' in page2  # the filter form still shows the filter
+    assert 'rel="prev"' in page2 and 'rel="next"' not in page2
+    # The filter applies on every page: another township has nothing on page 2 either.
+    other = client.get("/subsidies/households?region_code=150102001&page=2")
+    assert other.status_code == 200 and _listed_households(other.text) == []
+
+    past = client.get(f"{query}&page=3").text
+    assert _listed_households(past) == []
+    assert "第 3 页没有记录（共 2 页）。" in past
+    assert "没有符合条件的受灾户。" not in past
+    for bad in ("abc", "", "0", "-1", "2e3"):
+        reply = client.get(f"{query}&page={bad}")
+        assert reply.status_code == 200, bad
+        assert _listed_households(reply.text) == first, bad
+
+
+def test_the_case_list_is_paged_and_keeps_its_filters(client, engine, sign_in, event_id):
+    from relief.auth.models import SYSTEM
+    from relief.subsidies import service
+
+    sign_in("county")
+    _import_many(client, event_id, 55)
+    with transaction(engine) as session:
+        for household in session.exec(select(Household)).all():
+            service.create_case(session, SYSTEM, household.id, PROGRAMME)
+
+    def listed(html: str) -> list[int]:
+        return [int(n) for n in re.findall(r'data-case="(\d+)"', html)]
+
+    page1 = client.get(f"/subsidies/cases?programme={PROGRAMME}&status=registered").text
+    first = listed(page1)
+    assert len(first) == 50 and "第 1 / 2 页，共 55 条" in page1
+    link = _next_link(page1)
+    assert link == f"/subsidies/cases?programme={PROGRAMME}&status=registered&page=2"
+    second = listed(client.get(link).text)
+    assert len(second) == 5 and not set(first) & set(second)
+    assert listed(client.get("/subsidies/cases?status=published&page=2").text) == []
+    past = client.get("/subsidies/cases?page=99").text
+    assert listed(past) == [] and "第 99 页没有记录（共 2 页）。" in past
+    assert listed(client.get("/subsidies/cases?page=abc").text) == first
+
+
+def test_the_programme_page_lists_its_payments_a_page_at_a_time(
+    client, engine, sign_in, event_id, more_users
+):
+    from relief.auth.models import SYSTEM
+    from relief.subsidies import service
+    from relief.subsidies.models import PaymentIn
+
+    clock.set_clock(lambda: datetime.now(UTC) - timedelta(days=8))
+    try:
+        sign_in("county")
+        case_id = _to_township_review(client, event_id, 61)
+    finally:
+        clock.set_clock(None)
+    sign_in("xc_approver")
+    assert _act(client, case_id, "approve").status_code == 303
+    with transaction(engine) as session:
+        for n in range(1, 56):
+            body = PaymentIn(amount="1.00", paid_on="2026-08-05", reference=f"TR-{n:03d}")
+            service.record_payment(session, SYSTEM, case_id, body)
+
+    def listed(html: str) -> list[str]:
+        return re.findall(r"<td>(TR-\d{3})</td>", html)
+
+    page1 = client.get(f"/subsidies/programmes/{PROGRAMME}").text
+    assert listed(page1) == [f"TR-{n:03d}" for n in range(1, 51)]
+    assert "第 1 / 2 页，共 55 条" in page1
+    link = _next_link(page1)
+    assert link == f"/subsidies/programmes/{PROGRAMME}?page=2"
+    assert listed(client.get(link).text) == [f"TR-{n:03d}" for n in range(51, 56)]
+    past = client.get(f"/subsidies/programmes/{PROGRAMME}?page=5").text
+    assert listed(past) == [] and "第 5 页没有记录（共 2 页）。" in past
+    assert listed(client.get(f"/subsidies/programmes/{PROGRAMME}?page=abc").text) == listed(page1)
+    # A clerk of another county sees none of these payments.
+    sign_in("hm_clerk")
+    other = client.get(f"/subsidies/programmes/{PROGRAMME}")
+    assert other.status_code == 200, other.status_code
+    assert listed(other.text) == []

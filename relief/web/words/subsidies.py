@@ -1,5 +1,70 @@
 """Words of the subsidies pages added after the first pass, kept apart from relief/web/i18n.py so
-each area's words can grow without touching the others'. Same keys in both languages."""
+each area's words can grow without touching the others'. Same keys in both languages.
 
-ZH: dict[str, str] = {}
-EN: dict[str, str] = {}
+`imp.*`: the household import's row errors, one per `code` of relief.subsidies.imports
+(`ROW_ERROR_CODES`), filled in with the error's `params`."""
+
+ZH: dict[str, str] = {
+    "imp.row_column": "第 {row} 行「{column}」：{problem}",
+    "imp.row_only": "第 {row} 行：{problem}",
+    "imp.empty_file": "文件是空的，缺少表头行",
+    "imp.too_many_rows": "每个文件最多 {max} 行",
+    "imp.missing_column": "表头中缺少这一列",
+    "imp.no_rows": "文件中没有受灾户数据",
+    "imp.required": "必须填写",
+    "imp.control_chars": "不能包含控制字符",
+    "imp.too_long": "最多 {max} 个字",
+    "imp.too_long_or_control": "最多 {max} 个字，且不能包含控制字符",
+    "imp.id_missing": "未填写",
+    "imp.id_fifteen_digits": "不接受 15 位的旧身份证号码，请填写 18 位号码",
+    "imp.id_format": "应为 17 位数字加 1 位数字或 X",
+    "imp.id_birth_invalid": "其中的出生日期不是有效日期",
+    "imp.id_birth_early": "其中的出生日期早于 1900 年",
+    "imp.id_birth_future": "其中的出生日期晚于今天",
+    "imp.id_check_digit": "校验位不正确",
+    "imp.id_invalid": "号码无效",
+    "imp.stored_as_number": "该单元格被存成了数字，丢失了位数；请把这一列设为文本格式",
+    "imp.not_whole_number": "应为整数",
+    "imp.out_of_range": "应为 {min} 到 {max} 之间的整数",
+    "imp.unknown_damage": "无法识别“{value}”，请填写 倒塌、严重损坏、一般损坏 或 未损坏",
+    "imp.unknown_category": "无法识别“{value}”，请填写 一般户、低保户、特困供养 或 建档立卡贫困户",
+    "imp.unknown_region": "没有代码为 {code} 的行政区划",
+    "imp.region_level": "区划 {code} 是{level}一级，受灾户应登记在{lowest}一级",
+    "imp.region_outside_event": "区划 {code} 不在本次灾害事件的受灾范围内",
+    "imp.region_out_of_scope": "区划 {code} 不在您的管辖范围内",
+    "imp.duplicate_in_file": "与本文件第 {first_row} 行的号码重复",
+    "imp.already_registered": "该号码已在本次灾害事件中登记（受灾户编号 {household_id}）",
+    "sub.import.busy": "正在导入…",
+}
+EN: dict[str, str] = {
+    "imp.row_column": "Row {row}, “{column}”: {problem}",
+    "imp.row_only": "Row {row}: {problem}",
+    "imp.empty_file": "the file is empty: the header row is missing",
+    "imp.too_many_rows": "at most {max} rows per file",
+    "imp.missing_column": "this column is missing from the header",
+    "imp.no_rows": "the file has no household rows",
+    "imp.required": "required",
+    "imp.control_chars": "must not contain control characters",
+    "imp.too_long": "at most {max} characters",
+    "imp.too_long_or_control": "at most {max} characters, no control characters",
+    "imp.id_missing": "missing",
+    "imp.id_fifteen_digits": "15-digit (first-generation) numbers are not accepted; enter the 18-digit number",
+    "imp.id_format": "17 digits followed by a digit or X",
+    "imp.id_birth_invalid": "the birth date in it is not a valid date",
+    "imp.id_birth_early": "the birth date in it is before 1900",
+    "imp.id_birth_future": "the birth date in it is in the future",
+    "imp.id_check_digit": "the check digit is wrong",
+    "imp.id_invalid": "not a valid ID number",
+    "imp.stored_as_number": "the cell was stored as a number and lost digits; format the column as text",
+    "imp.not_whole_number": "a whole number is required",
+    "imp.out_of_range": "a whole number from {min} to {max} is required",
+    "imp.unknown_damage": "“{value}” not recognised: use collapsed, severe, general or none",
+    "imp.unknown_category": "“{value}” not recognised: use general, dibao, tekun or poverty_registered",
+    "imp.unknown_region": "no region has the code {code}",
+    "imp.region_level": "region {code} is a {level}; households are registered at {lowest} level",
+    "imp.region_outside_event": "region {code} is outside the event's area",
+    "imp.region_out_of_scope": "region {code} is not in your scope",
+    "imp.duplicate_in_file": "the same number as row {first_row} of this file",
+    "imp.already_registered": "already registered for this event (household {household_id})",
+    "sub.import.busy": "Importing…",
+}
