@@ -11,14 +11,16 @@ is /usr/bin/chromium (`apt-get install chromium fonts-noto-cjk`).
 from __future__ import annotations
 
 import argparse
+import functools
 import secrets
 import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
@@ -40,6 +42,7 @@ class Shot:
     path: str
     lang: str = "zh"
     element: str | None = None  # a CSS selector: shoot only that part of the page
+    act: Callable[[object], None] | None = None  # what the user does on the page first
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,58 @@ def shots_for(
     return shots
 
 
+def workflow_shots(
+    users: list[DemoUser],
+    *,
+    order_id: int | None,
+    case_id: int | None,
+    programme_code: str | None,
+    township: str | None,
+) -> list[Shot]:
+    """The pages of the work itself, taken after `shots_for` (their data changes stock,
+    which would mark the plans of plans.png as stale)."""
+    names = {u.username for u in users}
+    shots = []
+    if order_id is not None and "manager" in names:
+        # The pick list (lots, first-expiring first) and the dispatch form of an order.
+        shots.append(Shot("order.png", "manager", f"/orders/{order_id}"))
+    if "county" in names:
+        shots.append(
+            Shot(
+                "household-error.png",
+                "county",
+                "/subsidies/households/new",
+                act=functools.partial(_bad_household, township=township or ""),
+            )
+        )
+        if case_id is not None:
+            shots.append(Shot("case.png", "county", f"/subsidies/cases/{case_id}"))
+        if programme_code is not None:
+            shots.append(Shot("programme.png", "county", f"/subsidies/programmes/{programme_code}"))
+    return shots
+
+
+def _bad_household(page, township: str) -> None:
+    """A household typed with a wrong check digit and without size or damage, then sent:
+    the page comes back with every problem next to its field."""
+    page.get_by_label("灾害事件").select_option(index=1)
+    page.get_by_label("行政区划代码").fill(township)
+    page.get_by_label("户主姓名").fill("刘玉珍")
+    page.get_by_label("身份证号码").fill(_id_number("15010219800101061", wrong=True))
+    with page.expect_navigation():
+        page.get_by_role("button", name="登记", exact=True).click()
+
+
+def _id_number(body: str, *, wrong: bool = False) -> str:
+    """A made-up resident ID number with a right (or deliberately wrong) check digit."""
+    from stdnum.cn import ric
+
+    digit = ric.calc_check_digit(body + "0")
+    if wrong:
+        digit = "1" if digit != "1" else "2"
+    return body + digit
+
+
 def trigger_first_event(session, scenario: Path) -> int | None:
     """Load the scenario's policy and first event, trigger a response at the level the
     event's reports call for and run an optimal and a greedy plan for it, as a duty officer
@@ -108,6 +163,138 @@ def trigger_first_event(session, scenario: Path) -> int | None:
     for method in ("optimal", "greedy"):
         allocation.create_plan(session, SYSTEM, response.id, method)
     return response.id
+
+
+def manager_order(session, users: list[DemoUser]) -> int | None:
+    """A restocking transfer out of the manager's depot, after a receipt of a lot that
+    expires soon, so that the pick list shows first-expiring-first over two lots."""
+    from relief.auth.models import Actor
+    from relief.dispatch import service as dispatch
+    from relief.network import service as network
+    from relief.stock import service as stock
+    from relief.stock.models import ReceiptLineIn
+
+    manager = next((u for u in users if u.username == "manager"), None)
+    if manager is None:
+        return None
+    source = manager.warehouse_codes[0]
+    others = [w.code for w in network.list_warehouses(session, tier="county") if w.code != source]
+    if not others:
+        return None
+    actor = Actor(username=manager.username, role=manager.role, warehouse_codes=(source,))
+    expires = (date.today() + timedelta(days=45)).isoformat()
+    line = ReceiptLineIn(item_code="water", quantity=300, lot="SN2601", expires_on=expires)
+    stock.receive_stock(session, actor, source, "RK-2026-001", [line])
+    order = dispatch.create_transfer(
+        session,
+        actor,
+        from_warehouse_code=source,
+        to_warehouse_code=others[0],
+        lines=[
+            {"item_code": "water", "quantity": 500},
+            {"item_code": "quilt", "quantity": 120},
+            {"item_code": "rice", "quantity": 800},
+        ],
+        reason="补充相邻片区库",
+    )
+    return order.id
+
+
+def subsidy_cases(session, users: list[DemoUser], secret_key: str) -> tuple[int, str, str] | None:
+    """Three households of the county clerk's county in a rebuild programme (else any
+    programme of an event), at three stages: one approved and half paid (its notice put up
+    ten days ago), one on public notice, one village-reviewed. Returns the paid case, the
+    programme and the township of the households."""
+    from datetime import UTC, datetime
+
+    from relief import clock
+    from relief.auth.models import Actor
+    from relief.errors import DomainError
+    from relief.network import service as network
+    from relief.subsidies import service as subsidies
+    from relief.subsidies.ids import vault_for
+    from relief.subsidies.models import HouseholdIn, PaymentIn, TransitionIn, format_fen
+
+    clerk = next((u for u in users if u.username == "county"), None)
+    if clerk is None:
+        return None
+    county = clerk.region_codes[0]
+    actor = Actor(username=clerk.username, role=clerk.role, region_codes=(county,))
+    approver = Actor(username="approver", role="approver", region_codes=(county,))
+    programmes = [p for p in subsidies.list_programmes(session, actor) if p.event_id]
+    programmes.sort(key=lambda p: (p.kind != "rebuild", p.code))
+    if not programmes:
+        return None
+    programme = programmes[0]
+    townships = [r.code for r in network.list_regions(session, parent_code=county)]
+    vault = vault_for(secret_key)
+    people = [
+        ("张建国", "15010219800101061", 4, "collapsed", 3, "general"),
+        ("李桂英", "15010219660712042", 2, "severe", 2, "dibao"),
+        ("赵德明", "15010219750923083", 5, "general", 3, "general"),
+    ]
+    now = datetime.now(UTC)
+    cases = []
+    try:
+        clock.set_clock(lambda: now - timedelta(days=10))
+        for name, body, size, damage, rooms, category in people:
+            household = None
+            for code in townships:  # the first township of the county inside the event
+                try:
+                    with session.begin_nested():
+                        household = subsidies.create_household(
+                            session,
+                            actor,
+                            HouseholdIn(
+                                event_id=programme.event_id,
+                                region_code=code,
+                                head_name=name,
+                                id_number=_id_number(body),
+                                size=size,
+                                damage=damage,
+                                rooms=rooms,
+                                category=category,
+                            ),
+                            vault,
+                        )
+                    break
+                except DomainError:
+                    continue
+            if household is None:
+                return None
+            townships = [household.region_code]  # all three in the same township
+            cases.append(subsidies.create_case(session, actor, household.id, programme.code))
+        paid, noticed, reviewed = cases
+        for case, steps in ((paid, 2), (reviewed, 1)):
+            for action, note in (("village_review", "村民代表会议评议通过"), ("publish", ""))[
+                :steps
+            ]:
+                subsidies.transition_case(
+                    session, actor, case.id, TransitionIn(action=action, note=note)
+                )
+    finally:
+        clock.set_clock(None)
+    subsidies.transition_case(
+        session,
+        actor,
+        noticed.id,
+        TransitionIn(action="village_review", note="村民代表会议评议通过"),
+    )
+    subsidies.transition_case(session, actor, noticed.id, TransitionIn(action="publish"))
+    subsidies.transition_case(
+        session, actor, paid.id, TransitionIn(action="township_review", note="材料齐全")
+    )
+    subsidies.transition_case(
+        session, approver, paid.id, TransitionIn(action="approve", note="公示无异议，同意")
+    )
+    half = paid.amount_fen // 2
+    subsidies.record_payment(
+        session,
+        actor,
+        paid.id,
+        PaymentIn(amount=format_fen(half), paid_on=date.today(), reference="NX-2026-0001"),
+    )
+    return paid.id, programme.code, townships[0]
 
 
 @contextmanager
@@ -148,6 +335,9 @@ def take(out_dir: Path, scenario: Path) -> list[Path]:
         url = f"sqlite:///{tmp}/relief.db"
         upgrade(url)
         engine = make_engine(url)
+        settings = Settings(
+            database_url=url, secret_key=secrets.token_urlsafe(32), var_dir=Path(tmp)
+        )
         passwords: dict[str, str] = {}
         with transaction(engine) as session:
             load_scenario(session, SYSTEM, scenario)
@@ -168,35 +358,65 @@ def take(out_dir: Path, scenario: Path) -> list[Path]:
             response_id = trigger_first_event(session, scenario)
             # The map shot shows the manager's depot selected, as a click would.
             selected = next((u.warehouse_codes[0] for u in users if u.warehouse_codes), None)
-        settings = Settings(
-            database_url=url, secret_key=secrets.token_urlsafe(32), var_dir=Path(tmp)
-        )
         app = create_app(settings, engine)
         with serve(app) as origin, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for shot in shots_for(users, selected, response_id):
-                context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-                page = context.new_page()
-                if shot.username:
-                    page.goto(origin + "/")
-                    page.get_by_label("用户名").fill(shot.username)
-                    page.get_by_label("密码").fill(passwords[shot.username])
-                    with page.expect_navigation():
-                        page.get_by_role("button", name="登录").click()
-                if shot.lang != "zh":
-                    page.goto(f"{origin}/lang?to={shot.lang}&next=/")
-                page.goto(origin + shot.path)
-                page.wait_for_load_state("networkidle")
-                target = out_dir / shot.filename
-                if shot.element:
-                    page.locator(shot.element).first.screenshot(path=str(target))
-                else:
-                    page.screenshot(path=str(target))
-                written.append(target)
-                context.close()
+                written.append(_shoot(browser, origin, passwords, shot, out_dir))
+            with transaction(engine) as session:
+                order_id = manager_order(session, users)
+                made = subsidy_cases(session, users, settings.secret_key)
+            case_id, programme_code, township = made if made else (None, None, None)
+            later = workflow_shots(
+                users,
+                order_id=order_id,
+                case_id=case_id,
+                programme_code=programme_code,
+                township=township,
+            )
+            for shot in later:
+                written.append(_shoot(browser, origin, passwords, shot, out_dir))
             browser.close()
         engine.dispose()
     return written
+
+
+def _shoot(browser, origin: str, passwords: dict[str, str], shot: Shot, out_dir: Path) -> Path:
+    """Sign in as the shot's user in a fresh browser context, open the page, photograph it."""
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = context.new_page()
+    if shot.username:
+        page.goto(origin + "/")
+        page.get_by_label("用户名").fill(shot.username)
+        page.get_by_label("密码").fill(passwords[shot.username])
+        with page.expect_navigation():
+            page.get_by_role("button", name="登录").click()
+    if shot.lang != "zh":
+        page.goto(f"{origin}/lang?to={shot.lang}&next=/")
+    page.goto(origin + shot.path)
+    if shot.act is not None:
+        shot.act(page)
+    page.wait_for_load_state("networkidle")
+    target = out_dir / shot.filename
+    if shot.element:
+        page.locator(shot.element).first.screenshot(path=str(target))
+    else:
+        page.screenshot(path=str(target))
+    context.close()
+    _shrink(target)
+    return target
+
+
+def _shrink(path: Path) -> None:
+    """Rewrite a PNG with a 256-colour palette (the pictures are committed; a UI page looks
+    the same in 256 colours at a third of the size). Left as it is without Pillow."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=256, dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
 
 
 def main(argv: list[str] | None = None) -> int:
