@@ -58,11 +58,3 @@ clean:
 ## a new Alembic revision from the models: make migration m="what changed"
 migration: install
 	$(BIN)/python -c "import sys; from relief.db import new_revision; new_revision(sys.argv[1])" "$(m)"
-
-## (before the first release only) rewrite 0001 from the models
-migration-initial: install
-	rm -f relief/migrations/versions/0001_initial_schema.py
-	mv relief/migrations/versions/0002_append_only.py $(VENV)/0002.hold
-	$(BIN)/python -c "from relief.db import new_revision; new_revision('initial schema', rev_id='0001', head='base')" \
-		|| (mv $(VENV)/0002.hold relief/migrations/versions/0002_append_only.py; false)
-	mv $(VENV)/0002.hold relief/migrations/versions/0002_append_only.py

@@ -80,7 +80,10 @@ def _download(content: bytes, fmt: str, stem: str) -> Response:
 # --- shaping replies ----------------------------------------------------------------------
 
 
-def household_out(household: Household, id_number: str | None = None) -> HouseholdOut:
+def household_out(
+    household: Household, id_number: str | None = None, bank_account: str | None = None
+) -> HouseholdOut:
+    """Lists get the masked ID number and account; the audited full read passes the clear ones."""
     return HouseholdOut(
         id=household.id or 0,
         event_id=household.event_id,
@@ -92,7 +95,7 @@ def household_out(household: Household, id_number: str | None = None) -> Househo
         rooms=household.rooms,
         category=household.category,
         phone=household.phone,
-        bank_account=household.bank_account,
+        bank_account=bank_account or household.bank_masked,
         created_at=to_cst(household.created_at),
     )
 
@@ -247,9 +250,9 @@ def get_household(
     session: Session = Depends(get_session),
 ) -> HouseholdOut:
     household = service.get_household(session, actor, household_id)
-    number = service.read_full_id_number(session, actor, household, _vault(request))
+    number, account = service.read_full_id_number(session, actor, household, _vault(request))
     session.commit()  # the audit record of the full-ID read
-    return household_out(household, number)
+    return household_out(household, number, account)
 
 
 # --- programmes and standards -------------------------------------------------------------
@@ -303,11 +306,13 @@ def programme_summary(
 @router.get("/programmes/{code}/payments")
 def payment_list(
     code: PathCode,
+    request: Request,
     format: Format = "xlsx",
     actor: Actor = Depends(readers),
     session: Session = Depends(get_session),
 ) -> Response:
-    rows = exports.payment_rows(session, actor, code)
+    rows = exports.payment_rows(session, actor, code, _vault(request))
+    session.commit()  # the audit record of an export with bank accounts in clear
     content = exports.render(exports.PAYMENT_HEADERS, rows, format, "支付清单")
     return _download(content, format, f"{code}-payments")
 

@@ -14,9 +14,11 @@ from openpyxl import Workbook
 from sqlmodel import Session, select
 
 from relief import clock
+from relief.audit import service as audit
 from relief.auth.models import Actor
 from relief.network import service as network
 from relief.subsidies import service
+from relief.subsidies.ids import IdNumberVault
 from relief.subsidies.imports import CATEGORY_ZH, DAMAGE_ZH
 from relief.subsidies.models import Case, Household, Payment, format_fen
 
@@ -119,7 +121,11 @@ def public_notice_rows(
     return out
 
 
-def payment_rows(session: Session, actor: Actor, programme_code: str) -> list[list[Any]]:
+def payment_rows(
+    session: Session, actor: Actor, programme_code: str, vault: IdNumberVault
+) -> list[list[Any]]:
+    """The bank's payment list: the only export with bank accounts in clear, so each export
+    is audited (the caller commits)."""
     programme = service.get_programme(session, programme_code)
     service.authorize_programme(session, actor, programme)
     cases = {c.id: (c, h) for c, h in _scoped_cases(session, actor, programme_code, None)}
@@ -145,7 +151,7 @@ def payment_rows(session: Session, actor: Actor, programme_code: str) -> list[li
                 number,
                 household.head_name,
                 household.id_masked,
-                household.bank_account or "",
+                vault.decrypt_account(household.bank_cipher) if household.bank_cipher else "",
                 household.region_code,
                 Decimal(format_fen(payment.amount_fen) or "0"),
                 payment.paid_on.isoformat(),
@@ -154,6 +160,15 @@ def payment_rows(session: Session, actor: Actor, programme_code: str) -> list[li
                 note,
             ]
         )
+    audit.record(
+        session,
+        actor,
+        "export_payment_list",
+        "programme",
+        programme_code,
+        None,
+        {"payments": len(out)},
+    )
     return out
 
 

@@ -8,7 +8,11 @@ An ID number is never stored or logged in clear. Each household row keeps
   key, read back only for the audited full-ID read.
 - `id_masked`: what every list and export shows (first 6 digits + 8 `*` + last 4).
 
-Both keys come from `RELIEF_SECRET_KEY` through HKDF with distinct `info` labels, so the
+Bank (一卡通) accounts are kept the same way: `bank_cipher` (Fernet under a third derived key)
+and `bank_masked` (`****` + last 4) for lists; the clear account is read back only for the
+bank's payment list and the audited full read of one household.
+
+The keys come from `RELIEF_SECRET_KEY` through HKDF with distinct `info` labels, so the
 token-signing use of the secret never shares key material with these.
 """
 
@@ -74,6 +78,11 @@ def mask_id_number(number: str) -> str:
     return number[:6] + "*" * 8 + number[-4:]
 
 
+def mask_account(account: str) -> str:
+    """`****6789`: enough for a household to recognise its card, not to use it."""
+    return "****" + account[-4:]
+
+
 def _derive(secret_key: str, label: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(
         secret_key.encode()
@@ -81,12 +90,16 @@ def _derive(secret_key: str, label: bytes) -> bytes:
 
 
 class IdNumberVault:
-    """Hashing and encryption of ID numbers under keys derived from the secret key."""
+    """Hashing and encryption of ID numbers (and encryption of bank accounts) under keys
+    derived from the secret key."""
 
     def __init__(self, secret_key: str) -> None:
         self._hmac_key = _derive(secret_key, b"relief/id-number/hmac-sha256")
         self._fernet = Fernet(
             base64.urlsafe_b64encode(_derive(secret_key, b"relief/id-number/fernet"))
+        )
+        self._account_fernet = Fernet(
+            base64.urlsafe_b64encode(_derive(secret_key, b"relief/bank-account/fernet"))
         )
 
     def uniqueness_key(self, number: str) -> str:
@@ -97,6 +110,18 @@ class IdNumberVault:
 
     def decrypt(self, token: str) -> str:
         return self._fernet.decrypt(token.encode()).decode()
+
+    def encrypt_account(self, account: str) -> str:
+        return self._account_fernet.encrypt(account.encode()).decode()
+
+    def decrypt_account(self, token: str) -> str:
+        return self._account_fernet.decrypt(token.encode()).decode()
+
+    def account_columns(self, account: str | None) -> dict[str, str | None]:
+        """The household columns that keep a bank account (both None when there is none)."""
+        if not account:
+            return {"bank_cipher": None, "bank_masked": None}
+        return {"bank_cipher": self.encrypt_account(account), "bank_masked": mask_account(account)}
 
 
 @lru_cache(maxsize=8)

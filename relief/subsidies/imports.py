@@ -350,9 +350,11 @@ def import_households(
                 )
             )
             continue
+        account = values.pop("bank_account", None)
         rows.append(
             {
                 **values,
+                **vault.account_columns(account),
                 "id_hash": id_hash,
                 "id_cipher": vault.encrypt(number),
                 "id_masked": mask_id_number(number),

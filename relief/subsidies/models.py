@@ -111,7 +111,9 @@ class Household(SQLModel, table=True):
     rooms: int = 0
     category: str = Field(default="general", max_length=32)
     phone: str | None = Field(default=None, max_length=32)
-    bank_account: str | None = Field(default=None, max_length=64)
+    # The 一卡通 account, encrypted; lists show `bank_masked` (relief/subsidies/ids.py).
+    bank_cipher: str | None = Field(default=None, max_length=255)
+    bank_masked: str | None = Field(default=None, max_length=16)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
 

@@ -219,7 +219,7 @@ def create_household(
         rooms=body.rooms,
         category=body.category,
         phone=body.phone or None,
-        bank_account=body.bank_account or None,
+        **vault.account_columns(body.bank_account),
         created_by=actor.username,
     )
     session.add(household)
@@ -302,8 +302,9 @@ def get_household(session: Session, actor: Actor, household_id: int) -> Househol
 
 def read_full_id_number(
     session: Session, actor: Actor, household: Household, vault: IdNumberVault
-) -> str:
-    """The clear number, for county staff and approvers in scope and admins; audited."""
+) -> tuple[str, str | None]:
+    """The clear ID number and bank account, for county staff and approvers in scope and
+    admins; audited (the record names the masked values only)."""
     ensure_role(actor, "county_staff", "approver")
     authorize_region(session, actor, household.region_code)
     audit.record(
@@ -313,9 +314,10 @@ def read_full_id_number(
         "household",
         household.id,
         None,
-        {"id_number": household.id_masked},
+        {"id_number": household.id_masked, "bank_account": household.bank_masked},
     )
-    return vault.decrypt(household.id_cipher)
+    account = vault.decrypt_account(household.bank_cipher) if household.bank_cipher else None
+    return vault.decrypt(household.id_cipher), account
 
 
 def list_households(

@@ -141,6 +141,12 @@ def test_import_to_payment_and_exports(client, world, rebuild):
         "/api/v1/programmes/HHHT-REBUILD/payments?format=csv", headers=headers["approver"]
     )
     assert [r[5] for r in _csv(bank_csv.content)[1:]] == ["15000.00", "10000.00", "4000.00"]
+    # The one export with accounts in clear: each one leaves an audit record.
+    exports = client.get(
+        "/api/v1/audit?entity=programme&entity_id=HHHT-REBUILD", headers=world.admin
+    ).json()["items"]
+    assert [e["action"] for e in exports].count("export_payment_list") == 2
+    assert "6228480000000000011" not in str(exports)
 
     # Scoped: the other county's clerk sees an empty notice and cannot read the cases.
     other = client.get(

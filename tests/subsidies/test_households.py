@@ -37,6 +37,30 @@ def test_the_database_holds_no_clear_id_number(engine, client, world, register):
     assert full["id_number"] == numbers[1]
 
 
+def test_bank_accounts_are_encrypted_masked_in_lists_and_clear_only_in_the_audited_read(
+    engine, client, world, register
+):
+    account = "6228480000000012345"
+    household = register(1, bank_account=account)
+    assert household["bank_account"] == "****2345"
+    listed = client.get("/api/v1/households", headers=world.clerk).json()["items"]
+    assert [h["bank_account"] for h in listed] == ["****2345"]
+    with engine.connect() as conn:
+        stored = " ".join(
+            str(v) for v in conn.execute(text("SELECT * FROM households")).mappings().one().values()
+        )
+        audit = " ".join(str(a) for a in conn.execute(text("SELECT after FROM audit_records")))
+    assert account not in stored and account[:-4] not in stored
+    assert account not in audit
+
+    full = client.get(f"/api/v1/households/{household['id']}", headers=world.clerk).json()
+    assert full["bank_account"] == account
+    without = register(2, bank_account="")
+    assert without["bank_account"] is None
+    read = client.get(f"/api/v1/households/{without['id']}", headers=world.clerk).json()
+    assert read["bank_account"] is None
+
+
 def test_same_number_twice_in_one_event_is_a_duplicate_naming_the_first(client, world, register):
     first = register(1)
     reply = client.post(
