@@ -155,6 +155,21 @@ def print_order(
     return HTMLResponse(documents.print_html(session, view))
 
 
+@router.get("/dispatch-orders/{order_id}/pdf", response_class=Response)
+def order_pdf(
+    order_id: int,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The same 调拨单 as an A4 PDF (to file or send), named after the order number."""
+    view = service.order_view(session, _readable_order(session, actor, order_id))
+    return Response(
+        documents.print_pdf(session, view),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{view.number}.pdf"'},
+    )
+
+
 @router.post("/dispatch-orders/{order_id}/dispatch", response_model=OrderOut)
 def dispatch_order(
     order_id: int,

@@ -1,4 +1,4 @@
-"""Documents of dispatch orders: the printable 调拨单 (HTML) and the spreadsheet export.
+"""Documents of dispatch orders: the printable 调拨单 (HTML and PDF) and the spreadsheet export.
 
 Both are built from the order as the API shows it (`OrderOut`), with the names of
 warehouses, regions and items looked up through the network service, so that paper and
@@ -113,9 +113,8 @@ def _lots_text(lots) -> str:
     )
 
 
-def print_html(session: Session, order: OrderOut) -> str:
-    """The 调拨单 to print: header, lines with lots, route and ETA, vehicle, and the
-    signature block of consignor, carrier and consignee (发货人/承运人/收货人)."""
+def _print_context(session: Session, order: OrderOut) -> dict[str, Any]:
+    """What the paper order shows, with names and CST times: shared by HTML and PDF."""
     names = _Names(session)
     lines = []
     for line in order.lines:
@@ -124,22 +123,37 @@ def print_html(session: Session, order: OrderOut) -> str:
     discrepancies = [
         {**d.model_dump(), "name": names.item(d.item_code)[0]} for d in order.discrepancies
     ]
+    return {
+        "order": order,
+        "lines": lines,
+        "discrepancies": discrepancies,
+        "source_name": names.place(order.source_warehouse_code),
+        "destination_name": names.place(order.destination_code),
+        "status_label": STATUS_ZH.get(order.status, order.status),
+        "destination_kind_label": DESTINATION_KIND_ZH.get(order.destination_kind, ""),
+        "route_text": names.route(order.route),
+        "expected_at": _shown(order.expected_at),
+        "created_at": _shown(order.created_at),
+        "dispatched_at": _shown(order.dispatched_at),
+        "dispatched": order.dispatched_at is not None,
+        "received": order.received_at is not None,
+        "printed_at": _shown(clock.now()),
+    }
+
+
+def print_html(session: Session, order: OrderOut) -> str:
+    """The 调拨单 to print: header, lines with lots, route and ETA, vehicle, and the
+    signature block of consignor, carrier and consignee (发货人/承运人/收货人)."""
     return _templates.get_template("dispatch_order_print.html").render(
-        order=order,
-        lines=lines,
-        discrepancies=discrepancies,
-        source_name=names.place(order.source_warehouse_code),
-        destination_name=names.place(order.destination_code),
-        status_label=STATUS_ZH.get(order.status, order.status),
-        destination_kind_label=DESTINATION_KIND_ZH.get(order.destination_kind, ""),
-        route_text=names.route(order.route),
-        expected_at=_shown(order.expected_at),
-        created_at=_shown(order.created_at),
-        dispatched_at=_shown(order.dispatched_at),
-        dispatched=order.dispatched_at is not None,
-        received=order.received_at is not None,
-        printed_at=_shown(clock.now()),
+        **_print_context(session, order)
     )
+
+
+def print_pdf(session: Session, order: OrderOut) -> bytes:
+    """The same 调拨单 as an A4 PDF (relief/dispatch/pdf.py), for filing and sending."""
+    from relief.dispatch.pdf import order_pdf  # reportlab loads only when a PDF is asked for
+
+    return order_pdf(_print_context(session, order))
 
 
 def orders_xlsx(session: Session, orders: list[OrderOut]) -> bytes:

@@ -62,6 +62,51 @@ def test_print_view_is_scoped_like_the_order(client, users, make_order):
     assert client.get("/api/v1/dispatch-orders/77/print", headers=users["duty"]).status_code == 404
 
 
+def _pdf_text(content: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "".join(page.extract_text() for page in PdfReader(BytesIO(content)).pages)
+
+
+def test_pdf_is_the_same_dispatch_order_in_chinese(client, users, make_order):
+    order_id = make_order("150125", response_id=7)
+    client.post(f"/api/v1/dispatch-orders/{order_id}/dispatch", json=TRUCK, headers=users["mgr1"])
+    order = client.get(f"/api/v1/dispatch-orders/{order_id}", headers=users["duty"]).json()
+
+    reply = client.get(f"/api/v1/dispatch-orders/{order_id}/pdf", headers=users["clerk_wc"])
+    assert reply.status_code == 200
+    assert reply.headers["content-type"] == "application/pdf"
+    assert order["number"] in reply.headers["content-disposition"]
+    assert reply.content.startswith(b"%PDF-")
+    text = _pdf_text(reply.content)
+    for expected in (
+        order["number"],
+        "救灾物资调拨单",
+        "发货人",
+        "收货人",
+        "呼和浩特市骨干库",
+        "武川县",
+        "帐篷",
+        "L-OLD",
+        "蒙A12345",
+        "王师傅",
+        "1.25 小时",
+    ):
+        assert expected in text, expected
+
+
+def test_pdf_takes_what_users_typed_as_text_and_is_scoped(client, users, make_order):
+    order_id = make_order("150125")
+    truck = {**TRUCK, "driver": "<b>张</b> & 李"}
+    client.post(f"/api/v1/dispatch-orders/{order_id}/dispatch", json=truck, headers=users["mgr1"])
+    reply = client.get(f"/api/v1/dispatch-orders/{order_id}/pdf", headers=users["mgr1"])
+    assert reply.status_code == 200
+    assert "<b>张</b> & 李" in _pdf_text(reply.content)
+    url = f"/api/v1/dispatch-orders/{order_id}/pdf"
+    assert client.get(url, headers=users["clerk_tm"]).status_code == 403
+    assert client.get("/api/v1/dispatch-orders/77/pdf", headers=users["duty"]).status_code == 404
+
+
 def test_export_opens_in_openpyxl_with_chinese_headers_and_one_row_per_line(
     client, users, make_order
 ):
