@@ -61,7 +61,7 @@ def demo(
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
-    for line in run_demo(settings.database_url, engine, scenario):
+    for line in run_demo(settings.database_url, engine, scenario, settings.secret_key):
         typer.echo(line)
     if no_serve:
         return

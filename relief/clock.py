@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -20,6 +21,19 @@ def set_clock(fn: Callable[[], datetime] | None) -> None:
     """Replace the clock (tests); None restores the system clock."""
     global _now
     _now = fn or (lambda: datetime.now(UTC))
+
+
+@contextmanager
+def shifted(delta: timedelta) -> Iterator[None]:
+    """Run a block as if the clock read `delta` later (negative: earlier), then put the clock
+    back as it was (the demo's practice cases were published days ago)."""
+    global _now
+    before = _now
+    _now = lambda: before() + delta  # noqa: E731
+    try:
+        yield
+    finally:
+        _now = before
 
 
 def to_cst(value: datetime | None) -> datetime | None:

@@ -1,7 +1,8 @@
-"""The demo flow behind `make demo`: migrate, load a scenario, create demo users, summarise.
+"""The demo flow behind `make demo`: migrate, load a scenario, create demo users, seed the
+practice subsidy cases, summarise.
 
-Running it again is safe: the scenario load is idempotent and the demo accounts get fresh
-one-time passwords (the old ones stop working).
+Running it again is safe: the scenario load is idempotent, the practice cases are created
+once, and the demo accounts get fresh one-time passwords (the old ones stop working).
 """
 
 from __future__ import annotations
@@ -9,26 +10,44 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
+from stdnum.cn import ric
 
+from relief import clock
 from relief.audit import service as audit
 from relief.auth import service as auth
 from relief.auth.models import SYSTEM, UserCreate
 from relief.db import session_for, transaction, upgrade
+from relief.errors import DomainError
 from relief.network import service as network
+from relief.network.models import RegionRow
 from relief.network.records import Item, Region, Warehouse
 from relief.scenario.loader import load_scenario
 from relief.stock import service as stock
+from relief.subsidies import service as subsidies
+from relief.subsidies.ids import IdNumberVault, vault_for
+from relief.subsidies.models import Case, HouseholdIn, Programme, TransitionIn
 
 # The places the demo accounts look after when the scenario has them (scenarios/hohhot):
 # the Hohhot prefecture (呼和浩特市) and Wuchuan county (武川县).
 PREFERRED_PREFECTURE = "150100"
 PREFERRED_COUNTY = "150125"
 LOWEST_SHOWN = 3
+# Practice households of the demo county (fictitious people; valid-format ID numbers made
+# up below): registered, village-reviewed and put on public notice `notice_days + 1` days
+# before the demo runs, so that a newcomer can approve and pay one the same day
+# (docs/walkthrough.md). (head name, birth date in the ID number, household size)
+PRACTICE_HOUSEHOLDS = (
+    ("王桂兰", "19580306", 3),
+    ("李俊峰", "19720914", 5),
+    ("赵秀梅", "19651122", 4),
+)
+PRACTICE_NOTE = "演示数据：公示期已满的练习案件"
 
 
 @dataclass
@@ -113,8 +132,11 @@ def _pick(candidates: list[Warehouse], preferred) -> Warehouse | None:
     return ordered[0] if ordered else None
 
 
-def run_demo(database_url: str, engine: Engine, scenario: Path) -> list[str]:
-    """Everything `relief demo` does before serving; returns the lines it printed."""
+def run_demo(
+    database_url: str, engine: Engine, scenario: Path, secret_key: str | None = None
+) -> list[str]:
+    """Everything `relief demo` does before serving; returns the lines it printed. The
+    practice subsidy cases need `secret_key` (ID numbers are stored encrypted)."""
     upgrade(database_url, engine)
     with transaction(engine) as session:
         report = load_scenario(session, SYSTEM, scenario)
@@ -126,9 +148,111 @@ def run_demo(database_url: str, engine: Engine, scenario: Path) -> list[str]:
     lines.append(f"  {'username':<17} {'role':<18} {'scope':<14} password")
     for user in users:
         lines.append(f"  {user.username:<17} {user.role:<18} {user.scope:<14} {user.password}")
+    county = next((u.region_codes[0] for u in users if u.role == "county_staff"), None)
+    if county is not None and secret_key:
+        lines.extend(seed_practice_cases(engine, secret_key, county))
     with session_for(engine, write=False) as session:
         lines.extend(network_summary(session))
     return lines
+
+
+def practice_id_number(county: str, born: str, seq: int) -> str:
+    """A valid-format resident ID number (GB 11643 check digit) for a practice household."""
+    first = f"{county[:6]}{born}{seq:03d}"
+    return first + ric.calc_check_digit(first + "0")  # the digit passed in is ignored
+
+
+def seed_practice_cases(engine: Engine, secret_key: str, county: str) -> list[str]:
+    """For each programme of a loaded event that covers `county`: the practice households
+    (PRACTICE_HOUSEHOLDS) in the county's first townships, each with a case whose public
+    notice has ended. Created once; a household already registered is left as it is.
+
+    The clock is set back while seeding so that the notice rule is the real one: the cases
+    were published `notice_days + 1` days ago, as if a colleague had done it then."""
+    vault = vault_for(secret_key)
+    lines: list[str] = []
+    with transaction(engine) as session:
+        lowest = subsidies.lowest_region_level(session)
+        places = session.exec(
+            select(RegionRow.code)
+            .where(RegionRow.parent_code == county, RegionRow.level == lowest)
+            .order_by(RegionRow.code)
+        ).all()
+        programmes = session.exec(
+            select(Programme).where(Programme.event_id.is_not(None)).order_by(Programme.code)
+        ).all()
+        for programme in programmes:
+            if programme.region_code not in network.region_lineage(session, county):
+                continue
+            lines.extend(_practice_cases(session, vault, programme, county, list(places)))
+    if lines:
+        lines.insert(
+            0,
+            "practice subsidy cases (public notice ended: township review, approve, pay; "
+            "docs/walkthrough.md):",
+        )
+    return lines
+
+
+def _practice_cases(
+    session: Session, vault: IdNumberVault, programme: Programme, county: str, places: list[str]
+) -> list[str]:
+    lines = []
+    with clock.shifted(-timedelta(days=programme.notice_days + 1)):
+        for seq, ((name, born, size), place) in enumerate(
+            zip(PRACTICE_HOUSEHOLDS, places, strict=False), start=1
+        ):
+            number = practice_id_number(county, born, seq)
+            case = _existing_case(session, vault, programme, number)
+            if case is None:
+                body = HouseholdIn(
+                    event_id=programme.event_id,
+                    region_code=place,
+                    head_name=name,
+                    id_number=number,
+                    size=size,
+                    damage="collapsed",
+                    rooms=2,
+                    bank_account=f"62284800{seq:011d}",
+                )
+                try:
+                    with session.begin_nested():
+                        case = _registered_and_published(session, vault, body, programme)
+                except DomainError:  # not eligible here (region, standard): no practice case
+                    continue
+            lines.append(f"  case {case.id:<5} {case.status:<18} {programme.code:<26} {name}")
+    return lines
+
+
+def _existing_case(
+    session: Session, vault: IdNumberVault, programme: Programme, number: str
+) -> Case | None:
+    """The practice case an earlier run created (the household is found by its ID hash)."""
+    assert programme.event_id is not None
+    found = subsidies.existing_id_hashes(
+        session, programme.event_id, [vault.uniqueness_key(number)]
+    )
+    if not found:
+        return None
+    return session.exec(
+        select(Case).where(
+            Case.household_id.in_(list(found.values())), Case.programme_code == programme.code
+        )
+    ).first()
+
+
+def _registered_and_published(
+    session: Session, vault: IdNumberVault, body: HouseholdIn, programme: Programme
+) -> Case:
+    household = subsidies.create_household(session, SYSTEM, body, vault)
+    assert household.id is not None
+    case = subsidies.create_case(session, SYSTEM, household.id, programme.code)
+    assert case.id is not None
+    for action in ("village_review", "publish"):
+        subsidies.transition_case(
+            session, SYSTEM, case.id, TransitionIn(action=action, note=PRACTICE_NOTE)
+        )
+    return case
 
 
 def network_summary(session: Session) -> list[str]:

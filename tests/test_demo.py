@@ -8,19 +8,25 @@ import csv
 import re
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 from typer.testing import CliRunner
 
+from relief import clock
 from relief.auth import service as auth
+from relief.auth.models import Actor
 from relief.cli import app as cli
 from relief.config import get_settings
-from relief.db import session_for
+from relief.db import session_for, transaction
 from relief.demo import run_demo
 from relief.errors import DomainError
+from relief.subsidies import service as subsidies
+from relief.subsidies.models import Household, TransitionIn
 
 HOHHOT = Path(__file__).resolve().parents[1] / "scenarios" / "hohhot"
 USER_LINE = re.compile(
@@ -49,9 +55,12 @@ def section(lines: list[str], title: str) -> list[str]:
     return out
 
 
+SECRET = "a-secret-key-for-the-demo-tests"
+
+
 @pytest.fixture
 def demo_lines(engine: Engine, database_url: str) -> list[str]:
-    return run_demo(database_url, engine, HOHHOT)
+    return run_demo(database_url, engine, HOHHOT, SECRET)
 
 
 def test_demo_creates_one_account_per_role_with_working_passwords(engine: Engine, demo_lines):
@@ -106,7 +115,7 @@ def test_demo_prints_the_three_county_depots_with_the_fewest_available_tonnes(de
 def test_running_the_demo_again_changes_nothing_but_the_passwords(
     engine: Engine, database_url: str, demo_lines
 ):
-    again = run_demo(database_url, engine, HOHHOT)
+    again = run_demo(database_url, engine, HOHHOT, SECRET)
 
     loaded = section(again, "loaded scenario")
     assert loaded and all(cells[2:5:2] == ["0", "0"] for cells in loaded)
@@ -118,6 +127,49 @@ def test_running_the_demo_again_changes_nothing_but_the_passwords(
             with pytest.raises(DomainError):
                 auth.authenticate(session, name, old[name][2])
             assert auth.authenticate(session, name, new[name][2])
+
+
+def test_demo_seeds_practice_cases_whose_notice_has_ended_once(
+    engine: Engine, database_url: str, demo_lines
+):
+    """A newcomer can approve and pay a case the day they run the demo (docs/walkthrough.md);
+    the notice rule itself is not bent: the cases were published notice_days + 1 days ago."""
+    printed = section(demo_lines, "practice subsidy cases")
+    assert [cells[2:] for cells in printed] == [
+        ["published", "HHHT-GRAIN-2026-SNOW", name] for name in ("王桂兰", "李俊峰", "赵秀梅")
+    ]
+    case_ids = [int(cells[1]) for cells in printed]
+    staff = Actor(username="county_staff", role="county_staff", region_codes=("150125",))
+    approver = Actor(username="approver", role="approver", region_codes=("150100",))
+    with transaction(engine) as session:
+        for case_id in case_ids:
+            case, household = subsidies.get_case(session, staff, case_id)
+            assert household.region_code.startswith("150125")
+            assert clock.as_utc(case.notice_ends_at) < clock.now()
+        subsidies.transition_case(
+            session, staff, case_ids[0], TransitionIn(action="township_review")
+        )
+        approved = subsidies.transition_case(
+            session, approver, case_ids[0], TransitionIn(action="approve")
+        )
+        assert approved.status == "approved"
+        assert approved.amount_fen > 0
+
+    again = run_demo(database_url, engine, HOHHOT, SECRET)
+    assert [cells[1:3] for cells in section(again, "practice subsidy cases")] == [
+        [str(case_ids[0]), "approved"],
+        [str(case_ids[1]), "published"],
+        [str(case_ids[2]), "published"],
+    ]
+    with session_for(engine, write=False) as session:
+        assert len(session.exec(select(Household)).all()) == 3
+
+
+def test_the_demo_puts_the_clock_back_after_seeding(engine: Engine, database_url: str):
+    fixed = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+    clock.set_clock(lambda: fixed)
+    run_demo(database_url, engine, HOHHOT, SECRET)
+    assert clock.now() == fixed
 
 
 @pytest.fixture
