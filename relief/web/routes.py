@@ -51,7 +51,6 @@ TOKEN_COOKIE = "relief_token"
 LANG_COOKIE = "relief_lang"
 # How far ahead the manager's home page warns about expiring lots (the API's default).
 EXPIRY_DAYS = 30
-LEDGER_ROWS = 20
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
 # Paths that keep the API's JSON errors; every other path is a page of the UI.

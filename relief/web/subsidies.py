@@ -53,8 +53,8 @@ from relief.web.forms import (
     same_site_posts,
 )
 from relief.web.i18n import Translator
+from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
 from relief.web.routes import render, request_lang, signed_in
-from relief.web.warehouse import PAGE_SIZE, Pager, page_number, page_offset
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 

@@ -85,10 +85,10 @@ def test_xlsx_with_english_headers_and_numbers_in_cells_imports(client, world):
     assert reply.json()["created"] == 2
 
 
-def test_any_bad_row_rejects_the_file_and_names_every_problem(client, world, register):
-    register(50)  # already in the database
-    rows = [
-        ZH,
+def _mixed_rows() -> list[list[object]]:
+    """One good row, then one row of each kind of problem (household 50 is registered
+    first by the tests that use these)."""
+    return [
         ["好人", id_number(1), 3, "150102001", "倒塌", 2, "", "", ""],
         ["坏校验", "150102199001011231", 3, "150102001", "倒塌", 2, "", "", ""],
         ["未知区划", id_number(2), 3, "990000001", "倒塌", 2, "", "", ""],
@@ -97,6 +97,14 @@ def test_any_bad_row_rejects_the_file_and_names_every_problem(client, world, reg
         ["损坏不明", id_number(3), 3, "150102001", "冲毁", 2, "", "", ""],
         ["十五位", "150102900101123", 3, "150102001", "倒塌", 2, "", "", ""],
         ["他县", id_number(4), 3, "150103001", "倒塌", 2, "", "", ""],
+    ]
+
+
+def test_any_bad_row_rejects_the_file_and_names_every_problem(client, world, register):
+    register(50)  # already in the database
+    rows = [
+        ZH,
+        *_mixed_rows(),
         ["两处错", id_number(5), 3, "990000002", "冲毁", 2, "", "", ""],
     ]
     reply = upload(client, world, as_csv(rows), "bad.csv")
@@ -192,14 +200,7 @@ def test_every_row_error_carries_a_stable_code_and_the_params_its_words_need(
     first = register(50)["id"]
     rows = [
         ZH,
-        ["好人", id_number(1), 3, "150102001", "倒塌", 2, "", "", ""],
-        ["坏校验", "150102199001011231", 3, "150102001", "倒塌", 2, "", "", ""],
-        ["未知区划", id_number(2), 3, "990000001", "倒塌", 2, "", "", ""],
-        ["重复", id_number(1), 3, "150102001", "倒塌", 2, "", "", ""],
-        ["已登记", id_number(50), 3, "150102001", "倒塌", 2, "", "", ""],
-        ["损坏不明", id_number(3), 3, "150102001", "冲毁", 2, "", "", ""],
-        ["十五位", "150102900101123", 3, "150102001", "倒塌", 2, "", "", ""],
-        ["他县", id_number(4), 3, "150103001", "倒塌", 2, "", "", ""],
+        *_mixed_rows(),
         ["", id_number(5), "三", "150102001", "倒塌", -1, "富户", "", ""],
         ["人多", id_number(6), 300, "150102", "倒塌", 2, "", "", ""],
     ]

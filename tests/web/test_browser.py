@@ -69,6 +69,39 @@ class Visit:
         with page.expect_navigation():
             page.get_by_role("button", name="登录").click()
 
+    def busy_while_sent(self, form_selector: str, url_glob: str, submit) -> dict:
+        """Send a form with `submit()` while its request is held at the network, and return
+        the form's busy state as busy.js left it: {disabled, text, status}. Then let the
+        request go and wait for the answer page.
+
+        A page whose navigation is pending cannot be read from the test, so the form
+        reports its own state (a MutationObserver calling an exposed function)."""
+        page = self.page
+        seen: list[dict] = []
+        page.expose_function("reportBusy", lambda state: seen.append(state))
+        page.locator(form_selector).evaluate(
+            """form => new MutationObserver(() => {
+              if (form.getAttribute("aria-busy") !== "true") return;
+              const button = form.querySelector("button[type=submit]");
+              const status = form.querySelector("[role=status]");
+              window.reportBusy({disabled: button.disabled, text: button.textContent,
+                                 status: status ? status.textContent : null});
+            }).observe(form, {attributes: true, subtree: true, childList: true})"""
+        )
+        held: list = []
+        page.route(url_glob, lambda route: held.append(route))
+        submit()
+        for _ in range(200):  # until the form has reported and the request is held
+            if seen and held:
+                break
+            page.wait_for_timeout(50)
+        assert held, "the form was not sent"
+        with page.expect_navigation():
+            held[0].continue_()
+        page.unroute(url_glob)
+        assert seen, "the form never showed it was busy"
+        return seen[-1]
+
 
 def _visit(browser, origin: str, viewport: dict[str, int]) -> Iterator[Visit]:
     context = browser.new_context(viewport=viewport, locale="zh-CN")

@@ -98,18 +98,13 @@ def test_plans_show_a_busy_state_fulfilment_follows_and_the_manager_acknowledges
     fulfilment = page.locator('[data-testid="fulfilment"]')
     assert fulfilment.is_visible() and "到货跟踪" in fulfilment.inner_text()
 
-    # While the solver runs the button is disabled and says so. To look at that state the
-    # test keeps the browser from leaving the page (a listener added after duty.js's own),
-    # then sends the form itself.
-    form = page.locator('[data-testid="run-plans"]')
-    form.evaluate("f => f.addEventListener('submit', e => e.preventDefault())")
-    page.get_by_role("button", name="计算方案（最优与贪心）").click()
-    button = form.locator("button[type=submit]")
-    assert form.get_attribute("aria-busy") == "true"
-    assert button.is_disabled() and button.inner_text() == "正在计算方案…"
-    assert form.locator("[data-busy-status]").inner_text() == "正在计算方案…"
-    with page.expect_navigation():
-        form.evaluate("f => f.submit()")
+    # While the solver runs the button is disabled and says so (busy.js).
+    state = visit.busy_while_sent(
+        '[data-testid="run-plans"]',
+        "**/plans",
+        lambda: page.get_by_role("button", name="计算方案（最优与贪心）").click(no_wait_after=True),
+    )
+    assert state == {"disabled": True, "text": "正在计算方案…", "status": "正在计算方案…"}
     assert page.locator('[data-testid="plan-optimal"]').is_visible()
     with page.expect_navigation():
         page.locator('[data-testid="approve-optimal"]').click()

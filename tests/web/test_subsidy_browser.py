@@ -108,33 +108,16 @@ def test_the_import_shows_it_is_busy_and_then_every_row_error_in_chinese(clerk, 
     page.get_by_label("文件").set_input_files(
         {"name": "households.csv", "mimeType": "text/csv", "buffer": content}
     )
-    # The form reports its state to the test as soon as it changes; the upload is held
-    # meanwhile (a page whose navigation is pending cannot be read from the test).
-    seen: list[dict] = []
-    page.expose_function("reportBusy", lambda state: seen.append(state))
-    page.evaluate(
-        """() => {
-        const form = document.querySelector("[data-testid=import-form]");
-        new MutationObserver(() => {
-          if (form.getAttribute("aria-busy") !== "true") return;
-          const button = form.querySelector("button[type=submit]");
-          const status = form.querySelector("[role=status]");
-          window.reportBusy({disabled: button.disabled, text: button.textContent,
-                             status: status ? status.textContent : null});
-        }).observe(form, {attributes: true, subtree: true, childList: true});
-      }"""
+    state = clerk.busy_while_sent(
+        '[data-testid="import-form"]',
+        "**/subsidies/import",
+        lambda: (
+            page.get_by_test_id("import-form")
+            .locator('button[type="submit"]')
+            .click(no_wait_after=True)
+        ),
     )
-    held = []
-    page.route("**/subsidies/import", lambda route: held.append(route))
-    page.get_by_test_id("import-form").locator('button[type="submit"]').click(no_wait_after=True)
-    for _ in range(200):
-        if seen and held:
-            break
-        page.wait_for_timeout(50)
-    assert held, "the form was not sent"
-    assert seen and seen[0] == {"disabled": True, "text": "正在导入…", "status": "正在导入…"}
-    with page.expect_navigation():
-        held[0].continue_()
+    assert state == {"disabled": True, "text": "正在导入…", "status": "正在导入…"}
     rows = page.get_by_test_id("row-errors").locator("tbody tr")
     assert rows.count() == 1
     assert rows.first.locator("td").nth(2).inner_text() == "第 3 行「身份证号码」：校验位不正确"

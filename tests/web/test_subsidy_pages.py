@@ -228,7 +228,7 @@ def test_the_import_form_asks_for_a_busy_state_from_the_local_script(client, sig
     page = client.get("/subsidies/import").text
     form = re.search(r'<form [^>]*data-testid="import-form"[^>]*>', page)[0]
     assert 'data-busy="正在导入…"' in form
-    assert '<script src="/static/web/busy.js"></script>' in page
+    assert '<script src="/static/web/busy.js" defer></script>' in page
     script = client.get("/static/web/busy.js")
     assert script.status_code == 200
     assert "data-busy" in script.text and "aria-busy" in script.text

@@ -20,9 +20,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from relief.clock import CST
-from relief.db import transaction
 from relief.demo import run_demo
-from relief.subsidies.models import Case
 from tests.web.conftest import SCENARIO
 from tests.web.test_browser import DESKTOP, Visit
 from tests.web.test_browser import _visit as open_visit
@@ -69,7 +67,19 @@ def _int(page, selector: str) -> int:
     return int(page.locator(selector).inner_text().split()[0])
 
 
-def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_url):
+def _practice_cases(lines: list[str]) -> dict[str, tuple[int, str]]:
+    """head name → (case id, status), from the practice cases `make demo` prints."""
+    start = next(i for i, line in enumerate(lines) if line.startswith("practice subsidy"))
+    cases = {}
+    for line in lines[start + 1 :]:
+        if not line.startswith("  "):
+            break
+        _, case_id, status, _, name = line.split()
+        cases[name] = (int(case_id), status)
+    return cases
+
+
+def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_url, settings):
     page = walker.page
     dialogs: list[str] = []
 
@@ -79,8 +89,16 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
 
     page.on("dialog", accept)
 
-    # 第 1 步 · 启动演示: `make demo` prints six accounts with one-time passwords.
-    accounts = _demo_accounts(run_demo(database_url, engine, SCENARIO))
+    # 第 1 步 · 启动演示: `make demo` prints six accounts with one-time passwords and the
+    # practice cases whose public notice has ended.
+    printed = run_demo(database_url, engine, SCENARIO, settings.secret_key)
+    accounts = _demo_accounts(printed)
+    practice = _practice_cases(printed)
+    assert {name: status for name, (_, status) in practice.items()} == {
+        "王桂兰": "published",
+        "李俊峰": "published",
+        "赵秀梅": "published",
+    }
     assert {name: account[:2] for name, account in accounts.items()} == {
         "admin": ("admin", "everything"),
         "duty": ("duty_officer", "everything"),
@@ -160,6 +178,7 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
     roads = sorted(row.inner_text().split("\t")[0] for row in closures.all())
     assert roads == ["150125 — 150102", "WH-150100-B — WH-150125-C"]
     assert all(row.inner_text().split("\t")[2] == "中断" for row in closures.all())
+    assert page.locator("#response-map .road.closed").count() == 2  # red and dashed
 
     # 第 7 步 · 查看和修改需求清单: 大青山乡's water 990 → 1000, saved as a new version.
     assert page.locator('[data-testid="coverage"] tbody tr').count() == 13
@@ -262,6 +281,9 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
         "dispatched"
     )
     order_url = page.url.split("?")[0]
+    assert page.get_by_role("link", name="下载 PDF").get_attribute("href") == (
+        f"/api/v1/dispatch-orders/{order_url.rsplit('/', 1)[1]}/pdf"
+    )
     with page.expect_navigation():
         page.get_by_role("link", name="打印调拨单").click()
     assert page.title() == f"调拨单 {number}"
@@ -279,8 +301,10 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
     page.get_by_label("实收 饮用水（瓶装）").fill("990")
     page.get_by_label("差异原因 饮用水（瓶装）").fill("途中冻裂 10 瓶")
     page.get_by_label("签收备注").fill("大青山乡政府院内清点")
+    asked = len(dialogs)
     with page.expect_navigation():
         page.get_by_role("button", name="确认签收").click()
+    assert dialogs[asked:] == ["确认签收？实收数量将入账，签收后不能撤销。"]
     assert page.get_by_role("status").inner_text() == "已签收。"
     status = page.locator('[data-testid="order-status"]')
     assert status.get_attribute("data-status") == "partially_delivered"
@@ -298,6 +322,7 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
         page.get_by_role("link", name="查看应急响应").click()
     assert page.url == response_url
     assert page.locator('[data-testid="fulfilment"]').is_visible()
+    page.get_by_text("全部 156 行：需求、已安排调拨、已发运、实收").click()
     row = page.locator(
         f'[data-testid="fulfilment-row"][data-region="{TOWNSHIP}"][data-item="water"]'
     )
@@ -353,7 +378,21 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
         page.get_by_role("button", name="乡镇审核通过").click()
     assert page.get_by_test_id("case-status").inner_text() == "乡镇审核"
 
-    # 第 17 步 · 审批: refused while the notice runs, approved once it has ended.
+    # … and the practice case of 王桂兰, whose notice ended yesterday, to township review.
+    practice_url = f"{walker.origin}/subsidies/cases/{practice['王桂兰'][0]}"
+    with page.expect_navigation():
+        page.get_by_role("link", name="补助案件").first.click()
+    with page.expect_navigation():
+        page.locator("tr[data-case]", has_text="王桂兰").get_by_role("link").click()
+    assert page.url == practice_url
+    assert page.get_by_test_id("case-status").inner_text() == "公示中"
+    ended = page.locator("dt:has-text('公示截止') + dd time").get_attribute("datetime")
+    assert datetime.fromisoformat(ended) < datetime.now(UTC)
+    with page.expect_navigation():
+        page.get_by_role("button", name="乡镇审核通过").click()
+    assert page.get_by_test_id("case-status").inner_text() == "乡镇审核"
+
+    # 第 17 步 · 审批: 王秀兰's is refused while her notice runs; 王桂兰's is approved.
     sign_in("approver")
     with page.expect_navigation():
         page.get_by_role("link", name="救助补助").click()
@@ -366,39 +405,35 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
     assert len(dialogs) == asked + 1
     assert "公示期尚未结束，公示期满后才能审批" in page.locator("main").inner_text()
     assert page.get_by_test_id("case-status").inner_text() == "乡镇审核"
-    # The seven days pass: the notice's end is moved into the past, as the calendar would
-    # (the demo runs on the real clock; see the walkthrough).
-    case_id = int(case_url.rsplit("/", 1)[1])
-    with transaction(engine) as session:
-        case = session.get(Case, case_id)
-        case.notice_ends_at = datetime.now(UTC) - timedelta(minutes=1)
-        session.add(case)
     with page.expect_navigation():
         page.get_by_role("link", name="补助案件").first.click()
     with page.expect_navigation():
-        page.locator("tr[data-case]", has_text="王秀兰").get_by_role("link").click()
+        page.locator("tr[data-case]", has_text="王桂兰").get_by_role("link").click()
     page.get_by_label("意见").last.fill("公示无异议，同意")
     with page.expect_navigation():
         page.get_by_role("button", name="审批通过").click()
     assert page.get_by_role("status").inner_text() == "已审批。"
     assert page.get_by_test_id("case-status").inner_text() == "已审批"
+    assert page.get_by_test_id("case-amount").inner_text() == "8100.00 元"
 
-    # 第 18 步 · 登记支付 (county staff).
+    # 第 18 步 · 登记支付 (county staff, confirmed).
     sign_in("county_staff")
     with page.expect_navigation():
         page.get_by_role("link", name="救助补助").click()
-    case_row = page.locator("tr[data-case]", has_text="王秀兰")
+    case_row = page.locator("tr[data-case]", has_text="王桂兰")
     assert case_row.locator(".badge").inner_text() == "已审批"
     with page.expect_navigation():
         case_row.get_by_role("link").click()
     paid_on = datetime.now(CST).date().isoformat()
-    page.get_by_label("补助金额（元）").fill("10800.00")
+    page.get_by_label("补助金额（元）").fill("8100.00")
     page.get_by_label("支付日期").fill(paid_on)
     page.get_by_label("单据号").fill("NX-2026-0001")
+    asked = len(dialogs)
     with page.expect_navigation():
         page.get_by_role("button", name="登记支付").click()
+    assert dialogs[asked:] == ["登记这笔支付？登记后不能修改，只能冲正。"]
     assert page.get_by_role("status").inner_text() == "已登记支付。"
-    assert "已支付 10800.00 / 10800.00" in page.locator("#payments-h").inner_text()
+    assert "已支付 8100.00 / 8100.00" in page.locator("#payments-h").inner_text()
 
     # 第 19 步 · 资金概况与支付清单.
     with page.expect_navigation():
@@ -406,8 +441,8 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
     with page.expect_navigation():
         page.get_by_role("link", name=f"{GRAIN}：资金概况与导出").click()
     assert page.get_by_test_id("summary-budget").inner_text() == "1000000.00 元"
-    assert page.get_by_test_id("summary-paid").inner_text() == "10800.00 元"
-    assert page.get_by_test_id("summary-approved").inner_text() == "10800.00 元"
+    assert page.get_by_test_id("summary-paid").inner_text() == "8100.00 元"
+    assert page.get_by_test_id("summary-approved").inner_text() == "8100.00 元"
     with page.expect_download() as download:
         page.get_by_test_id("payments-csv").click()
     text = download.value.path().read_text(encoding="utf-8-sig")
@@ -424,5 +459,6 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
         "案件编号",
         "备注",
     ]
-    assert len(rows) == 2  # the header and our household
-    assert "王秀兰" in rows[1] and "10800.00" in rows[1]
+    assert len(rows) == 2  # the header and the one payment
+    assert rows[1][1] == "王桂兰" and rows[1][5] == "8100.00"
+    assert rows[1][3] == "6228480000000000001"  # the bank's list has the whole account

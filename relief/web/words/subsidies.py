@@ -5,6 +5,7 @@ each area's words can grow without touching the others'. Same keys in both langu
 (`ROW_ERROR_CODES`), filled in with the error's `params`."""
 
 ZH: dict[str, str] = {
+    "sub.payment.confirm": "登记这笔支付？登记后不能修改，只能冲正。",
     "imp.row_column": "第 {row} 行「{column}」：{problem}",
     "imp.row_only": "第 {row} 行：{problem}",
     "imp.empty_file": "文件是空的，缺少表头行",
@@ -37,6 +38,7 @@ ZH: dict[str, str] = {
     "sub.import.busy": "正在导入…",
 }
 EN: dict[str, str] = {
+    "sub.payment.confirm": "Record this payment? It cannot be edited afterwards, only reversed.",
     "imp.row_column": "Row {row}, “{column}”: {problem}",
     "imp.row_only": "Row {row}: {problem}",
     "imp.empty_file": "the file is empty: the header row is missing",
