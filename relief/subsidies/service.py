@@ -826,6 +826,34 @@ def list_cases(
     return [(c, h) for c, h in rows], total
 
 
+# How long a case may sit in one status before the county home counts it as stuck.
+STUCK_DAYS = 14
+
+
+def case_counts(session: Session, actor: Actor) -> dict[str, dict[str, int]]:
+    """programme code → {status: cases, …, "stuck": cases not moving for STUCK_DAYS}, over
+    the caller's scope (county staff: their county's households)."""
+    scope = _scope_condition(actor, Household.region_code)
+
+    def counted(*columns: Any, where: ColumnElement[bool] | None = None) -> Select:
+        query = (
+            select(Case.programme_code, *columns, func.count())
+            .join(Household, Household.id == Case.household_id)
+            .group_by(Case.programme_code, *columns)
+        )
+        for condition in (scope, where):
+            if condition is not None:
+                query = query.where(condition)
+        return query
+
+    out: dict[str, dict[str, int]] = {}
+    for programme, status, count in session.exec(counted(Case.status)).all():
+        out.setdefault(programme, dict.fromkeys((*CASE_STATUSES, "stuck"), 0))[status] = count
+    for programme, count in session.exec(counted(where=_stuck(STUCK_DAYS))).all():
+        out[programme]["stuck"] = count
+    return out
+
+
 def _stuck(days: int) -> ColumnElement[bool]:
     """Cases that have not moved for `days`: not rejected, and not approved-and-fully-paid
     (an approved case still waiting for its money is stuck too)."""

@@ -37,6 +37,8 @@ from relief.errors import DomainError, not_found
 from relief.network import service as network
 from relief.network.models import ItemRow
 from relief.stock import service as stock
+from relief.subsidies import service as subsidies
+from relief.subsidies.models import CASE_STATUSES
 from relief.web import netmap
 from relief.web.i18n import HTML_LANG, Lang, Translator, lang_of
 from relief.web.origin import same_site_posts
@@ -437,11 +439,19 @@ def _regions_home(request: Request, session: Session, actor: Actor) -> Response:
             region_names[w.region_code] = found.name if found else w.region_code
     # Responses that touch the user's regions: what county staff will register households for.
     responses = [r for r in _active_responses(session) if covered.intersection(r.region_codes)]
+    counts = subsidies.case_counts(session, actor)
     return render(
         request,
         "home_regions.html",
         actor,
         responses=responses,
+        # The cases of their regions by state, per programme they can see (zeros included).
+        case_counts=[
+            (p, counts.get(p.code, dict.fromkeys((*CASE_STATUSES, "stuck"), 0)))
+            for p in subsidies.list_programmes(session, actor)
+        ],
+        case_statuses=CASE_STATUSES,
+        stuck_days=subsidies.STUCK_DAYS,
         regions=regions,
         warehouses=warehouses,
         region_names=region_names,

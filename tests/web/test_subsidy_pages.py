@@ -97,6 +97,50 @@ def _act(client, case_id: int, action: str, **form: str):
     )
 
 
+# --- the county home: cases by status ------------------------------------------------------
+
+
+def test_county_home_counts_their_cases_by_status_and_links_to_each_list(
+    client, sign_in, event_id, more_users
+):
+    sign_in("county")
+    first = _register_and_open(client, event_id, 1)
+    _register_and_open(client, event_id, 2)
+    assert _act(client, first, "village_review").status_code == 303
+
+    def counts(page: str) -> dict[str, str]:
+        row = re.search(rf'<tr data-programme="{PROGRAMME}">(.*?)</tr>', page, re.S)
+        assert row is not None
+        return dict(re.findall(r'data-status="(\w+)">(?:<a [^>]*>)?(\d+)', row.group(1)))
+
+    home = client.get("/").text
+    assert "补助案件（按状态）" in home
+    assert counts(home) == {
+        "registered": "1",
+        "village_reviewed": "1",
+        "published": "0",
+        "township_reviewed": "0",
+        "approved": "0",
+        "rejected": "0",
+        "stuck": "0",
+    }
+    link = f"/subsidies/cases?programme={PROGRAMME}&amp;status=village_reviewed"
+    assert f'href="{link}"' in home
+    listed = client.get(link.replace("&amp;", "&")).text
+    assert len(re.findall(r"<tr data-case=", listed)) == 1
+
+    # Two weeks on, nothing has moved: both count as stuck.
+    later = clock.now() + timedelta(days=15)
+    clock.set_clock(lambda: later)
+    sign_in("county")
+    assert counts(client.get("/").text)["stuck"] == "2"
+
+    # The next county's clerk counts none of them.
+    client.cookies.clear()
+    sign_in("hm_clerk")
+    assert set(counts(client.get("/").text).values()) == {"0"}
+
+
 # --- households ---------------------------------------------------------------------------
 
 

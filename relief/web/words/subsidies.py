@@ -5,6 +5,10 @@ each area's words can grow without touching the others'. Same keys in both langu
 (`ROW_ERROR_CODES`), filled in with the error's `params`."""
 
 ZH: dict[str, str] = {
+    "home.cases_by_status": "补助案件（按状态）",
+    "home.programme": "补助项目",
+    "home.cases_stuck": "{days} 天以上未办理",
+    "home.no_programmes": "还没有您可办理的补助项目。",
     "sub.payment.confirm": "登记这笔支付？登记后不能修改，只能冲正。",
     "imp.row_column": "第 {row} 行「{column}」：{problem}",
     "imp.row_only": "第 {row} 行：{problem}",
@@ -38,6 +42,10 @@ ZH: dict[str, str] = {
     "sub.import.busy": "正在导入…",
 }
 EN: dict[str, str] = {
+    "home.cases_by_status": "Subsidy cases by status",
+    "home.programme": "Programme",
+    "home.cases_stuck": "Not moved for {days}+ days",
+    "home.no_programmes": "No subsidy programme of yours yet.",
     "sub.payment.confirm": "Record this payment? It cannot be edited afterwards, only reversed.",
     "imp.row_column": "Row {row}, “{column}”: {problem}",
     "imp.row_only": "Row {row}: {problem}",
