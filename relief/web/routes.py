@@ -33,6 +33,9 @@ from relief.auth import service as auth
 from relief.auth.deps import ensure_role
 from relief.auth.models import Actor
 from relief.db import get_session, session_for
+from relief.dispatch import service as dispatch
+from relief.emergency import responses as emergency_responses
+from relief.emergency import service as emergency
 from relief.errors import DomainError, not_found
 from relief.network import service as network
 from relief.network.models import ItemRow
@@ -42,12 +45,6 @@ from relief.subsidies.models import CASE_STATUSES
 from relief.web import netmap
 from relief.web.i18n import HTML_LANG, Lang, Translator, lang_of
 from relief.web.origin import same_site_posts
-
-try:  # the emergency service arrives in parallel; the home page shows responses once it does
-    from relief.emergency import responses as emergency_responses
-    from relief.emergency import service as emergency
-except ImportError:  # pragma: no cover - only before relief.emergency is complete
-    emergency = emergency_responses = None  # type: ignore[assignment]
 
 TOKEN_COOKIE = "relief_token"
 LANG_COOKIE = "relief_lang"
@@ -336,8 +333,6 @@ class ActiveResponse:
 
 def _active_responses(session: Session) -> list[ActiveResponse]:
     """Active responses, most urgent level first, from the emergency service when installed."""
-    if emergency is None or emergency_responses is None:  # pragma: no cover - see the import
-        return []
     now = clock.now()
     out = []
     for row in emergency_responses.list_responses(session):
@@ -372,8 +367,6 @@ def _home(request: Request, session: Session, actor: Actor) -> Response:
 
 def _unacknowledged_count(session: Session, actor: Actor) -> int:
     """How many of the user's notifications wait for an acknowledgement (the inbox page)."""
-    if emergency_responses is None:  # pragma: no cover - see the import
-        return 0
     return len(emergency_responses.inbox(session, actor, unacked_only=True))
 
 
@@ -503,8 +496,24 @@ def _selection(
             "parent": network.get_region(session, row.parent_code) if row.parent_code else None,
             "warehouses": network.list_warehouses(session, region_code=row.code),
             "below": len(network.region_descendants(session, row.code)) - 1,
+            "needs": _region_needs(session, row.code),
         }
     return None
+
+
+def _region_needs(session: Session, code: str) -> list[tuple[ActiveResponse, list]]:
+    """The region's needs in each active response: per item, demand, planned, dispatched and
+    received, overdue marked (the fulfilment the duty officer follows)."""
+    needs = []
+    for response in _active_responses(session):
+        lines = [
+            line
+            for line in dispatch.response_fulfilment(session, response.response_id)
+            if line.region_code == code
+        ]
+        if lines:
+            needs.append((response, lines))
+    return needs
 
 
 def map_drawing(
@@ -530,8 +539,6 @@ def map_drawing(
 def _closed_for_active_events(session: Session) -> set[int]:
     """Roads closed by the events that have an active response: the network map shows what
     is impassable now, not only the network's own road status."""
-    if emergency is None or emergency_responses is None:  # pragma: no cover - see the import
-        return set()
     closed: set[int] = set()
     for row in emergency_responses.list_responses(session):
         if row.status == "active":

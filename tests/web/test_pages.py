@@ -147,20 +147,8 @@ def test_duty_home_summarises_the_network_by_tier_and_stock(client, sign_in, use
 
 
 def test_duty_home_lists_active_responses_with_their_level_and_deadline(client, engine, sign_in):
-    from relief.emergency import responses
-    from relief.emergency import service as emergency
-    from relief.emergency.models import ResponseIn
-    from relief.emergency.policy import load_policy
-    from relief.scenario.validate import check_scenario
-
-    scenario, problems = check_scenario(SCENARIO)
-    assert problems == [] and scenario.policy is not None
     clock.set_clock(lambda: datetime(2026, 1, 19, 4, 0, tzinfo=UTC))  # 12:00 CST
-    with transaction(engine) as session:
-        load_policy(session, SYSTEM, scenario.policy, "hohhot")
-        event, _ = emergency.load_event(session, SYSTEM, scenario.events["snowstorm"], "snowstorm")
-        body = ResponseIn(level=4, note="web test", override_reason="drill: level IV")
-        response = responses.trigger_response(session, SYSTEM, event.id, body)
+    _, response = _snowstorm(engine)
     sign_in("duty")
     page = client.get("/").text
     row = re.search(rf'<tr data-response="{response.id}">(.*?)</tr>', page, re.S)
@@ -275,24 +263,37 @@ def test_map_draws_every_warehouse_by_tier_every_region_and_closed_roads(client,
     assert drawn.count('<line class="road closed"') == 1
 
 
-def test_maps_draw_the_roads_an_active_response_closed(client, engine, sign_in):
+def _snowstorm(engine, respond: bool = True):
+    """The Hohhot snowstorm loaded with its policy and, with `respond`, a level IV response
+    triggered (the event, the response or None)."""
     from relief.emergency import responses
     from relief.emergency import service as emergency
     from relief.emergency.models import ResponseIn
     from relief.emergency.policy import load_policy
     from relief.scenario.validate import check_scenario
 
+    scenario, problems = check_scenario(SCENARIO)
+    assert problems == [] and scenario.policy is not None
+    with transaction(engine) as session:
+        load_policy(session, SYSTEM, scenario.policy, "hohhot")
+        event, _ = emergency.load_event(session, SYSTEM, scenario.events["snowstorm"], "snowstorm")
+        if not respond:
+            return event, None
+        body = ResponseIn(level=4, note="web test", override_reason="drill: level IV")
+        return event, responses.trigger_response(session, SYSTEM, event.id, body)
+
+
+def test_maps_draw_the_roads_an_active_response_closed(client, engine, sign_in):
+    from relief.emergency import responses
+    from relief.emergency.models import ResponseIn
+
     def closed_lines(page: str) -> int:
         svg = re.search(r'<svg id="(network|response)-map".*?</svg>', page, re.S)
         assert svg is not None
         return svg.group(0).count('<line class="road closed"')
 
-    scenario, _ = check_scenario(SCENARIO)
-    assert scenario.policy is not None
     sign_in("duty")
-    with transaction(engine) as session:
-        load_policy(session, SYSTEM, scenario.policy, "hohhot")
-        event, _ = emergency.load_event(session, SYSTEM, scenario.events["snowstorm"], "snowstorm")
+    event, _ = _snowstorm(engine, respond=False)
     assert closed_lines(client.get("/map").text) == 0  # no response yet: nothing closed now
     with transaction(engine) as session:
         body = ResponseIn(level=4, note="web test", override_reason="drill: level IV")
@@ -300,6 +301,28 @@ def test_maps_draw_the_roads_an_active_response_closed(client, engine, sign_in):
     # The snowstorm's two pass closures (scenarios/hohhot/events/snowstorm.yaml).
     assert closed_lines(client.get("/map").text) == 2
     assert closed_lines(client.get(f"/responses/{response.id}").text) == 2
+
+
+def test_the_map_panel_of_a_region_shows_its_needs_in_each_active_response(client, engine, sign_in):
+    from relief.dispatch import service as dispatch
+
+    sign_in("duty")
+    assert 'data-testid="panel-needs"' not in client.get("/map/panel?region=150125200").text
+    _, response = _snowstorm(engine)
+    with transaction(engine) as session:
+        expected = {
+            line.item_code: line
+            for line in dispatch.response_fulfilment(session, response.id)
+            if line.region_code == "150125200"
+        }
+    assert expected  # 大青山乡 is in the snowstorm's demand
+    panel = client.get("/map/panel?region=150125200").text
+    assert f'data-testid="panel-needs" data-response="{response.id}"' in panel
+    assert "Ⅳ级响应" in panel
+    water = re.search(r'<tr data-item="water"[^>]*>(.*?)</tr>', panel, re.S)
+    assert water is not None
+    numbers = re.findall(r'class="num">(\d+)', water.group(1))
+    assert numbers == [str(expected["water"].demand), "0", "0"]  # nothing planned yet
 
 
 def test_names_are_escaped_in_pages(client, engine, sign_in):
