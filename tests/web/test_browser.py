@@ -7,6 +7,7 @@ skipped with one line, except in CI (`CI=true`), where a missing browser is a fa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -246,3 +247,41 @@ def test_pages_of_every_role_request_only_the_local_server(visit):
     assert any(url.endswith("/static/web/relief.css") for url in visit.requests)
     assert any(url.endswith("/static/web/map.js") for url in visit.requests)
     assert visit.foreign == []
+
+
+# The main pages of each role, on a tablet held upright: nothing makes the page scroll
+# sideways (wide tables scroll inside their own box).
+TABLET_PAGES = {
+    "duty": ("/", "/events", "/map", "/inbox", "/orders"),
+    "manager": ("/", f"/warehouses/{MANAGED_WAREHOUSE}", "/orders", "/inbox"),
+    "county": (
+        "/",
+        "/subsidies/households",
+        "/subsidies/households/new",
+        "/subsidies/import",
+        "/subsidies/cases",
+    ),
+}
+
+
+@pytest.mark.parametrize("username", list(TABLET_PAGES))
+def test_each_roles_main_pages_fit_a_tablet(tablet, username):
+    tablet.sign_in(username)
+    page = tablet.page
+    for path in TABLET_PAGES[username]:
+        reply = page.goto(tablet.origin + path)
+        assert reply is not None and reply.status == 200, path
+        assert _no_sideways_scroll(page), path
+    if username == "duty":  # an event's page, then the response page with its plans
+        page.goto(tablet.origin + "/events")
+        with page.expect_navigation():
+            page.get_by_role("link", name=re.compile("暴雪")).click()
+        assert "/events/" in page.url and _no_sideways_scroll(page)
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.get_by_label("说明").fill("平板上启动")
+        with page.expect_navigation():
+            page.get_by_role("button", name="启动响应").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="计算方案（最优与贪心）").click()
+        assert page.locator('[data-testid="plan-optimal"]').is_visible()
+        assert _no_sideways_scroll(page), page.url
