@@ -108,3 +108,22 @@ def test_manager_receives_restocks_and_dispatches_with_the_pick_list(manager, en
     assert page.title() == f"调拨单 {number[0]}"
     text = page.locator("body").inner_text()
     assert "蒙A·12345" in text and "W2501" in text
+
+
+def test_an_action_outside_the_managers_scope_is_a_403_page_and_books_nothing(manager, engine):
+    """A receipt posted to another warehouse (a stale tab, an edited form): the rendered 403
+    page in the user's language, and the other warehouse's stock is unchanged."""
+    manager.sign_in("manager")
+    page = manager.page
+    page.goto(f"{manager.origin}/warehouses/{MANAGED_WAREHOUSE}")
+    before = _on_hand(engine, OTHER_WAREHOUSE, "water")
+    form = page.get_by_test_id("receipt-form")
+    form.evaluate(f"f => f.setAttribute('action', '/warehouses/{OTHER_WAREHOUSE}/receipts')")
+    page.get_by_label("入库单号").fill("RK-ELSEWHERE")
+    page.get_by_label("物资 1", exact=True).select_option("water")
+    page.get_by_label("数量 1", exact=True).fill("50")
+    with page.expect_navigation() as navigation:
+        form.locator('button[type="submit"]').click()
+    assert navigation.value.status == 403
+    assert page.get_by_role("heading", level=1).inner_text() == "无权访问"
+    assert _on_hand(engine, OTHER_WAREHOUSE, "water") == before
