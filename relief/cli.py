@@ -28,7 +28,7 @@ def db_upgrade() -> None:
     from relief.db import upgrade
 
     settings = get_settings()
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, secret_key=settings.secret_key)
     typer.echo(f"database at {_safe_url(settings.database_url)} is up to date")
 
 

@@ -118,9 +118,11 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, engine: Engine | None = None) -> None:
-    """Create or migrate the database to the newest revision."""
+def upgrade(url: str, engine: Engine | None = None, secret_key: str | None = None) -> None:
+    """Create or migrate the database to the newest revision. `secret_key` is the server's
+    (revisions that encrypt existing data need it, e.g. 0003's bank accounts)."""
     cfg = alembic_config(url)
+    cfg.attributes["secret_key"] = secret_key
     owned = engine is None
     engine = engine or make_engine(url)
     try:

@@ -137,7 +137,7 @@ def run_demo(
 ) -> list[str]:
     """Everything `relief demo` does before serving; returns the lines it printed. The
     practice subsidy cases need `secret_key` (ID numbers are stored encrypted)."""
-    upgrade(database_url, engine)
+    upgrade(database_url, engine, secret_key)
     with transaction(engine) as session:
         report = load_scenario(session, SYSTEM, scenario)
     lines = [f"scenario: {scenario}", *report.lines()]
@@ -164,18 +164,23 @@ def practice_id_number(county: str, born: str, seq: int) -> str:
 
 def seed_practice_cases(engine: Engine, secret_key: str, county: str) -> list[str]:
     """For each programme of a loaded event that covers `county`: the practice households
-    (PRACTICE_HOUSEHOLDS) in the county's first townships, each with a case whose public
-    notice has ended. Created once; a household already registered is left as it is.
+    (PRACTICE_HOUSEHOLDS) in the county's first regions of the lowest level, each with a
+    case whose public notice has ended. Created once: a later run finds the households by
+    their ID hash and the cases by household and programme, and lists them as they are.
 
     The clock is set back while seeding so that the notice rule is the real one: the cases
     were published `notice_days + 1` days ago, as if a colleague had done it then."""
     vault = vault_for(secret_key)
     lines: list[str] = []
     with transaction(engine) as session:
+        # The county's regions of the lowest level the scenario has (townships or villages).
         lowest = subsidies.lowest_region_level(session)
         places = session.exec(
             select(RegionRow.code)
-            .where(RegionRow.parent_code == county, RegionRow.level == lowest)
+            .where(
+                RegionRow.code.in_(network.region_descendants(session, county)),
+                RegionRow.level == lowest,
+            )
             .order_by(RegionRow.code)
         ).all()
         programmes = session.exec(
@@ -197,56 +202,52 @@ def seed_practice_cases(engine: Engine, secret_key: str, county: str) -> list[st
 def _practice_cases(
     session: Session, vault: IdNumberVault, programme: Programme, county: str, places: list[str]
 ) -> list[str]:
+    assert programme.event_id is not None
     lines = []
     with clock.shifted(-timedelta(days=programme.notice_days + 1)):
         for seq, ((name, born, size), place) in enumerate(
             zip(PRACTICE_HOUSEHOLDS, places, strict=False), start=1
         ):
             number = practice_id_number(county, born, seq)
-            case = _existing_case(session, vault, programme, number)
-            if case is None:
-                body = HouseholdIn(
-                    event_id=programme.event_id,
-                    region_code=place,
-                    head_name=name,
-                    id_number=number,
-                    size=size,
-                    damage="collapsed",
-                    rooms=2,
-                    bank_account=f"62284800{seq:011d}",
-                )
-                try:
-                    with session.begin_nested():
-                        case = _registered_and_published(session, vault, body, programme)
-                except DomainError:  # not eligible here (region, standard): no practice case
-                    continue
+            # One household per person and event, whichever of the event's programmes
+            # registered it first; one case per programme.
+            found = subsidies.existing_id_hashes(
+                session, programme.event_id, [vault.uniqueness_key(number)]
+            )
+            household_id = next(iter(found.values()), None)
+            try:
+                with session.begin_nested():
+                    if household_id is None:
+                        body = HouseholdIn(
+                            event_id=programme.event_id,
+                            region_code=place,
+                            head_name=name,
+                            id_number=number,
+                            size=size,
+                            damage="collapsed",
+                            rooms=2,
+                            bank_account=f"62284800{seq:011d}",
+                        )
+                        household_id = subsidies.create_household(session, SYSTEM, body, vault).id
+                    assert household_id is not None
+                    case = _case_of(session, household_id, programme) or _published_case(
+                        session, household_id, programme
+                    )
+            except DomainError:  # not eligible here (region, standard): no practice case
+                continue
             lines.append(f"  case {case.id:<5} {case.status:<18} {programme.code:<26} {name}")
     return lines
 
 
-def _existing_case(
-    session: Session, vault: IdNumberVault, programme: Programme, number: str
-) -> Case | None:
-    """The practice case an earlier run created (the household is found by its ID hash)."""
-    assert programme.event_id is not None
-    found = subsidies.existing_id_hashes(
-        session, programme.event_id, [vault.uniqueness_key(number)]
-    )
-    if not found:
-        return None
+def _case_of(session: Session, household_id: int, programme: Programme) -> Case | None:
+    """The practice case an earlier run created."""
     return session.exec(
-        select(Case).where(
-            Case.household_id.in_(list(found.values())), Case.programme_code == programme.code
-        )
+        select(Case).where(Case.household_id == household_id, Case.programme_code == programme.code)
     ).first()
 
 
-def _registered_and_published(
-    session: Session, vault: IdNumberVault, body: HouseholdIn, programme: Programme
-) -> Case:
-    household = subsidies.create_household(session, SYSTEM, body, vault)
-    assert household.id is not None
-    case = subsidies.create_case(session, SYSTEM, household.id, programme.code)
+def _published_case(session: Session, household_id: int, programme: Programme) -> Case:
+    case = subsidies.create_case(session, SYSTEM, household_id, programme.code)
     assert case.id is not None
     for action in ("village_review", "publish"):
         subsidies.transition_case(

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from relief import clock
 from relief.auth import service as auth
-from relief.auth.models import Actor
+from relief.auth.models import SYSTEM, Actor
 from relief.cli import app as cli
 from relief.config import get_settings
 from relief.db import session_for, transaction
@@ -163,6 +163,41 @@ def test_demo_seeds_practice_cases_whose_notice_has_ended_once(
     ]
     with session_for(engine, write=False) as session:
         assert len(session.exec(select(Household)).all()) == 3
+
+
+def test_a_second_programme_of_the_same_event_gets_cases_for_the_same_households(
+    engine: Engine, database_url: str, demo_lines
+):
+    from relief.subsidies.models import Programme, ProgrammeIn, StandardIn
+
+    with transaction(engine) as session:
+        grain = session.get(Programme, "HHHT-GRAIN-2026-SNOW")
+        assert grain is not None
+        subsidies.create_programme(
+            session,
+            SYSTEM,
+            ProgrammeIn(
+                code="HHHT-REBUILD-SNOW",
+                name="雪灾倒房重建",
+                kind="rebuild",
+                region_code="150100",
+                event_id=grain.event_id,
+                budget="1000000.00",
+                standards=[
+                    StandardIn(
+                        effective_from="2025-01-01", damage="collapsed", per_household="20000"
+                    )
+                ],
+            ),
+        )
+    again = section(run_demo(database_url, engine, HOHHOT, SECRET), "practice subsidy cases")
+    assert sorted((cells[3], cells[4]) for cells in again) == sorted(
+        (programme, name)
+        for programme in ("HHHT-GRAIN-2026-SNOW", "HHHT-REBUILD-SNOW")
+        for name in ("王桂兰", "李俊峰", "赵秀梅")
+    )
+    with session_for(engine, write=False) as session:
+        assert len(session.exec(select(Household)).all()) == 3  # the same three people
 
 
 def test_the_demo_puts_the_clock_back_after_seeding(engine: Engine, database_url: str):

@@ -1,16 +1,44 @@
 """The Alembic revisions and the models describe the same schema, and revision 0003 encrypts
-bank accounts that earlier revisions kept in clear."""
+bank accounts that earlier revisions kept in clear (in the table and in the audit trail),
+on a database whose households already have cases (foreign keys enforced)."""
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Iterator
+
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from relief.db import alembic_config, make_engine, upgrade
 from relief.schema import metadata
 from relief.subsidies.ids import vault_for
+from tests.conftest import PG_URL, TEST_SETTINGS, _pg_reachable
+
+KEY = "a-key-for-the-migration-test"
+ACCOUNT = "6228480010000000011"
+OLD_ROWS = [
+    "INSERT INTO regions (code, name, level, lat, lon) VALUES ('150125100', '可镇', 'township', 41.09, 111.45)",
+    "INSERT INTO programmes (code, name, kind, region_code, budget_fen, notice_days, created_at)"
+    " VALUES ('P', '项目', 'rebuild', '150125100', 100000000, 7, '2026-01-18 00:00:00')",
+    "INSERT INTO subsidy_standards (id, programme_code, effective_from, damage, per_household_fen,"
+    " per_household, created_at) VALUES (1, 'P', '2025-01-01', 'collapsed', 2500000, TRUE,"
+    " '2026-01-18 00:00:00')",
+    *(
+        "INSERT INTO households (id, event_id, region_code, head_name, id_hash, id_cipher,"
+        " id_masked, size, damage, rooms, category, bank_account, created_by, created_at)"
+        f" VALUES ({n}, 1, '150125100', '张三', 'h{n}', 'x', '150125********0011', 3,"
+        f" 'collapsed', 2, 'general', {account}, 'test', '2026-01-18 00:00:00')"
+        for n, account in ((1, f"'{ACCOUNT}'"), (2, "NULL"))
+    ),
+    "INSERT INTO subsidy_cases (id, household_id, programme_code, standard_id, amount_fen, status,"
+    " status_changed_at, created_by, created_at) VALUES (1, 1, 'P', 1, 2500000, 'registered',"
+    " '2026-01-18 00:00:00', 'test', '2026-01-18 00:00:00')",
+]
 
 
 def test_migrating_to_head_gives_the_schema_the_models_describe(engine):
@@ -19,46 +47,79 @@ def test_migrating_to_head_gives_the_schema_the_models_describe(engine):
     assert differences == []
 
 
-def test_revision_0003_encrypts_clear_bank_accounts_and_drops_the_clear_column(
-    tmp_path, monkeypatch
-):
-    monkeypatch.setenv("RELIEF_SECRET_KEY", "a-key-for-the-migration-test")
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def old_database(request, tmp_path) -> Iterator[str]:
+    """An empty database URL of each kind (PostgreSQL: a fresh schema, when configured)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("RELIEF_TEST_DATABASE_URL is not a PostgreSQL URL")
+    problem = _pg_reachable(PG_URL)
+    if problem:
+        if TEST_SETTINGS.ci:
+            pytest.fail(f"PostgreSQL is unreachable in CI: {problem}")
+        pytest.skip(f"PostgreSQL is unreachable: {problem}")
+    schema = f"relief_mig_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _at_0002_with_a_case(url: str) -> None:
     command.upgrade(alembic_config(url), "0002")
     old = make_engine(url)
     with old.begin() as conn:
+        for statement in OLD_ROWS:
+            conn.execute(text(statement))
         conn.execute(
             text(
-                "INSERT INTO regions (code, name, level, lat, lon)"
-                " VALUES ('150125100', '可镇', 'township', 41.09, 111.45)"
-            )
+                "INSERT INTO audit_records (actor, action, entity, entity_id, after, at)"
+                " VALUES ('clerk', 'create', 'household', '1', :after, '2026-01-18 00:00:00')"
+            ),
+            {"after": json.dumps({"head_name": "张三", "bank_account": ACCOUNT})},
         )
-        for household_id, account in ((1, "6228480010000000011"), (2, None)):
-            conn.execute(
-                text(
-                    "INSERT INTO households (id, event_id, region_code, head_name, id_hash,"
-                    " id_cipher, id_masked, size, damage, rooms, category, bank_account,"
-                    " created_by, created_at) VALUES (:id, 1, '150125100', '张三', :hash, 'x',"
-                    " '150125********0011', 3, 'severe', 2, 'general', :account, 'test',"
-                    " '2026-01-18 00:00:00')"
-                ),
-                {"id": household_id, "hash": f"h{household_id}", "account": account},
-            )
     old.dispose()
 
-    upgrade(url)
 
-    new = make_engine(url)
+@pytest.mark.db
+def test_revision_0003_encrypts_clear_accounts_where_cases_refer_to_the_households(old_database):
+    _at_0002_with_a_case(old_database)
+
+    upgrade(old_database, secret_key=KEY)
+
+    new = make_engine(old_database)
     with new.connect() as conn:
-        columns = {row[1] for row in conn.execute(text("PRAGMA table_info(households)"))}
         rows = conn.execute(
             text("SELECT id, bank_cipher, bank_masked FROM households ORDER BY id")
         ).all()
-    new.dispose()
+        audit = conn.execute(text("SELECT after FROM audit_records")).scalar_one()
+        cases = conn.execute(text("SELECT household_id FROM subsidy_cases")).scalars().all()
+        columns = [c["name"] for c in inspect(conn).get_columns("households")]
+    (_, cipher, masked), (_, no_cipher, no_mask) = rows
     assert "bank_account" not in columns
-    vault = vault_for("a-key-for-the-migration-test")
-    (first_id, cipher, masked), (second_id, no_cipher, no_mask) = rows
-    assert "6228480010000000011" not in cipher
-    assert vault.decrypt_account(cipher) == "6228480010000000011"
-    assert masked == "****0011"
-    assert (no_cipher, no_mask) == (None, None)
+    assert ACCOUNT not in cipher and vault_for(KEY).decrypt_account(cipher) == ACCOUNT
+    assert masked == "****0011" and (no_cipher, no_mask) == (None, None)
+    after = audit if isinstance(audit, dict) else json.loads(audit)
+    assert after == {"head_name": "张三", "bank_account": "****0011"}
+    assert cases == [1]
+    # The audit trail is append-only again after the one scrub.
+    with pytest.raises(Exception, match="append-only"), new.begin() as conn:
+        conn.execute(text("UPDATE audit_records SET actor = 'x'"))
+    new.dispose()
+
+
+@pytest.mark.db
+def test_revision_0003_will_not_guess_the_key_for_accounts_it_must_encrypt(old_database):
+    _at_0002_with_a_case(old_database)
+    with pytest.raises(RuntimeError, match="RELIEF_SECRET_KEY"):
+        upgrade(old_database)
+    check = make_engine(old_database)
+    with check.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0002"
+    check.dispose()

@@ -40,7 +40,13 @@ _EARLIEST_BIRTH = date(1900, 1, 1)
 
 
 class IdNumberError(ValueError):
-    """The text is not an acceptable ID number; the message says why (in English)."""
+    """The text is not an acceptable ID number: the message says why in English, `code` is
+    the stable name of the reason (`missing`, `fifteen_digits`, `format`, `birth_invalid`,
+    `birth_early`, `birth_future`, `check_digit`) that imports and pages word it by."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def normalise_id_number(raw: object) -> str:
@@ -50,26 +56,29 @@ def normalise_id_number(raw: object) -> str:
     checks it against the year of birth and rejects real people's numbers (API.md).
     """
     if raw is None:
-        raise IdNumberError("the ID number is missing")
+        raise IdNumberError("missing", "the ID number is missing")
     text = str(raw).strip().replace(" ", "").upper()
     if not text:
-        raise IdNumberError("the ID number is missing")
+        raise IdNumberError("missing", "the ID number is missing")
     if _FIFTEEN.match(text):
         raise IdNumberError(
-            "15-digit (first-generation) ID numbers are not accepted; enter the 18-digit number"
+            "fifteen_digits",
+            "15-digit (first-generation) ID numbers are not accepted; enter the 18-digit number",
         )
     if not _EIGHTEEN.match(text):
-        raise IdNumberError("an ID number is 17 digits followed by a digit or X")
+        raise IdNumberError("format", "an ID number is 17 digits followed by a digit or X")
     try:
         born = ric.get_birth_date(text)
     except StdnumError:
-        raise IdNumberError("the birth date in the ID number is not a valid date") from None
+        raise IdNumberError(
+            "birth_invalid", "the birth date in the ID number is not a valid date"
+        ) from None
     if born < _EARLIEST_BIRTH:
-        raise IdNumberError("the birth date in the ID number is before 1900")
+        raise IdNumberError("birth_early", "the birth date in the ID number is before 1900")
     if born > clock.to_cst(clock.now()).date():
-        raise IdNumberError("the birth date in the ID number is in the future")
+        raise IdNumberError("birth_future", "the birth date in the ID number is in the future")
     if ric.calc_check_digit(text) != text[-1]:
-        raise IdNumberError("the check digit of the ID number is wrong")
+        raise IdNumberError("check_digit", "the check digit of the ID number is wrong")
     return text
 
 

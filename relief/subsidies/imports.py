@@ -88,17 +88,6 @@ ROW_ERROR_CODES: dict[str, tuple[str, ...]] = {
     "already_registered": ("household_id",),
 }
 # The reasons relief.subsidies.ids gives for a refused ID number (free text), by code.
-ID_ERROR_CODES = {
-    "the ID number is missing": "id_missing",
-    "15-digit (first-generation) ID numbers are not accepted; enter the 18-digit number": (
-        "id_fifteen_digits"
-    ),
-    "an ID number is 17 digits followed by a digit or X": "id_format",
-    "the birth date in the ID number is not a valid date": "id_birth_invalid",
-    "the birth date in the ID number is before 1900": "id_birth_early",
-    "the birth date in the ID number is in the future": "id_birth_future",
-    "the check digit of the ID number is wrong": "id_check_digit",
-}
 
 
 class CellError(ValueError):
@@ -230,7 +219,7 @@ def _id_number(value: Any) -> str:
     try:
         return normalise_id_number(text)
     except IdNumberError as exc:
-        raise CellError(str(exc), ID_ERROR_CODES.get(str(exc), "id_invalid")) from None
+        raise CellError(str(exc), f"id_{exc.code}") from None
 
 
 # --- checking and importing ---------------------------------------------------------------

@@ -46,7 +46,7 @@ from relief.subsidies.models import (
 
 REGION_LEVELS = ("province", "prefecture", "county", "township", "village")
 # Household columns that never go into an audit record (the encrypted number and its key).
-_SECRET_COLUMNS = {"id_cipher", "id_hash"}
+_SECRET_COLUMNS = {"id_cipher", "id_hash", "bank_cipher"}
 
 # action → (states it may start from, state it leads to); anything else is invalid_transition.
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {

@@ -59,7 +59,7 @@ from relief.web.forms import (
     same_site_posts,
 )
 from relief.web.i18n import MESSAGES
-from relief.web.routes import map_drawing, render, request_lang, signed_in
+from relief.web.routes import map_drawing, place_names, render, request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
@@ -415,12 +415,6 @@ def _place_names(session: Session, flash: dict[str, Any] | None) -> dict[str, st
     return names
 
 
-def _network_names(session: Session) -> dict[str, str]:
-    """Names of every region and warehouse: the ends of roads, the places of orders."""
-    regions, warehouses, _, _ = network.network_records(session)
-    return {**{r.code: r.name for r in regions}, **{w.code: w.name for w in warehouses}}
-
-
 def _response_orders(session: Session, actor: Actor, response_id: int) -> list[dict[str, Any]]:
     """The response's dispatch orders the user may open (the orders page has no filter by
     response), each with whether it is past its ETA and not received."""
@@ -541,7 +535,7 @@ def _response_page(
             | {line.region_code for line in fulfilment}
         ),
     )
-    places = _network_names(session)
+    places = place_names(session)
     flash = _read_flash(request, response_id)
     return render(
         request,
@@ -842,7 +836,7 @@ def _run_whatif(
     values = {"level": level, "closed_roads": road_ids}
     errors: dict[str, str] = {}
     number = _int_or_none(level) if level.strip() else None
-    if level.strip() and number is None:
+    if level.strip() and number not in (1, 2, 3, 4):  # the service says the same, in English
         errors["level"] = words["duty.whatif_bad_level"]
     pairs = _whatif_closures(session, road_ids)
     if pairs is None:

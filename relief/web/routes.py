@@ -308,6 +308,12 @@ class ItemTotal:
     available: int
 
 
+def place_names(session: Session) -> dict[str, str]:
+    """Names of every region and warehouse by code: the ends of roads, the places of orders."""
+    regions, warehouses, _, _ = network.network_records(session)
+    return {**{r.code: r.name for r in regions}, **{w.code: w.name for w in warehouses}}
+
+
 def _stock_totals(session: Session) -> list[ItemTotal]:
     sums: dict[str, list[int]] = {}
     for level in stock.stock_levels_for_allocation(session):

@@ -61,14 +61,6 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post
 READERS = ("county_staff", "approver")  # admin is always admitted by ensure_role
 # The reasons `relief.subsidies.ids` gives for a refused ID number, worded for the page:
 # the clerk reads Chinese, and these are the mistakes made while typing one in.
-ID_REASONS = {
-    "the ID number is missing": "idn.missing",
-    "an ID number is 17 digits followed by a digit or X": "idn.format",
-    "the birth date in the ID number is not a valid date": "idn.birth_invalid",
-    "the birth date in the ID number is before 1900": "idn.birth_early",
-    "the birth date in the ID number is in the future": "idn.birth_future",
-    "the check digit of the ID number is wrong": "idn.check_digit",
-}
 HOUSEHOLD_FIELDS = (
     "event_id",
     "region_code",
@@ -105,9 +97,11 @@ def _events(session: Session) -> list[Any]:
     return list(emergency.list_events(session))
 
 
-def _id_reason(t: Translator, message: str) -> str:
-    key = ID_REASONS.get(message)
-    return t(key) if key else message
+def _id_reason(t: Translator, exc: IdNumberError) -> str:
+    """The reason in the page's language (`idn.<code>`), else the service's own words."""
+    key = f"idn.{exc.code}"
+    worded = t(key)
+    return str(exc) if worded == key else worded
 
 
 # --- households ------------------------------------------------------------------------------
@@ -236,7 +230,7 @@ def post_household(
     try:
         normalise_id_number(id_number)
     except IdNumberError as exc:
-        form.errors["id_number"] = _id_reason(t, str(exc))
+        form.errors["id_number"] = _id_reason(t, exc)
     fields = fields_in(HOUSEHOLD_FIELDS)
     body: HouseholdIn | None = None
     try:

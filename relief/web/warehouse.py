@@ -56,7 +56,7 @@ from relief.web.forms import (
 )
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
-from relief.web.routes import EXPIRY_DAYS, _items, render, request_lang, signed_in
+from relief.web.routes import EXPIRY_DAYS, _items, place_names, render, request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
@@ -416,11 +416,6 @@ def post_transfer(
 # --- dispatch orders ---------------------------------------------------------------------------
 
 
-def _place_names(session: Session) -> dict[str, str]:
-    regions, warehouses, _, _ = network.network_records(session)
-    return {**{r.code: r.name for r in regions}, **{w.code: w.name for w in warehouses}}
-
-
 @router.get("/orders", response_class=HTMLResponse)
 def orders_page(
     request: Request,
@@ -472,7 +467,7 @@ def orders_page(
         groups=groups,
         status=wanted or "",
         statuses=ORDER_STATUSES,
-        names=_place_names(session),
+        names=place_names(session),
         late=late,
     )
 
@@ -514,7 +509,7 @@ def _order_page(
         actor,
         status_code=status_code,
         order=view,
-        names=_place_names(session),
+        names=place_names(session),
         items=_items(session),
         can_dispatch=can_dispatch,
         can_receive=can_receive,

@@ -85,6 +85,14 @@ def test_sign_in_and_sign_out_posted_from_another_site_are_refused(client, web_u
     assert reply.status_code == 403
     assert "set-cookie" not in reply.headers
 
+    sandboxed = client.post(
+        "/login",
+        data={"username": "duty", "password": PASSWORD},
+        headers={"Origin": "null"},  # a sandboxed frame or a data: page
+        follow_redirects=False,
+    )
+    assert sandboxed.status_code == 403 and "set-cookie" not in sandboxed.headers
+
     client.post("/login", data={"username": "duty", "password": PASSWORD})
     assert client.post("/logout", headers=evil, follow_redirects=False).status_code == 403
     assert 'data-home="duty"' in client.get("/").text  # still signed in

@@ -14,10 +14,14 @@ import pytest
 from sqlmodel import select
 from stdnum.cn import ric
 
-from relief.config import TestSettings
 from relief.db import transaction
 from relief.subsidies.models import Case
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Visit, _no_sideways_scroll
+from tests.web.test_browser import (
+    DESKTOP,
+    Visit,
+    _no_sideways_scroll,
+    browser,  # noqa: F401 - fixture
+)
 from tests.web.test_browser import _visit as open_visit
 
 pytestmark = pytest.mark.browser
@@ -25,24 +29,9 @@ pytestmark = pytest.mark.browser
 TOWNSHIP = "150102101"  # 保合少镇, in the clerk's 新城区 and the flash flood's area
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        message = "no /usr/bin/chromium (apt-get install chromium fonts-noto-cjk)"
-        if TestSettings().ci:
-            pytest.fail(f"browser tests need Debian chromium in CI: {message}")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def clerk(chromium, live_server, web_users) -> Iterator[Visit]:
-    yield from open_visit(chromium, live_server, DESKTOP)
+def clerk(browser, live_server, web_users) -> Iterator[Visit]:  # noqa: F811
+    yield from open_visit(browser, live_server, DESKTOP)
 
 
 def test_clerk_registers_a_household_and_publishes_its_case(clerk, engine):

@@ -22,9 +22,12 @@ import pytest
 from relief.clock import CST
 from relief.demo import run_demo
 from tests.web.conftest import SCENARIO
-from tests.web.test_browser import DESKTOP, Visit
+from tests.web.test_browser import (
+    DESKTOP,
+    Visit,
+    browser,  # noqa: F401 - fixture
+)
 from tests.web.test_browser import _visit as open_visit
-from tests.web.test_warehouse_browser import chromium  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 
@@ -47,8 +50,8 @@ GRAIN = "呼和浩特市2026年雪灾过渡期生活救助"
 
 
 @pytest.fixture
-def walker(chromium, live_server) -> Iterator[Visit]:  # noqa: F811
-    yield from open_visit(chromium, live_server, DESKTOP)
+def walker(browser, live_server) -> Iterator[Visit]:  # noqa: F811
+    yield from open_visit(browser, live_server, DESKTOP)
 
 
 def _demo_accounts(lines: list[str]) -> dict[str, tuple[str, str, str]]:

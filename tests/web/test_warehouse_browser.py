@@ -12,34 +12,23 @@ from collections.abc import Iterator
 
 import pytest
 
-from relief.config import TestSettings
 from relief.db import transaction
 from relief.stock import service as stock
 from tests.web.conftest import MANAGED_WAREHOUSE, OTHER_WAREHOUSE
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Visit, _no_sideways_scroll
+from tests.web.test_browser import (
+    DESKTOP,
+    Visit,
+    _no_sideways_scroll,
+    browser,  # noqa: F401 - fixture
+)
 from tests.web.test_browser import _visit as open_visit
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        message = "no /usr/bin/chromium (apt-get install chromium fonts-noto-cjk)"
-        if TestSettings().ci:
-            pytest.fail(f"browser tests need Debian chromium in CI: {message}")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def manager(chromium, live_server, web_users) -> Iterator[Visit]:
-    yield from open_visit(chromium, live_server, DESKTOP)
+def manager(browser, live_server, web_users) -> Iterator[Visit]:  # noqa: F811
+    yield from open_visit(browser, live_server, DESKTOP)
 
 
 def _on_hand(engine, warehouse: str, item: str) -> int:

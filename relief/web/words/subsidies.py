@@ -5,6 +5,7 @@ each area's words can grow without touching the others'. Same keys in both langu
 (`ROW_ERROR_CODES`), filled in with the error's `params`."""
 
 ZH: dict[str, str] = {
+    "idn.fifteen_digits": "不接受 15 位的旧身份证号码，请填写 18 位号码",
     "home.cases_by_status": "补助案件（按状态）",
     "home.programme": "补助项目",
     "home.cases_stuck": "{days} 天以上未办理",
@@ -42,6 +43,7 @@ ZH: dict[str, str] = {
     "sub.import.busy": "正在导入…",
 }
 EN: dict[str, str] = {
+    "idn.fifteen_digits": "15-digit (first-generation) numbers are not accepted; enter the 18-digit number",
     "home.cases_by_status": "Subsidy cases by status",
     "home.programme": "Programme",
     "home.cases_stuck": "Not moved for {days}+ days",
