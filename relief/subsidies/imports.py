@@ -295,9 +295,17 @@ def import_households(
     for row, values, number in parsed:
         code = values.get("region_code")
         problem = service.region_problem(code, regions, lowest, event) if code else None
-        if problem and code:
-            kind, params = _region_problem_code(code, regions, lowest)
-            errors.append(RowError(row, region_column, "region_code", problem[1], kind, params))
+        if problem:
+            errors.append(
+                RowError(
+                    row,
+                    region_column,
+                    "region_code",
+                    problem.message,
+                    problem.reason,
+                    problem.params,
+                )
+            )
         elif (
             code and scoped and not set(service.lineage_of(code, regions)) & set(actor.region_codes)
         ):
@@ -433,19 +441,6 @@ def _parse_row(
         fits(name, text, limit)
         values[name] = text
     return errors, values, number
-
-
-def _region_problem_code(
-    code: str, regions: dict[str, Any], lowest: str | None
-) -> tuple[str, dict[str, Any]]:
-    """The code and params of the problem `service.region_problem` found with `code`, in
-    the order it checks them: unknown, then the wrong level, then outside the event."""
-    region = regions.get(code)
-    if region is None:
-        return "unknown_region", {"code": code}
-    if lowest and region.level != lowest:
-        return "region_level", {"code": code, "level": region.level, "lowest": lowest}
-    return "region_outside_event", {"code": code}
 
 
 def _rejected(errors: list[RowError]) -> DomainError:

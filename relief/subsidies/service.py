@@ -139,23 +139,40 @@ def lineage_of(code: str, regions: dict[str, RegionRow]) -> list[str]:
     return lineage
 
 
+@dataclass(frozen=True)
+class RegionProblem:
+    """Why a household cannot be registered at a region: the API error `code` and English
+    `message`, and the import's stable `reason` with the `params` its words need."""
+
+    code: str
+    message: str
+    reason: str
+    params: dict[str, Any]
+
+
 def region_problem(
     code: str, regions: dict[str, RegionRow], lowest: str | None, event: EventRef
-) -> tuple[str, str] | None:
-    """(error code, message) when a household cannot be registered at `code`, else None."""
+) -> RegionProblem | None:
+    """The problem when a household cannot be registered at `code`, else None."""
     region = regions.get(code)
     if region is None:
-        return "unknown_code", f"unknown region code: {code}"
+        return RegionProblem(
+            "unknown_code", f"unknown region code: {code}", "unknown_region", {"code": code}
+        )
     if lowest and region.level != lowest:
-        return (
+        return RegionProblem(
             "validation_error",
             f"region {code} is a {region.level}; households are registered at {lowest} level",
+            "region_level",
+            {"code": code, "level": region.level, "lowest": lowest},
         )
     if not set(lineage_of(code, regions)) & set(event.region_codes):
-        return (
+        return RegionProblem(
             "validation_error",
             f"region {code} is not in the area of event {event.id} "
             f"({', '.join(event.region_codes)})",
+            "region_outside_event",
+            {"code": code},
         )
     return None
 
@@ -200,7 +217,7 @@ def create_household(
     authorize_region(session, actor, body.region_code, "region_code")
     problem = region_problem(body.region_code, regions, lowest_region_level(session), event)
     if problem:
-        raise DomainError(problem[0], problem[1], "region_code")
+        raise DomainError(problem.code, problem.message, "region_code")
     id_hash = vault.uniqueness_key(number)
     existing = session.exec(
         select(Household).where(Household.event_id == event.id, Household.id_hash == id_hash)
