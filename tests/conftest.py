@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -69,26 +70,42 @@ def _pg_reachable(url: str) -> str | None:
         return str(exc).splitlines()[0]
 
 
+def pg_reachable_or_skip() -> None:
+    """Skip when PostgreSQL is not configured or not reachable (a failure in CI)."""
+    if not PG_URL:
+        pytest.skip("RELIEF_TEST_DATABASE_URL is not a PostgreSQL URL")
+    problem = _pg_reachable(PG_URL)
+    if problem:
+        if TEST_SETTINGS.ci:
+            pytest.exit(f"PostgreSQL at {PG_URL} is unreachable in CI: {problem}", returncode=3)
+        pytest.skip(f"PostgreSQL at {PG_URL} is unreachable: {problem}")
+
+
+@contextmanager
+def fresh_pg_schema(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL schema and the URL that uses it; dropped afterwards, so runs
+    never see each other's data."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def _database_template(tmp_path_factory) -> Iterator[dict]:
     """Migrate once per test session: a SQLite template file, or a fresh PostgreSQL schema."""
     if PG_URL:
-        problem = _pg_reachable(PG_URL)
-        if problem:
-            if TEST_SETTINGS.ci:
-                pytest.exit(f"PostgreSQL at {PG_URL} is unreachable in CI: {problem}", returncode=3)
-            pytest.skip(f"PostgreSQL at {PG_URL} is unreachable: {problem}")
-        schema = f"relief_test_{uuid.uuid4().hex[:12]}"
-        admin = make_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        sep = "&" if "?" in PG_URL else "?"
-        url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-        upgrade(url)
-        yield {"kind": "postgresql", "url": url}
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        pg_reachable_or_skip()
+        with fresh_pg_schema("relief_test") as url:
+            upgrade(url)
+            yield {"kind": "postgresql", "url": url}
     else:
         path = tmp_path_factory.mktemp("template") / "template.db"
         upgrade(f"sqlite:///{path}")

@@ -5,7 +5,6 @@ on a database whose households already have cases (foreign keys enforced)."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -17,7 +16,7 @@ from sqlalchemy import inspect, text
 from relief.db import alembic_config, make_engine, upgrade
 from relief.schema import metadata
 from relief.subsidies.ids import vault_for
-from tests.conftest import PG_URL, TEST_SETTINGS, _pg_reachable
+from tests.conftest import fresh_pg_schema, pg_reachable_or_skip
 
 KEY = "a-key-for-the-migration-test"
 ACCOUNT = "6228480010000000011"
@@ -53,22 +52,9 @@ def old_database(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.db'}"
         return
-    if not PG_URL:
-        pytest.skip("RELIEF_TEST_DATABASE_URL is not a PostgreSQL URL")
-    problem = _pg_reachable(PG_URL)
-    if problem:
-        if TEST_SETTINGS.ci:
-            pytest.fail(f"PostgreSQL is unreachable in CI: {problem}")
-        pytest.skip(f"PostgreSQL is unreachable: {problem}")
-    schema = f"relief_mig_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    pg_reachable_or_skip()
+    with fresh_pg_schema("relief_mig") as url:
+        yield url
 
 
 def _at_0002_with_a_case(url: str) -> None:
