@@ -292,10 +292,11 @@ def get_demand(
 def replace_demand(
     response_id: int,
     lines: list[DemandLineIn] = Body(..., max_length=100_000),
+    note: str = Query("", max_length=2000, description="why the list is edited"),
     actor: Actor = Depends(require("duty_officer")),
     session: Session = Depends(get_session),
 ) -> list[DemandLineOut]:
-    new = responses.replace_demand(session, actor, response_id, lines)
+    new = responses.replace_demand(session, actor, response_id, lines, note)
     reply = responses.demand_out(new)
     session.commit()
     return reply

@@ -555,6 +555,7 @@ class DemandVersionOut(BaseModel):
     version: int
     source: Literal["estimate", "edit"]
     lines: list[DemandLineOut]
+    note: str  # why the list was edited ("" for the estimate and for edits without one)
     actor: str
     at: datetime
 

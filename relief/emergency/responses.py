@@ -532,9 +532,12 @@ def demand_lines(session: Session, response_id: int) -> list[DemandLine]:
 
 
 def replace_demand(
-    session: Session, actor: Actor, response_id: int, lines: list[DemandLineIn]
+    session: Session, actor: Actor, response_id: int, lines: list[DemandLineIn], note: str = ""
 ) -> list[DemandLine]:
-    """Replace the whole demand list, keeping the version it replaced (audited)."""
+    """Replace the whole demand list, keeping the version it replaced (audited); `note` says
+    why (kept with the new version and in the audit record)."""
+    if len(note) > 2000:
+        raise DomainError("validation_error", "the note is at most 2000 characters", "note")
     response = get_response(session, response_id, lock=True)
     if response.status != "active":
         raise DomainError(
@@ -589,6 +592,7 @@ def replace_demand(
         version=latest.version + 1,
         source="edit",
         lines=[_line_dict(d) for d in new],
+        note=note.strip(),
         actor=actor.username,
         at=clock.now(),
     )
@@ -601,7 +605,12 @@ def replace_demand(
         "demand",
         response_id,
         {"version": latest.version, "source": latest.source, "lines": latest.lines},
-        {"version": version.version, "source": "edit", "lines": version.lines},
+        {
+            "version": version.version,
+            "source": "edit",
+            "note": version.note,
+            "lines": version.lines,
+        },
     )
     return new
 
@@ -618,6 +627,7 @@ def demand_versions(session: Session, response_id: int) -> list[DemandVersionOut
             version=row.version,
             source=row.source,
             lines=[DemandLineOut(**d) for d in row.lines],
+            note=row.note,
             actor=row.actor,
             at=clock.to_cst(row.at),
         )

@@ -485,6 +485,7 @@ def _response_page(
     change: dict[str, Any] | None = None,
     change_errors: dict[str, str] | None = None,
     demand_rows: list[dict[str, str]] | None = None,
+    demand_note: str = "",
     demand_errors: dict[str, str] | None = None,
     closure_errors: dict[str, str] | None = None,
     plan_errors: dict[str, str] | None = None,
@@ -551,6 +552,7 @@ def _response_page(
         flash=flash,
         place_names=_place_names(session, flash),
         demand_rows=rows,
+        demand_note=demand_note,
         demand_errors=demand_errors or {},
         coverage=responses.coverage(session, response_id),
         plans=plans,
@@ -712,6 +714,7 @@ def save_demand(
     item_code: list[str] = Form([]),
     quantity: list[str] = Form([]),
     priority: list[str] = Form([]),
+    note: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -753,7 +756,7 @@ def save_demand(
                 errors[f"{n}.{name}"] = words["form.invalid"]
     if not errors:
         try:
-            responses.replace_demand(session, actor, response_id, lines)
+            responses.replace_demand(session, actor, response_id, lines, note)
             session.commit()
             return redirect(f"/responses/{response_id}#demand")
         except DomainError as exc:
@@ -769,6 +772,7 @@ def save_demand(
         actor,
         response_id,
         demand_rows=rows,
+        demand_note=note,
         demand_errors=errors,
         status_code=422,
     )

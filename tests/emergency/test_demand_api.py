@@ -96,6 +96,31 @@ def test_an_edit_replaces_the_list_and_keeps_the_estimate_it_replaced(api, event
     assert versions[2]["lines"] == []
 
 
+def test_an_edit_keeps_why_with_its_version(api, response):
+    rid = response["id"]
+    edit = [{"region_code": "150125101", "item_code": "tent", "quantity": 300, "priority": 8}]
+    reply = api.client.put(
+        f"/api/v1/responses/{rid}/demand",
+        params={"note": "乡里电话：帐篷还差 40 顶"},
+        json=edit,
+        headers=api.users["duty"],
+    )
+    assert reply.status_code == 200
+    versions = api.get(f"/responses/{rid}/demand/versions").json()
+    assert [(v["version"], v["note"]) for v in versions] == [
+        (1, ""),
+        (2, "乡里电话：帐篷还差 40 顶"),
+    ]
+    too_long = api.client.put(
+        f"/api/v1/responses/{rid}/demand",
+        params={"note": "x" * 2001},
+        json=edit,
+        headers=api.users["duty"],
+    )
+    assert too_long.status_code == 422
+    assert len(api.get(f"/responses/{rid}/demand/versions").json()) == 2
+
+
 def test_an_edit_is_audited_with_the_list_it_replaced(api, response, engine):
     edit = [{"region_code": "150125101", "item_code": "tent", "quantity": 300, "priority": 8}]
     put_demand(api, response["id"], edit)
@@ -109,7 +134,7 @@ def test_an_edit_is_audited_with_the_list_it_replaced(api, response, engine):
         str(response["id"]),
     )
     assert record.before == {"version": 1, "source": "estimate", "lines": ESTIMATE}
-    assert record.after == {"version": 2, "source": "edit", "lines": edit}
+    assert record.after == {"version": 2, "source": "edit", "note": "", "lines": edit}
 
 
 @pytest.mark.parametrize(

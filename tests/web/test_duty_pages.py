@@ -548,10 +548,16 @@ def test_demand_versions_show_who_when_and_the_changed_quantity(client, sign_in,
         "item_code": [d.item_code for d in lines],
         "quantity": [str(d.quantity + (25 if d is first else 0)) for d in lines],
         "priority": [str(d.priority) for d in lines],
+        "note": "x" * 2001,
     }
+    refused = client.post(f"{location}/demand", data=form, follow_redirects=False)
+    assert refused.status_code == 422  # the note is too long: said at the field, kept
+    assert "x" * 2001 in refused.text and 'id="dm-note"' in refused.text
+    form["note"] = "乡里来电：还差 25"
     reply = client.post(f"{location}/demand", data=form, follow_redirects=False)
     assert reply.status_code == 303
     page = client.get(f"{location}/demand/versions").text
+    assert '<p data-testid="version-note">修改理由: 乡里来电：还差 25</p>' in page
     assert re.findall(r'data-testid="demand-version" data-version="(\d+)"', page) == ["2", "1"]
     assert "第 2 版 · 人工修改" in page and "第 1 版 · 按灾情报告估算" in page
     assert "操作人: duty" in page

@@ -199,10 +199,19 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
     quantity = page.locator(f"#dm-{index}-qty")
     assert quantity.input_value() == "990"
     quantity.fill("1000")
+    page.get_by_label("修改理由").fill("大青山乡来电：饮用水还差 10 升")
     with page.expect_navigation():
         page.get_by_role("button", name="保存需求清单").click()
     water = page.locator('[data-testid="coverage"] tbody tr', has_text="饮用水")
     assert water.inner_text().split("\t")[1] == "10450 L"
+    with page.expect_navigation():
+        page.get_by_test_id("demand-versions-link").click()
+    newest = page.get_by_test_id("demand-version").first
+    assert "修改理由: 大青山乡来电：饮用水还差 10 升" in newest.inner_text()
+    change = newest.locator(f'tr[data-region="{TOWNSHIP}"][data-item="water"]')
+    assert change.inner_text().split("\t")[2:5] == ["990", "1000", "+10"]
+    with page.expect_navigation():
+        page.go_back()
 
     # 第 8 步 · 计算方案并排比较: both fill every line; the table gives each plan's measures.
     with page.expect_navigation():

@@ -5,6 +5,7 @@ Fulfilment, the inbox, what-if plans, demand versions and the solver's busy stat
 (issue 7); words already in i18n.py (`response.overdue`, `order.*`, `col.*`) are reused."""
 
 ZH: dict[str, str] = {
+    "duty.demand_note": "修改理由",
     # Fulfilment on the response page.
     "duty.fulfilment": "到货跟踪",
     "duty.planned": "已安排调拨",
@@ -67,6 +68,7 @@ ZH: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    "duty.demand_note": "Why it changes",
     "duty.fulfilment": "Fulfilment",
     "duty.planned": "Planned",
     "duty.fulfilment_late": "{n} lines are past the supplies deadline and not all received, in: {regions}.",
