@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 from stdnum.cn import ric
 
 from relief import clock
@@ -25,7 +25,6 @@ from relief.auth.models import SYSTEM, UserCreate
 from relief.db import session_for, transaction, upgrade
 from relief.errors import DomainError
 from relief.network import service as network
-from relief.network.models import RegionRow
 from relief.network.records import Item, Region, Warehouse
 from relief.scenario.loader import load_scenario
 from relief.stock import service as stock
@@ -174,22 +173,14 @@ def seed_practice_cases(engine: Engine, secret_key: str, county: str) -> list[st
     lines: list[str] = []
     with transaction(engine) as session:
         # The county's regions of the lowest level the scenario has (townships or villages).
-        lowest = subsidies.lowest_region_level(session)
-        places = session.exec(
-            select(RegionRow.code)
-            .where(
-                RegionRow.code.in_(network.region_descendants(session, county)),
-                RegionRow.level == lowest,
-            )
-            .order_by(RegionRow.code)
-        ).all()
-        programmes = session.exec(
-            select(Programme).where(Programme.event_id.is_not(None)).order_by(Programme.code)
-        ).all()
+        under = set(network.region_descendants(session, county))
+        level = subsidies.lowest_region_level(session)
+        places = [r.code for r in network.list_regions(session, level=level) if r.code in under]
+        programmes = [p for p in subsidies.list_programmes(session, SYSTEM) if p.event_id]
         for programme in programmes:
             if programme.region_code not in network.region_lineage(session, county):
                 continue
-            lines.extend(_practice_cases(session, vault, programme, county, list(places)))
+            lines.extend(_practice_cases(session, vault, programme, county, places))
     if lines:
         lines.insert(
             0,
@@ -230,20 +221,13 @@ def _practice_cases(
                         )
                         household_id = subsidies.create_household(session, SYSTEM, body, vault).id
                     assert household_id is not None
-                    case = _case_of(session, household_id, programme) or _published_case(
-                        session, household_id, programme
-                    )
+                    case = subsidies.case_for(
+                        session, household_id, programme.code
+                    ) or _published_case(session, household_id, programme)
             except DomainError:  # not eligible here (region, standard): no practice case
                 continue
             lines.append(f"  case {case.id:<5} {case.status:<18} {programme.code:<26} {name}")
     return lines
-
-
-def _case_of(session: Session, household_id: int, programme: Programme) -> Case | None:
-    """The practice case an earlier run created."""
-    return session.exec(
-        select(Case).where(Case.household_id == household_id, Case.programme_code == programme.code)
-    ).first()
 
 
 def _published_case(session: Session, household_id: int, programme: Programme) -> Case:

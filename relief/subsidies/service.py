@@ -613,6 +613,13 @@ def case_amount(standard: Standard, kind: str, size: int, rooms: int) -> tuple[i
 # --- cases -------------------------------------------------------------------------------
 
 
+def case_for(session: Session, household_id: int, programme_code: str) -> Case | None:
+    """The household's case in the programme, if it has one (at most one: a unique key)."""
+    return session.exec(
+        select(Case).where(Case.household_id == household_id, Case.programme_code == programme_code)
+    ).first()
+
+
 def create_case(session: Session, actor: Actor, household_id: int, programme_code: str) -> Case:
     household = session.get(Household, household_id)
     if household is None:
@@ -631,9 +638,7 @@ def create_case(session: Session, actor: Actor, household_id: int, programme_cod
             f"programme {programme.code} covers {programme.region_code}, "
             f"not the household's region {household.region_code}",
         )
-    existing = session.exec(
-        select(Case).where(Case.household_id == household.id, Case.programme_code == programme.code)
-    ).first()
+    existing = case_for(session, household.id, programme.code)
     if existing is not None:
         raise duplicate_case(existing)
     event = _event_or_error(session, household.event_id, "household_id")
