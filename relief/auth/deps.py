@@ -1,8 +1,10 @@
 """Authorisation in one place: who is calling, and may they do this.
 
-Routers declare `actor: Actor = Depends(require("duty_officer"))`; scope checks that need
-data from the body call `authorize_warehouse` / `authorize_region` from here, so every rule
-of API.md "Who may do what" lives in this module.
+Routers declare which roles may call them at all (`actor: Actor = Depends(require(
+"duty_officer"))`); the domain services decide scope — which warehouse, region or order —
+by calling the rules here (`authorize_warehouse`, `authorize_region`,
+`dispatch_order_in_scope`, `sees_everything`), so the API, the UI and the CLI cannot differ
+and every rule of API.md "Who may do what" lives in this module.
 """
 
 from __future__ import annotations
