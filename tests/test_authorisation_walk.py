@@ -866,15 +866,18 @@ def walk(app, engine: Engine) -> Iterator[tuple[TestClient, World, dict[str, str
         yield client, world, tokens
 
 
-def test_refused_requests_are_403_and_change_nothing_for_every_route_role_and_scope(
-    walk, engine: Engine
-):
-    client, world, tokens = walk
-    assert world.notifications.keys() >= {"warehouse_manager", "manager_out"}
+def _walk(
+    client: TestClient,
+    engine: Engine,
+    world: World,
+    tokens: dict[str, str],
+    rules: dict[tuple[str, str], Rule | None],
+) -> tuple[int, list[str]]:
+    """Send every refused combination of `rules`; (how many were sent, what went wrong)."""
     failures: list[str] = []
     sent = 0
     before = _fingerprint(engine)
-    for (method, path), rule in sorted(RULES.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    for (method, path), rule in sorted(rules.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         if rule is None:
             continue
         for role in ROLES:
@@ -903,5 +906,83 @@ def test_refused_requests_are_403_and_change_nothing_for_every_route_role_and_sc
                 if changed:
                     failures.append(f"{label}: changed {', '.join(changed)}")
                     before = after
+    return sent, failures
+
+
+def test_refused_requests_are_403_and_change_nothing_for_every_route_role_and_scope(
+    walk, engine: Engine
+):
+    client, world, tokens = walk
+    assert world.notifications.keys() >= {"warehouse_manager", "manager_out"}
+    sent, failures = _walk(client, engine, world, tokens, RULES)
     assert sent > 200  # the walk really walked
     assert failures == [], f"{len(failures)} problems:\n" + "\n".join(failures)
+
+
+def _order_to_read(world: World, role: str, scope: str) -> int:
+    # A manager's scope is the source warehouse; county staff's the destination region.
+    return world.orders[("reserved_" if role == "warehouse_manager" else "region_") + scope]
+
+
+order_readers = scoped("duty_officer", "warehouse_manager", "county_staff")
+subsidy_readers = scoped("county_staff", "approver")
+# One resource read by id: outside the caller's scope → 403 (lists filter silently).
+READS: dict[tuple[str, str], Rule | None] = {
+    ("GET", f"{API}/dispatch-orders/{{order_id}}"): Rule(
+        order_readers, lambda w, r, s: {"url": f"{API}/dispatch-orders/{_order_to_read(w, r, s)}"}
+    ),
+    ("GET", f"{API}/dispatch-orders/{{order_id}}/print"): Rule(
+        order_readers,
+        lambda w, r, s: {"url": f"{API}/dispatch-orders/{_order_to_read(w, r, s)}/print"},
+    ),
+    ("GET", f"{API}/dispatch-orders/{{order_id}}/pdf"): Rule(
+        order_readers,
+        lambda w, r, s: {"url": f"{API}/dispatch-orders/{_order_to_read(w, r, s)}/pdf"},
+    ),
+    ("GET", "/orders/{order_id}"): Rule(
+        order_readers, lambda w, r, s: {"url": f"/orders/{_order_to_read(w, r, s)}"}
+    ),
+    ("GET", "/orders/{order_id}/print"): Rule(
+        order_readers, lambda w, r, s: {"url": f"/orders/{_order_to_read(w, r, s)}/print"}
+    ),
+    ("GET", "/warehouses/{code}/transfer"): Rule(
+        scoped("warehouse_manager"),
+        lambda w, r, s: {"url": f"/warehouses/{_warehouse(s)}/transfer"},
+    ),
+    ("GET", f"{API}/households/{{household_id}}"): Rule(
+        subsidy_readers, lambda w, r, s: {"url": f"{API}/households/{w.households[s]}"}
+    ),
+    ("GET", f"{API}/cases/{{case_id}}"): Rule(
+        subsidy_readers, lambda w, r, s: {"url": f"{API}/cases/{w.approved[s]}"}
+    ),
+    ("GET", f"{API}/cases/{{case_id}}/payments"): Rule(
+        subsidy_readers, lambda w, r, s: {"url": f"{API}/cases/{w.approved[s]}/payments"}
+    ),
+    ("GET", "/subsidies/cases/{case_id}"): Rule(
+        subsidy_readers, lambda w, r, s: {"url": f"/subsidies/cases/{w.approved[s]}"}
+    ),
+}
+
+
+def test_reading_one_resource_outside_the_callers_scope_is_403(walk, engine: Engine):
+    client, world, tokens = walk
+    sent, failures = _walk(client, engine, world, tokens, READS)
+    assert sent > 30
+    assert failures == [], f"{len(failures)} problems:\n" + "\n".join(failures)
+
+
+def test_order_lists_leave_out_what_the_caller_may_not_see(walk):
+    client, world, tokens = walk
+    expected = {
+        "warehouse_manager": {"reserved_in", "region_out", "warehouse_in", "warehouse_out"},
+        "county_staff": {"reserved_in", "region_in"},
+        "approver": set(),
+        "duty_officer": set(world.orders),
+    }
+    names = {order_id: name for name, order_id in world.orders.items()}
+    for role, wanted in expected.items():
+        reply = client.get(
+            f"{API}/dispatch-orders", headers={"Authorization": f"Bearer {tokens[role]}"}
+        )
+        assert reply.status_code == 200, reply.text
+        assert {names[o["id"]] for o in reply.json()} == wanted, role
