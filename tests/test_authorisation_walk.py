@@ -385,7 +385,10 @@ def _notification(world: World, role: str, scope: str) -> int:
 
 def _csv(world: World, scope: str) -> dict[str, Any]:
     number = id_number(500, "150102" if scope == "in" else "150103")
-    content = f"head_name,id_number,size,region_code,damage,rooms\n张三,{number},3,{_township(scope)},collapsed,2\n"
+    content = (
+        "head_name,id_number,size,region_code,damage,rooms\n"
+        f"张三,{number},3,{_township(scope)},collapsed,2\n"
+    )
     return {
         "data": {"event_id": str(world.event)},
         "files": {"file": ("households.csv", content.encode(), "text/csv")},

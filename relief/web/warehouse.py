@@ -2,8 +2,9 @@
 dispatch orders (list, pick list, dispatch, receipt, cancel) and the printable 调拨单.
 
 Like every page of the UI these hold no stock or dispatch logic: they parse the form, call
-the stock and dispatch services with the actor (which decide role and scope, for the API
-too; the pages ask the same `authorise_*` functions which forms to offer), and commit. A refused form (a `DomainError` or a model's validation
+the stock and dispatch services with the actor (the services decide role and scope, for the
+API too; the pages ask the same `authorise_*` functions which forms to offer, and refuse
+early with them), and commit. A refused form (a `DomainError` or a model's validation
 error) is rolled back and shown again with what the user typed and the message next to the
 field the error names; a form that went through answers 303 to a page that shows the result
 (post-redirect-get), so a reload never books stock twice.
