@@ -1,8 +1,10 @@
 """Authorisation in one place: who is calling, and may they do this.
 
-Routers declare `actor: Actor = Depends(require("duty_officer"))`; scope checks that need
-data from the body call `authorize_warehouse` / `authorize_region` from here, so every rule
-of API.md "Who may do what" lives in this module.
+Routers declare which roles may call them at all (`actor: Actor = Depends(require(
+"duty_officer"))`); the domain services decide scope — which warehouse, region or order —
+by calling the rules here (`authorize_warehouse`, `authorize_region`,
+`dispatch_order_in_scope`, `sees_everything`), so the API, the UI and the CLI cannot differ
+and every rule of API.md "Who may do what" lives in this module.
 """
 
 from __future__ import annotations
@@ -47,6 +49,16 @@ def require(*roles: str) -> Callable[..., Actor]:
     return dependency
 
 
+# The roles whose scope is everything: no warehouse or region limits what they may see.
+SEES_EVERYTHING = ("admin", "duty_officer")
+
+
+def sees_everything(actor: Actor) -> bool:
+    """Whether the actor's scope is unlimited (admins and duty officers): the one place that
+    says so, for every list that filters to a scope and every check of one."""
+    return actor.role in SEES_EVERYTHING
+
+
 def ensure_role(actor: Actor, *roles: str) -> None:
     if actor.role != "admin" and actor.role not in roles:
         raise DomainError(
@@ -72,7 +84,7 @@ def region_in_scope(session: Session, actor: Actor, region_code: str) -> bool:
     """A region scope covers that region and all its descendants."""
     from relief.network import service as network
 
-    if actor.role in ("admin", "duty_officer"):
+    if sees_everything(actor):
         return True
     lineage = network.region_lineage(session, region_code)
     return any(code in actor.region_codes for code in lineage)
@@ -86,7 +98,7 @@ def authorize_region(
 
 
 def warehouse_in_scope(actor: Actor, warehouse_code: str) -> bool:
-    return actor.role in ("admin", "duty_officer") or warehouse_code in actor.warehouse_codes
+    return sees_everything(actor) or warehouse_code in actor.warehouse_codes
 
 
 # --- dispatch orders ----------------------------------------------------------------------
@@ -101,7 +113,7 @@ def dispatch_order_in_scope(
 ) -> bool:
     """Managers see their warehouses' orders (as source or destination), county staff the
     orders to regions in scope, duty officers and admins all; nobody else any."""
-    if actor.role in ("admin", "duty_officer"):
+    if sees_everything(actor):
         return True
     if actor.role == "warehouse_manager":
         return source_warehouse_code in actor.warehouse_codes or (

@@ -1,8 +1,9 @@
 """Routes: transfers, dispatch orders (list, read, dispatch, receive, cancel, print, export),
 and the fulfilment of a response.
 
-Thin: parse, authorise (relief.auth.deps), call the service, shape the reply, commit. The
-reply is built before the commit so that it shows exactly what the transaction wrote.
+Thin: parse, call the service with the actor (which decides role and scope, so the UI and
+the CLI get the same answers), shape the reply, commit. The reply is built before the
+commit so that it shows exactly what the transaction wrote.
 """
 
 from __future__ import annotations
@@ -14,21 +15,13 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from relief import clock
-from relief.auth.deps import (
-    authorize_dispatch_order_read,
-    authorize_dispatch_receipt,
-    authorize_warehouse,
-    current_actor,
-    dispatch_order_in_scope,
-    require,
-)
+from relief.auth.deps import current_actor, require
 from relief.auth.models import Actor
 from relief.db import get_session
 from relief.dispatch import documents, service
 from relief.dispatch.models import (
     CancelIn,
     DispatchIn,
-    DispatchOrderRow,
     FulfilmentOut,
     OrderOut,
     OrderStatus,
@@ -49,7 +42,6 @@ def create_transfer(
 ) -> OrderOut:
     """Move stock to another warehouse (manager of the source): a dispatch order to a
     warehouse, its lines reserved at the source now."""
-    authorize_warehouse(actor, body.from_warehouse_code, "from_warehouse_code")
     order = service.create_transfer(
         session,
         actor,
@@ -61,23 +53,6 @@ def create_transfer(
     view = service.order_view(session, order)
     session.commit()
     return view
-
-
-def _visible_orders(
-    session: Session,
-    actor: Actor,
-    warehouse: str | None,
-    status: str | None,
-    response_id: int | None,
-) -> list[DispatchOrderRow]:
-    rows = service.list_orders(session, warehouse=warehouse, status=status, response_id=response_id)
-    return [
-        o
-        for o in rows
-        if dispatch_order_in_scope(
-            session, actor, o.source_warehouse_code, o.destination_code, o.destination_kind
-        )
-    ]
 
 
 @router.get("/dispatch-orders", response_model=list[OrderOut])
@@ -92,7 +67,9 @@ def list_orders(
     at = clock.now()
     return [
         service.order_view(session, o, at)
-        for o in _visible_orders(session, actor, warehouse, status, response_id)
+        for o in service.visible_orders(
+            session, actor, warehouse=warehouse, status=status, response_id=response_id
+        )
     ]
 
 
@@ -113,7 +90,9 @@ def export_orders(
     at = clock.now()
     views = [
         service.order_view(session, o, at)
-        for o in _visible_orders(session, actor, warehouse, status, response_id)
+        for o in service.visible_orders(
+            session, actor, warehouse=warehouse, status=status, response_id=response_id
+        )
     ]
     name = "调拨单.xlsx" if response_id is None else f"调拨单-响应{response_id}.xlsx"
     return Response(
@@ -127,21 +106,13 @@ def export_orders(
     )
 
 
-def _readable_order(session: Session, actor: Actor, order_id: int) -> DispatchOrderRow:
-    order = service.get_order(session, order_id)
-    authorize_dispatch_order_read(
-        session, actor, order.source_warehouse_code, order.destination_code, order.destination_kind
-    )
-    return order
-
-
 @router.get("/dispatch-orders/{order_id}", response_model=OrderOut)
 def get_order(
     order_id: int,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_session),
 ) -> OrderOut:
-    return service.order_view(session, _readable_order(session, actor, order_id))
+    return service.order_view(session, service.readable_order(session, actor, order_id))
 
 
 @router.get("/dispatch-orders/{order_id}/print", response_class=HTMLResponse)
@@ -151,7 +122,7 @@ def print_order(
     session: Session = Depends(get_session),
 ) -> HTMLResponse:
     """The printable 调拨单 (HTML, self-contained, print CSS)."""
-    view = service.order_view(session, _readable_order(session, actor, order_id))
+    view = service.order_view(session, service.readable_order(session, actor, order_id))
     return HTMLResponse(documents.print_html(session, view))
 
 
@@ -162,7 +133,7 @@ def order_pdf(
     session: Session = Depends(get_session),
 ) -> Response:
     """The same 调拨单 as an A4 PDF (to file or send), named after the order number."""
-    view = service.order_view(session, _readable_order(session, actor, order_id))
+    view = service.order_view(session, service.readable_order(session, actor, order_id))
     return Response(
         documents.print_pdf(session, view),
         media_type="application/pdf",
@@ -178,8 +149,6 @@ def dispatch_order(
     session: Session = Depends(get_session),
 ) -> OrderOut:
     """Ship a reserved order (manager of the source warehouse)."""
-    order = service.get_order(session, order_id)
-    authorize_warehouse(actor, order.source_warehouse_code)
     order = service.dispatch_order(
         session,
         actor,
@@ -203,8 +172,6 @@ def receive_order(
 ) -> OrderOut:
     """Record what arrived (the destination warehouse's manager, or county staff in scope of
     the destination region)."""
-    order = service.get_order(session, order_id)
-    authorize_dispatch_receipt(session, actor, order.destination_code, order.destination_kind)
     order = service.receive_order(session, actor, order_id, lines=body.lines, note=body.note)
     view = service.order_view(session, order)
     session.commit()
@@ -219,7 +186,6 @@ def cancel_order(
     session: Session = Depends(get_session),
 ) -> OrderOut:
     """Cancel a reserved order and release its reservation (duty officer)."""
-    service.get_order(session, order_id)
     order = service.cancel_order(
         session, actor, order_id, reason=body.reason if body is not None else None
     )

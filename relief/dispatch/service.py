@@ -10,6 +10,13 @@ Concurrency: an order changes state under a row lock (SELECT … FOR UPDATE on P
 SQLite has no row locks, but every write transaction starts with BEGIN IMMEDIATE and so
 runs alone) and its status is checked again after the lock is held, so of two managers
 dispatching the same order at once exactly one succeeds and the other gets 409.
+
+Authorisation: scope is decided here, not by the callers, so the API, the UI and the CLI
+cannot differ. Reading an order (`readable_order`, `visible_orders`, `order_scope`),
+transfers and dispatch (manager of the source), receipt (manager of the destination
+warehouse, or county staff in scope of the destination region) and cancelling (duty
+officer) check the actor with the rules of relief.auth.deps. `create_order` does not: plan
+approval, whose role the allocation service checks, creates orders for every warehouse.
 """
 
 from __future__ import annotations
@@ -25,6 +32,14 @@ from sqlmodel import Session, col, select
 
 from relief import clock
 from relief.audit import service as audit
+from relief.auth.deps import (
+    authorize_dispatch_order_read,
+    authorize_dispatch_receipt,
+    authorize_warehouse,
+    dispatch_order_in_scope,
+    ensure_role,
+    sees_everything,
+)
 from relief.auth.models import Actor
 from relief.dispatch.models import (
     DESTINATION_KINDS,
@@ -75,6 +90,81 @@ def get_order(session: Session, order_id: int) -> DispatchOrderRow:
     return order
 
 
+def authorise_order_read(session: Session, actor: Actor, order: DispatchOrderRow) -> None:
+    """May the actor see this order: a role that never sees orders (approver) →
+    `role_forbidden`; an order outside their warehouses or regions → `scope_forbidden`."""
+    authorize_dispatch_order_read(
+        session, actor, order.source_warehouse_code, order.destination_code, order.destination_kind
+    )
+
+
+def authorise_transfer(actor: Actor, from_warehouse_code: str, field: str | None = None) -> None:
+    """A transfer leaves its source at the hands of the source's manager (or an admin)."""
+    authorize_warehouse(actor, from_warehouse_code, field)
+
+
+def authorise_dispatch(actor: Actor, order: DispatchOrderRow) -> None:
+    """An order is shipped by the manager of its source warehouse (or an admin)."""
+    authorize_warehouse(actor, order.source_warehouse_code)
+
+
+def authorise_receipt(session: Session, actor: Actor, order: DispatchOrderRow) -> None:
+    """Goods for a warehouse are counted in by its manager; for a region, by county staff
+    whose scope covers it (admins may do either)."""
+    authorize_dispatch_receipt(session, actor, order.destination_code, order.destination_kind)
+
+
+def authorise_cancel(actor: Actor) -> None:
+    """Cancelling an order (releasing what a plan reserved) is the duty officer's call."""
+    ensure_role(actor, "duty_officer")
+
+
+def readable_order(session: Session, actor: Actor, order_id: int) -> DispatchOrderRow:
+    """The order if the actor may see it (its page, print view and PDF); 404, else 403."""
+    order = get_order(session, order_id)
+    authorise_order_read(session, actor, order)
+    return order
+
+
+def visible_orders(
+    session: Session,
+    actor: Actor,
+    *,
+    warehouse: str | None = None,
+    status: str | None = None,
+    response_id: int | None = None,
+) -> list[DispatchOrderRow]:
+    """`list_orders` filtered silently to the orders the actor may see."""
+    return [
+        order
+        for order in list_orders(
+            session, warehouse=warehouse, status=status, response_id=response_id
+        )
+        if dispatch_order_in_scope(
+            session,
+            actor,
+            order.source_warehouse_code,
+            order.destination_code,
+            order.destination_kind,
+        )
+    ]
+
+
+def order_scope(session: Session, actor: Actor) -> dict[str, Collection[str]]:
+    """The actor's scope as `order_page` filters take it (as `dispatch_order_in_scope` draws
+    it): a manager's warehouses as source or destination, county staff's regions and
+    everything under them as destination, nothing for those who see everything. A role that
+    never sees orders (approver) → `role_forbidden`."""
+    ensure_role(actor, "duty_officer", "warehouse_manager", "county_staff")
+    if sees_everything(actor):
+        return {}
+    if actor.role == "warehouse_manager":
+        mine = set(actor.warehouse_codes)
+        return {"sources": mine, "destination_warehouses": mine}
+    regions = {c for code in actor.region_codes for c in network.region_descendants(session, code)}
+    return {"destination_regions": regions}
+
+
 def list_orders(
     session: Session,
     *,
@@ -82,7 +172,7 @@ def list_orders(
     status: str | None = None,
     response_id: int | None = None,
 ) -> list[DispatchOrderRow]:
-    """Orders, oldest first, filtered (not scoped: the router keeps what the caller may see).
+    """Orders, oldest first, filtered but not scoped (`visible_orders` is, for a user).
 
     `warehouse` matches the source or a destination warehouse."""
     query = select(DispatchOrderRow)
@@ -354,6 +444,7 @@ def create_transfer(
     """A transfer between warehouses: a dispatch order to a warehouse, reserved at the source,
     routed over the open roads (route, ETA and distance are null when no open road joins
     the two)."""
+    authorise_transfer(actor, from_warehouse_code, "from_warehouse_code")
     if network.get_warehouse(session, from_warehouse_code) is None:
         raise unknown_code("from_warehouse_code", from_warehouse_code, "warehouse")
     if network.get_warehouse(session, to_warehouse_code) is None:
@@ -504,6 +595,7 @@ def dispatch_order(
     region, `transfer_out` to a warehouse.
     """
     order = lock_order(session, order_id)
+    authorise_dispatch(actor, order)
     _require_status(order, "reserved", "dispatched")
     rows = order_lines(session, order_id)
     by_item = {row.item_code: row for row in rows}
@@ -607,6 +699,7 @@ def receive_order(
     out; the order keeps the record.
     """
     order = lock_order(session, order_id)
+    authorise_receipt(session, actor, order)
     _require_status(order, "dispatched", "received")
     rows = order_lines(session, order_id)
     by_item = {row.item_code: row for row in rows}
@@ -721,7 +814,8 @@ def cancel_order(
     session: Session, actor: Actor, order_id: int, *, reason: str | None = None
 ) -> DispatchOrderRow:
     """Cancel a reserved order and release its whole reservation (goods that left cannot be
-    called back by cancelling: 409 `invalid_transition`)."""
+    called back by cancelling: 409 `invalid_transition`). Duty officers (and admins) only."""
+    authorise_cancel(actor)
     order = lock_order(session, order_id)
     _require_status(order, "reserved", "cancelled")
     rows = order_lines(session, order_id)

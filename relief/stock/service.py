@@ -2,8 +2,12 @@
 
 Every changing function takes a session and the acting `Actor`, flushes and never commits
 (the caller owns the transaction), writes one ledger row per lot it moves and one audit
-record per warehouse x item it changes. Authorisation is the caller's business: routers
-check role and scope, and other services (plan approval, dispatch) act for their users.
+record per warehouse x item it changes. Scope is decided here, so that the API, the UI
+and the CLI cannot differ: receipts and stocktakes check `authorise_stock_change` (the
+warehouse's manager, or admin) and the alerts filter to `visible_warehouses`; stock levels
+and ledgers are open to every user (API.md "Who may do what"). The primitives that
+reservations, dispatch and transfers build on (reserve, release, ship, receive_into) are
+called by the allocation and dispatch services, which authorise their own users.
 
 Concurrency: a change first locks the warehouse x item's `stock_levels` row (SELECT … FOR
 UPDATE on PostgreSQL; on SQLite the write transaction already holds the database lock since
@@ -26,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from relief import clock
 from relief.audit import service as audit
-from relief.auth.deps import visible_warehouses
+from relief.auth.deps import authorize_warehouse, visible_warehouses
 from relief.auth.models import Actor
 from relief.errors import DomainError, invalid, not_found, unknown_code
 from relief.network import service as network
@@ -50,6 +54,7 @@ __all__ = [
     "Difference",
     "LotPick",
     "adjust_stock",
+    "authorise_stock_change",
     "check_ledger",
     "expiring_lots",
     "ledger_page",
@@ -330,6 +335,12 @@ def _insufficient(field: str | None, message: str) -> DomainError:
 # --- receipts and stocktakes ------------------------------------------------------------
 
 
+def authorise_stock_change(actor: Actor, warehouse_code: str) -> None:
+    """Booking goods in or out of a warehouse by hand (receipts, stocktakes): its manager,
+    or admin; another role → `role_forbidden`, another manager → `scope_forbidden`."""
+    authorize_warehouse(actor, warehouse_code)
+
+
 def receive_stock(
     session: Session,
     actor: Actor,
@@ -343,6 +354,7 @@ def receive_stock(
     `lot_expiry_mismatch`): one lot has one expiry. An expiry date needs a lot number.
     """
     _require_warehouse(session, warehouse_code)
+    authorise_stock_change(actor, warehouse_code)
     for i, line in enumerate(lines):
         _require_item(session, line.item_code, f"lines[{i}].item_code")
         _check_quantity(line.quantity, f"lines[{i}].quantity")
@@ -421,6 +433,7 @@ def adjust_stock(
     override is kept on the ledger row and in the audit record with the actor.
     """
     _require_warehouse(session, warehouse_code)
+    authorise_stock_change(actor, warehouse_code)
     _require_item(session, item_code, "item_code")
     if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
         raise invalid("delta", "must be a non-zero integer")

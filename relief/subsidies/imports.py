@@ -25,6 +25,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
+from relief.auth.deps import sees_everything
 from relief.auth.models import Actor
 from relief.errors import DomainError
 from relief.subsidies import service
@@ -285,7 +286,7 @@ def import_households(
         session, {v["region_code"] for _, v, _ in parsed if v.get("region_code")}
     )
     lowest = service.lowest_region_level(session)
-    scoped = actor.role not in ("admin", "duty_officer")
+    scoped = not sees_everything(actor)
     hashes = {number: vault.uniqueness_key(number) for _, _, number in parsed if number}
     in_database = service.existing_id_hashes(session, event.id, hashes.values())
     first_row: dict[str, int] = {}

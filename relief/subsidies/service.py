@@ -20,7 +20,7 @@ from sqlmodel import Session, func, select
 
 from relief import clock
 from relief.audit import service as audit
-from relief.auth.deps import authorize_region, ensure_role, region_in_scope
+from relief.auth.deps import authorize_region, ensure_role, region_in_scope, sees_everything
 from relief.auth.models import Actor
 from relief.errors import DomainError, invalid, not_found, unknown_code
 from relief.network import service as network
@@ -191,7 +191,7 @@ def _under(column: Any, roots: Sequence[str], name: str) -> ColumnElement[bool]:
 
 def _scope_condition(actor: Actor, column: Any) -> ColumnElement[bool] | None:
     """Lists filter silently to the caller's scope; None means no filter (admin)."""
-    if actor.role in ("admin", "duty_officer"):
+    if sees_everything(actor):
         return None
     return _under(column, list(actor.region_codes), "scope_regions")
 

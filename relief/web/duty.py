@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 from relief import clock
 from relief.allocation import service as allocation
-from relief.auth.deps import dispatch_order_in_scope, ensure_role
+from relief.auth.deps import ensure_role, sees_everything
 from relief.auth.models import Actor
 from relief.db import get_session
 from relief.dispatch import service as dispatch
@@ -193,7 +193,7 @@ def _report_regions(session: Session, actor: Actor, event_id: int) -> list[tuple
     codes: list[str] = []
     for code in emergency.event_region_codes(session, event_id):
         codes.extend(c for c in network.region_descendants(session, code) if c not in codes)
-    if actor.role not in ("admin", "duty_officer"):
+    if not sees_everything(actor):
         scope: set[str] = set()
         for code in actor.region_codes:
             scope.update(network.region_descendants(session, code))
@@ -418,17 +418,10 @@ def _place_names(session: Session, flash: dict[str, Any] | None) -> dict[str, st
 def _response_orders(session: Session, actor: Actor, response_id: int) -> list[dict[str, Any]]:
     """The response's dispatch orders the user may open (the orders page has no filter by
     response), each with whether it is past its ETA and not received."""
-    out = []
-    for order in dispatch.list_orders(session, response_id=response_id):
-        if dispatch_order_in_scope(
-            session,
-            actor,
-            order.source_warehouse_code,
-            order.destination_code,
-            order.destination_kind,
-        ):
-            out.append({"order": order, "late": dispatch.is_late(order)})
-    return out
+    return [
+        {"order": order, "late": dispatch.is_late(order)}
+        for order in dispatch.visible_orders(session, actor, response_id=response_id)
+    ]
 
 
 WHATIF_STATS = ("allocated", "shortfall", "min_fill_rate", "regions_unserved", "ton_km")

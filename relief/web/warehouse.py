@@ -1,9 +1,10 @@
 """The warehouse manager's pages: a warehouse with its receipt and stocktake forms, transfers,
 dispatch orders (list, pick list, dispatch, receipt, cancel) and the printable 调拨单.
 
-Like every page of the UI these hold no stock or dispatch logic: they parse the form, check
-the role and scope with `relief.auth.deps` (the same rules as the API), call the stock and
-dispatch services, and commit. A refused form (a `DomainError` or a model's validation
+Like every page of the UI these hold no stock or dispatch logic: they parse the form, call
+the stock and dispatch services with the actor (the services decide role and scope, for the
+API too; the pages ask the same `authorise_*` functions which forms to offer, and refuse
+early with them), and commit. A refused form (a `DomainError` or a model's validation
 error) is rolled back and shown again with what the user typed and the message next to the
 field the error names; a form that went through answers 303 to a page that shows the result
 (post-redirect-get), so a reload never books stock twice.
@@ -20,23 +21,11 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from relief import clock
-from relief.auth.deps import (
-    authorize_dispatch_order_read,
-    authorize_dispatch_receipt,
-    authorize_warehouse,
-    ensure_role,
-)
 from relief.auth.models import Actor
 from relief.db import get_session
 from relief.dispatch import documents
 from relief.dispatch import service as dispatch
-from relief.dispatch.models import (
-    ORDER_STATUSES,
-    DispatchIn,
-    DispatchOrderRow,
-    ReceiveIn,
-    TransferIn,
-)
+from relief.dispatch.models import ORDER_STATUSES, DispatchIn, ReceiveIn, TransferIn
 from relief.errors import DomainError, not_found
 from relief.network import service as network
 from relief.network.models import WarehouseRow
@@ -140,7 +129,7 @@ def _warehouse_page(
     path = f"/warehouses/{code}"
     # Each list's links keep the other list's page (when it is not the first).
     pages = {k: v for k, v in (("page", page), ("lots_page", lots_page)) if v > 1}
-    manages = allowed(lambda: authorize_warehouse(actor, code))
+    manages = allowed(lambda: stock.authorise_stock_change(actor, code))
     return render(
         request,
         "warehouse.html",
@@ -206,7 +195,7 @@ def post_receipt(
     session: Session = Depends(get_session),
 ) -> Response:
     _warehouse(session, code)
-    authorize_warehouse(actor, code)
+    stock.authorise_stock_change(actor, code)
     t = Translator(request_lang(request))
     typed = [
         {"item_code": i, "quantity": q, "lot": lt, "expires_on": e}
@@ -265,7 +254,7 @@ def post_adjustment(
     session: Session = Depends(get_session),
 ) -> Response:
     _warehouse(session, code)
-    authorize_warehouse(actor, code)
+    stock.authorise_stock_change(actor, code)
     t = Translator(request_lang(request))
     form = FormState(
         values={
@@ -351,7 +340,7 @@ def transfer_form(
     session: Session = Depends(get_session),
 ) -> Response:
     warehouse = _warehouse(session, code)
-    authorize_warehouse(actor, code)
+    dispatch.authorise_transfer(actor, code)
     to = request.query_params.get("to", "")
     return _transfer_page(request, session, actor, warehouse, FormState(values={"to": to}))
 
@@ -368,7 +357,7 @@ def post_transfer(
     session: Session = Depends(get_session),
 ) -> Response:
     warehouse = _warehouse(session, code)
-    authorize_warehouse(actor, code)
+    dispatch.authorise_transfer(actor, code)
     t = Translator(request_lang(request))
     typed = [
         {"item_code": i, "quantity": q}
@@ -428,26 +417,24 @@ def orders_page(
     """Dispatch orders the user may see, newest first (what needs doing now is usually the
     latest), a page at a time; a manager's are split into outgoing (`page`) and incoming
     (`in_page`), each paged on its own."""
-    ensure_role(actor, "duty_officer", "warehouse_manager", "county_staff")
+    scope = dispatch.order_scope(session, actor)
     wanted = status if status in ORDER_STATUSES else None
     pages = {"page": page_number(page), "in_page": page_number(in_page)}
     # Each group's link keeps the filter and the other group's page (when not the first).
     params = {"status": wanted, **{k: v for k, v in pages.items() if v > 1}}
-    # Each group: (words, the scope as dispatch_order_in_scope draws it, its page's name).
-    mine = set(actor.warehouse_codes)
+    # Each group: (words, its part of the caller's scope, its page's name).
     scopes: list[tuple[str, dict[str, Collection[str]], str]]
-    if actor.role == "warehouse_manager":
+    if "sources" in scope:  # a manager's: outgoing and incoming
         scopes = [
-            ("orders.outgoing", {"sources": mine}, "page"),
-            ("orders.incoming", {"destination_warehouses": mine}, "in_page"),
+            ("orders.outgoing", {"sources": scope["sources"]}, "page"),
+            (
+                "orders.incoming",
+                {"destination_warehouses": scope["destination_warehouses"]},
+                "in_page",
+            ),
         ]
-    elif actor.role == "county_staff":
-        regions = {
-            c for code in actor.region_codes for c in network.region_descendants(session, code)
-        }
-        scopes = [("orders.all", {"destination_regions": regions}, "page")]
     else:
-        scopes = [("orders.all", {}, "page")]
+        scopes = [("orders.all", scope, "page")]
     groups = []
     late: dict[int | None, bool] = {}
     for key, scope, param in scopes:
@@ -472,14 +459,6 @@ def orders_page(
     )
 
 
-def _readable_order(session: Session, actor: Actor, order_id: int) -> DispatchOrderRow:
-    order = dispatch.get_order(session, order_id)
-    authorize_dispatch_order_read(
-        session, actor, order.source_warehouse_code, order.destination_code, order.destination_kind
-    )
-    return order
-
-
 def _order_page(
     request: Request,
     session: Session,
@@ -491,18 +470,16 @@ def _order_page(
     cancel_form: FormState | None = None,
     status_code: int = 200,
 ) -> Response:
-    order = _readable_order(session, actor, order_id)
+    order = dispatch.readable_order(session, actor, order_id)
     view = dispatch.order_view(session, order)
     # Each form is offered to whom the service would accept it from, in the state it needs.
     can_dispatch = view.status == "reserved" and allowed(
-        lambda: authorize_warehouse(actor, order.source_warehouse_code)
+        lambda: dispatch.authorise_dispatch(actor, order)
     )
     can_receive = view.status == "dispatched" and allowed(
-        lambda: authorize_dispatch_receipt(
-            session, actor, order.destination_code, order.destination_kind
-        )
+        lambda: dispatch.authorise_receipt(session, actor, order)
     )
-    can_cancel = view.status == "reserved" and allowed(lambda: ensure_role(actor, "duty_officer"))
+    can_cancel = view.status == "reserved" and allowed(lambda: dispatch.authorise_cancel(actor))
     return render(
         request,
         "wh_order.html",
@@ -539,7 +516,7 @@ def order_print(
     session: Session = Depends(get_session),
 ) -> HTMLResponse:
     """The printable 调拨单, the same document as the API's, under the UI's error pages."""
-    view = dispatch.order_view(session, _readable_order(session, actor, order_id))
+    view = dispatch.order_view(session, dispatch.readable_order(session, actor, order_id))
     return HTMLResponse(documents.print_html(session, view))
 
 
@@ -556,8 +533,7 @@ def post_dispatch(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    order = dispatch.get_order(session, order_id)
-    authorize_warehouse(actor, order.source_warehouse_code)
+    dispatch.authorise_dispatch(actor, dispatch.get_order(session, order_id))
     t = Translator(request_lang(request))
     typed = [
         {"item_code": i, "quantity": q, "reason": r}
@@ -608,8 +584,7 @@ def post_receive(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    order = dispatch.get_order(session, order_id)
-    authorize_dispatch_receipt(session, actor, order.destination_code, order.destination_kind)
+    dispatch.authorise_receipt(session, actor, dispatch.get_order(session, order_id))
     t = Translator(request_lang(request))
     size = len(item_code)
     typed = [
@@ -661,7 +636,7 @@ def post_cancel(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    ensure_role(actor, "duty_officer")
+    dispatch.authorise_cancel(actor)
     dispatch.get_order(session, order_id)
     t = Translator(request_lang(request))
     form = FormState(values={"reason": reason})

@@ -22,6 +22,8 @@ CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 7, 11, 9, 0, tzinfo=CST)
 DUTY = Actor(username="duty", role="duty_officer")
 MGR1 = Actor(username="mgr1", role="warehouse_manager", warehouse_codes=("W1",))
+# Goods for a region are counted in by county staff in scope (the service checks it).
+CLERK_WC = Actor(username="clerk_wc", role="county_staff", region_codes=("150125",))
 TRUCK = {"vehicle": "厢式货车", "driver": "王师傅", "plate": "蒙A12345"}
 
 
@@ -128,7 +130,7 @@ def test_an_order_past_its_eta_and_not_received_is_late(engine, make_order):
     with transaction(engine) as session:
         dispatch.receive_order(
             session,
-            DUTY,
+            CLERK_WC,
             order_id,
             lines=[
                 {"item_code": "tent", "received": 40},
@@ -159,7 +161,7 @@ def test_fulfilment_sums_the_responses_orders_to_regions_per_region_and_item(eng
         dispatch.dispatch_order(session, MGR1, delivered, **TRUCK)
         dispatch.receive_order(
             session,
-            DUTY,
+            CLERK_WC,
             delivered,
             lines=[
                 {"item_code": "tent", "received": 30, "reason": "路断"},

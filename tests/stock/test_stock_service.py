@@ -24,7 +24,7 @@ def _receive(engine, warehouse: str, *lines: tuple[str, int, str | None, str | N
     with transaction(engine) as session:
         service.receive_stock(
             session,
-            MANAGER,
+            Actor(username="mgr", role="warehouse_manager", warehouse_codes=(warehouse,)),
             warehouse,
             "GR",
             [
