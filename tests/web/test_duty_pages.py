@@ -178,7 +178,47 @@ def test_an_overdue_deadline_is_marked_red(client, sign_in, snowstorm, engine):
         clock.set_clock(None)
     sign_in("duty")
     page = client.get(location).text
-    assert re.search(r'<tr class="expired" data-overdue="true"><th scope="row">物资送达时限', page)
+    assert re.search(
+        r'<tr data-deadline="supplies_arrive" class="expired" data-overdue="true">'
+        r'<th scope="row">物资送达时限',
+        page,
+    )
+
+
+def test_a_deadline_marked_done_shows_who_and_when_and_is_no_longer_overdue(
+    client, sign_in, snowstorm, engine
+):
+    earlier = clock.now() - timedelta(days=30)
+    clock.set_clock(lambda: earlier)
+    try:
+        sign_in("duty")
+        location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
+    finally:
+        clock.set_clock(None)
+    sign_in("duty")
+    page = client.get(location).text
+    assert 'data-testid="done-situation_report"' in page
+
+    reply = client.post(
+        f"{location}/deadlines/situation_report/done",
+        data={"note": "灾情已报送"},
+        follow_redirects=False,
+    )
+
+    assert reply.status_code == 303, reply.text
+    page = client.get(location).text
+    row = re.search(r'<tr data-deadline="situation_report"[^>]*>.*?</tr>', page, re.S).group(0)
+    assert 'data-overdue="true"' not in row
+    assert "已完成" in row and "duty" in row
+    assert 'data-testid="done-situation_report"' not in page
+    # The other deadlines, open and past due, stay red with their button.
+    assert re.search(
+        r'<tr data-deadline="funds_allocated" class="expired" data-overdue="true"', page
+    )
+    assert 'data-testid="done-funds_allocated"' in page
+    again = client.post(f"{location}/deadlines/situation_report/done", data={"note": ""})
+    assert again.status_code == 409
+    assert "该时限已标记完成" in again.text
 
 
 def test_demand_edit_replaces_the_list_and_a_bad_quantity_keeps_the_rows(
@@ -293,6 +333,7 @@ def test_county_staff_read_the_pages_but_get_the_403_page_on_duty_actions(
         (f"{location}/change", {"action": "end"}),
         (f"{location}/plans", {}),
         (f"{location}/demand", {}),
+        (f"{location}/deadlines/situation_report/done", {"note": ""}),
     ):
         reply = client.post(path, data=data)
         assert reply.status_code == 403, path
