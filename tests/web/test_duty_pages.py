@@ -221,6 +221,30 @@ def test_a_deadline_marked_done_shows_who_and_when_and_is_no_longer_overdue(
     assert "该时限已标记完成" in again.text
 
 
+def test_home_shows_supplies_done_instead_of_overdue_once_marked(
+    client, sign_in, snowstorm, engine
+):
+    earlier = clock.now() - timedelta(days=30)
+    clock.set_clock(lambda: earlier)
+    try:
+        sign_in("duty")
+        location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
+    finally:
+        clock.set_clock(None)
+    sign_in("duty")
+    rid = location.rsplit("/", 1)[1]
+
+    def home_row() -> str:
+        page = client.get("/").text
+        return re.search(rf'<tr data-response="{rid}">.*?</tr>', page, re.S).group(0)
+
+    assert "已超时" in home_row()
+    client.post(f"{location}/deadlines/supplies_arrive/done", data={"note": ""})
+    row = home_row()
+    assert "已超时" not in row
+    assert "已完成" in row
+
+
 def test_demand_edit_replaces_the_list_and_a_bad_quantity_keeps_the_rows(
     client, sign_in, snowstorm, engine
 ):
