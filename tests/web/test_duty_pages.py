@@ -9,10 +9,13 @@ from datetime import timedelta
 import pytest
 
 from relief import clock
+from relief.auth.models import SYSTEM
 from relief.db import transaction
 from relief.dispatch import service as dispatch
 from relief.emergency import responses
 from relief.emergency import service as emergency
+from relief.emergency.models import DemandLineIn
+from relief.network import service as network
 from tests.web.conftest import COUNTY
 
 SNOWSTORM = "snowstorm"
@@ -535,6 +538,63 @@ def test_acknowledging_someone_elses_or_an_unknown_notice_is_refused_with_a_page
     assert reply.status_code == 403 and "无权访问" in reply.text
     reply = client.post("/inbox/999999/ack")
     assert reply.status_code == 404 and "页面不存在" in reply.text
+
+
+def test_plan_shortfalls_say_in_chinese_what_would_unlock_stock(client, sign_in, snowstorm, engine):
+    sign_in("duty")
+    location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
+    rid = int(location.rsplit("/", 1)[1])
+    with transaction(engine) as session:
+        lines = responses.demand_lines(session, rid)
+        target = max(lines, key=lambda line: line.quantity)
+        roads = [
+            road
+            for road in network.list_roads(session)
+            if target.region_code in (road.from_code, road.to_code) and road.status == "open"
+        ]
+    # Far more of one item than its county keeps: short at level IV, not only there.
+    body = [
+        DemandLineIn(
+            region_code=line.region_code,
+            item_code=line.item_code,
+            quantity=line.quantity * 1000 if line == target else line.quantity,
+            priority=line.priority,
+        )
+        for line in lines
+    ]
+    with transaction(engine) as session:
+        responses.replace_demand(session, SYSTEM, rid, body, "压力测试")
+
+    reply = client.post(f"{location}/plans", data={"level": "4"}, follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    page = client.get(location).text
+    row = re.search(
+        rf'<tr data-testid="unmet-row" data-region="{target.region_code}" '
+        rf'data-item="{target.item_code}"[^>]*>.*?</tr>',
+        page,
+        re.S,
+    )
+    assert row, "the short line is listed under the what-if plan"
+    assert "库存不足" in row.group(0)
+    assert re.search(r"提升至Ⅱ级响应可从更多仓库调运（可用 \d+）", row.group(0))
+
+    # Every road into the region closed: no route, and reopening the nearest one would serve.
+    reply = client.post(
+        f"{location}/plans",
+        data={"closed_roads": [str(road.id) for road in roads]},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303, reply.text
+    page = client.get(location).text
+    cut = re.search(
+        rf'<tr data-testid="unmet-row" data-region="{target.region_code}" '
+        rf'data-item="{target.item_code}" data-reason="no_route"[^>]*>.*?</tr>',
+        page,
+        re.S,
+    )
+    assert cut, "the cut-off line is listed under the newest what-if"
+    assert "无可通行道路" in cut.group(0)
+    assert re.search(r"重新开放 [^<]+—[^<]+ 道路可送达", cut.group(0))
 
 
 # --- what-if plans ---------------------------------------------------------------------------
