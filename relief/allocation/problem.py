@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -431,7 +431,12 @@ class Problem:
             found[key]["available_outside"] = int(remaining[sorted(ws), key[1]].sum())
         return found
 
-    def _reopenings(self, shorts, remaining, added) -> dict[tuple[int, int], tuple[list, set]]:
+    def _reopenings(
+        self,
+        shorts: list[tuple[int, int, str]],
+        remaining: np.ndarray,
+        added: Callable[[EligibleRoutes], dict[int, tuple[np.ndarray, np.ndarray]]],
+    ) -> dict[tuple[int, int], tuple[list[tuple[str, str, int | str | None]], set[int]]]:
         """Per unmet (region, item) that reopening closed roads would serve at the plan's
         level: the closed roads on the way in, and the warehouses reopening adds."""
         inp = self.input
