@@ -36,6 +36,7 @@ MESSAGES_ZH: dict[str, str] = {
     "busy": "数据库繁忙，请稍后重试",
     "duplicate": "已存在",
     "invalid_transition": "当前状态不允许此操作",
+    "deadline_already_done": "该时限已标记完成",
     # subsidies
     "no_standard": "没有适用的补助标准",
     "import_rejected": "导入未成功，未写入任何记录",

@@ -5,6 +5,7 @@ produced, 2 bad arguments or an invalid folder, 3 no level)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -108,6 +109,33 @@ def test_a_level_or_closures_make_a_what_if():
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     assert (plan["what_if"], plan["level"], plan["status"]) == (True, 4, "feasible")
+
+
+def test_the_text_summary_names_what_would_unlock_stock_for_a_shortfall():
+    into_sandu = [
+        "522632:522732",
+        "522633:522732",
+        "522636:522732",
+        "522722:522732",
+        "522726:522732",
+        "522727:522732",
+        "522732:522701",
+        "WH-522732-C:522732",
+    ]
+    closes = [arg for pair in into_sandu for arg in ("--close", pair)]
+
+    result = relief("--scenario", str(GUIZHOU), "--event", "flood", "--level", "4", *closes)
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    # The listed needs carry their remedy (the first ones are stock_exhausted at level 4) …
+    listed = r"^  5226\d\d \w+: [\d,]+, stock_exhausted; unlocked at level 2 \([\d,]+ available\)$"
+    assert any(re.search(listed, line) for line in lines)
+    # … and the summary counts every need a remedy reaches, the cut-off county included.
+    assert re.search(r"^  level 2: \d+ needs$", result.stdout, re.M)
+    assert re.search(
+        r"^  reopen WH-522732-C—522732 \(road R0195\): \d+ needs$", result.stdout, re.M
+    )
 
 
 @pytest.mark.parametrize(

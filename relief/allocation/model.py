@@ -82,6 +82,13 @@ class Unmet:
     # Eligible warehouses keeping the item, with what they still have available once this
     # plan is reserved, in the order a dispatcher would try them (travel time, tier, code).
     eligible: list[tuple[str, int]]
+    # Remedies (problem.py `_remedies`): the least severe more-severe level whose deadline
+    # and jurisdiction would let stock in; the closed roads (from, to, road id or None)
+    # whose reopening would, at this level; the units, after this plan, in the warehouses
+    # either remedy would add.
+    unlocked_at_level: int | None = None
+    unlocked_by_reopening: list[tuple[str, str, int | str | None]] = field(default_factory=list)
+    available_outside: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +99,12 @@ class Unmet:
             "shortfall": self.shortfall,
             "reason": self.reason,
             "eligible": [{"warehouse_code": w, "available": a} for w, a in self.eligible],
+            "unlocked_at_level": self.unlocked_at_level,
+            "unlocked_by_reopening": [
+                {"from_code": a, "to_code": b, "road_id": r}
+                for a, b, r in self.unlocked_by_reopening
+            ],
+            "available_outside": self.available_outside,
         }
 
 

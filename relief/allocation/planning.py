@@ -212,6 +212,8 @@ def run_plan(
         policy=policy,
         level=level,
         routes=routes,
+        roads=scenario.roads,  # with the closures: the remedies of shortfalls
+        closed_pairs=closed_pairs,
     )
     run = PlanRun(event_name, level, what_if, demand, routes, fingerprint, timings=timings)
     if method in ("optimal", "both"):
@@ -285,12 +287,55 @@ def render_plan(plan: dict[str, Any], max_lines: int = 20) -> str:
     if len(lines) > max_lines:
         out.append(f"  … {len(lines) - max_lines} more (use --json FILE for all)")
     unmet = plan["unmet"]
-    out += ["", f"{len(unmet)} needs not fully met (region item: shortfall, reason)"]
+    out += [
+        "",
+        f"{len(unmet)} needs not fully met (region item: shortfall, reason; what would unlock "
+        "stock outside this plan's reach, and the units there)",
+    ]
     for u in unmet[:max_lines]:
-        out.append(f"  {u['region_code']} {u['item_code']}: {u['shortfall']:,}, {u['reason']}")
+        out.append(
+            f"  {u['region_code']} {u['item_code']}: {u['shortfall']:,}, {u['reason']}"
+            f"{_remedy_text(u)}"
+        )
     if len(unmet) > max_lines:
         out.append(f"  … {len(unmet) - max_lines} more (use --json FILE for all)")
+    out += _remedy_summary(unmet)
     return "\n".join(out)
+
+
+def _road_text(road: dict[str, Any]) -> str:
+    named = f" (road {road['road_id']})" if road.get("road_id") is not None else ""
+    return f"{road['from_code']}—{road['to_code']}{named}"
+
+
+def _remedy_text(u: dict[str, Any]) -> str:
+    """`; unlocked at level 2; reopen A—B (road R) (1,234 available)`, or nothing."""
+    parts = []
+    if u.get("unlocked_at_level") is not None:
+        parts.append(f"; unlocked at level {u['unlocked_at_level']}")
+    if u.get("unlocked_by_reopening"):
+        roads = ", ".join(_road_text(r) for r in u["unlocked_by_reopening"])
+        parts.append(f"; reopen {roads}")
+    if parts and u.get("available_outside"):
+        parts.append(f" ({u['available_outside']:,} available)")
+    return "".join(parts)
+
+
+def _remedy_summary(unmet: list[dict[str, Any]]) -> list[str]:
+    """How many unmet needs each remedy would reach (every need, not only those listed)."""
+    levels: dict[int, int] = {}
+    reopen: dict[str, int] = {}
+    for u in unmet:
+        if u.get("unlocked_at_level") is not None:
+            levels[u["unlocked_at_level"]] = levels.get(u["unlocked_at_level"], 0) + 1
+        for road in u.get("unlocked_by_reopening") or []:
+            reopen[_road_text(road)] = reopen.get(_road_text(road), 0) + 1
+    if not levels and not reopen:
+        return []
+    out = ["", "What would let stock outside this plan's reach in (needs it would reach)"]
+    out += [f"  level {level}: {n} needs" for level, n in sorted(levels.items(), reverse=True)]
+    out += [f"  reopen {road}: {n} needs" for road, n in sorted(reopen.items())]
+    return out
 
 
 def render_plan_result(result: dict[str, Any]) -> str:

@@ -8,8 +8,9 @@ explained and scored by the same code, so a comparison compares the methods only
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -246,6 +247,7 @@ class Problem:
         plain_got = np.zeros(n_j, dtype=np.int64)
         by_item: list[ItemFill] = []
         unmet: list[Unmet] = []
+        shorts: list[tuple[int, int, str]] = []  # (region, item, reason) of each unmet
         for k, need in enumerate(self.items):
             x = got[need.region, k]
             if np.any(x > need.demand):
@@ -267,6 +269,7 @@ class Problem:
                 reasons = self._reasons(k, need.region[short])
                 for s, reason in zip(short.tolist(), reasons, strict=True):
                     j = int(need.region[s])
+                    shorts.append((j, k, reason))
                     unmet.append(
                         Unmet(
                             region_code=self.region_codes[j],
@@ -278,6 +281,11 @@ class Problem:
                             eligible=self._eligible_list(j, k, remaining, codes),
                         )
                     )
+        remedies = self._remedies(shorts, remaining)
+        unmet = [
+            dataclasses.replace(m, **remedies[(j, k)]) if (j, k) in remedies else m
+            for m, (j, k, _) in zip(unmet, shorts, strict=True)
+        ]
         unmet.sort(key=lambda m: (m.region_code, m.item_code))
 
         with_demand = plain_demand > 0
@@ -345,6 +353,135 @@ class Problem:
                 out.append("jurisdiction")
             else:
                 out.append("stock_exhausted")
+        return out
+
+    def _remedies(
+        self, shorts: list[tuple[int, int, str]], remaining: np.ndarray
+    ) -> dict[tuple[int, int], dict]:
+        """What would let stock outside this plan's reach meet each unmet (region, item).
+
+        - `unlocked_at_level`: the least severe level more severe than the plan's (levels
+          are 1 … 4, 1 the most severe) at which warehouses that are not eligible now would
+          be (a longer deadline, or a cross-jurisdiction level) and hold some of the item
+          once this plan is reserved. Not for `no_route`: no level joins cut-off places.
+        - `unlocked_by_reopening`: at the plan's level, the closed roads (network status or
+          closure) on the fastest route from the first warehouse, in dispatcher's order,
+          that reopening every road would make eligible and that holds some of the item.
+          Needs the input's `roads` (and its closures) besides the routes.
+        - `available_outside`: the units, once this plan is reserved, in the warehouses
+          either remedy would add (other unmet needs may compete for them).
+
+        Only the unmet needs' regions are searched again; the reason is left as it is."""
+        if not shorts:
+            return {}
+        inp = self.input
+        routes = self.routes
+        n_w = len(self.warehouse_codes)
+        wh_pos = {c: i for i, c in enumerate(self.warehouse_codes)}
+        rg_pos = {c: i for i, c in enumerate(self.region_codes)}
+        now = routes.eligible
+        now_keys = np.unique(routes.pair_j[now].astype(np.int64) * n_w + routes.pair_w[now])
+
+        def added(other: EligibleRoutes) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+            """Per region, the warehouses eligible in `other` and not now, in dispatcher's
+            order, with their pair positions in `other`."""
+            positions = np.flatnonzero(other.eligible)
+            w_map = np.array([wh_pos.get(c, -1) for c in other.warehouse_codes], dtype=np.int64)
+            j_map = np.array([rg_pos.get(c, -1) for c in other.region_codes], dtype=np.int64)
+            w = w_map[other.pair_w[positions]] if len(positions) else positions
+            j = j_map[other.pair_j[positions]] if len(positions) else positions
+            keep = (w >= 0) & (j >= 0) & ~np.isin(j * n_w + w, now_keys)
+            positions, w, j = positions[keep], w[keep], j[keep]
+            order = np.lexsort((w, self.tier_rank[w], other.time_c[positions], j))
+            positions, w, j = positions[order], w[order], j[order]
+            out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+            for region in np.unique(j).tolist():
+                mine = j == region
+                out[region] = (w[mine], positions[mine])
+            return out
+
+        found: dict[tuple[int, int], dict] = {}
+        extra: dict[tuple[int, int], set[int]] = {}
+        pending = {(j, k) for j, k, reason in shorts if reason != "no_route"}
+        for level in range(int(inp.level) - 1, 0, -1):
+            if not pending:
+                break
+            other = eligible_routes(
+                routes.index.graph,
+                inp.warehouses,
+                inp.regions,
+                inp.policy,
+                level,
+                region_codes=sorted({self.region_codes[j] for j, _ in pending}),
+                index=routes.index,
+            )
+            new = added(other)
+            for j, k in sorted(pending):
+                ws = new.get(j, (np.empty(0, dtype=np.int64),))[0]
+                ws = ws[remaining[ws, k] > 0]
+                if len(ws):
+                    found[(j, k)] = {"unlocked_at_level": level}
+                    extra[(j, k)] = set(ws.tolist())
+                    pending.discard((j, k))
+
+        for (j, k), roads in self._reopenings(shorts, remaining, added).items():
+            found.setdefault((j, k), {})["unlocked_by_reopening"] = roads[0]
+            extra.setdefault((j, k), set()).update(roads[1])
+        for key, ws in extra.items():
+            found[key]["available_outside"] = int(remaining[sorted(ws), key[1]].sum())
+        return found
+
+    def _reopenings(
+        self,
+        shorts: list[tuple[int, int, str]],
+        remaining: np.ndarray,
+        added: Callable[[EligibleRoutes], dict[int, tuple[np.ndarray, np.ndarray]]],
+    ) -> dict[tuple[int, int], tuple[list[tuple[str, str, int | str | None]], set[int]]]:
+        """Per unmet (region, item) that reopening closed roads would serve at the plan's
+        level: the closed roads on the way in, and the warehouses reopening adds."""
+        inp = self.input
+        ids = {str(i) for i in inp.closed_road_ids}
+        pairs = {tuple(sorted((str(a), str(b)))) for a, b in inp.closed_pairs}
+        if not inp.roads or not (ids or pairs or any(road.status != "open" for road in inp.roads)):
+            return {}
+        reopened = [dataclasses.replace(road, status="open") for road in inp.roads]
+        graph = build_graph(inp.regions, inp.warehouses, reopened)
+        other = eligible_routes(
+            graph,
+            inp.warehouses,
+            inp.regions,
+            inp.policy,
+            inp.level,
+            region_codes=sorted({self.region_codes[j] for j, _, _ in shorts}),
+        )
+        new = added(other)
+        by_id = {str(road.id): road for road in inp.roads if road.id is not None}
+        planned = self.routes.index.graph
+        firsts: dict[tuple[int, int], tuple[int, set[int]]] = {}
+        for j, k, _ in shorts:
+            ws, positions = new.get(j, (np.empty(0, dtype=np.int64), np.empty(0)))
+            holds = remaining[ws, k] > 0 if len(ws) else np.zeros(0, dtype=bool)
+            if holds.any():
+                firsts[(j, k)] = (int(positions[holds][0]), set(ws[holds].tolist()))
+        paths = other.paths_at(sorted({pos for pos, _ in firsts.values()}))
+        out: dict[tuple[int, int], tuple[list, set]] = {}
+        for key, (pos, ws) in firsts.items():
+            roads: list[tuple[str, str, int | str | None]] = []
+            path = paths[pos]
+            for a, b in zip(path, path[1:], strict=False):
+                edge = graph.edges[a, b]
+                now = planned.edges[a, b] if planned.has_edge(a, b) else None
+                if now is not None and (now["time_c"], now["dist_c"], now["road_id"]) == (
+                    edge["time_c"],
+                    edge["dist_c"],
+                    edge["road_id"],
+                ):
+                    continue  # open in the plan's network as it is
+                road = by_id.get(str(edge["road_id"])) if edge["road_id"] is not None else None
+                ends = (road.from_code, road.to_code) if road is not None else (a, b)
+                roads.append((*ends, edge["road_id"]))
+            if roads:
+                out[key] = (roads, ws)
         return out
 
     def _eligible_list(

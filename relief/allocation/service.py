@@ -203,6 +203,10 @@ def gather_inputs(
         policy=policy,
         level=plan_level,
         routes=routes,
+        # For the remedies of shortfalls (which closed road would let stock through).
+        roads=net.roads,
+        closed_road_ids=list(event_closed),
+        closed_pairs=list(extra),
     )
     return PlanInputs(
         event=event,
@@ -443,6 +447,8 @@ def stored_allocation(session: Session, row: PlanRow) -> AllocationInput:
         policy=policy,
         level=row.level,
         routes=routes,
+        roads=roads,
+        closed_pairs=closed,
     )
 
 

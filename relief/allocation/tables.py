@@ -145,6 +145,12 @@ class EligibleOut(BaseModel):
     available: int
 
 
+class ReopeningOut(BaseModel):
+    from_code: str
+    to_code: str
+    road_id: int | str | None = None
+
+
 class UnmetOut(BaseModel):
     region_code: str
     item_code: str
@@ -153,6 +159,10 @@ class UnmetOut(BaseModel):
     shortfall: int
     reason: Literal["no_route", "deadline", "jurisdiction", "stock_exhausted"]
     eligible: list[EligibleOut]
+    # Remedies (relief.allocation.problem `_remedies`); absent from plans made before them.
+    unlocked_at_level: int | None = None
+    unlocked_by_reopening: list[ReopeningOut] = []
+    available_outside: int = 0
 
 
 class PlanOut(BaseModel):

@@ -27,6 +27,7 @@ from relief.emergency.models import (
     ClosureChangeOut,
     ClosureIn,
     CoverageOut,
+    DeadlineDoneIn,
     DemandLineIn,
     DemandLineOut,
     DemandVersionOut,
@@ -254,6 +255,24 @@ def timeline(
     response_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
 ) -> list[TimelineEntry]:
     return responses.timeline(session, response_id)
+
+
+@router.post(
+    "/responses/{response_id}/deadlines/{name}/done",
+    response_model=TimelineEntry,
+    response_model_exclude_unset=True,
+)
+def mark_deadline_done(
+    response_id: int,
+    name: str,
+    body: DeadlineDoneIn | None = None,
+    actor: Actor = Depends(require("duty_officer")),
+    session: Session = Depends(get_session),
+) -> TimelineEntry:
+    note = body.note if body is not None else ""
+    entry = responses.mark_deadline_done(session, actor, response_id, name, note)
+    session.commit()
+    return entry
 
 
 # --- inbox -------------------------------------------------------------------------------

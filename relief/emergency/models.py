@@ -20,6 +20,9 @@ Representation:
   Deadlines are computed from `level_changed_at` and the policy, never stored, so that an
   edited policy or a level change moves them.
 - `response_actions` is the response's history (trigger, escalate, downgrade, end).
+- `response_deadlines_done` records a deadline the duty officer marked done: once per
+  response and deadline name (a unique constraint besides the service check), with the due
+  time and level it was done against, so a later level change does not move it.
 - `inbox` holds one notification per user and response action; `acked_at` is set once.
 - `demand_versions` keeps every demand list of a response: the estimate a first edit
   replaced (`source = estimate`) and each edit (`source = edit`); the highest version is the
@@ -255,6 +258,27 @@ class ResponseActionRow(SQLModel, table=True):
     override_reason: str | None = Field(default=None, max_length=2000)
     actor: str = Field(max_length=64)
     at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class DeadlineDoneRow(SQLModel, table=True):
+    __tablename__ = "response_deadlines_done"
+    __table_args__ = (
+        UniqueConstraint("response_id", "name", name="uq_response_deadlines_done_name"),
+        CheckConstraint(
+            "name in ('supplies_arrive','situation_report','funds_allocated')",
+            name="ck_response_deadlines_done_name",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(foreign_key="responses.id", index=True)
+    name: str = Field(max_length=32)
+    # The deadline in force when it was marked: its level and due time.
+    level: int
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    done_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+    done_by: str = Field(max_length=64)
+    note: str = Field(default="", max_length=2000)
 
 
 class InboxRow(SQLModel, table=True):
@@ -518,6 +542,13 @@ class TimelineEntry(BaseModel):
     note: str
     # The response level after an action, or the level a deadline belongs to.
     level: int | None = None
+    # Deadlines only: when and by whom it was marked done (null while open).
+    done_at: datetime | None = None
+    done_by: str | None = None
+
+
+class DeadlineDoneIn(BaseModel):
+    note: Note = ""  # type: ignore[valid-type]
 
 
 class InboxOut(BaseModel):

@@ -12,10 +12,15 @@ Deadlines run from the trigger or the last level change: `supplies_arrive` is
 that a policy edit or a level change moves them.
 
 Choices where the contract is silent:
-- A deadline is `overdue` while the response is active and `clock.now()` is past it;
-  relief does not learn when funds were allocated or a situation report was sent, so a
-  deadline is never "met", and an ended response has no overdue deadline.
-- The timeline shows the deadlines of the current level only (earlier ones were replaced).
+- A deadline is `overdue` while the response is active, it is not done and `clock.now()`
+  is past it; an ended response has no overdue deadline. relief does not learn by itself
+  when supplies arrived, a situation report was sent or funds were allocated: the duty
+  officer (or an admin) marks each deadline done, once (`deadline_already_done` after),
+  while the response is active; the marking is audited with its note.
+- The timeline shows the open deadlines of the current level (earlier ones were replaced):
+  a level change re-bases the open ones from the change. A done deadline stays done with
+  the level and due time it was done against (the report was sent; a new level does not
+  unsend it); a new one for the new level is not opened.
 - Notifications go to active warehouse managers with at least one warehouse eligible (the
   graph's eligibility at the response level, with the event's closures) to serve one of the
   event's regions or reported regions; escalations notify again, downgrades and ends do not.
@@ -52,6 +57,7 @@ from relief.emergency.assessment import latest_reports
 from relief.emergency.models import (
     MAX_ID,
     CoverageOut,
+    DeadlineDoneRow,
     Deadlines,
     DemandLineIn,
     DemandLineOut,
@@ -315,8 +321,80 @@ def change_response(
 # --- timeline ------------------------------------------------------------------------------
 
 
+def _done_rows(session: Session, response_id: int) -> dict[str, DeadlineDoneRow]:
+    rows = session.exec(
+        select(DeadlineDoneRow).where(DeadlineDoneRow.response_id == response_id)
+    ).all()
+    return {row.name: row for row in rows}
+
+
+def _done_entry(row: DeadlineDoneRow) -> TimelineEntry:
+    note = f"level {ROMAN[row.level]}: done" + (f" — {row.note}" if row.note else "")
+    return TimelineEntry(
+        at=clock.to_cst(row.due_at),
+        kind="deadline",
+        name=row.name,
+        due_at=clock.to_cst(row.due_at),
+        overdue=False,
+        actor=row.done_by,
+        note=note,
+        level=row.level,
+        done_at=clock.to_cst(row.done_at),
+        done_by=row.done_by,
+    )
+
+
+def mark_deadline_done(
+    session: Session, actor: Actor, response_id: int, name: str, note: str = ""
+) -> TimelineEntry:
+    """Mark one deadline of an active response done (now, by the actor); audited. A deadline
+    is marked once: again is 409 `deadline_already_done`."""
+    response = get_response(session, response_id, lock=True)
+    if name not in DEADLINE_NAMES:
+        raise not_found("deadline", name)
+    if response.status != "active":
+        raise DomainError(
+            "invalid_transition",
+            f"response {response_id} has ended; its deadlines are final",
+            None,
+        )
+    event = events.get_event(session, response.event_id)
+    due = response_deadlines(events.event_policy(session, event), response)[name]
+    done = _done_rows(session, response_id).get(name)
+    if done is not None:
+        raise _already_done(response_id, name, done)
+    if due is None:
+        raise not_found("deadline", name)
+    row = DeadlineDoneRow(
+        response_id=response_id,
+        name=name,
+        level=response.level,
+        due_at=due,
+        done_at=clock.now().replace(microsecond=0),
+        done_by=actor.username,
+        note=note.strip(),
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a marking that slipped past the check: the key held
+        raise _already_done(response_id, name, None) from exc
+    audit.record(session, actor, "done", "response_deadline", row.id, None, audit.snapshot(row))
+    return _done_entry(row)
+
+
+def _already_done(response_id: int, name: str, row: DeadlineDoneRow | None) -> DomainError:
+    by = f" by {row.done_by} at {clock.to_cst(row.done_at).isoformat()}" if row else ""
+    return DomainError(
+        "deadline_already_done",
+        f"deadline {name} of response {response_id} is already done{by}",
+        None,
+    )
+
+
 def timeline(session: Session, response_id: int) -> list[TimelineEntry]:
-    """Actions and the current deadlines, in time order (actions first at equal times)."""
+    """Actions and the deadlines (open ones at the current level, done ones as they were
+    done), in time order (actions first at equal times)."""
     response = get_response(session, response_id)
     event = events.get_event(session, response.event_id)
     actions = session.exec(
@@ -351,7 +429,12 @@ def timeline(session: Session, response_id: int) -> list[TimelineEntry]:
         if response.level_changed_at == response.triggered_at
         else "the last level change"
     )
+    done = _done_rows(session, response_id)
     for name, due in response_deadlines(policy, response).items():
+        if name in done:
+            entry = _done_entry(done[name])
+            entries.append((clock.as_utc(done[name].due_at), 1, entry))
+            continue
         if due is None:
             continue
         entries.append(
@@ -367,6 +450,8 @@ def timeline(session: Session, response_id: int) -> list[TimelineEntry]:
                     actor=None,
                     note=f"level {ROMAN[response.level]}: due {_span(due, response)} after {since}",
                     level=response.level,
+                    done_at=None,
+                    done_by=None,
                 ),
             )
         )

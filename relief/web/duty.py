@@ -39,6 +39,7 @@ from relief.emergency import responses
 from relief.emergency import service as emergency
 from relief.emergency.models import (
     ClosureIn,
+    DeadlineDoneIn,
     DemandLineIn,
     DemandVersionOut,
     EventIn,
@@ -484,15 +485,18 @@ def _response_page(
     plan_errors: dict[str, str] | None = None,
     whatif: dict[str, Any] | None = None,
     whatif_errors: dict[str, str] | None = None,
+    deadline_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     row = responses.get_response(session, response_id)
     reply = responses.response_out(session, row)
     event = emergency.get_event(session, row.event_id)
-    now = clock.now()
+    timeline = responses.timeline(session, response_id)
+    # One row per deadline name: the timeline's entry (open or done), else "none set".
+    by_name = {e.name: e for e in timeline if e.kind == "deadline"}
     deadlines = [
-        (name, due, due is not None and due < now and row.status == "active")
-        for name, due in reply.deadlines.model_dump().items()
+        by_name.get(name) or {"name": name, "due_at": None, "overdue": False, "done_at": None}
+        for name in responses.DEADLINE_NAMES
     ]
     demand = responses.demand_lines(session, response_id)
     rows = demand_rows or [
@@ -539,7 +543,8 @@ def _response_page(
         response=reply,
         event=event,
         deadlines=deadlines,
-        timeline=responses.timeline(session, response_id),
+        deadline_errors=deadline_errors or {},
+        timeline=timeline,
         closures=closures,
         roads=roads,
         flash=flash,
@@ -627,6 +632,33 @@ def change_response(
         change=values,
         change_errors=errors,
         status_code=status,
+    )
+
+
+@router.post("/responses/{response_id}/deadlines/{name}/done", response_class=HTMLResponse)
+def mark_deadline_done(
+    request: Request,
+    response_id: int,
+    name: str,
+    note: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    _acting(request, actor)
+    try:
+        body = DeadlineDoneIn(note=note.strip())
+    except ValidationError as exc:
+        errors, status = invalid_fields(request, exc), 422
+    else:
+        try:
+            responses.mark_deadline_done(session, actor, response_id, name, body.note)
+            session.commit()
+            return redirect(f"/responses/{response_id}#deadlines-h")
+        except DomainError as exc:
+            reraise_refusal(exc, (404,))  # an unknown response or deadline: the 404 page
+            errors, status = _refused(request, session, exc, ("note",))
+    return _response_page(
+        request, session, actor, response_id, deadline_errors=errors, status_code=status
     )
 
 

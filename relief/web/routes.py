@@ -334,6 +334,7 @@ class ActiveResponse:
     triggered_at: datetime
     supplies_arrive: datetime | None
     overdue: bool
+    supplies_done: bool  # the duty officer marked the supplies deadline done
     region_codes: tuple[str, ...]  # the event's regions and every region it has a report for
 
 
@@ -347,6 +348,17 @@ def _active_responses(session: Session) -> list[ActiveResponse]:
         event = emergency.get_event(session, row.event_id)
         reply = emergency_responses.response_out(session, row)
         due = reply.deadlines.supplies_arrive
+        supplies = next(
+            (
+                e
+                for e in emergency_responses.timeline(session, row.id)
+                if e.kind == "deadline" and e.name == "supplies_arrive"
+            ),
+            None,
+        )
+        done = supplies is not None and supplies.done_at is not None
+        if done:
+            due = supplies.due_at
         out.append(
             ActiveResponse(
                 response_id=row.id,
@@ -356,7 +368,8 @@ def _active_responses(session: Session) -> list[ActiveResponse]:
                 started_at=event.started_at,
                 triggered_at=row.triggered_at,
                 supplies_arrive=due,
-                overdue=due is not None and due < now,
+                overdue=not done and due is not None and due < now,
+                supplies_done=done,
                 region_codes=tuple(emergency_responses.affected_region_codes(session, event)),
             )
         )

@@ -176,6 +176,31 @@ def test_a_what_if_plan_is_marked_and_cannot_be_approved(client, flood):
     )
 
 
+def test_shortfalls_name_the_level_or_the_reopening_that_would_unlock_stock(client, flood):
+    # Cut into 三都县 (522732): its needs have no route, and reopening the cut roads would serve.
+    closures = [[a, b] for a, b in _roads_into(client, flood, "522732")]
+    cut = _plan(client, flood, closed_roads=closures)
+    cut_off = [u for u in cut["unmet"] if u["region_code"] == "522732"]
+    assert cut_off and all(u["reason"] == "no_route" for u in cut_off)
+    closed = {tuple(sorted(pair)) for pair in closures}
+    for u in cut_off:
+        assert u["unlocked_by_reopening"], u
+        assert all(
+            tuple(sorted((r["from_code"], r["to_code"]))) in closed
+            for r in u["unlocked_by_reopening"]
+        )
+        assert u["available_outside"] > 0
+        assert u["unlocked_at_level"] is None
+    # At level 4 only a county's own depots serve it; level 2 lets the others in.
+    lowered = _plan(client, flood, level=4)
+    assert {u["reason"] for u in lowered["unmet"]} == {"stock_exhausted"}
+    unlocked = [u for u in lowered["unmet"] if u["unlocked_at_level"] is not None]
+    assert unlocked and {u["unlocked_at_level"] for u in unlocked} == {2}
+    assert all(u["available_outside"] > 0 for u in unlocked)
+    read = client.get(f"/api/v1/plans/{lowered['id']}", headers=flood.headers).json()
+    assert read["unmet"] == lowered["unmet"]
+
+
 def _roads_into(client, flood, region_code: str) -> list[tuple[str, str]]:
     roads = client.get("/api/v1/roads", headers=flood.headers).json()
     return [

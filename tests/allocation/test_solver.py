@@ -424,6 +424,9 @@ def test_plan_dict_has_exactly_the_api_shape(build):
             "shortfall": 6,
             "reason": "stock_exhausted",
             "eligible": [{"warehouse_code": "W", "available": 0}],
+            "unlocked_at_level": None,
+            "unlocked_by_reopening": [],
+            "available_outside": 0,
         }
     ]
 

@@ -9,10 +9,13 @@ from datetime import timedelta
 import pytest
 
 from relief import clock
+from relief.auth.models import SYSTEM
 from relief.db import transaction
 from relief.dispatch import service as dispatch
 from relief.emergency import responses
 from relief.emergency import service as emergency
+from relief.emergency.models import DemandLineIn
+from relief.network import service as network
 from tests.web.conftest import COUNTY
 
 SNOWSTORM = "snowstorm"
@@ -178,7 +181,71 @@ def test_an_overdue_deadline_is_marked_red(client, sign_in, snowstorm, engine):
         clock.set_clock(None)
     sign_in("duty")
     page = client.get(location).text
-    assert re.search(r'<tr class="expired" data-overdue="true"><th scope="row">物资送达时限', page)
+    assert re.search(
+        r'<tr data-deadline="supplies_arrive" class="expired" data-overdue="true">'
+        r'<th scope="row">物资送达时限',
+        page,
+    )
+
+
+def test_a_deadline_marked_done_shows_who_and_when_and_is_no_longer_overdue(
+    client, sign_in, snowstorm, engine
+):
+    earlier = clock.now() - timedelta(days=30)
+    clock.set_clock(lambda: earlier)
+    try:
+        sign_in("duty")
+        location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
+    finally:
+        clock.set_clock(None)
+    sign_in("duty")
+    page = client.get(location).text
+    assert 'data-testid="done-situation_report"' in page
+
+    reply = client.post(
+        f"{location}/deadlines/situation_report/done",
+        data={"note": "灾情已报送"},
+        follow_redirects=False,
+    )
+
+    assert reply.status_code == 303, reply.text
+    page = client.get(location).text
+    row = re.search(r'<tr data-deadline="situation_report"[^>]*>.*?</tr>', page, re.S).group(0)
+    assert 'data-overdue="true"' not in row
+    assert "已完成" in row and "duty" in row
+    assert 'data-testid="done-situation_report"' not in page
+    # The other deadlines, open and past due, stay red with their button.
+    assert re.search(
+        r'<tr data-deadline="funds_allocated" class="expired" data-overdue="true"', page
+    )
+    assert 'data-testid="done-funds_allocated"' in page
+    again = client.post(f"{location}/deadlines/situation_report/done", data={"note": ""})
+    assert again.status_code == 409
+    assert "该时限已标记完成" in again.text
+
+
+def test_home_shows_supplies_done_instead_of_overdue_once_marked(
+    client, sign_in, snowstorm, engine
+):
+    earlier = clock.now() - timedelta(days=30)
+    clock.set_clock(lambda: earlier)
+    try:
+        sign_in("duty")
+        location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
+    finally:
+        clock.set_clock(None)
+    sign_in("duty")
+    rid = location.rsplit("/", 1)[1]
+
+    def home_row() -> str:
+        page = client.get("/").text
+        return re.search(rf'<tr data-response="{rid}">.*?</tr>', page, re.S).group(0)
+
+    assert "已超时" in home_row()
+    client.post(f"{location}/deadlines/supplies_arrive/done", data={"note": ""})
+    row = home_row()
+    assert "已超时" not in row
+    assert "已完成" in row
 
 
 def test_demand_edit_replaces_the_list_and_a_bad_quantity_keeps_the_rows(
@@ -293,6 +360,7 @@ def test_county_staff_read_the_pages_but_get_the_403_page_on_duty_actions(
         (f"{location}/change", {"action": "end"}),
         (f"{location}/plans", {}),
         (f"{location}/demand", {}),
+        (f"{location}/deadlines/situation_report/done", {"note": ""}),
     ):
         reply = client.post(path, data=data)
         assert reply.status_code == 403, path
@@ -470,6 +538,63 @@ def test_acknowledging_someone_elses_or_an_unknown_notice_is_refused_with_a_page
     assert reply.status_code == 403 and "无权访问" in reply.text
     reply = client.post("/inbox/999999/ack")
     assert reply.status_code == 404 and "页面不存在" in reply.text
+
+
+def test_plan_shortfalls_say_in_chinese_what_would_unlock_stock(client, sign_in, snowstorm, engine):
+    sign_in("duty")
+    location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
+    rid = int(location.rsplit("/", 1)[1])
+    with transaction(engine) as session:
+        lines = responses.demand_lines(session, rid)
+        target = max(lines, key=lambda line: line.quantity)
+        roads = [
+            road
+            for road in network.list_roads(session)
+            if target.region_code in (road.from_code, road.to_code) and road.status == "open"
+        ]
+    # Far more of one item than its county keeps: short at level IV, not only there.
+    body = [
+        DemandLineIn(
+            region_code=line.region_code,
+            item_code=line.item_code,
+            quantity=line.quantity * 1000 if line == target else line.quantity,
+            priority=line.priority,
+        )
+        for line in lines
+    ]
+    with transaction(engine) as session:
+        responses.replace_demand(session, SYSTEM, rid, body, "压力测试")
+
+    reply = client.post(f"{location}/plans", data={"level": "4"}, follow_redirects=False)
+    assert reply.status_code == 303, reply.text
+    page = client.get(location).text
+    row = re.search(
+        rf'<tr data-testid="unmet-row" data-region="{target.region_code}" '
+        rf'data-item="{target.item_code}"[^>]*>.*?</tr>',
+        page,
+        re.S,
+    )
+    assert row, "the short line is listed under the what-if plan"
+    assert "库存不足" in row.group(0)
+    assert re.search(r"提升至Ⅱ级响应可从更多仓库调运（可用 \d+）", row.group(0))
+
+    # Every road into the region closed: no route, and reopening the nearest one would serve.
+    reply = client.post(
+        f"{location}/plans",
+        data={"closed_roads": [str(road.id) for road in roads]},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303, reply.text
+    page = client.get(location).text
+    cut = re.search(
+        rf'<tr data-testid="unmet-row" data-region="{target.region_code}" '
+        rf'data-item="{target.item_code}" data-reason="no_route"[^>]*>.*?</tr>',
+        page,
+        re.S,
+    )
+    assert cut, "the cut-off line is listed under the newest what-if"
+    assert "无可通行道路" in cut.group(0)
+    assert re.search(r"重新开放 [^<]+—[^<]+ 道路可送达", cut.group(0))
 
 
 # --- what-if plans ---------------------------------------------------------------------------
