@@ -566,6 +566,13 @@ RULES: dict[tuple[str, str], Rule | None] = {
         roles("duty_officer"),
         lambda w, r, s: {"url": f"{API}/plans/{w.plan}/approve", "json": {}},
     ),
+    ("POST", f"{API}/responses/{{response_id}}/deadlines/{{name}}/done"): Rule(
+        roles("duty_officer"),
+        lambda w, r, s: {
+            "url": f"{API}/responses/{w.response}/deadlines/situation_report/done",
+            "json": {"note": "x"},
+        },
+    ),
     ("POST", f"{API}/inbox/{{inbox_id}}/ack"): Rule(
         addressee, lambda w, r, s: {"url": f"{API}/inbox/{_notification(w, r, s)}/ack"}
     ),
@@ -717,6 +724,13 @@ RULES: dict[tuple[str, str], Rule | None] = {
     ),
     ("POST", "/plans/{plan_id}/approve"): Rule(
         roles("duty_officer"), lambda w, r, s: {"url": f"/plans/{w.plan}/approve", "data": {}}
+    ),
+    ("POST", "/responses/{response_id}/deadlines/{name}/done"): Rule(
+        roles("duty_officer"),
+        lambda w, r, s: {
+            "url": f"/responses/{w.response}/deadlines/situation_report/done",
+            "data": {"note": "x"},
+        },
     ),
     ("POST", "/inbox/{inbox_id}/ack"): Rule(
         addressee, lambda w, r, s: {"url": f"/inbox/{_notification(w, r, s)}/ack"}
