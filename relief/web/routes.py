@@ -207,7 +207,20 @@ async def error_page(request: Request, status: int, code: str, message: str) -> 
     )
 
 
+def busy_page(request: Request, exc: DomainError) -> Response:
+    """The page for 503 `busy`: rendered without the database (no signed-in header), since
+    the database is what is failing."""
+    message = exc.detail(prefer_zh=request_lang(request) == "zh")["message"]
+    response = render(
+        request, "error.html", None, status_code=503, kind="other", code=exc.code, message=message
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 async def domain_error_page(request: Request, exc: DomainError) -> Response:
+    if exc.status == 503:
+        return busy_page(request, exc)
     message = exc.detail(prefer_zh=request_lang(request) == "zh")["message"]
     return await error_page(request, exc.status, exc.code, message)
 
