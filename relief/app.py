@@ -23,13 +23,11 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from relief.audit import service as audit
 from relief.config import Settings, get_settings
 from relief.db import engine_for, ensure_schema_current
-from relief.errors import MESSAGES_ZH, DomainError
+from relief.errors import MESSAGES_ZH, RETRY_AFTER_S, DomainError
 from relief.idempotency import IdempotencyMiddleware
 from relief.web import routes as web
 
 log = logging.getLogger("relief")
-# What a 503 `busy` asks the client to wait before retrying (seconds).
-RETRY_AFTER_S = "5"
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -186,7 +184,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             return await web.domain_error_page(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         if exc.status == 503:
-            headers = {"Retry-After": RETRY_AFTER_S}
+            headers = {"Retry-After": str(RETRY_AFTER_S)}
         return JSONResponse(
             {"detail": exc.detail(_prefers_zh(request))}, status_code=exc.status, headers=headers
         )
@@ -247,7 +245,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": err.detail(_prefers_zh(request))},
             status_code=503,
-            headers={"Retry-After": RETRY_AFTER_S},
+            headers={"Retry-After": str(RETRY_AFTER_S)},
         )
 
     @app.exception_handler(IntegrityError)

@@ -22,6 +22,8 @@ STATUS_BY_CODE: dict[str, int] = {
 }
 # Everything else that is a known domain conflict is 409.
 CONFLICT = 409
+# Seconds a 503 `busy` reply asks the client to wait (its Retry-After header).
+RETRY_AFTER_S = 5
 
 MESSAGES_ZH: dict[str, str] = {
     "bad_request": "请求无法解析",

@@ -36,7 +36,7 @@ from relief.db import get_session, session_for
 from relief.dispatch import service as dispatch
 from relief.emergency import responses as emergency_responses
 from relief.emergency import service as emergency
-from relief.errors import DomainError, not_found
+from relief.errors import RETRY_AFTER_S, DomainError, not_found
 from relief.network import service as network
 from relief.network.models import ItemRow
 from relief.stock import service as stock
@@ -214,7 +214,7 @@ def busy_page(request: Request, exc: DomainError) -> Response:
     response = render(
         request, "error.html", None, status_code=503, kind="other", code=exc.code, message=message
     )
-    response.headers["Retry-After"] = "5"
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
     return response
 
 
