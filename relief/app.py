@@ -15,13 +15,15 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from relief.audit import service as audit
 from relief.config import Settings, get_settings
-from relief.db import ensure_schema_current, make_engine
-from relief.errors import MESSAGES_ZH, DomainError
+from relief.db import engine_for, ensure_schema_current
+from relief.errors import MESSAGES_ZH, RETRY_AFTER_S, DomainError
 from relief.idempotency import IdempotencyMiddleware
 from relief.web import routes as web
 
@@ -30,7 +32,7 @@ log = logging.getLogger("relief")
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or engine_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     _install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every reply, errors included
     _mount_docs(app)
 
     from relief.audit.api import router as audit_router
@@ -110,6 +113,52 @@ class RequestIdMiddleware(BaseHTTPMiddleware):
         return response
 
 
+# What every reply carries. A response that sets its own Content-Security-Policy (the UI's
+# pages, relief/web/routes.py) keeps it; the rest get DEFAULT_CSP, which lets the printable
+# 调拨单 use its inline print styles and still forbids scripts and framing.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+DEFAULT_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+)
+# Swagger UI at /docs starts from an inline script and styles its widgets inline; its
+# files are served from here (/static/swagger), so 'self' covers everything else.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+)
+
+
+class SecurityHeadersMiddleware:
+    """nosniff, a Content-Security-Policy with frame-ancestors 'none' and Referrer-Policy on
+    every HTTP reply: pages, JSON, print views, PDFs, static files, /docs, errors. A plain
+    ASGI middleware, so streamed files pass through untouched."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = DOCS_CSP if scope.get("path") == "/docs" else DEFAULT_CSP
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                if "content-security-policy" not in headers:
+                    headers["Content-Security-Policy"] = csp
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def _prefers_zh(request: Request) -> bool:
     first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
     return first.startswith("zh")
@@ -134,6 +183,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         if web.renders_html(request):  # a page of the web UI: a rendered 403/404, not JSON
             return await web.domain_error_page(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if exc.status == 503:
+            headers = {"Retry-After": str(RETRY_AFTER_S)}
         return JSONResponse(
             {"detail": exc.detail(_prefers_zh(request))}, status_code=exc.status, headers=headers
         )
@@ -180,10 +231,22 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(OperationalError)
-    async def database_busy(request: Request, exc: OperationalError):
-        log.warning("database busy: %s", exc)
-        err = DomainError("busy", "the database is busy, retry later", None)
-        return JSONResponse({"detail": err.detail(_prefers_zh(request))}, status_code=503)
+    @app.exception_handler(PoolTimeoutError)
+    async def database_busy(request: Request, exc: Exception):
+        # A lock that outlasted the retries, no free connection in the pool within
+        # RELIEF_DB_POOL_TIMEOUT_S, a database that did not answer within the connect
+        # timeout, a statement cancelled by the statement timeout: all "retry later".
+        log.warning("database busy: %s", str(exc).splitlines()[0] if str(exc) else repr(exc))
+        err = DomainError(
+            "busy", "the database is busy, retry later", None, message_zh=MESSAGES_ZH["busy"]
+        )
+        if web.renders_html(request):
+            return web.busy_page(request, err)
+        return JSONResponse(
+            {"detail": err.detail(_prefers_zh(request))},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
 
     @app.exception_handler(IntegrityError)
     async def integrity_conflict(request: Request, exc: IntegrityError):

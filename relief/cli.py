@@ -7,10 +7,14 @@ from pathlib import Path
 
 import typer
 
-from relief.config import get_settings
+from relief.config import Settings, get_settings
 
 app = typer.Typer(
-    help="relief: disaster-relief response and stockpile logistics", no_args_is_help=True
+    help="relief: disaster-relief response and stockpile logistics",
+    no_args_is_help=True,
+    # A crash must not print local variables: they hold the settings (database password,
+    # secret key) and people's data.
+    pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="database schema", no_args_is_help=True)
 users_app = typer.Typer(help="user accounts", no_args_is_help=True)
@@ -22,14 +26,29 @@ app.add_typer(scenario_app, name="scenario")
 app.add_typer(bench_app, name="bench")
 
 
+def _settings() -> Settings:
+    """The settings, or exit 2 saying which one is wrong and why, never with the values
+    (RELIEF_DATABASE_URL's password, RELIEF_SECRET_KEY)."""
+    from pydantic import ValidationError
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = "_".join(str(part) for part in err["loc"]).upper()
+            where = f"RELIEF_{name}: " if name else ""
+            typer.echo(f"configuration error: {where}{err['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database at RELIEF_DATABASE_URL."""
-    from relief.db import upgrade
+    from relief.db import masked_url, upgrade
 
-    settings = get_settings()
+    settings = _settings()
     upgrade(settings.database_url, secret_key=settings.secret_key)
-    typer.echo(f"database at {_safe_url(settings.database_url)} is up to date")
+    typer.echo(f"database at {masked_url(settings.database_url)} is up to date")
 
 
 @app.command()
@@ -38,10 +57,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
     from relief.app import create_app
-    from relief.db import ensure_schema_current, make_engine
+    from relief.db import engine_for, ensure_schema_current
 
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
+    settings = _settings()
+    engine = engine_for(settings)
     ensure_schema_current(engine)
     uvicorn.run(
         create_app(settings, engine), host=host, port=port, log_level=settings.log_level.lower()
@@ -56,11 +75,11 @@ def demo(
     port: int = 8000,
 ) -> None:
     """What `make demo` runs: upgrade, load the scenario, demo users, summary, serve."""
-    from relief.db import make_engine
+    from relief.db import engine_for
     from relief.demo import run_demo
 
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
+    settings = _settings()
+    engine = engine_for(settings)
     for line in run_demo(settings.database_url, engine, scenario, settings.secret_key):
         typer.echo(line)
     if no_serve:
@@ -86,15 +105,15 @@ def users_create(
 
     from relief.auth import service
     from relief.auth.models import SYSTEM, UserCreate
-    from relief.db import ensure_schema_current, make_engine, transaction
+    from relief.db import engine_for, ensure_schema_current, transaction
     from relief.errors import DomainError
 
     if not password_stdin:
         typer.echo("give the password on standard input with --password-stdin", err=True)
         raise typer.Exit(2)
     password = sys.stdin.readline().rstrip("\r\n")
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
+    settings = _settings()
+    engine = engine_for(settings)
     ensure_schema_current(engine)
     try:
         data = UserCreate(
@@ -132,13 +151,13 @@ def scenario_validate(folder: Path = typer.Argument(..., metavar="DIR")) -> None
 def scenario_load(folder: Path = typer.Argument(..., metavar="DIR")) -> None:
     """Validate a scenario folder, then load it in one transaction (idempotent)."""
     from relief.auth.models import SYSTEM
-    from relief.db import ensure_schema_current, make_engine, transaction
+    from relief.db import engine_for, ensure_schema_current, transaction
     from relief.errors import DomainError
     from relief.scenario.loader import ScenarioInvalid, load_scenario
     from relief.scenario.validate import format_problems
 
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
+    settings = _settings()
+    engine = engine_for(settings)
     ensure_schema_current(engine)
     try:
         with transaction(engine) as session:
@@ -159,10 +178,10 @@ def scenario_load(folder: Path = typer.Argument(..., metavar="DIR")) -> None:
 def check() -> None:
     """Ledger == stock (on hand and reserved) for every row: print OK, or every difference
     and exit 1."""
-    from relief.db import ensure_schema_current, make_engine, session_for
+    from relief.db import engine_for, ensure_schema_current, session_for
     from relief.stock.check import check_ledger
 
-    engine = make_engine(get_settings().database_url)
+    engine = engine_for(_settings())
     try:
         ensure_schema_current(engine)
         with session_for(engine, write=False) as session:
@@ -393,12 +412,3 @@ def bench_import(
         f"{result['import_seconds']} s ({result['rows_per_second']:,} rows/s), "
         f"peak memory {result['peak_memory_mb']} MB"
     )
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its password, for printing."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.split("@", 1)
-        return f"{scheme}://{creds.split(':')[0]}@{host}"
-    return url

@@ -11,10 +11,17 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VAR_DIR = Path("var")
+# Production keys are at least this long (bytes of the UTF-8 text): HS256 tokens and the
+# ID-number keys derived from it are only as strong as the key.
+MIN_SECRET_KEY_BYTES = 32
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RELIEF_", extra="ignore")
+    # hide_input_in_errors: a refused setting must not print the others (the database
+    # URL's password, the secret key) in its error message.
+    model_config = SettingsConfigDict(
+        env_prefix="RELIEF_", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["development", "production"] = "development"
     database_url: str = Field(default=f"sqlite:///{VAR_DIR}/relief.db")
@@ -23,14 +30,33 @@ class Settings(BaseSettings):
     token_hours: int = 12
     # Where local state lives (the SQLite file, the generated secret key).
     var_dir: Path = VAR_DIR
+    # Connections per API process: each process (uvicorn worker, container) opens up to
+    # pool_size + max_overflow, so workers × (pool_size + max_overflow) must stay below
+    # PostgreSQL's max_connections less a margin for psql, backups and migrations
+    # (docs/architecture.md, "Database connections").
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    # How long a request waits for a free connection before it is 503 `busy`.
+    db_pool_timeout_s: float = Field(default=5.0, gt=0)
+    # How long connecting to PostgreSQL may take (a host that does not answer).
+    db_connect_timeout_s: int = Field(default=5, ge=1)
+    # The longest one SQL statement may run on PostgreSQL (0: no limit); a runaway query or
+    # a lock wait that outlasts it is cancelled and the request is 503 `busy`.
+    db_statement_timeout_ms: int = Field(default=30_000, ge=0)
 
     @model_validator(mode="after")
     def _secret_key_present(self) -> Settings:
-        if self.secret_key:
-            return self
         if self.env == "production":
-            raise ValueError("RELIEF_SECRET_KEY is required when RELIEF_ENV=production")
-        self.secret_key = _local_secret_key(self.var_dir)
+            if not self.secret_key:
+                raise ValueError("RELIEF_SECRET_KEY is required when RELIEF_ENV=production")
+            if len(self.secret_key.encode("utf-8")) < MIN_SECRET_KEY_BYTES:
+                raise ValueError(
+                    f"RELIEF_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes when "
+                    "RELIEF_ENV=production (e.g. `openssl rand -base64 48`)"
+                )
+            return self
+        if not self.secret_key:
+            self.secret_key = _local_secret_key(self.var_dir)
         return self
 
     @property

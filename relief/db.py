@@ -18,8 +18,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, TypeDecorator, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 from starlette.requests import Request
 
@@ -30,16 +30,68 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+# Defaults of the engine outside the server (tests, benchmarks); the server's come from the
+# settings (RELIEF_DB_*, relief/config.py) through `engine_for`.
+POOL_SIZE = 10
+MAX_OVERFLOW = 5
+POOL_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 5
+STATEMENT_TIMEOUT_MS = 30_000
+
+
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = MAX_OVERFLOW,
+    pool_timeout_s: float = POOL_TIMEOUT_S,
+    connect_timeout_s: int = CONNECT_TIMEOUT_S,
+    statement_timeout_ms: int = STATEMENT_TIMEOUT_MS,
+    **kwargs,
+) -> Engine:
+    """An engine whose pool holds at most pool_size + max_overflow connections; a caller
+    that finds them all taken waits pool_timeout_s, then gets sqlalchemy's TimeoutError
+    (503 `busy`). On PostgreSQL, connecting waits at most connect_timeout_s and a statement
+    runs at most statement_timeout_ms (0: no limit)."""
     url = sqlalchemy_url(url)
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout_s}
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
+        if _sqlite_in_memory(url):
+            pool = {}  # one connection per thread, no queue to size
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 15}, **kwargs
+            url, connect_args={"check_same_thread": False, "timeout": 15}, **pool, **kwargs
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    target = make_url(url)
+    if statement_timeout_ms:
+        # Added to the URL's own `options` (a test schema's search_path, say), not instead.
+        options = target.query.get("options", "")
+        if isinstance(options, tuple):
+            options = " ".join(options)
+        options = f"{options} -c statement_timeout={statement_timeout_ms}".strip()
+        target = target.update_query_dict({"options": options})
+    return create_engine(
+        target,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": connect_timeout_s},
+        **pool,
+        **kwargs,
+    )
+
+
+def masked_url(url: str) -> str:
+    """The database URL fit for an error message or a log: the password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "(a database URL that cannot be parsed)"
+
+
+def _sqlite_in_memory(url: str) -> bool:
+    path = url.split(":///", 1)[-1] if ":///" in url else ""
+    return path in ("", ":memory:") or "mode=memory" in url
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -124,7 +176,8 @@ def upgrade(url: str, engine: Engine | None = None, secret_key: str | None = Non
     cfg = alembic_config(url)
     cfg.attributes["secret_key"] = secret_key
     owned = engine is None
-    engine = engine or make_engine(url)
+    # A migration may rewrite a whole table in one statement: no statement timeout.
+    engine = engine or make_engine(url, statement_timeout_ms=0)
     try:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
@@ -147,13 +200,22 @@ def ensure_schema_current(engine: Engine) -> None:
     if current != head:
         state = "empty" if current is None else f"at revision {current}"
         raise SystemExit(
-            f"The database schema is {state}, behind the code (revision {head}). "
+            f"The database schema at {masked_url(str(engine.url))} is {state}, behind the "
+            f"code (revision {head}). "
             "Run `relief db upgrade` (RELIEF_DATABASE_URL selects the database) and start again."
         )
 
 
 def engine_for(settings: Settings) -> Engine:
-    return make_engine(settings.database_url)
+    """The server's engine, sized and timed by the settings (RELIEF_DB_*)."""
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout_s=settings.db_pool_timeout_s,
+        connect_timeout_s=settings.db_connect_timeout_s,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+    )
 
 
 # --- column types -----------------------------------------------------------------------

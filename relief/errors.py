@@ -12,6 +12,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "not_authenticated": 401,
     "role_forbidden": 403,
     "scope_forbidden": 403,
+    "cross_site_request": 403,
     "not_found": 404,
     "validation_error": 422,
     "unknown_code": 422,
@@ -21,12 +22,15 @@ STATUS_BY_CODE: dict[str, int] = {
 }
 # Everything else that is a known domain conflict is 409.
 CONFLICT = 409
+# Seconds a 503 `busy` reply asks the client to wait (its Retry-After header).
+RETRY_AFTER_S = 5
 
 MESSAGES_ZH: dict[str, str] = {
     "bad_request": "请求无法解析",
     "not_authenticated": "未登录或令牌无效",
     "role_forbidden": "当前角色无权执行此操作",
     "scope_forbidden": "超出您的管辖范围",
+    "cross_site_request": "拒绝来自其他网站的请求",
     "not_found": "对象不存在",
     "validation_error": "字段无效",
     "unknown_code": "代码不存在",

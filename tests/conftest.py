@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from relief import clock
 from relief.config import Settings, TestSettings
-from relief.db import make_engine, upgrade
+from relief.db import make_engine, masked_url, upgrade
 from relief.schema import metadata
 
 hypothesis_settings.register_profile(
@@ -51,7 +51,9 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_report_header(config):
     target = (
-        f"PostgreSQL {PG_URL}" if PG_URL else "SQLite (set RELIEF_TEST_DATABASE_URL for PostgreSQL)"
+        f"PostgreSQL {masked_url(PG_URL)}"
+        if PG_URL
+        else "SQLite (set RELIEF_TEST_DATABASE_URL for PostgreSQL)"
     )
     return f"relief database tests run on: {target}"
 
@@ -76,9 +78,10 @@ def pg_reachable_or_skip() -> None:
         pytest.skip("RELIEF_TEST_DATABASE_URL is not a PostgreSQL URL")
     problem = _pg_reachable(PG_URL)
     if problem:
+        shown = masked_url(PG_URL)
         if TEST_SETTINGS.ci:
-            pytest.exit(f"PostgreSQL at {PG_URL} is unreachable in CI: {problem}", returncode=3)
-        pytest.skip(f"PostgreSQL at {PG_URL} is unreachable: {problem}")
+            pytest.exit(f"PostgreSQL at {shown} is unreachable in CI: {problem}", returncode=3)
+        pytest.skip(f"PostgreSQL at {shown} is unreachable: {problem}")
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from relief.auth import service
 from relief.auth.models import Actor
 from relief.db import get_session
 from relief.errors import DomainError
+from relief.web.origin import refuse_cross_site_cookie_request
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -30,6 +31,8 @@ def current_actor(
 ) -> Actor:
     if not token:
         token = request.cookies.get("relief_token")  # the web UI keeps its token in a cookie
+        if token:
+            refuse_cross_site_cookie_request(request)
     if not token:
         raise DomainError("not_authenticated", "a bearer token is required", None)
     username = service.username_from_token(token, request.app.state.settings.secret_key)

@@ -36,7 +36,7 @@ from relief.db import get_session, session_for
 from relief.dispatch import service as dispatch
 from relief.emergency import responses as emergency_responses
 from relief.emergency import service as emergency
-from relief.errors import DomainError, not_found
+from relief.errors import RETRY_AFTER_S, DomainError, not_found
 from relief.network import service as network
 from relief.network.models import ItemRow
 from relief.stock import service as stock
@@ -207,7 +207,20 @@ async def error_page(request: Request, status: int, code: str, message: str) -> 
     )
 
 
+def busy_page(request: Request, exc: DomainError) -> Response:
+    """The page for 503 `busy`: rendered without the database (no signed-in header), since
+    the database is what is failing."""
+    message = exc.detail(prefer_zh=request_lang(request) == "zh")["message"]
+    response = render(
+        request, "error.html", None, status_code=503, kind="other", code=exc.code, message=message
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
 async def domain_error_page(request: Request, exc: DomainError) -> Response:
+    if exc.status == 503:
+        return busy_page(request, exc)
     message = exc.detail(prefer_zh=request_lang(request) == "zh")["message"]
     return await error_page(request, exc.status, exc.code, message)
 
