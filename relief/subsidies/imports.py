@@ -25,6 +25,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
+from relief.auth.deps import region_in_scope
 from relief.auth.models import Actor
 from relief.errors import DomainError
 from relief.subsidies import service
@@ -86,6 +87,7 @@ ROW_ERROR_CODES: dict[str, tuple[str, ...]] = {
     "region_out_of_scope": ("code",),
     "duplicate_in_file": ("first_row",),
     "already_registered": ("household_id",),
+    "registered_in_other_county": ("county",),
 }
 # The reasons relief.subsidies.ids gives for a refused ID number (free text), by code.
 
@@ -287,7 +289,7 @@ def import_households(
     lowest = service.lowest_region_level(session)
     scoped = actor.role not in ("admin", "duty_officer")
     hashes = {number: vault.uniqueness_key(number) for _, _, number in parsed if number}
-    in_database = service.existing_id_hashes(session, event.id, hashes.values())
+    in_database = service.existing_registrations(session, event.id, hashes.values())
     first_row: dict[str, int] = {}
     rows: list[dict[str, Any]] = []
     region_column = get_column_letter(columns["region_code"] + 1)
@@ -336,16 +338,7 @@ def import_households(
             continue
         first_row[id_hash] = row
         if id_hash in in_database:
-            errors.append(
-                RowError(
-                    row,
-                    id_column,
-                    "id_number",
-                    f"already registered for this event as household {in_database[id_hash]}",
-                    "already_registered",
-                    {"household_id": in_database[id_hash]},
-                )
-            )
+            errors.append(_already_registered(session, actor, row, id_column, in_database[id_hash]))
             continue
         account = values.pop("bank_account", None)
         rows.append(
@@ -362,6 +355,32 @@ def import_households(
     if not rows:
         raise _rejected([RowError(2, None, None, "the file has no household rows", "no_rows")])
     return len(service.insert_households(session, actor, event.id, rows))
+
+
+def _already_registered(
+    session: Session, actor: Actor, row: int, column: str, existing: tuple[int, str]
+) -> RowError:
+    """A number registered before: in the caller's scope the row names the household; from
+    another county only that county (service.duplicate_registration)."""
+    household_id, region_code = existing
+    if region_in_scope(session, actor, region_code):
+        return RowError(
+            row,
+            column,
+            "id_number",
+            f"already registered for this event as household {household_id}",
+            "already_registered",
+            {"household_id": household_id},
+        )
+    county = service.county_name(session, region_code)
+    return RowError(
+        row,
+        column,
+        "id_number",
+        f"already registered for this event in another county ({county})",
+        "registered_in_other_county",
+        {"county": county},
+    )
 
 
 def _parse_row(

@@ -223,7 +223,7 @@ def create_household(
         select(Household).where(Household.event_id == event.id, Household.id_hash == id_hash)
     ).first()
     if existing is not None:
-        raise duplicate_registration(existing)
+        raise duplicate_registration(session, actor, existing)
     household = Household(
         event_id=event.id,
         region_code=body.region_code,
@@ -250,14 +250,26 @@ def create_household(
         ).first()
         if existing is None:
             raise
-        raise duplicate_registration(existing) from None
+        raise duplicate_registration(session, actor, existing) from None
     audit.record(
         session, actor, "create", "household", household.id, None, household_snapshot(household)
     )
     return household
 
 
-def duplicate_registration(existing: Household) -> DomainError:
+def duplicate_registration(session: Session, actor: Actor, existing: Household) -> DomainError:
+    """The 409 for a number already registered for the event. In the caller's scope it names
+    the existing household (API.md); registered by another county it names only that
+    county, never the household's name, number, village or id (issue 12, point 11)."""
+    if not region_in_scope(session, actor, existing.region_code):
+        county = county_name(session, existing.region_code)
+        return DomainError(
+            "duplicate_registration",
+            f"this ID number is already registered for event {existing.event_id} "
+            f"in another county ({county})",
+            "id_number",
+            message_zh=f"该身份证号码已在本次灾害事件中由其他县（{county}）登记",
+        )
     return DomainError(
         "duplicate_registration",
         f"this ID number is already registered for event {existing.event_id} as household "
@@ -269,19 +281,38 @@ def duplicate_registration(existing: Household) -> DomainError:
     )
 
 
-def existing_id_hashes(session: Session, event_id: int, hashes: Iterable[str]) -> dict[str, int]:
-    """id_hash → household id of the numbers already registered for the event."""
-    found: dict[str, int] = {}
+def county_name(session: Session, region_code: str) -> str:
+    """The name of the county-level region at or above `region_code` (else the nearest
+    region above the county level), for naming another county without its villages."""
+    regions = regions_with_ancestors(session, [region_code])
+    lineage = [regions[code] for code in lineage_of(region_code, regions)]
+    for levels in (("county",), ("prefecture", "province")):
+        for region in lineage:
+            if region.level in levels:
+                return region.name
+    return "?"
+
+
+def existing_registrations(
+    session: Session, event_id: int, hashes: Iterable[str]
+) -> dict[str, tuple[int, str]]:
+    """id_hash → (household id, region code) of the numbers already registered for the event."""
+    found: dict[str, tuple[int, str]] = {}
     wanted = sorted(set(hashes))
     for start in range(0, len(wanted), 500):  # bounded IN lists on every backend
         chunk = wanted[start : start + 500]
         rows = session.exec(
-            select(Household.id_hash, Household.id).where(
+            select(Household.id_hash, Household.id, Household.region_code).where(
                 Household.event_id == event_id, Household.id_hash.in_(chunk)
             )
         ).all()
-        found.update({h: i for h, i in rows})
+        found.update({h: (i, r) for h, i, r in rows})
     return found
+
+
+def existing_id_hashes(session: Session, event_id: int, hashes: Iterable[str]) -> dict[str, int]:
+    """id_hash → household id of the numbers already registered for the event."""
+    return {h: i for h, (i, _) in existing_registrations(session, event_id, hashes).items()}
 
 
 def insert_households(
