@@ -446,3 +446,5 @@ class SummaryOut(BaseModel):
     paid: str
     remaining: str
     cases_by_status: dict[str, int]
+    # The regions the counts and sums cover: the caller's scope (admin: the programme's).
+    region_codes: list[str]

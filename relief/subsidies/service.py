@@ -1034,22 +1034,36 @@ def reversed_ids(session: Session, payment_ids: Sequence[int]) -> dict[int, int]
 
 
 def programme_summary(session: Session, actor: Actor, code: str) -> dict[str, Any]:
+    """Where a programme's money stands. Cases and payments count for the caller's scope
+    only (county staff and approvers: the households of their regions; admin: all), named
+    in `region_codes`; `budget` and `remaining` (budget − approved) are the programme's,
+    since the budget is shared by every county in it."""
     programme = get_programme(session, code)
     authorize_programme(session, actor, programme)
+    scope = _scope_condition(actor, Household.region_code)
     by_status = dict.fromkeys(CASE_STATUSES, 0)
     amounts = dict.fromkeys(CASE_STATUSES, 0)
-    rows = session.exec(
+    cases = (
         select(Case.status, func.count(), func.coalesce(func.sum(Case.amount_fen), 0))
+        .join(Household, Household.id == Case.household_id)
         .where(Case.programme_code == code)
         .group_by(Case.status)
-    ).all()
-    for status, count, amount in rows:
-        by_status[status] = int(count)
-        amounts[status] = int(amount)
-    paid = session.exec(
+    )
+    paid = (
         select(func.coalesce(func.sum(Payment.amount_fen), 0))
         .join(Case, Case.id == Payment.case_id)
+        .join(Household, Household.id == Case.household_id)
         .where(Case.programme_code == code)
+    )
+    if scope is not None:
+        cases, paid = cases.where(scope), paid.where(scope)
+    for status, count, amount in session.exec(cases).all():
+        by_status[status] = int(count)
+        amounts[status] = int(amount)
+    approved_everywhere = session.exec(
+        select(func.coalesce(func.sum(Case.amount_fen), 0)).where(
+            Case.programme_code == code, Case.status == "approved"
+        )
     ).one()
     approved = amounts["approved"]
     committed = sum(v for k, v in amounts.items() if k not in ("approved", "rejected"))
@@ -1057,7 +1071,8 @@ def programme_summary(session: Session, actor: Actor, code: str) -> dict[str, An
         "budget": format_fen(programme.budget_fen),
         "committed": format_fen(committed),
         "approved": format_fen(approved),
-        "paid": format_fen(int(paid)),
-        "remaining": format_fen(programme.budget_fen - approved),
+        "paid": format_fen(int(session.exec(paid).one())),
+        "remaining": format_fen(programme.budget_fen - int(approved_everywhere)),
         "cases_by_status": by_status,
+        "region_codes": [programme.region_code] if scope is None else sorted(actor.region_codes),
     }

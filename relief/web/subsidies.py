@@ -88,6 +88,11 @@ def _int_or_none(text: str | None) -> int | None:
     return value if 0 <= value <= MAX_ID else None
 
 
+def _region_label(session: Session, code: str) -> str:
+    region = network.get_region(session, code)
+    return f"{region.name}（{code}）" if region else code
+
+
 def _region_names(session: Session) -> dict[str, str]:
     regions, _, _, _ = network.network_records(session)
     return {r.code: r.name for r in regions}
@@ -640,6 +645,7 @@ def programme_page(
         actor,
         programme=programme,
         summary=summary,
+        summary_scope="、".join(_region_label(session, c) for c in summary["region_codes"]),
         statuses=CASE_STATUSES,
         notice_query=urlencode({"programme": code}),
         payments=payments,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from relief import clock
+from tests.subsidies.conftest import id_number
 
 T0 = datetime(2026, 8, 1, 2, 0, tzinfo=UTC)
 
@@ -390,3 +391,84 @@ def test_upsert_programme_for_the_scenario_loader_is_idempotent(engine, world):
     with transaction(engine) as session:
         assert service.upsert_programme(session, SYSTEM, more) == "updated"
         assert len(service.standards_of(session, REBUILD["code"])) == len(REBUILD["standards"]) + 1
+
+
+def test_a_county_sees_the_programme_summary_of_its_own_regions_only(
+    client, world, rebuild, register, now
+):
+    mine = open_case(client, world, register(1)["id"])  # 新城区, 25,000
+    other_household = client.post(
+        "/api/v1/households",
+        json={
+            "event_id": world.event_id,
+            "region_code": "150103001",
+            "head_name": "回民区户",
+            "id_number": id_number(2, place="150103"),
+            "size": 3,
+            "damage": "collapsed",
+            "rooms": 2,
+            "category": "dibao",
+        },
+        headers=world.other_clerk,
+    )
+    assert other_household.status_code == 201, other_household.text
+    theirs = client.post(
+        "/api/v1/cases",
+        json={"household_id": other_household.json()["id"], "programme_code": "HHHT-REBUILD"},
+        headers=world.other_clerk,
+    ).json()  # 回民区, 35,000
+    assert approve_case(client, world, now, mine["id"]).status_code == 200
+    paid = client.post(
+        f"/api/v1/cases/{mine['id']}/payments",
+        json={"amount": "10000.00", "paid_on": "2026-08-20", "reference": "B-1"},
+        headers=world.clerk,
+    )
+    assert paid.status_code == 201, paid.text
+
+    def summary(headers):
+        reply = client.get("/api/v1/programmes/HHHT-REBUILD/summary", headers=headers)
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        return (
+            body["region_codes"],
+            body["committed"],
+            body["approved"],
+            body["paid"],
+            {k: v for k, v in body["cases_by_status"].items() if v},
+            (body["budget"], body["remaining"]),
+        )
+
+    # The budget and what is left of it are the programme's; the rest is the caller's scope.
+    budget = ("100000.00", "75000.00")
+    assert summary(world.clerk) == (
+        ["150102"],
+        "0.00",
+        "25000.00",
+        "10000.00",
+        {"approved": 1},
+        budget,
+    )
+    assert summary(world.other_clerk) == (
+        ["150103"],
+        "35000.00",
+        "0.00",
+        "0.00",
+        {"registered": 1},
+        budget,
+    )
+    assert summary(world.approver)[:5] == (
+        ["150102"],
+        "0.00",
+        "25000.00",
+        "10000.00",
+        {"approved": 1},
+    )
+    assert summary(world.admin) == (
+        ["150100"],
+        "35000.00",
+        "25000.00",
+        "10000.00",
+        {"approved": 1, "registered": 1},
+        budget,
+    )
+    assert theirs["status"] == "registered"

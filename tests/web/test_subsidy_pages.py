@@ -497,6 +497,10 @@ def test_a_clerk_of_another_county_gets_the_403_page_and_nothing_changes(
     # Lists leave the other county's households and cases out.
     assert "张建国51" not in client.get("/subsidies/households").text
     assert f'data-case="{case_id}"' not in client.get("/subsidies/cases").text
+    # The programme's summary counts only the clerk's own county (回民区).
+    summary = client.get(f"/subsidies/programmes/{PROGRAMME}").text
+    assert 'data-testid="summary-committed">0.00 元' in summary
+    assert "回民区（150103）" in summary
 
 
 def test_the_header_links_the_subsidy_pages_for_county_staff_and_not_for_managers(client, sign_in):
