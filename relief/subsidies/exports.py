@@ -20,8 +20,7 @@ from relief.exports import safe_row
 from relief.network import service as network
 from relief.subsidies import service
 from relief.subsidies.ids import IdNumberVault
-from relief.subsidies.imports import CATEGORY_ZH, DAMAGE_ZH
-from relief.subsidies.models import Case, Household, Payment, format_fen
+from relief.subsidies.models import CATEGORY_ZH, DAMAGE_ZH, Case, Household, Payment, format_fen
 
 # Cases that have been put up for public notice and not rejected.
 NOTICE_STATUSES = ("published", "township_reviewed", "approved")

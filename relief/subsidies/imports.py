@@ -30,7 +30,7 @@ from relief.auth.models import Actor
 from relief.errors import DomainError
 from relief.subsidies import service
 from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
-from relief.subsidies.models import CONTROL_CHARS
+from relief.subsidies.models import CATEGORY_WORDS, CONTROL_CHARS, DAMAGE_WORDS
 
 # (field, Chinese header) in template order (API.md).
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -47,15 +47,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 REQUIRED = ("head_name", "id_number", "size", "region_code", "damage")
 HEADER_ZH = dict(COLUMNS)
 
-DAMAGE_WORDS = {"倒塌": "collapsed", "严重损坏": "severe", "一般损坏": "general", "未损坏": "none"}
-DAMAGE_ZH = {v: k for k, v in DAMAGE_WORDS.items()}
-CATEGORY_WORDS = {
-    "一般户": "general",
-    "低保户": "dibao",
-    "特困供养": "tekun",
-    "建档立卡贫困户": "poverty_registered",
-}
-CATEGORY_ZH = {v: k for k, v in CATEGORY_WORDS.items()}
 MAX_ROWS = 100_000
 
 # The kinds of problem a row error reports (its `code`), with the `params` each carries.

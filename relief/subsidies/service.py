@@ -31,6 +31,7 @@ from relief.subsidies.models import (
     DEFAULT_NOTICE_DAYS,
     Case,
     CaseTransition,
+    Eligibility,
     Household,
     HouseholdIn,
     Payment,
@@ -427,6 +428,7 @@ def create_programme(session: Session, actor: Actor, body: ProgrammeIn) -> Progr
         notice_days=body.notice_days
         if body.notice_days is not None
         else default_notice_days(session, body.region_code),
+        eligibility=eligibility_column(body.eligibility),
     )
     session.add(programme)
     session.flush()
@@ -453,6 +455,7 @@ def upsert_programme(session: Session, actor: Actor, body: ProgrammeIn) -> str:
         "event_id": body.event_id,
         "budget_fen": body.budget,
         "notice_days": body.notice_days if body.notice_days is not None else programme.notice_days,
+        "eligibility": eligibility_column(body.eligibility),
     }
     if wanted["kind"] != programme.kind:
         raise invalid("kind", f"programme {programme.code} is a {programme.kind} programme")
@@ -491,6 +494,31 @@ def _standard_key(s: Standard) -> tuple[Any, ...]:
         s.months,
         bool(s.per_household),
     )
+
+
+def eligibility_column(rule: Eligibility | None) -> dict[str, Any] | None:
+    """A rule as stored on the programme row: only the lists it gives."""
+    return rule.model_dump(exclude_none=True) if rule is not None else None
+
+
+def eligibility_of(programme: Programme) -> Eligibility | None:
+    return Eligibility(**programme.eligibility) if programme.eligibility else None
+
+
+def check_eligibility(programme: Programme, household: Household) -> None:
+    """422 `not_eligible` naming the rule when the programme's eligibility (policy.yaml or
+    POST /programmes) leaves the household out; a programme without a rule takes anyone."""
+    rule = eligibility_of(programme)
+    refusal = rule.refusal(household.damage, household.category) if rule else None
+    if refusal is not None:
+        english, chinese = refusal
+        raise DomainError(
+            "not_eligible",
+            f"programme {programme.code} {english}",
+            "household_id",
+            message_zh=f"该户不符合项目 {programme.code} 的救助条件：{chinese}",
+            extra={"eligibility": rule.model_dump() if rule else None},
+        )
 
 
 def get_programme(session: Session, code: str, field: str | None = None) -> Programme:
@@ -678,6 +706,7 @@ def create_case(session: Session, actor: Actor, household_id: int, programme_cod
         raise DomainError(
             "no_standard", "an undamaged house gets no rebuild subsidy", "programme_code"
         )
+    check_eligibility(programme, household)
     standard = standard_in_force(
         standards_of(session, programme.code),
         programme.kind,

@@ -472,3 +472,116 @@ def test_a_county_sees_the_programme_summary_of_its_own_regions_only(
         budget,
     )
     assert theirs["status"] == "registered"
+
+
+GRAIN_FOR_DAMAGED = {
+    "code": "QXN-GRAIN",
+    "name": "过渡期生活救助",
+    "kind": "grain",
+    "region_code": "150100",
+    "budget": 50000,
+    "eligibility": {"damage": ["collapsed", "severe"]},
+    "standards": [{"effective_from": "2020-01-01", "per_person_month": "600.00", "months": 3}],
+}
+
+
+def test_a_case_outside_the_programmes_eligibility_is_422_not_eligible_naming_the_rule(
+    client, world, register
+):
+    reply = client.post("/api/v1/programmes", json=GRAIN_FOR_DAMAGED, headers=world.admin)
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["eligibility"] == {"damage": ["collapsed", "severe"], "categories": None}
+    got = client.get("/api/v1/programmes/QXN-GRAIN", headers=world.clerk).json()
+    assert got["eligibility"] == {"damage": ["collapsed", "severe"], "categories": None}
+
+    undamaged = register(1, damage="none", size=3)
+    for language, words in (
+        ("en", ("QXN-GRAIN", "collapsed, severe", "none")),
+        ("zh-CN", ("QXN-GRAIN", "倒塌、严重损坏", "未损坏")),
+    ):
+        reply = client.post(
+            "/api/v1/cases",
+            json={"household_id": undamaged["id"], "programme_code": "QXN-GRAIN"},
+            headers={**world.clerk, "Accept-Language": language},
+        )
+        assert reply.status_code == 422, reply.text
+        detail = reply.json()["detail"]
+        assert (detail["code"], detail["field"]) == ("not_eligible", "household_id")
+        assert all(word in detail["message"] for word in words), detail["message"]
+    listed = client.get("/api/v1/cases?programme=QXN-GRAIN", headers=world.clerk).json()
+    assert listed["total"] == 0
+
+    collapsed = register(2, damage="collapsed", size=3)
+    case = open_case(client, world, collapsed["id"], "QXN-GRAIN")
+    assert case["amount"] == "5400.00"
+
+
+def test_a_category_rule_refuses_other_categories(client, world, register):
+    body = {
+        **GRAIN_FOR_DAMAGED,
+        "code": "DIBAO-GRAIN",
+        "eligibility": {"categories": ["dibao", "tekun"]},
+    }
+    assert client.post("/api/v1/programmes", json=body, headers=world.admin).status_code == 201
+    general = register(1, category="general")
+    reply = client.post(
+        "/api/v1/cases",
+        json={"household_id": general["id"], "programme_code": "DIBAO-GRAIN"},
+        headers=world.clerk,
+    )
+    assert reply.status_code == 422
+    assert reply.json()["detail"]["code"] == "not_eligible"
+    assert "dibao, tekun" in reply.json()["detail"]["message"]
+    assert "general" in reply.json()["detail"]["message"]
+    dibao = register(2, category="dibao", damage="none")
+    assert open_case(client, world, dibao["id"], "DIBAO-GRAIN")["status"] == "registered"
+
+
+def test_a_rebuild_case_for_an_undamaged_house_stays_no_standard_under_a_rule(
+    client, world, register
+):
+    body = {**REBUILD_RULED, "eligibility": {"damage": ["collapsed", "severe", "none"]}}
+    assert client.post("/api/v1/programmes", json=body, headers=world.admin).status_code == 201
+    household = register(1, damage="none")
+    reply = client.post(
+        "/api/v1/cases",
+        json={"household_id": household["id"], "programme_code": "RB"},
+        headers=world.clerk,
+    )
+    assert reply.status_code == 422
+    assert reply.json()["detail"]["code"] == "no_standard"
+
+
+REBUILD_RULED = {
+    "code": "RB",
+    "name": "重建",
+    "kind": "rebuild",
+    "region_code": "150100",
+    "budget": 50000,
+    "standards": [
+        {"effective_from": "2020-01-01", "damage": "collapsed", "per_household": "20000.00"}
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("eligibility", "field"),
+    [
+        ({}, "eligibility"),
+        ({"damage": []}, "eligibility.damage"),
+        ({"damage": ["destroyed"]}, "eligibility.damage[0]"),
+        ({"categories": ["wubao"]}, "eligibility.categories[0]"),
+        ({"damage": ["collapsed"], "income": ["low"]}, "eligibility.income"),
+        ("collapsed", "eligibility"),
+    ],
+)
+def test_a_bad_eligibility_rule_is_422_on_its_field(client, world, eligibility, field):
+    body = {**REBUILD_RULED, "eligibility": eligibility}
+    reply = client.post("/api/v1/programmes", json=body, headers=world.admin)
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["detail"]["field"] == field
+    assert client.get("/api/v1/programmes/RB", headers=world.admin).status_code == 404
+
+
+def test_a_programme_without_a_rule_replies_eligibility_null(client, world, rebuild):
+    assert rebuild["eligibility"] is None
