@@ -284,6 +284,7 @@ def demand(
     from relief.allocation.demand import estimate_demand
     from relief.emergency.assessment import assess as assess_reports
     from relief.emergency.assessment import latest_reports
+    from relief.exports import safe_row
 
     folder, spec, policy = _folder_event(scenario, event)
     lines = estimate_demand(latest_reports(spec.reports), policy.norms)
@@ -292,7 +293,9 @@ def demand(
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["region_code", "item_code", "quantity", "priority"])
         for line in lines:
-            writer.writerow([line.region_code, line.item_code, line.quantity, line.priority])
+            writer.writerow(
+                safe_row([line.region_code, line.item_code, line.quantity, line.priority])
+            )
         _write_output(csv_file, out.getvalue())
         return
     # Demand does not depend on the level; it is shown for the planner reading along.

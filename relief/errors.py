@@ -17,6 +17,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "validation_error": 422,
     "unknown_code": 422,
     "no_standard": 422,
+    "not_eligible": 422,
     "import_rejected": 422,
     "busy": 503,
 }
@@ -43,6 +44,7 @@ MESSAGES_ZH: dict[str, str] = {
     "deadline_already_done": "该时限已标记完成",
     # subsidies
     "no_standard": "没有适用的补助标准",
+    "not_eligible": "该户不符合项目的救助条件",
     "import_rejected": "导入未成功，未写入任何记录",
     "duplicate_case": "该户在此项目中已有案件",
     "notice_window_open": "公示期尚未结束",

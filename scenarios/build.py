@@ -570,6 +570,9 @@ def write_policy(path: Path, spec: Spec) -> None:
         if "event" in prog:
             lines.append(f"      event: {prog['event']}")
         lines.append(f"      budget: {yaml_value(Quoted(prog['budget']))}")
+        if "eligibility" in prog:
+            rule, note = prog["eligibility"]
+            lines.append(f"      eligibility: {yaml_value(rule)}   # {note}")
         lines.append("      standards:")
         for std, note in prog["standards"]:
             lines.append(f"        - {yaml_value(std)}   # {note}")
@@ -781,6 +784,12 @@ def money(yuan: int) -> Quoted:
 
 
 CENTRAL_TRANSITION = "central 过渡期 20 yuan/person/day (S) x 30 days, 3 months; date assumed"
+# 过渡期生活救助 is for people whose house collapsed or was severely damaged (S35, S; the
+# plan's 6.1.1 names two more groups, not modelled here): the grain programmes' eligibility.
+TRANSITION_ELIGIBILITY = (
+    {"damage": ["collapsed", "severe"]},
+    "过渡期: 因灾房屋倒塌或严重损坏无房可住 (S35, S)",
+)
 QXN_2018 = "黔西南 2018 (V)"
 QXN_ASSUMED = "assumed: the 黔西南 2018 amounts"
 
@@ -886,6 +895,7 @@ def hohhot_spec() -> Spec:
                 "region_code": "150100",
                 "event": "snowstorm",
                 "budget": money(1_000_000),
+                "eligibility": TRANSITION_ELIGIBILITY,
                 "standards": [
                     grain("2020-01-01", 3, per_person_month=600, note=CENTRAL_TRANSITION),
                     grain("2025-10-01", 3, per_person_month=900, note="assumed: 30 yuan/day"),
@@ -1061,6 +1071,7 @@ def guizhou_spec() -> Spec:
                 "region_code": "522300",
                 "event": "landslide",
                 "budget": money(200_000),
+                "eligibility": TRANSITION_ELIGIBILITY,
                 "standards": [
                     grain(
                         "2018-01-01",
@@ -1093,6 +1104,7 @@ def guizhou_spec() -> Spec:
                 "region_code": "522600",
                 "event": "flood",
                 "budget": money(40_000_000),
+                "eligibility": TRANSITION_ELIGIBILITY,
                 "standards": [
                     grain("2020-01-01", 3, per_person_month=600, note=CENTRAL_TRANSITION),
                 ],

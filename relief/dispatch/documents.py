@@ -14,11 +14,11 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
 from sqlmodel import Session
 
 from relief import clock
 from relief.dispatch.models import OrderOut
+from relief.exports import safe_row
 from relief.network import service as network
 
 STATUS_ZH = {
@@ -197,20 +197,10 @@ def orders_xlsx(session: Session, orders: list[OrderOut]) -> bytes:
                 _shown(order.dispatched_at),
                 _shown(order.received_at),
             ]
-            sheet.append([_text_cell(sheet, v) for v in values])
+            sheet.append(safe_row(values))
     sheet.freeze_panes = "A2"
     for column, width in (("A", 20), ("F", 16), ("H", 16), ("K", 14), ("Q", 28), ("S", 40)):
         sheet.column_dimensions[column].width = width
     out = BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def _text_cell(sheet, value: Any) -> Any:
-    # openpyxl stores a string that starts with "=" as a formula: text typed by users (a
-    # plate, a reason) must stay text, never run as a formula in the reader's spreadsheet.
-    if isinstance(value, str) and value.startswith("="):
-        cell = Cell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value

@@ -187,6 +187,7 @@ def _load_programmes(
                 event_id=event_ids[programme["event"]] if "event" in programme else None,
                 budget=programme["budget"],
                 notice_days=programme.get("notice_days", subsidies.get("notice_days")),
+                eligibility=programme.get("eligibility"),
                 standards=programme.get("standards", []),
             )
         except ValidationError as exc:

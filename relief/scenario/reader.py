@@ -74,6 +74,9 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 ROAD_STATUSES = ("open", "closed")
 DAMAGES = ("collapsed", "severe", "general")
+# A programme's eligibility may also name undamaged houses (a grain programme for 低保户).
+HOUSEHOLD_DAMAGES = (*DAMAGES, "none")
+ELIGIBILITY_FIELDS = ("damage", "categories")
 CATEGORIES = ("general", "dibao", "tekun", "poverty_registered")
 PROGRAMME_KINDS = ("rebuild", "grain")
 RESPONSE_DEADLINES = ("situation_report", "funds_allocated")
@@ -101,6 +104,7 @@ PROGRAMME_FIELDS = (
     "event",
     "budget",
     "notice_days",
+    "eligibility",
     "standards",
 )
 # Standard fields of the programme API (API.md, "Houses and subsidies"), by programme kind.
@@ -837,6 +841,10 @@ def _read_programme(y: _Yaml, node: Node, path: str) -> dict[str, Any] | None:
     for key, parse in parsers.items():
         if (value := y.field(values, key, path, parse)) is not None:
             programme[key] = value
+    if "eligibility" in values:
+        rule = _read_eligibility(y, values["eligibility"], _join(path, "eligibility"))
+        if rule is not None:
+            programme["eligibility"] = rule
     kind = programme.get("kind")
     standards: list[dict[str, Any]] = []
     if "standards" in values:
@@ -845,6 +853,32 @@ def _read_programme(y: _Yaml, node: Node, path: str) -> dict[str, Any] | None:
                 standards.append(standard)
     programme["standards"] = standards
     return programme
+
+
+def _read_eligibility(y: _Yaml, node: Node, path: str) -> dict[str, list[str]] | None:
+    """`{damage: [...], categories: [...]}`: the households the programme covers (either
+    list or both; a household must match each list given)."""
+    failures = y.failures
+    values = y.mapping(node, path, ELIGIBILITY_FIELDS)
+    if values is None:
+        return None
+    if not values:
+        if y.failures == failures:  # an unknown key is problem enough
+            y.fail(node, path, "names damage, categories or both")
+        return None
+    rule: dict[str, list[str]] = {}
+    for key, choices in (("damage", HOUSEHOLD_DAMAGES), ("categories", CATEGORIES)):
+        if key not in values:
+            continue
+        sub = _join(path, key)
+        items = y.sequence(values[key], sub)
+        if items is None:
+            continue
+        if not items:
+            y.fail(values[key], sub, "an empty list; leave the key out to cover any")
+            continue
+        rule[key] = [y.scalar(item, item_path, _choice(choices)) for item, item_path in items]
+    return rule if y.failures == failures else None
 
 
 def _read_standard(y: _Yaml, node: Node, path: str, kind: str | None) -> dict[str, Any] | None:

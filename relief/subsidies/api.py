@@ -128,6 +128,7 @@ def programme_out(session: Session, programme) -> ProgrammeOut:
         event_id=programme.event_id,
         budget=format_fen(programme.budget_fen) or "0.00",
         notice_days=programme.notice_days,
+        eligibility=service.eligibility_of(programme),
         standards=[standard_out(s) for s in service.standards_of(session, programme.code)],
     )
 

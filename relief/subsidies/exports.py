@@ -16,11 +16,11 @@ from sqlmodel import Session, select
 from relief import clock
 from relief.audit import service as audit
 from relief.auth.models import Actor
+from relief.exports import safe_row
 from relief.network import service as network
 from relief.subsidies import service
 from relief.subsidies.ids import IdNumberVault
-from relief.subsidies.imports import CATEGORY_ZH, DAMAGE_ZH
-from relief.subsidies.models import Case, Household, Payment, format_fen
+from relief.subsidies.models import CATEGORY_ZH, DAMAGE_ZH, Case, Household, Payment, format_fen
 
 # Cases that have been put up for public notice and not rejected.
 NOTICE_STATUSES = ("published", "township_reviewed", "approved")
@@ -178,14 +178,14 @@ def render(headers: tuple[str, ...], rows: list[list[Any]], fmt: str, title: str
         writer = csv.writer(buffer)
         writer.writerow(headers)
         for row in rows:
-            writer.writerow([f"{v:.2f}" if isinstance(v, Decimal) else v for v in row])
+            writer.writerow([f"{v:.2f}" if isinstance(v, Decimal) else v for v in safe_row(row)])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title
     sheet.append(list(headers))
     for row in rows:
-        sheet.append(row)
+        sheet.append(safe_row(row))
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, Decimal):
                 cell.number_format = "0.00"

@@ -25,12 +25,12 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
-from relief.auth.deps import sees_everything
+from relief.auth.deps import region_in_scope, sees_everything
 from relief.auth.models import Actor
 from relief.errors import DomainError
 from relief.subsidies import service
 from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
-from relief.subsidies.models import CONTROL_CHARS
+from relief.subsidies.models import CATEGORY_WORDS, CONTROL_CHARS, DAMAGE_WORDS
 
 # (field, Chinese header) in template order (API.md).
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -47,15 +47,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 REQUIRED = ("head_name", "id_number", "size", "region_code", "damage")
 HEADER_ZH = dict(COLUMNS)
 
-DAMAGE_WORDS = {"倒塌": "collapsed", "严重损坏": "severe", "一般损坏": "general", "未损坏": "none"}
-DAMAGE_ZH = {v: k for k, v in DAMAGE_WORDS.items()}
-CATEGORY_WORDS = {
-    "一般户": "general",
-    "低保户": "dibao",
-    "特困供养": "tekun",
-    "建档立卡贫困户": "poverty_registered",
-}
-CATEGORY_ZH = {v: k for k, v in CATEGORY_WORDS.items()}
 MAX_ROWS = 100_000
 
 # The kinds of problem a row error reports (its `code`), with the `params` each carries.
@@ -87,6 +78,7 @@ ROW_ERROR_CODES: dict[str, tuple[str, ...]] = {
     "region_out_of_scope": ("code",),
     "duplicate_in_file": ("first_row",),
     "already_registered": ("household_id",),
+    "registered_in_other_county": ("county",),
 }
 # The reasons relief.subsidies.ids gives for a refused ID number (free text), by code.
 
@@ -288,7 +280,7 @@ def import_households(
     lowest = service.lowest_region_level(session)
     scoped = not sees_everything(actor)
     hashes = {number: vault.uniqueness_key(number) for _, _, number in parsed if number}
-    in_database = service.existing_id_hashes(session, event.id, hashes.values())
+    in_database = service.existing_registrations(session, event.id, hashes.values())
     first_row: dict[str, int] = {}
     rows: list[dict[str, Any]] = []
     region_column = get_column_letter(columns["region_code"] + 1)
@@ -337,16 +329,7 @@ def import_households(
             continue
         first_row[id_hash] = row
         if id_hash in in_database:
-            errors.append(
-                RowError(
-                    row,
-                    id_column,
-                    "id_number",
-                    f"already registered for this event as household {in_database[id_hash]}",
-                    "already_registered",
-                    {"household_id": in_database[id_hash]},
-                )
-            )
+            errors.append(_already_registered(session, actor, row, id_column, in_database[id_hash]))
             continue
         account = values.pop("bank_account", None)
         rows.append(
@@ -363,6 +346,32 @@ def import_households(
     if not rows:
         raise _rejected([RowError(2, None, None, "the file has no household rows", "no_rows")])
     return len(service.insert_households(session, actor, event.id, rows))
+
+
+def _already_registered(
+    session: Session, actor: Actor, row: int, column: str, existing: tuple[int, str]
+) -> RowError:
+    """A number registered before: in the caller's scope the row names the household; from
+    another county only that county (service.duplicate_registration)."""
+    household_id, region_code = existing
+    if region_in_scope(session, actor, region_code):
+        return RowError(
+            row,
+            column,
+            "id_number",
+            f"already registered for this event as household {household_id}",
+            "already_registered",
+            {"household_id": household_id},
+        )
+    county = service.county_name(session, region_code)
+    return RowError(
+        row,
+        column,
+        "id_number",
+        f"already registered for this event in another county ({county})",
+        "registered_in_other_county",
+        {"county": county},
+    )
 
 
 def _parse_row(

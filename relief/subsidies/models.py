@@ -12,9 +12,16 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    field_validator,
+    model_validator,
+)
 from pydantic import Field as PField
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from relief.clock import now
@@ -40,6 +47,17 @@ CaseStatus = Literal[
     "registered", "village_reviewed", "published", "township_reviewed", "approved", "rejected"
 ]
 Action = Literal["village_review", "publish", "object", "township_review", "approve", "reject"]
+
+# The words of the county's spreadsheets and notices (API.md, the import template).
+DAMAGE_WORDS = {"倒塌": "collapsed", "严重损坏": "severe", "一般损坏": "general", "未损坏": "none"}
+DAMAGE_ZH = {v: k for k, v in DAMAGE_WORDS.items()}
+CATEGORY_WORDS = {
+    "一般户": "general",
+    "低保户": "dibao",
+    "特困供养": "tekun",
+    "建档立卡贫困户": "poverty_registered",
+}
+CATEGORY_ZH = {v: k for k, v in CATEGORY_WORDS.items()}
 
 
 # --- money ------------------------------------------------------------------------------
@@ -133,6 +151,10 @@ class Programme(SQLModel, table=True):
     event_id: int | None = Field(default=None, index=True)
     budget_fen: int = Field(sa_type=BigInteger)
     notice_days: int = DEFAULT_NOTICE_DAYS
+    # Which households qualify (Eligibility: damage classes, categories); None = any.
+    eligibility: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
 
 
@@ -317,6 +339,45 @@ class StandardIn(BaseModel):
         return value
 
 
+class Eligibility(BaseModel):
+    """Which households a programme covers: the damage classes and/or the categories it
+    names (a household must match each list given). E.g. 过渡期生活救助 for houses
+    collapsed or severely damaged: `{"damage": ["collapsed", "severe"]}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    damage: list[Damage] | None = PField(default=None, min_length=1, max_length=4)
+    categories: list[Category] | None = PField(default=None, min_length=1, max_length=4)
+
+    @model_validator(mode="after")
+    def _names_a_rule(self) -> Eligibility:
+        if self.damage is None and self.categories is None:
+            raise ValueError("eligibility names damage, categories or both")
+        # One spelling per rule: each value once, in the order of DAMAGES and CATEGORIES.
+        if self.damage is not None:
+            self.damage = [d for d in DAMAGES if d in self.damage]
+        if self.categories is not None:
+            self.categories = [c for c in CATEGORIES if c in self.categories]
+        return self
+
+    def refusal(self, damage: str, category: str) -> tuple[str, str] | None:
+        """(English, Chinese) reason when a household of `damage` and `category` does not
+        qualify, else None."""
+        if self.damage is not None and damage not in self.damage:
+            return (
+                f"covers damage {', '.join(self.damage)}; household damage is {damage}",
+                f"只救助房屋{'、'.join(DAMAGE_ZH[d] for d in self.damage)}的受灾户；"
+                f"该户房屋{DAMAGE_ZH.get(damage, damage)}",
+            )
+        if self.categories is not None and category not in self.categories:
+            return (
+                f"covers categories {', '.join(self.categories)}; household category is {category}",
+                f"只救助{'、'.join(CATEGORY_ZH[c] for c in self.categories)}；"
+                f"该户为{CATEGORY_ZH.get(category, category)}",
+            )
+        return None
+
+
 class ProgrammeIn(BaseModel):
     code: str = PField(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
     name: _text(200)  # type: ignore[valid-type]
@@ -325,6 +386,7 @@ class ProgrammeIn(BaseModel):
     event_id: RowId | None = None
     budget: Fen
     notice_days: int | None = PField(default=None, ge=0, le=365)
+    eligibility: Eligibility | None = None
     standards: list[StandardIn] = []
 
     @field_validator("budget")
@@ -357,6 +419,7 @@ class ProgrammeOut(BaseModel):
     event_id: int | None
     budget: str
     notice_days: int
+    eligibility: Eligibility | None = None
     standards: list[StandardOut]
 
 
@@ -446,3 +509,5 @@ class SummaryOut(BaseModel):
     paid: str
     remaining: str
     cases_by_status: dict[str, int]
+    # The regions the counts and sums cover: the caller's scope (admin: the programme's).
+    region_codes: list[str]

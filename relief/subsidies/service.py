@@ -31,6 +31,7 @@ from relief.subsidies.models import (
     DEFAULT_NOTICE_DAYS,
     Case,
     CaseTransition,
+    Eligibility,
     Household,
     HouseholdIn,
     Payment,
@@ -223,7 +224,7 @@ def create_household(
         select(Household).where(Household.event_id == event.id, Household.id_hash == id_hash)
     ).first()
     if existing is not None:
-        raise duplicate_registration(existing)
+        raise duplicate_registration(session, actor, existing)
     household = Household(
         event_id=event.id,
         region_code=body.region_code,
@@ -250,14 +251,26 @@ def create_household(
         ).first()
         if existing is None:
             raise
-        raise duplicate_registration(existing) from None
+        raise duplicate_registration(session, actor, existing) from None
     audit.record(
         session, actor, "create", "household", household.id, None, household_snapshot(household)
     )
     return household
 
 
-def duplicate_registration(existing: Household) -> DomainError:
+def duplicate_registration(session: Session, actor: Actor, existing: Household) -> DomainError:
+    """The 409 for a number already registered for the event. In the caller's scope it names
+    the existing household (API.md); registered by another county it names only that
+    county, never the household's name, number, village or id (issue 12, point 11)."""
+    if not region_in_scope(session, actor, existing.region_code):
+        county = county_name(session, existing.region_code)
+        return DomainError(
+            "duplicate_registration",
+            f"this ID number is already registered for event {existing.event_id} "
+            f"in another county ({county})",
+            "id_number",
+            message_zh=f"该身份证号码已在本次灾害事件中由其他县（{county}）登记",
+        )
     return DomainError(
         "duplicate_registration",
         f"this ID number is already registered for event {existing.event_id} as household "
@@ -269,19 +282,38 @@ def duplicate_registration(existing: Household) -> DomainError:
     )
 
 
-def existing_id_hashes(session: Session, event_id: int, hashes: Iterable[str]) -> dict[str, int]:
-    """id_hash → household id of the numbers already registered for the event."""
-    found: dict[str, int] = {}
+def county_name(session: Session, region_code: str) -> str:
+    """The name of the county-level region at or above `region_code` (else the nearest
+    region above the county level), for naming another county without its villages."""
+    regions = regions_with_ancestors(session, [region_code])
+    lineage = [regions[code] for code in lineage_of(region_code, regions)]
+    for levels in (("county",), ("prefecture", "province")):
+        for region in lineage:
+            if region.level in levels:
+                return region.name
+    return "?"
+
+
+def existing_registrations(
+    session: Session, event_id: int, hashes: Iterable[str]
+) -> dict[str, tuple[int, str]]:
+    """id_hash → (household id, region code) of the numbers already registered for the event."""
+    found: dict[str, tuple[int, str]] = {}
     wanted = sorted(set(hashes))
     for start in range(0, len(wanted), 500):  # bounded IN lists on every backend
         chunk = wanted[start : start + 500]
         rows = session.exec(
-            select(Household.id_hash, Household.id).where(
+            select(Household.id_hash, Household.id, Household.region_code).where(
                 Household.event_id == event_id, Household.id_hash.in_(chunk)
             )
         ).all()
-        found.update({h: i for h, i in rows})
+        found.update({h: (i, r) for h, i, r in rows})
     return found
+
+
+def existing_id_hashes(session: Session, event_id: int, hashes: Iterable[str]) -> dict[str, int]:
+    """id_hash → household id of the numbers already registered for the event."""
+    return {h: i for h, (i, _) in existing_registrations(session, event_id, hashes).items()}
 
 
 def insert_households(
@@ -396,6 +428,7 @@ def create_programme(session: Session, actor: Actor, body: ProgrammeIn) -> Progr
         notice_days=body.notice_days
         if body.notice_days is not None
         else default_notice_days(session, body.region_code),
+        eligibility=eligibility_column(body.eligibility),
     )
     session.add(programme)
     session.flush()
@@ -422,6 +455,7 @@ def upsert_programme(session: Session, actor: Actor, body: ProgrammeIn) -> str:
         "event_id": body.event_id,
         "budget_fen": body.budget,
         "notice_days": body.notice_days if body.notice_days is not None else programme.notice_days,
+        "eligibility": eligibility_column(body.eligibility),
     }
     if wanted["kind"] != programme.kind:
         raise invalid("kind", f"programme {programme.code} is a {programme.kind} programme")
@@ -460,6 +494,31 @@ def _standard_key(s: Standard) -> tuple[Any, ...]:
         s.months,
         bool(s.per_household),
     )
+
+
+def eligibility_column(rule: Eligibility | None) -> dict[str, Any] | None:
+    """A rule as stored on the programme row: only the lists it gives."""
+    return rule.model_dump(exclude_none=True) if rule is not None else None
+
+
+def eligibility_of(programme: Programme) -> Eligibility | None:
+    return Eligibility(**programme.eligibility) if programme.eligibility else None
+
+
+def check_eligibility(programme: Programme, household: Household) -> None:
+    """422 `not_eligible` naming the rule when the programme's eligibility (policy.yaml or
+    POST /programmes) leaves the household out; a programme without a rule takes anyone."""
+    rule = eligibility_of(programme)
+    refusal = rule.refusal(household.damage, household.category) if rule else None
+    if refusal is not None:
+        english, chinese = refusal
+        raise DomainError(
+            "not_eligible",
+            f"programme {programme.code} {english}",
+            "household_id",
+            message_zh=f"该户不符合项目 {programme.code} 的救助条件：{chinese}",
+            extra={"eligibility": rule.model_dump() if rule else None},
+        )
 
 
 def get_programme(session: Session, code: str, field: str | None = None) -> Programme:
@@ -647,6 +706,7 @@ def create_case(session: Session, actor: Actor, household_id: int, programme_cod
         raise DomainError(
             "no_standard", "an undamaged house gets no rebuild subsidy", "programme_code"
         )
+    check_eligibility(programme, household)
     standard = standard_in_force(
         standards_of(session, programme.code),
         programme.kind,
@@ -1003,22 +1063,36 @@ def reversed_ids(session: Session, payment_ids: Sequence[int]) -> dict[int, int]
 
 
 def programme_summary(session: Session, actor: Actor, code: str) -> dict[str, Any]:
+    """Where a programme's money stands. Cases and payments count for the caller's scope
+    only (county staff and approvers: the households of their regions; admin: all), named
+    in `region_codes`; `budget` and `remaining` (budget − approved) are the programme's,
+    since the budget is shared by every county in it."""
     programme = get_programme(session, code)
     authorize_programme(session, actor, programme)
+    scope = _scope_condition(actor, Household.region_code)
     by_status = dict.fromkeys(CASE_STATUSES, 0)
     amounts = dict.fromkeys(CASE_STATUSES, 0)
-    rows = session.exec(
+    cases = (
         select(Case.status, func.count(), func.coalesce(func.sum(Case.amount_fen), 0))
+        .join(Household, Household.id == Case.household_id)
         .where(Case.programme_code == code)
         .group_by(Case.status)
-    ).all()
-    for status, count, amount in rows:
-        by_status[status] = int(count)
-        amounts[status] = int(amount)
-    paid = session.exec(
+    )
+    paid = (
         select(func.coalesce(func.sum(Payment.amount_fen), 0))
         .join(Case, Case.id == Payment.case_id)
+        .join(Household, Household.id == Case.household_id)
         .where(Case.programme_code == code)
+    )
+    if scope is not None:
+        cases, paid = cases.where(scope), paid.where(scope)
+    for status, count, amount in session.exec(cases).all():
+        by_status[status] = int(count)
+        amounts[status] = int(amount)
+    approved_everywhere = session.exec(
+        select(func.coalesce(func.sum(Case.amount_fen), 0)).where(
+            Case.programme_code == code, Case.status == "approved"
+        )
     ).one()
     approved = amounts["approved"]
     committed = sum(v for k, v in amounts.items() if k not in ("approved", "rejected"))
@@ -1026,7 +1100,8 @@ def programme_summary(session: Session, actor: Actor, code: str) -> dict[str, An
         "budget": format_fen(programme.budget_fen),
         "committed": format_fen(committed),
         "approved": format_fen(approved),
-        "paid": format_fen(int(paid)),
-        "remaining": format_fen(programme.budget_fen - approved),
+        "paid": format_fen(int(session.exec(paid).one())),
+        "remaining": format_fen(programme.budget_fen - int(approved_everywhere)),
         "cases_by_status": by_status,
+        "region_codes": [programme.region_code] if scope is None else sorted(actor.region_codes),
     }

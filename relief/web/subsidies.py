@@ -88,6 +88,26 @@ def _int_or_none(text: str | None) -> int | None:
     return value if 0 <= value <= MAX_ID else None
 
 
+def _eligibility_text(t: Translator, programme: Programme) -> str:
+    """Which households the programme covers, in the page's language."""
+    rule = service.eligibility_of(programme)
+    if rule is None:
+        return t("sub.eligibility.any")
+    parts = []
+    if rule.damage:
+        words = "、".join(t(f"damage.{d}") for d in rule.damage)
+        parts.append(t("sub.eligibility.damage", values=words))
+    if rule.categories:
+        words = "、".join(t(f"category.{c}") for c in rule.categories)
+        parts.append(t("sub.eligibility.categories", values=words))
+    return t("sub.eligibility", rules="；".join(parts))
+
+
+def _region_label(session: Session, code: str) -> str:
+    region = network.get_region(session, code)
+    return f"{region.name}（{code}）" if region else code
+
+
 def _region_names(session: Session) -> dict[str, str]:
     regions, _, _, _ = network.network_records(session)
     return {r.code: r.name for r in regions}
@@ -640,6 +660,8 @@ def programme_page(
         actor,
         programme=programme,
         summary=summary,
+        summary_scope="、".join(_region_label(session, c) for c in summary["region_codes"]),
+        eligibility=_eligibility_text(Translator(request_lang(request)), programme),
         statuses=CASE_STATUSES,
         notice_query=urlencode({"programme": code}),
         payments=payments,

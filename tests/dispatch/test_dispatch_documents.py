@@ -147,9 +147,9 @@ def test_export_opens_in_openpyxl_with_chinese_headers_and_one_row_per_line(
     assert rows[1][column["物资名称"]] == "帐篷"
     assert rows[1][column["状态"]] == "已发运"
     assert rows[1][column["批次"]] == "L-OLD(2026-09-01)×30; L-NEW(2027-06-01)×10"
-    # A value typed by a user stays text, never a formula.
+    # A value typed by a user stays text, never a formula (relief/exports.py).
     plate = sheet.cell(row=2, column=column["车牌号"] + 1)
-    assert (plate.value, plate.data_type) == ("=HYPERLINK(1)", "s")
+    assert (plate.value, plate.data_type) == ("'=HYPERLINK(1)", "s")
 
 
 def test_export_is_scoped_like_the_list(client, users, make_order):

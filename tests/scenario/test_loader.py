@@ -192,6 +192,40 @@ def test_a_changed_programme_budget_updates_the_programme(engine: Engine, scenar
     assert programme.budget_fen == 600_000_000
 
 
+def test_a_programmes_eligibility_loads_and_a_changed_one_updates_it(
+    engine: Engine, scenario, edit
+):
+    rule = '      budget: "5000000"\n      eligibility: {damage: [collapsed]}\n'
+    edit("policy.yaml", '      budget: "5000000"\n', rule)
+    load(engine, scenario)
+    with session_for(engine, write=False) as session:
+        programme = subsidy_service.get_programme(session, "WC-2026-REBUILD")
+        assert programme.eligibility == {"damage": ["collapsed"]}
+
+    edit("policy.yaml", "{damage: [collapsed]}", "{damage: [collapsed, severe]}")
+    assert counts(load(engine, scenario))["programmes"] == (0, 1, 0)
+    with session_for(engine, write=False) as session:
+        programme = subsidy_service.get_programme(session, "WC-2026-REBUILD")
+        assert programme.eligibility == {"damage": ["collapsed", "severe"]}
+    assert counts(load(engine, scenario))["programmes"] == (0, 0, 1)
+
+
+def test_the_shipped_grain_programmes_cover_collapsed_and_severely_damaged_houses(
+    engine: Engine,
+):
+    clock.set_clock(None)
+    for name in ("hohhot", "guizhou"):
+        load(engine, SCENARIOS / name)
+    with session_for(engine, write=False) as session:
+        grain = {
+            p.code: p.eligibility
+            for p in subsidy_service.list_programmes(session, SYSTEM)
+            if p.kind == "grain"
+        }
+    assert set(grain) == {"HHHT-GRAIN-2026-SNOW", "QXN-GRAIN", "QDN-GRAIN-2026-FLOOD"}
+    assert all(rule == {"damage": ["collapsed", "severe"]} for rule in grain.values()), grain
+
+
 def test_both_real_scenarios_validate_and_load_into_one_database(engine: Engine):
     clock.set_clock(None)  # their reports are dated by their own README, in the past
     for name in ("hohhot", "guizhou"):

@@ -613,3 +613,41 @@ def test_every_problem_is_collected_not_only_the_first(scenario, edit):
         ("regions.csv", 6, "lon"),
         ("stock.csv", 5, "floor"),
     ]
+
+
+def test_a_programme_reads_its_eligibility_rule(scenario, edit):
+    edit(
+        "policy.yaml",
+        '      budget: "5000000"\n',
+        '      budget: "5000000"\n'
+        "      eligibility: {damage: [collapsed, severe], categories: [dibao, tekun]}\n",
+    )
+
+    read_back, problems = read(scenario)
+
+    assert problems == []
+    assert read_back.policy.subsidies["programmes"][0]["eligibility"] == {
+        "damage": ["collapsed", "severe"],
+        "categories": ["dibao", "tekun"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("rule", "field"),
+    [
+        ("{damage: [destroyed]}", "eligibility.damage[0]"),
+        ("{categories: [wubao]}", "eligibility.categories[0]"),
+        ("{income: [low]}", "eligibility.income"),
+        ("{damage: []}", "eligibility.damage"),
+        ("{}", "eligibility"),
+        ("collapsed", "eligibility"),
+    ],
+)
+def test_a_bad_eligibility_rule_is_reported_at_its_line(scenario, edit, rule, field):
+    edit(
+        "policy.yaml",
+        '      budget: "5000000"\n',
+        f'      budget: "5000000"\n      eligibility: {rule}\n',
+    )
+
+    assert read(scenario)[1] == [("policy.yaml", 31, f"subsidies.programmes[0].{field}")]

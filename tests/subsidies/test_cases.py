@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from relief import clock
+from tests.subsidies.conftest import id_number
 
 T0 = datetime(2026, 8, 1, 2, 0, tzinfo=UTC)
 
@@ -390,3 +391,197 @@ def test_upsert_programme_for_the_scenario_loader_is_idempotent(engine, world):
     with transaction(engine) as session:
         assert service.upsert_programme(session, SYSTEM, more) == "updated"
         assert len(service.standards_of(session, REBUILD["code"])) == len(REBUILD["standards"]) + 1
+
+
+def test_a_county_sees_the_programme_summary_of_its_own_regions_only(
+    client, world, rebuild, register, now
+):
+    mine = open_case(client, world, register(1)["id"])  # 新城区, 25,000
+    other_household = client.post(
+        "/api/v1/households",
+        json={
+            "event_id": world.event_id,
+            "region_code": "150103001",
+            "head_name": "回民区户",
+            "id_number": id_number(2, place="150103"),
+            "size": 3,
+            "damage": "collapsed",
+            "rooms": 2,
+            "category": "dibao",
+        },
+        headers=world.other_clerk,
+    )
+    assert other_household.status_code == 201, other_household.text
+    theirs = client.post(
+        "/api/v1/cases",
+        json={"household_id": other_household.json()["id"], "programme_code": "HHHT-REBUILD"},
+        headers=world.other_clerk,
+    ).json()  # 回民区, 35,000
+    assert approve_case(client, world, now, mine["id"]).status_code == 200
+    paid = client.post(
+        f"/api/v1/cases/{mine['id']}/payments",
+        json={"amount": "10000.00", "paid_on": "2026-08-20", "reference": "B-1"},
+        headers=world.clerk,
+    )
+    assert paid.status_code == 201, paid.text
+
+    def summary(headers):
+        reply = client.get("/api/v1/programmes/HHHT-REBUILD/summary", headers=headers)
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        return (
+            body["region_codes"],
+            body["committed"],
+            body["approved"],
+            body["paid"],
+            {k: v for k, v in body["cases_by_status"].items() if v},
+            (body["budget"], body["remaining"]),
+        )
+
+    # The budget and what is left of it are the programme's; the rest is the caller's scope.
+    budget = ("100000.00", "75000.00")
+    assert summary(world.clerk) == (
+        ["150102"],
+        "0.00",
+        "25000.00",
+        "10000.00",
+        {"approved": 1},
+        budget,
+    )
+    assert summary(world.other_clerk) == (
+        ["150103"],
+        "35000.00",
+        "0.00",
+        "0.00",
+        {"registered": 1},
+        budget,
+    )
+    assert summary(world.approver)[:5] == (
+        ["150102"],
+        "0.00",
+        "25000.00",
+        "10000.00",
+        {"approved": 1},
+    )
+    assert summary(world.admin) == (
+        ["150100"],
+        "35000.00",
+        "25000.00",
+        "10000.00",
+        {"approved": 1, "registered": 1},
+        budget,
+    )
+    assert theirs["status"] == "registered"
+
+
+GRAIN_FOR_DAMAGED = {
+    "code": "QXN-GRAIN",
+    "name": "过渡期生活救助",
+    "kind": "grain",
+    "region_code": "150100",
+    "budget": 50000,
+    "eligibility": {"damage": ["collapsed", "severe"]},
+    "standards": [{"effective_from": "2020-01-01", "per_person_month": "600.00", "months": 3}],
+}
+
+
+def test_a_case_outside_the_programmes_eligibility_is_422_not_eligible_naming_the_rule(
+    client, world, register
+):
+    reply = client.post("/api/v1/programmes", json=GRAIN_FOR_DAMAGED, headers=world.admin)
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["eligibility"] == {"damage": ["collapsed", "severe"], "categories": None}
+    got = client.get("/api/v1/programmes/QXN-GRAIN", headers=world.clerk).json()
+    assert got["eligibility"] == {"damage": ["collapsed", "severe"], "categories": None}
+
+    undamaged = register(1, damage="none", size=3)
+    for language, words in (
+        ("en", ("QXN-GRAIN", "collapsed, severe", "none")),
+        ("zh-CN", ("QXN-GRAIN", "倒塌、严重损坏", "未损坏")),
+    ):
+        reply = client.post(
+            "/api/v1/cases",
+            json={"household_id": undamaged["id"], "programme_code": "QXN-GRAIN"},
+            headers={**world.clerk, "Accept-Language": language},
+        )
+        assert reply.status_code == 422, reply.text
+        detail = reply.json()["detail"]
+        assert (detail["code"], detail["field"]) == ("not_eligible", "household_id")
+        assert all(word in detail["message"] for word in words), detail["message"]
+    listed = client.get("/api/v1/cases?programme=QXN-GRAIN", headers=world.clerk).json()
+    assert listed["total"] == 0
+
+    collapsed = register(2, damage="collapsed", size=3)
+    case = open_case(client, world, collapsed["id"], "QXN-GRAIN")
+    assert case["amount"] == "5400.00"
+
+
+def test_a_category_rule_refuses_other_categories(client, world, register):
+    body = {
+        **GRAIN_FOR_DAMAGED,
+        "code": "DIBAO-GRAIN",
+        "eligibility": {"categories": ["dibao", "tekun"]},
+    }
+    assert client.post("/api/v1/programmes", json=body, headers=world.admin).status_code == 201
+    general = register(1, category="general")
+    reply = client.post(
+        "/api/v1/cases",
+        json={"household_id": general["id"], "programme_code": "DIBAO-GRAIN"},
+        headers=world.clerk,
+    )
+    assert reply.status_code == 422
+    assert reply.json()["detail"]["code"] == "not_eligible"
+    assert "dibao, tekun" in reply.json()["detail"]["message"]
+    assert "general" in reply.json()["detail"]["message"]
+    dibao = register(2, category="dibao", damage="none")
+    assert open_case(client, world, dibao["id"], "DIBAO-GRAIN")["status"] == "registered"
+
+
+def test_a_rebuild_case_for_an_undamaged_house_stays_no_standard_under_a_rule(
+    client, world, register
+):
+    body = {**REBUILD_RULED, "eligibility": {"damage": ["collapsed", "severe", "none"]}}
+    assert client.post("/api/v1/programmes", json=body, headers=world.admin).status_code == 201
+    household = register(1, damage="none")
+    reply = client.post(
+        "/api/v1/cases",
+        json={"household_id": household["id"], "programme_code": "RB"},
+        headers=world.clerk,
+    )
+    assert reply.status_code == 422
+    assert reply.json()["detail"]["code"] == "no_standard"
+
+
+REBUILD_RULED = {
+    "code": "RB",
+    "name": "重建",
+    "kind": "rebuild",
+    "region_code": "150100",
+    "budget": 50000,
+    "standards": [
+        {"effective_from": "2020-01-01", "damage": "collapsed", "per_household": "20000.00"}
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("eligibility", "field"),
+    [
+        ({}, "eligibility"),
+        ({"damage": []}, "eligibility.damage"),
+        ({"damage": ["destroyed"]}, "eligibility.damage[0]"),
+        ({"categories": ["wubao"]}, "eligibility.categories[0]"),
+        ({"damage": ["collapsed"], "income": ["low"]}, "eligibility.income"),
+        ("collapsed", "eligibility"),
+    ],
+)
+def test_a_bad_eligibility_rule_is_422_on_its_field(client, world, eligibility, field):
+    body = {**REBUILD_RULED, "eligibility": eligibility}
+    reply = client.post("/api/v1/programmes", json=body, headers=world.admin)
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["detail"]["field"] == field
+    assert client.get("/api/v1/programmes/RB", headers=world.admin).status_code == 404
+
+
+def test_a_programme_without_a_rule_replies_eligibility_null(client, world, rebuild):
+    assert rebuild["eligibility"] is None

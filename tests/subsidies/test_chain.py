@@ -115,6 +115,7 @@ def test_import_to_payment_and_exports(client, world, rebuild):
             "approved": 3,
             "rejected": 0,
         },
+        "region_codes": ["150102"],
     }
 
     bank = client.get(

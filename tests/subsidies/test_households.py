@@ -82,6 +82,35 @@ def test_same_number_twice_in_one_event_is_a_duplicate_naming_the_first(client, 
     assert str(first["id"]) in detail["message"] and "户主1" in detail["message"]
 
 
+def test_a_number_registered_in_another_county_names_only_that_county(client, world, register):
+    first = register(1, head_name="王秀兰")
+    body = {
+        "event_id": world.event_id,
+        "region_code": "150103001",
+        "head_name": "另一人",
+        "id_number": id_number(1),
+        "size": 2,
+        "damage": "general",
+    }
+    for language in ("en", "zh-CN"):
+        reply = client.post(
+            "/api/v1/households",
+            json=body,
+            headers={**world.other_clerk, "Accept-Language": language},
+        )
+        assert reply.status_code == 409
+        detail = reply.json()["detail"]
+        assert detail["code"] == "duplicate_registration"
+        assert detail["field"] == "id_number"
+        assert "新城区" in detail["message"]
+        # Nothing of the household itself: no name, number, village, id.
+        assert "existing_id" not in detail
+        text = reply.text
+        for leaked in ("王秀兰", first["id_number"], id_number(1), "150102001", "海拉尔东路街道"):
+            assert leaked not in text
+        assert "household" not in detail["message"] and "户 " not in detail["message"]
+
+
 def test_bad_id_numbers_are_422_on_id_number(client, world):
     body = {
         "event_id": world.event_id,

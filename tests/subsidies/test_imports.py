@@ -231,6 +231,24 @@ def test_every_row_error_carries_a_stable_code_and_the_params_its_words_need(
         assert set(params) == set(ROW_ERROR_CODES[code])
 
 
+def test_an_import_row_registered_in_another_county_names_only_that_county(client, world, register):
+    register(1, head_name="王秀兰")
+    rows = [ZH, ["另一人", id_number(1), 2, "150103001", "倒塌", 1, "一般户", "", ""]]
+    reply = upload(client, world, as_csv(rows), "other.csv", headers=world.other_clerk)
+    assert reply.status_code == 422
+    [problem] = reply.json()["detail"]["rejected"]
+    assert (problem["row"], problem["field"], problem["code"]) == (
+        2,
+        "id_number",
+        "registered_in_other_county",
+    )
+    assert problem["params"] == {"county": "新城区"}
+    assert set(problem["params"]) == set(ROW_ERROR_CODES[problem["code"]])
+    assert "新城区" in problem["message"]
+    for leaked in ("王秀兰", "150102001", "household_id"):
+        assert leaked not in reply.text
+
+
 def test_row_errors_of_one_row_name_each_bad_cell_with_its_code(client, world):
     rows = [ZH, ["某户", id_number(5), "三", "150102001", "倒塌", -1, "富户", "", ""]]
     reply = upload(client, world, as_csv(rows), "bad.csv")

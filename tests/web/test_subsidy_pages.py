@@ -497,6 +497,14 @@ def test_a_clerk_of_another_county_gets_the_403_page_and_nothing_changes(
     # Lists leave the other county's households and cases out.
     assert "张建国51" not in client.get("/subsidies/households").text
     assert f'data-case="{case_id}"' not in client.get("/subsidies/cases").text
+    # The programme's summary counts only the clerk's own county (回民区).
+    summary = client.get(f"/subsidies/programmes/{PROGRAMME}").text
+    assert 'data-testid="summary-committed">0.00 元' in summary
+    assert "回民区（150103）" in summary
+    # A rebuild programme without a rule; the snowstorm's grain programme has one.
+    assert "救助对象：本项目不限房屋损坏程度和户类别。" in summary
+    grain = client.get("/subsidies/programmes/HHHT-GRAIN-2026-SNOW").text
+    assert "救助对象：房屋倒塌、严重损坏。" in grain
 
 
 def test_the_header_links_the_subsidy_pages_for_county_staff_and_not_for_managers(client, sign_in):

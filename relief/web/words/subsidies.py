@@ -40,6 +40,7 @@ ZH: dict[str, str] = {
     "imp.region_out_of_scope": "区划 {code} 不在您的管辖范围内",
     "imp.duplicate_in_file": "与本文件第 {first_row} 行的号码重复",
     "imp.already_registered": "该号码已在本次灾害事件中登记（受灾户编号 {household_id}）",
+    "imp.registered_in_other_county": "该号码已在本次灾害事件中由其他县（{county}）登记",
     "sub.import.busy": "正在导入…",
 }
 EN: dict[str, str] = {
@@ -78,5 +79,6 @@ EN: dict[str, str] = {
     "imp.region_out_of_scope": "region {code} is not in your scope",
     "imp.duplicate_in_file": "the same number as row {first_row} of this file",
     "imp.already_registered": "already registered for this event (household {household_id})",
+    "imp.registered_in_other_county": "already registered for this event in another county ({county})",
     "sub.import.busy": "Importing…",
 }
