@@ -22,7 +22,7 @@ def attempt(client, username: str, password: str):
 
 
 def audit_actions(client, admin_headers, action: str) -> list[dict]:
-    reply = client.get(f"/api/v1/audit?limit=200&actor=system", headers=admin_headers)
+    reply = client.get("/api/v1/audit?limit=200&actor=system", headers=admin_headers)
     assert reply.status_code == 200, reply.text
     return [r for r in reply.json()["items"] if r["action"] == action]
 
@@ -117,9 +117,8 @@ def test_unknown_disabled_and_wrong_password_sign_ins_all_verify_one_hash(
     monkeypatch.setattr(service, "verify_password", lambda h, p: calls.append(h) or real(h, p))
     username = "ghost" if case == "unknown" else "duty1"
     password = PASSWORD if case != "wrong_password" else "wrong-password-1"
-    with session_for(engine, write=False) as session:
-        with pytest.raises(service.DomainError) as err:
-            service.authenticate(session, username, password)
+    with session_for(engine, write=False) as session, pytest.raises(service.DomainError) as err:
+        service.authenticate(session, username, password)
     assert err.value.code == "not_authenticated"
     assert len(calls) == 1
 
