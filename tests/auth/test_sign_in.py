@@ -150,3 +150,22 @@ def test_at_most_the_configured_number_of_password_hashes_run_at_once(monkeypatc
     finally:
         service.limit_hashing(4)
     assert peak[0] == 2
+
+
+def test_parallel_wrong_passwords_are_all_counted_and_lock_the_account(
+    client, make_user, live_server, parallel
+):
+    import httpx
+
+    make_user("duty1", "duty_officer")
+
+    def guess():
+        return httpx.post(
+            f"{live_server}{TOKEN}",
+            data={"username": "duty1", "password": "wrong-password-1"},
+            timeout=60,
+        ).status_code
+
+    # Five at once, the first failures for this account: racing to create its counter row.
+    assert sorted(parallel([guess] * 5)) == [401] * 5
+    assert attempt(client, "duty1", PASSWORD).status_code == 429
