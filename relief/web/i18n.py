@@ -30,7 +30,7 @@ ZH: dict[str, str] = {
     "auth.submit": "登录",
     "auth.logout": "退出登录",
     "auth.wrong_password": "用户名或密码错误",
-    "auth.too_many_attempts": "登录失败次数过多，该账号或地址已暂时锁定，请 15 分钟后再试",
+    "auth.too_many_attempts": "登录失败次数过多，该账号或地址已暂时锁定，请 {minutes} 分钟后再试",
     "auth.change_password": "修改密码",
     "auth.must_change": "这是别人告知您的一次性密码。请先设置您自己的密码，然后才能继续使用系统。",
     "auth.password_rule": "至少 10 个字符，不能是常见密码。修改后，您在其他设备上的登录都将退出。",
@@ -519,8 +519,8 @@ EN: dict[str, str] = {
     "auth.submit": "Sign in",
     "auth.logout": "Sign out",
     "auth.wrong_password": "Wrong username or password",
-    "auth.too_many_attempts": "Too many failed sign-ins: this account or address is locked for"
-    " 15 minutes",
+    "auth.too_many_attempts": "Too many failed sign-ins: this account or address is locked;"
+    " try again in {minutes} minutes",
     "auth.change_password": "Change password",
     "auth.must_change": "This is a one-time password someone gave you. Choose your own"
     " password before you go on.",

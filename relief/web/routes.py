@@ -248,7 +248,7 @@ def static_file(name: str) -> FileResponse:
 def index(request: Request, session: Session = Depends(get_session)) -> Response:
     user = user_from_cookie(request, session)
     if user is None:
-        return render(request, "login.html", None, username="", error=None)
+        return render(request, "login.html", None, username="", error=None, retry_minutes=0)
     if user.must_change_password:
         return RedirectResponse(PASSWORD_PAGE, status_code=303)
     return _home(request, session, Actor.of(user))
@@ -289,6 +289,7 @@ def login(
             status_code=exc.status if locked else 401,
             username=username,
             error="auth.too_many_attempts" if locked else "auth.wrong_password",
+            retry_minutes=-(-int(exc.extra.get("retry_after", 0)) // 60),
         )
         response.headers.update(exc.headers)
         return response

@@ -28,7 +28,7 @@ def test_five_wrong_passwords_lock_the_ui_sign_in_with_a_chinese_message(client,
     locked = post_login(client, "duty", PASSWORD)
     assert locked.status_code == 429
     assert int(locked.headers["Retry-After"]) > 0
-    assert "登录失败次数过多" in locked.text
+    assert "登录失败次数过多" in locked.text and "请 15 分钟后再试" in locked.text
     assert "relief_token" not in locked.headers.get("set-cookie", "")
 
 
