@@ -49,6 +49,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
+    from relief.auth.service import limit_hashing
+
+    limit_hashing(settings.password_hash_concurrency)
 
     _install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
@@ -182,9 +185,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError):
         if web.renders_html(request):  # a page of the web UI: a rendered 403/404, not JSON
             return await web.domain_error_page(request, exc)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         if exc.status == 503:
-            headers = {"Retry-After": str(RETRY_AFTER_S)}
+            headers["Retry-After"] = str(RETRY_AFTER_S)
+        headers.update(exc.headers)
         return JSONResponse(
             {"detail": exc.detail(_prefers_zh(request))}, status_code=exc.status, headers=headers
         )

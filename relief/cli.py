@@ -135,6 +135,51 @@ def users_create(
     typer.echo(f"created {role} {username}")
 
 
+def _user_command(action):
+    """Run `action(session, username)` in one transaction; a domain error exits 2."""
+    from relief.db import ensure_schema_current, make_engine, transaction
+    from relief.errors import DomainError
+
+    engine = make_engine(get_settings().database_url)
+    ensure_schema_current(engine)
+    try:
+        with transaction(engine) as session:
+            return action(session)
+    except DomainError as exc:
+        typer.echo(f"{exc.field or 'error'}: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    """Disable an account; every session of it ends at once."""
+    from relief.auth import service
+    from relief.auth.models import SYSTEM
+
+    _user_command(lambda session: service.set_active(session, SYSTEM, username, False))
+    typer.echo(f"disabled {username}; their sessions have ended")
+
+
+@users_app.command("enable")
+def users_enable(username: str) -> None:
+    """Enable an account again (and lift a sign-in lock on it)."""
+    from relief.auth import service
+    from relief.auth.models import SYSTEM
+
+    _user_command(lambda session: service.set_active(session, SYSTEM, username, True))
+    typer.echo(f"enabled {username}")
+
+
+@users_app.command("reset-password")
+def users_reset_password(username: str) -> None:
+    """Print a one-time password; the user must change it at first sign-in."""
+    from relief.auth import service
+    from relief.auth.models import SYSTEM
+
+    _, password = _user_command(lambda session: service.reset_password(session, SYSTEM, username))
+    typer.echo(f"one-time password for {username} (to be changed at first sign-in): {password}")
+
+
 @scenario_app.command("validate")
 def scenario_validate(folder: Path = typer.Argument(..., metavar="DIR")) -> None:
     """Print every problem of a scenario folder (FILE:LINE: field: message) and exit 1,

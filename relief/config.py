@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     log_level: str = "INFO"
     token_hours: int = 12
+    # Sign-in throttling: failures before a lock, per account and per client address (an
+    # office behind one NAT address shares the second), and the lock's length.
+    sign_in_max_failures: int = 5
+    sign_in_address_max_failures: int = 20
+    sign_in_lock_minutes: int = 15
+    # Password hashes computed at once per process (Argon2 takes 64 MiB each).
+    password_hash_concurrency: int = 4
     # Where local state lives (the SQLite file, the generated secret key).
     var_dir: Path = VAR_DIR
     # Connections per API process: each process (uvicorn worker, container) opens up to

@@ -7,7 +7,6 @@ once, and the demo accounts get fresh one-time passwords (the old ones stop work
 
 from __future__ import annotations
 
-import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,7 +18,6 @@ from sqlmodel import Session
 from stdnum.cn import ric
 
 from relief import clock
-from relief.audit import service as audit
 from relief.auth import service as auth
 from relief.auth.models import SYSTEM, UserCreate
 from relief.db import session_for, transaction, upgrade
@@ -64,15 +62,14 @@ class DemoUser:
 
 
 def create_demo_users(engine: Engine, users: list[DemoUser]) -> list[DemoUser]:
-    """Create (or re-key) the demo accounts with fresh one-time passwords."""
+    """Create (or re-key) the demo accounts with fresh one-time passwords, which must be
+    changed at first sign-in."""
     created = []
     with transaction(engine) as session:
         for user in users:
             existing = auth.user_by_username(session, user.username)
-            if existing is not None:
-                existing.password_hash = auth.hash_password(user.password)
-                session.add(existing)
-                audit.record(session, SYSTEM, "reset_password", "user", user.username)
+            if existing is not None:  # forced to change again; old sessions end
+                auth.set_password(session, SYSTEM, user.username, user.password)
             else:
                 auth.create_user(
                     session,
@@ -83,6 +80,8 @@ def create_demo_users(engine: Engine, users: list[DemoUser]) -> list[DemoUser]:
                         role=user.role,
                         warehouse_codes=user.warehouse_codes,
                         region_codes=user.region_codes,
+                        # printed on a terminal: the user chooses their own at first sign-in
+                        must_change_password=True,
                     ),
                 )
             created.append(user)
@@ -90,7 +89,7 @@ def create_demo_users(engine: Engine, users: list[DemoUser]) -> list[DemoUser]:
 
 
 def one_time_password() -> str:
-    return secrets.token_urlsafe(9)
+    return auth.one_time_password()
 
 
 def demo_users(warehouses: list[Warehouse], regions: list[Region]) -> list[DemoUser]:

@@ -19,6 +19,10 @@ STATUS_BY_CODE: dict[str, int] = {
     "no_standard": 422,
     "not_eligible": 422,
     "import_rejected": 422,
+    "weak_password": 422,
+    "wrong_password": 422,
+    "password_change_required": 403,
+    "too_many_attempts": 429,
     "busy": 503,
 }
 # Everything else that is a known domain conflict is 409.
@@ -39,6 +43,10 @@ MESSAGES_ZH: dict[str, str] = {
     "below_floor": "将低于储备底线",
     "idempotency_key_reused": "同一幂等键已用于不同的请求",
     "busy": "数据库繁忙，请稍后重试",
+    "weak_password": "密码不符合要求",
+    "wrong_password": "当前密码错误",
+    "password_change_required": "请先修改密码",
+    "too_many_attempts": "登录失败次数过多，请稍后再试",
     "duplicate": "已存在",
     "invalid_transition": "当前状态不允许此操作",
     "deadline_already_done": "该时限已标记完成",
@@ -68,6 +76,7 @@ class DomainError(Exception):
         status: int | None = None,
         message_zh: str | None = None,
         extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -76,6 +85,7 @@ class DomainError(Exception):
         self.status = status or STATUS_BY_CODE.get(code, CONFLICT)
         self.message_zh = message_zh
         self.extra = extra or {}
+        self.headers = headers or {}  # e.g. Retry-After on 429
 
     def detail(self, prefer_zh: bool = False) -> dict[str, Any]:
         message = self.message

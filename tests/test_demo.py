@@ -227,3 +227,13 @@ def test_relief_demo_no_serve_prints_the_summary_and_exits(engine: Engine, cli_d
     ):
         assert heading in result.output
     assert "serving on" not in result.output
+
+
+def test_demo_passwords_must_be_changed_at_first_sign_in(engine: Engine, demo_lines, client):
+    for name, (_, _, password) in demo_users(demo_lines).items():
+        reply = client.post("/api/v1/auth/token", data={"username": name, "password": password})
+        assert reply.status_code == 200, name
+        headers = {"Authorization": f"Bearer {reply.json()['access_token']}"}
+        blocked = client.get("/api/v1/events", headers=headers)
+        assert blocked.status_code == 403, name
+        assert blocked.json()["detail"]["code"] == "password_change_required"

@@ -16,7 +16,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from relief.auth import service
-from relief.auth.models import Actor
+from relief.auth.models import Actor, User
 from relief.db import get_session
 from relief.errors import DomainError
 from relief.web.origin import refuse_cross_site_cookie_request
@@ -24,21 +24,35 @@ from relief.web.origin import refuse_cross_site_cookie_request
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def current_actor(
+def signed_in_user(
     request: Request,
     token: str | None = Depends(oauth2_scheme),
     session: Session = Depends(get_session),
-) -> Actor:
+) -> User:
+    """The user behind the bearer token (or the UI's cookie), if it has not been revoked;
+    whether they still must change their password is not checked here."""
     if not token:
         token = request.cookies.get("relief_token")  # the web UI keeps its token in a cookie
         if token:
             refuse_cross_site_cookie_request(request)
     if not token:
         raise DomainError("not_authenticated", "a bearer token is required", None)
-    username = service.username_from_token(token, request.app.state.settings.secret_key)
-    user = service.user_by_username(session, username)
-    if user is None or not user.active:
-        raise DomainError("not_authenticated", "unknown or inactive user", None)
+    return service.user_for_token(session, token, request.app.state.settings.secret_key)
+
+
+def current_actor(user: User = Depends(signed_in_user)) -> Actor:
+    """The caller; a user who must change their password may do nothing else first."""
+    if user.must_change_password:
+        raise DomainError(
+            "password_change_required",
+            "change your password first (POST /api/v1/me/password)",
+            None,
+        )
+    return Actor.of(user)
+
+
+def actor_changing_password(user: User = Depends(signed_in_user)) -> Actor:
+    """The caller, admitted while a password change is pending: /me, /me/password, logout."""
     return Actor.of(user)
 
 

@@ -33,15 +33,36 @@ class User(SQLModel, table=True):
     display_name: str | None = None
     active: bool = True
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+    # Every token carries the version it was issued under (`sv`); raising it revokes them
+    # all: sign-out, password change or reset, disabling.
+    session_version: int = 0
+    # Set for passwords someone else saw (demo, admin reset): the user must choose their own
+    # before doing anything else.
+    must_change_password: bool = False
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins per account (`account:NAME`) or client address (`address:HOST`), kept
+    in the database so that every worker process sees the same count and lock."""
+
+    __tablename__ = "sign_in_throttles"
+
+    key: str = Field(primary_key=True, max_length=200)
+    failures: int = 0
+    first_failure_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class UserCreate(BaseModel):
     username: str = PField(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
-    password: str = PField(min_length=8, max_length=256)
+    password: str = PField(min_length=1, max_length=256)  # policy: service.check_password
     role: str
     warehouse_codes: list[str] = []
     region_codes: list[str] = []
     display_name: str | None = None
+    # Whether the user must choose a new password at first sign-in (set it when the
+    # password is sent to them by someone else).
+    must_change_password: bool = False
 
     @field_validator("role")
     @classmethod
@@ -56,6 +77,29 @@ class UserOut(BaseModel):
     role: str
     warehouse_codes: list[str]
     region_codes: list[str]
+
+
+class UserStatus(UserOut):
+    """A user as an admin action (disable, enable) leaves it."""
+
+    active: bool
+    must_change_password: bool
+
+
+class OneTimePassword(BaseModel):
+    """The reply to a password reset: shown once, to be changed at first sign-in."""
+
+    username: str
+    one_time_password: str
+
+
+class PasswordChange(BaseModel):
+    current_password: str = PField(max_length=256)
+    new_password: str = PField(max_length=256)
+
+
+class SignedOut(BaseModel):
+    status: str = "signed_out"
 
 
 class Token(BaseModel):

@@ -1,42 +1,233 @@
-"""Accounts: password hashing (Argon2id), tokens (JWT, HS256), user creation."""
+"""Accounts: password hashing (Argon2id), the password policy, sign-in with throttling,
+tokens (JWT, HS256) that sign-out and password changes revoke, and user administration.
+
+Sign-in throttling lives in the database (`sign_in_throttles`), so several worker processes
+count the same failures: after `sign_in_max_failures` failures for one account, or
+`sign_in_address_max_failures` from one client address, further attempts are refused with
+429 `too_many_attempts` for `sign_in_lock_minutes`, without hashing. A failed sign-in is
+committed before its error is raised, because the count must outlive the failed request.
+
+Tokens carry the user's `session_version` (`sv`); raising it revokes every token the user
+holds. Signing in does not raise it (other sessions stay valid); signing out, a password
+change or reset, and disabling do.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+import secrets
+import threading
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from relief import clock
 from relief.audit import service as audit
-from relief.auth.models import ROLES, Actor, User, UserCreate
+from relief.auth.models import ROLES, SYSTEM, Actor, SignInThrottle, User, UserCreate
+from relief.config import Settings
 from relief.errors import DomainError
 
 _hasher = PasswordHasher()
 ALGORITHM = "HS256"
+MIN_PASSWORD_LENGTH = 10
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+
+# Each Argon2 hash takes 64 MiB: without a bound, a burst of parallel sign-ins takes the
+# server's memory (160 at once took 4 GB). Set per process from the settings.
+_hash_slots = threading.BoundedSemaphore(4)
+
+
+def limit_hashing(concurrency: int) -> None:
+    """How many password hashes this process computes at once (settings)."""
+    global _hash_slots
+    _hash_slots = threading.BoundedSemaphore(max(1, concurrency))
+
+
+# --- passwords -----------------------------------------------------------------------------
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _hash_slots:
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    with _hash_slots:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+@lru_cache
+def _dummy_hash_for(hasher: object) -> str:
+    return hasher.hash("relief-dummy-password")  # type: ignore[attr-defined]
+
+
+def _dummy_hash() -> str:
+    """A hash with the current hasher's cost, verified for unknown and disabled users so that
+    their sign-ins take as long as a wrong password for a real one."""
+    return _dummy_hash_for(_hasher)
+
+
+@lru_cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def check_password(password: str, field: str = "password") -> None:
+    """The whole policy: at least 10 characters and not a commonly used password."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            "weak_password",
+            f"a password needs at least {MIN_PASSWORD_LENGTH} characters",
+            field,
+            message_zh=f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符",
+        )
+    if password.lower() in common_passwords():
+        raise DomainError(
+            "weak_password",
+            "this password is too common: choose another",
+            field,
+            message_zh="该密码过于常见，请换一个",
+        )
+
+
+def one_time_password() -> str:
+    """A password handed to a user by someone else (demo, reset): 16 random characters."""
+    return secrets.token_urlsafe(12)
+
+
+# --- sign-in -------------------------------------------------------------------------------
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
-    user = session.exec(select(User).where(User.username == username)).first()
-    # Hash even for unknown users so response time does not reveal which usernames exist.
-    if user is None:
-        verify_password(_DUMMY_HASH, password)
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+    """The user with this password, or `not_authenticated`. Unknown, disabled and
+    wrong-password sign-ins all verify exactly one hash, so they take the same time."""
+    user = user_by_username(session, username)
+    if user is None or not user.active:
+        verify_password(_dummy_hash(), password)
+        raise DomainError("not_authenticated", "wrong username or password", "password")
+    if not verify_password(user.password_hash, password):
         raise DomainError("not_authenticated", "wrong username or password", "password")
     return user
+
+
+def _throttle_keys(username: str, address: str) -> list[tuple[str, str]]:
+    return [("account", f"account:{username[:64]}"), ("address", f"address:{address[:120]}")]
+
+
+def _limit(kind: str, settings: Settings) -> int:
+    if kind == "account":
+        return settings.sign_in_max_failures
+    return settings.sign_in_address_max_failures
+
+
+def _locked_until(session: Session, keys: list[str]) -> datetime | None:
+    now = clock.now()
+    rows = session.exec(select(SignInThrottle).where(SignInThrottle.key.in_(keys))).all()
+    until = [clock.as_utc(r.locked_until) for r in rows if r.locked_until is not None]
+    latest = max(until, default=None)
+    return latest if latest is not None and latest > now else None
+
+
+def _too_many_attempts(until: datetime) -> DomainError:
+    seconds = max(1, math.ceil((until - clock.now()).total_seconds()))
+    return DomainError(
+        "too_many_attempts",
+        f"too many failed sign-ins: try again in {math.ceil(seconds / 60)} minutes",
+        None,
+        extra={"retry_after": seconds},
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def _throttle_row(session: Session, key: str) -> SignInThrottle:
+    """The row for `key`, locked for this transaction; created when missing (a racing
+    creator wins and this one reads its row)."""
+    query = select(SignInThrottle).where(SignInThrottle.key == key).with_for_update()
+    row = session.exec(query).first()
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            session.add(SignInThrottle(key=key, failures=0))
+    except IntegrityError:
+        pass
+    return session.exec(query).one()
+
+
+def _record_failure(
+    session: Session, username: str, address: str, settings: Settings, reason: str
+) -> None:
+    now = clock.now()
+    window = timedelta(minutes=settings.sign_in_lock_minutes)
+    audit.record(
+        session,
+        SYSTEM,
+        "sign_in_failed",
+        "user",
+        username[:64],
+        None,
+        {"address": address, "reason": reason},
+    )
+    for kind, key in _throttle_keys(username, address):
+        row = _throttle_row(session, key)
+        started = clock.as_utc(row.first_failure_at) if row.first_failure_at else None
+        if started is None or now - started > window:
+            row.failures, row.first_failure_at = 0, now
+        row.failures += 1
+        if row.failures >= _limit(kind, settings):
+            row.locked_until = now + window
+            row.failures, row.first_failure_at = 0, None
+            audit.record(
+                session,
+                SYSTEM,
+                "sign_in_locked",
+                "sign_in",
+                key,
+                None,
+                {"address": address, "locked_until": row.locked_until.isoformat()},
+            )
+        session.add(row)
+
+
+def sign_in(
+    session: Session, username: str, password: str, address: str, settings: Settings
+) -> User:
+    """`authenticate`, throttled per account and per client address. Locked: 429
+    `too_many_attempts` (with Retry-After) before any hashing, even for the right password."""
+    keys = [key for _, key in _throttle_keys(username, address)]
+    until = _locked_until(session, keys)
+    if until is not None:
+        raise _too_many_attempts(until)
+    try:
+        user = authenticate(session, username, password)
+    except DomainError as exc:
+        _record_failure(session, username, address, settings, exc.code)
+        session.commit()
+        raise
+    account = session.get(SignInThrottle, keys[0])
+    if account is not None and account.failures:
+        account.failures, account.first_failure_at = 0, None
+        session.add(account)
+    return user
+
+
+def clear_sign_in_lock(session: Session, username: str) -> None:
+    account = session.get(SignInThrottle, f"account:{username[:64]}")
+    if account is not None:
+        session.delete(account)
+
+
+# --- tokens --------------------------------------------------------------------------------
 
 
 def issue_token(user: User, secret_key: str, hours: int) -> str:
@@ -44,13 +235,14 @@ def issue_token(user: User, secret_key: str, hours: int) -> str:
     payload = {
         "sub": user.username,
         "role": user.role,
+        "sv": user.session_version,
         "iat": int(issued.timestamp()),
         "exp": int((issued + timedelta(hours=hours)).timestamp()),
     }
     return jwt.encode(payload, secret_key, algorithm=ALGORITHM)
 
 
-def username_from_token(token: str, secret_key: str) -> str:
+def _claims(token: str, secret_key: str) -> dict:
     try:
         payload = jwt.decode(
             token,
@@ -65,11 +257,48 @@ def username_from_token(token: str, secret_key: str) -> str:
     # the same for issuing and checking.
     if payload["exp"] < clock.now().timestamp():
         raise DomainError("not_authenticated", "token expired", None)
-    return str(payload["sub"])
+    return payload
+
+
+def username_from_token(token: str, secret_key: str) -> str:
+    """Whose token this is, by signature and expiry alone (not whether it was revoked)."""
+    return str(_claims(token, secret_key)["sub"])
+
+
+def user_for_token(session: Session, token: str, secret_key: str) -> User:
+    """The active user a token was issued to, unless it has since been revoked."""
+    payload = _claims(token, secret_key)
+    user = user_by_username(session, str(payload["sub"]))
+    if user is None or not user.active:
+        raise DomainError("not_authenticated", "unknown or inactive user", None)
+    if payload.get("sv") != user.session_version:
+        raise DomainError("not_authenticated", "this session has ended: sign in again", None)
+    return user
+
+
+def revoke_sessions(session: Session, user: User) -> None:
+    user.session_version += 1
+    session.add(user)
+
+
+def sign_out(session: Session, user: User) -> None:
+    """Ends every session of this user (one version for all their tokens)."""
+    revoke_sessions(session, user)
+    audit.record(session, Actor.of(user), "sign_out", "user", user.username)
+
+
+# --- users ---------------------------------------------------------------------------------
 
 
 def user_by_username(session: Session, username: str) -> User | None:
     return session.exec(select(User).where(User.username == username)).first()
+
+
+def _user(session: Session, username: str) -> User:
+    user = user_by_username(session, username)
+    if user is None:
+        raise DomainError("not_found", f"user {username} does not exist", None)
+    return user
 
 
 def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
@@ -77,6 +306,7 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
 
     if data.role not in ROLES:
         raise DomainError("validation_error", f"unknown role {data.role}", "role")
+    check_password(data.password)
     if user_by_username(session, data.username) is not None:
         raise DomainError("duplicate", f"user {data.username} already exists", "username")
     if data.role == "warehouse_manager" and not data.warehouse_codes:
@@ -100,6 +330,7 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
         warehouse_codes=list(data.warehouse_codes),
         region_codes=list(data.region_codes),
         display_name=data.display_name,
+        must_change_password=data.must_change_password,
     )
     session.add(user)
     session.flush()
@@ -119,4 +350,71 @@ def list_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(User.username)).all())
 
 
-_DUMMY_HASH = _hasher.hash("relief-dummy-password")
+def change_password(
+    session: Session, user: User, current: str, new: str, address: str, settings: Settings
+) -> User:
+    """The user's own change: the current password is checked like a sign-in (a stolen
+    token cannot guess it unthrottled); every session, this one included, ends."""
+    keys = [key for _, key in _throttle_keys(user.username, address)]
+    until = _locked_until(session, keys)
+    if until is not None:
+        raise _too_many_attempts(until)
+    if not verify_password(user.password_hash, current):
+        _record_failure(session, user.username, address, settings, "wrong_password")
+        session.commit()
+        raise DomainError("wrong_password", "the current password is wrong", "current_password")
+    check_password(new, "new_password")
+    if new == current:
+        raise DomainError(
+            "weak_password",
+            "the new password must differ from the current one",
+            "new_password",
+            message_zh="新密码不能与当前密码相同",
+        )
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    revoke_sessions(session, user)
+    audit.record(session, Actor.of(user), "change_password", "user", user.username)
+    return user
+
+
+def set_password(session: Session, actor: Actor, username: str, password: str) -> User:
+    """An admin (or the demo) sets a password that someone else saw: it must be changed at
+    first sign-in, and every session of the user ends."""
+    check_password(password)
+    user = _user(session, username)
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    revoke_sessions(session, user)
+    clear_sign_in_lock(session, username)
+    audit.record(session, actor, "reset_password", "user", username)
+    return user
+
+
+def reset_password(session: Session, actor: Actor, username: str) -> tuple[User, str]:
+    """A new one-time password for the user (returned once, never stored in clear)."""
+    password = one_time_password()
+    return set_password(session, actor, username, password), password
+
+
+def set_active(session: Session, actor: Actor, username: str, active: bool) -> User:
+    """Disable (every session ends at once) or enable an account."""
+    user = _user(session, username)
+    if not active and actor.username == username:
+        raise DomainError("invalid_transition", "you cannot disable your own account", None)
+    before = {"active": user.active}
+    user.active = active
+    if not active:
+        revoke_sessions(session, user)
+    else:
+        clear_sign_in_lock(session, username)
+    audit.record(
+        session,
+        actor,
+        "enable" if active else "disable",
+        "user",
+        username,
+        before,
+        {"active": active},
+    )
+    return user

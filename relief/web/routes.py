@@ -30,8 +30,9 @@ from starlette.concurrency import run_in_threadpool
 
 from relief import clock
 from relief.auth import service as auth
+from relief.auth.api import client_address
 from relief.auth.deps import ensure_role
-from relief.auth.models import Actor
+from relief.auth.models import Actor, User
 from relief.db import get_session, session_for
 from relief.dispatch import service as dispatch
 from relief.emergency import responses as emergency_responses
@@ -47,6 +48,7 @@ from relief.web.i18n import HTML_LANG, Lang, Translator, lang_of
 from relief.web.origin import same_site_posts
 
 TOKEN_COOKIE = "relief_token"
+PASSWORD_PAGE = "/password"
 LANG_COOKIE = "relief_lang"
 # How far ahead the manager's home page warns about expiring lots (the API's default).
 EXPIRY_DAYS = 30
@@ -160,27 +162,32 @@ def render(
 # --- who is signed in ----------------------------------------------------------------------
 
 
-def actor_from_cookie(request: Request, session: Session) -> Actor | None:
-    """The signed-in actor, or None for no, a bad or an expired cookie."""
+def user_from_cookie(request: Request, session: Session) -> User | None:
+    """The signed-in user, or None for no, a bad, an expired or a revoked cookie."""
     token = request.cookies.get(TOKEN_COOKIE)
     if not token:
         return None
     try:
-        username = auth.username_from_token(token, request.app.state.settings.secret_key)
+        return auth.user_for_token(session, token, request.app.state.settings.secret_key)
     except DomainError:
         return None
-    user = auth.user_by_username(session, username)
-    if user is None or not user.active:
-        return None
-    return Actor.of(user)
+
+
+def actor_from_cookie(request: Request, session: Session) -> Actor | None:
+    """The signed-in actor, or None for no, a bad, an expired or a revoked cookie."""
+    user = user_from_cookie(request, session)
+    return Actor.of(user) if user is not None else None
 
 
 def signed_in(request: Request, session: Session = Depends(get_session)) -> Actor:
-    """A page dependency: the actor, or `not_authenticated` (which sends the browser to /)."""
-    actor = actor_from_cookie(request, session)
-    if actor is None:
+    """A page dependency: the actor, or `not_authenticated` (which sends the browser to /);
+    a user who must change their password is sent to the page for it first."""
+    user = user_from_cookie(request, session)
+    if user is None:
         raise DomainError("not_authenticated", "sign in first", None)
-    return actor
+    if user.must_change_password:
+        raise DomainError("password_change_required", "change your password first", None)
+    return Actor.of(user)
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -221,6 +228,8 @@ def busy_page(request: Request, exc: DomainError) -> Response:
 async def domain_error_page(request: Request, exc: DomainError) -> Response:
     if exc.status == 503:
         return busy_page(request, exc)
+    if exc.code == "password_change_required":
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
     message = exc.detail(prefer_zh=request_lang(request) == "zh")["message"]
     return await error_page(request, exc.status, exc.code, message)
 
@@ -250,10 +259,28 @@ def static_file(name: str) -> FileResponse:
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, session: Session = Depends(get_session)) -> Response:
-    actor = actor_from_cookie(request, session)
-    if actor is None:
-        return render(request, "login.html", None, username="", error=None)
-    return _home(request, session, actor)
+    user = user_from_cookie(request, session)
+    if user is None:
+        return render(request, "login.html", None, username="", error=None, retry_minutes=0)
+    if user.must_change_password:
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
+    return _home(request, session, Actor.of(user))
+
+
+def _set_token_cookie(request: Request, response: Response, user: User) -> None:
+    settings = request.app.state.settings
+    response.set_cookie(
+        TOKEN_COOKIE,
+        auth.issue_token(user, settings.secret_key, settings.token_hours),
+        max_age=settings.token_hours * 3600,
+        httponly=True,
+        samesite="strict",
+        # Intranet servers often run plain HTTP: outside production the cookie is Secure only
+        # when it came over HTTPS, else the browser would drop it and nobody could sign in.
+        # In production it is always Secure (TLS may end at a proxy in front of relief).
+        secure=settings.env == "production" or request.url.scheme == "https",
+        path="/",
+    )
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -263,37 +290,97 @@ def login(
     password: str = Form(""),
     session: Session = Depends(get_session),
 ) -> Response:
+    settings = request.app.state.settings
     try:
-        user = auth.authenticate(session, username, password)
-    except DomainError:
-        return render(
+        user = auth.sign_in(session, username, password, client_address(request), settings)
+    except DomainError as exc:
+        locked = exc.code == "too_many_attempts"
+        response = render(
             request,
             "login.html",
             None,
-            status_code=401,
+            status_code=exc.status if locked else 401,
             username=username,
-            error="auth.wrong_password",
+            error="auth.too_many_attempts" if locked else "auth.wrong_password",
+            retry_minutes=-(-int(exc.extra.get("retry_after", 0)) // 60),
         )
-    settings = request.app.state.settings
-    response = RedirectResponse("/", status_code=303)
-    response.set_cookie(
-        TOKEN_COOKIE,
-        auth.issue_token(user, settings.secret_key, settings.token_hours),
-        max_age=settings.token_hours * 3600,
-        httponly=True,
-        samesite="strict",
-        # Intranet servers often run plain HTTP: mark the cookie Secure only when it came
-        # over HTTPS, else the browser would drop it and nobody could sign in.
-        secure=request.url.scheme == "https",
-        path="/",
-    )
+        response.headers.update(exc.headers)
+        return response
+    session.commit()
+    target = PASSWORD_PAGE if user.must_change_password else "/"
+    response = RedirectResponse(target, status_code=303)
+    _set_token_cookie(request, response, user)
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request, session: Session = Depends(get_session)) -> Response:
+    """Signs the user out everywhere: every token they hold stops working."""
+    user = user_from_cookie(request, session)
+    if user is not None:
+        auth.sign_out(session, user)
+        session.commit()
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(TOKEN_COOKIE, path="/")
+    return response
+
+
+@router.get(PASSWORD_PAGE, response_class=HTMLResponse)
+def password_page(request: Request, session: Session = Depends(get_session)) -> Response:
+    user = user_from_cookie(request, session)
+    if user is None:
+        raise DomainError("not_authenticated", "sign in first", None)
+    return render(
+        request, "password.html", Actor.of(user), forced=user.must_change_password, errors={}
+    )
+
+
+@router.post(PASSWORD_PAGE, response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    current_password: str = Form(""),
+    new_password: str = Form(""),
+    new_password_again: str = Form(""),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The user's own change; every other session ends and this browser gets a new cookie."""
+    user = user_from_cookie(request, session)
+    if user is None:
+        raise DomainError("not_authenticated", "sign in first", None)
+    actor, forced = Actor.of(user), user.must_change_password
+    zh = request_lang(request) == "zh"
+    try:
+        if new_password != new_password_again:
+            raise DomainError(
+                "validation_error",
+                "the two new passwords differ",
+                "new_password_again",
+                message_zh="两次输入的新密码不一致",
+            )
+        auth.change_password(
+            session,
+            user,
+            current_password,
+            new_password,
+            client_address(request),
+            request.app.state.settings,
+        )
+    except DomainError as exc:
+        session.rollback()
+        field = exc.field or "current_password"
+        response = render(
+            request,
+            "password.html",
+            actor,
+            status_code=exc.status,
+            forced=forced,
+            errors={field: exc.detail(prefer_zh=zh)["message"]},
+        )
+        response.headers.update(exc.headers)
+        return response
+    session.commit()
+    response = RedirectResponse("/", status_code=303)
+    _set_token_cookie(request, response, user)
     return response
 
 

@@ -1,0 +1,94 @@
+"""`relief users create|disable|enable|reset-password`: the same services as the API, the
+same password policy; a user created with --password-stdin is not forced to change it, a
+reset one is."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from relief.auth import service
+from relief.cli import app as cli
+from relief.config import get_settings
+from relief.db import session_for
+
+PASSWORD = "a-long-passphrase-1"
+
+
+@pytest.fixture
+def cli_database(database_url: str, monkeypatch) -> Iterator[None]:
+    monkeypatch.setenv("RELIEF_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def relief(*args: str, stdin: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=stdin)
+
+
+def stored(engine, username: str):
+    with session_for(engine, write=False) as session:
+        return service.user_by_username(session, username)
+
+
+def create(username: str = "duty1", password: str = PASSWORD):
+    return relief(
+        "users",
+        "create",
+        username,
+        "--role",
+        "duty_officer",
+        "--password-stdin",
+        stdin=password + "\n",
+    )
+
+
+def test_a_user_created_with_password_stdin_is_not_forced_to_change_it(engine, cli_database):
+    assert create().exit_code == 0
+    user = stored(engine, "duty1")
+    assert user.must_change_password is False
+    with session_for(engine, write=False) as session:
+        assert service.authenticate(session, "duty1", PASSWORD).username == "duty1"
+
+
+@pytest.mark.parametrize("password", ["short-1", "1234567890", "Qwertyuiop"])
+def test_users_create_refuses_a_short_or_common_password(engine, cli_database, password):
+    result = create(password=password)
+    assert result.exit_code == 2
+    assert "password" in result.output
+    assert stored(engine, "duty1") is None
+
+
+def test_users_disable_and_enable_end_sessions_and_let_them_sign_in_again(engine, cli_database):
+    create()
+    before = stored(engine, "duty1").session_version
+    result = relief("users", "disable", "duty1")
+    assert result.exit_code == 0, result.output
+    user = stored(engine, "duty1")
+    assert user.active is False and user.session_version > before
+    assert relief("users", "enable", "duty1").exit_code == 0
+    assert stored(engine, "duty1").active is True
+
+
+def test_users_reset_password_prints_a_one_time_password_that_must_be_changed(engine, cli_database):
+    create()
+    result = relief("users", "reset-password", "duty1")
+    assert result.exit_code == 0, result.output
+    one_time = re.search(r": (\S+)$", result.output.strip())[1]
+    user = stored(engine, "duty1")
+    assert user.must_change_password is True
+    with session_for(engine, write=False) as session:
+        assert service.authenticate(session, "duty1", one_time)
+        with pytest.raises(service.DomainError):
+            service.authenticate(session, "duty1", PASSWORD)
+
+
+def test_users_commands_on_an_unknown_user_exit_2(cli_database, engine):
+    for command in ("disable", "enable", "reset-password"):
+        result = relief("users", command, "ghost")
+        assert result.exit_code == 2
+        assert "ghost" in result.output
