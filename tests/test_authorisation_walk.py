@@ -406,6 +406,10 @@ RULES: dict[tuple[str, str], Rule | None] = {
     ("POST", f"{API}/auth/token"): None,
     ("POST", "/login"): None,
     ("POST", "/logout"): None,
+    # One's own session and password: every signed-in user, on their own account only.
+    ("POST", f"{API}/auth/logout"): None,
+    ("POST", f"{API}/me/password"): None,
+    ("POST", "/password"): None,
     # The network, users, policy, programmes: admin.
     ("POST", f"{API}/regions"): Rule(
         roles(),
@@ -470,6 +474,15 @@ RULES: dict[tuple[str, str], Rule | None] = {
             "url": f"{API}/users",
             "json": {"username": "newbie", "password": "long-password-1", "role": "admin"},
         },
+    ),
+    ("POST", f"{API}/users/{{username}}/disable"): Rule(
+        roles(), lambda w, r, s: {"url": f"{API}/users/manager_out/disable", "json": {}}
+    ),
+    ("POST", f"{API}/users/{{username}}/enable"): Rule(
+        roles(), lambda w, r, s: {"url": f"{API}/users/manager_out/enable", "json": {}}
+    ),
+    ("POST", f"{API}/users/{{username}}/reset-password"): Rule(
+        roles(), lambda w, r, s: {"url": f"{API}/users/manager_out/reset-password", "json": {}}
     ),
     ("POST", f"{API}/policies"): Rule(
         roles(), lambda w, r, s: {"url": f"{API}/policies", "json": {}}
