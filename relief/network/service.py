@@ -355,7 +355,14 @@ def upsert_road(session: Session, actor: Actor, road: Road, scenario_key: str) -
 
 
 def road_by_scenario_key(session: Session, scenario_key: str) -> RoadRow | None:
-    return session.exec(select(RoadRow).where(RoadRow.scenario_key == scenario_key)).first()
+    """The road a scenario folder knows as `scenario_key`, locked and read afresh (a
+    status set by a concurrent PATCH is seen, not overwritten)."""
+    return session.exec(
+        select(RoadRow)
+        .where(RoadRow.scenario_key == scenario_key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
 
 
 def status_set_by_user(session: Session, road_id: int) -> audit.AuditRecord | None:

@@ -223,7 +223,10 @@ def _load_stock(
     session: Session, actor: Actor, scenario: Scenario, counts: KindCounts, kept: list[Kept]
 ) -> None:
     # The stock service writes the ledger and the audit; the outcome is read off the stock
-    # as it stood before, so that the report can tell a new row from a changed one.
+    # as it stood before, so that the report can tell a new row from a changed one. The
+    # rows are locked first (in code order): a receipt committed between reading a row
+    # and writing it would otherwise be undone.
+    stock.lock_levels(session, [(s.warehouse_code, s.item_code) for s in scenario.stock])
     before = {
         (s.warehouse_code, s.item_code): (s.on_hand, s.floor)
         for s in stock.stock_levels_for_allocation(session)
