@@ -98,7 +98,7 @@ class Kept:
     """Something users changed that the load left as they left it."""
 
     kind: str  # a KINDS entry
-    what: str  # the record: `road 150125~W1@R1`, `stock W1/tent`, `policy hohhot 2024-01-20`
+    what: str  # the record: `road W1—150125 (id 7)`, `stock W1/tent`, `policy hohhot from …`
     why: str  # who changed it and when, and what the folder says instead
 
     def __str__(self) -> str:

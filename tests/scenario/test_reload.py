@@ -24,6 +24,8 @@ from relief.network import service as network
 from relief.scenario.loader import LoadReport, load_scenario
 from relief.stock import service as stock
 from relief.stock.models import ReceiptLineIn
+from relief.subsidies import service as subsidy_service
+from relief.subsidies.models import ProgrammeIn
 
 from .conftest import NOW
 
@@ -310,6 +312,30 @@ def test_reload_keeps_a_policy_an_administrator_edited(engine: Engine, scenario:
     assert stored.thresholds["4"] == {"dead_missing": 10}
     assert [(k.kind, k.what) for k in report.kept] == [("policy", "policy wuchuan from 2024-01-20")]
     assert "edited by li" in report.kept[0].why
+
+
+def test_reload_leaves_a_programme_an_administrator_created_as_it_is(
+    engine: Engine, scenario: Path, edit
+):
+    edit("policy.yaml", "- code: WC-2026-REBUILD", "- code: WC-2026-OTHER")
+    load(engine, scenario)
+    with transaction(engine) as session:
+        body = ProgrammeIn(
+            code="WC-2026-REBUILD",
+            name="县里先建的",
+            kind="rebuild",
+            region_code="150125",
+            budget=100,
+        )
+        subsidy_service.create_programme(session, ADMIN, body)
+    edit("policy.yaml", "- code: WC-2026-OTHER", "- code: WC-2026-REBUILD")
+
+    report = load(engine, scenario)
+
+    with session_for(engine, write=False) as session:
+        programme = subsidy_service.get_programme(session, "WC-2026-REBUILD")
+    assert (programme.name, programme.budget_fen) == ("县里先建的", 10_000)
+    assert [(k.kind, k.what) for k in report.kept] == [("programmes", "programme WC-2026-REBUILD")]
 
 
 # --- command line ----------------------------------------------------------------------
