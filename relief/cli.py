@@ -278,7 +278,9 @@ def _write_output(target: str, text: str) -> None:
 @app.command()
 def assess(
     scenario: Path = typer.Option(..., "--scenario", metavar="DIR"),
-    event: str = typer.Option(..., "--event", metavar="NAME", help="the stem of events/NAME.yaml"),
+    event: str = typer.Option(
+        ..., "--event", metavar="CODE", help="the event's code: the stem of events/CODE.yaml"
+    ),
     json_file: str | None = typer.Option(None, "--json", metavar="FILE", help="- for stdout"),
 ) -> None:
     """Totals, recommended level and exceeded criteria of an event of a scenario folder."""
@@ -318,7 +320,9 @@ def assess(
 @app.command()
 def demand(
     scenario: Path = typer.Option(..., "--scenario", metavar="DIR"),
-    event: str = typer.Option(..., "--event", metavar="NAME", help="the stem of events/NAME.yaml"),
+    event: str = typer.Option(
+        ..., "--event", metavar="CODE", help="the event's code: the stem of events/CODE.yaml"
+    ),
     level: int | None = typer.Option(None, "--level", min=1, max=4, help="response level"),
     csv_file: str | None = typer.Option(None, "--csv", metavar="FILE", help="- for stdout"),
 ) -> None:
@@ -379,7 +383,9 @@ def _closure(text: str) -> tuple[str, str]:
 @app.command()
 def plan(
     scenario: Path = typer.Option(..., "--scenario", metavar="DIR"),
-    event: str = typer.Option(..., "--event", metavar="NAME", help="the stem of events/NAME.yaml"),
+    event: str = typer.Option(
+        ..., "--event", metavar="CODE", help="the event's code: the stem of events/CODE.yaml"
+    ),
     method: str = typer.Option("optimal", "--method", metavar="optimal|greedy|both"),
     level: int | None = typer.Option(None, "--level", min=1, max=4, help="what-if level"),
     close: list[str] = typer.Option([], "--close", metavar="FROM:TO", help="what-if closure"),

@@ -20,6 +20,7 @@ PLAN_KEYS = {
     "id",
     "response_id",
     "event",
+    "event_code",
     "level",
     "method",
     "status",
@@ -47,8 +48,9 @@ def test_json_file_holds_the_plan_with_null_ids(tmp_path):
     plan = json.loads(out.read_text(encoding="utf-8"))
     assert set(plan) == PLAN_KEYS
     assert (plan["id"], plan["response_id"]) == (None, None)
-    assert (plan["event"], plan["level"], plan["method"], plan["status"]) == (
-        "flood",
+    # API.md: `event` is the event's name; its code is the file stem --event took.
+    assert (plan["event"], plan["event_code"]) == ("2026年6月黔东南州及三都县特大暴雨洪涝", "flood")
+    assert (plan["level"], plan["method"], plan["status"]) == (
         2,
         "optimal",
         "optimal",

@@ -109,3 +109,38 @@ def test_revision_0003_will_not_guess_the_key_for_accounts_it_must_encrypt(old_d
     with check.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == "0002"
     check.dispose()
+
+
+@pytest.mark.db
+def test_revision_0007_gives_loaded_events_their_code_and_plans_their_events_code(old_database):
+    command.upgrade(alembic_config(old_database), "0003")
+    old = make_engine(old_database)
+    at = "'2026-07-01 00:00:00'"
+    with old.begin() as conn:
+        for statement in (
+            'INSERT INTO events (id, name, hazard, started_at, "key", created_by, created_at)'
+            f" VALUES (1, '洪涝', 'flood', {at}, 'flood', 'system', {at})",
+            "INSERT INTO events (id, name, hazard, started_at, created_by, created_at)"
+            f" VALUES (2, '手工', 'hail', {at}, 'zhang', {at})",
+            "INSERT INTO responses (id, event_id, level, status, note, triggered_by,"
+            f" triggered_at, level_changed_at) VALUES (1, 1, 2, 'active', '', 'zhang', {at}, {at})",
+            "INSERT INTO plans (id, response_id, event, level, method, status, state, what_if,"
+            " fingerprint, solve_seconds, inputs, result, created_at, created_by) VALUES"
+            f" (1, 1, '洪涝', 2, 'greedy', 'feasible', 'draft', FALSE, 'f', 0, '{{}}', '{{}}',"
+            f" {at}, 'zhang')",
+        ):
+            conn.execute(text(statement))
+    old.dispose()
+
+    upgrade(old_database)
+
+    new = make_engine(old_database)
+    with new.connect() as conn:
+        events = conn.execute(
+            text('SELECT id, code, scenario_code, "key" FROM events ORDER BY id')
+        ).all()
+        plan_code = conn.execute(text("SELECT event_code FROM plans")).scalar_one()
+    new.dispose()
+    # The next load of the folder claims event 1 (tests/scenario/test_reload.py).
+    assert [tuple(row) for row in events] == [(1, "flood", None, "flood"), (2, None, None, None)]
+    assert plan_code == "flood"

@@ -139,6 +139,7 @@ class PlanResult:
     # Model size (arcs, nodes, eligible pairs); not part of the API's Plan either.
     model_size: dict[str, Any] = field(default_factory=dict)
     event: str | None = None
+    event_code: str | None = None
     fingerprint: str | None = None
     what_if: bool = False
     id: int | None = None
@@ -152,6 +153,7 @@ class PlanResult:
             "id": self.id,
             "response_id": self.response_id,
             "event": self.event,
+            "event_code": self.event_code,
             "level": self.level,
             "method": self.method,
             "status": self.status,

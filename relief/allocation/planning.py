@@ -221,7 +221,9 @@ def run_plan(
     if method in ("greedy", "both"):
         run.plans["greedy"] = greedy(inp)
     for plan in run.plans.values():
-        plan.event = event_name
+        # API.md: `event` is the event's name; its code is the file stem.
+        plan.event = event.title
+        plan.event_code = event_name
         plan.fingerprint = fingerprint
         plan.what_if = what_if
     timings["total"] = time.perf_counter() - started

@@ -261,6 +261,7 @@ def plan_view(row: PlanRow, stale: bool) -> dict[str, Any]:
         "id": row.id,
         "response_id": row.response_id,
         "event": row.event,
+        "event_code": row.event_code,
         "level": row.level,
         "method": row.method,
         "status": row.status,
@@ -383,6 +384,7 @@ def create_plan(
     row = PlanRow(
         response_id=response_id,
         event=inputs.event.name,
+        event_code=inputs.event.code,
         level=inputs.level,
         method=method,
         status=result.status,

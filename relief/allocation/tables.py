@@ -54,6 +54,8 @@ class PlanRow(SQLModel, table=True):
     response_id: int = Field(foreign_key="responses.id")
     # The event's name when the plan was made (API.md: `event` is the event's name).
     event: str = Field(max_length=200)
+    # The event's code (its scenario file stem) then; null for an event made through the API.
+    event_code: str | None = Field(default=None, max_length=128)
     level: int
     method: str = Field(max_length=8)
     status: str = Field(max_length=8)
@@ -171,6 +173,7 @@ class PlanOut(BaseModel):
     id: int | None
     response_id: int | None
     event: str | None
+    event_code: str | None = None
     level: int
     method: Literal["optimal", "greedy"]
     status: Literal["optimal", "feasible"]

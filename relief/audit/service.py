@@ -93,3 +93,24 @@ def list_records(
         query.order_by(AuditRecord.id.desc()).offset(offset).limit(limit)  # type: ignore[union-attr]
     ).all()
     return list(rows), total
+
+
+def history(
+    session: Session,
+    entity: str,
+    entity_id: object | None = None,
+    *,
+    actions: tuple[str, ...] = (),
+    other_than: str | None = None,
+) -> list[AuditRecord]:
+    """The records of an entity (or of one of its rows), oldest first; `actions` keeps
+    only those actions, `other_than` leaves out one actor's records (e.g. the scenario
+    loader's, to find what users changed)."""
+    query = select(AuditRecord).where(AuditRecord.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditRecord.entity_id == str(entity_id))
+    if actions:
+        query = query.where(AuditRecord.action.in_(actions))  # type: ignore[attr-defined]
+    if other_than is not None:
+        query = query.where(AuditRecord.actor != other_than)
+    return list(session.exec(query.order_by(AuditRecord.id)).all())  # type: ignore[arg-type]

@@ -123,9 +123,15 @@ def create_event(
 
 @router.get("/events", response_model=list[EventOut])
 def list_events(
-    _: Actor = Depends(current_actor), session: Session = Depends(get_session)
+    code: str | None = Query(None, max_length=128, description="an event's code (file stem)"),
+    scenario: str | None = Query(None, max_length=64, description="a scenario's code"),
+    _: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
 ) -> list[EventOut]:
-    return [events.event_out(session, event) for event in events.list_events(session)]
+    return [
+        events.event_out(session, event)
+        for event in events.list_events(session, code=code, scenario=scenario)
+    ]
 
 
 @router.get("/events/{event_id}", response_model=EventOut)

@@ -9,7 +9,9 @@ Representation:
   `effective_from`) and may be scoped to a region; the version in force at an event's start
   is chosen by `relief.emergency.policy.policy_for`.
 - `events` carry their affected regions in `event_regions`; an event loaded from a scenario
-  folder keeps its file stem in `key` so that reloading updates the same row.
+  folder keeps its file stem as `code` and the scenario's code as `scenario_code` (unique
+  together, and spelled `scenario/code` in `key`) so that reloading updates the same row
+  and two scenarios' `flood.yaml` stay two events.
 - `event_reports` are never counted twice (the rules live in the service); `seq` of a report
   is its submission order (the row id), which breaks ties of `reported_at`. A report loaded
   from a file keeps its position in the file in `file_seq`.
@@ -140,6 +142,9 @@ class EventRow(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("key", name="uq_events_key"),
+        # An event's code is unique within its scenario (two folders' flood.yaml are two
+        # events); `key` spells the pair as one unique string.
+        Index("uq_events_scenario_code", "scenario_code", "code", unique=True),
         CheckConstraint("level is null or level between 1 and 4", name="ck_events_level"),
     )
 
@@ -149,8 +154,12 @@ class EventRow(SQLModel, table=True):
     started_at: datetime = Field(sa_type=UTCDateTime)
     # The response level to plan for when the scenario file names one; else the recommended.
     level: int | None = None
-    # The scenario file stem of a loaded event (None for events created through the API).
+    # A loaded event: `code` is its file stem, `scenario_code` the scenario's code
+    # (scenario.yaml, else the folder's name) and `key` both as `scenario/code`, unique.
+    # Events created through the API have none of them.
     key: str | None = Field(default=None, max_length=200)
+    code: str | None = Field(default=None, max_length=128, index=True)
+    scenario_code: str | None = Field(default=None, max_length=64)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
 
@@ -401,6 +410,11 @@ class EventOut(BaseModel):
     started_at: datetime
     region_codes: list[str]
     level: int | None
+    # A loaded event's file stem (what `relief plan --event` takes) and its scenario's
+    # code; null for events created through the API. `key` is the code under its older
+    # name, kept for clients that read it.
+    code: str | None
+    scenario: str | None
     key: str | None
     active_response_id: int | None
     created_by: str

@@ -261,6 +261,32 @@ def load_policy(
     return row, "updated"
 
 
+def edited_by_user(
+    session: Session, actor: Actor, policy: Policy, source: str
+) -> audit.AuditRecord | None:
+    """When the stored version (source, policy.effective_from) was last written by someone
+    other than `actor` (an administrator's PUT or POST), and differs from `policy`: that
+    audit record. A scenario reload keeps such a version as the administrator left it."""
+    row = session.exec(
+        select(PolicyRow).where(
+            PolicyRow.source == source, PolicyRow.effective_from == policy.effective_from
+        )
+    ).first()
+    if row is None:
+        return None
+    records = audit.history(session, "policy", row.id)
+    if not records or records[-1].actor == actor.username:
+        return None
+    stored = [
+        (n.item_code, n.basis, n.per_person, n.priority_weight)
+        for n in _stored_norms(session, row.id)
+    ]
+    same = row.document == policy_document(policy) and stored == _norm_rows(policy)
+    if same and row.region_code is None:
+        return None
+    return records[-1]
+
+
 def policy_version_for(
     session: Session, at: datetime, region_codes: Iterable[str] = ()
 ) -> PolicyRow | None:

@@ -72,12 +72,25 @@ def get_event(session: Session, event_id: int, *, lock: bool = False) -> EventRo
 
 
 def event_by_key(session: Session, key: str) -> EventRow | None:
-    """A loaded event by the file stem it was loaded under."""
-    return session.exec(select(EventRow).where(EventRow.key == key)).first()
+    """A loaded event by its key (`scenario/code`), else the first event with that code."""
+    found = session.exec(select(EventRow).where(EventRow.key == key)).first()
+    if found is None:
+        found = session.exec(
+            select(EventRow).where(EventRow.code == key).order_by(col(EventRow.id))
+        ).first()
+    return found
 
 
-def list_events(session: Session) -> list[EventRow]:
-    return list(session.exec(select(EventRow).order_by(col(EventRow.id))).all())
+def list_events(
+    session: Session, code: str | None = None, scenario: str | None = None
+) -> list[EventRow]:
+    """Every event, or those with the code and/or of the scenario given."""
+    query = select(EventRow)
+    if code is not None:
+        query = query.where(EventRow.code == code)
+    if scenario is not None:
+        query = query.where(EventRow.scenario_code == scenario)
+    return list(session.exec(query.order_by(col(EventRow.id))).all())
 
 
 def event_region_codes(session: Session, event_id: int) -> list[str]:
@@ -148,7 +161,9 @@ def event_out(session: Session, event: EventRow) -> EventOut:
         started_at=clock.to_cst(event.started_at),
         region_codes=event_region_codes(session, event.id),
         level=event.level,
-        key=event.key,
+        code=event.code,
+        scenario=event.scenario_code,
+        key=event.code,
         active_response_id=active_response_id(session, event.id),
         created_by=event.created_by,
         created_at=clock.to_cst(event.created_at),
@@ -308,14 +323,44 @@ def assess_event(session: Session, event_id: int) -> Assessment:
 # --- loading from a scenario folder --------------------------------------------------------
 
 
+def event_key(code: str, scenario_code: str | None) -> str:
+    """The unique `key` of a loaded event: `scenario/code` (the code alone without one)."""
+    return f"{scenario_code}/{code}" if scenario_code else code
+
+
+def _loaded_event(session: Session, code: str, scenario_code: str | None) -> EventRow | None:
+    """The stored event of (scenario, code), locked; else one loaded before events had a
+    scenario (same code, none yet), which this load then claims."""
+    found = session.exec(
+        select(EventRow).where(EventRow.key == event_key(code, scenario_code)).with_for_update()
+    ).first()
+    if found is None and scenario_code:
+        found = session.exec(
+            select(EventRow)
+            .where(EventRow.code == code, col(EventRow.scenario_code).is_(None))
+            .where(EventRow.key == code)
+            .with_for_update()
+        ).first()
+    return found
+
+
 def load_event(
-    session: Session, actor: Actor, spec: EventSpec, key: str
+    session: Session,
+    actor: Actor,
+    spec: EventSpec,
+    code: str,
+    scenario_code: str | None = None,
+    kept: list[str] | None = None,
 ) -> tuple[EventRow, Outcome]:
-    """Create or update the event of a scenario file, keyed by `key` (the file stem), with
-    its reports and its `closed_roads` as closures scoped to it. Idempotent: the same spec
-    again changes and records nothing. The caller validated the folder and commits."""
+    """Create or update the event of a scenario file, keyed by (`scenario_code`, `code`:
+    the file stem), with its reports and its `closed_roads` as closures scoped to it.
+    Idempotent: the same spec again changes and records nothing. A file closure that a
+    user lifted stays lifted; `kept` receives a sentence for each such road. The caller
+    validated the folder and commits."""
+    if len(code) > 128:
+        raise DomainError("validation_error", "an event's code has at most 128 characters", "code")
     codes = _check_regions(session, spec.region_codes, "region_codes")
-    event = session.exec(select(EventRow).where(EventRow.key == key).with_for_update()).first()
+    event = _loaded_event(session, code, scenario_code)
     changed = False
     if event is None:
         event = EventRow(
@@ -323,7 +368,9 @@ def load_event(
             hazard=spec.hazard,
             started_at=spec.started_at,
             level=spec.level,
-            key=key,
+            key=event_key(code, scenario_code),
+            code=code,
+            scenario_code=scenario_code,
             created_by=actor.username,
         )
         session.add(event)
@@ -342,6 +389,9 @@ def load_event(
             "hazard": spec.hazard,
             "started_at": spec.started_at,
             "level": spec.level,
+            "key": event_key(code, scenario_code),
+            "code": code,
+            "scenario_code": scenario_code,
         }
         for name, value in wanted.items():
             current = getattr(event, name)
@@ -364,7 +414,7 @@ def load_event(
             )
     if _sync_file_reports(session, actor, event.id, spec.reports):
         changed = True
-    if _sync_file_closures(session, actor, event.id, spec.closed_roads):
+    if _sync_file_closures(session, actor, event.id, spec.closed_roads, kept):
         changed = True
     if outcome == "unchanged" and changed:
         outcome = "updated"
@@ -429,8 +479,25 @@ def _roads_between(session: Session, a: str, b: str) -> list[int]:
     ]
 
 
+def _lifted_by_users(session: Session, actor: Actor, event_id: int) -> dict[int, audit.AuditRecord]:
+    """This event's closures that someone other than `actor` (the loader) lifted, by road:
+    the latest lifting of each, read from the audit trail."""
+    lifted: dict[int, audit.AuditRecord] = {}
+    for record in audit.history(
+        session, "road_closure", actions=("delete",), other_than=actor.username
+    ):
+        before = record.before or {}
+        if before.get("event_id") == event_id and isinstance(before.get("road_id"), int):
+            lifted[before["road_id"]] = record
+    return lifted
+
+
 def _sync_file_closures(
-    session: Session, actor: Actor, event_id: int, pairs: list[tuple[str, str]]
+    session: Session,
+    actor: Actor,
+    event_id: int,
+    pairs: list[tuple[str, str]],
+    kept: list[str] | None = None,
 ) -> bool:
     wanted: set[int] = set()
     for i, (a, b) in enumerate(pairs):
@@ -441,8 +508,20 @@ def _sync_file_closures(
             )
         wanted.update(ids)
     rows = {row.road_id: row for row in _closures(session, event_id)}
+    # A closure of the file that a user lifted stays lifted: reloading never reverts it.
+    lifted = _lifted_by_users(session, actor, event_id) if wanted - rows.keys() else {}
     changed = False
     for road_id in sorted(wanted):
+        if road_id not in rows and road_id in lifted:
+            if kept is not None:
+                road = network.get_road(session, road_id)
+                record = lifted[road_id]
+                kept.append(
+                    f"road {road.from_code}—{road.to_code} (id {road_id}) reopened for event "
+                    f"{event_id} by {record.actor} on {clock.to_cst(record.at).isoformat()}: "
+                    "the file still closes it; not closed again"
+                )
+            continue
         if road_id not in rows:
             _add_closure(
                 session, actor, event_id, road_id, "closed_roads in the scenario file", True

@@ -354,6 +354,30 @@ def upsert_road(session: Session, actor: Actor, road: Road, scenario_key: str) -
     return _apply(session, actor, "road", row, values, entity_id=row.id)
 
 
+def road_by_scenario_key(session: Session, scenario_key: str) -> RoadRow | None:
+    """The road a scenario folder knows as `scenario_key`, locked and read afresh (a
+    status set by a concurrent PATCH is seen, not overwritten)."""
+    return session.exec(
+        select(RoadRow)
+        .where(RoadRow.scenario_key == scenario_key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def status_set_by_user(session: Session, road_id: int) -> audit.AuditRecord | None:
+    """The audit record of the road's last status change when a user made it (PATCH
+    /roads, `set_status`), else None (the status is the one the road was created or
+    loaded with). A scenario reload keeps such a status."""
+    for record in reversed(
+        audit.history(session, "road", road_id, actions=("create", "update", "set_status"))
+    ):
+        before, after = record.before or {}, record.after or {}
+        if record.before is None or before.get("status") != after.get("status"):
+            return record if record.action == "set_status" else None
+    return None
+
+
 def _road_fields(road: Road) -> dict[str, Any]:
     return {
         "from_code": road.from_code,

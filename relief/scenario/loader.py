@@ -6,10 +6,27 @@ a changed attribute updates it (audited by the service), an equal row is left al
 nothing is recorded, so loading the same folder twice writes nothing the second time.
 Stock goes through the stock service, which turns a changed `on_hand` into a ledger
 adjustment with reason `scenario load`. policy.yaml becomes one policy version keyed by
-(scenario name, effective_from); each events/NAME.yaml an event keyed by NAME, with its
-reports and its closed roads as closures of that event (the emergency service); each of
-policy.yaml's subsidy programmes a programme keyed by its code (the subsidies service,
-which only ever adds standards: cases point at the standard they were computed from).
+(scenario code, effective_from); each events/NAME.yaml an event keyed by (scenario code,
+NAME), with its reports and its closed roads as closures of that event (the emergency
+service); each of policy.yaml's subsidy programmes a programme keyed by its code (the
+subsidies service, which only ever adds standards: cases point at the standard they were
+computed from). The scenario's code is scenario.yaml's `code`, else the folder's name: two
+folders with one code are one scenario (one policy line, one set of events), two codes
+never collide.
+
+Reloading updates reference data but never reverts what users changed; the report lists
+what it kept and why ("kept: …"):
+- a road whose status a user set (PATCH /roads) keeps that status; its other attributes
+  follow the folder;
+- a stock row that moved since the last load (a receipt, dispatch, reservation, transfer,
+  or a user's adjustment: its latest ledger row is not this loader's) keeps its on_hand;
+  its floor follows the folder;
+- a file closure that a user lifted for the event is not closed again;
+- a policy version an administrator last wrote (PUT or POST /policies) keeps its content;
+- a programme an administrator last wrote (POST /programmes) keeps its attributes and
+  standards.
+"Users" are every actor but the one loading (the CLI's `system`), as the audit trail and
+the ledger record them.
 
 Roads have no code of their own. A road is keyed by its two ends and the reader's road id:
 without an `id` column the reader's id is already `A~B#N` (ends in code order, then the
@@ -24,6 +41,7 @@ carry ledger history or plans). The loader does not commit; the caller owns the 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +50,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from relief import clock
+from relief.audit import service as audit
 from relief.auth.models import Actor
 from relief.emergency import policy as policies
 from relief.emergency import service as emergency
@@ -74,12 +93,27 @@ class KindCounts:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
 
+@dataclass(frozen=True)
+class Kept:
+    """Something users changed that the load left as they left it."""
+
+    kind: str  # a KINDS entry
+    what: str  # the record: `road W1—150125 (id 7)`, `stock W1/tent`, `policy hohhot from …`
+    why: str  # who changed it and when, and what the folder says instead
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.why}"
+
+
 @dataclass
 class LoadReport:
-    """What a load did: per kind of record, how many it created, updated or left alone."""
+    """What a load did: per kind of record, how many it created, updated or left alone,
+    and what users had changed that it kept."""
 
     scenario: str
+    code: str = ""
     counts: dict[str, KindCounts] = field(default_factory=lambda: {k: KindCounts() for k in KINDS})
+    kept: list[Kept] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -87,12 +121,16 @@ class LoadReport:
 
     def lines(self) -> list[str]:
         """The report as `relief scenario load` prints it."""
-        out = [f"loaded scenario {self.scenario}"]
+        code = f" (code {self.code})" if self.code and self.code != self.scenario else ""
+        out = [f"loaded scenario {self.scenario}{code}"]
         for kind, c in self.counts.items():
             out.append(
                 f"  {kind:<11} created {c.created:>5}  updated {c.updated:>5}  "
                 f"unchanged {c.unchanged:>5}"
             )
+        if self.kept:
+            out.append(f"kept {len(self.kept)} change(s) made by users (not reset):")
+            out.extend(f"  kept: {entry}" for entry in self.kept)
         return out
 
 
@@ -102,7 +140,7 @@ def load_scenario(session: Session, actor: Actor, path: str | Path) -> LoadRepor
     scenario, problems = check_scenario(folder, now=clock.now())
     if problems:
         raise ScenarioInvalid(folder, problems)
-    report = LoadReport(scenario=scenario.name)
+    report = LoadReport(scenario=scenario.name, code=scenario.code)
     counts = report.counts
     for region in _parents_first(scenario.regions):
         counts["regions"].add(network.upsert_region(session, actor, region))
@@ -111,36 +149,109 @@ def load_scenario(session: Session, actor: Actor, path: str | Path) -> LoadRepor
     for item in scenario.items:
         counts["items"].add(network.upsert_item(session, actor, item))
     for road in scenario.roads:
-        counts["roads"].add(network.upsert_road(session, actor, road, road_scenario_key(road)))
-    _load_stock(session, actor, scenario, counts["stock"])
+        key = road_scenario_key(road)
+        road = _keep_user_status(session, road, key, report.kept)
+        counts["roads"].add(network.upsert_road(session, actor, road, key))
+    _load_stock(session, actor, scenario, counts["stock"], report.kept)
     if scenario.policy is not None:
-        # One version keyed by (scenario name, effective_from).
-        _, outcome = policies.load_policy(session, actor, scenario.policy, scenario.name)
-        counts["policy"].add(outcome)
+        _load_policy(session, actor, scenario, counts["policy"], report.kept)
     event_ids: dict[str, int] = {}
-    for key, spec in sorted(scenario.events.items()):
-        event, outcome = emergency.load_event(session, actor, spec, key)
-        event_ids[key] = event.id
+    for stem, spec in sorted(scenario.events.items()):
+        lifted: list[str] = []
+        event, outcome = emergency.load_event(session, actor, spec, stem, scenario.code, lifted)
+        report.kept.extend(Kept("events", f"event {scenario.code}/{stem}", why) for why in lifted)
+        event_ids[stem] = event.id
         counts["events"].add(outcome)
     if scenario.policy is not None:
-        _load_programmes(session, actor, scenario.policy.subsidies, event_ids, counts["programmes"])
+        _load_programmes(
+            session,
+            actor,
+            scenario.policy.subsidies,
+            event_ids,
+            counts["programmes"],
+            report.kept,
+        )
     return report
 
 
-def _load_stock(session: Session, actor: Actor, scenario: Scenario, counts: KindCounts) -> None:
+def _when(record: Any) -> str:
+    """Who and when of an audit record or ledger row, as the report says it."""
+    return f"{record.actor} on {clock.to_cst(record.at).strftime('%Y-%m-%d %H:%M')}"
+
+
+def _keep_user_status(session: Session, road: Road, key: str, kept: list[Kept]) -> Road:
+    """The folder's road, with the status a user set instead of the folder's."""
+    row = network.road_by_scenario_key(session, key)
+    if row is None or row.status == road.status:
+        return road
+    record = network.status_set_by_user(session, row.id)
+    if record is None:
+        return road
+    kept.append(
+        Kept(
+            "roads",
+            f"road {row.from_code}—{row.to_code} (id {row.id})",
+            f"{row.status} by {_when(record)} (folder: {road.status}) — not reset",
+        )
+    )
+    return dataclasses.replace(road, status=row.status)
+
+
+def _load_policy(
+    session: Session, actor: Actor, scenario: Scenario, counts: KindCounts, kept: list[Kept]
+) -> None:
+    """One version keyed by (scenario code, effective_from), unless an administrator
+    wrote it last."""
+    policy = scenario.policy
+    assert policy is not None
+    record = policies.edited_by_user(session, actor, policy, scenario.code)
+    if record is not None:
+        kept.append(
+            Kept(
+                "policy",
+                f"policy {scenario.code} from {policy.effective_from.isoformat()}",
+                f"edited by {_when(record)}; policy.yaml differs — not applied",
+            )
+        )
+        counts.add("unchanged")
+        return
+    _, outcome = policies.load_policy(session, actor, policy, scenario.code)
+    counts.add(outcome)
+
+
+def _load_stock(
+    session: Session, actor: Actor, scenario: Scenario, counts: KindCounts, kept: list[Kept]
+) -> None:
     # The stock service writes the ledger and the audit; the outcome is read off the stock
-    # as it stood before, so that the report can tell a new row from a changed one.
+    # as it stood before, so that the report can tell a new row from a changed one. The
+    # rows are locked first (in code order): a receipt committed between reading a row
+    # and writing it would otherwise be undone.
+    stock.lock_levels(session, [(s.warehouse_code, s.item_code) for s in scenario.stock])
     before = {
         (s.warehouse_code, s.item_code): (s.on_hand, s.floor)
         for s in stock.stock_levels_for_allocation(session)
     }
     for level in scenario.stock:
         key = (level.warehouse_code, level.item_code)
-        stock.set_stock_from_scenario(session, actor, *key, level.on_hand, level.floor)
+        on_hand = level.on_hand
+        if key in before and before[key][0] != on_hand:
+            moved = stock.moved_since_scenario_load(session, actor, *key)
+            if moved is not None:
+                # Users moved this stock since the last load: its on_hand is theirs.
+                kept.append(
+                    Kept(
+                        "stock",
+                        f"stock {key[0]}/{key[1]}",
+                        f"moved since last load (folder {on_hand}, now {before[key][0]}; "
+                        f"last: {moved.kind} by {_when(moved)}) — not reset",
+                    )
+                )
+                on_hand = before[key][0]
+        stock.set_stock_from_scenario(session, actor, *key, on_hand, level.floor)
         if key not in before:
             counts.add("created")
         else:
-            counts.add("unchanged" if before[key] == (level.on_hand, level.floor) else "updated")
+            counts.add("unchanged" if before[key] == (on_hand, level.floor) else "updated")
 
 
 def road_scenario_key(road: Road) -> str:
@@ -173,11 +284,24 @@ def _load_programmes(
     subsidies: dict[str, Any],
     event_ids: dict[str, int],
     counts: KindCounts,
+    kept: list[Kept],
 ) -> None:
     """policy.yaml's subsidy programmes, created or brought up to date by the subsidies
-    service; a programme's `event` (a file stem) names an event loaded just before."""
+    service; a programme's `event` (a file stem) names an event loaded just before. A
+    programme that an administrator wrote last is left as it is."""
     for index, programme in enumerate(subsidies.get("programmes", [])):
         where = f"{POLICY}: subsidies.programmes[{index}]"
+        records = audit.history(session, "programme", programme["code"])
+        if records and records[-1].actor != actor.username:
+            kept.append(
+                Kept(
+                    "programmes",
+                    f"programme {programme['code']}",
+                    f"written by {_when(records[-1])} — not updated from policy.yaml",
+                )
+            )
+            counts.add("unchanged")
+            continue
         try:
             body = ProgrammeIn(
                 code=programme["code"],

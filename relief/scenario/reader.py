@@ -63,6 +63,9 @@ ITEMS = "items.csv"
 STOCK = "stock.csv"
 POLICY = "policy.yaml"
 EVENTS = "events"
+SCENARIO_FILE = "scenario.yaml"
+# The longest scenario code (the events' and policies' columns are this wide).
+SCENARIO_CODE_LENGTH = 64
 
 # Required and optional columns of each CSV, as SCENARIOS.md names them.
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -81,6 +84,7 @@ CATEGORIES = ("general", "dibao", "tekun", "poverty_registered")
 PROGRAMME_KINDS = ("rebuild", "grain")
 RESPONSE_DEADLINES = ("situation_report", "funds_allocated")
 
+SCENARIO_FIELDS = ("code",)
 POLICY_FIELDS = (
     "effective_from",
     "criteria",
@@ -306,6 +310,8 @@ def read_with_sources(path: str | Path) -> Reading:
     _read_roads(reading, folder)
     _read_items(reading, folder)
     _read_stock(reading, folder)
+    if (folder / SCENARIO_FILE).exists():
+        _read_scenario_file(reading, folder)
     if (folder / POLICY).exists():
         _read_policy(reading, folder)
     if (folder / EVENTS).exists():
@@ -690,6 +696,30 @@ class _Yaml:
         except _Invalid as error:
             self.fail(at, path, str(error))
             return None
+
+
+# --- scenario.yaml ---------------------------------------------------------------------
+
+
+def _scenario_code(text: str) -> str:
+    code = _code(text)
+    if len(code) > SCENARIO_CODE_LENGTH:
+        raise _Invalid(f"at most {SCENARIO_CODE_LENGTH} characters")
+    return code
+
+
+def _read_scenario_file(reading: Reading, folder: Path) -> None:
+    """scenario.yaml: the scenario's `code`, which scopes its events and keys its policy
+    (without the file, or without `code`, the folder's name is the code)."""
+    y = _Yaml(reading, SCENARIO_FILE)
+    root = y.compose(folder / SCENARIO_FILE)
+    if root is None:
+        return
+    top = y.mapping(root, "", SCENARIO_FIELDS)
+    if top is None:
+        return
+    if (code := y.field(top, "code", "", _scenario_code)) is not None:
+        reading.scenario.code = code
 
 
 # --- policy.yaml -----------------------------------------------------------------------

@@ -13,6 +13,8 @@ from relief.network.records import Item, Region, Road, StockLevel, Warehouse
 class Scenario:
     name: str  # the folder's name
     path: Path
+    # Scopes the events' codes and keys the policy: scenario.yaml's `code`, else `name`.
+    code: str = ""
     regions: list[Region] = field(default_factory=list)
     warehouses: list[Warehouse] = field(default_factory=list)
     roads: list[Road] = field(default_factory=list)
@@ -20,6 +22,10 @@ class Scenario:
     stock: list[StockLevel] = field(default_factory=list)
     policy: Policy | None = None
     events: dict[str, EventSpec] = field(default_factory=dict)  # keyed by file stem
+
+    def __post_init__(self) -> None:
+        if not self.code:
+            self.code = self.name
 
 
 @dataclass(frozen=True, slots=True, order=True)

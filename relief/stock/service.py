@@ -60,6 +60,7 @@ __all__ = [
     "ledger_page",
     "lock_levels",
     "low_stock",
+    "moved_since_scenario_load",
     "pick_lots_fefo",
     "receive_into",
     "receive_stock",
@@ -783,6 +784,31 @@ def set_stock_from_scenario(
         )
     session.flush()
     return movements
+
+
+def moved_since_scenario_load(
+    session: Session, actor: Actor, warehouse_code: str, item_code: str
+) -> StockMovement | None:
+    """The row's latest ledger entry when it is not `actor`'s scenario load (a receipt,
+    dispatch, reservation, transfer or a user's adjustment since the last load); else None.
+    A reload leaves the on_hand of such a row alone: it never undoes what users moved."""
+    latest = session.exec(
+        select(StockMovement)
+        .where(
+            StockMovement.warehouse_code == warehouse_code,
+            StockMovement.item_code == item_code,
+        )
+        .order_by(col(StockMovement.id).desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    loaded = (
+        latest.kind == "adjustment"
+        and latest.reason == SCENARIO_REASON
+        and latest.actor == actor.username
+    )
+    return None if loaded else latest
 
 
 # --- reading ----------------------------------------------------------------------------

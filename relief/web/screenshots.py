@@ -153,9 +153,9 @@ def trigger_first_event(session, scenario: Path) -> int | None:
     folder, _ = check_scenario(scenario)
     if folder.policy is None or not folder.events:
         return None
-    load_policy(session, SYSTEM, folder.policy, folder.name)
+    load_policy(session, SYSTEM, folder.policy, folder.code)
     key = sorted(folder.events)[0]
-    event, _ = emergency.load_event(session, SYSTEM, folder.events[key], key)
+    event, _ = emergency.load_event(session, SYSTEM, folder.events[key], key, folder.code)
     level = emergency.assess_event(session, event.id).recommended_level
     if level is None:
         return None

@@ -58,7 +58,8 @@ def test_plans_from_the_latest_reports_at_the_events_level(build):
     plan = plan_scenario(scenario(build), "flood")
     # Latest t1 report: 80 relocated × 0.25 = 20 tents; t2: 5 tents, reached around the
     # event's closure of W–t2 through t1.
-    assert plan["event"] == "flood" and plan["level"] == 3 and plan["what_if"] is False
+    assert (plan["event"], plan["event_code"]) == ("Flood", "flood")
+    assert plan["level"] == 3 and plan["what_if"] is False
     assert plan["stats"]["demand"] == 25 and plan["stats"]["allocated"] == 25
     by_region = {line["region_code"]: line for line in plan["lines"]}
     assert by_region["t2"]["path"] == ["W", "t1", "t2"]

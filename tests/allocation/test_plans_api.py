@@ -21,6 +21,7 @@ PLAN_KEYS = {
     "id",
     "response_id",
     "event",
+    "event_code",
     "level",
     "method",
     "status",
@@ -109,10 +110,11 @@ def test_optimal_and_greedy_plans_have_the_plan_shape_and_compare_shows_optimal_
         assert set(plan) == PLAN_KEYS
         assert set(plan["stats"]) == STATS_KEYS
         assert (plan["method"], plan["status"], plan["state"]) == (method, status, "draft")
-        assert (plan["response_id"], plan["level"], plan["event"]) == (
+        assert (plan["response_id"], plan["level"], plan["event"], plan["event_code"]) == (
             flood.response_id,
             2,
             flood.event["name"],
+            "flood",
         )
         assert plan["stale"] is False and plan["what_if"] is False
         stats = plan["stats"]

@@ -378,6 +378,7 @@ def test_plan_dict_has_exactly_the_api_shape(build):
         "id",
         "response_id",
         "event",
+        "event_code",
         "level",
         "method",
         "status",

@@ -91,6 +91,33 @@ def test_policy_and_events_are_optional(scenario):
     assert read_back.policy is None and read_back.events == {}
 
 
+def test_the_scenario_code_is_the_folders_name_unless_scenario_yaml_names_one(scenario):
+    assert read(scenario)[0].code == "wuchuan"
+
+    (scenario / "scenario.yaml").write_text("code: WC-2026\n", encoding="utf-8")
+
+    read_back, problems = read(scenario)
+    assert problems == [] and (read_back.name, read_back.code) == ("wuchuan", "WC-2026")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field"),
+    [
+        ("code: wu chuan\n", 1, "code"),
+        ("code: wuchuan\nname: 武川\n", 2, "name"),
+        (f"code: {'w' * 65}\n", 1, "code"),
+        ("- code\n", 1, "file"),
+    ],
+)
+def test_a_bad_scenario_yaml_is_reported_at_its_line(scenario, text, line, field):
+    (scenario / "scenario.yaml").write_text(text, encoding="utf-8")
+
+    read_back, problems = read(scenario)
+
+    assert problems == [("scenario.yaml", line, field)]
+    assert read_back.code == "wuchuan"
+
+
 def test_a_missing_or_unknown_column_is_reported_on_the_header(scenario, edit):
     edit("regions.csv", "lat,lon,population", "lat,lon,pop")
 

@@ -283,8 +283,10 @@ def _snowstorm(engine, respond: bool = True):
     scenario, problems = check_scenario(SCENARIO)
     assert problems == [] and scenario.policy is not None
     with transaction(engine) as session:
-        load_policy(session, SYSTEM, scenario.policy, "hohhot")
-        event, _ = emergency.load_event(session, SYSTEM, scenario.events["snowstorm"], "snowstorm")
+        load_policy(session, SYSTEM, scenario.policy, scenario.code)
+        event, _ = emergency.load_event(
+            session, SYSTEM, scenario.events["snowstorm"], "snowstorm", scenario.code
+        )
         if not respond:
             return event, None
         body = ResponseIn(level=4, note="web test", override_reason="drill: level IV")
