@@ -23,7 +23,7 @@ from relief.network.records import Item
 from relief.stock import service
 from relief.stock.models import ReceiptLineIn, StockLevelRow, StockLotRow
 
-LOT_EXPIRY = {"": None, "A": date(2026, 9, 1), "B": date(2027, 1, 1), "C": None}
+LOT_EXPIRY = {"": None, "A": date(2036, 9, 1), "B": date(2037, 1, 1), "C": None}
 OTHER_EXPIRY = date(2030, 1, 1)
 ITEMS = ("i0", "i1")
 _example = itertools.count()

@@ -58,7 +58,7 @@ def test_parallel_receipts_of_a_new_item_and_lot_all_count(
                             "item_code": "water",
                             "quantity": 3,
                             "lot": "L1",
-                            "expires_on": "2027-01-01",
+                            "expires_on": "2037-01-01",
                         },
                         {"item_code": "quilt", "quantity": 2},
                     ],
