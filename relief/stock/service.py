@@ -466,22 +466,12 @@ def adjust_stock(
     new_on_hand = level.on_hand + delta
     if new_on_hand < 0:
         raise _insufficient("delta", f"{level.on_hand} {item_code} on hand: cannot remove {-delta}")
-    below_floor = False
-    if delta < 0:
-        if new_on_hand < level.reserved:
-            raise _insufficient(
-                "delta",
-                f"{level.reserved} of {level.on_hand} {item_code} are reserved for dispatch "
-                f"orders: cannot remove {-delta} (cancel or reduce the orders first)",
-            )
-        below_floor = new_on_hand - level.reserved < level.floor
-        if below_floor and not override_reason:
-            raise DomainError(
-                "below_floor",
-                f"removing {-delta} leaves {new_on_hand - level.reserved} {item_code} free, "
-                f"below the floor of {level.floor}; give override_reason to do it anyway",
-                "delta",
-            )
+    if delta < 0 and new_on_hand < level.reserved:
+        raise _insufficient(
+            "delta",
+            f"{level.reserved} of {level.on_hand} {item_code} are reserved for dispatch "
+            f"orders: cannot remove {-delta} (cancel or reduce the orders first)",
+        )
 
     if delta > 0:
         takes = [(_lot_row(session, warehouse_code, item_code, lot_name), delta)]
@@ -497,6 +487,22 @@ def adjust_stock(
     else:
         takes = _take_fefo(_lots(session, warehouse_code, item_code, lock=True), -delta)
         _ensure_covered(takes, -delta, item_code, "delta")
+    below_floor = False
+    if delta < 0:
+        # Free stock leaves expired lots out: units taken from them free nothing less, and
+        # units taken from good lots must not pass the floor unseen.
+        on = today()
+        expired = _expired_units(session, warehouse_code, item_code)
+        free_before = level.on_hand - level.reserved - expired
+        free_after = free_before - sum(q for row, q in takes if not is_expired(row.expires_on, on))
+        below_floor = free_after < level.floor and free_after < free_before
+        if below_floor and not override_reason:
+            raise DomainError(
+                "below_floor",
+                f"removing {-delta} leaves {max(free_after, 0)} {item_code} free, "
+                f"below the floor of {level.floor}; give override_reason to do it anyway",
+                "delta",
+            )
     movements = _move_lots(
         session,
         actor,

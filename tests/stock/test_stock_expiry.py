@@ -326,3 +326,22 @@ def test_stocktake_leaving_less_than_the_floor_free_needs_an_override(
     assert done.status_code == 201, done.text
     assert done.json()["below_floor"] is True
     assert done.json()["stock"]["on_hand"] == 20
+
+
+def test_an_adjustment_may_not_take_good_stock_below_the_floor_by_counting_expired_lots(
+    engine, client, users, water, ledger_count
+):
+    with transaction(engine) as session:
+        session.get(service.StockLevelRow, ("W1", "water")).floor = 10  # type: ignore[attr-defined]
+    # 45 on hand, 20 of them expired: 25 good, 15 free above the floor of 10.
+    before = ledger_count()
+    path = "/warehouses/W1/adjustments"
+    body = {"item_code": "water", "delta": -16, "reason": "破损", "lot": "GOOD"}
+    refused = _post(client, users["mgr1"], path, {**body, "delta": -10})
+    assert refused.status_code == 201  # 15 free: 10 may go
+    refused = _post(client, users["mgr1"], path, {**body, "lot": "SOON", "delta": -6})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"]["code"] == "below_floor"
+    expired = _post(client, users["mgr1"], path, {**body, "lot": "OLD", "delta": -20})
+    assert expired.status_code == 201, expired.text  # expired stock was never free
+    assert ledger_count() == before + 2
