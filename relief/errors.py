@@ -41,6 +41,8 @@ MESSAGES_ZH: dict[str, str] = {
     "unknown_code": "代码不存在",
     "stock_insufficient": "库存不足",
     "below_floor": "将低于储备底线",
+    "lot_not_expired": "该批次未过期，报废须填写超限理由",
+    "transfer_up_tiers": "向上级仓库调拨须填写超限理由",
     "idempotency_key_reused": "同一幂等键已用于不同的请求",
     "busy": "数据库繁忙，请稍后重试",
     "weak_password": "密码不符合要求",

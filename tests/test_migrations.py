@@ -144,3 +144,55 @@ def test_revision_0007_gives_loaded_events_their_code_and_plans_their_events_cod
     # The next load of the folder claims event 1 (tests/scenario/test_reload.py).
     assert [tuple(row) for row in events] == [(1, "flood", None, "flood"), (2, None, None, None)]
     assert plan_code == "flood"
+
+
+_LEDGER_ROW = (
+    "INSERT INTO stock_movements (warehouse_code, item_code, lot, kind, on_hand_delta,"
+    " reserved_delta, reference, reason, actor, at) VALUES ('W', 'tent', '', :kind, -5, 0,"
+    " '', '', 'test', '2026-01-18 00:00:00')"
+)
+
+
+@pytest.mark.db
+def test_revision_0004_keeps_ledger_rows_and_append_only_and_takes_disposal_and_stocktake(
+    old_database,
+):
+    command.upgrade(alembic_config(old_database), "0003")
+    old = make_engine(old_database)
+    with old.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO regions (code, name, level, lat, lon)"
+                " VALUES ('150000', '内蒙古', 'province', 40.8, 111.7)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO warehouses (code, name, tier, region_code, lat, lon, capacity_m3)"
+                " VALUES ('W', '库', 'provincial', '150000', 40.8, 111.7, 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO items (code, name_zh, name_en, unit, weight_kg, volume_m3, category)"
+                " VALUES ('tent', '帐篷', 'tent', '顶', 25, 0.1, 'shelter')"
+            )
+        )
+        conn.execute(text(_LEDGER_ROW), {"kind": "receipt"})
+    old.dispose()
+
+    upgrade(old_database, secret_key=KEY)
+
+    new = make_engine(old_database)
+    with new.begin() as conn:
+        for kind in ("disposal", "stocktake"):
+            conn.execute(text(_LEDGER_ROW), {"kind": kind})
+        kinds = conn.execute(text("SELECT kind FROM stock_movements ORDER BY id")).scalars()
+        assert list(kinds) == ["receipt", "disposal", "stocktake"]
+    with pytest.raises(Exception, match="ck_stock_movements_kind|CHECK"), new.begin() as conn:
+        conn.execute(text(_LEDGER_ROW), {"kind": "gift"})
+    with pytest.raises(Exception, match="append-only"), new.begin() as conn:
+        conn.execute(text("UPDATE stock_movements SET actor = 'x'"))
+    with pytest.raises(Exception, match="append-only"), new.begin() as conn:
+        conn.execute(text("DELETE FROM stock_movements"))
+    new.dispose()

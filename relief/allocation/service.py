@@ -8,7 +8,11 @@ the other domains' services and stores what it returns:
   what the response's non-cancelled dispatch orders to regions already carry (SCENARIOS.md
   "Already covered"): an order still `reserved` carries its ordered quantity; once
   dispatched it carries what was dispatched, since a short dispatch released the rest;
-- stock: on_hand − reserved − floor per warehouse × item, not below 0;
+- stock: on_hand − reserved − floor per warehouse × item, not below 0, where on_hand
+  leaves out the lots whose date is past on the plan's arrival day (now +
+  deadlines_h[level], China date): expired lots and lots that expire before the supplies
+  must arrive; the plan lists those of eligible warehouses and demanded items in
+  `excluded_stock` (reason `expired` or `expires_before_arrival`);
 - roads: the network's open roads minus the event's closures and, for a what-if, the extra
   closures asked for (each closes every road between its two ends);
 - policy: the one in force at the event's start for its regions; level: the response's,
@@ -40,7 +44,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -93,6 +98,8 @@ class PlanInputs:
     available: dict[Pair, int]  # (warehouse, item) → available, eligible warehouses only
     fingerprint: str
     allocation: AllocationInput
+    # Lots of eligible warehouses left out: expired, or expiring before the supplies arrive.
+    excluded_stock: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The `inputs` column: enough to run a method again on exactly these inputs."""
@@ -155,12 +162,54 @@ class _Network:
     warehouses: list[Warehouse]
     roads: list[Road]
     items: list[Item]
-    stock: list[StockLevel]
+    session: Session
+    # Stock usable on a day, and the lots left out, read once per day asked for.
+    _stock: dict[date, tuple[list[StockLevel], list[stock.ExcludedLot]]] = field(
+        default_factory=dict
+    )
+
+    def stock_on(self, day: date) -> tuple[list[StockLevel], list[stock.ExcludedLot]]:
+        if day not in self._stock:
+            self._stock[day] = (
+                stock.stock_levels_for_allocation(self.session, usable_on=day),
+                stock.lots_unusable_on(self.session, day),
+            )
+        return self._stock[day]
 
 
 def _read_network(session: Session) -> _Network:
     regions, warehouses, roads, items = network.network_records(session)
-    return _Network(regions, warehouses, roads, items, stock.stock_levels_for_allocation(session))
+    return _Network(regions, warehouses, roads, items, session)
+
+
+def arrival_day(policy: Policy, level: int) -> date:
+    """The day (China) by which a plan's supplies must arrive: now + deadlines_h[level];
+    today when the policy sets no deadline for the level. A lot whose date is past by then
+    is left out of the plan."""
+    hours = policy.deadlines_h.get(level)
+    at = clock.now() + timedelta(hours=float(hours or 0))
+    return at.astimezone(clock.CST).date()
+
+
+def _excluded_json(
+    lots: Iterable[stock.ExcludedLot], available: dict[Pair, int], demand: Iterable[DemandLine]
+) -> list[dict[str, Any]]:
+    """The left-out lots that matter to this plan: of eligible warehouses and items in
+    demand."""
+    warehouses = {w for w, _ in available}
+    items = {d.item_code for d in demand}
+    return [
+        {
+            "warehouse_code": lot.warehouse_code,
+            "item_code": lot.item_code,
+            "lot": lot.lot,
+            "quantity": lot.quantity,
+            "expires_on": lot.expires_on.isoformat(),
+            "reason": lot.reason,
+        }
+        for lot in lots
+        if lot.warehouse_code in warehouses and lot.item_code in items
+    ]
 
 
 def gather_inputs(
@@ -193,12 +242,13 @@ def gather_inputs(
         region_codes={d.region_code for d in demand},
     )
     closed = closed_road_pairs(net.roads, event_closed, extra)
-    available = eligible_available(routes, net.stock, demand)
+    usable, unusable = net.stock_on(arrival_day(policy, plan_level))
+    available = eligible_available(routes, usable, demand)
     allocation = AllocationInput(
         regions=net.regions,
         warehouses=net.warehouses,
         items=net.items,
-        stock=net.stock,
+        stock=usable,
         demand=demand,
         policy=policy,
         level=plan_level,
@@ -220,6 +270,7 @@ def gather_inputs(
         available=available,
         fingerprint=plan_fingerprint(demand, plan_level, closed, available),
         allocation=allocation,
+        excluded_stock=_excluded_json(unusable, available, demand),
     )
 
 
@@ -274,6 +325,7 @@ def plan_view(row: PlanRow, stale: bool) -> dict[str, Any]:
         "by_item": list(row.result["by_item"]),
         "lines": list(row.result["lines"]),
         "unmet": list(row.result["unmet"]),
+        "excluded_stock": list(row.result.get("excluded_stock", [])),
     }
 
 
@@ -393,7 +445,10 @@ def create_plan(
         fingerprint=inputs.fingerprint,
         solve_seconds=float(result.solve_seconds),
         inputs=inputs.to_json(),
-        result={key: shaped[key] for key in ("stats", "by_item", "lines", "unmet")},
+        result={
+            **{key: shaped[key] for key in ("stats", "by_item", "lines", "unmet")},
+            "excluded_stock": inputs.excluded_stock,
+        },
         created_at=clock.now(),
         created_by=actor.username,
     )
@@ -465,7 +520,7 @@ def compare_plan(session: Session, plan_id: int) -> dict[str, Any]:
     other.fingerprint = row.fingerprint
     other.what_if = row.what_if
     other.response_id = row.response_id
-    other_view = other.to_dict()
+    other_view = {**other.to_dict(), "excluded_stock": stored["excluded_stock"]}
     plans = {row.method: stored, other_method: other_view}
     return {
         "optimal": plans["optimal"],
@@ -541,7 +596,12 @@ def approve_plan(session: Session, actor: Actor, plan_id: int) -> tuple[PlanRow,
             "closed roads or available stock); make a new plan",
             reason="inputs_changed",
         )
-    short = lines_that_no_longer_fit(lines, stock.stock_levels_for_allocation(session))
+    short = lines_that_no_longer_fit(
+        lines,
+        stock.stock_levels_for_allocation(
+            session, usable_on=arrival_day(current.allocation.policy, current.level)
+        ),
+    )
     if short:
         raise _plan_error(
             "plan_no_longer_fits",

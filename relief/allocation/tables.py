@@ -14,7 +14,7 @@ since is stale and cannot be approved.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -167,6 +167,18 @@ class UnmetOut(BaseModel):
     available_outside: int = 0
 
 
+class ExcludedStockOut(BaseModel):
+    """A lot a plan did not use: `expired` today, or `expires_before_arrival` (past its
+    date before now + the level's supplies deadline, China date)."""
+
+    warehouse_code: str
+    item_code: str
+    lot: str | None
+    quantity: int
+    expires_on: date
+    reason: Literal["expired", "expires_before_arrival"]
+
+
 class PlanOut(BaseModel):
     """API.md's Plan, key for key."""
 
@@ -186,6 +198,8 @@ class PlanOut(BaseModel):
     by_item: list[ItemFillOut]
     lines: list[PlanLineOut]
     unmet: list[UnmetOut]
+    # Lots of eligible warehouses the plan left out (empty for plans made before 0004).
+    excluded_stock: list[ExcludedStockOut] = []
 
 
 class MeasureOut(BaseModel):

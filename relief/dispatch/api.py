@@ -49,6 +49,7 @@ def create_transfer(
         to_warehouse_code=body.to_warehouse_code,
         lines=body.lines,
         reason=body.reason,
+        override_reason=body.override_reason,
     )
     view = service.order_view(session, order)
     session.commit()

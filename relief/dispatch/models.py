@@ -218,6 +218,8 @@ class TransferIn(BaseModel):
     to_warehouse_code: CodeText
     lines: list[OrderLineIn] = PField(min_length=1, max_length=1000)
     reason: Annotated[str, PField(min_length=1, max_length=500), AfterValidator(_no_control_chars)]
+    # Needed for a transfer up the tiers (county → prefecture, anything → provincial).
+    override_reason: ReasonText = None
 
 
 class DispatchLineIn(BaseModel):

@@ -68,6 +68,8 @@ from relief.stock import service as stock
 # Ids are 32-bit integers in the schema; a larger id in a path or query names nothing (and
 # must not reach PostgreSQL, which would refuse it with an error rather than no row).
 MAX_ID = 2**31 - 1
+# Stock flows down the tiers; a larger rank is further up.
+TIER_RANK = {"county": 1, "prefecture": 2, "provincial": 3}
 TWO_PLACES = Decimal("0.01")
 
 
@@ -280,12 +282,15 @@ def order_view(session: Session, order: DispatchOrderRow, at: datetime | None = 
 
     `lots` of a line: the lots actually shipped once dispatched; while reserved, the lots the
     stock service would pick now (first expiry, first out) — a preview that can change until
-    the goods leave; none for an order cancelled before dispatch."""
+    the goods leave, expired lots never among them; none for an order cancelled before
+    dispatch."""
     lines_out = []
     for line in order_lines(session, order.id):  # type: ignore[arg-type]
         if order.status == "reserved":
+            # Short when lots have expired since the reservation: the pick list shows what
+            # can still go, and dispatching more is refused.
             picks = stock.pick_lots_fefo(
-                session, order.source_warehouse_code, line.item_code, line.quantity
+                session, order.source_warehouse_code, line.item_code, line.quantity, short_ok=True
             )
             lots = [_lot_out(p.lot, p.expires_on, p.quantity) for p in picks]
         else:
@@ -366,6 +371,7 @@ def create_order(
     response_id: int | None = None,
     reference: str,
     reason: str | None = None,
+    audit_extra: Mapping[str, Any] | None = None,
 ) -> DispatchOrderRow:
     """A new order in status `reserved`, with every line's stock reserved at the source.
 
@@ -427,7 +433,13 @@ def create_order(
             field=f"lines[{i}].quantity",
         )
     audit.record(
-        session, actor, "create", "dispatch_order", order.id, None, _audit_view(order, rows)
+        session,
+        actor,
+        "create",
+        "dispatch_order",
+        order.id,
+        None,
+        {**_audit_view(order, rows), **(audit_extra or {})},
     )
     return order
 
@@ -440,17 +452,33 @@ def create_transfer(
     to_warehouse_code: str,
     lines: Sequence[OrderLine | Mapping[str, Any] | Any],
     reason: str,
+    override_reason: str | None = None,
 ) -> DispatchOrderRow:
     """A transfer between warehouses: a dispatch order to a warehouse, reserved at the source,
     routed over the open roads (route, ETA and distance are null when no open road joins
-    the two)."""
+    the two).
+
+    Stock moves down the tiers (provincial → prefecture → county) or across one tier. A
+    transfer up the tiers (a county depot emptying itself into the provincial core) needs
+    `override_reason` (else 409 `transfer_up_tiers`), kept in the order's audit record
+    with the actor, like taking stock below the floor."""
     authorise_transfer(actor, from_warehouse_code, "from_warehouse_code")
-    if network.get_warehouse(session, from_warehouse_code) is None:
+    source = network.get_warehouse(session, from_warehouse_code)
+    if source is None:
         raise unknown_code("from_warehouse_code", from_warehouse_code, "warehouse")
-    if network.get_warehouse(session, to_warehouse_code) is None:
+    target = network.get_warehouse(session, to_warehouse_code)
+    if target is None:
         raise unknown_code("to_warehouse_code", to_warehouse_code, "warehouse")
     if from_warehouse_code == to_warehouse_code:
         raise invalid("to_warehouse_code", "a transfer goes to another warehouse")
+    up = TIER_RANK[target.tier] > TIER_RANK[source.tier]
+    if up and not override_reason:
+        raise DomainError(
+            "transfer_up_tiers",
+            f"{from_warehouse_code} ({source.tier}) to {to_warehouse_code} ({target.tier}) goes "
+            "up the tiers; give override_reason to do it anyway",
+            "to_warehouse_code",
+        )
     found = fastest_route(session, from_warehouse_code, to_warehouse_code)
     time_h, distance, path = found if found is not None else (None, None, None)
     return create_order(
@@ -465,6 +493,7 @@ def create_transfer(
         distance_km=distance,
         reference="transfer",
         reason=reason,
+        audit_extra={"up_tiers": True, "override_reason": override_reason} if up else None,
     )
 
 

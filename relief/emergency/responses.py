@@ -736,7 +736,9 @@ def coverage(session: Session, response_id: int) -> list[CoverageOut]:
     regions = sorted({line.region_code for line in lines if line.quantity > 0})
     eligible = eligible_warehouse_codes(session, event, response.level, regions)
     available: dict[str, int] = {}
-    for level in stock.stock_levels_for_allocation(session):
+    # Expired lots are not available (a plan also leaves out lots that expire before
+    # arrival; coverage is the quick look, as of today).
+    for level in stock.stock_levels_for_allocation(session, usable_on=stock.today()):
         if level.warehouse_code in eligible and level.item_code in demand:
             available[level.item_code] = available.get(level.item_code, 0) + level.available
     return [

@@ -1,8 +1,10 @@
-"""Routes: a warehouse's stock, receipts, stocktake adjustments and ledger; stock alerts.
+"""Routes: a warehouse's stock, receipts, adjustments, disposals (报废), stocktakes (盘点)
+and ledger; stock alerts.
 
 Every authenticated user may read stock, ledgers and alerts (alerts are filtered to a
-manager's own warehouses). Receipts and adjustments: the warehouse's manager, or admin —
-the role here, the warehouse in the stock service, which the UI and the CLI call too.
+manager's own warehouses). Receipts, adjustments, disposals and stocktakes: the
+warehouse's manager, or admin — the role here, the warehouse in the stock service, which the
+UI and the CLI call too.
 """
 
 from __future__ import annotations
@@ -23,14 +25,17 @@ from relief.stock import service
 from relief.stock.models import (
     AdjustmentIn,
     AdjustmentOut,
+    DisposalIn,
     ExpiringLotOut,
     LowStockOut,
     MovementOut,
     ReceiptIn,
     ReceiptLineOut,
     ReceiptOut,
+    StockChangeOut,
     StockMovement,
     StockOut,
+    StocktakeIn,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["stock"])
@@ -60,6 +65,7 @@ def movement_out(row: StockMovement) -> MovementOut:
         reason=row.reason,
         actor=row.actor,
         at=to_cst(row.at),  # type: ignore[arg-type]
+        counted=row.counted,
     )
 
 
@@ -101,6 +107,7 @@ def create_receipt(
             for m, line in zip(movements, body.lines, strict=True)
         ],
         stock=stock,
+        warnings=service.expired_receipt_lines(body.lines),
     )
 
 
@@ -137,6 +144,83 @@ def create_adjustment(
         movements=[movement_out(m) for m in movements],
         stock=stock,
     )
+
+
+def _change_out(
+    session: Session,
+    actor: Actor,
+    code: str,
+    body: DisposalIn | StocktakeIn,
+    kind: str,
+    movements: list[StockMovement],
+    below_floor: bool,
+) -> StockChangeOut:
+    (stock,) = service.stock_of(session, code, [body.item_code])
+    return StockChangeOut(
+        warehouse_code=code,
+        item_code=body.item_code,
+        lot=body.lot,
+        kind=kind,  # type: ignore[arg-type]
+        on_hand_delta=sum(m.on_hand_delta for m in movements),
+        counted=getattr(body, "counted", None),
+        reason=body.reason or "",
+        override_reason=body.override_reason,
+        below_floor=below_floor,
+        actor=actor.username,
+        at=to_cst(movements[0].at if movements else now()),  # type: ignore[arg-type]
+        movements=[movement_out(m) for m in movements],
+        stock=stock,
+    )
+
+
+@router.post("/warehouses/{code}/disposals", response_model=StockChangeOut, status_code=201)
+def create_disposal(
+    code: str,
+    body: DisposalIn,
+    actor: Actor = Depends(require("warehouse_manager")),
+    session: Session = Depends(get_session),
+) -> StockChangeOut:
+    """报废: a lot (expired, or with `override_reason`) leaves the books; 201 with its
+    ledger row and the item's stock after it."""
+    _warehouse_code(session, code)
+    movements = service.dispose_stock(
+        session,
+        actor,
+        code,
+        body.item_code,
+        body.reason,
+        lot=body.lot,
+        quantity=body.quantity,
+        override_reason=body.override_reason,
+    )
+    out = _change_out(session, actor, code, body, "disposal", movements, False)
+    session.commit()
+    return out
+
+
+@router.post("/warehouses/{code}/stocktakes", response_model=StockChangeOut, status_code=201)
+def create_stocktake(
+    code: str,
+    body: StocktakeIn,
+    actor: Actor = Depends(require("warehouse_manager")),
+    session: Session = Depends(get_session),
+) -> StockChangeOut:
+    """盘点: the counted quantity of a lot; the difference is booked (none when the count
+    matches). 201 with the ledger rows (each keeping the count) and the stock after it."""
+    _warehouse_code(session, code)
+    movements, below_floor = service.stocktake(
+        session,
+        actor,
+        code,
+        body.item_code,
+        body.counted,
+        lot=body.lot,
+        reason=body.reason,
+        override_reason=body.override_reason,
+    )
+    out = _change_out(session, actor, code, body, "stocktake", movements, below_floor)
+    session.commit()
+    return out
 
 
 @router.get("/warehouses/{code}/ledger", response_model=Page[MovementOut])

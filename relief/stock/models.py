@@ -36,7 +36,15 @@ from relief.clock import now
 from relief.db import UTCDateTime
 
 MovementKind = Literal[
-    "receipt", "adjustment", "reservation", "release", "dispatch", "transfer_out", "transfer_in"
+    "receipt",
+    "adjustment",
+    "reservation",
+    "release",
+    "dispatch",
+    "transfer_out",
+    "transfer_in",
+    "disposal",
+    "stocktake",
 ]
 MOVEMENT_KINDS: tuple[str, ...] = MovementKind.__args__  # type: ignore[attr-defined]
 DEFAULT_LOT = ""
@@ -83,7 +91,7 @@ class StockMovement(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(
             "kind in ('receipt','adjustment','reservation','release','dispatch',"
-            "'transfer_out','transfer_in')",
+            "'transfer_out','transfer_in','disposal','stocktake')",
             name="ck_stock_movements_kind",
         ),
         CheckConstraint(
@@ -107,6 +115,8 @@ class StockMovement(SQLModel, table=True):
     actor: str = Field(max_length=64)
     at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
     order_id: int | None = Field(default=None, index=True)
+    # A stocktake row keeps what was counted on the shelf (the lot's on_hand after it).
+    counted: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 # --- API schemas ------------------------------------------------------------------------
@@ -184,10 +194,40 @@ class AdjustmentIn(BaseModel):
         return value
 
 
+OptionalNote = Annotated[
+    str | None, PField(default=None, max_length=500), AfterValidator(_optional_note)
+]
+
+
+class DisposalIn(BaseModel):
+    """报废: stock leaving the books for good, normally an expired lot."""
+
+    item_code: CodeText
+    lot: LotText = None
+    # Without a quantity the lot's whole on-hand stock is disposed of.
+    quantity: Quantity | None = None
+    reason: NoteText
+    # Needed to dispose of a lot that has not expired (damaged goods): it must say why.
+    override_reason: OptionalNote = None
+
+
+class StocktakeIn(BaseModel):
+    """盘点: what was counted on the shelf for one lot (the default lot without `lot`)."""
+
+    item_code: CodeText
+    lot: LotText = None
+    counted: Annotated[StrictInt, PField(ge=0, le=MAX_QUANTITY)]
+    reason: OptionalNote = None
+    # Needed when the count leaves less than the floor free, as for an adjustment.
+    override_reason: OptionalNote = None
+
+
 class LotOut(BaseModel):
     lot: str | None
     expires_on: date | None
     on_hand: int
+    # Past its date today (China Standard Time): never allocated, reserved or picked.
+    expired: bool = False
 
 
 class StockOut(BaseModel):
@@ -195,6 +235,8 @@ class StockOut(BaseModel):
     on_hand: int
     reserved: int
     floor: int
+    # Units in expired lots; available = on_hand − reserved − floor − expired, not below 0.
+    expired: int = 0
     available: int
     lots: list[LotOut]
 
@@ -211,6 +253,15 @@ class MovementOut(BaseModel):
     reason: str
     actor: str
     at: datetime
+    counted: int | None = None
+
+
+class WarningOut(BaseModel):
+    """Something accepted that the user should look at (e.g. a lot received expired)."""
+
+    code: str
+    field: str | None
+    message: str
 
 
 class ReceiptLineOut(BaseModel):
@@ -228,6 +279,25 @@ class ReceiptOut(BaseModel):
     at: datetime
     lines: list[ReceiptLineOut]
     stock: list[StockOut]
+    warnings: list[WarningOut] = []
+
+
+class StockChangeOut(BaseModel):
+    """The reply to a disposal or a stocktake: its ledger rows and the stock after it."""
+
+    warehouse_code: str
+    item_code: str
+    lot: str | None
+    kind: Literal["disposal", "stocktake"]
+    on_hand_delta: int
+    counted: int | None
+    reason: str
+    override_reason: str | None
+    below_floor: bool
+    actor: str
+    at: datetime
+    movements: list[MovementOut]
+    stock: StockOut
 
 
 class AdjustmentOut(BaseModel):
@@ -270,3 +340,16 @@ class LotPick:
     lot: str | None
     expires_on: date | None
     quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludedLot:
+    """A lot a plan may not use: `expired` today, or `expires_before_arrival` (its date is
+    past before the plan's supplies must arrive)."""
+
+    warehouse_code: str
+    item_code: str
+    lot: str | None
+    quantity: int
+    expires_on: date
+    reason: Literal["expired", "expires_before_arrival"]

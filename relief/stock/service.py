@@ -3,8 +3,8 @@
 Every changing function takes a session and the acting `Actor`, flushes and never commits
 (the caller owns the transaction), writes one ledger row per lot it moves and one audit
 record per warehouse x item it changes. Scope is decided here, so that the API, the UI
-and the CLI cannot differ: receipts and stocktakes check `authorise_stock_change` (the
-warehouse's manager, or admin) and the alerts filter to `visible_warehouses`; stock levels
+and the CLI cannot differ: receipts, adjustments, disposals and stocktakes check
+`authorise_stock_change` (the warehouse's manager, or admin) and the alerts filter to `visible_warehouses`; stock levels
 and ledgers are open to every user (API.md "Who may do what"). The primitives that
 reservations, dispatch and transfers build on (reserve, release, ship, receive_into) are
 called by the allocation and dispatch services, which authorise their own users.
@@ -39,6 +39,7 @@ from relief.stock.check import Difference, check_ledger
 from relief.stock.models import (
     DEFAULT_LOT,
     MAX_QUANTITY,
+    ExcludedLot,
     ExpiringLotOut,
     LotOut,
     LotPick,
@@ -48,14 +49,18 @@ from relief.stock.models import (
     StockLotRow,
     StockMovement,
     StockOut,
+    WarningOut,
 )
 
 __all__ = [
     "Difference",
+    "ExcludedLot",
     "LotPick",
     "adjust_stock",
     "authorise_stock_change",
     "check_ledger",
+    "dispose_stock",
+    "expired_receipt_lines",
     "expiring_lots",
     "ledger_page",
     "lock_levels",
@@ -70,6 +75,8 @@ __all__ = [
     "ship_reserved",
     "stock_levels_for_allocation",
     "stock_of",
+    "stocktake",
+    "today",
 ]
 
 SCENARIO_REASON = "scenario load"
@@ -139,6 +146,30 @@ def _fefo_key(lot: StockLotRow) -> tuple[bool, date, str]:
     # First-expiring first, lots without expiry last, ties by lot number. Sorted here rather
     # than in SQL so that the order does not depend on the database's collation.
     return (lot.expires_on is None, lot.expires_on or date.max, lot.lot)
+
+
+def today() -> date:
+    """Today's date in China, which decides whether a lot has expired."""
+    return clock.now().astimezone(clock.CST).date()
+
+
+def is_expired(expires_on: date | None, on: date) -> bool:
+    """A lot has expired once its date is past: it is still good on `expires_on` itself."""
+    return expires_on is not None and expires_on < on
+
+
+def _usable(lots: Sequence[StockLotRow], on: date) -> list[StockLotRow]:
+    return [lot for lot in lots if not is_expired(lot.expires_on, on)]
+
+
+def _expired_units(session: Session, warehouse_code: str, item_code: str) -> int:
+    """Units of the warehouse x item in lots past their date today."""
+    on = today()
+    return sum(
+        lot.on_hand
+        for lot in _lots(session, warehouse_code, item_code, lock=False)
+        if is_expired(lot.expires_on, on)
+    )
 
 
 def _lots(
@@ -449,22 +480,12 @@ def adjust_stock(
     new_on_hand = level.on_hand + delta
     if new_on_hand < 0:
         raise _insufficient("delta", f"{level.on_hand} {item_code} on hand: cannot remove {-delta}")
-    below_floor = False
-    if delta < 0:
-        if new_on_hand < level.reserved:
-            raise _insufficient(
-                "delta",
-                f"{level.reserved} of {level.on_hand} {item_code} are reserved for dispatch "
-                f"orders: cannot remove {-delta} (cancel or reduce the orders first)",
-            )
-        below_floor = new_on_hand - level.reserved < level.floor
-        if below_floor and not override_reason:
-            raise DomainError(
-                "below_floor",
-                f"removing {-delta} leaves {new_on_hand - level.reserved} {item_code} free, "
-                f"below the floor of {level.floor}; give override_reason to do it anyway",
-                "delta",
-            )
+    if delta < 0 and new_on_hand < level.reserved:
+        raise _insufficient(
+            "delta",
+            f"{level.reserved} of {level.on_hand} {item_code} are reserved for dispatch "
+            f"orders: cannot remove {-delta} (cancel or reduce the orders first)",
+        )
 
     if delta > 0:
         takes = [(_lot_row(session, warehouse_code, item_code, lot_name), delta)]
@@ -480,6 +501,22 @@ def adjust_stock(
     else:
         takes = _take_fefo(_lots(session, warehouse_code, item_code, lock=True), -delta)
         _ensure_covered(takes, -delta, item_code, "delta")
+    below_floor = False
+    if delta < 0:
+        # Free stock leaves expired lots out: units taken from them free nothing less, and
+        # units taken from good lots must not pass the floor unseen.
+        on = today()
+        expired = _expired_units(session, warehouse_code, item_code)
+        free_before = level.on_hand - level.reserved - expired
+        free_after = free_before - sum(q for row, q in takes if not is_expired(row.expires_on, on))
+        below_floor = free_after < level.floor and free_after < free_before
+        if below_floor and not override_reason:
+            raise DomainError(
+                "below_floor",
+                f"removing {-delta} leaves {max(free_after, 0)} {item_code} free, "
+                f"below the floor of {level.floor}; give override_reason to do it anyway",
+                "delta",
+            )
     movements = _move_lots(
         session,
         actor,
@@ -505,6 +542,211 @@ def adjust_stock(
     return movements
 
 
+def expired_receipt_lines(lines: Sequence[ReceiptLineIn]) -> list[WarningOut]:
+    """Warnings for receipt lines whose lot is already past its date: such a lot is booked
+    (the goods are on the shelf) but counts as expired, never as available."""
+    on = today()
+    return [
+        WarningOut(
+            code="lot_expired",
+            field=f"lines[{i}].expires_on",
+            message=f"lot {line.lot} of {line.item_code} expired on "
+            f"{line.expires_on.isoformat()}: booked as expired, not available; "
+            "dispose of it (报废) when it leaves",
+        )
+        for i, line in enumerate(lines)
+        if line.expires_on is not None and is_expired(line.expires_on, on)
+    ]
+
+
+def _held_lot(
+    session: Session, warehouse_code: str, item_code: str, lot: str | None
+) -> StockLotRow:
+    held = _existing_lot(session, warehouse_code, item_code, lot or DEFAULT_LOT)
+    if held is None:
+        raise unknown_code("lot", lot or "", f"lot of {item_code}")
+    return held
+
+
+def dispose_stock(
+    session: Session,
+    actor: Actor,
+    warehouse_code: str,
+    item_code: str,
+    reason: str,
+    lot: str | None = None,
+    quantity: int | None = None,
+    override_reason: str | None = None,
+) -> list[StockMovement]:
+    """报废: `quantity` (default: all the lot holds) of one lot leaves the books for good,
+    one ledger row of kind `disposal` with the reason.
+
+    Meant for expired lots. A lot that has not expired (the default lot never does) needs
+    `override_reason` (else 409 `lot_not_expired`), which is kept on the row and in the
+    audit record. Refused with 409 `stock_insufficient` when the lot holds less, or when it
+    would leave less on hand than is reserved for dispatch orders (reduce those first).
+    """
+    _require_warehouse(session, warehouse_code)
+    authorise_stock_change(actor, warehouse_code)
+    _require_item(session, item_code, "item_code")
+    if quantity is not None:
+        _check_quantity(quantity, "quantity")
+    level, _ = _lock_level(session, warehouse_code, item_code)
+    if level is None:
+        raise unknown_code("lot", lot or "", f"lot of {item_code}")
+    held = _held_lot(session, warehouse_code, item_code, lot)
+    take = held.on_hand if quantity is None else quantity
+    if take <= 0 or held.on_hand < take:
+        raise _insufficient(
+            "quantity",
+            f"lot {lot or '(default)'} holds {held.on_hand} {item_code}: cannot dispose of {take}",
+        )
+    expired = is_expired(held.expires_on, today())
+    if not expired and not override_reason:
+        raise DomainError(
+            "lot_not_expired",
+            f"lot {lot or '(default)'} of {item_code} has not expired"
+            + (f" (good until {held.expires_on.isoformat()})" if held.expires_on else "")
+            + "; give override_reason to dispose of it anyway",
+            "lot",
+        )
+    if level.on_hand - take < level.reserved:
+        raise _insufficient(
+            "quantity",
+            f"{level.reserved} of {level.on_hand} {item_code} are reserved for dispatch orders: "
+            f"cannot dispose of {take} (dispatch short or cancel the orders first)",
+        )
+    before = _state(level)
+    held.on_hand -= take
+    session.add(held)
+    movement = _movement(
+        session,
+        actor,
+        level,
+        "disposal",
+        lot=held.lot,
+        on_hand_delta=-take,
+        reason=reason,
+        override_reason=override_reason,
+    )
+    level.on_hand -= take
+    _audit(
+        session,
+        actor,
+        "dispose",
+        level,
+        before,
+        [movement],
+        reason=reason,
+        override_reason=override_reason,
+        expired=expired,
+    )
+    session.flush()
+    return [movement]
+
+
+def stocktake(
+    session: Session,
+    actor: Actor,
+    warehouse_code: str,
+    item_code: str,
+    counted: int,
+    lot: str | None = None,
+    reason: str | None = None,
+    override_reason: str | None = None,
+) -> tuple[list[StockMovement], bool]:
+    """盘点: `counted` is what is on the shelf of one lot (the default lot without `lot`);
+    the difference counted − on_hand is booked as one ledger row of kind `stocktake` that
+    keeps the count. A count equal to the books books nothing (the audit keeps it).
+
+    Without `lot`, an item held in named lots is refused (422 on `lot`): count each lot,
+    so that a whole-item count is never booked against the wrong lot. A count that leaves
+    less on hand than is reserved → 409 `stock_insufficient`; one that leaves less than the
+    floor free → 409 `below_floor` unless `override_reason`, as for an adjustment.
+    Returns the rows and whether the count left the item below its floor.
+    """
+    _require_warehouse(session, warehouse_code)
+    authorise_stock_change(actor, warehouse_code)
+    _require_item(session, item_code, "item_code")
+    if isinstance(counted, bool) or not isinstance(counted, int):
+        raise invalid("counted", "must be an integer")
+    if not 0 <= counted <= MAX_QUANTITY:
+        raise invalid("counted", f"must be between 0 and {MAX_QUANTITY}")
+    level, created = _lock_level(session, warehouse_code, item_code, create=lot is None)
+    if level is None:
+        raise unknown_code("lot", lot or "", f"lot of {item_code}")
+    before = None if created else _state(level)
+    if lot is None:
+        named = [
+            x.lot
+            for x in _lots(session, warehouse_code, item_code, lock=True)
+            if x.lot and x.on_hand
+        ]
+        if named:
+            raise invalid(
+                "lot", f"{item_code} is held in lots ({', '.join(named)}): count each lot"
+            )
+        row = _lot_row(session, warehouse_code, item_code, DEFAULT_LOT)
+    else:
+        row = _held_lot(session, warehouse_code, item_code, lot)
+    delta = counted - row.on_hand
+    new_on_hand = level.on_hand + delta
+    below_floor = False
+    if delta < 0:
+        if new_on_hand < level.reserved:
+            raise _insufficient(
+                "counted",
+                f"{level.reserved} {item_code} are reserved for dispatch orders but the count "
+                f"leaves {new_on_hand} on hand (cancel or reduce the orders first)",
+            )
+        # Free stock leaves expired lots out: counting an expired lot short frees nothing
+        # less, so only a count that lowers the free stock below the floor needs an override.
+        expired = _expired_units(session, warehouse_code, item_code)
+        free_before = level.on_hand - level.reserved - expired
+        free_after = free_before + (0 if is_expired(row.expires_on, today()) else delta)
+        below_floor = free_after < level.floor and free_after < free_before
+        if below_floor and not override_reason:
+            raise DomainError(
+                "below_floor",
+                f"the count leaves {max(free_after, 0)} {item_code} free, below the floor of "
+                f"{level.floor}; give override_reason to book it",
+                "counted",
+            )
+    movements = []
+    if delta != 0:
+        row.on_hand = counted
+        session.add(row)
+        movements.append(
+            _movement(
+                session,
+                actor,
+                level,
+                "stocktake",
+                lot=row.lot,
+                on_hand_delta=delta,
+                reason=reason or "",
+                override_reason=override_reason,
+            )
+        )
+        movements[0].counted = counted
+        level.on_hand = new_on_hand
+    _audit(
+        session,
+        actor,
+        "stocktake",
+        level,
+        before,
+        movements,
+        lot=row.lot or None,
+        counted=counted,
+        reason=reason,
+        override_reason=override_reason,
+        below_floor=below_floor,
+    )
+    session.flush()
+    return movements, below_floor
+
+
 # --- reservations and shipping (dispatch orders build on these) -------------------------
 
 
@@ -519,13 +761,18 @@ def reserve_stock(
     *,
     field: str | None = "quantity",
 ) -> StockMovement:
-    """Promise `quantity` to an order: only stock above the floor and not yet reserved.
+    """Promise `quantity` to an order: only stock above the floor, not yet reserved and
+    not in expired lots.
 
-    409 `stock_insufficient` on `field` when on_hand − reserved − floor < quantity.
+    409 `stock_insufficient` on `field` when on_hand − reserved − floor − expired < quantity.
     """
     _check_quantity(quantity, field or "quantity")
     level, _ = _lock_level(session, warehouse_code, item_code)
-    available = 0 if level is None else _available(level)
+    available = (
+        0
+        if level is None
+        else _available(level, _expired_units(session, warehouse_code, item_code))
+    )
     if level is None or available < quantity:
         raise _insufficient(
             field,
@@ -591,18 +838,23 @@ def pick_lots_fefo(
     quantity: int,
     *,
     field: str | None = "quantity",
+    short_ok: bool = False,
 ) -> list[LotPick]:
     """Which lots `quantity` would come from, first-expiring first (a preview: no change).
 
-    Lots without expiry come last; ties go by lot number, the default lot first.
-    409 `stock_insufficient` on `field` when the lots hold less.
+    Expired lots are never picked. Lots without expiry come last; ties go by lot number,
+    the default lot first. 409 `stock_insufficient` on `field` when the usable lots hold
+    less, unless `short_ok`, which returns what they hold (a pick list still to be shown).
     """
     _check_quantity(quantity, field or "quantity")
-    takes = _take_fefo(_lots(session, warehouse_code, item_code, lock=False), quantity)
+    usable = _usable(_lots(session, warehouse_code, item_code, lock=False), today())
+    takes = _take_fefo(usable, quantity)
     held = sum(q for _, q in takes)
-    if held < quantity:
+    if held < quantity and not short_ok:
         raise _insufficient(
-            field, f"{held} {item_code} on hand in {warehouse_code}: cannot pick {quantity}"
+            field,
+            f"{held} {item_code} on hand in {warehouse_code} in lots not expired: "
+            f"cannot pick {quantity}",
         )
     return [_pick(lot, q) for lot, q in takes]
 
@@ -621,8 +873,8 @@ def ship_reserved(
 ) -> list[LotPick]:
     """Send reserved stock out: on_hand and reserved both drop by `quantity`.
 
-    The quantity comes out of the lots first-expiring first, one ledger row of `kind` per
-    lot; the lots taken are returned (the order keeps them, and a transfer passes them to
+    The quantity comes out of the lots first-expiring first, expired lots skipped (409
+    `stock_insufficient` when the usable lots hold less), one ledger row of `kind` per lot; the lots taken are returned (the order keeps them, and a transfer passes them to
     `receive_into`). 409 `stock_insufficient` on `field` when less is reserved.
     """
     if kind not in ("dispatch", "transfer_out"):
@@ -635,8 +887,16 @@ def ship_reserved(
             field, f"{reserved} {item_code} reserved in {warehouse_code}: cannot ship {quantity}"
         )
     before = _state(level)
-    takes = _take_fefo(_lots(session, warehouse_code, item_code, lock=True), quantity)
-    _ensure_covered(takes, quantity, item_code, field)
+    takes = _take_fefo(
+        _usable(_lots(session, warehouse_code, item_code, lock=True), today()), quantity
+    )
+    if sum(q for _, q in takes) < quantity:
+        raise _insufficient(
+            field,
+            f"{sum(q for _, q in takes)} {item_code} in {warehouse_code} are in lots not "
+            f"expired: cannot ship {quantity} (expired lots never leave but as a disposal; "
+            "dispatch less with a reason)",
+        )
     at = clock.now()
     movements = []
     for lot, q in takes:
@@ -814,14 +1074,15 @@ def moved_since_scenario_load(
 # --- reading ----------------------------------------------------------------------------
 
 
-def _available(level: StockLevelRow) -> int:
-    return max(0, level.on_hand - level.reserved - level.floor)
+def _available(level: StockLevelRow, expired: int = 0) -> int:
+    return max(0, level.on_hand - level.reserved - level.floor - expired)
 
 
 def stock_of(
     session: Session, warehouse_code: str, item_codes: Iterable[str] | None = None
 ) -> list[StockOut]:
-    """The warehouse's stock by item, with its non-empty lots first-expiring first."""
+    """The warehouse's stock by item, with its non-empty lots first-expiring first;
+    `expired` counts the units in lots past their date today, which `available` leaves out."""
     query = select(StockLevelRow).where(StockLevelRow.warehouse_code == warehouse_code)
     lot_query = select(StockLotRow).where(
         StockLotRow.warehouse_code == warehouse_code, StockLotRow.on_hand > 0
@@ -833,20 +1094,31 @@ def stock_of(
     lots: dict[str, list[StockLotRow]] = {}
     for lot in sorted(session.exec(lot_query).all(), key=_fefo_key):
         lots.setdefault(lot.item_code, []).append(lot)
-    return [
-        StockOut(
-            item_code=level.item_code,
-            on_hand=level.on_hand,
-            reserved=level.reserved,
-            floor=level.floor,
-            available=_available(level),
-            lots=[
-                LotOut(lot=lot.lot or None, expires_on=lot.expires_on, on_hand=lot.on_hand)
-                for lot in lots.get(level.item_code, [])
-            ],
+    on = today()
+    out = []
+    for level in sorted(session.exec(query).all(), key=lambda r: r.item_code):
+        held = lots.get(level.item_code, [])
+        expired = sum(lot.on_hand for lot in held if is_expired(lot.expires_on, on))
+        out.append(
+            StockOut(
+                item_code=level.item_code,
+                on_hand=level.on_hand,
+                reserved=level.reserved,
+                floor=level.floor,
+                expired=expired,
+                available=_available(level, expired),
+                lots=[
+                    LotOut(
+                        lot=lot.lot or None,
+                        expires_on=lot.expires_on,
+                        on_hand=lot.on_hand,
+                        expired=is_expired(lot.expires_on, on),
+                    )
+                    for lot in held
+                ],
+            )
         )
-        for level in sorted(session.exec(query).all(), key=lambda r: r.item_code)
-    ]
+    return out
 
 
 def lots_page(
@@ -900,7 +1172,8 @@ def low_stock_threshold(floor: int) -> int:
 
 def low_stock(session: Session, actor: Actor) -> list[LowStockOut]:
     """Stock rows to act on, for the warehouses the actor looks after (a manager's own,
-    everybody else all): free stock (on hand − reserved) below ⌈1.5 × floor⌉, or none.
+    everybody else all): free stock (on hand − reserved − expired) below ⌈1.5 × floor⌉,
+    or none.
 
     `status`: `out_of_stock` (nothing free), `below_floor` (free < floor), else
     `near_floor` (floor ≤ free < threshold).
@@ -909,9 +1182,14 @@ def low_stock(session: Session, actor: Actor) -> list[LowStockOut]:
     scope = visible_warehouses(actor)
     if scope is not None:
         query = query.where(col(StockLevelRow.warehouse_code).in_(scope))
+    expired: dict[tuple[str, str], int] = {}
+    for lot in lots_unusable_on(session, today()):
+        key = (lot.warehouse_code, lot.item_code)
+        expired[key] = expired.get(key, 0) + lot.quantity
     out = []
     for level in session.exec(query).all():
-        free = level.on_hand - level.reserved
+        gone = expired.get((level.warehouse_code, level.item_code), 0)
+        free = level.on_hand - level.reserved - gone
         threshold = low_stock_threshold(level.floor)
         if free > 0 and free >= threshold:
             continue
@@ -928,7 +1206,7 @@ def low_stock(session: Session, actor: Actor) -> list[LowStockOut]:
                 on_hand=level.on_hand,
                 reserved=level.reserved,
                 floor=level.floor,
-                available=_available(level),
+                available=_available(level, gone),
                 threshold=threshold,
                 status=status,
             )
@@ -967,16 +1245,54 @@ def expiring_lots(session: Session, actor: Actor, days: int) -> list[ExpiringLot
     return sorted(out, key=lambda r: (r.expires_on, r.warehouse_code, r.item_code, r.lot or ""))
 
 
-def stock_levels_for_allocation(session: Session) -> list[StockLevel]:
-    """Every stock row as the allocation sees it (plain records, no ORM)."""
+def stock_levels_for_allocation(
+    session: Session, usable_on: date | None = None
+) -> list[StockLevel]:
+    """Every stock row as the allocation sees it (plain records, no ORM).
+
+    With `usable_on`, `on_hand` leaves out the lots whose date is past on that day (see
+    `lots_unusable_on`), so `available` is what can still be used then; without it the
+    rows are as stored (the scenario loader compares them with its files).
+    """
     rows = session.exec(select(StockLevelRow)).all()
+    unusable: dict[tuple[str, str], int] = {}
+    if usable_on is not None:
+        for lot in lots_unusable_on(session, usable_on):
+            key = (lot.warehouse_code, lot.item_code)
+            unusable[key] = unusable.get(key, 0) + lot.quantity
     return [
         StockLevel(
             warehouse_code=r.warehouse_code,
             item_code=r.item_code,
-            on_hand=r.on_hand,
+            on_hand=r.on_hand - unusable.get((r.warehouse_code, r.item_code), 0),
             floor=r.floor,
             reserved=r.reserved,
         )
         for r in sorted(rows, key=lambda r: (r.warehouse_code, r.item_code))
     ]
+
+
+def lots_unusable_on(session: Session, usable_on: date) -> list[ExcludedLot]:
+    """Non-empty lots whose date is past on `usable_on` (or already today), soonest first:
+    `expired` when past today, else `expires_before_arrival`."""
+    on = today()
+    cutoff = max(usable_on, on)
+    rows = session.exec(
+        select(StockLotRow).where(
+            col(StockLotRow.expires_on).is_not(None),
+            col(StockLotRow.expires_on) < cutoff,
+            StockLotRow.on_hand > 0,
+        )
+    ).all()
+    out = [
+        ExcludedLot(
+            warehouse_code=r.warehouse_code,
+            item_code=r.item_code,
+            lot=r.lot or None,
+            quantity=r.on_hand,
+            expires_on=r.expires_on,  # type: ignore[arg-type]  # filtered above
+            reason="expired" if is_expired(r.expires_on, on) else "expires_before_arrival",
+        )
+        for r in rows
+    ]
+    return sorted(out, key=lambda x: (x.expires_on, x.warehouse_code, x.item_code, x.lot or ""))

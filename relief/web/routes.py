@@ -420,7 +420,9 @@ def _stock_totals(session: Session) -> list[ItemTotal]:
         row = sums.setdefault(level.item_code, [0, 0, 0])
         row[0] += level.on_hand
         row[1] += level.reserved
-        row[2] += level.available
+    # Available leaves expired lots out (their on-hand units are still on the shelf).
+    for level in stock.stock_levels_for_allocation(session, usable_on=stock.today()):
+        sums[level.item_code][2] += level.available
     return [ItemTotal(code, *sums[code]) for code in sorted(sums)]
 
 

@@ -30,7 +30,7 @@ from relief.errors import DomainError, not_found
 from relief.network import service as network
 from relief.network.models import WarehouseRow
 from relief.stock import service as stock
-from relief.stock.models import AdjustmentIn, ReceiptIn
+from relief.stock.models import AdjustmentIn, DisposalIn, ReceiptIn, StocktakeIn
 from relief.web.forms import (
     FieldMap,
     FormState,
@@ -117,6 +117,8 @@ def _warehouse_page(
     *,
     receipt: FormState | None = None,
     adjustment: FormState | None = None,
+    stocktake: FormState | None = None,
+    disposal: FormState | None = None,
     page: int = 1,
     lots_page: int = 1,
     status_code: int = 200,
@@ -156,6 +158,8 @@ def _warehouse_page(
         receipt=receipt or FormState(),
         receipt_rows=_receipt_rows(receipt),
         adjustment=adjustment or FormState(),
+        stocktake=stocktake or FormState(),
+        disposal=disposal or FormState(),
         done=request.query_params.get("done"),
     )
 
@@ -301,6 +305,124 @@ def post_adjustment(
     return _warehouse_page(request, session, actor, code, adjustment=form, status_code=422)
 
 
+@router.post("/warehouses/{code}/stocktakes", response_class=HTMLResponse)
+def post_stocktake(
+    request: Request,
+    code: str,
+    item_code: str = Form(""),
+    lot: str = Form(""),
+    counted: str = Form(""),
+    reason: str = Form(""),
+    override_reason: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """盘点: the counted quantity of one lot; the service books the difference."""
+    _warehouse(session, code)
+    stock.authorise_stock_change(actor, code)
+    t = Translator(request_lang(request))
+    values = {
+        "item_code": item_code,
+        "lot": lot,
+        "counted": counted,
+        "reason": reason,
+        "override_reason": override_reason,
+    }
+    form = FormState(values=dict(values))
+    amount = _whole_number(counted, "counted", form, t)
+    fields = _form_fields(set(values))
+    if not form.errors:
+        try:
+            body = StocktakeIn.model_validate(
+                {
+                    "item_code": item_code,
+                    "lot": lot.strip() or None,
+                    "counted": amount,
+                    "reason": reason.strip() or None,
+                    "override_reason": override_reason.strip() or None,
+                }
+            )
+            stock.stocktake(
+                session,
+                actor,
+                code,
+                body.item_code,
+                body.counted,
+                lot=body.lot,
+                reason=body.reason,
+                override_reason=body.override_reason,
+            )
+            session.commit()
+            return redirect(f"/warehouses/{code}?done=stocktake#stock-h")
+        except ValidationError as exc:
+            record_validation_error(form, t, exc, fields)
+        except DomainError as exc:
+            reraise_refusal(exc)
+            record_domain_error(form, t, exc, fields)
+            form.values["needs_override"] = exc.code == "below_floor"
+    session.rollback()
+    return _warehouse_page(request, session, actor, code, stocktake=form, status_code=422)
+
+
+@router.post("/warehouses/{code}/disposals", response_class=HTMLResponse)
+def post_disposal(
+    request: Request,
+    code: str,
+    item_code: str = Form(""),
+    lot: str = Form(""),
+    quantity: str = Form(""),
+    reason: str = Form(""),
+    override_reason: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """报废: an expired lot (or, with a reason, a good one) leaves the books."""
+    _warehouse(session, code)
+    stock.authorise_stock_change(actor, code)
+    t = Translator(request_lang(request))
+    values = {
+        "item_code": item_code,
+        "lot": lot,
+        "quantity": quantity,
+        "reason": reason,
+        "override_reason": override_reason,
+    }
+    form = FormState(values=dict(values))
+    amount = _whole_number(quantity, "quantity", form, t) if quantity.strip() else None
+    fields = _form_fields(set(values))
+    if not form.errors:
+        try:
+            body = DisposalIn.model_validate(
+                {
+                    "item_code": item_code,
+                    "lot": lot.strip() or None,
+                    "quantity": amount,
+                    "reason": reason.strip(),
+                    "override_reason": override_reason.strip() or None,
+                }
+            )
+            stock.dispose_stock(
+                session,
+                actor,
+                code,
+                body.item_code,
+                body.reason,
+                lot=body.lot,
+                quantity=body.quantity,
+                override_reason=body.override_reason,
+            )
+            session.commit()
+            return redirect(f"/warehouses/{code}?done=disposal#stock-h")
+        except ValidationError as exc:
+            record_validation_error(form, t, exc, fields)
+        except DomainError as exc:
+            reraise_refusal(exc)
+            record_domain_error(form, t, exc, fields)
+            form.values["needs_override"] = exc.code == "lot_not_expired"
+    session.rollback()
+    return _warehouse_page(request, session, actor, code, disposal=form, status_code=422)
+
+
 # --- transfers ---------------------------------------------------------------------------------
 
 
@@ -353,6 +475,7 @@ def post_transfer(
     item_code: list[str] = Form([]),
     quantity: list[str] = Form([]),
     reason: str = Form(""),
+    override_reason: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -363,7 +486,14 @@ def post_transfer(
         {"item_code": i, "quantity": q}
         for i, q in zip(_padded(item_code, FORM_LINES), _padded(quantity, FORM_LINES), strict=True)
     ]
-    form = FormState(values={"to": to_warehouse_code, "lines": typed, "reason": reason})
+    form = FormState(
+        values={
+            "to": to_warehouse_code,
+            "lines": typed,
+            "reason": reason,
+            "override_reason": override_reason,
+        }
+    )
     lines, rows = [], []
     for n, line in enumerate(typed):
         if not line["item_code"].strip() and not line["quantity"].strip():
@@ -375,7 +505,9 @@ def post_transfer(
         form.errors["lines[0].item_code"] = t("err.no_lines")
     if not to_warehouse_code:
         form.errors["to_warehouse_code"] = t("err.required")
-    fields = _form_fields({"to_warehouse_code", "reason"}, ("item_code", "quantity"), rows)
+    fields = _form_fields(
+        {"to_warehouse_code", "reason", "override_reason"}, ("item_code", "quantity"), rows
+    )
     if not form.errors:
         try:
             body = TransferIn.model_validate(
@@ -384,6 +516,7 @@ def post_transfer(
                     "to_warehouse_code": to_warehouse_code,
                     "lines": lines,
                     "reason": reason.strip(),
+                    "override_reason": override_reason.strip() or None,
                 }
             )
             order = dispatch.create_transfer(
@@ -393,6 +526,7 @@ def post_transfer(
                 to_warehouse_code=body.to_warehouse_code,
                 lines=body.lines,
                 reason=body.reason,
+                override_reason=body.override_reason,
             )
             session.commit()
             return redirect(f"/orders/{order.id}?done=transfer")

@@ -5,15 +5,19 @@ making optimal, greedy and what-if plans, reading, listing and comparing them, a
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from relief import clock
 from relief.auth.models import SYSTEM
 from relief.db import make_engine, transaction
 from relief.emergency import service as events
 from relief.scenario.loader import load_scenario
+from relief.stock import service as stock
+from relief.stock.models import ReceiptLineIn
 
 GUIZHOU = Path(__file__).parents[2] / "scenarios" / "guizhou"
 
@@ -34,6 +38,7 @@ PLAN_KEYS = {
     "by_item",
     "lines",
     "unmet",
+    "excluded_stock",
 }
 STATS_KEYS = {
     "demand",
@@ -298,3 +303,47 @@ def test_an_ended_response_gets_no_new_plan(client, flood):
     assert reply.status_code == 409 and reply.json()["detail"]["code"] == "invalid_transition"
     refused = client.post(f"/api/v1/plans/{plan['id']}/approve", headers=flood.headers)
     assert refused.status_code == 409 and refused.json()["detail"]["code"] == "invalid_transition"
+
+
+def test_a_plan_leaves_out_expired_lots_and_lots_expiring_before_arrival_and_says_so(
+    engine, client, flood
+):
+    # 23:00 in China: the supplies of a level-2 plan arrive tomorrow at the earliest.
+    clock.set_clock(lambda: datetime(2026, 7, 1, 15, 0, tzinfo=UTC))
+    first = _plan(client, flood)
+    line = first["lines"][0]
+    w, k = line["warehouse_code"], line["item_code"]
+    with transaction(engine) as session:
+        stock.receive_stock(
+            session,
+            SYSTEM,
+            w,
+            "GR-late",
+            [
+                ReceiptLineIn(item_code=k, quantity=1000, lot="EXP", expires_on=date(2026, 6, 30)),
+                ReceiptLineIn(item_code=k, quantity=900, lot="TODAY", expires_on=date(2026, 7, 1)),
+            ],
+        )
+    second = _plan(client, flood)
+    assert second["fingerprint"] == first["fingerprint"]  # the same stock is usable
+    again = client.get(f"/api/v1/plans/{first['id']}", headers=flood.headers).json()
+    assert again["stale"] is False
+    assert second["by_item"] == first["by_item"]
+    excluded = {
+        (e["warehouse_code"], e["item_code"], e["lot"]): e for e in second["excluded_stock"]
+    }
+    assert excluded[(w, k, "EXP")]["reason"] == "expired"
+    assert excluded[(w, k, "EXP")]["quantity"] == 1000
+    assert excluded[(w, k, "TODAY")]["reason"] == "expires_before_arrival"
+    assert excluded[(w, k, "TODAY")]["expires_on"] == "2026-07-01"
+
+    with transaction(engine) as session:
+        stock.receive_stock(
+            session,
+            SYSTEM,
+            w,
+            "GR-good",
+            [ReceiptLineIn(item_code=k, quantity=5, lot="GOOD", expires_on=date(2027, 7, 1))],
+        )
+    stale = client.get(f"/api/v1/plans/{second['id']}", headers=flood.headers).json()
+    assert stale["stale"] is True

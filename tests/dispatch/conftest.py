@@ -51,7 +51,7 @@ ROADS = [
     Road(None, "W1", "150121", Decimal("30"), Decimal("0.75")),
     Road(None, "W3", "150121", Decimal("5"), Decimal("0.25")),
 ]
-OLD, NEW = date(2026, 9, 1), date(2027, 6, 1)
+OLD, NEW = date(2036, 9, 1), date(2037, 6, 1)
 
 
 @pytest.fixture

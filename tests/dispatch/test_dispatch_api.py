@@ -45,7 +45,7 @@ def test_transfer_reserves_dispatches_fefo_and_receives_into_the_destination_sto
     assert order["distance_km"] == 40.0
     assert order["plan_id"] is None and order["response_id"] is None
     # While reserved, the lots are the FEFO preview: the older lot first.
-    assert _lots(_line(order, "tent")) == [("L-OLD", "2026-09-01", 30), ("L-NEW", "2027-06-01", 10)]
+    assert _lots(_line(order, "tent")) == [("L-OLD", "2036-09-01", 30), ("L-NEW", "2037-06-01", 10)]
     assert _lots(_line(order, "rice")) == [(None, None, 100)]
     tent = level("W1", "tent")
     assert (tent.on_hand, tent.reserved) == (80, 40)
@@ -63,8 +63,8 @@ def test_transfer_reserves_dispatches_fefo_and_receives_into_the_destination_sto
     )
     assert shipped["dispatched_at"].endswith("+08:00")
     assert _lots(_line(shipped, "tent")) == [
-        ("L-OLD", "2026-09-01", 30),
-        ("L-NEW", "2027-06-01", 10),
+        ("L-OLD", "2036-09-01", 30),
+        ("L-NEW", "2037-06-01", 10),
     ]
     assert [line["dispatched"] for line in shipped["lines"]] == [40, 100]
     tent = level("W1", "tent")
@@ -96,8 +96,8 @@ def test_transfer_reserves_dispatches_fefo_and_receives_into_the_destination_sto
     arrived = level("W2", "tent")
     assert (arrived.on_hand, arrived.reserved) == (40, 0)
     assert [(lot.lot, str(lot.expires_on), lot.on_hand) for lot in arrived.lots] == [
-        ("L-OLD", "2026-09-01", 30),
-        ("L-NEW", "2027-06-01", 10),
+        ("L-OLD", "2036-09-01", 30),
+        ("L-NEW", "2037-06-01", 10),
     ]
     assert level("W2", "rice").on_hand == 100
     assert ledger("W2") == [
@@ -460,3 +460,39 @@ def test_an_approver_may_not_read_a_dispatch_order(client, users, make_order):
     reply = client.get(f"/api/v1/dispatch-orders/{order_id}", headers=users["approver"])
     assert reply.status_code == 403
     assert reply.json()["detail"]["code"] == "role_forbidden"
+
+
+def test_a_transfer_up_the_tiers_needs_an_override_reason_kept_in_the_audit(client, users, level):
+    received = client.post(
+        "/api/v1/warehouses/W2/receipts",
+        json={"reference": "GR-W2", "lines": [{"item_code": "tent", "quantity": 20}]},
+        headers=users["mgr2"],
+    )
+    assert received.status_code == 201, received.text
+    up = _transfer(client, users["mgr2"], [{"item_code": "tent", "quantity": 5}], "W1", "W2")
+    assert up.status_code == 409
+    assert (up.json()["detail"]["code"], up.json()["detail"]["field"]) == (
+        "transfer_up_tiers",
+        "to_warehouse_code",
+    )
+    assert level("W2", "tent").reserved == 0  # nothing reserved
+
+    body = {
+        "from_warehouse_code": "W2",
+        "to_warehouse_code": "W1",
+        "lines": [{"item_code": "tent", "quantity": 5}],
+        "reason": "县库撤并",
+        "override_reason": "县库房屋受损，物资上收",
+    }
+    allowed = client.post("/api/v1/transfers", json=body, headers=users["mgr2"])
+    assert allowed.status_code == 201, allowed.text
+    audit = client.get(
+        f"/api/v1/audit?entity=dispatch_order&entity_id={allowed.json()['id']}",
+        headers=users["admin"],
+    ).json()["items"]
+    assert audit[0]["after"]["override_reason"] == "县库房屋受损，物资上收"
+    assert audit[0]["actor"] == "mgr2"
+
+    across = _transfer(client, users["mgr2"], [{"item_code": "tent", "quantity": 5}], "W3", "W2")
+    assert across.status_code == 201, across.text
+    assert (level("W2", "tent").on_hand, level("W2", "tent").reserved) == (20, 10)

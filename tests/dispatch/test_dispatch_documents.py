@@ -34,7 +34,7 @@ def test_print_view_is_a_self_contained_chinese_dispatch_order(client, users, ma
         "大米",
     ):
         assert text in html, text
-    for text in ("L-OLD", "2026-09-01", "蒙A12345", "王师傅", "厢式货车", "1.25 小时"):
+    for text in ("L-OLD", "2036-09-01", "蒙A12345", "王师傅", "厢式货车", "1.25 小时"):
         assert text in html, text
     assert "@media print" in html and "@page" in html
     # Nothing is loaded from another host (intranets have no internet).
@@ -146,7 +146,7 @@ def test_export_opens_in_openpyxl_with_chinese_headers_and_one_row_per_line(
     ]
     assert rows[1][column["物资名称"]] == "帐篷"
     assert rows[1][column["状态"]] == "已发运"
-    assert rows[1][column["批次"]] == "L-OLD(2026-09-01)×30; L-NEW(2027-06-01)×10"
+    assert rows[1][column["批次"]] == "L-OLD(2036-09-01)×30; L-NEW(2037-06-01)×10"
     # A value typed by a user stays text, never a formula (relief/exports.py).
     plate = sheet.cell(row=2, column=column["车牌号"] + 1)
     assert (plate.value, plate.data_type) == ("'=HYPERLINK(1)", "s")

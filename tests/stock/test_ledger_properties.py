@@ -1,4 +1,4 @@
-"""Property: whatever sequence of receipts, stocktakes, reservations, releases, shipments
+"""Property: whatever sequence of receipts, adjustments, stocktakes (counts), reservations, releases, shipments
 and scenario loads runs (many of them refused), the stock equals its ledger, the lots add
 up to the stock, nothing is negative, and each operation succeeds exactly when a plain
 model of the rules says it should, with the same result.
@@ -23,7 +23,7 @@ from relief.network.records import Item
 from relief.stock import service
 from relief.stock.models import ReceiptLineIn, StockLevelRow, StockLotRow
 
-LOT_EXPIRY = {"": None, "A": date(2026, 9, 1), "B": date(2027, 1, 1), "C": None}
+LOT_EXPIRY = {"": None, "A": date(2036, 9, 1), "B": date(2037, 1, 1), "C": None}
 OTHER_EXPIRY = date(2030, 1, 1)
 ITEMS = ("i0", "i1")
 _example = itertools.count()
@@ -43,6 +43,13 @@ operation = st.one_of(
         st.just("adjust"),
         item,
         st.integers(min_value=-60, max_value=60).filter(bool),
+        st.one_of(st.none(), lot),
+        st.booleans(),
+    ),
+    st.tuples(
+        st.just("count"),
+        item,
+        st.integers(min_value=0, max_value=80),
         st.one_of(st.none(), lot),
         st.booleans(),
     ),
@@ -107,6 +114,22 @@ class Model:
             else:
                 self.fefo(-delta)
             self.on_hand = new
+        elif kind == "count":
+            _, _, counted, name, override = op
+            if name is None:
+                if any(q for n, (q, _) in self.lots.items() if n):
+                    return False  # held in lots: each lot is counted on its own
+                name = ""
+            elif name not in self.lots:
+                return False
+            delta = counted - self.lots.get(name, [0, None])[0]
+            new = self.on_hand + delta
+            if delta < 0 and (
+                new < self.reserved or (new - self.reserved < self.floor and not override)
+            ):
+                return False
+            self.lot(name)[0] = counted
+            self.on_hand = new
         elif kind == "reserve":
             if self.on_hand - self.reserved - self.floor < op[2]:
                 return False
@@ -151,6 +174,17 @@ def _run(session, warehouse: str, item_code: str, op: tuple) -> None:
             "stocktake",
             lot=name,  # "" names the default lot itself
             override_reason="confirmed loss" if override else None,
+        )
+    elif kind == "count":
+        _, _, counted, name, override = op
+        service.stocktake(
+            session,
+            SYSTEM,
+            warehouse,
+            item_code,
+            counted,
+            lot=name,
+            override_reason="counted short" if override else None,
         )
     elif kind == "reserve":
         service.reserve_stock(session, SYSTEM, warehouse, item_code, op[2], "DO")

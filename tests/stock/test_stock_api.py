@@ -34,8 +34,8 @@ def _adjust(client, headers, warehouse: str, **body):
 
 def test_receipt_with_lots_and_expiry_shows_in_stock_and_ledger(client, users, differences):
     lines = [
-        {"item_code": "water", "quantity": 40, "lot": "B-2", "expires_on": "2027-03-01"},
-        {"item_code": "water", "quantity": 60, "lot": "B-1", "expires_on": "2026-12-01"},
+        {"item_code": "water", "quantity": 40, "lot": "B-2", "expires_on": "2037-03-01"},
+        {"item_code": "water", "quantity": 60, "lot": "B-1", "expires_on": "2036-12-01"},
         {"item_code": "tent", "quantity": 10},
     ]
     reply = _receipt(client, users["mgr1"], "W1", lines, reference="GR-2026-001")
@@ -57,13 +57,16 @@ def test_receipt_with_lots_and_expiry_shows_in_stock_and_ledger(client, users, d
         "on_hand": 100,
         "reserved": 0,
         "floor": 0,
+        "expired": 0,
         "available": 100,
         "lots": [  # first-expiring first
-            {"lot": "B-1", "expires_on": "2026-12-01", "on_hand": 60},
-            {"lot": "B-2", "expires_on": "2027-03-01", "on_hand": 40},
+            {"lot": "B-1", "expires_on": "2036-12-01", "on_hand": 60, "expired": False},
+            {"lot": "B-2", "expires_on": "2037-03-01", "on_hand": 40, "expired": False},
         ],
     }
-    assert stock["tent"]["lots"] == [{"lot": None, "expires_on": None, "on_hand": 10}]
+    assert stock["tent"]["lots"] == [
+        {"lot": None, "expires_on": None, "on_hand": 10, "expired": False}
+    ]
 
     ledger = client.get(f"{API}/warehouses/W1/ledger", headers=users["clerk"]).json()
     assert ledger["total"] == 3
@@ -80,6 +83,7 @@ def test_receipt_with_lots_and_expiry_shows_in_stock_and_ledger(client, users, d
         "reason",
         "actor",
         "at",
+        "counted",
     }
     assert (newest["item_code"], newest["kind"], newest["on_hand_delta"]) == ("tent", "receipt", 10)
     assert [m["id"] for m in ledger["items"]] == sorted(
@@ -91,14 +95,14 @@ def test_receipt_with_lots_and_expiry_shows_in_stock_and_ledger(client, users, d
 def test_receipt_into_a_held_lot_with_another_expiry_is_409_and_changes_nothing(
     client, users, ledger_count
 ):
-    line = {"item_code": "water", "quantity": 5, "lot": "B-1", "expires_on": "2026-12-01"}
+    line = {"item_code": "water", "quantity": 5, "lot": "B-1", "expires_on": "2036-12-01"}
     assert _receipt(client, users["mgr1"], "W1", [line]).status_code == 201
     before = ledger_count()
     reply = _receipt(
         client,
         users["mgr1"],
         "W1",
-        [{"item_code": "tent", "quantity": 1}, {**line, "expires_on": "2027-01-01"}],
+        [{"item_code": "tent", "quantity": 1}, {**line, "expires_on": "2037-01-01"}],
     )
     assert reply.status_code == 409
     assert reply.json()["detail"]["code"] == "lot_expiry_mismatch"
@@ -121,7 +125,7 @@ def test_expiry_without_a_lot_number_is_422_on_the_lot(client, users):
         client,
         users["mgr1"],
         "W1",
-        [{"item_code": "water", "quantity": 1, "expires_on": "2027-01-01"}],
+        [{"item_code": "water", "quantity": 1, "expires_on": "2037-01-01"}],
     )
     assert reply.status_code == 422
     assert reply.json()["detail"]["field"] == "lines[0].lot"
@@ -214,7 +218,7 @@ def test_adjustment_of_a_named_lot(client, users):
         client,
         users["mgr1"],
         "W1",
-        [{"item_code": "water", "quantity": 10, "lot": "A", "expires_on": "2026-08-01"}],
+        [{"item_code": "water", "quantity": 10, "lot": "A", "expires_on": "2036-08-01"}],
     )
     short = _adjust(client, users["mgr1"], "W1", item_code="water", delta=-11, reason="c", lot="A")
     assert short.status_code == 409
@@ -226,7 +230,7 @@ def test_adjustment_of_a_named_lot(client, users):
     )
     assert found.status_code == 201
     assert found.json()["stock"]["lots"] == [
-        {"lot": "A", "expires_on": "2026-08-01", "on_hand": 13}
+        {"lot": "A", "expires_on": "2036-08-01", "on_hand": 13, "expired": False}
     ]
 
 

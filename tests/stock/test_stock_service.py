@@ -41,15 +41,15 @@ def _receive(engine, warehouse: str, *lines: tuple[str, int, str | None, str | N
 
 @pytest.fixture
 def water_lots(engine, network_rows) -> None:
-    """W1 water: 30 without lot, 20 in lot Z expiring 2027-01-01, 10 in lot B and 10 in
-    lot A both expiring 2026-09-01, 5 in lot N without expiry."""
+    """W1 water: 30 without lot, 20 in lot Z expiring 2037-01-01, 10 in lot B and 10 in
+    lot A both expiring 2036-09-01, 5 in lot N without expiry."""
     _receive(
         engine,
         "W1",
         ("water", 30, None, None),
-        ("water", 20, "Z", "2027-01-01"),
-        ("water", 10, "B", "2026-09-01"),
-        ("water", 10, "A", "2026-09-01"),
+        ("water", 20, "Z", "2037-01-01"),
+        ("water", 10, "B", "2036-09-01"),
+        ("water", 10, "A", "2036-09-01"),
         ("water", 5, "N", None),
     )
 
@@ -71,10 +71,10 @@ def test_a_receipt_naming_one_lot_on_several_lines_adds_them_all(
     _receive(
         engine,
         "W1",
-        ("water", 4, "A", "2026-09-01"),
+        ("water", 4, "A", "2036-09-01"),
         ("water", 5, "A", None),
         ("tent", 1, None, None),
-        ("water", 6, "A", "2026-09-01"),
+        ("water", 6, "A", "2036-09-01"),
     )
     assert level("W1", "water") == (15, 0, 0)
     assert lots("W1", "water") == {"A": 15}
@@ -92,7 +92,7 @@ def test_fefo_picks_first_expiring_then_lot_number_then_lots_without_expiry(
         picks = service.pick_lots_fefo(session, "W1", "water", 60)
         everything = service.pick_lots_fefo(session, "W1", "water", 75)
     assert _picks(picks) == [("A", 10), ("B", 10), ("Z", 20), (None, 20)]
-    assert picks[0].expires_on == date(2026, 9, 1)
+    assert picks[0].expires_on == date(2036, 9, 1)
     assert _picks(everything)[-2:] == [(None, 30), ("N", 5)]
     assert ledger_count() == before  # a preview changes nothing
 
@@ -198,9 +198,9 @@ def test_a_transfer_keeps_lot_numbers_and_expiry(engine, water_lots, level, lots
     with transaction(engine) as session:
         received = service.receive_into(session, SYSTEM, "W2", "water", 23, picks, "TR-1")
     assert [(p.lot, p.expires_on, p.quantity) for p in received] == [
-        ("A", date(2026, 9, 1), 10),
-        ("B", date(2026, 9, 1), 10),
-        ("Z", date(2027, 1, 1), 3),
+        ("A", date(2036, 9, 1), 10),
+        ("B", date(2036, 9, 1), 10),
+        ("Z", date(2037, 1, 1), 3),
     ]
     assert level("W2", "water") == (23, 0, 0)
     assert lots("W2", "water") == {"A": 10, "B": 10, "Z": 3}
@@ -218,14 +218,14 @@ def test_receive_into_refuses_more_than_was_carried(engine, network_rows):
 
 
 def test_receive_into_a_lot_held_with_a_later_expiry_keeps_the_earlier(engine, network_rows, lots):
-    _receive(engine, "W2", ("water", 5, "A", "2027-06-01"))
+    _receive(engine, "W2", ("water", 5, "A", "2037-06-01"))
     with transaction(engine) as session:
         service.receive_into(
-            session, SYSTEM, "W2", "water", 2, [LotPick("A", date(2027, 1, 1), 2)], "TR-2"
+            session, SYSTEM, "W2", "water", 2, [LotPick("A", date(2037, 1, 1), 2)], "TR-2"
         )
     with session_for(engine, write=False) as session:
         (row,) = service.stock_of(session, "W2")
-    assert row.lots[0].expires_on == date(2027, 1, 1)
+    assert row.lots[0].expires_on == date(2037, 1, 1)
     assert row.lots[0].on_hand == 7
 
 

@@ -49,7 +49,7 @@ def test_manager_receives_restocks_and_dispatches_with_the_pick_list(manager, en
     page.get_by_label("物资 1", exact=True).select_option("water")
     page.get_by_label("数量 1", exact=True).fill("120")
     page.get_by_label("批次 1", exact=True).fill("W2501")
-    page.get_by_label("到期日 1", exact=True).fill("2026-12-05")
+    page.get_by_label("到期日 1", exact=True).fill("2036-12-05")
     with page.expect_navigation():
         page.get_by_role("button", name="登记入库").click()
     assert page.get_by_role("status").inner_text() == "已登记入库。"
@@ -68,7 +68,7 @@ def test_manager_receives_restocks_and_dispatches_with_the_pick_list(manager, en
 
     # The pick list takes the lot that expires first: the one just received, then the rest.
     lots = page.locator('[data-testid="order-lines"] tr[data-item="water"] [data-testid="lots"]')
-    assert lots.inner_text().splitlines()[0] == "W2501 · 2026-12-05 × 120"
+    assert lots.inner_text().splitlines()[0] == "W2501 · 2036-12-05 × 120"
 
     # Dispatch asks for confirmation first; quantities default to what was ordered.
     assert page.get_by_label("实发数量 饮用水（瓶装）").input_value() == "150"

@@ -522,3 +522,57 @@ def test_the_lots_are_paged_first_expiring_first_apart_from_the_ledger(client, e
     assert _listed_lots(past) == []
     assert f"第 30 页没有记录（共 {pages} 页）。" in past
     assert client.get(f"/warehouses/{MANAGED_WAREHOUSE}?lots_page=abc").status_code == 200
+
+
+# --- expired stock: stocktake (盘点) and disposal (报废) --------------------------------------
+
+
+def test_manager_counts_a_lot_and_disposes_of_an_expired_one_through_the_page(
+    client, engine, sign_in
+):
+    sign_in("manager")
+    received = client.post(
+        f"/warehouses/{MANAGED_WAREHOUSE}/receipts",
+        data={
+            "reference": "GR-STALE",
+            "item_code": ["water", "water"],
+            "quantity": ["30", "12"],
+            "lot": ["STALE", "FRESH"],
+            "expires_on": ["2020-01-31", "2099-12-31"],
+        },
+        follow_redirects=False,
+    )
+    assert received.status_code == 303
+    page = client.get(f"/warehouses/{MANAGED_WAREHOUSE}")
+    assert re.search(r'data-testid="expired-water">30<', page.text)
+    assert 'data-testid="stocktake-form"' in page.text
+    assert 'data-testid="disposal-form"' in page.text
+
+    counted = client.post(
+        f"/warehouses/{MANAGED_WAREHOUSE}/stocktakes",
+        data={"item_code": "water", "lot": "FRESH", "counted": "10", "reason": "月末盘点"},
+        follow_redirects=False,
+    )
+    assert counted.status_code == 303
+    assert "done=stocktake" in counted.headers["location"]
+
+    good = client.post(
+        f"/warehouses/{MANAGED_WAREHOUSE}/disposals",
+        data={"item_code": "water", "lot": "FRESH", "reason": "破损"},
+    )
+    assert good.status_code == 422
+    assert 'id="dispose-override"' in good.text  # asks for the reason now that it matters
+    assert _error_after("dispose-lot", good.text) is not None
+
+    before = _level(engine, MANAGED_WAREHOUSE, "water")
+    disposed = client.post(
+        f"/warehouses/{MANAGED_WAREHOUSE}/disposals",
+        data={"item_code": "water", "lot": "STALE", "reason": "过期报废"},
+        follow_redirects=False,
+    )
+    assert disposed.status_code == 303
+    after = _level(engine, MANAGED_WAREHOUSE, "water")
+    assert (after.on_hand, after.expired) == (before.on_hand - 30, 0)
+    assert after.available == before.available
+    ledger = client.get(disposed.headers["location"]).text
+    assert "报废" in ledger and "盘点" in ledger
