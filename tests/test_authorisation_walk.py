@@ -604,6 +604,20 @@ RULES: dict[tuple[str, str], Rule | None] = {
             "json": {"item_code": "tent", "delta": -1, "reason": "盘点"},
         },
     ),
+    ("POST", f"{API}/warehouses/{{code}}/stocktakes"): Rule(
+        scoped("warehouse_manager"),
+        lambda w, r, s: {
+            "url": f"{API}/warehouses/{_warehouse(s)}/stocktakes",
+            "json": {"item_code": "tent", "counted": 0, "reason": "盘点", "override_reason": "x"},
+        },
+    ),
+    ("POST", f"{API}/warehouses/{{code}}/disposals"): Rule(
+        scoped("warehouse_manager"),
+        lambda w, r, s: {
+            "url": f"{API}/warehouses/{_warehouse(s)}/disposals",
+            "json": {"item_code": "tent", "quantity": 1, "reason": "报废", "override_reason": "x"},
+        },
+    ),
     ("POST", f"{API}/transfers"): Rule(
         scoped("warehouse_manager"),
         lambda w, r, s: {
@@ -760,6 +774,25 @@ RULES: dict[tuple[str, str], Rule | None] = {
         lambda w, r, s: {
             "url": f"/warehouses/{_warehouse(s)}/adjustments",
             "data": {"item_code": "tent", "delta": "-1", "reason": "盘点"},
+        },
+    ),
+    ("POST", "/warehouses/{code}/stocktakes"): Rule(
+        scoped("warehouse_manager"),
+        lambda w, r, s: {
+            "url": f"/warehouses/{_warehouse(s)}/stocktakes",
+            "data": {"item_code": "tent", "counted": "0", "reason": "盘点", "override_reason": "x"},
+        },
+    ),
+    ("POST", "/warehouses/{code}/disposals"): Rule(
+        scoped("warehouse_manager"),
+        lambda w, r, s: {
+            "url": f"/warehouses/{_warehouse(s)}/disposals",
+            "data": {
+                "item_code": "tent",
+                "quantity": "1",
+                "reason": "报废",
+                "override_reason": "x",
+            },
         },
     ),
     ("POST", "/warehouses/{code}/transfer"): Rule(
