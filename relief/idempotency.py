@@ -5,13 +5,15 @@ A key is scoped to (user, method, path). The first request with a key inserts a 
 repeat with the same body gets the stored status and body and has no effect; the same key
 with another body → 409 `idempotency_key_reused`; a repeat that arrives while the first
 still runs waits for it. Replies of 5xx are not kept, so a retry after a crash runs again.
-Keys are kept at least 24 h (`purge_expired` deletes older ones).
+Keys are kept at least 24 h (`purge_expired` deletes older ones). Bodies are compared by a
+keyed fingerprint (`fingerprint`), never kept or hashed without a key: they carry ID numbers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 from datetime import datetime, timedelta
 
@@ -26,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from relief import clock
 from relief.db import UTCDateTime, session_for
 from relief.errors import DomainError
+from relief.keys import derive_key
 
 KEEP_FOR = timedelta(hours=24)
 # A marker whose request has not finished in this time is taken to be abandoned (a crashed
@@ -146,7 +149,7 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
             return await call_next(request)
         engine = request.app.state.engine
         body = await request.body()
-        body_hash = hashlib.sha256(_canonical(body)).hexdigest()
+        body_hash = fingerprint(body, request.app.state.settings.secret_key)
         method, path = request.method, request.url.path
         prefer_zh = "zh" in request.headers.get("accept-language", "").split(",")[0]
 
@@ -177,6 +180,16 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
         )
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
         return Response(content=content, status_code=response.status_code, headers=headers)
+
+
+def fingerprint(body: bytes, secret_key: str) -> str:
+    """HMAC-SHA256 of the body's canonical form under a key derived for this use alone.
+
+    Keyed, because bodies carry ID numbers and bank accounts: an unkeyed hash of a body
+    whose masked ID leaves only the 8 birth-date digits unknown is brute-forced in seconds.
+    """
+    key = derive_key(secret_key, b"relief/idempotency/body-hmac-sha256")
+    return hmac.new(key, _canonical(body), hashlib.sha256).hexdigest()
 
 
 def _canonical(body: bytes) -> bytes:
