@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from relief.audit import service as audit
+from relief.body_limit import BodySizeLimitMiddleware, BodyTooLarge, too_large
 from relief.config import Settings, get_settings
 from relief.db import ensure_schema_current, make_engine
 from relief.errors import MESSAGES_ZH, DomainError
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     _install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: the size of a body is checked before anything reads it.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_mb * 1024 * 1024)
     _mount_docs(app)
 
     from relief.audit.api import router as audit_router
@@ -164,6 +167,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        if isinstance(exc, BodyTooLarge):  # the body passed RELIEF_MAX_UPLOAD_MB while parsed
+            err = too_large(exc.limit)
+            return JSONResponse(
+                {"detail": err.detail(_prefers_zh(request))},
+                status_code=err.status,
+                headers={"Connection": "close"},
+            )
         code = {
             400: "bad_request",
             401: "not_authenticated",

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     log_level: str = "INFO"
     token_hours: int = 12
+    # Largest request body (an uploaded spreadsheet included), in MB: larger → 413 too_large.
+    max_upload_mb: int = Field(default=20, ge=1, le=1024)
     # Where local state lives (the SQLite file, the generated secret key).
     var_dir: Path = VAR_DIR
 

@@ -17,6 +17,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "unknown_code": 422,
     "no_standard": 422,
     "import_rejected": 422,
+    "too_large": 413,
     "busy": 503,
 }
 # Everything else that is a known domain conflict is 409.
@@ -34,6 +35,7 @@ MESSAGES_ZH: dict[str, str] = {
     "below_floor": "将低于储备底线",
     "idempotency_key_reused": "同一幂等键已用于不同的请求",
     "busy": "数据库繁忙，请稍后重试",
+    "too_large": "上传的文件或请求过大",
     "duplicate": "已存在",
     "invalid_transition": "当前状态不允许此操作",
     # subsidies
