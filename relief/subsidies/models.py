@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, field_validator, model_validator
@@ -57,6 +57,11 @@ def parse_fen(value: Any) -> int:
         raise ValueError('not an amount in yuan, e.g. "20000.00"') from None
     if not amount.is_finite():
         raise ValueError('not an amount in yuan, e.g. "20000.00"')
+    # Bounds by the exponent first: "1e999999999" × 100 overflows Decimal's context.
+    if amount and amount.adjusted() > 14:
+        raise ValueError("the amount is too large")
+    if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01"), ROUND_DOWN):
+        raise ValueError("an amount has at most 2 decimals")
     fen = amount * 100
     if fen != fen.to_integral_value():
         raise ValueError("an amount has at most 2 decimals")
