@@ -58,7 +58,7 @@ def test_lone_surrogate_in_a_household_is_422(client, admin_headers):
     body = {"event_id": 1, "region_code": "1", "head_name": "户主" + LONE_SURROGATE}
     reply = _post_json(client, "/api/v1/households", body, admin_headers)
     assert reply.status_code == 422, reply.text
-    assert reply.json()["detail"]["field"] == "head_name"
+    assert "head_name" in [e["field"] for e in reply.json()["detail"]["errors"]]
 
 
 def test_lone_surrogate_as_a_key_is_422(client, admin_headers):
