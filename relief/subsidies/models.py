@@ -251,9 +251,16 @@ def _strip(value: Any) -> Any:
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+# Half of a UTF-16 pair on its own (JSON "\ud800"): not text, and no database can store it.
+# pydantic refuses it in a plain str, but not after a BeforeValidator has handed one over.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _no_control_chars(value: Any) -> Any:
     if isinstance(value, str) and CONTROL_CHARS.search(value):
         raise ValueError("must not contain control characters")
+    if isinstance(value, str) and LONE_SURROGATE.search(value):
+        raise ValueError("is not valid text (a lone surrogate)")
     return value
 
 
