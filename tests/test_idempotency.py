@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
 import httpx
+
+from relief import clock, idempotency
 
 
 def _user_body(name: str) -> dict:
@@ -64,12 +69,6 @@ def test_parallel_repeats_take_effect_once(live_server, admin_headers, parallel)
 
 
 # --- issue 12 point 16: a lease instead of a 5-minute wait, multipart by content ---------
-
-import json  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-
-from relief import clock  # noqa: E402
-from relief import idempotency  # noqa: E402
 
 T0 = datetime(2026, 7, 20, 0, 0, tzinfo=UTC)
 
