@@ -202,6 +202,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         err = DomainError("conflict", "the change conflicts with the current state", None)
         return JSONResponse({"detail": err.detail(_prefers_zh(request))}, status_code=409)
 
+    @app.exception_handler(UnicodeError)
+    async def invalid_text(request: Request, exc: UnicodeError):
+        # Text that is not Unicode (a lone surrogate, JSON "\ud800") that a parser or
+        # validator choked on instead of refusing: bad input, so 422 rather than a 500.
+        log.warning("invalid text: %s", exc)
+        err = DomainError("validation_error", "a value is not valid text (a lone surrogate)", None)
+        return JSONResponse({"detail": err.detail(_prefers_zh(request))}, status_code=422)
+
     @app.exception_handler(DataError)
     async def unstorable_value(request: Request, exc: DataError):
         # A value the database cannot hold (NUL in text on PostgreSQL, a number out of the

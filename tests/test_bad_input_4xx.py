@@ -111,3 +111,16 @@ def test_token_whose_sub_is_not_text_is_401(client, app, admin_headers):
     )
     reply = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert reply.status_code == 401, reply.text
+
+
+def test_lone_surrogate_where_a_number_is_expected_is_422(client, admin_headers):
+    # pydantic raises UnicodeEncodeError (not a validation error) parsing "\ud800" as a float.
+    body = {
+        "method": LONE_SURROGATE,
+        "time_limit_s": LONE_SURROGATE,
+        "level": LONE_SURROGATE,
+        "closed_roads": [[LONE_SURROGATE, LONE_SURROGATE]],
+    }
+    reply = _post_json(client, "/api/v1/responses/1/plans", body, admin_headers)
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["detail"]["code"] == "validation_error"
