@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from relief.audit import service as audit
+from relief.body_limit import BodySizeLimitMiddleware, BodyTooLarge, too_large
 from relief.config import Settings, get_settings
 from relief.db import engine_for, ensure_schema_current
 from relief.errors import MESSAGES_ZH, RETRY_AFTER_S, DomainError
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     _install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    # The size of a body is checked before anything inside reads it.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_mb * 1024 * 1024)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every reply, errors included
     _mount_docs(app)
 
@@ -219,6 +222,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        if isinstance(exc, BodyTooLarge):  # the body passed RELIEF_MAX_UPLOAD_MB while parsed
+            err = too_large(exc.limit)
+            return JSONResponse(
+                {"detail": err.detail(_prefers_zh(request))},
+                status_code=err.status,
+                headers={"Connection": "close"},
+            )
         code = {
             400: "bad_request",
             401: "not_authenticated",
@@ -258,6 +268,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.warning("integrity error: %s", exc)
         err = DomainError("conflict", "the change conflicts with the current state", None)
         return JSONResponse({"detail": err.detail(_prefers_zh(request))}, status_code=409)
+
+    @app.exception_handler(UnicodeError)
+    async def invalid_text(request: Request, exc: UnicodeError):
+        # Text that is not Unicode (a lone surrogate, JSON "\ud800") that a parser or
+        # validator choked on instead of refusing: bad input, so 422 rather than a 500.
+        log.warning("invalid text: %s", exc)
+        err = DomainError("validation_error", "a value is not valid text (a lone surrogate)", None)
+        return JSONResponse({"detail": err.detail(_prefers_zh(request))}, status_code=422)
 
     @app.exception_handler(DataError)
     async def unstorable_value(request: Request, exc: DataError):

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     sign_in_lock_minutes: int = 15
     # Password hashes computed at once per process (Argon2 takes 64 MiB each).
     password_hash_concurrency: int = 4
+    # Largest request body (an uploaded spreadsheet included), in MB: larger → 413 too_large.
+    max_upload_mb: int = Field(default=20, ge=1, le=1024)
     # Where local state lives (the SQLite file, the generated secret key).
     var_dir: Path = VAR_DIR
     # Connections per API process: each process (uvicorn worker, container) opens up to

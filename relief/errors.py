@@ -23,6 +23,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "wrong_password": 422,
     "password_change_required": 403,
     "too_many_attempts": 429,
+    "too_large": 413,
     "busy": 503,
 }
 # Everything else that is a known domain conflict is 409.
@@ -49,6 +50,7 @@ MESSAGES_ZH: dict[str, str] = {
     "wrong_password": "当前密码错误",
     "password_change_required": "请先修改密码",
     "too_many_attempts": "登录失败次数过多，请稍后再试",
+    "too_large": "上传的文件或请求过大",
     "duplicate": "已存在",
     "invalid_transition": "当前状态不允许此操作",
     "deadline_already_done": "该时限已标记完成",

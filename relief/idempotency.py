@@ -5,18 +5,28 @@ A key is scoped to (user, method, path). The first request with a key inserts a 
 repeat with the same body gets the stored status and body and has no effect; the same key
 with another body → 409 `idempotency_key_reused`; a repeat that arrives while the first
 still runs waits for it. Replies of 5xx are not kept, so a retry after a crash runs again.
-Keys are kept at least 24 h (`purge_expired` deletes older ones).
+
+A running request holds its key on a lease (`lease_until`, LEASE ahead) that it renews every
+RENEW_EVERY_S while it runs: a live request is never run twice, and the key of a worker that
+died is taken over by the first retry once its lease has lapsed (within LEASE, not minutes).
+Multipart bodies are fingerprinted by their fields and files (name, filename, bytes), not
+their bytes, so a retry that picked another random boundary is still a repeat.
+Keys are kept at least 24 h (`purge_expired` deletes older ones). Bodies are compared by a
+keyed fingerprint (`fingerprint`), never kept or hashed without a key: they carry ID numbers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 from datetime import datetime, timedelta
+from email import policy as email_policy
+from email.parser import BytesParser
 
-from sqlalchemy import Text, UniqueConstraint, delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Text, UniqueConstraint, delete, or_, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Field, Session, SQLModel, select
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -26,11 +36,13 @@ from starlette.responses import JSONResponse, Response
 from relief import clock
 from relief.db import UTCDateTime, session_for
 from relief.errors import DomainError
+from relief.keys import derive_key
 
 KEEP_FOR = timedelta(hours=24)
-# A marker whose request has not finished in this time is taken to be abandoned (a crashed
-# worker) and may be taken over by a retry.
-ABANDONED_AFTER = timedelta(minutes=5)
+# A running request's hold on its key: renewed every RENEW_EVERY_S while it runs; a key whose
+# lease has lapsed belongs to a dead worker and is taken over by the next retry.
+LEASE = timedelta(seconds=30)
+RENEW_EVERY_S = 10.0
 WAIT_POLL_S = 0.05
 WAIT_LIMIT_S = 60.0
 METHODS = frozenset({"POST", "PATCH", "PUT"})
@@ -50,6 +62,7 @@ class IdempotencyKey(SQLModel, table=True):
     response_body: str | None = Field(default=None, sa_type=Text)
     content_type: str | None = Field(default=None, max_length=128)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, index=True)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 def _claim(engine, username, method, path, key, body_hash) -> IdempotencyKey | None:
@@ -57,19 +70,17 @@ def _claim(engine, username, method, path, key, body_hash) -> IdempotencyKey | N
     with session_for(engine, write=True) as session:
         existing = _find(session, username, method, path, key)
         if existing is not None:
-            stale = (
-                existing.status_code is None
-                and clock.as_utc(existing.created_at) < clock.now() - ABANDONED_AFTER
-            )
-            if stale and existing.body_hash == body_hash:
-                existing.created_at = clock.now()
-                session.add(existing)
-                session.commit()
+            if existing.body_hash == body_hash and _take_over(session, existing):
                 return None
             return existing
         session.add(
             IdempotencyKey(
-                username=username, method=method, path=path, key=key, body_hash=body_hash
+                username=username,
+                method=method,
+                path=path,
+                key=key,
+                body_hash=body_hash,
+                lease_until=clock.now() + LEASE,
             )
         )
         try:
@@ -78,6 +89,60 @@ def _claim(engine, username, method, path, key, body_hash) -> IdempotencyKey | N
             session.rollback()
             return _find(session, username, method, path, key)
         return None
+
+
+def _take_over(session: Session, row: IdempotencyKey) -> bool:
+    """Take the key of a request whose lease has lapsed (its worker died). One UPDATE with
+    the lapse in its WHERE, so of two retries that race for it only one wins."""
+    now = clock.now()
+    result = session.exec(  # type: ignore[call-overload]
+        update(IdempotencyKey)
+        .where(
+            IdempotencyKey.id == row.id,
+            IdempotencyKey.status_code.is_(None),  # type: ignore[union-attr]
+            or_(
+                IdempotencyKey.lease_until.is_(None),  # type: ignore[union-attr]
+                IdempotencyKey.lease_until < now,  # type: ignore[operator]
+            ),
+        )
+        .values(lease_until=now + LEASE)
+    )
+    session.commit()
+    return (result.rowcount or 0) == 1
+
+
+def renew_lease(engine, username, method, path, key) -> bool:
+    """Extend a running request's hold on its key; False once it has finished."""
+    with session_for(engine, write=True) as session:
+        result = session.exec(  # type: ignore[call-overload]
+            update(IdempotencyKey)
+            .where(
+                IdempotencyKey.username == username,
+                IdempotencyKey.method == method,
+                IdempotencyKey.path == path,
+                IdempotencyKey.key == key,
+                IdempotencyKey.status_code.is_(None),  # type: ignore[union-attr]
+            )
+            .values(lease_until=clock.now() + LEASE)
+        )
+        session.commit()
+        return (result.rowcount or 0) == 1
+
+
+async def _keep_leased(engine, username, method, path, key) -> None:
+    while True:
+        await asyncio.sleep(RENEW_EVERY_S)
+        try:
+            if not await run_in_threadpool(renew_lease, engine, username, method, path, key):
+                return
+        except OperationalError:  # a busy database: try again at the next beat
+            continue
+
+
+def _lapsed(row: IdempotencyKey) -> bool:
+    return row.status_code is None and (
+        row.lease_until is None or clock.as_utc(row.lease_until) < clock.now()
+    )
 
 
 def _find(session: Session, username, method, path, key) -> IdempotencyKey | None:
@@ -146,37 +211,90 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
             return await call_next(request)
         engine = request.app.state.engine
         body = await request.body()
-        body_hash = hashlib.sha256(_canonical(body)).hexdigest()
+        secret = request.app.state.settings.secret_key
+        body_hash = fingerprint(body, secret, request.headers.get("content-type", ""))
         method, path = request.method, request.url.path
         prefer_zh = "zh" in request.headers.get("accept-language", "").split(",")[0]
+        scope = (engine, username, method, path, key)
 
-        existing = await run_in_threadpool(_claim, engine, username, method, path, key, body_hash)
-        if existing is not None:
+        waited = 0.0
+        while True:
+            existing = await run_in_threadpool(_claim, *scope, body_hash)
+            if existing is None:
+                break  # ours: run it
             if existing.body_hash != body_hash:
                 return _reused(prefer_zh)
-            waited = 0.0
-            while existing is not None and existing.status_code is None and waited < WAIT_LIMIT_S:
+            # Wait for the first request to finish, or for its lease to lapse (then claim).
+            while existing is not None and existing.status_code is None and not _lapsed(existing):
+                if waited >= WAIT_LIMIT_S:
+                    err = DomainError(
+                        "busy", "the first request with this key is still running", None
+                    )
+                    return JSONResponse({"detail": err.detail(prefer_zh)}, status_code=503)
                 await asyncio.sleep(WAIT_POLL_S)
                 waited += WAIT_POLL_S
                 existing = await run_in_threadpool(_reload, engine, existing.id)
             if existing is not None and existing.status_code is not None:
                 return _replay(existing)
-            err = DomainError("busy", "the first request with this key is still running", None)
-            return JSONResponse({"detail": err.detail(prefer_zh)}, status_code=503)
+            # Gone (a 5xx let it go) or lapsed: try to claim it again.
 
+        renewal = asyncio.create_task(_keep_leased(*scope))
         try:
             response = await call_next(request)
             chunks = [chunk async for chunk in response.body_iterator]
         except BaseException:
-            await run_in_threadpool(_finish, engine, username, method, path, key, 500, b"", "")
+            renewal.cancel()
+            await run_in_threadpool(_finish, *scope, 500, b"", "")
             raise
+        renewal.cancel()
         content = b"".join(chunks)
         ctype = response.headers.get("content-type", "application/json")
-        await run_in_threadpool(
-            _finish, engine, username, method, path, key, response.status_code, content, ctype
-        )
+        await run_in_threadpool(_finish, *scope, response.status_code, content, ctype)
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
         return Response(content=content, status_code=response.status_code, headers=headers)
+
+
+def fingerprint(body: bytes, secret_key: str, content_type: str = "") -> str:
+    """HMAC-SHA256 of the body's canonical form under a key derived for this use alone.
+
+    Keyed, because bodies carry ID numbers and bank accounts: an unkeyed hash of a body
+    whose masked ID leaves only the 8 birth-date digits unknown is brute-forced in seconds.
+    A multipart body is fingerprinted by its fields and files, not its random boundary.
+    """
+    key = derive_key(secret_key, b"relief/idempotency/body-hmac-sha256")
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+    fields = multipart_fields(body, content_type)
+    if fields is None:
+        mac.update(b"body\0" + _canonical(body))
+    else:
+        mac.update(b"multipart\0")
+        for name, filename, content in fields:
+            for piece in (name.encode(), (filename or "").encode(), content):
+                mac.update(len(piece).to_bytes(8, "big") + piece)
+    return mac.hexdigest()
+
+
+def multipart_fields(body: bytes, content_type: str) -> list[tuple[str, str | None, bytes]] | None:
+    """(name, filename, bytes) of each part of a multipart/form-data body, sorted; None for
+    another kind of body or one that does not parse."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return None
+    try:
+        message = BytesParser(policy=email_policy.HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+        )
+        if not message.is_multipart():
+            return None
+        parts = []
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            if not isinstance(name, str) or not isinstance(payload, bytes):
+                return None
+            parts.append((name, part.get_filename(), payload))
+    except Exception:  # a malformed body is fingerprinted by its bytes
+        return None
+    return sorted(parts, key=lambda p: (p[0], p[1] or "", p[2]))
 
 
 def _canonical(body: bytes) -> bytes:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
 import httpx
+
+from relief import clock, idempotency
 
 
 def _user_body(name: str) -> dict:
@@ -61,3 +66,98 @@ def test_parallel_repeats_take_effect_once(live_server, admin_headers, parallel)
     assert len({r.text for r in replies}) == 1
     listing = httpx.get(f"{live_server}/api/v1/users", headers=admin_headers).json()
     assert [u["username"] for u in listing].count("par1") == 1
+
+
+# --- issue 12 point 16: a lease instead of a 5-minute wait, multipart by content ---------
+
+T0 = datetime(2026, 7, 20, 0, 0, tzinfo=UTC)
+
+
+def _crashed_worker_holds(app, key: str, body: dict) -> None:
+    """What a worker that died mid-request leaves: a claimed key with no reply."""
+    secret = app.state.settings.secret_key
+    fingerprint = idempotency.fingerprint(json.dumps(body).encode(), secret)
+    assert (
+        idempotency._claim(app.state.engine, "admin", "POST", "/api/v1/users", key, fingerprint)
+        is None
+    )
+
+
+def test_key_of_a_dead_worker_is_free_once_its_lease_lapses(
+    client, app, admin_headers, monkeypatch
+):
+    monkeypatch.setattr(idempotency, "WAIT_LIMIT_S", 0.2)  # a wait would end in 503 at once
+    clock.set_clock(lambda: T0)
+    _crashed_worker_holds(app, "dead-1", _user_body("lease1"))
+    clock.set_clock(lambda: T0 + idempotency.LEASE + timedelta(seconds=1))
+    headers = {**admin_headers, "Idempotency-Key": "dead-1"}
+    reply = client.post("/api/v1/users", json=_user_body("lease1"), headers=headers)
+    assert reply.status_code == 201, reply.text
+    again = client.post("/api/v1/users", json=_user_body("lease1"), headers=headers)
+    assert again.status_code == 201
+    assert again.headers.get("Idempotency-Replayed") == "true"
+
+
+def test_a_dead_workers_key_with_another_body_is_still_409(client, app, admin_headers):
+    clock.set_clock(lambda: T0)
+    _crashed_worker_holds(app, "dead-2", _user_body("lease2"))
+    clock.set_clock(lambda: T0 + idempotency.LEASE + timedelta(seconds=1))
+    headers = {**admin_headers, "Idempotency-Key": "dead-2"}
+    reply = client.post("/api/v1/users", json=_user_body("other2"), headers=headers)
+    assert reply.status_code == 409
+    assert reply.json()["detail"]["code"] == "idempotency_key_reused"
+
+
+def test_a_live_request_that_renews_its_lease_is_not_run_twice(
+    client, app, admin_headers, monkeypatch
+):
+    monkeypatch.setattr(idempotency, "WAIT_LIMIT_S", 0.2)
+    clock.set_clock(lambda: T0)
+    _crashed_worker_holds(app, "live-1", _user_body("lease3"))
+    # The running request renews its lease before it lapses ...
+    clock.set_clock(lambda: T0 + idempotency.LEASE - timedelta(seconds=5))
+    assert idempotency.renew_lease(app.state.engine, "admin", "POST", "/api/v1/users", "live-1")
+    # ... so a retry after the first lease would have lapsed waits, and does not run.
+    clock.set_clock(lambda: T0 + idempotency.LEASE + timedelta(seconds=1))
+    headers = {**admin_headers, "Idempotency-Key": "live-1"}
+    reply = client.post("/api/v1/users", json=_user_body("lease3"), headers=headers)
+    assert reply.status_code == 503
+    assert reply.json()["detail"]["code"] == "busy"
+    users = client.get("/api/v1/users", headers=admin_headers).json()
+    assert "lease3" not in [u["username"] for u in users]
+
+
+def test_multipart_retry_with_another_boundary_is_a_repeat(client, admin_headers):
+    fields = {"username": "mp", "password": "long-enough-1", "role": "duty_officer"}
+
+    def multipart(boundary: str) -> bytes:
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+            for name, value in fields.items()
+        ]
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\nx,y\r\n"
+        )
+        return ("".join(parts) + f"--{boundary}--\r\n").encode()
+
+    a = idempotency.multipart_fields(multipart("aaaa"), "multipart/form-data; boundary=aaaa")
+    b = idempotency.multipart_fields(multipart("bbbb"), "multipart/form-data; boundary=bbbb")
+    assert a is not None and a == b
+    other = multipart("cccc").replace(b"x,y", b"x,z")
+    assert idempotency.multipart_fields(other, "multipart/form-data; boundary=cccc") != a
+
+
+def test_multipart_import_retried_with_another_boundary_replays(client, admin_headers):
+    # The import route takes a multipart body; httpx picks a random boundary per request.
+    headers = {**admin_headers, "Idempotency-Key": "imp-1"}
+    files = {"file": ("h.csv", b"\xef\xbb\xbf\xe6\x88\xb7\xe4\xb8\xbb\xe5\xa7\x93\xe5\x90\x8d\n")}
+    first = client.post(
+        "/api/v1/households/import", files=files, data={"event_id": "1"}, headers=headers
+    )
+    second = client.post(
+        "/api/v1/households/import", files=files, data={"event_id": "1"}, headers=headers
+    )
+    assert first.status_code < 500
+    assert second.status_code == first.status_code
+    assert second.headers.get("Idempotency-Replayed") == "true"

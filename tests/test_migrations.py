@@ -196,3 +196,33 @@ def test_revision_0004_keeps_ledger_rows_and_append_only_and_takes_disposal_and_
     with pytest.raises(Exception, match="append-only"), new.begin() as conn:
         conn.execute(text("DELETE FROM stock_movements"))
     new.dispose()
+
+
+@pytest.mark.db
+def test_revision_0006_drops_the_unkeyed_body_hashes_kept_before_it(old_database):
+    import hashlib
+
+    command.upgrade(alembic_config(old_database), "0003")
+    unkeyed = hashlib.sha256(b'{"id_number":"150125198001010011"}').hexdigest()
+    old = make_engine(old_database)
+    with old.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO idempotency_keys (username, method, path, key, body_hash,"
+                " status_code, response_body, created_at) VALUES ('clerk', 'POST',"
+                " '/api/v1/households', 'k', :hash, 201, '{}', '2026-01-18 00:00:00')"
+            ),
+            {"hash": unkeyed},
+        )
+    old.dispose()
+
+    upgrade(old_database, secret_key=KEY)
+
+    new = make_engine(old_database)
+    with new.connect() as conn:
+        row = conn.execute(
+            text("SELECT body_hash, status_code, lease_until FROM idempotency_keys")
+        ).one()
+    new.dispose()
+    assert row[0] != unkeyed and len(row[0]) <= 64
+    assert row[1] == 201 and row[2] is None

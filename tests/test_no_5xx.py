@@ -48,6 +48,12 @@ JUNK_VALUES: list[Any] = [
     [],
     float("inf"),
     float("nan"),
+    # issue 12: a lone surrogate (JSON "\ud800"), an exponent no Decimal context holds,
+    # and an integer past 2^63
+    "\ud800",
+    "x\udfffy",
+    "1e999999999",
+    21263834086579273728,
 ]
 # Whole bodies that are not what any endpoint wants.
 JUNK_BODIES: list[bytes] = [
@@ -63,6 +69,9 @@ JUNK_BODIES: list[bytes] = [
 ]
 JSON_HEADERS = {"Content-Type": "application/json"}
 QUERY_JUNK = ["x", "-1", "99999999999999999999", "\x00", "", "1e400", "9999-99-99"]
+# Sent in one query parameter at a time, the others left out, so that no other parameter's
+# refusal hides the one that would fail (GET /audit?offset=21263834086579273728).
+QUERY_JUNK_ALONE = ["21263834086579273728", "-21263834086579273728", "1e999999999"]
 
 
 def _app_for_listing():
@@ -234,6 +243,9 @@ def _requests(client: TestClient, method: str, path: str) -> Iterator[dict]:
         if value == EXISTING[0] and params:
             for junk in QUERY_JUNK:
                 yield {"url": url, "params": {p["name"]: junk for p in params}}
+            for p in params:
+                for junk in QUERY_JUNK_ALONE:
+                    yield {"url": url, "params": {p["name"]: junk}}
         if method == "GET" or value not in (EXISTING[0], JUNK_PATH[0]):
             continue
         for raw in JUNK_BODIES:
@@ -250,7 +262,14 @@ def _requests(client: TestClient, method: str, path: str) -> Iterator[dict]:
                     yield {"url": url, "content": raw, "headers": JSON_HEADERS}
             else:  # a form: junk fields and a junk file
                 fields = body if isinstance(body, dict) else {}
-                for junk in ("\x00", "x" * 5000, "-1", "99999999999999999999", ""):
+                for junk in (
+                    "\x00",
+                    "x" * 5000,
+                    "-1",
+                    "99999999999999999999",
+                    "",
+                    "1e999999999",
+                ):
                     data = {k: junk for k in fields}
                     files = {"file": ("x.csv", b"\xff\x00,\n\x00", "text/csv")}
                     yield {"url": url, "data": data, "files": files}

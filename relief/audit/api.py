@@ -25,7 +25,7 @@ def list_audit(
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=10**12),
     _: Actor = Depends(require()),
     session: Session = Depends(get_session),
 ) -> Page[AuditOut]:

@@ -255,7 +255,11 @@ def _claims(token: str, secret_key: str) -> dict:
     # Expiry is checked against relief's clock (relief/clock.py), not PyJWT's own reading of
     # the system clock (its `iat` check is off for the same reason), so a moved clock means
     # the same for issuing and checking.
-    if payload["exp"] < clock.now().timestamp():
+    exp, sub = payload["exp"], payload["sub"]
+    # A validly signed token with claims of the wrong type is as bad as a forged one.
+    if isinstance(exp, bool) or not isinstance(exp, int | float) or not isinstance(sub, str):
+        raise DomainError("not_authenticated", "invalid token", None)
+    if exp < clock.now().timestamp():
         raise DomainError("not_authenticated", "token expired", None)
     return payload
 

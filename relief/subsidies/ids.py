@@ -26,12 +26,11 @@ from datetime import date
 from functools import lru_cache
 
 from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from relief import clock
+from relief.keys import derive_key
 
 _EIGHTEEN = re.compile(r"^\d{17}[\dX]$")
 _FIFTEEN = re.compile(r"^\d{15}$")
@@ -92,23 +91,17 @@ def mask_account(account: str) -> str:
     return "****" + account[-4:]
 
 
-def _derive(secret_key: str, label: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(
-        secret_key.encode()
-    )
-
-
 class IdNumberVault:
     """Hashing and encryption of ID numbers (and encryption of bank accounts) under keys
     derived from the secret key."""
 
     def __init__(self, secret_key: str) -> None:
-        self._hmac_key = _derive(secret_key, b"relief/id-number/hmac-sha256")
+        self._hmac_key = derive_key(secret_key, b"relief/id-number/hmac-sha256")
         self._fernet = Fernet(
-            base64.urlsafe_b64encode(_derive(secret_key, b"relief/id-number/fernet"))
+            base64.urlsafe_b64encode(derive_key(secret_key, b"relief/id-number/fernet"))
         )
         self._account_fernet = Fernet(
-            base64.urlsafe_b64encode(_derive(secret_key, b"relief/bank-account/fernet"))
+            base64.urlsafe_b64encode(derive_key(secret_key, b"relief/bank-account/fernet"))
         )
 
     def uniqueness_key(self, number: str) -> str:

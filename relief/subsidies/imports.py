@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
@@ -53,6 +56,7 @@ MAX_ROWS = 100_000
 ROW_ERROR_CODES: dict[str, tuple[str, ...]] = {
     "empty_file": (),
     "too_many_rows": ("max",),
+    "row_too_wide": ("max",),
     "missing_column": (),
     "no_rows": (),
     "required": (),
@@ -113,30 +117,152 @@ class RowError:
 
 
 # --- reading the file ----------------------------------------------------------------------
+# A spreadsheet is read as a stream of rows and never held whole: a file may declare a
+# sheet of 16,384 × 1,048,576 cells (1.7 KB zipped), pack a gigabyte of XML into a few
+# kilobytes, or put millions of cells on one line. Reading stops at the row limit, keeps
+# the first MAX_COLUMNS cells of a row, refuses a row of more than MAX_ROW_CELLS cells, and
+# refuses an .xlsx whose parts unpack to more than MAX_XLSX_UNPACKED bytes.
+
+MAX_COLUMNS = 64  # cells of a row that are read (the template has 9 columns)
+MAX_ROW_CELLS = 1000  # cells a row may have at all; more is a malformed or hostile file
+MAX_XLSX_UNPACKED = 100 * 1024 * 1024  # 100,000 rows of the template unpack to ~60 MB
+MAX_REPORTED = 1000  # problems listed when a file is rejected; the rest are counted only
+_CHUNK = 1 << 20
+# A cell element (`<c …>`, with or without a namespace prefix) and the end of a row.
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row\s*>")
 
 
-def read_table(filename: str | None, content: bytes) -> list[list[Any]]:
-    """The sheet as rows of cell values (header first); 400 when the file cannot be read."""
+def read_rows(filename: str | None, content: bytes) -> Iterator[list[Any]]:
+    """The first sheet's rows (header first) as lists of at most MAX_COLUMNS cell values.
+
+    Lazy: a caller that stops early reads no further. Raises DomainError: `bad_request`
+    when the file cannot be read, `too_large` for an .xlsx that unpacks to too much, and
+    `import_rejected` (`row_too_wide`) for a row of more than MAX_ROW_CELLS cells.
+    """
     name = (filename or "").lower()
     is_xlsx = name.endswith(".xlsx") or (not name.endswith(".csv") and content[:2] == b"PK")
     try:
-        if is_xlsx:
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-            try:
-                sheet = workbook.worksheets[0]
-                return [list(r) for r in sheet.iter_rows(values_only=True)]
-            finally:
-                workbook.close()
-        text = content.decode("utf-8-sig")  # Excel writes a BOM; both forms are accepted
-        return [list(r) for r in csv.reader(io.StringIO(text))]
+        yield from (_xlsx_rows(content) if is_xlsx else _csv_rows(content))
+    except DomainError:
+        raise
     except UnicodeDecodeError:
         raise DomainError("bad_request", "the CSV file is not UTF-8 text", "file") from None
-    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
+    except Exception as exc:  # openpyxl and zipfile raise many kinds for a damaged file
         raise DomainError(
             "bad_request",
             f"the file is not a readable .xlsx or .csv ({type(exc).__name__})",
             "file",
         ) from None
+
+
+def _csv_rows(content: bytes) -> Iterator[list[Any]]:
+    # Decoded line by line (Excel writes a BOM; both forms are accepted), never as a whole.
+    text = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig", newline="")
+    for row, cells in enumerate(csv.reader(_bounded_lines(text)), start=1):
+        if len(cells) > MAX_ROW_CELLS:
+            raise _too_wide(row)
+        yield cells[:MAX_COLUMNS]
+
+
+def _bounded_lines(text: io.TextIOWrapper) -> Iterator[str]:
+    """The file's lines, refusing one with more separators than a row may have cells
+    (before csv builds a list of millions of empty cells from it)."""
+    for row, line in enumerate(text, start=1):
+        if line.count(",") >= MAX_ROW_CELLS:
+            raise _too_wide(row)
+        yield line
+
+
+def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
+    _check_xlsx_parts(content)
+    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        # The declared <dimension> is the sender's word, not the data: ignore it, or
+        # openpyxl pads every row to its width and yields every row up to its height.
+        sheet.reset_dimensions()
+        for cells in sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True):
+            yield list(cells)
+    finally:
+        workbook.close()
+
+
+def _check_xlsx_parts(content: bytes) -> None:
+    """Refuse an .xlsx (a zip) whose parts unpack to too much, or whose sheets hold a row
+    of too many cells, before openpyxl parses it. The sizes a zip declares are binding:
+    zipfile stops reading a part at its declared size."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        parts = archive.infolist()
+        if sum(p.file_size for p in parts) > MAX_XLSX_UNPACKED:
+            raise DomainError(
+                "too_large",
+                f"the .xlsx unpacks to more than {MAX_XLSX_UNPACKED // (1024 * 1024)} MB",
+                "file",
+            )
+        for part in parts:
+            if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+                with archive.open(part) as stream:
+                    _check_row_widths(stream)
+
+
+def _check_row_widths(stream: IO[bytes]) -> None:
+    """Count the cells of each row of a sheet's XML, a chunk at a time; a sheet of more rows
+    than the limit is refused here, before openpyxl parses a row of it (the cheap way to
+    answer a million-row file)."""
+    row = 1
+    cells = 0
+    carry = b""
+    while True:
+        chunk = stream.read(_CHUNK)
+        data = carry + chunk
+        cut = data.rfind(b"<") if chunk else -1
+        # A tag cut off at the end of the chunk is counted with the next one.
+        if cut == -1 or len(data) - cut > 64:
+            cut = len(data)
+        data, carry = data[:cut], data[cut:]
+        segments = _ROW_END.split(data)
+        for i, segment in enumerate(segments):
+            cells += _CELL.subn(b"", segment)[1]
+            if cells > MAX_ROW_CELLS:
+                raise _too_wide(row)
+            if i < len(segments) - 1:
+                row += 1
+                cells = 0
+        if row > MAX_ROWS + 1:
+            raise _too_many_rows()
+        if not chunk:
+            return
+
+
+def _too_many_rows() -> DomainError:
+    return _rejected(
+        [
+            RowError(
+                1,
+                None,
+                None,
+                f"at most {MAX_ROWS} rows per file",
+                "too_many_rows",
+                {"max": MAX_ROWS},
+            )
+        ]
+    )
+
+
+def _too_wide(row: int) -> DomainError:
+    return _rejected(
+        [
+            RowError(
+                row,
+                None,
+                None,
+                f"a row has more than {MAX_ROW_CELLS} cells",
+                "row_too_wide",
+                {"max": MAX_ROW_CELLS},
+            )
+        ]
+    )
 
 
 def _header_field(value: Any) -> str | None:
@@ -230,27 +356,15 @@ def import_households(
     event = service.find_event(session, event_id)
     if event is None:
         raise DomainError("unknown_code", f"unknown event: {event_id}", "event_id")
-    table = read_table(filename, content)
-    if not table:
+    rows_read = read_rows(filename, content)
+    header = next(rows_read, None)
+    if header is None:
         raise _rejected(
             [RowError(1, None, None, "the file is empty: the header row is missing", "empty_file")]
         )
-    if len(table) - 1 > MAX_ROWS:
-        raise _rejected(
-            [
-                RowError(
-                    1,
-                    None,
-                    None,
-                    f"at most {MAX_ROWS} rows per file",
-                    "too_many_rows",
-                    {"max": MAX_ROWS},
-                )
-            ]
-        )
 
     columns: dict[str, int] = {}
-    for index, value in enumerate(table[0]):
+    for index, value in enumerate(header):
         field = _header_field(value)
         if field and field not in columns:
             columns[field] = index
@@ -265,9 +379,11 @@ def import_households(
 
     errors: list[RowError] = []
     parsed: list[tuple[int, dict[str, Any], str]] = []  # (spreadsheet row, values, number)
-    for offset, cells in enumerate(table[1:], start=2):
-        if all(_is_blank(c) for c in cells):
-            continue
+    for offset, cells in enumerate(rows_read, start=2):
+        if offset - 1 > MAX_ROWS:  # stop reading here: the rest of the file is never parsed
+            raise _too_many_rows()
+        if len(errors) >= MAX_REPORTED or all(_is_blank(c) for c in cells):
+            continue  # past MAX_REPORTED problems, rows are only counted
         row_errors, values, number = _parse_row(offset, cells, columns)
         errors.extend(row_errors)
         # Rows with a bad cell still get their region and ID checked, so that one pass
@@ -342,7 +458,7 @@ def import_households(
             }
         )
     if errors:
-        raise _rejected(sorted(errors, key=lambda e: (e.row, e.column or "")))
+        raise _rejected(sorted(errors, key=lambda e: (e.row, e.column or ""))[:MAX_REPORTED])
     if not rows:
         raise _rejected([RowError(2, None, None, "the file has no household rows", "no_rows")])
     return len(service.insert_households(session, actor, event.id, rows))

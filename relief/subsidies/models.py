@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -75,6 +75,11 @@ def parse_fen(value: Any) -> int:
         raise ValueError('not an amount in yuan, e.g. "20000.00"') from None
     if not amount.is_finite():
         raise ValueError('not an amount in yuan, e.g. "20000.00"')
+    # Bounds by the exponent first: "1e999999999" × 100 overflows Decimal's context.
+    if amount and amount.adjusted() > 14:
+        raise ValueError("the amount is too large")
+    if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01"), ROUND_DOWN):
+        raise ValueError("an amount has at most 2 decimals")
     fen = amount * 100
     if fen != fen.to_integral_value():
         raise ValueError("an amount has at most 2 decimals")
@@ -268,9 +273,16 @@ def _strip(value: Any) -> Any:
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+# Half of a UTF-16 pair on its own (JSON "\ud800"): not text, and no database can store it.
+# pydantic refuses it in a plain str, but not after a BeforeValidator has handed one over.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _no_control_chars(value: Any) -> Any:
     if isinstance(value, str) and CONTROL_CHARS.search(value):
         raise ValueError("must not contain control characters")
+    if isinstance(value, str) and LONE_SURROGATE.search(value):
+        raise ValueError("is not valid text (a lone surrogate)")
     return value
 
 

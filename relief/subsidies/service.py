@@ -240,9 +240,11 @@ def create_household(
         **vault.account_columns(body.bank_account),
         created_by=actor.username,
     )
-    session.add(household)
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending before the
+        # SAVEPOINT, and an INSERT that fails there fails the whole transaction.
         with session.begin_nested():
+            session.add(household)
             session.flush()
     except IntegrityError:
         # Another request registered the same number between our check and our insert.
@@ -730,9 +732,11 @@ def create_case(session: Session, actor: Actor, household_id: int, programme_cod
         grain_kg=grain_kg,
         created_by=actor.username,
     )
-    session.add(case)
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending before the
+        # SAVEPOINT, and an INSERT that fails there fails the whole transaction.
         with session.begin_nested():
+            session.add(case)
             session.flush()
     except IntegrityError:
         existing = session.exec(

@@ -88,3 +88,69 @@ def test_a_payment_is_reversed_once_even_when_two_approvers_race(
     detail = client.get(f"/api/v1/cases/{case_id}", headers=world.clerk).json()
     assert [p["amount"] for p in detail["payments"]] == ["5000.00", "-5000.00"]
     assert detail["paid"] == "0.00"
+
+
+def test_eight_parallel_registrations_of_one_id_number_create_one_household(
+    client, world, live_server, parallel
+):
+    body = {
+        "event_id": world.event_id,
+        "region_code": "150102001",
+        "head_name": "李四",
+        "id_number": id_number(2),
+        "size": 3,
+        "damage": "collapsed",
+    }
+    url = f"{live_server}/api/v1/households"
+    clerk = world.clerk  # the user is created on first use: before the threads start
+
+    def register():
+        return httpx.post(url, json=body, headers=clerk, timeout=60)
+
+    replies = parallel([register] * 8)
+    assert sorted(r.status_code for r in replies) == [201] + [409] * 7, [r.text for r in replies]
+    assert {r.json()["detail"]["code"] for r in replies if r.status_code == 409} == {
+        "duplicate_registration"
+    }
+    listing = client.get(
+        "/api/v1/households", params={"event_id": world.event_id}, headers=world.clerk
+    ).json()
+    assert listing["total"] == 1
+
+
+def test_eight_parallel_cases_for_one_household_create_one_case(
+    client, world, live_server, parallel
+):
+    programme = {
+        "code": "RACE2",
+        "name": "并发",
+        "kind": "rebuild",
+        "region_code": "150100",
+        "budget": "1000000",
+        "standards": [
+            {"effective_from": "2025-01-01", "damage": "collapsed", "per_household": "25000"}
+        ],
+    }
+    assert client.post("/api/v1/programmes", json=programme, headers=world.admin).status_code == 201
+    household = client.post(
+        "/api/v1/households",
+        json={
+            "event_id": world.event_id,
+            "region_code": "150102001",
+            "head_name": "王五",
+            "id_number": id_number(3),
+            "size": 2,
+            "damage": "collapsed",
+        },
+        headers=world.clerk,
+    ).json()
+    url = f"{live_server}/api/v1/cases"
+    body = {"household_id": household["id"], "programme_code": "RACE2"}
+
+    def open_case():
+        return httpx.post(url, json=body, headers=world.clerk, timeout=60)
+
+    replies = parallel([open_case] * 8)
+    assert sorted(r.status_code for r in replies) == [201] + [409] * 7, [r.text for r in replies]
+    cases = client.get("/api/v1/cases", params={"programme": "RACE2"}, headers=world.clerk).json()
+    assert cases["total"] == 1

@@ -1,0 +1,92 @@
+"""A ceiling on the size of every request body (`RELIEF_MAX_UPLOAD_MB`, default 20 MB).
+
+Enforced while the body streams in, before anything buffers or parses it (Starlette's form
+parser spools uploads to disk, the idempotency middleware reads the body to fingerprint it):
+a declared Content-Length over the limit is answered 413 `too_large` without reading a
+byte; otherwise the bytes are counted as they arrive and the request stops at the first
+chunk past the limit.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from relief.errors import DomainError
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` once the body passes the limit. An HTTPException, so that
+    FastAPI's body parsing passes it on instead of turning it into a 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=too_large(limit).message)
+        self.limit = limit
+
+
+def too_large(limit: int) -> DomainError:
+    return DomainError(
+        "too_large", f"the request body is larger than {limit // (1024 * 1024)} MB", "file"
+    )
+
+
+class BodySizeLimitMiddleware:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "").strip()
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reply(scope, receive, send, headers)
+            return
+        received = 0
+        tripped = started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, tripped
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    tripped = True
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            if tripped:
+                # Whatever the app made of the interrupted body (middleware in between may
+                # have wrapped the exception into a 400), the answer is 413.
+                if not started:
+                    started = True
+                    await self._reply(scope, receive, send, headers)
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, watched_send)
+        except Exception:
+            if not tripped or started:
+                raise
+            started = True
+            await self._reply(scope, receive, send, headers)
+
+    async def _reply(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
+        first = headers.get("accept-language", "").split(",")[0].strip().lower()
+        err = too_large(self.max_bytes)
+        # The client may still be sending: tell it to stop instead of reading the rest.
+        response = JSONResponse(
+            {"detail": err.detail(first.startswith("zh"))},
+            status_code=err.status,
+            headers={"Connection": "close"},
+        )
+        await response(scope, receive, send)
