@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import logging
 import uuid
 from contextlib import asynccontextmanager
 from typing import Any
 
-import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -286,11 +286,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": err.detail(_prefers_zh(request))}, status_code=422)
 
 
+# Swagger UI 5 (from swagger-ui-py's files): the 4.x that swagger-ui-bundle ships cannot read
+# the OpenAPI 3.1 documents FastAPI writes ("Unable to render this definition").
+SWAGGER_UI_FILES = importlib.resources.files("swagger_ui") / "static"
+
+
 def _mount_docs(app: FastAPI) -> None:
     """Browsable API docs with Swagger UI served from the installed package (no CDN)."""
     app.mount(
         "/static/swagger",
-        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        StaticFiles(directory=str(SWAGGER_UI_FILES)),
         name="swagger",
     )
 
