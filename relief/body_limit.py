@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
+from starlette.requests import cookie_parser
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relief.errors import DomainError
@@ -84,9 +85,33 @@ class BodySizeLimitMiddleware:
         first = headers.get("accept-language", "").split(",")[0].strip().lower()
         err = too_large(self.max_bytes)
         # The client may still be sending: tell it to stop instead of reading the rest.
-        response = JSONResponse(
-            {"detail": err.detail(first.startswith("zh"))},
-            status_code=err.status,
-            headers={"Connection": "close"},
-        )
+        close = {"Connection": "close"}
+        response: Response
+        if scope.get("path", "").startswith("/api/"):
+            response = JSONResponse(
+                {"detail": err.detail(first.startswith("zh"))}, status_code=413, headers=close
+            )
+        else:  # a page of the web UI (an import form): a page, in the user's language
+            english = cookie_parser(headers.get("cookie", "")).get("relief_lang") == "en"
+            response = HTMLResponse(
+                _page(self.max_bytes // (1024 * 1024), english), status_code=413, headers=close
+            )
         await response(scope, receive, send)
+
+
+def _page(limit_mb: int, english: bool) -> str:
+    """Drawn without templates or the database: the request never reached the app."""
+    if english:
+        lang, title = "en", "File too large"
+        text = f"The file is larger than {limit_mb} MB. Split it and upload the parts."
+        back = "Back to the start page"
+    else:
+        lang, title = "zh-CN", "文件过大"
+        text = f"上传的文件超过 {limit_mb} MB，未导入任何记录。请拆分后分批上传。"
+        back = "返回首页"
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>'
+        f'<link rel="stylesheet" href="/static/relief.css"></head><body><main>'
+        f'<h1>{title}</h1><p role="alert">{text}</p><p><a href="/">{back}</a></p>'
+        "</main></body></html>"
+    )

@@ -206,10 +206,10 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
         key = request.headers.get("idempotency-key")
         if not key or request.method not in METHODS:
             return await call_next(request)
-        username = _username(request)
+        engine = request.app.state.engine
+        username = await run_in_threadpool(_username, request, engine)
         if username is None:  # the endpoint will answer 401
             return await call_next(request)
-        engine = request.app.state.engine
         body = await request.body()
         secret = request.app.state.settings.secret_key
         body_hash = fingerprint(body, secret, request.headers.get("content-type", ""))
@@ -305,14 +305,17 @@ def _canonical(body: bytes) -> bytes:
         return body
 
 
-def _username(request: Request) -> str | None:
-    from relief.auth.service import username_from_token
+def _username(request: Request, engine) -> str | None:
+    """The caller, if their token is valid now: signed, unexpired and not revoked (a token
+    ended by sign-out or a password change must not replay the replies it once got)."""
+    from relief.auth.service import user_for_token
 
     auth = request.headers.get("authorization", "")
     token = auth[7:] if auth.lower().startswith("bearer ") else request.cookies.get("relief_token")
     if not token:
         return None
     try:
-        return username_from_token(token, request.app.state.settings.secret_key)
+        with session_for(engine, write=False) as session:
+            return user_for_token(session, token, request.app.state.settings.secret_key).username
     except DomainError:
         return None

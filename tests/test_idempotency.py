@@ -161,3 +161,15 @@ def test_multipart_import_retried_with_another_boundary_replays(client, admin_he
     assert first.status_code < 500
     assert second.status_code == first.status_code
     assert second.headers.get("Idempotency-Replayed") == "true"
+
+
+def test_a_revoked_token_cannot_replay_the_reply_its_key_once_got(client, make_user, login):
+    make_user("admin3", "admin")
+    headers = {**login("admin3"), "Idempotency-Key": "k-revoked"}
+    first = client.post("/api/v1/users", json=_user_body("idem-revoked"), headers=headers)
+    assert first.status_code == 201
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 200
+    # The same token, key and body after sign-out: refused, not the stored reply.
+    again = client.post("/api/v1/users", json=_user_body("idem-revoked"), headers=headers)
+    assert again.status_code == 401
+    assert again.headers.get("Idempotency-Replayed") is None

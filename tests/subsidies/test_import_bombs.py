@@ -267,3 +267,26 @@ def test_csv_of_junk_rows_lists_a_bounded_number_of_problems(client, world):
     assert reply.status_code == 422, reply.text
     assert len(reply.json()["detail"]["rejected"]) <= imports.MAX_REPORTED
     assert peak.bytes < 150 * MB
+
+
+def test_an_upload_over_the_limit_from_the_import_page_gets_a_page_in_chinese(
+    small_limit_client, world
+):
+    content = as_csv([ZH]) + b"x" * (2 * MB)
+    reply = small_limit_client.post(
+        "/subsidies/import",
+        data={"event_id": str(world.event_id)},
+        files={"file": ("big.csv", content, "text/csv")},
+        headers={"Origin": "http://testserver"},
+    )
+    assert reply.status_code == 413
+    assert reply.headers["content-type"].startswith("text/html")
+    assert "文件过大" in reply.text and "1 MB" in reply.text
+    small_limit_client.cookies.set("relief_lang", "en")
+    reply = small_limit_client.post(
+        "/subsidies/import",
+        data={"event_id": str(world.event_id)},
+        files={"file": ("big.csv", content, "text/csv")},
+        headers={"Origin": "http://testserver"},
+    )
+    assert reply.status_code == 413 and "File too large" in reply.text
