@@ -67,9 +67,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     )
 
 
+DEMO_SCENARIO = Path("scenarios/hohhot")
+# Beside the package in a checkout (`pip install -e .`), so that `relief demo` works from any folder.
+CHECKOUT_DEMO_SCENARIO = Path(__file__).resolve().parent.parent / DEMO_SCENARIO
+
+
 @app.command()
 def demo(
-    scenario: Path = typer.Option(Path("scenarios/hohhot"), "--scenario"),
+    scenario: Path = typer.Option(
+        DEMO_SCENARIO, "--scenario", help="default: scenarios/hohhot of this checkout"
+    ),
     no_serve: bool = typer.Option(False, "--no-serve", help="do the work, then exit (CI)"),
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -78,6 +85,8 @@ def demo(
     from relief.db import engine_for
     from relief.demo import run_demo
 
+    if scenario == DEMO_SCENARIO and not scenario.is_dir() and CHECKOUT_DEMO_SCENARIO.is_dir():
+        scenario = CHECKOUT_DEMO_SCENARIO  # run from another folder: the checkout's own
     settings = _settings()
     engine = engine_for(settings)
     for line in run_demo(settings.database_url, engine, scenario, settings.secret_key):

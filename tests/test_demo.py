@@ -229,6 +229,15 @@ def test_relief_demo_no_serve_prints_the_summary_and_exits(engine: Engine, cli_d
     assert "serving on" not in result.output
 
 
+def test_relief_demo_finds_the_checkouts_scenario_from_another_folder(
+    engine: Engine, cli_database, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # no scenarios/ here
+    result = CliRunner().invoke(cli, ["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "demo users" in result.output
+
+
 def test_demo_passwords_must_be_changed_at_first_sign_in(engine: Engine, demo_lines, client):
     for name, (_, _, password) in demo_users(demo_lines).items():
         reply = client.post("/api/v1/auth/token", data={"username": name, "password": password})
