@@ -402,8 +402,10 @@ def receive_stock(
 ) -> list[StockMovement]:
     """A receipt: each line adds its quantity to a lot (the default lot without a number).
 
-    A lot number already held with another expiry date is a conflict (409
-    `lot_expiry_mismatch`): one lot has one expiry. An expiry date needs a lot number.
+    A lot that holds stock keeps the expiry it was first received with: a line naming
+    another date, or a date for a lot held without one, is a conflict (409
+    `lot_expiry_mismatch`). An empty lot takes the line's date (the way to correct a wrong
+    date: count the lot to 0, receive again). An expiry date needs a lot number.
     """
     _require_warehouse(session, warehouse_code)
     authorise_stock_change(actor, warehouse_code)
@@ -487,7 +489,8 @@ def adjust_stock(
     A positive delta goes into `lot` (the default lot without one). A negative delta comes
     out of `lot`, or without one out of the lots first-expiring first (one ledger row per
     lot). Refused with 409 `stock_insufficient` (field `delta`) when it would take stock
-    below zero or below what is reserved for dispatch orders, and with 409 `below_floor`
+    below zero or below what is reserved for dispatch orders, or take unexpired stock below
+    what is reserved (reservations are served from it only), and with 409 `below_floor`
     when it would leave less than the floor free, unless `override_reason` says why; the
     override is kept on the ledger row and in the audit record with the actor.
     """
@@ -614,7 +617,8 @@ def dispose_stock(
     Meant for expired lots. A lot that has not expired (the default lot never does) needs
     `override_reason` (else 409 `lot_not_expired`), which is kept on the row and in the
     audit record. Refused with 409 `stock_insufficient` when the lot holds less, or when it
-    would leave less on hand than is reserved for dispatch orders (reduce those first).
+    would leave less on hand than is reserved for dispatch orders (reduce those first), or,
+    for a lot that has not expired, less unexpired stock than is reserved.
     """
     _require_warehouse(session, warehouse_code)
     authorise_stock_change(actor, warehouse_code)
