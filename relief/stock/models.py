@@ -238,6 +238,9 @@ class StockOut(BaseModel):
     # Units in expired lots; available = on_hand − reserved − floor − expired, not below 0.
     expired: int = 0
     available: int
+    # Reserved units that unexpired stock cannot serve (a reserved lot expired):
+    # max(0, reserved − (on_hand − expired)); dispatch those orders short or restock.
+    shortfall: int = 0
     lots: list[LotOut]
 
 
@@ -321,6 +324,8 @@ class LowStockOut(BaseModel):
     available: int
     threshold: int
     status: Literal["out_of_stock", "below_floor", "near_floor"]
+    # As in StockOut: reserved units that unexpired stock cannot serve.
+    shortfall: int = 0
 
 
 class ExpiringLotOut(BaseModel):

@@ -364,6 +364,26 @@ def _insufficient(field: str | None, message: str) -> DomainError:
     return DomainError("stock_insufficient", message, field)
 
 
+def _keep_reserved_covered(
+    session: Session, level: StockLevelRow, good_taken: int, field: str, what: str
+) -> None:
+    """Reservations are served from good (unexpired) stock only: a change that removes
+    `good_taken` good units must leave at least the reserved quantity good on hand (409
+    `stock_insufficient` on `field`). Removing expired units alone never meets this bound.
+    Call with the stock row locked."""
+    if good_taken <= 0:
+        return
+    expired = _expired_units(session, level.warehouse_code, level.item_code)
+    good_after = level.on_hand - expired - good_taken
+    if good_after < level.reserved:
+        raise _insufficient(
+            field,
+            f"{level.reserved} {level.item_code} in {level.warehouse_code} are reserved for "
+            f"dispatch orders, which only unexpired stock can serve: {what} leaves "
+            f"{max(good_after, 0)} unexpired (cancel or reduce the orders first)",
+        )
+
+
 # --- receipts and stocktakes ------------------------------------------------------------
 
 
@@ -382,8 +402,10 @@ def receive_stock(
 ) -> list[StockMovement]:
     """A receipt: each line adds its quantity to a lot (the default lot without a number).
 
-    A lot number already held with another expiry date is a conflict (409
-    `lot_expiry_mismatch`): one lot has one expiry. An expiry date needs a lot number.
+    A lot that holds stock keeps the expiry it was first received with: a line naming
+    another date, or a date for a lot held without one, is a conflict (409
+    `lot_expiry_mismatch`). An empty lot takes the line's date (the way to correct a wrong
+    date: count the lot to 0, receive again). An expiry date needs a lot number.
     """
     _require_warehouse(session, warehouse_code)
     authorise_stock_change(actor, warehouse_code)
@@ -406,15 +428,22 @@ def receive_stock(
     for i, line in enumerate(lines):
         level = levels[line.item_code]
         lot = _lot_row(session, warehouse_code, line.item_code, line.lot or DEFAULT_LOT)
-        if line.expires_on is not None:
-            if lot.expires_on is not None and lot.expires_on != line.expires_on:
-                raise DomainError(
-                    "lot_expiry_mismatch",
-                    f"lot {lot.lot} of {line.item_code} is held with expiry "
-                    f"{lot.expires_on.isoformat()}, not {line.expires_on.isoformat()}",
-                    f"lines[{i}].expires_on",
-                    message_zh=f"批次 {lot.lot} 的有效期为 {lot.expires_on.isoformat()}",
-                )
+        if lot.on_hand > 0 and line.expires_on is not None and lot.expires_on != line.expires_on:
+            # A held lot's expiry is the one it was first received with: a later receipt
+            # may neither change it nor date a lot held without one (that would expire
+            # units already on the shelf, reserved ones included).
+            held = lot.expires_on.isoformat() if lot.expires_on else "no expiry date"
+            raise DomainError(
+                "lot_expiry_mismatch",
+                f"lot {lot.lot} of {line.item_code} is held with {held}, "
+                f"not {line.expires_on.isoformat()}; to correct a wrong date, count the lot "
+                "to 0 (stocktake) and receive it again",
+                f"lines[{i}].expires_on",
+                message_zh=f"批次 {lot.lot} 的有效期为 "
+                + (lot.expires_on.isoformat() if lot.expires_on else "无（未标有效期）"),
+            )
+        if line.expires_on is not None and lot.on_hand == 0:
+            # An empty lot (new, or counted or disposed to 0) takes the receipt's date.
             lot.expires_on = line.expires_on
         lot.on_hand += line.quantity
         level.on_hand += line.quantity
@@ -460,7 +489,8 @@ def adjust_stock(
     A positive delta goes into `lot` (the default lot without one). A negative delta comes
     out of `lot`, or without one out of the lots first-expiring first (one ledger row per
     lot). Refused with 409 `stock_insufficient` (field `delta`) when it would take stock
-    below zero or below what is reserved for dispatch orders, and with 409 `below_floor`
+    below zero or below what is reserved for dispatch orders, or take unexpired stock below
+    what is reserved (reservations are served from it only), and with 409 `below_floor`
     when it would leave less than the floor free, unless `override_reason` says why; the
     override is kept on the ledger row and in the audit record with the actor.
     """
@@ -504,11 +534,14 @@ def adjust_stock(
     below_floor = False
     if delta < 0:
         # Free stock leaves expired lots out: units taken from them free nothing less, and
-        # units taken from good lots must not pass the floor unseen.
+        # units taken from good lots must neither uncover a reservation nor pass the floor
+        # unseen.
         on = today()
+        good_taken = sum(q for row, q in takes if not is_expired(row.expires_on, on))
+        _keep_reserved_covered(session, level, good_taken, "delta", f"removing {-delta}")
         expired = _expired_units(session, warehouse_code, item_code)
         free_before = level.on_hand - level.reserved - expired
-        free_after = free_before - sum(q for row, q in takes if not is_expired(row.expires_on, on))
+        free_after = free_before - good_taken
         below_floor = free_after < level.floor and free_after < free_before
         if below_floor and not override_reason:
             raise DomainError(
@@ -584,7 +617,8 @@ def dispose_stock(
     Meant for expired lots. A lot that has not expired (the default lot never does) needs
     `override_reason` (else 409 `lot_not_expired`), which is kept on the row and in the
     audit record. Refused with 409 `stock_insufficient` when the lot holds less, or when it
-    would leave less on hand than is reserved for dispatch orders (reduce those first).
+    would leave less on hand than is reserved for dispatch orders (reduce those first), or,
+    for a lot that has not expired, less unexpired stock than is reserved.
     """
     _require_warehouse(session, warehouse_code)
     authorise_stock_change(actor, warehouse_code)
@@ -616,6 +650,8 @@ def dispose_stock(
             f"{level.reserved} of {level.on_hand} {item_code} are reserved for dispatch orders: "
             f"cannot dispose of {take} (dispatch short or cancel the orders first)",
         )
+    if not expired:
+        _keep_reserved_covered(session, level, take, "quantity", f"disposing of {take}")
     before = _state(level)
     held.on_hand -= take
     session.add(held)
@@ -700,10 +736,13 @@ def stocktake(
                 f"leaves {new_on_hand} on hand (cancel or reduce the orders first)",
             )
         # Free stock leaves expired lots out: counting an expired lot short frees nothing
-        # less, so only a count that lowers the free stock below the floor needs an override.
+        # less, so only a count that lowers the free stock below the floor needs an override;
+        # and counting a good lot short may not leave reservations without good stock.
+        good_taken = 0 if is_expired(row.expires_on, today()) else -delta
+        _keep_reserved_covered(session, level, good_taken, "counted", f"the count of {counted}")
         expired = _expired_units(session, warehouse_code, item_code)
         free_before = level.on_hand - level.reserved - expired
-        free_after = free_before + (0 if is_expired(row.expires_on, today()) else delta)
+        free_after = free_before - good_taken
         below_floor = free_after < level.floor and free_after < free_before
         if below_floor and not override_reason:
             raise DomainError(
@@ -1024,6 +1063,9 @@ def set_stock_from_scenario(
     elif delta < 0:
         takes = _take_fefo(_lots(session, warehouse_code, item_code, lock=True), -delta)
         _ensure_covered(takes, -delta, item_code, "on_hand")
+        on = today()
+        good_taken = sum(q for row, q in takes if not is_expired(row.expires_on, on))
+        _keep_reserved_covered(session, level, good_taken, "on_hand", f"loading {on_hand}")
     else:
         takes = []
     movements = _move_lots(
@@ -1078,6 +1120,11 @@ def _available(level: StockLevelRow, expired: int = 0) -> int:
     return max(0, level.on_hand - level.reserved - level.floor - expired)
 
 
+def _shortfall(level: StockLevelRow, expired: int) -> int:
+    """Reserved units that unexpired stock cannot serve (a reserved lot has expired)."""
+    return max(0, level.reserved - (level.on_hand - expired))
+
+
 def stock_of(
     session: Session, warehouse_code: str, item_codes: Iterable[str] | None = None
 ) -> list[StockOut]:
@@ -1107,6 +1154,7 @@ def stock_of(
                 floor=level.floor,
                 expired=expired,
                 available=_available(level, expired),
+                shortfall=_shortfall(level, expired),
                 lots=[
                     LotOut(
                         lot=lot.lot or None,
@@ -1209,6 +1257,7 @@ def low_stock(session: Session, actor: Actor) -> list[LowStockOut]:
                 available=_available(level, gone),
                 threshold=threshold,
                 status=status,
+                shortfall=_shortfall(level, gone),
             )
         )
     return sorted(out, key=lambda r: (r.warehouse_code, r.item_code))

@@ -59,6 +59,7 @@ def test_receipt_with_lots_and_expiry_shows_in_stock_and_ledger(client, users, d
         "floor": 0,
         "expired": 0,
         "available": 100,
+        "shortfall": 0,
         "lots": [  # first-expiring first
             {"lot": "B-1", "expires_on": "2036-12-01", "on_hand": 60, "expired": False},
             {"lot": "B-2", "expires_on": "2037-03-01", "on_hand": 40, "expired": False},

@@ -157,3 +157,49 @@ def test_two_disposals_of_one_expired_lot_at_once_book_it_once(
     assert outcomes[:2].count("ok") <= 1
     assert level("W1", "water") == (4, 0, 0)
     assert differences() == []
+
+
+def test_parallel_disposals_of_a_good_lot_leave_the_reserved_units_in_good_stock(
+    engine, network_rows, parallel, level, differences
+):
+    from datetime import date
+
+    from relief.stock.models import ReceiptLineIn
+
+    with transaction(engine) as session:
+        service.receive_stock(
+            session,
+            SYSTEM,
+            "W1",
+            "GR",
+            [
+                ReceiptLineIn(
+                    item_code="water", quantity=5, lot="OLD", expires_on=date(2020, 1, 31)
+                ),
+                ReceiptLineIn(
+                    item_code="water", quantity=10, lot="GOOD", expires_on=date(2099, 12, 31)
+                ),
+            ],
+        )
+    with transaction(engine) as session:
+        service.reserve_stock(session, SYSTEM, "W1", "water", 4, "DO-1", order_id=1)
+
+    def dispose_three():
+        with transaction(engine) as session:
+            service.dispose_stock(
+                session,
+                SYSTEM,
+                "W1",
+                "water",
+                "破损",
+                lot="GOOD",
+                quantity=3,
+                override_reason="水淹",
+            )
+
+    # 10 good units, 4 of them reserved: two disposals of 3 fit, the others would leave the
+    # reservation partly in the expired lot.
+    outcomes = parallel([lambda: _attempt(dispose_three)] * 4)
+    assert sorted(outcomes) == ["ok"] * 2 + ["stock_insufficient"] * 2
+    assert level("W1", "water") == (9, 4, 0)
+    assert differences() == []

@@ -434,3 +434,25 @@ def test_expiry_dates_are_plain_dates():
     from relief.web.routes import _iso
 
     assert _iso(date(2026, 7, 2)) == "2026-07-02"
+
+
+def test_manager_home_low_stock_alert_names_reserved_units_left_without_good_stock(
+    client, engine, sign_in
+):
+    from relief.stock import service as stock
+    from relief.stock.models import ReceiptLineIn
+
+    now = clock.now()
+    tomorrow = (now.astimezone(clock.CST) + timedelta(days=1)).date()
+    with transaction(engine) as session:
+        line = ReceiptLineIn(item_code="tent", quantity=1000, lot="L-OLD", expires_on=tomorrow)
+        stock.receive_stock(session, SYSTEM, MANAGED_WAREHOUSE, "R-OLD", [line])
+        free = stock.stock_of(session, MANAGED_WAREHOUSE, ["tent"])[0].available
+        stock.reserve_stock(session, SYSTEM, MANAGED_WAREHOUSE, "tent", free, "DO-1")
+    clock.set_clock(lambda: now + timedelta(days=3))  # L-OLD has expired under the orders
+    with transaction(engine) as session:
+        shortfall = stock.stock_of(session, MANAGED_WAREHOUSE, ["tent"])[0].shortfall
+    assert shortfall > 0
+    sign_in("manager")
+    page = client.get("/").text
+    assert f'data-testid="shortfall">{ZH["stock.shortfall"].format(n=shortfall)}<' in page
