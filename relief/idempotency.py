@@ -9,8 +9,9 @@ still runs waits for it. Replies of 5xx are not kept, so a retry after a crash r
 A running request holds its key on a lease (`lease_until`, LEASE ahead) that it renews every
 RENEW_EVERY_S while it runs: a live request is never run twice, and the key of a worker that
 died is taken over by the first retry once its lease has lapsed (within LEASE, not minutes).
-Multipart bodies are fingerprinted by their fields and files (name, filename, bytes), not
-their bytes, so a retry that picked another random boundary is still a repeat.
+Multipart bodies are fingerprinted by their fields and files (name, filename, hash of the
+bytes), not their bytes, so a retry that picked another random boundary is still a repeat;
+they are parsed streaming, a chunk at a time, never copied whole.
 Keys are kept at least 24 h (`purge_expired` deletes older ones). Bodies are compared by a
 keyed fingerprint (`fingerprint`), never kept or hashed without a key: they carry ID numbers.
 """
@@ -22,9 +23,8 @@ import hashlib
 import hmac
 import json
 from datetime import datetime, timedelta
-from email import policy as email_policy
-from email.parser import BytesParser
 
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from sqlalchemy import Text, UniqueConstraint, delete, or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Field, Session, SQLModel, select
@@ -274,25 +274,78 @@ def fingerprint(body: bytes, secret_key: str, content_type: str = "") -> str:
     return mac.hexdigest()
 
 
+_CHUNK = 64 * 1024
+
+
 def multipart_fields(body: bytes, content_type: str) -> list[tuple[str, str | None, bytes]] | None:
-    """(name, filename, bytes) of each part of a multipart/form-data body, sorted; None for
-    another kind of body or one that does not parse."""
+    """(name, filename, SHA-256 of the bytes) of each part of a multipart/form-data body,
+    sorted; None for another kind of body or one that does not parse.
+
+    Streamed: the body is fed to python-multipart a chunk at a time and each part's bytes go
+    into its hash as they are found, so no copy of an upload is made (the email parser this
+    replaces held ~10 copies of it)."""
     if not content_type.lower().startswith("multipart/form-data"):
         return None
-    try:
-        message = BytesParser(policy=email_policy.HTTP).parsebytes(
-            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if not boundary:
+        return None
+    parts: list[tuple[str, str | None, bytes]] = []
+    header: dict[str, bytearray] = {"field": bytearray(), "value": bytearray()}
+    current: dict[str, object] = {}
+
+    def on_part_begin() -> None:
+        current.clear()
+        current["hash"] = hashlib.sha256()
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        header["field"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        header["value"] += data[start:end]
+
+    def on_header_end() -> None:
+        if bytes(header["field"]).lower() == b"content-disposition":
+            current["disposition"] = bytes(header["value"])
+        header["field"].clear()
+        header["value"].clear()
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        current["hash"].update(memoryview(data)[start:end])  # type: ignore[attr-defined]
+
+    def on_part_end() -> None:
+        _, params = parse_options_header(current.get("disposition", b""))  # type: ignore[arg-type]
+        name = params.get(b"name")
+        if name is None:
+            raise ValueError("a part without a name")
+        filename = params.get(b"filename")
+        parts.append(
+            (
+                name.decode("utf-8", "surrogateescape"),
+                None if filename is None else filename.decode("utf-8", "surrogateescape"),
+                current["hash"].digest(),  # type: ignore[attr-defined]
+            )
         )
-        if not message.is_multipart():
-            return None
-        parts = []
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True)
-            if not isinstance(name, str) or not isinstance(payload, bytes):
-                return None
-            parts.append((name, part.get_filename(), payload))
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    try:
+        view = memoryview(body)
+        for offset in range(0, len(body), _CHUNK):
+            parser.write(bytes(view[offset : offset + _CHUNK]))
+        parser.finalize()
     except Exception:  # a malformed body is fingerprinted by its bytes
+        return None
+    if not parts or parser.state != MultipartState.END:
         return None
     return sorted(parts, key=lambda p: (p[0], p[1] or "", p[2]))
 

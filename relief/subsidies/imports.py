@@ -23,9 +23,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import IO, Any
+from xml.etree import ElementTree
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.packaging.manifest import Manifest
+from openpyxl.packaging.relationship import get_dependents, get_rels_path
+from openpyxl.packaging.workbook import WorkbookPackage
+from openpyxl.reader.excel import _find_workbook_part
 from openpyxl.utils import get_column_letter
+from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
+from openpyxl.xml.functions import fromstring
 from sqlmodel import Session
 
 from relief.auth.deps import region_in_scope, sees_everything
@@ -125,7 +132,13 @@ class RowError:
 
 MAX_COLUMNS = 64  # cells of a row that are read (the template has 9 columns)
 MAX_ROW_CELLS = 1000  # cells a row may have at all; more is a malformed or hostile file
-MAX_XLSX_UNPACKED = 100 * 1024 * 1024  # 100,000 rows of the template unpack to ~60 MB
+# 100,000 rows of the template as openpyxl writes them (inline strings) unpack to 54 MB;
+# Excel's shared strings make the sheet smaller. The sheets and the shared strings are
+# streamed, never held; every other part is parsed whole, and in a household file those
+# are a few kilobytes (the largest, the theme, ~10 KB).
+MAX_XLSX_UNPACKED = 100 * 1024 * 1024
+MAX_XML_PART = 1024 * 1024  # a part other than a sheet or the shared strings
+MAX_SHARED_TEXT_PER_ROW = 128  # characters of shared strings per row of MAX_ROWS (~70 used)
 MAX_REPORTED = 1000  # problems listed when a file is rejected; the rest are counted only
 _CHUNK = 1 << 20
 # A cell element (`<c …>`, with or without a namespace prefix) and the end of a row.
@@ -189,29 +202,106 @@ def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
 
 
 def _check_xlsx_parts(content: bytes) -> None:
-    """Refuse an .xlsx (a zip) whose parts unpack to too much, or whose sheets hold a row
-    of too many cells, before openpyxl parses it. The sizes a zip declares are binding:
-    zipfile stops reading a part at its declared size."""
+    """Refuse an .xlsx (a zip) before openpyxl parses it when a part it would read could
+    cost more memory than a household file needs. The sizes a zip declares are binding:
+    zipfile stops reading a part at its declared size.
+
+    The sheets are found the way openpyxl finds them (content types → workbook part → its
+    relationships, targets resolved by openpyxl's own code), wherever they are stored, and
+    their rows are counted while streaming; so is the shared-strings part, which openpyxl
+    loads whole before any row. Every other part is parsed whole by openpyxl (a tree of
+    objects many times its size) and may unpack to at most MAX_XML_PART bytes."""
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        parts = archive.infolist()
-        if sum(p.file_size for p in parts) > MAX_XLSX_UNPACKED:
+        parts = {p.filename: p for p in archive.infolist()}
+        if sum(p.file_size for p in parts.values()) > MAX_XLSX_UNPACKED:
             raise DomainError(
                 "too_large",
                 f"the .xlsx unpacks to more than {MAX_XLSX_UNPACKED // (1024 * 1024)} MB",
                 "file",
             )
-        for part in parts:
-            if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
-                with archive.open(part) as stream:
-                    _check_row_widths(stream)
+        manifest = Manifest.from_tree(fromstring(_whole_part(archive, parts, ARC_CONTENT_TYPES)))
+        workbook_name = _find_workbook_part(manifest).PartName[1:]
+        package = WorkbookPackage.from_tree(fromstring(_whole_part(archive, parts, workbook_name)))
+        rels_name = get_rels_path(workbook_name)
+        _whole_part(archive, parts, rels_name)
+        rels = get_dependents(archive, rels_name).to_dict()
+        targets = [rels[sheet.id] for sheet in package.sheets if sheet.id]
+        if not targets or targets[0].target not in parts:
+            # openpyxl would skip it silently and read another part as the first sheet.
+            raise DomainError("bad_request", "the .xlsx's first sheet is missing", "file")
+        streamed: set[str] = set()
+        cells = 0
+        for rel in targets:
+            if rel.target in parts and "chartsheet" not in rel.Type:
+                if rel.target not in streamed:
+                    with archive.open(parts[rel.target]) as stream:
+                        cells += _check_row_widths(stream)
+                streamed.add(rel.target)
+        strings = manifest.find(SHARED_STRINGS)
+        if strings is not None and strings.PartName[1:] in parts:
+            name = strings.PartName[1:]
+            with archive.open(parts[name]) as stream:
+                _check_shared_strings(stream, cells)
+            streamed.add(name)
+        for name in parts:
+            if name not in streamed:
+                _whole_part(archive, parts, name, read=False)
 
 
-def _check_row_widths(stream: IO[bytes]) -> None:
+def _whole_part(
+    archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], name: str, read: bool = True
+) -> bytes:
+    """A part openpyxl parses whole, refused if it unpacks to more than MAX_XML_PART."""
+    part = parts.get(name)
+    if part is None:
+        raise DomainError("bad_request", f"the .xlsx has no part {name}", "file")
+    if part.file_size > MAX_XML_PART:
+        raise DomainError(
+            "too_large",
+            f"the .xlsx part {name} unpacks to more than {MAX_XML_PART // (1024 * 1024)} MB",
+            "file",
+        )
+    return archive.read(part) if read else b""
+
+
+def _check_shared_strings(stream: IO[bytes], cells: int) -> None:
+    """Count the shared strings (`<si>`) and their text while streaming the part, keeping
+    one string at a time; refuse more strings than the sheets have cells (a workbook's
+    strings are those of its cells) or than MAX_ROWS rows of the template could need, or
+    more text than MAX_ROWS × MAX_SHARED_TEXT_PER_ROW characters."""
+    limit = min(cells, MAX_ROWS * len(COLUMNS)) + len(COLUMNS)
+    max_text = MAX_ROWS * MAX_SHARED_TEXT_PER_ROW
+    count = 0
+    text = 0
+    open_elements: list[ElementTree.Element] = []
+    for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+        if event == "start":
+            open_elements.append(element)
+            continue
+        open_elements.pop()
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "t":
+            text += len(element.text or "")
+        elif tag == "si":
+            count += 1
+        if open_elements:  # counted, not kept: only the open elements are held
+            open_elements[-1].remove(element)
+        if count > limit or text > max_text:
+            raise DomainError(
+                "too_large",
+                f"the .xlsx holds more shared strings than its cells could use "
+                f"(at most {limit} strings and {max_text} characters)",
+                "file",
+            )
+
+
+def _check_row_widths(stream: IO[bytes]) -> int:
     """Count the cells of each row of a sheet's XML, a chunk at a time; a sheet of more rows
     than the limit is refused here, before openpyxl parses a row of it (the cheap way to
-    answer a million-row file)."""
+    answer a million-row file). Returns the number of cells of the sheet."""
     row = 1
     cells = 0
+    total = 0
     carry = b""
     while True:
         chunk = stream.read(_CHUNK)
@@ -223,7 +313,9 @@ def _check_row_widths(stream: IO[bytes]) -> None:
         data, carry = data[:cut], data[cut:]
         segments = _ROW_END.split(data)
         for i, segment in enumerate(segments):
-            cells += _CELL.subn(b"", segment)[1]
+            found = _CELL.subn(b"", segment)[1]
+            cells += found
+            total += found
             if cells > MAX_ROW_CELLS:
                 raise _too_wide(row)
             if i < len(segments) - 1:
@@ -232,7 +324,7 @@ def _check_row_widths(stream: IO[bytes]) -> None:
         if row > MAX_ROWS + 1:
             raise _too_many_rows()
         if not chunk:
-            return
+            return total
 
 
 def _too_many_rows() -> DomainError:

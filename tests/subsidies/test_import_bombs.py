@@ -290,3 +290,169 @@ def test_an_upload_over_the_limit_from_the_import_page_gets_a_page_in_chinese(
         headers={"Origin": "http://testserver"},
     )
     assert reply.status_code == 413 and "File too large" in reply.text
+
+
+# --- parts the pre-scan must find where openpyxl finds them (fix12: N1, N2) ----------------
+
+
+def _move_sheet(content: bytes, target: str) -> bytes:
+    """The same .xlsx with its sheet stored at xl/`target` and the workbook's link (and the
+    content types) pointing there: openpyxl follows the link wherever it leads."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            name = info.filename
+            if name == "xl/worksheets/sheet1.xml":
+                name = f"xl/{target}"
+            elif name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+                data = data.replace(b"worksheets/sheet1.xml", target.encode())
+            dst.writestr(name, data, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def _with_shared_strings(content: bytes, sst: bytes) -> bytes:
+    """The .xlsx with a shared-strings part declared in its content types."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+                    b"</Types>",
+                )
+            dst.writestr(info.filename, data, zipfile.ZIP_DEFLATED)
+        dst.writestr("xl/sharedStrings.xml", sst, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def _sst(count: int, text: bytes = b"ab") -> bytes:
+    head = (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    )
+    return head + (b"<si><t>" + text + b"</t></si>") * count + b"</sst>"
+
+
+def test_xlsx_whose_sheet_is_moved_out_of_the_worksheets_folder_is_still_prescanned(client, world):
+    # The attacker's wide_hidden.xlsx: a row of 1.5 M cells in a sheet stored at
+    # xl/data/sheet1.xml, which a scan of xl/worksheets/ alone never looks at.
+    cells = b'<c t="n"><v>1</v></c>' * 1_500_000
+    content = _move_sheet(
+        xlsx_from_sheet_xml(sheet_xml(b'<row r="1">' + cells + b"</row>")), "data/sheet1.xml"
+    )
+    del cells
+    with Peak() as peak:
+        reply = upload(client, world, content, "wide_hidden.xlsx")
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["detail"]["rejected"][0]["code"] == "row_too_wide"
+    assert peak.bytes < 50 * MB
+
+
+def test_xlsx_of_a_million_rows_in_a_moved_sheet_is_refused_at_the_row_limit(
+    client, world, monkeypatch
+):
+    monkeypatch.setattr(imports, "MAX_ROWS", 1000)
+    rows = b'<row><c t="n"><v>1</v></c></row>' * 200_000
+    content = _move_sheet(xlsx_from_sheet_xml(sheet_xml(_header_row().encode() + rows)), "x.xml")
+    del rows
+    with Peak() as peak:
+        reply = upload(client, world, content, "rows.xlsx")
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["detail"]["rejected"][0]["code"] == "too_many_rows"
+    assert peak.bytes < 30 * MB
+
+
+def test_moved_sheet_that_is_legitimate_still_imports(client, world):
+    content = _move_sheet(
+        xlsx_from_sheet_xml(sheet_xml(_header_row() + _valid_row(2))), "data/sheet1.xml"
+    )
+    reply = upload(client, world, content, "moved.xlsx")
+    assert reply.status_code == 201, reply.text
+
+
+def test_xlsx_whose_first_sheet_links_outside_the_zip_is_400(client, world):
+    content = _move_sheet(xlsx_from_sheet_xml(sheet_xml(_header_row())), "../../etc/x.xml")
+    reply = upload(client, world, content, "outside.xlsx")
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["detail"]["code"] == "bad_request"
+
+
+def test_xlsx_with_millions_of_shared_strings_is_413_before_openpyxl_loads_them(client, world):
+    # The attacker's sst_bomb.xlsx: 5 M copies of <si><t>ab</t></si> (90 MB unpacked, under
+    # the unpacked limit) that openpyxl would load before any row is checked.
+    content = _with_shared_strings(
+        xlsx_from_sheet_xml(sheet_xml(_header_row() + _valid_row(2))), _sst(5_000_000)
+    )
+    assert len(content) < MB
+    with Peak() as peak:
+        reply = upload(client, world, content, "sst_bomb.xlsx")
+    assert reply.status_code == 413, reply.text
+    assert reply.json()["detail"]["code"] == "too_large"
+    assert peak.bytes < 50 * MB
+
+
+def test_xlsx_with_more_shared_strings_than_cells_is_413(client, world):
+    content = _with_shared_strings(
+        xlsx_from_sheet_xml(sheet_xml(_header_row() + _valid_row(2))), _sst(50_000)
+    )
+    reply = upload(client, world, content, "sst.xlsx")
+    assert reply.status_code == 413, reply.text
+    assert reply.json()["detail"]["code"] == "too_large"
+
+
+def test_xlsx_with_a_huge_shared_string_text_is_413(client, world, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_ROWS", 10)  # text bound: MAX_ROWS × 128 characters
+    content = _with_shared_strings(
+        xlsx_from_sheet_xml(sheet_xml(_header_row() + _valid_row(2))), _sst(3, b"x" * 2000)
+    )
+    reply = upload(client, world, content, "sst_text.xlsx")
+    assert reply.status_code == 413, reply.text
+    assert reply.json()["detail"]["code"] == "too_large"
+
+
+def test_xlsx_with_a_few_shared_strings_still_imports(client, world):
+    shared = '<c r="A2" t="s"><v>0</v></c>'
+    row = _valid_row(2).replace(_cell("A2", "户主"), shared)
+    content = _with_shared_strings(
+        xlsx_from_sheet_xml(sheet_xml(_header_row() + row)), _sst(1, "户主".encode())
+    )
+    reply = upload(client, world, content, "sst_ok.xlsx")
+    assert reply.status_code == 201, reply.text
+
+
+def test_xlsx_part_that_openpyxl_parses_whole_is_bounded(client, world):
+    # styles.xml (or any part other than the sheets and the shared strings) is parsed into a
+    # tree at once: a few megabytes of elements make hundreds of megabytes of objects.
+    content = xlsx_from_sheet_xml(sheet_xml(_header_row() + _valid_row(2)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info), zipfile.ZIP_DEFLATED)
+        dst.writestr(
+            "xl/styles.xml",
+            b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            b"<cellXfs>" + b"<xf/>" * 2_000_000 + b"</cellXfs></styleSheet>",
+            zipfile.ZIP_DEFLATED,
+        )
+    with Peak() as peak:
+        reply = upload(client, world, out.getvalue(), "styles.xlsx")
+    assert reply.status_code == 413, reply.text
+    assert reply.json()["detail"]["code"] == "too_large"
+    assert peak.bytes < 50 * MB
+
+
+def test_a_refused_import_leaves_no_workbook_behind(client, world):
+    import gc
+
+    content = _with_shared_strings(
+        xlsx_from_sheet_xml(sheet_xml(_header_row() + _valid_row(2))), _sst(5_000_000)
+    )
+    upload(client, world, content, "sst_bomb.xlsx")
+    gc.collect()
+    from openpyxl.workbook.workbook import Workbook
+
+    assert not [o for o in gc.get_objects() if isinstance(o, Workbook)]
