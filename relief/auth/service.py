@@ -163,7 +163,7 @@ def _throttle_row(session: Session, key: str) -> SignInThrottle:
 
 def _locked_rows(session: Session, username: str, address: str) -> list[tuple[str, SignInThrottle]]:
     """Both counters, locked (FOR UPDATE; on SQLite the request's BEGIN IMMEDIATE), always
-    the account's before the address's so that two sign-ins never wait on each other."""
+    the account's before the address's, so that two sign-ins never deadlock."""
     return [(kind, _throttle_row(session, key)) for kind, key in _throttle_keys(username, address)]
 
 
