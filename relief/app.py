@@ -127,6 +127,11 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+# Every reply but a static file is someone's: tokens, one-time passwords, full ID numbers,
+# payment lists, pages. None may stay in a browser's or a proxy's cache (HTTP/1.0 caches
+# read Pragma).
+NOT_STORED = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+STATIC_PREFIX = "/static/"
 DEFAULT_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
@@ -141,8 +146,9 @@ DOCS_CSP = (
 
 class SecurityHeadersMiddleware:
     """nosniff, a Content-Security-Policy with frame-ancestors 'none' and Referrer-Policy on
-    every HTTP reply: pages, JSON, print views, PDFs, static files, /docs, errors. A plain
-    ASGI middleware, so streamed files pass through untouched."""
+    every HTTP reply: pages, JSON, print views, PDFs, static files, /docs, errors; and
+    `no-store` on all of them but static files. A plain ASGI middleware, so streamed files
+    pass through untouched."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -152,6 +158,7 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         csp = DOCS_CSP if scope.get("path") == "/docs" else DEFAULT_CSP
+        cacheable = str(scope.get("path", "")).startswith(STATIC_PREFIX)
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
@@ -160,6 +167,9 @@ class SecurityHeadersMiddleware:
                     headers[name] = value
                 if "content-security-policy" not in headers:
                     headers["Content-Security-Policy"] = csp
+                if not cacheable:
+                    for name, value in NOT_STORED.items():
+                        headers[name] = value
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     password_hash_concurrency: int = 4
     # Largest request body (an uploaded spreadsheet included), in MB: larger → 413 too_large.
     max_upload_mb: int = Field(default=20, ge=1, le=1024)
+    # Whether a proxy in front of relief (TLS ending there) sets X-Forwarded-Proto: only then
+    # is the header believed when checking that a form or cookie call came from our pages.
+    trust_forwarded_proto: bool = False
     # Where local state lives (the SQLite file, the generated secret key).
     var_dir: Path = VAR_DIR
     # Connections per API process: each process (uvicorn worker, container) opens up to

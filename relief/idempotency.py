@@ -14,16 +14,20 @@ bytes), not their bytes, so a retry that picked another random boundary is still
 they are parsed streaming, a chunk at a time, never copied whole.
 Keys are kept at least 24 h (`purge_expired` deletes older ones). Bodies are compared by a
 keyed fingerprint (`fingerprint`), never kept or hashed without a key: they carry ID numbers.
+Replies are kept encrypted (`seal_reply`, Fernet under a key derived for this use alone) and
+decrypted only to be replayed: they carry one-time passwords, fresh tokens and ID numbers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
 from datetime import datetime, timedelta
 
+from cryptography.fernet import Fernet, InvalidToken
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from sqlalchemy import Text, UniqueConstraint, delete, or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -161,7 +165,35 @@ def _reload(engine, row_id: int) -> IdempotencyKey | None:
         return session.get(IdempotencyKey, row_id)
 
 
-def _finish(engine, username, method, path, key, status: int, body: bytes, ctype: str) -> None:
+SEALED = "fernet:"
+
+
+def _reply_cipher(secret_key: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(derive_key(secret_key, b"relief/idempotency/reply")))
+
+
+def seal_reply(body: bytes, secret_key: str) -> str:
+    """A reply as it is kept on its key's row: encrypted and authenticated."""
+    return SEALED + _reply_cipher(secret_key).encrypt(body).decode("ascii")
+
+
+def open_reply(stored: str | None, secret_key: str) -> bytes:
+    """The reply kept by `seal_reply`. A row kept in clear before replies were sealed is
+    replayed as it is (it is gone within KEEP_FOR); one that no longer decrypts (the secret
+    key changed) replays its status with an empty body rather than failing."""
+    if not stored:
+        return b""
+    if not stored.startswith(SEALED):
+        return stored.encode("utf-8")
+    try:
+        return _reply_cipher(secret_key).decrypt(stored[len(SEALED) :].encode("ascii"))
+    except (InvalidToken, ValueError):
+        return b""
+
+
+def _finish(
+    engine, username, method, path, key, status: int, body: bytes, ctype: str, secret_key: str
+) -> None:
     with session_for(engine, write=True) as session:
         row = _find(session, username, method, path, key)
         if row is None:
@@ -170,7 +202,7 @@ def _finish(engine, username, method, path, key, status: int, body: bytes, ctype
             session.delete(row)  # let a retry run again
         else:
             row.status_code = status
-            row.response_body = body.decode("utf-8", errors="replace")
+            row.response_body = seal_reply(body, secret_key)
             row.content_type = ctype
             session.add(row)
         session.commit()
@@ -183,9 +215,9 @@ def purge_expired(session: Session) -> int:
     return result.rowcount or 0
 
 
-def _replay(row: IdempotencyKey) -> Response:
+def _replay(row: IdempotencyKey, secret_key: str) -> Response:
     return Response(
-        content=row.response_body or "",
+        content=open_reply(row.response_body, secret_key),
         status_code=row.status_code or 200,
         media_type=row.content_type or "application/json",
         headers={"Idempotency-Replayed": "true"},
@@ -235,7 +267,7 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                 waited += WAIT_POLL_S
                 existing = await run_in_threadpool(_reload, engine, existing.id)
             if existing is not None and existing.status_code is not None:
-                return _replay(existing)
+                return _replay(existing, secret)
             # Gone (a 5xx let it go) or lapsed: try to claim it again.
 
         renewal = asyncio.create_task(_keep_leased(*scope))
@@ -244,12 +276,12 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
             chunks = [chunk async for chunk in response.body_iterator]
         except BaseException:
             renewal.cancel()
-            await run_in_threadpool(_finish, *scope, 500, b"", "")
+            await run_in_threadpool(_finish, *scope, 500, b"", "", secret)
             raise
         renewal.cancel()
         content = b"".join(chunks)
         ctype = response.headers.get("content-type", "application/json")
-        await run_in_threadpool(_finish, *scope, response.status_code, content, ctype)
+        await run_in_threadpool(_finish, *scope, response.status_code, content, ctype, secret)
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
         return Response(content=content, status_code=response.status_code, headers=headers)
 

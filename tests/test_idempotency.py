@@ -195,3 +195,51 @@ def test_fingerprinting_a_large_multipart_body_holds_no_copy_of_it():
     assert peak < len(body) // 4
     other = body.replace(b"--bnd", b"--other")
     assert digest == idempotency.fingerprint(other, "s" * 32, "multipart/form-data; boundary=other")
+
+
+def _stored_rows(engine) -> str:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM idempotency_keys")).all()
+    assert rows
+    return "\n".join(repr(tuple(row)) for row in rows)
+
+
+def test_stored_replies_keep_no_one_time_password_or_token_in_clear(
+    client, engine, make_user, admin_headers
+):
+    """N6: a reply kept for replay is encrypted at rest; only a replay decrypts it."""
+    make_user("victim2", "duty_officer")
+    headers = {**admin_headers, "Idempotency-Key": "k-otp"}
+    first = client.post("/api/v1/users/victim2/reset-password", headers=headers)
+    assert first.status_code == 200
+    otp = first.json()["one_time_password"]
+
+    token = client.post("/api/v1/auth/token", data={"username": "victim2", "password": otp})
+    mine = {"Authorization": f"Bearer {token.json()['access_token']}", "Idempotency-Key": "k-pw"}
+    body = {"current_password": otp, "new_password": "a-fresh-password-77"}
+    changed = client.post("/api/v1/me/password", json=body, headers=mine)
+    assert changed.status_code == 200, changed.text
+    fresh = changed.json()["access_token"]
+
+    dump = _stored_rows(engine)
+    for secret in (otp, fresh, "one_time_password", "access_token", 'victim2"', "{"):
+        assert secret not in dump
+
+    again = client.post("/api/v1/users/victim2/reset-password", headers=headers)
+    assert again.headers.get("Idempotency-Replayed") == "true"
+    assert again.json() == first.json()
+    assert again.headers["content-type"] == first.headers["content-type"]
+    fresh_headers = {"Authorization": f"Bearer {fresh}", "Idempotency-Key": "k-pw"}
+    replayed = client.post("/api/v1/me/password", json=body, headers=fresh_headers)
+    # Scoped to the user: the fresh token is the same user, so the reply is replayed.
+    assert replayed.headers.get("Idempotency-Replayed") == "true"
+    assert replayed.json()["access_token"] == fresh
+
+
+def test_a_reply_kept_in_clear_before_sealing_still_replays_and_a_foreign_one_is_empty():
+    sealed = idempotency.seal_reply(b'{"a":1}', "key-one-" + "x" * 32)
+    assert idempotency.open_reply(sealed, "key-one-" + "x" * 32) == b'{"a":1}'
+    assert idempotency.open_reply('{"a":1}', "key-one-" + "x" * 32) == b'{"a":1}'
+    assert idempotency.open_reply(sealed, "key-two-" + "x" * 32) == b""

@@ -4,8 +4,10 @@ tokens (JWT, HS256) that sign-out and password changes revoke, and user administ
 Sign-in throttling lives in the database (`sign_in_throttles`), so several worker processes
 count the same failures: after `sign_in_max_failures` failures for one account, or
 `sign_in_address_max_failures` from one client address, further attempts are refused with
-429 `too_many_attempts` for `sign_in_lock_minutes`, without hashing. A failed sign-in is
-committed before its error is raised, because the count must outlive the failed request.
+429 `too_many_attempts` for `sign_in_lock_minutes`, without hashing. Every attempt is
+counted as a failure, in its own short transaction with the counters locked, before its
+password is checked (outside any transaction): so even a burst of parallel guesses checks at
+most the limit's worth of passwords. A success takes its count back afterwards.
 
 Tokens carry the user's `session_version` (`sv`); raising it revokes every token the user
 holds. Signing in does not raise it (other sessions stay valid); signing out, a password
@@ -111,7 +113,10 @@ def one_time_password() -> str:
 def authenticate(session: Session, username: str, password: str) -> User:
     """The user with this password, or `not_authenticated`. Unknown, disabled and
     wrong-password sign-ins all verify exactly one hash, so they take the same time."""
-    user = user_by_username(session, username)
+    return _checked(user_by_username(session, username), password)
+
+
+def _checked(user: User | None, password: str) -> User:
     if user is None or not user.active:
         verify_password(_dummy_hash(), password)
         raise DomainError("not_authenticated", "wrong username or password", "password")
@@ -128,14 +133,6 @@ def _limit(kind: str, settings: Settings) -> int:
     if kind == "account":
         return settings.sign_in_max_failures
     return settings.sign_in_address_max_failures
-
-
-def _locked_until(session: Session, keys: list[str]) -> datetime | None:
-    now = clock.now()
-    rows = session.exec(select(SignInThrottle).where(SignInThrottle.key.in_(keys))).all()
-    until = [clock.as_utc(r.locked_until) for r in rows if r.locked_until is not None]
-    latest = max(until, default=None)
-    return latest if latest is not None and latest > now else None
 
 
 def _too_many_attempts(until: datetime) -> DomainError:
@@ -164,9 +161,51 @@ def _throttle_row(session: Session, key: str) -> SignInThrottle:
     return session.exec(query).one()
 
 
-def _record_failure(
+def _locked_rows(session: Session, username: str, address: str) -> list[tuple[str, SignInThrottle]]:
+    """Both counters, locked (FOR UPDATE; on SQLite the request's BEGIN IMMEDIATE), always
+    the account's before the address's, so that two sign-ins never deadlock."""
+    return [(kind, _throttle_row(session, key)) for kind, key in _throttle_keys(username, address)]
+
+
+def _count_attempt(session: Session, username: str, address: str, settings: Settings) -> None:
+    """Count this attempt as a failure before its password is checked, and commit.
+
+    The count includes attempts still being checked, so however many arrive at once, at most
+    the limit of them go on to verify a password; the rest are refused (429) without hashing.
+    A success takes its count back (`_settle_success`)."""
+    now = clock.now()
+    window = timedelta(minutes=settings.sign_in_lock_minutes)
+    try:
+        rows = _locked_rows(session, username, address)
+        refusal = None
+        for kind, row in rows:
+            locked = clock.as_utc(row.locked_until) if row.locked_until else None
+            if locked is not None and locked > now:
+                refusal = max(refusal or locked, locked)
+                continue
+            started = clock.as_utc(row.first_failure_at) if row.first_failure_at else None
+            if started is None or now - started > window:
+                row.failures, row.first_failure_at = 0, now
+            if row.failures >= _limit(kind, settings):
+                # The limit's worth of attempts are being checked right now: until they end,
+                # the count's window is the longest this one could have to wait.
+                until = clock.as_utc(row.first_failure_at) + window
+                refusal = max(refusal or until, until)
+        if refusal is not None:
+            raise _too_many_attempts(refusal)
+        for _, row in rows:
+            row.failures += 1
+            session.add(row)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _settle_failure(
     session: Session, username: str, address: str, settings: Settings, reason: str
 ) -> None:
+    """The attempt stays counted; a counter that reached its limit locks (audited)."""
     now = clock.now()
     window = timedelta(minutes=settings.sign_in_lock_minutes)
     audit.record(
@@ -178,46 +217,71 @@ def _record_failure(
         None,
         {"address": address, "reason": reason},
     )
-    for kind, key in _throttle_keys(username, address):
-        row = _throttle_row(session, key)
-        started = clock.as_utc(row.first_failure_at) if row.first_failure_at else None
-        if started is None or now - started > window:
-            row.failures, row.first_failure_at = 0, now
-        row.failures += 1
-        if row.failures >= _limit(kind, settings):
-            row.locked_until = now + window
-            row.failures, row.first_failure_at = 0, None
-            audit.record(
-                session,
-                SYSTEM,
-                "sign_in_locked",
-                "sign_in",
-                key,
-                None,
-                {"address": address, "locked_until": row.locked_until.isoformat()},
-            )
+    for kind, row in _locked_rows(session, username, address):
+        locked = clock.as_utc(row.locked_until) if row.locked_until else None
+        if row.failures < _limit(kind, settings) or (locked is not None and locked > now):
+            continue
+        row.locked_until = now + window
+        row.failures, row.first_failure_at = 0, None
+        audit.record(
+            session,
+            SYSTEM,
+            "sign_in_locked",
+            "sign_in",
+            row.key,
+            None,
+            {"address": address, "locked_until": row.locked_until.isoformat()},
+        )
         session.add(row)
+    session.commit()
+
+
+def _settle_success(session: Session, username: str, address: str) -> None:
+    """The right password: the account's failures are forgiven, and this attempt no longer
+    counts against the address."""
+    for kind, row in _locked_rows(session, username, address):
+        if kind == "account":
+            row.failures, row.first_failure_at = 0, None
+        else:
+            row.failures = max(0, row.failures - 1)
+        session.add(row)
+    session.commit()
+
+
+def _verify_counted(
+    session: Session,
+    username: str,
+    user: User | None,
+    password: str,
+    address: str,
+    settings: Settings,
+    reason: str,
+) -> bool:
+    """Whether `password` is the user's, checked in no transaction (no database lock is held
+    while Argon2 runs) after `_count_attempt`; the outcome is settled in a second one."""
+    session.commit()  # end the transaction that read the user, if any
+    try:
+        _checked(user, password)
+    except DomainError:
+        _settle_failure(session, username, address, settings, reason)
+        return False
+    _settle_success(session, username, address)
+    return True
 
 
 def sign_in(
     session: Session, username: str, password: str, address: str, settings: Settings
 ) -> User:
-    """`authenticate`, throttled per account and per client address. Locked: 429
-    `too_many_attempts` (with Retry-After) before any hashing, even for the right password."""
-    keys = [key for _, key in _throttle_keys(username, address)]
-    until = _locked_until(session, keys)
-    if until is not None:
-        raise _too_many_attempts(until)
-    try:
-        user = authenticate(session, username, password)
-    except DomainError as exc:
-        _record_failure(session, username, address, settings, exc.code)
-        session.commit()
-        raise
-    account = session.get(SignInThrottle, keys[0])
-    if account is not None and account.failures:
-        account.failures, account.first_failure_at = 0, None
-        session.add(account)
+    """`authenticate`, throttled per account and per client address. Locked, or the limit's
+    worth of attempts already under way: 429 `too_many_attempts` (with Retry-After) before
+    any hashing, even for the right password."""
+    _count_attempt(session, username, address, settings)
+    user = user_by_username(session, username)
+    if not _verify_counted(
+        session, username, user, password, address, settings, "not_authenticated"
+    ):
+        raise DomainError("not_authenticated", "wrong username or password", "password")
+    assert user is not None  # _checked refused a missing user
     return user
 
 
@@ -359,13 +423,10 @@ def change_password(
 ) -> User:
     """The user's own change: the current password is checked like a sign-in (a stolen
     token cannot guess it unthrottled); every session, this one included, ends."""
-    keys = [key for _, key in _throttle_keys(user.username, address)]
-    until = _locked_until(session, keys)
-    if until is not None:
-        raise _too_many_attempts(until)
-    if not verify_password(user.password_hash, current):
-        _record_failure(session, user.username, address, settings, "wrong_password")
-        session.commit()
+    _count_attempt(session, user.username, address, settings)
+    if not _verify_counted(
+        session, user.username, user, current, address, settings, "wrong_password"
+    ):
         raise DomainError("wrong_password", "the current password is wrong", "current_password")
     check_password(new, "new_password")
     if new == current:

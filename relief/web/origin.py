@@ -20,16 +20,32 @@ from relief.errors import DomainError
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def request_scheme(request: Request) -> str:
+    """The scheme the browser used to reach this server: the request's own, or the one a
+    proxy in front of relief names in X-Forwarded-Proto when RELIEF_TRUST_FORWARDED_PROTO
+    says such a proxy is there (otherwise anyone may send that header)."""
+    if request.app.state.settings.trust_forwarded_proto:
+        forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+        if forwarded in ("http", "https"):
+            return forwarded
+    return request.url.scheme.lower()
+
+
 def _names_this_server(url: str, request: Request) -> bool:
-    """Whether `url` (an Origin or a Referer) is on this server's host and port."""
+    """Whether `url` (an Origin or a Referer) is on this server's scheme, host and port: an
+    https page on the same host is another origin than an http server, and vice versa."""
     # "null" is what a sandboxed frame or a data: page sends: never one of our own pages.
     if not url or url == "null":
         return False
     try:
-        netloc = urlsplit(url).netloc
+        parts = urlsplit(url)
     except ValueError:  # e.g. "http://[": not a URL, so not ours
         return False
-    return bool(netloc) and netloc == request.headers.get("host")
+    return (
+        bool(parts.netloc)
+        and parts.netloc == request.headers.get("host")
+        and parts.scheme.lower() == request_scheme(request)
+    )
 
 
 def check_origin(request: Request) -> None:

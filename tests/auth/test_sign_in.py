@@ -169,3 +169,38 @@ def test_parallel_wrong_passwords_are_all_counted_and_lock_the_account(
     # Five at once, the first failures for this account: racing to create its counter row.
     assert sorted(parallel([guess] * 5)) == [401] * 5
     assert attempt(client, "duty1", PASSWORD).status_code == 429
+
+
+def test_a_burst_of_parallel_wrong_passwords_checks_at_most_the_limit(
+    client, make_user, live_server, parallel, monkeypatch
+):
+    """N4: every attempt is counted before its hash is checked, so a burst of 30 at once
+    (the attacker's PostgreSQL race) verifies at most 5 passwords; the rest are refused."""
+    import httpx
+
+    make_user("duty1", "duty_officer")
+    checked = []
+    real = service.verify_password
+    monkeypatch.setattr(service, "verify_password", lambda h, p: checked.append(p) or real(h, p))
+
+    def guess(i):
+        return lambda: (
+            httpx.post(
+                f"{live_server}{TOKEN}",
+                data={"username": "duty1", "password": f"wrong-password-{i}"},
+                timeout=60,
+            ).status_code
+        )
+
+    codes = parallel([guess(i) for i in range(30)])
+    assert codes.count(401) <= 5, codes
+    assert codes.count(401) + codes.count(429) == 30, codes
+    assert len(checked) <= 5
+    assert attempt(client, "duty1", PASSWORD).status_code == 429
+
+
+def test_a_right_password_during_wrong_ones_does_not_leave_its_attempt_counted(client, make_user):
+    make_user("duty1", "duty_officer")
+    for _ in range(20):  # the address limit: successes must not use it up
+        assert attempt(client, "duty1", PASSWORD).status_code == 200
+    assert attempt(client, "duty1", PASSWORD).status_code == 200

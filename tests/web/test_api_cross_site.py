@@ -167,3 +167,25 @@ def test_an_origin_that_is_not_a_url_is_refused_not_a_crash(client, sign_in):
     # The UI's own form check reads the same header.
     reply = client.post("/logout", headers={"Origin": "http://["}, follow_redirects=False)
     assert reply.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["https://testserver", "HTTPS://testserver", "ftp://testserver"],
+)
+def test_the_same_host_under_another_scheme_is_another_site(client, sign_in, origin):
+    """N10: an https page on the same host and port is not this http server's page."""
+    order = _reserved_order(client, sign_in)
+    _refused(client.post(f"/api/v1/dispatch-orders/{order}/cancel", headers={"Origin": origin}))
+    reply = client.post("/logout", headers={"Origin": origin}, follow_redirects=False)
+    assert reply.status_code == 403
+
+
+def test_a_trusted_proxys_forwarded_scheme_is_the_servers_scheme(app, client, sign_in):
+    order = _reserved_order(client, sign_in)
+    proxied = {"Origin": "https://testserver", "X-Forwarded-Proto": "https"}
+    # Without the setting, the header is anyone's to send: ignored.
+    _refused(client.post(f"/api/v1/dispatch-orders/{order}/cancel", headers=proxied))
+    app.state.settings.trust_forwarded_proto = True
+    reply = client.post(f"/api/v1/dispatch-orders/{order}/cancel", headers=proxied)
+    assert reply.status_code == 200, reply.text

@@ -51,7 +51,10 @@ def test_every_get_route_sends_the_security_headers(client, sign_in, signed_in):
         sign_in("admin")
     for path in GET_PATHS:
         filled = re.sub(r"\{[^}]+\}", "1", path)
-        _assert_protected(client.get(filled, follow_redirects=False))
+        reply = client.get(filled, follow_redirects=False)
+        _assert_protected(reply)
+        if not path.startswith("/static/"):
+            _assert_not_stored(reply)
 
 
 def test_print_views_pdfs_static_files_docs_and_errors_send_them(client, sign_in):
@@ -119,3 +122,39 @@ def test_swagger_ui_still_works_under_its_policy_in_chromium(live_server):
             assert refused == []
         finally:
             browser.close()
+
+
+def _assert_not_stored(reply) -> None:
+    where = f"{reply.request.method} {reply.request.url.path} → {reply.status_code}"
+    assert "no-store" in reply.headers.get("Cache-Control", ""), where
+    assert reply.headers.get("Pragma") == "no-cache", where
+
+
+def test_replies_that_carry_secrets_are_never_stored_by_a_cache(client, sign_in, web_users):
+    """N9: tokens, one-time passwords, ID numbers and payment lists must not stay in a
+    browser's or a proxy's cache: every API reply and every page says no-store."""
+    from tests.conftest import PASSWORD
+
+    token = client.post("/api/v1/auth/token", data={"username": "admin", "password": PASSWORD})
+    assert token.status_code == 200
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    replies = [
+        token,
+        client.post("/api/v1/auth/token", data={"username": "admin", "password": "wrong-1"}),
+        client.get("/api/v1/me", headers=bearer),
+        client.post("/api/v1/users/duty/reset-password", headers=bearer),
+        client.get("/api/v1/households/1", headers=bearer),
+        client.get("/"),
+        client.post("/login", data={"username": "admin", "password": "wrong-1"}),
+    ]
+    sign_in("manager")
+    replies.append(client.get("/password"))
+    for reply in replies:
+        _assert_not_stored(reply)
+    assert replies[3].status_code == 200
+
+
+def test_static_files_may_still_be_cached(client):
+    reply = client.get("/static/web/relief.css")
+    assert reply.status_code == 200
+    assert "no-store" not in reply.headers.get("Cache-Control", "")
