@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Table, func
+from sqlalchemy import Table, case, func
 from sqlmodel import Session, col, select
 
 from relief import clock
@@ -1210,6 +1210,44 @@ def ledger_page(
         query.order_by(col(StockMovement.id).desc()).offset(offset).limit(limit)
     ).all()
     return list(rows), total
+
+
+HISTORY_DAYS = 30
+
+
+def stock_history(
+    session: Session, warehouse_code: str, *, days: int = HISTORY_DAYS, until: date | None = None
+) -> dict[str, list[tuple[date, int]]]:
+    """Each item's on-hand stock at the end of each of the last `days` days (China Standard
+    Time, up to `until`, default today) from the ledger: on hand = Σ on_hand_delta of the
+    rows before the day's end. One query, whatever the ledger's length: one conditional
+    sum per day, grouped by item. Items with no ledger row are left out."""
+    until = until or today()
+    days = max(1, min(days, 366))
+    first = until - timedelta(days=days - 1)
+    day_list = [first + timedelta(days=i) for i in range(days)]
+    ends = [
+        datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=clock.CST).astimezone(
+            UTC
+        )
+        for day in day_list
+    ]
+    delta = col(StockMovement.on_hand_delta)
+    at = col(StockMovement.at)
+    sums = [
+        func.coalesce(func.sum(case((at < end, delta), else_=0)), 0).label(f"d{i}")
+        for i, end in enumerate(ends)
+    ]
+    query = (
+        select(col(StockMovement.item_code), *sums)
+        .where(StockMovement.warehouse_code == warehouse_code)
+        .group_by(col(StockMovement.item_code))
+        .order_by(col(StockMovement.item_code))
+    )
+    return {
+        row[0]: [(day, int(value)) for day, value in zip(day_list, row[1:], strict=True)]
+        for row in session.exec(query).all()
+    }
 
 
 def low_stock_threshold(floor: int) -> int:

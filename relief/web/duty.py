@@ -59,7 +59,8 @@ from relief.web.forms import (
     reraise_refusal,
     same_site_posts,
 )
-from relief.web.i18n import MESSAGES
+from relief.web.i18n import MESSAGES, Translator
+from relief.web.pictures import response_pictures
 from relief.web.routes import map_drawing, place_names, render, request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
@@ -377,13 +378,17 @@ def _latest_plans(plans: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def _flows(plan: dict[str, Any] | None) -> list[netmap.Flow]:
-    """A plan's lines summed per (warehouse, region): one arrow each on the map."""
+    """A plan's lines summed per (warehouse, region): one arrow each on the map, drawn
+    along the route the plan's lines take (their `path`; one route per pair)."""
     if plan is None:
         return []
     sums: dict[tuple[str, str], int] = defaultdict(int)
+    paths: dict[tuple[str, str], tuple[str, ...]] = {}
     for line in plan["lines"]:
-        sums[(line["warehouse_code"], line["region_code"])] += int(line["quantity"])
-    return [netmap.Flow(w, r, q) for (w, r), q in sorted(sums.items())]
+        key = (line["warehouse_code"], line["region_code"])
+        sums[key] += int(line["quantity"])
+        paths.setdefault(key, tuple(line.get("path") or ()))
+    return [netmap.Flow(w, r, q, paths[(w, r)]) for (w, r), q in sorted(sums.items())]
 
 
 def _read_flash(request: Request, response_id: int) -> dict[str, Any] | None:
@@ -535,6 +540,7 @@ def _response_page(
     )
     places = place_names(session)
     flash = _read_flash(request, response_id)
+    lang = request_lang(request)
     return render(
         request,
         "duty_response.html",
@@ -575,7 +581,17 @@ def _response_page(
         active=row.status == "active",
         # Escalating above today's recommendation needs an override, as triggering does.
         recommended=emergency.assess_event(session, event.id).recommended_level,
-        words=MESSAGES[request_lang(request)],
+        words=MESSAGES[lang],
+        # Issue 13: the fulfilment and the deadlines as pictures above the tables.
+        pictures=response_pictures(
+            fulfilment=fulfilment,
+            deadlines=deadlines,
+            triggered_at=reply.triggered_at,
+            region_names=names,
+            items=items,
+            lang=lang,
+            t=Translator(lang),
+        ),
     )
 
 

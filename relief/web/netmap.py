@@ -8,7 +8,12 @@ external map data: the UI runs offline).
 
 Two hooks are left for the response pages, both empty on the plain network map:
 `affected` shades regions (region code → response level 1..4) and `flows` draws plan
-lines from a warehouse to a region with a width by quantity.
+lines from a warehouse to a region with a width by quantity, along the roads of the
+plan line's `path` when it has one (issue 13: a straight line crossed a closed road).
+
+Place names: every region gets a label; `labels` marks as `minor` those of townships and
+villages and any that would overlap a label already placed (larger regions first), and
+the page shows minor labels only once the map is zoomed in (static/mapzoom.js).
 """
 
 from __future__ import annotations
@@ -30,6 +35,10 @@ REGION_RADIUS = {"province": 14.0, "prefecture": 11.0, "county": 8.0, "township"
 REGION_RADIUS_DEFAULT = 2.5  # villages: many, small
 # Warehouses closer than this (px) are drawn side by side instead of on top of each other.
 NUDGE = 14.0
+# Place names: the font size at zoom 1 and a CJK glyph's width in font sizes.
+LABEL_SIZE = 11.0
+GLYPH_WIDTH = 1.0
+MAJOR_LEVELS = ("province", "prefecture", "county")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +48,7 @@ class Flow:
     warehouse_code: str
     region_code: str
     quantity: int
+    path: tuple[str, ...] = ()  # node codes from the warehouse to the region, along roads
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +71,30 @@ class Line:
     closed: bool = False
     label: str = ""
     width: float = 1.0
+    # A flow along its roads: every node's position, the first and last equal (x1, y1)
+    # and (x2, y2). Empty for roads and for flows without a path.
+    points: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def mid(self) -> tuple[float, float]:
+        return round((self.x1 + self.x2) / 2, 1), round((self.y1 + self.y2) / 2, 1)
+
+    @property
+    def svg_points(self) -> str:
+        """The `points` of an SVG polyline: the path's nodes, else the two ends."""
+        nodes = self.points or ((self.x1, self.y1), (self.x2, self.y2))
+        return " ".join(f"{x},{y}" for x, y in nodes)
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A place name at (x, y), left-aligned beside its symbol; `minor` ones show on zoom."""
+
+    code: str
+    text: str
+    x: float
+    y: float
+    minor: bool
 
 
 @dataclass
@@ -71,6 +105,7 @@ class MapDrawing:
     warehouses: list[Point] = field(default_factory=list)
     roads: list[Line] = field(default_factory=list)
     flows: list[Line] = field(default_factory=list)
+    labels: list[Label] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -184,6 +219,17 @@ def draw_network(
         if flow.warehouse_code not in where or flow.region_code not in where:
             continue
         (x1, y1), (x2, y2) = where[flow.warehouse_code], where[flow.region_code]
+        # Along the roads when the path is known end to end; a path through a node that is
+        # not drawn falls back to the straight line rather than a wrong shape.
+        path = flow.path
+        along = (
+            tuple(where[code] for code in path)
+            if len(path) >= 2
+            and path[0] == flow.warehouse_code
+            and path[-1] == flow.region_code
+            and all(code in where for code in path)
+            else ()
+        )
         drawing.flows.append(
             Line(
                 x1,
@@ -193,9 +239,31 @@ def draw_network(
                 label=f"{flow.warehouse_code} → {flow.region_code}: {flow.quantity}",
                 # 1.5 to 6 px wide, by the share of the largest flow.
                 width=round(1.5 + 4.5 * flow.quantity / biggest, 1) if biggest else 1.5,
+                points=along,
             )
         )
+    drawing.labels = place_labels(drawing.regions)
     return drawing
+
+
+def place_labels(regions: Sequence[Point]) -> list[Label]:
+    """A label per region right of its symbol. Larger regions are placed first; a township's
+    or village's label, and any label whose box would overlap one already shown, is minor
+    (shown only when zoomed in), so the dense city cluster stays readable at zoom 1."""
+    rank = {level: i for i, level in enumerate(REGION_RADIUS)}
+    shown: list[tuple[float, float, float, float]] = []
+    out = []
+    for p in sorted(regions, key=lambda r: (rank.get(r.kind, 9), r.code)):
+        x, y = round(p.x + p.size + 2, 1), round(p.y + LABEL_SIZE / 3, 1)
+        box = (x, y - LABEL_SIZE, x + len(p.name) * LABEL_SIZE * GLYPH_WIDTH, y + 2)
+        overlaps = any(
+            box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in shown
+        )
+        minor = p.kind not in MAJOR_LEVELS or overlaps
+        if not minor:
+            shown.append(box)
+        out.append(Label(code=p.code, text=p.name, x=x, y=y, minor=minor))
+    return out
 
 
 def star_points(x: float, y: float, size: float) -> str:

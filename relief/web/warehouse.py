@@ -45,6 +45,7 @@ from relief.web.forms import (
 )
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
+from relief.web.pictures import stock_history_charts
 from relief.web.routes import EXPIRY_DAYS, _items, place_names, render, request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
@@ -132,6 +133,8 @@ def _warehouse_page(
     # Each list's links keep the other list's page (when it is not the first).
     pages = {k: v for k, v in (("page", page), ("lots_page", lots_page)) if v > 1}
     manages = allowed(lambda: stock.authorise_stock_change(actor, code))
+    items = _items(session)
+    lang = request_lang(request)
     return render(
         request,
         "warehouse.html",
@@ -140,7 +143,12 @@ def _warehouse_page(
         warehouse=warehouse,
         region=network.get_region(session, warehouse.region_code),
         stock=stock.stock_of(session, code),
-        items=_items(session),
+        items=items,
+        # Each item's daily on-hand stock over the last days, drawn as small line charts.
+        history=stock_history_charts(
+            stock.stock_history(session, code), items, lang, Translator(lang), stock.HISTORY_DAYS
+        ),
+        history_days=stock.HISTORY_DAYS,
         movements=movements,
         ledger_pager=Pager(page, total, path, pages),
         lots=lots,

@@ -87,3 +87,47 @@ def test_affected_regions_are_shaded_and_flows_are_drawn_by_quantity():
     )
     assert {p.code: p.shade for p in drawing.regions} == {"P": None, "C1": None, "C2": 2}
     assert [line.width for line in drawing.flows] == [6.0, 2.6]
+
+
+def test_a_flow_with_a_path_is_drawn_through_every_node_of_its_path():
+    drawing = draw_network(
+        REGIONS,
+        WAREHOUSES,
+        ROADS,
+        flows=[
+            Flow("W-P", "C2", 10, ("W-P", "W-C1", "C2")),
+            Flow("W-P", "C1", 5),  # no path: the straight line
+            Flow("W-P", "C2", 1, ("W-P", "NOWHERE", "C2")),  # a node not drawn: straight
+        ],
+    )
+    where = {p.code: (p.x, p.y) for p in drawing.regions + drawing.warehouses}
+    along, straight, unknown = drawing.flows
+    assert along.points == (where["W-P"], where["W-C1"], where["C2"])
+    assert along.svg_points == " ".join(f"{x},{y}" for x, y in along.points)
+    assert straight.points == () and straight.svg_points == (
+        f"{where['W-P'][0]},{where['W-P'][1]} {where['C1'][0]},{where['C1'][1]}"
+    )
+    assert unknown.points == ()
+
+
+def test_every_region_has_a_label_and_small_or_crowded_ones_show_only_when_zoomed():
+    regions = [
+        *REGIONS,
+        Region("C3", "Crowded county", "county", "P", 39.0, 112.001),  # on top of C2
+        Region("T1", "Township", "township", "C1", 41.2, 109.2),
+    ]
+    drawing = draw_network(regions, WAREHOUSES, ROADS)
+    labels = {label.code: label for label in drawing.labels}
+    assert {code: label.text for code, label in labels.items()} == {r.code: r.name for r in regions}
+    assert not labels["P"].minor and not labels["C1"].minor and not labels["C2"].minor
+    assert labels["C3"].minor  # would overlap C2's label
+    assert labels["T1"].minor  # townships only when zoomed in
+    c1 = next(p for p in drawing.regions if p.code == "C1")
+    assert labels["C1"].x > c1.x  # beside its symbol, not on it
+
+
+def test_a_closed_roads_cross_sits_at_the_middle_of_the_road():
+    drawing = draw_network(REGIONS, WAREHOUSES, ROADS)
+    road = drawing.roads[1]
+    assert road.closed
+    assert road.mid == (round((road.x1 + road.x2) / 2, 1), round((road.y1 + road.y2) / 2, 1))

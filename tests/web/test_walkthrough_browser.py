@@ -198,6 +198,7 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
     assert page.locator("#response-map .road.closed").count() == 2  # red and dashed
 
     # 第 7 步 · 查看和修改需求清单: 大青山乡's water 990 → 1000, saved as a new version.
+    page.get_by_test_id("coverage-details").locator("summary").click()  # folded (issue 13)
     assert page.locator('[data-testid="coverage"] tbody tr').count() == 13
     water = page.locator('[data-testid="coverage"] tbody tr', has_text="饮用水")
     assert water.inner_text().split("\t")[1] == "10440 L"
@@ -216,6 +217,7 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
     page.get_by_label("修改理由").fill("大青山乡来电：饮用水还差 10 升")
     with page.expect_navigation():
         page.get_by_role("button", name="保存需求清单").click()
+    page.get_by_test_id("coverage-details").locator("summary").click()
     water = page.locator('[data-testid="coverage"] tbody tr', has_text="饮用水")
     assert water.inner_text().split("\t")[1] == "10450 L"
     with page.expect_navigation():
