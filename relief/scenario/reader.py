@@ -108,6 +108,7 @@ PROGRAMME_FIELDS = (
     "event",
     "budget",
     "notice_days",
+    "supervision_phone",
     "eligibility",
     "standards",
 )
@@ -866,6 +867,7 @@ def _read_programme(y: _Yaml, node: Node, path: str) -> dict[str, Any] | None:
         "event": _code,
         "budget": _money,
         "notice_days": _count,
+        "supervision_phone": _text,
     }
     programme: dict[str, Any] = {}
     for key, parse in parsers.items():
