@@ -22,8 +22,8 @@ from relief.dispatch.models import LotOut, OrderOut
 from relief.emergency import responses
 from relief.emergency import service as events
 from relief.errors import DomainError
-from relief.exports import safe_row
 from relief.network import service as network
+from relief.sheets import write_table
 
 STATUS_ZH = {
     "reserved": "已预留",
@@ -121,15 +121,6 @@ class _Names:
         return " → ".join(f"{self.place(c)}" for c in codes) if codes else ""
 
 
-def _lots_text(lots) -> str:
-    return "; ".join(
-        f"{lot.lot or '无批号'}"
-        + (f"({lot.expires_on.isoformat()})" if lot.expires_on else "")
-        + f"×{lot.quantity}"
-        for lot in lots
-    )
-
-
 def lot_words(lot: LotOut) -> str:
     """A lot as the order page writes it: `L-OLD · 2036-09-01 × 30`, `默认批次 × 5`."""
     expires = f" · {lot.expires_on.isoformat()}" if lot.expires_on else ""
@@ -224,13 +215,20 @@ def print_pdf(session: Session, order: OrderOut) -> bytes:
     return order_pdf(_print_context(session, order))
 
 
+def _cell_time(value: datetime | None) -> datetime | None:
+    """A time as a spreadsheet date cell holds it: naive China Standard Time."""
+    shown = clock.to_cst(value)
+    return shown.replace(tzinfo=None) if shown is not None else None
+
+
 def orders_xlsx(session: Session, orders: list[OrderOut]) -> bytes:
-    """One sheet 调拨单, one row per order line, Chinese headers (EXPORT_HEADERS)."""
+    """One sheet 调拨单: a title row, then one row per order line under Chinese headers
+    (EXPORT_HEADERS, frozen), times as date cells (relief/sheets.py)."""
     names = _Names(session)
     book = Workbook()
     sheet = book.active
     sheet.title = "调拨单"
-    sheet.append(EXPORT_HEADERS)
+    rows: list[list[Any]] = []
     for order in orders:
         for line in order.lines:
             name, unit = names.item(line.item_code)
@@ -251,24 +249,23 @@ def orders_xlsx(session: Session, orders: list[OrderOut]) -> bytes:
                 line.dispatched,
                 line.received,
                 line.damaged,
-                _lots_text(line.lots),
+                "；".join(lot_words(lot) for lot in line.lots),
                 line.reason or "",
                 names.route(order.route),
                 order.eta_h,
                 order.distance_km,
-                _shown(order.expected_at),
+                _cell_time(order.expected_at),
                 "是" if order.late else "否",
                 order.vehicle or "",
                 order.driver or "",
                 order.plate or "",
-                _shown(order.created_at),
-                _shown(order.dispatched_at),
-                _shown(order.received_at),
+                _cell_time(order.created_at),
+                _cell_time(order.dispatched_at),
+                _cell_time(order.received_at),
             ]
-            sheet.append(safe_row(values))
-    sheet.freeze_panes = "A2"
-    for column, width in (("A", 20), ("F", 16), ("H", 16), ("K", 14), ("Q", 28), ("S", 40)):
-        sheet.column_dimensions[column].width = width
+            rows.append(values)
+    title = f"救灾物资调拨单明细（{_shown(clock.now())} 导出）"
+    write_table(sheet, title, EXPORT_HEADERS, rows)
     out = BytesIO()
     book.save(out)
     return out.getvalue()

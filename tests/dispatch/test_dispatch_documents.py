@@ -140,7 +140,9 @@ def test_export_opens_in_openpyxl_with_chinese_headers_and_one_row_per_line(
     )
     assert "attachment" in reply.headers["content-disposition"]
     sheet = load_workbook(BytesIO(reply.content)).active
-    rows = list(sheet.iter_rows(values_only=True))
+    assert sheet["A1"].value.startswith("救灾物资调拨单明细")  # the title row
+    assert sheet.freeze_panes == "A3"  # under the header
+    rows = list(sheet.iter_rows(values_only=True))[1:]
     assert rows[0] == EXPORT_HEADERS
     assert {"调拨单号", "物资名称", "调拨数量", "实发数量", "实收数量", "车牌号"} <= set(rows[0])
     column = {name: i for i, name in enumerate(rows[0])}
@@ -160,9 +162,13 @@ def test_export_opens_in_openpyxl_with_chinese_headers_and_one_row_per_line(
     ]
     assert rows[1][column["物资名称"]] == "帐篷"
     assert rows[1][column["状态"]] == "已发运"
-    assert rows[1][column["批次"]] == "L-OLD(2036-09-01)×30; L-NEW(2037-06-01)×10"
+    # The lots in the words of the order page and the printed 调拨单.
+    assert rows[1][column["批次"]] == "L-OLD · 2036-09-01 × 30；L-NEW · 2037-06-01 × 10"
+    created = sheet.cell(row=3, column=column["制单时间"] + 1)
+    assert created.is_date and created.number_format == "yyyy-mm-dd hh:mm"
+    assert sheet.column_dimensions["K"].width >= 6
     # A value typed by a user stays text, never a formula (relief/exports.py).
-    plate = sheet.cell(row=2, column=column["车牌号"] + 1)
+    plate = sheet.cell(row=3, column=column["车牌号"] + 1)
     assert (plate.value, plate.data_type) == ("'=HYPERLINK(1)", "s")
 
 
@@ -171,7 +177,7 @@ def test_export_is_scoped_like_the_list(client, users, make_order):
     make_order("150121", [{"item_code": "rice", "quantity": 5}], response_id=7)
     reply = client.get("/api/v1/dispatch-orders/export.xlsx", headers=users["clerk_tm"])
     rows = list(load_workbook(BytesIO(reply.content)).active.iter_rows(values_only=True))
-    assert [r[EXPORT_HEADERS.index("目的地代码")] for r in rows[1:]] == ["150121"]
+    assert [r[EXPORT_HEADERS.index("目的地代码")] for r in rows[2:]] == ["150121"]
 
 
 # --- the paper a county signs: names, event and level, totals, an embedded font ------------
