@@ -1,5 +1,6 @@
 """The documents of issue 13 in a real browser (Debian chromium via Playwright): the printable
-调拨单 with its print button and its way back to the order page.
+调拨单 with its print button and its way back to the order page; the subsidy exports offered
+as .xlsx documents first.
 
 Run with `.venv/bin/pytest -m browser tests/web`; skipped with one line without
 /usr/bin/chromium, like tests/web/test_browser.py, whose helpers it uses.
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from io import BytesIO
 
 import pytest
+from openpyxl import load_workbook
 
 from relief.auth.models import SYSTEM
 from relief.db import transaction
@@ -77,3 +80,25 @@ def test_print_view_buttons_follow_the_english_switch(manager, engine):
     page.goto(f"{manager.origin}/orders/{order_id}/print")
     assert page.get_by_role("button", name="Print").is_visible()
     assert page.get_by_role("link", name="Back to the order").is_visible()
+
+
+@pytest.fixture
+def clerk(browser, live_server, web_users) -> Iterator[Visit]:  # noqa: F811
+    yield from open_visit(browser, live_server, DESKTOP)
+
+
+def test_programme_page_offers_the_xlsx_documents_first_and_the_notice_names_the_phone(clerk):
+    page = clerk.page
+    clerk.sign_in("county")
+    page.goto(f"{clerk.origin}/subsidies/programmes/HHHT-REBUILD-2026-FLOOD")
+    section = page.locator("section", has=page.locator("#exp-h"))
+    links = section.get_by_role("link")
+    assert links.first.get_attribute("data-testid") == "notice-xlsx"
+    assert links.nth(1).get_attribute("data-testid") == "payments-xlsx"
+    assert "CSV（供其他系统导入）" in section.inner_text()
+    with page.expect_download() as download:
+        page.get_by_test_id("notice-xlsx").click()
+    book = load_workbook(BytesIO(download.value.path().read_bytes()))
+    lines = [row[0] for sheet in book for row in sheet.iter_rows(values_only=True)]
+    assert lines[0] == "呼和浩特市2026年山洪倒损住房恢复重建补助 公示名单"
+    assert "监督电话：0471-6901234" in lines
