@@ -67,16 +67,16 @@ def wrap_lines(text: str, width: float, font_size: float) -> list[str]:
         for piece in _pieces(paragraph):
             if pdfmetrics.stringWidth(line + piece, FONT, font_size) <= width or not line.strip():
                 line += piece
-                continue
-            out.append(line.rstrip())
-            line = piece.lstrip()
-        while pdfmetrics.stringWidth(line, FONT, font_size) > width and len(line) > 1:
-            # One piece wider than the cell: cut it, the only case where a code is split.
-            cut = len(line)
-            while cut > 1 and pdfmetrics.stringWidth(line[:cut], FONT, font_size) > width:
-                cut -= 1
-            out.append(line[:cut])
-            line = line[cut:]
+            else:
+                out.append(line.rstrip())
+                line = piece.lstrip()
+            while pdfmetrics.stringWidth(line, FONT, font_size) > width and len(line) > 1:
+                # One piece wider than the cell: cut it, the only case where a code is split.
+                cut = len(line) - 1
+                while cut > 1 and pdfmetrics.stringWidth(line[:cut], FONT, font_size) > width:
+                    cut -= 1
+                out.append(line[:cut])
+                line = line[cut:]
         out.append(line.rstrip())
     return out
 
