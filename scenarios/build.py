@@ -570,6 +570,9 @@ def write_policy(path: Path, spec: Spec) -> None:
         if "event" in prog:
             lines.append(f"      event: {prog['event']}")
         lines.append(f"      budget: {yaml_value(Quoted(prog['budget']))}")
+        if "supervision_phone" in prog:
+            phone, note = prog["supervision_phone"]
+            lines.append(f"      supervision_phone: {yaml_value(Quoted(phone))}   # {note}")
         if "eligibility" in prog:
             rule, note = prog["eligibility"]
             lines.append(f"      eligibility: {yaml_value(rule)}   # {note}")
@@ -886,6 +889,10 @@ def hohhot_spec() -> Spec:
                 "region_code": "150100",
                 "event": "flashflood",
                 "budget": money(30_000_000),
+                "supervision_phone": (
+                    "0471-6901234",
+                    "assumed: the civil-affairs office, fictitious",
+                ),
                 "standards": [
                     rebuild("2008-02-28", "collapsed", 3000, note="central 2008: 2 x 1,500 (V)"),
                     rebuild("2025-01-01", "collapsed", 35000, category="dibao"),
@@ -902,6 +909,10 @@ def hohhot_spec() -> Spec:
                 "region_code": "150100",
                 "event": "snowstorm",
                 "budget": money(1_000_000),
+                "supervision_phone": (
+                    "0471-6901234",
+                    "assumed: the civil-affairs office, fictitious",
+                ),
                 "eligibility": TRANSITION_ELIGIBILITY,
                 "standards": [
                     grain("2020-01-01", 3, per_person_month=600, note=CENTRAL_TRANSITION),
@@ -1058,6 +1069,10 @@ def guizhou_spec() -> Spec:
                 "region_code": "522300",
                 "event": "landslide",
                 "budget": money(4_500_000),
+                "supervision_phone": (
+                    "0859-3221234",
+                    "assumed: the civil-affairs office, fictitious",
+                ),
                 "standards": [
                     rebuild("2018-01-01", "collapsed", 30000, category="dibao", note=QXN_2018),
                     rebuild("2018-01-01", "collapsed", 20000, note=QXN_2018),
@@ -1078,6 +1093,10 @@ def guizhou_spec() -> Spec:
                 "region_code": "522300",
                 "event": "landslide",
                 "budget": money(200_000),
+                "supervision_phone": (
+                    "0859-3221234",
+                    "assumed: the civil-affairs office, fictitious",
+                ),
                 "eligibility": TRANSITION_ELIGIBILITY,
                 "standards": [
                     grain(
@@ -1096,6 +1115,10 @@ def guizhou_spec() -> Spec:
                 "region_code": "522600",
                 "event": "flood",
                 "budget": money(200_000_000),
+                "supervision_phone": (
+                    "0855-8221234",
+                    "assumed: the civil-affairs office, fictitious",
+                ),
                 "standards": [
                     rebuild("2025-01-01", "collapsed", 30000, category="dibao", note=QXN_ASSUMED),
                     rebuild("2025-01-01", "collapsed", 20000, note=QXN_ASSUMED),
@@ -1111,6 +1134,10 @@ def guizhou_spec() -> Spec:
                 "region_code": "522600",
                 "event": "flood",
                 "budget": money(40_000_000),
+                "supervision_phone": (
+                    "0855-8221234",
+                    "assumed: the civil-affairs office, fictitious",
+                ),
                 "eligibility": TRANSITION_ELIGIBILITY,
                 "standards": [
                     grain("2020-01-01", 3, per_person_month=600, note=CENTRAL_TRANSITION),

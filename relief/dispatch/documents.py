@@ -8,6 +8,7 @@ API never disagree. Times are shown in China Standard Time.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,12 @@ from openpyxl import Workbook
 from sqlmodel import Session
 
 from relief import clock
-from relief.dispatch.models import OrderOut
-from relief.exports import safe_row
+from relief.dispatch.models import LotOut, OrderOut
+from relief.emergency import responses
+from relief.emergency import service as events
+from relief.errors import DomainError
 from relief.network import service as network
+from relief.sheets import write_table
 
 STATUS_ZH = {
     "reserved": "已预留",
@@ -30,6 +34,8 @@ STATUS_ZH = {
     "cancelled": "已取消",
 }
 DESTINATION_KIND_ZH = {"region": "受灾地区", "warehouse": "仓库"}
+LEVEL_ZH = {1: "Ⅰ级", 2: "Ⅱ级", 3: "Ⅲ级", 4: "Ⅳ级"}
+DEFAULT_LOT = "默认批次"  # the order page's word (stock.default_lot) for stock without a lot
 
 # Column headers of the export, in order (one row per order line).
 EXPORT_HEADERS = (
@@ -83,7 +89,7 @@ class _Names:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._places: dict[str, str] = {}
-        self._items: dict[str, tuple[str, str]] = {}
+        self._items: dict[str, tuple[str, str, Decimal, Decimal]] = {}
 
     def place(self, code: str) -> str:
         if code not in self._places:
@@ -95,31 +101,68 @@ class _Names:
 
     def item(self, code: str) -> tuple[str, str]:
         """(Chinese name, unit)."""
+        return self._item(code)[:2]
+
+    def measures(self, code: str) -> tuple[Decimal, Decimal]:
+        """(kg, m³) of one unit."""
+        return self._item(code)[2:]
+
+    def _item(self, code: str) -> tuple[str, str, Decimal, Decimal]:
         if code not in self._items:
             row = network.get_item(self.session, code)
-            self._items[code] = (row.name_zh, row.unit) if row is not None else (code, "")
+            self._items[code] = (
+                (row.name_zh, row.unit, Decimal(row.weight_kg), Decimal(row.volume_m3))
+                if row is not None
+                else (code, "", Decimal(0), Decimal(0))
+            )
         return self._items[code]
 
     def route(self, codes: list[str] | None) -> str:
         return " → ".join(f"{self.place(c)}" for c in codes) if codes else ""
 
 
-def _lots_text(lots) -> str:
-    return "; ".join(
-        f"{lot.lot or '无批号'}"
-        + (f"({lot.expires_on.isoformat()})" if lot.expires_on else "")
-        + f"×{lot.quantity}"
-        for lot in lots
-    )
+def lot_words(lot: LotOut) -> str:
+    """A lot as the order page writes it: `L-OLD · 2036-09-01 × 30`, `默认批次 × 5`."""
+    expires = f" · {lot.expires_on.isoformat()}" if lot.expires_on else ""
+    return f"{lot.lot or DEFAULT_LOT}{expires} × {lot.quantity}"
+
+
+def _response_words(session: Session, response_id: int | None) -> tuple[str, str]:
+    """(event name, level 'Ⅳ级') of the order's response; blanks when there is none."""
+    if response_id is None:
+        return "", ""
+    try:
+        response = responses.get_response(session, response_id)
+        event = events.get_event(session, response.event_id)
+    except DomainError:  # an order of a response that is gone still prints
+        return "", ""
+    return event.name, LEVEL_ZH.get(response.level, str(response.level))
+
+
+def _measure(value: Decimal, places: str) -> str:
+    return f"{value.quantize(Decimal(places))}"
 
 
 def _print_context(session: Session, order: OrderOut) -> dict[str, Any]:
     """What the paper order shows, with names and CST times: shared by HTML and PDF."""
     names = _Names(session)
     lines = []
+    weight = volume = Decimal(0)
     for line in order.lines:
         name, unit = names.item(line.item_code)
-        lines.append({**line.model_dump(), "lots": line.lots, "name": name, "unit": unit})
+        kg, m3 = names.measures(line.item_code)
+        weight += line.quantity * kg
+        volume += line.quantity * m3
+        lines.append(
+            {
+                **line.model_dump(),
+                "lots": line.lots,
+                "lot_words": [lot_words(lot) for lot in line.lots],
+                "name": name,
+                "unit": unit,
+            }
+        )
+    event_name, level_label = _response_words(session, order.response_id)
     discrepancies = [
         {**d.model_dump(), "name": names.item(d.item_code)[0]} for d in order.discrepancies
     ]
@@ -138,14 +181,30 @@ def _print_context(session: Session, order: OrderOut) -> dict[str, Any]:
         "dispatched": order.dispatched_at is not None,
         "received": order.received_at is not None,
         "printed_at": _shown(clock.now()),
+        "event_name": event_name,
+        "level_label": level_label,
+        "total_weight_kg": _measure(weight, "0.01"),
+        "total_volume_m3": _measure(volume, "0.001"),
     }
 
 
-def print_html(session: Session, order: OrderOut) -> str:
-    """The 调拨单 to print: header, lines with lots, route and ETA, vehicle, and the
-    signature block of consignor, carrier and consignee (发货人/承运人/收货人)."""
+def print_html(
+    session: Session,
+    order: OrderOut,
+    *,
+    print_label: str = "打印",
+    back_label: str = "返回调拨单",
+    back_href: str | None = None,
+) -> str:
+    """The 调拨单 to print: header, lines with lots, totals, route and ETA, vehicle, and the
+    signature block of consignor, carrier and consignee (发货人/承运人/收货人). Above it, not
+    printed: a print button (relief/web/static/print.js: the CSP allows no inline script) and
+    a link back to the order page; the UI passes their words in the user's language."""
     return _templates.get_template("dispatch_order_print.html").render(
-        **_print_context(session, order)
+        **_print_context(session, order),
+        print_label=print_label,
+        back_label=back_label,
+        back_href=back_href or f"/orders/{order.id}",
     )
 
 
@@ -156,13 +215,20 @@ def print_pdf(session: Session, order: OrderOut) -> bytes:
     return order_pdf(_print_context(session, order))
 
 
+def _cell_time(value: datetime | None) -> datetime | None:
+    """A time as a spreadsheet date cell holds it: naive China Standard Time."""
+    shown = clock.to_cst(value)
+    return shown.replace(tzinfo=None) if shown is not None else None
+
+
 def orders_xlsx(session: Session, orders: list[OrderOut]) -> bytes:
-    """One sheet 调拨单, one row per order line, Chinese headers (EXPORT_HEADERS)."""
+    """One sheet 调拨单: a title row, then one row per order line under Chinese headers
+    (EXPORT_HEADERS, frozen), times as date cells (relief/sheets.py)."""
     names = _Names(session)
     book = Workbook()
     sheet = book.active
     sheet.title = "调拨单"
-    sheet.append(EXPORT_HEADERS)
+    rows: list[list[Any]] = []
     for order in orders:
         for line in order.lines:
             name, unit = names.item(line.item_code)
@@ -183,24 +249,23 @@ def orders_xlsx(session: Session, orders: list[OrderOut]) -> bytes:
                 line.dispatched,
                 line.received,
                 line.damaged,
-                _lots_text(line.lots),
+                "；".join(lot_words(lot) for lot in line.lots),
                 line.reason or "",
                 names.route(order.route),
                 order.eta_h,
                 order.distance_km,
-                _shown(order.expected_at),
+                _cell_time(order.expected_at),
                 "是" if order.late else "否",
                 order.vehicle or "",
                 order.driver or "",
                 order.plate or "",
-                _shown(order.created_at),
-                _shown(order.dispatched_at),
-                _shown(order.received_at),
+                _cell_time(order.created_at),
+                _cell_time(order.dispatched_at),
+                _cell_time(order.received_at),
             ]
-            sheet.append(safe_row(values))
-    sheet.freeze_panes = "A2"
-    for column, width in (("A", 20), ("F", 16), ("H", 16), ("K", 14), ("Q", 28), ("S", 40)):
-        sheet.column_dimensions[column].width = width
+            rows.append(values)
+    title = f"救灾物资调拨单明细（{_shown(clock.now())} 导出）"
+    write_table(sheet, title, EXPORT_HEADERS, rows)
     out = BytesIO()
     book.save(out)
     return out.getvalue()

@@ -1,13 +1,19 @@
 """The 调拨单 as a PDF, drawn with reportlab from the same context as the HTML print view.
 
-The Chinese text uses reportlab's built-in CID font STSong-Light (Adobe-GB1): the PDF names
-the font and the reader supplies it (every PDF reader with Chinese support has it), so no
-font file is needed on the server and none is embedded — the PDF stays a few kilobytes.
+The text is set in WenQuanYi Micro Hei (relief/dispatch/fonts/, Apache-2.0), a TrueType font
+shipped with the package and embedded in every PDF (only the glyphs used), so `·`, `²` and
+`Ⅳ` look the same in every viewer. Nothing reads system fonts or downloads at run time.
+
+Lines break the way a Chinese clerk writes: between any two Chinese characters, and at
+spaces elsewhere; a code (`WH-150100-B`, `L-OLD`, a date) or an English word is never split
+unless it alone is wider than its cell (reportlab's own CJK wrap splits anywhere).
 """
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -16,26 +22,75 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+FONT = "WenQuanYiMicroHei"
+FONT_FILE = Path(__file__).parent / "fonts" / "wqy-microhei-subset.ttf"
+pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE)))
 
-_BODY = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=13)
+_BODY = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=13, splitLongWords=0)
 _SMALL = ParagraphStyle("small", parent=_BODY, fontSize=8.5, leading=11)
 _TITLE = ParagraphStyle("title", parent=_BODY, fontSize=18, leading=24, alignment=1)
 _RIGHT = ParagraphStyle("right", parent=_BODY, alignment=2)
+_PAD = 6  # reportlab's default cell padding, left and right, in points
 _GRID = [
     ("FONTNAME", (0, 0), (-1, -1), FONT),
     ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
 ]
 
+# One unbreakable piece of text: a run of spaces, a run of anything that is neither space nor
+# CJK (a code, a number, an English word, `·`, `²`), or one CJK character.
+_PIECE = re.compile(r"\s+|[^\s\u2e80-\uffff]+|[\u2e80-\uffff]")
+_NO_LINE_START = set("，。、；：？！）》」』】〕〉’”·…—％")
+_NO_LINE_END = set("（《「『【〔〈‘“")
 
-def _p(text: object, style: ParagraphStyle = _BODY) -> Paragraph:
-    """User-typed text (reasons, plates, names) is escaped: reportlab reads markup."""
-    return Paragraph(escape("" if text is None else str(text)).replace("\n", "<br/>"), style)
+
+def _pieces(text: str) -> list[str]:
+    """Break opportunities: closing punctuation sticks to what precedes it, opening to what
+    follows (no line starts with `）` or ends with `（`)."""
+    pieces: list[str] = []
+    for piece in _PIECE.findall(text):
+        if pieces and (piece[0] in _NO_LINE_START or pieces[-1][-1] in _NO_LINE_END):
+            pieces[-1] += piece
+        else:
+            pieces.append(piece)
+    return pieces
+
+
+def wrap_lines(text: str, width: float, font_size: float) -> list[str]:
+    """`text` broken into lines no wider than `width` points (see the module docstring)."""
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for piece in _pieces(paragraph):
+            if pdfmetrics.stringWidth(line + piece, FONT, font_size) <= width or not line.strip():
+                line += piece
+            else:
+                out.append(line.rstrip())
+                line = piece.lstrip()
+            while pdfmetrics.stringWidth(line, FONT, font_size) > width and len(line) > 1:
+                # One piece wider than the cell: cut it, the only case where a code is split.
+                cut = len(line) - 1
+                while cut > 1 and pdfmetrics.stringWidth(line[:cut], FONT, font_size) > width:
+                    cut -= 1
+                out.append(line[:cut])
+                line = line[cut:]
+        out.append(line.rstrip())
+    return out
+
+
+def _p(text: object, style: ParagraphStyle = _BODY, width: float | None = None) -> Paragraph:
+    """User-typed text (reasons, plates, names) is escaped: reportlab reads markup. With the
+    cell's width (points), the lines are broken here (wrap_lines) rather than by reportlab."""
+    raw = "" if text is None else str(text)
+    lines = raw.split("\n") if width is None else wrap_lines(raw, width - 2 * _PAD, style.fontSize)
+    return Paragraph("<br/>".join(escape(line) for line in lines), style)
+
+
+def _cells(row: list[object], widths: list[float], style: ParagraphStyle = _BODY) -> list[Any]:
+    return [_p(text, style, width) for text, width in zip(row, widths, strict=True)]
 
 
 def _number(value: float | None, unit: str) -> str:
@@ -59,22 +114,22 @@ def order_pdf(context: dict[str, Any]) -> bytes:
         ["车辆", order.vehicle or "", "发运时间", context["dispatched_at"] or ""],
         ["驾驶员", order.driver or "", "车牌号", order.plate or ""],
     ]
-    if order.response_id is not None or order.plan_id is not None:
-        header.append(
-            [
-                "应急响应",
-                "—" if order.response_id is None else str(order.response_id),
-                "调配方案",
-                "—" if order.plan_id is None else str(order.plan_id),
-            ]
-        )
+    if context["event_name"]:
+        header.append(["灾害事件", context["event_name"], "响应级别", context["level_label"]])
     if order.reason:
         header.append(["调拨事由", order.reason, "", ""])
-    header_table = Table(
-        [[_p(c) for c in row] for row in header],
-        colWidths=[27 * mm, 63 * mm, 24 * mm, 66 * mm],
-    )
+    widths = [27 * mm, 63 * mm, 24 * mm, 66 * mm]
     wide = [i for i, row in enumerate(header) if row[0] in ("路线", "调拨事由")]
+    header_table = Table(
+        [
+            # A spanned value gets the width of its three cells.
+            _cells(row, [widths[0], sum(widths[1:]), widths[2], widths[3]])
+            if i in wide
+            else _cells(row, widths)
+            for i, row in enumerate(header)
+        ],
+        colWidths=widths,
+    )
     spans = [("SPAN", (1, i), (3, i)) for i in wide]
     spans += [("BACKGROUND", (1, i), (3, i), colors.white) for i in wide]
     header_table.setStyle(
@@ -89,48 +144,47 @@ def order_pdf(context: dict[str, Any]) -> bytes:
     )
 
     dispatched, received = context["dispatched"], context["received"]
+    widths = [12 * mm, 44 * mm, 12 * mm, 15 * mm, 15 * mm, 15 * mm, 15 * mm, 52 * mm]
     rows: list[list[Any]] = [
-        [
-            _p(h)
-            for h in (
-                "序号",
-                "物资",
-                "单位",
-                "调拨",
-                "实发",
-                "实收",
-                "损坏",
-                "批次（有效期）× 数量",
-            )
-        ]
+        _cells(
+            ["序号", "物资", "单位", "调拨", "实发", "实收", "损坏", "批次 · 有效期 × 数量"], widths
+        )
     ]
     for index, line in enumerate(context["lines"], start=1):
-        lots = [
-            f"{lot.lot or '无批号'}"
-            + (f"（{lot.expires_on.isoformat()}）" if lot.expires_on else "")
-            + f" × {lot.quantity}"
-            for lot in line["lots"]
-        ]
+        lots = list(line["lot_words"])
         if line.get("reason"):
             lots.append(f"少发原因：{line['reason']}")
         rows.append(
             [
-                _p(index),
-                _p(f"{line['name']}（{line['item_code']}）"),
-                _p(line["unit"]),
-                _p(line["quantity"], _RIGHT),
-                _p(line["dispatched"] if dispatched else "", _RIGHT),
-                _p(line["received"] if received else "", _RIGHT),
-                _p(line["damaged"] if received else "", _RIGHT),
-                _p("\n".join(lots), _SMALL),
+                *_cells([index, line["name"], line["unit"]], widths[:3]),
+                *_cells(
+                    [
+                        line["quantity"],
+                        line["dispatched"] if dispatched else "",
+                        line["received"] if received else "",
+                        line["damaged"] if received else "",
+                    ],
+                    widths[3:7],
+                    _RIGHT,
+                ),
+                _p("\n".join(lots), _SMALL, widths[7]),
             ]
         )
-    lines_table = Table(
-        rows,
-        colWidths=[12 * mm, 38 * mm, 12 * mm, 16 * mm, 16 * mm, 16 * mm, 16 * mm, 54 * mm],
-        repeatRows=1,
+    totals = (
+        f"合计：总重量 {context['total_weight_kg']} 千克，"
+        f"总体积 {context['total_volume_m3']} 立方米"
     )
-    lines_table.setStyle(TableStyle([*_GRID, ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)]))
+    rows.append([_p(totals, _BODY, sum(widths)), "", "", "", "", "", "", ""])
+    lines_table = Table(rows, colWidths=widths, repeatRows=1)
+    lines_table.setStyle(
+        TableStyle(
+            [
+                *_GRID,
+                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+                ("SPAN", (0, -1), (-1, -1)),
+            ]
+        )
+    )
 
     story: list[Any] = [
         _p("救灾物资调拨单", _TITLE),
@@ -141,22 +195,22 @@ def order_pdf(context: dict[str, Any]) -> bytes:
         lines_table,
     ]
     if context["discrepancies"]:
-        found = [[_p(h) for h in ("差异物资", "类型", "数量", "原因")]]
+        widths = [50 * mm, 20 * mm, 20 * mm, 90 * mm]
+        found = [_cells(["差异物资", "类型", "数量", "原因"], widths)]
         for d in context["discrepancies"]:
             kind = "短少" if d["kind"] == "shortfall" else "损坏"
             found.append(
                 [
-                    _p(f"{d['name']}（{d['item_code']}）"),
-                    _p(kind),
-                    _p(d["quantity"], _RIGHT),
-                    _p(d["reason"]),
+                    *_cells([d["name"], kind], widths[:2]),
+                    _p(d["quantity"], _RIGHT, widths[2]),
+                    _p(d["reason"], _BODY, widths[3]),
                 ]
             )
-        table = Table(found, colWidths=[50 * mm, 20 * mm, 20 * mm, 90 * mm])
+        table = Table(found, colWidths=widths)
         table.setStyle(TableStyle([*_GRID, ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)]))
         story += [Spacer(1, 4 * mm), table]
     if order.note:
-        story += [Spacer(1, 3 * mm), _p(f"签收备注：{order.note}")]
+        story += [Spacer(1, 3 * mm), _p(f"签收备注：{order.note}", _BODY, 180 * mm)]
     signatures = Table(
         [[_p(f"{role}（签字）：\n\n\n日期：") for role in ("发货人", "承运人", "收货人")]],
         colWidths=[60 * mm] * 3,
@@ -170,6 +224,7 @@ def order_pdf(context: dict[str, Any]) -> bytes:
         _p(
             f"打印时间：{context['printed_at']}　本单一式三联：发货方、承运方、收货方各执一联。",
             _SMALL,
+            180 * mm + 2 * _PAD,
         ),
     ]
 

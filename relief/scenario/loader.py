@@ -311,6 +311,7 @@ def _load_programmes(
                 event_id=event_ids[programme["event"]] if "event" in programme else None,
                 budget=programme["budget"],
                 notice_days=programme.get("notice_days", subsidies.get("notice_days")),
+                supervision_phone=programme.get("supervision_phone"),
                 eligibility=programme.get("eligibility"),
                 standards=programme.get("standards", []),
             )

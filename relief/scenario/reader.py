@@ -108,6 +108,7 @@ PROGRAMME_FIELDS = (
     "event",
     "budget",
     "notice_days",
+    "supervision_phone",
     "eligibility",
     "standards",
 )
@@ -146,6 +147,16 @@ _CODE_FORBIDDEN = re.compile(r"[\s~#:]")
 
 
 def _text(text: str) -> str:
+    return text
+
+
+_PHONE = re.compile(r"[0-9+()\- ]{3,32}")
+
+
+def _phone(text: str) -> str:
+    """A 监督电话 as the programme API takes it (ProgrammeIn.supervision_phone)."""
+    if not _PHONE.fullmatch(text):
+        raise _Invalid(f"{text!r} is not a phone number (digits, spaces, + - ( ), 3-32)")
     return text
 
 
@@ -866,6 +877,7 @@ def _read_programme(y: _Yaml, node: Node, path: str) -> dict[str, Any] | None:
         "event": _code,
         "budget": _money,
         "notice_days": _count,
+        "supervision_phone": _phone,
     }
     programme: dict[str, Any] = {}
     for key, parse in parsers.items():

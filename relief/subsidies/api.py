@@ -128,6 +128,7 @@ def programme_out(session: Session, programme) -> ProgrammeOut:
         event_id=programme.event_id,
         budget=format_fen(programme.budget_fen) or "0.00",
         notice_days=programme.notice_days,
+        supervision_phone=programme.supervision_phone,
         eligibility=service.eligibility_of(programme),
         standards=[standard_out(s) for s in service.standards_of(session, programme.code)],
     )
@@ -314,7 +315,10 @@ def payment_list(
 ) -> Response:
     rows = exports.payment_rows(session, actor, code, _vault(request))
     session.commit()  # the audit record of an export with bank accounts in clear
-    content = exports.render(exports.PAYMENT_HEADERS, rows, format, "支付清单")
+    name = service.get_programme(session, code).name
+    content = exports.render(
+        exports.PAYMENT_HEADERS, rows, format, "支付清单", f"{name} 救助资金发放名单"
+    )
     return _download(content, format, f"{code}-payments")
 
 
@@ -326,8 +330,11 @@ def public_notice(
     actor: Actor = Depends(readers),
     session: Session = Depends(get_session),
 ) -> Response:
-    rows = exports.public_notice_rows(session, actor, programme, region_code)
-    content = exports.render(exports.NOTICE_HEADERS, rows, format, "公示名单")
+    if format == "xlsx":  # a sheet per village, to post
+        content = exports.public_notice_xlsx(session, actor, programme, region_code)
+    else:
+        rows = exports.public_notice_rows(session, actor, programme, region_code)
+        content = exports.render(exports.NOTICE_HEADERS, rows, format, "公示名单")
     return _download(content, format, f"{programme}-public-notice")
 
 

@@ -1,12 +1,19 @@
 """Spreadsheets that leave the system: the public-notice list (张榜公示) and the payment
 list for the bank. Both carry masked ID numbers only and Chinese headers; CSV is UTF-8 with
 a BOM so that Excel opens the Chinese correctly.
+
+The .xlsx files are documents (relief/sheets.py): a title row, the header frozen, dates as
+dates, ID and account numbers as text; the public notice has one sheet per village with its
+notice period and the programme's 监督电话, ready to print and post. The CSV files are for
+other systems: their columns do not change (API.md).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,9 +25,18 @@ from relief.audit import service as audit
 from relief.auth.models import Actor
 from relief.exports import safe_row
 from relief.network import service as network
+from relief.sheets import sheet_title, write_table
 from relief.subsidies import service
 from relief.subsidies.ids import IdNumberVault
-from relief.subsidies.models import CATEGORY_ZH, DAMAGE_ZH, Case, Household, Payment, format_fen
+from relief.subsidies.models import (
+    CATEGORY_ZH,
+    DAMAGE_ZH,
+    Case,
+    CaseTransition,
+    Household,
+    Payment,
+    format_fen,
+)
 
 # Cases that have been put up for public notice and not rejected.
 NOTICE_STATUSES = ("published", "township_reviewed", "approved")
@@ -88,9 +104,13 @@ def _scoped_cases(
             return rows
 
 
-def public_notice_rows(
-    session: Session, actor: Actor, programme_code: str, region_code: str | None
-) -> list[list[Any]]:
+def _shown(value: datetime | None) -> datetime | None:
+    """A stored (UTC) time as the naive China Standard Time a spreadsheet cell holds."""
+    shown = clock.to_cst(value)
+    return shown.replace(tzinfo=None) if shown is not None else None
+
+
+def _notice_cases(session: Session, actor: Actor, programme_code: str, region_code: str | None):
     programme = service.get_programme(session, programme_code, field="programme")
     service.authorize_programme(session, actor, programme)
     cases = [
@@ -98,10 +118,20 @@ def public_notice_rows(
         for c, h in _scoped_cases(session, actor, programme_code, region_code)
         if c.status in NOTICE_STATUSES
     ]
+    return programme, cases
+
+
+def public_notice_rows(
+    session: Session, actor: Actor, programme_code: str, region_code: str | None
+) -> list[list[Any]]:
+    _, cases = _notice_cases(session, actor, programme_code, region_code)
+    return _notice_rows(session, cases)
+
+
+def _notice_rows(session: Session, cases: list[tuple[Case, Household]]) -> list[list[Any]]:
     names = _region_names(session, {h.region_code for _, h in cases})
     out: list[list[Any]] = []
     for number, (case, household) in enumerate(cases, start=1):
-        ends = clock.to_cst(case.notice_ends_at)
         out.append(
             [
                 number,
@@ -115,7 +145,7 @@ def public_notice_rows(
                 CATEGORY_ZH.get(household.category, household.category),
                 Decimal(format_fen(case.amount_fen) or "0"),
                 STATUS_ZH.get(case.status, case.status),
-                ends.strftime("%Y-%m-%d %H:%M") if ends else "",
+                _shown(case.notice_ends_at),
             ]
         )
     return out
@@ -154,7 +184,7 @@ def payment_rows(
                 vault.decrypt_account(household.bank_cipher) if household.bank_cipher else "",
                 household.region_code,
                 Decimal(format_fen(payment.amount_fen) or "0"),
-                payment.paid_on.isoformat(),
+                payment.paid_on,
                 payment.reference,
                 case.id,
                 note,
@@ -172,26 +202,109 @@ def payment_rows(
     return out
 
 
-def render(headers: tuple[str, ...], rows: list[list[Any]], fmt: str, title: str) -> bytes:
+def _published_at(session: Session, case_ids: list[int]) -> dict[int, datetime]:
+    """When each case was last put up for public notice (its `publish` transition)."""
+    if not case_ids:
+        return {}
+    rows = session.exec(
+        select(CaseTransition.case_id, CaseTransition.at).where(
+            CaseTransition.case_id.in_(case_ids), CaseTransition.to_status == "published"
+        )
+    ).all()
+    out: dict[int, datetime] = {}
+    for case_id, at in rows:
+        if case_id not in out or at > out[case_id]:
+            out[case_id] = at
+    return out
+
+
+def _day(value: datetime | None) -> str:
+    shown = clock.to_cst(value)
+    return f"{shown.year}年{shown.month}月{shown.day}日" if shown is not None else "—"
+
+
+def public_notice_xlsx(
+    session: Session, actor: Actor, programme_code: str, region_code: str | None
+) -> bytes:
+    """The 公示 list to post: one sheet per village (the household's region), each with the
+    programme's name, the village, the notice period (from the earliest publication to the
+    latest notice_ends_at of its cases) and the 监督电话 line."""
+    programme, cases = _notice_cases(session, actor, programme_code, region_code)
+    published = _published_at(session, [c.id for c, _ in cases if c.id is not None])
+    by_village: dict[str, list[tuple[Case, Household]]] = defaultdict(list)
+    for case, household in cases:
+        by_village[household.region_code].append((case, household))
+    names = _region_names(session, set(by_village))
+    phone = programme.supervision_phone or "（未设置）"
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    taken: set[str] = set()
+    title = f"{programme.name} 公示名单"
+    for village in sorted(by_village):
+        rows = _notice_rows(session, by_village[village])
+        starts = [published[c.id] for c, _ in by_village[village] if c.id in published]
+        ends = [c.notice_ends_at for c, _ in by_village[village] if c.notice_ends_at]
+        name = names.get(village) or village
+        write_table(
+            workbook.create_sheet(sheet_title(name, taken)),
+            title,
+            NOTICE_HEADERS,
+            rows,
+            lines=[
+                f"村（社区）：{name}（{village}）",
+                f"公示期：{_day(min(starts) if starts else None)}至"
+                f"{_day(max(ends) if ends else None)}",
+            ],
+            footer=[
+                "公示期内如有异议，请向村（居）民委员会或乡镇（街道）反映。",
+                f"监督电话：{phone}",
+            ],
+        )
+    if not by_village:
+        write_table(
+            workbook.create_sheet("公示名单"),
+            title,
+            NOTICE_HEADERS,
+            [],
+            lines=["暂无公示中的救助对象。"],
+            footer=[f"监督电话：{phone}"],
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    """CSV cells as they always were: amounts with two decimals, dates ISO, times to the
+    minute in China Standard Time."""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+def render(
+    headers: tuple[str, ...],
+    rows: list[list[Any]],
+    fmt: str,
+    title: str,
+    heading: str | None = None,
+) -> bytes:
+    """CSV for other systems, or the .xlsx document with `heading` as its title row."""
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(headers)
         for row in rows:
-            writer.writerow([f"{v:.2f}" if isinstance(v, Decimal) else v for v in safe_row(row)])
+            writer.writerow([_csv_value(v) for v in safe_row(row)])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title
-    sheet.append(list(headers))
-    for row in rows:
-        sheet.append(safe_row(row))
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, Decimal):
-                cell.number_format = "0.00"
-            elif isinstance(cell.value, str):
-                # Masked IDs and account numbers are text, never numbers Excel could round.
-                cell.number_format = "@"
+    write_table(sheet, heading or title, headers, rows)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

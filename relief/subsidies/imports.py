@@ -684,7 +684,7 @@ def template(fmt: str) -> bytes:
         return ("\ufeff" + out.getvalue()).encode("utf-8")
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "户籍登记"
+    sheet.title = "受灾户登记"
     sheet.append(headers)
     # ID numbers and bank accounts as text, so Excel keeps every digit.
     for field in ("id_number", "bank_account", "phone", "region_code"):

@@ -156,6 +156,8 @@ class Programme(SQLModel, table=True):
     event_id: int | None = Field(default=None, index=True)
     budget_fen: int = Field(sa_type=BigInteger)
     notice_days: int = DEFAULT_NOTICE_DAYS
+    # The 监督电话 printed under the public notice (where villagers report a wrong entry).
+    supervision_phone: str | None = Field(default=None, max_length=32)
     # Which households qualify (Eligibility: damage classes, categories); None = any.
     eligibility: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
@@ -398,6 +400,10 @@ class ProgrammeIn(BaseModel):
     event_id: RowId | None = None
     budget: Fen
     notice_days: int | None = PField(default=None, ge=0, le=365)
+    # 监督电话 on the public notice: digits, spaces, +, -, parentheses (0471-6901234).
+    supervision_phone: str | None = PField(
+        default=None, min_length=3, max_length=32, pattern=r"^[0-9+()\- ]+$"
+    )
     eligibility: Eligibility | None = None
     standards: list[StandardIn] = []
 
@@ -431,6 +437,7 @@ class ProgrammeOut(BaseModel):
     event_id: int | None
     budget: str
     notice_days: int
+    supervision_phone: str | None = None
     eligibility: Eligibility | None = None
     standards: list[StandardOut]
 

@@ -430,6 +430,7 @@ def create_programme(session: Session, actor: Actor, body: ProgrammeIn) -> Progr
         notice_days=body.notice_days
         if body.notice_days is not None
         else default_notice_days(session, body.region_code),
+        supervision_phone=body.supervision_phone,
         eligibility=eligibility_column(body.eligibility),
     )
     session.add(programme)
@@ -457,6 +458,7 @@ def upsert_programme(session: Session, actor: Actor, body: ProgrammeIn) -> str:
         "event_id": body.event_id,
         "budget_fen": body.budget,
         "notice_days": body.notice_days if body.notice_days is not None else programme.notice_days,
+        "supervision_phone": body.supervision_phone,
         "eligibility": eligibility_column(body.eligibility),
     }
     if wanted["kind"] != programme.kind:

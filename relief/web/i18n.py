@@ -1088,9 +1088,9 @@ EN: dict[str, str] = {
 
 def _merge_area_words() -> None:
     """Add each area's words (relief/web/words/) to ZH and EN; a key defined twice is a bug."""
-    from relief.web.words import charts, common, duty, subsidies, warehouse
+    from relief.web.words import charts, common, documents, duty, subsidies, warehouse
 
-    for part in (common, duty, subsidies, warehouse, charts):
+    for part in (common, documents, duty, subsidies, warehouse, charts):
         for target, extra in ((ZH, part.ZH), (EN, part.EN)):
             clash = set(target) & set(extra)
             if clash:

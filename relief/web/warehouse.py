@@ -653,13 +653,17 @@ def order_page(
 
 @router.get("/orders/{order_id}/print", response_class=HTMLResponse)
 def order_print(
+    request: Request,
     order_id: int,
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> HTMLResponse:
-    """The printable 调拨单, the same document as the API's, under the UI's error pages."""
+    """The printable 调拨单, the same document as the API's, under the UI's error pages; its
+    print button and way back are in the user's language."""
     view = dispatch.order_view(session, dispatch.readable_order(session, actor, order_id))
-    return HTMLResponse(documents.print_html(session, view))
+    t = Translator(request_lang(request))
+    html = documents.print_html(session, view, print_label=t("doc.print"), back_label=t("doc.back"))
+    return HTMLResponse(html)
 
 
 @router.post("/orders/{order_id}/dispatch", response_class=HTMLResponse)

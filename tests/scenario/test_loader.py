@@ -226,6 +226,23 @@ def test_the_shipped_grain_programmes_cover_collapsed_and_severely_damaged_house
     assert all(rule == {"damage": ["collapsed", "severe"]} for rule in grain.values()), grain
 
 
+def test_the_shipped_programmes_carry_a_supervision_phone_for_the_public_notice(
+    engine: Engine,
+):
+    clock.set_clock(None)
+    for name in ("hohhot", "guizhou"):
+        load(engine, SCENARIOS / name)
+    with session_for(engine, write=False) as session:
+        phones = {
+            p.code: p.supervision_phone for p in subsidy_service.list_programmes(session, SYSTEM)
+        }
+    assert len(phones) == 6 and all(phones.values()), phones
+    assert phones["HHHT-REBUILD-2026-FLOOD"] == "0471-6901234"
+    # The numbers are fictitious, and the file says so.
+    policy = (SCENARIOS / "hohhot" / "policy.yaml").read_text(encoding="utf-8")
+    assert '"0471-6901234"   # assumed' in policy
+
+
 def test_both_real_scenarios_validate_and_load_into_one_database(engine: Engine):
     clock.set_clock(None)  # their reports are dated by their own README, in the past
     for name in ("hohhot", "guizhou"):

@@ -443,6 +443,12 @@ def test_a_duplicate_key_is_reported_at_the_second_one(scenario, edit):
             "subsidies.programmes[0].standards[1].per_person_month",
         ),
         ("notice_days: 7", "notice_days: -7", 23, "subsidies.notice_days"),
+        (
+            'budget: "5000000"',
+            'budget: "5000000"\n      supervision_phone: "call the office"',
+            31,
+            "subsidies.programmes[0].supervision_phone",
+        ),
         ('      budget: "5000000"\n', "", 25, "subsidies.programmes[0].budget"),
     ],
 )

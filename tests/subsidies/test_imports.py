@@ -157,6 +157,7 @@ def test_the_template_has_the_chinese_headers_and_imports_back(client, world):
     reply = client.get("/api/v1/households/import-template?format=xlsx", headers=world.clerk)
     assert reply.status_code == 200
     sheet = load_workbook(io.BytesIO(reply.content)).active
+    assert sheet.title == "受灾户登记"  # households hit by the disaster, not a census register
     headers = [c.value for c in sheet[1]]
     assert headers == ZH
     sheet.append(
