@@ -656,6 +656,24 @@ RULES: dict[tuple[str, str], Rule | None] = {
             "json": _household(w.event, _township(s), id_number(400, "150102")),
         },
     ),
+    ("PATCH", f"{API}/households/{{household_id}}"): Rule(
+        scoped("county_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/households/{w.households[s]}",
+            "json": {"size": 3, "reason": "更正"},
+        },
+    ),
+    ("DELETE", f"{API}/households/{{household_id}}"): Rule(
+        scoped("county_staff"),
+        lambda w, r, s: {"url": f"{API}/households/{w.households[s]}?reason=重复"},
+    ),
+    ("POST", f"{API}/cases/bulk"): Rule(
+        scoped("county_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/cases/bulk",
+            "json": {"programme_code": "REBUILD", "household_ids": [w.households[s]]},
+        },
+    ),
     ("POST", f"{API}/households/import"): Rule(
         # Rows outside the clerk's scope are reported with the file's other problems.
         scoped("county_staff"),

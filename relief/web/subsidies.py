@@ -581,17 +581,29 @@ def post_payment(
     amount: str = Form(""),
     paid_on: str = Form(""),
     reference: str = Form(""),
+    future_reason: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     _reader(actor)
     service.get_case(session, actor, _case_id(case_id))
     t = Translator(request_lang(request))
-    form = FormState(values={"amount": amount, "paid_on": paid_on, "reference": reference})
-    fields = fields_in(("amount", "paid_on", "reference"))
+    typed = {
+        "amount": amount,
+        "paid_on": paid_on,
+        "reference": reference,
+        "future_reason": future_reason,
+    }
+    form = FormState(values=typed)
+    fields = fields_in(tuple(typed))
     try:
         body = PaymentIn.model_validate(
-            {"amount": amount.strip(), "paid_on": paid_on.strip(), "reference": reference.strip()}
+            {
+                "amount": amount.strip(),
+                "paid_on": paid_on.strip(),
+                "reference": reference.strip(),
+                "future_reason": future_reason.strip() or None,
+            }
         )
         service.record_payment(session, actor, case_id, body)
         session.commit()
