@@ -497,6 +497,43 @@ def cases_of_households(session: Session, household_ids: Sequence[int]) -> dict[
     return {household: int(count) for household, count in rows}
 
 
+def case_programmes(session: Session, household_ids: Sequence[int]) -> dict[int, set[str]]:
+    """household id → the programmes it has a case in (households without any are left out)."""
+    if not household_ids:
+        return {}
+    out: dict[int, set[str]] = {}
+    rows = session.exec(
+        select(Case.household_id, Case.programme_code).where(
+            Case.household_id.in_(list(household_ids))
+        )
+    ).all()
+    for household, programme in rows:
+        out.setdefault(household, set()).add(programme)
+    return out
+
+
+def registrable_regions(session: Session, actor: Actor) -> list[tuple[RegionRow, str]]:
+    """The regions a household can be registered at by this user: the scenario's lowest
+    level within the user's scope (admin: everywhere), each with its parent's name, ordered
+    by parent and code. What the household form's region picker offers."""
+    lowest = lowest_region_level(session)
+    if lowest is None:
+        return []
+    query = select(RegionRow).where(RegionRow.level == lowest)
+    scope = _scope_condition(actor, RegionRow.code)
+    if scope is not None:
+        query = query.where(scope)
+    rows = list(session.exec(query.order_by(RegionRow.code)).all())
+    parents = {r.parent_code for r in rows if r.parent_code}
+    names = {
+        code: name
+        for code, name in session.exec(
+            select(RegionRow.code, RegionRow.name).where(RegionRow.code.in_(sorted(parents)))
+        ).all()
+    }
+    return [(r, names.get(r.parent_code or "", "")) for r in rows]
+
+
 def _masked_snapshot(household: Household) -> dict[str, Any]:
     """The household as an audit record keeps it: masked ID number and account only."""
     return household_snapshot(household)

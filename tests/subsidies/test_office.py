@@ -25,6 +25,7 @@ def _audit(engine, action: str) -> list[dict]:
             ),
             {"a": action},
         ).all()
+
     def parsed(value):
         return json.loads(value) if isinstance(value, str) else value
 
