@@ -62,7 +62,11 @@ def test_an_amount_with_a_comma_that_might_be_a_decimal_comma_is_refused(typed):
 
 
 def test_a_payment_dated_after_today_needs_a_reason_and_keeps_it(
-    client, world, rebuild, register, now
+    client,
+    world,
+    rebuild,
+    register,
+    now,  # noqa: F811
 ):
     cid = open_case(client, world, register(1)["id"])["id"]
     assert approve_case(client, world, now, cid).status_code == 200  # today: 2026-08-08
