@@ -942,7 +942,14 @@ def case_for(session: Session, household_id: int, programme_code: str) -> Case |
 
 
 def create_case(session: Session, actor: Actor, household_id: int, programme_code: str) -> Case:
-    household = session.get(Household, household_id)
+    # FOR KEY SHARE: a deletion of the household (FOR UPDATE) waits for this case, or this
+    # waits for the deletion and finds no household, never a foreign-key failure.
+    household = session.exec(
+        select(Household)
+        .where(Household.id == household_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).first()
     if household is None:
         raise unknown_code("household_id", household_id, "household")
     authorize_region(session, actor, household.region_code, "household_id")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 from sqlalchemy import text
 
@@ -241,3 +242,51 @@ def test_the_case_list_searches_sorts_and_names_the_programme(client, world, reb
     assert [c["head_name"] for c in named["items"]] == ["钱二"]
     ascending = client.get(f"{API}/cases", params={"sort": "amount"}, headers=world.clerk).json()
     assert [c["head_name"] for c in ascending["items"]] == ["钱二", "赵一"]
+
+
+# --- races (run on PostgreSQL too: RELIEF_TEST_DATABASE_URL, -m db) ---------------------------
+
+
+def test_deleting_a_household_while_a_case_is_opened_for_it_lets_exactly_one_through(
+    client, world, rebuild, register, live_server, engine, parallel
+):
+    for seq in range(4):
+        household = register(seq + 1)
+        delete_url = f"{live_server}{API}/households/{household['id']}?reason=重复"
+
+        def delete(url=delete_url) -> int:
+            return httpx.delete(url, headers=world.clerk, timeout=60).status_code
+
+        def open_one(hid=household["id"]) -> int:
+            body = {"household_id": hid, "programme_code": "HHHT-REBUILD"}
+            return httpx.post(
+                f"{live_server}{API}/cases", json=body, headers=world.clerk, timeout=60
+            ).status_code
+
+        deleted, opened = parallel([delete, open_one])
+        assert (deleted, opened) in ((204, 422), (409, 201)), (deleted, opened)
+        with engine.connect() as conn:
+            households = conn.execute(
+                text("SELECT count(*) FROM households WHERE id = :i"), {"i": household["id"]}
+            ).scalar()
+        assert households == (0 if deleted == 204 else 1)
+
+
+def test_two_bulk_openings_at_once_open_each_households_case_once(
+    client, world, rebuild, register, live_server, parallel
+):
+    for seq in range(6):
+        register(seq + 1)
+    body = {"programme_code": "HHHT-REBUILD", "filter": {"without_case": False}}
+
+    def bulk() -> dict:
+        reply = httpx.post(
+            f"{live_server}{API}/cases/bulk", json=body, headers=world.clerk, timeout=60
+        )
+        assert reply.status_code == 201, reply.text
+        return reply.json()
+
+    first, second = parallel([bulk, bulk])
+    assert first["created"] + second["created"] == 6
+    assert first["created"] + first["skipped_existing"] == 6
+    assert client.get(f"{API}/cases", headers=world.clerk).json()["total"] == 6
