@@ -234,7 +234,7 @@ def test_import_with_a_bad_row_lists_the_row_error_and_imports_nothing(
 
     def listed(query: str) -> list[str]:
         page = client.get(f"/subsidies/households?{query}").text
-        return re.findall(r'<tr data-household="\d+"><td>([^<]*)</td>', page)
+        return re.findall(r'<td data-testid="hh-name">([^<]*)</td>', page)
 
     assert listed(f"event_id={event_id}&region_code={TOWNSHIP}") == ["李四", "王五"]
     assert listed("region_code=150102001") == []  # another township of the county
