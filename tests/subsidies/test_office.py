@@ -168,6 +168,8 @@ def test_households_are_found_by_name_by_township_and_by_the_ids_last_four(clien
     assert found("%") == []
     assert found("明", sort="-size") == ["王明", "李明"]
     assert found("明", sort="size") == ["李明", "王明"]
+    assert found("明", damage="collapsed") == ["李明", "王明"]
+    assert found("明", damage="general") == []
     assert client.get(f"{API}/households?sort=bogus", headers=world.clerk).status_code == 422
 
 
