@@ -104,6 +104,9 @@ def _domain_routers() -> list:
     from relief.web.subsidies import router as subsidy_pages
 
     routers.append(subsidy_pages)
+    from relief.web.subsidy_office import router as subsidy_office_pages
+
+    routers.append(subsidy_office_pages)
     return routers
 
 

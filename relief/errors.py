@@ -18,6 +18,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "unknown_code": 422,
     "no_standard": 422,
     "not_eligible": 422,
+    "paid_on_future": 422,
+    "household_has_cases": 409,
     "import_rejected": 422,
     "weak_password": 422,
     "wrong_password": 422,
@@ -65,6 +67,8 @@ MESSAGES_ZH: dict[str, str] = {
     "overpayment": "支付总额将超过审批金额",
     "already_reversed": "该笔支付已冲正",
     "invalid_reversal": "冲正记录不能再冲正",
+    "paid_on_future": "支付日期晚于今天；如确需登记，请填写原因",
+    "household_has_cases": "该户已有补助案件，不能删除",
 }
 
 

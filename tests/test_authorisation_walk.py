@@ -656,6 +656,24 @@ RULES: dict[tuple[str, str], Rule | None] = {
             "json": _household(w.event, _township(s), id_number(400, "150102")),
         },
     ),
+    ("PATCH", f"{API}/households/{{household_id}}"): Rule(
+        scoped("county_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/households/{w.households[s]}",
+            "json": {"size": 3, "reason": "更正"},
+        },
+    ),
+    ("DELETE", f"{API}/households/{{household_id}}"): Rule(
+        scoped("county_staff"),
+        lambda w, r, s: {"url": f"{API}/households/{w.households[s]}?reason=重复"},
+    ),
+    ("POST", f"{API}/cases/bulk"): Rule(
+        scoped("county_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/cases/bulk",
+            "json": {"programme_code": "REBUILD", "household_ids": [w.households[s]]},
+        },
+    ),
     ("POST", f"{API}/households/import"): Rule(
         # Rows outside the clerk's scope are reported with the file's other problems.
         scoped("county_staff"),
@@ -832,6 +850,34 @@ RULES: dict[tuple[str, str], Rule | None] = {
             "data": {
                 k: str(v)
                 for k, v in _household(w.event, _township(s), id_number(401, "150102")).items()
+            },
+        },
+        # A region outside the clerk's county is a mistake in the form, shown under the
+        # field with everything typed kept (issue 13), not an error page.
+        out_of_scope_status=422,
+    ),
+    ("POST", "/subsidies/households/{household_id}/edit"): Rule(
+        scoped("county_staff"),
+        lambda w, r, s: {
+            "url": f"/subsidies/households/{w.households[s]}/edit",
+            "data": {"size": "3", "damage": "collapsed", "reason": "更正"},
+        },
+    ),
+    ("POST", "/subsidies/households/{household_id}/delete"): Rule(
+        scoped("county_staff"),
+        lambda w, r, s: {
+            "url": f"/subsidies/households/{w.households[s]}/delete",
+            "data": {"reason": "重复"},
+        },
+    ),
+    ("POST", "/subsidies/cases/bulk"): Rule(
+        scoped("county_staff"),
+        lambda w, r, s: {
+            "url": "/subsidies/cases/bulk",
+            "data": {
+                "programme_code": "REBUILD",
+                "selection": "selected",
+                "household_ids": str(w.households[s]),
             },
         },
     ),
@@ -1023,6 +1069,10 @@ READS: dict[tuple[str, str], Rule | None] = {
     ),
     ("GET", "/subsidies/cases/{case_id}"): Rule(
         subsidy_readers, lambda w, r, s: {"url": f"/subsidies/cases/{w.approved[s]}"}
+    ),
+    ("GET", "/subsidies/households/{household_id}/edit"): Rule(
+        scoped("county_staff"),
+        lambda w, r, s: {"url": f"/subsidies/households/{w.households[s]}/edit"},
     ),
 }
 

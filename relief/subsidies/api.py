@@ -20,13 +20,17 @@ from relief.subsidies.ids import IdNumberVault, vault_for
 from relief.subsidies.models import (
     MAX_ID,
     Case,
+    CaseBulkIn,
+    CaseBulkOut,
     CaseDetailOut,
     CaseIn,
     CaseOut,
     CaseStatus,
+    Damage,
     Household,
     HouseholdIn,
     HouseholdOut,
+    HouseholdPatch,
     ImportResult,
     PaymentIn,
     PaymentOut,
@@ -52,6 +56,10 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 _CODE = r"^[^\x00-\x1f\x7f]+$"
 PathCode = Annotated[str, Path(max_length=64, pattern=_CODE)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
+# A search text: bounded, free of control characters.
+SearchText = Annotated[str | None, Query(max_length=64, pattern=_CODE)]
+HouseholdSort = Literal[tuple(f"{d}{k}" for k in service.HOUSEHOLD_SORTS for d in ("", "-"))]  # type: ignore[valid-type]
+CaseSort = Literal[tuple(f"{d}{k}" for k in service.CASE_SORTS for d in ("", "-"))]  # type: ignore[valid-type]
 
 
 def _code_query(description: str | None = None):
@@ -134,8 +142,9 @@ def programme_out(session: Session, programme) -> ProgrammeOut:
     )
 
 
-def case_out(case: Case, household: Household, paid: int) -> CaseOut:
+def case_out(case: Case, household: Household, paid: int, programme_name: str = "") -> CaseOut:
     return CaseOut(
+        programme_name=programme_name,
         id=case.id or 0,
         household_id=case.household_id,
         programme_code=case.programme_code,
@@ -171,7 +180,10 @@ def payment_out(payment, reversed_by_id: int | None = None) -> PaymentOut:
 def case_detail(session: Session, case: Case, household: Household) -> CaseDetailOut:
     payments = service.payments_of(session, case.id)
     reversed_by = service.reversed_ids(session, [p.id for p in payments])
-    base = case_out(case, household, sum(p.amount_fen for p in payments))
+    names = service.programme_names(session)
+    base = case_out(
+        case, household, sum(p.amount_fen for p in payments), names.get(case.programme_code, "")
+    )
     return CaseDetailOut(
         **base.model_dump(),
         history=[
@@ -204,6 +216,9 @@ def list_households(
     event_id: int | None = Query(None, ge=1, le=MAX_ID),
     region_code: str | None = _code_query(),
     without_case: str | None = _code_query("a programme code"),
+    q: SearchText = None,
+    damage: Damage | None = None,
+    sort: HouseholdSort | None = None,
     limit: int = Query(50, ge=1, le=500),
     offset: Offset = 0,
     actor: Actor = Depends(readers),
@@ -215,6 +230,9 @@ def list_households(
         event_id=event_id,
         region_code=region_code,
         without_case=without_case,
+        q=q,
+        damage=damage,
+        sort=sort,
         limit=limit,
         offset=offset,
     )
@@ -255,6 +273,31 @@ def get_household(
     number, account = service.read_full_id_number(session, actor, household, _vault(request))
     session.commit()  # the audit record of the full-ID read
     return household_out(household, number, account)
+
+
+@router.patch("/households/{household_id}", response_model=HouseholdOut)
+def update_household(
+    household_id: PathId,
+    body: HouseholdPatch,
+    request: Request,
+    actor: Actor = Depends(require("county_staff")),
+    session: Session = Depends(get_session),
+) -> HouseholdOut:
+    household = service.update_household(session, actor, household_id, body, _vault(request))
+    session.commit()
+    return household_out(household)
+
+
+@router.delete("/households/{household_id}", status_code=204)
+def delete_household(
+    household_id: PathId,
+    reason: str = Query(..., min_length=1, max_length=1000, pattern=_CODE),
+    actor: Actor = Depends(require("county_staff")),
+    session: Session = Depends(get_session),
+) -> Response:
+    service.delete_household(session, actor, household_id, reason)
+    session.commit()
+    return Response(status_code=204)
 
 
 # --- programmes and standards -------------------------------------------------------------
@@ -350,7 +393,26 @@ def create_case(
     case = service.create_case(session, actor, body.household_id, body.programme_code)
     session.commit()
     household = session.get(Household, case.household_id)
-    return case_out(case, household, 0)
+    return case_out(
+        case, household, 0, service.programme_names(session).get(case.programme_code, "")
+    )
+
+
+@router.post("/cases/bulk", response_model=CaseBulkOut, status_code=201)
+def create_cases_bulk(
+    body: CaseBulkIn,
+    actor: Actor = Depends(require("county_staff")),
+    session: Session = Depends(get_session),
+) -> CaseBulkOut:
+    result = service.create_cases_bulk(
+        session,
+        actor,
+        body.programme_code,
+        household_ids=body.household_ids,
+        filters=body.filter.model_dump() if body.filter is not None else None,
+    )
+    session.commit()
+    return CaseBulkOut(**result)
 
 
 @router.get("/cases", response_model=Page[CaseOut])
@@ -359,6 +421,8 @@ def list_cases(
     status: CaseStatus | None = None,
     region_code: str | None = _code_query(),
     stuck_days: int | None = Query(None, ge=0, le=36_500),
+    q: SearchText = None,
+    sort: CaseSort | None = None,
     limit: int = Query(50, ge=1, le=500),
     offset: Offset = 0,
     actor: Actor = Depends(readers),
@@ -371,12 +435,15 @@ def list_cases(
         status=status,
         region_code=region_code,
         stuck_days=stuck_days,
+        q=q,
+        sort=sort,
         limit=limit,
         offset=offset,
     )
     paid = service.paid_by_case(session, [c.id for c, _ in rows])
+    names = service.programme_names(session)
     return Page[CaseOut](
-        items=[case_out(c, h, paid.get(c.id, 0)) for c, h in rows],
+        items=[case_out(c, h, paid.get(c.id, 0), names.get(c.programme_code, "")) for c, h in rows],
         total=total,
         limit=limit,
         offset=offset,

@@ -8,6 +8,7 @@ or number with at most 2 decimals and replies with strings of exactly 2 decimals
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
@@ -69,8 +70,9 @@ def parse_fen(value: Any) -> int:
         raise ValueError('an amount in yuan is required, e.g. "20000.00"')
     if isinstance(value, float):
         value = repr(value)  # 0.1 stays "0.1", not its binary expansion
+    text = amount_text(str(value))
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(text)
     except InvalidOperation:
         raise ValueError('not an amount in yuan, e.g. "20000.00"') from None
     if not amount.is_finite():
@@ -86,6 +88,27 @@ def parse_fen(value: Any) -> int:
     if abs(fen) >= 10**15:  # far beyond any budget; keeps BIGINT and Decimal exact
         raise ValueError("the amount is too large")
     return int(fen)
+
+
+# Thousands grouped by commas the way a clerk writes them: 8,100 or 12,345,678.90.
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+
+def amount_text(value: str) -> str:
+    """What a clerk typed as yuan, in the plain form Decimal reads: full-width digits and
+    punctuation folded by NFKC (８１００ → 8100), "元" and spaces dropped, commas taken as
+    thousands separators only where they group by three (8,100 and 8,100.00). A comma
+    anywhere else (8.100,00, 8,10) is refused: it might be a decimal comma, and guessing
+    would move the amount by a factor of a hundred. Raises ValueError."""
+    text = unicodedata.normalize("NFKC", value).strip().removesuffix("元").strip()
+    text = text.replace(" ", "").replace("\u00a0", "")
+    if "," in text:
+        if not _GROUPED.match(text):
+            raise ValueError(
+                "commas only group thousands (8,100.00); write the decimals after a point"
+            )
+        text = text.replace(",", "")
+    return text
 
 
 def format_fen(fen: int | None) -> str | None:
@@ -310,6 +333,24 @@ class HouseholdIn(BaseModel):
     bank_account: _text(64, 0) | None = None  # type: ignore[valid-type]
 
 
+class HouseholdPatch(BaseModel):
+    """A correction of a registration: the fields to change and why. The event is not
+    among them (a household registered for the wrong event is deleted and registered anew)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: _text(1000)  # type: ignore[valid-type]
+    region_code: _text(64) | None = None  # type: ignore[valid-type]
+    head_name: _text(64) | None = None  # type: ignore[valid-type]
+    id_number: _text(32) | None = None  # type: ignore[valid-type]
+    size: int | None = PField(default=None, ge=1, le=100)
+    damage: Damage | None = None
+    rooms: int | None = PField(default=None, ge=0, le=1000)
+    category: Category | None = None
+    phone: _text(32, 0) | None = None  # type: ignore[valid-type]
+    bank_account: _text(64, 0) | None = None  # type: ignore[valid-type]
+
+
 class HouseholdOut(BaseModel):
     id: int
     event_id: int
@@ -447,6 +488,43 @@ class CaseIn(BaseModel):
     programme_code: _text(64)  # type: ignore[valid-type]
 
 
+class BulkFilter(BaseModel):
+    """The households of a filtered list (those already with a case are skipped anyway)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: RowId | None = None
+    region_code: _text(64) | None = None  # type: ignore[valid-type]
+    q: _text(64, 0) | None = None  # type: ignore[valid-type]
+    damage: Damage | None = None
+    without_case: bool = True
+
+
+class CaseBulkIn(BaseModel):
+    """Open cases in one programme for the households named, or for those a filter selects."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    programme_code: _text(64)  # type: ignore[valid-type]
+    household_ids: list[RowId] | None = PField(default=None, min_length=1, max_length=5000)
+    filter: BulkFilter | None = None
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> CaseBulkIn:
+        if (self.household_ids is None) == (self.filter is None):
+            raise ValueError("give household_ids or filter (one of them)")
+        return self
+
+
+class CaseBulkOut(BaseModel):
+    created: int
+    skipped_existing: int
+    not_eligible: int
+    cases: list[int]
+    # The households refused (not eligible, no standard): {household_id, code, message}.
+    refused: list[dict[str, Any]]
+
+
 class TransitionIn(BaseModel):
     action: Action
     note: _text(1000, 0) = ""  # type: ignore[valid-type]
@@ -473,6 +551,8 @@ class PaymentIn(BaseModel):
     amount: Fen
     paid_on: date
     reference: _text(128)  # type: ignore[valid-type]
+    # Why a payment is dated after today (Asia/Shanghai); without it such a date is refused.
+    future_reason: _text(1000, 0) | None = None  # type: ignore[valid-type]
 
     @field_validator("amount")
     @classmethod
@@ -509,6 +589,7 @@ class CaseOut(BaseModel):
     status: str
     notice_ends_at: datetime | None
     status_changed_at: datetime
+    programme_name: str = ""
     region_code: str
     head_name: str
     id_number: str  # masked

@@ -8,6 +8,8 @@ routers (`require`); region-scope checks are here because they need the data.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -34,6 +36,7 @@ from relief.subsidies.models import (
     Eligibility,
     Household,
     HouseholdIn,
+    HouseholdPatch,
     Payment,
     PaymentIn,
     Programme,
@@ -371,16 +374,68 @@ def read_full_id_number(
     return vault.decrypt(household.id_cipher), account
 
 
-def list_households(
+# The household list's sort keys (`sort=name`, `-name` for descending); ties go by id.
+HOUSEHOLD_SORTS: dict[str, Any] = {
+    "id": Household.id,
+    "name": Household.head_name,
+    "region": Household.region_code,
+    "size": Household.size,
+    "damage": Household.damage,
+    "rooms": Household.rooms,
+    "category": Household.category,
+    "created_at": Household.created_at,
+}
+# Four characters that can end an ID number: what `q` takes for "the last digits".
+_ID_TAIL = re.compile(r"^\d{3}[\dXx]$")
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern for `text` anywhere, its own % and _ taken literally (escape '\\')."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def household_search(session: Session, q: str) -> ColumnElement[bool] | None:
+    """Households whose head's name contains `q`, whose village or township (or any region
+    above them) is named with `q`, or whose ID number ends in `q` when `q` is its last four
+    characters: read from the masked column, which keeps them, so nothing is decrypted."""
+    text = unicodedata.normalize("NFKC", q).strip()
+    if not text:
+        return None
+    pattern = _like(text)
+    named = list(
+        session.exec(select(RegionRow.code).where(RegionRow.name.like(pattern, escape="\\"))).all()
+    )
+    conditions: list[ColumnElement[bool]] = [Household.head_name.like(pattern, escape="\\")]
+    if named:
+        conditions.append(_under(Household.region_code, named[:200], "named_regions"))
+    if _ID_TAIL.match(text):
+        conditions.append(Household.id_masked.like(f"%{text.upper()}"))
+    return or_(*conditions)
+
+
+def _ordered(sort: str | None, columns: dict[str, Any], default: Any) -> list[Any]:
+    """ORDER BY for `sort` (a key of `columns`, "-" first for descending), ties by `default`."""
+    key = (sort or "").strip()
+    descending = key.startswith("-")
+    column = columns.get(key.lstrip("-"))
+    if column is None:
+        return [default]
+    return [column.desc() if descending else column.asc(), default]
+
+
+def households_query(
     session: Session,
     actor: Actor,
     *,
     event_id: int | None = None,
     region_code: str | None = None,
     without_case: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[Household], int]:
+    q: str | None = None,
+    damage: str | None = None,
+) -> Select:
+    """The households in the caller's scope that the filters select (the list's and the
+    bulk case opening's selection)."""
     query = select(Household)
     scope = _scope_condition(actor, Household.region_code)
     if scope is not None:
@@ -393,7 +448,212 @@ def list_households(
         query = query.where(
             ~exists().where(Case.household_id == Household.id, Case.programme_code == without_case)
         )
-    return _page(session, query, Household.id, limit, offset)
+    if damage:
+        query = query.where(Household.damage == damage)
+    if q:
+        found = household_search(session, q)
+        if found is not None:
+            query = query.where(found)
+    return query
+
+
+def list_households(
+    session: Session,
+    actor: Actor,
+    *,
+    event_id: int | None = None,
+    region_code: str | None = None,
+    without_case: str | None = None,
+    q: str | None = None,
+    damage: str | None = None,
+    sort: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Household], int]:
+    query = households_query(
+        session,
+        actor,
+        event_id=event_id,
+        region_code=region_code,
+        without_case=without_case,
+        q=q,
+        damage=damage,
+    )
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    order = _ordered(sort, HOUSEHOLD_SORTS, Household.id)
+    rows = session.exec(query.order_by(*order).offset(offset).limit(limit)).all()
+    return list(rows), total
+
+
+def cases_of_households(session: Session, household_ids: Sequence[int]) -> dict[int, int]:
+    """household id → how many cases it has (households without any are left out)."""
+    if not household_ids:
+        return {}
+    rows = session.exec(
+        select(Case.household_id, func.count())
+        .where(Case.household_id.in_(list(household_ids)))
+        .group_by(Case.household_id)
+    ).all()
+    return {household: int(count) for household, count in rows}
+
+
+def case_programmes(session: Session, household_ids: Sequence[int]) -> dict[int, set[str]]:
+    """household id → the programmes it has a case in (households without any are left out)."""
+    if not household_ids:
+        return {}
+    out: dict[int, set[str]] = {}
+    rows = session.exec(
+        select(Case.household_id, Case.programme_code).where(
+            Case.household_id.in_(list(household_ids))
+        )
+    ).all()
+    for household, programme in rows:
+        out.setdefault(household, set()).add(programme)
+    return out
+
+
+def registrable_regions(session: Session, actor: Actor) -> list[tuple[RegionRow, str]]:
+    """The regions a household can be registered at by this user: the scenario's lowest
+    level within the user's scope (admin: everywhere), each with its parent's name, ordered
+    by parent and code. What the household form's region picker offers."""
+    lowest = lowest_region_level(session)
+    if lowest is None:
+        return []
+    query = select(RegionRow).where(RegionRow.level == lowest)
+    scope = _scope_condition(actor, RegionRow.code)
+    if scope is not None:
+        query = query.where(scope)
+    rows = list(session.exec(query.order_by(RegionRow.code)).all())
+    parents = {r.parent_code for r in rows if r.parent_code}
+    names = {
+        code: name
+        for code, name in session.exec(
+            select(RegionRow.code, RegionRow.name).where(RegionRow.code.in_(sorted(parents)))
+        ).all()
+    }
+    return [(r, names.get(r.parent_code or "", "")) for r in rows]
+
+
+def _masked_snapshot(household: Household) -> dict[str, Any]:
+    """The household as an audit record keeps it: masked ID number and account only."""
+    return household_snapshot(household)
+
+
+def update_household(
+    session: Session,
+    actor: Actor,
+    household_id: int,
+    body: HouseholdPatch,
+    vault: IdNumberVault,
+) -> Household:
+    """Correct a household's registration, with a reason. Scope is checked on the household
+    and on a new region; a new ID number is checked for duplicates in the event like a new
+    registration. Cases keep the amount fixed when they were opened. Audited with the
+    before and after (masked) and the reason."""
+    ensure_role(actor, "county_staff")
+    household = session.exec(
+        select(Household)
+        .where(Household.id == household_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if household is None:
+        raise not_found("household", household_id)
+    authorize_region(session, actor, household.region_code)
+    before = _masked_snapshot(household)
+    changes = body.model_dump(exclude_unset=True, exclude={"reason"})
+    if "region_code" in changes and changes["region_code"] != household.region_code:
+        code = changes["region_code"]
+        event = _event_or_error(session, household.event_id, "region_code")
+        regions = regions_with_ancestors(session, [code])
+        if code not in regions:
+            raise unknown_code("region_code", code, "region")
+        authorize_region(session, actor, code, "region_code")
+        problem = region_problem(code, regions, lowest_region_level(session), event)
+        if problem:
+            raise DomainError(problem.code, problem.message, "region_code")
+        household.region_code = code
+    if "id_number" in changes:
+        try:
+            number = normalise_id_number(changes["id_number"] or "")
+        except IdNumberError as exc:
+            raise invalid("id_number", str(exc)) from None
+        id_hash = vault.uniqueness_key(number)
+        if id_hash != household.id_hash:
+            existing = session.exec(
+                select(Household).where(
+                    Household.event_id == household.event_id,
+                    Household.id_hash == id_hash,
+                    Household.id != household.id,
+                )
+            ).first()
+            if existing is not None:
+                raise duplicate_registration(session, actor, existing)
+            household.id_hash = id_hash
+            household.id_cipher = vault.encrypt(number)
+            household.id_masked = mask_id_number(number)
+    for name in ("head_name", "size", "damage", "rooms", "category"):
+        if name in changes and changes[name] is not None:
+            setattr(household, name, changes[name])
+    if "phone" in changes:
+        household.phone = changes["phone"] or None
+    if "bank_account" in changes:
+        for column, value in vault.account_columns(changes["bank_account"] or None).items():
+            setattr(household, column, value)
+    after = _masked_snapshot(household)
+    try:
+        with session.begin_nested():
+            session.add(household)
+            session.flush()
+    except IntegrityError:
+        # Another request registered the same number for the event meanwhile.
+        raise DomainError(
+            "duplicate_registration",
+            "this ID number is already registered for the event",
+            "id_number",
+        ) from None
+    audit.record(
+        session,
+        actor,
+        "update",
+        "household",
+        household.id,
+        before,
+        {**after, "reason": body.reason},
+    )
+    return household
+
+
+def delete_household(session: Session, actor: Actor, household_id: int, reason: str) -> None:
+    """Delete a household registered by mistake, with a reason, while it has no case (409
+    `household_has_cases` otherwise). The audit record keeps the masked registration."""
+    ensure_role(actor, "county_staff")
+    reason = reason.strip()
+    household = session.exec(
+        select(Household)
+        .where(Household.id == household_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if household is None:
+        raise not_found("household", household_id)
+    authorize_region(session, actor, household.region_code)
+    if not reason:
+        raise invalid("reason", "a reason is required to delete a household")
+    cases = cases_of_households(session, [household.id]).get(household.id, 0)
+    if cases:
+        raise DomainError(
+            "household_has_cases",
+            f"household {household.id} has {cases} case(s); a household with cases is not "
+            "deleted (reject its cases instead)",
+            None,
+            message_zh=f"该户已有 {cases} 个补助案件，不能删除（可驳回其案件）",
+            extra={"cases": cases},
+        )
+    before = _masked_snapshot(household)
+    session.delete(household)
+    session.flush()
+    audit.record(session, actor, "delete", "household", household_id, before, {"reason": reason})
 
 
 def _page(session: Session, query: Select, order: Any, limit: int, offset: int):
@@ -684,7 +944,14 @@ def case_for(session: Session, household_id: int, programme_code: str) -> Case |
 
 
 def create_case(session: Session, actor: Actor, household_id: int, programme_code: str) -> Case:
-    household = session.get(Household, household_id)
+    # FOR KEY SHARE: a deletion of the household (FOR UPDATE) waits for this case, or this
+    # waits for the deletion and finds no household, never a foreign-key failure.
+    household = session.exec(
+        select(Household)
+        .where(Household.id == household_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).first()
     if household is None:
         raise unknown_code("household_id", household_id, "household")
     authorize_region(session, actor, household.region_code, "household_id")
@@ -751,6 +1018,88 @@ def create_case(session: Session, actor: Actor, household_id: int, programme_cod
         raise duplicate_case(existing) from None
     audit.record(session, actor, "create", "subsidy_case", case.id, None, case)
     return case
+
+
+# Households a bulk opening takes at most (a county's event is a few thousand).
+BULK_MAX = 5000
+# Refusals a bulk opening counts and lists instead of failing on.
+_BULK_REFUSALS = ("not_eligible", "no_standard", "validation_error")
+
+
+def create_cases_bulk(
+    session: Session,
+    actor: Actor,
+    programme_code: str,
+    *,
+    household_ids: Sequence[int] | None = None,
+    filters: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Open cases in one programme for the households named (each must be in the caller's
+    scope: 403 otherwise) or selected by `filters` (the household list's, within scope).
+    Households that already have a case in the programme are skipped and counted; those
+    the programme refuses (not eligible, no standard, another event) are counted and
+    listed, not fatal. All in the caller's one transaction."""
+    ensure_role(actor, "county_staff")
+    programme = get_programme(session, programme_code, field="programme_code")
+    if household_ids is not None:
+        wanted = list(dict.fromkeys(household_ids))
+        rows = session.exec(select(Household).where(Household.id.in_(wanted))).all()
+        found = {h.id: h for h in rows}
+        for index, household_id in enumerate(wanted):
+            if household_id not in found:
+                raise unknown_code(f"household_ids[{index}]", household_id, "household")
+            authorize_region(session, actor, found[household_id].region_code, "household_ids")
+        households = [found[i] for i in wanted]
+    else:
+        chosen = dict(filters or {})
+        without = chosen.pop("without_case", True)
+        query = households_query(
+            session, actor, without_case=programme.code if without else None, **chosen
+        )
+        households = list(session.exec(query.order_by(Household.id).limit(BULK_MAX + 1)).all())
+        if len(households) > BULK_MAX:
+            raise invalid("filter", f"the filter selects more than {BULK_MAX} households")
+    existing = set(
+        session.exec(
+            select(Case.household_id).where(
+                Case.programme_code == programme.code,
+                Case.household_id.in_([h.id for h in households] or [0]),
+            )
+        ).all()
+    )
+    created: list[int] = []
+    refused: list[dict[str, Any]] = []
+    skipped = 0
+    for household in households:
+        if household.id in existing:
+            skipped += 1
+            continue
+        try:
+            case = create_case(session, actor, household.id, programme.code)
+        except DomainError as exc:
+            if exc.code == "duplicate_case":
+                skipped += 1
+                continue
+            if exc.code not in _BULK_REFUSALS:
+                raise
+            detail = exc.detail(prefer_zh=False)
+            refused.append(
+                {
+                    "household_id": household.id,
+                    "code": exc.code,
+                    "message": detail["message"],
+                    "message_zh": exc.detail(prefer_zh=True)["message"],
+                }
+            )
+            continue
+        created.append(case.id)
+    return {
+        "created": len(created),
+        "skipped_existing": skipped,
+        "not_eligible": len(refused),
+        "cases": created,
+        "refused": refused,
+    }
 
 
 def duplicate_case(existing: Case) -> DomainError:
@@ -886,6 +1235,24 @@ def paid_by_case(session: Session, case_ids: Sequence[int]) -> dict[int, int]:
     return {case_id: int(total or 0) for case_id, total in rows}
 
 
+# The case list's sort keys (`sort=notice_ends_at`, `-amount` for descending).
+CASE_SORTS: dict[str, Any] = {
+    "id": Case.id,
+    "name": Household.head_name,
+    "region": Household.region_code,
+    "programme": Case.programme_code,
+    "amount": Case.amount_fen,
+    "status": Case.status,
+    "notice_ends_at": Case.notice_ends_at,
+    "status_changed_at": Case.status_changed_at,
+    "created_at": Case.created_at,
+}
+
+
+def programme_names(session: Session) -> dict[str, str]:
+    return {code: name for code, name in session.exec(select(Programme.code, Programme.name))}
+
+
 def list_cases(
     session: Session,
     actor: Actor,
@@ -894,6 +1261,8 @@ def list_cases(
     status: str | None = None,
     region_code: str | None = None,
     stuck_days: int | None = None,
+    q: str | None = None,
+    sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[tuple[Case, Household]], int]:
@@ -909,8 +1278,13 @@ def list_cases(
         query = query.where(_under(Household.region_code, [region_code], "filter_regions"))
     if stuck_days is not None:
         query = query.where(_stuck(stuck_days))
+    if q:
+        found = household_search(session, q)
+        if found is not None:
+            query = query.where(found)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(Case.id).offset(offset).limit(limit)).all()
+    order = _ordered(sort, CASE_SORTS, Case.id)
+    rows = session.exec(query.order_by(*order).offset(offset).limit(limit)).all()
     return [(c, h) for c, h in rows], total
 
 
@@ -971,6 +1345,18 @@ def record_payment(session: Session, actor: Actor, case_id: int, body: PaymentIn
             f"case {case.id} is {case.status}; payments are recorded on approved cases",
             None,
         )
+    today = clock.to_cst(clock.now()).date()
+    future_reason = (body.future_reason or "").strip() or None
+    if body.paid_on > today and future_reason is None:
+        raise DomainError(
+            "paid_on_future",
+            f"paid_on {body.paid_on.isoformat()} is after today ({today.isoformat()}, "
+            "Asia/Shanghai); give future_reason to record it anyway",
+            "paid_on",
+            message_zh=f"支付日期 {body.paid_on.isoformat()} 晚于今天（{today.isoformat()}）；"
+            "如确需登记，请填写原因",
+            extra={"today": today.isoformat()},
+        )
     paid = paid_by_case(session, [case.id]).get(case.id, 0)
     if paid + body.amount > case.amount_fen:
         raise DomainError(
@@ -985,6 +1371,8 @@ def record_payment(session: Session, actor: Actor, case_id: int, body: PaymentIn
         amount_fen=body.amount,
         paid_on=body.paid_on,
         reference=body.reference,
+        # A payment's `reason` is why it is dated in the future (a reversal's: why it was made).
+        reason=future_reason if body.paid_on > today else None,
         actor=actor.username,
     )
     session.add(payment)

@@ -41,6 +41,7 @@ from relief.subsidies.models import (
     TransitionIn,
     format_fen,
 )
+from relief.web import subsidy_office as office
 from relief.web.forms import (
     FormState,
     fields_in,
@@ -55,6 +56,7 @@ from relief.web.forms import (
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
 from relief.web.routes import render, request_lang, signed_in
+from relief.web.sorting import Sorter, sort_key
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
@@ -132,12 +134,15 @@ def households_page(
     request: Request,
     event_id: str = Query(""),
     region_code: str = Query("", max_length=64),
+    q: str = Query("", max_length=64),
+    damage: str = Query(""),
+    sort: str = Query("", max_length=32),
     page: str = Query(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     """Households in the user's scope with masked ID numbers (lists never show the clear
-    one), a page at a time."""
+    one), searched (name, township/village, the ID's last 4), sorted, a page at a time."""
     _reader(actor)
     return _households_page(
         request,
@@ -145,6 +150,9 @@ def households_page(
         actor,
         event_id=_int_or_none(event_id),
         region_code=region_code.strip(),
+        q=office.search_text(q),
+        damage=damage if damage in DAMAGES else "",
+        sort=sort_key(sort, service.HOUSEHOLD_SORTS),
         page=page_number(page),
         done=request.query_params.get("done"),
     )
@@ -157,6 +165,9 @@ def _households_page(
     *,
     event_id: int | None = None,
     region_code: str = "",
+    q: str = "",
+    damage: str = "",
+    sort: str = "",
     page: int = 1,
     done: str | None = None,
     problem: str | None = None,
@@ -167,17 +178,26 @@ def _households_page(
         actor,
         event_id=event_id,
         region_code=region_code or None,
+        q=q or None,
+        damage=damage or None,
+        sort=sort or None,
         limit=PAGE_SIZE,
         offset=page_offset(page),
     )
-    filters = {"event_id": event_id, "region_code": region_code}
+    filters = {"event_id": event_id, "region_code": region_code, "q": q, "damage": damage}
     return render(
         request,
         "sub_households.html",
         actor,
         status_code=status_code,
         households=rows,
-        pager=Pager(page, total, "/subsidies/households", filters),
+        pager=Pager(page, total, "/subsidies/households", {**filters, "sort": sort}),
+        sorter=Sorter("/subsidies/households", sort, filters),
+        q=q,
+        damage=damage,
+        damages=DAMAGES,
+        with_cases=service.case_programmes(session, [h.id for h in rows if h.id is not None]),
+        bulk=office.bulk_result(request),
         events=_events(session),
         event_id=event_id,
         region_code=region_code,
@@ -190,7 +210,12 @@ def _households_page(
 
 
 def _household_form(
-    request: Request, session: Session, actor: Actor, form: FormState, status_code: int = 200
+    request: Request,
+    session: Session,
+    actor: Actor,
+    form: FormState,
+    status_code: int = 200,
+    **extra: Any,
 ) -> Response:
     return render(
         request,
@@ -201,6 +226,9 @@ def _household_form(
         events=_events(session),
         damages=DAMAGES,
         categories=CATEGORIES,
+        regions=service.registrable_regions(session, actor),
+        summary_fields=office.household_fields(Translator(request_lang(request))),
+        **extra,
     )
 
 
@@ -272,12 +300,7 @@ def post_household(
             session.commit()
             return redirect(f"/subsidies/households?event_id={household.event_id}&done=household")
         except DomainError as exc:
-            reraise_refusal(exc)
-            region = _region_reason(t, exc) if exc.field == "region_code" else None
-            if region:
-                form.errors["region_code"] = region
-            else:
-                record_domain_error(form, t, exc, fields)
+            office.record_household_refusal(form, t, exc, fields)
     session.rollback()
     return _household_form(request, session, actor, form, status_code=422)
 
@@ -390,6 +413,8 @@ def cases_page(
     status: str = Query(""),
     region_code: str = Query("", max_length=64),
     stuck_days: str = Query(""),
+    q: str = Query("", max_length=64),
+    sort: str = Query("", max_length=32),
     page: str = Query(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
@@ -398,6 +423,8 @@ def cases_page(
     wanted = status if status in CASE_STATUSES else None
     stuck = _int_or_none(stuck_days)
     number = page_number(page)
+    search = office.search_text(q)
+    order = sort_key(sort, service.CASE_SORTS)
     rows, total = service.list_cases(
         session,
         actor,
@@ -405,6 +432,8 @@ def cases_page(
         status=wanted,
         region_code=region_code.strip() or None,
         stuck_days=stuck,
+        q=search or None,
+        sort=order or None,
         limit=PAGE_SIZE,
         offset=page_offset(number),
     )
@@ -414,13 +443,17 @@ def cases_page(
         "status": wanted,
         "region_code": region_code.strip(),
         "stuck_days": stuck,
+        "q": search,
     }
     return render(
         request,
         "sub_cases.html",
         actor,
         rows=rows,
-        pager=Pager(number, total, "/subsidies/cases", filters),
+        pager=Pager(number, total, "/subsidies/cases", {**filters, "sort": order}),
+        sorter=Sorter("/subsidies/cases", order, filters),
+        q=search,
+        programme_names=service.programme_names(session),
         paid={k: format_fen(v) for k, v in paid.items()},
         money=format_fen,
         programmes=service.list_programmes(session, actor),
@@ -581,17 +614,29 @@ def post_payment(
     amount: str = Form(""),
     paid_on: str = Form(""),
     reference: str = Form(""),
+    future_reason: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     _reader(actor)
     service.get_case(session, actor, _case_id(case_id))
     t = Translator(request_lang(request))
-    form = FormState(values={"amount": amount, "paid_on": paid_on, "reference": reference})
-    fields = fields_in(("amount", "paid_on", "reference"))
+    typed = {
+        "amount": amount,
+        "paid_on": paid_on,
+        "reference": reference,
+        "future_reason": future_reason,
+    }
+    form = FormState(values=typed)
+    fields = fields_in(tuple(typed))
     try:
         body = PaymentIn.model_validate(
-            {"amount": amount.strip(), "paid_on": paid_on.strip(), "reference": reference.strip()}
+            {
+                "amount": amount.strip(),
+                "paid_on": paid_on.strip(),
+                "reference": reference.strip(),
+                "future_reason": future_reason.strip() or None,
+            }
         )
         service.record_payment(session, actor, case_id, body)
         session.commit()

@@ -297,7 +297,7 @@ def test_budget_is_enforced_unless_overridden_with_a_reason(client, world, regis
 
 def test_payments_tranches_overpayment_and_reversal_once(client, world, rebuild, register, now):
     cid = open_case(client, world, register(1)["id"])["id"]  # 25000.00
-    pay = {"amount": "10000.00", "paid_on": "2026-08-10", "reference": "PAY-1"}
+    pay = {"amount": "10000.00", "paid_on": "2026-08-08", "reference": "PAY-1"}
     reply = client.post(f"/api/v1/cases/{cid}/payments", json=pay, headers=world.clerk)
     assert reply.status_code == 409 and reply.json()["detail"]["code"] == "case_not_approved"
     assert approve_case(client, world, now, cid).status_code == 200
@@ -420,7 +420,7 @@ def test_a_county_sees_the_programme_summary_of_its_own_regions_only(
     assert approve_case(client, world, now, mine["id"]).status_code == 200
     paid = client.post(
         f"/api/v1/cases/{mine['id']}/payments",
-        json={"amount": "10000.00", "paid_on": "2026-08-20", "reference": "B-1"},
+        json={"amount": "10000.00", "paid_on": "2026-08-08", "reference": "B-1"},
         headers=world.clerk,
     )
     assert paid.status_code == 201, paid.text

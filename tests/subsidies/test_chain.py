@@ -90,13 +90,13 @@ def test_import_to_payment_and_exports(client, world, rebuild):
     for amount, reference in (("15000.00", "BANK-001"), ("10000.00", "BANK-002")):
         reply = client.post(
             f"/api/v1/cases/{first}/payments",
-            json={"amount": amount, "paid_on": "2026-08-20", "reference": reference},
+            json={"amount": amount, "paid_on": "2026-08-08", "reference": reference},
             headers=headers["approver"],
         )
         assert reply.status_code == 201, reply.text
     client.post(
         f"/api/v1/cases/{cases[2]['id']}/payments",
-        json={"amount": "4000", "paid_on": "2026-08-21", "reference": "BANK-003"},
+        json={"amount": "4000", "paid_on": "2026-08-08", "reference": "BANK-003"},
         headers=headers["clerk"],
     )
 

@@ -46,7 +46,7 @@ def test_clerk_registers_a_household_and_publishes_its_case(clerk, engine):
     good = body + ric.calc_check_digit(body + "0")
     wrong = body + ("1" if good[-1] != "1" else "2")
     page.get_by_label("灾害事件").select_option(index=1)
-    page.get_by_label("行政区划代码").fill(TOWNSHIP)
+    page.get_by_label("所在乡镇/村", exact=True).select_option(TOWNSHIP)
     page.get_by_label("户主姓名").fill("张建国")
     # The check digit is checked while typing (idcheck.js), before anything is sent.
     page.get_by_label("身份证号码").fill(wrong)

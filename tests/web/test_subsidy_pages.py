@@ -155,7 +155,7 @@ def test_clerk_registers_a_household_and_a_bad_id_number_is_refused_next_to_the_
     assert _error_after("hh-id_number", reply.text) == "身份证号码校验位错误，请核对"
     # What was typed stays in the form, the wrong number included, so it can be corrected.
     assert _input_value("hh-head_name", reply.text) == "张建国7"
-    assert _input_value("hh-region_code", reply.text) == TOWNSHIP
+    assert f'<option value="{TOWNSHIP}" selected>' in reply.text  # the region picker
     assert _input_value("hh-id_number", reply.text) == _wrong_check_digit(good)
     assert 'value="collapsed" selected' in reply.text
     assert _households(engine) == []
@@ -176,16 +176,21 @@ def test_clerk_registers_a_household_and_a_bad_id_number_is_refused_next_to_the_
     assert "HHHT-GRAIN-2026-SNOW" not in page
 
 
-def test_a_region_outside_the_clerks_county_is_refused_and_nothing_is_registered(
+def test_a_region_outside_the_clerks_county_is_refused_under_the_field_keeping_the_form(
     client, engine, sign_in, event_id
 ):
     sign_in("county")
-    # 150103001 lies in 回民区, outside the clerk's 新城区: the service refuses it.
+    # 150103001 lies in 回民区, outside the clerk's 新城区: the service refuses it, and the
+    # form comes back with the message under the region and everything typed (issue 13).
     reply = client.post(
         "/subsidies/households", data=_household_form(event_id, 8, region_code="150103001")
     )
-    assert reply.status_code == 403
-    assert "无权访问" in reply.text
+    assert reply.status_code == 422
+    assert _error_after("hh-region_code", reply.text) == (
+        "该区划不在您的管辖范围内，请选择本县的乡镇/村"
+    )
+    assert _input_value("hh-head_name", reply.text) == "张建国8"
+    assert _input_value("hh-id_number", reply.text) == _id_number(8)
     assert _households(engine) == []
 
 
@@ -229,7 +234,7 @@ def test_import_with_a_bad_row_lists_the_row_error_and_imports_nothing(
 
     def listed(query: str) -> list[str]:
         page = client.get(f"/subsidies/households?{query}").text
-        return re.findall(r'<tr data-household="\d+"><td>([^<]*)</td>', page)
+        return re.findall(r'<td data-testid="hh-name">([^<]*)</td>', page)
 
     assert listed(f"event_id={event_id}&region_code={TOWNSHIP}") == ["李四", "王五"]
     assert listed("region_code=150102001") == []  # another township of the county

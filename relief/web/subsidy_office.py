@@ -1,0 +1,311 @@
+"""The county office's household and case work (issue 13): correcting a household with a
+reason, deleting one registered by mistake while it has no case, opening cases in bulk for
+the selected or filtered households, and the pieces the household and case lists share
+(search text, the error summary's fields, a refusal worded next to its field).
+
+Like relief/web/subsidies.py these pages hold no rules: relief.subsidies.service decides,
+and a refused form comes back with everything typed and every message at once."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from relief.auth.deps import ensure_role
+from relief.auth.models import Actor
+from relief.db import get_session
+from relief.errors import DomainError
+from relief.subsidies import service
+from relief.subsidies.ids import IdNumberError, normalise_id_number, vault_for
+from relief.subsidies.models import DAMAGES, MAX_ID, BulkFilter, HouseholdPatch
+from relief.web.forms import (
+    FormState,
+    fields_in,
+    record_domain_error,
+    record_validation_error,
+    redirect,
+    reraise_refusal,
+    same_site_posts,
+)
+from relief.web.i18n import Translator
+from relief.web.routes import request_lang, signed_in
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
+
+# The household form's inputs in the order they are shown: (field, input id, label key).
+HOUSEHOLD_INPUTS = (
+    ("event_id", "hh-event", "col.event"),
+    ("region_code", "hh-region_code", "office.region"),
+    ("head_name", "hh-head_name", "sub.head_name"),
+    ("id_number", "hh-id_number", "sub.id_number"),
+    ("size", "hh-size", "sub.size"),
+    ("rooms", "hh-rooms", "sub.rooms"),
+    ("damage", "hh-damage", "sub.damage"),
+    ("category", "hh-category", "sub.category"),
+    ("phone", "hh-phone", "sub.phone"),
+    ("bank_account", "hh-bank_account", "sub.bank_account"),
+    ("reason", "hh-reason", "office.reason"),
+)
+EDITABLE = ("region_code", "head_name", "size", "damage", "rooms", "category", "phone")
+
+
+def search_text(text: str | None) -> str:
+    """A list's search box as the service reads it: NFKC-folded, trimmed, at most 64."""
+    return unicodedata.normalize("NFKC", text or "").strip()[:64]
+
+
+def household_fields(t: Translator) -> list[tuple[str, str, str]]:
+    """(field, input id, label) of the household form, for its error summary."""
+    return [(name, id_, t(key)) for name, id_, key in HOUSEHOLD_INPUTS]
+
+
+def record_household_refusal(form: FormState, t: Translator, exc: DomainError, fields: Any) -> None:
+    """A service's refusal of a household form, next to its field. A region outside the
+    user's scope is a mistake in the form like any other (the field says so), not a page
+    of its own: what was typed stays."""
+    from relief.web.subsidies import _region_reason
+
+    if exc.code == "scope_forbidden" and exc.field == "region_code":
+        form.errors["region_code"] = t("office.region.out_of_scope")
+        return
+    reraise_refusal(exc)
+    region = _region_reason(t, exc) if exc.field == "region_code" else None
+    if region:
+        form.errors["region_code"] = region
+    else:
+        record_domain_error(form, t, exc, fields)
+
+
+def bulk_result(request: Request) -> dict[str, int] | None:
+    """The counts of a bulk opening, from the redirect's query (shown once on the list)."""
+    params = request.query_params
+    if params.get("done") != "bulk":
+        return None
+    out = {}
+    for key in ("created", "skipped", "refused"):
+        value = params.get(key, "0")
+        out[key] = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
+    return out
+
+
+def _household_id(household_id: int) -> int:
+    if not 1 <= household_id <= MAX_ID:
+        raise DomainError("not_found", f"household {household_id} not found", None)
+    return household_id
+
+
+# --- correcting a household --------------------------------------------------------------------
+
+
+def _current_values(household: Any) -> dict[str, str]:
+    values = {
+        name: "" if getattr(household, name) is None else str(getattr(household, name))
+        for name in EDITABLE
+    }
+    values.update({"event_id": str(household.event_id), "id_number": "", "bank_account": ""})
+    return values
+
+
+@router.get("/subsidies/households/{household_id}/edit")
+def edit_form(
+    request: Request,
+    household_id: int,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    from relief.web.subsidies import _household_form
+
+    ensure_role(actor, "county_staff")
+    household = service.get_household(session, actor, _household_id(household_id))
+    form = FormState(values=_current_values(household))
+    return _household_form(request, session, actor, form, household=household)
+
+
+@router.post("/subsidies/households/{household_id}/edit")
+def post_edit(
+    request: Request,
+    household_id: int,
+    region_code: str = Form(""),
+    head_name: str = Form(""),
+    id_number: str = Form(""),
+    size: str = Form(""),
+    damage: str = Form(""),
+    rooms: str = Form("0"),
+    category: str = Form("general"),
+    phone: str = Form(""),
+    bank_account: str = Form(""),
+    reason: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """Only what differs from the registration is sent to the service; a blank ID number or
+    account keeps the one registered (they are never shown in clear on a form)."""
+    from relief.web.subsidies import _household_form, _id_reason
+
+    ensure_role(actor, "county_staff")
+    household = service.get_household(session, actor, _household_id(household_id))
+    t = Translator(request_lang(request))
+    typed = {
+        "region_code": region_code,
+        "head_name": head_name,
+        "id_number": id_number,
+        "size": size,
+        "damage": damage,
+        "rooms": rooms,
+        "category": category,
+        "phone": phone,
+        "bank_account": bank_account,
+        "reason": reason,
+    }
+    form = FormState(values={**typed, "event_id": str(household.event_id)})
+    current = _current_values(household)
+    changes: dict[str, Any] = {
+        name: typed[name].strip()
+        for name in EDITABLE
+        if typed[name].strip() != current[name]
+        and not (name == "rooms" and not typed[name].strip())
+    }
+    if id_number.strip():
+        try:
+            normalise_id_number(id_number)
+            changes["id_number"] = id_number.strip()
+        except IdNumberError as exc:
+            form.errors["id_number"] = _id_reason(t, exc)
+    if bank_account.strip():
+        changes["bank_account"] = bank_account.strip()
+    if not reason.strip():
+        form.errors["reason"] = t("office.reason.required")
+    fields = fields_in([name for name, _, _ in HOUSEHOLD_INPUTS])
+    body: HouseholdPatch | None = None
+    try:
+        body = HouseholdPatch.model_validate({**changes, "reason": reason.strip() or "-"})
+    except ValidationError as exc:
+        record_validation_error(form, t, exc, fields)
+    if body is not None and not form.errors:
+        try:
+            vault = vault_for(request.app.state.settings.secret_key)
+            service.update_household(session, actor, household.id, body, vault)
+            session.commit()
+            return redirect(f"/subsidies/households?event_id={household.event_id}&done=corrected")
+        except DomainError as exc:
+            record_household_refusal(form, t, exc, fields)
+    session.rollback()
+    return _household_form(request, session, actor, form, status_code=422, household=household)
+
+
+@router.post("/subsidies/households/{household_id}/delete")
+def post_delete(
+    request: Request,
+    household_id: int,
+    reason: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    from relief.web.subsidies import _households_page
+
+    ensure_role(actor, "county_staff")
+    household = service.get_household(session, actor, _household_id(household_id))
+    t = Translator(request_lang(request))
+    event_id = household.event_id
+    if not reason.strip():
+        problem = t("office.delete.reason_required")
+    else:
+        try:
+            service.delete_household(session, actor, household.id, reason)
+            session.commit()
+            return redirect(f"/subsidies/households?event_id={event_id}&done=deleted")
+        except DomainError as exc:
+            reraise_refusal(exc, (401, 403, 404))
+            problem = (
+                t("office.delete.has_cases")
+                if exc.code == "household_has_cases"
+                else str(exc.detail(prefer_zh=t.lang == "zh")["message"])
+            )
+    session.rollback()
+    return _households_page(request, session, actor, problem=problem, status_code=409)
+
+
+# --- opening cases in bulk ---------------------------------------------------------------------
+
+
+@router.post("/subsidies/cases/bulk")
+def post_bulk(
+    request: Request,
+    programme_code: str = Form(""),
+    selection: str = Form("filtered"),
+    household_ids: list[str] = Form([]),
+    event_id: str = Form(""),
+    region_code: str = Form(""),
+    q: str = Form(""),
+    damage: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """Cases for the households ticked (`selection=selected`) or for every household the
+    list's filter selects, in one transaction; the list shows how many were opened, skipped
+    (a case already) and refused (not eligible)."""
+    from relief.web.subsidies import _households_page, _int_or_none
+
+    ensure_role(actor, "county_staff")
+    t = Translator(request_lang(request))
+    filters = {
+        "event_id": _int_or_none(event_id),
+        "region_code": region_code.strip(),
+        "q": search_text(q),
+        "damage": damage if damage in DAMAGES else "",
+    }
+    problem: str | None = None
+    try:
+        if not programme_code.strip():
+            problem = t("office.bulk.no_programme")
+        elif selection == "selected":
+            ids = [i for i in (_int_or_none(v) for v in household_ids) if i]
+            if not ids:
+                problem = t("office.bulk.none_selected")
+            else:
+                result = service.create_cases_bulk(
+                    session, actor, programme_code.strip(), household_ids=ids[: service.BULK_MAX]
+                )
+        else:
+            # Households with a case already stay in the selection, so the page can say
+            # how many were skipped.
+            chosen = BulkFilter.model_validate(
+                {**{k: v or None for k, v in filters.items()}, "without_case": False}
+            )
+            result = service.create_cases_bulk(
+                session, actor, programme_code.strip(), filters=chosen.model_dump()
+            )
+        if problem is None:
+            session.commit()
+            kept = {k: v for k, v in filters.items() if v not in (None, "")}
+            counts = {
+                "created": result["created"],
+                "skipped": result["skipped_existing"],
+                "refused": result["not_eligible"],
+            }
+            return redirect(
+                f"/subsidies/households?{urlencode({**kept, 'done': 'bulk', **counts})}"
+            )
+    except ValidationError:
+        problem = t("err.validation_error")
+    except DomainError as exc:
+        reraise_refusal(exc, (401, 403, 404))
+        problem = str(exc.detail(prefer_zh=t.lang == "zh")["message"])
+    session.rollback()
+    return _households_page(
+        request,
+        session,
+        actor,
+        event_id=filters["event_id"],
+        region_code=filters["region_code"],
+        q=filters["q"],
+        damage=filters["damage"],
+        problem=problem,
+        status_code=422,
+    )
