@@ -39,6 +39,10 @@ ZH: dict[str, str] = {
     "auth.new_password_again": "再次输入新密码",
     "auth.save_password": "保存新密码",
     "auth.signed_in_as": "当前用户",
+    # i13-duty: sign-in
+    "auth.username_missing": "请输入用户名",
+    "auth.password_missing": "请输入密码",
+    "auth.sign_in_to_continue": "请先登录，登录后将回到您要打开的页面。",
     "role.admin": "系统管理员",
     "role.duty_officer": "应急值班员",
     "role.warehouse_manager": "仓库管理员",
@@ -569,6 +573,10 @@ EN: dict[str, str] = {
     "auth.new_password_again": "New password again",
     "auth.save_password": "Save the new password",
     "auth.signed_in_as": "Signed in as",
+    # i13-duty: sign-in
+    "auth.username_missing": "Enter your username",
+    "auth.password_missing": "Enter your password",
+    "auth.sign_in_to_continue": "Sign in first; you will then return to the page you asked for.",
     "role.admin": "Administrator",
     "role.duty_officer": "Duty officer",
     "role.warehouse_manager": "Warehouse manager",
