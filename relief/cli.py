@@ -244,7 +244,7 @@ def check() -> None:
 
 # --- emergency from a scenario folder (no server, no database) --------------------------
 
-_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+_ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
 
 
 def _folder_event(folder: Path, name: str):

@@ -79,7 +79,8 @@ from relief.network import graph
 from relief.network import service as network
 from relief.stock import service as stock
 
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+# Written Ⅰ–Ⅳ (Unicode Roman numerals) everywhere, as in the documents users know: one way.
+ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
 DEADLINE_NAMES = ("supplies_arrive", "situation_report", "funds_allocated")
 
 

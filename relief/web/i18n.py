@@ -126,6 +126,7 @@ ZH: dict[str, str] = {
     "hazard.typhoon": "台风",
     "hazard.other": "其他",
     "response.level": "{level}级响应",
+    "response.level_short": "{level}级",  # i13-duty: a level in a table column
     "response.overdue": "已超时",
     "col.triggered_at": "启动时间",
     "col.supplies_arrive": "物资送达时限",
@@ -660,6 +661,7 @@ EN: dict[str, str] = {
     "hazard.typhoon": "Typhoon",
     "hazard.other": "Other",
     "response.level": "Level {level} response",
+    "response.level_short": "Level {level}",  # i13-duty
     "response.overdue": "overdue",
     "col.triggered_at": "Triggered",
     "col.supplies_arrive": "Supplies due",
