@@ -47,7 +47,7 @@ from relief.emergency.models import (
     ResponseIn,
     ResponsePatch,
 )
-from relief.emergency.records import COUNT_FIELDS, HAZARDS, LEVELS, REPORT_KINDS
+from relief.emergency.records import COUNT_FIELDS, HAZARDS, LEVELS, REPORT_KINDS, Policy
 from relief.errors import DomainError
 from relief.network import service as network
 from relief.web import netmap
@@ -95,9 +95,23 @@ def _parse_cst(text: str) -> datetime | None:
         return None
 
 
-def _criterion_label(lang: str, name: str) -> str:
-    """A criterion's words when the UI knows it; policies may define their own names."""
-    return MESSAGES["en" if lang == "en" else "zh"].get(f"criterion.{name}", name)
+def _criterion_label(lang: str, name: str, policy: Policy | None = None) -> str:
+    """A criterion's words, never its key: the policy's own `label` (Chinese), else the UI's
+    words for the criterion, else words built from its report fields (死亡人数和失踪人数);
+    a threshold keyed by a report field is that field's name."""
+    words = MESSAGES["en" if lang == "en" else "zh"]
+    if policy is not None and lang != "en" and name in policy.criterion_labels:
+        return policy.criterion_labels[name]
+    if f"criterion.{name}" in words:
+        return words[f"criterion.{name}"]
+    fields = policy.criteria.get(name, [name]) if policy is not None else [name]
+    named = [words.get(f"count.{f}", f) for f in fields]
+    joiner = (
+        (" and " if len(named) == 2 else ", ")
+        if lang == "en"
+        else ("和" if len(named) == 2 else "、")
+    )
+    return joiner.join(named)
 
 
 def _refused(
@@ -237,6 +251,7 @@ def _event_page(
 ) -> Response:
     event = emergency.get_event(session, event_id)
     assessment = emergency.assess_event(session, event_id).to_dict()
+    policy = emergency.event_policy(session, event)
     reports = emergency.list_reports(session, event_id)
     region_codes = emergency.event_region_codes(session, event_id)
     names = _region_names(session, sorted({*region_codes, *(r.region_code for r in reports)}))
@@ -251,7 +266,7 @@ def _event_page(
         region_names=names,
         reports=list(reversed(reports)),
         assessment=assessment,
-        criterion_label=lambda name: _criterion_label(lang, name),
+        criterion_label=lambda name: _criterion_label(lang, name, policy),
         count_fields=COUNT_FIELDS,
         report_kinds=REPORT_KINDS,
         report_regions=_report_regions(session, actor, event_id)

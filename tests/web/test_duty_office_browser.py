@@ -65,3 +65,40 @@ def test_chinese_duty_pages_write_levels_only_in_roman_numerals_with_ji(visit, e
         text = page.locator("main").inner_text()
         assert not re.search(r"(?<![A-Za-z])(IV|III|II)(?![A-Za-z])", text), path
     assert "Ⅳ级" in page.locator("main").inner_text()
+
+
+def _snowstorm_with_labelled_criteria(engine):
+    """The Hohhot snowstorm under its policy with one criterion labelled in Chinese and one
+    unknown to the UI (`aid_only`, reached at level Ⅳ by any report)."""
+    from relief.auth.models import SYSTEM
+    from relief.db import transaction
+    from relief.emergency import service as emergency
+    from relief.emergency.policy import load_policy
+    from relief.scenario.validate import check_scenario
+    from tests.web.conftest import SCENARIO
+
+    scenario, problems = check_scenario(SCENARIO)
+    assert problems == [] and scenario.policy is not None
+    policy = scenario.policy
+    policy.criterion_labels["dead_missing"] = "死亡和失踪人口"
+    policy.criteria["aid_only"] = ["needing_aid"]
+    policy.thresholds[4]["aid_only"] = 1
+    with transaction(engine) as session:
+        load_policy(session, SYSTEM, policy, scenario.code)
+        event, _ = emergency.load_event(
+            session, SYSTEM, scenario.events["snowstorm"], "snowstorm", scenario.code
+        )
+    return event
+
+
+def test_criteria_are_shown_by_chinese_label_never_by_key(visit, engine):  # noqa: F811
+    event = _snowstorm_with_labelled_criteria(engine)
+    visit.sign_in("duty")
+    page = visit.page
+    page.goto(f"{visit.origin}/events/{event.id}")
+    exceeded = page.locator('[data-testid="exceeded"]').inner_text()
+    assert "需紧急生活救助人数" in exceeded
+    text = page.locator("main").inner_text()
+    assert "死亡和失踪人口" in text
+    for key in ("aid_only", "needing_aid", "dead_missing", "relocated_or_aided"):
+        assert key not in text
