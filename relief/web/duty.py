@@ -37,6 +37,7 @@ from relief.db import get_session
 from relief.dispatch import service as dispatch
 from relief.emergency import responses
 from relief.emergency import service as emergency
+from relief.emergency.assessment import latest_reports
 from relief.emergency.models import (
     ClosureIn,
     DeadlineDoneIn,
@@ -112,6 +113,14 @@ def _criterion_label(lang: str, name: str, policy: Policy | None = None) -> str:
         else ("和" if len(named) == 2 else "、")
     )
     return joiner.join(named)
+
+
+def _superseded_report_ids(reports: Iterable[Any]) -> set[int]:
+    """Ids of the reports that a later one of the same region replaces (the assessment
+    counts only each region's latest report: 续报 figures are cumulative)."""
+    records = [emergency.report_record(row) for row in reports]
+    current = {r.seq for r in latest_reports(records).values()}
+    return {r.seq for r in records if r.seq not in current}
 
 
 def _refused(
@@ -265,6 +274,8 @@ def _event_page(
         region_codes=region_codes,
         region_names=names,
         reports=list(reversed(reports)),
+        # Reports that are no longer their region's latest: they no longer count.
+        superseded=_superseded_report_ids(reports),
         assessment=assessment,
         criterion_label=lambda name: _criterion_label(lang, name, policy),
         count_fields=COUNT_FIELDS,

@@ -315,6 +315,10 @@ ZH: dict[str, str] = {
     "duty.confirm_trigger": "确认启动应急响应？启动后将通知相关仓库，无法撤销。",
     "duty.reports": "灾情报告",
     "duty.no_reports": "尚无灾情报告。",
+    # i13-duty: superseded reports and cumulative 续报
+    "duty.superseded": "已被后续报告取代",
+    "duty.cumulative_note": "续报数字为累计数：每份续报填写该区划截至报告时间的全部数字，"
+    "它取代该区划此前的报告，而不是在其上相加；评估只计每个区划最新一份报告。",
     "duty.deadlines": "时限",
     "duty.deadline_done": "已完成",
     "duty.mark_done": "标记完成",
@@ -854,6 +858,11 @@ EN: dict[str, str] = {
     ),
     "duty.reports": "Reports",
     "duty.no_reports": "No report yet.",
+    # i13-duty: superseded reports and cumulative updates
+    "duty.superseded": "superseded by a later report",
+    "duty.cumulative_note": "Update figures are cumulative: each update gives the region's"
+    " full figures up to its time and replaces the region's earlier report instead of being"
+    " added to it; the assessment counts only each region's latest report.",
     "duty.deadlines": "Deadlines",
     "duty.deadline_done": "done",
     "duty.mark_done": "Mark done",

@@ -102,3 +102,35 @@ def test_criteria_are_shown_by_chinese_label_never_by_key(visit, engine):  # noq
     assert "死亡和失踪人口" in text
     for key in ("aid_only", "needing_aid", "dead_missing", "relocated_or_aided"):
         assert key not in text
+
+
+def test_a_superseded_report_is_marked_and_the_form_says_updates_are_cumulative(visit, engine):  # noqa: F811
+    from tests.web.test_pages import _snowstorm
+
+    event, _ = _snowstorm(engine, respond=False)
+    visit.sign_in("duty")
+    page = visit.page
+    page.goto(f"{visit.origin}/events/{event.id}")
+    assert "续报数字为累计数" in page.locator('[data-testid="cumulative-note"]').inner_text()
+    page.get_by_label("所在区划").select_option("150125200")
+    page.get_by_label("类型").select_option("update")
+    page.get_by_label("紧急转移安置人数").fill("200")
+    with page.expect_navigation():
+        page.get_by_role("button", name="保存报告").click()
+    rows = page.locator('[data-testid="reports"] tbody tr')
+    newest = rows.first  # newest first
+    assert newest.get_attribute("data-superseded") is None
+    marked = page.locator('[data-testid="reports"] tr[data-superseded="true"]')
+    assert marked.count() >= 1
+    assert "已被后续报告取代" in marked.first.inner_text()
+    # Every superseded row is an earlier report of a region that has a later one.
+    assert marked.count() < rows.count()
+    grey = marked.first.locator("td").first.evaluate("el => getComputedStyle(el).color")
+    plain = newest.locator("td").first.evaluate("el => getComputedStyle(el).color")
+    assert grey != plain
+    # Dates and numbers keep to one line at 768 px.
+    page.set_viewport_size({"width": 768, "height": 1024})
+    for cell in (newest.locator("td time"), newest.locator("td.num").first):
+        height = cell.evaluate("el => el.getBoundingClientRect().height")
+        line = cell.evaluate("el => parseFloat(getComputedStyle(el).lineHeight) || 24")
+        assert height < 2 * line
