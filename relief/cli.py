@@ -98,6 +98,8 @@ def users_create(
     role: str = typer.Option(..., "--role"),
     warehouse: list[str] = typer.Option([], "--warehouse"),
     region: list[str] = typer.Option([], "--region"),
+    full_name: str | None = typer.Option(None, "--full-name"),
+    phone: str | None = typer.Option(None, "--phone"),
     password_stdin: bool = typer.Option(False, "--password-stdin"),
 ) -> None:
     """Add a user; the password is one line from standard input."""
@@ -122,6 +124,8 @@ def users_create(
             role=role,
             warehouse_codes=warehouse,
             region_codes=region,
+            full_name=full_name,
+            phone=phone,
         )
         with transaction(engine) as session:
             service.create_user(session, SYSTEM, data)
