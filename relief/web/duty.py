@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -568,6 +569,8 @@ def _response_page(
         status_code=status_code,
         response=reply,
         event=event,
+        involved=responses.involved_people(session, response_id),
+        lambda_place=lambda code: places.get(code, code),
         deadlines=deadlines,
         deadline_errors=deadline_errors or {},
         timeline=timeline,
@@ -994,6 +997,26 @@ def demand_versions_page(
 # --- inbox -------------------------------------------------------------------------------------
 
 
+def _awaiting(session: Session) -> list[tuple[Any, list[responses.InvolvedPerson]]]:
+    """Active responses with the people notified of them who have not acknowledged."""
+    out = []
+    for row in responses.list_responses(session):
+        if row.status != "active":
+            continue
+        people = [p for p in responses.involved_people(session, row.id) if p.acknowledged is False]
+        if people:
+            event = emergency.get_event(session, row.event_id)
+            out.append((_ResponseHead(row.id, row.level, event.name), people))
+    return out
+
+
+@dataclass(frozen=True)
+class _ResponseHead:
+    response_id: int
+    level: int
+    event_name: str
+
+
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox_page(
     request: Request,
@@ -1002,6 +1025,7 @@ def inbox_page(
 ) -> Response:
     """The signed-in user's notifications (as GET /api/v1/inbox): any user has an inbox."""
     notes = [responses.inbox_out(session, row) for row in responses.inbox(session, actor)]
+    places = place_names(session)
     # Unacknowledged first, each part newest first (the service's order).
     notes.sort(key=lambda note: note.acked_at is not None)
     return render(
@@ -1010,6 +1034,10 @@ def inbox_page(
         actor,
         notes=notes,
         unacked=sum(1 for note in notes if note.acked_at is None),
+        # The duty officer's inbox also lists, per active response, who has not
+        # acknowledged yet, with names and phones to call them.
+        awaiting=_awaiting(session) if actor.role in ("admin", "duty_officer") else None,
+        lambda_place=lambda code: places.get(code, code),
         done=request.query_params.get("done") == "ack",
     )
 

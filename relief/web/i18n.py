@@ -317,6 +317,19 @@ ZH: dict[str, str] = {
     "duty.no_reports": "尚无灾情报告。",
     # i13-duty: superseded reports and cumulative 续报
     "duty.superseded": "已被后续报告取代",
+    # i13-duty: who a response involves
+    "involved.title": "涉及人员（可电话联系）",
+    "involved.name": "姓名",
+    "involved.phone": "电话",
+    "involved.role": "角色",
+    "involved.places": "仓库或区划",
+    "involved.no_phone": "未登记",
+    "involved.not_notified": "未通知",
+    "involved.acked": "已确认",
+    "involved.unacked": "未确认",
+    "involved.none": "尚无涉及的管理员或工作人员。",
+    "involved.awaiting": "尚未确认通知的人员",
+    "involved.none_awaiting": "所有通知均已确认。",
     "duty.cumulative_note": "续报数字为累计数：每份续报填写该区划截至报告时间的全部数字，"
     "它取代该区划此前的报告，而不是在其上相加；评估只计每个区划最新一份报告。",
     "duty.deadlines": "时限",
@@ -860,6 +873,19 @@ EN: dict[str, str] = {
     "duty.no_reports": "No report yet.",
     # i13-duty: superseded reports and cumulative updates
     "duty.superseded": "superseded by a later report",
+    # i13-duty: who a response involves
+    "involved.title": "People involved (to call)",
+    "involved.name": "Name",
+    "involved.phone": "Phone",
+    "involved.role": "Role",
+    "involved.places": "Warehouses or regions",
+    "involved.no_phone": "not given",
+    "involved.not_notified": "not notified",
+    "involved.acked": "acknowledged",
+    "involved.unacked": "not acknowledged",
+    "involved.none": "No manager or staff involved yet.",
+    "involved.awaiting": "Not yet acknowledged",
+    "involved.none_awaiting": "Every notice is acknowledged.",
     "duty.cumulative_note": "Update figures are cumulative: each update gives the region's"
     " full figures up to its time and replaces the region's earlier report instead of being"
     " added to it; the assessment counts only each region's latest report.",

@@ -134,3 +134,40 @@ def test_a_superseded_report_is_marked_and_the_form_says_updates_are_cumulative(
         height = cell.evaluate("el => el.getBoundingClientRect().height")
         line = cell.evaluate("el => parseFloat(getComputedStyle(el).lineHeight) || 24")
         assert height < 2 * line
+
+
+def test_the_response_page_and_duty_inbox_show_who_to_call_with_unacknowledged_marked(
+    visit,  # noqa: F811
+    engine,
+):
+    from sqlmodel import select
+
+    from relief.auth.models import SYSTEM, User
+    from relief.db import transaction
+    from relief.emergency import responses
+    from relief.emergency.models import ResponseIn
+    from tests.web.test_pages import _snowstorm
+
+    event, _ = _snowstorm(engine, respond=False)
+    with transaction(engine) as session:
+        manager = session.exec(select(User).where(User.username == "manager")).one()
+        manager.full_name, manager.phone = "王库管", "0471-6921234"
+        county = session.exec(select(User).where(User.username == "county")).one()
+        county.full_name, county.phone = "李民政", "138 0471 0000"
+        session.add_all([manager, county])
+        body = ResponseIn(level=4, note="演练", override_reason="演练")
+        response = responses.trigger_response(session, SYSTEM, event.id, body)
+    visit.sign_in("duty")
+    page = visit.page
+    page.goto(f"{visit.origin}/responses/{response.id}")
+    row = page.locator('[data-testid="involved"] tr[data-username="manager"]')
+    assert row.get_attribute("data-acknowledged") == "no"
+    text = row.inner_text()
+    assert "王库管" in text and "0471-6921234" in text and "未确认" in text
+    assert row.locator('a[href="tel:0471-6921234"]').count() == 1
+    staff = page.locator('[data-testid="involved"] tr[data-username="county"]')
+    assert "李民政" in staff.inner_text() and "138 0471 0000" in staff.inner_text()
+    page.goto(f"{visit.origin}/inbox")
+    awaiting = page.locator('[data-testid="awaiting"]')
+    assert "王库管" in awaiting.inner_text() and "0471-6921234" in awaiting.inner_text()
+    assert awaiting.locator('tr[data-username="county"]').count() == 0  # never notified
