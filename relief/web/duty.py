@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -114,6 +115,17 @@ def _criterion_label(lang: str, name: str, policy: Policy | None = None) -> str:
         else ("和" if len(named) == 2 else "、")
     )
     return joiner.join(named)
+
+
+def road_label(road: Any, places: dict[str, str]) -> str:
+    """A road as people name it: its ends' place names and its length
+    (`大青山乡—武川县城 12.4 km`), never `150102 — 150102001`."""
+    ends = f"{places.get(road.from_code, road.from_code)}—{places.get(road.to_code, road.to_code)}"
+    km = getattr(road, "distance_km", None)
+    if km is None:
+        return ends
+    length = format(Decimal(str(km)).quantize(Decimal("0.1")).normalize(), "f")
+    return f"{ends} {length} km"
 
 
 def _superseded_report_ids(reports: Iterable[Any]) -> set[int]:
@@ -597,6 +609,7 @@ def _response_page(
         late_count=len(late),
         orders=_response_orders(session, actor, response_id),
         road_names=places,
+        road_label=lambda road: road_label(road, places),
         whatifs=_whatif_views(session, every_plan, approved or plans.get("optimal"), places),
         whatif=whatif or {"level": "", "closed_roads": []},
         whatif_errors=whatif_errors or {},

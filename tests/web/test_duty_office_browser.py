@@ -171,3 +171,22 @@ def test_the_response_page_and_duty_inbox_show_who_to_call_with_unacknowledged_m
     awaiting = page.locator('[data-testid="awaiting"]')
     assert "王库管" in awaiting.inner_text() and "0471-6921234" in awaiting.inner_text()
     assert awaiting.locator('tr[data-username="county"]').count() == 0  # never notified
+
+
+def test_roads_are_chosen_by_their_ends_place_names_and_length(visit, engine):  # noqa: F811
+    import re
+
+    from tests.web.test_pages import _snowstorm
+
+    _, response = _snowstorm(engine)
+    visit.sign_in("duty")
+    page = visit.page
+    page.goto(f"{visit.origin}/responses/{response.id}")
+    options = page.locator("#cl-road option").all_inner_texts()[1:]  # after 请选择
+    assert options
+    for label in options:
+        assert re.fullmatch(r"[^\d—]+—[^\d—]+ \d+(\.\d)? km", label), label
+    closed = page.locator('[data-testid="closures"] tbody td:first-child').all_inner_texts()
+    assert closed
+    for label in closed:
+        assert re.fullmatch(r"[^\d—]+—[^\d—]+ \d+(\.\d)? km", label), label
