@@ -537,16 +537,7 @@ def _response_page(
         by_name.get(name) or {"name": name, "due_at": None, "overdue": False, "done_at": None}
         for name in responses.DEADLINE_NAMES
     ]
-    demand = responses.demand_lines(session, response_id)
-    rows = demand_rows or [
-        {
-            "region_code": line.region_code,
-            "item_code": line.item_code,
-            "quantity": str(line.quantity),
-            "priority": str(line.priority),
-        }
-        for line in demand
-    ]
+    rows = demand_rows or _current_demand_rows(session, response_id)
     every_plan = allocation.list_plans(session, response_id)
     plans = _latest_plans(every_plan)
     approved = next((p for p in every_plan if p["state"] == "approved"), None)
@@ -568,7 +559,7 @@ def _response_page(
     names = _region_names(
         session,
         sorted(
-            {*affected, *(line.region_code for line in demand)}
+            {*affected, *(row["region_code"] for row in rows if row["region_code"])}
             | {line.region_code for line in fulfilment}
         ),
     )
@@ -773,6 +764,41 @@ def reopen_road(
     return _with_flash(f"/responses/{response_id}#closures", response_id, change, "reopened")
 
 
+def _current_demand_rows(session: Session, response_id: int) -> list[dict[str, str]]:
+    """The demand in force as the editor's rows, grouped by region; `key` names the line a
+    row started as, so that a sent row replaces it (see `_merge_demand_rows`)."""
+    lines = sorted(
+        responses.demand_lines(session, response_id), key=lambda d: (d.region_code, d.item_code)
+    )
+    return [
+        {
+            "key": f"{line.region_code}|{line.item_code}",
+            "region_code": line.region_code,
+            "item_code": line.item_code,
+            "quantity": str(line.quantity),
+            "priority": str(line.priority),
+        }
+        for line in lines
+    ]
+
+
+def _merge_demand_rows(
+    current: list[dict[str, str]], sent: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """The editor sends only changed rows: each replaces the current line it started as
+    (its `key`; a cleared row removes it), rows without a known key are added at the end,
+    and the lines not sent stay as they are. The API's PUT still receives the whole list."""
+    known = {row["key"] for row in current}
+    by_key = {row["key"]: row for row in sent if row.get("key") in known}
+    merged = [
+        {**by_key[row["key"]], "orig_quantity": row["quantity"], "orig_priority": row["priority"]}
+        if row["key"] in by_key
+        else row
+        for row in current
+    ]
+    return merged + [row for row in sent if row.get("key") not in known]
+
+
 @router.post("/responses/{response_id}/demand", response_class=HTMLResponse)
 def save_demand(
     request: Request,
@@ -781,21 +807,27 @@ def save_demand(
     item_code: list[str] = Form([]),
     quantity: list[str] = Form([]),
     priority: list[str] = Form([]),
+    key: list[str] = Form([]),
+    partial: str = Form(""),
     note: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     _acting(request, actor)
     words = MESSAGES[request_lang(request)]
+    keys = key + [""] * (len(region_code) - len(key))
     rows = [
         {
+            "key": k.strip(),
             "region_code": r.strip(),
             "item_code": i.strip(),
             "quantity": q.strip(),
             "priority": p.strip(),
         }
-        for r, i, q, p in zip(region_code, item_code, quantity, priority, strict=False)
+        for k, r, i, q, p in zip(keys, region_code, item_code, quantity, priority, strict=False)
     ]
+    if partial:
+        rows = _merge_demand_rows(_current_demand_rows(session, response_id), rows)
     # A row left blank (the spare one at the bottom, or one cleared) is not a line.
     rows = [row for row in rows if row["region_code"] or row["item_code"] or row["quantity"]]
     errors: dict[str, str] = {}

@@ -317,6 +317,10 @@ ZH: dict[str, str] = {
     "duty.no_reports": "尚无灾情报告。",
     # i13-duty: superseded reports and cumulative 续报
     "duty.superseded": "已被后续报告取代",
+    "duty.demand_filter": "筛选（区划名称、代码或物资）",
+    "duty.demand_row": "第 {n} 行",
+    "duty.demand_new_row": "新增一行",
+    "form.summary": "有 {count} 处需要更正，已填写的内容都已保留：",
     # i13-duty: who a response involves
     "involved.title": "涉及人员（可电话联系）",
     "involved.name": "姓名",
@@ -873,6 +877,10 @@ EN: dict[str, str] = {
     "duty.no_reports": "No report yet.",
     # i13-duty: superseded reports and cumulative updates
     "duty.superseded": "superseded by a later report",
+    "duty.demand_filter": "Filter (region name, code or item)",
+    "duty.demand_row": "Row {n}",
+    "duty.demand_new_row": "New row",
+    "form.summary": "{count} things to correct; everything you typed is kept:",
     # i13-duty: who a response involves
     "involved.title": "People involved (to call)",
     "involved.name": "Name",

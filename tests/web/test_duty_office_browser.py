@@ -190,3 +190,76 @@ def test_roads_are_chosen_by_their_ends_place_names_and_length(visit, engine):  
     assert closed
     for label in closed:
         assert re.fullmatch(r"[^\d—]+—[^\d—]+ \d+(\.\d)? km", label), label
+
+
+def _demand(engine, response_id: int) -> dict[tuple[str, str], tuple[int, int]]:
+    from relief.db import session_for
+    from relief.emergency import responses
+
+    with session_for(engine, write=False) as session:
+        return {
+            (d.region_code, d.item_code): (int(d.quantity), int(d.priority))
+            for d in responses.demand_lines(session, response_id)
+        }
+
+
+def test_the_demand_editor_groups_by_region_filters_and_sends_only_the_changed_row(
+    visit,  # noqa: F811
+    engine,
+):
+    from tests.web.test_pages import _snowstorm
+
+    _, response = _snowstorm(engine)
+    before = _demand(engine, response.id)
+    visit.sign_in("duty")
+    page = visit.page
+    page.goto(f"{visit.origin}/responses/{response.id}#demand")
+    page.locator("#demand summary").click()
+    heads = page.locator('[data-testid="demand"] tr[data-region-head]')
+    regions = {code for code, _ in before}
+    assert heads.count() == len(regions) + 1  # one per region, and the new row's
+    assert page.locator('[data-testid="demand-item-name"]').first.inner_text() != ""
+    assert page.locator('[data-testid="demand-unit"]').first.inner_text() != ""
+    # The filter keeps one region's rows.
+    first_region = sorted(regions)[0]
+    page.get_by_label("筛选（区划名称、代码或物资）").fill(first_region)
+    shown = page.locator('[data-testid="demand"] tr[data-demand-row]:visible')
+    assert shown.count() == sum(1 for code, _ in before if code == first_region)
+    page.get_by_label("筛选（区划名称、代码或物资）").fill("")
+    # Change one row's quantity; watch what the form sends.
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.post_data or "") if r.method == "POST" else None)
+    page.locator("#dm-0-qty").fill("777")
+    with page.expect_navigation():
+        page.get_by_role("button", name="保存需求").click()
+    assert sent and sent[-1].count("region_code=") == 1
+    after = _demand(engine, response.id)
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    assert len(changed) == 1 and after[next(iter(changed))][0] == 777
+
+
+def test_an_invalid_demand_row_is_summarised_at_the_top_with_focus_and_typing_kept(
+    visit,  # noqa: F811
+    engine,
+):
+    from tests.web.test_pages import _snowstorm
+
+    _, response = _snowstorm(engine)
+    before = _demand(engine, response.id)
+    visit.sign_in("duty")
+    page = visit.page
+    page.goto(f"{visit.origin}/responses/{response.id}#demand")
+    page.locator("#demand summary").click()
+    page.locator("#dm-1-qty").fill("12345")
+    page.locator("#dm-2-qty").fill("很多")
+    with page.expect_navigation():
+        page.get_by_role("button", name="保存需求").click()
+    summary = page.locator('[data-testid="demand-summary"]')
+    assert summary.is_visible()
+    assert page.evaluate("document.activeElement.id") == "dm-summary"
+    assert "第 3 行" in summary.inner_text()
+    top = summary.evaluate("el => el.getBoundingClientRect().top")
+    assert 0 <= top < page.viewport_size["height"]
+    assert page.locator("#dm-2-qty").input_value() == "很多"
+    assert page.locator("#dm-1-qty").input_value() == "12345"  # the other change is kept
+    assert _demand(engine, response.id) == before  # nothing written
