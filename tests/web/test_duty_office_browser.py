@@ -263,3 +263,25 @@ def test_an_invalid_demand_row_is_summarised_at_the_top_with_focus_and_typing_ke
     assert page.locator("#dm-2-qty").input_value() == "很多"
     assert page.locator("#dm-1-qty").input_value() == "12345"  # the other change is kept
     assert _demand(engine, response.id) == before  # nothing written
+
+
+def test_an_incomplete_closure_form_is_refused_before_the_cannot_be_undone_question(
+    visit,  # noqa: F811
+    engine,
+):
+    from tests.web.test_pages import _snowstorm
+
+    _, response = _snowstorm(engine)
+    visit.sign_in("duty")
+    page = visit.page
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{visit.origin}/responses/{response.id}")
+    page.locator("#cl-note").fill("雪崩")
+    page.get_by_role("button", name="标记中断").click()
+    assert dialogs == []  # no confirmation for a form that cannot be sent
+    assert page.evaluate("document.activeElement.id") == "cl-road"
+    assert page.locator("#cl-note").input_value() == "雪崩"
+    page.locator("#cl-road").select_option(index=1)
+    page.get_by_role("button", name="标记中断").click()
+    assert len(dialogs) == 1  # now it asks (and is dismissed: nothing sent)
