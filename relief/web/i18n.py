@@ -317,6 +317,7 @@ ZH: dict[str, str] = {
     "duty.no_reports": "尚无灾情报告。",
     # i13-duty: superseded reports and cumulative 续报
     "duty.superseded": "已被后续报告取代",
+    "duty.search_place": "按名称搜索",
     "duty.demand_filter": "筛选（区划名称、代码或物资）",
     "duty.demand_row": "第 {n} 行",
     "duty.demand_new_row": "新增一行",
@@ -877,6 +878,7 @@ EN: dict[str, str] = {
     "duty.no_reports": "No report yet.",
     # i13-duty: superseded reports and cumulative updates
     "duty.superseded": "superseded by a later report",
+    "duty.search_place": "Search by name",
     "duty.demand_filter": "Filter (region name, code or item)",
     "duty.demand_row": "Row {n}",
     "duty.demand_new_row": "New row",

@@ -285,3 +285,18 @@ def test_an_incomplete_closure_form_is_refused_before_the_cannot_be_undone_quest
     page.locator("#cl-road").select_option(index=1)
     page.get_by_role("button", name="标记中断").click()
     assert len(dialogs) == 1  # now it asks (and is dismissed: nothing sent)
+
+
+def test_the_report_region_is_picked_by_searching_its_name(visit, engine):  # noqa: F811
+    from tests.web.test_pages import _snowstorm
+
+    event, _ = _snowstorm(engine, respond=False)
+    visit.sign_in("duty")
+    page = visit.page
+    page.goto(f"{visit.origin}/events/{event.id}")
+    region = page.get_by_label("所在区划")
+    name = region.locator("option").nth(2).inner_text().split("（")[0]
+    page.get_by_placeholder("按名称搜索").first.fill(name)
+    assert region.locator("option:checked").inner_text().startswith(name)
+    visible = region.evaluate("s => [...s.options].filter(o => o.value && !o.hidden).length")
+    assert 1 <= visible < region.locator("option").count() - 1
