@@ -107,6 +107,8 @@ def users_create(
     role: str = typer.Option(..., "--role"),
     warehouse: list[str] = typer.Option([], "--warehouse"),
     region: list[str] = typer.Option([], "--region"),
+    full_name: str | None = typer.Option(None, "--full-name"),
+    phone: str | None = typer.Option(None, "--phone"),
     password_stdin: bool = typer.Option(False, "--password-stdin"),
 ) -> None:
     """Add a user; the password is one line from standard input."""
@@ -131,6 +133,8 @@ def users_create(
             role=role,
             warehouse_codes=warehouse,
             region_codes=region,
+            full_name=full_name,
+            phone=phone,
         )
         with transaction(engine) as session:
             service.create_user(session, SYSTEM, data)
@@ -253,7 +257,7 @@ def check() -> None:
 
 # --- emergency from a scenario folder (no server, no database) --------------------------
 
-_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+_ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
 
 
 def _folder_event(folder: Path, name: str):

@@ -92,3 +92,22 @@ def test_users_commands_on_an_unknown_user_exit_2(cli_database, engine):
         result = relief("users", command, "ghost")
         assert result.exit_code == 2
         assert "ghost" in result.output
+
+
+def test_users_create_takes_a_real_name_and_a_phone(engine, cli_database):
+    made = relief(
+        "users",
+        "create",
+        "zhao",
+        "--role",
+        "duty_officer",
+        "--full-name",
+        "赵敏",
+        "--phone",
+        "138 0471 0000",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert made.exit_code == 0, made.output
+    user = stored(engine, "zhao")
+    assert (user.full_name, user.phone) == ("赵敏", "138 0471 0000")

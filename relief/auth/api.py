@@ -56,12 +56,17 @@ def logout(
 
 
 @router.get("/me", response_model=UserOut)
-def me(actor: Actor = Depends(actor_changing_password)) -> UserOut:
+def me(
+    actor: Actor = Depends(actor_changing_password), session: Session = Depends(get_session)
+) -> UserOut:
+    user = service.user_by_username(session, actor.username)
     return UserOut(
         username=actor.username,
         role=actor.role,
         warehouse_codes=list(actor.warehouse_codes),
         region_codes=list(actor.region_codes),
+        full_name=user.full_name if user else None,
+        phone=user.phone if user else None,
     )
 
 

@@ -31,6 +31,9 @@ class User(SQLModel, table=True):
     warehouse_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     region_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     display_name: str | None = None
+    # Who to call: the duty officer sees these for the people a response involves.
+    full_name: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=32)
     active: bool = True
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
     # Every token carries the version it was issued under (`sv`); raising it revokes them
@@ -60,6 +63,9 @@ class UserCreate(BaseModel):
     warehouse_codes: list[str] = []
     region_codes: list[str] = []
     display_name: str | None = None
+    full_name: str | None = PField(default=None, min_length=1, max_length=64)
+    # Digits with an optional leading +, spaces and dashes (0471-1234567, 138 0000 0000).
+    phone: str | None = PField(default=None, max_length=32, pattern=r"^\+?[0-9][0-9 \-]{2,30}$")
     # Whether the user must choose a new password at first sign-in (set it when the
     # password is sent to them by someone else).
     must_change_password: bool = False
@@ -77,6 +83,8 @@ class UserOut(BaseModel):
     role: str
     warehouse_codes: list[str]
     region_codes: list[str]
+    full_name: str | None = None
+    phone: str | None = None
 
 
 class UserStatus(UserOut):

@@ -398,6 +398,8 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
         warehouse_codes=list(data.warehouse_codes),
         region_codes=list(data.region_codes),
         display_name=data.display_name,
+        full_name=data.full_name.strip() if data.full_name else None,
+        phone=data.phone.strip() if data.phone else None,
         must_change_password=data.must_change_password,
     )
     session.add(user)

@@ -348,6 +348,8 @@ class PolicyIn(BaseModel):
     effective_from: date = date(1970, 1, 1)
     region_code: CodeIn | None = None  # type: ignore[valid-type]
     criteria: dict[_text(1, 64), list[CountField]] = {}  # type: ignore[valid-type]
+    # Optional words for people per criterion (死亡和失踪人口); else the UI builds them.
+    criterion_labels: dict[_text(1, 64), _text(1, 64)] = {}  # type: ignore[valid-type]
     thresholds: dict[LevelKey, dict[_text(1, 64), Count]]  # type: ignore[valid-type]
     deadlines_h: dict[LevelKey, Hours]
     response_deadlines_h: dict[
@@ -379,6 +381,7 @@ class PolicyOut(BaseModel):
     effective_from: date
     region_code: str | None
     criteria: dict[str, list[str]]
+    criterion_labels: dict[str, str] = {}
     thresholds: dict[str, dict[str, int]]
     deadlines_h: dict[str, float]
     response_deadlines_h: dict[str, dict[str, float]]

@@ -40,7 +40,8 @@ Outcome = Literal["created", "updated", "unchanged"]
 
 def policy_document(policy: Policy) -> dict[str, Any]:
     """The policy as JSON-safe data, without its norms (decimals as exact text)."""
-    return {
+    labels = {"criterion_labels": dict(policy.criterion_labels)} if policy.criterion_labels else {}
+    return labels | {
         "criteria": {name: list(fields) for name, fields in policy.criteria.items()},
         "thresholds": {
             str(level): dict(limits) for level, limits in sorted(policy.thresholds.items())
@@ -93,6 +94,7 @@ def policy_from_row(row: PolicyRow, norms: Iterable[PolicyNormRow]) -> Policy:
     return Policy(
         effective_from=row.effective_from,
         criteria={name: list(fields) for name, fields in doc.get("criteria", {}).items()},
+        criterion_labels=dict(doc.get("criterion_labels", {})),
         thresholds={
             int(level): {name: int(v) for name, v in limits.items()}
             for level, limits in doc.get("thresholds", {}).items()
@@ -325,6 +327,7 @@ def policy_from_input(body: PolicyIn, stored_subsidies: dict[str, Any] | None = 
     return Policy(
         effective_from=body.effective_from,
         criteria={name: list(fields) for name, fields in body.criteria.items()},
+        criterion_labels={k: v for k, v in body.criterion_labels.items() if k in body.criteria},
         thresholds={level: dict(limits) for level, limits in body.thresholds.items()},
         deadlines_h=dict(body.deadlines_h),
         response_deadlines_h={
@@ -423,6 +426,7 @@ def policy_out(session: Session, row: PolicyRow) -> PolicyOut:
         effective_from=row.effective_from,
         region_code=row.region_code,
         criteria=policy.criteria,
+        criterion_labels=policy.criterion_labels,
         thresholds={str(k): v for k, v in sorted(policy.thresholds.items())},
         deadlines_h={str(k): float(v) for k, v in sorted(policy.deadlines_h.items())},
         response_deadlines_h={

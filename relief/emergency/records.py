@@ -47,6 +47,8 @@ class Norm:
 class Policy:
     effective_from: date = date(1970, 1, 1)
     criteria: dict[str, list[str]] = field(default_factory=dict)
+    # A criterion's words for people (死亡和失踪人口), when the policy gives them.
+    criterion_labels: dict[str, str] = field(default_factory=dict)
     thresholds: dict[int, dict[str, int]] = field(default_factory=dict)
     deadlines_h: dict[int, Decimal] = field(default_factory=dict)
     response_deadlines_h: dict[str, dict[int, Decimal]] = field(default_factory=dict)

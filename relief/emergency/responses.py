@@ -38,6 +38,7 @@ Choices where the contract is silent:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -79,7 +80,8 @@ from relief.network import graph
 from relief.network import service as network
 from relief.stock import service as stock
 
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+# Written Ⅰ–Ⅳ (Unicode Roman numerals) everywhere, as in the documents users know: one way.
+ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
 DEADLINE_NAMES = ("supplies_arrive", "situation_report", "funds_allocated")
 
 
@@ -129,6 +131,62 @@ def unacknowledged(session: Session, response_id: int) -> list[str]:
         )
     ).all()
     return sorted(set(names))
+
+
+@dataclass(frozen=True)
+class InvolvedPerson:
+    """Someone a response involves, with what the duty officer needs to call them."""
+
+    username: str
+    role: str
+    full_name: str | None
+    phone: str | None
+    # True/False: notified and acknowledged or not (every notice); None: never notified.
+    acknowledged: bool | None
+    places: tuple[str, ...]  # the warehouses or regions that involve them
+
+
+def involved_people(session: Session, response_id: int) -> list[InvolvedPerson]:
+    """The managers and staff a response involves: managers notified of it or of whose
+    warehouses its orders draw, and county staff of the regions of its event. Those who
+    have not acknowledged come first, so that they can be called."""
+    from relief.dispatch import service as dispatch  # dispatch builds on responses
+
+    response = get_response(session, response_id)
+    event = events.get_event(session, response.event_id)
+    acked: dict[str, bool] = {}
+    for row in session.exec(select(InboxRow).where(InboxRow.response_id == response_id)).all():
+        acked[row.username] = acked.get(row.username, True) and row.acked_at is not None
+    order_warehouses = {
+        o.source_warehouse_code for o in dispatch.list_orders(session, response_id=response_id)
+    }
+    affected = set(affected_region_codes(session, event))
+    people = []
+    for user in auth.list_users(session):
+        if not user.active:
+            continue
+        places: tuple[str, ...] = ()
+        if user.role == "warehouse_manager":
+            places = tuple(sorted(set(user.warehouse_codes or ()) & order_warehouses))
+        elif user.role == "county_staff":
+            places = tuple(
+                code
+                for code in sorted(user.region_codes or ())
+                if affected & set(network.region_descendants(session, code))
+            )
+        if not places and user.username not in acked:
+            continue
+        people.append(
+            InvolvedPerson(
+                user.username,
+                user.role,
+                user.full_name,
+                user.phone,
+                acked.get(user.username),
+                places,
+            )
+        )
+    return sorted(people, key=lambda p: (p.acknowledged is not False, p.role, p.username))
 
 
 def response_out(session: Session, response: ResponseRow) -> ResponseOut:

@@ -796,6 +796,16 @@ def _read_criteria(y: _Yaml, node: Node, policy: Policy) -> set[str]:
         if name in COUNT_FIELDS:
             y.fail(fields_node, path, "a criterion may not be named like a report field")
             ok = False
+        if isinstance(fields_node, MappingNode):
+            # `name: {fields: [...], label: 死亡和失踪人口}`; `name: [fields]` stays valid.
+            parts = y.mapping(fields_node, path, ("fields", "label"), required=("fields",)) or {}
+            label = y.field(parts, "label", path, str)
+            if label:
+                policy.criterion_labels[name] = label
+            if "fields" not in parts:
+                continue
+            path = _join(path, "fields")
+            fields_node = parts["fields"]
         fields: list[str] = []
         for item, sub in y.sequence(fields_node, path) or []:
             count_field = y.scalar(item, sub, _choice(COUNT_FIELDS))

@@ -21,7 +21,9 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -37,6 +39,7 @@ from relief.db import get_session
 from relief.dispatch import service as dispatch
 from relief.emergency import responses
 from relief.emergency import service as emergency
+from relief.emergency.assessment import latest_reports
 from relief.emergency.models import (
     ClosureIn,
     DeadlineDoneIn,
@@ -47,7 +50,7 @@ from relief.emergency.models import (
     ResponseIn,
     ResponsePatch,
 )
-from relief.emergency.records import COUNT_FIELDS, HAZARDS, LEVELS, REPORT_KINDS
+from relief.emergency.records import COUNT_FIELDS, HAZARDS, LEVELS, REPORT_KINDS, Policy
 from relief.errors import DomainError
 from relief.network import service as network
 from relief.web import netmap
@@ -96,9 +99,42 @@ def _parse_cst(text: str) -> datetime | None:
         return None
 
 
-def _criterion_label(lang: str, name: str) -> str:
-    """A criterion's words when the UI knows it; policies may define their own names."""
-    return MESSAGES["en" if lang == "en" else "zh"].get(f"criterion.{name}", name)
+def _criterion_label(lang: str, name: str, policy: Policy | None = None) -> str:
+    """A criterion's words, never its key: the policy's own `label` (Chinese), else the UI's
+    words for the criterion, else words built from its report fields (死亡人数和失踪人数);
+    a threshold keyed by a report field is that field's name."""
+    words = MESSAGES["en" if lang == "en" else "zh"]
+    if policy is not None and lang != "en" and name in policy.criterion_labels:
+        return policy.criterion_labels[name]
+    if f"criterion.{name}" in words:
+        return words[f"criterion.{name}"]
+    fields = policy.criteria.get(name, [name]) if policy is not None else [name]
+    named = [words.get(f"count.{f}", f) for f in fields]
+    joiner = (
+        (" and " if len(named) == 2 else ", ")
+        if lang == "en"
+        else ("和" if len(named) == 2 else "、")
+    )
+    return joiner.join(named)
+
+
+def road_label(road: Any, places: dict[str, str]) -> str:
+    """A road as people name it: its ends' place names and its length
+    (`大青山乡—武川县城 12.4 km`), never `150102 — 150102001`."""
+    ends = f"{places.get(road.from_code, road.from_code)}—{places.get(road.to_code, road.to_code)}"
+    km = getattr(road, "distance_km", None)
+    if km is None:
+        return ends
+    length = format(Decimal(str(km)).quantize(Decimal("0.1")).normalize(), "f")
+    return f"{ends} {length} km"
+
+
+def _superseded_report_ids(reports: Iterable[Any]) -> set[int]:
+    """Ids of the reports that a later one of the same region replaces (the assessment
+    counts only each region's latest report: 续报 figures are cumulative)."""
+    records = [emergency.report_record(row) for row in reports]
+    current = {r.seq for r in latest_reports(records).values()}
+    return {r.seq for r in records if r.seq not in current}
 
 
 def _refused(
@@ -238,6 +274,7 @@ def _event_page(
 ) -> Response:
     event = emergency.get_event(session, event_id)
     assessment = emergency.assess_event(session, event_id).to_dict()
+    policy = emergency.event_policy(session, event)
     reports = emergency.list_reports(session, event_id)
     region_codes = emergency.event_region_codes(session, event_id)
     names = _region_names(session, sorted({*region_codes, *(r.region_code for r in reports)}))
@@ -251,8 +288,10 @@ def _event_page(
         region_codes=region_codes,
         region_names=names,
         reports=list(reversed(reports)),
+        # Reports that are no longer their region's latest: they no longer count.
+        superseded=_superseded_report_ids(reports),
         assessment=assessment,
-        criterion_label=lambda name: _criterion_label(lang, name),
+        criterion_label=lambda name: _criterion_label(lang, name, policy),
         count_fields=COUNT_FIELDS,
         report_kinds=REPORT_KINDS,
         report_regions=_report_regions(session, actor, event_id)
@@ -503,16 +542,7 @@ def _response_page(
         by_name.get(name) or {"name": name, "due_at": None, "overdue": False, "done_at": None}
         for name in responses.DEADLINE_NAMES
     ]
-    demand = responses.demand_lines(session, response_id)
-    rows = demand_rows or [
-        {
-            "region_code": line.region_code,
-            "item_code": line.item_code,
-            "quantity": str(line.quantity),
-            "priority": str(line.priority),
-        }
-        for line in demand
-    ]
+    rows = demand_rows or _current_demand_rows(session, response_id)
     every_plan = allocation.list_plans(session, response_id)
     plans = _latest_plans(every_plan)
     approved = next((p for p in every_plan if p["state"] == "approved"), None)
@@ -534,7 +564,7 @@ def _response_page(
     names = _region_names(
         session,
         sorted(
-            {*affected, *(line.region_code for line in demand)}
+            {*affected, *(row["region_code"] for row in rows if row["region_code"])}
             | {line.region_code for line in fulfilment}
         ),
     )
@@ -548,6 +578,8 @@ def _response_page(
         status_code=status_code,
         response=reply,
         event=event,
+        involved=responses.involved_people(session, response_id),
+        lambda_place=lambda code: places.get(code, code),
         deadlines=deadlines,
         deadline_errors=deadline_errors or {},
         timeline=timeline,
@@ -574,6 +606,7 @@ def _response_page(
         late_count=len(late),
         orders=_response_orders(session, actor, response_id),
         road_names=places,
+        road_label=lambda road: road_label(road, places),
         whatifs=_whatif_views(session, every_plan, approved or plans.get("optimal"), places),
         whatif=whatif or {"level": "", "closed_roads": []},
         whatif_errors=whatif_errors or {},
@@ -747,6 +780,41 @@ def reopen_road(
     return _with_flash(f"/responses/{response_id}#closures", response_id, change, "reopened")
 
 
+def _current_demand_rows(session: Session, response_id: int) -> list[dict[str, str]]:
+    """The demand in force as the editor's rows, grouped by region; `key` names the line a
+    row started as, so that a sent row replaces it (see `_merge_demand_rows`)."""
+    lines = sorted(
+        responses.demand_lines(session, response_id), key=lambda d: (d.region_code, d.item_code)
+    )
+    return [
+        {
+            "key": f"{line.region_code}|{line.item_code}",
+            "region_code": line.region_code,
+            "item_code": line.item_code,
+            "quantity": str(line.quantity),
+            "priority": str(line.priority),
+        }
+        for line in lines
+    ]
+
+
+def _merge_demand_rows(
+    current: list[dict[str, str]], sent: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """The editor sends only changed rows: each replaces the current line it started as
+    (its `key`; a cleared row removes it), rows without a known key are added at the end,
+    and the lines not sent stay as they are. The API's PUT still receives the whole list."""
+    known = {row["key"] for row in current}
+    by_key = {row["key"]: row for row in sent if row.get("key") in known}
+    merged = [
+        {**by_key[row["key"]], "orig_quantity": row["quantity"], "orig_priority": row["priority"]}
+        if row["key"] in by_key
+        else row
+        for row in current
+    ]
+    return merged + [row for row in sent if row.get("key") not in known]
+
+
 @router.post("/responses/{response_id}/demand", response_class=HTMLResponse)
 def save_demand(
     request: Request,
@@ -755,21 +823,27 @@ def save_demand(
     item_code: list[str] = Form([]),
     quantity: list[str] = Form([]),
     priority: list[str] = Form([]),
+    key: list[str] = Form([]),
+    partial: str = Form(""),
     note: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     _acting(request, actor)
     words = MESSAGES[request_lang(request)]
+    keys = key + [""] * (len(region_code) - len(key))
     rows = [
         {
+            "key": k.strip(),
             "region_code": r.strip(),
             "item_code": i.strip(),
             "quantity": q.strip(),
             "priority": p.strip(),
         }
-        for r, i, q, p in zip(region_code, item_code, quantity, priority, strict=False)
+        for k, r, i, q, p in zip(keys, region_code, item_code, quantity, priority, strict=False)
     ]
+    if partial:
+        rows = _merge_demand_rows(_current_demand_rows(session, response_id), rows)
     # A row left blank (the spare one at the bottom, or one cleared) is not a line.
     rows = [row for row in rows if row["region_code"] or row["item_code"] or row["quantity"]]
     errors: dict[str, str] = {}
@@ -984,6 +1058,26 @@ def demand_versions_page(
 # --- inbox -------------------------------------------------------------------------------------
 
 
+def _awaiting(session: Session) -> list[tuple[Any, list[responses.InvolvedPerson]]]:
+    """Active responses with the people notified of them who have not acknowledged."""
+    out = []
+    for row in responses.list_responses(session):
+        if row.status != "active":
+            continue
+        people = [p for p in responses.involved_people(session, row.id) if p.acknowledged is False]
+        if people:
+            event = emergency.get_event(session, row.event_id)
+            out.append((_ResponseHead(row.id, row.level, event.name), people))
+    return out
+
+
+@dataclass(frozen=True)
+class _ResponseHead:
+    response_id: int
+    level: int
+    event_name: str
+
+
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox_page(
     request: Request,
@@ -992,6 +1086,7 @@ def inbox_page(
 ) -> Response:
     """The signed-in user's notifications (as GET /api/v1/inbox): any user has an inbox."""
     notes = [responses.inbox_out(session, row) for row in responses.inbox(session, actor)]
+    places = place_names(session)
     # Unacknowledged first, each part newest first (the service's order).
     notes.sort(key=lambda note: note.acked_at is not None)
     return render(
@@ -1000,6 +1095,10 @@ def inbox_page(
         actor,
         notes=notes,
         unacked=sum(1 for note in notes if note.acked_at is None),
+        # The duty officer's inbox also lists, per active response, who has not
+        # acknowledged yet, with names and phones to call them.
+        awaiting=_awaiting(session) if actor.role in ("admin", "duty_officer") else None,
+        lambda_place=lambda code: places.get(code, code),
         done=request.query_params.get("done") == "ack",
     )
 

@@ -202,7 +202,10 @@ async def error_page(request: Request, status: int, code: str, message: str) -> 
     """The page for a failed UI request: 401 → the sign-in form, 403 and 404 → their pages,
     anything else → the error's message on a page."""
     if status == 401:
-        response: Response = RedirectResponse("/", status_code=303)
+        # A signed-out user who opened a page comes back to it after signing in.
+        target = _here(request) if request.method == "GET" else ""
+        where = "/" if target in ("", "/") else f"/?next={quote(target, safe='/')}"
+        response: Response = RedirectResponse(where, status_code=303)
         response.delete_cookie(TOKEN_COOKIE, path="/")
         return response
     # Exception handlers run outside the page's dependencies and on the event loop: read
@@ -229,7 +232,8 @@ async def domain_error_page(request: Request, exc: DomainError) -> Response:
     if exc.status == 503:
         return busy_page(request, exc)
     if exc.code == "password_change_required":
-        return RedirectResponse(PASSWORD_PAGE, status_code=303)
+        target = _next_target(_here(request)) if request.method == "GET" else ""
+        return RedirectResponse(_password_page(target), status_code=303)
     message = exc.detail(prefer_zh=request_lang(request) == "zh")["message"]
     return await error_page(request, exc.status, exc.code, message)
 
@@ -257,13 +261,30 @@ def static_file(name: str) -> FileResponse:
 # --- sign-in, sign-out, language -------------------------------------------------------------
 
 
+def _next_target(next: str | None) -> str:
+    """The page to go to after signing in: a safe local path, else "" (the home page)."""
+    target = _local_path(next)
+    return "" if target == "/" else target
+
+
+def _password_page(next: str) -> str:
+    return f"{PASSWORD_PAGE}?next={quote(next, safe='/')}" if next else PASSWORD_PAGE
+
+
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, session: Session = Depends(get_session)) -> Response:
+def index(
+    request: Request, next: str = Query(""), session: Session = Depends(get_session)
+) -> Response:
     user = user_from_cookie(request, session)
+    target = _next_target(next)
     if user is None:
-        return render(request, "login.html", None, username="", error=None, retry_minutes=0)
+        return render(
+            request, "login.html", None, username="", errors={}, retry_minutes=0, next=target
+        )
     if user.must_change_password:
-        return RedirectResponse(PASSWORD_PAGE, status_code=303)
+        return RedirectResponse(_password_page(target), status_code=303)
+    if target:
+        return RedirectResponse(target, status_code=303)
     return _home(request, session, Actor.of(user))
 
 
@@ -288,9 +309,28 @@ def login(
     request: Request,
     username: str = Form(""),
     password: str = Form(""),
+    next: str = Form(""),
     session: Session = Depends(get_session),
 ) -> Response:
     settings = request.app.state.settings
+    target = _next_target(next)
+    # An empty form says what is missing, all at once, and never counts as a failed sign-in.
+    missing = {
+        field: f"auth.{field}_missing"
+        for field, value in (("username", username), ("password", password))
+        if not value.strip()
+    }
+    if missing:
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=422,
+            username=username,
+            errors=missing,
+            retry_minutes=0,
+            next=target,
+        )
     try:
         user = auth.sign_in(session, username, password, client_address(request), settings)
     except DomainError as exc:
@@ -301,14 +341,15 @@ def login(
             None,
             status_code=exc.status if locked else 401,
             username=username,
-            error="auth.too_many_attempts" if locked else "auth.wrong_password",
+            errors={"password": "auth.too_many_attempts" if locked else "auth.wrong_password"},
             retry_minutes=-(-int(exc.extra.get("retry_after", 0)) // 60),
+            next=target,
         )
         response.headers.update(exc.headers)
         return response
     session.commit()
-    target = PASSWORD_PAGE if user.must_change_password else "/"
-    response = RedirectResponse(target, status_code=303)
+    where = _password_page(target) if user.must_change_password else (target or "/")
+    response = RedirectResponse(where, status_code=303)
     _set_token_cookie(request, response, user)
     return response
 
@@ -326,12 +367,19 @@ def logout(request: Request, session: Session = Depends(get_session)) -> Respons
 
 
 @router.get(PASSWORD_PAGE, response_class=HTMLResponse)
-def password_page(request: Request, session: Session = Depends(get_session)) -> Response:
+def password_page(
+    request: Request, next: str = Query(""), session: Session = Depends(get_session)
+) -> Response:
     user = user_from_cookie(request, session)
     if user is None:
         raise DomainError("not_authenticated", "sign in first", None)
     return render(
-        request, "password.html", Actor.of(user), forced=user.must_change_password, errors={}
+        request,
+        "password.html",
+        Actor.of(user),
+        forced=user.must_change_password,
+        errors={},
+        next=_next_target(next),
     )
 
 
@@ -341,6 +389,7 @@ def change_password(
     current_password: str = Form(""),
     new_password: str = Form(""),
     new_password_again: str = Form(""),
+    next: str = Form(""),
     session: Session = Depends(get_session),
 ) -> Response:
     """The user's own change; every other session ends and this browser gets a new cookie."""
@@ -375,11 +424,12 @@ def change_password(
             status_code=exc.status,
             forced=forced,
             errors={field: exc.detail(prefer_zh=zh)["message"]},
+            next=_next_target(next),
         )
         response.headers.update(exc.headers)
         return response
     session.commit()
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(_next_target(next) or "/", status_code=303)
     _set_token_cookie(request, response, user)
     return response
 

@@ -18,7 +18,42 @@ def test_token_for_right_password_then_me_names_the_user(client, make_user, logi
         "role": "duty_officer",
         "warehouse_codes": [],
         "region_codes": [],
+        "full_name": None,
+        "phone": None,
     }
+
+
+def test_a_user_created_with_a_real_name_and_phone_shows_them_in_me_and_the_list(
+    client, login, admin_headers
+):
+    from tests.conftest import PASSWORD
+
+    body = {
+        "username": "wang",
+        "password": PASSWORD,
+        "role": "duty_officer",
+        "full_name": "王建国",
+        "phone": "0471-6921234",
+    }
+    created = client.post("/api/v1/users", json=body, headers=admin_headers)
+    assert created.status_code == 201, created.text
+    assert (created.json()["full_name"], created.json()["phone"]) == ("王建国", "0471-6921234")
+    me = client.get("/api/v1/me", headers=login("wang")).json()
+    assert (me["full_name"], me["phone"]) == ("王建国", "0471-6921234")
+    listed = client.get("/api/v1/users", headers=admin_headers).json()
+    assert {"username": "wang", "full_name": "王建国"}.items() <= next(
+        u for u in listed if u["username"] == "wang"
+    ).items()
+
+
+def test_a_phone_that_is_not_a_number_is_refused_and_nothing_is_created(client, admin_headers):
+    from tests.conftest import PASSWORD
+
+    body = {"username": "li", "password": PASSWORD, "role": "duty_officer", "phone": "call me"}
+    reply = client.post("/api/v1/users", json=body, headers=admin_headers)
+    assert reply.status_code == 422
+    names = [u["username"] for u in client.get("/api/v1/users", headers=admin_headers).json()]
+    assert "li" not in names
 
 
 def test_wrong_password_is_401_with_the_error_envelope(client, make_user):

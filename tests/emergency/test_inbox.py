@@ -46,7 +46,7 @@ def test_a_trigger_notifies_only_the_managers_of_eligible_warehouses(api, event,
     assert (note["event_id"], note["event_name"]) == (event["id"], "武川县暴雨")
     assert (note["kind"], note["level"]) == ("response_triggered", 4)
     assert note["warehouse_codes"] == ["WH-WC"]
-    assert "IV级" in note["message"]
+    assert "Ⅳ级" in note["message"]
     assert note["acked_at"] is None
     for user in ("hht_manager", "nm_manager", "tkt_manager", "duty"):
         assert inbox(api, user) == []

@@ -684,3 +684,21 @@ def test_a_bad_eligibility_rule_is_reported_at_its_line(scenario, edit, rule, fi
     )
 
     assert read(scenario)[1] == [("policy.yaml", 31, f"subsidies.programmes[0].{field}")]
+
+
+def test_a_criterion_may_carry_a_chinese_label_and_the_list_form_still_reads(scenario, edit):
+    edit(
+        "policy.yaml",
+        "dead_missing: [deaths, missing]",
+        "dead_missing: {fields: [deaths, missing], label: 死亡和失踪人口}",
+    )
+
+    policy = read_scenario(scenario)[0].policy
+    assert policy.criteria["dead_missing"] == ["deaths", "missing"]
+    assert policy.criterion_labels == {"dead_missing": "死亡和失踪人口"}
+    assert policy.criteria["relocated_or_aided"] == ["relocated", "needing_aid"]
+
+
+def test_a_criterion_mapping_without_fields_or_with_an_unknown_key_is_reported(scenario, edit):
+    edit("policy.yaml", "dead_missing: [deaths, missing]", "dead_missing: {label: 死亡}")
+    assert read(scenario)[1] == [("policy.yaml", 3, "criteria.dead_missing.fields")]

@@ -102,7 +102,7 @@ def test_a_bad_cookie_counts_as_signed_out(client, web_users):
     client.cookies.set("relief_token", "not-a-token")
     assert 'name="password"' in client.get("/").text
     reply = client.get("/map", follow_redirects=False)
-    assert reply.status_code == 303 and reply.headers["location"] == "/"
+    assert reply.status_code == 303 and reply.headers["location"] == "/?next=/map"
 
 
 # --- language --------------------------------------------------------------------------------

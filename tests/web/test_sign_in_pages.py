@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from relief.auth import service
@@ -86,7 +87,8 @@ def test_a_one_time_password_sends_every_page_to_the_change_password_page(
     assert reply.status_code == 303 and reply.headers["location"] == "/password"
     for path in ("/", "/map", "/events", "/inbox"):
         page = client.get(path, follow_redirects=False)
-        assert page.status_code == 303 and page.headers["location"] == "/password", path
+        assert page.status_code == 303, path
+        assert page.headers["location"].split("?")[0] == "/password", path
     assert "一次性密码" in client.get("/password").text
     client.post(
         "/password",
@@ -109,3 +111,64 @@ def test_the_session_cookie_is_secure_in_production(app, web_users):
 def test_the_session_cookie_is_not_secure_over_plain_http_in_development(app, web_users):
     reply = post_login(TestClient(app), "duty", PASSWORD)
     assert "secure" not in reply.headers["set-cookie"].lower()
+
+
+def test_a_signed_out_page_sends_to_sign_in_and_back_to_that_page(client, web_users):
+    reply = client.get("/responses/1?tab=plans", follow_redirects=False)
+    assert reply.status_code == 303
+    assert reply.headers["location"] == "/?next=/responses/1%3Ftab%3Dplans"
+    form = client.get(reply.headers["location"]).text
+    assert 'name="next" value="/responses/1?tab=plans"' in form
+    signed = client.post(
+        "/login",
+        data={"username": "duty", "password": PASSWORD, "next": "/responses/1?tab=plans"},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303 and signed.headers["location"] == "/responses/1?tab=plans"
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"]
+)
+def test_sign_in_never_sends_the_browser_to_another_host(client, web_users, target):
+    signed = client.post(
+        "/login",
+        data={"username": "duty", "password": PASSWORD, "next": target},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303 and signed.headers["location"] == "/"
+
+
+def test_an_empty_sign_in_says_what_is_missing_without_counting_a_failure(client, web_users):
+    both = client.post("/login", data={"username": "", "password": ""})
+    assert both.status_code == 422
+    assert "请输入用户名" in both.text and "请输入密码" in both.text
+    one = client.post("/login", data={"username": "duty", "password": " "})
+    assert "请输入密码" in one.text and "请输入用户名" not in one.text
+    assert 'value="duty"' in one.text
+    for _ in range(6):  # empty forms are not failed sign-ins: no lock follows
+        client.post("/login", data={"username": "duty", "password": ""})
+    assert post_login(client, "duty", PASSWORD).status_code == 303
+
+
+def test_a_forced_password_change_goes_on_to_the_page_asked_for(client, engine, web_users):
+    with transaction(engine) as session:
+        _, one_time = service.reset_password(session, SYSTEM, "duty")
+    reply = client.post(
+        "/login",
+        data={"username": "duty", "password": one_time, "next": "/events"},
+        follow_redirects=False,
+    )
+    assert reply.headers["location"] == "/password?next=/events"
+    assert 'name="next" value="/events"' in client.get(reply.headers["location"]).text
+    changed = client.post(
+        "/password",
+        data={
+            "current_password": one_time,
+            "new_password": NEW,
+            "new_password_again": NEW,
+            "next": "/events",
+        },
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303 and changed.headers["location"] == "/events"

@@ -3,6 +3,13 @@
 // works; the server does not depend on this.
 document.addEventListener("submit", (event) => {
   const question = event.target.getAttribute("data-confirm");
+  // i13-duty: a form that is not complete says so first; the "cannot be undone" question
+  // comes only for a form that can be sent.
+  if (question && !event.target.checkValidity()) {
+    event.preventDefault();
+    event.target.reportValidity();
+    return;
+  }
   if (question && !window.confirm(question)) {
     event.preventDefault();
   }
