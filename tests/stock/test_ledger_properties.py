@@ -92,8 +92,10 @@ class Model:
         if kind == "receive":
             _, _, q, name, expiry = op
             wanted = {"none": None, "lot's": LOT_EXPIRY[name], "other": OTHER_EXPIRY}[expiry]
-            held = self.lots.get(name, [0, None])[1]
-            if wanted is not None and (name == "" or (held is not None and held != wanted)):
+            # A lot that holds stock keeps its first expiry (none included); an empty one
+            # takes the receipt's date.
+            held_quantity, held = self.lots.get(name, [0, None])
+            if wanted is not None and (name == "" or (held_quantity > 0 and held != wanted)):
                 return False
             self.lot(name)[0] += q
             if wanted is not None:

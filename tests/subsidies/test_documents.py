@@ -63,7 +63,7 @@ def test_payment_list_xlsx_has_a_title_frozen_header_widths_dates_and_accounts_a
         )
     reply = client.post(
         f"/api/v1/cases/{cases[0]}/payments",
-        json={"amount": "25000.00", "paid_on": "2026-08-20", "reference": "0012345"},
+        json={"amount": "25000.00", "paid_on": "2026-08-08", "reference": "0012345"},
         headers=headers["approver"],
     )
     assert reply.status_code == 201, reply.text
@@ -84,7 +84,7 @@ def test_payment_list_xlsx_has_a_title_frozen_header_widths_dates_and_accounts_a
     masked = sheet.cell(row=3, column=3)
     assert masked.data_type == "s" and masked.number_format == "@"
     paid_on = sheet.cell(row=3, column=7)
-    assert paid_on.is_date and paid_on.value == datetime(2026, 8, 20)
+    assert paid_on.is_date and paid_on.value == datetime(2026, 8, 8)
     amount = sheet.cell(row=3, column=6)
     assert amount.value == 25000 and amount.data_type == "n" and "0.00" in amount.number_format
     reference = sheet.cell(row=3, column=8)
@@ -93,7 +93,7 @@ def test_payment_list_xlsx_has_a_title_frozen_header_widths_dates_and_accounts_a
     text = client.get(url + "csv", headers=headers["approver"]).content.decode("utf-8-sig")
     first, second = text.splitlines()[:2]
     assert first.startswith("序号,户主姓名,身份证号码,一卡通账号")
-    assert ",6217000000000000001,150102001,25000.00,2026-08-20,0012345," in second
+    assert ",6217000000000000001,150102001,25000.00,2026-08-08,0012345," in second
 
 
 def test_public_notice_xlsx_has_a_sheet_per_village_with_the_period_and_the_phone(

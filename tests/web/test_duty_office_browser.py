@@ -182,6 +182,7 @@ def test_roads_are_chosen_by_their_ends_place_names_and_length(visit, engine):  
     visit.sign_in("duty")
     page = visit.page
     page.goto(f"{visit.origin}/responses/{response.id}")
+    page.locator('[data-testid="closure-details"] summary').click()  # the form is folded
     options = page.locator("#cl-road option").all_inner_texts()[1:]  # after 请选择
     assert options
     for label in options:
@@ -277,6 +278,7 @@ def test_an_incomplete_closure_form_is_refused_before_the_cannot_be_undone_quest
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(f"{visit.origin}/responses/{response.id}")
+    page.locator('[data-testid="closure-details"] summary').click()  # the form is folded
     page.locator("#cl-note").fill("雪崩")
     page.get_by_role("button", name="标记中断").click()
     assert dialogs == []  # no confirmation for a form that cannot be sent

@@ -278,7 +278,9 @@ def test_closing_a_road_shows_the_lost_routes_once_and_reopening_restores(
     sign_in("duty")
     location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
     page = client.get(location).text
-    road = re.search(r'<select id="cl-road" name="road_id">.*?<option value="(\d+)"', page, re.S)
+    road = re.search(
+        r'<select id="cl-road" name="road_id"[^>]*>.*?<option value="(\d+)"', page, re.S
+    )
     reply = client.post(
         f"{location}/closures",
         data={"road_id": road.group(1), "note": "积雪"},
