@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 
-.PHONY: install demo demo-check test test-pg test-browser serve lint format bench screenshots clean
+.PHONY: install demo demo-check test test-pg test-browser serve lint format bench screenshots clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ screenshots: install
 ## only the browser tests (Debian chromium; skipped without it unless CI=true)
 test-browser: install
 	$(BIN)/pytest -q -m browser tests/web
+
+## the message catalogue: extract ids into relief/locale/messages.pot, add new ones to the .po files
+messages: install
+	$(BIN)/python -m relief.i18n
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -1,6 +1,6 @@
 """Paging of the UI's long lists (households, cases, payments, ledger, lots, orders): 50 rows
 a page read from the database with LIMIT/OFFSET, and the `Pager` the `pager` macro of
-_macros.html draws (its words are `pager.*` in relief/web/words/common.py)."""
+_macros.html draws (its words are `pager.*` in the catalogue, relief/locale)."""
 
 from __future__ import annotations
 

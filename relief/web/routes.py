@@ -25,6 +25,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -38,6 +39,7 @@ from relief.dispatch import service as dispatch
 from relief.emergency import responses as emergency_responses
 from relief.emergency import service as emergency
 from relief.errors import RETRY_AFTER_S, DomainError, not_found
+from relief.i18n import catalogue, translate
 from relief.network import service as network
 from relief.network.models import ItemRow
 from relief.stock import service as stock
@@ -87,6 +89,22 @@ def _roman(level: int) -> str:
     return {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}.get(level, str(level))
 
 
+@pass_context
+def _gettext(context: Any, msgid: str, **params: Any) -> str:
+    """`_("key", name=value)` in templates: the catalogue's text in the page's language."""
+    return translate(msgid, lang_of(context.get("lang")), **params)
+
+
+@pass_context
+def _ngettext(context: Any, singular: str, plural: str, count: int, **params: Any) -> str:
+    lang = lang_of(context.get("lang"))
+    text = catalogue(lang).ngettext(singular, plural, count)
+    return text.format(count=count, **params)
+
+
+# The Jinja2 i18n extension: `_()` / `gettext()` in templates, found by `make messages`.
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=False)
 templates.env.filters["cst"] = _cst
 templates.env.filters["roman"] = _roman
 templates.env.filters["iso"] = _iso

@@ -1,0 +1,193 @@
+"""Every word a user reads, from one gettext catalogue.
+
+The catalogue is `relief/locale/<locale>/LC_MESSAGES/messages.po` (zh_CN and en), the file a
+translator opens in Poedit or Weblate; `relief/locale/messages.pot` is its template. Message
+ids are stable keys (`nav.home`, `status.approved`, `error.scope_forbidden`, …) or, for the
+domain errors, the English sentence with `{name}` placeholders, and their parameters are
+filled with `str.format`. The `.po` files are compiled in memory with Babel the first time a
+language is used, so a plain `pip install -e .` is enough and no compiled `.mo` can go stale.
+
+    translate("home.expiring", "zh", days=30)   # -> "临期批次（30 天内）"
+
+`python -m relief.i18n` (or `make messages`) extracts the ids the code and templates use into
+`messages.pot` and adds any new one to both catalogues, empty, for a translator to fill;
+`tests/test_messages.py` fails while any id has no translation.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+DEFAULT_LANG: Lang = "zh"
+# The gettext locale of each language, and the value of <html lang>.
+LOCALES: dict[Lang, str] = {"zh": "zh_CN", "en": "en"}
+HTML_LANG: dict[Lang, str] = {"zh": "zh-CN", "en": "en"}
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+
+
+def po_path(lang: Lang) -> Path:
+    return LOCALE_DIR / LOCALES[lang] / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def catalogue(lang: Lang) -> gettext.GNUTranslations:
+    """The language's catalogue, compiled from its .po file in memory."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po_path(lang).open("rb") as handle:
+        parsed = read_po(handle, locale=LOCALES[lang], domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, parsed)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+@cache
+def messages(lang: Lang) -> Mapping[str, str]:
+    """Every id → text of a language (ids without a translation are left out)."""
+    return {
+        str(key): str(text)
+        for key, text in catalogue(lang)._catalog.items()  # type: ignore[attr-defined]
+        if isinstance(key, str) and key and text
+    }
+
+
+def translate(msgid: str, lang: Lang = DEFAULT_LANG, /, **params: object) -> str:
+    """The text of `msgid` in `lang` with its `{name}` parameters filled.
+
+    An id the catalogue lacks comes back as itself (a bug the catalogue test catches),
+    rather than failing the page or reply it appears in.
+    """
+    text = catalogue(lang).gettext(msgid)
+    if not params:
+        return text
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def has(msgid: str, lang: Lang = DEFAULT_LANG) -> bool:
+    return msgid in messages(lang)
+
+
+def lang_of(value: str | None) -> Lang:
+    """The language a cookie value names; anything unknown is the default (Chinese)."""
+    return "en" if value == "en" else DEFAULT_LANG
+
+
+def lang_from_accept(header: str | None) -> Lang:
+    """The language an `Accept-Language` header prefers among ours; Chinese when it names
+    neither (the users work in Chinese)."""
+    best: tuple[float, Lang] | None = None
+    for part in (header or "").split(","):
+        piece = part.strip()
+        if not piece:
+            continue
+        tag, _, rest = piece.partition(";")
+        quality = 1.0
+        if rest.strip().startswith("q="):
+            try:
+                quality = float(rest.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        lang: Lang | None = "zh" if primary == "zh" else "en" if primary == "en" else None
+        if lang is not None and quality > 0 and (best is None or quality > best[0]):
+            best = (quality, lang)
+    return best[1] if best else DEFAULT_LANG
+
+
+# --- the catalogue's upkeep (`make messages`) ---------------------------------------------
+
+# The functions whose first string argument is a message id.
+KEYWORDS = {"_": None, "t": None, "translate": None, "N_": None, "gettext": None}
+BABEL_METHODS = [
+    ("relief/**/templates/**.html", "jinja2"),
+    ("relief/**.py", "python"),
+]
+
+
+# Fixed header fields, so that regenerating a catalogue changes only its messages.
+CATALOG_HEADER = {
+    "project": "relief",
+    "version": "0.1",
+    "copyright_holder": "the relief authors",
+    "msgid_bugs_address": "",
+    "language_team": "relief",
+    "last_translator": "relief",
+    "creation_date": datetime(2026, 12, 6, tzinfo=UTC),
+    "revision_date": datetime(2026, 12, 6, tzinfo=UTC),
+    "fuzzy": False,
+    "header_comment": "# The words of relief's web UI, API messages and documents.\n"
+    "# Edit in Poedit or Weblate; `make messages` adds new ids.",
+}
+
+
+def extract(root: Path | None = None):
+    """The ids used literally in the code and templates, as a Babel catalogue."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import extract_from_dir
+
+    root = root or Path(__file__).parent.parent
+    template = Catalog(**CATALOG_HEADER, domain=DOMAIN)
+    for filename, lineno, message, comments, _context in extract_from_dir(
+        str(root / "relief"),
+        method_map=[(pattern.removeprefix("relief/"), kind) for pattern, kind in BABEL_METHODS],
+        keywords=KEYWORDS,
+        options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+        comment_tags=("TRANSLATORS:",),
+    ):
+        if isinstance(message, str) and message and not message.startswith("__"):
+            template.add(
+                message, locations=[(f"relief/{filename}", lineno)], auto_comments=comments
+            )
+    return template
+
+
+def write_catalogue(catalog, path: Path) -> None:
+    from babel.messages.pofile import write_po
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        write_po(
+            handle, catalog, width=100, sort_output=True, omit_header=False, include_lineno=False
+        )
+
+
+def update() -> list[str]:
+    """Write messages.pot from the code and add new ids to both catalogues (never removing one:
+    ids built at run time, such as `status.{name}`, are not found by extraction). Returns the
+    ids that still lack a translation."""
+    from babel.messages.pofile import read_po
+
+    template = extract()
+    write_catalogue(template, LOCALE_DIR / f"{DOMAIN}.pot")
+    missing: list[str] = []
+    for lang in LANGS:
+        with po_path(lang).open("rb") as handle:
+            catalog = read_po(handle, locale=LOCALES[lang], domain=DOMAIN)
+        for message in template:
+            if message.id and message.id not in catalog:
+                catalog.add(message.id, "")
+        write_catalogue(catalog, po_path(lang))
+        missing += [f"{lang}: {m.id}" for m in catalog if m.id and not m.string]
+    return missing
+
+
+if __name__ == "__main__":
+    untranslated = update()
+    for line in untranslated:
+        print(f"untranslated {line}")
+    raise SystemExit(1 if untranslated else 0)

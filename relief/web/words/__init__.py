@@ -1,1 +1,0 @@
-"""Per-area word lists merged into relief.web.i18n."""
