@@ -5,6 +5,7 @@ Services raise these; routers never build an error body by hand.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 STATUS_BY_CODE: dict[str, int] = {
@@ -73,7 +74,17 @@ MESSAGES_ZH: dict[str, str] = {
 
 
 class DomainError(Exception):
-    """An expected failure with a stable `code`, a message and the field it concerns."""
+    """An expected failure with a stable `code`, a message and the field it concerns.
+
+    `message` is an English sentence that is also the message's id in the catalogue
+    (relief/locale): write it as a template with `{name}` placeholders and give their values
+    in `params`, so that the catalogue can say it in Chinese:
+
+        DomainError("validation_error", "reported_at is in the future (now is {now})",
+                    "reported_at", params={"now": now_text})
+
+    `text(lang)` is the message in a language; the API answers in its `Accept-Language`.
+    """
 
     def __init__(
         self,
@@ -81,11 +92,17 @@ class DomainError(Exception):
         message: str,
         field: str | None = None,
         *,
+        params: dict[str, Any] | None = None,
         status: int | None = None,
         message_zh: str | None = None,
         extra: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
+        self.template = message
+        self.params = dict(params or {})
+        if self.params:
+            with contextlib.suppress(KeyError, IndexError, ValueError):
+                message = message.format(**self.params)
         super().__init__(message)
         self.code = code
         self.message = message
@@ -95,12 +112,23 @@ class DomainError(Exception):
         self.extra = extra or {}
         self.headers = headers or {}  # e.g. Retry-After on 429
 
+    def text(self, lang: str = "en") -> str:
+        """The message in `lang` ("zh" or "en") from the catalogue; a message the catalogue
+        lacks falls back to the old Chinese prefix (a code's words and the English detail)."""
+        from relief.i18n import has, translate
+
+        target = "en" if lang == "en" else "zh"
+        if has(self.template, target):
+            return translate(self.template, target, **self.params)
+        if target == "en":
+            return self.message
+        if self.message_zh:
+            return self.message_zh
+        zh = MESSAGES_ZH.get(self.code)
+        return f"{zh}：{self.message}" if zh else self.message
+
     def detail(self, prefer_zh: bool = False) -> dict[str, Any]:
-        message = self.message
-        if prefer_zh:
-            zh = self.message_zh or MESSAGES_ZH.get(self.code)
-            if zh:
-                message = f"{zh}：{self.message}" if not self.message_zh else zh
+        message = self.text("zh" if prefer_zh else "en")
         return {"code": self.code, "message": message, "field": self.field, **self.extra}
 
 
