@@ -60,6 +60,7 @@ from relief.dispatch.models import (
 )
 from relief.emergency import responses
 from relief.emergency import service as events
+from relief.emergency.records import DEFAULT_LOADING_H
 from relief.errors import DomainError, invalid, not_found, unknown_code
 from relief.network import graph
 from relief.network import service as network
@@ -262,13 +263,31 @@ def discrepancies(session: Session, order_id: int) -> list[DispatchDiscrepancyRo
     return list(session.exec(query).all())
 
 
+def loading_hours(order: DispatchOrderRow) -> Decimal:
+    """The hours allowed for loading before dispatch: the policy's `loading_h` the order was
+    made with (orders made before it was kept: the default)."""
+    return DEFAULT_LOADING_H if order.loading_h is None else Decimal(order.loading_h)
+
+
 def expected_at(order: DispatchOrderRow) -> datetime | None:
-    """When the goods are due: dispatched_at + eta_h, or created_at + eta_h while the order
-    still waits to be dispatched (a plan promises arrival from its approval)."""
+    """When the goods are due: dispatched_at + eta_h once dispatched; while the order still
+    waits, created_at (a plan's approval) + loading_h + eta_h — the trucks cannot leave
+    before they are loaded, so an order is not late the hour after approval. None without
+    a route (no ETA)."""
     if order.eta_h is None:
         return None
-    start = order.dispatched_at or order.created_at
-    return clock.as_utc(start) + timedelta(hours=float(order.eta_h))
+    if order.dispatched_at is not None:
+        start = clock.as_utc(order.dispatched_at)
+    else:
+        start = clock.as_utc(order.created_at) + timedelta(hours=float(loading_hours(order)))
+    return start + timedelta(hours=float(order.eta_h))
+
+
+def order_version(order: DispatchOrderRow) -> str:
+    """What a form sends back to say which state of the order it was made from. An order
+    changes only by moving on from one status to the next (dispatch, receipt, cancel), each
+    once, so its status names its version."""
+    return order.status
 
 
 def is_late(order: DispatchOrderRow, at: datetime | None = None) -> bool:
@@ -321,6 +340,7 @@ def order_view(session: Session, order: DispatchOrderRow, at: datetime | None = 
         route=order.route,
         eta_h=None if order.eta_h is None else float(order.eta_h),
         distance_km=None if order.distance_km is None else float(order.distance_km),
+        loading_h=float(loading_hours(order)),
         expected_at=clock.to_cst(expected_at(order)),
         late=is_late(order, at),
         reference=order.reference,
@@ -334,6 +354,10 @@ def order_view(session: Session, order: DispatchOrderRow, at: datetime | None = 
         received_at=clock.to_cst(order.received_at),
         note=order.note,
         cancelled_at=clock.to_cst(order.cancelled_at),
+        cancelled_by=order.cancelled_by,
+        cancel_reason=order.cancel_reason,
+        dispatched_by=order.dispatched_by,
+        version=order_version(order),
         lines=lines_out,
         discrepancies=[
             DiscrepancyOut(
@@ -371,9 +395,13 @@ def create_order(
     response_id: int | None = None,
     reference: str,
     reason: str | None = None,
+    loading_h: Decimal | float | int | None = None,
     audit_extra: Mapping[str, Any] | None = None,
 ) -> DispatchOrderRow:
     """A new order in status `reserved`, with every line's stock reserved at the source.
+
+    `loading_h` (hours until the trucks can leave; default: the policy default) is kept on
+    the order: until dispatched it is due at creation + loading_h + eta_h.
 
     `lines` are `OrderLine`s, or any objects or mappings with `item_code` and `quantity`.
     Any line that does not fit raises (`stock_insufficient` on `lines[i].quantity`, from
@@ -392,6 +420,7 @@ def create_order(
     wanted = _order_lines(session, lines)
     eta = _non_negative("eta_h", eta_h)
     distance = _non_negative("distance_km", distance_km)
+    loading = _non_negative("loading_h", DEFAULT_LOADING_H if loading_h is None else loading_h)
     # Lock order: stock rows (in the stock service's global order), then the day's number
     # counter. Whoever holds the counter then holds every stock row it needs, so it never
     # waits while holding the counter, and no two order-creating transactions deadlock.
@@ -408,6 +437,7 @@ def create_order(
         route=list(route) if route is not None else None,
         eta_h=eta,
         distance_km=distance,
+        loading_h=loading,
         reference=reference,
         reason=reason,
         created_at=at,

@@ -94,6 +94,7 @@ POLICY_FIELDS = (
     "cross_jurisdiction_levels",
     "tier_penalty_ton_km",
     "cross_jurisdiction_penalty_ton_km",
+    "loading_h",
     "norms",
     "subsidies",
 )
@@ -779,6 +780,9 @@ def _read_policy(reading: Reading, folder: Path) -> None:
     penalty = y.field(top, "cross_jurisdiction_penalty_ton_km", "", _decimal)
     if penalty is not None:
         policy.cross_jurisdiction_penalty_ton_km = penalty
+    loading = y.field(top, "loading_h", "", _hundredths)
+    if loading is not None:
+        policy.loading_h = loading
     if "norms" in top:
         _read_norms(y, top["norms"], policy)
     if "subsidies" in top:
