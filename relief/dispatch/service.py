@@ -674,7 +674,12 @@ def dispatch_order(
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
             raise invalid(f"lines[{i}].quantity", "must be a whole number, 0 or more")
         if quantity > ordered:
-            raise invalid(f"lines[{i}].quantity", f"{quantity} is more than the {ordered} ordered")
+            raise DomainError(
+                "validation_error",
+                "more than ordered ({ordered})",
+                f"lines[{i}].quantity",
+                params={"ordered": ordered},
+            )
         if quantity < ordered and not reason:
             raise invalid(
                 f"lines[{i}].reason", f"say why only {quantity} of the {ordered} ordered go"
@@ -777,10 +782,12 @@ def receive_order(
                 raise invalid(f"lines[{i}].{field}", "must be a whole number, 0 or more")
         shipped = by_item[item].dispatched
         if received + damaged > shipped:
-            raise invalid(
+            raise DomainError(
+                "validation_error",
+                "received and damaged together are more than dispatched ({dispatched}); record "
+                "goods beyond the order as a receipt",
                 f"lines[{i}].received",
-                f"received {received} + damaged {damaged} is more than the {shipped} dispatched; "
-                "record goods beyond the order as a receipt",
+                params={"dispatched": shipped},
             )
         if received < shipped and not reason:
             raise invalid(
