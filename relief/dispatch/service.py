@@ -198,6 +198,17 @@ def list_orders(
     return list(session.exec(query.order_by(col(DispatchOrderRow.id))).all())
 
 
+# The columns an order list sorts by (`sort=number`, `sort=-created_at`).
+ORDER_SORTS: dict[str, Any] = {
+    "number": DispatchOrderRow.number,
+    "status": DispatchOrderRow.status,
+    "source": DispatchOrderRow.source_warehouse_code,
+    "destination": DispatchOrderRow.destination_code,
+    "created_at": DispatchOrderRow.created_at,
+    "dispatched_at": DispatchOrderRow.dispatched_at,
+}
+
+
 def order_page(
     session: Session,
     *,
@@ -205,15 +216,37 @@ def order_page(
     sources: Collection[str] | None = None,
     destination_warehouses: Collection[str] | None = None,
     destination_regions: Collection[str] | None = None,
+    response_id: int | None = None,
+    q: str | None = None,
+    sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[DispatchOrderRow], int]:
-    """One page of orders, newest first, and how many there are in all.
+    """One page of orders, newest first (or by `sort`, a key of ORDER_SORTS, "-" first for
+    descending), and how many there are in all.
 
     Given any of `sources` (source warehouses), `destination_warehouses` and
     `destination_regions`, an order is kept when it matches one of them (the caller's scope,
-    as relief.auth.deps.dispatch_order_in_scope draws it); none given keeps every order."""
+    as relief.auth.deps.dispatch_order_in_scope draws it); none given keeps every order.
+    `q` keeps the orders whose number contains it (any case) or whose destination's name
+    (or code) contains it; `response_id` those of one response."""
     query = select(DispatchOrderRow)
+    term = (q or "").strip()
+    if term:
+        regions, warehouses, _, _ = network.network_records(session)
+        named = sorted(
+            {p.code for p in [*regions, *warehouses] if term in p.name or term in p.code}
+        )
+        query = query.where(
+            or_(
+                func.lower(DispatchOrderRow.number).contains(term.lower(), autoescape=True),
+                col(DispatchOrderRow.destination_code).in_(named),
+            )
+        )
+    if response_id is not None:
+        query = query.where(
+            DispatchOrderRow.response_id == (response_id if 0 < response_id <= MAX_ID else 0)
+        )
     wanted = []
     if sources is not None:
         wanted.append(col(DispatchOrderRow.source_warehouse_code).in_(sorted(sources)))
@@ -230,10 +263,51 @@ def order_page(
             raise invalid("status", f"status must be one of {', '.join(ORDER_STATUSES)}")
         query = query.where(DispatchOrderRow.status == status)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(DispatchOrderRow.id).desc()).offset(offset).limit(limit)
-    ).all()
+    key = (sort or "").strip()
+    column = ORDER_SORTS.get(key.lstrip("-"))
+    newest = col(DispatchOrderRow.id).desc()
+    if column is None:
+        ordering = [newest]
+    else:
+        # Orders not yet dispatched last either way, on SQLite as on PostgreSQL.
+        chosen = col(column).desc() if key.startswith("-") else col(column).asc()
+        ordering = [chosen.nulls_last(), newest]
+    rows = session.exec(query.order_by(*ordering).offset(offset).limit(limit)).all()
     return list(rows), total
+
+
+@dataclass(frozen=True, slots=True)
+class ToDo:
+    """An order a warehouse manager has to act on, with when its goods are due."""
+
+    order: DispatchOrderRow
+    expected_at: datetime | None
+    late: bool
+
+
+# How many orders of each kind a manager's home lists (the orders page has them all).
+TODO_LIMIT = 20
+
+
+def manager_todo(
+    session: Session, actor: Actor, at: datetime | None = None
+) -> tuple[list[ToDo], int, list[ToDo], int]:
+    """A warehouse manager's orders to act on: reserved orders leaving their warehouses
+    (to dispatch) and dispatched orders addressed to them (to receive), each soonest due
+    first (late ones first, those without an ETA last), at most TODO_LIMIT of each, and how
+    many there are in all."""
+    codes = sorted(actor.warehouse_codes)
+    outgoing, _ = order_page(session, status="reserved", sources=codes, limit=MAX_ID)
+    incoming, _ = order_page(
+        session, status="dispatched", destination_warehouses=codes, limit=MAX_ID
+    )
+
+    def listed(rows: list[DispatchOrderRow]) -> list[ToDo]:
+        todo = [ToDo(o, expected_at(o), is_late(o, at)) for o in rows]
+        todo.sort(key=lambda d: (d.expected_at is None, d.expected_at or clock.now(), d.order.id))
+        return todo[:TODO_LIMIT]
+
+    return listed(outgoing), len(outgoing), listed(incoming), len(incoming)
 
 
 def order_lines(session: Session, order_id: int) -> list[DispatchLineRow]:

@@ -34,6 +34,8 @@ from relief.dispatch.models import (
     ReceiveIn,
     TransferIn,
 )
+from relief.emergency import responses
+from relief.emergency import service as events
 from relief.errors import DomainError, not_found
 from relief.i18n import has
 from relief.network import service as network
@@ -56,6 +58,7 @@ from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
 from relief.web.pictures import stock_history_charts
 from relief.web.routes import EXPIRY_DAYS, _items, place_names, render, request_lang, signed_in
+from relief.web.sorting import Sorter, sort_key
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
@@ -616,19 +619,30 @@ def post_transfer(
 def orders_page(
     request: Request,
     status: str = Query(""),
+    q: str = Query(""),
+    sort: str = Query(""),
+    response: str = Query(""),
     page: str = Query(""),
     in_page: str = Query(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     """Dispatch orders the user may see, newest first (what needs doing now is usually the
-    latest), a page at a time; a manager's are split into outgoing (`page`) and incoming
-    (`in_page`), each paged on its own."""
+    latest) or sorted by a column (`sort`), a page at a time; a manager's are split into
+    outgoing (`page`) and incoming (`in_page`), each paged on its own. `q` searches the
+    order number and the destination's name; `response` keeps one response's orders (the
+    inbox links there)."""
     scope = dispatch.order_scope(session, actor)
     wanted = status if status in ORDER_STATUSES else None
+    order = sort_key(sort, dispatch.ORDER_SORTS)
+    term = q.strip()[:64]
+    response_id = int(response) if response.isascii() and response.isdigit() else None
+    if response_id is not None and response_id > dispatch.MAX_ID:
+        response_id = 0
+    filters = {"status": wanted, "q": term, "response": response_id, "sort": order}
     pages = {"page": page_number(page), "in_page": page_number(in_page)}
-    # Each group's link keeps the filter and the other group's page (when not the first).
-    params = {"status": wanted, **{k: v for k, v in pages.items() if v > 1}}
+    # Each group's link keeps the filters and the other group's page (when not the first).
+    params = {**filters, **{k: v for k, v in pages.items() if v > 1}}
     # Each group: (words, its part of the caller's scope, its page's name).
     scopes: list[tuple[str, dict[str, Collection[str]], str]]
     if "sources" in scope:  # a manager's: outgoing and incoming
@@ -648,6 +662,9 @@ def orders_page(
         rows, total = dispatch.order_page(
             session,
             status=wanted,
+            q=term,
+            sort=order,
+            response_id=response_id,
             limit=PAGE_SIZE,
             offset=page_offset(pages[param]),
             **scope,
@@ -660,10 +677,26 @@ def orders_page(
         actor,
         groups=groups,
         status=wanted or "",
+        q=term,
+        response_id=response_id,
         statuses=ORDER_STATUSES,
         names=place_names(session),
         late=late,
+        expected={o.id: dispatch.expected_at(o) for _, rows, _ in groups for o in rows},
+        response_head=_response_head(session, response_id),
+        sorter=Sorter("/orders", order, filters),
     )
+
+
+def _response_head(session: Session, response_id: int | None) -> tuple[int, str] | None:
+    """(level, event name) of a response the order list is filtered to, if it exists."""
+    if not response_id:
+        return None
+    try:
+        response = responses.get_response(session, response_id)
+        return response.level, events.get_event(session, response.event_id).name
+    except DomainError:
+        return None
 
 
 def _order_page(
