@@ -66,6 +66,8 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post
 # without JavaScript to add rows; blank lines are ignored.
 FORM_LINES = 5
 TIER_RANK = {"provincial": 0, "prefecture": 1, "county": 2}
+# At most this many lots are offered as choices in the lot fields.
+LOT_CHOICES = 500
 
 
 # --- forms ---------------------------------------------------------------------------------
@@ -221,6 +223,8 @@ def _warehouse_page(
         ledger_pager=Pager(page, total, path, pages),
         lots=lots,
         lots_pager=Pager(lots_page, lots_total, path, pages, "lots_page"),
+        # Every lot held, for the lot fields' choices (a depot holds tens, not thousands).
+        lot_choices=stock.lots_page(session, code, limit=LOT_CHOICES)[0] if manages else [],
         today=clock.to_cst(clock.now()).date(),
         manages=manages,
         low=[row for row in stock.low_stock(session, actor) if row.warehouse_code == code],
