@@ -15,6 +15,7 @@ from relief.auth.models import SYSTEM
 from relief.db import transaction
 from relief.dispatch import service as dispatch
 from tests.web.conftest import MANAGED_WAREHOUSE, OTHER_WAREHOUSE
+from tests.web.test_duty_pages import _recommended, _trigger, snowstorm  # noqa: F401 - fixture
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 7, 11, 9, 0, tzinfo=CST)
@@ -95,6 +96,8 @@ def test_the_orders_list_searches_by_number_and_destination_and_sorts_by_column(
     assert listed("sort=-number") == [third, second, first]
     assert listed("sort=destination")[:2] == [first, second]
     assert listed("sort=nonsense") == [third, second, first]
+    # None dispatched yet: ties fall back to newest first, whichever way.
+    assert listed("sort=-dispatched_at") == [third, second, first]
     # The column links keep the search, and say which way the list is sorted.
     html = client.get("/orders?q=街道&sort=number").text
     assert 'aria-sort="ascending"' in html
@@ -133,9 +136,23 @@ def test_the_managers_home_lists_orders_to_dispatch_and_deliveries_to_receive(
     assert "回民区" in todo[1]
 
 
-def test_an_inbox_notification_links_to_its_responses_orders(client, engine, sign_in):
+def test_an_inbox_notification_links_to_its_responses_orders(
+    client,
+    engine,
+    sign_in,
+    snowstorm,  # noqa: F811 - fixture
+):
+    sign_in("duty")
+    location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
+    response_id = location.rsplit("/", 1)[1]
+    client.cookies.clear()
     sign_in("manager")
-    html = client.get("/orders?response=7").text
+    inbox = client.get("/inbox").text
+    link = f'href="/orders?response={response_id}" data-testid="inbox-orders"'
+    assert link in inbox
+    html = client.get(f"/orders?response={response_id}").text
     assert 'data-testid="orders.outgoing"' in html
+    # The list names the response by its event and level, never by its id.
+    assert re.search(r'data-testid="orders-of-response">[^<]*级响应[^<]*的调拨单<', html)
     assert client.get("/orders?response=abc").status_code == 200
     assert client.get("/orders?response=99999999999999").status_code == 200
