@@ -149,7 +149,11 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 def busy_error(exc: OperationalError) -> DomainError:
     text = str(exc.orig) if exc.orig is not None else str(exc)
-    return DomainError("busy", f"the database is busy, retry later ({text.splitlines()[0]})")
+    return DomainError(
+        "busy",
+        "the database is busy, retry later ({cause})",
+        params={"cause": text.splitlines()[0]},
+    )
 
 
 def is_lock_error(exc: OperationalError) -> bool:

@@ -260,7 +260,11 @@ def road_scenario_key(road: Road) -> str:
     road_id = str(road.id)
     key = road_id if road_id.startswith(f"{ends}#") else f"{ends}@{road_id}"
     if len(key) > _KEY_LENGTH:
-        raise invalid("id", f"road {road_id} from {road.from_code} to {road.to_code}: key too long")
+        raise invalid(
+            "id",
+            "road {road_id} from {from_code} to {to_code}: key too long",
+            params={"road_id": road_id, "from_code": road.from_code, "to_code": road.to_code},
+        )
     return key
 
 
@@ -318,5 +322,7 @@ def _load_programmes(
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(part) for part in first["loc"])
-            raise invalid(where, f"{field}: {first['msg']}") from exc
+            raise invalid(
+                where, "{field}: {first}", params={"field": field, "first": first["msg"]}
+            ) from exc
         counts.add(subsidy_service.upsert_programme(session, actor, body))

@@ -415,21 +415,13 @@ class Eligibility(BaseModel):
             self.categories = [c for c in CATEGORIES if c in self.categories]
         return self
 
-    def refusal(self, damage: str, category: str) -> tuple[str, str] | None:
-        """(English, Chinese) reason when a household of `damage` and `category` does not
-        qualify, else None."""
+    def refusal(self, damage: str, category: str) -> str | None:
+        """Which of the rule's lists leaves a household of `damage` and `category` out
+        (`damage` or `categories`), else None."""
         if self.damage is not None and damage not in self.damage:
-            return (
-                f"covers damage {', '.join(self.damage)}; household damage is {damage}",
-                f"只救助房屋{'、'.join(DAMAGE_ZH[d] for d in self.damage)}的受灾户；"
-                f"该户房屋{DAMAGE_ZH.get(damage, damage)}",
-            )
+            return "damage"
         if self.categories is not None and category not in self.categories:
-            return (
-                f"covers categories {', '.join(self.categories)}; household category is {category}",
-                f"只救助{'、'.join(CATEGORY_ZH[c] for c in self.categories)}；"
-                f"该户为{CATEGORY_ZH.get(category, category)}",
-            )
+            return "categories"
         return None
 
 

@@ -488,7 +488,7 @@ def post_case(
         reraise_refusal(exc, (401, 403, 404))
         session.rollback()
         t = Translator(request_lang(request))
-        message = str(exc.detail(prefer_zh=t.lang == "zh")["message"])
+        message = exc.text(t.lang)
         return _households_page(request, session, actor, problem=message, status_code=exc.status)
 
 
@@ -548,7 +548,9 @@ def _case_page(
 
 def _case_id(case_id: int) -> int:
     if not 1 <= case_id <= MAX_ID:
-        raise DomainError("not_found", f"case {case_id} not found", None)
+        raise DomainError(
+            "not_found", "case {case_id} not found", None, params={"case_id": case_id}
+        )
     return case_id
 
 
@@ -658,7 +660,9 @@ def post_reversal(
     ensure_role(actor, "approver")
     original = session.get(Payment, payment_id) if 1 <= payment_id <= MAX_ID else None
     if original is None:
-        raise DomainError("not_found", f"payment {payment_id} not found", None)
+        raise DomainError(
+            "not_found", "payment {payment_id} not found", None, params={"payment_id": payment_id}
+        )
     case_id = original.case_id
     service.get_case(session, actor, case_id)
     t = Translator(request_lang(request))
