@@ -24,7 +24,7 @@ from relief.audit import service as audit
 from relief.body_limit import BodySizeLimitMiddleware, BodyTooLarge, too_large
 from relief.config import Settings, get_settings
 from relief.db import engine_for, ensure_schema_current
-from relief.errors import RETRY_AFTER_S, DomainError
+from relief.errors import N_, RETRY_AFTER_S, DomainError
 from relief.i18n import Lang, api_lang, has, translate
 from relief.idempotency import IdempotencyMiddleware
 from relief.web import routes as web
@@ -177,6 +177,49 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# pydantic's error types the catalogue words in Chinese (`validation.<type>`, with the error's
+# context as parameters); any other type is said as `error.validation_error`.
+VALIDATION_IDS: tuple[str, ...] = (
+    N_("validation.missing"),
+    N_("validation.int_parsing"),
+    N_("validation.int_type"),
+    N_("validation.int_from_float"),
+    N_("validation.float_parsing"),
+    N_("validation.float_type"),
+    N_("validation.decimal_parsing"),
+    N_("validation.bool_parsing"),
+    N_("validation.bool_type"),
+    N_("validation.string_type"),
+    N_("validation.string_too_short"),
+    N_("validation.string_too_long"),
+    N_("validation.string_pattern_mismatch"),
+    N_("validation.too_short"),
+    N_("validation.too_long"),
+    N_("validation.greater_than"),
+    N_("validation.greater_than_equal"),
+    N_("validation.less_than"),
+    N_("validation.less_than_equal"),
+    N_("validation.literal_error"),
+    N_("validation.enum"),
+    N_("validation.date_parsing"),
+    N_("validation.date_from_datetime_parsing"),
+    N_("validation.date_type"),
+    N_("validation.datetime_parsing"),
+    N_("validation.datetime_from_date_parsing"),
+    N_("validation.datetime_type"),
+    N_("validation.list_type"),
+    N_("validation.dict_type"),
+    N_("validation.model_type"),
+    N_("validation.model_attributes_type"),
+    N_("validation.extra_forbidden"),
+    N_("validation.value_error"),
+    N_("validation.json_invalid"),
+    N_("validation.timezone_aware"),
+    N_("validation.multiple_of"),
+    N_("validation.decimal_max_places"),
+)
 
 
 def _lang(request: Request) -> Lang:

@@ -107,6 +107,7 @@ ERROR_IDS: tuple[str, ...] = (
     N_("error.paid_on_future"),
     N_("error.household_has_cases"),
     N_("error.conflict"),
+    N_("error.method_not_allowed"),
     N_("error.unknown"),
 )
 
@@ -126,8 +127,12 @@ TERM_IDS: tuple[str, ...] = (
     N_("plan.doing.approved"),
     N_("programme_kind.rebuild"),
     N_("programme_kind.grain"),
-    N_("error.part.response"),
-    N_("error.part.done_by"),
+    N_("stock.doing.remove"),
+    N_("stock.doing.dispose"),
+    N_("stock.doing.count"),
+    N_("stock.doing.load"),
+    N_("stock.no_expiry"),
+    N_("stock.default_lot"),
 )
 
 

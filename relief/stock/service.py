@@ -32,7 +32,7 @@ from relief import clock
 from relief.audit import service as audit
 from relief.auth.deps import authorize_warehouse, visible_warehouses
 from relief.auth.models import Actor
-from relief.errors import DomainError, invalid, not_found, unknown_code
+from relief.errors import DomainError, Term, invalid, not_found, unknown_code
 from relief.network import service as network
 from relief.network.records import StockLevel
 from relief.stock.check import Difference, check_ledger
@@ -382,7 +382,12 @@ def _insufficient(
 
 
 def _keep_reserved_covered(
-    session: Session, level: StockLevelRow, good_taken: int, field: str, what: str
+    session: Session,
+    level: StockLevelRow,
+    good_taken: int,
+    field: str,
+    what: str,
+    amount: int,
 ) -> None:
     """Reservations are served from good (unexpired) stock only: a change that removes
     `good_taken` good units must leave at least the reserved quantity good on hand (409
@@ -395,12 +400,13 @@ def _keep_reserved_covered(
     if good_after < level.reserved:
         raise _insufficient(
             field,
-            "{reserved} {item_code} in {warehouse_code} are reserved for dispatch orders, which only unexpired stock can serve: {what} leaves {good_after} unexpired (cancel or reduce the orders first)",
+            "{reserved} {item_code} in {warehouse_code} are reserved for dispatch orders, which only unexpired stock can serve: {what} {amount} leaves {good_after} unexpired (cancel or reduce the orders first)",
             params={
                 "reserved": level.reserved,
                 "item_code": level.item_code,
                 "warehouse_code": level.warehouse_code,
-                "what": what,
+                "what": Term(f"stock.doing.{what}"),
+                "amount": amount,
                 "good_after": max(good_after, 0),
             },
         )
@@ -454,7 +460,7 @@ def receive_stock(
             # A held lot's expiry is the one it was first received with: a later receipt
             # may neither change it nor date a lot held without one (that would expire
             # units already on the shelf, reserved ones included).
-            held = lot.expires_on.isoformat() if lot.expires_on else "no expiry date"
+            held = lot.expires_on.isoformat() if lot.expires_on else Term("stock.no_expiry")
             raise DomainError(
                 "lot_expiry_mismatch",
                 "lot {lot} of {item_code} is held with {held}, not {expires_on}; to correct a wrong date, count the lot to 0 (stocktake) and receive it again",
@@ -586,7 +592,7 @@ def adjust_stock(
         # unseen.
         on = today()
         good_taken = sum(q for row, q in takes if not is_expired(row.expires_on, on))
-        _keep_reserved_covered(session, level, good_taken, "delta", f"removing {-delta}")
+        _keep_reserved_covered(session, level, good_taken, "delta", "remove", -delta)
         expired = _expired_units(session, warehouse_code, item_code)
         free_before = level.on_hand - level.reserved - expired
         free_after = free_before - good_taken
@@ -688,7 +694,7 @@ def dispose_stock(
             "quantity",
             "lot {lot} holds {on_hand} {item_code}: cannot dispose of {take}",
             params={
-                "lot": lot or "(default)",
+                "lot": lot or Term("stock.default_lot"),
                 "on_hand": held.on_hand,
                 "item_code": item_code,
                 "take": take,
@@ -702,7 +708,7 @@ def dispose_stock(
                 "lot {lot} of {item_code} has not expired (good until {expires_on}); give override_reason to dispose of it anyway",
                 "lot",
                 params={
-                    "lot": lot or "(default)",
+                    "lot": lot or Term("stock.default_lot"),
                     "item_code": item_code,
                     "expires_on": held.expires_on.isoformat(),
                 },
@@ -711,7 +717,7 @@ def dispose_stock(
             "lot_not_expired",
             "lot {lot} of {item_code} has not expired; give override_reason to dispose of it anyway",
             "lot",
-            params={"lot": lot or "(default)", "item_code": item_code},
+            params={"lot": lot or Term("stock.default_lot"), "item_code": item_code},
         )
     if level.on_hand - take < level.reserved:
         raise _insufficient(
@@ -725,7 +731,7 @@ def dispose_stock(
             },
         )
     if not expired:
-        _keep_reserved_covered(session, level, take, "quantity", f"disposing of {take}")
+        _keep_reserved_covered(session, level, take, "quantity", "dispose", take)
     before = _state(level)
     held.on_hand -= take
     session.add(held)
@@ -821,7 +827,7 @@ def stocktake(
         # less, so only a count that lowers the free stock below the floor needs an override;
         # and counting a good lot short may not leave reservations without good stock.
         good_taken = 0 if is_expired(row.expires_on, today()) else -delta
-        _keep_reserved_covered(session, level, good_taken, "counted", f"the count of {counted}")
+        _keep_reserved_covered(session, level, good_taken, "counted", "count", counted)
         expired = _expired_units(session, warehouse_code, item_code)
         free_before = level.on_hand - level.reserved - expired
         free_after = free_before - good_taken
@@ -1181,7 +1187,7 @@ def set_stock_from_scenario(
         _ensure_covered(takes, -delta, item_code, "on_hand")
         on = today()
         good_taken = sum(q for row, q in takes if not is_expired(row.expires_on, on))
-        _keep_reserved_covered(session, level, good_taken, "on_hand", f"loading {on_hand}")
+        _keep_reserved_covered(session, level, good_taken, "on_hand", "load", on_hand)
     else:
         takes = []
     movements = _move_lots(
