@@ -108,6 +108,13 @@ ERROR_IDS: tuple[str, ...] = (
     N_("error.household_has_cases"),
     N_("error.conflict"),
     N_("error.method_not_allowed"),
+    N_("error.duplicate_registration"),
+    N_("error.lot_expiry_mismatch"),
+    N_("error.plan_already_approved"),
+    N_("error.plan_is_what_if"),
+    N_("error.plan_no_longer_fits"),
+    N_("error.plan_stale"),
+    N_("error.response_already_active"),
     N_("error.unknown"),
 )
 
@@ -134,6 +141,18 @@ TERM_IDS: tuple[str, ...] = (
     N_("stock.no_expiry"),
     N_("stock.default_lot"),
 )
+
+
+class Named(str):
+    """A thing a message names that has a name in each language (an item: `tent`, 帐篷):
+    English keeps the value itself (the code API clients know), Chinese says `zh`."""
+
+    zh: str
+
+    def __new__(cls, value: str, zh: str | None = None) -> Named:
+        named = super().__new__(cls, value)
+        named.zh = zh or value
+        return named
 
 
 def entity(name: str) -> Term:
@@ -204,7 +223,11 @@ class DomainError(Exception):
         if prefer_zh is not None:
             lang = "zh" if prefer_zh else "en"
         message = self.text(lang)
-        return {"code": self.code, "message": message, "field": self.field, **self.extra}
+        extra = {
+            key: value.said(lang) if hasattr(value, "said") else value
+            for key, value in self.extra.items()
+        }
+        return {"code": self.code, "message": message, "field": self.field, **extra}
 
 
 def _said(value: Any, lang: str) -> Any:
@@ -213,6 +236,8 @@ def _said(value: Any, lang: str) -> Any:
     target = "en" if lang == "en" else "zh"
     if isinstance(value, Term):
         return translate(value, target)
+    if isinstance(value, Named):
+        return value.zh if target == "zh" else str(value)
     if isinstance(value, Terms):
         return ("、" if target == "zh" else ", ").join(translate(v, target) for v in value)
     return value

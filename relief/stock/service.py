@@ -32,7 +32,7 @@ from relief import clock
 from relief.audit import service as audit
 from relief.auth.deps import authorize_warehouse, visible_warehouses
 from relief.auth.models import Actor
-from relief.errors import DomainError, Term, invalid, not_found, unknown_code
+from relief.errors import DomainError, Named, Term, invalid, not_found, unknown_code
 from relief.network import service as network
 from relief.network.records import StockLevel
 from relief.stock.check import Difference, check_ledger
@@ -366,12 +366,18 @@ def _require_item(session: Session, item_code: str, field: str) -> None:
         raise unknown_code(field, item_code, "item")
 
 
-def _unknown_lot(lot: str | None, item_code: str) -> DomainError:
+def _item(session: Session, code: str) -> Named:
+    """An item as a message names it: its code in English, its Chinese name in Chinese."""
+    row = network.get_item(session, code)
+    return Named(code, row.name_zh if row is not None else code)
+
+
+def _unknown_lot(session: Session, lot: str | None, item_code: str) -> DomainError:
     return DomainError(
         "unknown_code",
         "unknown lot of {item_code}: {lot}",
         "lot",
-        params={"item_code": item_code, "lot": lot or ""},
+        params={"item_code": _item(session, item_code), "lot": lot or ""},
     )
 
 
@@ -403,7 +409,7 @@ def _keep_reserved_covered(
             "{reserved} {item_code} in {warehouse_code} are reserved for dispatch orders, which only unexpired stock can serve: {what} {amount} leaves {good_after} unexpired (cancel or reduce the orders first)",
             params={
                 "reserved": level.reserved,
-                "item_code": level.item_code,
+                "item_code": _item(session, level.item_code),
                 "warehouse_code": level.warehouse_code,
                 "what": Term(f"stock.doing.{what}"),
                 "amount": amount,
@@ -467,7 +473,7 @@ def receive_stock(
                 f"lines[{i}].expires_on",
                 params={
                     "lot": lot.lot,
-                    "item_code": line.item_code,
+                    "item_code": _item(session, line.item_code),
                     "held": held,
                     "expires_on": line.expires_on.isoformat(),
                 },
@@ -542,7 +548,7 @@ def adjust_stock(
         raise _insufficient(
             "delta",
             "no stock of {item_code} in {warehouse_code} to remove",
-            params={"item_code": item_code, "warehouse_code": warehouse_code},
+            params={"item_code": _item(session, item_code), "warehouse_code": warehouse_code},
         )
     before = None if created else _state(level)
     new_on_hand = level.on_hand + delta
@@ -550,7 +556,11 @@ def adjust_stock(
         raise _insufficient(
             "delta",
             "{on_hand} {item_code} on hand: cannot remove {removed}",
-            params={"on_hand": level.on_hand, "item_code": item_code, "removed": -delta},
+            params={
+                "on_hand": level.on_hand,
+                "item_code": _item(session, item_code),
+                "removed": -delta,
+            },
         )
     if delta < 0 and new_on_hand < level.reserved:
         raise _insufficient(
@@ -559,7 +569,7 @@ def adjust_stock(
             params={
                 "reserved": level.reserved,
                 "on_hand": level.on_hand,
-                "item_code": item_code,
+                "item_code": _item(session, item_code),
                 "removed": -delta,
             },
         )
@@ -569,7 +579,7 @@ def adjust_stock(
     elif lot is not None:
         held = _existing_lot(session, warehouse_code, item_code, lot_name)
         if held is None:
-            raise _unknown_lot(lot, item_code)
+            raise _unknown_lot(session, lot, item_code)
         if held.on_hand < -delta:
             raise _insufficient(
                 "delta",
@@ -577,7 +587,7 @@ def adjust_stock(
                 params={
                     "lot": lot,
                     "on_hand": held.on_hand,
-                    "item_code": item_code,
+                    "item_code": _item(session, item_code),
                     "removed": -delta,
                 },
             )
@@ -605,7 +615,7 @@ def adjust_stock(
                 params={
                     "removed": -delta,
                     "free": max(free_after, 0),
-                    "item_code": item_code,
+                    "item_code": _item(session, item_code),
                     "floor": level.floor,
                 },
             )
@@ -656,7 +666,7 @@ def _held_lot(
 ) -> StockLotRow:
     held = _existing_lot(session, warehouse_code, item_code, lot or DEFAULT_LOT)
     if held is None:
-        raise _unknown_lot(lot, item_code)
+        raise _unknown_lot(session, lot, item_code)
     return held
 
 
@@ -686,7 +696,7 @@ def dispose_stock(
         _check_quantity(quantity, "quantity")
     level, _ = _lock_level(session, warehouse_code, item_code)
     if level is None:
-        raise _unknown_lot(lot, item_code)
+        raise _unknown_lot(session, lot, item_code)
     held = _held_lot(session, warehouse_code, item_code, lot)
     take = held.on_hand if quantity is None else quantity
     if take <= 0 or held.on_hand < take:
@@ -696,7 +706,7 @@ def dispose_stock(
             params={
                 "lot": lot or Term("stock.default_lot"),
                 "on_hand": held.on_hand,
-                "item_code": item_code,
+                "item_code": _item(session, item_code),
                 "take": take,
             },
         )
@@ -709,7 +719,7 @@ def dispose_stock(
                 "lot",
                 params={
                     "lot": lot or Term("stock.default_lot"),
-                    "item_code": item_code,
+                    "item_code": _item(session, item_code),
                     "expires_on": held.expires_on.isoformat(),
                 },
             )
@@ -717,7 +727,10 @@ def dispose_stock(
             "lot_not_expired",
             "lot {lot} of {item_code} has not expired; give override_reason to dispose of it anyway",
             "lot",
-            params={"lot": lot or Term("stock.default_lot"), "item_code": item_code},
+            params={
+                "lot": lot or Term("stock.default_lot"),
+                "item_code": _item(session, item_code),
+            },
         )
     if level.on_hand - take < level.reserved:
         raise _insufficient(
@@ -726,7 +739,7 @@ def dispose_stock(
             params={
                 "reserved": level.reserved,
                 "on_hand": level.on_hand,
-                "item_code": item_code,
+                "item_code": _item(session, item_code),
                 "take": take,
             },
         )
@@ -792,7 +805,7 @@ def stocktake(
         )
     level, created = _lock_level(session, warehouse_code, item_code, create=lot is None)
     if level is None:
-        raise _unknown_lot(lot, item_code)
+        raise _unknown_lot(session, lot, item_code)
     before = None if created else _state(level)
     if lot is None:
         named = [
@@ -804,7 +817,7 @@ def stocktake(
             raise invalid(
                 "lot",
                 "{item_code} is held in lots ({named}): count each lot",
-                params={"item_code": item_code, "named": ", ".join(named)},
+                params={"item_code": _item(session, item_code), "named": ", ".join(named)},
             )
         row = _lot_row(session, warehouse_code, item_code, DEFAULT_LOT)
     else:
@@ -819,7 +832,7 @@ def stocktake(
                 "{reserved} {item_code} are reserved for dispatch orders but the count leaves {new_on_hand} on hand (cancel or reduce the orders first)",
                 params={
                     "reserved": level.reserved,
-                    "item_code": item_code,
+                    "item_code": _item(session, item_code),
                     "new_on_hand": new_on_hand,
                 },
             )
@@ -837,7 +850,11 @@ def stocktake(
                 "below_floor",
                 "the count leaves {free} {item_code} free, below the floor of {floor}; give override_reason to book it",
                 "counted",
-                params={"free": max(free_after, 0), "item_code": item_code, "floor": level.floor},
+                params={
+                    "free": max(free_after, 0),
+                    "item_code": _item(session, item_code),
+                    "floor": level.floor,
+                },
             )
     movements = []
     if delta != 0:
@@ -906,7 +923,7 @@ def reserve_stock(
             "{available} {item_code} available in {warehouse_code}: cannot reserve {quantity}",
             params={
                 "available": available,
-                "item_code": item_code,
+                "item_code": _item(session, item_code),
                 "warehouse_code": warehouse_code,
                 "quantity": quantity,
             },
@@ -949,7 +966,7 @@ def release_stock(
             "{reserved} {item_code} reserved in {warehouse_code}: cannot release {quantity}",
             params={
                 "reserved": reserved,
-                "item_code": item_code,
+                "item_code": _item(session, item_code),
                 "warehouse_code": warehouse_code,
                 "quantity": quantity,
             },
@@ -996,7 +1013,7 @@ def pick_lots_fefo(
             "{held} {item_code} on hand in {warehouse_code} in lots not expired: cannot pick {quantity}",
             params={
                 "held": held,
-                "item_code": item_code,
+                "item_code": _item(session, item_code),
                 "warehouse_code": warehouse_code,
                 "quantity": quantity,
             },
@@ -1033,7 +1050,7 @@ def ship_reserved(
             "{reserved} {item_code} reserved in {warehouse_code}: cannot ship {quantity}",
             params={
                 "reserved": reserved,
-                "item_code": item_code,
+                "item_code": _item(session, item_code),
                 "warehouse_code": warehouse_code,
                 "quantity": quantity,
             },
@@ -1042,13 +1059,14 @@ def ship_reserved(
     takes = _take_fefo(
         _usable(_lots(session, warehouse_code, item_code, lock=True), today()), quantity
     )
-    if sum(q for _, q in takes) < quantity:
+    usable = sum(q for _, q in takes)
+    if usable < quantity:
         raise _insufficient(
             field,
-            "{value} {item_code} in {warehouse_code} are in lots not expired: cannot ship {quantity} (expired lots never leave but as a disposal; dispatch less with a reason)",
+            "{usable} {item_code} in {warehouse_code} are in lots not expired: cannot ship {quantity} (expired lots never leave but as a disposal; dispatch less with a reason)",
             params={
-                "value": sum(q for _, q in takes),
-                "item_code": item_code,
+                "usable": usable,
+                "item_code": _item(session, item_code),
                 "warehouse_code": warehouse_code,
                 "quantity": quantity,
             },
@@ -1175,7 +1193,7 @@ def set_stock_from_scenario(
             "{reserved} {item_code} in {warehouse_code} are reserved for dispatch orders: cannot load {on_hand}",
             params={
                 "reserved": level.reserved,
-                "item_code": item_code,
+                "item_code": _item(session, item_code),
                 "warehouse_code": warehouse_code,
                 "on_hand": on_hand,
             },

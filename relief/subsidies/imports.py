@@ -38,6 +38,7 @@ from sqlmodel import Session
 from relief.auth.deps import region_in_scope, sees_everything
 from relief.auth.models import Actor
 from relief.errors import DomainError
+from relief.i18n import has, translate
 from relief.subsidies import service
 from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
 from relief.subsidies.models import CATEGORY_WORDS, CONTROL_CHARS, DAMAGE_WORDS
@@ -121,6 +122,29 @@ class RowError:
             "code": self.code,
             "params": dict(self.params),
         }
+
+
+class RowErrors(list):
+    """An import's row errors as the API reports them (`rejected`): each message in the
+    reply's language, worded from its `code` and `params` (catalogue `imp.<code>`; the
+    region levels in them are words too); English keeps the service's own sentence."""
+
+    def said(self, lang: str) -> list[dict[str, Any]]:
+        rows = [e.as_dict() if isinstance(e, RowError) else dict(e) for e in self]
+        if lang == "en":
+            return rows
+        for row in rows:
+            params = dict(row.get("params") or {})
+            for key in ("level", "lowest"):
+                if key in params:
+                    params[key] = translate(f"level.{params[key]}", "zh")
+            key = f"imp.{row['code']}"
+            row["message"] = (
+                translate(key, "zh", **params)
+                if has(key, "zh")
+                else translate("error.validation_error", "zh")
+            )
+        return rows
 
 
 # --- reading the file ----------------------------------------------------------------------
@@ -674,7 +698,7 @@ def _rejected(errors: list[RowError]) -> DomainError:
         "import_rejected",
         "nothing was imported: {problems} problem(s) in {rows} row(s)",
         "file",
-        extra={"rejected": [e.as_dict() for e in errors]},
+        extra={"rejected": RowErrors(e.as_dict() for e in errors)},
         params={"problems": len(errors), "rows": len(rows)},
     )
 
