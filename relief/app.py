@@ -319,12 +319,14 @@ def _install_error_handlers(app: FastAPI) -> None:
             405: "method_not_allowed",
         }.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        lang = _lang(request)
-        if lang != "en" and not web.renders_html(request):
+        # A page is in the page's language (its cookie), the API in its Accept-Language.
+        html = web.renders_html(request)
+        lang = web.request_lang(request) if html else _lang(request)
+        if lang != "en":
             message = translate(
                 f"error.{code}" if has(f"error.{code}", lang) else "error.unknown", lang
             )
-        if web.renders_html(request):
+        if html:
             return await web.error_page(request, exc.status_code, code, message)
         return JSONResponse(
             {"detail": {"code": code, "message": message, "field": None}},

@@ -11,7 +11,6 @@ import template are the API's own downloads: the API accepts the UI's cookie.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -310,10 +309,9 @@ def _region_reason(t: Translator, exc: DomainError) -> str | None:
     registered at, in the page's language (the generic validation words would hide them)."""
     if exc.code != "validation_error":
         return None
-    level = re.search(r"households are registered at (\w+) level", exc.message)
-    if level:
-        return t("sub.region.level", level=t(f"level.{level[1]}"))
-    if "is not in the area of event" in exc.message:
+    if "lowest" in exc.params:  # service.region_problem's `region_level`
+        return t("sub.region.level", level=t(f"level.{exc.params['lowest']}"))
+    if exc.template.startswith("region {code} is not in the area of event"):
         return t("sub.region.outside_event")
     return None
 
