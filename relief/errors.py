@@ -108,6 +108,7 @@ ERROR_IDS: tuple[str, ...] = (
     N_("error.household_has_cases"),
     N_("error.conflict"),
     N_("error.method_not_allowed"),
+    N_("error.scenario_invalid"),
     N_("error.duplicate_registration"),
     N_("error.lot_expiry_mismatch"),
     N_("error.plan_already_approved"),

@@ -39,6 +39,10 @@ def _name(call: ast.Call) -> str | None:
     return None
 
 
+def _base(node: ast.AST) -> str | None:
+    return node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
+
+
 def _calls():
     """(file, enclosing function, call, its message argument) for every message keyword."""
     for path in sorted(RELIEF.rglob("*.py")):
@@ -46,22 +50,43 @@ def _calls():
             continue
         rel = path.relative_to(ROOT).as_posix()
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        stack: list[tuple[ast.AST, str | None]] = [(tree, None)]
+        stack: list[tuple[ast.AST, str | None, bool]] = [(tree, None, False)]
         while stack:
-            node, function = stack.pop()
+            node, function, in_error_class = stack.pop()
+            if isinstance(node, ast.ClassDef):
+                in_error_class = any(_base(b) == "DomainError" for b in node.bases)
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 function = node.name
-            if isinstance(node, ast.Call) and _name(node) in ERROR_KEYWORDS:
-                index = ERROR_KEYWORDS[_name(node)][0] - 1
+            # A subclass's `super().__init__(code, message, …)` is a DomainError too.
+            is_super = (
+                in_error_class
+                and isinstance(node, ast.Call)
+                and _name(node) == "__init__"
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Call)
+                and _name(node.func.value) == "super"
+            )
+            if isinstance(node, ast.Call) and (_name(node) in ERROR_KEYWORDS or is_super):
+                index = ERROR_KEYWORDS.get(_name(node) or "", (2,))[0] - 1
                 message = node.args[index] if len(node.args) > index else None
                 if message is None:
                     message = next((k.value for k in node.keywords if k.arg == "message"), None)
-                yield rel, function, node, message
-            stack.extend((child, function) for child in ast.iter_child_nodes(node))
+                yield rel, function, node, _literal(message) or message
+            stack.extend((child, function, in_error_class) for child in ast.iter_child_nodes(node))
 
 
 def _is_literal(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _literal(node: ast.AST | None) -> ast.Constant | None:
+    """The template: a string literal, or one marked `N_("…")` for extraction (where the
+    call is not one extraction knows, such as a subclass's `super().__init__`)."""
+    if _is_literal(node):
+        return node  # type: ignore[return-value]
+    if isinstance(node, ast.Call) and _name(node) == "N_" and node.args:
+        return node.args[0] if _is_literal(node.args[0]) else None  # type: ignore[return-value]
+    return None
 
 
 def test_every_error_message_is_a_literal_template():
@@ -140,7 +165,7 @@ def _raised_codes() -> set[str]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)
-                and _name(node) in ("DomainError", "_plan_error", "RegionProblem")
+                and _name(node) in ("DomainError", "_plan_error", "RegionProblem", "__init__")
                 and node.args
                 and _is_literal(node.args[0])
             ):

@@ -54,7 +54,7 @@ from relief.audit import service as audit
 from relief.auth.models import Actor
 from relief.emergency import policy as policies
 from relief.emergency import service as emergency
-from relief.errors import DomainError, invalid
+from relief.errors import N_, DomainError, invalid
 from relief.network import service as network
 from relief.network.records import Region, Road
 from relief.scenario.reader import POLICY, road_key
@@ -75,8 +75,9 @@ class ScenarioInvalid(DomainError):
     def __init__(self, path: Path, problems: list[Problem]) -> None:
         super().__init__(
             "scenario_invalid",
-            f"scenario {path} has {len(problems)} problem(s); nothing was loaded",
+            N_("scenario {path} has {count} problem(s); nothing was loaded"),
             None,
+            params={"path": str(path), "count": len(problems)},
             status=422,
             extra={"problems": [str(p) for p in problems]},
         )
