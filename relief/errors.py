@@ -220,7 +220,9 @@ class DomainError(Exception):
         return template
 
     def detail(self, lang: str = "en", *, prefer_zh: bool | None = None) -> dict[str, Any]:
-        """The API's error body, its message in `lang`."""
+        """The API's error body, its message in `lang` (`prefer_zh` is the old spelling,
+        kept for code written before issue 13; new code passes the language or calls
+        `text(lang)`)."""
         if prefer_zh is not None:
             lang = "zh" if prefer_zh else "en"
         message = self.text(lang)

@@ -217,3 +217,31 @@ def test_a_message_the_catalogue_lacks_is_the_codes_words_in_chinese_never_engli
     err = DomainError("stock_insufficient", "a sentence nobody translated {n}", params={"n": 3})
     assert err.text("en") == "a sentence nobody translated 3"
     assert err.text("zh") == translate("error.stock_insufficient", "zh") == "库存不足"
+
+
+def test_every_word_a_message_names_at_run_time_is_in_both_catalogues():
+    """The `Term(f"…{value}")` families the raise sites build: each value of each family."""
+    from relief.auth.models import ROLES
+    from relief.dispatch.models import ORDER_STATUSES
+    from relief.network.records import REGION_LEVELS, TIER_REGION_LEVEL
+    from relief.subsidies.models import ACTIONS, CASE_STATUSES, CATEGORY_WORDS, DAMAGE_WORDS
+
+    ids = [
+        *(f"role.{r}" for r in ROLES),
+        *(f"order.{s}" for s in ORDER_STATUSES),
+        *(f"order.done.{a}" for a in ("dispatched", "received", "cancelled")),
+        *(f"level.{level}" for level in REGION_LEVELS),
+        *(f"tier.{tier}" for tier in TIER_REGION_LEVEL),
+        *(f"case.{s}" for s in CASE_STATUSES),
+        *(f"action.{a}" for a in (*ACTIONS, "trigger", "escalate", "downgrade", "end")),
+        *(f"damage.{d}" for d in DAMAGE_WORDS.values()),
+        *(f"category.{c}" for c in CATEGORY_WORDS.values()),
+        *(f"plan.doing.{d}" for d in ("made", "approved")),
+        *(f"programme_kind.{k}" for k in ("rebuild", "grain")),
+        *(f"stock.doing.{d}" for d in ("remove", "dispose", "count", "load")),
+        "stock.no_expiry",
+        "stock.default_lot",
+    ]
+    missing = [i for i in ids if not (has(i, "zh") and has(i, "en"))]
+    assert missing == []
+    assert [i for i in ids if english_words(translate(i, "zh"))] == []
