@@ -156,6 +156,19 @@ class Named(str):
         return named
 
 
+def coded(prefix: str, *values: object) -> Named:
+    """Codes a message names as they are in English (the values API clients send:
+    `collapsed, severe`) and by their catalogue words `<prefix>.<code>` in Chinese
+    (`倒塌、严重损坏`); a code without a word stays itself."""
+    from relief.i18n import has, translate
+
+    def zh(value: object) -> str:
+        key = f"{prefix}.{value}"
+        return translate(key, "zh") if has(key, "zh") else str(value)
+
+    return Named(", ".join(map(str, values)), "、".join(zh(v) for v in values))
+
+
 def entity(name: str) -> Term:
     """The catalogue word of a thing a message names (`region` -> 地区 in Chinese)."""
     return Term(ENTITIES[name])

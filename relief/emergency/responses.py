@@ -75,7 +75,7 @@ from relief.emergency.models import (
     TimelineEntry,
 )
 from relief.emergency.records import Policy
-from relief.errors import DomainError, Term, not_found
+from relief.errors import DomainError, Term, coded, not_found
 from relief.network import graph
 from relief.network import service as network
 from relief.stock import service as stock
@@ -464,14 +464,14 @@ def _already_done(response_id: int, name: str, row: DeadlineDoneRow | None) -> D
             "deadline_already_done",
             "deadline {name} of response {response_id} is already done",
             None,
-            params={"name": name, "response_id": response_id},
+            params={"name": coded("deadline", name), "response_id": response_id},
         )
     return DomainError(
         "deadline_already_done",
         "deadline {name} of response {response_id} is already done by {by} at {at}",
         None,
         params={
-            "name": name,
+            "name": coded("deadline", name),
             "response_id": response_id,
             "by": row.done_by,
             "at": clock.to_cst(row.done_at).isoformat(),

@@ -24,7 +24,7 @@ from relief import clock
 from relief.audit import service as audit
 from relief.auth.deps import authorize_region, ensure_role, region_in_scope, sees_everything
 from relief.auth.models import Actor
-from relief.errors import DomainError, Term, Terms, invalid, not_found, unknown_code
+from relief.errors import DomainError, Term, coded, invalid, not_found, unknown_code
 from relief.network import service as network
 from relief.network.models import RegionRow
 from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
@@ -153,6 +153,11 @@ class RegionProblem:
     reason: str
     params: dict[str, Any]
 
+    def message_params(self) -> dict[str, Any]:
+        """The message's parameters: the import's, with region levels as words."""
+        words = {k: coded("level", v) for k, v in self.params.items() if k in ("level", "lowest")}
+        return {**self.params, **words}
+
 
 def region_problem(
     code: str, regions: dict[str, RegionRow], lowest: str | None, event: EventRef
@@ -166,15 +171,9 @@ def region_problem(
     if lowest and region.level != lowest:
         return RegionProblem(
             "validation_error",
-            "region {code} is a {level_word}; households are registered at {lowest_word} level",
+            "region {code} is a {level}; households are registered at {lowest} level",
             "region_level",
-            {
-                "code": code,
-                "level": region.level,
-                "lowest": lowest,
-                "level_word": Term(f"level.{region.level}"),
-                "lowest_word": Term(f"level.{lowest}"),
-            },
+            {"code": code, "level": region.level, "lowest": lowest},
         )
     if not set(lineage_of(code, regions)) & set(event.region_codes):
         return RegionProblem(
@@ -226,7 +225,9 @@ def create_household(
     authorize_region(session, actor, body.region_code, "region_code")
     problem = region_problem(body.region_code, regions, lowest_region_level(session), event)
     if problem:
-        raise DomainError(problem.code, problem.message, "region_code", params=problem.params)
+        raise DomainError(
+            problem.code, problem.message, "region_code", params=problem.message_params()
+        )
     id_hash = vault.uniqueness_key(number)
     existing = session.exec(
         select(Household).where(Household.event_id == event.id, Household.id_hash == id_hash)
@@ -579,7 +580,9 @@ def update_household(
         authorize_region(session, actor, code, "region_code")
         problem = region_problem(code, regions, lowest_region_level(session), event)
         if problem:
-            raise DomainError(problem.code, problem.message, "region_code", params=problem.params)
+            raise DomainError(
+                problem.code, problem.message, "region_code", params=problem.message_params()
+            )
         household.region_code = code
     if "id_number" in changes:
         try:
@@ -804,8 +807,8 @@ def check_eligibility(programme: Programme, household: Household) -> None:
             extra=extra,
             params={
                 "programme_code": programme.code,
-                "covered": Terms(f"damage.{d}" for d in rule.damage or ()),
-                "damage": Term(f"damage.{household.damage}"),
+                "covered": coded("damage", *(rule.damage or ())),
+                "damage": coded("damage", household.damage),
             },
         )
     raise DomainError(
@@ -815,8 +818,8 @@ def check_eligibility(programme: Programme, household: Household) -> None:
         extra=extra,
         params={
             "programme_code": programme.code,
-            "covered": Terms(f"category.{c}" for c in rule.categories or ()),
-            "category": Term(f"category.{household.category}"),
+            "covered": coded("category", *(rule.categories or ())),
+            "category": coded("category", household.category),
         },
     )
 
@@ -1040,8 +1043,8 @@ def create_case(session: Session, actor: Actor, household_id: int, programme_cod
             params={
                 "programme_code": programme.code,
                 "on": on.isoformat(),
-                "damage": Term(f"damage.{household.damage}"),
-                "category": Term(f"category.{household.category}"),
+                "damage": coded("damage", household.damage),
+                "category": coded("category", household.category),
             },
         )
     amount, grain_kg = case_amount(standard, programme.kind, household.size, household.rooms)
