@@ -245,3 +245,20 @@ def test_every_word_a_message_names_at_run_time_is_in_both_catalogues():
     missing = [i for i in ids if not (has(i, "zh") and has(i, "en"))]
     assert missing == []
     assert [i for i in ids if english_words(translate(i, "zh"))] == []
+
+
+def test_every_thing_not_found_or_unknown_names_an_entity_with_words():
+    named = []
+    for path in RELIEF.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            if _name(node) == "not_found" and node.args:
+                named.append(node.args[0])
+            elif _name(node) == "unknown_code" and len(node.args) > 2:
+                named.append(node.args[2])
+            elif _name(node) == "_locked" and len(node.args) > 3:  # network's not_found
+                named.append(node.args[3])
+    names = {n.value for n in named if _is_literal(n)}
+    assert {"region", "warehouse", "item", "household"} <= names
+    assert sorted(names - set(ENTITIES)) == []
