@@ -238,7 +238,7 @@ async def error_page(request: Request, status: int, code: str, message: str) -> 
 def busy_page(request: Request, exc: DomainError) -> Response:
     """The page for 503 `busy`: rendered without the database (no signed-in header), since
     the database is what is failing."""
-    message = exc.detail(prefer_zh=request_lang(request) == "zh")["message"]
+    message = exc.text(request_lang(request))
     response = render(
         request, "error.html", None, status_code=503, kind="other", code=exc.code, message=message
     )
@@ -252,7 +252,7 @@ async def domain_error_page(request: Request, exc: DomainError) -> Response:
     if exc.code == "password_change_required":
         target = _next_target(_here(request)) if request.method == "GET" else ""
         return RedirectResponse(_password_page(target), status_code=303)
-    message = exc.detail(prefer_zh=request_lang(request) == "zh")["message"]
+    message = exc.text(request_lang(request))
     return await error_page(request, exc.status, exc.code, message)
 
 
@@ -415,14 +415,12 @@ def change_password(
     if user is None:
         raise DomainError("not_authenticated", "sign in first", None)
     actor, forced = Actor.of(user), user.must_change_password
-    zh = request_lang(request) == "zh"
     try:
         if new_password != new_password_again:
             raise DomainError(
                 "validation_error",
                 "the two new passwords differ",
                 "new_password_again",
-                message_zh="两次输入的新密码不一致",
             )
         auth.change_password(
             session,
@@ -441,7 +439,7 @@ def change_password(
             actor,
             status_code=exc.status,
             forced=forced,
-            errors={field: exc.detail(prefer_zh=zh)["message"]},
+            errors={field: exc.text(request_lang(request))},
             next=_next_target(next),
         )
         response.headers.update(exc.headers)
