@@ -22,6 +22,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "paid_on_future": 422,
     "household_has_cases": 409,
     "import_rejected": 422,
+    "explanation_required": 422,
     "weak_password": 422,
     "wrong_password": 422,
     "password_change_required": 403,
@@ -57,6 +58,7 @@ MESSAGES_ZH: dict[str, str] = {
     "duplicate": "已存在",
     "invalid_transition": "当前状态不允许此操作",
     "deadline_already_done": "该时限已标记完成",
+    "explanation_required": "须填写情况说明",
     # subsidies
     "no_standard": "没有适用的补助标准",
     "not_eligible": "该户不符合项目的救助条件",

@@ -102,6 +102,8 @@ PART_OF: tuple[tuple[str, str], ...] = (
     ("crop_lost_grain_ha", "crop_damaged_grain_ha"),
     ("relocated_central", "relocated"),
     ("relocated_dispersed", "relocated"),
+    # A part of the loss never exceeds the total, even before all six are given.
+    *((name, "loss_total") for name in FIGURE_GROUPS["losses"][1:]),
 )
 LOSS_PARTS: tuple[str, ...] = FIGURE_GROUPS["losses"][1:]
 RELOCATED_PARTS: tuple[str, ...] = ("relocated_central", "relocated_dispersed")
@@ -110,6 +112,11 @@ DEFAULT_JUMP_SHARE = Decimal("0.5")
 Figure = int | Decimal
 # A problem: (field, English template = catalogue msgid, params).
 Problem = tuple[str, str, dict[str, object]]
+
+
+def part_message(part: str, whole: str) -> str:
+    """The catalogue id (English) of "this 其中 exceeds its total"."""
+    return f"{part} ({{value}}) may not exceed {whole} ({{total}})"
 
 
 def figure_problems(values: Mapping[str, Figure | None]) -> list[Problem]:
@@ -122,13 +129,7 @@ def figure_problems(values: Mapping[str, Figure | None]) -> list[Problem]:
             continue
         if p > w:
             seen.add(part)
-            problems.append(
-                (
-                    part,
-                    "{part} ({value}) may not exceed {whole} ({total})",
-                    {"part": part, "value": p, "whole": whole, "total": w},
-                )
-            )
+            problems.append((part, part_message(part, whole), {"value": p, "total": w}))
     total = values.get("loss_total")
     parts = [values.get(name) for name in LOSS_PARTS]
     if total is not None and all(v is not None for v in parts):

@@ -263,10 +263,11 @@ def _check_explanation(
     if moved:
         raise DomainError(
             "explanation_required",
-            "a 续报 that lowers a figure or raises it by more than {share} % needs an "
-            "explanation ({fields})",
+            "an update report that lowers a figure or raises it by more than {share} % "
+            "needs an explanation",
             "explanation",
-            params={"share": as_json_number(share * 100), "fields": ", ".join(moved)},
+            params={"share": as_json_number(share * 100)},
+            extra={"fields": moved},
         )
 
 
