@@ -218,3 +218,39 @@ def test_a_share_without_a_denominator_is_never_reached():
 
     assert "drought_share" not in result.totals
     assert result.recommended_level is None
+
+
+# --- the shipped drought -----------------------------------------------------------------
+
+
+def test_the_shipped_guizhou_drought_loads_and_triggers_at_the_level_of_its_share(engine):
+    from pathlib import Path
+
+    from relief import clock
+    from relief.auth.models import SYSTEM
+    from relief.db import session_for, transaction
+    from relief.emergency import responses
+    from relief.emergency import service as events
+    from relief.emergency.models import ResponseIn
+    from relief.scenario.loader import load_scenario
+
+    clock.set_clock(None)  # the shipped reports are dated in the past
+    folder = Path(__file__).resolve().parents[2] / "scenarios" / "guizhou"
+    with transaction(engine) as session:
+        load_scenario(session, SYSTEM, folder)
+    with transaction(engine) as session:
+        event = events.event_by_key(session, "guizhou/drought")
+        assessment = events.assess_event(session, event.id)
+        # 950,000 needing aid of Guizhou's 18,066,366 乡村人口 (assumed): 5.25 % ≥ 5 %.
+        assert assessment.totals["drought_share"] == Decimal("5.25")
+        assert assessment.totals["drought_needing_aid"] == 950_000
+        assert assessment.recommended_level == 4
+        assert [e["criterion"] for e in assessment.exceeded] == ["drought_share"]
+        response = responses.trigger_response(
+            session, SYSTEM, event.id, ResponseIn(level=4, note="旱情")
+        )
+        assert response.recommended_level == 4
+    with session_for(engine, write=False) as session:
+        reports = events.list_reports(session, event.id)
+        assert {r.region_code for r in reports} == {"520200", "520400", "522300"}
+        assert all(r.drought_water_shortage and r.crop_affected_ha for r in reports)
