@@ -254,3 +254,23 @@ def test_the_shipped_guizhou_drought_loads_and_triggers_at_the_level_of_its_shar
         reports = events.list_reports(session, event.id)
         assert {r.region_code for r in reports} == {"520200", "520400", "522300"}
         assert all(r.drought_water_shortage and r.crop_affected_ha for r in reports)
+
+
+def test_the_reports_export_as_csv_with_the_field_names_as_headers(api, event):
+    assert post(api, event["id"], TODAY | FULL).status_code == 201
+    assert post(api, event["id"], TODAY | {"region_code": "150125102"}).status_code == 201
+
+    reply = api.client.get(
+        f"/api/v1/events/{event['id']}/reports?format=csv", headers=api.users["wc_staff"]
+    )
+
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("text/csv")
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(reply.text)))
+    assert list(rows[0])[:4] == ["id", "region_code", "kind", "reported_at"]
+    assert set(FIGURE_FIELDS) <= set(rows[0])
+    assert rows[0]["crop_affected_ha"] == "1200.5" and rows[0]["loss_housing"] == "800"
+    assert rows[1]["affected"] == "" and rows[1]["relocated"] == "300"
