@@ -58,7 +58,7 @@ MESSAGES_ZH: dict[str, str] = {
     "duplicate": "已存在",
     "invalid_transition": "当前状态不允许此操作",
     "deadline_already_done": "该时限已标记完成",
-    "explanation_required": "须填写情况说明",
+    "explanation_required": "须填写数字变动原因",
     # subsidies
     "no_standard": "没有适用的补助标准",
     "not_eligible": "该户不符合项目的救助条件",

@@ -83,7 +83,7 @@ def test_an_update_that_jumps_asks_for_an_explanation_then_saves(client, sign_in
 
     assert reply.status_code == 422
     assert _field_error(reply.text, "rp-explanation") == (
-        "续报中有数字比上次报告减少或增加超过 50%，须填写情况说明"
+        "续报中有数字比上次报告减少或增加超过 50%，须填写数字变动原因"
     )
     reply = client.post(
         f"/events/{snowstorm}/reports",
