@@ -639,16 +639,17 @@ def quick_figures(hazard: str, counts: tuple[int, ...], given: dict) -> dict[str
         crops["crop_damaged_ha"] = (crops["crop_affected_ha"] * Decimal("0.45")).quantize(cent)
         crops["crop_lost_ha"] = (crops["crop_damaged_ha"] * Decimal("0.3")).quantize(cent)
         for stage in ("affected", "damaged", "lost"):
-            crops[f"crop_{stage}_grain_ha"] = (
-                crops[f"crop_{stage}_ha"] * Decimal("0.6")
-            ).quantize(cent)
+            crops[f"crop_{stage}_grain_ha"] = (crops[f"crop_{stage}_ha"] * Decimal("0.6")).quantize(
+                cent
+            )
     housing = sum(
         (Decimal(per) * c[name] for name, per in ROOM_LOSS_WAN.items()), Decimal(0)
     ).quantize(cent)
     losses = {
         "loss_housing": housing,
-        "loss_agriculture": (crops.get("crop_damaged_ha", Decimal(0)) * CROP_LOSS_WAN_PER_HA)
-        .quantize(cent),
+        "loss_agriculture": (
+            crops.get("crop_damaged_ha", Decimal(0)) * CROP_LOSS_WAN_PER_HA
+        ).quantize(cent),
         "loss_industry": (housing * Decimal("0.2")).quantize(cent),
         "loss_infrastructure": (housing * Decimal("0.8")).quantize(cent),
         "loss_public_services": (housing * Decimal("0.15")).quantize(cent),

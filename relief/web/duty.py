@@ -40,6 +40,15 @@ from relief.dispatch import service as dispatch
 from relief.emergency import responses
 from relief.emergency import service as emergency
 from relief.emergency.assessment import latest_reports
+from relief.emergency.figures import (
+    DECIMAL_FIELDS,
+    FIGURE_FIELDS,
+    FIGURE_GROUPS,
+    MAIN_FIELDS,
+    NEW_FIELDS,
+    PART_OF,
+    parse_figure,
+)
 from relief.emergency.models import (
     ClosureIn,
     DeadlineDoneIn,
@@ -49,15 +58,6 @@ from relief.emergency.models import (
     ReportIn,
     ResponseIn,
     ResponsePatch,
-)
-from relief.emergency.figures import (
-    DECIMAL_FIELDS,
-    FIGURE_FIELDS,
-    FIGURE_GROUPS,
-    MAIN_FIELDS,
-    NEW_FIELDS,
-    PART_OF,
-    parse_figure,
 )
 from relief.emergency.records import COUNT_FIELDS, HAZARDS, LEVELS, REPORT_KINDS, Policy
 from relief.errors import DomainError
