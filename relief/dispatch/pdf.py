@@ -118,8 +118,10 @@ def order_pdf(context: dict[str, Any]) -> bytes:
         header.append(["灾害事件", context["event_name"], "响应级别", context["level_label"]])
     if order.reason:
         header.append(["调拨事由", order.reason, "", ""])
+    if context["cancelled"]:
+        header.append(["取消", context["cancelled"], "", ""])
     widths = [27 * mm, 63 * mm, 24 * mm, 66 * mm]
-    wide = [i for i, row in enumerate(header) if row[0] in ("路线", "调拨事由")]
+    wide = [i for i, row in enumerate(header) if row[0] in ("路线", "调拨事由", "取消")]
     header_table = Table(
         [
             # A spanned value gets the width of its three cells.

@@ -30,7 +30,7 @@ from relief.audit import service as audit
 from relief.auth.models import Actor
 from relief.emergency.figures import FIGURE_FIELDS
 from relief.emergency.models import NormOut, PolicyIn, PolicyNormRow, PolicyOut, PolicyRow
-from relief.emergency.records import LEVELS, Norm, Policy
+from relief.emergency.records import DEFAULT_LOADING_H, LEVELS, Norm, Policy
 from relief.errors import DomainError, not_found
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -63,6 +63,7 @@ def policy_document(policy: Policy) -> dict[str, Any]:
         "cross_jurisdiction_levels": sorted(policy.cross_jurisdiction_levels),
         "tier_penalty_ton_km": {tier: str(v) for tier, v in policy.tier_penalty_ton_km.items()},
         "cross_jurisdiction_penalty_ton_km": str(policy.cross_jurisdiction_penalty_ton_km),
+        "loading_h": str(policy.loading_h),
         "subsidies": _json_safe(policy.subsidies),
     }
 
@@ -125,6 +126,7 @@ def policy_from_row(row: PolicyRow, norms: Iterable[PolicyNormRow]) -> Policy:
             tier: Decimal(v) for tier, v in doc.get("tier_penalty_ton_km", {}).items()
         },
         cross_jurisdiction_penalty_ton_km=Decimal(doc.get("cross_jurisdiction_penalty_ton_km", 0)),
+        loading_h=Decimal(doc.get("loading_h", DEFAULT_LOADING_H)),
         norms=[
             Norm(n.item_code, n.basis, Decimal(n.per_person), n.priority_weight)
             for n in sorted(norms, key=lambda n: n.position)
@@ -362,6 +364,7 @@ def policy_from_input(body: PolicyIn, stored_subsidies: dict[str, Any] | None = 
         cross_jurisdiction_levels=frozenset(body.cross_jurisdiction_levels),
         tier_penalty_ton_km=dict(body.tier_penalty_ton_km),
         cross_jurisdiction_penalty_ton_km=body.cross_jurisdiction_penalty_ton_km,
+        loading_h=body.loading_h,
         norms=[Norm(n.item, n.basis, n.per_person, n.priority_weight) for n in body.norms],
         subsidies=(
             body.subsidies
@@ -469,6 +472,7 @@ def policy_out(session: Session, row: PolicyRow) -> PolicyOut:
         cross_jurisdiction_levels=sorted(policy.cross_jurisdiction_levels),
         tier_penalty_ton_km={k: float(v) for k, v in policy.tier_penalty_ton_km.items()},
         cross_jurisdiction_penalty_ton_km=float(policy.cross_jurisdiction_penalty_ton_km),
+        loading_h=float(policy.loading_h),
         norms=[
             NormOut(
                 item=n.item_code,

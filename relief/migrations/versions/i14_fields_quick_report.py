@@ -4,14 +4,14 @@ losses in 万元) and `explanation`, all nullable: stored reports keep NULL (not
 `regions.rural_population` (乡村人口) is the denominator of a policy's share criteria.
 
 Revision ID: i14_fields
-Revises: 0010
+Revises: i13_disp_0001
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "i14_fields"
-down_revision = "0010"
+down_revision = "i13_disp_0001"
 branch_labels = None
 depends_on = None
 
