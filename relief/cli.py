@@ -300,7 +300,7 @@ def assess(
     import json
 
     from relief.emergency.assessment import assess as assess_reports
-    from relief.emergency.records import COUNT_FIELDS
+    from relief.emergency.figures import FIGURE_FIELDS
 
     folder, spec, policy = _folder_event(scenario, event)
     result = assess_reports(spec.reports, policy, folder.regions)
@@ -313,7 +313,7 @@ def assess(
     typer.echo(f"policy in force from {policy.effective_from.isoformat()}")
     typer.echo("totals:")
     for key, value in result.totals.items():
-        kind = "" if key in COUNT_FIELDS else "  (criterion)"
+        kind = "" if key in FIGURE_FIELDS else "  (criterion)"
         typer.echo(f"  {key:<30} {value:>10}{kind}")
     level = result.recommended_level
     typer.echo(

@@ -19,7 +19,7 @@ import csv
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -184,6 +184,7 @@ class Region:
     lon: float
     population: int | None
     approximate: str = ""  # why the point is approximate ("" = source point)
+    rural_population: int | None = None  # 乡村人口: the denominator of share criteria
 
 
 @dataclass
@@ -353,6 +354,11 @@ def build_hohhot_regions() -> list[Region]:
     return regions
 
 
+# 乡村人口 of Guizhou at the 2020 census: 38,562,148 × (1 − 53.15 % urban), the urban share
+# recalled (R), not read in a source here: assumed. No other region's is given.
+GUIZHOU_RURAL_2020 = 18_066_366
+
+
 def build_guizhou_regions() -> list[Region]:
     return [
         Region(
@@ -363,9 +369,22 @@ def build_guizhou_regions() -> list[Region]:
             float(r["lat"]),
             float(r["lon"]),
             int(r["population_2020"]),
+            rural_population=GUIZHOU_RURAL_2020 if r["code"] == "520000" else None,
         )
         for r in read_csv(DIVISIONS / "guizhou-prefectures-counties.csv")
     ]
+
+
+def drought_figures(needing_aid: int, crop_ha: int) -> dict[str, object]:
+    """A drought report's own figures: 因旱需生活救助, a third of them short of drinking
+    water, three times as many affected, and the crop area affected (the damaged and lost
+    areas follow quick_figures' ratios). Assumed."""
+    return {
+        "affected": needing_aid * 3,
+        "drought_needing_aid": needing_aid,
+        "drought_water_shortage": needing_aid // 3,
+        "crop_affected_ha": Decimal(crop_ha * 10),
+    }
 
 
 def warehouse_name(region: Region, tier: str, root: Region) -> str:
@@ -545,6 +564,14 @@ def write_policy(path: Path, spec: Spec) -> None:
         "criteria:",
     ]
     lines += [f"  {name}: {yaml_value(list(fields))}" for name, fields in CRITERIA.items()]
+    for name, share in p.get("share_criteria", {}).items():
+        criterion = {
+            "fields": list(share["fields"]),
+            "share_of": share["share_of"],
+            "within": share["within"],
+            "label": share["label"],
+        }
+        lines.append(f"  {name}: {yaml_value(criterion)}   # {share['note']}")
     lines.append(f"thresholds:   # {p['thresholds_note']}")
     for level in (1, 2, 3, 4):
         lines.append(f"  {level}: {yaml_value(p['thresholds'][level])}")
@@ -585,10 +612,64 @@ def write_policy(path: Path, spec: Spec) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+# The quick report's other figures of a shipped event (issue 14), derived from its ten counts
+# by these ratios unless the event gives them: all assumed, none read in a source.
+ROOM_LOSS_WAN = {"collapsed_rooms": "2", "severe_rooms": "0.8", "general_rooms": "0.1"}
+CROP_LOSS_WAN_PER_HA = Decimal("0.3")
+
+
+def quick_figures(hazard: str, counts: tuple[int, ...], given: dict) -> dict[str, object]:
+    """The other figures of a report: derived from its ten counts (assumed ratios) unless
+    `given` names them; crop figures are left out for a snowstorm (winter: none reported)."""
+    c = dict(zip(COUNT_FIELDS, counts, strict=True))
+    cent = Decimal("0.01")
+    out: dict[str, object] = {}
+    out["affected"] = 3 * (c["relocated"] + c["needing_aid"]) + 10 * (c["deaths"] + c["missing"])
+    out["injured"] = 3 * (c["deaths"] + c["missing"])
+    out["injured_severe"] = out["injured"] // 4
+    out["evacuated"] = c["relocated"] * 3 // 2
+    out["relocated_central"] = c["relocated"] * 2 // 5
+    out["relocated_dispersed"] = c["relocated"] - out["relocated_central"]
+    out["shelters"] = math.ceil(out["relocated_central"] / 200)
+    out["needing_transitional_aid"] = 3 * (c["collapsed_households"] + c["severe_households"])
+    for damage in ("collapsed", "severe", "general"):
+        out[f"{damage}_dwelling_rooms"] = c[f"{damage}_rooms"] * 9 // 10
+    out.update({k: v for k, v in given.items() if not k.startswith(("crop_", "loss_"))})
+    crops: dict[str, Decimal] = {}
+    if hazard != "snowstorm":
+        affected_ha = Decimal(given.get("crop_affected_ha", Decimal(out["affected"]) / 20))
+        crops["crop_affected_ha"] = affected_ha.quantize(Decimal("0.1"))
+        crops["crop_damaged_ha"] = (crops["crop_affected_ha"] * Decimal("0.45")).quantize(cent)
+        crops["crop_lost_ha"] = (crops["crop_damaged_ha"] * Decimal("0.3")).quantize(cent)
+        for stage in ("affected", "damaged", "lost"):
+            crops[f"crop_{stage}_grain_ha"] = (crops[f"crop_{stage}_ha"] * Decimal("0.6")).quantize(
+                cent
+            )
+    housing = sum(
+        (Decimal(per) * c[name] for name, per in ROOM_LOSS_WAN.items()), Decimal(0)
+    ).quantize(cent)
+    losses = {
+        "loss_housing": housing,
+        "loss_agriculture": (
+            crops.get("crop_damaged_ha", Decimal(0)) * CROP_LOSS_WAN_PER_HA
+        ).quantize(cent),
+        "loss_industry": (housing * Decimal("0.2")).quantize(cent),
+        "loss_infrastructure": (housing * Decimal("0.8")).quantize(cent),
+        "loss_public_services": (housing * Decimal("0.15")).quantize(cent),
+        "loss_other": (housing * Decimal("0.05")).quantize(cent),
+    }
+    out.update(crops)
+    out["loss_total"] = sum(losses.values(), Decimal(0))
+    out.update(losses)
+    return out
+
+
 def write_event(path: Path, event: dict) -> None:
     lines = [
         "# Generated by scenarios/build.py. A fictitious event; counts are assumptions "
         "(README.md).",
+        "# The quick report's other figures (affected … loss_other) are assumed: derived from",
+        "# the ten counts by build.py's quick_figures ratios unless the event gives them.",
         f"name: {event['name']}",
         f"hazard: {event['hazard']}",
         f"started_at: {event['started_at']}",
@@ -598,9 +679,10 @@ def write_event(path: Path, event: dict) -> None:
         pairs = [[Quoted(a), Quoted(b)] for a, b in event["closed_roads"]]
         lines.append(f"closed_roads: {yaml_value(pairs)}   # {event['closed_note']}")
     lines.append("reports:")
-    for code, kind, at, counts in event["reports"]:
+    for code, kind, at, counts, *given in event["reports"]:
         report = {"region_code": Quoted(code), "kind": kind, "reported_at": at}
         report.update(zip(COUNT_FIELDS, counts, strict=True))
+        report.update(quick_figures(event["hazard"], counts, given[0] if given else {}))
         lines.append(f"  - {yaml_value(report)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -609,18 +691,29 @@ def write_event(path: Path, event: dict) -> None:
 # ---------------------------------------------------------------------------- checks
 
 
-def latest_totals(event: dict) -> dict[str, int]:
-    """Sums of the latest report of each region (greatest reported_at; ties: later line)."""
+def latest_totals(event: dict, shares: dict | None = None) -> dict[str, int]:
+    """Sums of the latest report of each region (greatest reported_at; ties: later line);
+    each share criterion as a per cent of its `denominator`."""
+    shares = shares or {}
+    cent = Decimal("0.01")
     latest: dict[str, tuple[str, int, tuple]] = {}
-    for seq, (code, _kind, at, counts) in enumerate(event["reports"]):
+    for seq, (code, _kind, at, counts, *given) in enumerate(event["reports"]):
         if code not in latest or (at, seq) >= latest[code][:2]:
-            latest[code] = (at, seq, counts)
+            latest[code] = (at, seq, counts, given[0] if given else {})
     totals = dict.fromkeys(COUNT_FIELDS, 0)
-    for _, _, counts in latest.values():
+    for _, _, counts, given in latest.values():
         for f, n in zip(COUNT_FIELDS, counts, strict=True):
             totals[f] += n
+        for f, n in given.items():
+            totals[f] = totals.get(f, 0) + n
     for name, fields in CRITERIA.items():
         totals[name] = sum(totals[f] for f in fields)
+    for name, share in shares.items():
+        # Per cent of the denominator, rounded down to 0.01 (as relief's assessment does).
+        part = sum(totals.get(f, 0) for f in share["fields"])
+        totals[name] = float(
+            (Decimal(part) * 100 / share["denominator"]).quantize(cent, rounding=ROUND_FLOOR)
+        )
     return totals
 
 
@@ -665,7 +758,7 @@ def build(spec: Spec, stock: list[tuple[str, str, int, int]]) -> None:
     regions = spec.regions
     write_csv(
         out / "regions.csv",
-        ["code", "name", "level", "parent_code", "lat", "lon", "population"],
+        ["code", "name", "level", "parent_code", "lat", "lon", "population", "rural_population"],
         [
             [
                 r.code,
@@ -675,6 +768,7 @@ def build(spec: Spec, stock: list[tuple[str, str, int, int]]) -> None:
                 f"{r.lat:.6f}",
                 f"{r.lon:.6f}",
                 "" if r.population is None else r.population,
+                "" if r.rural_population is None else r.rural_population,
             ]
             for r in regions
         ],
@@ -749,9 +843,10 @@ def summarise(spec: Spec, stock: list[tuple[str, str, int, int]]) -> None:
     for _, item, on_hand, floor in stock:
         available[item] = available.get(item, 0) + on_hand - floor
     for stem, event in spec.events.items():
-        totals = latest_totals(event)
+        shares = spec.policy.get("share_criteria", {})
+        totals = latest_totals(event, shares)
         level = recommended_level(totals, spec.policy["thresholds"])
-        crit = {k: totals[k] for k in CRITERIA}
+        crit = {k: totals[k] for k in (*CRITERIA, *shares)}
         print(f"   event {stem}: level {level}; {crit}")
         demand: dict[str, int] = {}
         for item, basis, per_person, _, _ in spec.policy["norms"]:
@@ -1153,6 +1248,22 @@ def guizhou_spec() -> Spec:
     for name in CRITERIA:
         for lvl, value in ladder(NATIONAL_IV[name] // 2, NATIONAL_III[name]).items():
             policy["thresholds"][lvl][name] = value
+    # The national plan's drought criterion (国办函〔2024〕11号): 因旱需政府救助人数 as a share of
+    # the province's 农牧业人口 — level I 30 % (V), IV–II 15/20/25 % (U). Relief counts it
+    # against 乡村人口 (rural_population). A provincial response starts lower: 5/8/12/15 %
+    # for IV–I, assumed (a 2024-style county plan starts its level III at 5–10 %, V, S32).
+    policy["share_criteria"] = {
+        "drought_share": {
+            "fields": ["drought_needing_aid"],
+            "share_of": "rural_population",
+            "within": "province",
+            "label": "因旱需生活救助人口占乡村人口比例（%）",
+            "note": "per cent of the province's 乡村人口; thresholds assumed (README.md)",
+            "denominator": GUIZHOU_RURAL_2020,
+        }
+    }
+    for lvl, value in {4: 5, 3: 8, 2: 12, 1: 15}.items():
+        policy["thresholds"][lvl]["drought_share"] = value
 
     def design(spec: Spec) -> dict[str, int]:
         # 1 % of the people of Guizhou (38,562,148): 0.4 % at the provincial core,
@@ -1200,6 +1311,26 @@ def guizhou_spec() -> Spec:
             """
         ),
     }
+    # A spring drought over three prefectures (reports per prefecture; 续报 every 10 days as
+    # the statistics rules ask for a drought). 需紧急生活救助 and houses are 0: the level
+    # comes from the drought share (950,000 of 18,066,366 = 5.25 % → level 4). Assumed.
+    drought = {
+        "name": "2026年春季六盘水、安顺、黔西南干旱",
+        "hazard": "drought",
+        "started_at": "2026-03-01T08:00:00+08:00",
+        "region_codes": ["520200", "520400", "522300"],
+        "reports": [
+            (code, kind, f"{day}T{time}:00+08:00", (0,) * len(COUNT_FIELDS), given)
+            for code, kind, day, time, given in (
+                ("520200", "initial", "2026-03-02", "09:00", drought_figures(150000, 1500)),
+                ("520400", "initial", "2026-03-02", "09:00", drought_figures(120000, 1200)),
+                ("522300", "initial", "2026-03-02", "09:00", drought_figures(180000, 1800)),
+                ("520200", "update", "2026-03-12", "09:00", drought_figures(320000, 3200)),
+                ("520400", "update", "2026-03-12", "09:00", drought_figures(260000, 2600)),
+                ("522300", "update", "2026-03-12", "09:00", drought_figures(370000, 3700)),
+            )
+        ],
+    }
     kit = {
         "tent": d("0.08"),
         "tarp": d("0.15"),
@@ -1237,7 +1368,7 @@ def guizhou_spec() -> Spec:
         },
         design=design,
         policy=policy,
-        events={"flood": flood, "landslide": landslide},
+        events={"flood": flood, "landslide": landslide, "drought": drought},
     )
     spec.regions = build_guizhou_regions()
     return spec

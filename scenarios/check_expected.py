@@ -44,6 +44,7 @@ EXPECTED = {
     ("hohhot", "snowstorm"): (4, {"relocated_or_aided"}),
     ("hohhot", "flashflood"): (2, {"relocated_or_aided"}),
     ("guizhou", "flood"): (2, {"relocated_or_aided"}),
+    ("guizhou", "drought"): (4, {"drought_share"}),
     ("guizhou", "landslide"): (4, {"dead_missing"}),
 }
 TWO_DECIMALS = re.compile(r"^\d+(\.\d{1,2})?$")
@@ -233,8 +234,26 @@ def check_scenario(name: str) -> None:
             if code not in latest or (at, seq) >= latest[code][:2]:
                 latest[code] = (at, seq, rep)
         totals = {f: sum(r[f] for _, _, r in latest.values()) for f in COUNT_FIELDS}
-        for crit, fields in criteria.items():
-            totals[crit] = sum(totals[f] for f in fields)
+        for _, _, r in latest.values():
+            for f, v in r.items():
+                if f not in COUNT_FIELDS and isinstance(v, int | float) and f != "region_code":
+                    totals[f] = totals.get(f, 0) + v
+        for crit, spec in criteria.items():
+            fields = spec["fields"] if isinstance(spec, dict) else spec
+            totals[crit] = sum(totals.get(f, 0) for f in fields)
+            if isinstance(spec, dict) and "share_of" in spec:
+                # A share criterion: per cent (rounded down to 0.01) of the population of
+                # the regions at its level holding the reported regions.
+                holders = {
+                    next(
+                        c
+                        for c in (code, *ancestors(code))
+                        if regions[c]["level"] == spec.get("within", "province")
+                    )
+                    for code in latest
+                }
+                base = sum(int(regions[c][spec["share_of"]]) for c in holders)
+                totals[crit] = math.floor(totals[crit] * 10000 / base) / 100
         reached = {
             lvl: {c for c, v in crit.items() if totals[c] >= v} for lvl, crit in thresholds.items()
         }

@@ -41,6 +41,8 @@ def test_snowstorm_from_report_to_received_supplies_keeps_the_ledger_true(
     kind = "final" if first["kind"] == "final" else "update"
     reported_at = (datetime.now(CST) - timedelta(minutes=5)).isoformat()
     body = {"region_code": first["region_code"], "kind": kind, "reported_at": reported_at}
+    # Its figures differ from the region's latest report: a 续报 says why (issue 14).
+    body["explanation"] = "电话补报"
     _ok(
         client.post(f"/api/v1/events/{event_id}/reports", json={**body, **update}, headers=duty),
         201,

@@ -8,9 +8,12 @@ reports for regions in their scope; administrators edit the policy.
 
 from __future__ import annotations
 
-from typing import Any
+import csv
+import io
+from datetime import datetime
+from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import AwareDatetime
 from sqlmodel import Session
 
@@ -21,6 +24,7 @@ from relief.db import get_session
 from relief.emergency import policy as policies
 from relief.emergency import responses
 from relief.emergency import service as events
+from relief.emergency.figures import FIGURE_FIELDS
 from relief.emergency.models import (
     MAX_ID,
     ClosedRoadOut,
@@ -44,6 +48,7 @@ from relief.emergency.models import (
     TimelineEntry,
 )
 from relief.errors import DomainError
+from relief.exports import safe_row
 
 router = APIRouter(prefix="/api/v1", tags=["emergency"])
 
@@ -161,10 +166,50 @@ def add_report(
 
 @router.get("/events/{event_id}/reports", response_model=list[ReportOut])
 def list_reports(
-    event_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
-) -> list[ReportOut]:
+    event_id: int,
+    format: Literal["json", "csv"] = "json",
+    _: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> Any:
+    """The event's reports; `format=csv` gives them as a sheet whose headers are the field
+    names (every figure of the quick report, empty when not reported)."""
     events.get_event(session, event_id)
-    return [events.report_out(row) for row in events.list_reports(session, event_id)]
+    reports = [events.report_out(row) for row in events.list_reports(session, event_id)]
+    if format == "json":
+        return reports
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REPORT_COLUMNS)
+    for report in reports:
+        values = report.model_dump()
+        writer.writerow(
+            safe_row("" if values[name] is None else _cell(values[name]) for name in REPORT_COLUMNS)
+        )
+    return Response(
+        out.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="event-{event_id}-reports.csv"'},
+    )
+
+
+REPORT_COLUMNS = (
+    "id",
+    "region_code",
+    "kind",
+    "reported_at",
+    *FIGURE_FIELDS,
+    "explanation",
+    "created_by",
+    "created_at",
+)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 @router.get("/events/{event_id}/assessment")

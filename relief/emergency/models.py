@@ -40,18 +40,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, StrictInt, model_validator
 from pydantic import Field as PField
-from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Numeric, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from relief.clock import now
 from relief.db import UTCDateTime
+from relief.emergency.figures import FIGURE_FIELDS
 from relief.emergency.records import COUNT_FIELDS, DEFAULT_LOADING_H, HAZARDS, REPORT_KINDS
 from relief.errors import N_
 
 # Built from the records' tuples so that the API and the scenario reader accept one list.
 Hazard = Literal[HAZARDS]  # type: ignore[valid-type]
 ReportKind = Literal[REPORT_KINDS]  # type: ignore[valid-type]
-CountField = Literal[COUNT_FIELDS]  # type: ignore[valid-type]
+# Any report figure (today's ten and the quick report's others): what criteria and norms use.
+CountField = Literal[FIGURE_FIELDS]  # type: ignore[valid-type]
 ResponseStatus = Literal["active", "ended"]
 ResponseAction = Literal["escalate", "downgrade", "end"]
 
@@ -81,6 +83,10 @@ def _text(min_length: int, max_length: int) -> Any:
 CodeIn = _text(1, 64)
 Note = _text(0, 2000)
 Count = Annotated[StrictInt, PField(ge=0, le=MAX_COUNT)]
+# Hectares and 万元: non-negative, at most 2 decimals (a JSON number or its text).
+Amount = Annotated[
+    Decimal, PField(ge=0, le=MAX_COUNT, max_digits=14, decimal_places=2, allow_inf_nan=False)
+]
 Level = Annotated[StrictInt, PField(ge=1, le=4)]
 # A level as a JSON object key ("1"): keys are always strings, so this one is not strict.
 LevelKey = Annotated[int, PField(ge=1, le=4)]
@@ -178,7 +184,7 @@ class ReportRow(SQLModel, table=True):
         CheckConstraint("kind in ('initial','update','final')", name="ck_event_reports_kind"),
         *(
             CheckConstraint(f"{name} >= 0", name=f"ck_event_reports_{name}")
-            for name in COUNT_FIELDS
+            for name in FIGURE_FIELDS
         ),
     )
 
@@ -197,6 +203,35 @@ class ReportRow(SQLModel, table=True):
     severe_rooms: int = 0
     general_households: int = 0
     general_rooms: int = 0
+    # The quick report's other figures (issue 14): NULL = not reported.
+    affected: int | None = None
+    injured: int | None = None
+    injured_severe: int | None = None
+    evacuated: int | None = None
+    relocated_central: int | None = None
+    relocated_dispersed: int | None = None
+    shelters: int | None = None
+    needing_transitional_aid: int | None = None
+    drought_needing_aid: int | None = None
+    drought_water_shortage: int | None = None
+    collapsed_dwelling_rooms: int | None = None
+    severe_dwelling_rooms: int | None = None
+    general_dwelling_rooms: int | None = None
+    crop_affected_ha: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    crop_damaged_ha: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    crop_lost_ha: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    crop_affected_grain_ha: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    crop_damaged_grain_ha: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    crop_lost_grain_ha: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    loss_total: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    loss_housing: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    loss_agriculture: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    loss_industry: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    loss_infrastructure: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    loss_public_services: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    loss_other: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    # Why a 续报 moves a figure much (relief.emergency.figures.jumps); NULL = none given.
+    explanation: str | None = Field(default=None, max_length=2000)
     # Position in the scenario file for a loaded report (None when posted through the API).
     file_seq: int | None = None
     created_by: str = Field(max_length=64)
@@ -342,6 +377,11 @@ class NormIn(BaseModel):
     priority_weight: Annotated[StrictInt, PField(ge=0, le=1_000_000)]
 
 
+class ShareIn(BaseModel):
+    share_of: Literal["population", "rural_population"]
+    within: Literal["province", "prefecture", "county", "township"] = "province"
+
+
 class PolicyIn(BaseModel):
     """A whole policy version, as policy.yaml has it (SCENARIOS.md)."""
 
@@ -351,6 +391,12 @@ class PolicyIn(BaseModel):
     criteria: dict[_text(1, 64), list[CountField]] = {}  # type: ignore[valid-type]
     # Optional words for people per criterion (死亡和失踪人口); else the UI builds them.
     criterion_labels: dict[_text(1, 64), _text(1, 64)] = {}  # type: ignore[valid-type]
+    # A criterion that is a share (per cent) of a population of the regions at a level.
+    criterion_shares: dict[_text(1, 64), ShareIn] = {}  # type: ignore[valid-type]
+    # A 续报 raising a figure by more than this share, or lowering it, needs an explanation.
+    update_jump_share: (
+        Annotated[Decimal, PField(ge=0, le=1000, decimal_places=4, allow_inf_nan=False)] | None
+    ) = None
     thresholds: dict[LevelKey, dict[_text(1, 64), Count]]  # type: ignore[valid-type]
     deadlines_h: dict[LevelKey, Hours]
     response_deadlines_h: dict[
@@ -385,6 +431,8 @@ class PolicyOut(BaseModel):
     region_code: str | None
     criteria: dict[str, list[str]]
     criterion_labels: dict[str, str] = {}
+    criterion_shares: dict[str, dict[str, str]] = {}
+    update_jump_share: float | None = None
     thresholds: dict[str, dict[str, int]]
     deadlines_h: dict[str, float]
     response_deadlines_h: dict[str, dict[str, float]]
@@ -442,9 +490,43 @@ class ReportIn(BaseModel):
     severe_rooms: Count
     general_households: Count
     general_rooms: Count
+    # The quick report's other figures (issue 14), each optional (null = not reported).
+    affected: Count | None = None
+    injured: Count | None = None
+    injured_severe: Count | None = None
+    evacuated: Count | None = None
+    relocated_central: Count | None = None
+    relocated_dispersed: Count | None = None
+    shelters: Count | None = None
+    needing_transitional_aid: Count | None = None
+    drought_needing_aid: Count | None = None
+    drought_water_shortage: Count | None = None
+    collapsed_dwelling_rooms: Count | None = None
+    severe_dwelling_rooms: Count | None = None
+    general_dwelling_rooms: Count | None = None
+    crop_affected_ha: Amount | None = None
+    crop_damaged_ha: Amount | None = None
+    crop_lost_ha: Amount | None = None
+    crop_affected_grain_ha: Amount | None = None
+    crop_damaged_grain_ha: Amount | None = None
+    crop_lost_grain_ha: Amount | None = None
+    loss_total: Amount | None = None
+    loss_housing: Amount | None = None
+    loss_agriculture: Amount | None = None
+    loss_industry: Amount | None = None
+    loss_infrastructure: Amount | None = None
+    loss_public_services: Amount | None = None
+    loss_other: Amount | None = None
+    # Needed when a 续报 moves a figure much (422 explanation_required without).
+    explanation: Note | None = None  # type: ignore[valid-type]
 
-    def counts(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in COUNT_FIELDS}
+    def counts(self) -> dict[str, int | Decimal]:
+        """Today's ten fields, then every other figure given."""
+        return {
+            name: value
+            for name in FIGURE_FIELDS
+            if (value := getattr(self, name)) is not None or name in COUNT_FIELDS
+        }
 
 
 class ReportOut(BaseModel):
@@ -463,6 +545,33 @@ class ReportOut(BaseModel):
     severe_rooms: int
     general_households: int
     general_rooms: int
+    affected: int | None = None
+    injured: int | None = None
+    injured_severe: int | None = None
+    evacuated: int | None = None
+    relocated_central: int | None = None
+    relocated_dispersed: int | None = None
+    shelters: int | None = None
+    needing_transitional_aid: int | None = None
+    drought_needing_aid: int | None = None
+    drought_water_shortage: int | None = None
+    collapsed_dwelling_rooms: int | None = None
+    severe_dwelling_rooms: int | None = None
+    general_dwelling_rooms: int | None = None
+    crop_affected_ha: float | None = None
+    crop_damaged_ha: float | None = None
+    crop_lost_ha: float | None = None
+    crop_affected_grain_ha: float | None = None
+    crop_damaged_grain_ha: float | None = None
+    crop_lost_grain_ha: float | None = None
+    loss_total: float | None = None
+    loss_housing: float | None = None
+    loss_agriculture: float | None = None
+    loss_industry: float | None = None
+    loss_infrastructure: float | None = None
+    loss_public_services: float | None = None
+    loss_other: float | None = None
+    explanation: str | None = None
     created_by: str
     created_at: datetime
 

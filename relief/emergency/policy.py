@@ -28,8 +28,9 @@ from sqlmodel import Session, col, or_, select
 from relief import clock
 from relief.audit import service as audit
 from relief.auth.models import Actor
+from relief.emergency.figures import FIGURE_FIELDS
 from relief.emergency.models import NormOut, PolicyIn, PolicyNormRow, PolicyOut, PolicyRow
-from relief.emergency.records import COUNT_FIELDS, DEFAULT_LOADING_H, LEVELS, Norm, Policy
+from relief.emergency.records import DEFAULT_LOADING_H, LEVELS, Norm, Policy
 from relief.errors import DomainError, not_found
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -41,6 +42,14 @@ Outcome = Literal["created", "updated", "unchanged"]
 def policy_document(policy: Policy) -> dict[str, Any]:
     """The policy as JSON-safe data, without its norms (decimals as exact text)."""
     labels = {"criterion_labels": dict(policy.criterion_labels)} if policy.criterion_labels else {}
+    # Written only when given, so that a document stored before issue 14 stays the same.
+    if policy.criterion_shares:
+        labels["criterion_shares"] = {
+            name: {"share_of": of, "within": within}
+            for name, (of, within) in policy.criterion_shares.items()
+        }
+    if policy.update_jump_share is not None:
+        labels["update_jump_share"] = str(policy.update_jump_share)
     return labels | {
         "criteria": {name: list(fields) for name, fields in policy.criteria.items()},
         "thresholds": {
@@ -96,6 +105,13 @@ def policy_from_row(row: PolicyRow, norms: Iterable[PolicyNormRow]) -> Policy:
         effective_from=row.effective_from,
         criteria={name: list(fields) for name, fields in doc.get("criteria", {}).items()},
         criterion_labels=dict(doc.get("criterion_labels", {})),
+        criterion_shares={
+            name: (share["share_of"], share.get("within", "province"))
+            for name, share in doc.get("criterion_shares", {}).items()
+        },
+        update_jump_share=(
+            Decimal(doc["update_jump_share"]) if "update_jump_share" in doc else None
+        ),
         thresholds={
             int(level): {name: int(v) for name, v in limits.items()}
             for level, limits in doc.get("thresholds", {}).items()
@@ -169,7 +185,7 @@ def check_policy(session: Session, policy: Policy, region_code: str | None = Non
     from relief.network import service as network
 
     for name in policy.criteria:
-        if name in COUNT_FIELDS:
+        if name in FIGURE_FIELDS:
             raise DomainError(
                 "validation_error",
                 "criterion {name} may not be named like a report field",
@@ -182,9 +198,17 @@ def check_policy(session: Session, policy: Policy, region_code: str | None = Non
                 "a criterion needs at least one report field",
                 f"criteria.{name}",
             )
+    for name in policy.criterion_shares:
+        if name not in policy.criteria:
+            raise DomainError(
+                "validation_error",
+                "{name} is a share of a population but not a criterion",
+                f"criterion_shares.{name}",
+                params={"name": name},
+            )
     for level, limits in policy.thresholds.items():
         for name in limits:
-            if name not in policy.criteria and name not in COUNT_FIELDS:
+            if name not in policy.criteria and name not in FIGURE_FIELDS:
                 raise DomainError(
                     "validation_error",
                     "{name} is neither a criterion nor a report field",
@@ -208,7 +232,7 @@ def check_policy(session: Session, policy: Policy, region_code: str | None = Non
                 f"norms[{i}].item",
                 params={"item_code": norm.item_code},
             )
-        if norm.basis not in COUNT_FIELDS:
+        if norm.basis not in FIGURE_FIELDS:
             raise DomainError(
                 "validation_error",
                 "{basis} is not a report field",
@@ -349,6 +373,8 @@ def policy_from_input(body: PolicyIn, stored_subsidies: dict[str, Any] | None = 
         effective_from=body.effective_from,
         criteria={name: list(fields) for name, fields in body.criteria.items()},
         criterion_labels={k: v for k, v in body.criterion_labels.items() if k in body.criteria},
+        criterion_shares={k: (v.share_of, v.within) for k, v in body.criterion_shares.items()},
+        update_jump_share=body.update_jump_share,
         thresholds={level: dict(limits) for level, limits in body.thresholds.items()},
         deadlines_h=dict(body.deadlines_h),
         response_deadlines_h={
@@ -457,6 +483,13 @@ def policy_out(session: Session, row: PolicyRow) -> PolicyOut:
         region_code=row.region_code,
         criteria=policy.criteria,
         criterion_labels=policy.criterion_labels,
+        criterion_shares={
+            name: {"share_of": of, "within": within}
+            for name, (of, within) in policy.criterion_shares.items()
+        },
+        update_jump_share=(
+            float(policy.update_jump_share) if policy.update_jump_share is not None else None
+        ),
         thresholds={str(k): v for k, v in sorted(policy.thresholds.items())},
         deadlines_h={str(k): float(v) for k, v in sorted(policy.deadlines_h.items())},
         response_deadlines_h={

@@ -30,7 +30,9 @@ class Report:
     region_code: str
     kind: str
     reported_at: datetime
-    counts: dict[str, int]
+    # Today's ten count fields always; every other figure (relief.emergency.figures) only
+    # when the report gives it. Areas and losses are Decimals.
+    counts: dict[str, int | Decimal]
     # Submission order within the event: breaks ties of reported_at (the later submission wins).
     seq: int = 0
 
@@ -54,6 +56,12 @@ class Policy:
     criteria: dict[str, list[str]] = field(default_factory=dict)
     # A criterion's words for people (死亡和失踪人口), when the policy gives them.
     criterion_labels: dict[str, str] = field(default_factory=dict)
+    # A criterion that is a share of a population (in per cent): name → (region attribute,
+    # region level whose regions give the denominator), e.g. ("rural_population", "province").
+    criterion_shares: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # A 续报 raising a figure by more than this share, or lowering it, needs an explanation
+    # (None: the default, 0.5).
+    update_jump_share: Decimal | None = None
     thresholds: dict[int, dict[str, int]] = field(default_factory=dict)
     deadlines_h: dict[int, Decimal] = field(default_factory=dict)
     response_deadlines_h: dict[str, dict[int, Decimal]] = field(default_factory=dict)

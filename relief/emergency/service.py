@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Literal
 
 from sqlmodel import Session, col, select
@@ -31,6 +32,13 @@ from relief.auth.deps import authorize_region
 from relief.auth.models import Actor
 from relief.emergency import policy as policies
 from relief.emergency.assessment import Assessment, assess
+from relief.emergency.figures import (
+    DEFAULT_JUMP_SHARE,
+    FIGURE_FIELDS,
+    as_json_number,
+    figure_problems,
+    jumps,
+)
 from relief.emergency.models import (
     MAX_ID,
     ClosedRoadOut,
@@ -194,9 +202,18 @@ def report_record(row: ReportRow) -> Report:
         row.region_code,
         row.kind,
         row.reported_at,
-        {name: getattr(row, name) for name in COUNT_FIELDS},
+        row_figures(row),
         row.id or 0,
     )
+
+
+def row_figures(row: ReportRow) -> dict[str, int | Decimal]:
+    """Today's ten fields, then every other figure the report gave (None = not given)."""
+    return {
+        name: value
+        for name in FIGURE_FIELDS
+        if (value := getattr(row, name)) is not None or name in COUNT_FIELDS
+    }
 
 
 def event_reports(session: Session, event_id: int) -> list[Report]:
@@ -214,8 +231,46 @@ def report_out(row: ReportRow) -> ReportOut:
         reported_at=clock.to_cst(row.reported_at),
         created_by=row.created_by,
         created_at=clock.to_cst(row.created_at),
-        **{name: getattr(row, name) for name in COUNT_FIELDS},
+        explanation=row.explanation,
+        **{name: as_json_number(value) for name, value in row_figures(row).items()},
     )
+
+
+def check_figures(figures: dict[str, int | Decimal | None]) -> None:
+    """The quick report's logical checks (relief.emergency.figures): 422 on the first
+    figure that breaks one."""
+    problems = figure_problems(figures)
+    if problems:
+        field, template, params = problems[0]
+        raise DomainError("validation_error", template, field, params=params)
+
+
+def _check_explanation(
+    policy: Policy, existing: list[ReportRow], body: ReportIn, figures: dict
+) -> None:
+    """A 续报 moving a figure the region already reported too much needs an explanation."""
+    if body.kind != "update" or (body.explanation or "").strip():
+        return
+    earlier = [
+        row
+        for row in existing
+        if row.region_code == body.region_code
+        and clock.as_utc(row.reported_at) <= clock.as_utc(body.reported_at)
+    ]
+    if not earlier:
+        return
+    previous = max(earlier, key=lambda row: (clock.as_utc(row.reported_at), row.id or 0))
+    share = policy.update_jump_share if policy.update_jump_share is not None else DEFAULT_JUMP_SHARE
+    moved = jumps(row_figures(previous), figures, share)
+    if moved:
+        raise DomainError(
+            "explanation_required",
+            "an update report that lowers a figure or raises it by more than {share} % "
+            "needs an explanation",
+            "explanation",
+            params={"share": as_json_number(share * 100)},
+            extra={"fields": moved},
+        )
 
 
 def _check_report_rules(
@@ -267,7 +322,7 @@ def _check_report_rules(
 
 def add_report(session: Session, actor: Actor, event_id: int, body: ReportIn) -> ReportRow:
     """File a disaster report (duty officer, admin, or county staff in scope)."""
-    get_event(session, event_id, lock=True)
+    event = get_event(session, event_id, lock=True)
     if network.get_region(session, body.region_code) is None:
         raise DomainError(
             "unknown_code",
@@ -284,16 +339,20 @@ def add_report(session: Session, actor: Actor, event_id: int, body: ReportIn) ->
             "reported_at",
             params={"now": clock.to_cst(now).isoformat()},
         )
-    _check_report_rules(
-        session, event_id, body.region_code, body.kind, list_reports(session, event_id)
-    )
+    existing = list_reports(session, event_id)
+    _check_report_rules(session, event_id, body.region_code, body.kind, existing)
+    figures = body.counts()
+    check_figures(figures)
+    _check_explanation(event_policy(session, event), existing, body, figures)
+    explanation = (body.explanation or "").strip() or None
     row = ReportRow(
         event_id=event_id,
         region_code=body.region_code,
         kind=body.kind,
         reported_at=body.reported_at,
         created_by=actor.username,
-        **body.counts(),
+        explanation=explanation,
+        **figures,
     )
     session.add(row)
     session.flush()
@@ -315,7 +374,14 @@ def _region_records(session: Session, codes: Iterable[str]) -> list[Region]:
             row = network.get_region(session, ancestor)
             if row is not None:
                 out[ancestor] = Region(
-                    row.code, row.name, row.level, row.parent_code, row.lat, row.lon, row.population
+                    row.code,
+                    row.name,
+                    row.level,
+                    row.parent_code,
+                    row.lat,
+                    row.lon,
+                    row.population,
+                    row.rural_population,
                 )
     return list(out.values())
 
@@ -454,7 +520,11 @@ def _sync_file_reports(
             "region_code": report.region_code,
             "kind": report.kind,
             "reported_at": report.reported_at,
-            **{name: int(report.counts[name]) for name in COUNT_FIELDS},
+            # Every figure: one the file no longer gives goes back to NULL.
+            **{
+                name: report.counts.get(name, 0 if name in COUNT_FIELDS else None)
+                for name in FIGURE_FIELDS
+            },
         }
         row = stored.pop(report.seq, None)
         if row is None:

@@ -26,6 +26,10 @@ class RegionRow(SQLModel, table=True):
             name="ck_regions_level",
         ),
         CheckConstraint("population is null or population >= 0", name="ck_regions_population"),
+        CheckConstraint(
+            "rural_population is null or rural_population >= 0",
+            name="ck_regions_rural_population",
+        ),
     )
 
     code: str = Field(primary_key=True, max_length=64)
@@ -35,6 +39,7 @@ class RegionRow(SQLModel, table=True):
     lat: float
     lon: float
     population: int | None = None
+    rural_population: int | None = None
 
 
 class WarehouseRow(SQLModel, table=True):
@@ -128,6 +133,7 @@ class RegionIn(BaseModel):
     lat: Latitude
     lon: Longitude
     population: Population | None = None
+    rural_population: Population | None = None
 
 
 class RegionOut(BaseModel):
@@ -138,6 +144,7 @@ class RegionOut(BaseModel):
     lat: float
     lon: float
     population: int | None
+    rural_population: int | None = None
 
 
 class WarehouseIn(BaseModel):

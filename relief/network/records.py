@@ -24,6 +24,8 @@ class Region:
     lat: float
     lon: float
     population: int | None = None
+    # 乡村人口 (issue 14): the denominator of a policy's share criteria; None = not given.
+    rural_population: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,7 +146,16 @@ def network_records(
 
 
 def _region_record(row: RegionRow) -> Region:
-    return Region(row.code, row.name, row.level, row.parent_code, row.lat, row.lon, row.population)
+    return Region(
+        row.code,
+        row.name,
+        row.level,
+        row.parent_code,
+        row.lat,
+        row.lon,
+        row.population,
+        row.rural_population,
+    )
 
 
 def _warehouse_record(row: WarehouseRow) -> Warehouse:

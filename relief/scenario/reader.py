@@ -43,6 +43,7 @@ from typing import Any, TypeVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from relief.emergency.figures import DECIMAL_FIELDS, FIGURE_FIELDS, NEW_FIELDS, figure_problems
 from relief.emergency.records import (
     COUNT_FIELDS,
     HAZARDS,
@@ -71,7 +72,10 @@ SCENARIO_CODE_LENGTH = 64
 
 # Required and optional columns of each CSV, as SCENARIOS.md names them.
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    REGIONS: (("code", "name", "level", "parent_code", "lat", "lon", "population"), ()),
+    REGIONS: (
+        ("code", "name", "level", "parent_code", "lat", "lon", "population"),
+        ("rural_population",),
+    ),
     WAREHOUSES: (("code", "name", "tier", "region_code", "lat", "lon", "capacity_m3"), ()),
     ROADS: (("from_code", "to_code", "distance_km", "travel_time_h", "status"), ("id",)),
     ITEMS: (("code", "name_zh", "name_en", "unit", "weight_kg", "volume_m3", "category"), ()),
@@ -96,6 +100,7 @@ POLICY_FIELDS = (
     "cross_jurisdiction_levels",
     "tier_penalty_ton_km",
     "cross_jurisdiction_penalty_ton_km",
+    "update_jump_share",
     "loading_h",
     "norms",
     "subsidies",
@@ -103,6 +108,11 @@ POLICY_FIELDS = (
 NORM_FIELDS = ("item", "basis", "per_person", "priority_weight")
 EVENT_FIELDS = ("name", "hazard", "started_at", "level", "region_codes", "closed_roads", "reports")
 REPORT_FIELDS = ("region_code", "kind", "reported_at", *COUNT_FIELDS)
+# The quick report's other figures (issue 14) may be given too; each is optional.
+REPORT_OPTIONAL_FIELDS = NEW_FIELDS
+# A share criterion's population (a regions.csv column) and the level of its regions.
+SHARE_OF = ("rural_population", "population")
+SHARE_WITHIN = ("province", "prefecture", "county", "township")
 PROGRAMME_FIELDS = (
     "code",
     "name",
@@ -474,12 +484,13 @@ def _read_regions(reading: Reading, folder: Path) -> None:
         lat = row.get("lat", _coordinate(90))
         lon = row.get("lon", _coordinate(180))
         population = row.get("population", _count, optional=True)
+        rural = row.get("rural_population", _count, optional=True)
         _keep(
             reading,
             REGIONS,
             row,
             reading.scenario.regions,
-            Region(code, name, level, parent_code, lat, lon, population),
+            Region(code, name, level, parent_code, lat, lon, population, rural),
         )
 
 
@@ -782,6 +793,9 @@ def _read_policy(reading: Reading, folder: Path) -> None:
     penalty = y.field(top, "cross_jurisdiction_penalty_ton_km", "", _decimal)
     if penalty is not None:
         policy.cross_jurisdiction_penalty_ton_km = penalty
+    jump = y.field(top, "update_jump_share", "", _decimal)
+    if jump is not None:
+        policy.update_jump_share = jump
     loading = y.field(top, "loading_h", "", _hundredths)
     if loading is not None:
         policy.loading_h = loading
@@ -799,22 +813,38 @@ def _read_criteria(y: _Yaml, node: Node, policy: Policy) -> set[str]:
         path = _join("criteria", name)
         names.add(name)
         ok = True
-        if name in COUNT_FIELDS:
+        if name in FIGURE_FIELDS:
             y.fail(fields_node, path, "a criterion may not be named like a report field")
             ok = False
         if isinstance(fields_node, MappingNode):
             # `name: {fields: [...], label: 死亡和失踪人口}`; `name: [fields]` stays valid.
-            parts = y.mapping(fields_node, path, ("fields", "label"), required=("fields",)) or {}
+            # `share_of: rural_population` (and `within: province`) make it a share, in per
+            # cent, of that population of the regions at that level (issue 14).
+            parts = (
+                y.mapping(
+                    fields_node,
+                    path,
+                    ("fields", "label", "share_of", "within"),
+                    required=("fields",),
+                )
+                or {}
+            )
             label = y.field(parts, "label", path, str)
             if label:
                 policy.criterion_labels[name] = label
+            share_of = y.field(parts, "share_of", path, _choice(SHARE_OF))
+            within = y.field(parts, "within", path, _choice(SHARE_WITHIN))
+            if share_of is not None:
+                policy.criterion_shares[name] = (share_of, within or "province")
+            elif within is not None:
+                y.fail(parts["within"], _join(path, "within"), "needs share_of")
             if "fields" not in parts:
                 continue
             path = _join(path, "fields")
             fields_node = parts["fields"]
         fields: list[str] = []
         for item, sub in y.sequence(fields_node, path) or []:
-            count_field = y.scalar(item, sub, _choice(COUNT_FIELDS))
+            count_field = y.scalar(item, sub, _choice(FIGURE_FIELDS))
             if count_field is None:
                 ok = False
             elif count_field in fields:
@@ -838,7 +868,7 @@ def _read_thresholds(y: _Yaml, node: Node, policy: Policy, criterion_names: set[
         limits: dict[str, int] = {}
         for name, value_node in (y.mapping(limits_node, path) or {}).items():
             sub = _join(path, name)
-            if name not in criterion_names and name not in COUNT_FIELDS:
+            if name not in criterion_names and name not in FIGURE_FIELDS:
                 y.fail(value_node, sub, "neither a criterion nor a report field")
                 continue
             value = y.scalar(value_node, sub, _count)
@@ -855,7 +885,7 @@ def _read_norms(y: _Yaml, node: Node, policy: Policy) -> None:
             continue
         failures = y.failures
         item_code = y.field(values, "item", path, _code)
-        basis = y.field(values, "basis", path, _choice(COUNT_FIELDS))
+        basis = y.field(values, "basis", path, _choice(FIGURE_FIELDS))
         per_person = y.field(values, "per_person", path, _decimal)
         weight = y.field(values, "priority_weight", path, _count)
         if y.failures == failures and len(values) == len(NORM_FIELDS):
@@ -1052,14 +1082,30 @@ def _read_event(reading: Reading, path: Path, file: str) -> None:
 
 
 def _read_report(y: _Yaml, node: Node, path: str, seq: int) -> Report | None:
-    values = y.mapping(node, path, REPORT_FIELDS, required=REPORT_FIELDS)
+    values = y.mapping(
+        node, path, (*REPORT_FIELDS, *REPORT_OPTIONAL_FIELDS), required=REPORT_FIELDS
+    )
     if values is None:
         return None
     failures = y.failures
     region_code = y.field(values, "region_code", path, _code)
     kind = y.field(values, "kind", path, _choice(REPORT_KINDS))
     reported_at = y.field(values, "reported_at", path, _time)
-    counts = {name: y.field(values, name, path, _count) for name in COUNT_FIELDS}
-    if y.failures != failures or len(values) != len(REPORT_FIELDS):
+    counts: dict[str, int | Decimal] = {}
+    for name in FIGURE_FIELDS:
+        parse = _area_or_loss if name in DECIMAL_FIELDS else _count
+        value = y.field(values, name, path, parse)
+        if value is not None:
+            counts[name] = value
+    if y.failures != failures or not set(REPORT_FIELDS) <= values.keys():
+        return None
+    for name, template, params in figure_problems(counts):
+        y.fail(values[name], _join(path, name), template.format(**params))
+    if y.failures != failures:
         return None
     return Report(region_code, kind, reported_at, counts, seq)
+
+
+def _area_or_loss(text: str) -> Decimal:
+    # Hectares and 万元: at most 2 decimals, as the API takes them.
+    return _decimal(text, 2)

@@ -40,6 +40,15 @@ from relief.dispatch import service as dispatch
 from relief.emergency import responses
 from relief.emergency import service as emergency
 from relief.emergency.assessment import latest_reports
+from relief.emergency.figures import (
+    DECIMAL_FIELDS,
+    FIGURE_FIELDS,
+    FIGURE_GROUPS,
+    MAIN_FIELDS,
+    NEW_FIELDS,
+    PART_OF,
+    parse_figure,
+)
 from relief.emergency.models import (
     ClosureIn,
     DeadlineDoneIn,
@@ -293,6 +302,12 @@ def _event_page(
         assessment=assessment,
         criterion_label=lambda name: _criterion_label(lang, name, policy),
         count_fields=COUNT_FIELDS,
+        figure_groups=FIGURE_GROUPS,
+        figure_fields=FIGURE_FIELDS,
+        main_fields=MAIN_FIELDS,
+        decimal_fields=DECIMAL_FIELDS,
+        # The browser checks each 其中 against its first total; the server checks them all.
+        part_of=dict(reversed(PART_OF)),
         report_kinds=REPORT_KINDS,
         report_regions=_report_regions(session, actor, event_id)
         if actor.role in ("admin", "duty_officer", "county_staff")
@@ -334,15 +349,22 @@ def add_report(
     ensure_role(actor, "duty_officer", "county_staff")
     emergency.get_event(session, event_id)
     words = MESSAGES[request_lang(request)]
-    values = {name: form.get(name, "") for name in ("region_code", "kind", "reported_at")}
-    values.update({name: form.get(name, "").strip() for name in COUNT_FIELDS})
+    values = {
+        name: form.get(name, "") for name in ("region_code", "kind", "reported_at", "explanation")
+    }
+    values.update({name: form.get(name, "").strip() for name in FIGURE_FIELDS})
     errors: dict[str, str] = {}
-    counts: dict[str, int | None] = {}
+    counts: dict[str, int | Decimal | None] = {}
     for name in COUNT_FIELDS:
         number = _int_or_none(values[name] or "0")  # a blank count is a zero on the phone
         if number is None or number < 0:
             errors[name] = words["form.count"]
         counts[name] = number
+    for name in NEW_FIELDS:  # the quick report's other figures: blank = not reported
+        try:
+            counts[name] = parse_figure(name, values[name]) if values[name] else None
+        except ValueError:
+            errors[name] = words["form.amount" if name in DECIMAL_FIELDS else "form.count"]
     reported_at = _parse_cst(values["reported_at"])
     if reported_at is None:
         errors["reported_at"] = words["form.bad_time"]
@@ -354,6 +376,7 @@ def add_report(
                 region_code=values["region_code"],
                 kind=values["kind"],
                 reported_at=reported_at,
+                explanation=values["explanation"].strip() or None,
                 **counts,
             )
         except ValidationError as exc:

@@ -193,14 +193,24 @@ class EmergencyApi:
         self.users = users
 
     def report_body(
-        self, region: str, kind: str = "initial", at: datetime | None = None, **given: int
+        self,
+        region: str,
+        kind: str = "initial",
+        at: datetime | None = None,
+        explanation: str | None = "changed after the count (test)",
+        **given: int,
     ) -> dict:
-        return {
+        """A report with today's ten fields; a 续报 carries an explanation unless
+        `explanation=None` (a jump needs one: issue 14)."""
+        body = {
             "region_code": region,
             "kind": kind,
             "reported_at": (at or NOW - timedelta(hours=1)).isoformat(),
             **counts(**given),
         }
+        if kind == "update" and explanation is not None:
+            body["explanation"] = explanation
+        return body
 
     def report(self, event_id: int, region: str, *, user: str = "duty", **kwargs):
         body = self.report_body(region, **kwargs)

@@ -423,6 +423,8 @@ SHIPPED = {
     ("hohhot", "snowstorm"): (4, "relocated_or_aided"),
     ("guizhou", "flood"): (2, "relocated_or_aided"),
     ("guizhou", "landslide"): (4, "dead_missing"),
+    # The national plan's drought criterion: a share of the province's 乡村人口 (issue 14).
+    ("guizhou", "drought"): (4, "drought_share"),
 }
 
 

@@ -20,6 +20,8 @@ PROVINCE = {
     "lat": 40.84,
     "lon": 111.74,
     "population": None,
+    # 乡村人口 (issue 14): the denominator of a policy's share criteria.
+    "rural_population": None,
 }
 PREFECTURE = {
     **PROVINCE,

@@ -44,6 +44,7 @@ def test_duty_officer_reports_assesses_triggers_plans_and_approves(visit):  # no
     )
     page.get_by_label("紧急转移安置人数").fill("200")
     page.get_by_label("需紧急生活救助人数").fill("400")
+    page.get_by_label("数字变动原因").fill("电话补报：转移人数增加")
     with page.expect_navigation():
         page.get_by_role("button", name="保存报告").click()
     # 150125200's previous report said 70 relocated.

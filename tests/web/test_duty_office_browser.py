@@ -115,6 +115,7 @@ def test_a_superseded_report_is_marked_and_the_form_says_updates_are_cumulative(
     page.get_by_label("所在区划").select_option("150125200")
     page.get_by_label("类型").select_option("update")
     page.get_by_label("紧急转移安置人数").fill("200")
+    page.get_by_label("数字变动原因").fill("电话补报")  # a 续报 that moves figures much
     with page.expect_navigation():
         page.get_by_role("button", name="保存报告").click()
     rows = page.locator('[data-testid="reports"] tbody tr')

@@ -98,6 +98,8 @@ def test_a_report_posts_and_redirects_to_the_assessment(client, sign_in, snowsto
     relocated = int(re.search(r'data-total="relocated">(\d+)<', before).group(1))
     at = clock.to_cst(clock.now()).strftime("%Y-%m-%dT%H:%M")
     form = {"region_code": "150125200", "kind": "update", "reported_at": at, "relocated": "200"}
+    # A 续报 that moves figures this much says why (issue 14).
+    form["explanation"] = "电话补报：转移人数增加"
     reply = client.post(f"/events/{snowstorm}/reports", data=form, follow_redirects=False)
     assert reply.status_code == 303
     assert reply.headers["location"] == f"/events/{snowstorm}#assessment"

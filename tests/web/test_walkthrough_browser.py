@@ -156,6 +156,8 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
     page.get_by_label("类型").select_option(label="续报")
     for label, value in UPDATE.items():
         page.get_by_label(label, exact=True).fill(str(value))
+    # 70 → 110 relocated is more than half again: the 续报 says why (issue 14).
+    page.get_by_label("数字变动原因").fill("又有两个嘎查报来转移人数")
     with page.expect_navigation():
         page.get_by_role("button", name="保存报告").click()
     assert page.locator('[data-testid="reports"] tbody tr').count() == 17

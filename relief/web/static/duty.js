@@ -35,4 +35,35 @@
     }
     update();
   });
+
+  // The report form: a 其中 ([data-part-of=TOTAL]) may not exceed its total; the browser
+  // says so before the form is sent (the server checks every rule again).
+  document.querySelectorAll("form[data-part-template]").forEach(function (form) {
+    var template = form.getAttribute("data-part-template");
+    var parts = form.querySelectorAll("input[data-part-of]");
+    function check() {
+      parts.forEach(function (part) {
+        var whole = form.querySelector("input[name=" + part.getAttribute("data-part-of") + "]");
+        var message = "";
+        if (whole && part.value !== "" && whole.value !== "" &&
+            Number(part.value) > Number(whole.value)) {
+          var label = form.querySelector("label[for=" + whole.id + "]");
+          message = template.replace("{whole}", label ? label.textContent.trim() : whole.name);
+        }
+        part.setCustomValidity(message);
+      });
+    }
+    form.addEventListener("input", check);
+    // The browser refuses to send the form and points at the first bad input: open its
+    // folded group first so that it can be seen.
+    parts.forEach(function (part) {
+      part.addEventListener("invalid", function () {
+        var box = part.closest("details");
+        if (box) {
+          box.open = true;
+        }
+      });
+    });
+    check();
+  });
 })();
