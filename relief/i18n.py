@@ -78,6 +78,16 @@ def translate(msgid: str, lang: Lang = DEFAULT_LANG, /, **params: object) -> str
         return text
 
 
+def unit(word: str | None, lang: Lang = DEFAULT_LANG) -> str:
+    """An item's unit in `lang`. Items carry their unit as written in the scenario (顶, 件,
+    kg); the catalogue has an entry `unit.<word>` per unit word (`unit.顶` → "pcs" in English,
+    "顶" in Chinese). A word the catalogue lacks is shown as written."""
+    if not word:
+        return ""
+    key = f"unit.{word}"
+    return translate(key, lang) if has(key, lang) else word
+
+
 def has(msgid: str, lang: Lang = DEFAULT_LANG) -> bool:
     return msgid in messages(lang)
 

@@ -535,7 +535,7 @@ def _response_page(
     row = responses.get_response(session, response_id)
     reply = responses.response_out(session, row)
     event = emergency.get_event(session, row.event_id)
-    timeline = responses.timeline(session, response_id)
+    timeline = responses.timeline(session, response_id, request_lang(request))
     # One row per deadline name: the timeline's entry (open or done), else "none set".
     by_name = {e.name: e for e in timeline if e.kind == "deadline"}
     deadlines = [
@@ -1085,7 +1085,8 @@ def inbox_page(
     session: Session = Depends(get_session),
 ) -> Response:
     """The signed-in user's notifications (as GET /api/v1/inbox): any user has an inbox."""
-    notes = [responses.inbox_out(session, row) for row in responses.inbox(session, actor)]
+    lang = request_lang(request)
+    notes = [responses.inbox_out(session, row, lang) for row in responses.inbox(session, actor)]
     places = place_names(session)
     # Unacknowledged first, each part newest first (the service's order).
     notes.sort(key=lambda note: note.acked_at is not None)

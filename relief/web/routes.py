@@ -39,7 +39,8 @@ from relief.dispatch import service as dispatch
 from relief.emergency import responses as emergency_responses
 from relief.emergency import service as emergency
 from relief.errors import RETRY_AFTER_S, DomainError, not_found
-from relief.i18n import catalogue, translate
+from relief.i18n import catalogue, has, translate
+from relief.i18n import unit as unit_word
 from relief.network import service as network
 from relief.network.models import ItemRow
 from relief.stock import service as stock
@@ -96,6 +97,12 @@ def _gettext(context: Any, msgid: str, **params: Any) -> str:
 
 
 @pass_context
+def _unit(context: Any, word: str | None) -> str:
+    """`{{ item.unit|unit }}`: an item's unit word in the page's language (relief.i18n.unit)."""
+    return unit_word(word, lang_of(context.get("lang")))
+
+
+@pass_context
 def _ngettext(context: Any, singular: str, plural: str, count: int, **params: Any) -> str:
     lang = lang_of(context.get("lang"))
     text = catalogue(lang).ngettext(singular, plural, count)
@@ -107,6 +114,7 @@ templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=False)
 templates.env.filters["cst"] = _cst
 templates.env.filters["roman"] = _roman
+templates.env.filters["unit"] = _unit
 templates.env.filters["iso"] = _iso
 templates.env.globals["star_points"] = netmap.star_points
 templates.env.globals["diamond_points"] = netmap.diamond_points
@@ -217,8 +225,17 @@ def renders_html(request: Request) -> bool:
 
 
 async def error_page(request: Request, status: int, code: str, message: str) -> Response:
+    """The page for a failed UI request outside the domain (an HTTP error with an English
+    detail): 401 → the sign-in form, 403 and 404 → their pages, anything else → a page with
+    the English detail in English mode and the catalogue's general words in Chinese."""
+    message = message if request_lang(request) == "en" else ""
+    return await _error_page(request, status, code, message)
+
+
+async def _error_page(request: Request, status: int, code: str, message: str) -> Response:
     """The page for a failed UI request: 401 → the sign-in form, 403 and 404 → their pages,
-    anything else → the error's message on a page."""
+    anything else → the error's message on a page. `message` is in the page's language
+    (or empty); the code is never shown, only kept in `data-code`."""
     if status == 401:
         # A signed-out user who opened a page comes back to it after signing in.
         target = _here(request) if request.method == "GET" else ""
@@ -252,8 +269,17 @@ async def domain_error_page(request: Request, exc: DomainError) -> Response:
     if exc.code == "password_change_required":
         target = _next_target(_here(request)) if request.method == "GET" else ""
         return RedirectResponse(_password_page(target), status_code=303)
-    message = exc.detail(prefer_zh=request_lang(request) == "zh")["message"]
-    return await error_page(request, exc.status, exc.code, message)
+    message = error_sentence(exc, request_lang(request))
+    return await _error_page(request, exc.status, exc.code, message)
+
+
+def error_sentence(exc: DomainError, lang: Lang) -> str:
+    """What went wrong, in the reader's language (`exc.text`), or "" when the catalogue has no
+    sentence for it in a language other than English: the page then says only its kind's
+    words (无权访问 …), never a code or an English sentence in Chinese mode."""
+    if lang == "en" or has(exc.template, lang):
+        return exc.text(lang)
+    return ""
 
 
 def _actor_for_error(request: Request) -> Actor | None:
