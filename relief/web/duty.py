@@ -52,6 +52,7 @@ from relief.emergency.models import (
 )
 from relief.emergency.records import COUNT_FIELDS, HAZARDS, LEVELS, REPORT_KINDS, Policy
 from relief.errors import DomainError
+from relief.i18n import translate
 from relief.network import service as network
 from relief.web import netmap
 from relief.web.forms import (
@@ -110,12 +111,9 @@ def _criterion_label(lang: str, name: str, policy: Policy | None = None) -> str:
         return words[f"criterion.{name}"]
     fields = policy.criteria.get(name, [name]) if policy is not None else [name]
     named = [words.get(f"count.{f}", f) for f in fields]
-    joiner = (
-        (" and " if len(named) == 2 else ", ")
-        if lang == "en"
-        else ("和" if len(named) == 2 else "、")
-    )
-    return joiner.join(named)
+    target = "en" if lang == "en" else "zh"
+    joiner = "list.and" if len(named) == 2 else "list.separator"
+    return translate(joiner, target).join(named)
 
 
 def road_label(road: Any, places: dict[str, str]) -> str:
