@@ -87,7 +87,7 @@ def _iso(value: datetime | date | None) -> str:
 
 def _roman(level: int) -> str:
     """Response levels are written Ⅰ–Ⅳ (应急响应Ⅳ级), as in the documents users know."""
-    return {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}.get(level, str(level))
+    return emergency_responses.ROMAN.get(level, str(level))
 
 
 @pass_context
