@@ -134,6 +134,12 @@ def _crawl(visit, username: str) -> dict[str, str]:  # noqa: F811
             )
         )
         seen[path] += "\n" + page.title()
+        # The choices of every list box and the pictures' tooltips (SVG <title>) too.
+        seen[path] += "\n" + "\n".join(
+            page.eval_on_selector_all(
+                "select option, svg title", "els => els.map(e => e.textContent)"
+            )
+        )
         hrefs = page.eval_on_selector_all(
             "a[href]", "els => els.map(e => new URL(e.getAttribute('href'), document.baseURI).href)"
         )
