@@ -88,6 +88,20 @@ def unit(word: str | None, lang: Lang = DEFAULT_LANG) -> str:
     return translate(key, lang) if has(key, lang) else word
 
 
+# Fixed texts the services store in a free-text column (a ledger row's reason), with the
+# catalogue id that says each to people: shown through `stored_text`, never as stored.
+STORED_TEXTS = {"scenario load": "ledger.scenario_load"}
+
+
+def stored_text(text: str | None, lang: Lang = DEFAULT_LANG) -> str:
+    """A stored free text in `lang`: one of the services' fixed texts (STORED_TEXTS) from the
+    catalogue, anything a person typed as it was typed."""
+    if not text:
+        return ""
+    msgid = STORED_TEXTS.get(text)
+    return translate(msgid, lang) if msgid else text
+
+
 def has(msgid: str, lang: Lang = DEFAULT_LANG) -> bool:
     return msgid in messages(lang)
 

@@ -39,7 +39,7 @@ from relief.dispatch import service as dispatch
 from relief.emergency import responses as emergency_responses
 from relief.emergency import service as emergency
 from relief.errors import RETRY_AFTER_S, DomainError, not_found
-from relief.i18n import catalogue, has, translate
+from relief.i18n import catalogue, has, stored_text, translate
 from relief.i18n import unit as unit_word
 from relief.network import service as network
 from relief.network.models import ItemRow
@@ -103,6 +103,13 @@ def _unit(context: Any, word: str | None) -> str:
 
 
 @pass_context
+def _stored(context: Any, text: str | None) -> str:
+    """`{{ m.reason|stored }}`: a stored free text, a service's fixed one in the page's
+    language (relief.i18n.stored_text)."""
+    return stored_text(text, lang_of(context.get("lang")))
+
+
+@pass_context
 def _ngettext(context: Any, singular: str, plural: str, count: int, **params: Any) -> str:
     lang = lang_of(context.get("lang"))
     text = catalogue(lang).ngettext(singular, plural, count)
@@ -115,6 +122,7 @@ templates.env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, ne
 templates.env.filters["cst"] = _cst
 templates.env.filters["roman"] = _roman
 templates.env.filters["unit"] = _unit
+templates.env.filters["stored"] = _stored
 templates.env.filters["iso"] = _iso
 templates.env.globals["star_points"] = netmap.star_points
 templates.env.globals["diamond_points"] = netmap.diamond_points

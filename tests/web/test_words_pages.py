@@ -130,3 +130,14 @@ def test_error_pages_show_words_never_codes(client, sign_in, username, path, cod
     _english(client)
     english = _text(client.get(path).text)
     assert code not in english and not CJK.search(english.replace("中文", ""))
+
+
+def test_the_ledger_says_a_scenario_load_in_the_readers_language(client, sign_in):
+    from tests.web.conftest import MANAGED_WAREHOUSE
+
+    sign_in("manager")
+    chinese = _text(client.get(f"/warehouses/{MANAGED_WAREHOUSE}").text)
+    assert "初始库存（情景导入）" in chinese and "scenario load" not in chinese
+    _english(client)
+    english = _text(client.get(f"/warehouses/{MANAGED_WAREHOUSE}").text)
+    assert "Initial stock (scenario load)" in english
