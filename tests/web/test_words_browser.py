@@ -2,8 +2,7 @@
 test scenario, crawls every page it can reach from the navigation and from the links on
 those pages (same-origin GET links, bounded; no downloads, sign-out or language switch) and
 fails on any visible internal code (snake_case) or run of two or more English words in
-Chinese mode, and on
-Chinese words that are not names from the data in English mode. Fixtures as in
+Chinese mode, and on Chinese words that are not names from the data in English mode. Fixtures as in
 test_browser.py (skipped with one line without /usr/bin/chromium)."""
 
 from __future__ import annotations
@@ -41,8 +40,9 @@ CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
 def _setup(engine, settings) -> None:
-    """A level Ⅳ response with its notices, an order of the managed warehouse, practice
-    subsidy cases in the county, and an approver of the county."""
+    """A level Ⅳ response with its notices, an approved and a what-if plan, an order of the
+    managed warehouse, practice subsidy cases in the county, and an approver of the county."""
+    from relief.allocation import service as allocation
     from relief.auth import service as auth
     from relief.auth.models import SYSTEM, UserCreate
     from relief.db import transaction
@@ -51,7 +51,12 @@ def _setup(engine, settings) -> None:
     from tests.conftest import PASSWORD
     from tests.web.test_pages import _snowstorm
 
-    _snowstorm(engine, respond=True)
+    _, response = _snowstorm(engine, respond=True)
+    with transaction(engine) as session:
+        # An approved plan (its orders) and a what-if plan at another level.
+        plan = allocation.create_plan(session, SYSTEM, response.id, "optimal")
+        allocation.approve_plan(session, SYSTEM, plan.id)
+        allocation.create_plan(session, SYSTEM, response.id, "greedy", level=3)
     with transaction(engine) as session:
         dispatch.create_order(
             session,
