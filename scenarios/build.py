@@ -555,6 +555,9 @@ def write_policy(path: Path, spec: Spec) -> None:
     lines.append(f"cross_jurisdiction_levels: {yaml_value(p['cross_jurisdiction_levels'])}")
     lines.append(f"tier_penalty_ton_km: {yaml_value(p['tier_penalty_ton_km'])}")
     lines.append(f"cross_jurisdiction_penalty_ton_km: {p['cross_jurisdiction_penalty_ton_km']}")
+    lines.append(
+        f"loading_h: {p['loading_h']}   # assumed: hours from approval until the trucks leave"
+    )
     lines.append("norms:")
     for item, basis, per_person, weight, note in p["norms"]:
         norm = {"item": item, "basis": basis, "per_person": per_person, "priority_weight": weight}
@@ -858,6 +861,7 @@ def hohhot_spec() -> Spec:
         "cross_jurisdiction_levels": [1, 2],
         "tier_penalty_ton_km": {"county": 0, "prefecture": 20, "provincial": 60},
         "cross_jurisdiction_penalty_ton_km": 30,
+        "loading_h": 2,
         "norms": [
             ("water", "relocated", "9", 10, "3 L/person/day (Sphere survival 2.5-3 L) x 3 days"),
             ("rice", "relocated", "1.5", 10, "0.5 kg (1 斤)/person/day x 3 days"),
@@ -1048,6 +1052,7 @@ def guizhou_spec() -> Spec:
         "cross_jurisdiction_levels": [1, 2],
         "tier_penalty_ton_km": {"county": 0, "prefecture": 20, "provincial": 60},
         "cross_jurisdiction_penalty_ton_km": 30,
+        "loading_h": 2,
         "norms": [
             ("water", "relocated", "9", 10, "3 L/person/day (Sphere survival 2.5-3 L) x 3 days"),
             ("rice", "relocated", "1.5", 10, "0.5 kg (1 斤)/person/day x 3 days"),

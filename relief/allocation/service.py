@@ -631,6 +631,7 @@ def approve_plan(session: Session, actor: Actor, plan_id: int) -> tuple[PlanRow,
             plan_id=row.id,
             response_id=response.id,
             reference=f"plan {row.id}",
+            loading_h=current.allocation.policy.loading_h,
         )
         order_ids.append(order.id)  # type: ignore[arg-type]
 

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from sqlmodel import Session
 
 from relief import clock
+from relief.auth import service as auth
 from relief.dispatch.models import LotOut, OrderOut
 from relief.emergency import responses
 from relief.emergency import service as events
@@ -204,7 +205,21 @@ def _print_context(session: Session, order: OrderOut) -> dict[str, Any]:
         "level_label": level_label,
         "total_weight_kg": _measure(weight, "0.01"),
         "total_volume_m3": _measure(volume, "0.001"),
+        "cancelled": _cancelled_words(session, order),
     }
+
+
+def _cancelled_words(session: Session, order: OrderOut) -> str:
+    """`2026-07-11 10:32 由 张三 取消，原因：灾情缓解` for a cancelled order, else ""."""
+    if order.cancelled_at is None:
+        return ""
+    user = auth.user_by_username(session, order.cancelled_by) if order.cancelled_by else None
+    who = (user.full_name if user is not None else None) or order.cancelled_by
+    at = _shown(order.cancelled_at)
+    words = _zh("doc.cancelled_by", at=at, who=who) if who else _zh("doc.cancelled_at", at=at)
+    if order.cancel_reason:
+        words += _zh("doc.cancel_reason", reason=order.cancel_reason)
+    return words
 
 
 def print_html(

@@ -70,6 +70,7 @@ class DispatchOrderRow(SQLModel, table=True):
         CheckConstraint(
             "distance_km is null or distance_km >= 0", name="ck_dispatch_orders_distance"
         ),
+        CheckConstraint("loading_h is null or loading_h >= 0", name="ck_dispatch_orders_loading"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -89,6 +90,10 @@ class DispatchOrderRow(SQLModel, table=True):
     distance_km: Decimal | None = Field(
         default=None, sa_column=Column(Numeric(12, 2), nullable=True)
     )
+    # Hours from creation (a plan's approval) until the trucks can leave, the policy's
+    # `loading_h` when the order was made; null (orders made before it was kept) reads as
+    # the default. Until dispatched, the goods are due at created_at + loading_h + eta_h.
+    loading_h: Decimal | None = Field(default=None, sa_column=Column(Numeric(8, 2), nullable=True))
     # Where the order came from ("plan 12", "transfer") and, for a transfer, why.
     reference: str = Field(default="", max_length=128)
     reason: str | None = Field(default=None, max_length=500)
@@ -293,7 +298,10 @@ class OrderOut(BaseModel):
     route: list[str] | None
     eta_h: float | None
     distance_km: float | None
-    # When the goods are due: dispatched_at + eta_h (created_at + eta_h while not dispatched).
+    # Hours allowed for loading before dispatch (the policy's `loading_h` at approval).
+    loading_h: float = 2.0
+    # When the goods are due: dispatched_at + eta_h; while not dispatched,
+    # created_at + loading_h + eta_h.
     expected_at: datetime | None
     late: bool
     reference: str
@@ -307,6 +315,12 @@ class OrderOut(BaseModel):
     received_at: datetime | None
     note: str | None
     cancelled_at: datetime | None
+    # Who cancelled it and why (null until cancelled; the reason may be null from the API).
+    cancelled_by: str | None = None
+    cancel_reason: str | None = None
+    dispatched_by: str | None = None
+    # Changes whenever the order changes state: a form sends back the one it was shown.
+    version: str = ""
     lines: list[OrderLineOut]
     discrepancies: list[DiscrepancyOut]
 

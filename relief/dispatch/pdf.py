@@ -142,8 +142,11 @@ def order_pdf(context: dict[str, Any]) -> bytes:
         )
     if order.reason:
         header.append([_zh("doc.reason"), order.reason, "", ""])
+    if context["cancelled"]:
+        header.append([_zh("doc.cancelled"), context["cancelled"], "", ""])
     widths = [27 * mm, 63 * mm, 24 * mm, 66 * mm]
-    wide = [i for i, row in enumerate(header) if row[0] in (_zh("doc.route"), _zh("doc.reason"))]
+    wide_rows = (_zh("doc.route"), _zh("doc.reason"), _zh("doc.cancelled"))
+    wide = [i for i, row in enumerate(header) if row[0] in wide_rows]
     header_table = Table(
         [
             # A spanned value gets the width of its three cells.

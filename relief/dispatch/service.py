@@ -60,6 +60,7 @@ from relief.dispatch.models import (
 )
 from relief.emergency import responses
 from relief.emergency import service as events
+from relief.emergency.records import DEFAULT_LOADING_H
 from relief.errors import DomainError, invalid, not_found, unknown_code
 from relief.network import graph
 from relief.network import service as network
@@ -197,6 +198,17 @@ def list_orders(
     return list(session.exec(query.order_by(col(DispatchOrderRow.id))).all())
 
 
+# The columns an order list sorts by (`sort=number`, `sort=-created_at`).
+ORDER_SORTS: dict[str, Any] = {
+    "number": DispatchOrderRow.number,
+    "status": DispatchOrderRow.status,
+    "source": DispatchOrderRow.source_warehouse_code,
+    "destination": DispatchOrderRow.destination_code,
+    "created_at": DispatchOrderRow.created_at,
+    "dispatched_at": DispatchOrderRow.dispatched_at,
+}
+
+
 def order_page(
     session: Session,
     *,
@@ -204,15 +216,37 @@ def order_page(
     sources: Collection[str] | None = None,
     destination_warehouses: Collection[str] | None = None,
     destination_regions: Collection[str] | None = None,
+    response_id: int | None = None,
+    q: str | None = None,
+    sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[DispatchOrderRow], int]:
-    """One page of orders, newest first, and how many there are in all.
+    """One page of orders, newest first (or by `sort`, a key of ORDER_SORTS, "-" first for
+    descending), and how many there are in all.
 
     Given any of `sources` (source warehouses), `destination_warehouses` and
     `destination_regions`, an order is kept when it matches one of them (the caller's scope,
-    as relief.auth.deps.dispatch_order_in_scope draws it); none given keeps every order."""
+    as relief.auth.deps.dispatch_order_in_scope draws it); none given keeps every order.
+    `q` keeps the orders whose number contains it (any case) or whose destination's name
+    (or code) contains it; `response_id` those of one response."""
     query = select(DispatchOrderRow)
+    term = (q or "").strip()
+    if term:
+        regions, warehouses, _, _ = network.network_records(session)
+        named = sorted(
+            {p.code for p in [*regions, *warehouses] if term in p.name or term in p.code}
+        )
+        query = query.where(
+            or_(
+                func.lower(DispatchOrderRow.number).contains(term.lower(), autoescape=True),
+                col(DispatchOrderRow.destination_code).in_(named),
+            )
+        )
+    if response_id is not None:
+        query = query.where(
+            DispatchOrderRow.response_id == (response_id if 0 < response_id <= MAX_ID else 0)
+        )
     wanted = []
     if sources is not None:
         wanted.append(col(DispatchOrderRow.source_warehouse_code).in_(sorted(sources)))
@@ -229,10 +263,51 @@ def order_page(
             raise invalid("status", f"status must be one of {', '.join(ORDER_STATUSES)}")
         query = query.where(DispatchOrderRow.status == status)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(DispatchOrderRow.id).desc()).offset(offset).limit(limit)
-    ).all()
+    key = (sort or "").strip()
+    column = ORDER_SORTS.get(key.lstrip("-"))
+    newest = col(DispatchOrderRow.id).desc()
+    if column is None:
+        ordering = [newest]
+    else:
+        # Orders not yet dispatched last either way, on SQLite as on PostgreSQL.
+        chosen = col(column).desc() if key.startswith("-") else col(column).asc()
+        ordering = [chosen.nulls_last(), newest]
+    rows = session.exec(query.order_by(*ordering).offset(offset).limit(limit)).all()
     return list(rows), total
+
+
+@dataclass(frozen=True, slots=True)
+class ToDo:
+    """An order a warehouse manager has to act on, with when its goods are due."""
+
+    order: DispatchOrderRow
+    expected_at: datetime | None
+    late: bool
+
+
+# How many orders of each kind a manager's home lists (the orders page has them all).
+TODO_LIMIT = 20
+
+
+def manager_todo(
+    session: Session, actor: Actor, at: datetime | None = None
+) -> tuple[list[ToDo], int, list[ToDo], int]:
+    """A warehouse manager's orders to act on: reserved orders leaving their warehouses
+    (to dispatch) and dispatched orders addressed to them (to receive), each soonest due
+    first (late ones first, those without an ETA last), at most TODO_LIMIT of each, and how
+    many there are in all."""
+    codes = sorted(actor.warehouse_codes)
+    outgoing, _ = order_page(session, status="reserved", sources=codes, limit=MAX_ID)
+    incoming, _ = order_page(
+        session, status="dispatched", destination_warehouses=codes, limit=MAX_ID
+    )
+
+    def listed(rows: list[DispatchOrderRow]) -> list[ToDo]:
+        todo = [ToDo(o, expected_at(o), is_late(o, at)) for o in rows]
+        todo.sort(key=lambda d: (d.expected_at is None, d.expected_at or clock.now(), d.order.id))
+        return todo[:TODO_LIMIT]
+
+    return listed(outgoing), len(outgoing), listed(incoming), len(incoming)
 
 
 def order_lines(session: Session, order_id: int) -> list[DispatchLineRow]:
@@ -262,13 +337,31 @@ def discrepancies(session: Session, order_id: int) -> list[DispatchDiscrepancyRo
     return list(session.exec(query).all())
 
 
+def loading_hours(order: DispatchOrderRow) -> Decimal:
+    """The hours allowed for loading before dispatch: the policy's `loading_h` the order was
+    made with (orders made before it was kept: the default)."""
+    return DEFAULT_LOADING_H if order.loading_h is None else Decimal(order.loading_h)
+
+
 def expected_at(order: DispatchOrderRow) -> datetime | None:
-    """When the goods are due: dispatched_at + eta_h, or created_at + eta_h while the order
-    still waits to be dispatched (a plan promises arrival from its approval)."""
+    """When the goods are due: dispatched_at + eta_h once dispatched; while the order still
+    waits, created_at (a plan's approval) + loading_h + eta_h — the trucks cannot leave
+    before they are loaded, so an order is not late the hour after approval. None without
+    a route (no ETA)."""
     if order.eta_h is None:
         return None
-    start = order.dispatched_at or order.created_at
-    return clock.as_utc(start) + timedelta(hours=float(order.eta_h))
+    if order.dispatched_at is not None:
+        start = clock.as_utc(order.dispatched_at)
+    else:
+        start = clock.as_utc(order.created_at) + timedelta(hours=float(loading_hours(order)))
+    return start + timedelta(hours=float(order.eta_h))
+
+
+def order_version(order: DispatchOrderRow) -> str:
+    """What a form sends back to say which state of the order it was made from. An order
+    changes only by moving on from one status to the next (dispatch, receipt, cancel), each
+    once, so its status names its version."""
+    return order.status
 
 
 def is_late(order: DispatchOrderRow, at: datetime | None = None) -> bool:
@@ -321,6 +414,7 @@ def order_view(session: Session, order: DispatchOrderRow, at: datetime | None = 
         route=order.route,
         eta_h=None if order.eta_h is None else float(order.eta_h),
         distance_km=None if order.distance_km is None else float(order.distance_km),
+        loading_h=float(loading_hours(order)),
         expected_at=clock.to_cst(expected_at(order)),
         late=is_late(order, at),
         reference=order.reference,
@@ -334,6 +428,10 @@ def order_view(session: Session, order: DispatchOrderRow, at: datetime | None = 
         received_at=clock.to_cst(order.received_at),
         note=order.note,
         cancelled_at=clock.to_cst(order.cancelled_at),
+        cancelled_by=order.cancelled_by,
+        cancel_reason=order.cancel_reason,
+        dispatched_by=order.dispatched_by,
+        version=order_version(order),
         lines=lines_out,
         discrepancies=[
             DiscrepancyOut(
@@ -371,9 +469,13 @@ def create_order(
     response_id: int | None = None,
     reference: str,
     reason: str | None = None,
+    loading_h: Decimal | float | int | None = None,
     audit_extra: Mapping[str, Any] | None = None,
 ) -> DispatchOrderRow:
     """A new order in status `reserved`, with every line's stock reserved at the source.
+
+    `loading_h` (hours until the trucks can leave; default: the policy default) is kept on
+    the order: until dispatched it is due at creation + loading_h + eta_h.
 
     `lines` are `OrderLine`s, or any objects or mappings with `item_code` and `quantity`.
     Any line that does not fit raises (`stock_insufficient` on `lines[i].quantity`, from
@@ -392,6 +494,7 @@ def create_order(
     wanted = _order_lines(session, lines)
     eta = _non_negative("eta_h", eta_h)
     distance = _non_negative("distance_km", distance_km)
+    loading = _non_negative("loading_h", DEFAULT_LOADING_H if loading_h is None else loading_h)
     # Lock order: stock rows (in the stock service's global order), then the day's number
     # counter. Whoever holds the counter then holds every stock row it needs, so it never
     # waits while holding the counter, and no two order-creating transactions deadlock.
@@ -408,6 +511,7 @@ def create_order(
         route=list(route) if route is not None else None,
         eta_h=eta,
         distance_km=distance,
+        loading_h=loading,
         reference=reference,
         reason=reason,
         created_at=at,
@@ -644,7 +748,12 @@ def dispatch_order(
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
             raise invalid(f"lines[{i}].quantity", "must be a whole number, 0 or more")
         if quantity > ordered:
-            raise invalid(f"lines[{i}].quantity", f"{quantity} is more than the {ordered} ordered")
+            raise DomainError(
+                "validation_error",
+                "more than ordered ({ordered})",
+                f"lines[{i}].quantity",
+                params={"ordered": ordered},
+            )
         if quantity < ordered and not reason:
             raise invalid(
                 f"lines[{i}].reason", f"say why only {quantity} of the {ordered} ordered go"
@@ -747,10 +856,12 @@ def receive_order(
                 raise invalid(f"lines[{i}].{field}", "must be a whole number, 0 or more")
         shipped = by_item[item].dispatched
         if received + damaged > shipped:
-            raise invalid(
+            raise DomainError(
+                "validation_error",
+                "received and damaged together are more than dispatched ({dispatched}); record "
+                "goods beyond the order as a receipt",
                 f"lines[{i}].received",
-                f"received {received} + damaged {damaged} is more than the {shipped} dispatched; "
-                "record goods beyond the order as a receipt",
+                params={"dispatched": shipped},
             )
         if received < shipped and not reason:
             raise invalid(

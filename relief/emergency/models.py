@@ -45,7 +45,7 @@ from sqlmodel import Field, SQLModel
 
 from relief.clock import now
 from relief.db import UTCDateTime
-from relief.emergency.records import COUNT_FIELDS, HAZARDS, REPORT_KINDS
+from relief.emergency.records import COUNT_FIELDS, DEFAULT_LOADING_H, HAZARDS, REPORT_KINDS
 
 # Built from the records' tuples so that the API and the scenario reader accept one list.
 Hazard = Literal[HAZARDS]  # type: ignore[valid-type]
@@ -363,6 +363,8 @@ class PolicyIn(BaseModel):
     cross_jurisdiction_penalty_ton_km: Annotated[
         Decimal, PField(ge=0, le=1_000_000, allow_inf_nan=False)
     ] = Decimal(0)
+    # Hours from approval until an order's trucks can leave (SCENARIOS.md; default 2).
+    loading_h: Hours = DEFAULT_LOADING_H
     norms: list[NormIn] = []
     # The raw `subsidies:` mapping (notice_days, programmes); None keeps the stored one.
     subsidies: dict[str, Any] | None = None
@@ -388,6 +390,7 @@ class PolicyOut(BaseModel):
     cross_jurisdiction_levels: list[int]
     tier_penalty_ton_km: dict[str, float]
     cross_jurisdiction_penalty_ton_km: float
+    loading_h: float = float(DEFAULT_LOADING_H)
     norms: list[NormOut]
     subsidies: dict[str, Any]
     created_at: datetime

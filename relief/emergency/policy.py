@@ -29,7 +29,7 @@ from relief import clock
 from relief.audit import service as audit
 from relief.auth.models import Actor
 from relief.emergency.models import NormOut, PolicyIn, PolicyNormRow, PolicyOut, PolicyRow
-from relief.emergency.records import COUNT_FIELDS, LEVELS, Norm, Policy
+from relief.emergency.records import COUNT_FIELDS, DEFAULT_LOADING_H, LEVELS, Norm, Policy
 from relief.errors import DomainError, not_found
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -54,6 +54,7 @@ def policy_document(policy: Policy) -> dict[str, Any]:
         "cross_jurisdiction_levels": sorted(policy.cross_jurisdiction_levels),
         "tier_penalty_ton_km": {tier: str(v) for tier, v in policy.tier_penalty_ton_km.items()},
         "cross_jurisdiction_penalty_ton_km": str(policy.cross_jurisdiction_penalty_ton_km),
+        "loading_h": str(policy.loading_h),
         "subsidies": _json_safe(policy.subsidies),
     }
 
@@ -109,6 +110,7 @@ def policy_from_row(row: PolicyRow, norms: Iterable[PolicyNormRow]) -> Policy:
             tier: Decimal(v) for tier, v in doc.get("tier_penalty_ton_km", {}).items()
         },
         cross_jurisdiction_penalty_ton_km=Decimal(doc.get("cross_jurisdiction_penalty_ton_km", 0)),
+        loading_h=Decimal(doc.get("loading_h", DEFAULT_LOADING_H)),
         norms=[
             Norm(n.item_code, n.basis, Decimal(n.per_person), n.priority_weight)
             for n in sorted(norms, key=lambda n: n.position)
@@ -336,6 +338,7 @@ def policy_from_input(body: PolicyIn, stored_subsidies: dict[str, Any] | None = 
         cross_jurisdiction_levels=frozenset(body.cross_jurisdiction_levels),
         tier_penalty_ton_km=dict(body.tier_penalty_ton_km),
         cross_jurisdiction_penalty_ton_km=body.cross_jurisdiction_penalty_ton_km,
+        loading_h=body.loading_h,
         norms=[Norm(n.item, n.basis, n.per_person, n.priority_weight) for n in body.norms],
         subsidies=(
             body.subsidies
@@ -436,6 +439,7 @@ def policy_out(session: Session, row: PolicyRow) -> PolicyOut:
         cross_jurisdiction_levels=sorted(policy.cross_jurisdiction_levels),
         tier_penalty_ton_km={k: float(v) for k, v in policy.tier_penalty_ton_km.items()},
         cross_jurisdiction_penalty_ton_km=float(policy.cross_jurisdiction_penalty_ton_km),
+        loading_h=float(policy.loading_h),
         norms=[
             NormOut(
                 item=n.item_code,

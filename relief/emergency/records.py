@@ -43,6 +43,11 @@ class Norm:
     priority_weight: int
 
 
+# Hours from a plan's approval until its trucks can leave (loading), when the policy does
+# not say: an order not yet dispatched is due at approval + loading_h + its route's time.
+DEFAULT_LOADING_H = Decimal(2)
+
+
 @dataclass(slots=True)
 class Policy:
     effective_from: date = date(1970, 1, 1)
@@ -55,6 +60,7 @@ class Policy:
     cross_jurisdiction_levels: frozenset[int] = frozenset()
     tier_penalty_ton_km: dict[str, Decimal] = field(default_factory=dict)
     cross_jurisdiction_penalty_ton_km: Decimal = Decimal(0)
+    loading_h: Decimal = DEFAULT_LOADING_H
     norms: list[Norm] = field(default_factory=list)
     # The raw `subsidies:` mapping of policy.yaml (notice_days, programmes); read by subsidies.
     subsidies: dict = field(default_factory=dict)

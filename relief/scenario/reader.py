@@ -23,7 +23,9 @@ Choices where SCENARIOS.md is silent:
   neither recommend a level nor plan), `deadlines_h` names all four levels, a
   `priority_weight` is a non-negative integer, and `subsidies` is returned as a plain
   dict in the shape of the programme API: codes as strings, money as strings with
-  exactly two decimals (`"20000.00"`), dates as `date`.
+  exactly two decimals (`"20000.00"`), dates as `date`. `loading_h` (optional, hours with
+  at most 2 decimals, not negative; default 2) is the time from a plan's approval until its
+  trucks can leave: an undispatched order is due at approval + loading_h + travel.
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ POLICY_FIELDS = (
     "cross_jurisdiction_levels",
     "tier_penalty_ton_km",
     "cross_jurisdiction_penalty_ton_km",
+    "loading_h",
     "norms",
     "subsidies",
 )
@@ -779,6 +782,9 @@ def _read_policy(reading: Reading, folder: Path) -> None:
     penalty = y.field(top, "cross_jurisdiction_penalty_ton_km", "", _decimal)
     if penalty is not None:
         policy.cross_jurisdiction_penalty_ton_km = penalty
+    loading = y.field(top, "loading_h", "", _hundredths)
+    if loading is not None:
+        policy.loading_h = loading
     if "norms" in top:
         _read_norms(y, top["norms"], policy)
     if "subsidies" in top:

@@ -632,6 +632,9 @@ def _manager_home(request: Request, session: Session, actor: Actor) -> Response:
         expiry_days=EXPIRY_DAYS,
         warehouse_names={w.code: w.name for w in mine},
         inbox_unacked=_unacknowledged_count(session, actor),
+        # Orders to dispatch and receipts to confirm, soonest due first (issue 13).
+        todo=dispatch.manager_todo(session, actor),
+        names=place_names(session),
     )
 
 

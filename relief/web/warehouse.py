@@ -21,12 +21,23 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from relief import clock
+from relief.auth import service as auth
 from relief.auth.models import Actor
 from relief.db import get_session
 from relief.dispatch import documents
 from relief.dispatch import service as dispatch
-from relief.dispatch.models import ORDER_STATUSES, DispatchIn, ReceiveIn, TransferIn
+from relief.dispatch.models import (
+    ORDER_STATUSES,
+    CancelIn,
+    DispatchIn,
+    DispatchOrderRow,
+    ReceiveIn,
+    TransferIn,
+)
+from relief.emergency import responses
+from relief.emergency import service as events
 from relief.errors import DomainError, not_found
+from relief.i18n import has
 from relief.network import service as network
 from relief.network.models import WarehouseRow
 from relief.stock import service as stock
@@ -35,7 +46,7 @@ from relief.web.forms import (
     FieldMap,
     FormState,
     allowed,
-    no_fields,
+    fields_in,
     record_domain_error,
     record_error,
     record_validation_error,
@@ -47,6 +58,7 @@ from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
 from relief.web.pictures import stock_history_charts
 from relief.web.routes import EXPIRY_DAYS, _items, place_names, render, request_lang, signed_in
+from relief.web.sorting import Sorter, sort_key
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
@@ -54,6 +66,8 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post
 # without JavaScript to add rows; blank lines are ignored.
 FORM_LINES = 5
 TIER_RANK = {"provincial": 0, "prefecture": 1, "county": 2}
+# At most this many lots are offered as choices in the lot fields.
+LOT_CHOICES = 500
 
 
 # --- forms ---------------------------------------------------------------------------------
@@ -93,6 +107,62 @@ def _whole_number(text: str, name: str, form: FormState, t: Translator) -> int |
     except ValueError:
         form.errors[name] = t("err.whole_number") if cleaned else t("err.required")
         return None
+
+
+def _record(
+    form: FormState,
+    t: Translator,
+    exc: DomainError | ValidationError,
+    fields: FieldMap,
+    statuses: Collection[int] = (401, 403, 404),
+) -> None:
+    """As `record_error`, but a service message with parameters ("more than ordered (1000)")
+    is shown as the service words it, in the page's language: it says more than the
+    field's general words ("请填写有效的整数数量")."""
+    if isinstance(exc, DomainError) and exc.params and has(exc.template, t.lang):
+        reraise_refusal(exc, statuses)
+        name = fields(exc.field) if exc.field else None
+        if name is None:
+            form.general = exc.text(t.lang)
+        else:
+            form.errors[name] = exc.text(t.lang)
+        return
+    record_error(form, t, exc, fields, statuses)
+
+
+def people_names(session: Session, usernames: Collection[str | None]) -> dict[str, str]:
+    """Username → the person's real name where the user has one (else the username)."""
+    out = {}
+    for username in {u for u in usernames if u}:
+        user = auth.user_by_username(session, username)
+        out[username] = (user.full_name if user is not None else None) or username
+    return out
+
+
+# What moved an order on from `reserved` or `dispatched`: (words, when, who).
+_CHANGES = {
+    "dispatched": ("order.stale.dispatched", "dispatched_at", "dispatched_by"),
+    "cancelled": ("order.stale.cancelled", "cancelled_at", "cancelled_by"),
+    "delivered": ("order.stale.received", "received_at", "received_by"),
+    "partially_delivered": ("order.stale.received", "received_at", "received_by"),
+    "disputed": ("order.stale.received", "received_at", "received_by"),
+}
+
+
+def _stale(session: Session, order: DispatchOrderRow, version: str, t: Translator) -> str | None:
+    """Why a form made from an older state of the order (another tab, another user) is no
+    longer right: what changed, when and by whom ("该调拨单已于 2026-07-11 10:32 由 张三 发运").
+    None when the form's version is the order's (or the form sent none: the API's way)."""
+    if not version or version == dispatch.order_version(order):
+        return None
+    key, when, who = _CHANGES.get(order.status, ("order.stale.changed", "created_at", ""))
+    username = getattr(order, who, None) if who else None
+    at = clock.to_cst(getattr(order, when))
+    return t(
+        key,
+        at=at.strftime("%Y-%m-%d %H:%M") if at else "",
+        who=people_names(session, [username]).get(username or "", username or ""),
+    )
 
 
 # --- the warehouse page ------------------------------------------------------------------------
@@ -153,6 +223,8 @@ def _warehouse_page(
         ledger_pager=Pager(page, total, path, pages),
         lots=lots,
         lots_pager=Pager(lots_page, lots_total, path, pages, "lots_page"),
+        # Every lot held, for the lot fields' choices (a depot holds tens, not thousands).
+        lot_choices=stock.lots_page(session, code, limit=LOT_CHOICES)[0] if manages else [],
         today=clock.to_cst(clock.now()).date(),
         manages=manages,
         low=[row for row in stock.low_stock(session, actor) if row.warehouse_code == code],
@@ -551,19 +623,30 @@ def post_transfer(
 def orders_page(
     request: Request,
     status: str = Query(""),
+    q: str = Query(""),
+    sort: str = Query(""),
+    response: str = Query(""),
     page: str = Query(""),
     in_page: str = Query(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     """Dispatch orders the user may see, newest first (what needs doing now is usually the
-    latest), a page at a time; a manager's are split into outgoing (`page`) and incoming
-    (`in_page`), each paged on its own."""
+    latest) or sorted by a column (`sort`), a page at a time; a manager's are split into
+    outgoing (`page`) and incoming (`in_page`), each paged on its own. `q` searches the
+    order number and the destination's name; `response` keeps one response's orders (the
+    inbox links there)."""
     scope = dispatch.order_scope(session, actor)
     wanted = status if status in ORDER_STATUSES else None
+    order = sort_key(sort, dispatch.ORDER_SORTS)
+    term = q.strip()[:64]
+    response_id = int(response) if response.isascii() and response.isdigit() else None
+    if response_id is not None and response_id > dispatch.MAX_ID:
+        response_id = 0
+    filters = {"status": wanted, "q": term, "response": response_id, "sort": order}
     pages = {"page": page_number(page), "in_page": page_number(in_page)}
-    # Each group's link keeps the filter and the other group's page (when not the first).
-    params = {"status": wanted, **{k: v for k, v in pages.items() if v > 1}}
+    # Each group's link keeps the filters and the other group's page (when not the first).
+    params = {**filters, **{k: v for k, v in pages.items() if v > 1}}
     # Each group: (words, its part of the caller's scope, its page's name).
     scopes: list[tuple[str, dict[str, Collection[str]], str]]
     if "sources" in scope:  # a manager's: outgoing and incoming
@@ -583,6 +666,9 @@ def orders_page(
         rows, total = dispatch.order_page(
             session,
             status=wanted,
+            q=term,
+            sort=order,
+            response_id=response_id,
             limit=PAGE_SIZE,
             offset=page_offset(pages[param]),
             **scope,
@@ -595,10 +681,26 @@ def orders_page(
         actor,
         groups=groups,
         status=wanted or "",
+        q=term,
+        response_id=response_id,
         statuses=ORDER_STATUSES,
         names=place_names(session),
         late=late,
+        expected={o.id: dispatch.expected_at(o) for _, rows, _ in groups for o in rows},
+        response_head=_response_head(session, response_id),
+        sorter=Sorter("/orders", order, filters),
     )
+
+
+def _response_head(session: Session, response_id: int | None) -> tuple[int, str] | None:
+    """(level, event name) of a response the order list is filtered to, if it exists."""
+    if not response_id:
+        return None
+    try:
+        response = responses.get_response(session, response_id)
+        return response.level, events.get_event(session, response.event_id).name
+    except DomainError:
+        return None
 
 
 def _order_page(
@@ -637,6 +739,12 @@ def _order_page(
         receive_form=receive_form or FormState(),
         cancel_form=cancel_form or FormState(),
         shipped=[line for line in view.lines if line.dispatched],
+        # Who made, dispatched, received and cancelled it, by their real names.
+        people=people_names(
+            session,
+            [order.created_by, order.dispatched_by, order.received_by, order.cancelled_by]
+            + [d.recorded_by for d in view.discrepancies],
+        ),
         done=request.query_params.get("done"),
     )
 
@@ -676,10 +784,12 @@ def post_dispatch(
     vehicle: str = Form(""),
     driver: str = Form(""),
     plate: str = Form(""),
+    version: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    dispatch.authorise_dispatch(actor, dispatch.get_order(session, order_id))
+    order = dispatch.get_order(session, order_id)
+    dispatch.authorise_dispatch(actor, order)
     t = Translator(request_lang(request))
     typed = [
         {"item_code": i, "quantity": q, "reason": r}
@@ -691,6 +801,10 @@ def post_dispatch(
         )
     ]
     form = FormState(values={"lines": typed, "vehicle": vehicle, "driver": driver, "plate": plate})
+    if (changed := _stale(session, order, version, t)) is not None:
+        form.general = changed
+        session.rollback()
+        return _order_page(request, session, actor, order_id, dispatch_form=form, status_code=409)
     fields = _form_fields({"vehicle", "driver", "plate"}, ("quantity", "reason"))
     lines = []
     for n, line in enumerate(typed):
@@ -713,7 +827,7 @@ def post_dispatch(
             session.commit()
             return redirect(f"/orders/{order_id}?done=dispatch")
         except (ValidationError, DomainError) as exc:
-            record_error(form, t, exc, fields, (401, 403, 404))
+            _record(form, t, exc, fields)
     session.rollback()
     return _order_page(request, session, actor, order_id, dispatch_form=form, status_code=422)
 
@@ -727,10 +841,12 @@ def post_receive(
     damaged: list[str] = Form([]),
     reason: list[str] = Form([]),
     note: str = Form(""),
+    version: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    dispatch.authorise_receipt(session, actor, dispatch.get_order(session, order_id))
+    order = dispatch.get_order(session, order_id)
+    dispatch.authorise_receipt(session, actor, order)
     t = Translator(request_lang(request))
     size = len(item_code)
     typed = [
@@ -744,6 +860,10 @@ def post_receive(
         )
     ]
     form = FormState(values={"lines": typed, "note": note})
+    if (changed := _stale(session, order, version, t)) is not None:
+        form.general = changed
+        session.rollback()
+        return _order_page(request, session, actor, order_id, receive_form=form, status_code=409)
     fields = _form_fields({"note"}, ("received", "damaged", "reason"))
     lines = []
     for n, line in enumerate(typed):
@@ -769,7 +889,7 @@ def post_receive(
             session.commit()
             return redirect(f"/orders/{order_id}?done=receive")
         except (ValidationError, DomainError) as exc:
-            record_error(form, t, exc, fields, (401, 403, 404))
+            _record(form, t, exc, fields)
     session.rollback()
     return _order_page(request, session, actor, order_id, receive_form=form, status_code=422)
 
@@ -779,18 +899,34 @@ def post_cancel(
     request: Request,
     order_id: int,
     reason: str = Form(""),
+    version: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
+    """Cancelling from the page needs a reason (the API's reason stays optional): it is
+    shown on the order with who cancelled it and when."""
     dispatch.authorise_cancel(actor)
-    dispatch.get_order(session, order_id)
+    order = dispatch.get_order(session, order_id)
     t = Translator(request_lang(request))
     form = FormState(values={"reason": reason})
+    if (changed := _stale(session, order, version, t)) is not None:
+        form.general = changed
+        session.rollback()
+        return _order_page(request, session, actor, order_id, cancel_form=form, status_code=409)
+    if not reason.strip():
+        form.errors["reason"] = t("order.cancel.reason_required")
+        session.rollback()
+        return _order_page(request, session, actor, order_id, cancel_form=form, status_code=422)
+    status_code = 409
     try:
-        dispatch.cancel_order(session, actor, order_id, reason=reason.strip() or None)
+        body = CancelIn.model_validate({"reason": reason})
+        dispatch.cancel_order(session, actor, order_id, reason=body.reason)
         session.commit()
         return redirect(f"/orders/{order_id}?done=cancel")
+    except ValidationError as exc:
+        _record(form, t, exc, fields_in({"reason"}))
+        status_code = 422
     except DomainError as exc:
-        record_error(form, t, exc, no_fields, (401, 403, 404))
+        _record(form, t, exc, fields_in({"reason"}))
     session.rollback()
-    return _order_page(request, session, actor, order_id, cancel_form=form, status_code=409)
+    return _order_page(request, session, actor, order_id, cancel_form=form, status_code=status_code)

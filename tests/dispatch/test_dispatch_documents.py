@@ -313,3 +313,21 @@ def test_print_view_names_the_event_level_and_totals_with_the_lot_words_of_the_s
     ):
         assert expected in html, expected
     assert "（floodlight）" not in html and "（tent）" not in html
+
+
+def test_a_cancelled_orders_paper_says_who_cancelled_it_when_and_why(client, users, posted_order):
+    reply = client.post(
+        f"/api/v1/dispatch-orders/{posted_order}/cancel",
+        json={"reason": "灾情缓解，改由县库供应"},
+        headers=users["duty"],
+    )
+    assert reply.status_code == 200, reply.text
+    order = reply.json()
+    assert (order["cancelled_by"], order["cancel_reason"]) == ("duty", "灾情缓解，改由县库供应")
+    html = client.get(f"/api/v1/dispatch-orders/{posted_order}/print", headers=users["duty"]).text
+    assert "由 duty 取消，原因：灾情缓解，改由县库供应" in html
+    from pypdf import PdfReader
+
+    pdf = client.get(f"/api/v1/dispatch-orders/{posted_order}/pdf", headers=users["duty"])
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(pdf.content)).pages)
+    assert "由 duty 取消，原因：灾情缓解，改由县库供应" in text.replace("\n", "")

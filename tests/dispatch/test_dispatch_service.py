@@ -118,15 +118,18 @@ def test_an_order_past_its_eta_and_not_received_is_late(engine, make_order):
         with session_for(engine, write=False) as session:
             return dispatch.order_view(session, dispatch.get_order(session, order_id), moment).late
 
-    # Not yet dispatched: due from creation.
-    assert late_at(T0 + timedelta(hours=1, minutes=15)) is False
-    assert late_at(T0 + timedelta(hours=1, minutes=16)) is True
-    _at(T0 + timedelta(hours=2))
-    with transaction(engine) as session:
-        dispatch.dispatch_order(session, MGR1, order_id, **TRUCK)
-    # Dispatched: due eta_h after it left.
+    # Not yet dispatched: due loading_h (the default 2 h) + eta_h after creation — not the
+    # hour after approval, before anyone could load a truck.
+    assert late_at(T0 + timedelta(minutes=1)) is False
+    assert late_at(T0 + timedelta(hours=1, minutes=16)) is False
     assert late_at(T0 + timedelta(hours=3, minutes=15)) is False
     assert late_at(T0 + timedelta(hours=3, minutes=16)) is True
+    _at(T0 + timedelta(hours=4))
+    with transaction(engine) as session:
+        dispatch.dispatch_order(session, MGR1, order_id, **TRUCK)
+    # Dispatched (late itself): due eta_h after it left.
+    assert late_at(T0 + timedelta(hours=5, minutes=15)) is False
+    assert late_at(T0 + timedelta(hours=5, minutes=16)) is True
     with transaction(engine) as session:
         dispatch.receive_order(
             session,
@@ -138,6 +141,31 @@ def test_an_order_past_its_eta_and_not_received_is_late(engine, make_order):
             ],
         )
     assert late_at(T0 + timedelta(days=3)) is False
+
+
+def test_the_loading_time_an_order_was_made_with_counts_until_it_is_dispatched(engine, world):
+    _at(T0)
+    with transaction(engine) as session:
+        order = dispatch.create_order(
+            session,
+            DUTY,
+            source_warehouse_code="W1",
+            destination_code="150125",
+            destination_kind="region",
+            lines=[dispatch.OrderLine("tent", 1)],
+            route=["W1", "150125"],
+            eta_h=Decimal("1.5"),
+            distance_km=Decimal(60),
+            reference="plan 1",
+            loading_h=Decimal("0.5"),
+        )
+        order_id = order.id
+    with session_for(engine, write=False) as session:
+        row = dispatch.get_order(session, order_id)
+        view = dispatch.order_view(session, row, T0 + timedelta(hours=2, minutes=1))
+        assert (view.loading_h, view.late) == (0.5, True)
+        assert view.expected_at == T0 + timedelta(hours=2)
+        assert dispatch.is_late(row, T0 + timedelta(hours=2)) is False
 
 
 def test_an_order_without_eta_is_never_late(engine, make_order):
@@ -268,5 +296,8 @@ def test_fulfilment_of_a_response_uses_its_demand_and_supplies_arrive_deadline(
     _at(T0 + timedelta(hours=2, minutes=1))
     assert [r["overdue"] for r in client.get(url, headers=users["duty"]).json()] == [False, True]
     order = client.get(f"/api/v1/dispatch-orders/{order_id}", headers=users["duty"]).json()
-    assert order["late"] is True  # eta 1.25 h from creation at T0
+    assert order["late"] is False  # due 2 h loading + 1.25 h after creation at T0
+    _at(T0 + timedelta(hours=3, minutes=16))
+    order = client.get(f"/api/v1/dispatch-orders/{order_id}", headers=users["duty"]).json()
+    assert (order["late"], order["loading_h"]) == (True, 2.0)
     assert client.get("/api/v1/responses/999/fulfilment", headers=users["duty"]).status_code == 404

@@ -242,6 +242,7 @@ def test_only_admins_edit_the_policy(api, user):
         ({"criteria": {"deaths": ["missing"]}}, "validation_error", "criteria.deaths"),
         ({"region_code": "159999"}, "unknown_code", "region_code"),
         ({"effective_from": "2024-13-01"}, "validation_error", "effective_from"),
+        ({"loading_h": -1}, "validation_error", "loading_h"),
     ],
 )
 def test_a_bad_policy_edit_is_refused_and_changes_nothing(api, change, code, field):
@@ -257,6 +258,18 @@ def test_a_bad_policy_edit_is_refused_and_changes_nothing(api, change, code, fie
     assert detail(reply)["code"] == code
     assert detail(reply)["field"] == field
     assert in_force(api) == policy
+
+
+def test_the_loading_time_defaults_to_two_hours_and_an_admin_sets_it(api):
+    policy = in_force(api)
+    assert policy["loading_h"] == 2.0
+    reply = api.client.put(
+        f"/api/v1/policies/{policy['id']}",
+        json=policy_body(api, loading_h="0.75"),
+        headers=api.users["admin"],
+    )
+    assert reply.status_code == 200, reply.text
+    assert in_force(api)["loading_h"] == 0.75
 
 
 def test_an_unknown_policy_is_404(api):

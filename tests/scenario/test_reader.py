@@ -386,6 +386,18 @@ def test_a_bad_policy_value_is_reported_at_its_line_and_path(scenario, edit, old
         assert problems == [("policy.yaml", line, field)]
 
 
+def test_loading_h_is_read_from_the_policy_and_defaults_to_two_hours(scenario, edit):
+    assert read_scenario(scenario)[0].policy.loading_h == 2
+    edit(
+        "policy.yaml",
+        "cross_jurisdiction_penalty_ton_km: 30",
+        "cross_jurisdiction_penalty_ton_km: 30\nloading_h: 1.5",
+    )
+    assert read_scenario(scenario)[0].policy.loading_h == Decimal("1.5")
+    edit("policy.yaml", "loading_h: 1.5", "loading_h: -1")
+    assert sorted(read(scenario)[1]) == [("policy.yaml", 18, "loading_h")]
+
+
 def test_thresholds_and_deadlines_are_required(scenario, scenario_files):
     text = scenario_files["policy.yaml"]
     start, end = text.index("thresholds:"), text.index("response_deadlines_h:")
