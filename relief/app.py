@@ -24,7 +24,8 @@ from relief.audit import service as audit
 from relief.body_limit import BodySizeLimitMiddleware, BodyTooLarge, too_large
 from relief.config import Settings, get_settings
 from relief.db import engine_for, ensure_schema_current
-from relief.errors import MESSAGES_ZH, RETRY_AFTER_S, DomainError
+from relief.errors import N_, RETRY_AFTER_S, DomainError
+from relief.i18n import Lang, api_lang, has, translate
 from relief.idempotency import IdempotencyMiddleware
 from relief.web import routes as web
 
@@ -178,9 +179,74 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def _prefers_zh(request: Request) -> bool:
-    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
-    return first.startswith("zh")
+# pydantic's error types the catalogue words in Chinese (`validation.<type>`, with the error's
+# context as parameters); any other type is said as `error.validation_error`.
+VALIDATION_IDS: tuple[str, ...] = (
+    N_("validation.missing"),
+    N_("validation.int_parsing"),
+    N_("validation.int_type"),
+    N_("validation.int_from_float"),
+    N_("validation.float_parsing"),
+    N_("validation.float_type"),
+    N_("validation.decimal_parsing"),
+    N_("validation.bool_parsing"),
+    N_("validation.bool_type"),
+    N_("validation.string_type"),
+    N_("validation.string_too_short"),
+    N_("validation.string_too_long"),
+    N_("validation.string_pattern_mismatch"),
+    N_("validation.too_short"),
+    N_("validation.too_long"),
+    N_("validation.greater_than"),
+    N_("validation.greater_than_equal"),
+    N_("validation.less_than"),
+    N_("validation.less_than_equal"),
+    N_("validation.literal_error"),
+    N_("validation.enum"),
+    N_("validation.date_parsing"),
+    N_("validation.date_from_datetime_parsing"),
+    N_("validation.date_type"),
+    N_("validation.datetime_parsing"),
+    N_("validation.datetime_from_date_parsing"),
+    N_("validation.datetime_type"),
+    N_("validation.list_type"),
+    N_("validation.dict_type"),
+    N_("validation.model_type"),
+    N_("validation.model_attributes_type"),
+    N_("validation.extra_forbidden"),
+    N_("validation.value_error"),
+    N_("validation.json_invalid"),
+    N_("validation.timezone_aware"),
+    N_("validation.multiple_of"),
+    N_("validation.decimal_max_places"),
+)
+
+
+def _lang(request: Request) -> Lang:
+    """The language of an API error's message (API.md): the `Accept-Language`'s."""
+    return api_lang(request.headers.get("accept-language"))
+
+
+def validation_message(err: dict[str, Any], lang: Lang) -> str:
+    """One pydantic error's message in `lang`. English is pydantic's own sentence; Chinese is
+    the catalogue's `validation.<type>` with the error's context, a validator's message (a
+    catalogue id, see relief.errors.Problem) or, failing both, the generic `error.validation_error`."""
+    english = str(err.get("msg", "invalid"))
+    ctx = err.get("ctx") or {}
+    cause = ctx.get("error")
+    if isinstance(cause, DomainError):
+        return cause.text(lang)
+    if isinstance(cause, ValueError) and has(str(cause), lang):
+        return translate(str(cause), lang)
+    if lang == "en":
+        return english
+    key = f"validation.{err.get('type')}"
+    if has(key, lang):
+        values = {k: v for k, v in ctx.items() if isinstance(v, str | int | float)}
+        if "expected" in values:
+            values["expected"] = str(values["expected"])
+        return translate(key, lang, **values)
+    return translate("error.validation_error", lang)
 
 
 def _field_path(loc: tuple[Any, ...]) -> str | None:
@@ -206,23 +272,26 @@ def _install_error_handlers(app: FastAPI) -> None:
             headers["Retry-After"] = str(RETRY_AFTER_S)
         headers.update(exc.headers)
         return JSONResponse(
-            {"detail": exc.detail(_prefers_zh(request))}, status_code=exc.status, headers=headers
+            {"detail": exc.detail(_lang(request))}, status_code=exc.status, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        zh = _prefers_zh(request)
+        lang = _lang(request)
         errors = []
         for err in exc.errors():
             if err.get("type") == "json_invalid":
                 detail = DomainError("bad_request", "the body is not valid JSON", None)
-                return JSONResponse({"detail": detail.detail(zh)}, status_code=400)
+                return JSONResponse({"detail": detail.detail(lang)}, status_code=400)
             field = _field_path(tuple(err.get("loc", ())))
-            errors.append({"field": field, "message": err.get("msg", "invalid")})
-        first = errors[0] if errors else {"field": None, "message": "invalid request"}
-        message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
-        if zh:
-            message = f"{MESSAGES_ZH['validation_error']}：{message}"
+            errors.append({"field": field, "message": validation_message(err, lang)})
+        if errors:
+            first = errors[0]
+        else:
+            first = {"field": None, "message": translate("error.validation_error", lang)}
+        message = first["message"]
+        if first["field"]:
+            message = translate("validation.in_field", lang, field=first["field"], message=message)
         body = {
             "detail": {
                 "code": "validation_error",
@@ -238,7 +307,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, BodyTooLarge):  # the body passed RELIEF_MAX_UPLOAD_MB while parsed
             err = too_large(exc.limit)
             return JSONResponse(
-                {"detail": err.detail(_prefers_zh(request))},
+                {"detail": err.detail(_lang(request))},
                 status_code=err.status,
                 headers={"Connection": "close"},
             )
@@ -250,7 +319,14 @@ def _install_error_handlers(app: FastAPI) -> None:
             405: "method_not_allowed",
         }.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        if web.renders_html(request):
+        # A page is in the page's language (its cookie), the API in its Accept-Language.
+        html = web.renders_html(request)
+        lang = web.request_lang(request) if html else _lang(request)
+        if lang != "en":
+            message = translate(
+                f"error.{code}" if has(f"error.{code}", lang) else "error.unknown", lang
+            )
+        if html:
             return await web.error_page(request, exc.status_code, code, message)
         return JSONResponse(
             {"detail": {"code": code, "message": message, "field": None}},
@@ -264,13 +340,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         # RELIEF_DB_POOL_TIMEOUT_S, a database that did not answer within the connect
         # timeout, a statement cancelled by the statement timeout: all "retry later".
         log.warning("database busy: %s", str(exc).splitlines()[0] if str(exc) else repr(exc))
-        err = DomainError(
-            "busy", "the database is busy, retry later", None, message_zh=MESSAGES_ZH["busy"]
-        )
+        err = DomainError("busy", "the database is busy, retry later", None)
         if web.renders_html(request):
             return web.busy_page(request, err)
         return JSONResponse(
-            {"detail": err.detail(_prefers_zh(request))},
+            {"detail": err.detail(_lang(request))},
             status_code=503,
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
@@ -280,7 +354,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         # The schema's constraints are the last line of defence; services check first.
         log.warning("integrity error: %s", exc)
         err = DomainError("conflict", "the change conflicts with the current state", None)
-        return JSONResponse({"detail": err.detail(_prefers_zh(request))}, status_code=409)
+        return JSONResponse({"detail": err.detail(_lang(request))}, status_code=409)
 
     @app.exception_handler(UnicodeError)
     async def invalid_text(request: Request, exc: UnicodeError):
@@ -288,7 +362,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         # validator choked on instead of refusing: bad input, so 422 rather than a 500.
         log.warning("invalid text: %s", exc)
         err = DomainError("validation_error", "a value is not valid text (a lone surrogate)", None)
-        return JSONResponse({"detail": err.detail(_prefers_zh(request))}, status_code=422)
+        return JSONResponse({"detail": err.detail(_lang(request))}, status_code=422)
 
     @app.exception_handler(DataError)
     async def unstorable_value(request: Request, exc: DataError):
@@ -296,7 +370,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         # column's range) that no schema caught: bad input, so 422 rather than a 500.
         log.warning("data error: %s", exc)
         err = DomainError("validation_error", "a value is out of range or cannot be stored", None)
-        return JSONResponse({"detail": err.detail(_prefers_zh(request))}, status_code=422)
+        return JSONResponse({"detail": err.detail(_lang(request))}, status_code=422)
 
 
 # Swagger UI 5 (from swagger-ui-py's files): the 4.x that swagger-ui-bundle ships cannot read

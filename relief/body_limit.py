@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relief.errors import DomainError
+from relief.i18n import api_lang
 
 
 class BodyTooLarge(HTTPException):
@@ -29,7 +30,10 @@ class BodyTooLarge(HTTPException):
 
 def too_large(limit: int) -> DomainError:
     return DomainError(
-        "too_large", f"the request body is larger than {limit // (1024 * 1024)} MB", "file"
+        "too_large",
+        "the request body is larger than {mb} MB",
+        "file",
+        params={"mb": limit // (1024 * 1024)},
     )
 
 
@@ -82,14 +86,15 @@ class BodySizeLimitMiddleware:
             await self._reply(scope, receive, send, headers)
 
     async def _reply(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
-        first = headers.get("accept-language", "").split(",")[0].strip().lower()
         err = too_large(self.max_bytes)
         # The client may still be sending: tell it to stop instead of reading the rest.
         close = {"Connection": "close"}
         response: Response
         if scope.get("path", "").startswith("/api/"):
             response = JSONResponse(
-                {"detail": err.detail(first.startswith("zh"))}, status_code=413, headers=close
+                {"detail": err.detail(api_lang(headers.get("accept-language")))},
+                status_code=413,
+                headers=close,
             )
         else:  # a page of the web UI (an import form): a page, in the user's language
             english = cookie_parser(headers.get("cookie", "")).get("relief_lang") == "en"

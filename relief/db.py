@@ -8,6 +8,7 @@ taken by the services (SELECT … FOR UPDATE).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,6 +29,8 @@ from relief.errors import DomainError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+log = logging.getLogger("relief.db")
 
 
 # Defaults of the engine outside the server (tests, benchmarks); the server's come from the
@@ -149,7 +152,10 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 def busy_error(exc: OperationalError) -> DomainError:
     text = str(exc.orig) if exc.orig is not None else str(exc)
-    return DomainError("busy", f"the database is busy, retry later ({text.splitlines()[0]})")
+    # The database's own words (English, e.g. "database is locked") go to the log, not to
+    # the user: the message is said in the user's language.
+    log.warning("database busy: %s", text.splitlines()[0] if text else repr(exc))
+    return DomainError("busy", "the database is busy, retry later")
 
 
 def is_lock_error(exc: OperationalError) -> bool:

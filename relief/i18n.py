@@ -111,9 +111,9 @@ def lang_of(value: str | None) -> Lang:
     return "en" if value == "en" else DEFAULT_LANG
 
 
-def lang_from_accept(header: str | None) -> Lang:
-    """The language an `Accept-Language` header prefers among ours; Chinese when it names
-    neither (the users work in Chinese)."""
+def lang_from_accept(header: str | None, default: Lang = DEFAULT_LANG) -> Lang:
+    """The language an `Accept-Language` header prefers among ours; `default` (Chinese: the
+    users work in Chinese) when it names neither."""
     best: tuple[float, Lang] | None = None
     for part in (header or "").split(","):
         piece = part.strip()
@@ -130,13 +130,37 @@ def lang_from_accept(header: str | None) -> Lang:
         lang: Lang | None = "zh" if primary == "zh" else "en" if primary == "en" else None
         if lang is not None and quality > 0 and (best is None or quality > best[0]):
             best = (quality, lang)
-    return best[1] if best else DEFAULT_LANG
+    return best[1] if best else default
+
+
+def api_lang(header: str | None) -> Lang:
+    """The language of the API's error messages: Chinese when `Accept-Language` prefers zh
+    over en (API.md), else English — also without the header, as API clients always had."""
+    return lang_from_accept(header, default="en")
 
 
 # --- the catalogue's upkeep (`make messages`) ---------------------------------------------
 
 # The functions whose first string argument is a message id.
-KEYWORDS = {"_": None, "t": None, "translate": None, "N_": None, "gettext": None}
+KEYWORDS: dict[str, tuple[int, ...] | None] = {
+    "_": None,
+    "t": None,
+    "translate": None,
+    "N_": None,
+    "gettext": None,
+}
+# In Python code also the domain errors' English templates (relief/errors.py): the message is
+# argument 2 of these (DomainError and the helpers that pass their message on to one).
+# tests/test_error_messages.py fails when one of them is called with anything but a literal.
+ERROR_KEYWORDS: dict[str, tuple[int, ...]] = {
+    "DomainError": (2,),
+    "invalid": (2,),
+    "bad": (2,),
+    "_insufficient": (2,),
+    "_plan_error": (2,),
+    "RegionProblem": (2,),
+    "IdNumberError": (2,),
+}
 BABEL_METHODS = [
     ("relief/**/templates/**.html", "jinja2"),
     ("relief/**.py", "python"),
@@ -166,17 +190,19 @@ def extract(root: Path | None = None):
 
     root = root or Path(__file__).parent.parent
     template = Catalog(**CATALOG_HEADER, domain=DOMAIN)
-    for filename, lineno, message, comments, _context in extract_from_dir(
-        str(root / "relief"),
-        method_map=[(pattern.removeprefix("relief/"), kind) for pattern, kind in BABEL_METHODS],
-        keywords=KEYWORDS,
-        options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
-        comment_tags=("TRANSLATORS:",),
-    ):
-        if isinstance(message, str) and message and not message.startswith("__"):
-            template.add(
-                message, locations=[(f"relief/{filename}", lineno)], auto_comments=comments
-            )
+    for pattern, kind in BABEL_METHODS:
+        keywords = {**KEYWORDS, **ERROR_KEYWORDS} if kind == "python" else KEYWORDS
+        for filename, lineno, message, comments, _context in extract_from_dir(
+            str(root / "relief"),
+            method_map=[(pattern.removeprefix("relief/"), kind)],
+            keywords=keywords,
+            options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+            comment_tags=("TRANSLATORS:",),
+        ):
+            if isinstance(message, str) and message and not message.startswith("__"):
+                template.add(
+                    message, locations=[(f"relief/{filename}", lineno)], auto_comments=comments
+                )
     return template
 
 

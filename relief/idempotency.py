@@ -40,6 +40,7 @@ from starlette.responses import JSONResponse, Response
 from relief import clock
 from relief.db import UTCDateTime, session_for
 from relief.errors import DomainError
+from relief.i18n import api_lang
 from relief.keys import derive_key
 
 KEEP_FOR = timedelta(hours=24)
@@ -224,13 +225,13 @@ def _replay(row: IdempotencyKey, secret_key: str) -> Response:
     )
 
 
-def _reused(prefer_zh: bool) -> JSONResponse:
+def _reused(lang: str) -> JSONResponse:
     err = DomainError(
         "idempotency_key_reused",
         "this Idempotency-Key was used for a request with another body",
         "Idempotency-Key",
     )
-    return JSONResponse({"detail": err.detail(prefer_zh)}, status_code=err.status)
+    return JSONResponse({"detail": err.detail(lang)}, status_code=err.status)
 
 
 class IdempotencyMiddleware(BaseHTTPMiddleware):
@@ -246,7 +247,7 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
         secret = request.app.state.settings.secret_key
         body_hash = fingerprint(body, secret, request.headers.get("content-type", ""))
         method, path = request.method, request.url.path
-        prefer_zh = "zh" in request.headers.get("accept-language", "").split(",")[0]
+        lang = api_lang(request.headers.get("accept-language"))
         scope = (engine, username, method, path, key)
 
         waited = 0.0
@@ -255,14 +256,14 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
             if existing is None:
                 break  # ours: run it
             if existing.body_hash != body_hash:
-                return _reused(prefer_zh)
+                return _reused(lang)
             # Wait for the first request to finish, or for its lease to lapse (then claim).
             while existing is not None and existing.status_code is None and not _lapsed(existing):
                 if waited >= WAIT_LIMIT_S:
                     err = DomainError(
                         "busy", "the first request with this key is still running", None
                     )
-                    return JSONResponse({"detail": err.detail(prefer_zh)}, status_code=503)
+                    return JSONResponse({"detail": err.detail(lang)}, status_code=503)
                 await asyncio.sleep(WAIT_POLL_S)
                 waited += WAIT_POLL_S
                 existing = await run_in_threadpool(_reload, engine, existing.id)

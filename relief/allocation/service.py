@@ -70,7 +70,7 @@ from relief.emergency import responses
 from relief.emergency import service as events
 from relief.emergency.models import EventRow, ResponseRow
 from relief.emergency.records import LEVELS, Policy
-from relief.errors import DomainError, invalid, not_found, unknown_code
+from relief.errors import DomainError, Term, invalid, not_found, unknown_code
 from relief.network import service as network
 from relief.network.graph import build_graph, closed_road_pairs, eligible_routes
 from relief.network.records import Item, Region, Road, StockLevel, Warehouse
@@ -383,21 +383,35 @@ def _check_request(
     closed_roads: Sequence[Sequence[str]] | None,
 ) -> list[Pair]:
     if method not in PLAN_METHODS:
-        raise invalid("method", f"method must be one of {', '.join(PLAN_METHODS)}")
+        raise invalid(
+            "method",
+            "method must be one of {methods}",
+            params={"methods": ", ".join(PLAN_METHODS)},
+        )
     if time_limit_s is not None and not 0 < time_limit_s <= MAX_TIME_LIMIT_S:
-        raise invalid("time_limit_s", f"time_limit_s must be in (0, {MAX_TIME_LIMIT_S:g}]")
+        raise invalid(
+            "time_limit_s",
+            "time_limit_s must be in (0, {max_s:g}]",
+            params={"max_s": MAX_TIME_LIMIT_S},
+        )
     if level is not None and level not in LEVELS:
         raise invalid("level", "level must be 1, 2, 3 or 4")
     pairs: list[Pair] = []
     closures = list(closed_roads or [])
     if len(closures) > MAX_CLOSURES:
-        raise invalid("closed_roads", f"at most {MAX_CLOSURES} closures")
+        raise invalid(
+            "closed_roads", "at most {max_closures} closures", params={"max_closures": MAX_CLOSURES}
+        )
     for i, pair in enumerate(closures):
         if len(pair) != 2:
             raise invalid(f"closed_roads[{i}]", "a closure is [from_code, to_code]")
         a, b = str(pair[0]), str(pair[1])
         if a == b:
-            raise invalid(f"closed_roads[{i}]", f"a closure joins two different codes, not {a}")
+            raise invalid(
+                f"closed_roads[{i}]",
+                "a closure joins two different codes, not {a}",
+                params={"a": a},
+            )
         for end, code in enumerate((a, b)):
             if network.get_region(session, code) is None and (
                 network.get_warehouse(session, code) is None
@@ -411,8 +425,9 @@ def _require_active(response: ResponseRow, doing: str) -> None:
     if response.status != "active":
         raise DomainError(
             "invalid_transition",
-            f"response {response.id} has ended: no plan can be {doing}",
+            "response {response_id} has ended: no plan can be {doing}",
             None,
+            params={"response_id": response.id, "doing": Term(f"plan.doing.{doing}")},
         )
 
 
@@ -532,8 +547,10 @@ def compare_plan(session: Session, plan_id: int) -> dict[str, Any]:
 # --- approving -----------------------------------------------------------------------------
 
 
-def _plan_error(code: str, message: str, **extra: Any) -> DomainError:
-    return DomainError(code, message, None, extra=extra or None)
+def _plan_error(
+    code: str, message: str, params: dict[str, Any] | None = None, **extra: Any
+) -> DomainError:
+    return DomainError(code, message, None, params=params, extra=extra or None)
 
 
 def lines_that_no_longer_fit(
@@ -572,17 +589,21 @@ def approve_plan(session: Session, actor: Actor, plan_id: int) -> tuple[PlanRow,
     if row.what_if:
         raise _plan_error(
             "plan_is_what_if",
-            f"plan {plan_id} is a what-if (level or closures asked for); it cannot be "
-            "approved. Make a plan without them to approve.",
+            "plan {plan_id} is a what-if (level or closures asked for); it cannot be approved. Make a plan without them to approve.",
+            params={"plan_id": plan_id},
         )
     if row.state == "approved":
-        raise _plan_error("plan_already_approved", f"plan {plan_id} is already approved")
+        raise _plan_error(
+            "plan_already_approved",
+            "plan {plan_id} is already approved",
+            params={"plan_id": plan_id},
+        )
     if row.state == "superseded":
         raise _plan_error(
             "plan_stale",
-            f"plan {plan_id} was superseded when another plan of response {response.id} was "
-            "approved; make a new plan",
+            "plan {plan_id} was superseded when another plan of response {response_id} was approved; make a new plan",
             reason="superseded",
+            params={"plan_id": plan_id, "response_id": response.id},
         )
     _require_active(response, "approved")
 
@@ -592,9 +613,9 @@ def approve_plan(session: Session, actor: Actor, plan_id: int) -> tuple[PlanRow,
     if current.fingerprint != row.fingerprint:
         raise _plan_error(
             "plan_stale",
-            f"plan {plan_id} was made from inputs that have changed since (demand, level, "
-            "closed roads or available stock); make a new plan",
+            "plan {plan_id} was made from inputs that have changed since (demand, level, closed roads or available stock); make a new plan",
             reason="inputs_changed",
+            params={"plan_id": plan_id},
         )
     short = lines_that_no_longer_fit(
         lines,
@@ -605,8 +626,9 @@ def approve_plan(session: Session, actor: Actor, plan_id: int) -> tuple[PlanRow,
     if short:
         raise _plan_error(
             "plan_no_longer_fits",
-            f"{len(short)} line(s) of plan {plan_id} need more stock than is available now",
+            "{count} line(s) of plan {plan_id} need more stock than is available now",
             lines=short,
+            params={"count": len(short), "plan_id": plan_id},
         )
 
     groups: dict[Pair, list[dict[str, Any]]] = {}

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from relief.auth import service
 from relief.auth.models import Actor, User
 from relief.db import get_session
-from relief.errors import DomainError
+from relief.errors import DomainError, Term, Terms
 from relief.web.origin import refuse_cross_site_cookie_request
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -80,8 +80,12 @@ def ensure_role(actor: Actor, *roles: str) -> None:
     if actor.role != "admin" and actor.role not in roles:
         raise DomainError(
             "role_forbidden",
-            f"role {actor.role} may not do this (needs {' or '.join(roles) or 'admin'})",
+            "role {role} may not do this (needs {roles})",
             None,
+            params={
+                "role": Term(f"role.{actor.role}"),
+                "roles": Terms(f"role.{role}" for role in roles or ("admin",)),
+            },
         )
 
 
@@ -93,7 +97,10 @@ def authorize_warehouse(actor: Actor, warehouse_code: str, field: str | None = N
         ensure_role(actor, "warehouse_manager")
     if warehouse_code not in actor.warehouse_codes:
         raise DomainError(
-            "scope_forbidden", f"warehouse {warehouse_code} is not in your scope", field
+            "scope_forbidden",
+            "warehouse {warehouse_code} is not in your scope",
+            field,
+            params={"warehouse_code": warehouse_code},
         )
 
 
@@ -111,7 +118,12 @@ def authorize_region(
     session: Session, actor: Actor, region_code: str, field: str | None = None
 ) -> None:
     if not region_in_scope(session, actor, region_code):
-        raise DomainError("scope_forbidden", f"region {region_code} is not in your scope", field)
+        raise DomainError(
+            "scope_forbidden",
+            "region {region_code} is not in your scope",
+            field,
+            params={"region_code": region_code},
+        )
 
 
 def warehouse_in_scope(actor: Actor, warehouse_code: str) -> bool:
@@ -180,8 +192,13 @@ def visible_warehouses(actor: Actor) -> tuple[str, ...] | None:
 # --- inbox ---------------------------------------------------------------------------------
 
 
-def authorize_addressee(actor: Actor, username: str, what: str) -> None:
+def authorize_addressee(actor: Actor, username: str, inbox_id: object) -> None:
     """Only the addressee acts on their own notification: an admin acknowledging on
     someone's behalf would hide that they never saw it."""
     if actor.username != username:
-        raise DomainError("scope_forbidden", f"{what} is addressed to someone else", None)
+        raise DomainError(
+            "scope_forbidden",
+            "notification {inbox_id} is addressed to someone else",
+            None,
+            params={"inbox_id": inbox_id},
+        )

@@ -33,7 +33,7 @@ from relief import clock
 from relief.audit import service as audit
 from relief.auth.models import ROLES, SYSTEM, Actor, SignInThrottle, User, UserCreate
 from relief.config import Settings
-from relief.errors import DomainError
+from relief.errors import DomainError, Term
 
 _hasher = PasswordHasher()
 ALGORITHM = "HS256"
@@ -89,16 +89,15 @@ def check_password(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(
             "weak_password",
-            f"a password needs at least {MIN_PASSWORD_LENGTH} characters",
+            "a password needs at least {min_length} characters",
             field,
-            message_zh=f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符",
+            params={"min_length": MIN_PASSWORD_LENGTH},
         )
     if password.lower() in common_passwords():
         raise DomainError(
             "weak_password",
             "this password is too common: choose another",
             field,
-            message_zh="该密码过于常见，请换一个",
         )
 
 
@@ -139,10 +138,11 @@ def _too_many_attempts(until: datetime) -> DomainError:
     seconds = max(1, math.ceil((until - clock.now()).total_seconds()))
     return DomainError(
         "too_many_attempts",
-        f"too many failed sign-ins: try again in {math.ceil(seconds / 60)} minutes",
+        "too many failed sign-ins: try again in {minutes} minutes",
         None,
         extra={"retry_after": seconds},
         headers={"Retry-After": str(seconds)},
+        params={"minutes": math.ceil(seconds / 60)},
     )
 
 
@@ -365,7 +365,9 @@ def user_by_username(session: Session, username: str) -> User | None:
 def _user(session: Session, username: str) -> User:
     user = user_by_username(session, username)
     if user is None:
-        raise DomainError("not_found", f"user {username} does not exist", None)
+        raise DomainError(
+            "not_found", "user {username} does not exist", None, params={"username": username}
+        )
     return user
 
 
@@ -373,10 +375,17 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
     from relief.network import service as network  # network owns the codes a scope names
 
     if data.role not in ROLES:
-        raise DomainError("validation_error", f"unknown role {data.role}", "role")
+        raise DomainError(
+            "validation_error", "unknown role {role}", "role", params={"role": data.role}
+        )
     check_password(data.password)
     if user_by_username(session, data.username) is not None:
-        raise DomainError("duplicate", f"user {data.username} already exists", "username")
+        raise DomainError(
+            "duplicate",
+            "user {username} already exists",
+            "username",
+            params={"username": data.username},
+        )
     if data.role == "warehouse_manager" and not data.warehouse_codes:
         raise DomainError(
             "validation_error",
@@ -384,13 +393,25 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
             "warehouse_codes",
         )
     if data.role in ("county_staff", "approver") and not data.region_codes:
-        raise DomainError("validation_error", f"a {data.role} needs a region", "region_codes")
+        raise DomainError(
+            "validation_error",
+            "a {role} needs a region",
+            "region_codes",
+            params={"role": Term(f"role.{data.role}")},
+        )
     for i, code in enumerate(data.warehouse_codes):
         if network.get_warehouse(session, code) is None:
-            raise DomainError("unknown_code", f"unknown warehouse {code}", f"warehouse_codes[{i}]")
+            raise DomainError(
+                "unknown_code",
+                "unknown warehouse {code}",
+                f"warehouse_codes[{i}]",
+                params={"code": code},
+            )
     for i, code in enumerate(data.region_codes):
         if network.get_region(session, code) is None:
-            raise DomainError("unknown_code", f"unknown region {code}", f"region_codes[{i}]")
+            raise DomainError(
+                "unknown_code", "unknown region {code}", f"region_codes[{i}]", params={"code": code}
+            )
     user = User(
         username=data.username,
         password_hash=hash_password(data.password),
@@ -436,7 +457,6 @@ def change_password(
             "weak_password",
             "the new password must differ from the current one",
             "new_password",
-            message_zh="新密码不能与当前密码相同",
         )
     user.password_hash = hash_password(new)
     user.must_change_password = False

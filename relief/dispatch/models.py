@@ -35,6 +35,7 @@ from sqlmodel import Field, SQLModel
 
 from relief.clock import now
 from relief.db import UTCDateTime
+from relief.errors import N_
 
 OrderStatus = Literal[
     "reserved", "dispatched", "delivered", "partially_delivered", "disputed", "cancelled"
@@ -192,7 +193,7 @@ class DispatchNumberRow(SQLModel, table=True):
 def _no_control_chars(value: str) -> str:
     # PostgreSQL refuses NUL in text: refuse control characters as a 422, never a 500.
     if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", value):
-        raise ValueError("must not contain control characters")
+        raise ValueError(N_("must not contain control characters"))
     return value
 
 

@@ -61,7 +61,7 @@ from relief.dispatch.models import (
 from relief.emergency import responses
 from relief.emergency import service as events
 from relief.emergency.records import DEFAULT_LOADING_H
-from relief.errors import DomainError, invalid, not_found, unknown_code
+from relief.errors import DomainError, Term, invalid, not_found, unknown_code
 from relief.network import graph
 from relief.network import service as network
 from relief.stock import service as stock
@@ -189,7 +189,11 @@ def list_orders(
         )
     if status is not None:
         if status not in ORDER_STATUSES:
-            raise invalid("status", f"status must be one of {', '.join(ORDER_STATUSES)}")
+            raise invalid(
+                "status",
+                "status must be one of {statuses}",
+                params={"statuses": ", ".join(ORDER_STATUSES)},
+            )
         query = query.where(DispatchOrderRow.status == status)
     if response_id is not None:
         if not 0 < response_id <= MAX_ID:
@@ -260,7 +264,11 @@ def order_page(
         query = query.where(or_(*wanted))
     if status is not None:
         if status not in ORDER_STATUSES:
-            raise invalid("status", f"status must be one of {', '.join(ORDER_STATUSES)}")
+            raise invalid(
+                "status",
+                "status must be one of {statuses}",
+                params={"statuses": ", ".join(ORDER_STATUSES)},
+            )
         query = query.where(DispatchOrderRow.status == status)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     key = (sort or "").strip()
@@ -579,9 +587,14 @@ def create_transfer(
     if up and not override_reason:
         raise DomainError(
             "transfer_up_tiers",
-            f"{from_warehouse_code} ({source.tier}) to {to_warehouse_code} ({target.tier}) goes "
-            "up the tiers; give override_reason to do it anyway",
+            "{from_warehouse_code} ({from_tier}) to {to_warehouse_code} ({to_tier}) goes up the tiers; give override_reason to do it anyway",
             "to_warehouse_code",
+            params={
+                "from_warehouse_code": from_warehouse_code,
+                "from_tier": source.tier,
+                "to_warehouse_code": to_warehouse_code,
+                "to_tier": target.tier,
+            },
         )
     found = fastest_route(session, from_warehouse_code, to_warehouse_code)
     time_h, distance, path = found if found is not None else (None, None, None)
@@ -654,14 +667,20 @@ def _order_lines(session: Session, lines: Sequence[Any]) -> list[tuple[str, int]
         if not isinstance(item, str) or network.get_item(session, item) is None:
             raise unknown_code(f"lines[{i}].item_code", item, "item")
         if item in seen:
-            raise invalid(f"lines[{i}].item_code", f"item {item} is on the order twice")
+            raise invalid(
+                f"lines[{i}].item_code", "item {item} is on the order twice", params={"item": item}
+            )
         seen.add(item)
         if (
             isinstance(quantity, bool)
             or not isinstance(quantity, int)
             or not 0 < quantity <= MAX_QUANTITY
         ):
-            raise invalid(f"lines[{i}].quantity", f"must be a whole number 1..{MAX_QUANTITY}")
+            raise invalid(
+                f"lines[{i}].quantity",
+                "must be a whole number 1..{max_quantity}",
+                params={"max_quantity": MAX_QUANTITY},
+            )
         out.append((item, quantity))
     return out
 
@@ -676,7 +695,7 @@ def _non_negative(field: str, value: Decimal | float | int | None) -> Decimal | 
     try:
         number = Decimal(str(value)).quantize(TWO_PLACES)
     except (InvalidOperation, ValueError):
-        raise invalid(field, f"{value} is not a number") from None
+        raise invalid(field, "{value} is not a number", params={"value": value}) from None
     if not number.is_finite() or number < 0:
         raise invalid(field, "must not be negative")
     return number
@@ -706,7 +725,13 @@ def _require_status(order: DispatchOrderRow, wanted: str, action: str) -> None:
     if order.status != wanted:
         raise DomainError(
             "invalid_transition",
-            f"order {order.number} is {order.status}; only a {wanted} order can be {action}",
+            "order {number} is {status}; only a {wanted} order can be {action}",
+            params={
+                "number": order.number,
+                "status": Term(f"order.{order.status}"),
+                "wanted": Term(f"order.{wanted}"),
+                "action": Term(f"order.done.{action}"),
+            },
         )
 
 
@@ -740,9 +765,15 @@ def dispatch_order(
         quantity = _attr(line, "quantity")
         reason = _attr(line, "reason")
         if item not in by_item:
-            raise invalid(f"lines[{i}].item_code", f"item {item} is not on order {order.number}")
+            raise invalid(
+                f"lines[{i}].item_code",
+                "item {item} is not on order {number}",
+                params={"item": item, "number": order.number},
+            )
         if item in seen:
-            raise invalid(f"lines[{i}].item_code", f"item {item} is listed twice")
+            raise invalid(
+                f"lines[{i}].item_code", "item {item} is listed twice", params={"item": item}
+            )
         seen.add(item)
         ordered = by_item[item].quantity
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
@@ -756,7 +787,9 @@ def dispatch_order(
             )
         if quantity < ordered and not reason:
             raise invalid(
-                f"lines[{i}].reason", f"say why only {quantity} of the {ordered} ordered go"
+                f"lines[{i}].reason",
+                "say why only {quantity} of the {ordered} ordered go",
+                params={"quantity": quantity, "ordered": ordered},
             )
         ship[item] = quantity
         reasons[item] = reason or None
@@ -848,9 +881,15 @@ def receive_order(
         damaged = _attr(line, "damaged") or 0
         reason = _attr(line, "reason") or None
         if item not in by_item:
-            raise invalid(f"lines[{i}].item_code", f"item {item} is not on order {order.number}")
+            raise invalid(
+                f"lines[{i}].item_code",
+                "item {item} is not on order {number}",
+                params={"item": item, "number": order.number},
+            )
         if item in counts:
-            raise invalid(f"lines[{i}].item_code", f"item {item} is listed twice")
+            raise invalid(
+                f"lines[{i}].item_code", "item {item} is listed twice", params={"item": item}
+            )
         for field, value in (("received", received), ("damaged", damaged)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise invalid(f"lines[{i}].{field}", "must be a whole number, 0 or more")
@@ -865,13 +904,17 @@ def receive_order(
             )
         if received < shipped and not reason:
             raise invalid(
-                f"lines[{i}].reason", f"say why only {received} of {shipped} arrived in good order"
+                f"lines[{i}].reason",
+                "say why only {received} of {shipped} arrived in good order",
+                params={"received": received, "shipped": shipped},
             )
         counts[item] = (received, damaged, reason)
     missing = [row.item_code for row in rows if row.dispatched and row.item_code not in counts]
     if missing:
         raise invalid(
-            "lines", f"count every line that was dispatched; missing: {', '.join(missing)}"
+            "lines",
+            "count every line that was dispatched; missing: {missing}",
+            params={"missing": ", ".join(missing)},
         )
 
     before = _audit_view(order, rows)

@@ -43,7 +43,7 @@ from relief.emergency.models import (
     ResponsePatch,
     TimelineEntry,
 )
-from relief.errors import not_found
+from relief.errors import DomainError
 from relief.i18n import lang_from_accept
 
 router = APIRouter(prefix="/api/v1", tags=["emergency"])
@@ -66,7 +66,12 @@ def policy_in_force(
     """The policy version in force at `at` (404 when none is)."""
     row = policies.policy_version_for(session, at or clock.now(), region_code)
     if row is None:
-        raise not_found("policy in force at", (at or clock.now()).isoformat())
+        raise DomainError(
+            "not_found",
+            "no policy is in force at {at}",
+            None,
+            params={"at": (at or clock.now()).isoformat()},
+        )
     return policies.policy_out(session, row)
 
 

@@ -46,6 +46,7 @@ from sqlmodel import Field, SQLModel
 from relief.clock import now
 from relief.db import UTCDateTime
 from relief.emergency.records import COUNT_FIELDS, DEFAULT_LOADING_H, HAZARDS, REPORT_KINDS
+from relief.errors import N_
 
 # Built from the records' tuples so that the API and the scenario reader accept one list.
 Hazard = Literal[HAZARDS]  # type: ignore[valid-type]
@@ -64,7 +65,7 @@ MAX_ID = 2_147_483_647
 def _no_control_chars(value: str) -> str:
     # PostgreSQL refuses NUL in text; no name, code or note needs a control character.
     if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", value):
-        raise ValueError("must not contain control characters")
+        raise ValueError(N_("must not contain control characters"))
     return value
 
 
@@ -91,9 +92,9 @@ def _sane_time(value: datetime) -> datetime:
     try:
         utc = value.astimezone(UTC)
     except OverflowError:
-        raise ValueError("time out of range") from None
+        raise ValueError(N_("time out of range")) from None
     if not 1900 <= utc.year <= 9999:
-        raise ValueError("time out of range (years 1900 to 9999)")
+        raise ValueError(N_("time out of range (years 1900 to 9999)"))
     return value
 
 
@@ -481,7 +482,7 @@ class ClosureIn(BaseModel):
             missing = "to_code" if ends[0] else "from_code"
             raise ValueError(f"give road_id, or from_code and to_code ({missing} is missing)")
         if self.road_id is not None and any(ends):
-            raise ValueError("give road_id or from_code and to_code, not both")
+            raise ValueError(N_("give road_id or from_code and to_code, not both"))
         return self
 
 

@@ -172,8 +172,9 @@ def check_policy(session: Session, policy: Policy, region_code: str | None = Non
         if name in COUNT_FIELDS:
             raise DomainError(
                 "validation_error",
-                f"criterion {name} may not be named like a report field",
+                "criterion {name} may not be named like a report field",
                 f"criteria.{name}",
+                params={"name": name},
             )
         if not policy.criteria[name]:
             raise DomainError(
@@ -186,31 +187,49 @@ def check_policy(session: Session, policy: Policy, region_code: str | None = Non
             if name not in policy.criteria and name not in COUNT_FIELDS:
                 raise DomainError(
                     "validation_error",
-                    f"{name} is neither a criterion nor a report field",
+                    "{name} is neither a criterion nor a report field",
                     f"thresholds.{level}.{name}",
+                    params={"name": name},
                 )
     missing = [str(level) for level in LEVELS if level not in policy.deadlines_h]
     if missing:
         raise DomainError(
-            "validation_error", f"no deadline for level {', '.join(missing)}", "deadlines_h"
+            "validation_error",
+            "no deadline for level {missing}",
+            "deadlines_h",
+            params={"missing": ", ".join(missing)},
         )
     weights: dict[str, int] = {}
     for i, norm in enumerate(policy.norms):
         if network.get_item(session, norm.item_code) is None:
-            raise DomainError("unknown_code", f"unknown item {norm.item_code}", f"norms[{i}].item")
+            raise DomainError(
+                "unknown_code",
+                "unknown item {item_code}",
+                f"norms[{i}].item",
+                params={"item_code": norm.item_code},
+            )
         if norm.basis not in COUNT_FIELDS:
             raise DomainError(
-                "validation_error", f"{norm.basis} is not a report field", f"norms[{i}].basis"
+                "validation_error",
+                "{basis} is not a report field",
+                f"norms[{i}].basis",
+                params={"basis": norm.basis},
             )
         first = weights.setdefault(norm.item_code, norm.priority_weight)
         if first != norm.priority_weight:
             raise DomainError(
                 "validation_error",
-                f"the norms of {norm.item_code} share one priority_weight ({first})",
+                "the norms of {item_code} share one priority_weight ({first})",
                 f"norms[{i}].priority_weight",
+                params={"item_code": norm.item_code, "first": first},
             )
     if region_code is not None and network.get_region(session, region_code) is None:
-        raise DomainError("unknown_code", f"unknown region {region_code}", "region_code")
+        raise DomainError(
+            "unknown_code",
+            "unknown region {region_code}",
+            "region_code",
+            params={"region_code": region_code},
+        )
 
 
 # --- loading and choosing ------------------------------------------------------------------
@@ -373,9 +392,13 @@ def create_policy(session: Session, actor: Actor, body: PolicyIn) -> PolicyRow:
     if taken is not None:
         raise DomainError(
             "duplicate",
-            f"policy {taken.id} already has source {body.source} and effective_from "
-            f"{body.effective_from}; edit it with PUT /api/v1/policies/{taken.id}",
+            "policy {taken_id} already has source {source} and effective_from {effective_from}; edit it with PUT /api/v1/policies/{taken_id}",
             "effective_from",
+            params={
+                "taken_id": taken.id,
+                "source": body.source,
+                "effective_from": body.effective_from,
+            },
         )
     row, _ = load_policy(session, actor, policy_from_input(body), body.source, body.region_code)
     return row
@@ -396,9 +419,13 @@ def replace_policy(session: Session, actor: Actor, policy_id: int, body: PolicyI
     if taken is not None:
         raise DomainError(
             "duplicate",
-            f"policy {taken.id} already has source {body.source} and effective_from "
-            f"{body.effective_from}",
+            "policy {taken_id} already has source {source} and effective_from {effective_from}",
             "effective_from",
+            params={
+                "taken_id": taken.id,
+                "source": body.source,
+                "effective_from": body.effective_from,
+            },
         )
     policy = policy_from_input(body, row.document.get("subsidies"))
     check_policy(session, policy, body.region_code)

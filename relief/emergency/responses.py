@@ -75,7 +75,7 @@ from relief.emergency.models import (
     TimelineEntry,
 )
 from relief.emergency.records import Policy
-from relief.errors import DomainError, not_found
+from relief.errors import DomainError, Term, coded, not_found
 from relief.i18n import Lang, translate
 from relief.network import graph
 from relief.network import service as network
@@ -225,9 +225,9 @@ def _check_override(level: int, recommended: int | None, override_reason: str | 
     if level < recommended:
         raise DomainError(
             "validation_error",
-            f"level {level} is higher than the recommended level {recommended}: "
-            "give an override_reason",
+            "level {level} is higher than the recommended level {recommended}: give an override_reason",
             "override_reason",
+            params={"level": level, "recommended": recommended},
         )
 
 
@@ -302,13 +302,19 @@ def trigger_response(
 
 
 def _already_active(event_id: int, response_id: int | None) -> DomainError:
-    which = f" (response {response_id})" if response_id is not None else ""
+    if response_id is None:
+        return DomainError(
+            "response_already_active",
+            "event {event_id} already has an active response; escalate, downgrade or end it instead",
+            None,
+            params={"event_id": event_id},
+        )
     return DomainError(
         "response_already_active",
-        f"event {event_id} already has an active response{which}; escalate, downgrade or "
-        "end it instead",
+        "event {event_id} already has an active response (response {response_id}); escalate, downgrade or end it instead",
         None,
-        extra={"response_id": response_id} if response_id is not None else None,
+        extra={"response_id": response_id},
+        params={"event_id": event_id, "response_id": response_id},
     )
 
 
@@ -319,7 +325,10 @@ def change_response(
     response = get_response(session, response_id, lock=True)
     if response.status != "active":
         raise DomainError(
-            "invalid_transition", f"response {response_id} has ended; trigger a new one", "action"
+            "invalid_transition",
+            "response {response_id} has ended; trigger a new one",
+            "action",
+            params={"response_id": response_id},
         )
     before = audit.snapshot(response)
     level_before = response.level
@@ -330,18 +339,25 @@ def change_response(
         response.ended_at = now
     else:
         if body.level is None:
-            raise DomainError("validation_error", f"{body.action} needs a level", "level")
+            raise DomainError(
+                "validation_error",
+                "{action} needs a level",
+                "level",
+                params={"action": Term(f"action.{body.action}")},
+            )
         if body.action == "escalate" and not body.level < response.level:
             raise DomainError(
                 "validation_error",
-                f"escalating needs a higher level (a smaller number than {response.level})",
+                "escalating needs a higher level (a smaller number than {level})",
                 "level",
+                params={"level": response.level},
             )
         if body.action == "downgrade" and not body.level > response.level:
             raise DomainError(
                 "validation_error",
-                f"downgrading needs a lower level (a larger number than {response.level})",
+                "downgrading needs a lower level (a larger number than {level})",
                 "level",
+                params={"level": response.level},
             )
         recommended = events.assess_event(session, response.event_id).recommended_level
         if body.action == "escalate":
@@ -418,8 +434,9 @@ def mark_deadline_done(
     if response.status != "active":
         raise DomainError(
             "invalid_transition",
-            f"response {response_id} has ended; its deadlines are final",
+            "response {response_id} has ended; its deadlines are final",
             None,
+            params={"response_id": response_id},
         )
     event = events.get_event(session, response.event_id)
     due = response_deadlines(events.event_policy(session, event), response)[name]
@@ -447,11 +464,23 @@ def mark_deadline_done(
 
 
 def _already_done(response_id: int, name: str, row: DeadlineDoneRow | None) -> DomainError:
-    by = f" by {row.done_by} at {clock.to_cst(row.done_at).isoformat()}" if row else ""
+    if row is None:
+        return DomainError(
+            "deadline_already_done",
+            "deadline {name} of response {response_id} is already done",
+            None,
+            params={"name": coded("deadline", name), "response_id": response_id},
+        )
     return DomainError(
         "deadline_already_done",
-        f"deadline {name} of response {response_id} is already done{by}",
+        "deadline {name} of response {response_id} is already done by {by} at {at}",
         None,
+        params={
+            "name": coded("deadline", name),
+            "response_id": response_id,
+            "by": row.done_by,
+            "at": clock.to_cst(row.done_at).isoformat(),
+        },
     )
 
 
@@ -637,7 +666,7 @@ def acknowledge(session: Session, actor: Actor, inbox_id: int) -> InboxRow:
     row = session.get(InboxRow, inbox_id) if 0 < inbox_id <= MAX_ID else None
     if row is None:
         raise not_found("notification", inbox_id)
-    authorize_addressee(actor, row.username, f"notification {inbox_id}")
+    authorize_addressee(actor, row.username, inbox_id)
     if row.acked_at is None:  # acking twice keeps the first time
         before = audit.snapshot(row)
         row.acked_at = clock.now()
@@ -721,7 +750,10 @@ def replace_demand(
     response = get_response(session, response_id, lock=True)
     if response.status != "active":
         raise DomainError(
-            "invalid_transition", f"response {response_id} has ended; its demand is final", None
+            "invalid_transition",
+            "response {response_id} has ended; its demand is final",
+            None,
+            params={"response_id": response_id},
         )
     event = events.get_event(session, response.event_id)
     event_regions = set(events.event_region_codes(session, event.id))
@@ -733,22 +765,32 @@ def replace_demand(
     for i, line in enumerate(lines):
         if network.get_region(session, line.region_code) is None:
             raise DomainError(
-                "unknown_code", f"unknown region {line.region_code}", f"[{i}].region_code"
+                "unknown_code",
+                "unknown region {region_code}",
+                f"[{i}].region_code",
+                params={"region_code": line.region_code},
             )
         if not event_regions.intersection(network.region_lineage(session, line.region_code)):
             raise DomainError(
                 "validation_error",
-                f"{line.region_code} is not one of the event's regions nor under one",
+                "{region_code} is not one of the event's regions nor under one",
                 f"[{i}].region_code",
+                params={"region_code": line.region_code},
             )
         if network.get_item(session, line.item_code) is None:
-            raise DomainError("unknown_code", f"unknown item {line.item_code}", f"[{i}].item_code")
+            raise DomainError(
+                "unknown_code",
+                "unknown item {item_code}",
+                f"[{i}].item_code",
+                params={"item_code": line.item_code},
+            )
         key = (line.region_code, line.item_code)
         if key in seen:
             raise DomainError(
                 "validation_error",
-                f"a second line for {key[0]} × {key[1]}; the first is [{seen[key]}]",
+                "a second line for {region_code} × {item_code}; the first is [{seen}]",
                 f"[{i}].item_code",
+                params={"region_code": key[0], "item_code": key[1], "seen": seen[key]},
             )
         seen[key] = i
         priority = line.priority if line.priority is not None else weights.get(line.item_code, 1)

@@ -107,7 +107,9 @@ def _check_regions(session: Session, codes: Iterable[str], field: str) -> list[s
     out: list[str] = []
     for i, code in enumerate(codes):
         if network.get_region(session, code) is None:
-            raise DomainError("unknown_code", f"unknown region {code}", f"{field}[{i}]")
+            raise DomainError(
+                "unknown_code", "unknown region {code}", f"{field}[{i}]", params={"code": code}
+            )
         if code not in out:
             out.append(code)
     return out
@@ -229,9 +231,9 @@ def _check_report_rules(
     if not event_regions.intersection(lineage):
         raise DomainError(
             "validation_error",
-            f"{region_code} is not one of the event's regions ({', '.join(sorted(event_regions))}) "
-            "nor under one",
+            "{region_code} is not one of the event's regions ({event_regions}) nor under one",
             "region_code",
+            params={"region_code": region_code, "event_regions": ", ".join(sorted(event_regions))},
         )
     reported = {row.region_code for row in existing}
     if region_code not in reported:
@@ -239,26 +241,27 @@ def _check_report_rules(
         if above is not None:
             raise DomainError(
                 "validation_error",
-                f"{region_code} is under {above}, which is already reported: "
-                "its figures would count twice",
+                "{region_code} is under {above}, which is already reported: its figures would count twice",
                 "region_code",
+                params={"region_code": region_code, "above": above},
             )
         # One query per level below the region, rather than a lineage walk per report.
         below = sorted(reported.intersection(network.region_descendants(session, region_code)))
         if below:
             raise DomainError(
                 "validation_error",
-                f"{region_code} is above {below[0]}, which is already reported: "
-                "its figures would count twice",
+                "{region_code} is above {below}, which is already reported: its figures would count twice",
                 "region_code",
+                params={"region_code": region_code, "below": below[0]},
             )
     if kind != "final" and any(
         row.region_code == region_code and row.kind == "final" for row in existing
     ):
         raise DomainError(
             "validation_error",
-            f"{region_code} has a final report; only another final (a correction) may follow",
+            "{region_code} has a final report; only another final (a correction) may follow",
             "kind",
+            params={"region_code": region_code},
         )
 
 
@@ -266,14 +269,20 @@ def add_report(session: Session, actor: Actor, event_id: int, body: ReportIn) ->
     """File a disaster report (duty officer, admin, or county staff in scope)."""
     get_event(session, event_id, lock=True)
     if network.get_region(session, body.region_code) is None:
-        raise DomainError("unknown_code", f"unknown region {body.region_code}", "region_code")
+        raise DomainError(
+            "unknown_code",
+            "unknown region {region_code}",
+            "region_code",
+            params={"region_code": body.region_code},
+        )
     authorize_region(session, actor, body.region_code, "region_code")
     now = clock.now()
     if body.reported_at > now:
         raise DomainError(
             "validation_error",
-            f"reported_at is in the future (now is {clock.to_cst(now).isoformat()})",
+            "reported_at is in the future (now is {now})",
             "reported_at",
+            params={"now": clock.to_cst(now).isoformat()},
         )
     _check_report_rules(
         session, event_id, body.region_code, body.kind, list_reports(session, event_id)
@@ -436,7 +445,10 @@ def _sync_file_reports(
     for report in sorted(reports, key=lambda r: r.seq):
         if network.get_region(session, report.region_code) is None:
             raise DomainError(
-                "unknown_code", f"unknown region {report.region_code}", f"reports[{report.seq}]"
+                "unknown_code",
+                "unknown region {region_code}",
+                f"reports[{report.seq}]",
+                params={"region_code": report.region_code},
             )
         wanted = {
             "region_code": report.region_code,
@@ -504,7 +516,10 @@ def _sync_file_closures(
         ids = _roads_between(session, a, b)
         if not ids:
             raise DomainError(
-                "validation_error", f"no road between {a} and {b}", f"closed_roads[{i}]"
+                "validation_error",
+                "no road between {a} and {b}",
+                f"closed_roads[{i}]",
+                params={"a": a, "b": b},
             )
         wanted.update(ids)
     rows = {row.road_id: row for row in _closures(session, event_id)}
@@ -617,7 +632,12 @@ def close_roads(session: Session, actor: Actor, event_id: int, body: ClosureIn) 
     if body.road_id is not None:
         road = network.get_road(session, body.road_id) if body.road_id <= MAX_ID else None
         if road is None:
-            raise DomainError("unknown_code", f"unknown road {body.road_id}", "road_id")
+            raise DomainError(
+                "unknown_code",
+                "unknown road {road_id}",
+                "road_id",
+                params={"road_id": body.road_id},
+            )
         ids = [road.id]
         ends = (road.from_code, road.to_code)
     else:
@@ -628,13 +648,21 @@ def close_roads(session: Session, actor: Actor, event_id: int, body: ClosureIn) 
                 and network.get_warehouse(session, code) is None
             ):
                 raise DomainError(
-                    "unknown_code", f"unknown code {code} (neither region nor warehouse)", name
+                    "unknown_code",
+                    "unknown code {code} (neither region nor warehouse)",
+                    name,
+                    params={"code": code},
                 )
         if a == b:
             raise DomainError("validation_error", "from_code and to_code are the same", "to_code")
         ids = _roads_between(session, a, b)
         if not ids:
-            raise DomainError("validation_error", f"no road between {a} and {b}", "to_code")
+            raise DomainError(
+                "validation_error",
+                "no road between {a} and {b}",
+                "to_code",
+                params={"a": a, "b": b},
+            )
         ends = (a, b)
     before = closed_road_ids(session, event_id)
     new = [road_id for road_id in ids if road_id not in before]
@@ -660,7 +688,12 @@ def reopen_road(session: Session, actor: Actor, event_id: int, road_id: int) -> 
             )
         ).first()
     if row is None:
-        raise not_found("road closure", f"{road_id} of event {event_id}")
+        raise DomainError(
+            "not_found",
+            "road {road_id} is not closed in event {event_id}",
+            None,
+            params={"road_id": road_id, "event_id": event_id},
+        )
     out = _closed_road_out(session, row, lifted=True)
     road = network.get_road(session, road_id)
     before = closed_road_ids(session, event_id)

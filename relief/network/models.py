@@ -11,6 +11,8 @@ from pydantic import Field as PField
 from sqlalchemy import CheckConstraint, Column, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from relief.errors import N_
+
 RegionLevel = Literal["province", "prefecture", "county", "township", "village"]
 Tier = Literal["provincial", "prefecture", "county"]
 RoadStatus = Literal["open", "closed"]
@@ -97,7 +99,7 @@ def _no_control_chars(value: str) -> str:
     # PostgreSQL refuses NUL in text, and no name or code means a control character: refuse
     # them here as a validation error instead of failing in the database.
     if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", value):
-        raise ValueError("must not contain control characters")
+        raise ValueError(N_("must not contain control characters"))
     return value
 
 

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from relief.audit import service as audit
 from relief.auth.models import Actor
-from relief.errors import DomainError, invalid, not_found, unknown_code
+from relief.errors import DomainError, Term, invalid, not_found, unknown_code
 from relief.network import graph
 from relief.network.models import ItemRow, RegionRow, RoadRow, WarehouseRow
 from relief.network.records import REGION_LEVELS, TIER_REGION_LEVEL, Item, Region, Road, Warehouse
@@ -208,10 +208,18 @@ def upsert_region(session: Session, actor: Actor, region: Region) -> Outcome:
 
 def _check_region(session: Session, region: Region, existing: RegionRow | None) -> None:
     if region.level not in REGION_LEVELS:
-        raise invalid("level", f"level must be one of {', '.join(REGION_LEVELS)}")
+        raise invalid(
+            "level",
+            "level must be one of {levels}",
+            params={"levels": ", ".join(REGION_LEVELS)},
+        )
     if region.parent_code is not None:
         if region.parent_code == region.code:
-            raise invalid("parent_code", f"region {region.code} cannot be its own parent")
+            raise invalid(
+                "parent_code",
+                "region {region_code} cannot be its own parent",
+                params={"region_code": region.code},
+            )
         parent = session.get(RegionRow, region.parent_code)
         if parent is None:
             raise unknown_code("parent_code", region.parent_code, "region")
@@ -219,12 +227,18 @@ def _check_region(session: Session, region: Region, existing: RegionRow | None) 
         if existing is not None and region.code in region_lineage(session, parent.code):
             raise invalid(
                 "parent_code",
-                f"the region tree would have a cycle: {region.code} is above {parent.code}",
+                "the region tree would have a cycle: {region_code} is above {parent_code}",
+                params={"region_code": region.code, "parent_code": parent.code},
             )
         if REGION_LEVELS.index(region.level) <= REGION_LEVELS.index(parent.level):
             raise invalid(
                 "level",
-                f"a {region.level} is not below its parent {parent.code}, a {parent.level}",
+                "a {level} is not below its parent {parent_code}, a {parent_level}",
+                params={
+                    "level": Term(f"level.{region.level}"),
+                    "parent_code": parent.code,
+                    "parent_level": Term(f"level.{parent.level}"),
+                },
             )
     if existing is None or existing.level == region.level:
         return
@@ -234,15 +248,24 @@ def _check_region(session: Session, region: Region, existing: RegionRow | None) 
         if REGION_LEVELS.index(child.level) <= REGION_LEVELS.index(region.level):
             raise invalid(
                 "level",
-                f"region {child.code}, a {child.level}, would not be below a {region.level}",
+                "region {child_code}, a {level}, would not be below a {region_level}",
+                params={
+                    "child_code": child.code,
+                    "level": Term(f"level.{child.level}"),
+                    "region_level": Term(f"level.{region.level}"),
+                },
             )
     homed = session.exec(select(WarehouseRow).where(WarehouseRow.region_code == region.code)).all()
     for warehouse in homed:
         if TIER_REGION_LEVEL[warehouse.tier] != region.level:
             raise invalid(
                 "level",
-                f"warehouse {warehouse.code} ({warehouse.tier}) needs its region to stay a "
-                f"{TIER_REGION_LEVEL[warehouse.tier]}",
+                "warehouse {warehouse_code} ({tier}) needs its region to stay a {level}",
+                params={
+                    "warehouse_code": warehouse.code,
+                    "tier": Term(f"tier.{warehouse.tier}"),
+                    "level": Term(f"level.{TIER_REGION_LEVEL[warehouse.tier]}"),
+                },
             )
 
 
@@ -276,7 +299,11 @@ def upsert_warehouse(session: Session, actor: Actor, warehouse: Warehouse) -> Ou
 
 def _check_warehouse(session: Session, warehouse: Warehouse) -> None:
     if warehouse.tier not in TIER_REGION_LEVEL:
-        raise invalid("tier", f"tier must be one of {', '.join(TIER_REGION_LEVEL)}")
+        raise invalid(
+            "tier",
+            "tier must be one of {tiers}",
+            params={"tiers": ", ".join(TIER_REGION_LEVEL)},
+        )
     if warehouse.capacity_m3 < 0:
         raise invalid("capacity_m3", "must not be negative")
     region = session.get(RegionRow, warehouse.region_code)
@@ -286,7 +313,13 @@ def _check_warehouse(session: Session, warehouse: Warehouse) -> None:
     if region.level != wanted:
         raise invalid(
             "tier",
-            f"a {warehouse.tier} warehouse belongs to a {wanted}; {region.code} is a {region.level}",
+            "a {tier} warehouse belongs to a {wanted}; {region_code} is a {level}",
+            params={
+                "tier": Term(f"tier.{warehouse.tier}"),
+                "wanted": Term(f"level.{wanted}"),
+                "region_code": region.code,
+                "level": Term(f"level.{region.level}"),
+            },
         )
 
 
@@ -295,7 +328,9 @@ def _check_warehouse(session: Session, warehouse: Warehouse) -> None:
 
 def create_item(session: Session, actor: Actor, item: Item) -> ItemRow:
     if session.get(ItemRow, item.code) is not None:
-        raise DomainError("duplicate", f"item {item.code} already exists", "code")
+        raise DomainError(
+            "duplicate", "item {item_code} already exists", "code", params={"item_code": item.code}
+        )
     values = _fields(item)
     _check_item(item)
     row = ItemRow(**values)
@@ -393,10 +428,15 @@ def _check_road(session: Session, road: Road) -> None:
         code = getattr(road, name)
         if not _is_node(session, code):
             raise DomainError(
-                "unknown_code", f"unknown code {code} (neither region nor warehouse)", name
+                "unknown_code",
+                "unknown code {code} (neither region nor warehouse)",
+                name,
+                params={"code": code},
             )
     if road.from_code == road.to_code:
-        raise invalid("to_code", f"a road from {road.from_code} to itself")
+        raise invalid(
+            "to_code", "a road from {from_code} to itself", params={"from_code": road.from_code}
+        )
     if road.status not in ("open", "closed"):
         raise invalid("status", "status must be open or closed")
     for name in ("distance_km", "travel_time_h"):
@@ -479,9 +519,13 @@ def _is_node(session: Session, code: str) -> bool:
 def _ensure_code_free(session: Session, code: str) -> None:
     """Regions and warehouses share one namespace: road ends name either."""
     if session.get(RegionRow, code) is not None:
-        raise DomainError("duplicate", f"{code} is already a region code", "code")
+        raise DomainError(
+            "duplicate", "{code} is already a region code", "code", params={"code": code}
+        )
     if session.get(WarehouseRow, code) is not None:
-        raise DomainError("duplicate", f"{code} is already a warehouse code", "code")
+        raise DomainError(
+            "duplicate", "{code} is already a warehouse code", "code", params={"code": code}
+        )
 
 
 def _locked(session: Session, table: type, code: str, entity: str) -> Any:
@@ -505,9 +549,13 @@ def _scaled(name: str, value: Decimal | int | float | str) -> Decimal:
         number = Decimal(str(value))
         scaled = number.quantize(exponent)
     except ArithmeticError:
-        raise invalid(name, f"{value} is not a number") from None
+        raise invalid(name, "{value} is not a number", params={"value": value}) from None
     if scaled != number:
-        raise invalid(name, f"{value} has more than {_SCALE[name]} decimals")
+        raise invalid(
+            name,
+            "{value} has more than {scale} decimals",
+            params={"value": value, "scale": _SCALE[name]},
+        )
     return scaled
 
 

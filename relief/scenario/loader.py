@@ -54,7 +54,7 @@ from relief.audit import service as audit
 from relief.auth.models import Actor
 from relief.emergency import policy as policies
 from relief.emergency import service as emergency
-from relief.errors import DomainError, invalid
+from relief.errors import N_, DomainError, invalid
 from relief.network import service as network
 from relief.network.records import Region, Road
 from relief.scenario.reader import POLICY, road_key
@@ -75,8 +75,9 @@ class ScenarioInvalid(DomainError):
     def __init__(self, path: Path, problems: list[Problem]) -> None:
         super().__init__(
             "scenario_invalid",
-            f"scenario {path} has {len(problems)} problem(s); nothing was loaded",
+            N_("scenario {path} has {count} problem(s); nothing was loaded"),
             None,
+            params={"path": str(path), "count": len(problems)},
             status=422,
             extra={"problems": [str(p) for p in problems]},
         )
@@ -260,7 +261,11 @@ def road_scenario_key(road: Road) -> str:
     road_id = str(road.id)
     key = road_id if road_id.startswith(f"{ends}#") else f"{ends}@{road_id}"
     if len(key) > _KEY_LENGTH:
-        raise invalid("id", f"road {road_id} from {road.from_code} to {road.to_code}: key too long")
+        raise invalid(
+            "id",
+            "road {road_id} from {from_code} to {to_code}: key too long",
+            params={"road_id": road_id, "from_code": road.from_code, "to_code": road.to_code},
+        )
     return key
 
 
@@ -318,5 +323,7 @@ def _load_programmes(
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(part) for part in first["loc"])
-            raise invalid(where, f"{field}: {first['msg']}") from exc
+            raise invalid(
+                where, "{field}: {first}", params={"field": field, "first": first["msg"]}
+            ) from exc
         counts.add(subsidy_service.upsert_programme(session, actor, body))

@@ -34,6 +34,7 @@ from sqlmodel import Field, SQLModel
 
 from relief.clock import now
 from relief.db import UTCDateTime
+from relief.errors import N_
 
 MovementKind = Literal[
     "receipt",
@@ -126,7 +127,7 @@ def _no_control_chars(value: str) -> str:
     # PostgreSQL refuses NUL in text; other control characters are never meant in a code
     # or a note, so they are a validation error rather than a database error (a 500).
     if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", value):
-        raise ValueError("must not contain control characters")
+        raise ValueError(N_("must not contain control characters"))
     return value
 
 
@@ -135,7 +136,7 @@ def _iso_date(value: object) -> object:
     if value is None or isinstance(value, date):
         return value
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError("must be a date YYYY-MM-DD")
+        raise ValueError(N_("must be a date YYYY-MM-DD"))
     return value
 
 
@@ -190,7 +191,7 @@ class AdjustmentIn(BaseModel):
     @classmethod
     def _delta_moves_stock(cls, value: int) -> int:
         if value == 0:
-            raise ValueError("delta must not be 0")
+            raise ValueError(N_("delta must not be 0"))
         return value
 
 

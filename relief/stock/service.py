@@ -32,7 +32,7 @@ from relief import clock
 from relief.audit import service as audit
 from relief.auth.deps import authorize_warehouse, visible_warehouses
 from relief.auth.models import Actor
-from relief.errors import DomainError, invalid, not_found, unknown_code
+from relief.errors import DomainError, Named, Term, invalid, not_found, unknown_code
 from relief.network import service as network
 from relief.network.records import StockLevel
 from relief.stock.check import Difference, check_ledger
@@ -231,7 +231,11 @@ def _ensure_covered(
     # Σ lots == on_hand is an invariant, so this only fires on a damaged database, which
     # `relief check` reports; refusing keeps the damage from spreading.
     if sum(q for _, q in takes) < quantity:
-        raise _insufficient(field, f"the lots of {item_code} hold less than {quantity}")
+        raise _insufficient(
+            field,
+            "the lots of {item_code} hold less than {quantity}",
+            params={"item_code": item_code, "quantity": quantity},
+        )
 
 
 def _move_lots(
@@ -346,7 +350,9 @@ def _check_quantity(quantity: object, field: str) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         raise invalid(field, "must be an integer")
     if quantity <= 0 or quantity > MAX_QUANTITY:
-        raise invalid(field, f"must be between 1 and {MAX_QUANTITY}")
+        raise invalid(
+            field, "must be between 1 and {max_quantity}", params={"max_quantity": MAX_QUANTITY}
+        )
     return quantity
 
 
@@ -360,12 +366,34 @@ def _require_item(session: Session, item_code: str, field: str) -> None:
         raise unknown_code(field, item_code, "item")
 
 
-def _insufficient(field: str | None, message: str) -> DomainError:
-    return DomainError("stock_insufficient", message, field)
+def _item(session: Session, code: str) -> Named:
+    """An item as a message names it: its code in English, its Chinese name in Chinese."""
+    row = network.get_item(session, code)
+    return Named(code, row.name_zh if row is not None else code)
+
+
+def _unknown_lot(session: Session, lot: str | None, item_code: str) -> DomainError:
+    return DomainError(
+        "unknown_code",
+        "unknown lot of {item_code}: {lot}",
+        "lot",
+        params={"item_code": _item(session, item_code), "lot": lot or ""},
+    )
+
+
+def _insufficient(
+    field: str | None, message: str, params: dict[str, Any] | None = None
+) -> DomainError:
+    return DomainError("stock_insufficient", message, field, params=params)
 
 
 def _keep_reserved_covered(
-    session: Session, level: StockLevelRow, good_taken: int, field: str, what: str
+    session: Session,
+    level: StockLevelRow,
+    good_taken: int,
+    field: str,
+    what: str,
+    amount: int,
 ) -> None:
     """Reservations are served from good (unexpired) stock only: a change that removes
     `good_taken` good units must leave at least the reserved quantity good on hand (409
@@ -378,9 +406,15 @@ def _keep_reserved_covered(
     if good_after < level.reserved:
         raise _insufficient(
             field,
-            f"{level.reserved} {level.item_code} in {level.warehouse_code} are reserved for "
-            f"dispatch orders, which only unexpired stock can serve: {what} leaves "
-            f"{max(good_after, 0)} unexpired (cancel or reduce the orders first)",
+            "{reserved} {item_code} in {warehouse_code} are reserved for dispatch orders, which only unexpired stock can serve: {what} {amount} leaves {good_after} unexpired (cancel or reduce the orders first)",
+            params={
+                "reserved": level.reserved,
+                "item_code": _item(session, level.item_code),
+                "warehouse_code": level.warehouse_code,
+                "what": Term(f"stock.doing.{what}"),
+                "amount": amount,
+                "good_after": max(good_after, 0),
+            },
         )
 
 
@@ -432,15 +466,17 @@ def receive_stock(
             # A held lot's expiry is the one it was first received with: a later receipt
             # may neither change it nor date a lot held without one (that would expire
             # units already on the shelf, reserved ones included).
-            held = lot.expires_on.isoformat() if lot.expires_on else "no expiry date"
+            held = lot.expires_on.isoformat() if lot.expires_on else Term("stock.no_expiry")
             raise DomainError(
                 "lot_expiry_mismatch",
-                f"lot {lot.lot} of {line.item_code} is held with {held}, "
-                f"not {line.expires_on.isoformat()}; to correct a wrong date, count the lot "
-                "to 0 (stocktake) and receive it again",
+                "lot {lot} of {item_code} is held with {held}, not {expires_on}; to correct a wrong date, count the lot to 0 (stocktake) and receive it again",
                 f"lines[{i}].expires_on",
-                message_zh=f"批次 {lot.lot} 的有效期为 "
-                + (lot.expires_on.isoformat() if lot.expires_on else "无（未标有效期）"),
+                params={
+                    "lot": lot.lot,
+                    "item_code": _item(session, line.item_code),
+                    "held": held,
+                    "expires_on": line.expires_on.isoformat(),
+                },
             )
         if line.expires_on is not None and lot.on_hand == 0:
             # An empty lot (new, or counted or disposed to 0) takes the receipt's date.
@@ -500,21 +536,42 @@ def adjust_stock(
     if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
         raise invalid("delta", "must be a non-zero integer")
     if abs(delta) > MAX_QUANTITY:
-        raise invalid("delta", f"must be between -{MAX_QUANTITY} and {MAX_QUANTITY}")
+        raise invalid(
+            "delta",
+            "must be between -{max_quantity} and {max_quantity}",
+            params={"max_quantity": MAX_QUANTITY},
+        )
     lot_name = lot or DEFAULT_LOT
 
     level, created = _lock_level(session, warehouse_code, item_code, create=delta > 0)
     if level is None:
-        raise _insufficient("delta", f"no stock of {item_code} in {warehouse_code} to remove")
+        raise _insufficient(
+            "delta",
+            "no stock of {item_code} in {warehouse_code} to remove",
+            params={"item_code": _item(session, item_code), "warehouse_code": warehouse_code},
+        )
     before = None if created else _state(level)
     new_on_hand = level.on_hand + delta
     if new_on_hand < 0:
-        raise _insufficient("delta", f"{level.on_hand} {item_code} on hand: cannot remove {-delta}")
+        raise _insufficient(
+            "delta",
+            "{on_hand} {item_code} on hand: cannot remove {removed}",
+            params={
+                "on_hand": level.on_hand,
+                "item_code": _item(session, item_code),
+                "removed": -delta,
+            },
+        )
     if delta < 0 and new_on_hand < level.reserved:
         raise _insufficient(
             "delta",
-            f"{level.reserved} of {level.on_hand} {item_code} are reserved for dispatch "
-            f"orders: cannot remove {-delta} (cancel or reduce the orders first)",
+            "{reserved} of {on_hand} {item_code} are reserved for dispatch orders: cannot remove {removed} (cancel or reduce the orders first)",
+            params={
+                "reserved": level.reserved,
+                "on_hand": level.on_hand,
+                "item_code": _item(session, item_code),
+                "removed": -delta,
+            },
         )
 
     if delta > 0:
@@ -522,10 +579,17 @@ def adjust_stock(
     elif lot is not None:
         held = _existing_lot(session, warehouse_code, item_code, lot_name)
         if held is None:
-            raise unknown_code("lot", lot, f"lot of {item_code}")
+            raise _unknown_lot(session, lot, item_code)
         if held.on_hand < -delta:
             raise _insufficient(
-                "delta", f"lot {lot} holds {held.on_hand} {item_code}: cannot remove {-delta}"
+                "delta",
+                "lot {lot} holds {on_hand} {item_code}: cannot remove {removed}",
+                params={
+                    "lot": lot,
+                    "on_hand": held.on_hand,
+                    "item_code": _item(session, item_code),
+                    "removed": -delta,
+                },
             )
         takes = [(held, -delta)]
     else:
@@ -538,7 +602,7 @@ def adjust_stock(
         # unseen.
         on = today()
         good_taken = sum(q for row, q in takes if not is_expired(row.expires_on, on))
-        _keep_reserved_covered(session, level, good_taken, "delta", f"removing {-delta}")
+        _keep_reserved_covered(session, level, good_taken, "delta", "remove", -delta)
         expired = _expired_units(session, warehouse_code, item_code)
         free_before = level.on_hand - level.reserved - expired
         free_after = free_before - good_taken
@@ -546,9 +610,14 @@ def adjust_stock(
         if below_floor and not override_reason:
             raise DomainError(
                 "below_floor",
-                f"removing {-delta} leaves {max(free_after, 0)} {item_code} free, "
-                f"below the floor of {level.floor}; give override_reason to do it anyway",
+                "removing {removed} leaves {free} {item_code} free, below the floor of {floor}; give override_reason to do it anyway",
                 "delta",
+                params={
+                    "removed": -delta,
+                    "free": max(free_after, 0),
+                    "item_code": _item(session, item_code),
+                    "floor": level.floor,
+                },
             )
     movements = _move_lots(
         session,
@@ -597,7 +666,7 @@ def _held_lot(
 ) -> StockLotRow:
     held = _existing_lot(session, warehouse_code, item_code, lot or DEFAULT_LOT)
     if held is None:
-        raise unknown_code("lot", lot or "", f"lot of {item_code}")
+        raise _unknown_lot(session, lot, item_code)
     return held
 
 
@@ -627,31 +696,55 @@ def dispose_stock(
         _check_quantity(quantity, "quantity")
     level, _ = _lock_level(session, warehouse_code, item_code)
     if level is None:
-        raise unknown_code("lot", lot or "", f"lot of {item_code}")
+        raise _unknown_lot(session, lot, item_code)
     held = _held_lot(session, warehouse_code, item_code, lot)
     take = held.on_hand if quantity is None else quantity
     if take <= 0 or held.on_hand < take:
         raise _insufficient(
             "quantity",
-            f"lot {lot or '(default)'} holds {held.on_hand} {item_code}: cannot dispose of {take}",
+            "lot {lot} holds {on_hand} {item_code}: cannot dispose of {take}",
+            params={
+                "lot": lot or Term("stock.default_lot"),
+                "on_hand": held.on_hand,
+                "item_code": _item(session, item_code),
+                "take": take,
+            },
         )
     expired = is_expired(held.expires_on, today())
     if not expired and not override_reason:
+        if held.expires_on:
+            raise DomainError(
+                "lot_not_expired",
+                "lot {lot} of {item_code} has not expired (good until {expires_on}); give override_reason to dispose of it anyway",
+                "lot",
+                params={
+                    "lot": lot or Term("stock.default_lot"),
+                    "item_code": _item(session, item_code),
+                    "expires_on": held.expires_on.isoformat(),
+                },
+            )
         raise DomainError(
             "lot_not_expired",
-            f"lot {lot or '(default)'} of {item_code} has not expired"
-            + (f" (good until {held.expires_on.isoformat()})" if held.expires_on else "")
-            + "; give override_reason to dispose of it anyway",
+            "lot {lot} of {item_code} has not expired; give override_reason to dispose of it anyway",
             "lot",
+            params={
+                "lot": lot or Term("stock.default_lot"),
+                "item_code": _item(session, item_code),
+            },
         )
     if level.on_hand - take < level.reserved:
         raise _insufficient(
             "quantity",
-            f"{level.reserved} of {level.on_hand} {item_code} are reserved for dispatch orders: "
-            f"cannot dispose of {take} (dispatch short or cancel the orders first)",
+            "{reserved} of {on_hand} {item_code} are reserved for dispatch orders: cannot dispose of {take} (dispatch short or cancel the orders first)",
+            params={
+                "reserved": level.reserved,
+                "on_hand": level.on_hand,
+                "item_code": _item(session, item_code),
+                "take": take,
+            },
         )
     if not expired:
-        _keep_reserved_covered(session, level, take, "quantity", f"disposing of {take}")
+        _keep_reserved_covered(session, level, take, "quantity", "dispose", take)
     before = _state(level)
     held.on_hand -= take
     session.add(held)
@@ -707,10 +800,12 @@ def stocktake(
     if isinstance(counted, bool) or not isinstance(counted, int):
         raise invalid("counted", "must be an integer")
     if not 0 <= counted <= MAX_QUANTITY:
-        raise invalid("counted", f"must be between 0 and {MAX_QUANTITY}")
+        raise invalid(
+            "counted", "must be between 0 and {max_quantity}", params={"max_quantity": MAX_QUANTITY}
+        )
     level, created = _lock_level(session, warehouse_code, item_code, create=lot is None)
     if level is None:
-        raise unknown_code("lot", lot or "", f"lot of {item_code}")
+        raise _unknown_lot(session, lot, item_code)
     before = None if created else _state(level)
     if lot is None:
         named = [
@@ -720,7 +815,9 @@ def stocktake(
         ]
         if named:
             raise invalid(
-                "lot", f"{item_code} is held in lots ({', '.join(named)}): count each lot"
+                "lot",
+                "{item_code} is held in lots ({named}): count each lot",
+                params={"item_code": _item(session, item_code), "named": ", ".join(named)},
             )
         row = _lot_row(session, warehouse_code, item_code, DEFAULT_LOT)
     else:
@@ -732,14 +829,18 @@ def stocktake(
         if new_on_hand < level.reserved:
             raise _insufficient(
                 "counted",
-                f"{level.reserved} {item_code} are reserved for dispatch orders but the count "
-                f"leaves {new_on_hand} on hand (cancel or reduce the orders first)",
+                "{reserved} {item_code} are reserved for dispatch orders but the count leaves {new_on_hand} on hand (cancel or reduce the orders first)",
+                params={
+                    "reserved": level.reserved,
+                    "item_code": _item(session, item_code),
+                    "new_on_hand": new_on_hand,
+                },
             )
         # Free stock leaves expired lots out: counting an expired lot short frees nothing
         # less, so only a count that lowers the free stock below the floor needs an override;
         # and counting a good lot short may not leave reservations without good stock.
         good_taken = 0 if is_expired(row.expires_on, today()) else -delta
-        _keep_reserved_covered(session, level, good_taken, "counted", f"the count of {counted}")
+        _keep_reserved_covered(session, level, good_taken, "counted", "count", counted)
         expired = _expired_units(session, warehouse_code, item_code)
         free_before = level.on_hand - level.reserved - expired
         free_after = free_before - good_taken
@@ -747,9 +848,13 @@ def stocktake(
         if below_floor and not override_reason:
             raise DomainError(
                 "below_floor",
-                f"the count leaves {max(free_after, 0)} {item_code} free, below the floor of "
-                f"{level.floor}; give override_reason to book it",
+                "the count leaves {free} {item_code} free, below the floor of {floor}; give override_reason to book it",
                 "counted",
+                params={
+                    "free": max(free_after, 0),
+                    "item_code": _item(session, item_code),
+                    "floor": level.floor,
+                },
             )
     movements = []
     if delta != 0:
@@ -815,7 +920,13 @@ def reserve_stock(
     if level is None or available < quantity:
         raise _insufficient(
             field,
-            f"{available} {item_code} available in {warehouse_code}: cannot reserve {quantity}",
+            "{available} {item_code} available in {warehouse_code}: cannot reserve {quantity}",
+            params={
+                "available": available,
+                "item_code": _item(session, item_code),
+                "warehouse_code": warehouse_code,
+                "quantity": quantity,
+            },
         )
     before = _state(level)
     level.reserved += quantity
@@ -851,7 +962,14 @@ def release_stock(
     reserved = 0 if level is None else level.reserved
     if level is None or reserved < quantity:
         raise _insufficient(
-            field, f"{reserved} {item_code} reserved in {warehouse_code}: cannot release {quantity}"
+            field,
+            "{reserved} {item_code} reserved in {warehouse_code}: cannot release {quantity}",
+            params={
+                "reserved": reserved,
+                "item_code": _item(session, item_code),
+                "warehouse_code": warehouse_code,
+                "quantity": quantity,
+            },
         )
     before = _state(level)
     level.reserved -= quantity
@@ -892,8 +1010,13 @@ def pick_lots_fefo(
     if held < quantity and not short_ok:
         raise _insufficient(
             field,
-            f"{held} {item_code} on hand in {warehouse_code} in lots not expired: "
-            f"cannot pick {quantity}",
+            "{held} {item_code} on hand in {warehouse_code} in lots not expired: cannot pick {quantity}",
+            params={
+                "held": held,
+                "item_code": _item(session, item_code),
+                "warehouse_code": warehouse_code,
+                "quantity": quantity,
+            },
         )
     return [_pick(lot, q) for lot, q in takes]
 
@@ -923,18 +1046,30 @@ def ship_reserved(
     reserved = 0 if level is None else level.reserved
     if level is None or reserved < quantity:
         raise _insufficient(
-            field, f"{reserved} {item_code} reserved in {warehouse_code}: cannot ship {quantity}"
+            field,
+            "{reserved} {item_code} reserved in {warehouse_code}: cannot ship {quantity}",
+            params={
+                "reserved": reserved,
+                "item_code": _item(session, item_code),
+                "warehouse_code": warehouse_code,
+                "quantity": quantity,
+            },
         )
     before = _state(level)
     takes = _take_fefo(
         _usable(_lots(session, warehouse_code, item_code, lock=True), today()), quantity
     )
-    if sum(q for _, q in takes) < quantity:
+    usable = sum(q for _, q in takes)
+    if usable < quantity:
         raise _insufficient(
             field,
-            f"{sum(q for _, q in takes)} {item_code} in {warehouse_code} are in lots not "
-            f"expired: cannot ship {quantity} (expired lots never leave but as a disposal; "
-            "dispatch less with a reason)",
+            "{usable} {item_code} in {warehouse_code} are in lots not expired: cannot ship {quantity} (expired lots never leave but as a disposal; dispatch less with a reason)",
+            params={
+                "usable": usable,
+                "item_code": _item(session, item_code),
+                "warehouse_code": warehouse_code,
+                "quantity": quantity,
+            },
         )
     at = clock.now()
     movements = []
@@ -1055,8 +1190,13 @@ def set_stock_from_scenario(
     if on_hand < level.reserved:
         raise _insufficient(
             "on_hand",
-            f"{level.reserved} {item_code} in {warehouse_code} are reserved for dispatch "
-            f"orders: cannot load {on_hand}",
+            "{reserved} {item_code} in {warehouse_code} are reserved for dispatch orders: cannot load {on_hand}",
+            params={
+                "reserved": level.reserved,
+                "item_code": _item(session, item_code),
+                "warehouse_code": warehouse_code,
+                "on_hand": on_hand,
+            },
         )
     if delta > 0:
         takes = [(_lot_row(session, warehouse_code, item_code, DEFAULT_LOT), delta)]
@@ -1065,7 +1205,7 @@ def set_stock_from_scenario(
         _ensure_covered(takes, -delta, item_code, "on_hand")
         on = today()
         good_taken = sum(q for row, q in takes if not is_expired(row.expires_on, on))
-        _keep_reserved_covered(session, level, good_taken, "on_hand", f"loading {on_hand}")
+        _keep_reserved_covered(session, level, good_taken, "on_hand", "load", on_hand)
     else:
         takes = []
     movements = _move_lots(

@@ -46,6 +46,7 @@ class IdNumberError(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+        self.message = message  # a catalogue id (extracted: IdNumberError is a keyword)
 
 
 def normalise_id_number(raw: object) -> str:

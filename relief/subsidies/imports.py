@@ -38,6 +38,7 @@ from sqlmodel import Session
 from relief.auth.deps import region_in_scope, sees_everything
 from relief.auth.models import Actor
 from relief.errors import DomainError
+from relief.i18n import has, translate
 from relief.subsidies import service
 from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
 from relief.subsidies.models import CATEGORY_WORDS, CONTROL_CHARS, DAMAGE_WORDS
@@ -123,6 +124,29 @@ class RowError:
         }
 
 
+class RowErrors(list):
+    """An import's row errors as the API reports them (`rejected`): each message in the
+    reply's language, worded from its `code` and `params` (catalogue `imp.<code>`; the
+    region levels in them are words too); English keeps the service's own sentence."""
+
+    def said(self, lang: str) -> list[dict[str, Any]]:
+        rows = [e.as_dict() if isinstance(e, RowError) else dict(e) for e in self]
+        if lang == "en":
+            return rows
+        for row in rows:
+            params = dict(row.get("params") or {})
+            for key in ("level", "lowest"):
+                if key in params:
+                    params[key] = translate(f"level.{params[key]}", "zh")
+            key = f"imp.{row['code']}"
+            row["message"] = (
+                translate(key, "zh", **params)
+                if has(key, "zh")
+                else translate("error.validation_error", "zh")
+            )
+        return rows
+
+
 # --- reading the file ----------------------------------------------------------------------
 # A spreadsheet is read as a stream of rows and never held whole: a file may declare a
 # sheet of 16,384 × 1,048,576 cells (1.7 KB zipped), pack a gigabyte of XML into a few
@@ -164,8 +188,9 @@ def read_rows(filename: str | None, content: bytes) -> Iterator[list[Any]]:
     except Exception as exc:  # openpyxl and zipfile raise many kinds for a damaged file
         raise DomainError(
             "bad_request",
-            f"the file is not a readable .xlsx or .csv ({type(exc).__name__})",
+            "the file is not a readable .xlsx or .csv ({name})",
             "file",
+            params={"name": type(exc).__name__},
         ) from None
 
 
@@ -216,8 +241,9 @@ def _check_xlsx_parts(content: bytes) -> None:
         if sum(p.file_size for p in parts.values()) > MAX_XLSX_UNPACKED:
             raise DomainError(
                 "too_large",
-                f"the .xlsx unpacks to more than {MAX_XLSX_UNPACKED // (1024 * 1024)} MB",
+                "the .xlsx unpacks to more than {mb} MB",
                 "file",
+                params={"mb": MAX_XLSX_UNPACKED // (1024 * 1024)},
             )
         manifest = Manifest.from_tree(fromstring(_whole_part(archive, parts, ARC_CONTENT_TYPES)))
         workbook_name = _find_workbook_part(manifest).PartName[1:]
@@ -254,12 +280,15 @@ def _whole_part(
     """A part openpyxl parses whole, refused if it unpacks to more than MAX_XML_PART."""
     part = parts.get(name)
     if part is None:
-        raise DomainError("bad_request", f"the .xlsx has no part {name}", "file")
+        raise DomainError(
+            "bad_request", "the .xlsx has no part {name}", "file", params={"name": name}
+        )
     if part.file_size > MAX_XML_PART:
         raise DomainError(
             "too_large",
-            f"the .xlsx part {name} unpacks to more than {MAX_XML_PART // (1024 * 1024)} MB",
+            "the .xlsx part {name} unpacks to more than {mb} MB",
             "file",
+            params={"name": name, "mb": MAX_XML_PART // (1024 * 1024)},
         )
     return archive.read(part) if read else b""
 
@@ -289,9 +318,9 @@ def _check_shared_strings(stream: IO[bytes], cells: int) -> None:
         if count > limit or text > max_text:
             raise DomainError(
                 "too_large",
-                f"the .xlsx holds more shared strings than its cells could use "
-                f"(at most {limit} strings and {max_text} characters)",
+                "the .xlsx holds more shared strings than its cells could use (at most {limit} strings and {max_text} characters)",
                 "file",
+                params={"limit": limit, "max_text": max_text},
             )
 
 
@@ -447,7 +476,9 @@ def import_households(
     """Check every row, then insert them all; DomainError `import_rejected` if any is bad."""
     event = service.find_event(session, event_id)
     if event is None:
-        raise DomainError("unknown_code", f"unknown event: {event_id}", "event_id")
+        raise DomainError(
+            "unknown_code", "unknown event: {event_id}", "event_id", params={"event_id": event_id}
+        )
     rows_read = read_rows(filename, content)
     header = next(rows_read, None)
     if header is None:
@@ -665,10 +696,10 @@ def _rejected(errors: list[RowError]) -> DomainError:
     rows = {e.row for e in errors}
     return DomainError(
         "import_rejected",
-        f"nothing was imported: {len(errors)} problem(s) in {len(rows)} row(s)",
+        "nothing was imported: {problems} problem(s) in {rows} row(s)",
         "file",
-        message_zh=f"未导入任何记录：{len(rows)} 行共 {len(errors)} 处问题",
-        extra={"rejected": [e.as_dict() for e in errors]},
+        extra={"rejected": RowErrors(e.as_dict() for e in errors)},
+        params={"problems": len(errors), "rows": len(rows)},
     )
 
 

@@ -27,6 +27,7 @@ from sqlmodel import Field, SQLModel
 
 from relief.clock import now
 from relief.db import UTCDateTime
+from relief.errors import N_
 
 DAMAGES = ("collapsed", "severe", "general", "none")
 CATEGORIES = ("general", "dibao", "tekun", "poverty_registered")
@@ -67,26 +68,26 @@ CATEGORY_ZH = {v: k for k, v in CATEGORY_WORDS.items()}
 def parse_fen(value: Any) -> int:
     """Yuan (string or number, at most 2 decimals) → integer fen; raises ValueError."""
     if isinstance(value, bool) or value is None:
-        raise ValueError('an amount in yuan is required, e.g. "20000.00"')
+        raise ValueError(N_('an amount in yuan is required, e.g. "20000.00"'))
     if isinstance(value, float):
         value = repr(value)  # 0.1 stays "0.1", not its binary expansion
     text = amount_text(str(value))
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise ValueError('not an amount in yuan, e.g. "20000.00"') from None
+        raise ValueError(N_('not an amount in yuan, e.g. "20000.00"')) from None
     if not amount.is_finite():
-        raise ValueError('not an amount in yuan, e.g. "20000.00"')
+        raise ValueError(N_('not an amount in yuan, e.g. "20000.00"'))
     # Bounds by the exponent first: "1e999999999" × 100 overflows Decimal's context.
     if amount and amount.adjusted() > 14:
-        raise ValueError("the amount is too large")
+        raise ValueError(N_("the amount is too large"))
     if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01"), ROUND_DOWN):
-        raise ValueError("an amount has at most 2 decimals")
+        raise ValueError(N_("an amount has at most 2 decimals"))
     fen = amount * 100
     if fen != fen.to_integral_value():
-        raise ValueError("an amount has at most 2 decimals")
+        raise ValueError(N_("an amount has at most 2 decimals"))
     if abs(fen) >= 10**15:  # far beyond any budget; keeps BIGINT and Decimal exact
-        raise ValueError("the amount is too large")
+        raise ValueError(N_("the amount is too large"))
     return int(fen)
 
 
@@ -105,7 +106,7 @@ def amount_text(value: str) -> str:
     if "," in text:
         if not _GROUPED.match(text):
             raise ValueError(
-                "commas only group thousands (8,100.00); write the decimals after a point"
+                N_("commas only group thousands (8,100.00); write the decimals after a point")
             )
         text = text.replace(",", "")
     return text
@@ -305,9 +306,9 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _no_control_chars(value: Any) -> Any:
     if isinstance(value, str) and CONTROL_CHARS.search(value):
-        raise ValueError("must not contain control characters")
+        raise ValueError(N_("must not contain control characters"))
     if isinstance(value, str) and LONE_SURROGATE.search(value):
-        raise ValueError("is not valid text (a lone surrogate)")
+        raise ValueError(N_("is not valid text (a lone surrogate)"))
     return value
 
 
@@ -390,7 +391,7 @@ class StandardIn(BaseModel):
     @classmethod
     def _not_negative(cls, value: int | None) -> int | None:
         if value is not None and value < 0:
-            raise ValueError("an amount is not negative")
+            raise ValueError(N_("an amount is not negative"))
         return value
 
 
@@ -407,7 +408,7 @@ class Eligibility(BaseModel):
     @model_validator(mode="after")
     def _names_a_rule(self) -> Eligibility:
         if self.damage is None and self.categories is None:
-            raise ValueError("eligibility names damage, categories or both")
+            raise ValueError(N_("eligibility names damage, categories or both"))
         # One spelling per rule: each value once, in the order of DAMAGES and CATEGORIES.
         if self.damage is not None:
             self.damage = [d for d in DAMAGES if d in self.damage]
@@ -415,21 +416,13 @@ class Eligibility(BaseModel):
             self.categories = [c for c in CATEGORIES if c in self.categories]
         return self
 
-    def refusal(self, damage: str, category: str) -> tuple[str, str] | None:
-        """(English, Chinese) reason when a household of `damage` and `category` does not
-        qualify, else None."""
+    def refusal(self, damage: str, category: str) -> str | None:
+        """Which of the rule's lists leaves a household of `damage` and `category` out
+        (`damage` or `categories`), else None."""
         if self.damage is not None and damage not in self.damage:
-            return (
-                f"covers damage {', '.join(self.damage)}; household damage is {damage}",
-                f"只救助房屋{'、'.join(DAMAGE_ZH[d] for d in self.damage)}的受灾户；"
-                f"该户房屋{DAMAGE_ZH.get(damage, damage)}",
-            )
+            return "damage"
         if self.categories is not None and category not in self.categories:
-            return (
-                f"covers categories {', '.join(self.categories)}; household category is {category}",
-                f"只救助{'、'.join(CATEGORY_ZH[c] for c in self.categories)}；"
-                f"该户为{CATEGORY_ZH.get(category, category)}",
-            )
+            return "categories"
         return None
 
 
@@ -452,7 +445,7 @@ class ProgrammeIn(BaseModel):
     @classmethod
     def _budget_not_negative(cls, value: int) -> int:
         if value < 0:
-            raise ValueError("the budget is not negative")
+            raise ValueError(N_("the budget is not negative"))
         return value
 
 
@@ -512,7 +505,7 @@ class CaseBulkIn(BaseModel):
     @model_validator(mode="after")
     def _one_selection(self) -> CaseBulkIn:
         if (self.household_ids is None) == (self.filter is None):
-            raise ValueError("give household_ids or filter (one of them)")
+            raise ValueError(N_("give household_ids or filter (one of them)"))
         return self
 
 
@@ -558,7 +551,7 @@ class PaymentIn(BaseModel):
     @classmethod
     def _positive(cls, value: int) -> int:
         if value <= 0:
-            raise ValueError("the amount must be greater than 0")
+            raise ValueError(N_("the amount must be greater than 0"))
         return value
 
 

@@ -24,7 +24,7 @@ from relief import clock
 from relief.audit import service as audit
 from relief.auth.deps import authorize_region, ensure_role, region_in_scope, sees_everything
 from relief.auth.models import Actor
-from relief.errors import DomainError, invalid, not_found, unknown_code
+from relief.errors import DomainError, Term, coded, invalid, not_found, unknown_code
 from relief.network import service as network
 from relief.network.models import RegionRow
 from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
@@ -153,6 +153,11 @@ class RegionProblem:
     reason: str
     params: dict[str, Any]
 
+    def message_params(self) -> dict[str, Any]:
+        """The message's parameters: the import's, with region levels as words."""
+        words = {k: coded("level", v) for k, v in self.params.items() if k in ("level", "lowest")}
+        return {**self.params, **words}
+
 
 def region_problem(
     code: str, regions: dict[str, RegionRow], lowest: str | None, event: EventRef
@@ -161,22 +166,21 @@ def region_problem(
     region = regions.get(code)
     if region is None:
         return RegionProblem(
-            "unknown_code", f"unknown region code: {code}", "unknown_region", {"code": code}
+            "unknown_code", "unknown region code: {code}", "unknown_region", {"code": code}
         )
     if lowest and region.level != lowest:
         return RegionProblem(
             "validation_error",
-            f"region {code} is a {region.level}; households are registered at {lowest} level",
+            "region {code} is a {level}; households are registered at {lowest} level",
             "region_level",
             {"code": code, "level": region.level, "lowest": lowest},
         )
     if not set(lineage_of(code, regions)) & set(event.region_codes):
         return RegionProblem(
             "validation_error",
-            f"region {code} is not in the area of event {event.id} "
-            f"({', '.join(event.region_codes)})",
+            "region {code} is not in the area of event {event_id} ({regions})",
             "region_outside_event",
-            {"code": code},
+            {"code": code, "event_id": event.id, "regions": ", ".join(event.region_codes)},
         )
     return None
 
@@ -213,7 +217,7 @@ def create_household(
     try:
         number = normalise_id_number(body.id_number)
     except IdNumberError as exc:
-        raise invalid("id_number", str(exc)) from None
+        raise invalid("id_number", exc.message) from None
     event = _event_or_error(session, body.event_id)
     regions = regions_with_ancestors(session, [body.region_code])
     if body.region_code not in regions:
@@ -221,7 +225,9 @@ def create_household(
     authorize_region(session, actor, body.region_code, "region_code")
     problem = region_problem(body.region_code, regions, lowest_region_level(session), event)
     if problem:
-        raise DomainError(problem.code, problem.message, "region_code")
+        raise DomainError(
+            problem.code, problem.message, "region_code", params=problem.message_params()
+        )
     id_hash = vault.uniqueness_key(number)
     existing = session.exec(
         select(Household).where(Household.event_id == event.id, Household.id_hash == id_hash)
@@ -271,19 +277,22 @@ def duplicate_registration(session: Session, actor: Actor, existing: Household) 
         county = county_name(session, existing.region_code)
         return DomainError(
             "duplicate_registration",
-            f"this ID number is already registered for event {existing.event_id} "
-            f"in another county ({county})",
+            "this ID number is already registered for event {event_id} in another county ({county})",
             "id_number",
-            message_zh=f"该身份证号码已在本次灾害事件中由其他县（{county}）登记",
+            params={"event_id": existing.event_id, "county": county},
         )
     return DomainError(
         "duplicate_registration",
-        f"this ID number is already registered for event {existing.event_id} as household "
-        f"{existing.id} ({existing.head_name}, {existing.id_masked}, {existing.region_code})",
+        "this ID number is already registered for event {event_id} as household {existing_id} ({head_name}, {id_masked}, {region_code})",
         "id_number",
-        message_zh=f"该身份证号码已登记：户 {existing.id}（{existing.head_name}，"
-        f"{existing.id_masked}，{existing.region_code}）",
         extra={"existing_id": existing.id},
+        params={
+            "event_id": existing.event_id,
+            "existing_id": existing.id,
+            "head_name": existing.head_name,
+            "id_masked": existing.id_masked,
+            "region_code": existing.region_code,
+        },
     )
 
 
@@ -571,13 +580,15 @@ def update_household(
         authorize_region(session, actor, code, "region_code")
         problem = region_problem(code, regions, lowest_region_level(session), event)
         if problem:
-            raise DomainError(problem.code, problem.message, "region_code")
+            raise DomainError(
+                problem.code, problem.message, "region_code", params=problem.message_params()
+            )
         household.region_code = code
     if "id_number" in changes:
         try:
             number = normalise_id_number(changes["id_number"] or "")
         except IdNumberError as exc:
-            raise invalid("id_number", str(exc)) from None
+            raise invalid("id_number", exc.message) from None
         id_hash = vault.uniqueness_key(number)
         if id_hash != household.id_hash:
             existing = session.exec(
@@ -644,11 +655,10 @@ def delete_household(session: Session, actor: Actor, household_id: int, reason: 
     if cases:
         raise DomainError(
             "household_has_cases",
-            f"household {household.id} has {cases} case(s); a household with cases is not "
-            "deleted (reject its cases instead)",
+            "household {household_id} has {cases} case(s); a household with cases is not deleted (reject its cases instead)",
             None,
-            message_zh=f"该户已有 {cases} 个补助案件，不能删除（可驳回其案件）",
             extra={"cases": cases},
+            params={"household_id": household.id, "cases": cases},
         )
     before = _masked_snapshot(household)
     session.delete(household)
@@ -675,7 +685,12 @@ def default_notice_days(session: Session, region_code: str) -> int:
 
 def create_programme(session: Session, actor: Actor, body: ProgrammeIn) -> Programme:
     if session.get(Programme, body.code) is not None:
-        raise DomainError("duplicate", f"programme {body.code} already exists", "code")
+        raise DomainError(
+            "duplicate",
+            "programme {programme_code} already exists",
+            "code",
+            params={"programme_code": body.code},
+        )
     if network.get_region(session, body.region_code) is None:
         raise unknown_code("region_code", body.region_code, "region")
     if body.event_id is not None:
@@ -722,7 +737,14 @@ def upsert_programme(session: Session, actor: Actor, body: ProgrammeIn) -> str:
         "eligibility": eligibility_column(body.eligibility),
     }
     if wanted["kind"] != programme.kind:
-        raise invalid("kind", f"programme {programme.code} is a {programme.kind} programme")
+        raise invalid(
+            "kind",
+            "programme {programme_code} is a {kind} programme",
+            params={
+                "programme_code": programme.code,
+                "kind": Term(f"programme_kind.{programme.kind}"),
+            },
+        )
     if network.get_region(session, body.region_code) is None:
         raise unknown_code("region_code", body.region_code, "region")
     changed = False
@@ -774,15 +796,32 @@ def check_eligibility(programme: Programme, household: Household) -> None:
     POST /programmes) leaves the household out; a programme without a rule takes anyone."""
     rule = eligibility_of(programme)
     refusal = rule.refusal(household.damage, household.category) if rule else None
-    if refusal is not None:
-        english, chinese = refusal
+    if rule is None or refusal is None:
+        return
+    extra = {"eligibility": rule.model_dump()}
+    if refusal == "damage":
         raise DomainError(
             "not_eligible",
-            f"programme {programme.code} {english}",
+            "programme {programme_code} covers damage {covered}; household damage is {damage}",
             "household_id",
-            message_zh=f"该户不符合项目 {programme.code} 的救助条件：{chinese}",
-            extra={"eligibility": rule.model_dump() if rule else None},
+            extra=extra,
+            params={
+                "programme_code": programme.code,
+                "covered": coded("damage", *(rule.damage or ())),
+                "damage": coded("damage", household.damage),
+            },
         )
+    raise DomainError(
+        "not_eligible",
+        "programme {programme_code} covers categories {covered}; household category is {category}",
+        "household_id",
+        extra=extra,
+        params={
+            "programme_code": programme.code,
+            "covered": coded("category", *(rule.categories or ())),
+            "category": coded("category", household.category),
+        },
+    )
 
 
 def get_programme(session: Session, code: str, field: str | None = None) -> Programme:
@@ -808,7 +847,10 @@ def programme_visible(session: Session, actor: Actor, programme: Programme) -> b
 def authorize_programme(session: Session, actor: Actor, programme: Programme) -> None:
     if not programme_visible(session, actor, programme):
         raise DomainError(
-            "scope_forbidden", f"programme {programme.code} is not in your scope", None
+            "scope_forbidden",
+            "programme {programme_code} is not in your scope",
+            None,
+            params={"programme_code": programme.code},
         )
 
 
@@ -843,8 +885,8 @@ def add_standard(
 
 
 def _standard_row(programme: Programme, body: StandardIn, prefix: str) -> Standard:
-    def bad(field: str, message: str) -> DomainError:
-        return invalid(prefix + field, message)
+    def bad(field: str, message: str, params: dict[str, Any] | None = None) -> DomainError:
+        return invalid(prefix + field, message, params)
 
     if programme.kind == "rebuild":
         for field in ("per_person_month", "per_person_month_kg", "price_per_kg", "months"):
@@ -959,14 +1001,22 @@ def create_case(session: Session, actor: Actor, household_id: int, programme_cod
     if programme.event_id is not None and programme.event_id != household.event_id:
         raise invalid(
             "programme_code",
-            f"programme {programme.code} is for event {programme.event_id}, "
-            f"the household was registered for event {household.event_id}",
+            "programme {programme_code} is for event {event_id}, the household was registered for event {household_event_id}",
+            params={
+                "programme_code": programme.code,
+                "event_id": programme.event_id,
+                "household_event_id": household.event_id,
+            },
         )
     if programme.region_code not in network.region_lineage(session, household.region_code):
         raise invalid(
             "programme_code",
-            f"programme {programme.code} covers {programme.region_code}, "
-            f"not the household's region {household.region_code}",
+            "programme {programme_code} covers {programme_region}, not the household's region {household_region}",
+            params={
+                "programme_code": programme.code,
+                "programme_region": programme.region_code,
+                "household_region": household.region_code,
+            },
         )
     existing = case_for(session, household.id, programme.code)
     if existing is not None:
@@ -988,9 +1038,14 @@ def create_case(session: Session, actor: Actor, household_id: int, programme_cod
     if standard is None:
         raise DomainError(
             "no_standard",
-            f"programme {programme.code} has no standard in force on {on.isoformat()} for "
-            f"damage {household.damage}, category {household.category}",
+            "programme {programme_code} has no standard in force on {on} for damage {damage}, category {category}",
             "programme_code",
+            params={
+                "programme_code": programme.code,
+                "on": on.isoformat(),
+                "damage": coded("damage", household.damage),
+                "category": coded("category", household.category),
+            },
         )
     amount, grain_kg = case_amount(standard, programme.kind, household.size, household.rooms)
     case = Case(
@@ -1058,7 +1113,11 @@ def create_cases_bulk(
         )
         households = list(session.exec(query.order_by(Household.id).limit(BULK_MAX + 1)).all())
         if len(households) > BULK_MAX:
-            raise invalid("filter", f"the filter selects more than {BULK_MAX} households")
+            raise invalid(
+                "filter",
+                "the filter selects more than {max_households} households",
+                params={"max_households": BULK_MAX},
+            )
     existing = set(
         session.exec(
             select(Case.household_id).where(
@@ -1082,13 +1141,12 @@ def create_cases_bulk(
                 continue
             if exc.code not in _BULK_REFUSALS:
                 raise
-            detail = exc.detail(prefer_zh=False)
             refused.append(
                 {
                     "household_id": household.id,
                     "code": exc.code,
-                    "message": detail["message"],
-                    "message_zh": exc.detail(prefer_zh=True)["message"],
+                    "message": exc.text("en"),
+                    "message_zh": exc.text("zh"),
                 }
             )
             continue
@@ -1105,11 +1163,14 @@ def create_cases_bulk(
 def duplicate_case(existing: Case) -> DomainError:
     return DomainError(
         "duplicate_case",
-        f"household {existing.household_id} already has case {existing.id} "
-        f"in programme {existing.programme_code}",
+        "household {household_id} already has case {existing_id} in programme {programme_code}",
         "household_id",
-        message_zh=f"该户在此项目中已有案件 {existing.id}",
         extra={"existing_id": existing.id},
+        params={
+            "household_id": existing.household_id,
+            "existing_id": existing.id,
+            "programme_code": existing.programme_code,
+        },
     )
 
 
@@ -1147,8 +1208,9 @@ def transition_case(session: Session, actor: Actor, case_id: int, body: Transiti
     if case.status not in sources:
         raise DomainError(
             "invalid_transition",
-            f"a case in status {case.status} cannot take the action {body.action}",
+            "a case in status {status} cannot take the action {action}",
             "action",
+            params={"status": Term(f"case.{case.status}"), "action": Term(f"action.{body.action}")},
         )
     now = clock.now()
     before = audit.snapshot(case)
@@ -1184,9 +1246,10 @@ def _check_approval(session: Session, case: Case, body: TransitionIn, now: datet
         ends = clock.to_cst(case.notice_ends_at)
         raise DomainError(
             "notice_window_open",
-            f"the public notice runs until {ends.isoformat() if ends else ''}",
+            "the public notice runs until {ends}",
             "action",
             extra={"notice_ends_at": ends.isoformat() if ends else None},
+            params={"ends": ends.isoformat() if ends else ""},
         )
     # Lock the programme row so that two approvals cannot both fit the last of the budget.
     programme = session.exec(
@@ -1202,14 +1265,18 @@ def _check_approval(session: Session, case: Case, body: TransitionIn, now: datet
     ):
         raise DomainError(
             "budget_exceeded",
-            f"approving {format_fen(case.amount_fen)} would bring programme {programme.code} "
-            f"to {format_fen(int(approved) + case.amount_fen)}, over its budget of "
-            f"{format_fen(programme.budget_fen)}; give override_reason to approve anyway",
+            "approving {amount} would bring programme {programme_code} to {total}, over its budget of {budget}; give override_reason to approve anyway",
             "override_reason",
             extra={
                 "budget": format_fen(programme.budget_fen),
                 "approved": format_fen(int(approved)),
                 "amount": format_fen(case.amount_fen),
+            },
+            params={
+                "amount": format_fen(case.amount_fen),
+                "programme_code": programme.code,
+                "total": format_fen(int(approved) + case.amount_fen),
+                "budget": format_fen(programme.budget_fen),
             },
         )
 
@@ -1342,29 +1409,33 @@ def record_payment(session: Session, actor: Actor, case_id: int, body: PaymentIn
     if case.status != "approved":
         raise DomainError(
             "case_not_approved",
-            f"case {case.id} is {case.status}; payments are recorded on approved cases",
+            "case {case_id} is {status}; payments are recorded on approved cases",
             None,
+            params={"case_id": case.id, "status": Term(f"case.{case.status}")},
         )
     today = clock.to_cst(clock.now()).date()
     future_reason = (body.future_reason or "").strip() or None
     if body.paid_on > today and future_reason is None:
         raise DomainError(
             "paid_on_future",
-            f"paid_on {body.paid_on.isoformat()} is after today ({today.isoformat()}, "
-            "Asia/Shanghai); give future_reason to record it anyway",
+            "paid_on {paid_on} is after today ({today}, Asia/Shanghai); give future_reason to record it anyway",
             "paid_on",
-            message_zh=f"支付日期 {body.paid_on.isoformat()} 晚于今天（{today.isoformat()}）；"
-            "如确需登记，请填写原因",
             extra={"today": today.isoformat()},
+            params={"paid_on": body.paid_on.isoformat(), "today": today.isoformat()},
         )
     paid = paid_by_case(session, [case.id]).get(case.id, 0)
     if paid + body.amount > case.amount_fen:
         raise DomainError(
             "overpayment",
-            f"paying {format_fen(body.amount)} would bring case {case.id} to "
-            f"{format_fen(paid + body.amount)}, over its approved {format_fen(case.amount_fen)}",
+            "paying {amount} would bring case {case_id} to {total}, over its approved {approved}",
             "amount",
             extra={"approved": format_fen(case.amount_fen), "paid": format_fen(paid)},
+            params={
+                "amount": format_fen(body.amount),
+                "case_id": case.id,
+                "total": format_fen(paid + body.amount),
+                "approved": format_fen(case.amount_fen),
+            },
         )
     payment = Payment(
         case_id=case.id,
@@ -1390,14 +1461,20 @@ def reverse_payment(session: Session, actor: Actor, payment_id: int, reason: str
     assert household is not None  # foreign key
     authorize_region(session, actor, household.region_code)
     if original.reverses_id is not None:
-        raise DomainError("invalid_reversal", f"payment {original.id} is itself a reversal", None)
+        raise DomainError(
+            "invalid_reversal",
+            "payment {original_id} is itself a reversal",
+            None,
+            params={"original_id": original.id},
+        )
     already = session.exec(select(Payment).where(Payment.reverses_id == original.id)).first()
     if already is not None:
         raise DomainError(
             "already_reversed",
-            f"payment {original.id} was already reversed by payment {already.id}",
+            "payment {original_id} was already reversed by payment {already_id}",
             None,
             extra={"reversal_id": already.id},
+            params={"original_id": original.id, "already_id": already.id},
         )
     reversal = Payment(
         case_id=case.id,

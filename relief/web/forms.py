@@ -95,7 +95,7 @@ def no_fields(_: str) -> None:
 
 
 def record_domain_error(form: FormState, t: Translator, exc: DomainError, fields: FieldMap) -> None:
-    fallback = exc.detail(prefer_zh=t.lang == "zh")["message"]
+    fallback = exc.text(t.lang)
     text = error_text(t, exc.code, exc.field, fallback)
     name = fields(exc.field) if exc.field else None
     if name is None:
@@ -150,7 +150,7 @@ def field_name(field: str | None) -> str:
 
 
 def error_message(request: Request, exc: DomainError) -> str:
-    return str(exc.detail(prefer_zh=request_lang(request) == "zh")["message"])
+    return exc.text(request_lang(request))
 
 
 def domain_errors(request: Request, exc: DomainError, fields: Iterable[str]) -> dict[str, str]:

@@ -233,17 +233,10 @@ def renders_html(request: Request) -> bool:
 
 
 async def error_page(request: Request, status: int, code: str, message: str) -> Response:
-    """The page for a failed UI request outside the domain (an HTTP error with an English
-    detail): 401 → the sign-in form, 403 and 404 → their pages, anything else → a page with
-    the English detail in English mode and the catalogue's general words in Chinese."""
-    message = message if request_lang(request) == "en" else ""
-    return await _error_page(request, status, code, message)
-
-
-async def _error_page(request: Request, status: int, code: str, message: str) -> Response:
     """The page for a failed UI request: 401 → the sign-in form, 403 and 404 → their pages,
     anything else → the error's message on a page. `message` is in the page's language
-    (or empty); the code is never shown, only kept in `data-code`."""
+    (relief/app.py and domain_error_page say it from the catalogue, or leave it empty); the
+    code is never shown, only kept in `data-code`."""
     if status == 401:
         # A signed-out user who opened a page comes back to it after signing in.
         target = _here(request) if request.method == "GET" else ""
@@ -263,7 +256,7 @@ async def _error_page(request: Request, status: int, code: str, message: str) ->
 def busy_page(request: Request, exc: DomainError) -> Response:
     """The page for 503 `busy`: rendered without the database (no signed-in header), since
     the database is what is failing."""
-    message = exc.detail(prefer_zh=request_lang(request) == "zh")["message"]
+    message = exc.text(request_lang(request))
     response = render(
         request, "error.html", None, status_code=503, kind="other", code=exc.code, message=message
     )
@@ -278,7 +271,7 @@ async def domain_error_page(request: Request, exc: DomainError) -> Response:
         target = _next_target(_here(request)) if request.method == "GET" else ""
         return RedirectResponse(_password_page(target), status_code=303)
     message = error_sentence(exc, request_lang(request))
-    return await _error_page(request, exc.status, exc.code, message)
+    return await error_page(request, exc.status, exc.code, message)
 
 
 def error_sentence(exc: DomainError, lang: Lang) -> str:
@@ -449,14 +442,12 @@ def change_password(
     if user is None:
         raise DomainError("not_authenticated", "sign in first", None)
     actor, forced = Actor.of(user), user.must_change_password
-    zh = request_lang(request) == "zh"
     try:
         if new_password != new_password_again:
             raise DomainError(
                 "validation_error",
                 "the two new passwords differ",
                 "new_password_again",
-                message_zh="两次输入的新密码不一致",
             )
         auth.change_password(
             session,
@@ -475,7 +466,7 @@ def change_password(
             actor,
             status_code=exc.status,
             forced=forced,
-            errors={field: exc.detail(prefer_zh=zh)["message"]},
+            errors={field: exc.text(request_lang(request))},
             next=_next_target(next),
         )
         response.headers.update(exc.headers)

@@ -11,7 +11,6 @@ import template are the API's own downloads: the API accepts the UI's cookie.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -310,10 +309,9 @@ def _region_reason(t: Translator, exc: DomainError) -> str | None:
     registered at, in the page's language (the generic validation words would hide them)."""
     if exc.code != "validation_error":
         return None
-    level = re.search(r"households are registered at (\w+) level", exc.message)
-    if level:
-        return t("sub.region.level", level=t(f"level.{level[1]}"))
-    if "is not in the area of event" in exc.message:
+    if "lowest" in exc.params:  # service.region_problem's `region_level`
+        return t("sub.region.level", level=t(f"level.{exc.params['lowest']}"))
+    if exc.template.startswith("region {code} is not in the area of event"):
         return t("sub.region.outside_event")
     return None
 
@@ -488,7 +486,7 @@ def post_case(
         reraise_refusal(exc, (401, 403, 404))
         session.rollback()
         t = Translator(request_lang(request))
-        message = str(exc.detail(prefer_zh=t.lang == "zh")["message"])
+        message = exc.text(t.lang)
         return _households_page(request, session, actor, problem=message, status_code=exc.status)
 
 
@@ -548,7 +546,9 @@ def _case_page(
 
 def _case_id(case_id: int) -> int:
     if not 1 <= case_id <= MAX_ID:
-        raise DomainError("not_found", f"case {case_id} not found", None)
+        raise DomainError(
+            "not_found", "case {case_id} not found", None, params={"case_id": case_id}
+        )
     return case_id
 
 
@@ -658,7 +658,9 @@ def post_reversal(
     ensure_role(actor, "approver")
     original = session.get(Payment, payment_id) if 1 <= payment_id <= MAX_ID else None
     if original is None:
-        raise DomainError("not_found", f"payment {payment_id} not found", None)
+        raise DomainError(
+            "not_found", "payment {payment_id} not found", None, params={"payment_id": payment_id}
+        )
     case_id = original.case_id
     service.get_case(session, actor, case_id)
     t = Translator(request_lang(request))

@@ -96,7 +96,12 @@ def bulk_result(request: Request) -> dict[str, int] | None:
 
 def _household_id(household_id: int) -> int:
     if not 1 <= household_id <= MAX_ID:
-        raise DomainError("not_found", f"household {household_id} not found", None)
+        raise DomainError(
+            "not_found",
+            "household {household_id} not found",
+            None,
+            params={"household_id": household_id},
+        )
     return household_id
 
 
@@ -225,7 +230,7 @@ def post_delete(
             problem = (
                 t("office.delete.has_cases")
                 if exc.code == "household_has_cases"
-                else str(exc.detail(prefer_zh=t.lang == "zh")["message"])
+                else exc.text(t.lang)
             )
     session.rollback()
     return _households_page(request, session, actor, problem=problem, status_code=409)
@@ -296,7 +301,7 @@ def post_bulk(
         problem = t("err.validation_error")
     except DomainError as exc:
         reraise_refusal(exc, (401, 403, 404))
-        problem = str(exc.detail(prefer_zh=t.lang == "zh")["message"])
+        problem = exc.text(t.lang)
     session.rollback()
     return _households_page(
         request,

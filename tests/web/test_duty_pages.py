@@ -126,7 +126,10 @@ def test_a_report_refused_by_the_service_keeps_the_values_and_marks_the_field_in
     form["needing_aid"] = "5"
     reply = client.post(f"/events/{snowstorm}/reports", data=form)
     assert reply.status_code == 422
-    assert "字段无效" in _field_error(reply.text, "rp-region")
+    # The service's refusal as a Chinese sentence from the catalogue (issue 13).
+    assert _field_error(reply.text, "rp-region") == (
+        "150125 是已报告的 150125100 的上级，其数字会被重复统计"
+    )
     assert re.search(r'<option value="150125" selected>', reply.text)
 
 
