@@ -13,7 +13,7 @@ import io
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 from sqlmodel import Session
 
@@ -49,6 +49,7 @@ from relief.emergency.models import (
 )
 from relief.errors import DomainError
 from relief.exports import safe_row
+from relief.i18n import lang_from_accept
 
 router = APIRouter(prefix="/api/v1", tags=["emergency"])
 
@@ -336,19 +337,27 @@ def mark_deadline_done(
 
 @router.get("/inbox", response_model=list[InboxOut])
 def inbox(
+    request: Request,
     unacked: bool = Query(False, description="only notifications not yet acknowledged"),
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_session),
 ) -> list[InboxOut]:
-    return [responses.inbox_out(session, row) for row in responses.inbox(session, actor, unacked)]
+    # Each message in the Accept-Language language (Chinese unless English is preferred).
+    lang = lang_from_accept(request.headers.get("accept-language"))
+    rows = responses.inbox(session, actor, unacked)
+    return [responses.inbox_out(session, row, lang) for row in rows]
 
 
 @router.post("/inbox/{inbox_id}/ack", response_model=InboxOut)
 def acknowledge(
-    inbox_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)
+    inbox_id: int,
+    request: Request,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
 ) -> InboxOut:
     row = responses.acknowledge(session, actor, inbox_id)
-    reply = responses.inbox_out(session, row)
+    lang = lang_from_accept(request.headers.get("accept-language"))
+    reply = responses.inbox_out(session, row, lang)
     session.commit()
     return reply
 

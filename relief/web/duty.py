@@ -61,6 +61,7 @@ from relief.emergency.models import (
 )
 from relief.emergency.records import COUNT_FIELDS, HAZARDS, LEVELS, REPORT_KINDS, Policy
 from relief.errors import DomainError
+from relief.i18n import translate
 from relief.network import service as network
 from relief.web import netmap
 from relief.web.forms import (
@@ -119,12 +120,9 @@ def _criterion_label(lang: str, name: str, policy: Policy | None = None) -> str:
         return words[f"criterion.{name}"]
     fields = policy.criteria.get(name, [name]) if policy is not None else [name]
     named = [words.get(f"count.{f}", f) for f in fields]
-    joiner = (
-        (" and " if len(named) == 2 else ", ")
-        if lang == "en"
-        else ("和" if len(named) == 2 else "、")
-    )
-    return joiner.join(named)
+    target = "en" if lang == "en" else "zh"
+    joiner = "list.and" if len(named) == 2 else "list.separator"
+    return translate(joiner, target).join(named)
 
 
 def road_label(road: Any, places: dict[str, str]) -> str:
@@ -558,7 +556,7 @@ def _response_page(
     row = responses.get_response(session, response_id)
     reply = responses.response_out(session, row)
     event = emergency.get_event(session, row.event_id)
-    timeline = responses.timeline(session, response_id)
+    timeline = responses.timeline(session, response_id, request_lang(request))
     # One row per deadline name: the timeline's entry (open or done), else "none set".
     by_name = {e.name: e for e in timeline if e.kind == "deadline"}
     deadlines = [
@@ -1108,7 +1106,8 @@ def inbox_page(
     session: Session = Depends(get_session),
 ) -> Response:
     """The signed-in user's notifications (as GET /api/v1/inbox): any user has an inbox."""
-    notes = [responses.inbox_out(session, row) for row in responses.inbox(session, actor)]
+    lang = request_lang(request)
+    notes = [responses.inbox_out(session, row, lang) for row in responses.inbox(session, actor)]
     places = place_names(session)
     # Unacknowledged first, each part newest first (the service's order).
     notes.sort(key=lambda note: note.acked_at is not None)
