@@ -18,8 +18,8 @@ from relief import clock
 from relief.auth.deps import current_actor, require
 from relief.auth.models import Actor
 from relief.db import get_session
+from relief.emergency import casualties, responses, statistics
 from relief.emergency import policy as policies
-from relief.emergency import responses
 from relief.emergency import service as events
 from relief.emergency.models import (
     MAX_ID,
@@ -46,6 +46,9 @@ from relief.emergency.models import (
 from relief.errors import not_found
 
 router = APIRouter(prefix="/api/v1", tags=["emergency"])
+# The ledgers and the statistics tables have their own modules (and routers).
+router.include_router(casualties.router)
+router.include_router(statistics.router)
 
 # Write handlers shape their reply before committing: a read after the commit would open a
 # new write transaction (SQLite's BEGIN IMMEDIATE) that lives until the session closes,
@@ -166,9 +169,14 @@ def list_reports(
 def assessment(
     event_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
 ) -> dict[str, Any]:
-    """`{totals, by_region, recommended_level, exceeded}` under the policy in force at the
-    event's start."""
-    return events.assess_event(session, event_id).to_dict()
+    """`{totals, by_region, recommended_level, exceeded, ledger_differences}` under the policy
+    in force at the event's start; `ledger_differences` lists the counties whose reported
+    deaths or missing differ from the deaths and missing ledger (a flag, never a refusal)."""
+    reply = events.assess_event(session, event_id).to_dict()
+    reply["ledger_differences"] = [
+        d.to_dict() for d in casualties.ledger_differences(session, event_id)
+    ]
+    return reply
 
 
 # --- road closures -----------------------------------------------------------------------

@@ -105,6 +105,11 @@ def household_out(
         phone=household.phone,
         bank_account=bank_account or household.bank_masked,
         created_at=to_cst(household.created_at),
+        address=household.address,
+        structure=household.structure,
+        collapsed_rooms=household.collapsed_rooms,
+        severe_rooms=household.severe_rooms,
+        general_rooms=household.general_rooms,
     )
 
 
