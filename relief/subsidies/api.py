@@ -280,6 +280,23 @@ def get_household(
     return household_out(household, number, account)
 
 
+@router.get("/households/{household_id}/form.pdf", response_class=Response)
+def household_form_pdf(
+    household_id: PathId,
+    actor: Actor = Depends(readers),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The household's 一户一表 as an A4 PDF (ID number and account masked)."""
+    from relief.subsidies.household_form import form_pdf
+
+    household = service.get_household(session, actor, household_id)
+    return Response(
+        form_pdf(session, household),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="household-{household.id}.pdf"'},
+    )
+
+
 @router.patch("/households/{household_id}", response_model=HouseholdOut)
 def update_household(
     household_id: PathId,

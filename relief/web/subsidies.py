@@ -232,6 +232,26 @@ def _household_form(
     )
 
 
+@router.get("/subsidies/households/{household_id}/form", response_class=HTMLResponse)
+def household_form_print(
+    request: Request,
+    household_id: int,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    """The household's printable 一户一表 (the PDF is the API's, which takes the UI's cookie)."""
+    from relief.subsidies.household_form import form_html
+
+    _reader(actor)
+    if not 0 < household_id <= MAX_ID:
+        raise DomainError("not_found", "household {id} does not exist", params={"id": household_id})
+    household = service.get_household(session, actor, household_id)
+    t = Translator(request_lang(request))
+    return HTMLResponse(
+        form_html(session, household, print_label=t("doc.print"), back_label=t("hh.form.back"))
+    )
+
+
 @router.get("/subsidies/households/new", response_class=HTMLResponse)
 def household_form(
     request: Request,

@@ -240,3 +240,28 @@ def test_the_ledgers_as_xlsx_csv_and_json(client, world, enter, register):
         ).status_code
         == 422
     )
+
+
+def test_the_household_form_as_html_and_pdf(client, world, register):
+    from pypdf import PdfReader
+
+    household = register(
+        1, address="幸福村3组12号", structure="earth_wood", collapsed_rooms=3, severe_rooms=1
+    )
+    # The page takes the UI's cookie (the token the API's header carries).
+    client.cookies.set("relief_token", world.clerk["Authorization"].removeprefix("Bearer "))
+    html = client.get(f"/subsidies/households/{household['id']}/form")
+    client.cookies.clear()
+    assert html.status_code == 200
+    assert "倒损住房户一户一表" in html.text and "幸福村3组12号" in html.text
+    assert "土木" in html.text and household["id_number"] in html.text
+    assert id_number(1) not in html.text  # masked on paper too
+
+    reply = client.get(f"/api/v1/households/{household['id']}/form.pdf", headers=world.clerk)
+    assert reply.status_code == 200 and reply.headers["content-type"] == "application/pdf"
+    text_ = "".join(page.extract_text() for page in PdfReader(io.BytesIO(reply.content)).pages)
+    for words in ("倒损住房户一户一表", "户主1", "幸福村3组12号", "土木", "倒塌", "户主签字"):
+        assert words in text_, words
+    assert id_number(1) not in text_
+    other = client.get(f"/api/v1/households/{household['id']}/form.pdf", headers=world.other_clerk)
+    assert other.status_code == 403
