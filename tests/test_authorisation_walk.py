@@ -770,6 +770,16 @@ RULES: dict[tuple[str, str], Rule | None] = {
         scoped("duty_officer", "county_staff"),
         lambda w, r, s: {"url": f"/events/{w.event}/reports", "data": _report_form(w, s)},
     ),
+    ("POST", "/events/{event_id}/casualties"): Rule(
+        scoped("duty_officer", "county_staff"),
+        lambda w, r, s: {
+            "url": f"/events/{w.event}/casualties",
+            "data": {
+                **_casualty(_township(s), id_number(460, "150102")),
+                "occurred_on": "2026-07-20",
+            },
+        },
+    ),
     ("POST", "/events/{event_id}/responses"): Rule(
         roles("duty_officer"),
         lambda w, r, s: {

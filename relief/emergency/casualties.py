@@ -172,9 +172,8 @@ def _check_place(session: Session, actor: Actor, event_id: int, code: str) -> No
     if region.level not in PLACE_LEVELS:
         raise _invalid(
             "region_code",
-            "the place is a township or a village; {code} is a {level}",
+            "the place must be a township or a village ({code} is not)",
             code=code,
-            level=region.level,
         )
     if not set(network.region_lineage(session, code)) & set(
         events.event_region_codes(session, event_id)
