@@ -56,7 +56,8 @@ def test_an_entry_is_refused_inline_with_the_input_kept_then_added(client, sign_
     page = client.get(url).text
     assert "保合少镇（150102101）" in page
     assert "150121101" not in page  # another county's township is not offered
-    assert 'href="/api/v1/events/%d/statistics?table=houses&amp;format=xlsx"' % flashflood in page
+    houses = f"/api/v1/events/{flashflood}/statistics?table=houses&amp;format=xlsx"
+    assert f'href="{houses}"' in page
 
     wrong = _number(3)[:-1] + ("0" if _number(3)[-1] != "0" else "1")
     reply = client.post(url, data=_entry(id_number=wrong, cause=""), follow_redirects=False)
