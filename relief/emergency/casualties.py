@@ -449,6 +449,15 @@ def ledger_differences(session: Session, event_id: int) -> list[LedgerDifference
     return out
 
 
+def differences_in_scope(session: Session, actor: Actor, event_id: int) -> list[LedgerDifference]:
+    """The differences of the counties in the caller's scope (county staff: their own)."""
+    return [
+        d
+        for d in ledger_differences(session, event_id)
+        if sees_everything(actor) or region_in_scope(session, actor, d.region_code)
+    ]
+
+
 # --- routes --------------------------------------------------------------------------------
 
 router = APIRouter(tags=["emergency"])

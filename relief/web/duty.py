@@ -305,7 +305,7 @@ def _event_page(
         trigger_errors=trigger_errors or {},
         is_duty=actor.role in ("admin", "duty_officer"),
         # Counties whose reported deaths or missing differ from the ledger: flagged only.
-        ledger_differences=casualties.ledger_differences(session, event_id),
+        ledger_differences=casualties.differences_in_scope(session, actor, event_id),
         keeps_ledger=actor.role in ("admin", "duty_officer", "county_staff"),
     )
 

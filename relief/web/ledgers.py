@@ -75,7 +75,9 @@ def _page(
         entries=rows,
         names=names,
         places=_places(session, actor, event_id),
-        differences=[d.to_dict() for d in casualties.ledger_differences(session, event_id)],
+        differences=[
+            d.to_dict() for d in casualties.differences_in_scope(session, actor, event_id)
+        ],
         sexes=casualties.SEXES,
         statuses=casualties.STATUSES,
         form=form or FormState(values={"status": "dead"}),
