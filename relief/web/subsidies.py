@@ -33,6 +33,7 @@ from relief.subsidies.models import (
     CATEGORIES,
     DAMAGES,
     MAX_ID,
+    STRUCTURES,
     Case,
     HouseholdIn,
     Payment,
@@ -74,6 +75,11 @@ HOUSEHOLD_FIELDS = (
     "category",
     "phone",
     "bank_account",
+    "address",
+    "structure",
+    "collapsed_rooms",
+    "severe_rooms",
+    "general_rooms",
 )
 
 
@@ -226,6 +232,7 @@ def _household_form(
         events=_events(session),
         damages=DAMAGES,
         categories=CATEGORIES,
+        structures=STRUCTURES,
         regions=service.registrable_regions(session, actor),
         summary_fields=office.household_fields(Translator(request_lang(request))),
         **extra,
@@ -275,6 +282,11 @@ def post_household(
     category: str = Form("general"),
     phone: str = Form(""),
     bank_account: str = Form(""),
+    address: str = Form(""),
+    structure: str = Form(""),
+    collapsed_rooms: str = Form(""),
+    severe_rooms: str = Form(""),
+    general_rooms: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -291,6 +303,11 @@ def post_household(
         "category": category,
         "phone": phone,
         "bank_account": bank_account,
+        "address": address,
+        "structure": structure,
+        "collapsed_rooms": collapsed_rooms,
+        "severe_rooms": severe_rooms,
+        "general_rooms": general_rooms,
     }
     form = FormState(values=typed)
     # The ID number is checked here first only to word the reason in the page's language;
@@ -308,6 +325,8 @@ def post_household(
                 "rooms": rooms.strip() or "0",
                 "phone": phone.strip() or None,
                 "bank_account": bank_account.strip() or None,
+                # The ledger's fields are optional: empty is "not given".
+                **{name: typed[name].strip() or None for name in office.LEDGER_INPUTS},
             }
         )
     except ValidationError as exc:

@@ -84,3 +84,57 @@ def test_the_ledger_page_is_for_county_staff_and_duty_officers(client, sign_in, 
     client.cookies.clear()
     sign_in("duty")
     assert client.get(f"/events/{flashflood}/casualties").status_code == 200
+
+
+def test_the_household_form_takes_the_ledger_fields_and_links_the_one_household_form(
+    client, sign_in, engine
+):
+    from tests.web.test_subsidy_pages import _household_form, _households
+
+    sign_in("county")
+    with transaction(engine) as session:
+        event = emergency.event_by_key(session, "flashflood")
+        assert event is not None
+        event_id = event.id
+    bad = client.post(
+        "/subsidies/households",
+        data=_household_form(event_id, 1, structure="stone", collapsed_rooms="two"),
+        follow_redirects=False,
+    )
+    assert bad.status_code == 422
+    assert _field_error(bad.text, "hh-collapsed_rooms") != ""
+    assert 'value="two"' in bad.text
+    reply = client.post(
+        "/subsidies/households",
+        data=_household_form(
+            event_id, 1, address="保合少镇一村5号", structure="earth_wood", collapsed_rooms="2"
+        ),
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303, reply.text
+    household = _households(engine)[-1]
+    assert (household.address, household.structure, household.collapsed_rooms) == (
+        "保合少镇一村5号",
+        "earth_wood",
+        2,
+    )
+    assert household.severe_rooms is None
+    listing = client.get(f"/subsidies/households?event_id={event_id}").text
+    assert f'href="/subsidies/households/{household.id}/form"' in listing
+    form = client.get(f"/subsidies/households/{household.id}/form").text
+    assert "保合少镇一村5号" in form and "土木" in form
+
+    edited = client.post(
+        f"/subsidies/households/{household.id}/edit",
+        data={
+            **_household_form(event_id, 1, address="", structure="brick_wood"),
+            "reason": "核实",
+            "id_number": "",
+            "bank_account": "",
+            "collapsed_rooms": "2",
+        },
+        follow_redirects=False,
+    )
+    assert edited.status_code == 303, edited.text
+    household = _households(engine)[-1]
+    assert household.address is None and household.structure == "brick_wood"
