@@ -265,3 +265,20 @@ def test_the_household_form_as_html_and_pdf(client, world, register):
     assert id_number(1) not in text_
     other = client.get(f"/api/v1/households/{household['id']}/form.pdf", headers=world.other_clerk)
     assert other.status_code == 403
+
+
+def test_the_bundled_font_has_every_character_the_household_form_prints():
+    from pathlib import Path
+
+    from reportlab.pdfbase import pdfmetrics
+
+    from relief.dispatch.pdf import FONT
+    from relief.subsidies import household_form
+    from relief.subsidies.models import CATEGORY_ZH, DAMAGE_ZH, STRUCTURE_ZH
+
+    glyphs = pdfmetrics.getFont(FONT).face.charToGlyph
+    source = Path(household_form.__file__).read_text(encoding="utf-8")
+    words = "".join(c for c in source if ord(c) > 0x2000)  # the form's fixed Chinese words
+    words += "".join([*CATEGORY_ZH.values(), *DAMAGE_ZH.values(), *STRUCTURE_ZH.values()])
+    missing = sorted({c for c in words if ord(c) not in glyphs})
+    assert missing == []
