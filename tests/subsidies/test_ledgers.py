@@ -282,3 +282,30 @@ def test_the_bundled_font_has_every_character_the_household_form_prints():
     words += "".join([*CATEGORY_ZH.values(), *DAMAGE_ZH.values(), *STRUCTURE_ZH.values()])
     missing = sorted({c for c in words if ord(c) not in glyphs})
     assert missing == []
+
+
+def test_the_import_takes_the_ledger_columns_and_old_files_still_import(client, world):
+    def send(content: str):
+        return client.post(
+            "/api/v1/households/import",
+            data={"event_id": str(world.event_id)},
+            files={"file": ("h.csv", ("\ufeff" + content).encode(), "text/csv")},
+            headers=world.clerk,
+        )
+
+    old = f"户主姓名,身份证号码,家庭人口,行政区划代码,房屋损坏程度\n甲,{id_number(1)},3,150102001,倒塌\n"
+    assert send(old).status_code == 201
+    header = "户主姓名,身份证号码,家庭人口,行政区划代码,房屋损坏程度,住址,房屋结构,倒塌间数,严重损坏间数,一般损坏间数\n"
+    bad = send(header + f"乙,{id_number(2)},3,150102001,倒塌,一村,石木,2,x,\n")
+    assert bad.status_code == 422
+    problems = {(p["field"], p["code"]) for p in bad.json()["detail"]["rejected"]}
+    assert problems == {("structure", "unknown_structure"), ("severe_rooms", "not_whole_number")}
+    assert send(header + f"乙,{id_number(2)},3,150102001,倒塌,一村,砖混,2,1,\n").status_code == 201
+    listed = client.get("/api/v1/households", headers=world.clerk).json()["items"]
+    second = next(h for h in listed if h["head_name"] == "乙")
+    assert (second["address"], second["structure"], second["collapsed_rooms"]) == (
+        "一村",
+        "brick_concrete",
+        2,
+    )
+    assert second["severe_rooms"] == 1 and second["general_rooms"] is None
