@@ -108,6 +108,7 @@ ERROR_IDS: tuple[str, ...] = (
     N_("error.paid_on_future"),
     N_("error.household_has_cases"),
     N_("error.explanation_required"),
+    N_("error.duplicate_casualty"),
     N_("error.conflict"),
     N_("error.method_not_allowed"),
     N_("error.scenario_invalid"),

@@ -37,7 +37,7 @@ from relief.auth.deps import ensure_role, sees_everything
 from relief.auth.models import Actor
 from relief.db import get_session
 from relief.dispatch import service as dispatch
-from relief.emergency import responses
+from relief.emergency import casualties, responses
 from relief.emergency import service as emergency
 from relief.emergency.assessment import latest_reports
 from relief.emergency.figures import (
@@ -317,6 +317,9 @@ def _event_page(
         trigger=trigger or _default_trigger(assessment["recommended_level"]),
         trigger_errors=trigger_errors or {},
         is_duty=actor.role in ("admin", "duty_officer"),
+        # Counties whose reported deaths or missing differ from the ledger: flagged only.
+        ledger_differences=casualties.differences_in_scope(session, actor, event_id),
+        keeps_ledger=actor.role in ("admin", "duty_officer", "county_staff"),
     )
 
 
