@@ -49,6 +49,7 @@ class Term(str):
 # The things a `not_found`/`unknown_code` message can name; each is a catalogue id.
 ENTITIES: dict[str, str] = {
     "case": N_("entity.case"),
+    "casualty": N_("entity.casualty"),
     "deadline": N_("entity.deadline"),
     "dispatch order": N_("entity.dispatch_order"),
     "event": N_("entity.event"),

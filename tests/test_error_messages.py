@@ -27,6 +27,7 @@ FORWARDED = {
     ("relief/subsidies/service.py", "create_household"): "RegionProblem / IdNumberError messages",
     ("relief/subsidies/service.py", "update_household"): "RegionProblem / IdNumberError messages",
     ("relief/subsidies/service.py", "_standard_row"): "parse_fen's ValueError messages (N_)",
+    ("relief/emergency/casualties.py", "_id_columns"): "IdNumberError messages",
     ("relief/emergency/service.py", "check_figures"): "figure_problems' templates, one per check "
     "(tests/emergency: test_the_check_message_is_in_the_catalogue_in_chinese)",
 }

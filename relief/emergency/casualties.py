@@ -37,7 +37,7 @@ from relief.clock import now
 from relief.db import UTCDateTime, get_session
 from relief.emergency import service as events
 from relief.emergency.assessment import latest_reports
-from relief.errors import DomainError, not_found
+from relief.errors import DomainError, invalid, not_found
 from relief.network import service as network
 from relief.subsidies.ids import (
     IdNumberError,
@@ -135,17 +135,13 @@ class CasualtyOut(BaseModel):
 # --- service -------------------------------------------------------------------------------
 
 
-def _invalid(field: str, message: str, **params: Any) -> DomainError:
-    return DomainError("validation_error", message, field, params=params)
-
-
 def _id_columns(vault: IdNumberVault, raw: str | None) -> dict[str, str | None]:
     if not raw:
         return {"id_hash": None, "id_cipher": None, "id_masked": None}
     try:
         number = normalise_id_number(raw)
     except IdNumberError as exc:
-        raise DomainError("validation_error", str(exc), "id_number") from None
+        raise invalid("id_number", exc.message) from None
     return {
         "id_hash": vault.uniqueness_key(number),
         "id_cipher": vault.encrypt(number),
@@ -170,21 +166,23 @@ def _check_place(session: Session, actor: Actor, event_id: int, code: str) -> No
             "unknown_code", "unknown region {code}", "region_code", params={"code": code}
         )
     if region.level not in PLACE_LEVELS:
-        raise _invalid(
+        raise invalid(
             "region_code",
             "the place must be a township or a village ({code} is not)",
-            code=code,
+            params={"code": code},
         )
     if not set(network.region_lineage(session, code)) & set(
         events.event_region_codes(session, event_id)
     ):
-        raise _invalid("region_code", "region {code} is not in the area of the event", code=code)
+        raise invalid(
+            "region_code", "region {code} is not in the area of the event", params={"code": code}
+        )
     authorize_region(session, actor, code, "region_code")
 
 
 def _check_date(on: date) -> None:
     if on > clock.to_cst(clock.now()).date():
-        raise _invalid("occurred_on", "the date is in the future")
+        raise invalid("occurred_on", "the date is in the future")
 
 
 def _duplicate() -> DomainError:
@@ -330,7 +328,7 @@ def delete_casualty(
     events.get_event(session, event_id, lock=True)
     row = get_casualty(session, actor, event_id, casualty_id)
     if not reason:
-        raise _invalid("reason", "a reason is required")
+        raise invalid("reason", "a reason is required")
     before = snapshot(row)
     session.delete(row)
     session.flush()

@@ -19,8 +19,8 @@ from sqlmodel import Session, select
 
 from relief import clock
 from relief.emergency import service as events
+from relief.i18n import translate
 from relief.network import service as network
-from relief.subsidies.exports import STATUS_ZH
 from relief.subsidies.models import (
     CATEGORY_ZH,
     DAMAGE_ZH,
@@ -35,6 +35,19 @@ _templates = Environment(
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
+)
+
+
+def _zh(msgid: str, **params: object) -> str:
+    """The form is a Chinese document: its words are the catalogue's Chinese ones (`hhform.*`)."""
+    return translate(msgid, "zh", **params)
+
+
+_templates.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=_zh,
+    ngettext=lambda singular, plural, n, **params: _zh(singular if n == 1 else plural, **params),
+    newstyle=False,
 )
 
 
@@ -57,23 +70,57 @@ def form_context(session: Session, household: Household) -> dict[str, Any]:
         "event_name": event.name,
         "place": " ".join(places) or household.region_code,
         "rows": [
-            ("户主姓名", household.head_name, "身份证号码", household.id_masked),
-            ("家庭人口", f"{household.size} 人", "户类别", CATEGORY_ZH.get(household.category, "")),
-            ("所在乡镇（村）", " ".join(places), "行政区划代码", household.region_code),
-            ("住址", _text(household.address), "联系电话", _text(household.phone)),
             (
-                "房屋结构",
+                _zh("hhform.head_name"),
+                household.head_name,
+                _zh("hhform.id_number"),
+                household.id_masked,
+            ),
+            (
+                _zh("hhform.size"),
+                _zh("hhform.persons", n=household.size),
+                _zh("hhform.category"),
+                CATEGORY_ZH.get(household.category, ""),
+            ),
+            (
+                _zh("hhform.township"),
+                " ".join(places),
+                _zh("hhform.region_code"),
+                household.region_code,
+            ),
+            (
+                _zh("hhform.address"),
+                _text(household.address),
+                _zh("hhform.phone"),
+                _text(household.phone),
+            ),
+            (
+                _zh("hhform.structure"),
                 STRUCTURE_ZH.get(household.structure or "", "—"),
-                "房屋损坏程度",
+                _zh("hhform.damage"),
                 DAMAGE_ZH.get(household.damage, household.damage),
             ),
-            ("倒塌间数", _text(rooms[0]), "严重损坏间数", _text(rooms[1])),
-            ("一般损坏间数", _text(rooms[2]), "损坏间数合计", str(household.rooms)),
-            ("一卡通账号", _text(household.bank_masked), "登记编号", str(household.id)),
+            (
+                _zh("hhform.collapsed_rooms"),
+                _text(rooms[0]),
+                _zh("hhform.severe_rooms"),
+                _text(rooms[1]),
+            ),
+            (
+                _zh("hhform.general_rooms"),
+                _text(rooms[2]),
+                _zh("hhform.rooms_total"),
+                str(household.rooms),
+            ),
+            (
+                _zh("hhform.bank"),
+                _text(household.bank_masked),
+                _zh("hhform.registration"),
+                str(household.id),
+            ),
         ],
         "cases": [
-            (c.programme_code, format_fen(c.amount_fen), STATUS_ZH.get(c.status, c.status))
-            for c in cases
+            (c.programme_code, format_fen(c.amount_fen), _zh(f"case.{c.status}")) for c in cases
         ],
         "printed_at": clock.to_cst(clock.now()).strftime("%Y-%m-%d %H:%M"),
     }
@@ -83,14 +130,14 @@ def form_html(
     session: Session,
     household: Household,
     *,
-    print_label: str = "打印",
-    back_label: str = "返回",
+    print_label: str | None = None,
+    back_label: str | None = None,
     back_href: str = "/subsidies/households",
 ) -> str:
     return _templates.get_template("household_form_print.html").render(
         **form_context(session, household),
-        print_label=print_label,
-        back_label=back_label,
+        print_label=print_label or _zh("hhform.print"),
+        back_label=back_label or _zh("hhform.back"),
         back_href=back_href,
         pdf_href=f"/api/v1/households/{household.id}/form.pdf",
     )
@@ -110,16 +157,25 @@ def form_pdf(session: Session, household: Household) -> bytes:
     table = Table(rows, colWidths=widths)
     table.setStyle(TableStyle(_GRID))
     story: list[Any] = [
-        _p("倒损住房户一户一表", _TITLE),
+        _p(_zh("hhform.title"), _TITLE),
         Spacer(1, 3 * mm),
-        _p(f"灾害事件：{context['event_name']}　　地点：{context['place']}", _BODY),
+        _p(
+            _zh("hhform.event", name=context["event_name"])
+            + "　　"
+            + _zh("hhform.place", place=context["place"]),
+            _BODY,
+        ),
         Spacer(1, 3 * mm),
         table,
         Spacer(1, 4 * mm),
     ]
     if context["cases"]:
         case_widths = [60 * mm, 60 * mm, 60 * mm]
-        case_rows = [_cells(["补助项目", "金额（元）", "状态"], case_widths)]
+        case_rows = [
+            _cells(
+                [_zh("hhform.programme"), _zh("hhform.amount"), _zh("hhform.status")], case_widths
+            )
+        ]
         case_rows += [_cells(list(c), case_widths) for c in context["cases"]]
         cases = Table(case_rows, colWidths=case_widths)
         cases.setStyle(TableStyle(_GRID))
@@ -127,13 +183,25 @@ def form_pdf(session: Session, household: Household) -> bytes:
     sign_widths = [45 * mm] * 4
     signatures = Table(
         [
-            _cells(["户主签字", "村（居）委会意见", "乡镇（街道）审核意见", "填表人"], sign_widths),
+            _cells(
+                [
+                    _zh("hhform.sign_head"),
+                    _zh("hhform.sign_village"),
+                    _zh("hhform.sign_township"),
+                    _zh("hhform.filled_by"),
+                ],
+                sign_widths,
+            ),
             _cells(["\n\n\n", "\n\n\n", "\n\n\n", "\n\n\n"], sign_widths),
         ],
         colWidths=sign_widths,
     )
     signatures.setStyle(TableStyle(_GRID))
-    story += [signatures, Spacer(1, 4 * mm), _p(f"打印时间：{context['printed_at']}", _SMALL)]
+    story += [
+        signatures,
+        Spacer(1, 4 * mm),
+        _p(_zh("hhform.printed_at", at=context["printed_at"]), _SMALL),
+    ]
     out = BytesIO()
     document = SimpleDocTemplate(
         out,
@@ -142,7 +210,7 @@ def form_pdf(session: Session, household: Household) -> bytes:
         rightMargin=15 * mm,
         topMargin=15 * mm,
         bottomMargin=15 * mm,
-        title=f"一户一表 {household.head_name}",
+        title=f"{_zh('hhform.title')} {household.head_name}",
         author="relief",
     )
     document.build(story)
