@@ -530,6 +530,9 @@ RULES: dict[tuple[str, str], Rule | None] = {
             "json": _report(_township(s)) | {"kind": "update"},
         },
     ),
+    ("POST", f"{API}/events/{{event_id}}/stable"): Rule(
+        roles("duty_officer"), lambda w, r, s: {"url": f"{API}/events/{w.event}/stable", "json": {}}
+    ),
     ("POST", f"{API}/events/{{event_id}}/responses"): Rule(
         roles("duty_officer"),
         lambda w, r, s: {
@@ -724,6 +727,17 @@ RULES: dict[tuple[str, str], Rule | None] = {
     ("POST", "/events/{event_id}/reports"): Rule(
         scoped("duty_officer", "county_staff"),
         lambda w, r, s: {"url": f"/events/{w.event}/reports", "data": _report_form(w, s)},
+    ),
+    ("POST", "/events/{event_id}/reports/zero"): Rule(
+        scoped("duty_officer", "county_staff"),
+        lambda w, r, s: {
+            "url": f"/events/{w.event}/reports/zero",
+            "data": {"region_code": _township(s)},
+        },
+    ),
+    ("POST", "/events/{event_id}/stable"): Rule(
+        roles("duty_officer"),
+        lambda w, r, s: {"url": f"/events/{w.event}/stable", "data": {"at": ""}},
     ),
     ("POST", "/events/{event_id}/responses"): Rule(
         roles("duty_officer"),
