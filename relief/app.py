@@ -108,6 +108,9 @@ def _domain_routers() -> list:
     from relief.web.subsidy_office import router as subsidy_office_pages
 
     routers.append(subsidy_office_pages)
+    from relief.web.ledgers import router as ledger_pages
+
+    routers.append(ledger_pages)
     return routers
 
 

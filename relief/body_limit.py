@@ -106,14 +106,13 @@ class BodySizeLimitMiddleware:
 
 def _page(limit_mb: int, english: bool) -> str:
     """Drawn without templates or the database: the request never reached the app."""
-    if english:
-        lang, title = "en", "File too large"
-        text = f"The file is larger than {limit_mb} MB. Split it and upload the parts."
-        back = "Back to the start page"
-    else:
-        lang, title = "zh-CN", "文件过大"
-        text = f"上传的文件超过 {limit_mb} MB，未导入任何记录。请拆分后分批上传。"
-        back = "返回首页"
+    from relief.i18n import HTML_LANG, translate
+
+    lang = "en" if english else "zh"
+    title = translate("error.too_large.title", lang)
+    text = translate("error.too_large.body", lang, mb=limit_mb)
+    back = translate("error.back_home", lang)
+    lang = HTML_LANG[lang]
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>'
         f'<link rel="stylesheet" href="/static/relief.css"></head><body><main>'

@@ -110,6 +110,7 @@ ERROR_IDS: tuple[str, ...] = (
     N_("error.household_has_cases"),
     N_("error.explanation_required"),
     N_("error.zero_report_changed"),
+    N_("error.duplicate_casualty"),
     N_("error.conflict"),
     N_("error.method_not_allowed"),
     N_("error.scenario_invalid"),

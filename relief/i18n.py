@@ -78,6 +78,30 @@ def translate(msgid: str, lang: Lang = DEFAULT_LANG, /, **params: object) -> str
         return text
 
 
+def unit(word: str | None, lang: Lang = DEFAULT_LANG) -> str:
+    """An item's unit in `lang`. Items carry their unit as written in the scenario (顶, 件,
+    kg); the catalogue has an entry `unit.<word>` per unit word (`unit.顶` → "pcs" in English,
+    "顶" in Chinese). A word the catalogue lacks is shown as written."""
+    if not word:
+        return ""
+    key = f"unit.{word}"
+    return translate(key, lang) if has(key, lang) else word
+
+
+# Fixed texts the services store in a free-text column (a ledger row's reason), with the
+# catalogue id that says each to people: shown through `stored_text`, never as stored.
+STORED_TEXTS = {"scenario load": "ledger.scenario_load"}
+
+
+def stored_text(text: str | None, lang: Lang = DEFAULT_LANG) -> str:
+    """A stored free text in `lang`: one of the services' fixed texts (STORED_TEXTS) from the
+    catalogue, anything a person typed as it was typed."""
+    if not text:
+        return ""
+    msgid = STORED_TEXTS.get(text)
+    return translate(msgid, lang) if msgid else text
+
+
 def has(msgid: str, lang: Lang = DEFAULT_LANG) -> bool:
     return msgid in messages(lang)
 

@@ -96,6 +96,7 @@ class World:
     approved: dict[str, int]  # approved cases (payments)
     payments: dict[str, int]
     notifications: dict[str, int]  # username → one of their notifications
+    casualties: dict[str, int]  # deaths and missing ledger entries
 
 
 def _ok(reply, status: int = 200) -> Any:
@@ -267,6 +268,18 @@ def _build(engine: Engine, api: TestClient, admin: dict[str, str]) -> World:
             201,
         )["id"]
 
+    casualties = {
+        scope: _ok(
+            api.post(
+                f"/api/v1/events/{event_id}/casualties",
+                json=_casualty(code, id_number(300 + n, "150102")),
+                headers=admin,
+            ),
+            201,
+        )["id"]
+        for n, (scope, code) in enumerate((("in", "150102001"), ("out", "150103001")))
+    }
+
     with session_for(engine, write=False) as session:
         notifications = {
             row.username: row.id
@@ -284,6 +297,7 @@ def _build(engine: Engine, api: TestClient, admin: dict[str, str]) -> World:
         approved=approved,
         payments=payments,
         notifications=notifications,
+        casualties=casualties,
     )
 
 
@@ -314,6 +328,18 @@ def _household(event_id: int, region_code: str, number: str) -> dict[str, Any]:
         "size": 4,
         "damage": "collapsed",
         "rooms": 3,
+    }
+
+
+def _casualty(region_code: str, number: str | None) -> dict[str, Any]:
+    return {
+        "region_code": region_code,
+        "name": "李四",
+        "sex": "female",
+        "id_number": number,
+        "status": "missing",
+        "occurred_on": "2026-07-20",
+        "cause": "山洪",
     }
 
 
@@ -651,6 +677,25 @@ RULES: dict[tuple[str, str], Rule | None] = {
         roles("duty_officer"),
         lambda w, r, s: {"url": f"{API}/dispatch-orders/{w.orders['reserved_' + s]}/cancel"},
     ),
+    # The deaths and missing ledger: county staff in scope, duty officers everywhere.
+    ("POST", f"{API}/events/{{event_id}}/casualties"): Rule(
+        scoped("county_staff", "duty_officer"),
+        lambda w, r, s: {
+            "url": f"{API}/events/{w.event}/casualties",
+            "json": _casualty(_township(s), id_number(450, "150102")),
+        },
+    ),
+    ("PATCH", f"{API}/events/{{event_id}}/casualties/{{casualty_id}}"): Rule(
+        scoped("county_staff", "duty_officer"),
+        lambda w, r, s: {
+            "url": f"{API}/events/{w.event}/casualties/{w.casualties[s]}",
+            "json": {"status": "dead", "reason": "更正"},
+        },
+    ),
+    ("DELETE", f"{API}/events/{{event_id}}/casualties/{{casualty_id}}"): Rule(
+        scoped("county_staff", "duty_officer"),
+        lambda w, r, s: {"url": f"{API}/events/{w.event}/casualties/{w.casualties[s]}?reason=重复"},
+    ),
     # Households and subsidies: county staff and approvers in scope.
     ("POST", f"{API}/households"): Rule(
         scoped("county_staff"),
@@ -738,6 +783,16 @@ RULES: dict[tuple[str, str], Rule | None] = {
     ("POST", "/events/{event_id}/stable"): Rule(
         roles("duty_officer"),
         lambda w, r, s: {"url": f"/events/{w.event}/stable", "data": {"at": ""}},
+    ),
+    ("POST", "/events/{event_id}/casualties"): Rule(
+        scoped("duty_officer", "county_staff"),
+        lambda w, r, s: {
+            "url": f"/events/{w.event}/casualties",
+            "data": {
+                **_casualty(_township(s), id_number(460, "150102")),
+                "occurred_on": "2026-07-20",
+            },
+        },
     ),
     ("POST", "/events/{event_id}/responses"): Rule(
         roles("duty_officer"),

@@ -22,60 +22,79 @@ from relief.auth import service as auth
 from relief.dispatch.models import LotOut, OrderOut
 from relief.emergency import responses
 from relief.emergency import service as events
+from relief.emergency.responses import ROMAN
 from relief.errors import DomainError
+from relief.i18n import translate
 from relief.network import service as network
 from relief.sheets import write_table
 
-STATUS_ZH = {
-    "reserved": "已预留",
-    "dispatched": "已发运",
-    "delivered": "已送达",
-    "partially_delivered": "部分送达",
-    "disputed": "有争议",
-    "cancelled": "已取消",
-}
-DESTINATION_KIND_ZH = {"region": "受灾地区", "warehouse": "仓库"}
-LEVEL_ZH = {1: "Ⅰ级", 2: "Ⅱ级", 3: "Ⅲ级", 4: "Ⅳ级"}
-DEFAULT_LOT = "默认批次"  # the order page's word (stock.default_lot) for stock without a lot
 
-# Column headers of the export, in order (one row per order line).
-EXPORT_HEADERS = (
-    "调拨单号",
-    "状态",
-    "应急响应ID",
-    "调配方案ID",
-    "发出仓库代码",
-    "发出仓库",
-    "目的地代码",
-    "目的地",
-    "目的地类型",
-    "物资代码",
-    "物资名称",
-    "单位",
-    "调拨数量",
-    "实发数量",
-    "实收数量",
-    "损坏数量",
-    "批次",
-    "少发原因",
-    "路线",
-    "预计运输时长(小时)",
-    "里程(公里)",
-    "预计到达",
-    "是否逾期",
-    "车辆",
-    "驾驶员",
-    "车牌号",
-    "制单时间",
-    "发运时间",
-    "签收时间",
+def _zh(msgid: str, **params: object) -> str:
+    """The 调拨单 is a Chinese document in either UI language: its words are the
+    catalogue's Chinese ones (relief/locale, ids `doc.*`)."""
+    return translate(msgid, "zh", **params)
+
+
+def status_words(status: str) -> str:
+    """An order's status as the order page says it (`order.<status>`)."""
+    return _zh(f"order.{status}")
+
+
+def destination_kind_words(kind: str) -> str:
+    return _zh(f"doc.destination_kind.{kind}") if kind in ("region", "warehouse") else ""
+
+
+def level_words(level: int) -> str:
+    """A response level, one way: Ⅳ级."""
+    return _zh("response.level_short", level=ROMAN.get(level, str(level)))
+
+
+# The export's columns, in order (one row per order line): catalogue ids `doc.export.<name>`.
+EXPORT_FIELDS = (
+    "number",
+    "status",
+    "response_id",
+    "plan_id",
+    "source_code",
+    "source",
+    "destination_code",
+    "destination",
+    "destination_kind",
+    "item_code",
+    "item_name",
+    "unit",
+    "quantity",
+    "dispatched",
+    "received",
+    "damaged",
+    "lots",
+    "reason",
+    "route",
+    "eta_h",
+    "distance_km",
+    "expected_at",
+    "late",
+    "vehicle",
+    "driver",
+    "plate",
+    "created_at",
+    "dispatched_at",
+    "received_at",
 )
+EXPORT_HEADERS = tuple(_zh(f"doc.export.{name}") for name in EXPORT_FIELDS)
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
+)
+# `_("doc.title")` in the document's template: the catalogue's Chinese words.
+_templates.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=_zh,
+    ngettext=lambda singular, plural, n, **params: _zh(singular if n == 1 else plural, **params),
+    newstyle=False,
 )
 
 
@@ -125,7 +144,7 @@ class _Names:
 def lot_words(lot: LotOut) -> str:
     """A lot as the order page writes it: `L-OLD · 2036-09-01 × 30`, `默认批次 × 5`."""
     expires = f" · {lot.expires_on.isoformat()}" if lot.expires_on else ""
-    return f"{lot.lot or DEFAULT_LOT}{expires} × {lot.quantity}"
+    return f"{lot.lot or _zh('stock.default_lot')}{expires} × {lot.quantity}"
 
 
 def _response_words(session: Session, response_id: int | None) -> tuple[str, str]:
@@ -137,7 +156,7 @@ def _response_words(session: Session, response_id: int | None) -> tuple[str, str
         event = events.get_event(session, response.event_id)
     except DomainError:  # an order of a response that is gone still prints
         return "", ""
-    return event.name, LEVEL_ZH.get(response.level, str(response.level))
+    return event.name, level_words(response.level)
 
 
 def _measure(value: Decimal, places: str) -> str:
@@ -173,8 +192,8 @@ def _print_context(session: Session, order: OrderOut) -> dict[str, Any]:
         "discrepancies": discrepancies,
         "source_name": names.place(order.source_warehouse_code),
         "destination_name": names.place(order.destination_code),
-        "status_label": STATUS_ZH.get(order.status, order.status),
-        "destination_kind_label": DESTINATION_KIND_ZH.get(order.destination_kind, ""),
+        "status_label": status_words(order.status),
+        "destination_kind_label": destination_kind_words(order.destination_kind),
         "route_text": names.route(order.route),
         "expected_at": _shown(order.expected_at),
         "created_at": _shown(order.created_at),
@@ -196,16 +215,19 @@ def _cancelled_words(session: Session, order: OrderOut) -> str:
         return ""
     user = auth.user_by_username(session, order.cancelled_by) if order.cancelled_by else None
     who = (user.full_name if user is not None else None) or order.cancelled_by
-    words = _shown(order.cancelled_at) + (f" 由 {who} 取消" if who else " 取消")
-    return words + (f"，原因：{order.cancel_reason}" if order.cancel_reason else "")
+    at = _shown(order.cancelled_at)
+    words = _zh("doc.cancelled_by", at=at, who=who) if who else _zh("doc.cancelled_at", at=at)
+    if order.cancel_reason:
+        words += _zh("doc.cancel_reason", reason=order.cancel_reason)
+    return words
 
 
 def print_html(
     session: Session,
     order: OrderOut,
     *,
-    print_label: str = "打印",
-    back_label: str = "返回调拨单",
+    print_label: str | None = None,
+    back_label: str | None = None,
     back_href: str | None = None,
 ) -> str:
     """The 调拨单 to print: header, lines with lots, totals, route and ETA, vehicle, and the
@@ -214,8 +236,8 @@ def print_html(
     a link back to the order page; the UI passes their words in the user's language."""
     return _templates.get_template("dispatch_order_print.html").render(
         **_print_context(session, order),
-        print_label=print_label,
-        back_label=back_label,
+        print_label=print_label or _zh("doc.print"),
+        back_label=back_label or _zh("doc.back"),
         back_href=back_href or f"/orders/{order.id}",
     )
 
@@ -239,21 +261,21 @@ def orders_xlsx(session: Session, orders: list[OrderOut]) -> bytes:
     names = _Names(session)
     book = Workbook()
     sheet = book.active
-    sheet.title = "调拨单"
+    sheet.title = _zh("doc.export.sheet")
     rows: list[list[Any]] = []
     for order in orders:
         for line in order.lines:
             name, unit = names.item(line.item_code)
             values = [
                 order.number,
-                STATUS_ZH.get(order.status, order.status),
+                status_words(order.status),
                 order.response_id,
                 order.plan_id,
                 order.source_warehouse_code,
                 names.place(order.source_warehouse_code),
                 order.destination_code,
                 names.place(order.destination_code),
-                DESTINATION_KIND_ZH.get(order.destination_kind, ""),
+                destination_kind_words(order.destination_kind),
                 line.item_code,
                 name,
                 unit,
@@ -267,7 +289,7 @@ def orders_xlsx(session: Session, orders: list[OrderOut]) -> bytes:
                 order.eta_h,
                 order.distance_km,
                 _cell_time(order.expected_at),
-                "是" if order.late else "否",
+                _zh("doc.yes") if order.late else _zh("doc.no"),
                 order.vehicle or "",
                 order.driver or "",
                 order.plate or "",
@@ -276,7 +298,7 @@ def orders_xlsx(session: Session, orders: list[OrderOut]) -> bytes:
                 _cell_time(order.received_at),
             ]
             rows.append(values)
-    title = f"救灾物资调拨单明细（{_shown(clock.now())} 导出）"
+    title = _zh("doc.export.title", at=_shown(clock.now()))
     write_table(sheet, title, EXPORT_HEADERS, rows)
     out = BytesIO()
     book.save(out)

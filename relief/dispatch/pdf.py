@@ -25,6 +25,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from relief.dispatch.documents import _zh
+
 FONT = "WenQuanYiMicroHei"
 FONT_FILE = Path(__file__).parent / "fonts" / "wqy-microhei-subset.ttf"
 pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE)))
@@ -93,35 +95,58 @@ def _cells(row: list[object], widths: list[float], style: ParagraphStyle = _BODY
     return [_p(text, style, width) for text, width in zip(row, widths, strict=True)]
 
 
-def _number(value: float | None, unit: str) -> str:
-    return "—" if value is None else f"{value:.2f} {unit}"
+def _number(value: float | None, msgid: str, name: str) -> str:
+    return "—" if value is None else _zh(msgid, **{name: f"{value:.2f}"})
 
 
 def order_pdf(context: dict[str, Any]) -> bytes:
     order = context["order"]
-    status = context["status_label"] + ("（已逾期）" if order.late else "")
+    status = context["status_label"] + (_zh("doc.late") if order.late else "")
     header = [
-        ["发出仓库", f"{context['source_name']}（{order.source_warehouse_code}）", "状态", status],
         [
-            "目的地",
+            _zh("doc.source"),
+            f"{context['source_name']}（{order.source_warehouse_code}）",
+            _zh("doc.status"),
+            status,
+        ],
+        [
+            _zh("doc.destination"),
             f"{context['destination_name']}（{order.destination_code}）",
-            "目的地类型",
+            _zh("doc.destination_kind"),
             context["destination_kind_label"],
         ],
-        ["路线", context["route_text"] or "—", "", ""],
-        ["预计运输时长", _number(order.eta_h, "小时"), "里程", _number(order.distance_km, "公里")],
-        ["预计到达", context["expected_at"] or "—", "制单时间", context["created_at"]],
-        ["车辆", order.vehicle or "", "发运时间", context["dispatched_at"] or ""],
-        ["驾驶员", order.driver or "", "车牌号", order.plate or ""],
+        [_zh("doc.route"), context["route_text"] or "—", "", ""],
+        [
+            _zh("doc.eta"),
+            _number(order.eta_h, "doc.hours", "hours"),
+            _zh("doc.distance"),
+            _number(order.distance_km, "doc.km", "km"),
+        ],
+        [
+            _zh("doc.expected_at"),
+            context["expected_at"] or "—",
+            _zh("doc.created_at"),
+            context["created_at"],
+        ],
+        [
+            _zh("doc.vehicle"),
+            order.vehicle or "",
+            _zh("doc.dispatched_at"),
+            context["dispatched_at"] or "",
+        ],
+        [_zh("doc.driver"), order.driver or "", _zh("doc.plate"), order.plate or ""],
     ]
     if context["event_name"]:
-        header.append(["灾害事件", context["event_name"], "响应级别", context["level_label"]])
+        header.append(
+            [_zh("doc.event"), context["event_name"], _zh("doc.level"), context["level_label"]]
+        )
     if order.reason:
-        header.append(["调拨事由", order.reason, "", ""])
+        header.append([_zh("doc.reason"), order.reason, "", ""])
     if context["cancelled"]:
-        header.append(["取消", context["cancelled"], "", ""])
+        header.append([_zh("doc.cancelled"), context["cancelled"], "", ""])
     widths = [27 * mm, 63 * mm, 24 * mm, 66 * mm]
-    wide = [i for i, row in enumerate(header) if row[0] in ("路线", "调拨事由", "取消")]
+    wide_rows = (_zh("doc.route"), _zh("doc.reason"), _zh("doc.cancelled"))
+    wide = [i for i, row in enumerate(header) if row[0] in wide_rows]
     header_table = Table(
         [
             # A spanned value gets the width of its three cells.
@@ -149,13 +174,26 @@ def order_pdf(context: dict[str, Any]) -> bytes:
     widths = [12 * mm, 44 * mm, 12 * mm, 15 * mm, 15 * mm, 15 * mm, 15 * mm, 52 * mm]
     rows: list[list[Any]] = [
         _cells(
-            ["序号", "物资", "单位", "调拨", "实发", "实收", "损坏", "批次 · 有效期 × 数量"], widths
+            [
+                _zh(f"doc.col.{name}")
+                for name in (
+                    "index",
+                    "item",
+                    "unit",
+                    "quantity_short",
+                    "dispatched_short",
+                    "received_short",
+                    "damaged_short",
+                    "lots",
+                )
+            ],
+            widths,
         )
     ]
     for index, line in enumerate(context["lines"], start=1):
         lots = list(line["lot_words"])
         if line.get("reason"):
-            lots.append(f"少发原因：{line['reason']}")
+            lots.append(_zh("doc.short_reason", reason=line["reason"]))
         rows.append(
             [
                 *_cells([index, line["name"], line["unit"]], widths[:3]),
@@ -172,10 +210,7 @@ def order_pdf(context: dict[str, Any]) -> bytes:
                 _p("\n".join(lots), _SMALL, widths[7]),
             ]
         )
-    totals = (
-        f"合计：总重量 {context['total_weight_kg']} 千克，"
-        f"总体积 {context['total_volume_m3']} 立方米"
-    )
+    totals = _zh("doc.totals", kg=context["total_weight_kg"], m3=context["total_volume_m3"])
     rows.append([_p(totals, _BODY, sum(widths)), "", "", "", "", "", "", ""])
     lines_table = Table(rows, colWidths=widths, repeatRows=1)
     lines_table.setStyle(
@@ -189,8 +224,8 @@ def order_pdf(context: dict[str, Any]) -> bytes:
     )
 
     story: list[Any] = [
-        _p("救灾物资调拨单", _TITLE),
-        _p(f"单号：{order.number}", _RIGHT),
+        _p(_zh("doc.title"), _TITLE),
+        _p(f"{_zh('doc.number_label')}{order.number}", _RIGHT),
         Spacer(1, 3 * mm),
         header_table,
         Spacer(1, 4 * mm),
@@ -198,9 +233,13 @@ def order_pdf(context: dict[str, Any]) -> bytes:
     ]
     if context["discrepancies"]:
         widths = [50 * mm, 20 * mm, 20 * mm, 90 * mm]
-        found = [_cells(["差异物资", "类型", "数量", "原因"], widths)]
+        found = [
+            _cells(
+                [_zh(f"doc.disc.{name}") for name in ("item", "kind", "quantity", "reason")], widths
+            )
+        ]
         for d in context["discrepancies"]:
-            kind = "短少" if d["kind"] == "shortfall" else "损坏"
+            kind = _zh("doc.disc.shortfall" if d["kind"] == "shortfall" else "doc.disc.damaged")
             found.append(
                 [
                     *_cells([d["name"], kind], widths[:2]),
@@ -212,9 +251,14 @@ def order_pdf(context: dict[str, Any]) -> bytes:
         table.setStyle(TableStyle([*_GRID, ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)]))
         story += [Spacer(1, 4 * mm), table]
     if order.note:
-        story += [Spacer(1, 3 * mm), _p(f"签收备注：{order.note}", _BODY, 180 * mm)]
+        story += [Spacer(1, 3 * mm), _p(_zh("doc.receipt_note", note=order.note), _BODY, 180 * mm)]
     signatures = Table(
-        [[_p(f"{role}（签字）：\n\n\n日期：") for role in ("发货人", "承运人", "收货人")]],
+        [
+            [
+                _p(f"{_zh('doc.signature', role=_zh(f'doc.role.{role}'))}\n\n\n{_zh('doc.date')}")
+                for role in ("consignor", "carrier", "consignee")
+            ]
+        ],
         colWidths=[60 * mm] * 3,
         rowHeights=[28 * mm],
     )
@@ -224,7 +268,7 @@ def order_pdf(context: dict[str, Any]) -> bytes:
         signatures,
         Spacer(1, 4 * mm),
         _p(
-            f"打印时间：{context['printed_at']}　本单一式三联：发货方、承运方、收货方各执一联。",
+            _zh("doc.footer", at=context["printed_at"]),
             _SMALL,
             180 * mm + 2 * _PAD,
         ),
@@ -238,7 +282,7 @@ def order_pdf(context: dict[str, Any]) -> bytes:
         rightMargin=15 * mm,
         topMargin=15 * mm,
         bottomMargin=15 * mm,
-        title=f"调拨单 {order.number}",
+        title=_zh("doc.short_title", number=order.number),
         author="relief",
     )
     document.build(story)

@@ -13,7 +13,7 @@ import io
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 from sqlmodel import Session
 
@@ -21,8 +21,8 @@ from relief import clock
 from relief.auth.deps import current_actor, require
 from relief.auth.models import Actor
 from relief.db import get_session
+from relief.emergency import casualties, responses, statistics
 from relief.emergency import policy as policies
-from relief.emergency import responses
 from relief.emergency import service as events
 from relief.emergency.figures import FIGURE_FIELDS
 from relief.emergency.models import (
@@ -50,8 +50,12 @@ from relief.emergency.models import (
 )
 from relief.errors import DomainError
 from relief.exports import safe_row
+from relief.i18n import lang_from_accept
 
 router = APIRouter(prefix="/api/v1", tags=["emergency"])
+# The ledgers and the statistics tables have their own modules (and routers).
+router.include_router(casualties.router)
+router.include_router(statistics.router)
 
 # Write handlers shape their reply before committing: a read after the commit would open a
 # new write transaction (SQLite's BEGIN IMMEDIATE) that lives until the session closes,
@@ -242,9 +246,14 @@ def _cell(value: Any) -> Any:
 def assessment(
     event_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
 ) -> dict[str, Any]:
-    """`{totals, by_region, recommended_level, exceeded}` under the policy in force at the
-    event's start."""
-    return events.assess_event(session, event_id).to_dict()
+    """`{totals, by_region, recommended_level, exceeded, ledger_differences}` under the policy
+    in force at the event's start; `ledger_differences` lists the counties whose reported
+    deaths or missing differ from the deaths and missing ledger (a flag, never a refusal)."""
+    reply = events.assess_event(session, event_id).to_dict()
+    reply["ledger_differences"] = [
+        d.to_dict() for d in casualties.ledger_differences(session, event_id)
+    ]
+    return reply
 
 
 # --- road closures -----------------------------------------------------------------------
@@ -362,19 +371,27 @@ def mark_deadline_done(
 
 @router.get("/inbox", response_model=list[InboxOut])
 def inbox(
+    request: Request,
     unacked: bool = Query(False, description="only notifications not yet acknowledged"),
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_session),
 ) -> list[InboxOut]:
-    return [responses.inbox_out(session, row) for row in responses.inbox(session, actor, unacked)]
+    # Each message in the Accept-Language language (Chinese unless English is preferred).
+    lang = lang_from_accept(request.headers.get("accept-language"))
+    rows = responses.inbox(session, actor, unacked)
+    return [responses.inbox_out(session, row, lang) for row in rows]
 
 
 @router.post("/inbox/{inbox_id}/ack", response_model=InboxOut)
 def acknowledge(
-    inbox_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)
+    inbox_id: int,
+    request: Request,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
 ) -> InboxOut:
     row = responses.acknowledge(session, actor, inbox_id)
-    reply = responses.inbox_out(session, row)
+    lang = lang_from_accept(request.headers.get("accept-language"))
+    reply = responses.inbox_out(session, row, lang)
     session.commit()
     return reply
 

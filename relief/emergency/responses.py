@@ -76,6 +76,7 @@ from relief.emergency.models import (
 )
 from relief.emergency.records import Policy
 from relief.errors import DomainError, Term, coded, not_found
+from relief.i18n import Lang, translate
 from relief.network import graph
 from relief.network import service as network
 from relief.stock import service as stock
@@ -402,8 +403,12 @@ def _done_rows(session: Session, response_id: int) -> dict[str, DeadlineDoneRow]
     return {row.name: row for row in rows}
 
 
-def _done_entry(row: DeadlineDoneRow) -> TimelineEntry:
-    note = f"level {ROMAN[row.level]}: done" + (f" — {row.note}" if row.note else "")
+def _done_entry(row: DeadlineDoneRow, lang: Lang = "en") -> TimelineEntry:
+    level = ROMAN.get(row.level, str(row.level))
+    if row.note:
+        note = translate("timeline.done_with_note", lang, level=level, note=row.note)
+    else:
+        note = translate("timeline.done", lang, level=level)
     return TimelineEntry(
         at=clock.to_cst(row.due_at),
         kind="deadline",
@@ -479,9 +484,11 @@ def _already_done(response_id: int, name: str, row: DeadlineDoneRow | None) -> D
     )
 
 
-def timeline(session: Session, response_id: int) -> list[TimelineEntry]:
+def timeline(session: Session, response_id: int, lang: Lang = "en") -> list[TimelineEntry]:
     """Actions and the deadlines (open ones at the current level, done ones as they were
-    done), in time order (actions first at equal times)."""
+    done), in time order (actions first at equal times). The notes the service adds (a
+    deadline's level and span, an override's reason) are said in `lang` from the catalogue
+    (`timeline.*`); the API keeps English, the web page uses the reader's language."""
     response = get_response(session, response_id)
     event = events.get_event(session, response.event_id)
     actions = session.exec(
@@ -493,7 +500,9 @@ def timeline(session: Session, response_id: int) -> list[TimelineEntry]:
     for action in actions:
         note = action.note
         if action.override_reason:
-            note = f"{note} (override: {action.override_reason})".strip()
+            note = translate(
+                "timeline.override", lang, note=note, reason=action.override_reason
+            ).strip()
         entries.append(
             (
                 clock.as_utc(action.at),
@@ -511,15 +520,16 @@ def timeline(session: Session, response_id: int) -> list[TimelineEntry]:
         )
     now = clock.now()
     policy = events.event_policy(session, event)
-    since = (
-        "the trigger"
+    due_id = (
+        "timeline.due_after_trigger"
         if response.level_changed_at == response.triggered_at
-        else "the last level change"
+        else "timeline.due_after_change"
     )
+    level = ROMAN.get(response.level, str(response.level))
     done = _done_rows(session, response_id)
     for name, due in response_deadlines(policy, response).items():
         if name in done:
-            entry = _done_entry(done[name])
+            entry = _done_entry(done[name], lang)
             entries.append((clock.as_utc(done[name].due_at), 1, entry))
             continue
         if due is None:
@@ -535,7 +545,7 @@ def timeline(session: Session, response_id: int) -> list[TimelineEntry]:
                     due_at=clock.to_cst(due),
                     overdue=response.status == "active" and now > due,
                     actor=None,
-                    note=f"level {ROMAN[response.level]}: due {_span(due, response)} after {since}",
+                    note=translate(due_id, lang, level=level, hours=_span(due, response)),
                     level=response.level,
                     done_at=None,
                     done_by=None,
@@ -548,7 +558,7 @@ def timeline(session: Session, response_id: int) -> list[TimelineEntry]:
 
 def _span(due: datetime, response: ResponseRow) -> str:
     hours = Decimal((due - clock.as_utc(response.level_changed_at)).total_seconds()) / 3600
-    return f"{hours.normalize():f} h"
+    return f"{hours.normalize():f}"
 
 
 # --- notifications ---------------------------------------------------------------------------
@@ -592,8 +602,6 @@ def _notify(
     eligible = eligible_warehouse_codes(
         session, event, response.level, affected_region_codes(session, event)
     )
-    verb = "启动" if kind == "response_triggered" else "提升至"
-    english = "triggered" if kind == "response_triggered" else "escalated to"
     rows = []
     for user in auth.list_users(session):
         if user.role != "warehouse_manager" or not user.active:
@@ -607,11 +615,10 @@ def _notify(
             action_id=action.id,
             kind=kind,
             level=response.level,
-            message=(
-                f"{event.name}：{verb}{ROMAN[response.level]}级应急响应"
-                f"（response {english} level {response.level}）；"
-                f"可供应的仓库 eligible warehouses: {', '.join(mine)}"
-            ),
+            # The row's kind, level and warehouses are the message's id and parameters
+            # (inbox_message); the stored sentence is the Chinese one, for readers of the
+            # table itself.
+            message=inbox_message(session, kind, response.level, event.name, mine, "zh")[:1000],
             warehouse_codes=mine,
             created_at=action.at,
         )
@@ -619,6 +626,33 @@ def _notify(
         rows.append(row)
     session.flush()
     return rows
+
+
+# The catalogue id of a notification of each kind (relief/locale).
+INBOX_MESSAGE_IDS = {
+    "response_triggered": "inbox.response_triggered",
+    "response_escalated": "inbox.response_escalated",
+}
+
+
+def inbox_message(
+    session: Session, kind: str, level: int, event_name: str, warehouse_codes: list[str], lang: Lang
+) -> str:
+    """A notification in `lang`, from the catalogue: the event, the level (Ⅳ) and the
+    reader's eligible warehouses by name. Rows stored before the catalogue are read the same
+    way (their kind, level and warehouses were stored with them)."""
+    names = []
+    for code in warehouse_codes:
+        warehouse = network.get_warehouse(session, code)
+        names.append(f"{warehouse.name}（{code}）" if warehouse else code)
+    msgid = INBOX_MESSAGE_IDS.get(kind, "inbox.response_triggered")
+    return translate(
+        msgid,
+        lang,
+        event=event_name,
+        level=ROMAN.get(level, str(level)),
+        warehouses=("、" if lang == "zh" else ", ").join(names),
+    )
 
 
 def inbox(session: Session, actor: Actor, unacked_only: bool = False) -> list[InboxRow]:
@@ -642,7 +676,8 @@ def acknowledge(session: Session, actor: Actor, inbox_id: int) -> InboxRow:
     return row
 
 
-def inbox_out(session: Session, row: InboxRow) -> InboxOut:
+def inbox_out(session: Session, row: InboxRow, lang: Lang = "zh") -> InboxOut:
+    """A notification as the API and the inbox page give it, its message in `lang`."""
     response = session.get(ResponseRow, row.response_id)
     event = session.get(EventRow, response.event_id)
     return InboxOut(
@@ -652,7 +687,9 @@ def inbox_out(session: Session, row: InboxRow) -> InboxOut:
         event_name=event.name,
         kind=row.kind,
         level=row.level,
-        message=row.message,
+        message=inbox_message(
+            session, row.kind, row.level, event.name, list(row.warehouse_codes), lang
+        ),
         warehouse_codes=list(row.warehouse_codes),
         created_at=clock.to_cst(row.created_at),
         acked_at=clock.to_cst(row.acked_at),

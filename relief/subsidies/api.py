@@ -105,6 +105,11 @@ def household_out(
         phone=household.phone,
         bank_account=bank_account or household.bank_masked,
         created_at=to_cst(household.created_at),
+        address=household.address,
+        structure=household.structure,
+        collapsed_rooms=household.collapsed_rooms,
+        severe_rooms=household.severe_rooms,
+        general_rooms=household.general_rooms,
     )
 
 
@@ -273,6 +278,23 @@ def get_household(
     number, account = service.read_full_id_number(session, actor, household, _vault(request))
     session.commit()  # the audit record of the full-ID read
     return household_out(household, number, account)
+
+
+@router.get("/households/{household_id}/form.pdf", response_class=Response)
+def household_form_pdf(
+    household_id: PathId,
+    actor: Actor = Depends(readers),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The household's 一户一表 as an A4 PDF (ID number and account masked)."""
+    from relief.subsidies.household_form import form_pdf
+
+    household = service.get_household(session, actor, household_id)
+    return Response(
+        form_pdf(session, household),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="household-{household.id}.pdf"'},
+    )
 
 
 @router.patch("/households/{household_id}", response_model=HouseholdOut)

@@ -24,13 +24,12 @@ from relief import clock
 from relief.audit import service as audit
 from relief.auth.models import Actor
 from relief.exports import safe_row
+from relief.i18n import translate
 from relief.network import service as network
 from relief.sheets import sheet_title, write_table
 from relief.subsidies import service
 from relief.subsidies.ids import IdNumberVault
 from relief.subsidies.models import (
-    CATEGORY_ZH,
-    DAMAGE_ZH,
     Case,
     CaseTransition,
     Household,
@@ -40,39 +39,45 @@ from relief.subsidies.models import (
 
 # Cases that have been put up for public notice and not rejected.
 NOTICE_STATUSES = ("published", "township_reviewed", "approved")
-STATUS_ZH = {
-    "registered": "已登记",
-    "village_reviewed": "村级评议",
-    "published": "公示中",
-    "township_reviewed": "乡镇审核",
-    "approved": "已审批",
-    "rejected": "未通过",
-}
-NOTICE_HEADERS = (
-    "序号",
-    "户主姓名",
-    "身份证号码",
-    "行政区划代码",
-    "行政区划名称",
-    "家庭人口",
-    "房屋损坏程度",
-    "损坏间数",
-    "户类别",
-    "补助金额（元）",
-    "状态",
-    "公示截止",
+
+
+def _zh(msgid: str, **params: object) -> str:
+    """The county's spreadsheets are Chinese documents: their words are the catalogue's
+    Chinese ones (relief/locale, ids `export.*`, `case.<status>`, `damage.*`, `category.*`)."""
+    return translate(msgid, "zh", **params)
+
+
+NOTICE_HEADERS = tuple(
+    _zh(f"export.col.{name}")
+    for name in (
+        "index",
+        "head_name",
+        "id_number",
+        "region_code",
+        "region_name",
+        "size",
+        "damage",
+        "rooms",
+        "category",
+        "amount",
+        "status",
+        "notice_ends",
+    )
 )
-PAYMENT_HEADERS = (
-    "序号",
-    "户主姓名",
-    "身份证号码",
-    "一卡通账号",
-    "行政区划代码",
-    "金额（元）",
-    "支付日期",
-    "凭证号",
-    "案件编号",
-    "备注",
+PAYMENT_HEADERS = tuple(
+    _zh(f"export.col.{name}")
+    for name in (
+        "index",
+        "head_name",
+        "id_number",
+        "account",
+        "region_code",
+        "paid_amount",
+        "paid_on",
+        "reference",
+        "case_id",
+        "note",
+    )
 )
 
 
@@ -140,11 +145,11 @@ def _notice_rows(session: Session, cases: list[tuple[Case, Household]]) -> list[
                 household.region_code,
                 names.get(household.region_code, ""),
                 household.size,
-                DAMAGE_ZH.get(household.damage, household.damage),
+                _zh(f"damage.{household.damage}"),
                 household.rooms,
-                CATEGORY_ZH.get(household.category, household.category),
+                _zh(f"category.{household.category}"),
                 Decimal(format_fen(case.amount_fen) or "0"),
-                STATUS_ZH.get(case.status, case.status),
+                _zh(f"case.{case.status}"),
                 _shown(case.notice_ends_at),
             ]
         )
@@ -171,9 +176,11 @@ def payment_rows(
     for number, payment in enumerate(payments, start=1):
         case, household = cases[payment.case_id]
         if payment.reverses_id is not None:
-            note = f"冲正第 {payment.reverses_id} 笔：{payment.reason or ''}"
+            note = _zh(
+                "export.payment.reverses", id=payment.reverses_id, reason=payment.reason or ""
+            )
         elif payment.id in reversed_by:
-            note = f"已被第 {reversed_by[payment.id]} 笔冲正"
+            note = _zh("export.payment.reversed_by", id=reversed_by[payment.id])
         else:
             note = ""
         out.append(
@@ -220,7 +227,9 @@ def _published_at(session: Session, case_ids: list[int]) -> dict[int, datetime]:
 
 def _day(value: datetime | None) -> str:
     shown = clock.to_cst(value)
-    return f"{shown.year}年{shown.month}月{shown.day}日" if shown is not None else "—"
+    if shown is None:
+        return "—"
+    return _zh("export.notice.day", year=shown.year, month=shown.month, day=shown.day)
 
 
 def public_notice_xlsx(
@@ -235,11 +244,11 @@ def public_notice_xlsx(
     for case, household in cases:
         by_village[household.region_code].append((case, household))
     names = _region_names(session, set(by_village))
-    phone = programme.supervision_phone or "（未设置）"
+    phone = programme.supervision_phone or _zh("export.notice.no_phone")
     workbook = Workbook()
     workbook.remove(workbook.active)
     taken: set[str] = set()
-    title = f"{programme.name} 公示名单"
+    title = _zh("export.notice.title", programme=programme.name)
     for village in sorted(by_village):
         rows = _notice_rows(session, by_village[village])
         starts = [published[c.id] for c, _ in by_village[village] if c.id in published]
@@ -251,23 +260,26 @@ def public_notice_xlsx(
             NOTICE_HEADERS,
             rows,
             lines=[
-                f"村（社区）：{name}（{village}）",
-                f"公示期：{_day(min(starts) if starts else None)}至"
-                f"{_day(max(ends) if ends else None)}",
+                _zh("export.notice.village", name=name, code=village),
+                _zh(
+                    "export.notice.period",
+                    start=_day(min(starts) if starts else None),
+                    end=_day(max(ends) if ends else None),
+                ),
             ],
             footer=[
-                "公示期内如有异议，请向村（居）民委员会或乡镇（街道）反映。",
-                f"监督电话：{phone}",
+                _zh("export.notice.objection"),
+                _zh("export.notice.phone", phone=phone),
             ],
         )
     if not by_village:
         write_table(
-            workbook.create_sheet("公示名单"),
+            workbook.create_sheet(_zh("export.notice.sheet")),
             title,
             NOTICE_HEADERS,
             [],
-            lines=["暂无公示中的救助对象。"],
-            footer=[f"监督电话：{phone}"],
+            lines=[_zh("export.notice.empty")],
+            footer=[_zh("export.notice.phone", phone=phone)],
         )
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -41,7 +41,7 @@ from relief.errors import DomainError
 from relief.i18n import has, translate
 from relief.subsidies import service
 from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
-from relief.subsidies.models import CATEGORY_WORDS, CONTROL_CHARS, DAMAGE_WORDS
+from relief.subsidies.models import CATEGORY_WORDS, CONTROL_CHARS, DAMAGE_WORDS, STRUCTURE_WORDS
 
 # (field, Chinese header) in template order (API.md).
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -54,6 +54,12 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("category", "户类别"),
     ("phone", "联系电话"),
     ("bank_account", "一卡通账号"),
+    # The 倒损住房户台账's columns: optional, so older templates without them still import.
+    ("address", "住址"),
+    ("structure", "房屋结构"),
+    ("collapsed_rooms", "倒塌间数"),
+    ("severe_rooms", "严重损坏间数"),
+    ("general_rooms", "一般损坏间数"),
 )
 REQUIRED = ("head_name", "id_number", "size", "region_code", "damage")
 HEADER_ZH = dict(COLUMNS)
@@ -84,6 +90,7 @@ ROW_ERROR_CODES: dict[str, tuple[str, ...]] = {
     "out_of_range": ("min", "max"),
     "unknown_damage": ("value",),
     "unknown_category": ("value",),
+    "unknown_structure": ("value",),
     "unknown_region": ("code",),
     "region_level": ("code", "level", "lowest"),
     "region_outside_event": ("code",),
@@ -154,7 +161,7 @@ class RowErrors(list):
 # the first MAX_COLUMNS cells of a row, refuses a row of more than MAX_ROW_CELLS cells, and
 # refuses an .xlsx whose parts unpack to more than MAX_XLSX_UNPACKED bytes.
 
-MAX_COLUMNS = 64  # cells of a row that are read (the template has 9 columns)
+MAX_COLUMNS = 64  # cells of a row that are read (the template has 14 columns)
 MAX_ROW_CELLS = 1000  # cells a row may have at all; more is a malformed or hostile file
 # 100,000 rows of the template as openpyxl writes them (inline strings) unpack to 54 MB;
 # Excel's shared strings make the sheet smaller. The sheets and the shared strings are
@@ -392,7 +399,14 @@ def _header_field(value: Any) -> str | None:
     if not text:
         return None
     for field, zh in COLUMNS:
-        if text in (field, zh) or text.startswith(zh) or text.endswith(field):
+        if text in (field, zh):
+            return field
+    # Longest names first: "严重损坏间数 severe_rooms" is not `rooms` (损坏间数).
+    for field, _zh in sorted(COLUMNS, key=lambda c: -len(c[0])):
+        if text.endswith(field):
+            return field
+    for field, zh in sorted(COLUMNS, key=lambda c: -len(c[1])):
+        if text.startswith(zh):
             return field
     return None
 
@@ -677,6 +691,25 @@ def _parse_row(
         )
     except CellError as exc:
         refused("category", exc)
+    address = cell("address")
+    values["address"] = None
+    if not _is_blank(address):
+        text = _text(address)
+        if fits("address", text, 200):
+            values["address"] = text
+    structure = cell("structure")
+    try:
+        values["structure"] = (
+            None if _is_blank(structure) else _word(structure, STRUCTURE_WORDS, "structure")
+        )
+    except CellError as exc:
+        refused("structure", exc)
+    for name in ("collapsed_rooms", "severe_rooms", "general_rooms"):
+        raw = cell(name)
+        try:
+            values[name] = None if _is_blank(raw) else _integer(raw, 0, 1000)
+        except CellError as exc:
+            refused(name, exc)
     for name, limit, what in (("phone", 32, "phone number"), ("bank_account", 64, "bank account")):
         raw = cell(name)
         if _is_blank(raw):

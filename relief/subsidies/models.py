@@ -53,6 +53,18 @@ Action = Literal["village_review", "publish", "object", "township_review", "appr
 # The words of the county's spreadsheets and notices (API.md, the import template).
 DAMAGE_WORDS = {"倒塌": "collapsed", "严重损坏": "severe", "一般损坏": "general", "未损坏": "none"}
 DAMAGE_ZH = {v: k for k, v in DAMAGE_WORDS.items()}
+# The house's structure as the 倒损住房户台账 records it (stable codes; words in the catalogue
+# as `household.structure.<code>`, the Chinese below for imports and exports).
+STRUCTURES = ("brick_concrete", "brick_wood", "earth_wood", "steel_concrete", "other")
+Structure = Literal["brick_concrete", "brick_wood", "earth_wood", "steel_concrete", "other"]
+STRUCTURE_WORDS = {
+    "砖混": "brick_concrete",
+    "砖木": "brick_wood",
+    "土木": "earth_wood",
+    "钢混": "steel_concrete",
+    "其他": "other",
+}
+STRUCTURE_ZH = {v: k for k, v in STRUCTURE_WORDS.items()}
 CATEGORY_WORDS = {
     "一般户": "general",
     "低保户": "dibao",
@@ -161,6 +173,13 @@ class Household(SQLModel, table=True):
     # The 一卡通 account, encrypted; lists show `bank_masked` (relief/subsidies/ids.py).
     bank_cipher: str | None = Field(default=None, max_length=255)
     bank_masked: str | None = Field(default=None, max_length=16)
+    # What the 倒损住房户台账 and the 一户一表 need beyond the above; all optional (null =
+    # not given). Rooms by degree of damage: 倒塌 / 严重损坏 / 一般损坏 间数.
+    address: str | None = Field(default=None, max_length=200)
+    structure: str | None = Field(default=None, max_length=16)
+    collapsed_rooms: int | None = None
+    severe_rooms: int | None = None
+    general_rooms: int | None = None
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
 
@@ -332,6 +351,11 @@ class HouseholdIn(BaseModel):
     category: Category = "general"
     phone: _text(32, 0) | None = None  # type: ignore[valid-type]
     bank_account: _text(64, 0) | None = None  # type: ignore[valid-type]
+    address: _text(200, 0) | None = None  # type: ignore[valid-type]
+    structure: Structure | None = None
+    collapsed_rooms: int | None = PField(default=None, ge=0, le=1000)
+    severe_rooms: int | None = PField(default=None, ge=0, le=1000)
+    general_rooms: int | None = PField(default=None, ge=0, le=1000)
 
 
 class HouseholdPatch(BaseModel):
@@ -350,6 +374,16 @@ class HouseholdPatch(BaseModel):
     category: Category | None = None
     phone: _text(32, 0) | None = None  # type: ignore[valid-type]
     bank_account: _text(64, 0) | None = None  # type: ignore[valid-type]
+    # The ledger's fields: null (or "" for the address) clears one.
+    address: _text(200, 0) | None = None  # type: ignore[valid-type]
+    structure: Structure | None = None
+    collapsed_rooms: int | None = PField(default=None, ge=0, le=1000)
+    severe_rooms: int | None = PField(default=None, ge=0, le=1000)
+    general_rooms: int | None = PField(default=None, ge=0, le=1000)
+
+
+# The household fields of the 倒损住房户台账 (optional; a PATCH may clear them with null).
+LEDGER_FIELDS = ("address", "structure", "collapsed_rooms", "severe_rooms", "general_rooms")
 
 
 class HouseholdOut(BaseModel):
@@ -365,6 +399,11 @@ class HouseholdOut(BaseModel):
     phone: str | None
     bank_account: str | None
     created_at: datetime
+    address: str | None = None
+    structure: str | None = None
+    collapsed_rooms: int | None = None
+    severe_rooms: int | None = None
+    general_rooms: int | None = None
 
 
 class ImportResult(BaseModel):

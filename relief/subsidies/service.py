@@ -31,6 +31,7 @@ from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, n
 from relief.subsidies.models import (
     CASE_STATUSES,
     DEFAULT_NOTICE_DAYS,
+    LEDGER_FIELDS,
     Case,
     CaseTransition,
     Eligibility,
@@ -247,6 +248,11 @@ def create_household(
         category=body.category,
         phone=body.phone or None,
         **vault.account_columns(body.bank_account),
+        address=body.address or None,
+        structure=body.structure,
+        collapsed_rooms=body.collapsed_rooms,
+        severe_rooms=body.severe_rooms,
+        general_rooms=body.general_rooms,
         created_by=actor.username,
     )
     try:
@@ -608,6 +614,11 @@ def update_household(
             setattr(household, name, changes[name])
     if "phone" in changes:
         household.phone = changes["phone"] or None
+    for name in LEDGER_FIELDS:
+        if name in changes:
+            # "" and null clear a ledger field; 0 rooms is a figure, kept.
+            value = changes[name]
+            setattr(household, name, None if value == "" else value)
     if "bank_account" in changes:
         for column, value in vault.account_columns(changes["bank_account"] or None).items():
             setattr(household, column, value)

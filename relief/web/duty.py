@@ -37,7 +37,7 @@ from relief.auth.deps import ensure_role, sees_everything
 from relief.auth.models import Actor
 from relief.db import get_session
 from relief.dispatch import service as dispatch
-from relief.emergency import responses
+from relief.emergency import casualties, responses
 from relief.emergency import service as emergency
 from relief.emergency.assessment import latest_reports
 from relief.emergency.figures import (
@@ -63,6 +63,7 @@ from relief.emergency.models import (
 from relief.emergency.records import COUNT_FIELDS, HAZARDS, LEVELS, REPORT_KINDS, Policy
 from relief.emergency.reporting import rules_from
 from relief.errors import DomainError
+from relief.i18n import translate
 from relief.network import service as network
 from relief.web import netmap
 from relief.web.forms import (
@@ -121,12 +122,9 @@ def _criterion_label(lang: str, name: str, policy: Policy | None = None) -> str:
         return words[f"criterion.{name}"]
     fields = policy.criteria.get(name, [name]) if policy is not None else [name]
     named = [words.get(f"count.{f}", f) for f in fields]
-    joiner = (
-        (" and " if len(named) == 2 else ", ")
-        if lang == "en"
-        else ("和" if len(named) == 2 else "、")
-    )
-    return joiner.join(named)
+    target = "en" if lang == "en" else "zh"
+    joiner = "list.and" if len(named) == 2 else "list.separator"
+    return translate(joiner, target).join(named)
 
 
 def road_label(road: Any, places: dict[str, str]) -> str:
@@ -334,6 +332,9 @@ def _event_page(
         trigger=trigger or _default_trigger(assessment["recommended_level"]),
         trigger_errors=trigger_errors or {},
         is_duty=actor.role in ("admin", "duty_officer"),
+        # Counties whose reported deaths or missing differ from the ledger: flagged only.
+        ledger_differences=casualties.differences_in_scope(session, actor, event_id),
+        keeps_ledger=actor.role in ("admin", "duty_officer", "county_staff"),
     )
 
 
@@ -628,7 +629,7 @@ def _response_page(
     row = responses.get_response(session, response_id)
     reply = responses.response_out(session, row)
     event = emergency.get_event(session, row.event_id)
-    timeline = responses.timeline(session, response_id)
+    timeline = responses.timeline(session, response_id, request_lang(request))
     # One row per deadline name: the timeline's entry (open or done), else "none set".
     by_name = {e.name: e for e in timeline if e.kind == "deadline"}
     deadlines = [
@@ -1200,7 +1201,8 @@ def inbox_page(
     session: Session = Depends(get_session),
 ) -> Response:
     """The signed-in user's notifications (as GET /api/v1/inbox): any user has an inbox."""
-    notes = [responses.inbox_out(session, row) for row in responses.inbox(session, actor)]
+    lang = request_lang(request)
+    notes = [responses.inbox_out(session, row, lang) for row in responses.inbox(session, actor)]
     places = place_names(session)
     # Unacknowledged first, each part newest first (the service's order).
     notes.sort(key=lambda note: note.acked_at is not None)

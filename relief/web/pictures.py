@@ -14,6 +14,8 @@ from typing import Any
 from markupsafe import Markup
 
 from relief import clock
+from relief.i18n import lang_of
+from relief.i18n import unit as unit_word
 from relief.web import charts
 from relief.web.i18n import Translator
 
@@ -117,7 +119,7 @@ def response_pictures(
     """The response page's three pictures: fill rate per region, progress per item and the
     deadlines on a time line (None where there is nothing to draw)."""
     names = {code: (item.name_zh if lang == "zh" else item.name_en) for code, item in items.items()}
-    units = {code: item.unit for code, item in items.items()}
+    units = {code: unit_word(item.unit, lang_of(lang)) for code, item in items.items()}
     bars = region_fill_bars(fulfilment, region_names, t)
     progress = item_progress(fulfilment, names, units)
     marks = deadline_marks(deadlines, t)
@@ -159,7 +161,7 @@ def stock_history_charts(
     for code, points in history.items():
         item = items.get(code)
         name = (item.name_zh if lang == "zh" else item.name_en) if item else code
-        unit = item.unit if item else ""
+        unit = unit_word(item.unit, lang_of(lang)) if item else ""
         label = t("wh.history_label", item=name, days=days, unit=unit)
         out.append((name, charts.line_chart(points, label=label, key=code)))
     return out

@@ -39,7 +39,8 @@ from relief.dispatch import service as dispatch
 from relief.emergency import responses as emergency_responses
 from relief.emergency import service as emergency
 from relief.errors import RETRY_AFTER_S, DomainError, not_found
-from relief.i18n import catalogue, translate
+from relief.i18n import catalogue, has, stored_text, translate
+from relief.i18n import unit as unit_word
 from relief.network import service as network
 from relief.network.models import ItemRow
 from relief.stock import service as stock
@@ -86,13 +87,26 @@ def _iso(value: datetime | date | None) -> str:
 
 def _roman(level: int) -> str:
     """Response levels are written Ⅰ–Ⅳ (应急响应Ⅳ级), as in the documents users know."""
-    return {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}.get(level, str(level))
+    return emergency_responses.ROMAN.get(level, str(level))
 
 
 @pass_context
 def _gettext(context: Any, msgid: str, **params: Any) -> str:
     """`_("key", name=value)` in templates: the catalogue's text in the page's language."""
     return translate(msgid, lang_of(context.get("lang")), **params)
+
+
+@pass_context
+def _unit(context: Any, word: str | None) -> str:
+    """`{{ item.unit|unit }}`: an item's unit word in the page's language (relief.i18n.unit)."""
+    return unit_word(word, lang_of(context.get("lang")))
+
+
+@pass_context
+def _stored(context: Any, text: str | None) -> str:
+    """`{{ m.reason|stored }}`: a stored free text, a service's fixed one in the page's
+    language (relief.i18n.stored_text)."""
+    return stored_text(text, lang_of(context.get("lang")))
 
 
 @pass_context
@@ -107,6 +121,8 @@ templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=False)
 templates.env.filters["cst"] = _cst
 templates.env.filters["roman"] = _roman
+templates.env.filters["unit"] = _unit
+templates.env.filters["stored"] = _stored
 templates.env.filters["iso"] = _iso
 templates.env.globals["star_points"] = netmap.star_points
 templates.env.globals["diamond_points"] = netmap.diamond_points
@@ -218,7 +234,9 @@ def renders_html(request: Request) -> bool:
 
 async def error_page(request: Request, status: int, code: str, message: str) -> Response:
     """The page for a failed UI request: 401 → the sign-in form, 403 and 404 → their pages,
-    anything else → the error's message on a page."""
+    anything else → the error's message on a page. `message` is in the page's language
+    (relief/app.py and domain_error_page say it from the catalogue, or leave it empty); the
+    code is never shown, only kept in `data-code`."""
     if status == 401:
         # A signed-out user who opened a page comes back to it after signing in.
         target = _here(request) if request.method == "GET" else ""
@@ -252,8 +270,17 @@ async def domain_error_page(request: Request, exc: DomainError) -> Response:
     if exc.code == "password_change_required":
         target = _next_target(_here(request)) if request.method == "GET" else ""
         return RedirectResponse(_password_page(target), status_code=303)
-    message = exc.text(request_lang(request))
+    message = error_sentence(exc, request_lang(request))
     return await error_page(request, exc.status, exc.code, message)
+
+
+def error_sentence(exc: DomainError, lang: Lang) -> str:
+    """What went wrong, in the reader's language (`exc.text`), or "" when the catalogue has no
+    sentence for it in a language other than English: the page then says only its kind's
+    words (无权访问 …), never a code or an English sentence in Chinese mode."""
+    if lang == "en" or has(exc.template, lang):
+        return exc.text(lang)
+    return ""
 
 
 def _actor_for_error(request: Request) -> Actor | None:

@@ -32,6 +32,7 @@ from relief.subsidies.models import (
     CATEGORIES,
     DAMAGES,
     MAX_ID,
+    STRUCTURES,
     Case,
     HouseholdIn,
     Payment,
@@ -73,6 +74,11 @@ HOUSEHOLD_FIELDS = (
     "category",
     "phone",
     "bank_account",
+    "address",
+    "structure",
+    "collapsed_rooms",
+    "severe_rooms",
+    "general_rooms",
 )
 
 
@@ -225,9 +231,30 @@ def _household_form(
         events=_events(session),
         damages=DAMAGES,
         categories=CATEGORIES,
+        structures=STRUCTURES,
         regions=service.registrable_regions(session, actor),
         summary_fields=office.household_fields(Translator(request_lang(request))),
         **extra,
+    )
+
+
+@router.get("/subsidies/households/{household_id}/form", response_class=HTMLResponse)
+def household_form_print(
+    request: Request,
+    household_id: int,
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> HTMLResponse:
+    """The household's printable 一户一表 (the PDF is the API's, which takes the UI's cookie)."""
+    from relief.subsidies.household_form import form_html
+
+    _reader(actor)
+    if not 0 < household_id <= MAX_ID:
+        raise DomainError("not_found", "household {id} does not exist", params={"id": household_id})
+    household = service.get_household(session, actor, household_id)
+    t = Translator(request_lang(request))
+    return HTMLResponse(
+        form_html(session, household, print_label=t("doc.print"), back_label=t("hh.form.back"))
     )
 
 
@@ -254,6 +281,11 @@ def post_household(
     category: str = Form("general"),
     phone: str = Form(""),
     bank_account: str = Form(""),
+    address: str = Form(""),
+    structure: str = Form(""),
+    collapsed_rooms: str = Form(""),
+    severe_rooms: str = Form(""),
+    general_rooms: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -270,6 +302,11 @@ def post_household(
         "category": category,
         "phone": phone,
         "bank_account": bank_account,
+        "address": address,
+        "structure": structure,
+        "collapsed_rooms": collapsed_rooms,
+        "severe_rooms": severe_rooms,
+        "general_rooms": general_rooms,
     }
     form = FormState(values=typed)
     # The ID number is checked here first only to word the reason in the page's language;
@@ -287,6 +324,8 @@ def post_household(
                 "rooms": rooms.strip() or "0",
                 "phone": phone.strip() or None,
                 "bank_account": bank_account.strip() or None,
+                # The ledger's fields are optional: empty is "not given".
+                **{name: typed[name].strip() or None for name in office.LEDGER_INPUTS},
             }
         )
     except ValidationError as exc:

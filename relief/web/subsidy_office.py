@@ -50,9 +50,16 @@ HOUSEHOLD_INPUTS = (
     ("category", "hh-category", "sub.category"),
     ("phone", "hh-phone", "sub.phone"),
     ("bank_account", "hh-bank_account", "sub.bank_account"),
+    ("address", "hh-address", "hh.address"),
+    ("structure", "hh-structure", "hh.structure"),
+    ("collapsed_rooms", "hh-collapsed_rooms", "hh.collapsed_rooms"),
+    ("severe_rooms", "hh-severe_rooms", "hh.severe_rooms"),
+    ("general_rooms", "hh-general_rooms", "hh.general_rooms"),
     ("reason", "hh-reason", "office.reason"),
 )
 EDITABLE = ("region_code", "head_name", "size", "damage", "rooms", "category", "phone")
+# The 倒损住房户台账's fields: optional; emptied on the form, they are cleared.
+LEDGER_INPUTS = ("address", "structure", "collapsed_rooms", "severe_rooms", "general_rooms")
 
 
 def search_text(text: str | None) -> str:
@@ -111,7 +118,7 @@ def _household_id(household_id: int) -> int:
 def _current_values(household: Any) -> dict[str, str]:
     values = {
         name: "" if getattr(household, name) is None else str(getattr(household, name))
-        for name in EDITABLE
+        for name in (*EDITABLE, *LEDGER_INPUTS)
     }
     values.update({"event_id": str(household.event_id), "id_number": "", "bank_account": ""})
     return values
@@ -145,6 +152,11 @@ def post_edit(
     category: str = Form("general"),
     phone: str = Form(""),
     bank_account: str = Form(""),
+    address: str = Form(""),
+    structure: str = Form(""),
+    collapsed_rooms: str = Form(""),
+    severe_rooms: str = Form(""),
+    general_rooms: str = Form(""),
     reason: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
@@ -166,6 +178,11 @@ def post_edit(
         "category": category,
         "phone": phone,
         "bank_account": bank_account,
+        "address": address,
+        "structure": structure,
+        "collapsed_rooms": collapsed_rooms,
+        "severe_rooms": severe_rooms,
+        "general_rooms": general_rooms,
         "reason": reason,
     }
     form = FormState(values={**typed, "event_id": str(household.event_id)})
@@ -176,6 +193,9 @@ def post_edit(
         if typed[name].strip() != current[name]
         and not (name == "rooms" and not typed[name].strip())
     }
+    for name in LEDGER_INPUTS:
+        if typed[name].strip() != current[name]:
+            changes[name] = typed[name].strip() or None
     if id_number.strip():
         try:
             normalise_id_number(id_number)

@@ -237,7 +237,7 @@ def test_transfer_dispatch_and_receipt_through_the_pages(client, engine, sign_in
     }
     refused = client.post(f"{order}/dispatch", data=form)
     assert refused.status_code == 422
-    assert _error_after("d0-reason", refused.text) == "请填写原因"
+    assert _error_after("d0-reason", refused.text) == "调拨单数量为 30，只发运 25，请说明原因"
     assert _input_value("d0-quantity", refused.text) == "25"
     assert _input_value("dispatch-plate", refused.text) == "蒙A·12345"
     assert _level(engine, MANAGED_WAREHOUSE, "water").on_hand == source_before.on_hand
@@ -341,7 +341,7 @@ def test_duty_officer_cancels_a_reserved_order_and_the_reservation_is_released(
     # A second cancel is a conflict shown on the page, not a crash.
     again = client.post(f"{order}/cancel", data={"reason": "再取消"})
     assert again.status_code == 409
-    assert "调拨单当前状态不允许此操作" in again.text
+    assert "只有已预留的调拨单才能取消" in again.text
 
 
 def test_transfer_of_more_than_available_is_refused_next_to_the_line(client, engine, sign_in):

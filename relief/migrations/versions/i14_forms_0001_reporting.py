@@ -2,7 +2,7 @@
 declared stable: 核报 falls due from it) and `event_reports.zero_report` (a 零报告).
 
 Revision ID: i14_forms_0001
-Revises: i14_fields
+Revises: i14_ledgers_0011
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import relief.db
 
 revision = "i14_forms_0001"
-down_revision = "i14_fields"
+down_revision = "i14_ledgers_0011"
 branch_labels = None
 depends_on = None
 
