@@ -722,6 +722,21 @@ RULES: dict[tuple[str, str], Rule | None] = {
             "json": {"programme_code": "REBUILD", "household_ids": [w.households[s]]},
         },
     ),
+    ("POST", f"{API}/events/{{event_id}}/statistics/import"): Rule(
+        # As the households import: a row outside the caller's scope is a row error.
+        scoped("duty_officer", "county_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/events/{w.event}/statistics/import",
+            "files": {
+                "file": (
+                    "quick.csv",
+                    f"region_code,region_name,deaths,missing\n{_township(s)},x,0,0\n".encode(),
+                    "text/csv",
+                )
+            },
+        },
+        out_of_scope_status=422,
+    ),
     ("POST", f"{API}/households/import"): Rule(
         # Rows outside the clerk's scope are reported with the file's other problems.
         scoped("county_staff"),
