@@ -795,6 +795,21 @@ RULES: dict[tuple[str, str], Rule | None] = {
             "data": {"region_code": _township(s)},
         },
     ),
+    ("POST", "/events/{event_id}/statistics/import"): Rule(
+        # A row outside the clerk's county is a row error on the page, as on the API.
+        scoped("duty_officer", "county_staff"),
+        lambda w, r, s: {
+            "url": f"/events/{w.event}/statistics/import",
+            "files": {
+                "file": (
+                    "quick.csv",
+                    f"region_code,region_name,deaths,missing\n{_township(s)},x,0,0\n".encode(),
+                    "text/csv",
+                )
+            },
+        },
+        out_of_scope_status=422,
+    ),
     ("POST", "/events/{event_id}/stable"): Rule(
         roles("duty_officer"),
         lambda w, r, s: {"url": f"/events/{w.event}/stable", "data": {"at": ""}},

@@ -291,6 +291,9 @@ def _header_fields() -> dict[str, str]:
         for name in FIGURE_FIELDS:  # the pages' words too
             _HEADER_FIELDS[translate(f"count.{name}", "zh")] = name
         _HEADER_FIELDS["行政区划代码"] = "region_code"
+        # Optional: why a 续报 moves a figure much (else 422 explanation_required on the row).
+        _HEADER_FIELDS["数字变动原因"] = "explanation"
+        _HEADER_FIELDS["explanation"] = "explanation"
     return _HEADER_FIELDS
 
 
@@ -403,6 +406,21 @@ def import_quick(
             value = cells[index] if index < len(cells) else None
             column = get_column_letter(index + 1)
             if name == "region_name":
+                continue
+            if name == "explanation":
+                text = _cell_text(value)
+                if len(text) > 2000:
+                    errors.append(
+                        RowError(
+                            number,
+                            column,
+                            name,
+                            "at most 2000 characters",
+                            "too_long",
+                            {"max": 2000},
+                        )
+                    )
+                values[name] = text or None
                 continue
             if name == "region_code":
                 code = _cell_text(value)

@@ -26,7 +26,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -37,7 +37,7 @@ from relief.auth.deps import ensure_role, sees_everything
 from relief.auth.models import Actor
 from relief.db import get_session
 from relief.dispatch import service as dispatch
-from relief.emergency import casualties, responses
+from relief.emergency import casualties, forms, responses
 from relief.emergency import service as emergency
 from relief.emergency.assessment import latest_reports
 from relief.emergency.figures import (
@@ -65,6 +65,7 @@ from relief.emergency.reporting import rules_from
 from relief.errors import DomainError
 from relief.i18n import translate
 from relief.network import service as network
+from relief.subsidies.imports import RowErrors
 from relief.web import netmap
 from relief.web.forms import (
     domain_errors,
@@ -280,6 +281,8 @@ def _event_page(
     trigger: dict[str, Any] | None = None,
     trigger_errors: dict[str, str] | None = None,
     stable_errors: dict[str, str] | None = None,
+    import_errors: list[dict[str, Any]] | None = None,
+    import_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     event = emergency.get_event(session, event_id)
@@ -307,6 +310,12 @@ def _event_page(
         final_working_days=rules.final_working_days,
         stable_at=clock.to_cst(event.stable_at),
         stable_errors=stable_errors or {},
+        # The quick form in and out (relief.emergency.forms): who files reports may import.
+        can_import=actor.role in ("admin", "duty_officer", "county_staff"),
+        can_download=actor.role in ("admin", "duty_officer", "county_staff", "approver"),
+        import_errors=import_errors or [],
+        import_error=import_error,
+        imported=request.query_params.get("imported"),
         # A 零报告 repeats a region's latest report: offered for the regions reported.
         zero_regions=[(code, label) for code, label in report_regions if code in reported],
         region_codes=region_codes,
@@ -437,6 +446,49 @@ def add_zero_report(
         report_errors=errors,
         status_code=status,
     )
+
+
+@router.post("/events/{event_id}/statistics/import", response_class=HTMLResponse)
+def import_quick_form(
+    request: Request,
+    event_id: int,
+    file: UploadFile | None = File(None),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The quick form (.xlsx or .csv) filed as reports, all or nothing; a rejected file's
+    problems by row and column on the event page."""
+    ensure_role(actor, "duty_officer", "county_staff")
+    emergency.get_event(session, event_id)
+    lang = request_lang(request)
+    content = file.file.read() if file is not None else b""
+    if file is None or not file.filename or not content:
+        return _event_page(
+            request,
+            session,
+            actor,
+            event_id,
+            import_error=Translator(lang)("sub.import.no_file"),
+            status_code=422,
+        )
+    try:
+        created = forms.import_quick(session, actor, event_id, file.filename, content)
+        session.commit()
+        return redirect(f"/events/{event_id}?imported={len(created)}#quick-form")
+    except DomainError as exc:
+        session.rollback()
+        reraise_refusal(exc, (403,))
+        rejected = exc.extra.get("rejected")
+        said = rejected.said(lang) if isinstance(rejected, RowErrors) else []
+        return _event_page(
+            request,
+            session,
+            actor,
+            event_id,
+            import_errors=said,
+            import_error=exc.text(lang),
+            status_code=exc.status,
+        )
 
 
 @router.post("/events/{event_id}/stable", response_class=HTMLResponse)
