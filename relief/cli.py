@@ -20,10 +20,12 @@ db_app = typer.Typer(help="database schema", no_args_is_help=True)
 users_app = typer.Typer(help="user accounts", no_args_is_help=True)
 scenario_app = typer.Typer(help="scenario folders", no_args_is_help=True)
 bench_app = typer.Typer(help="benchmarks", no_args_is_help=True)
+report_app = typer.Typer(help="the statistics forms (issue 14)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(bench_app, name="bench")
+app.add_typer(report_app, name="report")
 
 
 def _settings() -> Settings:
@@ -479,3 +481,138 @@ def bench_import(
         f"{result['import_seconds']} s ({result['rows_per_second']:,} rows/s), "
         f"peak memory {result['peak_memory_mb']} MB"
     )
+
+
+# --- the statistics forms: export and import (issue 14) -----------------------------------
+
+
+def _report_engine(scenario: Path | None, database: str | None):
+    """An engine on `--database URL`, on a scratch SQLite database holding the scenario
+    folder loaded (`--scenario DIR`), or on RELIEF_DATABASE_URL."""
+    import tempfile
+
+    from relief.auth.models import SYSTEM
+    from relief.db import ensure_schema_current, make_engine, transaction, upgrade
+    from relief.errors import DomainError
+
+    if scenario is not None and database is not None:
+        typer.echo("give --scenario or --database, not both", err=True)
+        raise typer.Exit(2)
+    if scenario is not None:
+        from relief.scenario.loader import load_scenario
+
+        folder = Path(tempfile.mkdtemp(prefix="relief-report-"))
+        url = f"sqlite:///{folder / 'scenario.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            with transaction(engine) as session:
+                load_scenario(session, SYSTEM, scenario)
+        except DomainError as exc:
+            typer.echo(f"{scenario}: {exc.message}", err=True)
+            raise typer.Exit(2) from exc
+        return engine
+    engine = make_engine(database or _settings().database_url)
+    ensure_schema_current(engine)
+    return engine
+
+
+def _event_id(session, event: str) -> int:
+    """An event by its code (the file stem), `SCENARIO/CODE`, or its number."""
+    from relief.emergency import service as events
+
+    if "/" in event and (row := events.event_by_key(session, event)) is not None:
+        return row.id
+    found = events.list_events(session, code=event)
+    if len(found) == 1:
+        return found[0].id
+    if len(found) > 1:
+        keys = ", ".join(row.key or str(row.id) for row in found)
+        typer.echo(f"--event {event}: several events have this code ({keys})", err=True)
+        raise typer.Exit(2)
+    if event.isdigit():
+        from relief.emergency.models import EventRow
+
+        if session.get(EventRow, int(event)) is not None:
+            return int(event)
+    typer.echo(f"--event {event}: no such event", err=True)
+    raise typer.Exit(2)
+
+
+@report_app.command("export")
+def report_export(
+    event: str = typer.Option(..., "--event", metavar="CODE", help="the event's code or number"),
+    table: str = typer.Option("quick", "--table", help="quick | daily | deaths | houses"),
+    fmt: str = typer.Option("xlsx", "--format", help="xlsx | csv | json"),
+    out: str = typer.Option(..., "--out", metavar="FILE", help="- for stdout"),
+    scenario: Path | None = typer.Option(None, "--scenario", metavar="DIR"),
+    database: str | None = typer.Option(None, "--database", metavar="URL"),
+) -> None:
+    """A statistics table of an event (the quick report's form by default), as the API's
+    GET /events/{id}/statistics gives it."""
+    import json
+
+    from relief.auth.models import SYSTEM
+    from relief.db import session_for
+    from relief.emergency import statistics
+    from relief.errors import DomainError
+    from relief.subsidies.exports import render
+
+    if fmt not in ("xlsx", "csv", "json"):
+        typer.echo("--format: xlsx, csv or json", err=True)
+        raise typer.Exit(2)
+    engine = _report_engine(scenario, database)
+    with session_for(engine, write=False) as session:
+        try:
+            result = statistics.build(session, SYSTEM, _event_id(session, event), table)
+        except DomainError as exc:
+            typer.echo(f"{exc.field or 'error'}: {exc.message}", err=True)
+            raise typer.Exit(2) from exc
+    if fmt == "json":
+        rows = [
+            {k: statistics._json_value(v) for k, v in zip(result.keys, row, strict=True)}
+            for row in result.rows
+        ]
+        content = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode()
+    elif result.layout is not None:
+        content = result.layout(fmt)
+    else:
+        content = render(result.headers, result.rows, fmt, result.sheet, result.title)
+    if out == "-":
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+    else:
+        Path(out).write_bytes(content)
+
+
+@report_app.command("import")
+def report_import(
+    file: str = typer.Argument(
+        ..., metavar="FILE", help="the quick form (.xlsx or .csv); - for stdin"
+    ),
+    event: str = typer.Option(..., "--event", metavar="CODE", help="the event's code or number"),
+    database: str | None = typer.Option(None, "--database", metavar="URL"),
+) -> None:
+    """File the quick report's form as reports of the event, all or nothing (as
+    POST /events/{id}/statistics/import); the problems of a rejected file, one a line."""
+    from relief.auth.models import SYSTEM
+    from relief.db import transaction
+    from relief.emergency import forms
+    from relief.errors import DomainError
+
+    content = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    engine = _report_engine(None, database)
+    try:
+        with transaction(engine) as session:
+            event_id = _event_id(session, event)
+            created = forms.import_quick(
+                session, SYSTEM, event_id, None if file == "-" else file, content
+            )
+            count = len(created)
+    except DomainError as exc:
+        typer.echo(f"{exc.field or 'error'}: {exc.message}", err=True)
+        for problem in (exc.extra or {}).get("rejected", []):
+            where = f"row {problem['row']}" + (f" {problem['column']}" if problem["column"] else "")
+            typer.echo(f"  {where}: {problem['message']}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{count} reports filed for event {event}")

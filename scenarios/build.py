@@ -555,6 +555,18 @@ def yaml_value(v: object) -> str:
     return str(v)
 
 
+REPORTING_LINES = [
+    "reporting:   # 《自然灾害情况统计调查制度》 national defaults (statistics-and-programmes.md)",
+    "  initial_h: 2                # 初报 within 2 h of learning of the disaster",
+    "  escalate_dead_missing: 10   # 10+ dead or missing: straight to province and ministry",
+    "  escalate_h: 2",
+    "  update_due: {county: '09:00', city: '10:00', province: '12:00'}   # 续报, covering to 24:00 the day before",
+    "  drought_update_days: 10     # drought 续报 every 10 days",
+    "  final_working_days: 5       # 核报 within 5 working days of stable (county default)",
+    "  holidays: []                # none listed: Monday-Friday only",
+]
+
+
 def write_policy(path: Path, spec: Spec) -> None:
     p = spec.policy
     lines = [
@@ -585,6 +597,7 @@ def write_policy(path: Path, spec: Spec) -> None:
     lines.append(
         f"loading_h: {p['loading_h']}   # assumed: hours from approval until the trucks leave"
     )
+    lines.extend(REPORTING_LINES)
     lines.append("norms:")
     for item, basis, per_person, weight, note in p["norms"]:
         norm = {"item": item, "basis": basis, "per_person": per_person, "priority_weight": weight}

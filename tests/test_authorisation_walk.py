@@ -556,6 +556,9 @@ RULES: dict[tuple[str, str], Rule | None] = {
             "json": _report(_township(s)) | {"kind": "update"},
         },
     ),
+    ("POST", f"{API}/events/{{event_id}}/stable"): Rule(
+        roles("duty_officer"), lambda w, r, s: {"url": f"{API}/events/{w.event}/stable", "json": {}}
+    ),
     ("POST", f"{API}/events/{{event_id}}/responses"): Rule(
         roles("duty_officer"),
         lambda w, r, s: {
@@ -719,6 +722,21 @@ RULES: dict[tuple[str, str], Rule | None] = {
             "json": {"programme_code": "REBUILD", "household_ids": [w.households[s]]},
         },
     ),
+    ("POST", f"{API}/events/{{event_id}}/statistics/import"): Rule(
+        # As the households import: a row outside the caller's scope is a row error.
+        scoped("duty_officer", "county_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/events/{w.event}/statistics/import",
+            "files": {
+                "file": (
+                    "quick.csv",
+                    f"region_code,region_name,deaths,missing\n{_township(s)},x,0,0\n".encode(),
+                    "text/csv",
+                )
+            },
+        },
+        out_of_scope_status=422,
+    ),
     ("POST", f"{API}/households/import"): Rule(
         # Rows outside the clerk's scope are reported with the file's other problems.
         scoped("county_staff"),
@@ -769,6 +787,32 @@ RULES: dict[tuple[str, str], Rule | None] = {
     ("POST", "/events/{event_id}/reports"): Rule(
         scoped("duty_officer", "county_staff"),
         lambda w, r, s: {"url": f"/events/{w.event}/reports", "data": _report_form(w, s)},
+    ),
+    ("POST", "/events/{event_id}/reports/zero"): Rule(
+        scoped("duty_officer", "county_staff"),
+        lambda w, r, s: {
+            "url": f"/events/{w.event}/reports/zero",
+            "data": {"region_code": _township(s)},
+        },
+    ),
+    ("POST", "/events/{event_id}/statistics/import"): Rule(
+        # A row outside the clerk's county is a row error on the page, as on the API.
+        scoped("duty_officer", "county_staff"),
+        lambda w, r, s: {
+            "url": f"/events/{w.event}/statistics/import",
+            "files": {
+                "file": (
+                    "quick.csv",
+                    f"region_code,region_name,deaths,missing\n{_township(s)},x,0,0\n".encode(),
+                    "text/csv",
+                )
+            },
+        },
+        out_of_scope_status=422,
+    ),
+    ("POST", "/events/{event_id}/stable"): Rule(
+        roles("duty_officer"),
+        lambda w, r, s: {"url": f"/events/{w.event}/stable", "data": {"at": ""}},
     ),
     ("POST", "/events/{event_id}/casualties"): Rule(
         scoped("duty_officer", "county_staff"),

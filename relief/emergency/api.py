@@ -45,6 +45,7 @@ from relief.emergency.models import (
     ResponseIn,
     ResponseOut,
     ResponsePatch,
+    StableIn,
     TimelineEntry,
 )
 from relief.errors import DomainError
@@ -206,6 +207,31 @@ REPORT_COLUMNS = (
     "created_by",
     "created_at",
 )
+
+
+@router.get("/events/{event_id}/reporting")
+def reporting_due(
+    event_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
+) -> list[dict[str, Any]]:
+    """The statistics reports the event's county owes: 初报, 续报 (the last days and the next
+    one), 核报; each with who reports to whom, when it is due (China time), when it was done,
+    and its status (done, late, overdue, open, waiting)."""
+    event = events.get_event(session, event_id)
+    return [item.to_dict() for item in events.reporting_due(session, event)]
+
+
+@router.post("/events/{event_id}/stable", response_model=EventOut)
+def declare_stable(
+    event_id: int,
+    body: StableIn,
+    actor: Actor = Depends(require("duty_officer")),
+    session: Session = Depends(get_session),
+) -> EventOut:
+    """Declare the disaster stable (a drought: ended); the 核报 falls due from it."""
+    event = events.declare_stable(session, actor, event_id, body)
+    reply = events.event_out(session, event)
+    session.commit()
+    return reply
 
 
 def _cell(value: Any) -> Any:

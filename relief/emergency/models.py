@@ -38,7 +38,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, StrictInt, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 from pydantic import Field as PField
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Numeric, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -47,6 +54,7 @@ from relief.clock import now
 from relief.db import UTCDateTime
 from relief.emergency.figures import FIGURE_FIELDS
 from relief.emergency.records import COUNT_FIELDS, DEFAULT_LOADING_H, HAZARDS, REPORT_KINDS
+from relief.emergency.reporting import rules_from, rules_json
 from relief.errors import N_
 
 # Built from the records' tuples so that the API and the scenario reader accept one list.
@@ -167,6 +175,9 @@ class EventRow(SQLModel, table=True):
     key: str | None = Field(default=None, max_length=200)
     code: str | None = Field(default=None, max_length=128, index=True)
     scenario_code: str | None = Field(default=None, max_length=64)
+    # When the duty officer declared the disaster stable (核报 falls due from it); NULL = not.
+    stable_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    stable_by: str | None = Field(default=None, max_length=64)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
 
@@ -232,6 +243,8 @@ class ReportRow(SQLModel, table=True):
     loss_other: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
     # Why a 续报 moves a figure much (relief.emergency.figures.jumps); NULL = none given.
     explanation: str | None = Field(default=None, max_length=2000)
+    # A 零报告: a 续报 saying nothing changed since the region's previous report.
+    zero_report: bool = False
     # Position in the scenario file for a loaded report (None when posted through the API).
     file_seq: int | None = None
     created_by: str = Field(max_length=64)
@@ -415,6 +428,14 @@ class PolicyIn(BaseModel):
     norms: list[NormIn] = []
     # The raw `subsidies:` mapping (notice_days, programmes); None keeps the stored one.
     subsidies: dict[str, Any] | None = None
+    # When statistics reports are due (relief.emergency.reporting; {} = national defaults).
+    reporting: dict[str, Any] = {}
+
+    @field_validator("reporting")
+    @classmethod
+    def _reporting(cls, value: dict[str, Any]) -> dict[str, Any]:
+        rules_from(value)  # ValueError names the bad key
+        return rules_json(value)
 
 
 class NormOut(BaseModel):
@@ -442,6 +463,7 @@ class PolicyOut(BaseModel):
     loading_h: float = float(DEFAULT_LOADING_H)
     norms: list[NormOut]
     subsidies: dict[str, Any]
+    reporting: dict[str, Any] = {}
     created_at: datetime
     updated_at: datetime
 
@@ -474,6 +496,13 @@ class EventOut(BaseModel):
     active_response_id: int | None
     created_by: str
     created_at: datetime
+    # When the event was declared stable (核报 falls due from it); null = not yet.
+    stable_at: datetime | None = None
+
+
+class StableIn(BaseModel):
+    # When the disaster became stable; default: now.
+    at: Time | None = None
 
 
 class ReportIn(BaseModel):
@@ -519,6 +548,8 @@ class ReportIn(BaseModel):
     loss_other: Amount | None = None
     # Needed when a 续报 moves a figure much (422 explanation_required without).
     explanation: Note | None = None  # type: ignore[valid-type]
+    # A 零报告 (zero report): a 续报 whose figures are the region's previous report's.
+    zero_report: bool = False
 
     def counts(self) -> dict[str, int | Decimal]:
         """Today's ten fields, then every other figure given."""
@@ -572,6 +603,7 @@ class ReportOut(BaseModel):
     loss_public_services: float | None = None
     loss_other: float | None = None
     explanation: str | None = None
+    zero_report: bool = False
     created_by: str
     created_at: datetime
 

@@ -31,6 +31,7 @@ from relief.auth.models import Actor
 from relief.emergency.figures import FIGURE_FIELDS
 from relief.emergency.models import NormOut, PolicyIn, PolicyNormRow, PolicyOut, PolicyRow
 from relief.emergency.records import DEFAULT_LOADING_H, LEVELS, Norm, Policy
+from relief.emergency.reporting import rules_json
 from relief.errors import DomainError, not_found
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -50,6 +51,8 @@ def policy_document(policy: Policy) -> dict[str, Any]:
         }
     if policy.update_jump_share is not None:
         labels["update_jump_share"] = str(policy.update_jump_share)
+    if policy.reporting:
+        labels["reporting"] = rules_json(policy.reporting)
     return labels | {
         "criteria": {name: list(fields) for name, fields in policy.criteria.items()},
         "thresholds": {
@@ -132,6 +135,7 @@ def policy_from_row(row: PolicyRow, norms: Iterable[PolicyNormRow]) -> Policy:
             for n in sorted(norms, key=lambda n: n.position)
         ],
         subsidies=_subsidies_from_json(doc.get("subsidies", {})),
+        reporting=dict(doc.get("reporting", {})),
     )
 
 
@@ -390,6 +394,7 @@ def policy_from_input(body: PolicyIn, stored_subsidies: dict[str, Any] | None = 
             if body.subsidies is not None
             else _subsidies_from_json(stored_subsidies or {})
         ),
+        reporting=dict(body.reporting),
     )
 
 
@@ -510,6 +515,7 @@ def policy_out(session: Session, row: PolicyRow) -> PolicyOut:
             for n in policy.norms
         ],
         subsidies=doc.get("subsidies", {}),
+        reporting=doc.get("reporting", {}),
         created_at=clock.to_cst(row.created_at),
         updated_at=clock.to_cst(row.updated_at),
     )

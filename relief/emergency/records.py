@@ -72,6 +72,9 @@ class Policy:
     norms: list[Norm] = field(default_factory=list)
     # The raw `subsidies:` mapping of policy.yaml (notice_days, programmes); read by subsidies.
     subsidies: dict = field(default_factory=dict)
+    # The raw `reporting:` mapping of policy.yaml: when statistics reports are due
+    # (relief.emergency.reporting; absent keys take the national defaults).
+    reporting: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)

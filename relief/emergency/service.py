@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -54,8 +55,10 @@ from relief.emergency.models import (
     ReportRow,
     ResponseRow,
     RoadClosureRow,
+    StableIn,
 )
 from relief.emergency.records import COUNT_FIELDS, EventSpec, Policy, Report
+from relief.emergency.reporting import DueReport, due_reports, rules_from
 from relief.errors import DomainError, not_found
 from relief.network import service as network
 from relief.network.records import Region
@@ -177,6 +180,48 @@ def event_out(session: Session, event: EventRow) -> EventOut:
         active_response_id=active_response_id(session, event.id),
         created_by=event.created_by,
         created_at=clock.to_cst(event.created_at),
+        stable_at=clock.to_cst(event.stable_at),
+    )
+
+
+def declare_stable(session: Session, actor: Actor, event_id: int, body: StableIn) -> EventRow:
+    """The duty officer declares the disaster stable (for a drought: ended): no 续报 falls
+    due after it, and the 核报 is due within the policy's working days."""
+    event = get_event(session, event_id, lock=True)
+    now = clock.now()
+    at = body.at or now
+    if at > now:
+        raise DomainError(
+            "validation_error",
+            "at is in the future (now is {now})",
+            "at",
+            params={"now": clock.to_cst(now).isoformat()},
+        )
+    if at < clock.as_utc(event.started_at):
+        raise DomainError(
+            "validation_error",
+            "at is before the event started ({started_at})",
+            "at",
+            params={"started_at": clock.to_cst(event.started_at).isoformat()},
+        )
+    before = audit.snapshot(event)
+    event.stable_at = at
+    event.stable_by = actor.username
+    session.add(event)
+    session.flush()
+    audit.record(session, actor, "declare_stable", "event", event.id, before, audit.snapshot(event))
+    return event
+
+
+def reporting_due(session: Session, event: EventRow) -> list[DueReport]:
+    """The statistics reports the event's county owes (relief.emergency.reporting)."""
+    return due_reports(
+        rules_from(event_policy(session, event).reporting),
+        hazard=event.hazard,
+        started_at=event.started_at,
+        reports=event_reports(session, event.id),
+        stable_at=event.stable_at,
+        now=clock.now(),
     )
 
 
@@ -232,6 +277,7 @@ def report_out(row: ReportRow) -> ReportOut:
         created_by=row.created_by,
         created_at=clock.to_cst(row.created_at),
         explanation=row.explanation,
+        zero_report=row.zero_report,
         **{name: as_json_number(value) for name, value in row_figures(row).items()},
     )
 
@@ -320,6 +366,54 @@ def _check_report_rules(
         )
 
 
+def _check_zero_report(
+    existing: list[ReportRow], body: ReportIn, figures: dict[str, int | Decimal]
+) -> None:
+    """A 零报告 is a 续报 that repeats the region's latest report, figure for figure."""
+    if body.kind != "update":
+        raise DomainError("validation_error", "a zero report is an update", "kind", params={})
+    previous = [row for row in existing if row.region_code == body.region_code]
+    if not previous:
+        raise DomainError(
+            "validation_error",
+            "{region_code} has no report yet: a zero report repeats one",
+            "zero_report",
+            params={"region_code": body.region_code},
+        )
+    latest = max(previous, key=lambda row: (clock.as_utc(row.reported_at), row.id or 0))
+    before = row_figures(latest)
+    changed = sorted(
+        set(before) ^ set(figures) | {k for k in before if before[k] != figures.get(k)}
+    )
+    if changed:
+        raise DomainError(
+            "zero_report_changed",
+            "a zero report repeats the previous report, but {field} differs",
+            changed[0],
+            params={"field": changed[0]},
+        )
+
+
+def zero_report_body(session: Session, event_id: int, region_code: str, at: datetime) -> ReportIn:
+    """A 零报告 for a region: its latest report's figures as an update reported at `at`."""
+    rows = [row for row in list_reports(session, event_id) if row.region_code == region_code]
+    if not rows:
+        raise DomainError(
+            "validation_error",
+            "{region_code} has no report yet: a zero report repeats one",
+            "region_code",
+            params={"region_code": region_code},
+        )
+    latest = max(rows, key=lambda row: (clock.as_utc(row.reported_at), row.id or 0))
+    return ReportIn(
+        region_code=region_code,
+        kind="update",
+        reported_at=at,
+        zero_report=True,
+        **row_figures(latest),
+    )
+
+
 def add_report(session: Session, actor: Actor, event_id: int, body: ReportIn) -> ReportRow:
     """File a disaster report (duty officer, admin, or county staff in scope)."""
     event = get_event(session, event_id, lock=True)
@@ -342,6 +436,8 @@ def add_report(session: Session, actor: Actor, event_id: int, body: ReportIn) ->
     existing = list_reports(session, event_id)
     _check_report_rules(session, event_id, body.region_code, body.kind, existing)
     figures = body.counts()
+    if body.zero_report:
+        _check_zero_report(existing, body, figures)
     check_figures(figures)
     _check_explanation(event_policy(session, event), existing, body, figures)
     explanation = (body.explanation or "").strip() or None
@@ -352,6 +448,7 @@ def add_report(session: Session, actor: Actor, event_id: int, body: ReportIn) ->
         reported_at=body.reported_at,
         created_by=actor.username,
         explanation=explanation,
+        zero_report=body.zero_report,
         **figures,
     )
     session.add(row)

@@ -2,11 +2,12 @@
 `GET /api/v1/events/{id}/statistics?table=…&format=xlsx|csv|json`.
 
 Each table is an entry of `TABLES`: a function giving its title, headers (Chinese, the form's
-column order) and rows for the caller. This part gives the two ledgers:
+column order) and rows for the caller. The two ledgers:
 - `deaths`: 因灾死亡失踪人口台账 (relief/emergency/casualties.py);
 - `houses`: 倒损住房户台账, the event's registered households with damaged houses
   (relief/subsidies), with address, structure and rooms by degree of damage.
-Other tables (`quick`, `daily`) are added by registering a function in `TABLES`.
+- `quick`: 自然灾害损失情况统计快报表（分乡镇）, importable back (`POST …/statistics/import`);
+- `daily`: the 24-hour summary (relief/emergency/forms.py).
 
 Scope: rows in the caller's regions (duty officers and admins: all). ID numbers are masked;
 the .xlsx keeps them as text cells (relief/sheets.py); every cell passes safe_cell.
@@ -18,10 +19,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from sqlmodel import Session, col, select
 
 from relief.auth.deps import region_in_scope, require, sees_everything
@@ -29,6 +31,7 @@ from relief.auth.models import Actor
 from relief.db import get_session
 from relief.emergency import casualties
 from relief.emergency import service as events
+from relief.emergency.models import ReportOut
 from relief.subsidies.exports import render
 from relief.subsidies.models import DAMAGE_ZH, STRUCTURE_ZH, Household
 
@@ -42,6 +45,9 @@ class Table:
     keys: tuple[str, ...]
     rows: list[list[Any]] = field(default_factory=list)
     sheet: str = "Sheet"
+    # A table with its own layout (the quick report's grouped headers and title rows):
+    # format → bytes; None = the generic sheet of `render`.
+    layout: Callable[[str], bytes] | None = None
 
 
 TableBuilder = Callable[[Session, Actor, int], Table]
@@ -152,10 +158,37 @@ def houses_table(session: Session, actor: Actor, event_id: int) -> Table:
     )
 
 
-# The tables by name; `quick` and `daily` join here.
+def quick_table(session: Session, actor: Actor, event_id: int) -> Table:
+    """自然灾害损失情况统计快报表（分乡镇） (relief.emergency.forms)."""
+    from relief.emergency import forms
+
+    form = forms.quick_form(session, actor, event_id)
+    return Table(
+        form["title"],
+        form["headers"],
+        form["keys"],
+        form["rows"],
+        "快报表",
+        layout=lambda fmt: forms.quick_xlsx(form) if fmt == "xlsx" else forms.quick_csv(form),
+    )
+
+
+def daily_table(session: Session, actor: Actor, event_id: int) -> Table:
+    """The 24-hour summary (relief.emergency.forms)."""
+    from relief.emergency import forms
+
+    summary = forms.daily_summary(session, actor, event_id)
+    return Table(
+        summary["title"], summary["headers"], summary["keys"], summary["rows"], "24小时汇总"
+    )
+
+
+# The tables by name.
 TABLES: dict[str, TableBuilder] = {
     "deaths": deaths_table,
     "houses": houses_table,
+    "quick": quick_table,
+    "daily": daily_table,
 }
 
 MEDIA = {
@@ -181,16 +214,36 @@ def build(session: Session, actor: Actor, event_id: int, table: str) -> Table:
 def _json_value(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
     return value
 
 
 router = APIRouter(tags=["emergency"])
 
 
+@router.post("/events/{event_id}/statistics/import", status_code=201)
+def import_statistics(
+    event_id: int,
+    file: UploadFile = File(...),
+    actor: Actor = Depends(require("duty_officer", "county_staff")),
+    session: Session = Depends(get_session),
+) -> list[ReportOut]:
+    """The quick form (.xlsx or .csv, as exported) filed as reports, all or nothing: 201
+    with the reports created, or 422 `import_rejected` with row and column errors."""
+    from relief.emergency import forms
+
+    content = file.file.read()
+    rows = forms.import_quick(session, actor, event_id, file.filename, content)
+    reply = [events.report_out(row) for row in rows]
+    session.commit()
+    return reply
+
+
 @router.get("/events/{event_id}/statistics")
 def statistics(
     event_id: int,
-    table: str = Query(..., max_length=32, description="deaths | houses"),
+    table: str = Query(..., max_length=32, description="deaths | houses | quick | daily"),
     format: str = Query("json", pattern="^(xlsx|csv|json)$"),
     actor: Actor = Depends(require("duty_officer", "county_staff", "approver")),
     session: Session = Depends(get_session),
@@ -211,7 +264,10 @@ def statistics(
             ],
         }
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
-    content = render(result.headers, result.rows, format, result.sheet, result.title)
+    if result.layout is not None:
+        content = result.layout(format)
+    else:
+        content = render(result.headers, result.rows, format, result.sheet, result.title)
     filename = f"{result.sheet}-{event_id}.{format}"
     return Response(
         content,

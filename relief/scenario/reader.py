@@ -35,7 +35,7 @@ import io
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -54,6 +54,8 @@ from relief.emergency.records import (
     Policy,
     Report,
 )
+from relief.emergency.reporting import KEYS as reporting_keys
+from relief.emergency.reporting import LEVELS_UP, rules_from
 from relief.network.records import REGION_LEVELS, TIERS, Item, Region, Road, StockLevel, Warehouse
 from relief.scenario.records import Problem, Scenario
 
@@ -104,7 +106,10 @@ POLICY_FIELDS = (
     "loading_h",
     "norms",
     "subsidies",
+    "reporting",
 )
+REPORTING_KEYS = reporting_keys
+REPORTING_LEVELS = LEVELS_UP
 NORM_FIELDS = ("item", "basis", "per_person", "priority_weight")
 EVENT_FIELDS = ("name", "hazard", "started_at", "level", "region_codes", "closed_roads", "reports")
 REPORT_FIELDS = ("region_code", "kind", "reported_at", *COUNT_FIELDS)
@@ -803,7 +808,45 @@ def _read_policy(reading: Reading, folder: Path) -> None:
         _read_norms(y, top["norms"], policy)
     if "subsidies" in top:
         policy.subsidies = _read_subsidies(y, top["subsidies"])
+    if "reporting" in top:
+        policy.reporting = _read_reporting(y, top["reporting"])
     reading.scenario.policy = policy
+
+
+def _clock_time(text: str) -> str:
+    try:
+        return time.fromisoformat(text).isoformat(timespec="minutes")
+    except ValueError:
+        raise _Invalid(f"{text!r} is not a time of day (HH:MM)") from None
+
+
+def _read_reporting(y: _Yaml, node: Node) -> dict[str, Any]:
+    """policy.yaml's `reporting:` (when statistics reports are due) as plain data; the
+    rules' ranges are checked by relief.emergency.reporting.rules_from."""
+    values = y.mapping(node, "reporting", REPORTING_KEYS) or {}
+    out: dict[str, Any] = {}
+    for key in ("initial_h", "escalate_h"):
+        if (hours := y.field(values, key, "reporting", _hundredths)) is not None:
+            out[key] = hours
+    for key in ("escalate_dead_missing", "drought_update_days", "final_working_days"):
+        if (number := y.field(values, key, "reporting", _count)) is not None:
+            out[key] = number
+    if "update_due" in values:
+        due = y.mapping(values["update_due"], "reporting.update_due", REPORTING_LEVELS) or {}
+        times = {
+            level: y.scalar(at, _join("reporting.update_due", level), _clock_time)
+            for level, at in due.items()
+        }
+        out["update_due"] = {level: at for level, at in times.items() if at is not None}
+    if "holidays" in values:
+        days = y.sequence(values["holidays"], "reporting.holidays") or []
+        parsed = (y.scalar(day, path, _date) for day, path in days)
+        out["holidays"] = [day for day in parsed if day is not None]
+    try:
+        rules_from(out)
+    except ValueError as exc:
+        y.fail(node, "reporting", str(exc))
+    return out
 
 
 def _read_criteria(y: _Yaml, node: Node, policy: Policy) -> set[str]:

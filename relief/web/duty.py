@@ -26,7 +26,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -37,7 +37,7 @@ from relief.auth.deps import ensure_role, sees_everything
 from relief.auth.models import Actor
 from relief.db import get_session
 from relief.dispatch import service as dispatch
-from relief.emergency import casualties, responses
+from relief.emergency import casualties, forms, responses
 from relief.emergency import service as emergency
 from relief.emergency.assessment import latest_reports
 from relief.emergency.figures import (
@@ -58,11 +58,14 @@ from relief.emergency.models import (
     ReportIn,
     ResponseIn,
     ResponsePatch,
+    StableIn,
 )
 from relief.emergency.records import COUNT_FIELDS, HAZARDS, LEVELS, REPORT_KINDS, Policy
+from relief.emergency.reporting import rules_from
 from relief.errors import DomainError
 from relief.i18n import translate
 from relief.network import service as network
+from relief.subsidies.imports import RowErrors
 from relief.web import netmap
 from relief.web.forms import (
     domain_errors,
@@ -277,6 +280,9 @@ def _event_page(
     report_errors: dict[str, str] | None = None,
     trigger: dict[str, Any] | None = None,
     trigger_errors: dict[str, str] | None = None,
+    stable_errors: dict[str, str] | None = None,
+    import_errors: list[dict[str, Any]] | None = None,
+    import_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     event = emergency.get_event(session, event_id)
@@ -286,12 +292,32 @@ def _event_page(
     region_codes = emergency.event_region_codes(session, event_id)
     names = _region_names(session, sorted({*region_codes, *(r.region_code for r in reports)}))
     lang = request_lang(request)
+    report_regions = (
+        _report_regions(session, actor, event_id)
+        if actor.role in ("admin", "duty_officer", "county_staff")
+        else []
+    )
+    reported = {r.region_code for r in reports}
+    rules = rules_from(policy.reporting)
     return render(
         request,
         "duty_event.html",
         actor,
         status_code=status_code,
         event=event,
+        due=[item.to_dict() for item in emergency.reporting_due(session, event)],
+        update_due={level: at.strftime("%H:%M") for level, at in rules.update_due.items()},
+        final_working_days=rules.final_working_days,
+        stable_at=clock.to_cst(event.stable_at),
+        stable_errors=stable_errors or {},
+        # The quick form in and out (relief.emergency.forms): who files reports may import.
+        can_import=actor.role in ("admin", "duty_officer", "county_staff"),
+        can_download=actor.role in ("admin", "duty_officer", "county_staff", "approver"),
+        import_errors=import_errors or [],
+        import_error=import_error,
+        imported=request.query_params.get("imported"),
+        # A 零报告 repeats a region's latest report: offered for the regions reported.
+        zero_regions=[(code, label) for code, label in report_regions if code in reported],
         region_codes=region_codes,
         region_names=names,
         reports=list(reversed(reports)),
@@ -307,9 +333,7 @@ def _event_page(
         # The browser checks each 其中 against its first total; the server checks them all.
         part_of=dict(reversed(PART_OF)),
         report_kinds=REPORT_KINDS,
-        report_regions=_report_regions(session, actor, event_id)
-        if actor.role in ("admin", "duty_officer", "county_staff")
-        else [],
+        report_regions=report_regions,
         report=report or _default_report(),
         report_errors=report_errors or {},
         active_response_id=emergency.active_response_id(session, event_id),
@@ -393,6 +417,104 @@ def add_report(
     return _event_page(
         request, session, actor, event_id, report=values, report_errors=errors, status_code=status
     )
+
+
+@router.post("/events/{event_id}/reports/zero", response_class=HTMLResponse)
+def add_zero_report(
+    request: Request,
+    event_id: int,
+    region_code: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """A 零报告 for a region: its latest figures again, as a 续报 reported now."""
+    ensure_role(actor, "duty_officer", "county_staff")
+    emergency.get_event(session, event_id)
+    try:
+        body = emergency.zero_report_body(session, event_id, region_code.strip(), clock.now())
+        emergency.add_report(session, actor, event_id, body)
+        session.commit()
+        return redirect(f"/events/{event_id}#reporting")
+    except DomainError as exc:
+        errors, status = _refused(request, session, exc, ("region_code", "zero_report"))
+    return _event_page(
+        request,
+        session,
+        actor,
+        event_id,
+        report={"region_code": region_code},
+        report_errors=errors,
+        status_code=status,
+    )
+
+
+@router.post("/events/{event_id}/statistics/import", response_class=HTMLResponse)
+def import_quick_form(
+    request: Request,
+    event_id: int,
+    file: UploadFile | None = File(None),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The quick form (.xlsx or .csv) filed as reports, all or nothing; a rejected file's
+    problems by row and column on the event page."""
+    ensure_role(actor, "duty_officer", "county_staff")
+    emergency.get_event(session, event_id)
+    lang = request_lang(request)
+    content = file.file.read() if file is not None else b""
+    if file is None or not file.filename or not content:
+        return _event_page(
+            request,
+            session,
+            actor,
+            event_id,
+            import_error=Translator(lang)("sub.import.no_file"),
+            status_code=422,
+        )
+    try:
+        created = forms.import_quick(session, actor, event_id, file.filename, content)
+        session.commit()
+        return redirect(f"/events/{event_id}?imported={len(created)}#quick-form")
+    except DomainError as exc:
+        session.rollback()
+        reraise_refusal(exc, (403,))
+        rejected = exc.extra.get("rejected")
+        said = rejected.said(lang) if isinstance(rejected, RowErrors) else []
+        return _event_page(
+            request,
+            session,
+            actor,
+            event_id,
+            import_errors=said,
+            import_error=exc.text(lang),
+            status_code=exc.status,
+        )
+
+
+@router.post("/events/{event_id}/stable", response_class=HTMLResponse)
+def declare_stable(
+    request: Request,
+    event_id: int,
+    at: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The duty officer declares the disaster stable (blank time: now)."""
+    ensure_role(actor, "duty_officer")
+    emergency.get_event(session, event_id)
+    errors: dict[str, str] = {}
+    when = _parse_cst(at) if at.strip() else None
+    if at.strip() and when is None:
+        errors["at"] = MESSAGES[request_lang(request)]["form.bad_time"]
+    status = 422
+    if not errors:
+        try:
+            emergency.declare_stable(session, actor, event_id, StableIn(at=when))
+            session.commit()
+            return redirect(f"/events/{event_id}#reporting")
+        except DomainError as exc:
+            errors, status = _refused(request, session, exc, ("at",))
+    return _event_page(request, session, actor, event_id, stable_errors=errors, status_code=status)
 
 
 @router.post("/events/{event_id}/responses", response_class=HTMLResponse)
@@ -1102,6 +1224,28 @@ class _ResponseHead:
     event_name: str
 
 
+def _reporting_owed(session: Session, actor: Actor) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """(event, items) for each event touching the user's regions that owes a report."""
+    scope: set[str] = set()
+    above: set[str] = set()
+    for code in actor.region_codes:
+        scope.update(network.region_descendants(session, code))
+        above.update(network.region_lineage(session, code))
+    owed = []
+    for event in emergency.list_events(session):
+        codes = set(emergency.event_region_codes(session, event.id))
+        if not codes & (scope | above):
+            continue
+        items = [
+            item.to_dict()
+            for item in emergency.reporting_due(session, event)
+            if item.status in ("overdue", "open")
+        ]
+        if items:
+            owed.append((event, items))
+    return owed
+
+
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox_page(
     request: Request,
@@ -1123,6 +1267,8 @@ def inbox_page(
         # The duty officer's inbox also lists, per active response, who has not
         # acknowledged yet, with names and phones to call them.
         awaiting=_awaiting(session) if actor.role in ("admin", "duty_officer") else None,
+        # County staff: the statistics reports their events owe (open or overdue).
+        reporting=_reporting_owed(session, actor) if actor.role == "county_staff" else None,
         lambda_place=lambda code: places.get(code, code),
         done=request.query_params.get("done") == "ack",
     )

@@ -278,3 +278,24 @@ def test_an_unknown_policy_is_404(api):
         "/api/v1/policies/999", json=policy_body(api), headers=api.users["admin"]
     )
     assert reply.status_code == 404
+
+
+def test_an_admin_sets_the_reporting_deadlines_and_the_event_follows(api):
+    policy = in_force(api)
+    assert policy["reporting"] == {}  # the national defaults
+    bad = api.client.put(
+        f"/api/v1/policies/{policy['id']}",
+        json=policy_body(api, reporting={"final_working_days": 0}),
+        headers=api.users["admin"],
+    )
+    assert bad.status_code == 422 and "final_working_days" in bad.text
+    reply = api.client.put(
+        f"/api/v1/policies/{policy['id']}",
+        json=policy_body(api, reporting={"initial_h": 1, "final_working_days": 3}),
+        headers=api.users["admin"],
+    )
+    assert reply.status_code == 200, reply.text
+    assert in_force(api)["reporting"] == {"initial_h": "1", "final_working_days": 3}
+    event = api.create_event(["150125"]).json()
+    first = api.get(f"/events/{event['id']}/reporting").json()[0]
+    assert first["due_at"] == (api.started + timedelta(hours=1)).isoformat()

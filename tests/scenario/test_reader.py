@@ -714,3 +714,23 @@ def test_a_criterion_may_carry_a_chinese_label_and_the_list_form_still_reads(sce
 def test_a_criterion_mapping_without_fields_or_with_an_unknown_key_is_reported(scenario, edit):
     edit("policy.yaml", "dead_missing: [deaths, missing]", "dead_missing: {label: 死亡}")
     assert read(scenario)[1] == [("policy.yaml", 3, "criteria.dead_missing.fields")]
+
+
+def test_reporting_deadlines_are_read_from_the_policy_with_national_defaults(scenario, edit):
+    from relief.emergency.reporting import rules_from
+
+    assert rules_from(read_scenario(scenario)[0].policy.reporting).final_working_days == 5
+    edit(
+        "policy.yaml",
+        "cross_jurisdiction_penalty_ton_km: 30",
+        "cross_jurisdiction_penalty_ton_km: 30\n"
+        "reporting: {final_working_days: 3, update_due: {county: '08:30'},"
+        " holidays: [2026-10-01]}",
+    )
+    rules = rules_from(read_scenario(scenario)[0].policy.reporting)
+    assert rules.final_working_days == 3 and str(rules.update_due["county"]) == "08:30:00"
+    assert [str(day) for day in rules.holidays] == ["2026-10-01"]
+    edit("policy.yaml", "final_working_days: 3", "final_working_days: 0")
+    assert [p[2] for p in read(scenario)[1]] == ["reporting"]
+    edit("policy.yaml", "final_working_days: 0", "final_workdays: 3")
+    assert [p[2] for p in read(scenario)[1]] == ["reporting.final_workdays"]
