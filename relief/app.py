@@ -28,6 +28,7 @@ from relief.errors import N_, RETRY_AFTER_S, DomainError
 from relief.i18n import Lang, api_lang, has, translate
 from relief.idempotency import IdempotencyMiddleware
 from relief.web import routes as web
+from relief.web import shell
 
 log = logging.getLogger("relief")
 
@@ -127,7 +128,7 @@ class RequestIdMiddleware(BaseHTTPMiddleware):
 
 
 # What every reply carries. A response that sets its own Content-Security-Policy (the UI's
-# pages, relief/web/routes.py) keeps it; the rest get DEFAULT_CSP, which lets the printable
+# pages, relief/web/shell.py) keeps it; the rest get DEFAULT_CSP, which lets the printable
 # 调拨单 use its inline print styles and still forbids scripts and framing.
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -268,8 +269,8 @@ def _field_path(loc: tuple[Any, ...]) -> str | None:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):
-        if web.renders_html(request):  # a page of the web UI: a rendered 403/404, not JSON
-            return await web.domain_error_page(request, exc)
+        if shell.renders_html(request):  # a page of the web UI: a rendered 403/404, not JSON
+            return await shell.domain_error_page(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         if exc.status == 503:
             headers["Retry-After"] = str(RETRY_AFTER_S)
@@ -323,14 +324,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         }.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         # A page is in the page's language (its cookie), the API in its Accept-Language.
-        html = web.renders_html(request)
-        lang = web.request_lang(request) if html else _lang(request)
+        html = shell.renders_html(request)
+        lang = shell.request_lang(request) if html else _lang(request)
         if lang != "en":
             message = translate(
                 f"error.{code}" if has(f"error.{code}", lang) else "error.unknown", lang
             )
         if html:
-            return await web.error_page(request, exc.status_code, code, message)
+            return await shell.error_page(request, exc.status_code, code, message)
         return JSONResponse(
             {"detail": {"code": code, "message": message, "field": None}},
             status_code=exc.status_code,
@@ -344,8 +345,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         # timeout, a statement cancelled by the statement timeout: all "retry later".
         log.warning("database busy: %s", str(exc).splitlines()[0] if str(exc) else repr(exc))
         err = DomainError("busy", "the database is busy, retry later", None)
-        if web.renders_html(request):
-            return web.busy_page(request, err)
+        if shell.renders_html(request):
+            return shell.busy_page(request, err)
         return JSONResponse(
             {"detail": err.detail(_lang(request))},
             status_code=503,

@@ -76,8 +76,9 @@ from relief.web.forms import (
     same_site_posts,
 )
 from relief.web.i18n import MESSAGES, Translator
+from relief.web.map_pages import map_drawing
 from relief.web.pictures import response_pictures
-from relief.web.routes import map_drawing, place_names, render, request_lang, signed_in
+from relief.web.shell import place_names, render, request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from relief.errors import DomainError
 from relief.web.i18n import MESSAGES, Translator
 from relief.web.origin import check_origin, same_site_posts  # noqa: F401 (re-exported)
-from relief.web.routes import request_lang
+from relief.web.shell import request_lang
 
 FieldMap = Callable[[str], str | None]
 

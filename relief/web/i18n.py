@@ -1,7 +1,7 @@
 """The web UI's words, from the gettext catalogue in relief/locale (see relief/i18n.py).
 
 Templates call `_("key", name=value)` (the Jinja2 i18n extension, installed in
-relief/web/routes.py); Python code uses `Translator(lang)("key", name=value)` or
+relief/web/shell.py); Python code uses `Translator(lang)("key", name=value)` or
 `relief.i18n.translate`. Domain words follow the glossary in DESIGN.md
 (省级中心库 = tier `provincial`, …).
 """

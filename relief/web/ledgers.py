@@ -27,7 +27,7 @@ from relief.network import service as network
 from relief.subsidies.ids import IdNumberError, normalise_id_number, vault_for
 from relief.web.forms import FormState, fields_in, record_error, redirect, same_site_posts
 from relief.web.i18n import Translator
-from relief.web.routes import render, request_lang, signed_in
+from relief.web.shell import render, request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 

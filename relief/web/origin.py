@@ -5,7 +5,7 @@ sign-in cookie): a POST whose `Origin` names another host is refused before anyt
 read. The API applies the stricter rule of `refuse_cross_site_cookie_request` to calls that
 the UI's cookie authenticates (relief/auth/deps.py).
 
-Its own module so every UI router — sign-in and sign-out included (relief/web/routes.py) —
+Its own module so every UI router — sign-in and sign-out included (relief/web/account.py) —
 and the API's authentication can depend on it without importing the form plumbing of
 relief/web/forms.py."""
 

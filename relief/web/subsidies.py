@@ -55,7 +55,7 @@ from relief.web.forms import (
 )
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
-from relief.web.routes import render, request_lang, signed_in
+from relief.web.shell import render, request_lang, signed_in
 from relief.web.sorting import Sorter, sort_key
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])

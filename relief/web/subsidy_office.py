@@ -34,7 +34,7 @@ from relief.web.forms import (
     same_site_posts,
 )
 from relief.web.i18n import Translator
-from relief.web.routes import request_lang, signed_in
+from relief.web.shell import request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 

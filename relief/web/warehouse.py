@@ -57,7 +57,14 @@ from relief.web.forms import (
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
 from relief.web.pictures import stock_history_charts
-from relief.web.routes import EXPIRY_DAYS, _items, place_names, render, request_lang, signed_in
+from relief.web.shell import (
+    EXPIRY_DAYS,
+    items_by_code,
+    place_names,
+    render,
+    request_lang,
+    signed_in,
+)
 from relief.web.sorting import Sorter, sort_key
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
@@ -203,7 +210,7 @@ def _warehouse_page(
     # Each list's links keep the other list's page (when it is not the first).
     pages = {k: v for k, v in (("page", page), ("lots_page", lots_page)) if v > 1}
     manages = allowed(lambda: stock.authorise_stock_change(actor, code))
-    items = _items(session)
+    items = items_by_code(session)
     lang = request_lang(request)
     return render(
         request,
@@ -528,7 +535,7 @@ def _transfer_page(
         warehouse=warehouse,
         targets=targets,
         stock=stock.stock_of(session, warehouse.code),
-        items=_items(session),
+        items=items_by_code(session),
         form=form,
         rows=form.values.get("lines") or [{} for _ in range(FORM_LINES)],
     )
@@ -731,7 +738,7 @@ def _order_page(
         status_code=status_code,
         order=view,
         names=place_names(session),
-        items=_items(session),
+        items=items_by_code(session),
         can_dispatch=can_dispatch,
         can_receive=can_receive,
         can_cancel=can_cancel,

@@ -422,7 +422,7 @@ def test_every_role_tier_level_and_movement_kind_has_words():
 
 def test_expiry_dates_are_plain_dates():
     # `iso` must not shift a date (only datetimes are converted to CST).
-    from relief.web.routes import _iso
+    from relief.web.shell import _iso
 
     assert _iso(date(2026, 7, 2)) == "2026-07-02"
 
