@@ -26,9 +26,9 @@ ROLES = ("admin", "duty", "manager", "county", APPROVER)
 SKIP = re.compile(
     r"^/(logout|lang|api/|static/|docs|openapi)|\.(csv|xlsx|pdf|json|svg|png)$|/(export|download|template|pdf)\b"
 )
-# The 调拨单 is a Chinese document in either mode (it is signed and filed in Chinese); its
-# words come from the catalogue's Chinese side (relief/dispatch/documents.py).
-CHINESE_DOCUMENTS = re.compile(r"^/orders/\d+/print$")
+# The 调拨单 and the 一户一表 are Chinese documents in either mode (signed and filed in Chinese); their
+# words come from the catalogue's Chinese side (relief/dispatch/documents.py, relief/subsidies/household_form.py).
+CHINESE_DOCUMENTS = re.compile(r"^(/orders/\d+/print|/subsidies/households/\d+/form)$")
 # Pages per role, and pages per shape of address (/orders/1, /orders/2 … are one shape).
 MAX_PAGES = 60
 PER_SHAPE = 2
