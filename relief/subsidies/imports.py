@@ -433,7 +433,8 @@ def _integer(value: Any, low: int, high: int) -> int:
             raise not_whole()
         value = int(value)
     if isinstance(value, str):
-        if not value.strip().lstrip("-").isdigit():
+        # isdecimal, not isdigit: "²" is a digit that int() refuses (it was a 500).
+        if not value.strip().removeprefix("-").isdecimal():
             raise not_whole()
         value = int(value.strip())
     if not isinstance(value, int) or not low <= value <= high:

@@ -263,6 +263,14 @@ def test_row_errors_of_one_row_name_each_bad_cell_with_its_code(client, world):
     }
 
 
+def test_a_superscript_or_other_non_decimal_digit_is_a_row_error_not_a_500(client, world):
+    rows = [ZH, ["某户", id_number(6), "²", "150102001", "倒塌", "1", "一般户", "", ""]]
+    reply = upload(client, world, as_csv(rows), "sup.csv")
+    assert reply.status_code == 422
+    got = {(r["field"], r["code"]) for r in reply.json()["detail"]["rejected"]}
+    assert got == {("size", "not_whole_number")}
+
+
 def test_every_reason_the_id_check_gives_has_its_own_code():
     from datetime import date
 
