@@ -59,7 +59,8 @@ from relief.emergency.models import (
 )
 from relief.emergency.records import COUNT_FIELDS, EventSpec, Policy, Report
 from relief.emergency.reporting import DueReport, due_reports, rules_from
-from relief.errors import DomainError, not_found
+from relief.errors import DomainError, Named, not_found
+from relief.i18n import translate
 from relief.network import service as network
 from relief.network.records import Region
 
@@ -390,7 +391,8 @@ def _check_zero_report(
             "zero_report_changed",
             "a zero report repeats the previous report, but {field} differs",
             changed[0],
-            params={"field": changed[0]},
+            # The API's field name in English, the form's word for it in Chinese (受灾人口).
+            params={"field": Named(changed[0], translate(f"count.{changed[0]}", "zh"))},
         )
 
 

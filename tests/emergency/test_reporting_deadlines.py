@@ -173,6 +173,15 @@ def test_zero_report_repeats_the_previous_report(api):
     assert changed.status_code == 422
     assert changed.json()["detail"]["code"] == "zero_report_changed"
     assert changed.json()["detail"]["field"] == "relocated"
+    assert "relocated differs" in changed.json()["detail"]["message"]
+    in_chinese = api.client.post(
+        f"/api/v1/events/{event['id']}/reports",
+        json=body | {"zero_report": True, "relocated": 31},
+        headers=api.users["wc_staff"] | {"Accept-Language": "zh-CN"},
+    )
+    # The figure by the form's word, never the API's field name, in Chinese.
+    assert "紧急转移安置人数" in in_chinese.json()["detail"]["message"]
+    assert "relocated" not in in_chinese.json()["detail"]["message"]
     reply = api.client.post(
         f"/api/v1/events/{event['id']}/reports",
         json=body | {"zero_report": True},
