@@ -387,12 +387,13 @@ def _check_zero_report(
         set(before) ^ set(figures) | {k for k in before if before[k] != figures.get(k)}
     )
     if changed:
+        # The API's field name in English, the form's word for it in Chinese (受灾人口).
+        figure = Named(changed[0], translate(f"count.{changed[0]}", "zh"))
         raise DomainError(
             "zero_report_changed",
             "a zero report repeats the previous report, but {field} differs",
             changed[0],
-            # The API's field name in English, the form's word for it in Chinese (受灾人口).
-            params={"field": Named(changed[0], translate(f"count.{changed[0]}", "zh"))},
+            params={"field": figure},
         )
 
 
