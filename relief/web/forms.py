@@ -26,23 +26,26 @@ Templates show a form with the macros of `_forms.html` (`error_summary`, `input`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from fastapi import Request
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
 from relief import clock
 from relief.errors import DomainError
 from relief.i18n import has
+from relief.subsidies.ids import IdNumberError, normalise_id_number
 from relief.web.i18n import Translator
 from relief.web.origin import check_origin, same_site_posts  # noqa: F401 (re-exported)
 
 FieldMap = Callable[[str], str | None]
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 # A refusal of who the user is or what they may reach: the error pages, not the form.
 REFUSALS = (401, 403)
@@ -87,6 +90,7 @@ class FormState:
     general: str | None = None
     status: int = 422
     code: str | None = None
+    refusal: DomainError | None = None
 
     def error(self, name: str) -> str | None:
         return self.errors.get(name)
@@ -190,7 +194,7 @@ def record_domain_error(
     fields: FieldMap,
     words: Words = catalogue_words,
 ) -> None:
-    form.code = exc.code
+    form.code, form.refusal = exc.code, exc
     form.fail(fields(exc.field) if exc.field else None, words(t, exc))
 
 
@@ -241,12 +245,14 @@ def submit(
     """Validate → service → commit → redirect, or roll back with the refusal on the form.
 
     `action` builds the service's input (a pydantic model may refuse it) and calls the
-    service; it runs only when the form holds no message yet. It went through: the session
-    is committed and the answer is a 303 to `done` (or `done(result)`). It did not: the
-    session is rolled back, the refusal recorded on the form (next to the input `fields`
-    names, else above it; `record` words it its own way), `form.status` set to `status`
-    (None: the refusal's own, e.g. 409) and None returned: the caller renders the page
-    again with the form. `refusals` (401, 403 by default) go on to the error pages."""
+    service; it runs only when the form holds no message yet (the page's own checks of what
+    was typed put theirs first). It went through: the session is committed and the answer
+    is a 303 to `done` (or `done(result)`). It did not: the session is rolled back, the
+    refusal recorded on the form (next to the input `fields` names, else above it, in
+    `words`), `form.status` set to `status` (None: the refusal's own, e.g. 409) and None
+    returned: the caller renders the page again with the form. `refusals` (401, 403 by
+    default) go on to the error pages. `record` replaces the recording for a form that
+    words some refusal its own way; it raises the refusals it does not show itself."""
     if not form.ok:
         session.rollback()
         return None
@@ -256,17 +262,39 @@ def submit(
     except (DomainError, ValidationError) as exc:
         session.rollback()
         if record is not None:
-            if isinstance(exc, DomainError):
-                reraise_refusal(exc, refusals)
             record(form, t, exc, fields)
         else:
             record_error(form, t, exc, fields, refusals, words)
-        if isinstance(exc, DomainError) and not form.code:
-            form.code = exc.code
+        if isinstance(exc, DomainError):
+            form.code, form.refusal = exc.code, exc
         own = exc.status if isinstance(exc, DomainError) else 422
         form.status = own if status is None else status
         return None
     return redirect(done(result) if callable(done) else done)
+
+
+def validated(
+    form: FormState, t: Translator, model: type[M], data: dict[str, Any], fields: FieldMap
+) -> M | None:
+    """`model` made from `data`, or None with every field's problem on the form (shown
+    together with the page's own checks, before the service is asked)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        record_validation_error(form, t, exc, fields)
+        return None
+
+
+def posted(*names: str, **defaults: str) -> Callable[[Request], Awaitable[dict[str, str]]]:
+    """A dependency: the named inputs of the posted form as text ("" or `defaults` when
+    not sent), for forms with more inputs than a signature should list, or that several
+    handlers read alike (the household form, a report's counts)."""
+
+    async def read(request: Request) -> dict[str, str]:
+        sent = await request.form()
+        return {name: str(sent.get(name, defaults.get(name, ""))) for name in names}
+
+    return read
 
 
 def field_path(loc: Sequence[Any]) -> str:
@@ -315,6 +343,18 @@ def parse_cst(text: str) -> datetime | None:
         return datetime.strptime(text.strip(), DATETIME_LOCAL).replace(tzinfo=clock.CST)
     except ValueError:
         return None
+
+
+def id_number(form: FormState, t: Translator, name: str, text: str) -> None:
+    """A typed ID number checked as the service will (relief.subsidies.ids), only to word
+    its reason in the page's language (`idn.<code>`) next to the input; the service checks
+    it again and stays the judge."""
+    try:
+        normalise_id_number(text)
+    except IdNumberError as exc:
+        key = f"idn.{exc.code}"
+        worded = t(key)
+        form.fail(name, str(exc) if worded == key else worded)
 
 
 def padded(values: list[str], size: int) -> list[str]:
