@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
@@ -234,20 +234,20 @@ def submit(
     form: FormState,
     t: Translator,
     action: Callable[[], T],
-    done: str | Callable[[T], str],
+    done: str | Callable[[T], str | Response],
     fields: FieldMap = no_fields,
     *,
     refusals: Collection[int] = REFUSALS,
     status: int | None = 422,
     words: Words = catalogue_words,
     record: Recorder | None = None,
-) -> RedirectResponse | None:
+) -> Response | None:
     """Validate → service → commit → redirect, or roll back with the refusal on the form.
 
     `action` builds the service's input (a pydantic model may refuse it) and calls the
     service; it runs only when the form holds no message yet (the page's own checks of what
     was typed put theirs first). It went through: the session is committed and the answer
-    is a 303 to `done` (or `done(result)`). It did not: the session is rolled back, the
+    is a 303 to `done` (or `done(result)`, which may also be the answer itself). It did not: the session is rolled back, the
     refusal recorded on the form (next to the input `fields` names, else above it, in
     `words`), `form.status` set to `status` (None: the refusal's own, e.g. 409) and None
     returned: the caller renders the page again with the form. `refusals` (401, 403 by
@@ -270,7 +270,8 @@ def submit(
         own = exc.status if isinstance(exc, DomainError) else 422
         form.status = own if status is None else status
         return None
-    return redirect(done(result) if callable(done) else done)
+    answer = done(result) if callable(done) else done
+    return answer if isinstance(answer, Response) else redirect(answer)
 
 
 def validated(
@@ -360,27 +361,3 @@ def id_number(form: FormState, t: Translator, name: str, text: str) -> None:
 def padded(values: list[str], size: int) -> list[str]:
     """A repeated input's values, with blanks up to `size` (rows the browser left out)."""
     return [*values, *[""] * (max(size, len(values)) - len(values))]
-
-
-# --- LEGACY (removed once duty.py is ported) ---
-def error_message(request, exc):  # type: ignore[no-untyped-def]
-    from relief.web.shell import request_lang
-
-    return exc.text(request_lang(request))
-
-
-def domain_errors(request, exc, fields):  # type: ignore[no-untyped-def]
-    name = field_name(exc.field)
-    return {name if name in fields else "form": error_message(request, exc)}
-
-
-def invalid_fields(request, exc):  # type: ignore[no-untyped-def]
-    from relief.web.i18n import MESSAGES
-    from relief.web.shell import request_lang
-
-    words = MESSAGES[request_lang(request)]
-    out: dict[str, str] = {}
-    for error in exc.errors():
-        name = str(error["loc"][0]) if error["loc"] else "form"
-        out.setdefault(name, words["form.invalid"])
-    return out
