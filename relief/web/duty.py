@@ -389,7 +389,7 @@ def add_report(
         try:
             counts[name] = parse_figure(name, values[name]) if values[name] else None
         except ValueError:
-            form.fail(name, t("form.amount" if name in DECIMAL_FIELDS else "form.count"))
+            form.fail(name, t("form.amount") if name in DECIMAL_FIELDS else t("form.count"))
     reported_at = parse_cst(values["reported_at"])
     if reported_at is None:
         form.fail("reported_at", t("form.bad_time"))
