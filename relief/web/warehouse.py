@@ -47,6 +47,7 @@ from relief.web.forms import (
     allowed,
     fields_in,
     padded,
+    posted,
     refusal_words,
     same_site_posts,
     submit,
@@ -295,6 +296,25 @@ def post_receipt(
     )
 
 
+# The adjustment, stocktake and disposal forms: the same inputs but for their number's name.
+STOCK_FORM = posted("item_code", "lot", "reason", "override_reason", "delta", "counted", "quantity")
+
+
+def _stock_values(typed: dict[str, str], number: str) -> dict[str, str]:
+    """What one of the stock forms sent: its item, lot, reasons and its number (`number`)."""
+    names = ("item_code", "lot", number, "reason", "override_reason")
+    return {name: typed[name] for name in names}
+
+
+def _stock_inputs(values: dict[str, str]) -> dict[str, str | None]:
+    """What the stock forms send alike: the item, the lot and the override reason."""
+    return {
+        "item_code": values["item_code"],
+        "lot": values["lot"].strip() or None,
+        "override_reason": values["override_reason"].strip() or None,
+    }
+
+
 def _stock_change(
     request: Request,
     session: Session,
@@ -333,25 +353,15 @@ def _stock_change(
 def post_adjustment(
     request: Request,
     code: str,
-    item_code: str = Form(""),
-    delta: str = Form(""),
-    lot: str = Form(""),
-    reason: str = Form(""),
-    override_reason: str = Form(""),
+    typed: dict[str, str] = Depends(STOCK_FORM),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    values = {
-        "item_code": item_code,
-        "delta": delta,
-        "lot": lot,
-        "reason": reason,
-        "override_reason": override_reason,
-    }
+    values = _stock_values(typed, "delta")
 
     def adjust(amount: int | None) -> object:
         body = AdjustmentIn.model_validate(
-            {**_stock_inputs(values), "delta": amount, "reason": reason.strip()}
+            {**_stock_inputs(values), "delta": amount, "reason": values["reason"].strip()}
         )
         return stock.adjust_stock(
             session,
@@ -370,39 +380,20 @@ def post_adjustment(
     )
 
 
-def _stock_inputs(values: dict[str, str]) -> dict[str, str | None]:
-    """What the stock forms send alike: the item, the lot and the override reason."""
-    return {
-        "item_code": values["item_code"],
-        "lot": values["lot"].strip() or None,
-        "override_reason": values["override_reason"].strip() or None,
-    }
-
-
 @router.post("/warehouses/{code}/stocktakes", response_class=HTMLResponse)
 def post_stocktake(
     request: Request,
     code: str,
-    item_code: str = Form(""),
-    lot: str = Form(""),
-    counted: str = Form(""),
-    reason: str = Form(""),
-    override_reason: str = Form(""),
+    typed: dict[str, str] = Depends(STOCK_FORM),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     """盘点: the counted quantity of one lot; the service books the difference."""
-    values = {
-        "item_code": item_code,
-        "lot": lot,
-        "counted": counted,
-        "reason": reason,
-        "override_reason": override_reason,
-    }
+    values = _stock_values(typed, "counted")
 
     def count(amount: int | None) -> object:
         body = StocktakeIn.model_validate(
-            {**_stock_inputs(values), "counted": amount, "reason": reason.strip() or None}
+            {**_stock_inputs(values), "counted": amount, "reason": values["reason"].strip() or None}
         )
         return stock.stocktake(
             session,
@@ -424,26 +415,16 @@ def post_stocktake(
 def post_disposal(
     request: Request,
     code: str,
-    item_code: str = Form(""),
-    lot: str = Form(""),
-    quantity: str = Form(""),
-    reason: str = Form(""),
-    override_reason: str = Form(""),
+    typed: dict[str, str] = Depends(STOCK_FORM),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     """报废: an expired lot (or, with a reason, a good one) leaves the books."""
-    values = {
-        "item_code": item_code,
-        "lot": lot,
-        "quantity": quantity,
-        "reason": reason,
-        "override_reason": override_reason,
-    }
+    values = _stock_values(typed, "quantity")
 
     def dispose(amount: int | None) -> object:
         body = DisposalIn.model_validate(
-            {**_stock_inputs(values), "quantity": amount, "reason": reason.strip()}
+            {**_stock_inputs(values), "quantity": amount, "reason": values["reason"].strip()}
         )
         return stock.dispose_stock(
             session,
