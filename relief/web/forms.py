@@ -19,9 +19,13 @@ Templates show a form with the macros of `_forms.html` (`error_summary`, `input`
 `field_error`, …), which read only a `FormState`.
 
 - `check_origin`, `same_site_posts` (from relief/web/origin.py, re-exported).
-- `FormState`, `submit`, `record_error`, `redirect`: the idiom above.
-- `whole_number`, `int_or_none`, `parse_cst`, `cst_input`, `padded`: the parsing every
-  page shares (whole numbers typed as `8,100`, CST times of `datetime-local` inputs).
+- `FormState`, `submit`, `validated`, `posted`, `fields_in`, `redirect`: the idiom above
+  (`catalogue_words` / `refusal_words` / `service_words`: how a refusal is worded;
+  `record_error`: what `submit` does with one, for a form's own `record`).
+- `whole_number`, `int_or_none`, `parse_cst`, `cst_input`, `id_number`, `padded`: the
+  parsing every page shares (whole numbers typed as `8,100`, CST times of `datetime-local`
+  inputs, ID numbers worded in the page's language). Amounts of money (`8,100.00`) are
+  read by the model (relief.subsidies.models.amount_text), as the API reads them.
 """
 
 from __future__ import annotations
