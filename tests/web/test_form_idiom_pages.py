@@ -122,3 +122,18 @@ def test_forms_js_focuses_the_summary_on_every_page(client, sign_in):
     assert '<script src="/static/web/forms.js" defer></script>' in page
     script = client.get("/static/web/forms.js").text
     assert "[data-error-summary]" in script and ".focus()" in script
+
+
+def test_a_busy_database_at_sign_in_is_the_busy_page_not_a_wrong_password(
+    client, web_users, monkeypatch
+):
+    from relief.errors import DomainError
+
+    def busy(*_args, **_kwargs):
+        raise DomainError("busy", "the database is busy, retry later")
+
+    monkeypatch.setattr(account.auth, "sign_in", busy)
+    reply = client.post("/login", data={"username": "duty", "password": "whatever"})
+    assert reply.status_code == 503
+    assert "Retry-After" in reply.headers
+    assert "用户名或密码错误" not in reply.text
