@@ -109,6 +109,7 @@ ERROR_IDS: tuple[str, ...] = (
     N_("error.invalid_reversal"),
     N_("error.paid_on_future"),
     N_("error.household_has_cases"),
+    N_("error.household_stale"),
     N_("error.explanation_required"),
     N_("error.zero_report_changed"),
     N_("error.duplicate_casualty"),

@@ -340,6 +340,22 @@ def _text(max_length: int, min_length: int = 1) -> Any:
     ]
 
 
+# What a 户主姓名 may not hold (Unicode categories): emoji and other pictographs (So),
+# modifier symbols such as skin tones (Sk), invisible joiners and marks (Cf), private-use,
+# surrogate and unassigned code points (Co, Cs, Cn). Letters of any script, the middle dot of
+# transcribed names (阿力·木合买提) and other punctuation stay; a name starting with "=" is
+# the exports' to defuse (safe_cell), not refused here.
+NAME_REFUSED = frozenset({"So", "Sk", "Cf", "Co", "Cs", "Cn"})
+
+
+def person_name(value: str | None) -> str | None:
+    """A 户主姓名 as banks and the 公示 list can take it: no emoji, pictographs or invisible
+    characters (issue 13 finding 15: "👨‍👩‍👧 李🙂" was registered and reached the lists)."""
+    if value is not None and any(unicodedata.category(c) in NAME_REFUSED for c in value):
+        raise ValueError(N_("a name may not hold symbols or emoji"))
+    return value
+
+
 class HouseholdIn(BaseModel):
     event_id: RowId
     region_code: _text(64)  # type: ignore[valid-type]
@@ -357,6 +373,11 @@ class HouseholdIn(BaseModel):
     severe_rooms: int | None = PField(default=None, ge=0, le=1000)
     general_rooms: int | None = PField(default=None, ge=0, le=1000)
 
+    @field_validator("head_name")
+    @classmethod
+    def _person_name(cls, value: str | None) -> str | None:
+        return person_name(value)
+
 
 class HouseholdPatch(BaseModel):
     """A correction of a registration: the fields to change and why. The event is not
@@ -365,6 +386,9 @@ class HouseholdPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: _text(1000)  # type: ignore[valid-type]
+    # The household's version the correction was made from (GET's `version`); another →
+    # 409 `household_stale`. Optional: without it the correction applies as before.
+    version: int | None = PField(default=None, ge=0)
     region_code: _text(64) | None = None  # type: ignore[valid-type]
     head_name: _text(64) | None = None  # type: ignore[valid-type]
     id_number: _text(32) | None = None  # type: ignore[valid-type]
@@ -380,6 +404,11 @@ class HouseholdPatch(BaseModel):
     collapsed_rooms: int | None = PField(default=None, ge=0, le=1000)
     severe_rooms: int | None = PField(default=None, ge=0, le=1000)
     general_rooms: int | None = PField(default=None, ge=0, le=1000)
+
+    @field_validator("head_name")
+    @classmethod
+    def _person_name(cls, value: str | None) -> str | None:
+        return person_name(value)
 
 
 # The household fields of the 倒损住房户台账 (optional; a PATCH may clear them with null).
@@ -404,6 +433,9 @@ class HouseholdOut(BaseModel):
     collapsed_rooms: int | None = None
     severe_rooms: int | None = None
     general_rooms: int | None = None
+    # How many corrections it has had: send it back as PATCH's `version` (optional) so that
+    # a correction made from an older read is refused (409 household_stale).
+    version: int | None = None
 
 
 class ImportResult(BaseModel):

@@ -554,6 +554,27 @@ def _masked_snapshot(household: Household) -> dict[str, Any]:
     return household_snapshot(household)
 
 
+def household_version(session: Session, household_id: int) -> int:
+    """A household's version: how many corrections it has had (its audited `update`s). A
+    form (or a PATCH) made from version n is refused once the household is at another one."""
+    from relief.audit.models import AuditRecord
+
+    count = session.exec(
+        select(func.count()).where(
+            AuditRecord.entity == "household",
+            AuditRecord.entity_id == str(household_id),
+            AuditRecord.action == "update",
+        )
+    ).one()
+    return int(count or 0)
+
+
+def last_correction(session: Session, household_id: int) -> Any:
+    """The household's latest audited correction (who, when, before, after), or None."""
+    records = audit.history(session, "household", household_id, actions=("update",))
+    return records[-1] if records else None
+
+
 def update_household(
     session: Session,
     actor: Actor,
@@ -575,8 +596,26 @@ def update_household(
     if household is None:
         raise not_found("household", household_id)
     authorize_region(session, actor, household.region_code)
+    if body.version is not None:
+        current = household_version(session, household.id or 0)
+        if current != body.version:
+            last = last_correction(session, household.id or 0)
+            who = last.actor if last is not None else ""
+            when = clock.to_cst(last.at).strftime("%Y-%m-%d %H:%M") if last is not None else ""
+            raise DomainError(
+                "household_stale",
+                "household {household_id} was corrected by {who} at {when} after this "
+                "correction was started (now version {current}); look at it again",
+                "version",
+                params={
+                    "household_id": household.id,
+                    "who": who,
+                    "when": when,
+                    "current": current,
+                },
+            )
     before = _masked_snapshot(household)
-    changes = body.model_dump(exclude_unset=True, exclude={"reason"})
+    changes = body.model_dump(exclude_unset=True, exclude={"reason", "version"})
     if "region_code" in changes and changes["region_code"] != household.region_code:
         code = changes["region_code"]
         event = _event_or_error(session, household.event_id, "region_code")

@@ -68,9 +68,11 @@ from relief.web import netmap
 from relief.web.forms import (
     FieldMap,
     FormState,
+    Once,
     cst_input,
     field_name,
     fields_in,
+    form_once,
     int_or_none,
     no_fields,
     parse_cst,
@@ -188,6 +190,7 @@ def create_event(
     hazard: str = Form(""),
     started_at: str = Form(""),
     region_codes: str = Form(""),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -221,6 +224,7 @@ def create_event(
         lambda: emergency.create_event(session, actor, body),
         lambda event: f"/events/{event.id}",
         fields,
+        once=once,
     )
     return done or _events_page(request, session, actor, form, form.status)
 
@@ -370,6 +374,7 @@ def add_report(
     request: Request,
     event_id: int,
     typed: dict[str, str] = Depends(REPORT_FORM),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -403,7 +408,9 @@ def add_report(
         "explanation": values["explanation"].strip() or None,
         **counts,
     }
-    body = validated(form, t, ReportIn, data, fields) if form.ok else None
+    # Every problem at once (finding 25): the model sees the whole report, figures that did
+    # not parse included (their own message, recorded first, stays).
+    body = validated(form, t, ReportIn, data, fields)
     done = _submit(
         session,
         form,
@@ -411,6 +418,7 @@ def add_report(
         lambda: emergency.add_report(session, actor, event_id, body),
         f"/events/{event_id}#assessment",
         fields,
+        once=once,
     )
     return done or _event_page(
         request, session, actor, event_id, report=form, status_code=form.status
@@ -448,6 +456,7 @@ def import_quick_form(
     request: Request,
     event_id: int,
     file: UploadFile | None = File(None),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -468,6 +477,7 @@ def import_quick_form(
             session, actor, event_id, file.filename if file else "", content
         ),
         lambda created: f"/events/{event_id}?imported={len(created)}#quick-form",
+        once=once,
     )
     if done:
         return done

@@ -19,6 +19,7 @@ subsidies.py, subsidy_office.py, ledgers.py; routes.py gathers their routers.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -29,8 +30,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from markupsafe import Markup
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
 
 from relief import clock
 from relief.auth import service as auth
@@ -120,6 +123,15 @@ templates.env.filters["roman"] = _roman
 templates.env.filters["unit"] = _unit
 templates.env.filters["stored"] = _stored
 templates.env.filters["iso"] = _iso
+
+
+def _once() -> Markup:
+    """`{{ once() }}` in a create-style form: its hidden one-time token, new at every render
+    (relief.web.forms, "one-time form tokens")."""
+    return Markup('<input type="hidden" name="form_token" value="%s">') % secrets.token_urlsafe(18)
+
+
+templates.env.globals["once"] = _once
 templates.env.globals["star_points"] = netmap.star_points
 templates.env.globals["diamond_points"] = netmap.diamond_points
 
@@ -131,6 +143,31 @@ def request_lang(request: Request) -> Lang:
 def _here(request: Request) -> str:
     query = f"?{request.url.query}" if request.url.query else ""
     return request.url.path + query
+
+
+def page_for(request: Request) -> str:
+    """The GET address of the page a request belongs to: its own path for a GET, else the
+    nearest parent path a page answers GET on (`/orders/8/dispatch` → `/orders/8`,
+    `/login` → `/`). A form refused at its POST address links its language switch here, and
+    a GET of a POST-only address (reload, bookmark) is sent here (issue 13, finding 1)."""
+    if request.method in ("GET", "HEAD"):
+        return _here(request)
+    return page_of_path(request, request.url.path)
+
+
+def page_of_path(request: Request, path: str) -> str:
+    """The nearest path at or above `path` that some route of the app answers GET on."""
+    routes = getattr(request.app, "routes", [])
+    parts = path.rstrip("/").split("/")
+    while len(parts) > 1:
+        candidate = "/".join(parts)
+        scope = {"type": "http", "path": candidate, "method": "GET", "root_path": ""}
+        for route in routes:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return candidate
+        parts.pop()
+    return "/"
 
 
 def _local_path(target: str | None) -> str:
@@ -170,6 +207,8 @@ def render(
 ) -> HTMLResponse:
     lang = request_lang(request)
     other = "en" if lang == "zh" else "zh"
+    # A form refused at its POST address: the language switch goes to the page's GET address.
+    page_url = context.pop("page_url", None) or page_for(request)
     response = templates.TemplateResponse(
         request,
         template,
@@ -180,7 +219,9 @@ def render(
             "actor": actor,
             "nav": nav_for(actor),
             "current_path": request.url.path,
-            "switch_href": f"/lang?to={other}&next={quote(_here(request), safe='')}",
+            "page_url": page_url,
+            "notice": request.query_params.get("notice"),
+            "switch_href": f"/lang?to={other}&next={quote(page_url, safe='')}",
             **context,
         },
         status_code=status_code,

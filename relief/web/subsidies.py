@@ -43,8 +43,13 @@ from relief.subsidies.models import (
 from relief.web import subsidy_office as office
 from relief.web.forms import (
     FormState,
+    NumberError,
+    Once,
     catalogue_words,
     fields_in,
+    form_once,
+    number_text,
+    numbers_in,
     same_site_posts,
     service_words,
     submit,
@@ -112,26 +117,31 @@ def _events(session: Session) -> list[Any]:
 def households_page(
     request: Request,
     event_id: str = Query(""),
-    region_code: str = Query("", max_length=64),
-    q: str = Query("", max_length=64),
+    region_code: str = Query(""),
+    q: str = Query(""),
     damage: str = Query(""),
-    sort: str = Query("", max_length=32),
+    sort: str = Query(""),
     page: str = Query(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     """Households in the user's scope with masked ID numbers (lists never show the clear
-    one), searched (name, township/village, the ID's last 4), sorted, a page at a time."""
+    one), searched (name, township/village, the ID's last 4), sorted, a page at a time. A
+    search longer than the service takes is a message under the box (finding 55)."""
     _reader(actor)
+    t = Translator(request_lang(request))
+    search, too_long = office.search_or_problem(t, q)
+    region, _ = office.search_or_problem(t, region_code)
     return _households_page(
         request,
         session,
         actor,
         event_id=_int_or_none(event_id),
-        region_code=region_code.strip(),
-        q=office.search_text(q),
+        region_code=region,
+        q=search,
+        search_problem=too_long,
         damage=damage if damage in DAMAGES else "",
-        sort=sort_key(sort, service.HOUSEHOLD_SORTS),
+        sort=sort_key(sort[:32], service.HOUSEHOLD_SORTS),
         page=page_number(page),
         done=request.query_params.get("done"),
     )
@@ -150,6 +160,7 @@ def _households_page(
     page: int = 1,
     done: str | None = None,
     problem: str | None = None,
+    search_problem: str | None = None,
     status_code: int = 200,
 ) -> Response:
     rows, total = service.list_households(
@@ -181,9 +192,11 @@ def _households_page(
         event_id=event_id,
         region_code=region_code,
         names=_region_names(session),
+        regions=service.registrable_regions(session, actor),
         programmes=service.list_programmes(session, actor),
         may_register=actor.role in ("county_staff", "admin"),
         problem=problem,
+        search_problem=search_problem,
         done=done,
     )
 
@@ -246,6 +259,7 @@ def household_form(
 def post_household(
     request: Request,
     typed: dict[str, str] = Depends(office.HOUSEHOLD_FORM),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -254,6 +268,8 @@ def post_household(
     form = FormState(values=typed)
     office.check_id_number(form, t, typed["id_number"])
     fields = fields_in(HOUSEHOLD_FIELDS)
+    # The one number reading of every form: ４ is 4, 1_0 and 4.0 are not a household size.
+    numbers = numbers_in(form, t, typed, office.NUMBER_INPUTS)
     # Every field's problem at once (the ID number's own reason, if any, stays).
     body = validated(
         form,
@@ -261,11 +277,15 @@ def post_household(
         HouseholdIn,
         {
             **{k: v.strip() for k, v in typed.items()},
-            "rooms": typed["rooms"].strip() or "0",
+            **numbers,
+            "rooms": numbers["rooms"] if typed["rooms"].strip() else "0",
             "phone": typed["phone"].strip() or None,
             "bank_account": typed["bank_account"].strip() or None,
             # The ledger's fields are optional: empty is "not given".
-            **{name: typed[name].strip() or None for name in office.LEDGER_INPUTS},
+            **{
+                name: numbers[name] if name in numbers else typed[name].strip() or None
+                for name in office.LEDGER_INPUTS
+            },
         },
         fields,
     )
@@ -279,6 +299,7 @@ def post_household(
         lambda household: f"/subsidies/households?event_id={household.event_id}&done=household",
         fields,
         record=office.record_household_refusal,
+        once=once,
     )
     return done or _household_form(request, session, actor, form, status_code=form.status)
 
@@ -351,6 +372,7 @@ def post_import(
     request: Request,
     event_id: str = Form(""),
     file: UploadFile | None = File(None),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -377,6 +399,7 @@ def post_import(
         ),
         lambda created: f"/subsidies/import?created={created}",
         fields_in(("event_id", "file")),
+        once=once,
     )
     rejected = list(form.refusal.extra.get("rejected", [])) if form.refusal else []
     return done or _import_page(request, session, actor, form, rejected, status_code=form.status)
@@ -388,22 +411,26 @@ def post_import(
 @router.get("/subsidies/cases", response_class=HTMLResponse)
 def cases_page(
     request: Request,
-    programme: str = Query("", max_length=64),
+    programme: str = Query(""),
     status: str = Query(""),
-    region_code: str = Query("", max_length=64),
+    region_code: str = Query(""),
     stuck_days: str = Query(""),
-    q: str = Query("", max_length=64),
-    sort: str = Query("", max_length=32),
+    q: str = Query(""),
+    sort: str = Query(""),
     page: str = Query(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     _reader(actor)
+    t = Translator(request_lang(request))
     wanted = status if status in CASE_STATUSES else None
     stuck = _int_or_none(stuck_days)
     number = page_number(page)
-    search = office.search_text(q)
-    order = sort_key(sort, service.CASE_SORTS)
+    # A search longer than the service takes: a message under the box (finding 55).
+    search, too_long = office.search_or_problem(t, q)
+    region_code, _ = office.search_or_problem(t, region_code)
+    programme, _ = office.search_or_problem(t, programme)
+    order = sort_key(sort[:32], service.CASE_SORTS)
     rows, total = service.list_cases(
         session,
         actor,
@@ -442,6 +469,7 @@ def cases_page(
         region_code=region_code,
         stuck_days="" if stuck is None else str(stuck),
         names=_region_names(session),
+        search_problem=too_long,
     )
 
 
@@ -450,6 +478,7 @@ def post_case(
     request: Request,
     household_id: str = Form(""),
     programme_code: str = Form(""),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -470,6 +499,7 @@ def post_case(
         refusals=CASE_REFUSALS,
         status=None,
         words=service_words,
+        once=once,
     )
     return done or _households_page(
         request, session, actor, problem=form.general, status_code=form.status
@@ -612,6 +642,7 @@ def post_payment(
     paid_on: str = Form(""),
     reference: str = Form(""),
     future_reason: str = Form(""),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -625,16 +656,30 @@ def post_payment(
         "future_reason": future_reason,
     }
     form = FormState(values=typed)
+    fields = fields_in(tuple(typed))
+    # Every problem at once (finding 42): the amount by the one number reading (8,100 and
+    # ８１００ yes, 1e3 and 5_000 no, findings 10 and 52), then the whole body by the model.
+    try:
+        yuan: str | None = number_text(amount, decimals=2)
+    except NumberError:
+        yuan = None
+        form.fail("amount", t("err.validation_error.amount"))
+    body = validated(
+        form,
+        t,
+        PaymentIn,
+        {
+            "amount": yuan,
+            "paid_on": paid_on.strip(),
+            "reference": reference.strip(),
+            "future_reason": future_reason.strip() or None,
+        },
+        fields,
+    )
+    if form.error("reference") == t("err.validation_error.reference"):
+        form.errors["reference"] = t("sub.payment.reference_required")  # 单据号 (finding 12)
 
     def pay() -> object:
-        body = PaymentIn.model_validate(
-            {
-                "amount": amount.strip(),
-                "paid_on": paid_on.strip(),
-                "reference": reference.strip(),
-                "future_reason": future_reason.strip() or None,
-            }
-        )
         return service.record_payment(session, actor, case_id, body)
 
     done = submit(
@@ -643,8 +688,9 @@ def post_payment(
         t,
         pay,
         f"/subsidies/cases/{case_id}?done=payment#payments-h",
-        fields_in(tuple(typed)),
+        fields,
         refusals=CASE_REFUSALS,
+        once=once,
     )
     return done or _case_page(
         request, session, actor, case_id, payment=form, status_code=form.status

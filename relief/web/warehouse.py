@@ -44,13 +44,16 @@ from relief.stock.models import AdjustmentIn, DisposalIn, ReceiptIn, StocktakeIn
 from relief.web.forms import (
     FieldMap,
     FormState,
+    Once,
     allowed,
     fields_in,
+    form_once,
     padded,
     posted,
     refusal_words,
     same_site_posts,
     submit,
+    validated,
     whole_number,
 )
 from relief.web.i18n import Translator
@@ -252,6 +255,7 @@ def post_receipt(
     quantity: list[str] = Form([]),
     lot: list[str] = Form([]),
     expires_on: list[str] = Form([]),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -284,13 +288,19 @@ def post_receipt(
         )
     if not lines:
         form.fail("lines[0].item_code", t("err.no_lines"))
+    fields = _form_fields({"reference"}, ("item_code", "quantity", "lot", "expires_on"), rows)
+    # Every problem at once (finding 36): the model sees the whole form, numbers that did
+    # not parse included (their own message, recorded first, stays).
+    data = {"reference": reference.strip(), "lines": lines}
+    body = validated(form, t, ReceiptIn, data, fields) if lines else None
 
     def receive() -> None:
-        body = ReceiptIn.model_validate({"reference": reference.strip(), "lines": lines})
+        assert body is not None  # submit runs this only when the form holds no message
         stock.receive_stock(session, actor, code, body.reference, body.lines)
 
-    fields = _form_fields({"reference"}, ("item_code", "quantity", "lot", "expires_on"), rows)
-    done = submit(session, form, t, receive, f"/warehouses/{code}?done=receipt#stock-h", fields)
+    done = submit(
+        session, form, t, receive, f"/warehouses/{code}?done=receipt#stock-h", fields, once=once
+    )
     return done or _warehouse_page(
         request, session, actor, code, receipt=form, status_code=form.status
     )
@@ -326,6 +336,7 @@ def _stock_change(
     change: Callable[[int | None], object],
     *,
     override: str,
+    once: Once | None = None,
 ) -> Response:
     """The adjustment, stocktake and disposal forms: one lot, a whole number (`number`, a
     blank one is None for the disposal's "all of it"), a reason, and an override reason that
@@ -342,6 +353,7 @@ def _stock_change(
         lambda: change(amount),
         f"/warehouses/{code}?done={kind}#stock-h",
         fields_in(values),
+        once=once,
     )
     if done:
         return done
@@ -354,6 +366,7 @@ def post_adjustment(
     request: Request,
     code: str,
     typed: dict[str, str] = Depends(STOCK_FORM),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -376,7 +389,16 @@ def post_adjustment(
 
     # The floor may be crossed only with a reason: the form asks for one once it matters.
     return _stock_change(
-        request, session, actor, code, "adjustment", values, "delta", adjust, override="below_floor"
+        request,
+        session,
+        actor,
+        code,
+        "adjustment",
+        values,
+        "delta",
+        adjust,
+        override="below_floor",
+        once=once,
     )
 
 
@@ -385,6 +407,7 @@ def post_stocktake(
     request: Request,
     code: str,
     typed: dict[str, str] = Depends(STOCK_FORM),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -407,7 +430,16 @@ def post_stocktake(
         )
 
     return _stock_change(
-        request, session, actor, code, "stocktake", values, "counted", count, override="below_floor"
+        request,
+        session,
+        actor,
+        code,
+        "stocktake",
+        values,
+        "counted",
+        count,
+        override="below_floor",
+        once=once,
     )
 
 
@@ -416,6 +448,7 @@ def post_disposal(
     request: Request,
     code: str,
     typed: dict[str, str] = Depends(STOCK_FORM),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -447,6 +480,7 @@ def post_disposal(
         "quantity",
         dispose,
         override="lot_not_expired",
+        once=once,
     )
 
 
@@ -503,6 +537,7 @@ def post_transfer(
     quantity: list[str] = Form([]),
     reason: str = Form(""),
     override_reason: str = Form(""),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -557,7 +592,13 @@ def post_transfer(
         {"to_warehouse_code", "reason", "override_reason"}, ("item_code", "quantity"), rows
     )
     done = submit(
-        session, form, t, transfer, lambda order: f"/orders/{order.id}?done=transfer", fields
+        session,
+        form,
+        t,
+        transfer,
+        lambda order: f"/orders/{order.id}?done=transfer",
+        fields,
+        once=once,
     )
     return done or _transfer_page(request, session, actor, warehouse, form, status_code=form.status)
 
@@ -732,6 +773,35 @@ def _order_form(
     return form
 
 
+def _line_problems(
+    session: Session, form: FormState, t: Translator, order_id: int, lines: list[dict[str, Any]]
+) -> None:
+    """The dispatch form's per-line problems, all of them at once, in the service's own words
+    (relief.dispatch.service.dispatch_order refuses the first of them): more than ordered, or
+    less without a reason."""
+    ordered = {line.item_code: line.quantity for line in dispatch.order_lines(session, order_id)}
+    for n, line in enumerate(lines):
+        quantity, wanted = line["quantity"], ordered.get(line["item_code"])
+        if not isinstance(quantity, int) or wanted is None:
+            continue
+        if quantity > wanted:
+            over = DomainError(
+                "validation_error",
+                "more than ordered ({ordered})",
+                f"lines[{n}].quantity",
+                params={"ordered": wanted},
+            )
+            form.fail(f"lines[{n}].quantity", refusal_words(t, over))
+        elif 0 <= quantity < wanted and not (line["reason"] or "").strip():
+            short = DomainError(
+                "validation_error",
+                "say why only {quantity} of the {ordered} ordered go",
+                f"lines[{n}].reason",
+                params={"quantity": quantity, "ordered": wanted},
+            )
+            form.fail(f"lines[{n}].reason", refusal_words(t, short))
+
+
 @router.post("/orders/{order_id}/dispatch", response_class=HTMLResponse)
 def post_dispatch(
     request: Request,
@@ -773,10 +843,15 @@ def post_dispatch(
         else []
     )
 
+    fields = _form_fields({"vehicle", "driver", "plate"}, ("quantity", "reason"))
+    _line_problems(session, form, t, order_id, lines)
+    # Every problem at once (finding 17): the lines' own checks above, then the whole body
+    # by the model; the service stays the judge and checks all of it again.
+    data = {"lines": lines, "vehicle": vehicle, "driver": driver, "plate": plate}
+    body = validated(form, t, DispatchIn, data, fields) if lines else None
+
     def send() -> object:
-        body = DispatchIn.model_validate(
-            {"lines": lines, "vehicle": vehicle, "driver": driver, "plate": plate}
-        )
+        assert body is not None  # submit runs this only when the form holds no message
         return dispatch.dispatch_order(
             session,
             actor,
@@ -787,7 +862,6 @@ def post_dispatch(
             plate=body.plate,
         )
 
-    fields = _form_fields({"vehicle", "driver", "plate"}, ("quantity", "reason"))
     done = submit(
         session,
         form,
