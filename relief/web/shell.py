@@ -127,7 +127,7 @@ templates.env.filters["iso"] = _iso
 
 def _once() -> Markup:
     """`{{ once() }}` in a create-style form: its hidden one-time token, new at every render
-    (relief.web.forms, "one-time form tokens")."""
+    (relief.web.forms, "one-time form tokens"; static/forms.js keeps the one sent for Back)."""
     return Markup('<input type="hidden" name="form_token" value="%s">') % secrets.token_urlsafe(18)
 
 
