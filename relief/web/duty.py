@@ -75,6 +75,7 @@ from relief.web.forms import (
     form_once,
     int_or_none,
     no_fields,
+    number_text,
     parse_cst,
     posted,
     redirect,
@@ -392,7 +393,9 @@ def add_report(
         counts[name] = number
     for name in NEW_FIELDS:  # the quick report's other figures: blank = not reported
         try:
-            counts[name] = parse_figure(name, values[name]) if values[name] else None
+            # The one number reading of the forms first (１１０ and 8,100 yes; 1e3, 1_0 no).
+            plain = number_text(values[name], decimals=2) if values[name] else ""
+            counts[name] = parse_figure(name, plain) if plain else None
         except ValueError:
             form.fail(name, t("form.amount") if name in DECIMAL_FIELDS else t("form.count"))
     reported_at = parse_cst(values["reported_at"])

@@ -16,8 +16,9 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from relief import clock
 from relief.auth.deps import ensure_role
 from relief.auth.models import Actor
 from relief.db import get_session
@@ -586,11 +587,13 @@ def post_transition(
     action: str = Form(""),
     note: str = Form(""),
     override_reason: str = Form(""),
+    status: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     _reader(actor)
-    service.get_case(session, actor, _case_id(case_id))  # 404 / 403 before anything else
+    case, _ = service.get_case(session, actor, _case_id(case_id))  # 404 / 403 before anything
+    seen_status = status.strip()
     t = Translator(request_lang(request))
     form = FormState(
         values={"action": action, "note": note, "override_reason": override_reason}, status=409
@@ -622,8 +625,35 @@ def post_transition(
         status=409,
         words=_case_words,
     )
+    if done is None and form.code == "invalid_transition" and seen_status != case.status:
+        # Opened before someone else moved the case on (finding 47): say what it is now,
+        # who moved it and when, instead of "刷新页面".
+        form.general = None
+        form.fail(None, _case_moved(session, t, case_id))
     return done or _case_page(
         request, session, actor, case_id, transition=form, status_code=form.status
+    )
+
+
+def _case_moved(session: Session, t: Translator, case_id: int) -> str:
+    """「该案件已于 … 由 … 办理“乡镇审核通过”，现为乡镇已审核」: the case's last step."""
+    from relief.subsidies.models import CaseTransition
+    from relief.web.warehouse import people_names
+
+    last = session.exec(
+        select(CaseTransition)
+        .where(CaseTransition.case_id == case_id)
+        .order_by(CaseTransition.id.desc())  # type: ignore[union-attr]
+    ).first()
+    if last is None:
+        return t("sub.invalid_transition")
+    at = clock.to_cst(last.at)
+    return t(
+        "sub.case.moved",
+        at=at.strftime("%Y-%m-%d %H:%M") if at else "",
+        who=people_names(session, [last.actor]).get(last.actor, last.actor),
+        action=t(f"action.{last.action}"),
+        status=t(f"case.{last.to_status}"),
     )
 
 

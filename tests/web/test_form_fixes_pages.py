@@ -11,6 +11,7 @@ from urllib.parse import unquote
 import pytest
 
 from tests.web.conftest import MANAGED_WAREHOUSE
+from tests.web.test_duty_pages import snowstorm  # noqa: F401 - fixture
 from tests.web.test_subsidy_pages import event_id  # noqa: F401 - fixture
 
 
@@ -407,3 +408,33 @@ def test_the_household_list_filters_by_a_place_chosen_by_name(client, sign_in):
     assert "保合少镇" in picker.group(0)
     chosen = client.get("/subsidies/households?region_code=150102101").text
     assert re.search(r'<option value="150102101" selected>', chosen)
+
+
+def test_the_report_figures_are_text_inputs_a_chinese_ime_can_type_into(
+    client,
+    sign_in,
+    snowstorm,  # noqa: F811
+):
+    sign_in("duty")
+    page = client.get(f"/events/{snowstorm}").text
+    form = re.search(r'<form[^>]*data-testid="report-form".*?</form>', page, re.S).group(0)
+    assert 'type="number"' not in form
+    assert re.search(
+        r'id="rp-relocated" name="relocated" type="text"[^>]*inputmode="numeric"', form
+    )
+
+
+def test_a_case_step_from_a_stale_tab_says_what_the_case_is_now_and_who_moved_it(
+    client, engine, app, sign_in
+):
+    from tests.web.test_subsidy_office_browser import _open_case, _register
+
+    case_id = _open_case(engine, _register(engine, app, 91, "钱过期"))
+    sign_in("county")
+    path = f"/subsidies/cases/{case_id}/transitions"
+    seen = {"action": "village_review", "note": "", "status": "registered"}
+    assert client.post(path, data=seen, follow_redirects=False).status_code == 303
+    stale = client.post(path, data=seen)  # the other tab, opened while it was registered
+    assert stale.status_code == 409
+    assert "村级评议通过" in stale.text and "现为“村级评议”" in stale.text
+    assert "由 " in stale.text and "请刷新页面" not in stale.text
