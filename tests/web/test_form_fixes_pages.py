@@ -438,3 +438,69 @@ def test_a_case_step_from_a_stale_tab_says_what_the_case_is_now_and_who_moved_it
     assert stale.status_code == 409
     assert "村级评议通过" in stale.text and "现为“村级评议”" in stale.text
     assert "由 " in stale.text and "请刷新页面" not in stale.text
+
+
+# --- the demand editor: names, not codes; a stale tab (#29, #31, #32) -------------------------
+
+
+def test_the_demand_editor_names_places_and_items_and_refuses_a_stale_save(
+    client,
+    sign_in,
+    snowstorm,  # noqa: F811
+    engine,
+):
+    from tests.web.test_duty_pages import _recommended, _trigger
+
+    sign_in("duty")
+    location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
+    response_id = int(location.rsplit("/", 1)[1])
+    page = client.get(location).text
+    editor = re.search(r'<table data-testid="demand">.*?</table>', page, re.S).group(0)
+    # Lines in force: names shown, codes only in hidden inputs; no code text box.
+    assert not re.search(r'<input id="dm-\d+-(region|item)"', editor)
+    assert 'data-testid="demand-region-name"' in editor
+    assert re.search(r'<select id="dm-\d+-region" name="region_code"', editor)  # a new line
+    version = re.search(r'name="version" value="(\d+)" data-testid="demand-version"', page)
+    seen = version.group(1)
+    first = re.search(r'name="key" value="([^"|]+)\|([^"]+)"', editor)
+    region, item = first.group(1), first.group(2)
+    row = {"key": f"{region}|{item}", "region_code": region, "item_code": item, "priority": ""}
+    tab_b = {**{k: [v] for k, v in row.items()}, "quantity": ["1100"], "partial": "1"}
+    saved = client.post(
+        f"/responses/{response_id}/demand", data={**tab_b, "version": seen}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    tab_a = {**tab_b, "quantity": ["1200"], "version": seen}
+    stale = client.post(f"/responses/{response_id}/demand", data=tab_a)
+    assert stale.status_code == 409
+    assert "→1100" in stale.text and "修改" in stale.text
+    assert 'value="1200"' in stale.text  # what was typed here stays
+    newer = re.search(r'name="version" value="(\d+)" data-testid="demand-version"', stale.text)
+    assert newer.group(1) != seen
+    again = client.post(
+        f"/responses/{response_id}/demand",
+        data={**tab_a, "version": newer.group(1)},
+        follow_redirects=False,
+    )
+    assert again.status_code == 303
+
+
+def test_a_new_event_chooses_its_places_by_name(client, sign_in, engine):
+    sign_in("duty")
+    page = client.get("/events").text
+    picker = re.search(
+        r'<select id="ev-regions" name="region_codes" multiple.*?</select>', page, re.S
+    )
+    assert picker and "武川县" in picker.group(0)
+    assert 'name="region_codes" type="text"' not in page
+    reply = client.post(
+        "/events",
+        data={
+            "name": "暴雪演练",
+            "hazard": "snowstorm",
+            "started_at": "2026-01-18T08:00",
+            "region_codes": ["150125", "150102"],
+        },
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303, reply.text
