@@ -504,3 +504,15 @@ def test_a_new_event_chooses_its_places_by_name(client, sign_in, engine):
         follow_redirects=False,
     )
     assert reply.status_code == 303, reply.text
+
+
+def test_a_too_long_reason_says_how_long_it_may_be(client, sign_in):
+    from tests.web.test_warehouse_pages import _error_after
+
+    sign_in("manager")
+    reply = client.post(
+        f"/warehouses/{MANAGED_WAREHOUSE}/adjustments",
+        data={"item_code": "water", "delta": "-1", "reason": "破" * 10_000},
+    )
+    assert reply.status_code == 422
+    assert re.fullmatch(r"最多 \d+ 字", _error_after("adjust-reason", reply.text))
