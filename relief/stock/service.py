@@ -1333,22 +1333,45 @@ def lots_page(
     return list(rows), total
 
 
+# The ledger's sortable columns (`?lsort=item`, `-item`): the UI's column heads.
+LEDGER_SORTS = {
+    "at": StockMovement.id,
+    "kind": StockMovement.kind,
+    "item": StockMovement.item_code,
+    "delta": StockMovement.on_hand_delta,
+    "reference": StockMovement.reference,
+}
+
+
 def ledger_page(
     session: Session,
     warehouse_code: str,
     *,
     item_code: str | None = None,
+    kind: str | None = None,
+    reference: str | None = None,
+    sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[StockMovement], int]:
-    """The warehouse's ledger rows, newest first, and how many there are in all."""
+    """The warehouse's ledger rows, newest first (or by `sort`, a LEDGER_SORTS key, `-` for
+    descending), filtered by item, kind and a part of the reference (单号), and how many
+    there are in all."""
     query = select(StockMovement).where(StockMovement.warehouse_code == warehouse_code)
     if item_code is not None:
         query = query.where(StockMovement.item_code == item_code)
+    if kind:
+        query = query.where(StockMovement.kind == kind)
+    if reference:
+        query = query.where(col(StockMovement.reference).contains(reference, autoescape=True))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(StockMovement.id).desc()).offset(offset).limit(limit)
-    ).all()
+    column = LEDGER_SORTS.get((sort or "").lstrip("-"))
+    if column is None:
+        order = [col(StockMovement.id).desc()]
+    else:
+        first = col(column).desc() if (sort or "").startswith("-") else col(column).asc()
+        order = [first, col(StockMovement.id).desc()]
+    rows = session.exec(query.order_by(*order).offset(offset).limit(limit)).all()
     return list(rows), total
 
 

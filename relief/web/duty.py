@@ -155,14 +155,19 @@ def _superseded_report_ids(reports: Iterable[Any]) -> set[int]:
 # --- events ------------------------------------------------------------------------------------
 
 
-def _event_regions(session: Session) -> list[tuple[str, str]]:
+def _event_regions(session: Session, t: Translator) -> list[tuple[str, str]]:
     """The places an event may name, by name: each region with the name of the one above it
     (城关镇（武川县）), so that alike names stay apart; by code, so that a county is followed
     by its townships."""
     regions, _, _, _ = network.network_records(session)
     names = {r.code: r.name for r in regions}
     return [
-        (r.code, f"{r.name}（{names[r.parent_code]}）" if r.parent_code in names else r.name)
+        (
+            r.code,
+            t("duty.region_in", name=r.name, parent=names[r.parent_code])
+            if r.parent_code in names
+            else r.name,
+        )
         for r in sorted(regions, key=lambda r: r.code)
     ]
 
@@ -184,7 +189,7 @@ def _events_page(
         hazards=HAZARDS,
         form=form or FormState(values={"started_at": cst_input(clock.now()), "region_codes": []}),
         may_create=actor.role in ("admin", "duty_officer"),
-        event_regions=_event_regions(session),
+        event_regions=_event_regions(session, Translator(request_lang(request))),
     )
 
 

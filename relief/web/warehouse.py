@@ -145,6 +145,20 @@ def _stale(session: Session, order: DispatchOrderRow, version: str, t: Translato
     )
 
 
+# The kinds of ledger rows (relief.stock.models.StockMovement), for the ledger's filter.
+MOVEMENT_KINDS = (
+    "receipt",
+    "adjustment",
+    "reservation",
+    "release",
+    "dispatch",
+    "transfer_out",
+    "transfer_in",
+    "disposal",
+    "stocktake",
+)
+
+
 # --- the warehouse page ------------------------------------------------------------------------
 
 
@@ -172,10 +186,22 @@ def _warehouse_page(
     disposal: FormState | None = None,
     page: int = 1,
     lots_page: int = 1,
+    ledger: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     warehouse = _warehouse(session, code)
-    movements, total = stock.ledger_page(session, code, limit=PAGE_SIZE, offset=page_offset(page))
+    # The ledger's filters and order (finding 53): item, kind, a part of the 单号; a column.
+    ledger = ledger or {"item": "", "kind": "", "ref": "", "lsort": ""}
+    movements, total = stock.ledger_page(
+        session,
+        code,
+        item_code=ledger["item"] or None,
+        kind=ledger["kind"] or None,
+        reference=ledger["ref"] or None,
+        sort=ledger["lsort"] or None,
+        limit=PAGE_SIZE,
+        offset=page_offset(page),
+    )
     lots, lots_total = stock.lots_page(
         session, code, limit=PAGE_SIZE, offset=page_offset(lots_page)
     )
@@ -200,7 +226,10 @@ def _warehouse_page(
         ),
         history_days=stock.HISTORY_DAYS,
         movements=movements,
-        ledger_pager=Pager(page, total, path, pages),
+        ledger_pager=Pager(page, total, path, {**pages, **ledger}),
+        ledger_filter=ledger,
+        ledger_sorter=Sorter(path, ledger["lsort"], {**ledger, "lsort": ""}, param="lsort"),
+        movement_kinds=MOVEMENT_KINDS,
         lots=lots,
         lots_pager=Pager(lots_page, lots_total, path, pages, "lots_page"),
         # Every lot held, for the lot fields' choices (a depot holds tens, not thousands).
@@ -230,12 +259,23 @@ def warehouse_page(
     code: str,
     page: str = Query(""),
     lots_page: str = Query(""),
+    item: str = Query(""),
+    kind: str = Query(""),
+    ref: str = Query(""),
+    lsort: str = Query(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     # Every user may read any warehouse's stock and ledger (API.md "Who may do what"); the
     # receipt and stocktake forms are shown to its manager and to admins only. `page` pages
-    # the ledger (newest first), `lots_page` the lots (first-expiring first).
+    # the ledger (newest first, or by `lsort`; filtered by `item`, `kind` and `ref`),
+    # `lots_page` the lots (first-expiring first).
+    ledger = {
+        "item": item.strip()[:64],
+        "kind": kind if kind in MOVEMENT_KINDS else "",
+        "ref": ref.strip()[:128],
+        "lsort": sort_key(lsort, stock.LEDGER_SORTS),
+    }
     return _warehouse_page(
         request,
         session,
@@ -243,6 +283,7 @@ def warehouse_page(
         code,
         page=page_number(page),
         lots_page=page_number(lots_page),
+        ledger=ledger,
     )
 
 

@@ -516,3 +516,21 @@ def test_a_too_long_reason_says_how_long_it_may_be(client, sign_in):
     )
     assert reply.status_code == 422
     assert re.fullmatch(r"最多 \d+ 字", _error_after("adjust-reason", reply.text))
+
+
+# --- long lists: the warehouse ledger filters and sorts (#53) --------------------------------
+
+
+def test_the_warehouse_ledger_filters_by_item_kind_and_reference_and_sorts(client, sign_in):
+    sign_in("manager")
+    path = f"/warehouses/{MANAGED_WAREHOUSE}/receipts"
+    client.post(path, data={"reference": "RK-LEDGER-7", "item_code": ["water"], "quantity": ["5"]})
+    page = client.get(f"/warehouses/{MANAGED_WAREHOUSE}?ref=LEDGER-7").text
+    ledger = re.search(r'<table data-testid="ledger">.*?</table>', page, re.S).group(0)
+    assert ledger.count("<tr>") == 2 and "RK-LEDGER-7" in ledger  # header + the one row
+    only = client.get(f"/warehouses/{MANAGED_WAREHOUSE}?kind=receipt&item=water").text
+    rows = re.search(r'<table data-testid="ledger">.*?</table>', only, re.S).group(0)
+    assert "入库" in rows and "调拨出库" not in rows
+    sorted_page = client.get(f"/warehouses/{MANAGED_WAREHOUSE}?lsort=-delta").text
+    assert 'aria-sort="descending"' in sorted_page
+    assert re.search(r'<select id="lg-item" name="item">', page)
