@@ -534,3 +534,19 @@ def test_the_warehouse_ledger_filters_by_item_kind_and_reference_and_sorts(clien
     sorted_page = client.get(f"/warehouses/{MANAGED_WAREHOUSE}?lsort=-delta").text
     assert 'aria-sort="descending"' in sorted_page
     assert re.search(r'<select id="lg-item" name="item">', page)
+
+
+def test_the_demand_is_read_only_for_those_who_may_not_save_it(
+    client,
+    sign_in,
+    snowstorm,  # noqa: F811
+    engine,
+):
+    from tests.web.test_duty_pages import _recommended, _trigger
+
+    sign_in("duty")
+    location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
+    assert 'name="quantity"' in client.get(location).text.split('data-testid="demand"')[1]
+    sign_in("manager")
+    editor = client.get(location).text.split('data-testid="demand"')[1].split("</table>")[0]
+    assert 'name="quantity"' not in editor and 'data-testid="demand-quantity"' in editor
