@@ -20,6 +20,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "no_standard": 422,
     "not_eligible": 422,
     "paid_on_future": 422,
+    "paid_on_too_early": 422,
+    "lot_expired": 422,
+    "no_open_route": 422,
     "household_has_cases": 409,
     "import_rejected": 422,
     "explanation_required": 422,
@@ -122,6 +125,10 @@ ERROR_IDS: tuple[str, ...] = (
     N_("error.plan_no_longer_fits"),
     N_("error.plan_stale"),
     N_("error.response_already_active"),
+    N_("error.duplicate_reference"),
+    N_("error.paid_on_too_early"),
+    N_("error.lot_expired"),
+    N_("error.no_open_route"),
     N_("error.unknown"),
 )
 

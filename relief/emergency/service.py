@@ -196,7 +196,9 @@ def declare_stable(session: Session, actor: Actor, event_id: int, body: StableIn
             "validation_error",
             "at is in the future (now is {now})",
             "at",
-            params={"now": clock.to_cst(now).isoformat()},
+            extra={"now": clock.to_cst(now).isoformat()},
+            # Said to people as Beijing time to the minute (issue 13 review #26).
+            params={"now": clock.to_cst(now).strftime("%Y-%m-%d %H:%M")},
         )
     if at < clock.as_utc(event.started_at):
         raise DomainError(
@@ -434,7 +436,9 @@ def add_report(session: Session, actor: Actor, event_id: int, body: ReportIn) ->
             "validation_error",
             "reported_at is in the future (now is {now})",
             "reported_at",
-            params={"now": clock.to_cst(now).isoformat()},
+            extra={"now": clock.to_cst(now).isoformat()},
+            # Said to people as Beijing time to the minute (issue 13 review #26).
+            params={"now": clock.to_cst(now).strftime("%Y-%m-%d %H:%M")},
         )
     existing = list_reports(session, event_id)
     _check_report_rules(session, event_id, body.region_code, body.kind, existing)
@@ -740,6 +744,17 @@ def closed_road_ids(session: Session, event_id: int) -> set[int]:
     """The ids of the roads closed for this event (global road status not included: the
     network's `status` column says which roads are closed for everyone)."""
     return {row.road_id for row in _closures(session, event_id)}
+
+
+def closed_road_ids_of_active_responses(session: Session) -> set[int]:
+    """The ids of the roads closed for any event that has an active response: the roads
+    that movements made now (transfers) must go around, as that response's plans do."""
+    rows = session.exec(
+        select(RoadClosureRow.road_id)
+        .join(ResponseRow, ResponseRow.event_id == RoadClosureRow.event_id)  # type: ignore[arg-type]
+        .where(ResponseRow.status == "active")
+    ).all()
+    return set(rows)
 
 
 def _add_closure(

@@ -40,6 +40,7 @@ from relief.auth.models import Actor
 from relief.errors import DomainError
 from relief.i18n import has, translate
 from relief.subsidies import service
+from relief.subsidies.contact import ContactError, clean_bank_account, clean_phone
 from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
 from relief.subsidies.models import CATEGORY_WORDS, CONTROL_CHARS, DAMAGE_WORDS, STRUCTURE_WORDS
 
@@ -86,6 +87,9 @@ ROW_ERROR_CODES: dict[str, tuple[str, ...]] = {
     "id_check_digit": (),
     "id_invalid": (),
     "stored_as_number": (),
+    "account_scientific": (),
+    "account_format": (),
+    "phone_format": (),
     "not_whole_number": (),
     "out_of_range": ("min", "max"),
     "unknown_damage": ("value",),
@@ -721,8 +725,12 @@ def _parse_row(
         except CellError as exc:
             refused(name, exc)
             continue
-        fits(name, text, limit)
-        values[name] = text
+        if not fits(name, text, limit):
+            continue
+        try:
+            values[name] = clean_phone(text) if name == "phone" else clean_bank_account(text)
+        except ContactError as exc:
+            fail(name, str(exc), exc.code)
     return errors, values, number
 
 

@@ -28,6 +28,7 @@ from sqlmodel import Field, SQLModel
 from relief.clock import now
 from relief.db import UTCDateTime
 from relief.errors import N_
+from relief.subsidies.contact import optional_bank_account, optional_phone
 
 DAMAGES = ("collapsed", "severe", "general", "none")
 CATEGORIES = ("general", "dibao", "tekun", "poverty_registered")
@@ -349,8 +350,10 @@ class HouseholdIn(BaseModel):
     damage: Damage
     rooms: int = PField(default=0, ge=0, le=1000)
     category: Category = "general"
-    phone: _text(32, 0) | None = None  # type: ignore[valid-type]
-    bank_account: _text(64, 0) | None = None  # type: ignore[valid-type]
+    phone: Annotated[_text(32, 0) | None, AfterValidator(optional_phone)] = None  # type: ignore[valid-type]
+    bank_account: Annotated[  # type: ignore[valid-type]
+        _text(64, 0) | None, AfterValidator(optional_bank_account)
+    ] = None
     address: _text(200, 0) | None = None  # type: ignore[valid-type]
     structure: Structure | None = None
     collapsed_rooms: int | None = PField(default=None, ge=0, le=1000)
@@ -372,8 +375,10 @@ class HouseholdPatch(BaseModel):
     damage: Damage | None = None
     rooms: int | None = PField(default=None, ge=0, le=1000)
     category: Category | None = None
-    phone: _text(32, 0) | None = None  # type: ignore[valid-type]
-    bank_account: _text(64, 0) | None = None  # type: ignore[valid-type]
+    phone: Annotated[_text(32, 0) | None, AfterValidator(optional_phone)] = None  # type: ignore[valid-type]
+    bank_account: Annotated[  # type: ignore[valid-type]
+        _text(64, 0) | None, AfterValidator(optional_bank_account)
+    ] = None
     # The ledger's fields: null (or "" for the address) clears one.
     address: _text(200, 0) | None = None  # type: ignore[valid-type]
     structure: Structure | None = None

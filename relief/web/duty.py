@@ -78,7 +78,7 @@ from relief.web.forms import (
 from relief.web.i18n import MESSAGES, Translator
 from relief.web.map_pages import map_drawing
 from relief.web.pictures import response_pictures
-from relief.web.shell import place_names, render, request_lang, signed_in
+from relief.web.shell import people_names, place_names, render, request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
@@ -730,6 +730,7 @@ def _response_page(
         deadlines=deadlines,
         deadline_errors=deadline_errors or {},
         timeline=timeline,
+        people=people_names(session, [e.actor for e in timeline]),
         closures=closures,
         roads=roads,
         flash=flash,
@@ -1194,6 +1195,7 @@ def demand_versions_page(
         request,
         "duty_demand_versions.html",
         actor,
+        people=people_names(session, [v.actor for v in versions]),
         response=responses.response_out(session, row),
         event=emergency.get_event(session, row.event_id),
         versions=list(reversed(shown)),

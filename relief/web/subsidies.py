@@ -24,6 +24,7 @@ from relief.auth.models import Actor
 from relief.db import get_session
 from relief.emergency import service as emergency
 from relief.errors import DomainError
+from relief.i18n import listed
 from relief.network import service as network
 from relief.subsidies import imports, service
 from relief.subsidies.ids import IdNumberError, normalise_id_number, vault_for
@@ -55,7 +56,7 @@ from relief.web.forms import (
 )
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
-from relief.web.shell import render, request_lang, signed_in
+from relief.web.shell import people_names, render, request_lang, signed_in
 from relief.web.sorting import Sorter, sort_key
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
@@ -102,12 +103,12 @@ def _eligibility_text(t: Translator, programme: Programme) -> str:
         return t("sub.eligibility.any")
     parts = []
     if rule.damage:
-        words = "、".join(t(f"damage.{d}") for d in rule.damage)
+        words = listed((t(f"damage.{d}") for d in rule.damage), t.lang)
         parts.append(t("sub.eligibility.damage", values=words))
     if rule.categories:
-        words = "、".join(t(f"category.{c}") for c in rule.categories)
+        words = listed((t(f"category.{c}") for c in rule.categories), t.lang)
         parts.append(t("sub.eligibility.categories", values=words))
-    return t("sub.eligibility", rules="；".join(parts))
+    return t("sub.eligibility", rules=("；" if t.lang == "zh" else "; ").join(parts))
 
 
 def _region_label(session: Session, code: str) -> str:
@@ -558,6 +559,7 @@ def _case_page(
         None,
     )
     payments = service.payments_of(session, case_id)
+    history = service.history_of(session, case_id)
     return render(
         request,
         "sub_case.html",
@@ -568,7 +570,8 @@ def _case_page(
         programme=programme,
         standard=standard,
         money=format_fen,
-        history=service.history_of(session, case_id),
+        history=history,
+        people=people_names(session, [h.actor for h in history] + [p.actor for p in payments]),
         payments=payments,
         paid=format_fen(sum(p.amount_fen for p in payments)),
         reversed_by=service.reversed_ids(session, [p.id for p in payments if p.id is not None]),
@@ -746,7 +749,9 @@ def programme_page(
         actor,
         programme=programme,
         summary=summary,
-        summary_scope="、".join(_region_label(session, c) for c in summary["region_codes"]),
+        summary_scope=listed(
+            (_region_label(session, c) for c in summary["region_codes"]), request_lang(request)
+        ),
         eligibility=_eligibility_text(Translator(request_lang(request)), programme),
         statuses=CASE_STATUSES,
         notice_query=urlencode({"programme": code}),

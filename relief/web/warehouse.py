@@ -21,7 +21,6 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from relief import clock
-from relief.auth import service as auth
 from relief.auth.models import Actor
 from relief.db import get_session
 from relief.dispatch import documents
@@ -60,6 +59,7 @@ from relief.web.pictures import stock_history_charts
 from relief.web.shell import (
     EXPIRY_DAYS,
     items_by_code,
+    people_names,
     place_names,
     render,
     request_lang,
@@ -137,15 +137,6 @@ def _record(
     record_error(form, t, exc, fields, statuses)
 
 
-def people_names(session: Session, usernames: Collection[str | None]) -> dict[str, str]:
-    """Username → the person's real name where the user has one (else the username)."""
-    out = {}
-    for username in {u for u in usernames if u}:
-        user = auth.user_by_username(session, username)
-        out[username] = (user.full_name if user is not None else None) or username
-    return out
-
-
 # What moved an order on from `reserved` or `dispatched`: (words, when, who).
 _CHANGES = {
     "dispatched": ("order.stale.dispatched", "dispatched_at", "dispatched_by"),
@@ -209,7 +200,7 @@ def _warehouse_page(
     path = f"/warehouses/{code}"
     # Each list's links keep the other list's page (when it is not the first).
     pages = {k: v for k, v in (("page", page), ("lots_page", lots_page)) if v > 1}
-    manages = allowed(lambda: stock.authorise_stock_change(actor, code))
+    manages = allowed(lambda: stock.authorise_stock_change(actor, code, session))
     items = items_by_code(session)
     lang = request_lang(request)
     return render(
@@ -227,6 +218,7 @@ def _warehouse_page(
         ),
         history_days=stock.HISTORY_DAYS,
         movements=movements,
+        people=people_names(session, [m.actor for m in movements]),
         ledger_pager=Pager(page, total, path, pages),
         lots=lots,
         lots_pager=Pager(lots_page, lots_total, path, pages, "lots_page"),
@@ -282,11 +274,12 @@ def post_receipt(
     quantity: list[str] = Form([]),
     lot: list[str] = Form([]),
     expires_on: list[str] = Form([]),
+    override_reason: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     _warehouse(session, code)
-    stock.authorise_stock_change(actor, code)
+    stock.authorise_stock_change(actor, code, session)
     t = Translator(request_lang(request))
     typed = [
         {"item_code": i, "quantity": q, "lot": lt, "expires_on": e}
@@ -298,7 +291,9 @@ def post_receipt(
             strict=True,
         )
     ]
-    form = FormState(values={"reference": reference, "lines": typed})
+    form = FormState(
+        values={"reference": reference, "lines": typed, "override_reason": override_reason}
+    )
     lines, rows = [], []
     for n, line in enumerate(typed):
         if not any(value.strip() for value in line.values()):
@@ -315,15 +310,27 @@ def post_receipt(
         )
     if not lines:
         form.errors["lines[0].item_code"] = t("err.no_lines")
-    fields = _form_fields({"reference"}, ("item_code", "quantity", "lot", "expires_on"), rows)
+    fields = _form_fields(
+        {"reference", "override_reason"}, ("item_code", "quantity", "lot", "expires_on"), rows
+    )
     if not form.errors:
         try:
-            body = ReceiptIn.model_validate({"reference": reference.strip(), "lines": lines})
-            stock.receive_stock(session, actor, code, body.reference, body.lines)
+            body = ReceiptIn.model_validate(
+                {
+                    "reference": reference.strip(),
+                    "lines": lines,
+                    "override_reason": override_reason.strip() or None,
+                }
+            )
+            stock.receive_stock(
+                session, actor, code, body.reference, body.lines, body.override_reason
+            )
             session.commit()
             return redirect(f"/warehouses/{code}?done=receipt#stock-h")
         except (ValidationError, DomainError) as exc:
             record_error(form, t, exc, fields)
+            # An expired lot is booked only with a reason: ask for one now that it matters.
+            form.values["needs_override"] = getattr(exc, "code", "") == "lot_expired"
     session.rollback()
     return _warehouse_page(request, session, actor, code, receipt=form, status_code=422)
 
@@ -345,7 +352,7 @@ def post_adjustment(
     session: Session = Depends(get_session),
 ) -> Response:
     _warehouse(session, code)
-    stock.authorise_stock_change(actor, code)
+    stock.authorise_stock_change(actor, code, session)
     t = Translator(request_lang(request))
     form = FormState(
         values={
@@ -406,7 +413,7 @@ def post_stocktake(
 ) -> Response:
     """盘点: the counted quantity of one lot; the service books the difference."""
     _warehouse(session, code)
-    stock.authorise_stock_change(actor, code)
+    stock.authorise_stock_change(actor, code, session)
     t = Translator(request_lang(request))
     values = {
         "item_code": item_code,
@@ -465,7 +472,7 @@ def post_disposal(
 ) -> Response:
     """报废: an expired lot (or, with a reason, a good one) leaves the books."""
     _warehouse(session, code)
-    stock.authorise_stock_change(actor, code)
+    stock.authorise_stock_change(actor, code, session)
     t = Translator(request_lang(request))
     values = {
         "item_code": item_code,
@@ -549,7 +556,7 @@ def transfer_form(
     session: Session = Depends(get_session),
 ) -> Response:
     warehouse = _warehouse(session, code)
-    dispatch.authorise_transfer(actor, code)
+    dispatch.authorise_transfer(actor, code, session=session)
     to = request.query_params.get("to", "")
     return _transfer_page(request, session, actor, warehouse, FormState(values={"to": to}))
 
@@ -567,7 +574,7 @@ def post_transfer(
     session: Session = Depends(get_session),
 ) -> Response:
     warehouse = _warehouse(session, code)
-    dispatch.authorise_transfer(actor, code)
+    dispatch.authorise_transfer(actor, code, session=session)
     t = Translator(request_lang(request))
     typed = [
         {"item_code": i, "quantity": q}
