@@ -725,7 +725,13 @@ def _response_page(
         status_code=status_code,
         response=reply,
         event=event,
-        involved=responses.involved_people(session, response_id),
+        # Names and phones of the people involved: the duty officer's to call (issue 13
+        # review #44), not every role's to read.
+        involved=(
+            responses.involved_people(session, response_id)
+            if actor.role in ("admin", "duty_officer")
+            else None
+        ),
         lambda_place=lambda code: places.get(code, code),
         deadlines=deadlines,
         deadline_errors=deadline_errors or {},

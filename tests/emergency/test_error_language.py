@@ -98,3 +98,12 @@ def test_without_the_header_or_with_another_language_the_message_is_english(api,
     )
     for reply in (plain, french, preferring_en):
         assert reply.json()["detail"]["message"] == "unknown region 159999999"
+
+
+def test_a_region_outside_the_event_is_named_by_place_names_in_chinese(api, event):
+    """Issue 13 review #27: 双河镇 and the event's places, not 150122100 and codes."""
+    zh, en = _both(_report(api, event["id"], region="150122100", relocated=1))
+    assert zh["field"] == "region_code"
+    assert "双河镇" in zh["message"] and "150122100" not in zh["message"], zh["message"]
+    assert not re.search(r"\d{6}", zh["message"]), zh["message"]
+    assert "150122100" in en["message"]
