@@ -33,7 +33,7 @@ from openpyxl.reader.excel import _find_workbook_part
 from openpyxl.utils import get_column_letter
 from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
 from openpyxl.xml.functions import fromstring
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from relief.auth.deps import region_in_scope, sees_everything
 from relief.auth.models import Actor
@@ -532,6 +532,7 @@ def import_households(
         # reports every problem of the file.
         parsed.append((offset, values, number))
 
+    _codes_for_names(session, actor, parsed)
     regions = service.regions_with_ancestors(
         session, {v["region_code"] for _, v, _ in parsed if v.get("region_code")}
     )
@@ -604,6 +605,26 @@ def import_households(
     if not rows:
         raise _rejected([RowError(2, None, None, "the file has no household rows", "no_rows")])
     return len(service.insert_households(session, actor, event.id, rows))
+
+
+def _codes_for_names(session: Session, actor: Actor, parsed: list[tuple[int, dict, Any]]) -> None:
+    """A clerk types 大青山乡 where the column wants 150102101 (issue 13 review #46): a name
+    that is exactly one region's in the caller's scope stands for its code; any other name
+    stays as typed and is reported as an unknown region."""
+    from relief.network.models import RegionRow
+
+    typed = {v["region_code"] for _, v, _ in parsed if v.get("region_code")}
+    names = {t for t in typed if not t.isascii()}
+    if not names:
+        return
+    found: dict[str, list[str]] = {}
+    for row in session.exec(select(RegionRow).where(col(RegionRow.name).in_(sorted(names)))):
+        if region_in_scope(session, actor, row.code):
+            found.setdefault(row.name, []).append(row.code)
+    for _, values, _ in parsed:
+        codes = found.get(values.get("region_code") or "", [])
+        if len(codes) == 1:
+            values["region_code"] = codes[0]
 
 
 def _already_registered(
@@ -759,6 +780,7 @@ def template(fmt: str) -> bytes:
     sheet = workbook.active
     sheet.title = "受灾户登记"
     sheet.append(headers)
+    sheet.freeze_panes = "A2"  # the headers stay in view (issue 13 review #24)
     # ID numbers and bank accounts as text, so Excel keeps every digit.
     for field in ("id_number", "bank_account", "phone", "region_code"):
         letter = get_column_letter([f for f, _ in COLUMNS].index(field) + 1)

@@ -160,6 +160,7 @@ def test_the_template_has_the_chinese_headers_and_imports_back(client, world):
     assert reply.status_code == 200
     sheet = load_workbook(io.BytesIO(reply.content)).active
     assert sheet.title == "受灾户登记"  # households hit by the disaster, not a census register
+    assert sheet.freeze_panes == "A2"
     headers = [c.value for c in sheet[1]]
     assert headers == ZH + LEDGER_ZH
     sheet.append(
@@ -344,3 +345,18 @@ def test_an_account_excel_turned_into_1_23e18_and_a_formula_phone_are_row_errors
         ],
     ]
     assert upload(client, world, as_csv(rows), "ok.csv").status_code in (200, 201)
+
+
+def test_a_township_name_in_the_code_column_stands_for_its_code_when_it_is_unique(client, world):
+    """Issue 13 review #46: 海拉尔东路街道 is 150102001; an unknown name asks for the code."""
+    rows = [ZH, ["甲", id_number(21), 3, "海拉尔东路街道", "倒塌", 2, "一般户", "", ""]]
+    assert upload(client, world, as_csv(rows), "names.csv").status_code == 201
+    listed = client.get("/api/v1/households", headers=world.clerk).json()["items"]
+    assert [h["region_code"] for h in listed] == ["150102001"]
+    rows = [ZH, ["乙", id_number(22), 3, "没有这个乡", "倒塌", 2, "一般户", "", ""]]
+    reply = upload(
+        client, world, as_csv(rows), "bad.csv", headers={**world.clerk, "Accept-Language": "zh-CN"}
+    )
+    [problem] = reply.json()["detail"]["rejected"]
+    assert problem["code"] == "unknown_region"
+    assert "9 位代码或准确的乡镇名称" in problem["message"]
