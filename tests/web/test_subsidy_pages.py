@@ -20,6 +20,11 @@ PROGRAMME = "HHHT-REBUILD-2026-FLOOD"  # scenarios/hohhot/policy.yaml
 TOWNSHIP = "150102101"  # 保合少镇, in 新城区 and in the flash flood's area
 
 
+def _today() -> str:
+    # A payment is dated no earlier than its case's approval (issue 13 review #13).
+    return clock.to_cst(clock.now()).date().isoformat()
+
+
 def _id_number(seq: int, born: str = "19800101") -> str:
     body = f"150102{born}{seq:03d}"
     return body + ric.calc_check_digit(body + "0")
@@ -452,7 +457,7 @@ def test_approver_approves_after_the_notice_window_and_records_and_reverses_a_pa
     # An overpayment is refused next to the amount, with what was typed kept.
     reply = client.post(
         f"/subsidies/cases/{earlier}/payments",
-        data={"amount": "30000.00", "paid_on": "2026-08-05", "reference": "NX-001"},
+        data={"amount": "30000.00", "paid_on": _today(), "reference": "NX-001"},
     )
     assert reply.status_code == 422
     assert _error_after("pay-amount", reply.text) == "支付总额将超过审批金额"
@@ -460,7 +465,7 @@ def test_approver_approves_after_the_notice_window_and_records_and_reverses_a_pa
 
     reply = client.post(
         f"/subsidies/cases/{earlier}/payments",
-        data={"amount": "10000.00", "paid_on": "2026-08-05", "reference": "NX-001"},
+        data={"amount": "10000.00", "paid_on": _today(), "reference": "NX-001"},
         follow_redirects=False,
     )
     assert reply.status_code == 303
@@ -713,7 +718,7 @@ def test_the_programme_page_lists_its_payments_a_page_at_a_time(
     assert _act(client, case_id, "approve").status_code == 303
     with transaction(engine) as session:
         for n in range(1, 56):
-            body = PaymentIn(amount="1.00", paid_on="2026-08-05", reference=f"TR-{n:03d}")
+            body = PaymentIn(amount="1.00", paid_on=_today(), reference=f"TR-{n:03d}")
             service.record_payment(session, SYSTEM, case_id, body)
 
     def listed(html: str) -> list[str]:
