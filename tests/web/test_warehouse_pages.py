@@ -688,3 +688,28 @@ def test_a_receipt_form_posted_twice_books_the_goods_once(client, engine, sign_i
     assert again.status_code == 422
     assert "RK-DUP-1 已在本仓库登记过" in _error_after("receipt-reference", again.text)
     assert _level(engine, MANAGED_WAREHOUSE, "water").on_hand - before.on_hand == 600
+
+
+def test_the_ledger_names_the_system_in_the_catalogues_words_and_people_by_name(
+    client, engine, sign_in
+):
+    """Issue 13 review #5/#19: 操作人 of the scenario load is 系统 (System), not `system`;
+    a person is shown by their real name where they have one."""
+    from relief.auth import service as auth
+    from relief.auth.models import SYSTEM, UserUpdate
+
+    with transaction(engine) as session:
+        auth.update_user(session, SYSTEM, "manager", UserUpdate(full_name="王建国"))
+    sign_in("manager")
+    form = {"reference": "RK-WHO-1", "item_code": ["water"], "quantity": ["5"]}
+    assert (
+        client.post(
+            f"/warehouses/{MANAGED_WAREHOUSE}/receipts", data=form, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    page = client.get(f"/warehouses/{MANAGED_WAREHOUSE}").text
+    assert "<td>王建国</td>" in page and "<td>manager</td>" not in page
+    assert "<td>系统</td>" in page and "<td>system</td>" not in page
+    client.cookies.set("relief_lang", "en")
+    assert "<td>System</td>" in client.get(f"/warehouses/{MANAGED_WAREHOUSE}").text
