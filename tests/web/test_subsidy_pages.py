@@ -301,7 +301,11 @@ def test_import_row_errors_read_in_chinese_with_the_template_column_names(
         ("4", "B", "第 4 行「身份证号码」：与本文件第 2 行的号码重复"),
         ("5", "A", "第 5 行「户主姓名」：必须填写"),
         ("6", "C", "第 6 行「家庭人口」：应为整数"),
-        ("7", "D", "第 7 行「行政区划代码」：没有代码为 990000001 的行政区划"),
+        (
+            "7",
+            "D",
+            "第 7 行「行政区划代码」：没有代码为 990000001 的行政区划：请填写 9 位代码或准确的乡镇名称",
+        ),
         ("8", "F", "第 8 行「损坏间数」：应为 0 到 1000 之间的整数"),
     ]
     # No English word is left in any message: only Chinese, digits and codes.
@@ -324,7 +328,7 @@ def test_import_row_errors_read_in_english_after_the_switch(client, engine, sign
         "Row 4, “ID number”: the same number as row 2 of this file",
         "Row 5, “Head of household”: required",
         "Row 6, “Household size”: a whole number is required",
-        "Row 7, “Region code”: no region has the code 990000001",
+        "Row 7, “Region code”: no region has the code 990000001: give the 9-digit code or the exact township name",
         "Row 8, “Damaged rooms”: a whole number from 0 to 1000 is required",
     ]
     assert not any(re.search(r"[\u4e00-\u9fff]", m) for m in messages)
