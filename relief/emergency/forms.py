@@ -850,12 +850,23 @@ def import_quick(
         values["kind"] = values.get("kind") or kind or "initial"
         values["reported_at"] = values.get("reported_at") or at or now
         filing.append((clock.as_utc(values["reported_at"]), number, values))
+    # A report already filed in this event (the same township at the same time) is not
+    # filed twice: the downloaded form with new rows added imports only the new rows.
+    filed = {
+        (row.region_code, clock.as_utc(row.reported_at)): row
+        for row in events.list_reports(session, event_id)
+    }
     created: list[ReportRow] = []
-    for _, number, values in sorted(filing, key=lambda f: (f[0], f[1])):
+    for when, number, values in sorted(filing, key=lambda f: (f[0], f[1])):
         for name in COUNT_FIELDS:  # a count the file leaves out is 0, as a blank one
             values.setdefault(name, 0)
         try:
             body = ReportIn(**values)
+            before = filed.get((body.region_code, when))
+            if before is not None:
+                if before.kind != body.kind or events.row_figures(before) != body.counts():
+                    errors.append(_already_filed(number, columns, body.region_code, before))
+                continue
             created.append(events.add_report(session, actor, event_id, body))
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -883,6 +894,19 @@ def import_quick(
         session.rollback()
         raise rejected(sorted(errors, key=lambda e: (e.row, e.column or ""))[:MAX_REPORTED])
     return created
+
+
+def _already_filed(number: int, columns: dict[int, str], code: str, before: ReportRow) -> RowError:
+    at = format_time(before.reported_at)
+    return RowError(
+        number,
+        _column_of(columns, "reported_at") or _column_of(columns, "region_code"),
+        "reported_at",
+        f"{code} already has a report at {at} (report {before.id}) with other figures: "
+        "a correction is a new report with its own time",
+        "already_filed",
+        {"code": code, "at": at, "report_id": before.id},
+    )
 
 
 def _column_of(columns: dict[int, str], field: str | None) -> str | None:

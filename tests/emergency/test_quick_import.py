@@ -396,3 +396,34 @@ def test_a_damaged_xlsx_is_400_not_500(api):
                 out.writestr(item, z.read(item))
     reply = _import(api, event_id, broken.getvalue())
     assert reply.status_code == 400, reply.text
+
+
+def test_the_downloaded_form_with_a_new_row_files_only_the_new_row(api):
+    event_id = _event(api)
+    _several(api, event_id)
+    content = api.get(f"/events/{event_id}/statistics?table=quick&format=csv").content
+    again = _import(api, event_id, content, name="quick.csv")
+    assert again.status_code == 201, again.text
+    assert again.json() == [] and len(_reports(api, event_id)) == 5  # nothing twice
+
+    text = content.decode("utf-8-sig").rstrip("\r\n").splitlines()
+    new = text[-1].split(",")
+    new[0], new[-3] = "150125102", "2026-07-01 11:00"
+    more = "\n".join([*text, ",".join(new)]).encode()
+    reply = _import(api, event_id, more, name="quick.csv")
+    assert reply.status_code == 201, reply.text
+    assert [(r["region_code"], r["reported_at"]) for r in reply.json()] == [
+        ("150125102", "2026-07-01T11:00:00+08:00")
+    ]
+
+
+def test_a_row_at_the_time_of_a_filed_report_with_other_figures_is_refused(api):
+    event_id = _event(api)
+    _post(api, event_id, "150125101", at=api.now - timedelta(hours=2), deaths=1)
+    content = _sheet(
+        ["乡镇代码", "报告类型", "报告时间", "因灾死亡人口"],
+        ["150125101", "初报", "2026-07-01 10:00", 2],
+    )
+    reply = _import(api, event_id, content, lang="zh-CN")
+    assert _problems(reply) == {(2, "C", "reported_at", "already_filed")}
+    assert "已有一份数字不同的报告" in reply.json()["detail"]["rejected"][0]["message"]
