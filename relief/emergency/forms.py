@@ -1,20 +1,23 @@
 """The quick report's form in and out (issue 14, "Forms in and out").
 
-- `quick`: 自然灾害损失情况统计快报表（分乡镇）, one row per reported region (the latest report of
-  each: the figures that count), in the form's column order (relief.emergency.figures) under
-  the form's Chinese headers grouped as the form groups them (人口, 房屋, 农作物, 经济损失). Above
-  them: the title, and a row saying the reporting unit (填报单位), the report kind (报告类型:
-  初报/续报/核报, the latest report's) and its time (报告时间, China time).
+- `quick`: 自然灾害损失情况统计快报表（分乡镇）, one row per report of the event (every one, by
+  region and then time: the latest row of a region is its figures that count), in the
+  form's column order (relief.emergency.figures) under the form's Chinese headers grouped as
+  the form groups them (人口, 房屋, 农作物, 经济损失), then per row the report's kind, time,
+  explanation and 零报告 (报告信息). Above them: the title, and a row saying the reporting unit
+  (填报单位), the latest report's kind (报告类型: 初报/续报/核报) and time (报告时间, China time).
 - `daily`: the 24-hour summary: per region, the latest report up to 24:00 of the day before
   today (China time) against the one before it, with the change of the main figures.
 
-Import (`import_quick`) reads the `quick` sheet back (.xlsx or .csv, the households import's
-reader with its size limits: relief.subsidies.imports.read_rows): the kind and time from the
-title rows (default: an `initial` report at the time of import), one report per data row.
-All or nothing: every row is checked (region known, in the event and the caller's scope,
-not twice; figures whole numbers or numbers with at most 2 decimals; the form's checks) and
-then filed through the same service as a posted report; any problem rejects the whole file
-with `{row, column, field, message, code, params}` as the households import does.
+Import (`import_quick`) reads the `quick` sheet back (.xlsx or .csv, with the households
+import's size guards, formulas kept as formulas; a CSV in UTF-8 or GB18030): each row's kind
+and time from its own cells, else the title rows', else an `initial` report at the time of
+import. All or nothing: every column must be the form's, every row is checked (region known,
+in the event, in the caller's scope, not twice at one time; figures whole numbers or numbers
+with at most 2 decimals up to figures.MAX_COUNT; the form's checks) and the rows are then
+filed in time order through the same service as a posted report; a row the event already has
+is skipped. Any problem rejects the whole file with `{row, column, field, message, code,
+params}` as the households import does.
 """
 
 from __future__ import annotations
