@@ -701,43 +701,19 @@ def _parse_row(
     return values, errors
 
 
-def _region_error(
-    session: Session,
-    actor: Actor,
-    event_regions: set[str],
-    number: int,
-    column: str | None,
-    code: str,
-) -> RowError | None:
-    """Why a row's township cannot be filed: unknown, not in the event, or outside the
-    caller's regions (three problems, each its own code)."""
+def _region_problem(
+    session: Session, actor: Actor, event_regions: set[str], code: str
+) -> tuple[str, str] | None:
+    """Why a row's township cannot be filed, as (English message, code): unknown, not in
+    the event, or outside the caller's regions (three problems, each its own code)."""
+    if len(code) > 64 or CONTROL_CHARS.search(code):
+        return "at most 64 characters, no control characters", "too_long_or_control"
     if network.get_region(session, code) is None:
-        return RowError(
-            number,
-            column,
-            "region_code",
-            f"unknown region {code}",
-            "unknown_region",
-            {"code": code},
-        )
+        return f"unknown region {code}", "unknown_region"
     if not event_regions.intersection(network.region_lineage(session, code)):
-        return RowError(
-            number,
-            column,
-            "region_code",
-            f"{code} is not one of the event's regions nor under one",
-            "region_outside_event",
-            {"code": code},
-        )
+        return f"{code} is not one of the event's regions nor under one", "region_outside_event"
     if not region_in_scope(session, actor, code):
-        return RowError(
-            number,
-            column,
-            "region_code",
-            f"{code} is outside your regions",
-            "region_out_of_scope",
-            {"code": code},
-        )
+        return f"{code} is outside your regions", "region_out_of_scope"
     return None
 
 
@@ -760,6 +736,7 @@ def import_quick(
     parsed: list[tuple[int, dict[str, Any]]] = []
     seen: dict[tuple[str, datetime | None], int] = {}
     unnamed: set[int] = set()
+    regions: dict[str, tuple[str, str] | None] = {}
     for number, cells in enumerate(read_quick(filename, content), start=1):
         if number > MAX_QUICK_ROWS:
             # Every row counts, an empty one too: a sheet of a million formatted empty rows
@@ -797,11 +774,14 @@ def import_quick(
         errors += problems
         code = values.get("region_code")
         if code:
-            problem = _region_error(
-                session, actor, event_regions, number, _column_of(columns, "region_code"), code
-            )
+            if code not in regions:  # looked up once per township, not once per row
+                regions[code] = _region_problem(session, actor, event_regions, code)
+            problem = regions[code]
             if problem is not None:
-                errors.append(problem)
+                message, reason = problem
+                params = {"max": 64} if reason == "too_long_or_control" else {"code": code}
+                column = _column_of(columns, "region_code")
+                errors.append(RowError(number, column, "region_code", message, reason, params))
                 del values["region_code"]
             else:
                 key = (code, values.get("reported_at") or at)

@@ -427,3 +427,14 @@ def test_a_row_at_the_time_of_a_filed_report_with_other_figures_is_refused(api):
     reply = _import(api, event_id, content, lang="zh-CN")
     assert _problems(reply) == {(2, "C", "reported_at", "already_filed")}
     assert "已有一份数字不同的报告" in reply.json()["detail"]["rejected"][0]["message"]
+
+
+def test_a_ten_kilobyte_township_code_is_a_row_error(api):
+    event_id = _event(api)
+    content = _csv(HEADER, ["1" * 10_000, "", 1, 1, 1], ["150125101\x07", "", 1, 1, 1])
+    reply = _import(api, event_id, content, name="quick.csv")
+    assert _problems(reply) == {
+        (2, "A", "region_code", "too_long_or_control"),
+        (3, "A", "region_code", "too_long_or_control"),
+    }
+    assert len(reply.text) < 5_000  # the code is not echoed back
