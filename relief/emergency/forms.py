@@ -75,9 +75,12 @@ UNIT_LABEL = "填报单位："
 KIND_LABEL = "报告类型："
 TIME_LABEL = "报告时间："
 TIME_FORMAT = "%Y-%m-%d %H:%M"
-# Rows of a file, empty ones too: every report of an event's townships (a province's event
-# has a few thousand townships, each with a handful of reports). Assumed.
-MAX_QUICK_ROWS = 10_000
+# Rows of a file, empty ones too. Assumed: a county's townships (10-40) with every report of
+# one event (a few a day for a couple of weeks) stay well under it. Each row is filed through
+# the service one by one (about 30 ms a row on SQLite, more as the event's reports grow:
+# 500 rows took 16 s, measured), so the limit also bounds how long one request may hold the
+# event.
+MAX_QUICK_ROWS = 2_000
 
 # Per row, after the form's figures: the report's kind and time (so that an event with 初报
 # and 续报 comes back as it was), why a 续报 moved a figure, and whether it was a 零报告.
