@@ -349,6 +349,7 @@ _TIME_FORMATS = (
 )
 # Numbers as Excel shows them with a thousands separator (1,234 or 1,234.50) are numbers.
 _GROUPED = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
+_SCIENTIFIC = re.compile(r"\d+(\.\d+)?[eE]\+?\d+")
 _HEADER_SEARCH_ROWS = 10  # the header row is one of the first rows (under the title rows)
 _HEADER_FIELDS: dict[str, str] = {}
 
@@ -711,6 +712,12 @@ def _region_problem(
     the event, or outside the caller's regions (three problems, each its own code)."""
     if len(code) > 64 or CONTROL_CHARS.search(code):
         return "at most 64 characters, no control characters", "too_long_or_control"
+    if _SCIENTIFIC.fullmatch(code):
+        # Excel shows a 12-digit village code as 1.50125E+11 and saves the CSV so.
+        return (
+            "the code was stored as a number and lost digits; format the column as text",
+            "stored_as_number",
+        )
     if network.get_region(session, code) is None:
         return f"unknown region {code}", "unknown_region"
     if not event_regions.intersection(network.region_lineage(session, code)):
@@ -782,7 +789,9 @@ def import_quick(
             problem = regions[code]
             if problem is not None:
                 message, reason = problem
-                params = {"max": 64} if reason == "too_long_or_control" else {"code": code}
+                params = {"too_long_or_control": {"max": 64}, "stored_as_number": {}}.get(
+                    reason, {"code": code}
+                )
                 column = _column_of(columns, "region_code")
                 errors.append(RowError(number, column, "region_code", message, reason, params))
                 del values["region_code"]

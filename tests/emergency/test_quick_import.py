@@ -10,6 +10,7 @@ import io
 import zipfile
 from datetime import datetime, timedelta
 
+import pytest
 from openpyxl import Workbook, load_workbook
 
 from relief.emergency import forms
@@ -431,10 +432,34 @@ def test_a_row_at_the_time_of_a_filed_report_with_other_figures_is_refused(api):
 
 def test_a_ten_kilobyte_township_code_is_a_row_error(api):
     event_id = _event(api)
-    content = _csv(HEADER, ["1" * 10_000, "", 1, 1, 1], ["150125101\x07", "", 1, 1, 1])
+    content = _csv(
+        HEADER,
+        ["1" * 10_000, "", 1, 1, 1],
+        ["150125101\x07", "", 1, 1, 1],
+        ["1.50125E+11", "", 1, 1, 1],  # what Excel saves for a 12-digit code it took for a number
+    )
     reply = _import(api, event_id, content, name="quick.csv")
     assert _problems(reply) == {
         (2, "A", "region_code", "too_long_or_control"),
         (3, "A", "region_code", "too_long_or_control"),
+        (4, "A", "region_code", "stored_as_number"),
     }
     assert len(reply.text) < 5_000  # the code is not echoed back
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("quick.csv", b"\x00\x01\x02,\xff\xfe\xfd\n" * 50),
+        ("quick.csv", "乡镇代码,因灾死亡人口\n150125101,1\x00\n".encode()),
+        ("quick.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512),  # an old .xls
+        ("quick.xlsx", b"PK\x03\x04" + b"\x00" * 100),
+        ("quick", b""),
+        ("quick.csv", "乡镇代码,因灾死亡人口\n150125101,１２\n150125102,²\n".encode()),
+    ],
+)
+def test_junk_is_a_4xx_never_a_500_and_files_nothing(api, name, content):
+    event_id = _event(api)
+    reply = _import(api, event_id, content, name=name)
+    assert reply.status_code in (400, 422), reply.text
+    assert _reports(api, event_id) == []
