@@ -463,3 +463,22 @@ def test_junk_is_a_4xx_never_a_500_and_files_nothing(api, name, content):
     reply = _import(api, event_id, content, name=name)
     assert reply.status_code in (400, 422), reply.text
     assert _reports(api, event_id) == []
+
+
+def test_a_file_over_the_upload_limit_is_413_before_it_is_read(api, settings, engine):
+    from fastapi.testclient import TestClient
+
+    from relief.app import create_app
+
+    event_id = _event(api)
+    content = _csv(HEADER, ["150125101", "", 1, 1, 1]) + b"\n" * (2 * 1024 * 1024)
+    app = create_app(settings.model_copy(update={"max_upload_mb": 1}), engine)
+    with TestClient(app) as small:
+        reply = small.post(
+            f"/api/v1/events/{event_id}/statistics/import",
+            files={"file": ("quick.csv", content, "text/csv")},
+            headers=api.users["duty"],
+        )
+    assert reply.status_code == 413, reply.text
+    assert reply.json()["detail"]["code"] == "too_large"
+    assert _reports(api, event_id) == []
