@@ -163,16 +163,28 @@ def _as_filed(api, event_id):
     )
 
 
+def _stable(api, event_id, at):
+    reply = api.client.post(
+        f"/api/v1/events/{event_id}/stable", json={"at": at.isoformat()}, headers=api.users["duty"]
+    )
+    assert reply.status_code in (200, 201), reply.text
+
+
 def test_an_event_with_several_reports_per_township_round_trips_report_for_report(api):
     source = _event(api)
     _several(api, source)
-    assert len(_as_filed(api, source)) == 5
+    # …and a 核报 after the disaster is declared stable.
+    _stable(api, source, api.now - timedelta(minutes=50))
+    _post(api, source, "150125102", kind="final", at=api.now - timedelta(minutes=30), relocated=40)
+    assert len(_as_filed(api, source)) == 6
     for fmt in ("xlsx", "csv"):
         content = api.get(f"/events/{source}/statistics?table=quick&format={fmt}").content
         empty = _event(api)
+        _stable(api, empty, api.now - timedelta(minutes=50))
         reply = _import(api, empty, content, name=f"quick.{fmt}", user="wc_staff")
         assert reply.status_code == 201, reply.text
-        assert [r["kind"] for r in reply.json()].count("update") == 3
+        kinds = [r["kind"] for r in reply.json()]
+        assert (kinds.count("initial"), kinds.count("update"), kinds.count("final")) == (2, 3, 1)
         assert _as_filed(api, empty) == _as_filed(api, source)
 
 
