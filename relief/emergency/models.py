@@ -52,7 +52,7 @@ from sqlmodel import Field, SQLModel
 
 from relief.clock import now
 from relief.db import UTCDateTime
-from relief.emergency.figures import FIGURE_FIELDS
+from relief.emergency.figures import FIGURE_FIELDS, MAX_COUNT
 from relief.emergency.records import COUNT_FIELDS, DEFAULT_LOADING_H, HAZARDS, REPORT_KINDS
 from relief.emergency.reporting import rules_from, rules_json
 from relief.errors import N_
@@ -67,7 +67,6 @@ ResponseAction = Literal["escalate", "downgrade", "end"]
 
 # Integer columns are 32-bit on PostgreSQL; a count above this is a typo, and refusing it
 # here keeps sums over many regions exact and far from any overflow.
-MAX_COUNT = 1_000_000_000
 MAX_QUANTITY = 1_000_000_000
 MAX_ID = 2_147_483_647
 

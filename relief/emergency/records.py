@@ -35,6 +35,8 @@ class Report:
     counts: dict[str, int | Decimal]
     # Submission order within the event: breaks ties of reported_at (the later submission wins).
     seq: int = 0
+    # Why a 续报 moved a figure much (the API's `explanation`); None when not given.
+    explanation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

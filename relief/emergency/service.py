@@ -620,6 +620,7 @@ def _sync_file_reports(
             "region_code": report.region_code,
             "kind": report.kind,
             "reported_at": report.reported_at,
+            "explanation": report.explanation,
             # Every figure: one the file no longer gives goes back to NULL.
             **{
                 name: report.counts.get(name, 0 if name in COUNT_FIELDS else None)

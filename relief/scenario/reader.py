@@ -114,7 +114,8 @@ NORM_FIELDS = ("item", "basis", "per_person", "priority_weight")
 EVENT_FIELDS = ("name", "hazard", "started_at", "level", "region_codes", "closed_roads", "reports")
 REPORT_FIELDS = ("region_code", "kind", "reported_at", *COUNT_FIELDS)
 # The quick report's other figures (issue 14) may be given too; each is optional.
-REPORT_OPTIONAL_FIELDS = NEW_FIELDS
+# `explanation`: why a 续报 moved a figure much, as a posted report's (issue 14).
+REPORT_OPTIONAL_FIELDS = (*NEW_FIELDS, "explanation")
 # A share criterion's population (a regions.csv column) and the level of its regions.
 SHARE_OF = ("rural_population", "population")
 SHARE_WITHIN = ("province", "prefecture", "county", "township")
@@ -162,6 +163,7 @@ class _Invalid(ValueError):
 _INTEGER = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _CODE_FORBIDDEN = re.compile(r"[\s~#:]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _text(text: str) -> str:
@@ -1140,13 +1142,22 @@ def _read_report(y: _Yaml, node: Node, path: str, seq: int) -> Report | None:
         value = y.field(values, name, path, parse)
         if value is not None:
             counts[name] = value
+    explanation = y.field(values, "explanation", path, _note)
     if y.failures != failures or not set(REPORT_FIELDS) <= values.keys():
         return None
     for name, template, params in figure_problems(counts):
         y.fail(values[name], _join(path, name), template.format(**params))
     if y.failures != failures:
         return None
-    return Report(region_code, kind, reported_at, counts, seq)
+    return Report(region_code, kind, reported_at, counts, seq, explanation or None)
+
+
+def _note(text: str) -> str:
+    """A report's explanation as the API takes it: at most 2000 characters, no control
+    characters."""
+    if len(text) > 2000 or _CONTROL.search(text):
+        raise _Invalid("at most 2000 characters, no control characters")
+    return text.strip()
 
 
 def _area_or_loss(text: str) -> Decimal:

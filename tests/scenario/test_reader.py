@@ -577,6 +577,19 @@ def test_an_event_reads_with_its_reports_in_file_order(scenario):
     assert event.reports[2].kind == "update"
 
 
+def test_a_report_may_give_the_explanation_of_a_jump(scenario, edit):
+    edit(
+        "events/flood.yaml",
+        "general_rooms: 520}",
+        'general_rooms: 520, explanation: " 核实后更新 "}',
+    )
+    event = read_scenario(scenario)[0].events["flood"]
+    assert event.reports[2].explanation == "核实后更新"
+    assert event.reports[1].explanation is None
+    edit("events/flood.yaml", '" 核实后更新 "', '"a\\x07b"')
+    assert read(scenario)[1] == [("events/flood.yaml", 10, "reports[2].explanation")]
+
+
 def test_without_region_codes_the_event_covers_the_regions_of_its_reports(scenario, edit):
     edit("events/flood.yaml", 'region_codes: ["150125"]\n', "")
     edit("events/flood.yaml", "level: 4\n", "")
