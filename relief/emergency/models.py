@@ -714,16 +714,25 @@ class DeadlineDoneIn(BaseModel):
 
 
 class InboxOut(BaseModel):
-    id: int
-    response_id: int
+    # A notification of a response; or (`kind` `report_due`, issue 14) a statistics report
+    # the caller's county owes, open or overdue, as the inbox page lists it: no id (nothing
+    # to acknowledge: it leaves the inbox when the report is filed), no response, no level.
+    id: int | None
+    response_id: int | None
     event_id: int
     event_name: str
     kind: str
-    level: int
+    level: int | None
     message: str
     warehouse_codes: list[str]
-    created_at: datetime
+    created_at: datetime  # `report_due`: when it falls (fell) due
     acked_at: datetime | None
+    # `report_due` only: 初报/续报/核报 (initial, initial_province, update, final), the
+    # reporting unit's region code, when due (China time), open or overdue.
+    report_kind: str | None = None
+    unit: str | None = None
+    due_at: datetime | None = None
+    status: str | None = None
 
 
 # --- API schemas: demand -------------------------------------------------------------------
