@@ -268,3 +268,26 @@ def test_the_api_inbox_lists_the_reports_the_county_owes_as_the_page_does(api, t
     assert sorted(rows) == sorted((n["report_kind"], n["status"], n["unit"]) for n in entries)
     # Other users' API inbox carries no such rows.
     assert [n for n in api.get("/inbox", user="duty").json() if n["kind"] == "report_due"] == []
+
+
+# --- 7. one list of figures ------------------------------------------------------------------------
+
+
+def test_the_report_models_take_their_figure_fields_from_figures_py():
+    from relief.emergency.figures import DECIMAL_FIELDS, FIGURE_FIELDS
+    from relief.emergency.models import ReportIn, ReportOut, ReportRow
+    from relief.emergency.records import COUNT_FIELDS
+
+    for model in (ReportRow, ReportIn, ReportOut):
+        assert set(FIGURE_FIELDS) <= set(model.model_fields), model
+    columns = {c.name: c for c in ReportRow.__table__.columns}
+    for name in FIGURE_FIELDS:
+        assert columns[name].nullable is (name not in COUNT_FIELDS), name
+        if name in DECIMAL_FIELDS:
+            assert str(columns[name].type) == "NUMERIC(14, 2)", name
+    assert all(ReportIn.model_fields[name].is_required() for name in COUNT_FIELDS)
+    assert not any(
+        ReportIn.model_fields[name].is_required()
+        for name in FIGURE_FIELDS
+        if name not in COUNT_FIELDS
+    )
