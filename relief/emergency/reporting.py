@@ -2,18 +2,25 @@
 核报, from the policy's `reporting:` mapping (national defaults below), the event's start, its
 reports and the time it was declared stable. Pure: no database here.
 
+Deadlines are per reporting unit: `due_reports` gives one county's, from that county's own
+reports (the service groups the event's reports by county: relief.emergency.service
+.reporting_due); `summary_updates` the 续报 of a city or a province over its counties.
+A report counts when it was filed (`filed`: its `filed_at`, the server's time; a scenario
+file's report at its `reported_at`), never by the `reported_at` it claims.
+
 - 初报: the county within `initial_h` (2) hours of learning of the disaster (the event's
   start); with `escalate_dead_missing` (10) or more dead or missing, also straight up to the
-  province (and the ministry) within `escalate_h` (2) hours. Done by the event's first report.
+  province (and the ministry) within `escalate_h` (2) hours. Done by the county's first report.
 - 续报: every day while the disaster lasts, covering up to 24:00 of the day before, due at
-  `update_due` (county 09:00, city 10:00, province 12:00, China time). The county's is the one
-  tracked: done by an `update` report (a 零报告 counts) reported that day. Drought: every
-  `drought_update_days` (10) days from the start instead. No 续报 falls due after the event is
-  declared stable or after its first `final` report; only the last `UPDATE_WINDOW_DAYS`
-  days are listed (older ones are history, not a to-do).
+  `update_due` (county 09:00, city 10:00, province 12:00, China time). A county's is done by
+  an `update` report (a 零报告 counts) filed that day; a city's (province's) when all its
+  counties have filed that day's. Drought: every `drought_update_days` (10) days from the
+  start instead. No 续报 of a county falls due after the event is declared stable or after its
+  核报 is done; only the last `UPDATE_WINDOW_DAYS` days are listed (older ones are history).
 - 核报: within `final_working_days` (5) working days after the event is declared stable
   (drought: when it ends, which is the same declaration), by 24:00 of the last one. Working
-  days are Monday to Friday less the policy's `holidays`. Done by a `final` report.
+  days are Monday to Friday less the policy's `holidays`. Done when every region the county
+  reported has a `final` report (one township's 核报 is not the county's).
 
 An item is `done` (in time), `late` (done after its due time), `overdue` (not done and past
 due), `open` (not yet due) or `waiting` (核报 before the event is declared stable).

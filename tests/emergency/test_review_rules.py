@@ -260,8 +260,12 @@ def test_the_api_inbox_lists_the_reports_the_county_owes_as_the_page_does(api, t
     api.client.cookies.set("relief_token", token)
     try:
         page = api.client.get("/inbox").text
+        event_page = api.client.get(f"/events/{two_counties}").text
     finally:
         api.client.cookies.clear()
+    # The event page shows the county's own rows only, named by its 填报单位.
+    units = set(re.findall(r'data-testid="due-row"[^>]*data-unit="(\w*)"', event_page))
+    assert units == {"150125"} and "武川县" in event_page.split('data-testid="reporting-due"')[1]
     rows = re.findall(
         r'data-testid="due-row" data-kind="(\w+)" data-status="(\w+)" data-unit="(\w*)"', page
     )
