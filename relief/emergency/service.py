@@ -409,7 +409,7 @@ def report_record(row: ReportRow) -> Report:
         row_figures(row),
         row.id or 0,
         # A scenario file's report was filed when the file says; one posted, when posted.
-        None if row.file_seq is not None else row.created_at,
+        filed_at=None if row.file_seq is not None else row.created_at,
     )
 
 
