@@ -15,7 +15,7 @@ from relief.auth.models import Actor
 from relief.clock import to_cst
 from relief.db import get_session
 from relief.pagination import Page
-from relief.subsidies import exports, imports, service
+from relief.subsidies import exports, household_form, imports, service
 from relief.subsidies.ids import IdNumberVault, vault_for
 from relief.subsidies.models import (
     MAX_ID,
@@ -283,10 +283,11 @@ def get_household(
 @router.get("/households/{household_id}/form.pdf", response_class=Response)
 def household_form_pdf(
     household_id: PathId,
-    actor: Actor = Depends(readers),
+    actor: Actor = Depends(require(*household_form.FORM_READERS)),
     session: Session = Depends(get_session),
 ) -> Response:
-    """The household's 一户一表 as an A4 PDF (ID number and account masked)."""
+    """The household's 一户一表 as an A4 PDF (ID number and account masked); duty officers
+    read it too (the damaged-housing ledger is theirs to check)."""
     from relief.subsidies.household_form import form_pdf
 
     household = service.get_household(session, actor, household_id)

@@ -384,6 +384,51 @@ class HouseholdPatch(BaseModel):
 
 # The household fields of the 倒损住房户台账 (optional; a PATCH may clear them with null).
 LEDGER_FIELDS = ("address", "structure", "collapsed_rooms", "severe_rooms", "general_rooms")
+ROOM_FIELDS = ("collapsed_rooms", "severe_rooms", "general_rooms")
+# One household's damaged rooms (倒塌 + 严重损坏 + 一般损坏): more is a typo. Assumed.
+MAX_HOUSE_ROOMS = 100
+
+
+def rooms_problem(
+    damage: str | None, rooms: dict[str, int | None]
+) -> tuple[str, str, str, dict[str, int]] | None:
+    """Whether a household's damage class and its rooms by degree agree: (field, import row
+    code, English template, params) of the first problem, else None. A class `collapsed`
+    with 0 collapsed rooms given, a class `none` with damaged rooms, or more than
+    MAX_HOUSE_ROOMS rooms in all is refused; rooms not given are not checked."""
+    if damage == "collapsed" and rooms.get("collapsed_rooms") == 0:
+        return (
+            "collapsed_rooms",
+            "collapsed_without_rooms",
+            N_("a collapsed house has collapsed rooms: collapsed_rooms is 0"),
+            {},
+        )
+    if damage == "none":
+        for name in ROOM_FIELDS:
+            value = rooms.get(name)
+            if value:
+                return (
+                    name,
+                    "rooms_without_damage",
+                    N_("the house is not damaged, but {value} rooms are given as damaged"),
+                    {"value": value},
+                )
+    total = sum(v for name in ROOM_FIELDS if (v := rooms.get(name)) is not None)
+    if total > MAX_HOUSE_ROOMS:
+        largest = max(ROOM_FIELDS, key=lambda name: rooms.get(name) or 0)
+        return (
+            largest,
+            "too_many_rooms",
+            N_("{total} damaged rooms in one household: at most {max}"),
+            {"total": total, "max": MAX_HOUSE_ROOMS},
+        )
+    return None
+
+
+def rooms_total(household: Any) -> int:
+    """损坏间数合计: the sum of the rooms by degree given; the old `rooms` count when none is."""
+    given = [v for name in ROOM_FIELDS if (v := getattr(household, name)) is not None]
+    return sum(given) if given else household.rooms
 
 
 class HouseholdOut(BaseModel):

@@ -32,6 +32,7 @@ from relief.subsidies.models import (
     CASE_STATUSES,
     DEFAULT_NOTICE_DAYS,
     LEDGER_FIELDS,
+    ROOM_FIELDS,
     Case,
     CaseTransition,
     Eligibility,
@@ -47,6 +48,7 @@ from relief.subsidies.models import (
     TransitionIn,
     format_fen,
     parse_fen,
+    rooms_problem,
 )
 
 REGION_LEVELS = ("province", "prefecture", "county", "township", "village")
@@ -212,6 +214,31 @@ def household_snapshot(household: Household) -> dict[str, Any]:
     return audit.snapshot(household, exclude=_SECRET_COLUMNS) or {}
 
 
+def _check_rooms(damage: str | None, rooms: dict[str, int | None]) -> None:
+    """The damage class and the rooms by degree agree (models.rooms_problem), else 422."""
+    problem = rooms_problem(damage, rooms)
+    if problem is None:
+        return
+    field, code, _template, params = problem
+    if code == "collapsed_without_rooms":
+        raise DomainError(
+            "validation_error", "a collapsed house has collapsed rooms: collapsed_rooms is 0", field
+        )
+    if code == "rooms_without_damage":
+        raise DomainError(
+            "validation_error",
+            "the house is not damaged, but {value} rooms are given as damaged",
+            field,
+            params=params,
+        )
+    raise DomainError(
+        "validation_error",
+        "{total} damaged rooms in one household: at most {max}",
+        field,
+        params=params,
+    )
+
+
 def create_household(
     session: Session, actor: Actor, body: HouseholdIn, vault: IdNumberVault
 ) -> Household:
@@ -229,6 +256,7 @@ def create_household(
         raise DomainError(
             problem.code, problem.message, "region_code", params=problem.message_params()
         )
+    _check_rooms(body.damage, {name: getattr(body, name) for name in ROOM_FIELDS})
     id_hash = vault.uniqueness_key(number)
     existing = session.exec(
         select(Household).where(Household.event_id == event.id, Household.id_hash == id_hash)
@@ -622,6 +650,7 @@ def update_household(
     if "bank_account" in changes:
         for column, value in vault.account_columns(changes["bank_account"] or None).items():
             setattr(household, column, value)
+    _check_rooms(household.damage, {name: getattr(household, name) for name in ROOM_FIELDS})
     after = _masked_snapshot(household)
     try:
         with session.begin_nested():

@@ -220,9 +220,9 @@ def household_form_print(
     session: Session = Depends(get_session),
 ) -> HTMLResponse:
     """The household's printable 一户一表 (the PDF is the API's, which takes the UI's cookie)."""
-    from relief.subsidies.household_form import form_html
+    from relief.subsidies.household_form import FORM_READERS, form_html
 
-    _reader(actor)
+    ensure_role(actor, *FORM_READERS)
     if not 0 < household_id <= MAX_ID:
         raise DomainError("not_found", "household {id} does not exist", params={"id": household_id})
     household = service.get_household(session, actor, household_id)
