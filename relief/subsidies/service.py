@@ -1083,6 +1083,17 @@ def reference_codes(session: Session) -> set[str]:
     }
 
 
+def reference_name(session: Session, code: str) -> str | None:
+    """The `name` a policy gives reference standard `code` (e.g. 城市居民最低生活保障标准)."""
+    from relief.emergency import policy
+
+    for row in reversed(policy.list_policies(session)):
+        for r in _references((row.document or {}).get("subsidies", {})):
+            if r["code"] == code and isinstance(r.get("name"), str):
+                return r["name"]
+    return None
+
+
 def reference_standard(
     session: Session, code: str, region_code: str, at: datetime, on: date
 ) -> int | None:
