@@ -362,3 +362,47 @@ def test_reloading_guizhou_over_its_grain_programmes_of_before_issue_15_reclassi
     assert (kinds["QXN-GRAIN"], kinds["QDN-GRAIN-2026-FLOOD"]) == ("winter_spring", "transitional")
     # the 3-month standard stays (cases may point at it); the 6-month one is added after it
     assert [s.months for s in qxn] == [3, 6]
+
+
+def test_the_shipped_temporary_assistance_pays_the_documented_amounts(engine: Engine):
+    """docs/county-staff.md §4a: a 低保户 in 黔东南 gets 800.00 × 110 % × 3 months from
+    QDN-TEMP, once per household; without months, the standard's 6."""
+    from stdnum.cn import ric
+
+    from relief.emergency import service as events
+    from relief.subsidies.ids import vault_for
+    from relief.subsidies.models import HouseholdIn
+
+    clock.set_clock(None)
+    load(engine, SCENARIOS / "guizhou")
+    with transaction(engine) as session:
+        flood = subsidy_service.get_programme(session, "QDN-GRAIN-2026-FLOOD").event_id
+        area = set(events.event_region_codes(session, flood))
+        level = subsidy_service.lowest_region_level(session)
+        place = next(
+            r.code
+            for r in network.list_regions(session, level=level)
+            if area & set(network.region_lineage(session, r.code))
+        )
+        amounts = []
+        for seq, (category, months) in enumerate((("dibao", 3), ("general", None)), start=1):
+            first = f"52260119800101{seq:03d}"
+            household = subsidy_service.create_household(
+                session,
+                SYSTEM,
+                HouseholdIn(
+                    event_id=flood,
+                    region_code=place,
+                    head_name=f"杨{seq}",
+                    id_number=first + ric.calc_check_digit(first + "0"),
+                    size=4,
+                    damage="general",
+                    category=category,
+                ),
+                vault_for("a-key"),
+            )
+            case = subsidy_service.create_case(
+                session, SYSTEM, household.id, "QDN-TEMP", months=months
+            )
+            amounts.append((case.amount_fen, case.months, case.reference_fen))
+    assert amounts == [(264000, 3, 80000), (480000, 6, 80000)]
