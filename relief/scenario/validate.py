@@ -258,7 +258,15 @@ def _policy_problems(reading: Reading) -> Iterator[Problem]:
                 f"the norms of {norm.item_code} share one priority_weight; "
                 f"line {first} gives {weight}",
             )
-    references = {r["code"] for r in policy.subsidies.get("reference_standards", [])}
+    references = set()
+    for index, reference in enumerate(policy.subsidies.get("reference_standards", [])):
+        references.add(reference["code"])
+        region_code = reference.get("region_code")
+        if region_code is not None and region_code not in reading.declared[REGIONS]:
+            field = f"subsidies.reference_standards[{index}].region_code"
+            yield Problem(
+                POLICY, reading.line(POLICY, field), field, f"unknown region {region_code}"
+            )
     for index, programme in enumerate(policy.subsidies.get("programmes", [])):
         path = f"subsidies.programmes[{index}]"
         for number, standard in enumerate(programme.get("standards", [])):

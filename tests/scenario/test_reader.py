@@ -830,3 +830,19 @@ def test_a_share_of_an_unknown_reference_is_a_validation_problem(scenario, scena
         p.field == "subsidies.programmes[0].standards[0].share_of" and "dibao_rural" in p.message
         for p in problems
     ), problems
+
+
+def test_a_reference_standard_of_an_unknown_region_is_a_validation_problem(
+    scenario, scenario_files
+):
+    standard = "{effective_from: 2025-01-01, share_of: dibao_urban, percent: 100, months: 1}"
+    text = _with_living(scenario_files, standard).replace(
+        "effective_from: 2025-07-01, source",
+        "effective_from: 2025-07-01, region_code: 159999, source",
+    )
+    (scenario / "policy.yaml").write_text(text, "utf-8")
+
+    problems = validate_scenario(scenario)
+    assert [(p.field, p.message) for p in problems] == [
+        ("subsidies.reference_standards[0].region_code", "unknown region 159999")
+    ]
