@@ -88,7 +88,57 @@ def _eligibility_text(t: Translator, programme: Programme) -> str:
     if rule.categories:
         words = "、".join(t(f"category.{c}") for c in rule.categories)
         parts.append(t("sub.eligibility.categories", values=words))
+    if rule.in_survey:
+        parts.append(t("sub.eligibility.in_survey"))
     return t("sub.eligibility", rules="；".join(parts))
+
+
+def basis_text(t: Translator, session: Session, standard: Any, case: Case | None = None) -> str:
+    """How a standard sets the amount, in the page's language (issue 15): the basis with
+    its figures, the months (a case's own when given), a share's reference standard (its
+    Chinese name on a Chinese page, its code on an English one), per household, the cap."""
+    money = format_fen
+    basis = service.standard_basis(standard)
+    months = case.months if case is not None and case.months else standard.months
+    if basis == "rebuild":
+        text = t(
+            "sub.basis.rebuild",
+            per_household=money(standard.per_household_fen or 0),
+            per_room=money(standard.per_room_fen or 0),
+        )
+    elif basis == "share_of":
+        # A Chinese page names the reference in Chinese: the policy's name, else a word.
+        name = standard.share_of
+        if t.lang == "zh":
+            name = service.reference_name(session, standard.share_of) or t("sub.basis.reference")
+        text = t(
+            "sub.basis.share_of",
+            reference=name,
+            percent=f"{standard.percent:.2f}".rstrip("0").rstrip("."),
+            months=months,
+        )
+        if case is not None and case.reference_fen is not None:
+            text += t("sub.basis.reference_value", amount=money(case.reference_fen))
+    elif basis == "per_person_month_kg":
+        text = t(
+            "sub.basis.per_person_month_kg",
+            kg=f"{standard.per_person_month_kg:.3f}".rstrip("0").rstrip("."),
+            price=money(standard.price_per_kg_fen),
+            months=months,
+        )
+    elif basis == "per_person_month":
+        text = t(
+            "sub.basis.per_person_month", amount=money(standard.per_person_month_fen), months=months
+        )
+    elif basis == "per_person":
+        text = t("sub.basis.per_person", amount=money(standard.per_person_fen))
+    else:
+        text = t("sub.basis.per_household", amount=money(standard.per_household_fen))
+    if standard.per_household and basis != "per_household":
+        text += t("sub.basis.household_once")
+    if standard.cap_per_household_fen is not None:
+        text += t("sub.basis.cap", amount=money(standard.cap_per_household_fen))
+    return text
 
 
 def _region_label(session: Session, code: str) -> str:
@@ -514,6 +564,9 @@ def _case_page(
         household=household,
         programme=programme,
         standard=standard,
+        basis=basis_text(Translator(request_lang(request)), session, standard, case)
+        if standard
+        else "",
         money=format_fen,
         history=service.history_of(session, case_id),
         payments=payments,
@@ -716,6 +769,10 @@ def programme_page(
         summary=summary,
         summary_scope="、".join(_region_label(session, c) for c in summary["region_codes"]),
         eligibility=_eligibility_text(Translator(request_lang(request)), programme),
+        standards=[
+            (s, basis_text(Translator(request_lang(request)), session, s))
+            for s in service.standards_of(session, code)
+        ],
         statuses=CASE_STATUSES,
         notice_query=urlencode({"programme": code}),
         payments=payments,
