@@ -84,7 +84,11 @@ INTEGER_FIELDS: tuple[str, ...] = tuple(f for f in FIGURE_FIELDS if f not in DEC
 # Shown unfolded in the report form; the rest of each group is folded.
 MAIN_FIELDS: frozenset[str] = frozenset((*COUNT_FIELDS, "affected"))
 DECIMAL_PLACES = 2
-MAX_DECIMAL = Decimal("1000000000")  # 10 亿 公顷 or 万元: anything above is a typo
+# The largest figure anywhere (API, web form, scenario files, the quick form's import): one
+# limit, so that a file the API would take is never refused by the import (issue 14 review).
+# Assumed, no source: 10 亿 people, rooms, 公顷 or 万元 — anything above is a typo.
+MAX_COUNT = 1_000_000_000
+MAX_DECIMAL = Decimal(MAX_COUNT)
 
 # (part, whole): the part (其中) never exceeds the whole.
 PART_OF: tuple[tuple[str, str], ...] = (
@@ -206,6 +210,6 @@ def parse_figure(name: str, text: str) -> Figure:
     if not text.isdigit() or not text.isascii():
         raise ValueError("not a whole number")
     number = int(text)
-    if number > 1_000_000_000:
+    if number > MAX_COUNT:
         raise ValueError("too large")
     return number

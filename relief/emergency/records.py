@@ -35,6 +35,11 @@ class Report:
     counts: dict[str, int | Decimal]
     # Submission order within the event: breaks ties of reported_at (the later submission wins).
     seq: int = 0
+    # Why a 续报 moved a figure much (the API's `explanation`); None when not given.
+    explanation: str | None = None
+    # When it was filed (server time); None = as reported_at (a scenario file's reports).
+    # Deadlines are judged by it: a backdated reported_at does not make a late report on time.
+    filed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

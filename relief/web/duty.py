@@ -87,7 +87,7 @@ from relief.web.forms import (
 from relief.web.i18n import MESSAGES, Lang, Translator
 from relief.web.map_pages import map_drawing
 from relief.web.pictures import response_pictures
-from relief.web.shell import place_names, render, request_lang, signed_in
+from relief.web.shell import people_names, place_names, render, request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
@@ -325,7 +325,8 @@ def _event_page(
         actor,
         status_code=status_code,
         event=event,
-        due=[item.to_dict() for item in emergency.reporting_due(session, event)],
+        due=(due := [item.to_dict() for item in emergency.reporting_due(session, event, actor)]),
+        unit_names=_region_names(session, sorted({d["unit"] for d in due if d["unit"]})),
         update_due={level: at.strftime("%H:%M") for level, at in rules.update_due.items()},
         final_working_days=rules.final_working_days,
         stable_at=clock.to_cst(event.stable_at),
@@ -766,11 +767,18 @@ def _response_page(
         status_code=status_code,
         response=reply,
         event=event,
-        involved=responses.involved_people(session, response_id),
+        # Names and phones of the people involved: the duty officer's to call (issue 13
+        # review #44), not every role's to read.
+        involved=(
+            responses.involved_people(session, response_id)
+            if actor.role in ("admin", "duty_officer")
+            else None
+        ),
         lambda_place=lambda code: places.get(code, code),
         deadlines=deadlines,
         deadline=deadline or FormState(),
         timeline=timeline,
+        people=people_names(session, [e.actor for e in timeline]),
         closures=closures,
         roads=roads,
         flash=flash,
@@ -1300,6 +1308,7 @@ def demand_versions_page(
         request,
         "duty_demand_versions.html",
         actor,
+        people=people_names(session, [v.actor for v in versions]),
         response=responses.response_out(session, row),
         event=emergency.get_event(session, row.event_id),
         versions=list(reversed(shown)),
@@ -1332,25 +1341,12 @@ class _ResponseHead:
 
 
 def _reporting_owed(session: Session, actor: Actor) -> list[tuple[Any, list[dict[str, Any]]]]:
-    """(event, items) for each event touching the user's regions that owes a report."""
-    scope: set[str] = set()
-    above: set[str] = set()
-    for code in actor.region_codes:
-        scope.update(network.region_descendants(session, code))
-        above.update(network.region_lineage(session, code))
-    owed = []
-    for event in emergency.list_events(session):
-        codes = set(emergency.event_region_codes(session, event.id))
-        if not codes & (scope | above):
-            continue
-        items = [
-            item.to_dict()
-            for item in emergency.reporting_due(session, event)
-            if item.status in ("overdue", "open")
-        ]
-        if items:
-            owed.append((event, items))
-    return owed
+    """(event, items) for each event whose units in the user's scope owe a report (the
+    service's, as GET /api/v1/inbox lists them)."""
+    return [
+        (event, [item.to_dict() for item in items])
+        for event, items in emergency.reporting_owed(session, actor)
+    ]
 
 
 @router.get("/inbox", response_class=HTMLResponse)
@@ -1375,7 +1371,12 @@ def inbox_page(
         # acknowledged yet, with names and phones to call them.
         awaiting=_awaiting(session) if actor.role in ("admin", "duty_officer") else None,
         # County staff: the statistics reports their events owe (open or overdue).
-        reporting=_reporting_owed(session, actor) if actor.role == "county_staff" else None,
+        reporting=(
+            owed := _reporting_owed(session, actor) if actor.role == "county_staff" else None
+        ),
+        unit_names=_region_names(
+            session, sorted({d["unit"] for _, items in owed or [] for d in items if d["unit"]})
+        ),
         lambda_place=lambda code: places.get(code, code),
         done=request.query_params.get("done") == "ack",
     )

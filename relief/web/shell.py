@@ -20,6 +20,7 @@ subsidies.py, subsidy_office.py, ledgers.py; routes.py gathers their routers.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -31,17 +32,17 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
 from relief import clock
 from relief.auth import service as auth
-from relief.auth.models import Actor, User
+from relief.auth.models import SYSTEM, Actor, User
 from relief.db import get_session, session_for
 from relief.emergency import responses as emergency_responses
-from relief.errors import RETRY_AFTER_S, DomainError, not_found
-from relief.i18n import catalogue, has, stored_text, translate
+from relief.errors import N_, RETRY_AFTER_S, DomainError, not_found
+from relief.i18n import catalogue, colon, has, in_brackets, listed, stored_text, translate
 from relief.i18n import unit as unit_word
 from relief.network import service as network
 from relief.network.models import ItemRow
@@ -355,6 +356,56 @@ def static_file(name: str) -> FileResponse:
 
 def items_by_code(session: Session) -> dict[str, ItemRow]:
     return {item.code: item for item in network.list_items(session)}
+
+
+def people_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """Username → the person's real name where the user has one (else the username)."""
+    wanted = sorted({u for u in usernames if u})
+    if not wanted:
+        return {}
+    users = session.exec(select(User).where(col(User.username).in_(wanted))).all()
+    named = {u.username: u.full_name for u in users if u.full_name}
+    return {u: named.get(u, u) for u in wanted}
+
+
+@pass_context
+def _who(context: Any, username: str | None) -> str:
+    """Who did something, as a page says it: the person's real name (the page's `people`),
+    the catalogue's word for the system's own rows (系统), else the username."""
+    if not username:
+        return ""
+    if username == SYSTEM.username:
+        return context["t"](N_("actor.system"))
+    people = context.get("people")
+    return people.get(username, username) if isinstance(people, dict) else username
+
+
+templates.env.globals["who"] = _who
+
+
+@pass_context
+def _listed(context: Any, words: Any) -> str:
+    return listed(words, context.get("lang", "zh"))
+
+
+@pass_context
+def _colon(context: Any) -> str:
+    return colon(context.get("lang", "zh"))
+
+
+@pass_context
+def _in_brackets(context: Any, text: Any) -> str:
+    return in_brackets(text, context.get("lang", "zh"))
+
+
+# Punctuation in the page's language (issue 13 review #34/#49): `、`/`：`/`（）` in Chinese,
+# `, `/`: `/` ()` in English.
+templates.env.filters["listed"] = _listed
+templates.env.globals["colon"] = _colon
+templates.env.globals["list_sep"] = pass_context(
+    lambda context: listed(["", ""], context.get("lang", "zh"))
+)
+templates.env.globals["in_brackets"] = _in_brackets
 
 
 def place_names(session: Session) -> dict[str, str]:

@@ -24,6 +24,7 @@ from relief.auth.models import Actor
 from relief.db import get_session
 from relief.emergency import service as emergency
 from relief.errors import DomainError
+from relief.i18n import listed
 from relief.network import service as network
 from relief.subsidies import imports, service
 from relief.subsidies.ids import vault_for
@@ -58,7 +59,7 @@ from relief.web.forms import (
 )
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
-from relief.web.shell import render, request_lang, signed_in
+from relief.web.shell import people_names, render, request_lang, signed_in
 from relief.web.sorting import Sorter, sort_key
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
@@ -89,12 +90,62 @@ def _eligibility_text(t: Translator, programme: Programme) -> str:
         return t("sub.eligibility.any")
     parts = []
     if rule.damage:
-        words = "、".join(t(f"damage.{d}") for d in rule.damage)
+        words = listed((t(f"damage.{d}") for d in rule.damage), t.lang)
         parts.append(t("sub.eligibility.damage", values=words))
     if rule.categories:
-        words = "、".join(t(f"category.{c}") for c in rule.categories)
+        words = listed((t(f"category.{c}") for c in rule.categories), t.lang)
         parts.append(t("sub.eligibility.categories", values=words))
-    return t("sub.eligibility", rules="；".join(parts))
+    if rule.in_survey:
+        parts.append(t("sub.eligibility.in_survey"))
+    return t("sub.eligibility", rules=("；" if t.lang == "zh" else "; ").join(parts))
+
+
+def basis_text(t: Translator, session: Session, standard: Any, case: Case | None = None) -> str:
+    """How a standard sets the amount, in the page's language (issue 15): the basis with
+    its figures, the months (a case's own when given), a share's reference standard (its
+    Chinese name on a Chinese page, its code on an English one), per household, the cap."""
+    money = format_fen
+    basis = service.standard_basis(standard)
+    months = case.months if case is not None and case.months else standard.months
+    if basis == "rebuild":
+        text = t(
+            "sub.basis.rebuild",
+            per_household=money(standard.per_household_fen or 0),
+            per_room=money(standard.per_room_fen or 0),
+        )
+    elif basis == "share_of":
+        # A Chinese page names the reference in Chinese: the policy's name, else a word.
+        name = standard.share_of
+        if t.lang == "zh":
+            name = service.reference_name(session, standard.share_of) or t("sub.basis.reference")
+        text = t(
+            "sub.basis.share_of",
+            reference=name,
+            percent=f"{standard.percent:.2f}".rstrip("0").rstrip("."),
+            months=months,
+        )
+        if case is not None and case.reference_fen is not None:
+            text += t("sub.basis.reference_value", amount=money(case.reference_fen))
+    elif basis == "per_person_month_kg":
+        text = t(
+            "sub.basis.per_person_month_kg",
+            kg=f"{standard.per_person_month_kg:.3f}".rstrip("0").rstrip("."),
+            price=money(standard.price_per_kg_fen),
+            months=months,
+        )
+    elif basis == "per_person_month":
+        text = t(
+            "sub.basis.per_person_month", amount=money(standard.per_person_month_fen), months=months
+        )
+    elif basis == "per_person":
+        text = t("sub.basis.per_person", amount=money(standard.per_person_fen))
+    else:
+        text = t("sub.basis.per_household", amount=money(standard.per_household_fen))
+    if standard.per_household and basis != "per_household":
+        text += t("sub.basis.household_once")
+    if standard.cap_per_household_fen is not None:
+        text += t("sub.basis.cap", amount=money(standard.cap_per_household_fen))
+    return text
 
 
 def _region_label(session: Session, code: str) -> str:
@@ -234,9 +285,9 @@ def household_form_print(
     session: Session = Depends(get_session),
 ) -> HTMLResponse:
     """The household's printable 一户一表 (the PDF is the API's, which takes the UI's cookie)."""
-    from relief.subsidies.household_form import form_html
+    from relief.subsidies.household_form import FORM_READERS, form_html
 
-    _reader(actor)
+    ensure_role(actor, *FORM_READERS)
     if not 0 < household_id <= MAX_ID:
         raise DomainError("not_found", "household {id} does not exist", params={"id": household_id})
     household = service.get_household(session, actor, household_id)
@@ -536,6 +587,7 @@ def _case_page(
         None,
     )
     payments = service.payments_of(session, case_id)
+    history = service.history_of(session, case_id)
     return render(
         request,
         "sub_case.html",
@@ -545,8 +597,12 @@ def _case_page(
         household=household,
         programme=programme,
         standard=standard,
+        basis=basis_text(Translator(request_lang(request)), session, standard, case)
+        if standard
+        else "",
         money=format_fen,
-        history=service.history_of(session, case_id),
+        history=history,
+        people=people_names(session, [h.actor for h in history] + [p.actor for p in payments]),
         payments=payments,
         paid=format_fen(sum(p.amount_fen for p in payments)),
         reversed_by=service.reversed_ids(session, [p.id for p in payments if p.id is not None]),
@@ -790,8 +846,14 @@ def programme_page(
         actor,
         programme=programme,
         summary=summary,
-        summary_scope="、".join(_region_label(session, c) for c in summary["region_codes"]),
+        summary_scope=listed(
+            (_region_label(session, c) for c in summary["region_codes"]), request_lang(request)
+        ),
         eligibility=_eligibility_text(Translator(request_lang(request)), programme),
+        standards=[
+            (s, basis_text(Translator(request_lang(request)), session, s))
+            for s in service.standards_of(session, code)
+        ],
         statuses=CASE_STATUSES,
         notice_query=urlencode({"programme": code}),
         payments=payments,

@@ -21,7 +21,6 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from relief import clock
-from relief.auth import service as auth
 from relief.auth.models import Actor
 from relief.db import get_session
 from relief.dispatch import documents
@@ -62,6 +61,7 @@ from relief.web.pictures import stock_history_charts
 from relief.web.shell import (
     EXPIRY_DAYS,
     items_by_code,
+    people_names,
     place_names,
     render,
     request_lang,
@@ -108,15 +108,6 @@ def _form_fields(
         return f"lines[{index}].{match[2]}"
 
     return name
-
-
-def people_names(session: Session, usernames: Collection[str | None]) -> dict[str, str]:
-    """Username → the person's real name where the user has one (else the username)."""
-    out = {}
-    for username in {u for u in usernames if u}:
-        user = auth.user_by_username(session, username)
-        out[username] = (user.full_name if user is not None else None) or username
-    return out
 
 
 # What moved an order on from `reserved` or `dispatched`: (words, when, who).
@@ -208,7 +199,7 @@ def _warehouse_page(
     path = f"/warehouses/{code}"
     # Each list's links keep the other list's page (when it is not the first).
     pages = {k: v for k, v in (("page", page), ("lots_page", lots_page)) if v > 1}
-    manages = allowed(lambda: stock.authorise_stock_change(actor, code))
+    manages = allowed(lambda: stock.authorise_stock_change(actor, code, session))
     items = items_by_code(session)
     lang = request_lang(request)
     return render(
@@ -230,6 +221,7 @@ def _warehouse_page(
         ledger_filter=ledger,
         ledger_sorter=Sorter(path, ledger["lsort"], {**ledger, "lsort": ""}, param="lsort"),
         movement_kinds=MOVEMENT_KINDS,
+        people=people_names(session, [m.actor for m in movements]),
         lots=lots,
         lots_pager=Pager(lots_page, lots_total, path, pages, "lots_page"),
         # Every lot held, for the lot fields' choices (a depot holds tens, not thousands).
@@ -297,11 +289,12 @@ def post_receipt(
     lot: list[str] = Form([]),
     expires_on: list[str] = Form([]),
     once: Once | None = Depends(form_once),
+    override_reason: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     _warehouse(session, code)
-    stock.authorise_stock_change(actor, code)
+    stock.authorise_stock_change(actor, code, session)
     t = Translator(request_lang(request))
     typed = [
         {"item_code": i, "quantity": q, "lot": lt, "expires_on": e}
@@ -313,7 +306,9 @@ def post_receipt(
             strict=True,
         )
     ]
-    form = FormState(values={"reference": reference, "lines": typed})
+    form = FormState(
+        values={"reference": reference, "lines": typed, "override_reason": override_reason}
+    )
     lines, rows = [], []
     for n, line in enumerate(typed):
         if not any(value.strip() for value in line.values()):
@@ -329,22 +324,30 @@ def post_receipt(
         )
     if not lines:
         form.fail("lines[0].item_code", t("err.no_lines"))
-    fields = _form_fields({"reference"}, ("item_code", "quantity", "lot", "expires_on"), rows)
+    fields = _form_fields(
+        {"reference", "override_reason"}, ("item_code", "quantity", "lot", "expires_on"), rows
+    )
     # Every problem at once (finding 36): the model sees the whole form, numbers that did
     # not parse included (their own message, recorded first, stays).
-    data = {"reference": reference.strip(), "lines": lines}
+    data = {
+        "reference": reference.strip(),
+        "lines": lines,
+        "override_reason": override_reason.strip() or None,
+    }
     body = validated(form, t, ReceiptIn, data, fields) if lines else None
 
     def receive() -> None:
         assert body is not None  # submit runs this only when the form holds no message
-        stock.receive_stock(session, actor, code, body.reference, body.lines)
+        stock.receive_stock(session, actor, code, body.reference, body.lines, body.override_reason)
 
     done = submit(
         session, form, t, receive, f"/warehouses/{code}?done=receipt#stock-h", fields, once=once
     )
-    return done or _warehouse_page(
-        request, session, actor, code, receipt=form, status_code=form.status
-    )
+    if done:
+        return done
+    # An expired lot is booked only with a reason: ask for one now that it matters.
+    form.values["needs_override"] = form.code == "lot_expired"
+    return _warehouse_page(request, session, actor, code, receipt=form, status_code=form.status)
 
 
 # The adjustment, stocktake and disposal forms: the same inputs but for their number's name.
@@ -383,7 +386,7 @@ def _stock_change(
     blank one is None for the disposal's "all of it"), a reason, and an override reason that
     the form asks for once the service refused with the `override` code."""
     _warehouse(session, code)
-    stock.authorise_stock_change(actor, code)
+    stock.authorise_stock_change(actor, code, session)
     t = Translator(request_lang(request))
     form = FormState(values=dict(values))
     amount = whole_number(form, t, number, values[number], required=kind != "disposal")
@@ -564,7 +567,7 @@ def transfer_form(
     session: Session = Depends(get_session),
 ) -> Response:
     warehouse = _warehouse(session, code)
-    dispatch.authorise_transfer(actor, code)
+    dispatch.authorise_transfer(actor, code, session=session)
     to = request.query_params.get("to", "")
     return _transfer_page(request, session, actor, warehouse, FormState(values={"to": to}))
 
@@ -583,7 +586,7 @@ def post_transfer(
     session: Session = Depends(get_session),
 ) -> Response:
     warehouse = _warehouse(session, code)
-    dispatch.authorise_transfer(actor, code)
+    dispatch.authorise_transfer(actor, code, session=session)
     t = Translator(request_lang(request))
     typed = [
         {"item_code": i, "quantity": q}

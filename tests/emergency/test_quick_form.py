@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from openpyxl import Workbook, load_workbook
 
+from relief import clock
 from relief.emergency.figures import FIGURE_FIELDS
 
 FULL = {
@@ -68,7 +69,7 @@ def test_the_quick_form_has_the_forms_layout(api):
     assert rows[0][0].endswith("自然灾害损失情况统计快报表（分乡镇）")
     assert rows[1][0] == "填报单位：武川县应急管理局"
     assert "报告类型：初报" in rows[1] and "报告时间：2026-07-01 10:00" in rows[1]
-    assert [c for c in rows[2] if c] == ["人口", "房屋", "农作物", "经济损失"]
+    assert [c for c in rows[2] if c] == ["人口", "房屋", "农作物", "经济损失", "报告信息"]
     assert rows[3][:4] == ["乡镇代码", "乡镇名称", "受灾人口", "因灾死亡人口"]
     assert [r[0] for r in rows[4:]] == ["150125101", "150125102"]
     assert rows[4][1] == "可可以力更镇" and rows[4][2] == 5000
@@ -119,7 +120,7 @@ def test_a_bad_file_is_rejected_whole_with_rows_and_columns(api):
         (5, "D", "refused"),
         (5, "E", "not_amount"),
         (6, "A", "unknown_region"),
-        (7, "A", "duplicate_in_file"),
+        (7, "A", "duplicate_township"),
     }
     said = {e["code"]: e["message"] for e in detail["rejected"]}
     assert "重伤" in said["refused"] and "不能超过" in said["refused"]
@@ -151,7 +152,18 @@ def test_the_daily_summary_gives_yesterdays_latest_and_its_change(api):
     api.report(event_id, "150125101", kind="update", at=api.now - timedelta(hours=1), relocated=500)
     rows = _stats(api, event_id, "daily", "json").json()["rows"]
     assert len(rows) == 1
-    assert rows[0]["relocated"] == 130 and rows[0]["relocated_change"] == 30
+    # Both reports fall on yesterday (0:00–24:00): first reported that day, its whole figure.
+    assert rows[0]["relocated"] == 130 and rows[0]["relocated_change"] == 130
     assert rows[0]["kind"] == "续报"
     assert _stats(api, event_id, "daily", "csv").status_code == 200
-    assert _stats(api, event_id, "daily", "xlsx").status_code == 200
+    xlsx = _stats(api, event_id, "daily", "xlsx")
+    assert xlsx.status_code == 200
+    # Issue 13 review #22: 报告时间 is a date cell, not text.
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    header_row = next(r for r in sheet.iter_rows() if any(c.value == "报告时间" for c in r))
+    column = next(c.column for c in header_row if c.value == "报告时间")
+    cell = sheet.cell(row=header_row[0].row + 1, column=column)
+    assert cell.is_date and cell.value.strftime("%H:%M") == clock.to_cst(yesterday).strftime(
+        "%H:%M"
+    )
+    assert rows[0]["reported_at"] == clock.to_cst(yesterday).strftime("%Y-%m-%d %H:%M")

@@ -97,6 +97,27 @@ def test_county_staff_download_the_quick_form_and_import_it_all_or_nothing(
     assert 'data-testid="imported"' in reply.text and "已导入 1 份报告" in reply.text
 
 
+def test_a_refused_quick_form_names_each_problem_in_chinese_on_the_page(
+    client, sign_in, engine, snowstorm
+):
+    sign_in("county")
+    bad = (
+        "乡镇代码,备注,因灾死亡人口,受灾人口\n"
+        "150102101,x,=1+1,10\n"
+        "150125101,x,1,10\n"
+        "1.50125E+11,x,1,10\n"
+    ).encode("gbk")
+    reply = client.post(
+        f"/events/{snowstorm}/statistics/import", files={"file": ("quick.csv", bad, "text/csv")}
+    )
+    assert reply.status_code == 422
+    errors = reply.text.split('data-testid="row-errors"')[1].split("</table>")[0]
+    assert "<td>1</td><td>B</td>" in errors and "不是快报表的列" in errors
+    assert "<td>2</td><td>C</td>" in errors and "这是公式" in errors
+    assert "<td>3</td><td>A</td>" in errors and "不在您的管辖范围内" in errors
+    assert "<td>4</td><td>A</td>" in errors and "存成了数字" in errors
+
+
 @pytest.mark.browser
 def test_county_staff_see_what_is_due_download_and_import_the_form(visit, snowstorm, tmp_path):  # noqa: F811
     visit.sign_in("county")

@@ -20,6 +20,11 @@ PROGRAMME = "HHHT-REBUILD-2026-FLOOD"  # scenarios/hohhot/policy.yaml
 TOWNSHIP = "150102101"  # 保合少镇, in 新城区 and in the flash flood's area
 
 
+def _today() -> str:
+    # A payment is dated no earlier than its case's approval (issue 13 review #13).
+    return clock.to_cst(clock.now()).date().isoformat()
+
+
 def _id_number(seq: int, born: str = "19800101") -> str:
     body = f"150102{born}{seq:03d}"
     return body + ric.calc_check_digit(body + "0")
@@ -296,7 +301,11 @@ def test_import_row_errors_read_in_chinese_with_the_template_column_names(
         ("4", "B", "第 4 行「身份证号码」：与本文件第 2 行的号码重复"),
         ("5", "A", "第 5 行「户主姓名」：必须填写"),
         ("6", "C", "第 6 行「家庭人口」：应为整数"),
-        ("7", "D", "第 7 行「行政区划代码」：没有代码为 990000001 的行政区划"),
+        (
+            "7",
+            "D",
+            "第 7 行「行政区划代码」：没有代码为 990000001 的行政区划：请填写 9 位代码或准确的乡镇名称",
+        ),
         ("8", "F", "第 8 行「损坏间数」：应为 0 到 1000 之间的整数"),
     ]
     # No English word is left in any message: only Chinese, digits and codes.
@@ -319,7 +328,7 @@ def test_import_row_errors_read_in_english_after_the_switch(client, engine, sign
         "Row 4, “ID number”: the same number as row 2 of this file",
         "Row 5, “Head of household”: required",
         "Row 6, “Household size”: a whole number is required",
-        "Row 7, “Region code”: no region has the code 990000001",
+        "Row 7, “Region code”: no region has the code 990000001: give the 9-digit code or the exact township name",
         "Row 8, “Damaged rooms”: a whole number from 0 to 1000 is required",
     ]
     assert not any(re.search(r"[\u4e00-\u9fff]", m) for m in messages)
@@ -452,7 +461,7 @@ def test_approver_approves_after_the_notice_window_and_records_and_reverses_a_pa
     # An overpayment is refused next to the amount, with what was typed kept.
     reply = client.post(
         f"/subsidies/cases/{earlier}/payments",
-        data={"amount": "30000.00", "paid_on": "2026-08-05", "reference": "NX-001"},
+        data={"amount": "30000.00", "paid_on": _today(), "reference": "NX-001"},
     )
     assert reply.status_code == 422
     assert _error_after("pay-amount", reply.text) == "支付总额将超过审批金额"
@@ -460,7 +469,7 @@ def test_approver_approves_after_the_notice_window_and_records_and_reverses_a_pa
 
     reply = client.post(
         f"/subsidies/cases/{earlier}/payments",
-        data={"amount": "10000.00", "paid_on": "2026-08-05", "reference": "NX-001"},
+        data={"amount": "10000.00", "paid_on": _today(), "reference": "NX-001"},
         follow_redirects=False,
     )
     assert reply.status_code == 303
@@ -713,7 +722,7 @@ def test_the_programme_page_lists_its_payments_a_page_at_a_time(
     assert _act(client, case_id, "approve").status_code == 303
     with transaction(engine) as session:
         for n in range(1, 56):
-            body = PaymentIn(amount="1.00", paid_on="2026-08-05", reference=f"TR-{n:03d}")
+            body = PaymentIn(amount="1.00", paid_on=_today(), reference=f"TR-{n:03d}")
             service.record_payment(session, SYSTEM, case_id, body)
 
     def listed(html: str) -> list[str]:
@@ -733,3 +742,45 @@ def test_the_programme_page_lists_its_payments_a_page_at_a_time(
     other = client.get(f"/subsidies/programmes/{PROGRAMME}")
     assert other.status_code == 200, other.status_code
     assert listed(other.text) == []
+
+
+def test_the_programme_and_case_pages_name_the_kind_and_the_amount_basis(
+    client, engine, sign_in, event_id
+):
+    """Issue 15: 过渡期, 冬春 and 临时救助 in Chinese on the programme page with how each
+    standard sets the amount; a case of a new kind opened from the household list shows
+    its kind and basis; the English pages say the same without Chinese."""
+    sign_in("county")
+    temporary = client.get("/subsidies/programmes/HHHT-TEMP").text
+    assert "救助类别：临时救助" in temporary
+    assert (
+        "呼和浩特市城市居民最低生活保障标准 × 100% × 6 个月，按户计（不乘人数），每户最多 20000.00 元"
+        in temporary
+    )
+    winter = client.get("/subsidies/programmes/HHHT-WINTER-2026").text
+    assert "救助类别：冬春生活救助" in winter and "每人 150.00 元" in winter
+    assert "列入冬春生活需救助台账的户" in winter
+    snow = client.get("/subsidies/programmes/HHHT-GRAIN-2026-SNOW").text
+    assert "救助类别：过渡期生活救助" in snow and "每人每月 900.00 元 × 3 个月" in snow
+
+    reply = client.post("/subsidies/households", data=_household_form(event_id, 81, size="2"))
+    assert reply.status_code in (200, 303), reply.text
+    with transaction(engine) as session:
+        household = session.exec(select(Household).where(Household.head_name == "张建国81")).one()
+    reply = client.post(
+        "/subsidies/cases",
+        data={"household_id": str(household.id), "programme_code": "HHHT-TEMP"},
+        follow_redirects=True,
+    )
+    assert reply.status_code == 200, reply.text
+    page = reply.text
+    assert 'data-testid="case-kind">临时救助<' in page
+    # 1,000.00 × 100 % × 6 months, once per household (the standard's months by default)
+    assert 'data-testid="case-amount">6000.00 元' in page
+    assert "（参照标准 1000.00 元/人·月）" in page
+
+    client.cookies.set("relief_lang", "en")
+    english = client.get("/subsidies/programmes/HHHT-TEMP").text
+    assert "Kind：temporary assistance" in english
+    assert "100 % of dibao_urban × 6 months" in english
+    assert "呼和浩特市城市居民" not in english
