@@ -60,7 +60,7 @@ from relief.web.sorting import Sorter, sort_key
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
-READERS = ("county_staff", "approver")  # admin is always admitted by ensure_role
+READERS = ("county_staff", "approver", "township_staff")  # admin is always admitted by ensure_role
 # The reasons `relief.subsidies.ids` gives for a refused ID number, worded for the page:
 # the clerk reads Chinese, and these are the mistakes made while typing one in.
 HOUSEHOLD_FIELDS = (
@@ -208,7 +208,7 @@ def _households_page(
         region_code=region_code,
         names=_region_names(session),
         programmes=service.list_programmes(session, actor),
-        may_register=actor.role in ("county_staff", "admin"),
+        may_register=actor.role in ("county_staff", "township_staff", "admin"),
         problem=problem,
         done=done,
     )
@@ -264,7 +264,7 @@ def household_form(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     return _household_form(request, session, actor, FormState(values={"size": "", "rooms": "0"}))
 
 
@@ -289,7 +289,7 @@ def post_household(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     t = Translator(request_lang(request))
     typed = {
         "event_id": event_id,
@@ -402,7 +402,7 @@ def import_page(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     return _import_page(request, session, actor, FormState())
 
 
@@ -414,7 +414,7 @@ def post_import(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     t = Translator(request_lang(request))
     form = FormState(values={"event_id": event_id})
     event = _int_or_none(event_id)
@@ -513,7 +513,7 @@ def post_case(
 ) -> Response:
     """Open a case for a household; a refusal (no standard, a case already open) is shown
     on the household list, where the button was."""
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     household = _int_or_none(household_id)
     if household is None:
         raise DomainError("validation_error", "household_id must be a number", "household_id")
@@ -573,7 +573,8 @@ def _case_page(
         paid=format_fen(sum(p.amount_fen for p in payments)),
         reversed_by=service.reversed_ids(session, [p.id for p in payments if p.id is not None]),
         actions=_actions(actor, case),
-        may_pay=case.status == "approved" and actor.role in ("county_staff", "approver", "admin"),
+        may_pay=case.status == "approved"
+        and actor.role in ("county_staff", "approver", "township_staff", "admin"),
         may_reverse=actor.role in ("approver", "admin"),
         names=_region_names(session),
         transition=transition or FormState(),
