@@ -245,7 +245,7 @@ def statistics(
     event_id: int,
     table: str = Query(..., max_length=32, description="deaths | houses | quick | daily"),
     format: str = Query("json", pattern="^(xlsx|csv|json)$"),
-    actor: Actor = Depends(require("duty_officer", "county_staff", "approver")),
+    actor: Actor = Depends(require("duty_officer", "county_staff", "approver", "township_staff")),
     session: Session = Depends(get_session),
 ) -> Response:
     """A statistics table of the event as .xlsx, .csv or JSON (`{table, title, columns,

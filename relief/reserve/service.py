@@ -69,6 +69,13 @@ def _lock_balance(session: Session, code: str) -> ReserveBalance:
     ).one()
 
 
+def has_entries(session: Session, code: str) -> bool:
+    return (
+        session.exec(select(ReserveEntry.id).where(ReserveEntry.region_code == code)).first()
+        is not None
+    )
+
+
 def balance_fen(session: Session, code: str) -> int:
     row = session.get(ReserveBalance, code)
     return row.balance_fen if row is not None else 0

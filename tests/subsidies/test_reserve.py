@@ -249,3 +249,13 @@ def test_township_staff_do_county_work_in_their_township_only(client, world, reg
     assert {h["region_code"] for h in listed["items"]} == {"150102001"}
     # Not warehouse, not duty.
     assert client.post("/api/v1/events", json={}, headers=world.township).status_code == 403
+
+
+def test_township_staff_read_their_townships_statistics(client, world, register):
+    register(1)  # a collapsed house in 150102001
+    register(2, region_code="150102002")
+    url = f"/api/v1/events/{world.event_id}/statistics?table=houses"
+    mine = client.get(url, headers=world.township)
+    assert mine.status_code == 200, mine.text
+    county = client.get(url, headers=world.clerk).json()["rows"]
+    assert len(mine.json()["rows"]) == 1 and len(county) == 2
