@@ -26,7 +26,8 @@ def test_county_tops_up_and_the_township_pays_from_its_reserve_fund(visit, house
     page.get_by_label("拨付文号").fill("新民发〔2026〕12号")
     with page.expect_navigation():
         page.get_by_role("button", name="拨付", exact=True).click()
-    assert page.locator('[data-testid="reserve-balance"]').inner_text() == "8,100 元"
+    # The scenario's policy starts each township of 新城区 with 20,000 (assumed).
+    assert page.locator('[data-testid="reserve-balance"]').inner_text() == "28,100 元"
 
     page.context.clear_cookies()
     visit.sign_in("township")
@@ -34,15 +35,15 @@ def test_county_tops_up_and_the_township_pays_from_its_reserve_fund(visit, house
     with page.expect_navigation():
         page.locator('[data-testid="reserve-links"]').get_by_role("link").click()
     form = page.locator('[data-testid="reserve-payment-form"]')
-    form.get_by_label("金额（元）").fill("9000")
+    form.get_by_label("金额（元）").fill("30000")
     form.get_by_label("户编号").fill(str(household))
     form.get_by_label("事由").fill("先行救助")
     with page.expect_navigation():
         form.get_by_role("button", name="先行支付").click()
-    assert "8100.00" in page.locator("#pay-amount-error").inner_text()
+    assert "28100.00" in page.locator("#pay-amount-error").inner_text()
     assert form.get_by_label("事由").input_value() == "先行救助"
     form.get_by_label("金额（元）").fill("1500.50")
     with page.expect_navigation():
         form.get_by_role("button", name="先行支付").click()
-    assert page.locator('[data-testid="reserve-balance"]').inner_text() == "6,599.50 元"
+    assert page.locator('[data-testid="reserve-balance"]').inner_text() == "26,599.50 元"
     assert page.locator('[data-testid="done"]').inner_text() == "已支付。"

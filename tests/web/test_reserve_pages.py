@@ -69,16 +69,18 @@ def test_top_up_and_pay_on_the_page(client, sign_in, household):
     )
     assert reply.status_code == 303, reply.text
     page = client.get(PAGE)
-    assert '<p class="big" data-testid="reserve-balance">8,100 元</p>' in page.text
+    # The scenario's policy starts each township of 新城区 with 20,000 (assumed).
+    assert '<p class="big" data-testid="reserve-balance">28,100 元</p>' in page.text
+    assert '<td class="num">8,100</td>' in page.text
     sign_in("township")
     refused = client.post(
         f"{PAGE}/payments",
-        data={"amount": "9000", "household_id": str(household), "reason": "先行救助"},
+        data={"amount": "30000", "household_id": str(household), "reason": "先行救助"},
         headers={"Origin": "http://testserver"},
     )
     assert refused.status_code == 422
     assert 'id="pay-amount-error"' in refused.text and "备用金" in refused.text
-    assert 'value="9000"' in refused.text
+    assert 'value="30000"' in refused.text
     paid = client.post(
         f"{PAGE}/payments",
         data={"amount": "1500.5", "household_id": str(household), "reason": "先行救助"},
@@ -87,7 +89,7 @@ def test_top_up_and_pay_on_the_page(client, sign_in, household):
     )
     assert paid.status_code == 303, paid.text
     page = client.get(PAGE)
-    assert "6,599.50 元" in page.text and "-1,500.50" in page.text
+    assert "26,599.50 元" in page.text and "-1,500.50" in page.text
     # Township staff do not top up: no form, and the post is refused.
     assert 'data-testid="top-up-form"' not in page.text
     assert "reserve-payment-form" in page.text
