@@ -198,14 +198,7 @@ def _seed_reserve_funds(session: Session, actor: Actor, temporary_relief: dict[s
                 continue
             if reserve.has_entries(session, township):
                 continue
-            reserve.top_up(
-                session,
-                actor,
-                township,
-                fen,
-                "policy.yaml",
-                "temporary_relief.reserve_fund_initial",
-            )
+            reserve.top_up(session, actor, township, fen, "policy.yaml", None)
 
 
 def _when(record: Any) -> str:
