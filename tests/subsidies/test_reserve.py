@@ -259,3 +259,42 @@ def test_township_staff_read_their_townships_statistics(client, world, register)
     assert mine.status_code == 200, mine.text
     county = client.get(url, headers=world.clerk).json()["rows"]
     assert len(mine.json()["rows"]) == 1 and len(county) == 2
+
+
+def test_payments_racing_inside_the_service_queue_for_the_townships_row(
+    client, world, register, engine, monkeypatch, parallel
+):
+    """The same race with a wide window: each payment pauses after it has read (and, with
+    the lock, holds) the balance row. Without the row lock every payment reads 1000.00 and
+    all but one update is lost; with it they queue and exactly two fit."""
+    import time
+
+    from relief.auth.models import SYSTEM
+    from relief.db import session_for, transaction
+    from relief.errors import DomainError
+    from relief.reserve import service as reserve
+
+    household = register(1)
+    top_up(client, world.clerk, "1000.00")
+    locked = reserve._lock_balance
+
+    def slow_lock(session, code):
+        row = locked(session, code)
+        time.sleep(0.3)  # widens the window between reading the balance and writing it
+        return row
+
+    monkeypatch.setattr(reserve, "_lock_balance", slow_lock)
+
+    def payment():
+        try:
+            with transaction(engine) as session:
+                reserve.pay(session, SYSTEM, "150102001", 40_000, household["id"], "先行")
+            return "paid"
+        except DomainError as exc:
+            return exc.code
+
+    results = parallel([payment] * 4)
+    assert sorted(results) == ["paid", "paid", "reserve_insufficient", "reserve_insufficient"]
+    with session_for(engine, write=False) as session:
+        assert reserve.balance_fen(session, "150102001") == 20_000
+        assert reserve.check_balances(session) == []
