@@ -605,6 +605,10 @@ def write_policy(path: Path, spec: Spec) -> None:
         lines.append(f"  - {yaml_value(norm)}   # {note}")
     lines.append("subsidies:")
     lines.append(f"  notice_days: {p['notice_days']}")
+    if p.get("reference_standards"):
+        lines.append("  reference_standards:   # what a share_of standard takes its percent of")
+        for ref, note in p["reference_standards"]:
+            lines.append(f"    - {yaml_value(ref)}   # {note}")
     lines.append("  programmes:")
     for prog in p["programmes"]:
         lines.append(f"    - code: {prog['code']}")
@@ -982,6 +986,42 @@ def grain(
     return std, note
 
 
+def living(effective_from: str, note: str = "assumed", **fields: object) -> tuple[dict, str]:
+    """A standard of a living kind (过渡期, 冬春, 临时救助): one basis among `fields`
+    (yuan as int, kg, percent, months, flags as given) and where it comes from."""
+    std: dict = {"effective_from": effective_from}
+    for key, value in fields.items():
+        money_field = key in ("per_household", "per_person", "per_person_month", "price_per_kg")
+        if (money_field or key == "cap_per_household") and not isinstance(value, bool):
+            value = money(value)  # type: ignore[arg-type]
+        std[key] = value
+    return std, note
+
+
+def reference(
+    code: str, name: str, region_code: str, yuan: int, effective_from: str, source: str
+) -> tuple[dict, str]:
+    """A policy reference standard (yuan per person and month, for a region and the
+    regions under it) and its source."""
+    ref = {
+        "code": code,
+        "name": name,
+        "region_code": Quoted(region_code),
+        "per_person_month": money(yuan),
+        "effective_from": effective_from,
+        "source": source,
+    }
+    return ref, source
+
+
+# 冬春: households in the county's needs survey (台账) from late September (V); the rule is
+# checked once the survey exists (issue 15, the 冬春 part).
+WINTER_ELIGIBILITY = ({"in_survey": True}, "冬春: the county's 需救助台账 (V)")
+WINTER_MIN = "at least 150 元/person (重庆南川、綦江, V), used as the amount: assumed"
+TEMPORARY_RULE = "临时救助: local urban 低保 standard x 1-6 months (Guizhou plan)"
+TEMPORARY_RAISE = "raised 10-30 % by category (Guizhou plan); which category gets which: assumed"
+
+
 def hohhot_spec() -> Spec:
     d = Decimal
     policy = {
@@ -1051,7 +1091,7 @@ def hohhot_spec() -> Spec:
             {
                 "code": "HHHT-GRAIN-2026-SNOW",
                 "name": "呼和浩特市2026年雪灾过渡期生活救助",
-                "kind": "grain",
+                "kind": "transitional",
                 "region_code": "150100",
                 "event": "snowstorm",
                 "budget": money(1_000_000),
@@ -1065,6 +1105,51 @@ def hohhot_spec() -> Spec:
                     grain("2025-10-01", 3, per_person_month=900, note="assumed: 30 yuan/day"),
                 ],
             },
+            {
+                "code": "HHHT-WINTER-2026",
+                "name": "呼和浩特市2026-2027年度冬春受灾人员生活救助",
+                "kind": "winter_spring",
+                "region_code": "150100",
+                "budget": money(2_000_000),
+                "supervision_phone": (
+                    "0471-6901234",
+                    "assumed: the civil-affairs office, fictitious",
+                ),
+                "eligibility": WINTER_ELIGIBILITY,
+                "standards": [living("2025-10-01", WINTER_MIN, per_person=150)],
+            },
+            {
+                "code": "HHHT-TEMP",
+                "name": "呼和浩特市临时救助",
+                "kind": "temporary",
+                "region_code": "150100",
+                "budget": money(500_000),
+                "supervision_phone": (
+                    "0471-6901234",
+                    "assumed: the civil-affairs office, fictitious",
+                ),
+                "standards": [
+                    living(
+                        "2025-01-01",
+                        f"{TEMPORARY_RULE}, used for Hohhot: assumed; per household; cap assumed",
+                        share_of="dibao_urban",
+                        percent=100,
+                        months=6,
+                        per_household=True,
+                        cap_per_household=20_000,
+                    ),
+                ],
+            },
+        ],
+        "reference_standards": [
+            reference(
+                "dibao_urban",
+                "呼和浩特市城市居民最低生活保障标准",
+                "150100",
+                1000,
+                "2025-01-01",
+                "assumed (no 低保 notice in the sources)",
+            ),
         ],
     }
     for name in CRITERIA:
@@ -1238,9 +1323,12 @@ def guizhou_spec() -> Spec:
                 ],
             },
             {
+                # Was one grain programme mixing the 冬春 food rule (1 斤 a day, up to 6
+                # months) with 过渡期's 3 months (issue 15): the 冬春 rule keeps the code,
+                # 过渡期 is QXN-TRANSITIONAL.
                 "code": "QXN-GRAIN",
-                "name": "黔西南州受灾群众口粮救助",
-                "kind": "grain",
+                "name": "黔西南州冬春受灾群众口粮救助",
+                "kind": "winter_spring",
                 "region_code": "522300",
                 "event": "landslide",
                 "budget": money(200_000),
@@ -1248,14 +1336,35 @@ def guizhou_spec() -> Spec:
                     "0859-3221234",
                     "assumed: the civil-affairs office, fictitious",
                 ),
+                "eligibility": WINTER_ELIGIBILITY,
+                "standards": [
+                    living(
+                        "2018-01-01",
+                        "冬春 口粮 1 斤/person/day = 15 kg/month, up to 6 months (V); price assumed",
+                        per_person_month_kg=15,
+                        price_per_kg=6,
+                        months=6,
+                    ),
+                ],
+            },
+            {
+                "code": "QXN-TRANSITIONAL",
+                "name": "黔西南州因灾过渡期生活救助",
+                "kind": "transitional",
+                "region_code": "522300",
+                "event": "landslide",
+                "budget": money(300_000),
+                "supervision_phone": (
+                    "0859-3221234",
+                    "assumed: the civil-affairs office, fictitious",
+                ),
                 "eligibility": TRANSITION_ELIGIBILITY,
                 "standards": [
-                    grain(
+                    living(
                         "2018-01-01",
-                        3,
-                        kg=15,
-                        price_per_kg=6,
-                        note="1 斤/person/day = 15 kg/month, 3 months (V); price assumed",
+                        "central 过渡期 20 yuan/person/day (S) x 30 days; 过渡期 ≤ 3 months (V); date assumed",
+                        per_person_month=600,
+                        months=3,
                     ),
                 ],
             },
@@ -1279,9 +1388,9 @@ def guizhou_spec() -> Spec:
                 ],
             },
             {
-                "code": "QDN-GRAIN-2026-FLOOD",
+                "code": "QDN-GRAIN-2026-FLOOD",  # the code kept: users' scripts use it
                 "name": "黔东南州2026年洪涝过渡期生活救助",
-                "kind": "grain",
+                "kind": "transitional",
                 "region_code": "522600",
                 "event": "flood",
                 "budget": money(40_000_000),
@@ -1294,6 +1403,58 @@ def guizhou_spec() -> Spec:
                     grain("2020-01-01", 3, per_person_month=600, note=CENTRAL_TRANSITION),
                 ],
             },
+            {
+                "code": "QDN-TEMP",
+                "name": "黔东南州临时救助",
+                "kind": "temporary",
+                "region_code": "522600",
+                "budget": money(1_000_000),
+                "supervision_phone": (
+                    "0855-8221234",
+                    "assumed: the civil-affairs office, fictitious",
+                ),
+                "standards": [
+                    living(
+                        "2025-01-01",
+                        f"{TEMPORARY_RULE}; per household assumed; complex cases up to 50,000",
+                        share_of="dibao_urban",
+                        percent=100,
+                        months=6,
+                        per_household=True,
+                        cap_per_household=50_000,
+                    ),
+                    living(
+                        "2025-01-01",
+                        TEMPORARY_RAISE,
+                        category="dibao",
+                        share_of="dibao_urban",
+                        percent=110,
+                        months=6,
+                        per_household=True,
+                        cap_per_household=50_000,
+                    ),
+                    living(
+                        "2025-01-01",
+                        TEMPORARY_RAISE,
+                        category="tekun",
+                        share_of="dibao_urban",
+                        percent=130,
+                        months=6,
+                        per_household=True,
+                        cap_per_household=50_000,
+                    ),
+                ],
+            },
+        ],
+        "reference_standards": [
+            reference(
+                "dibao_urban",
+                "黔东南州城市居民最低生活保障标准",
+                "522600",
+                800,
+                "2025-01-01",
+                "assumed (no 低保 notice in the sources)",
+            ),
         ],
     }
     for name in CRITERIA:

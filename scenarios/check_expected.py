@@ -176,7 +176,16 @@ def check_scenario(name: str) -> None:
             v
             for s in prog["standards"]
             for k, v in s.items()
-            if k in ("per_household", "per_room", "per_person_month", "price_per_kg")
+            if k
+            in (
+                "per_household",
+                "per_room",
+                "per_person_month",
+                "price_per_kg",
+                "per_person",
+                "cap_per_household",
+            )
+            and not isinstance(v, bool)  # per_household: true is a flag (× 1, not × people)
         ]
         for value in money:
             if not (isinstance(value, str) and MONEY.match(value)):

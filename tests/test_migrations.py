@@ -226,3 +226,74 @@ def test_revision_0006_drops_the_unkeyed_body_hashes_kept_before_it(old_database
     new.dispose()
     assert row[0] != unkeyed and len(row[0]) <= 64
     assert row[1] == 201 and row[2] is None
+
+
+_PROGRAMME_ROW = (
+    "INSERT INTO programmes (code, name, kind, region_code, budget_fen, notice_days, created_at)"
+    " VALUES (:code, '项目', :kind, '150125100', 100000000, 7, '2026-01-18 00:00:00')"
+)
+
+
+@pytest.mark.db
+def test_revision_i15_kinds_widens_the_programme_kinds_and_keeps_stored_rows(old_database):
+    """Issue 15: the kinds transitional, winter_spring and temporary fit the CHECK after the
+    revision (on SQLite too, where `programmes` cannot be copied for its foreign keys), a
+    made-up kind still does not, stored programmes, standards and cases stay as they were,
+    and the revision goes back down."""
+    command.upgrade(alembic_config(old_database), "i14_forms_0001")
+    old = make_engine(old_database)
+    done: set[str] = set()
+    with old.begin() as conn:
+        for statement in OLD_ROWS:
+            if "INSERT INTO households" in statement:  # without 0002's clear account
+                statement = (
+                    "INSERT INTO households (id, event_id, region_code, head_name, id_hash,"
+                    " id_cipher, id_masked, size, damage, rooms, category, created_by,"
+                    " created_at) VALUES (1, 1, '150125100', '张三', 'h1', 'x',"
+                    " '150125********0011', 3, 'collapsed', 2, 'general', 'test',"
+                    " '2026-01-18 00:00:00')"
+                )
+                if statement in done:
+                    continue
+                done.add(statement)
+            conn.execute(text(statement))
+        with pytest.raises(Exception, match="ck_programmes_kind|CHECK"), conn.begin_nested():
+            conn.execute(text(_PROGRAMME_ROW), {"code": "T0", "kind": "transitional"})
+    old.dispose()
+
+    upgrade(old_database, secret_key=KEY)
+
+    new = make_engine(old_database)
+    with new.begin() as conn:
+        for code, kind in (("T", "transitional"), ("W", "winter_spring"), ("L", "temporary")):
+            conn.execute(text(_PROGRAMME_ROW), {"code": code, "kind": kind})
+        kinds = conn.execute(text("SELECT code, kind FROM programmes ORDER BY code")).all()
+        case = conn.execute(
+            text("SELECT amount_fen, months, reference_fen FROM subsidy_cases")
+        ).one()
+        standard = conn.execute(
+            text("SELECT per_household_fen, per_person_fen, share_of FROM subsidy_standards")
+        ).one()
+    assert [tuple(k) for k in kinds] == [
+        ("L", "temporary"),
+        ("P", "rebuild"),
+        ("T", "transitional"),
+        ("W", "winter_spring"),
+    ]
+    assert tuple(case) == (2500000, None, None) and tuple(standard) == (2500000, None, None)
+    with pytest.raises(Exception, match="ck_programmes_kind|CHECK"), new.begin() as conn:
+        conn.execute(text(_PROGRAMME_ROW), {"code": "X", "kind": "gift"})
+    if new.dialect.name == "sqlite":
+        with new.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    with new.begin() as conn:
+        conn.execute(text("DELETE FROM programmes WHERE code IN ('T', 'W', 'L')"))
+    new.dispose()
+
+    command.downgrade(alembic_config(old_database), "i14_forms_0001")
+    back = make_engine(old_database)
+    with pytest.raises(Exception, match="ck_programmes_kind|CHECK"), back.begin() as conn:
+        conn.execute(text(_PROGRAMME_ROW), {"code": "T", "kind": "transitional"})
+    with back.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM subsidy_cases")).scalar() == 1
+    back.dispose()

@@ -173,13 +173,16 @@ def add_report(
 def list_reports(
     event_id: int,
     format: Literal["json", "csv"] = "json",
-    _: Actor = Depends(current_actor),
+    actor: Actor = Depends(current_actor),
     session: Session = Depends(get_session),
 ) -> Any:
-    """The event's reports; `format=csv` gives them as a sheet whose headers are the field
-    names (every figure of the quick report, empty when not reported)."""
+    """The event's reports of the regions in the caller's scope (duty officers and admins:
+    all); `format=csv` gives them as a sheet whose headers are the field names (every
+    figure of the quick report, empty when not reported)."""
     events.get_event(session, event_id)
-    reports = [events.report_out(row) for row in events.list_reports(session, event_id)]
+    reports = [
+        events.report_out(row) for row in events.list_reports_in_scope(session, actor, event_id)
+    ]
     if format == "json":
         return reports
     out = io.StringIO()
@@ -211,13 +214,15 @@ REPORT_COLUMNS = (
 
 @router.get("/events/{event_id}/reporting")
 def reporting_due(
-    event_id: int, _: Actor = Depends(current_actor), session: Session = Depends(get_session)
+    event_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)
 ) -> list[dict[str, Any]]:
-    """The statistics reports the event's county owes: 初报, 续报 (the last days and the next
-    one), 核报; each with who reports to whom, when it is due (China time), when it was done,
-    and its status (done, late, overdue, open, waiting)."""
+    """The statistics reports each reporting unit of the event owes: per county 初报, 续报
+    (the last days and the next one), 核报, and the 续报 of the cities and provinces above;
+    each with its `unit`, who reports to whom, when it is due (China time), when it was
+    filed and the time it claims, and its status (done, late, overdue, open, waiting).
+    Rows of the units in the caller's scope (duty officers and admins: all)."""
     event = events.get_event(session, event_id)
-    return [item.to_dict() for item in events.reporting_due(session, event)]
+    return [item.to_dict() for item in events.reporting_due(session, event, actor)]
 
 
 @router.post("/events/{event_id}/stable", response_model=EventOut)
@@ -379,7 +384,12 @@ def inbox(
     # Each message in the Accept-Language language (Chinese unless English is preferred).
     lang = lang_from_accept(request.headers.get("accept-language"))
     rows = responses.inbox(session, actor, unacked)
-    return [responses.inbox_out(session, row, lang) for row in rows]
+    out = [responses.inbox_out(session, row, lang) for row in rows]
+    # County staff: the statistics reports their county owes, as the inbox page lists them.
+    if actor.role == "county_staff":
+        for event, items in events.reporting_owed(session, actor):
+            out.extend(events.owed_inbox_out(session, event, item, lang) for item in items)
+    return out
 
 
 @router.post("/inbox/{inbox_id}/ack", response_model=InboxOut)

@@ -180,9 +180,31 @@ def _check_place(session: Session, actor: Actor, event_id: int, code: str) -> No
     authorize_region(session, actor, code, "region_code")
 
 
-def _check_date(on: date) -> None:
+def _check_date(on: date, event: Any) -> None:
+    """Not in the future, not before the day the event started (China time)."""
     if on > clock.to_cst(clock.now()).date():
         raise invalid("occurred_on", "the date is in the future")
+    started = clock.to_cst(event.started_at).date()
+    if on < started:
+        raise invalid(
+            "occurred_on",
+            "the date is before the event started ({started})",
+            params={"started": started.isoformat()},
+        )
+
+
+def _check_age(row: Casualty, vault: IdNumberVault) -> None:
+    """A given age agrees with the birth date in the ID number on the date of death (or
+    disappearance): 422 naming `age` when it does not."""
+    if row.age is None or not row.id_cipher:
+        return
+    expected = _age_from_id(row.id_cipher, vault, row.occurred_on)
+    if expected is not None and row.age != expected:
+        raise invalid(
+            "age",
+            "age {age} does not match the ID number's birth date (age {expected} on that day)",
+            params={"age": row.age, "expected": expected},
+        )
 
 
 def _duplicate() -> DomainError:
@@ -208,9 +230,9 @@ def snapshot(row: Casualty) -> dict[str, Any]:
 def add_casualty(
     session: Session, actor: Actor, event_id: int, body: CasualtyIn, vault: IdNumberVault
 ) -> Casualty:
-    events.get_event(session, event_id)
+    event = events.get_event(session, event_id)
     _check_place(session, actor, event_id, body.region_code)
-    _check_date(body.occurred_on)
+    _check_date(body.occurred_on, event)
     ids = _id_columns(vault, body.id_number)
     if _taken(session, event_id, ids["id_hash"], None):
         raise _duplicate()
@@ -226,6 +248,7 @@ def add_casualty(
         created_by=actor.username,
         **ids,
     )
+    _check_age(row, vault)
     if row.age is None:
         row.age = _age_from_id(row.id_cipher, vault, row.occurred_on)
     _save(session, row)
@@ -291,7 +314,7 @@ def update_casualty(
     vault: IdNumberVault,
 ) -> Casualty:
     """Correct an entry, with a reason; audited with the masked before and after."""
-    events.get_event(session, event_id, lock=True)
+    event = events.get_event(session, event_id, lock=True)
     row = get_casualty(session, actor, event_id, casualty_id)
     before = snapshot(row)
     changes = body.model_dump(exclude_unset=True, exclude={"reason"})
@@ -299,7 +322,7 @@ def update_casualty(
         _check_place(session, actor, event_id, changes["region_code"])
         row.region_code = changes["region_code"]
     if changes.get("occurred_on") is not None:
-        _check_date(changes["occurred_on"])
+        _check_date(changes["occurred_on"], event)
     if "id_number" in changes:
         ids = _id_columns(vault, changes["id_number"] or None)
         if _taken(session, event_id, ids["id_hash"], row.id):
@@ -312,6 +335,9 @@ def update_casualty(
             setattr(row, name, changes[name])
     if "age" in changes:
         row.age = changes["age"]
+    elif row.id_cipher and ({"occurred_on", "id_number"} & changes.keys()):
+        row.age = _age_from_id(row.id_cipher, vault, row.occurred_on)  # follows the new facts
+    _check_age(row, vault)
     after = snapshot(row)
     _save(session, row)
     audit.record(

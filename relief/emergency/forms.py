@@ -6,8 +6,9 @@
   the form groups them (人口, 房屋, 农作物, 经济损失), then per row the report's kind, time,
   explanation and 零报告 (报告信息). Above them: the title, and a row saying the reporting unit
   (填报单位), the latest report's kind (报告类型: 初报/续报/核报) and time (报告时间, China time).
-- `daily`: the 24-hour summary: per region, the latest report up to 24:00 of the day before
-  today (China time) against the one before it, with the change of the main figures.
+- `daily`: the 24-hour summary of one day (default yesterday, China time), 0:00 to 24:00:
+  per region, the latest report up to 24:00 and the change of the main figures over the
+  24 hours (against the latest report before 0:00).
 
 Import (`import_quick`) reads the `quick` sheet back (.xlsx or .csv, with the households
 import's size guards, formulas kept as formulas; a CSV in UTF-8 or GB18030): each row's kind
@@ -156,14 +157,17 @@ def _names(session: Session, codes: set[str]) -> dict[str, str]:
     return names
 
 
-def reporting_unit(session: Session, event_id: int) -> str:
-    """The county (or higher) office whose regions the event covers: 某县应急管理局."""
+def reporting_unit(session: Session, event_id: int, actor: Actor | None = None) -> str:
+    """The county (or higher) office whose regions the event covers: 某县应急管理局; with
+    `actor`, only the offices in their scope (a county's staff: their own county)."""
     codes = events.event_region_codes(session, event_id)
     names = []
     for code in codes:
         for up in network.region_lineage(session, code):
             region = network.get_region(session, up)
             if region is not None and region.level in ("county", "prefecture", "province"):
+                if actor is not None and not region_in_scope(session, actor, up):
+                    break
                 if region.name not in names:
                     names.append(region.name)
                 break
@@ -198,7 +202,7 @@ def quick_form(session: Session, actor: Actor, event_id: int) -> dict[str, Any]:
         )
     return {
         "title": f"{event.name} {QUICK_TITLE}",
-        "unit": reporting_unit(session, event_id),
+        "unit": reporting_unit(session, event_id, actor),
         "kind": last.kind if last else "initial",
         "at": at,
         "headers": quick_headers(),
@@ -289,17 +293,27 @@ DAILY_FIELDS = (
 )
 
 
-def daily_summary(session: Session, actor: Actor, event_id: int) -> dict[str, Any]:
-    """Per region, the latest report up to 24:00 of yesterday (China time) and the change
-    from the one before it (24 小时汇总)."""
+def daily_window(day: date | None = None) -> tuple[date, datetime, datetime]:
+    """The 24 hours a daily summary covers: the day given (default yesterday, China time)
+    from 0:00 to 24:00, as the 续报 rules count them."""
+    if day is None:
+        day = clock.to_cst(clock.now()).date() - timedelta(days=1)
+    start = datetime.combine(day, datetime.min.time(), tzinfo=clock.CST)
+    return day, start, start + timedelta(days=1)
+
+
+def daily_summary(
+    session: Session, actor: Actor, event_id: int, day: date | None = None
+) -> dict[str, Any]:
+    """The 24 小时汇总 of one day (default yesterday, China time), 0:00 to 24:00: per region in
+    scope, its latest report up to 24:00 and the change of the main figures over those 24
+    hours (against its latest report before 0:00; a region first reported that day changes
+    by its whole figure)."""
     event = events.get_event(session, event_id)
-    today = clock.to_cst(clock.now()).date()
-    cutoff = datetime.combine(today, datetime.min.time(), tzinfo=clock.CST)
+    day, start, end = daily_window(day)
     by_region: dict[str, list[ReportRow]] = {}
     for row in events.list_reports(session, event_id):
-        if clock.as_utc(row.reported_at) < cutoff and region_in_scope(
-            session, actor, row.region_code
-        ):
+        if clock.as_utc(row.reported_at) < end and region_in_scope(session, actor, row.region_code):
             by_region.setdefault(row.region_code, []).append(row)
     names = _names(session, set(by_region))
     keys = ["region_code", "region_name", "kind", "reported_at"]
@@ -311,7 +325,8 @@ def daily_summary(session: Session, actor: Actor, event_id: int) -> dict[str, An
     for code in sorted(by_region):
         ordered = sorted(by_region[code], key=lambda r: (clock.as_utc(r.reported_at), r.id or 0))
         now_row = ordered[-1]
-        before = events.row_figures(ordered[-2]) if len(ordered) > 1 else {}
+        earlier = [r for r in ordered if clock.as_utc(r.reported_at) < start]
+        before = events.row_figures(earlier[-1]) if earlier else {}
         figures = events.row_figures(now_row)
         line: list[Any] = [
             code,
@@ -321,11 +336,11 @@ def daily_summary(session: Session, actor: Actor, event_id: int) -> dict[str, An
         ]
         for name in DAILY_FIELDS:
             value = figures.get(name)
-            old = before.get(name)
+            old = before.get(name, 0)
             line += [value, None if value is None or old is None else value - old]
         rows.append(line)
     return {
-        "title": f"{event.name} {DAILY_TITLE}（截至 {(today - timedelta(days=0)).isoformat()} 0时）",
+        "title": f"{event.name} {DAILY_TITLE}（{day.isoformat()} 0时至24时）",
         "headers": tuple(headers),
         "keys": tuple(keys),
         "rows": rows,

@@ -52,7 +52,7 @@ from sqlmodel import Field, SQLModel
 
 from relief.clock import now
 from relief.db import UTCDateTime
-from relief.emergency.figures import FIGURE_FIELDS, MAX_COUNT
+from relief.emergency.figures import DECIMAL_FIELDS, FIGURE_FIELDS, MAX_COUNT
 from relief.emergency.records import COUNT_FIELDS, DEFAULT_LOADING_H, HAZARDS, REPORT_KINDS
 from relief.emergency.reporting import rules_from, rules_json
 from relief.errors import N_
@@ -188,6 +188,33 @@ class EventRegionRow(SQLModel, table=True):
     region_code: str = Field(foreign_key="regions.code", primary_key=True, max_length=64)
 
 
+def _figure_fields(kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(annotations, defaults) of the report's figure fields, built from the one list
+    (relief.emergency.figures.FIGURE_FIELDS) for a model: `row` (the table's columns),
+    `in` (the API's body) or `out` (its reply). Today's ten counts (COUNT_FIELDS) come
+    first, as they always did; a count is 0 in the table and required in the API; every
+    other figure is optional, None = not reported; areas and losses are NUMERIC(14, 2)."""
+    order = (*COUNT_FIELDS, *(f for f in FIGURE_FIELDS if f not in COUNT_FIELDS))
+    annotations: dict[str, Any] = {}
+    defaults: dict[str, Any] = {}
+    for name in order:
+        decimal = name in DECIMAL_FIELDS
+        if name in COUNT_FIELDS:
+            annotations[name] = {"row": int, "in": Count, "out": int}[kind]
+            if kind == "row":
+                defaults[name] = 0
+            continue
+        base = {"row": Decimal if decimal else int, "in": Amount if decimal else Count}.get(
+            kind, float if decimal else int
+        )
+        annotations[name] = base | None
+        if kind == "row" and decimal:
+            defaults[name] = Field(default=None, sa_column=Column(Numeric(14, 2)))
+        else:
+            defaults[name] = None
+    return annotations, defaults
+
+
 class ReportRow(SQLModel, table=True):
     __tablename__ = "event_reports"
     __table_args__ = (
@@ -203,43 +230,10 @@ class ReportRow(SQLModel, table=True):
     region_code: str = Field(foreign_key="regions.code", max_length=64)
     kind: str = Field(max_length=8)
     reported_at: datetime = Field(sa_type=UTCDateTime)
-    deaths: int = 0
-    missing: int = 0
-    relocated: int = 0
-    needing_aid: int = 0
-    collapsed_households: int = 0
-    collapsed_rooms: int = 0
-    severe_households: int = 0
-    severe_rooms: int = 0
-    general_households: int = 0
-    general_rooms: int = 0
-    # The quick report's other figures (issue 14): NULL = not reported.
-    affected: int | None = None
-    injured: int | None = None
-    injured_severe: int | None = None
-    evacuated: int | None = None
-    relocated_central: int | None = None
-    relocated_dispersed: int | None = None
-    shelters: int | None = None
-    needing_transitional_aid: int | None = None
-    drought_needing_aid: int | None = None
-    drought_water_shortage: int | None = None
-    collapsed_dwelling_rooms: int | None = None
-    severe_dwelling_rooms: int | None = None
-    general_dwelling_rooms: int | None = None
-    crop_affected_ha: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
-    crop_damaged_ha: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
-    crop_lost_ha: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
-    crop_affected_grain_ha: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
-    crop_damaged_grain_ha: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
-    crop_lost_grain_ha: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
-    loss_total: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
-    loss_housing: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
-    loss_agriculture: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
-    loss_industry: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
-    loss_infrastructure: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
-    loss_public_services: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
-    loss_other: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2)))
+    # Every figure of the quick report (relief.emergency.figures, the one list): today's ten
+    # NOT NULL default 0; the others NULL = not reported; areas and losses NUMERIC(14, 2).
+    __annotations__.update(_figure_fields("row")[0])
+    locals().update(_figure_fields("row")[1])
     # Why a 续报 moves a figure much (relief.emergency.figures.jumps); NULL = none given.
     explanation: str | None = Field(default=None, max_length=2000)
     # A 零报告: a 续报 saying nothing changed since the region's previous report.
@@ -508,43 +502,9 @@ class ReportIn(BaseModel):
     region_code: CodeIn  # type: ignore[valid-type]
     kind: ReportKind
     reported_at: Time
-    deaths: Count
-    missing: Count
-    relocated: Count
-    needing_aid: Count
-    collapsed_households: Count
-    collapsed_rooms: Count
-    severe_households: Count
-    severe_rooms: Count
-    general_households: Count
-    general_rooms: Count
-    # The quick report's other figures (issue 14), each optional (null = not reported).
-    affected: Count | None = None
-    injured: Count | None = None
-    injured_severe: Count | None = None
-    evacuated: Count | None = None
-    relocated_central: Count | None = None
-    relocated_dispersed: Count | None = None
-    shelters: Count | None = None
-    needing_transitional_aid: Count | None = None
-    drought_needing_aid: Count | None = None
-    drought_water_shortage: Count | None = None
-    collapsed_dwelling_rooms: Count | None = None
-    severe_dwelling_rooms: Count | None = None
-    general_dwelling_rooms: Count | None = None
-    crop_affected_ha: Amount | None = None
-    crop_damaged_ha: Amount | None = None
-    crop_lost_ha: Amount | None = None
-    crop_affected_grain_ha: Amount | None = None
-    crop_damaged_grain_ha: Amount | None = None
-    crop_lost_grain_ha: Amount | None = None
-    loss_total: Amount | None = None
-    loss_housing: Amount | None = None
-    loss_agriculture: Amount | None = None
-    loss_industry: Amount | None = None
-    loss_infrastructure: Amount | None = None
-    loss_public_services: Amount | None = None
-    loss_other: Amount | None = None
+    # Today's ten counts required; every other figure optional (null = not reported).
+    __annotations__.update(_figure_fields("in")[0])
+    locals().update(_figure_fields("in")[1])
     # Needed when a 续报 moves a figure much (422 explanation_required without).
     explanation: Note | None = None  # type: ignore[valid-type]
     # A 零报告 (zero report): a 续报 whose figures are the region's previous report's.
@@ -565,42 +525,8 @@ class ReportOut(BaseModel):
     region_code: str
     kind: str
     reported_at: datetime
-    deaths: int
-    missing: int
-    relocated: int
-    needing_aid: int
-    collapsed_households: int
-    collapsed_rooms: int
-    severe_households: int
-    severe_rooms: int
-    general_households: int
-    general_rooms: int
-    affected: int | None = None
-    injured: int | None = None
-    injured_severe: int | None = None
-    evacuated: int | None = None
-    relocated_central: int | None = None
-    relocated_dispersed: int | None = None
-    shelters: int | None = None
-    needing_transitional_aid: int | None = None
-    drought_needing_aid: int | None = None
-    drought_water_shortage: int | None = None
-    collapsed_dwelling_rooms: int | None = None
-    severe_dwelling_rooms: int | None = None
-    general_dwelling_rooms: int | None = None
-    crop_affected_ha: float | None = None
-    crop_damaged_ha: float | None = None
-    crop_lost_ha: float | None = None
-    crop_affected_grain_ha: float | None = None
-    crop_damaged_grain_ha: float | None = None
-    crop_lost_grain_ha: float | None = None
-    loss_total: float | None = None
-    loss_housing: float | None = None
-    loss_agriculture: float | None = None
-    loss_industry: float | None = None
-    loss_infrastructure: float | None = None
-    loss_public_services: float | None = None
-    loss_other: float | None = None
+    __annotations__.update(_figure_fields("out")[0])
+    locals().update(_figure_fields("out")[1])
     explanation: str | None = None
     zero_report: bool = False
     created_by: str
@@ -713,16 +639,25 @@ class DeadlineDoneIn(BaseModel):
 
 
 class InboxOut(BaseModel):
-    id: int
-    response_id: int
+    # A notification of a response; or (`kind` `report_due`, issue 14) a statistics report
+    # the caller's county owes, open or overdue, as the inbox page lists it: no id (nothing
+    # to acknowledge: it leaves the inbox when the report is filed), no response, no level.
+    id: int | None
+    response_id: int | None
     event_id: int
     event_name: str
     kind: str
-    level: int
+    level: int | None
     message: str
     warehouse_codes: list[str]
-    created_at: datetime
+    created_at: datetime  # `report_due`: when it falls (fell) due
     acked_at: datetime | None
+    # `report_due` only: 初报/续报/核报 (initial, initial_province, update, final), the
+    # reporting unit's region code, when due (China time), open or overdue.
+    report_kind: str | None = None
+    unit: str | None = None
+    due_at: datetime | None = None
+    status: str | None = None
 
 
 # --- API schemas: demand -------------------------------------------------------------------

@@ -99,6 +99,17 @@ def _subsidies_from_json(subsidies: dict[str, Any]) -> dict[str, Any]:
         programmes.append(programme)
     if "programmes" in subsidies:
         out["programmes"] = programmes
+    if "reference_standards" in subsidies:
+        out["reference_standards"] = [
+            {
+                **r,
+                "effective_from": date.fromisoformat(r["effective_from"])
+                if isinstance(r.get("effective_from"), str)
+                else r.get("effective_from"),
+            }
+            for r in subsidies["reference_standards"]
+            if isinstance(r, dict)
+        ]
     return out
 
 

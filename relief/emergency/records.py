@@ -37,6 +37,9 @@ class Report:
     seq: int = 0
     # Why a 续报 moved a figure much (the API's `explanation`); None when not given.
     explanation: str | None = None
+    # When it was filed (server time); None = as reported_at (a scenario file's reports).
+    # Deadlines are judged by it: a backdated reported_at does not make a late report on time.
+    filed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,18 +2,25 @@
 核报, from the policy's `reporting:` mapping (national defaults below), the event's start, its
 reports and the time it was declared stable. Pure: no database here.
 
+Deadlines are per reporting unit: `due_reports` gives one county's, from that county's own
+reports (the service groups the event's reports by county: relief.emergency.service
+.reporting_due); `summary_updates` the 续报 of a city or a province over its counties.
+A report counts when it was filed (`filed`: its `filed_at`, the server's time; a scenario
+file's report at its `reported_at`), never by the `reported_at` it claims.
+
 - 初报: the county within `initial_h` (2) hours of learning of the disaster (the event's
   start); with `escalate_dead_missing` (10) or more dead or missing, also straight up to the
-  province (and the ministry) within `escalate_h` (2) hours. Done by the event's first report.
+  province (and the ministry) within `escalate_h` (2) hours. Done by the county's first report.
 - 续报: every day while the disaster lasts, covering up to 24:00 of the day before, due at
-  `update_due` (county 09:00, city 10:00, province 12:00, China time). The county's is the one
-  tracked: done by an `update` report (a 零报告 counts) reported that day. Drought: every
-  `drought_update_days` (10) days from the start instead. No 续报 falls due after the event is
-  declared stable or after its first `final` report; only the last `UPDATE_WINDOW_DAYS`
-  days are listed (older ones are history, not a to-do).
+  `update_due` (county 09:00, city 10:00, province 12:00, China time). A county's is done by
+  an `update` report (a 零报告 counts) filed that day; a city's (province's) when all its
+  counties have filed that day's. Drought: every `drought_update_days` (10) days from the
+  start instead. No 续报 of a county falls due after the event is declared stable or after its
+  核报 is done; only the last `UPDATE_WINDOW_DAYS` days are listed (older ones are history).
 - 核报: within `final_working_days` (5) working days after the event is declared stable
   (drought: when it ends, which is the same declaration), by 24:00 of the last one. Working
-  days are Monday to Friday less the policy's `holidays`. Done by a `final` report.
+  days are Monday to Friday less the policy's `holidays`. Done when every region the county
+  reported has a `final` report (one township's 核报 is not the county's).
 
 An item is `done` (in time), `late` (done after its due time), `overdue` (not done and past
 due), `open` (not yet due) or `waiting` (核报 before the event is declared stable).
@@ -132,12 +139,14 @@ def add_working_days(start: date, days: int, holidays: frozenset[date]) -> date:
 @dataclass(frozen=True, slots=True)
 class DueReport:
     kind: str  # initial | initial_province | update | final
-    by: str  # who reports: county
-    to: str  # to whom: city | province
+    by: str  # who reports: county | city | province
+    to: str  # to whom: city | province | ministry
     due_at: datetime | None  # UTC; None while waiting (核报 before stable)
     covers_until: datetime | None  # 续报: 24:00 of the day before (UTC)
-    done_at: datetime | None
+    done_at: datetime | None  # when the report that did it was filed (server time)
     status: str  # done | late | overdue | open | waiting
+    unit: str | None = None  # the reporting unit's region code (the county, city, province)
+    reported_at: datetime | None = None  # the time that report claims (its reported_at)
 
     def to_dict(self) -> dict[str, Any]:
         cst = lambda v: v.astimezone(CST).isoformat() if v else None  # noqa: E731
@@ -145,9 +154,11 @@ class DueReport:
             "kind": self.kind,
             "by": self.by,
             "to": self.to,
+            "unit": self.unit,
             "due_at": cst(self.due_at),
             "covers_until": cst(self.covers_until),
             "done_at": cst(self.done_at),
+            "reported_at": cst(self.reported_at),
             "status": self.status,
             "overdue": self.status == "overdue",
         }
@@ -165,6 +176,11 @@ def _local(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=CST).astimezone(UTC)
 
 
+def filed(report: Report) -> datetime:
+    """When a report was filed (server time); a scenario file's report: its reported_at."""
+    return as_utc(report.filed_at if report.filed_at is not None else report.reported_at)
+
+
 def _dead_missing(reports: list[Report]) -> int:
     latest: dict[str, Report] = {}
     for report in sorted(reports, key=lambda r: (as_utc(r.reported_at), r.seq)):
@@ -172,6 +188,23 @@ def _dead_missing(reports: list[Report]) -> int:
     return sum(
         int(r.counts.get("deaths", 0)) + int(r.counts.get("missing", 0)) for r in latest.values()
     )
+
+
+def _first(reports: list[Report]) -> Report | None:
+    return min(reports, key=lambda r: (filed(r), r.seq), default=None)
+
+
+def final_done(reports: list[Report]) -> Report | None:
+    """The 核报 that completed the unit's: every region the unit reported has a `final`
+    report; the last of their first finals (by filing). None while one region lacks it."""
+    regions = {r.region_code for r in reports}
+    firsts = [
+        _first([r for r in reports if r.region_code == code and r.kind == "final"])
+        for code in regions
+    ]
+    if not firsts or any(f is None for f in firsts):
+        return None
+    return max(firsts, key=lambda r: (filed(r), r.seq))  # type: ignore[arg-type,return-value]
 
 
 def due_reports(
@@ -182,12 +215,16 @@ def due_reports(
     reports: list[Report],
     stable_at: datetime | None,
     now: datetime,
+    unit: str | None = None,
 ) -> list[DueReport]:
-    """Every report the event's county owes, in due order (核报 last)."""
+    """Every report one county (`unit`) owes for the event, from that county's own reports,
+    in due order (核报 last). Timeliness is judged by when a report was filed (`filed`),
+    never by the reported_at it claims."""
     started_at, now = as_utc(started_at), as_utc(now)
     stable_at = as_utc(stable_at) if stable_at is not None else None
-    times = sorted(as_utc(r.reported_at) for r in reports)
-    first = times[0] if times else None
+    first = _first(reports)
+    first_at = filed(first) if first else None
+    first_claim = as_utc(first.reported_at) if first else None
     items = [
         DueReport(
             "initial",
@@ -195,21 +232,32 @@ def due_reports(
             "city",
             due := started_at + timedelta(hours=float(rules.initial_h)),
             None,
-            first,
-            _status(due, first, now),
+            first_at,
+            _status(due, first_at, now),
+            unit,
+            first_claim,
         )
     ]
     if _dead_missing(reports) >= rules.escalate_dead_missing:
         due = started_at + timedelta(hours=float(rules.escalate_h))
         items.append(
             DueReport(
-                "initial_province", "county", "province", due, None, first, _status(due, first, now)
+                "initial_province",
+                "county",
+                "province",
+                due,
+                None,
+                first_at,
+                _status(due, first_at, now),
+                unit,
+                first_claim,
             )
         )
-    finals = sorted(as_utc(r.reported_at) for r in reports if r.kind == "final")
-    updates = sorted(as_utc(r.reported_at) for r in reports if r.kind == "update")
-    # No 续报 falls due after the disaster is declared stable or its first 核报.
-    ends = [t for t in (stable_at, finals[0] if finals else None) if t is not None]
+    final = final_done(reports)
+    updates = sorted((r for r in reports if r.kind == "update"), key=lambda r: (filed(r), r.seq))
+    # No 续报 falls due after the disaster is declared stable or the unit's 核报 is done
+    # (every township it reported has a final report).
+    ends = [t for t in (stable_at, filed(final) if final else None) if t is not None]
     end_day = min(ends).astimezone(CST).date() if ends else None
     start_day = started_at.astimezone(CST).date()
     today = now.astimezone(CST).date()
@@ -224,11 +272,21 @@ def due_reports(
         due = _local(day, at)
         window = _local(day - timedelta(days=step - 1), time(0))
         done = next(
-            (t for t in updates if window <= t < _local(day + timedelta(days=1), time(0))), None
+            (r for r in updates if window <= filed(r) < _local(day + timedelta(days=1), time(0))),
+            None,
         )
+        done_at = filed(done) if done else None
         dailies.append(
             DueReport(
-                "update", "county", "city", due, _local(day, time(0)), done, _status(due, done, now)
+                "update",
+                "county",
+                "city",
+                due,
+                _local(day, time(0)),
+                done_at,
+                _status(due, done_at, now),
+                unit,
+                as_utc(done.reported_at) if done else None,
             )
         )
         if due > now:
@@ -241,8 +299,58 @@ def due_reports(
             stable_at.astimezone(CST).date(), rules.final_working_days, rules.holidays
         )
         final_due = _local(last + timedelta(days=1), time(0))
-    done = finals[0] if finals else None
+    final_at = filed(final) if final else None
     items.append(
-        DueReport("final", "county", "city", final_due, None, done, _status(final_due, done, now))
+        DueReport(
+            "final",
+            "county",
+            "city",
+            final_due,
+            None,
+            final_at,
+            _status(final_due, final_at, now),
+            unit,
+            as_utc(final.reported_at) if final else None,
+        )
     )
     return items
+
+
+NEXT_UP = {"city": "province", "province": "ministry"}
+
+
+def summary_updates(
+    rules: ReportingRules,
+    level: str,
+    unit: str,
+    below: list[list[DueReport]],
+    now: datetime,
+) -> list[DueReport]:
+    """The 续报 a city (`level` city, due 10:00) or a province (12:00) owes: one for each day
+    its counties owe one, done once every county below it has filed that day's (the summary
+    can then be made), at the time the last of them was filed."""
+    now = as_utc(now)
+    days: dict[datetime, list[DueReport]] = {}
+    for items in below:
+        for item in items:
+            if item.kind == "update" and item.covers_until is not None:
+                days.setdefault(item.covers_until, []).append(item)
+    out = []
+    for covers_until, items in sorted(days.items()):
+        day = covers_until.astimezone(CST).date()
+        due = _local(day, rules.update_due[level])
+        done_ats = [i.done_at for i in items]
+        done = max(done_ats) if all(d is not None for d in done_ats) else None  # type: ignore[type-var]
+        out.append(
+            DueReport(
+                "update",
+                level,
+                NEXT_UP[level],
+                due,
+                covers_until,
+                done,
+                _status(due, done, now),
+                unit,
+            )
+        )
+    return out

@@ -12,8 +12,12 @@ Choices where the contract is silent:
   its regions, its file reports (matched by position in the file) and its file closures to
   what the file says, audited, and leaves reports and closures added through the API alone.
   The file's reports were checked by the scenario validator and are not re-checked here.
-- A report's `reported_at` may be earlier than the event's `started_at` (late-entered
-  figures are common and the contract does not forbid it).
+- A report's `reported_at` may be earlier than the event's `started_at` by up to a day
+  (`EARLIEST_BEFORE_START`, assumed: late-entered figures of the first hours), not more.
+- A `final` report (核报) is refused (422 `final_before_stable` on `kind`) until the
+  event is declared stable. A second `initial` report (初报) for a region that has a report
+  is filed as an `update` (续报), so the explanation rule applies to it as to any 续报.
+- Declaring an event stable twice is 409 `already_stable` (it would move the 核报's due).
 - Closing roads that are already closed for the event is a no-op (201, no lost routes).
 """
 
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -29,7 +33,7 @@ from sqlmodel import Session, col, select
 
 from relief import clock
 from relief.audit import service as audit
-from relief.auth.deps import authorize_region
+from relief.auth.deps import authorize_region, region_in_scope, sees_everything
 from relief.auth.models import Actor
 from relief.emergency import policy as policies
 from relief.emergency.assessment import Assessment, assess
@@ -49,6 +53,7 @@ from relief.emergency.models import (
     EventOut,
     EventRegionRow,
     EventRow,
+    InboxOut,
     LostRouteOut,
     ReportIn,
     ReportOut,
@@ -58,13 +63,17 @@ from relief.emergency.models import (
     StableIn,
 )
 from relief.emergency.records import COUNT_FIELDS, EventSpec, Policy, Report
-from relief.emergency.reporting import DueReport, due_reports, rules_from
+from relief.emergency.reporting import DueReport, due_reports, rules_from, summary_updates
 from relief.errors import DomainError, Named, not_found
 from relief.i18n import translate
 from relief.network import service as network
+from relief.network.models import RegionRow
 from relief.network.records import Region
 
 Outcome = Literal["created", "updated", "unchanged"]
+# A report may claim a time up to a day before the event's start (late-entered figures of
+# its first hours; the start is often set afterwards), not earlier. Assumed.
+EARLIEST_BEFORE_START = timedelta(days=1)
 
 
 # --- events ------------------------------------------------------------------------------
@@ -189,6 +198,14 @@ def declare_stable(session: Session, actor: Actor, event_id: int, body: StableIn
     """The duty officer declares the disaster stable (for a drought: ended): no 续报 falls
     due after it, and the 核报 is due within the policy's working days."""
     event = get_event(session, event_id, lock=True)
+    if event.stable_at is not None:
+        # Declaring it again would move the 核报's deadline.
+        raise DomainError(
+            "already_stable",
+            "the event was declared stable on {stable_at}",
+            None,
+            params={"stable_at": clock.to_cst(event.stable_at).isoformat()},
+        )
     now = clock.now()
     at = body.at or now
     if at > now:
@@ -214,15 +231,143 @@ def declare_stable(session: Session, actor: Actor, event_id: int, body: StableIn
     return event
 
 
-def reporting_due(session: Session, event: EventRow) -> list[DueReport]:
-    """The statistics reports the event's county owes (relief.emergency.reporting)."""
-    return due_reports(
-        rules_from(event_policy(session, event).reporting),
-        hazard=event.hazard,
-        started_at=event.started_at,
-        reports=event_reports(session, event.id),
-        stable_at=event.stable_at,
-        now=clock.now(),
+def _level_up(session: Session, code: str, level: str) -> str | None:
+    """The region at `level` in the lineage of `code` (itself included), if any."""
+    for up in network.region_lineage(session, code):
+        row = network.get_region(session, up)
+        if row is not None and row.level == level:
+            return up
+    return None
+
+
+def reporting_units(session: Session, event_id: int, reports: list[Report]) -> list[str]:
+    """The counties that report for the event: those of its regions (a county, or the county
+    above a township or village; every county under a city or province named), and those of
+    its reports. A region with no county above it reports as its own unit."""
+    units: list[str] = []
+
+    def add(code: str) -> None:
+        if code not in units:
+            units.append(code)
+
+    for code in event_region_codes(session, event_id):
+        county = _level_up(session, code, "county")
+        if county is not None:
+            add(county)
+            continue
+        below = network.region_descendants(session, code)
+        counties = session.exec(
+            select(RegionRow.code).where(
+                col(RegionRow.code).in_(below), RegionRow.level == "county"
+            )
+        ).all()
+        for county in sorted(counties) or [code]:
+            add(county)
+    for report in reports:
+        add(_level_up(session, report.region_code, "county") or report.region_code)
+    return sorted(units)
+
+
+def reporting_due(session: Session, event: EventRow, actor: Actor | None = None) -> list[DueReport]:
+    """The statistics reports the event's reporting units owe (relief.emergency.reporting):
+    each county's 初报, 续报 and 核报 from its own reports, then each city's (10:00) and each
+    province's (12:00) 续报 over the counties below them. With `actor`, only the rows of units
+    in their scope (duty officers and admins: all)."""
+    rules = rules_from(event_policy(session, event).reporting)
+    reports = event_reports(session, event.id)
+    now = clock.now()
+    by_unit: dict[str, list[Report]] = {}
+    for report in reports:
+        unit = _level_up(session, report.region_code, "county") or report.region_code
+        by_unit.setdefault(unit, []).append(report)
+    counties: dict[str, list[DueReport]] = {}
+    for unit in reporting_units(session, event.id, reports):
+        counties[unit] = due_reports(
+            rules,
+            hazard=event.hazard,
+            started_at=event.started_at,
+            reports=by_unit.get(unit, []),
+            stable_at=event.stable_at,
+            now=now,
+            unit=unit,
+        )
+    # Each county's 初报 and 续报, then the cities' and provinces' 续报, the 核报 last.
+    items = [
+        item for unit_items in counties.values() for item in unit_items if item.kind != "final"
+    ]
+    finals = [
+        item for unit_items in counties.values() for item in unit_items if item.kind == "final"
+    ]
+    for level, region_level in (("city", "prefecture"), ("province", "province")):
+        above: dict[str, list[list[DueReport]]] = {}
+        for unit, unit_items in counties.items():
+            up = _level_up(session, unit, region_level)
+            if up is not None and up != unit:
+                above.setdefault(up, []).append(unit_items)
+        for up, below in sorted(above.items()):
+            items.extend(summary_updates(rules, level, up, below, now))
+    items.extend(finals)
+    if actor is not None and not sees_everything(actor):
+        cache: dict[str, bool] = {}
+        for item in items:
+            if item.unit is not None and item.unit not in cache:
+                cache[item.unit] = region_in_scope(session, actor, item.unit)
+        items = [item for item in items if item.unit is not None and cache[item.unit]]
+    return items
+
+
+def reporting_owed(session: Session, actor: Actor) -> list[tuple[EventRow, list[DueReport]]]:
+    """(event, items) for each event touching the user's regions whose units in the user's
+    scope owe a report (open or overdue): the county staff's inbox, page and API alike."""
+    scope: set[str] = set()
+    above: set[str] = set()
+    for code in actor.region_codes:
+        scope.update(network.region_descendants(session, code))
+        above.update(network.region_lineage(session, code))
+    owed = []
+    for event in list_events(session):
+        codes = set(event_region_codes(session, event.id))
+        if not codes & (scope | above):
+            continue
+        items = [
+            item
+            for item in reporting_due(session, event, actor)
+            if item.status in ("overdue", "open")
+        ]
+        if items:
+            owed.append((event, items))
+    return owed
+
+
+def owed_inbox_out(
+    session: Session, event: EventRow, item: DueReport, lang: str = "zh"
+) -> InboxOut:
+    """A report a county owes as an entry of GET /api/v1/inbox (`kind` `report_due`)."""
+    unit = network.get_region(session, item.unit) if item.unit else None
+    due = clock.to_cst(item.due_at)
+    message = translate(
+        "inbox.report_due",
+        lang,  # type: ignore[arg-type]
+        report=translate(f"reporting.kind.{item.kind}", lang),  # type: ignore[arg-type]
+        unit=unit.name if unit else (item.unit or ""),
+        due=due.strftime("%Y-%m-%d %H:%M") if due else "",
+        status=translate(f"reporting.status.{item.status}", lang),  # type: ignore[arg-type]
+    )
+    return InboxOut(
+        id=None,
+        response_id=None,
+        event_id=event.id,
+        event_name=event.name,
+        kind="report_due",
+        level=None,
+        message=message,
+        warehouse_codes=[],
+        created_at=due,
+        acked_at=None,
+        report_kind=item.kind,
+        unit=item.unit,
+        due_at=due,
+        status=item.status,
     )
 
 
@@ -242,6 +387,19 @@ def list_reports(session: Session, event_id: int) -> list[ReportRow]:
     )
 
 
+def list_reports_in_scope(session: Session, actor: Actor, event_id: int) -> list[ReportRow]:
+    """The event's reports of regions in the actor's scope (duty officers, admins: all;
+    a user without regions, e.g. a warehouse manager: none)."""
+    rows = list_reports(session, event_id)
+    if sees_everything(actor):
+        return rows
+    cache: dict[str, bool] = {}
+    for row in rows:
+        if row.region_code not in cache:
+            cache[row.region_code] = region_in_scope(session, actor, row.region_code)
+    return [row for row in rows if cache[row.region_code]]
+
+
 def report_record(row: ReportRow) -> Report:
     # The row id is the submission order: it breaks ties of reported_at.
     return Report(
@@ -250,6 +408,8 @@ def report_record(row: ReportRow) -> Report:
         row.reported_at,
         row_figures(row),
         row.id or 0,
+        # A scenario file's report was filed when the file says; one posted, when posted.
+        filed_at=None if row.file_seq is not None else row.created_at,
     )
 
 
@@ -298,17 +458,24 @@ def _check_explanation(
     """A 续报 moving a figure the region already reported too much needs an explanation."""
     if body.kind != "update" or (body.explanation or "").strip():
         return
-    earlier = [
-        row
-        for row in existing
-        if row.region_code == body.region_code
-        and clock.as_utc(row.reported_at) <= clock.as_utc(body.reported_at)
-    ]
+    earlier = sorted(
+        (
+            row
+            for row in existing
+            if row.region_code == body.region_code
+            and clock.as_utc(row.reported_at) <= clock.as_utc(body.reported_at)
+        ),
+        key=lambda row: (clock.as_utc(row.reported_at), row.id or 0),
+    )
     if not earlier:
         return
-    previous = max(earlier, key=lambda row: (clock.as_utc(row.reported_at), row.id or 0))
+    # Each figure against the latest value any earlier report of the region gave for it: a
+    # figure left out of one 续报 cannot be raised without explanation in the next.
+    previous: dict[str, int | Decimal] = {}
+    for row in earlier:
+        previous.update(row_figures(row))
     share = policy.update_jump_share if policy.update_jump_share is not None else DEFAULT_JUMP_SHARE
-    moved = jumps(row_figures(previous), figures, share)
+    moved = jumps(previous, figures, share)
     if moved:
         raise DomainError(
             "explanation_required",
@@ -436,7 +603,26 @@ def add_report(session: Session, actor: Actor, event_id: int, body: ReportIn) ->
             "reported_at",
             params={"now": clock.to_cst(now).isoformat()},
         )
+    earliest = clock.as_utc(event.started_at) - EARLIEST_BEFORE_START
+    if clock.as_utc(body.reported_at) < earliest:
+        at = clock.to_cst(event.started_at).isoformat()
+        raise DomainError(
+            "validation_error",
+            "reported_at is more than a day before the event started ({started_at})",
+            "reported_at",
+            params={"started_at": at},
+        )
+    if body.kind == "final" and event.stable_at is None:
+        raise DomainError(
+            "final_before_stable",
+            "a final report is filed after the disaster is declared stable",
+            "kind",
+        )
     existing = list_reports(session, event_id)
+    if body.kind == "initial" and any(row.region_code == body.region_code for row in existing):
+        # A region has one 初报: a later one is a 续报 (stored and answered as `update`), so
+        # that the explanation rule holds for it too. A re-imported form keeps working.
+        body = body.model_copy(update={"kind": "update"})
     _check_report_rules(session, event_id, body.region_code, body.kind, existing)
     figures = body.counts()
     if body.zero_report:

@@ -26,6 +26,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from sqlmodel import Session, col, select
 
+from relief import clock
 from relief.auth.deps import region_in_scope, require, sees_everything
 from relief.auth.models import Actor
 from relief.db import get_session
@@ -173,11 +174,11 @@ def quick_table(session: Session, actor: Actor, event_id: int) -> Table:
     )
 
 
-def daily_table(session: Session, actor: Actor, event_id: int) -> Table:
-    """The 24-hour summary (relief.emergency.forms)."""
+def daily_table(session: Session, actor: Actor, event_id: int, day: date | None = None) -> Table:
+    """The 24-hour summary of `day` (default yesterday, China time; relief.emergency.forms)."""
     from relief.emergency import forms
 
-    summary = forms.daily_summary(session, actor, event_id)
+    summary = forms.daily_summary(session, actor, event_id, day)
     return Table(
         summary["title"], summary["headers"], summary["keys"], summary["rows"], "24小时汇总"
     )
@@ -197,7 +198,11 @@ MEDIA = {
 }
 
 
-def build(session: Session, actor: Actor, event_id: int, table: str) -> Table:
+def build(
+    session: Session, actor: Actor, event_id: int, table: str, day: date | None = None
+) -> Table:
+    if table == "daily" and day is not None:
+        return daily_table(session, actor, event_id, day)
     builder = TABLES.get(table)
     if builder is None:
         from relief.errors import DomainError
@@ -245,12 +250,17 @@ def statistics(
     event_id: int,
     table: str = Query(..., max_length=32, description="deaths | houses | quick | daily"),
     format: str = Query("json", pattern="^(xlsx|csv|json)$"),
+    day: date | None = Query(None, description="daily: the day (YYYY-MM-DD), default yesterday"),
     actor: Actor = Depends(require("duty_officer", "county_staff", "approver", "township_staff")),
     session: Session = Depends(get_session),
 ) -> Response:
     """A statistics table of the event as .xlsx, .csv or JSON (`{table, title, columns,
-    rows}` with one object per row)."""
-    result = build(session, actor, event_id, table)
+    rows}` with one object per row). `daily` covers `day` 0:00 to 24:00 (China time)."""
+    if day is not None and day > clock.to_cst(clock.now()).date():
+        from relief.errors import DomainError
+
+        raise DomainError("validation_error", "day is in the future", "day")
+    result = build(session, actor, event_id, table, day)
     if format == "json":
         body = {
             "table": table,

@@ -87,9 +87,21 @@ ROAD_STATUSES = ("open", "closed")
 DAMAGES = ("collapsed", "severe", "general")
 # A programme's eligibility may also name undamaged houses (a grain programme for 低保户).
 HOUSEHOLD_DAMAGES = (*DAMAGES, "none")
-ELIGIBILITY_FIELDS = ("damage", "categories")
+ELIGIBILITY_FIELDS = ("damage", "categories", "in_survey")
 CATEGORIES = ("general", "dibao", "tekun", "poverty_registered")
-PROGRAMME_KINDS = ("rebuild", "grain")
+PROGRAMME_KINDS = ("rebuild", "grain", "transitional", "winter_spring", "temporary")
+# The living kinds of issue 15 (过渡期, 冬春, 临时救助): one basis per standard.
+LIVING_KINDS = ("transitional", "winter_spring", "temporary")
+LIVING_BASES = (
+    "per_household",
+    "per_person",
+    "per_person_month",
+    "per_person_month_kg",
+    "share_of",
+)
+# `subsidies.reference_standards`: named policy values a `share_of` standard takes a
+# percent of, e.g. {code: dibao_urban, per_person_month: "745.00", effective_from: …}.
+REFERENCE_FIELDS = ("code", "name", "per_person_month", "effective_from", "region_code", "source")
 RESPONSE_DEADLINES = ("situation_report", "funds_allocated")
 
 SCENARIO_FIELDS = ("code",)
@@ -145,6 +157,16 @@ STANDARD_FIELDS = {
         "price_per_kg",
     ),
 }
+for _kind in LIVING_KINDS:
+    STANDARD_FIELDS[_kind] = (
+        "effective_from",
+        "category",
+        *LIVING_BASES,
+        "price_per_kg",
+        "months",
+        "percent",
+        "cap_per_household",
+    )
 
 _NULL_TAG = "tag:yaml.org,2002:null"
 
@@ -964,12 +986,19 @@ def _read_temporary_relief(y: _Yaml, node: Node) -> dict[str, Any]:
 
 
 def _read_subsidies(y: _Yaml, node: Node) -> dict[str, Any]:
-    values = y.mapping(node, "subsidies", ("notice_days", "programmes"))
+    values = y.mapping(node, "subsidies", ("notice_days", "reference_standards", "programmes"))
     if values is None:
         return {}
     subsidies: dict[str, Any] = {}
     if (notice_days := y.field(values, "notice_days", "subsidies", _count)) is not None:
         subsidies["notice_days"] = notice_days
+    if "reference_standards" in values:
+        items = y.sequence(values["reference_standards"], "subsidies.reference_standards") or []
+        subsidies["reference_standards"] = [
+            reference
+            for item, path in items
+            if (reference := _read_reference(y, item, path)) is not None
+        ]
     if "programmes" in values:
         programmes = y.sequence(values["programmes"], "subsidies.programmes") or []
         subsidies["programmes"] = [
@@ -978,6 +1007,28 @@ def _read_subsidies(y: _Yaml, node: Node) -> dict[str, Any]:
             if (programme := _read_programme(y, item, path)) is not None
         ]
     return subsidies
+
+
+def _read_reference(y: _Yaml, node: Node, path: str) -> dict[str, Any] | None:
+    """A reference standard: `code`, `per_person_month` (yuan), `effective_from`, and
+    optionally `name`, `region_code` (where it applies; else everywhere) and `source`."""
+    required = ("code", "per_person_month", "effective_from")
+    values = y.mapping(node, path, REFERENCE_FIELDS, required=required)
+    if values is None:
+        return None
+    parsers: dict[str, Callable[[str], Any]] = {
+        "code": _code,
+        "name": _text,
+        "per_person_month": _money,
+        "effective_from": _date,
+        "region_code": _code,
+        "source": _text,
+    }
+    reference: dict[str, Any] = {}
+    for key, parse in parsers.items():
+        if (value := y.field(values, key, path, parse)) is not None:
+            reference[key] = value
+    return reference
 
 
 def _read_programme(y: _Yaml, node: Node, path: str) -> dict[str, Any] | None:
@@ -1013,18 +1064,20 @@ def _read_programme(y: _Yaml, node: Node, path: str) -> dict[str, Any] | None:
     return programme
 
 
-def _read_eligibility(y: _Yaml, node: Node, path: str) -> dict[str, list[str]] | None:
-    """`{damage: [...], categories: [...]}`: the households the programme covers (either
-    list or both; a household must match each list given)."""
+def _read_eligibility(y: _Yaml, node: Node, path: str) -> dict[str, Any] | None:
+    """`{damage: [...], categories: [...], in_survey: true}`: the households the programme
+    covers (any of them; a household must match each given)."""
     failures = y.failures
     values = y.mapping(node, path, ELIGIBILITY_FIELDS)
     if values is None:
         return None
     if not values:
         if y.failures == failures:  # an unknown key is problem enough
-            y.fail(node, path, "names damage, categories or both")
+            y.fail(node, path, "names damage, categories or in_survey")
         return None
-    rule: dict[str, list[str]] = {}
+    rule: dict[str, Any] = {}
+    if "in_survey" in values:
+        rule["in_survey"] = y.field(values, "in_survey", path, _boolean)
     for key, choices in (("damage", HOUSEHOLD_DAMAGES), ("categories", CATEGORIES)):
         if key not in values:
             continue
@@ -1042,8 +1095,8 @@ def _read_eligibility(y: _Yaml, node: Node, path: str) -> dict[str, list[str]] |
 def _read_standard(y: _Yaml, node: Node, path: str, kind: str | None) -> dict[str, Any] | None:
     if kind in STANDARD_FIELDS:
         fields = STANDARD_FIELDS[kind]
-    else:  # the kind is already reported; check the fields either kind allows
-        fields = tuple(dict.fromkeys(STANDARD_FIELDS["rebuild"] + STANDARD_FIELDS["grain"]))
+    else:  # the kind is already reported; check the fields any kind allows
+        fields = tuple(dict.fromkeys(f for names in STANDARD_FIELDS.values() for f in names))
     required = ("effective_from", "damage") if kind == "rebuild" else ("effective_from",)
     values = y.mapping(node, path, fields, required=required)
     if values is None:
@@ -1059,6 +1112,10 @@ def _read_standard(y: _Yaml, node: Node, path: str, kind: str | None) -> dict[st
         "months": _count,
         "per_person_month_kg": _decimal,
         "price_per_kg": _money,
+        "per_person": _money,
+        "share_of": _code,
+        "percent": _hundredths,
+        "cap_per_household": _money,
     }
     standard: dict[str, Any] = {}
     for key in fields:
@@ -1075,7 +1132,28 @@ def _read_standard(y: _Yaml, node: Node, path: str, kind: str | None) -> dict[st
             y.fail(node, path, "needs per_person_month, or per_person_month_kg with price_per_kg")
         elif by_grain and not ("per_person_month_kg" in values and "price_per_kg" in values):
             y.fail(node, path, "per_person_month_kg and price_per_kg go together")
+    if kind in LIVING_KINDS:
+        _check_living_standard(y, node, path, values, standard)
     return standard
+
+
+def _check_living_standard(
+    y: _Yaml, node: Node, path: str, values: dict[str, Any], standard: dict[str, Any]
+) -> None:
+    """The rules of a living kind's standard (the service checks them again): one basis,
+    months with a monthly one, percent with share_of, price with kilograms."""
+    flag = isinstance(standard.get("per_household"), bool)
+    bases = [b for b in LIVING_BASES if b in values and not (b == "per_household" and flag)]
+    if len(bases) != 1:
+        y.fail(node, path, f"needs exactly one of {', '.join(LIVING_BASES)}")
+        return
+    monthly = bases[0] in ("per_person_month", "per_person_month_kg", "share_of")
+    if monthly != ("months" in values):
+        y.fail(node, _join(path, "months"), "required" if monthly else f"not with {bases[0]}")
+    if (bases[0] == "share_of") != ("percent" in values):
+        y.fail(node, path, "share_of and percent go together")
+    if (bases[0] == "per_person_month_kg") != ("price_per_kg" in values):
+        y.fail(node, path, "per_person_month_kg and price_per_kg go together")
 
 
 # --- events/*.yaml ---------------------------------------------------------------------

@@ -258,8 +258,27 @@ def _policy_problems(reading: Reading) -> Iterator[Problem]:
                 f"the norms of {norm.item_code} share one priority_weight; "
                 f"line {first} gives {weight}",
             )
+    references = set()
+    for index, reference in enumerate(policy.subsidies.get("reference_standards", [])):
+        references.add(reference["code"])
+        region_code = reference.get("region_code")
+        if region_code is not None and region_code not in reading.declared[REGIONS]:
+            field = f"subsidies.reference_standards[{index}].region_code"
+            yield Problem(
+                POLICY, reading.line(POLICY, field), field, f"unknown region {region_code}"
+            )
     for index, programme in enumerate(policy.subsidies.get("programmes", [])):
         path = f"subsidies.programmes[{index}]"
+        for number, standard in enumerate(programme.get("standards", [])):
+            share_of = standard.get("share_of")
+            if share_of is not None and share_of not in references:
+                field = f"{path}.standards[{number}].share_of"
+                yield Problem(
+                    POLICY,
+                    reading.line(POLICY, field),
+                    field,
+                    f"no reference standard {share_of} in subsidies.reference_standards",
+                )
         region_code = programme.get("region_code")
         if region_code is not None and region_code not in reading.declared[REGIONS]:
             field = f"{path}.region_code"

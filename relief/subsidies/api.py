@@ -15,7 +15,7 @@ from relief.auth.models import Actor
 from relief.clock import to_cst
 from relief.db import get_session
 from relief.pagination import Page
-from relief.subsidies import exports, imports, service
+from relief.subsidies import exports, household_form, imports, service
 from relief.subsidies.ids import IdNumberVault, vault_for
 from relief.subsidies.models import (
     MAX_ID,
@@ -114,14 +114,15 @@ def household_out(
 
 
 def standard_out(standard) -> StandardOut:
-    grain = standard.damage is None
+    # per_household: money (rebuild, a living kind's basis), else a grain or share flag.
+    flag = standard.damage is None and standard.per_household_fen is None
     return StandardOut(
         id=standard.id,
         programme_code=standard.programme_code,
         effective_from=standard.effective_from,
         category=standard.category,
         damage=standard.damage,
-        per_household=standard.per_household if grain else format_fen(standard.per_household_fen),
+        per_household=standard.per_household if flag else format_fen(standard.per_household_fen),
         per_room=format_fen(standard.per_room_fen),
         per_person_month=format_fen(standard.per_person_month_fen),
         per_person_month_kg=(
@@ -129,6 +130,11 @@ def standard_out(standard) -> StandardOut:
         ),
         price_per_kg=format_fen(standard.price_per_kg_fen),
         months=standard.months,
+        per_person=format_fen(standard.per_person_fen),
+        share_of=standard.share_of,
+        percent=f"{standard.percent:.2f}" if standard.percent is not None else None,
+        cap_per_household=format_fen(standard.cap_per_household_fen),
+        basis=service.standard_basis(standard),
     )
 
 
@@ -157,6 +163,8 @@ def case_out(case: Case, household: Household, paid: int, programme_name: str = 
         amount=format_fen(case.amount_fen) or "0.00",
         grain_kg=f"{case.grain_kg:.3f}" if case.grain_kg is not None else None,
         status=case.status,
+        months=case.months,
+        reference=format_fen(case.reference_fen),
         notice_ends_at=to_cst(case.notice_ends_at),
         status_changed_at=to_cst(case.status_changed_at),
         region_code=household.region_code,
@@ -283,10 +291,11 @@ def get_household(
 @router.get("/households/{household_id}/form.pdf", response_class=Response)
 def household_form_pdf(
     household_id: PathId,
-    actor: Actor = Depends(readers),
+    actor: Actor = Depends(require(*household_form.FORM_READERS)),
     session: Session = Depends(get_session),
 ) -> Response:
-    """The household's 一户一表 as an A4 PDF (ID number and account masked)."""
+    """The household's 一户一表 as an A4 PDF (ID number and account masked); duty officers
+    read it too (the damaged-housing ledger is theirs to check)."""
     from relief.subsidies.household_form import form_pdf
 
     household = service.get_household(session, actor, household_id)
@@ -412,7 +421,9 @@ def create_case(
     actor: Actor = Depends(require("county_staff", "township_staff")),
     session: Session = Depends(get_session),
 ) -> CaseOut:
-    case = service.create_case(session, actor, body.household_id, body.programme_code)
+    case = service.create_case(
+        session, actor, body.household_id, body.programme_code, months=body.months
+    )
     session.commit()
     household = session.get(Household, case.household_id)
     return case_out(

@@ -28,7 +28,12 @@ from relief.subsidies.models import (
     Case,
     Household,
     format_fen,
+    rooms_total,
 )
+
+# Who may read the printed form (masked): county staff and approvers in scope, duty officers
+# (whose scope is everything) and admins.
+FORM_READERS = ("county_staff", "township_staff", "approver", "duty_officer")
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -110,7 +115,7 @@ def form_context(session: Session, household: Household) -> dict[str, Any]:
                 _zh("hhform.general_rooms"),
                 _text(rooms[2]),
                 _zh("hhform.rooms_total"),
-                str(household.rooms),
+                str(rooms_total(household)),
             ),
             (
                 _zh("hhform.bank"),

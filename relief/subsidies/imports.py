@@ -41,7 +41,14 @@ from relief.errors import DomainError
 from relief.i18n import has, translate
 from relief.subsidies import service
 from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
-from relief.subsidies.models import CATEGORY_WORDS, CONTROL_CHARS, DAMAGE_WORDS, STRUCTURE_WORDS
+from relief.subsidies.models import (
+    CATEGORY_WORDS,
+    CONTROL_CHARS,
+    DAMAGE_WORDS,
+    ROOM_FIELDS,
+    STRUCTURE_WORDS,
+    rooms_problem,
+)
 
 # (field, Chinese header) in template order (API.md).
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -98,6 +105,9 @@ ROW_ERROR_CODES: dict[str, tuple[str, ...]] = {
     "duplicate_in_file": ("first_row",),
     "already_registered": ("household_id",),
     "registered_in_other_county": ("county",),
+    "collapsed_without_rooms": (),
+    "rooms_without_damage": ("value",),
+    "too_many_rooms": ("total", "max"),
 }
 # The reasons relief.subsidies.ids gives for a refused ID number (free text), by code.
 
@@ -711,6 +721,12 @@ def _parse_row(
             values[name] = None if _is_blank(raw) else _integer(raw, 0, 1000)
         except CellError as exc:
             refused(name, exc)
+    # The damage class and the rooms by degree agree, as on the form (models.rooms_problem).
+    if "damage" in values and not any(e.field in ROOM_FIELDS for e in errors):
+        problem = rooms_problem(values["damage"], {n: values.get(n) for n in ROOM_FIELDS})
+        if problem is not None:
+            name, code, message, params = problem
+            fail(name, message.format(**params), code, **params)
     for name, limit, what in (("phone", 32, "phone number"), ("bank_account", 64, "bank account")):
         raw = cell(name)
         if _is_blank(raw):

@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic import Field as PField
@@ -31,7 +32,17 @@ from relief.errors import N_
 
 DAMAGES = ("collapsed", "severe", "general", "none")
 CATEGORIES = ("general", "dibao", "tekun", "poverty_registered")
-PROGRAMME_KINDS = ("rebuild", "grain")
+PROGRAMME_KINDS = ("rebuild", "grain", "transitional", "winter_spring", "temporary")
+ProgrammeKind = Literal["rebuild", "grain", "transitional", "winter_spring", "temporary"]
+# The kinds of issue 15 (过渡期生活救助, 冬春生活救助, 临时救助): their standards take one
+# amount basis each (BASES), an optional cap, and a case may take fewer months than the
+# standard's (API "Case amount", docs/county-staff.md).
+LIVING_KINDS = ("transitional", "winter_spring", "temporary")
+BASES = ("per_household", "per_person", "per_person_month", "per_person_month_kg", "share_of")
+# Who qualifies when a programme of the kind names no rule of its own (docs/county-staff.md):
+# 过渡期 is for households whose house collapsed or was severely damaged (S35; the plan's
+# 6.1.1 names two more groups, not modelled). The other kinds take any household.
+DEFAULT_DAMAGE = {"transitional": ("collapsed", "severe")}
 CASE_STATUSES = (
     "registered",
     "village_reviewed",
@@ -187,7 +198,10 @@ class Household(SQLModel, table=True):
 class Programme(SQLModel, table=True):
     __tablename__ = "programmes"
     __table_args__ = (
-        CheckConstraint("kind in ('rebuild','grain')", name="ck_programmes_kind"),
+        CheckConstraint(
+            "kind in ('rebuild','grain','transitional','winter_spring','temporary')",
+            name="ck_programmes_kind",
+        ),
         CheckConstraint("budget_fen >= 0", name="ck_programmes_budget"),
         CheckConstraint("notice_days >= 0", name="ck_programmes_notice_days"),
     )
@@ -235,6 +249,13 @@ class Standard(SQLModel, table=True):
     price_per_kg_fen: int | None = Field(default=None, sa_type=BigInteger)
     months: int | None = None
     per_household: bool = False  # grain: the amount is per household, not × size
+    # The living kinds (LIVING_KINDS): money per person, or a share (percent) of a policy
+    # reference standard (`subsidies.reference_standards`, e.g. the urban 低保 standard per
+    # person and month), and a cap per household on whatever the basis gives.
+    per_person_fen: int | None = Field(default=None, sa_type=BigInteger)
+    share_of: str | None = Field(default=None, max_length=64)
+    percent: Decimal | None = Field(default=None, sa_column=Column(Numeric(7, 2)))
+    cap_per_household_fen: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
 
 
@@ -257,6 +278,10 @@ class Case(SQLModel, table=True):
     standard_id: int = Field(foreign_key="subsidy_standards.id")
     amount_fen: int = Field(sa_type=BigInteger)
     grain_kg: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 3)))
+    # The months the amount counts (a living kind's monthly basis; null otherwise) and the
+    # reference standard's monthly fen a `share_of` amount was computed from.
+    months: int | None = None
+    reference_fen: int | None = Field(default=None, sa_type=BigInteger)
     status: str = Field(default="registered", max_length=24)
     notice_ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the status last changed: what `stuck_days` measures.
@@ -384,6 +409,51 @@ class HouseholdPatch(BaseModel):
 
 # The household fields of the 倒损住房户台账 (optional; a PATCH may clear them with null).
 LEDGER_FIELDS = ("address", "structure", "collapsed_rooms", "severe_rooms", "general_rooms")
+ROOM_FIELDS = ("collapsed_rooms", "severe_rooms", "general_rooms")
+# One household's damaged rooms (倒塌 + 严重损坏 + 一般损坏): more is a typo. Assumed.
+MAX_HOUSE_ROOMS = 100
+
+
+def rooms_problem(
+    damage: str | None, rooms: dict[str, int | None]
+) -> tuple[str, str, str, dict[str, int]] | None:
+    """Whether a household's damage class and its rooms by degree agree: (field, import row
+    code, English template, params) of the first problem, else None. A class `collapsed`
+    with 0 collapsed rooms given, a class `none` with damaged rooms, or more than
+    MAX_HOUSE_ROOMS rooms in all is refused; rooms not given are not checked."""
+    if damage == "collapsed" and rooms.get("collapsed_rooms") == 0:
+        return (
+            "collapsed_rooms",
+            "collapsed_without_rooms",
+            N_("a collapsed house has collapsed rooms: collapsed_rooms is 0"),
+            {},
+        )
+    if damage == "none":
+        for name in ROOM_FIELDS:
+            value = rooms.get(name)
+            if value:
+                return (
+                    name,
+                    "rooms_without_damage",
+                    N_("the house is not damaged, but {value} rooms are given as damaged"),
+                    {"value": value},
+                )
+    total = sum(v for name in ROOM_FIELDS if (v := rooms.get(name)) is not None)
+    if total > MAX_HOUSE_ROOMS:
+        largest = max(ROOM_FIELDS, key=lambda name: rooms.get(name) or 0)
+        return (
+            largest,
+            "too_many_rooms",
+            N_("{total} damaged rooms in one household: at most {max}"),
+            {"total": total, "max": MAX_HOUSE_ROOMS},
+        )
+    return None
+
+
+def rooms_total(household: Any) -> int:
+    """损坏间数合计: the sum of the rooms by degree given; the old `rooms` count when none is."""
+    given = [v for name in ROOM_FIELDS if (v := getattr(household, name)) is not None]
+    return sum(given) if given else household.rooms
 
 
 class HouseholdOut(BaseModel):
@@ -412,7 +482,11 @@ class ImportResult(BaseModel):
 
 
 class StandardIn(BaseModel):
-    """A rebuild or grain standard (which fields apply depends on the programme's kind)."""
+    """A standard; which fields apply depends on the programme's kind: rebuild, grain, or
+    one of the living kinds, whose standard takes exactly one basis (BASES) — money
+    `per_household` or `per_person`, `per_person_month` or `per_person_month_kg` (with
+    `price_per_kg`) with `months`, or `share_of` a reference standard with `percent` and
+    `months` — and optionally `cap_per_household`."""
 
     effective_from: date
     category: Category | None = None
@@ -425,8 +499,16 @@ class StandardIn(BaseModel):
     )
     price_per_kg: Fen | None = None
     months: int | None = PField(default=None, ge=1, le=120)
+    per_person: Fen | None = None
+    share_of: str | None = PField(
+        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$"
+    )
+    percent: Decimal | None = PField(default=None, gt=0, le=1000, max_digits=6, decimal_places=2)
+    cap_per_household: Fen | None = None
 
-    @field_validator("per_room", "per_person_month", "price_per_kg")
+    @field_validator(
+        "per_room", "per_person_month", "price_per_kg", "per_person", "cap_per_household"
+    )
     @classmethod
     def _not_negative(cls, value: int | None) -> int | None:
         if value is not None and value < 0:
@@ -443,10 +525,21 @@ class Eligibility(BaseModel):
 
     damage: list[Damage] | None = PField(default=None, min_length=1, max_length=4)
     categories: list[Category] | None = PField(default=None, min_length=1, max_length=4)
+    # 冬春: only households in the county's needs survey (台账). Kept with the rule; checked
+    # once the survey exists (issue 15, the 冬春 part); null = not asked.
+    in_survey: bool | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unasked(self, handler: Any) -> dict[str, Any]:
+        # Replies before issue 15 had two keys; `in_survey` appears only when a rule asks it.
+        out = handler(self)
+        if out.get("in_survey") is None:
+            out.pop("in_survey", None)
+        return out
 
     @model_validator(mode="after")
     def _names_a_rule(self) -> Eligibility:
-        if self.damage is None and self.categories is None:
+        if self.damage is None and self.categories is None and self.in_survey is None:
             raise ValueError(N_("eligibility names damage, categories or both"))
         # One spelling per rule: each value once, in the order of DAMAGES and CATEGORIES.
         if self.damage is not None:
@@ -468,7 +561,7 @@ class Eligibility(BaseModel):
 class ProgrammeIn(BaseModel):
     code: str = PField(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
     name: _text(200)  # type: ignore[valid-type]
-    kind: Literal["rebuild", "grain"]
+    kind: ProgrammeKind
     region_code: _text(64)  # type: ignore[valid-type]
     event_id: RowId | None = None
     budget: Fen
@@ -500,6 +593,13 @@ class StandardOut(BaseModel):
     per_person_month_kg: str | None = None
     price_per_kg: str | None = None
     months: int | None = None
+    # Issue 15 (the living kinds); null where not given.
+    per_person: str | None = None
+    share_of: str | None = None
+    percent: str | None = None
+    cap_per_household: str | None = None
+    # How the amount is set: rebuild, or one of BASES (grain standards: their basis).
+    basis: str | None = None
 
 
 class ProgrammeOut(BaseModel):
@@ -518,6 +618,9 @@ class ProgrammeOut(BaseModel):
 class CaseIn(BaseModel):
     household_id: RowId
     programme_code: _text(64)  # type: ignore[valid-type]
+    # A living kind's monthly basis: the months this case counts (1 to the standard's
+    # months, its default), e.g. 临时救助's 1–6 months decided case by case.
+    months: int | None = PField(default=None, ge=1, le=120)
 
 
 class BulkFilter(BaseModel):
@@ -622,6 +725,10 @@ class CaseOut(BaseModel):
     notice_ends_at: datetime | None
     status_changed_at: datetime
     programme_name: str = ""
+    # Issue 15: the months counted and the reference standard (yuan per person and month)
+    # a share was computed from; null where the amount has none.
+    months: int | None = None
+    reference: str | None = None
     region_code: str
     head_name: str
     id_number: str  # masked

@@ -30,8 +30,11 @@ from relief.network.models import RegionRow
 from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
 from relief.subsidies.models import (
     CASE_STATUSES,
+    DEFAULT_DAMAGE,
     DEFAULT_NOTICE_DAYS,
     LEDGER_FIELDS,
+    LIVING_KINDS,
+    ROOM_FIELDS,
     Case,
     CaseTransition,
     Eligibility,
@@ -47,6 +50,7 @@ from relief.subsidies.models import (
     TransitionIn,
     format_fen,
     parse_fen,
+    rooms_problem,
 )
 
 REGION_LEVELS = ("province", "prefecture", "county", "township", "village")
@@ -213,6 +217,31 @@ def household_snapshot(household: Household) -> dict[str, Any]:
     return audit.snapshot(household, exclude=_SECRET_COLUMNS) or {}
 
 
+def _check_rooms(damage: str | None, rooms: dict[str, int | None]) -> None:
+    """The damage class and the rooms by degree agree (models.rooms_problem), else 422."""
+    problem = rooms_problem(damage, rooms)
+    if problem is None:
+        return
+    field, code, _template, params = problem
+    if code == "collapsed_without_rooms":
+        raise DomainError(
+            "validation_error", "a collapsed house has collapsed rooms: collapsed_rooms is 0", field
+        )
+    if code == "rooms_without_damage":
+        raise DomainError(
+            "validation_error",
+            "the house is not damaged, but {value} rooms are given as damaged",
+            field,
+            params=params,
+        )
+    raise DomainError(
+        "validation_error",
+        "{total} damaged rooms in one household: at most {max}",
+        field,
+        params=params,
+    )
+
+
 def create_household(
     session: Session, actor: Actor, body: HouseholdIn, vault: IdNumberVault
 ) -> Household:
@@ -230,6 +259,7 @@ def create_household(
         raise DomainError(
             problem.code, problem.message, "region_code", params=problem.message_params()
         )
+    _check_rooms(body.damage, {name: getattr(body, name) for name in ROOM_FIELDS})
     id_hash = vault.uniqueness_key(number)
     existing = session.exec(
         select(Household).where(Household.event_id == event.id, Household.id_hash == id_hash)
@@ -623,6 +653,7 @@ def update_household(
     if "bank_account" in changes:
         for column, value in vault.account_columns(changes["bank_account"] or None).items():
             setattr(household, column, value)
+    _check_rooms(household.damage, {name: getattr(household, name) for name in ROOM_FIELDS})
     after = _masked_snapshot(household)
     try:
         with session.begin_nested():
@@ -718,7 +749,7 @@ def create_programme(session: Session, actor: Actor, body: ProgrammeIn) -> Progr
         if body.notice_days is not None
         else default_notice_days(session, body.region_code),
         supervision_phone=body.supervision_phone,
-        eligibility=eligibility_column(body.eligibility),
+        eligibility=eligibility_column(with_kind_default(body.kind, body.eligibility)),
     )
     session.add(programme)
     session.flush()
@@ -746,9 +777,9 @@ def upsert_programme(session: Session, actor: Actor, body: ProgrammeIn) -> str:
         "budget_fen": body.budget,
         "notice_days": body.notice_days if body.notice_days is not None else programme.notice_days,
         "supervision_phone": body.supervision_phone,
-        "eligibility": eligibility_column(body.eligibility),
+        "eligibility": eligibility_column(with_kind_default(body.kind, body.eligibility)),
     }
-    if wanted["kind"] != programme.kind:
+    if wanted["kind"] != programme.kind and not _reclassifiable(session, programme, body.kind):
         raise invalid(
             "kind",
             "programme {programme_code} is a {kind} programme",
@@ -778,9 +809,23 @@ def upsert_programme(session: Session, actor: Actor, body: ProgrammeIn) -> str:
     return "updated" if changed else "unchanged"
 
 
+def _reclassifiable(session: Session, programme: Programme, kind: str) -> bool:
+    """A grain programme that was really 过渡期 or 冬春 (issue 15: QDN-GRAIN-2026-FLOOD) may
+    become that kind on a reload: its stored standards mean the same under the new kind
+    (money or kg per person and month × months × people), unless one is per household."""
+    if programme.kind != "grain" or kind not in ("transitional", "winter_spring"):
+        return False
+    return not any(s.per_household for s in standards_of(session, programme.code))
+
+
 def _standard_key(s: Standard) -> tuple[Any, ...]:
     kg = None if s.per_person_month_kg is None else Decimal(s.per_person_month_kg).normalize()
+    percent = None if s.percent is None else Decimal(s.percent).normalize()
     return (
+        s.per_person_fen,
+        s.share_of,
+        percent,
+        s.cap_per_household_fen,
         s.effective_from,
         s.category,
         s.damage,
@@ -797,6 +842,17 @@ def _standard_key(s: Standard) -> tuple[Any, ...]:
 def eligibility_column(rule: Eligibility | None) -> dict[str, Any] | None:
     """A rule as stored on the programme row: only the lists it gives."""
     return rule.model_dump(exclude_none=True) if rule is not None else None
+
+
+def with_kind_default(kind: str, rule: Eligibility | None) -> Eligibility | None:
+    """The rule a programme of `kind` keeps: the one given, with the kind's default damage
+    classes (DEFAULT_DAMAGE: 过渡期 → collapsed, severe) where it names none."""
+    damage = DEFAULT_DAMAGE.get(kind)
+    if damage is None or (rule is not None and rule.damage is not None):
+        return rule
+    if rule is None:
+        return Eligibility(damage=list(damage))
+    return rule.model_copy(update={"damage": list(damage)})
 
 
 def eligibility_of(programme: Programme) -> Eligibility | None:
@@ -890,6 +946,14 @@ def add_standard(
     field_prefix: str = "",
 ) -> Standard:
     standard = _standard_row(programme, body, field_prefix)
+    if standard.share_of is not None:
+        known = reference_codes(session)
+        if standard.share_of not in known:
+            raise invalid(
+                field_prefix + "share_of",
+                "unknown reference standard {code}; the policy's subsidies.reference_standards name: {known}",
+                params={"code": standard.share_of, "known": ", ".join(sorted(known)) or "-"},
+            )
     session.add(standard)
     session.flush()
     audit.record(session, actor, "create", "subsidy_standard", standard.id, None, standard)
@@ -900,6 +964,21 @@ def _standard_row(programme: Programme, body: StandardIn, prefix: str) -> Standa
     def bad(field: str, message: str, params: dict[str, Any] | None = None) -> DomainError:
         return invalid(prefix + field, message, params)
 
+    if programme.kind in LIVING_KINDS:
+        money = None  # per_household: an amount (the basis), or a flag (× 1, not × people)
+        if body.per_household is not None and not isinstance(body.per_household, bool):
+            try:
+                money = parse_fen(body.per_household)
+            except ValueError as exc:
+                raise bad("per_household", str(exc)) from None
+        return _living_standard_row(programme, body, bad, money)
+    for field in ("per_person", "share_of", "percent", "cap_per_household"):
+        if getattr(body, field) is not None:
+            raise bad(
+                field,
+                "not a field of a {kind} standard",
+                params={"kind": Term(f"programme_kind.{programme.kind}")},
+            )
     if programme.kind == "rebuild":
         for field in ("per_person_month", "per_person_month_kg", "price_per_kg", "months"):
             if getattr(body, field) is not None:
@@ -954,7 +1033,151 @@ def _standard_row(programme: Programme, body: StandardIn, prefix: str) -> Standa
     )
 
 
+def _living_standard_row(
+    programme: Programme, body: StandardIn, bad: Any, per_household: int | None
+) -> Standard:
+    """A standard of a living kind: exactly one basis (BASES), `months` with a monthly one,
+    `percent` with `share_of`; `per_household: true` (× 1, not × people) only with a
+    monthly or share basis; `cap_per_household` on any basis but kilograms."""
+    kind = Term(f"programme_kind.{programme.kind}")
+    for field in ("damage", "per_room"):
+        if getattr(body, field) is not None:
+            raise bad(field, "not a field of a {kind} standard", params={"kind": kind})
+    flag = isinstance(body.per_household, bool)
+    if per_household is not None and per_household < 0:
+        raise bad("per_household", "an amount is not negative")
+    given = [
+        name
+        for name, value in (
+            ("per_household", per_household),
+            ("per_person", body.per_person),
+            ("per_person_month", body.per_person_month),
+            ("per_person_month_kg", body.per_person_month_kg),
+            ("share_of", body.share_of),
+        )
+        if value is not None
+    ]
+    if len(given) != 1:
+        field = given[1] if given else "per_person_month"
+        raise bad(
+            field,
+            "a standard gives exactly one of per_household, per_person, per_person_month, per_person_month_kg or share_of",
+        )
+    basis = given[0]
+    monthly = basis in ("per_person_month", "per_person_month_kg", "share_of")
+    if monthly and body.months is None:
+        raise bad("months", "per_person_month, per_person_month_kg and share_of need months")
+    if not monthly and body.months is not None:
+        raise bad("months", "months go with per_person_month, per_person_month_kg or share_of")
+    if flag and not monthly:
+        raise bad("per_household", "per_household is an amount in yuan here, not true or false")
+    if (basis == "per_person_month_kg") != (body.price_per_kg is not None):
+        raise bad("price_per_kg", "per_person_month_kg and price_per_kg go together")
+    if (basis == "share_of") != (body.percent is not None):
+        raise bad("percent", "share_of and percent go together")
+    if basis == "per_person_month_kg" and body.cap_per_household is not None:
+        raise bad("cap_per_household", "a kilogram standard has no cap in yuan")
+    return Standard(
+        programme_code=programme.code,
+        effective_from=body.effective_from,
+        category=body.category,
+        per_household_fen=per_household,
+        per_person_fen=body.per_person,
+        per_person_month_fen=body.per_person_month,
+        per_person_month_kg=body.per_person_month_kg,
+        price_per_kg_fen=body.price_per_kg,
+        months=body.months,
+        per_household=bool(body.per_household) if flag else False,
+        share_of=body.share_of,
+        percent=body.percent,
+        cap_per_household_fen=body.cap_per_household,
+    )
+
+
+# --- reference standards (policy) -----------------------------------------------------------
+
+
+def _references(subsidies: dict[str, Any]) -> list[dict[str, Any]]:
+    found = subsidies.get("reference_standards") if isinstance(subsidies, dict) else None
+    return [r for r in found or [] if isinstance(r, dict) and isinstance(r.get("code"), str)]
+
+
+def reference_codes(session: Session) -> set[str]:
+    """The reference standards any stored policy version names (`subsidies.reference_standards`)."""
+    from relief.emergency import policy
+
+    return {
+        r["code"]
+        for row in policy.list_policies(session)
+        for r in _references((row.document or {}).get("subsidies", {}))
+    }
+
+
+def reference_name(session: Session, code: str) -> str | None:
+    """The `name` a policy gives reference standard `code` (e.g. 城市居民最低生活保障标准)."""
+    from relief.emergency import policy
+
+    for row in reversed(policy.list_policies(session)):
+        for r in _references((row.document or {}).get("subsidies", {})):
+            if r["code"] == code and isinstance(r.get("name"), str):
+                return r["name"]
+    return None
+
+
+def reference_standard(
+    session: Session, code: str, region_code: str, at: datetime, on: date
+) -> int | None:
+    """Fen per person and month of reference standard `code` (e.g. dibao_urban, the urban
+    低保 standard) in the policy in force at `at` for the household's region: the entry
+    with the latest `effective_from` on or before `on`, an entry for a region at or above
+    the household's before one without a region. None when there is none."""
+    from relief.emergency import policy
+
+    lineage = network.region_lineage(session, region_code)
+    best: tuple[Any, ...] | None = None
+    for entry in _references(policy.policy_for(session, at, [region_code]).subsidies):
+        if entry["code"] != code:
+            continue
+        region = entry.get("region_code")
+        if region is not None and str(region) not in lineage:
+            continue
+        try:
+            since = entry.get("effective_from")
+            since = date.fromisoformat(since) if isinstance(since, str) else since
+            fen = parse_fen(entry.get("per_person_month"))
+        except (TypeError, ValueError):
+            continue
+        if not isinstance(since, date) or since > on or fen < 0:
+            continue
+        key = (since, region is not None, fen)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    return None if best is None else best[2]
+
+
 # --- amounts (pure) -----------------------------------------------------------------------
+
+
+def standard_basis(standard: Standard) -> str:
+    """How a standard sets the amount: `rebuild` (per household and room by damage) or one
+    of BASES (a grain standard's is per_person_month or per_person_month_kg)."""
+    if standard.damage is not None:
+        return "rebuild"
+    if standard.share_of is not None:
+        return "share_of"
+    if standard.per_person_month_kg is not None:
+        return "per_person_month_kg"
+    if standard.per_person_month_fen is not None:
+        return "per_person_month"
+    if standard.per_person_fen is not None:
+        return "per_person"
+    return "per_household"
+
+
+def share_monthly_fen(reference_fen: int, percent: Decimal) -> int:
+    """`percent` % of a reference standard (fen per person and month), to the fen."""
+    value = Decimal(reference_fen) * Decimal(percent) / 100
+    return int(value.quantize(Decimal(1), ROUND_HALF_UP))
 
 
 def standard_in_force(
@@ -974,17 +1197,38 @@ def standard_in_force(
     )
 
 
-def case_amount(standard: Standard, kind: str, size: int, rooms: int) -> tuple[int, Decimal | None]:
-    """(amount in fen, grain kg or None) of a household under a standard."""
+def case_amount(
+    standard: Standard,
+    kind: str,
+    size: int,
+    rooms: int,
+    *,
+    months: int | None = None,
+    reference_fen: int | None = None,
+) -> tuple[int, Decimal | None]:
+    """(amount in fen, grain kg or None) of a household under a standard. `months` (a
+    case's, at most the standard's) replaces the standard's months; `reference_fen` is the
+    reference standard a `share_of` standard takes its percent of. Then the cap."""
     if kind == "rebuild":
         return (standard.per_household_fen or 0) + (standard.per_room_fen or 0) * rooms, None
+    basis = standard_basis(standard)
     heads = 1 if standard.per_household else size
-    months = standard.months or 0
-    if standard.per_person_month_kg is not None:
-        kg = Decimal(standard.per_person_month_kg) * months * heads
-        fen = (kg * (standard.price_per_kg_fen or 0)).quantize(Decimal(1), ROUND_HALF_UP)
-        return int(fen), kg
-    return (standard.per_person_month_fen or 0) * months * heads, None
+    months = months if months is not None else (standard.months or 0)
+    kg = None
+    if basis == "per_person_month_kg":
+        kg = Decimal(standard.per_person_month_kg or 0) * months * heads
+        fen = int((kg * (standard.price_per_kg_fen or 0)).quantize(Decimal(1), ROUND_HALF_UP))
+    elif basis == "share_of":
+        fen = share_monthly_fen(reference_fen or 0, standard.percent or Decimal(0)) * months * heads
+    elif basis == "per_person_month":
+        fen = (standard.per_person_month_fen or 0) * months * heads
+    elif basis == "per_person":
+        fen = (standard.per_person_fen or 0) * size
+    else:
+        fen = standard.per_household_fen or 0
+    if standard.cap_per_household_fen is not None:
+        fen = min(fen, standard.cap_per_household_fen)
+    return fen, kg
 
 
 # --- cases -------------------------------------------------------------------------------
@@ -997,7 +1241,13 @@ def case_for(session: Session, household_id: int, programme_code: str) -> Case |
     ).first()
 
 
-def create_case(session: Session, actor: Actor, household_id: int, programme_code: str) -> Case:
+def create_case(
+    session: Session,
+    actor: Actor,
+    household_id: int,
+    programme_code: str,
+    months: int | None = None,
+) -> Case:
     # FOR KEY SHARE: a deletion of the household (FOR UPDATE) waits for this case, or this
     # waits for the deletion and finds no household, never a foreign-key failure.
     household = session.exec(
@@ -1059,13 +1309,25 @@ def create_case(session: Session, actor: Actor, household_id: int, programme_cod
                 "category": coded("category", household.category),
             },
         )
-    amount, grain_kg = case_amount(standard, programme.kind, household.size, household.rooms)
+    counted, reference = _months_and_reference(
+        session, programme, standard, household, event, on, months
+    )
+    amount, grain_kg = case_amount(
+        standard,
+        programme.kind,
+        household.size,
+        household.rooms,
+        months=counted,
+        reference_fen=reference,
+    )
     case = Case(
         household_id=household.id,
         programme_code=programme.code,
         standard_id=standard.id,
         amount_fen=amount,
         grain_kg=grain_kg,
+        months=counted,
+        reference_fen=reference,
         created_by=actor.username,
     )
     try:
@@ -1085,6 +1347,55 @@ def create_case(session: Session, actor: Actor, household_id: int, programme_cod
         raise duplicate_case(existing) from None
     audit.record(session, actor, "create", "subsidy_case", case.id, None, case)
     return case
+
+
+def _months_and_reference(
+    session: Session,
+    programme: Programme,
+    standard: Standard,
+    household: Household,
+    event: EventRef,
+    on: date,
+    months: int | None,
+) -> tuple[int | None, int | None]:
+    """The months a living kind's case counts (the case's, at most the standard's, else the
+    standard's) and the reference standard of a share; 422 naming what is wrong."""
+    basis = standard_basis(standard)
+    monthly = programme.kind in LIVING_KINDS and basis in (
+        "per_person_month",
+        "per_person_month_kg",
+        "share_of",
+    )
+    if months is not None and not monthly:
+        raise invalid(
+            "months",
+            "the amount of programme {programme_code} is not counted in months",
+            params={"programme_code": programme.code},
+        )
+    if months is not None and months > (standard.months or 0):
+        raise invalid(
+            "months",
+            "programme {programme_code} pays at most {max_months} months",
+            params={"programme_code": programme.code, "max_months": standard.months},
+        )
+    counted = (months or standard.months) if monthly else None
+    reference = None
+    if basis == "share_of" and standard.share_of is not None:
+        reference = reference_standard(
+            session, standard.share_of, household.region_code, event.started_at, on
+        )
+        if reference is None:
+            raise DomainError(
+                "no_standard",
+                "no reference standard {reference} in force on {on} for region {region_code}",
+                "programme_code",
+                params={
+                    "reference": standard.share_of,
+                    "on": on.isoformat(),
+                    "region_code": household.region_code,
+                },
+            )
+    return counted, reference
 
 
 # Households a bulk opening takes at most (a county's event is a few thousand).

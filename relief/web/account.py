@@ -11,7 +11,8 @@ from relief.auth.api import client_address
 from relief.auth.models import Actor, User
 from relief.db import get_session
 from relief.errors import DomainError
-from relief.web.i18n import lang_of
+from relief.web.forms import FormState, reraise_refusal, submit
+from relief.web.i18n import Translator, lang_of
 from relief.web.origin import same_site_posts
 from relief.web.shell import (
     LANG_COOKIE,
@@ -57,44 +58,46 @@ def login(
 ) -> Response:
     settings = request.app.state.settings
     target = next_target(next)
+    t = Translator(request_lang(request))
+    form = FormState(values={"username": username})
     # An empty form says what is missing, all at once, and never counts as a failed sign-in.
-    missing = {
-        field: f"auth.{field}_missing"
-        for field, value in (("username", username), ("password", password))
-        if not value.strip()
-    }
-    if missing:
-        return render(
-            request,
-            "login.html",
-            None,
-            status_code=422,
-            username=username,
-            errors=missing,
-            retry_minutes=0,
-            next=target,
-        )
-    try:
-        user = auth.sign_in(session, username, password, client_address(request), settings)
-    except DomainError as exc:
-        locked = exc.code == "too_many_attempts"
-        response = render(
-            request,
-            "login.html",
-            None,
-            status_code=exc.status if locked else 401,
-            username=username,
-            errors={"password": "auth.too_many_attempts" if locked else "auth.wrong_password"},
-            retry_minutes=-(-int(exc.extra.get("retry_after", 0)) // 60),
-            next=target,
-        )
-        response.headers.update(exc.headers)
+    for field, value in (("username", username), ("password", password)):
+        if not value.strip():
+            form.fail(field, t(f"auth.{field}_missing"))
+
+    def signed(user: User) -> Response:
+        where = password_page_for(target) if user.must_change_password else (target or "/")
+        response = RedirectResponse(where, status_code=303)
+        _set_token_cookie(request, response, user)
         return response
-    session.commit()
-    where = password_page_for(target) if user.must_change_password else (target or "/")
-    response = RedirectResponse(where, status_code=303)
-    _set_token_cookie(request, response, user)
+
+    done = submit(
+        session,
+        form,
+        t,
+        lambda: auth.sign_in(session, username, password, client_address(request), settings),
+        signed,
+        status=None,  # a wrong password is this form's answer (401), not the sign-in redirect
+        record=_sign_in_refusal,
+    )
+    if done:
+        return done
+    response = render(request, "login.html", None, status_code=form.status, form=form, next=target)
+    if form.refusal is not None:
+        response.headers.update(form.refusal.headers)
     return response
+
+
+def _sign_in_refusal(form: FormState, t: Translator, exc: Exception, fields: object) -> None:
+    """Locked (429, with the minutes to wait), else the one message for a wrong name or
+    password (which of the two is not said)."""
+    if isinstance(exc, DomainError):
+        reraise_refusal(exc, (503,))  # the database is what failed: the busy page
+    if isinstance(exc, DomainError) and exc.code == "too_many_attempts":
+        minutes = -(-int(exc.extra.get("retry_after", 0)) // 60)
+        form.fail("password", t("auth.too_many_attempts", minutes=minutes))
+    else:
+        form.fail("password", t("auth.wrong_password"))
 
 
 @router.post("/logout")
@@ -121,7 +124,7 @@ def password_page(
         "password.html",
         Actor.of(user),
         forced=user.must_change_password,
-        errors={},
+        form=FormState(),
         next=next_target(next),
     )
 
@@ -140,7 +143,10 @@ def change_password(
     if user is None:
         raise DomainError("not_authenticated", "sign in first", None)
     actor, forced = Actor.of(user), user.must_change_password
-    try:
+    t = Translator(request_lang(request))
+    form = FormState()
+
+    def change() -> None:
         if new_password != new_password_again:
             raise DomainError(
                 "validation_error",
@@ -155,24 +161,43 @@ def change_password(
             client_address(request),
             request.app.state.settings,
         )
-    except DomainError as exc:
-        session.rollback()
-        field = exc.field or "current_password"
-        response = render(
-            request,
-            "password.html",
-            actor,
-            status_code=exc.status,
-            forced=forced,
-            errors={field: exc.text(request_lang(request))},
-            next=next_target(next),
-        )
-        response.headers.update(exc.headers)
+
+    def signed(_: None) -> Response:
+        response = RedirectResponse(next_target(next) or "/", status_code=303)
+        _set_token_cookie(request, response, user)
         return response
-    session.commit()
-    response = RedirectResponse(next_target(next) or "/", status_code=303)
-    _set_token_cookie(request, response, user)
+
+    done = submit(
+        session,
+        form,
+        t,
+        change,
+        signed,
+        status=None,
+        record=_password_refusal,
+    )
+    if done:
+        return done
+    response = render(
+        request,
+        "password.html",
+        actor,
+        status_code=form.status,
+        forced=forced,
+        form=form,
+        next=next_target(next),
+    )
+    if form.refusal is not None:
+        response.headers.update(form.refusal.headers)
     return response
+
+
+def _password_refusal(form: FormState, t: Translator, exc: Exception, fields: object) -> None:
+    """Every refusal is the form's (the user is signed in: no error page); one without a
+    field (a wrong current password) is shown at the current password."""
+    if isinstance(exc, DomainError):
+        reraise_refusal(exc, (503,))
+        form.fail(exc.field or "current_password", exc.text(t.lang))
 
 
 @router.get("/lang")

@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from relief import clock
@@ -68,14 +66,22 @@ from relief.network import service as network
 from relief.subsidies.imports import RowErrors
 from relief.web import netmap
 from relief.web.forms import (
-    domain_errors,
-    error_message,
-    invalid_fields,
+    FieldMap,
+    FormState,
+    cst_input,
+    field_name,
+    fields_in,
+    int_or_none,
+    no_fields,
+    parse_cst,
+    posted,
     redirect,
-    reraise_refusal,
     same_site_posts,
+    service_words,
+    submit,
+    validated,
 )
-from relief.web.i18n import MESSAGES, Translator
+from relief.web.i18n import MESSAGES, Lang, Translator
 from relief.web.map_pages import map_drawing
 from relief.web.pictures import response_pictures
 from relief.web.shell import place_names, render, request_lang, signed_in
@@ -92,25 +98,20 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 # --- form plumbing ---------------------------------------------------------------------------
 
 
-def _int_or_none(text: str) -> int | None:
-    try:
-        return int(text.strip())
-    except ValueError:
-        return None
-
-
-def _cst_input(value: datetime | None) -> str:
-    """A time as `<input type="datetime-local">` wants it, in CST."""
-    shown = clock.to_cst(value)
-    return shown.strftime(DATETIME_LOCAL) if shown else ""
-
-
-def _parse_cst(text: str) -> datetime | None:
-    """A `datetime-local` value typed in CST (what the form says), or None."""
-    try:
-        return datetime.strptime(text.strip(), DATETIME_LOCAL).replace(tzinfo=clock.CST)
-    except ValueError:
-        return None
+def _submit(
+    session: Session,
+    form: FormState,
+    t: Translator,
+    action: Callable[[], Any],
+    done: str | Callable[[Any], str | Response],
+    fields: FieldMap = no_fields,
+    **options: Any,
+) -> Response | None:
+    """`submit` as the duty pages use it: a refusal says the service's own sentence (the
+    catalogue words it: "reported_at is in the future (now is …)") and answers its status."""
+    options.setdefault("status", None)
+    options.setdefault("words", service_words)
+    return submit(session, form, t, action, done, fields, **options)
 
 
 def _criterion_label(lang: str, name: str, policy: Policy | None = None) -> str:
@@ -148,16 +149,6 @@ def _superseded_report_ids(reports: Iterable[Any]) -> set[int]:
     return {r.seq for r in records if r.seq not in current}
 
 
-def _refused(
-    request: Request, session: Session, exc: DomainError, fields: Iterable[str]
-) -> tuple[dict[str, str], int]:
-    """A form the service refused: rolled back, and its message by field with its status;
-    a refusal of the role or scope (403) goes on to the error page."""
-    session.rollback()
-    reraise_refusal(exc, (403,))
-    return domain_errors(request, exc, fields), exc.status
-
-
 # --- events ------------------------------------------------------------------------------------
 
 
@@ -165,8 +156,7 @@ def _events_page(
     request: Request,
     session: Session,
     actor: Actor,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
+    form: FormState | None = None,
     status_code: int = 200,
 ) -> Response:
     events = [emergency.event_out(session, row) for row in emergency.list_events(session)]
@@ -177,8 +167,7 @@ def _events_page(
         status_code=status_code,
         events=list(reversed(events)),  # newest first: the one being worked on
         hazards=HAZARDS,
-        values=values or {"started_at": _cst_input(clock.now()), "region_codes": ""},
-        errors=errors or {},
+        form=form or FormState(values={"started_at": cst_input(clock.now()), "region_codes": ""}),
         may_create=actor.role in ("admin", "duty_officer"),
     )
 
@@ -203,34 +192,37 @@ def create_event(
     session: Session = Depends(get_session),
 ) -> Response:
     ensure_role(actor, "duty_officer")
-    values = {
-        "name": name,
-        "hazard": hazard,
-        "started_at": started_at,
-        "region_codes": region_codes,
-    }
-    words = MESSAGES[request_lang(request)]
-    errors: dict[str, str] = {}
-    start = _parse_cst(started_at)
+    t = Translator(request_lang(request))
+    form = FormState(
+        values={
+            "name": name,
+            "hazard": hazard,
+            "started_at": started_at,
+            "region_codes": region_codes,
+        }
+    )
+    start = parse_cst(started_at)
     if start is None:
-        errors["started_at"] = words["form.bad_time"]
+        form.fail("started_at", t("form.bad_time"))
     # Codes may be separated by spaces, commas or 、 (as typed from a Chinese notice).
     codes = [c for c in region_codes.replace("、", " ").replace(",", " ").split() if c]
-    try:
-        body = EventIn(name=name.strip(), hazard=hazard, started_at=start, region_codes=codes)
-    except ValidationError as exc:
-        errors = {**invalid_fields(request, exc), **errors}
-    status = 422
-    if not errors:
-        try:
-            event = emergency.create_event(session, actor, body)
-            event_id = event.id
-            session.commit()
-            return redirect(f"/events/{event_id}")
-        except DomainError as exc:
-            session.rollback()
-            errors, status = domain_errors(request, exc, values), exc.status
-    return _events_page(request, session, actor, values, errors, status)
+    fields = fields_in(form.values)
+    body = validated(
+        form,
+        t,
+        EventIn,
+        {"name": name.strip(), "hazard": hazard, "started_at": start, "region_codes": codes},
+        fields,
+    )
+    done = _submit(
+        session,
+        form,
+        t,
+        lambda: emergency.create_event(session, actor, body),
+        lambda event: f"/events/{event.id}",
+        fields,
+    )
+    return done or _events_page(request, session, actor, form, form.status)
 
 
 # --- one event: reports, assessment, trigger ---------------------------------------------------
@@ -263,12 +255,13 @@ def _region_names(session: Session, codes: list[str]) -> dict[str, str]:
     return names
 
 
-def _default_report() -> dict[str, Any]:
-    return {"kind": "update", "reported_at": _cst_input(clock.now()), "region_code": ""}
+def _default_report() -> FormState:
+    values = {"kind": "update", "reported_at": cst_input(clock.now()), "region_code": ""}
+    return FormState(values=values)
 
 
-def _default_trigger(recommended: int | None) -> dict[str, Any]:
-    return {"level": str(recommended or 4), "note": "", "override_reason": ""}
+def _default_trigger(recommended: int | None) -> FormState:
+    return FormState(values={"level": str(recommended or 4), "note": "", "override_reason": ""})
 
 
 def _event_page(
@@ -277,13 +270,12 @@ def _event_page(
     actor: Actor,
     event_id: int,
     *,
-    report: dict[str, Any] | None = None,
-    report_errors: dict[str, str] | None = None,
-    trigger: dict[str, Any] | None = None,
-    trigger_errors: dict[str, str] | None = None,
-    stable_errors: dict[str, str] | None = None,
+    report: FormState | None = None,
+    zero: FormState | None = None,
+    trigger: FormState | None = None,
+    stable: FormState | None = None,
+    quick: FormState | None = None,
     import_errors: list[dict[str, Any]] | None = None,
-    import_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     event = emergency.get_event(session, event_id)
@@ -306,16 +298,17 @@ def _event_page(
         actor,
         status_code=status_code,
         event=event,
-        due=[item.to_dict() for item in emergency.reporting_due(session, event)],
+        due=(due := [item.to_dict() for item in emergency.reporting_due(session, event, actor)]),
+        unit_names=_region_names(session, sorted({d["unit"] for d in due if d["unit"]})),
         update_due={level: at.strftime("%H:%M") for level, at in rules.update_due.items()},
         final_working_days=rules.final_working_days,
         stable_at=clock.to_cst(event.stable_at),
-        stable_errors=stable_errors or {},
+        stable=stable or FormState(),
         # The quick form in and out (relief.emergency.forms): who files reports may import.
         can_import=actor.role in ("admin", "duty_officer", "county_staff"),
         can_download=actor.role in ("admin", "duty_officer", "county_staff", "approver"),
         import_errors=import_errors or [],
-        import_error=import_error,
+        quick=quick or FormState(),
         imported=request.query_params.get("imported"),
         # A 零报告 repeats a region's latest report: offered for the regions reported.
         zero_regions=[(code, label) for code, label in report_regions if code in reported],
@@ -336,16 +329,28 @@ def _event_page(
         report_kinds=REPORT_KINDS,
         report_regions=report_regions,
         report=report or _default_report(),
-        report_errors=report_errors or {},
+        report_fields=_report_fields(lang),
+        zero=zero or FormState(),
         active_response_id=emergency.active_response_id(session, event_id),
         levels=LEVELS,
         trigger=trigger or _default_trigger(assessment["recommended_level"]),
-        trigger_errors=trigger_errors or {},
         is_duty=actor.role in ("admin", "duty_officer"),
         # Counties whose reported deaths or missing differ from the ledger: flagged only.
         ledger_differences=casualties.differences_in_scope(session, actor, event_id),
         keeps_ledger=actor.role in ("admin", "duty_officer", "county_staff"),
     )
+
+
+def _report_fields(lang: Lang) -> list[tuple[str, str, str]]:
+    """The report form's inputs for its error summary: (name, input id, label)."""
+    t = Translator(lang)
+    head = [
+        ("region_code", "rp-region", t("col.region")),
+        ("kind", "rp-kind", t("col.kind")),
+        ("reported_at", "rp-at", t("duty.reported_at_cst")),
+    ]
+    figures = [(name, f"rp-{name}", t(f"count.{name}")) for name in FIGURE_FIELDS]
+    return [*head, *figures, ("explanation", "rp-explanation", t("report.explanation"))]
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
@@ -358,65 +363,58 @@ def event_page(
     return _event_page(request, session, actor, event_id)
 
 
-async def _form_fields(request: Request) -> dict[str, str]:
-    """The posted form as text, for forms with more fields than a signature should list
-    (a report's ten counts)."""
-    return {key: str(value) for key, value in (await request.form()).items()}
+REPORT_FORM = posted("region_code", "kind", "reported_at", "explanation", *FIGURE_FIELDS)
 
 
 @router.post("/events/{event_id}/reports", response_class=HTMLResponse)
 def add_report(
     request: Request,
     event_id: int,
-    form: dict[str, str] = Depends(_form_fields),
+    typed: dict[str, str] = Depends(REPORT_FORM),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     ensure_role(actor, "duty_officer", "county_staff")
     emergency.get_event(session, event_id)
-    words = MESSAGES[request_lang(request)]
-    values = {
-        name: form.get(name, "") for name in ("region_code", "kind", "reported_at", "explanation")
-    }
-    values.update({name: form.get(name, "").strip() for name in FIGURE_FIELDS})
-    errors: dict[str, str] = {}
+    t = Translator(request_lang(request))
+    values = {name: typed[name] for name in ("region_code", "kind", "reported_at", "explanation")}
+    values.update({name: typed[name].strip() for name in FIGURE_FIELDS})
+    form = FormState(values=values)
     counts: dict[str, int | Decimal | None] = {}
     for name in COUNT_FIELDS:
-        number = _int_or_none(values[name] or "0")  # a blank count is a zero on the phone
+        number = int_or_none(values[name] or "0")  # a blank count is a zero on the phone
         if number is None or number < 0:
-            errors[name] = words["form.count"]
+            form.fail(name, t("form.count"))
         counts[name] = number
     for name in NEW_FIELDS:  # the quick report's other figures: blank = not reported
         try:
             counts[name] = parse_figure(name, values[name]) if values[name] else None
         except ValueError:
-            errors[name] = words["form.amount" if name in DECIMAL_FIELDS else "form.count"]
-    reported_at = _parse_cst(values["reported_at"])
+            form.fail(name, t("form.amount") if name in DECIMAL_FIELDS else t("form.count"))
+    reported_at = parse_cst(values["reported_at"])
     if reported_at is None:
-        errors["reported_at"] = words["form.bad_time"]
+        form.fail("reported_at", t("form.bad_time"))
     if not values["region_code"]:
-        errors["region_code"] = words["form.required"]
-    if not errors:
-        try:
-            body = ReportIn(
-                region_code=values["region_code"],
-                kind=values["kind"],
-                reported_at=reported_at,
-                explanation=values["explanation"].strip() or None,
-                **counts,
-            )
-        except ValidationError as exc:
-            errors = invalid_fields(request, exc)
-    status = 422
-    if not errors:
-        try:
-            emergency.add_report(session, actor, event_id, body)
-            session.commit()
-            return redirect(f"/events/{event_id}#assessment")
-        except DomainError as exc:
-            errors, status = _refused(request, session, exc, values)
-    return _event_page(
-        request, session, actor, event_id, report=values, report_errors=errors, status_code=status
+        form.fail("region_code", t("form.required"))
+    fields = fields_in(values)
+    data = {
+        "region_code": values["region_code"],
+        "kind": values["kind"],
+        "reported_at": reported_at,
+        "explanation": values["explanation"].strip() or None,
+        **counts,
+    }
+    body = validated(form, t, ReportIn, data, fields) if form.ok else None
+    done = _submit(
+        session,
+        form,
+        t,
+        lambda: emergency.add_report(session, actor, event_id, body),
+        f"/events/{event_id}#assessment",
+        fields,
+    )
+    return done or _event_page(
+        request, session, actor, event_id, report=form, status_code=form.status
     )
 
 
@@ -431,21 +429,18 @@ def add_zero_report(
     """A 零报告 for a region: its latest figures again, as a 续报 reported now."""
     ensure_role(actor, "duty_officer", "county_staff")
     emergency.get_event(session, event_id)
-    try:
+    t = Translator(request_lang(request))
+    form = FormState(values={"region_code": region_code})
+
+    def zero_report() -> object:
         body = emergency.zero_report_body(session, event_id, region_code.strip(), clock.now())
-        emergency.add_report(session, actor, event_id, body)
-        session.commit()
-        return redirect(f"/events/{event_id}#reporting")
-    except DomainError as exc:
-        errors, status = _refused(request, session, exc, ("region_code", "zero_report"))
-    return _event_page(
-        request,
-        session,
-        actor,
-        event_id,
-        report={"region_code": region_code},
-        report_errors=errors,
-        status_code=status,
+        return emergency.add_report(session, actor, event_id, body)
+
+    done = _submit(
+        session, form, t, zero_report, f"/events/{event_id}#reporting", fields_in(("region_code",))
+    )
+    return done or _event_page(
+        request, session, actor, event_id, zero=form, status_code=form.status
     )
 
 
@@ -461,35 +456,32 @@ def import_quick_form(
     problems by row and column on the event page."""
     ensure_role(actor, "duty_officer", "county_staff")
     emergency.get_event(session, event_id)
-    lang = request_lang(request)
+    t = Translator(request_lang(request))
+    form = FormState()
     content = file.file.read() if file is not None else b""
     if file is None or not file.filename or not content:
-        return _event_page(
-            request,
-            session,
-            actor,
-            event_id,
-            import_error=Translator(lang)("sub.import.no_file"),
-            status_code=422,
-        )
-    try:
-        created = forms.import_quick(session, actor, event_id, file.filename, content)
-        session.commit()
-        return redirect(f"/events/{event_id}?imported={len(created)}#quick-form")
-    except DomainError as exc:
-        session.rollback()
-        reraise_refusal(exc, (403,))
-        rejected = exc.extra.get("rejected")
-        said = rejected.said(lang) if isinstance(rejected, RowErrors) else []
-        return _event_page(
-            request,
-            session,
-            actor,
-            event_id,
-            import_errors=said,
-            import_error=exc.text(lang),
-            status_code=exc.status,
-        )
+        form.fail(None, t("sub.import.no_file"))
+    done = _submit(
+        session,
+        form,
+        t,
+        lambda: forms.import_quick(
+            session, actor, event_id, file.filename if file else "", content
+        ),
+        lambda created: f"/events/{event_id}?imported={len(created)}#quick-form",
+    )
+    if done:
+        return done
+    rejected = form.refusal.extra.get("rejected") if form.refusal else None
+    return _event_page(
+        request,
+        session,
+        actor,
+        event_id,
+        quick=form,
+        import_errors=rejected.said(t.lang) if isinstance(rejected, RowErrors) else [],
+        status_code=form.status,
+    )
 
 
 @router.post("/events/{event_id}/stable", response_class=HTMLResponse)
@@ -503,19 +495,22 @@ def declare_stable(
     """The duty officer declares the disaster stable (blank time: now)."""
     ensure_role(actor, "duty_officer")
     emergency.get_event(session, event_id)
-    errors: dict[str, str] = {}
-    when = _parse_cst(at) if at.strip() else None
+    t = Translator(request_lang(request))
+    form = FormState(values={"at": at})
+    when = parse_cst(at) if at.strip() else None
     if at.strip() and when is None:
-        errors["at"] = MESSAGES[request_lang(request)]["form.bad_time"]
-    status = 422
-    if not errors:
-        try:
-            emergency.declare_stable(session, actor, event_id, StableIn(at=when))
-            session.commit()
-            return redirect(f"/events/{event_id}#reporting")
-        except DomainError as exc:
-            errors, status = _refused(request, session, exc, ("at",))
-    return _event_page(request, session, actor, event_id, stable_errors=errors, status_code=status)
+        form.fail("at", t("form.bad_time"))
+    done = _submit(
+        session,
+        form,
+        t,
+        lambda: emergency.declare_stable(session, actor, event_id, StableIn(at=when)),
+        f"/events/{event_id}#reporting",
+        fields_in(("at",)),
+    )
+    return done or _event_page(
+        request, session, actor, event_id, stable=form, status_code=form.status
+    )
 
 
 @router.post("/events/{event_id}/responses", response_class=HTMLResponse)
@@ -529,25 +524,30 @@ def trigger_response(
     session: Session = Depends(get_session),
 ) -> Response:
     ensure_role(actor, "duty_officer")
-    values = {"level": level, "note": note, "override_reason": override_reason}
-    try:
-        body = ResponseIn(
-            level=_int_or_none(level) or 0,
-            note=note.strip(),
-            override_reason=override_reason.strip() or None,
-        )
-    except ValidationError as exc:
-        errors, status = invalid_fields(request, exc), 422
-    else:
-        try:
-            response = responses.trigger_response(session, actor, event_id, body)
-            response_id = response.id
-            session.commit()
-            return redirect(f"/responses/{response_id}")
-        except DomainError as exc:
-            errors, status = _refused(request, session, exc, values)
-    return _event_page(
-        request, session, actor, event_id, trigger=values, trigger_errors=errors, status_code=status
+    t = Translator(request_lang(request))
+    form = FormState(values={"level": level, "note": note, "override_reason": override_reason})
+    fields = fields_in(form.values)
+    body = validated(
+        form,
+        t,
+        ResponseIn,
+        {
+            "level": int_or_none(level) or 0,
+            "note": note.strip(),
+            "override_reason": override_reason.strip() or None,
+        },
+        fields,
+    )
+    done = _submit(
+        session,
+        form,
+        t,
+        lambda: responses.trigger_response(session, actor, event_id, body),
+        lambda response: f"/responses/{response.id}",
+        fields,
+    )
+    return done or _event_page(
+        request, session, actor, event_id, trigger=form, status_code=form.status
     )
 
 
@@ -667,16 +667,12 @@ def _response_page(
     actor: Actor,
     response_id: int,
     *,
-    change: dict[str, Any] | None = None,
-    change_errors: dict[str, str] | None = None,
-    demand_rows: list[dict[str, str]] | None = None,
-    demand_note: str = "",
-    demand_errors: dict[str, str] | None = None,
-    closure_errors: dict[str, str] | None = None,
-    plan_errors: dict[str, str] | None = None,
-    whatif: dict[str, Any] | None = None,
-    whatif_errors: dict[str, str] | None = None,
-    deadline_errors: dict[str, str] | None = None,
+    change: FormState | None = None,
+    demand: FormState | None = None,
+    closure: FormState | None = None,
+    plan: FormState | None = None,
+    whatif: FormState | None = None,
+    deadline: FormState | None = None,
     status_code: int = 200,
 ) -> Response:
     row = responses.get_response(session, response_id)
@@ -689,7 +685,9 @@ def _response_page(
         by_name.get(name) or {"name": name, "due_at": None, "overdue": False, "done_at": None}
         for name in responses.DEADLINE_NAMES
     ]
-    rows = demand_rows or _current_demand_rows(session, response_id)
+    demand = demand or FormState(values={"rows": _current_demand_rows(session, response_id)})
+    rows = demand.values["rows"]
+    t = Translator(request_lang(request))
     every_plan = allocation.list_plans(session, response_id)
     plans = _latest_plans(every_plan)
     approved = next((p for p in every_plan if p["state"] == "approved"), None)
@@ -728,15 +726,15 @@ def _response_page(
         involved=responses.involved_people(session, response_id),
         lambda_place=lambda code: places.get(code, code),
         deadlines=deadlines,
-        deadline_errors=deadline_errors or {},
+        deadline=deadline or FormState(),
         timeline=timeline,
         closures=closures,
         roads=roads,
         flash=flash,
         place_names=_place_names(session, flash),
         demand_rows=rows,
-        demand_note=demand_note,
-        demand_errors=demand_errors or {},
+        demand=demand,
+        demand_fields=_demand_fields(t, len(rows)),
         coverage=responses.coverage(session, response_id),
         plans=plans,
         approved=approved,
@@ -744,10 +742,10 @@ def _response_page(
         items=items,
         region_names=names,
         levels=LEVELS,
-        change=change or {"action": "escalate", "level": "", "note": "", "override_reason": ""},
-        change_errors=change_errors or {},
-        closure_errors=closure_errors or {},
-        plan_errors=plan_errors or {},
+        change=change
+        or FormState(values={"action": "escalate", "level": "", "note": "", "override_reason": ""}),
+        closure=closure or FormState(),
+        plan=plan or FormState(),
         fulfilment=fulfilment,
         late_regions=[names.get(c, c) for c in sorted({line.region_code for line in late})],
         late_count=len(late),
@@ -755,8 +753,7 @@ def _response_page(
         road_names=places,
         road_label=lambda road: road_label(road, places),
         whatifs=_whatif_views(session, every_plan, approved or plans.get("optimal"), places),
-        whatif=whatif or {"level": "", "closed_roads": []},
-        whatif_errors=whatif_errors or {},
+        whatif=whatif or FormState(values={"level": "", "closed_roads": []}),
         is_duty=actor.role in ("admin", "duty_officer"),
         active=row.status == "active",
         # Escalating above today's recommendation needs an override, as triggering does.
@@ -770,9 +767,20 @@ def _response_page(
             region_names=names,
             items=items,
             lang=lang,
-            t=Translator(lang),
+            t=t,
         ),
     )
+
+
+def _demand_fields(t: Translator, rows: int) -> list[tuple[str, str, str]]:
+    """The demand editor's inputs for its error summary: (name, input id, label) per row."""
+    inputs = (("region_code", "region"), ("item_code", "item"), ("quantity", "qty"))
+    inputs += (("priority", "prio"),)
+    return [
+        (f"{n}.{name}", f"dm-{n}-{suffix}", t("duty.demand_row", n=n + 1))
+        for n in range(rows + 1)
+        for name, suffix in inputs
+    ]
 
 
 @router.get("/responses/{response_id}", response_class=HTMLResponse)
@@ -803,31 +811,32 @@ def change_response(
     session: Session = Depends(get_session),
 ) -> Response:
     _acting(request, actor)
+    t = Translator(request_lang(request))
     values = {"action": action, "level": level, "note": note, "override_reason": override_reason}
-    try:
-        body = ResponsePatch(
-            action=action,
-            level=_int_or_none(level) if action != "end" else None,
-            note=note.strip(),
-            override_reason=override_reason.strip() or None,
-        )
-    except ValidationError as exc:
-        errors, status = invalid_fields(request, exc), 422
-    else:
-        try:
-            responses.change_response(session, actor, response_id, body)
-            session.commit()
-            return redirect(f"/responses/{response_id}")
-        except DomainError as exc:
-            errors, status = _refused(request, session, exc, values)
-    return _response_page(
-        request,
+    form = FormState(values=values)
+    fields = fields_in(values)
+    body = validated(
+        form,
+        t,
+        ResponsePatch,
+        {
+            "action": action,
+            "level": int_or_none(level) if action != "end" else None,
+            "note": note.strip(),
+            "override_reason": override_reason.strip() or None,
+        },
+        fields,
+    )
+    done = _submit(
         session,
-        actor,
-        response_id,
-        change=values,
-        change_errors=errors,
-        status_code=status,
+        form,
+        t,
+        lambda: responses.change_response(session, actor, response_id, body),
+        f"/responses/{response_id}",
+        fields,
+    )
+    return done or _response_page(
+        request, session, actor, response_id, change=form, status_code=form.status
     )
 
 
@@ -841,20 +850,21 @@ def mark_deadline_done(
     session: Session = Depends(get_session),
 ) -> Response:
     _acting(request, actor)
-    try:
-        body = DeadlineDoneIn(note=note.strip())
-    except ValidationError as exc:
-        errors, status = invalid_fields(request, exc), 422
-    else:
-        try:
-            responses.mark_deadline_done(session, actor, response_id, name, body.note)
-            session.commit()
-            return redirect(f"/responses/{response_id}#deadlines-h")
-        except DomainError as exc:
-            reraise_refusal(exc, (404,))  # an unknown response or deadline: the 404 page
-            errors, status = _refused(request, session, exc, ("note",))
-    return _response_page(
-        request, session, actor, response_id, deadline_errors=errors, status_code=status
+    t = Translator(request_lang(request))
+    form = FormState(values={"note": note})
+    fields = fields_in(("note",))
+    body = validated(form, t, DeadlineDoneIn, {"note": note.strip()}, fields)
+    done = _submit(
+        session,
+        form,
+        t,
+        lambda: responses.mark_deadline_done(session, actor, response_id, name, body.note),
+        f"/responses/{response_id}#deadlines-h",
+        fields,
+        refusals=(401, 403, 404),  # an unknown response or deadline: the 404 page
+    )
+    return done or _response_page(
+        request, session, actor, response_id, deadline=form, status_code=form.status
     )
 
 
@@ -889,27 +899,29 @@ def close_road(
 ) -> Response:
     _acting(request, actor)
     row = responses.get_response(session, response_id)
-    try:
-        body = ClosureIn(road_id=_int_or_none(road_id), note=note.strip())
-        change = emergency.close_roads(session, actor, row.event_id, body)
-        session.commit()
-    except (DomainError, ValidationError) as exc:
-        session.rollback()
-        if isinstance(exc, DomainError) and exc.status == 403:
-            raise
-        words = MESSAGES[request_lang(request)]
-        text = (
-            error_message(request, exc) if isinstance(exc, DomainError) else words["form.required"]
-        )
-        return _response_page(
-            request,
-            session,
-            actor,
-            response_id,
-            closure_errors={"road_id": text},
-            status_code=exc.status if isinstance(exc, DomainError) else 422,
-        )
-    return _with_flash(f"/responses/{response_id}#closures", response_id, change, "closed")
+    t = Translator(request_lang(request))
+    form = FormState(values={"road_id": road_id, "note": note})
+    if int_or_none(road_id) is None:
+        form.fail("road_id", t("form.required"))
+
+    def close() -> object:
+        body = ClosureIn(road_id=int_or_none(road_id), note=note.strip())
+        return emergency.close_roads(session, actor, row.event_id, body)
+
+    done = _submit(
+        session,
+        form,
+        t,
+        close,
+        lambda change: _with_flash(
+            f"/responses/{response_id}#closures", response_id, change, "closed"
+        ),
+        # Every refusal is the road's: the one choice the form has.
+        lambda _: "road_id",
+    )
+    return done or _response_page(
+        request, session, actor, response_id, closure=form, status_code=form.status
+    )
 
 
 @router.post("/responses/{response_id}/closures/{road_id}/reopen", response_class=HTMLResponse)
@@ -977,7 +989,7 @@ def save_demand(
     session: Session = Depends(get_session),
 ) -> Response:
     _acting(request, actor)
-    words = MESSAGES[request_lang(request)]
+    t = Translator(request_lang(request))
     keys = key + [""] * (len(region_code) - len(key))
     rows = [
         {
@@ -993,69 +1005,52 @@ def save_demand(
         rows = _merge_demand_rows(_current_demand_rows(session, response_id), rows)
     # A row left blank (the spare one at the bottom, or one cleared) is not a line.
     rows = [row for row in rows if row["region_code"] or row["item_code"] or row["quantity"]]
-    errors: dict[str, str] = {}
+    form = FormState(values={"rows": rows, "note": note})
     lines: list[DemandLineIn] = []
     for n, row in enumerate(rows):
-        number = _int_or_none(row["quantity"])
-        weight = _int_or_none(row["priority"]) if row["priority"] else None
+        number = int_or_none(row["quantity"])
+        weight = int_or_none(row["priority"]) if row["priority"] else None
         if number is None or number < 0:
-            errors[f"{n}.quantity"] = words["form.count"]
+            form.fail(f"{n}.quantity", t("form.count"))
             continue
         if row["priority"] and (weight is None or weight < 0):
-            errors[f"{n}.priority"] = words["form.count"]
+            form.fail(f"{n}.priority", t("form.count"))
             continue
-        try:
-            lines.append(
-                DemandLineIn(
-                    region_code=row["region_code"],
-                    item_code=row["item_code"],
-                    quantity=number,
-                    priority=weight,
-                )
-            )
-        except ValidationError as exc:
-            for name in invalid_fields(request, exc):
-                errors[f"{n}.{name}"] = words["form.invalid"]
-    if not errors:
-        try:
-            responses.replace_demand(session, actor, response_id, lines, note)
-            session.commit()
-            return redirect(f"/responses/{response_id}#demand")
-        except DomainError as exc:
-            session.rollback()
-            reraise_refusal(exc, (403,))
-            # `[3].item_code` → row 3's item input (`3.item_code`); no field → the table.
-            errors[(exc.field or "form").replace("[", "").replace("]", "")] = error_message(
-                request, exc
-            )
-    return _response_page(
-        request,
+        line = validated(
+            form,
+            t,
+            DemandLineIn,
+            {
+                "region_code": row["region_code"],
+                "item_code": row["item_code"],
+                "quantity": number,
+                "priority": weight,
+            },
+            lambda path, n=n: f"{n}.{field_name(path)}",
+        )
+        if line is not None:
+            lines.append(line)
+    done = _submit(
         session,
-        actor,
-        response_id,
-        demand_rows=rows,
-        demand_note=note,
-        demand_errors=errors,
-        status_code=422,
+        form,
+        t,
+        lambda: responses.replace_demand(session, actor, response_id, lines, note),
+        f"/responses/{response_id}#demand",
+        # `[3].item_code` → row 3's item input (`3.item_code`); no field → above the table.
+        lambda path: path.replace("[", "").replace("]", ""),
+        status=422,
+    )
+    return done or _response_page(
+        request, session, actor, response_id, demand=form, status_code=form.status
     )
 
 
-def _plan_refused(
-    request: Request, session: Session, actor: Actor, response_id: int, exc: DomainError
-) -> Response:
-    """A plan the service would not draw or approve: the message above the plans, in the
-    page's words when it has some for the code (`duty.err.plan_is_what_if`)."""
-    session.rollback()
-    reraise_refusal(exc, (403,))
-    text = MESSAGES[request_lang(request)].get(f"duty.err.{exc.code}")
-    return _response_page(
-        request,
-        session,
-        actor,
-        response_id,
-        plan_errors={"form": text or error_message(request, exc)},
-        status_code=exc.status,
-    )
+def _plan_words(t: Translator, exc: DomainError) -> str:
+    """A plan the service would not draw or approve: in the page's words when it has some
+    for the code (`duty.err.plan_is_what_if`), else the service's."""
+    key = f"duty.err.{exc.code}"
+    worded = t(key)
+    return exc.text(t.lang) if worded == key else worded
 
 
 def _whatif_closures(session: Session, road_ids: list[str]) -> list[tuple[str, str]] | None:
@@ -1081,13 +1076,17 @@ def run_plans(
     closed_roads = [text for text in closed_roads if text.strip()]
     if level.strip() or closed_roads:
         return _run_whatif(request, session, actor, response_id, level, closed_roads)
-    try:
+    form = FormState()
+
+    def draw() -> None:
         for method in ("optimal", "greedy"):
             allocation.create_plan(session, actor, response_id, method)
-        session.commit()
-    except DomainError as exc:
-        return _plan_refused(request, session, actor, response_id, exc)
-    return redirect(f"/responses/{response_id}#plans")
+
+    t = Translator(request_lang(request))
+    done = _submit(session, form, t, draw, f"/responses/{response_id}#plans", words=_plan_words)
+    return done or _response_page(
+        request, session, actor, response_id, plan=form, status_code=form.status
+    )
 
 
 def _run_whatif(
@@ -1098,33 +1097,26 @@ def _run_whatif(
     level: str,
     road_ids: list[str],
 ) -> Response:
-    words = MESSAGES[request_lang(request)]
-    values = {"level": level, "closed_roads": road_ids}
-    errors: dict[str, str] = {}
-    number = _int_or_none(level) if level.strip() else None
+    t = Translator(request_lang(request))
+    form = FormState(values={"level": level, "closed_roads": road_ids})
+    number = int_or_none(level) if level.strip() else None
     if level.strip() and number not in (1, 2, 3, 4):  # the service says the same, in English
-        errors["level"] = words["duty.whatif_bad_level"]
+        form.fail("level", t("duty.whatif_bad_level"))
     pairs = _whatif_closures(session, road_ids)
     if pairs is None:
-        errors["closed_roads"] = words["duty.whatif_unknown_road"]
-    status = 422
-    if not errors:
-        try:
-            allocation.create_plan(
-                session, actor, response_id, "optimal", level=number, closed_roads=pairs
-            )
-            session.commit()
-            return redirect(f"/responses/{response_id}#whatif")
-        except DomainError as exc:
-            errors, status = _refused(request, session, exc, values)
-    return _response_page(
-        request,
+        form.fail("closed_roads", t("duty.whatif_unknown_road"))
+    done = _submit(
         session,
-        actor,
-        response_id,
-        whatif=values,
-        whatif_errors=errors,
-        status_code=status,
+        form,
+        t,
+        lambda: allocation.create_plan(
+            session, actor, response_id, "optimal", level=number, closed_roads=pairs
+        ),
+        f"/responses/{response_id}#whatif",
+        fields_in(form.values),
+    )
+    return done or _response_page(
+        request, session, actor, response_id, whatif=form, status_code=form.status
     )
 
 
@@ -1137,12 +1129,19 @@ def approve_plan(
 ) -> Response:
     _acting(request, actor)
     response_id = allocation.get_plan_row(session, plan_id).response_id
-    try:
-        allocation.approve_plan(session, actor, plan_id)
-        session.commit()
-    except DomainError as exc:
-        return _plan_refused(request, session, actor, response_id, exc)
-    return redirect(f"/responses/{response_id}#plans")
+    t = Translator(request_lang(request))
+    form = FormState()
+    done = _submit(
+        session,
+        form,
+        t,
+        lambda: allocation.approve_plan(session, actor, plan_id),
+        f"/responses/{response_id}#plans",
+        words=_plan_words,
+    )
+    return done or _response_page(
+        request, session, actor, response_id, plan=form, status_code=form.status
+    )
 
 
 # --- demand versions ---------------------------------------------------------------------------
@@ -1226,25 +1225,12 @@ class _ResponseHead:
 
 
 def _reporting_owed(session: Session, actor: Actor) -> list[tuple[Any, list[dict[str, Any]]]]:
-    """(event, items) for each event touching the user's regions that owes a report."""
-    scope: set[str] = set()
-    above: set[str] = set()
-    for code in actor.region_codes:
-        scope.update(network.region_descendants(session, code))
-        above.update(network.region_lineage(session, code))
-    owed = []
-    for event in emergency.list_events(session):
-        codes = set(emergency.event_region_codes(session, event.id))
-        if not codes & (scope | above):
-            continue
-        items = [
-            item.to_dict()
-            for item in emergency.reporting_due(session, event)
-            if item.status in ("overdue", "open")
-        ]
-        if items:
-            owed.append((event, items))
-    return owed
+    """(event, items) for each event whose units in the user's scope owe a report (the
+    service's, as GET /api/v1/inbox lists them)."""
+    return [
+        (event, [item.to_dict() for item in items])
+        for event, items in emergency.reporting_owed(session, actor)
+    ]
 
 
 @router.get("/inbox", response_class=HTMLResponse)
@@ -1269,7 +1255,12 @@ def inbox_page(
         # acknowledged yet, with names and phones to call them.
         awaiting=_awaiting(session) if actor.role in ("admin", "duty_officer") else None,
         # County staff: the statistics reports their events owe (open or overdue).
-        reporting=_reporting_owed(session, actor) if actor.role == "county_staff" else None,
+        reporting=(
+            owed := _reporting_owed(session, actor) if actor.role == "county_staff" else None
+        ),
+        unit_names=_region_names(
+            session, sorted({d["unit"] for _, items in owed or [] for d in items if d["unit"]})
+        ),
         lambda_place=lambda code: places.get(code, code),
         done=request.query_params.get("done") == "ack",
     )

@@ -1,36 +1,58 @@
-"""Form plumbing shared by the UI's page modules (duty, warehouse, subsidies).
+"""The one form idiom of the UI's pages (duty, warehouse, subsidies, ledgers, account).
 
 The pages hold no rules of their own: a service refuses with a `DomainError` (or a model
 with a pydantic `ValidationError`) and these helpers put its message where the user will
-see it, next to the input the error's `field` names or above the form.
+see it, next to the input the error's `field` names or above the form, keeping everything
+that was typed. A POST handler reads:
 
-- `check_origin`, `same_site_posts` (from relief/web/origin.py, re-exported): a POST whose
-  `Origin` names another host is refused before anything is read.
-- `redirect`: post-redirect-get, a 303 to the page that shows the result.
-- `FormState`, `record_error` (`record_domain_error`, `record_validation_error`): a form as
-  the user left it, with the messages by field name (the warehouse and subsidy pages).
-- `domain_errors`, `invalid_fields`, `error_message`: the same as plain dicts of messages
-  (the duty pages).
-- `reraise_refusal`: a refusal of the role or scope (403, …) goes on to the error page
-  instead of being shown on the form.
+    form = FormState(values={"delta": delta, "reason": reason})
+    amount = whole_number(form, t, "delta", delta)         # parsing: messages on the form
+    done = submit(session, form, t, lambda: stock.adjust_stock(...),
+                  f"/warehouses/{code}?done=adjustment", fields_in(form.values))
+    return done or page(request, ..., adjustment=form, status_code=form.status)
+
+`submit` runs the service call only when the parsing found nothing, commits and answers
+303 (post-redirect-get); otherwise it rolls back, records the refusal on the form and the
+caller renders the page again with `form.status` (422, or the refusal's own status). A
+refusal of the role or scope (401, 403: `refusals`) is raised again for the error pages.
+Templates show a form with the macros of `_forms.html` (`error_summary`, `input`,
+`field_error`, …), which read only a `FormState`.
+
+- `check_origin`, `same_site_posts` (from relief/web/origin.py, re-exported).
+- `FormState`, `submit`, `validated`, `posted`, `fields_in`, `redirect`: the idiom above
+  (`catalogue_words` / `refusal_words` / `service_words`: how a refusal is worded;
+  `record_error`: what `submit` does with one, for a form's own `record`).
+- `whole_number`, `int_or_none`, `parse_cst`, `cst_input`, `id_number`, `padded`: the
+  parsing every page shares (whole numbers typed as `8,100`, CST times of `datetime-local`
+  inputs, ID numbers worded in the page's language). Amounts of money (`8,100.00`) are
+  read by the model (relief.subsidies.models.amount_text), as the API reads them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
 
+from relief import clock
 from relief.errors import DomainError
-from relief.web.i18n import MESSAGES, Translator
+from relief.i18n import has
+from relief.subsidies.ids import IdNumberError, normalise_id_number
+from relief.web.i18n import Translator
 from relief.web.origin import check_origin, same_site_posts  # noqa: F401 (re-exported)
-from relief.web.shell import request_lang
 
 FieldMap = Callable[[str], str | None]
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+# A refusal of who the user is or what they may reach: the error pages, not the form.
+REFUSALS = (401, 403)
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -38,7 +60,7 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def reraise_refusal(exc: DomainError, statuses: Collection[int] = (401, 403)) -> None:
+def reraise_refusal(exc: DomainError, statuses: Collection[int] = REFUSALS) -> None:
     """Raise `exc` again when its status is one the error pages answer (not the form)."""
     if exc.status in statuses:
         raise exc
@@ -54,7 +76,7 @@ def allowed(check: Callable[[], None]) -> bool:
     return True
 
 
-# --- FormState: the warehouse and subsidy pages ----------------------------------------------
+# --- FormState ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -63,19 +85,79 @@ class FormState:
 
     Field names are those of the service's errors (`delta`, `lines[2].quantity`), so a
     template looks a message up with the name its input stands for; `general` holds an
-    error that names no field of the form."""
+    error that names no input of the form. `status` is what the page answers when the form
+    comes back (422, or the refusal's own status, e.g. 409); `code` the refusal's code, for
+    a page that asks for more once it matters (a reason to cross a stock floor)."""
 
     values: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     general: str | None = None
+    status: int = 422
+    code: str | None = None
+    refusal: DomainError | None = None
 
     def error(self, name: str) -> str | None:
         return self.errors.get(name)
 
+    def get(self, name: str, default: Any = "") -> Any:
+        """A typed value (templates: `form.get("note")`)."""
+        return self.values.get(name, default)
+
+    def fail(self, name: str | None, text: str) -> None:
+        """A message next to the input `name`, or above the form (None); the first one
+        found for an input stays."""
+        if name is None:
+            self.general = self.general or text
+        else:
+            self.errors.setdefault(name, text)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.general is None
+
+    def summary(self, fields: Sequence[tuple[str, str, str]] = ()) -> list[tuple[str, str, str]]:
+        """The messages for the error summary at the top: (input id, label, message), in the
+        order of `fields` ((name, input id, label)); an error of an input `fields` does not
+        name is listed with its message only (id and label "")."""
+        known = {name for name, _, _ in fields}
+        out = [
+            (id_, label, self.errors[name]) for name, id_, label in fields if name in self.errors
+        ]
+        out += [("", "", text) for name, text in self.errors.items() if name not in known]
+        return out
+
+
+# --- where an error's field is shown -----------------------------------------------------------
+
+
+def field_name(path: str | None) -> str:
+    """The input a service's field path names: `region_codes[0]` → `region_codes`."""
+    return (path or "").split("[", 1)[0].split(".", 1)[0]
+
+
+def fields_in(names: Collection[str]) -> FieldMap:
+    """An error's field shown next to its input when the form has one by that name (or by
+    the name its path starts with: `region_codes[0]` → `region_codes`)."""
+
+    def name(path: str) -> str | None:
+        if path in names:
+            return path
+        return field_name(path) if field_name(path) in names else None
+
+    return name
+
+
+def no_fields(_: str) -> None:
+    """For a form whose errors are all shown above it."""
+    return None
+
+
+# --- how a refusal is worded -------------------------------------------------------------------
+
 
 def error_text(t: Translator, code: str, field_name: str | None, fallback: str) -> str:
-    """The message for an error in the page's language: a worded one for the code and the
-    field (`err.below_floor`, `err.validation_error.quantity`), else the service's own."""
+    """The UI's words for a code and a field (`err.below_floor`,
+    `err.validation_error.quantity`), else `fallback` (the service's own sentence)."""
     leaf = field_name.rsplit(".", 1)[-1] if field_name else ""
     for key in (f"err.{code}.{leaf}", f"err.{code}"):
         text = t(key)
@@ -84,37 +166,51 @@ def error_text(t: Translator, code: str, field_name: str | None, fallback: str) 
     return fallback
 
 
-def fields_in(names: Collection[str]) -> FieldMap:
-    """An error's field shown next to its input when the form has one by that name."""
-    return lambda name: name if name in names else None
+def catalogue_words(t: Translator, exc: DomainError) -> str:
+    """The UI's words for the refusal's code and field when it has some (`err.below_floor`:
+    库存不足), else the service's own sentence: the default."""
+    return error_text(t, exc.code, exc.field, exc.text(t.lang))
 
 
-def no_fields(_: str) -> None:
-    """For a form whose errors are all shown above it."""
-    return None
+def refusal_words(t: Translator, exc: DomainError) -> str:
+    """A service's refusal in the page's language: its own sentence when it carries values
+    ("more than ordered (1000)") and the catalogue has it, which says more than the UI's
+    general words for the code and the field; else those words; else its own sentence."""
+    said = exc.text(t.lang)
+    if exc.params and has(exc.template, t.lang):
+        return said
+    return error_text(t, exc.code, exc.field, said)
 
 
-def record_domain_error(form: FormState, t: Translator, exc: DomainError, fields: FieldMap) -> None:
-    fallback = exc.text(t.lang)
-    text = error_text(t, exc.code, exc.field, fallback)
-    name = fields(exc.field) if exc.field else None
-    if name is None:
-        form.general = text
-    else:
-        form.errors[name] = text
+def service_words(t: Translator, exc: DomainError) -> str:
+    """The service's own sentence, always (the duty pages: their refusals are specific,
+    "reported_at is in the future (now is …)", and the catalogue words them)."""
+    return exc.text(t.lang)
+
+
+Words = Callable[[Translator, DomainError], str]
+
+
+def record_domain_error(
+    form: FormState,
+    t: Translator,
+    exc: DomainError,
+    fields: FieldMap,
+    words: Words = catalogue_words,
+) -> None:
+    form.code, form.refusal = exc.code, exc
+    form.fail(fields(exc.field) if exc.field else None, words(t, exc))
 
 
 def record_validation_error(
     form: FormState, t: Translator, exc: ValidationError, fields: FieldMap
 ) -> None:
+    """Every field's problem at once, each next to its input."""
+    form.code = "validation_error"
     for problem in exc.errors():
         path = field_path(problem["loc"])
         text = error_text(t, "validation_error", path, t("err.validation_error"))
-        name = fields(path) if path else None
-        if name is None:
-            form.general = form.general or text
-        else:
-            form.errors.setdefault(name, text)
+        form.fail(fields(path) if path else None, text)
 
 
 def record_error(
@@ -122,7 +218,8 @@ def record_error(
     t: Translator,
     exc: DomainError | ValidationError,
     fields: FieldMap,
-    statuses: Collection[int] = (401, 403),
+    statuses: Collection[int] = REFUSALS,
+    words: Words = catalogue_words,
 ) -> None:
     """A refused form's error recorded on it; a refusal of the role or scope (`statuses`)
     is raised again for the error pages."""
@@ -130,7 +227,79 @@ def record_error(
         record_validation_error(form, t, exc, fields)
     else:
         reraise_refusal(exc, statuses)
-        record_domain_error(form, t, exc, fields)
+        record_domain_error(form, t, exc, fields, words)
+
+
+Recorder = Callable[[FormState, Translator, DomainError | ValidationError, FieldMap], None]
+
+
+def submit(
+    session: Session,
+    form: FormState,
+    t: Translator,
+    action: Callable[[], T],
+    done: str | Callable[[T], str | Response],
+    fields: FieldMap = no_fields,
+    *,
+    refusals: Collection[int] = REFUSALS,
+    status: int | None = 422,
+    words: Words = catalogue_words,
+    record: Recorder | None = None,
+) -> Response | None:
+    """Validate → service → commit → redirect, or roll back with the refusal on the form.
+
+    `action` builds the service's input (a pydantic model may refuse it) and calls the
+    service; it runs only when the form holds no message yet (the page's own checks of what
+    was typed put theirs first). It went through: the session is committed and the answer
+    is a 303 to `done` (or `done(result)`, which may also be the answer itself). It did not: the session is rolled back, the
+    refusal recorded on the form (next to the input `fields` names, else above it, in
+    `words`), `form.status` set to `status` (None: the refusal's own, e.g. 409) and None
+    returned: the caller renders the page again with the form. `refusals` (401, 403 by
+    default) go on to the error pages. `record` replaces the recording for a form that
+    words some refusal its own way; it raises the refusals it does not show itself."""
+    if not form.ok:
+        session.rollback()
+        return None
+    try:
+        result = action()
+        session.commit()
+    except (DomainError, ValidationError) as exc:
+        session.rollback()
+        if record is not None:
+            record(form, t, exc, fields)
+        else:
+            record_error(form, t, exc, fields, refusals, words)
+        if isinstance(exc, DomainError):
+            form.code, form.refusal = exc.code, exc
+        own = exc.status if isinstance(exc, DomainError) else 422
+        form.status = own if status is None else status
+        return None
+    answer = done(result) if callable(done) else done
+    return answer if isinstance(answer, Response) else redirect(answer)
+
+
+def validated(
+    form: FormState, t: Translator, model: type[M], data: dict[str, Any], fields: FieldMap
+) -> M | None:
+    """`model` made from `data`, or None with every field's problem on the form (shown
+    together with the page's own checks, before the service is asked)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        record_validation_error(form, t, exc, fields)
+        return None
+
+
+def posted(*names: str, **defaults: str) -> Callable[[Request], Awaitable[dict[str, str]]]:
+    """A dependency: the named inputs of the posted form as text ("" or `defaults` when
+    not sent), for forms with more inputs than a signature should list, or that several
+    handlers read alike (the household form, a report's counts)."""
+
+    async def read(request: Request) -> dict[str, str]:
+        sent = await request.form()
+        return {name: str(sent.get(name, defaults.get(name, ""))) for name in names}
+
+    return read
 
 
 def field_path(loc: Sequence[Any]) -> str:
@@ -141,30 +310,58 @@ def field_path(loc: Sequence[Any]) -> str:
     return out
 
 
-# --- plain dicts of messages: the duty pages --------------------------------------------------
+# --- parsing what was typed --------------------------------------------------------------------
 
 
-def field_name(field: str | None) -> str:
-    """The input a service's field path names: `region_codes[0]` → `region_codes`."""
-    return (field or "").split("[", 1)[0].split(".", 1)[0]
+def whole_number(
+    form: FormState, t: Translator, name: str, text: str, *, required: bool = True
+) -> int | None:
+    """An integer typed into a field (`8,100` and ` 12 ` too), or None with the field's
+    message recorded; a blank optional field is None without a message."""
+    cleaned = text.strip().replace(",", "")
+    if not cleaned and not required:
+        return None
+    try:
+        return int(cleaned)
+    except ValueError:
+        form.fail(name, t("err.whole_number") if cleaned else t("err.required"))
+        return None
 
 
-def error_message(request: Request, exc: DomainError) -> str:
-    return exc.text(request_lang(request))
+def int_or_none(text: str | None) -> int | None:
+    """A number typed or sent as text, or None (the caller says what None means)."""
+    try:
+        return int((text or "").strip())
+    except ValueError:
+        return None
 
 
-def domain_errors(request: Request, exc: DomainError, fields: Iterable[str]) -> dict[str, str]:
-    """A service's refusal placed next to the input it names, else above the form (a
-    field the form does not have would otherwise hide the message)."""
-    name = field_name(exc.field)
-    return {name if name in fields else "form": error_message(request, exc)}
+def cst_input(value: datetime | None) -> str:
+    """A time as `<input type="datetime-local">` wants it, in CST."""
+    shown = clock.to_cst(value)
+    return shown.strftime(DATETIME_LOCAL) if shown else ""
 
 
-def invalid_fields(request: Request, exc: ValidationError) -> dict[str, str]:
-    """Pydantic's complaints by input name, in the page's language."""
-    words = MESSAGES[request_lang(request)]
-    out: dict[str, str] = {}
-    for error in exc.errors():
-        name = str(error["loc"][0]) if error["loc"] else "form"
-        out.setdefault(name, words["form.invalid"])
-    return out
+def parse_cst(text: str) -> datetime | None:
+    """A `datetime-local` value typed in CST (what the forms say), or None."""
+    try:
+        return datetime.strptime(text.strip(), DATETIME_LOCAL).replace(tzinfo=clock.CST)
+    except ValueError:
+        return None
+
+
+def id_number(form: FormState, t: Translator, name: str, text: str) -> None:
+    """A typed ID number checked as the service will (relief.subsidies.ids), only to word
+    its reason in the page's language (`idn.<code>`) next to the input; the service checks
+    it again and stays the judge."""
+    try:
+        normalise_id_number(text)
+    except IdNumberError as exc:
+        key = f"idn.{exc.code}"
+        worded = t(key)
+        form.fail(name, str(exc) if worded == key else worded)
+
+
+def padded(values: list[str], size: int) -> list[str]:
+    """A repeated input's values, with blanks up to `size` (rows the browser left out)."""
+    return [*values, *[""] * (max(size, len(values)) - len(values))]

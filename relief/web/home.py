@@ -22,6 +22,7 @@ from relief.network import service as network
 from relief.stock import service as stock
 from relief.subsidies import service as subsidies
 from relief.subsidies.models import CASE_STATUSES
+from relief.web.forms import FormState
 from relief.web.origin import same_site_posts
 from relief.web.shell import (
     EXPIRY_DAYS,
@@ -44,9 +45,7 @@ def index(
     user = user_from_cookie(request, session)
     target = next_target(next)
     if user is None:
-        return render(
-            request, "login.html", None, username="", errors={}, retry_minutes=0, next=target
-        )
+        return render(request, "login.html", None, form=FormState(), next=target)
     if user.must_change_password:
         return RedirectResponse(password_page_for(target), status_code=303)
     if target:

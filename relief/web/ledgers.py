@@ -14,7 +14,6 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from relief.auth.deps import ensure_role, sees_everything
@@ -22,10 +21,10 @@ from relief.auth.models import Actor
 from relief.db import get_session
 from relief.emergency import casualties
 from relief.emergency import service as emergency
-from relief.errors import DomainError
 from relief.network import service as network
-from relief.subsidies.ids import IdNumberError, normalise_id_number, vault_for
-from relief.web.forms import FormState, fields_in, record_error, redirect, same_site_posts
+from relief.subsidies.ids import vault_for
+from relief.web.forms import FormState, fields_in, same_site_posts, submit
+from relief.web.forms import id_number as check_id_number
 from relief.web.i18n import Translator
 from relief.web.shell import render, request_lang, signed_in
 
@@ -125,43 +124,37 @@ def add_entry(
     form = FormState(values=values)
     for required in ("region_code", "name", "sex", "status", "occurred_on", "cause"):
         if not values[required].strip():
-            form.errors[required] = t("form.required")
+            form.fail(required, t("form.required"))
     if id_number.strip():
-        try:
-            normalise_id_number(id_number)
-        except IdNumberError as exc:
-            worded = t(f"idn.{exc.code}")
-            form.errors["id_number"] = str(exc) if worded == f"idn.{exc.code}" else worded
+        check_id_number(form, t, "id_number", id_number)
     age_value: int | None = None
     if age.strip():
         try:
             age_value = int(age.strip())
         except ValueError:
-            form.errors["age"] = t("ledger.age_whole")
+            form.fail("age", t("ledger.age_whole"))
     day: date | None = None
     if occurred_on.strip() and "occurred_on" not in form.errors:
         try:
             day = date.fromisoformat(occurred_on.strip())
         except ValueError:
-            form.errors["occurred_on"] = t("ledger.bad_date")
-    if not form.errors:
-        try:
-            body = casualties.CasualtyIn(
-                region_code=region_code,
-                name=name,
-                sex=sex,  # type: ignore[arg-type]
-                age=age_value,
-                id_number=id_number or None,
-                status=status,  # type: ignore[arg-type]
-                occurred_on=day,  # type: ignore[arg-type]
-                cause=cause,
-            )
-            casualties.add_casualty(
-                session, actor, event_id, body, vault_for(request.app.state.settings.secret_key)
-            )
-            session.commit()
-            return redirect(f"/events/{event_id}/casualties?added=1#ledger")
-        except (DomainError, ValidationError) as exc:
-            session.rollback()
-            record_error(form, t, exc, fields_in(FIELDS))
-    return _page(request, session, actor, event_id, form, status_code=422)
+            form.fail("occurred_on", t("ledger.bad_date"))
+
+    def add() -> object:
+        body = casualties.CasualtyIn(
+            region_code=region_code,
+            name=name,
+            sex=sex,  # type: ignore[arg-type]
+            age=age_value,
+            id_number=id_number or None,
+            status=status,  # type: ignore[arg-type]
+            occurred_on=day,  # type: ignore[arg-type]
+            cause=cause,
+        )
+        vault = vault_for(request.app.state.settings.secret_key)
+        return casualties.add_casualty(session, actor, event_id, body, vault)
+
+    done = submit(
+        session, form, t, add, f"/events/{event_id}/casualties?added=1#ledger", fields_in(FIELDS)
+    )
+    return done or _page(request, session, actor, event_id, form, status_code=form.status)

@@ -16,7 +16,6 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from relief.auth.deps import ensure_role
@@ -26,7 +25,7 @@ from relief.emergency import service as emergency
 from relief.errors import DomainError
 from relief.network import service as network
 from relief.subsidies import imports, service
-from relief.subsidies.ids import IdNumberError, normalise_id_number, vault_for
+from relief.subsidies.ids import vault_for
 from relief.subsidies.models import (
     CASE_STATUSES,
     CATEGORIES,
@@ -44,14 +43,12 @@ from relief.subsidies.models import (
 from relief.web import subsidy_office as office
 from relief.web.forms import (
     FormState,
+    catalogue_words,
     fields_in,
-    no_fields,
-    record_domain_error,
-    record_error,
-    record_validation_error,
-    redirect,
-    reraise_refusal,
     same_site_posts,
+    service_words,
+    submit,
+    validated,
 )
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
@@ -61,25 +58,9 @@ from relief.web.sorting import Sorter, sort_key
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
 READERS = ("county_staff", "approver", "township_staff")  # admin is always admitted by ensure_role
-# The reasons `relief.subsidies.ids` gives for a refused ID number, worded for the page:
-# the clerk reads Chinese, and these are the mistakes made while typing one in.
-HOUSEHOLD_FIELDS = (
-    "event_id",
-    "region_code",
-    "head_name",
-    "id_number",
-    "size",
-    "damage",
-    "rooms",
-    "category",
-    "phone",
-    "bank_account",
-    "address",
-    "structure",
-    "collapsed_rooms",
-    "severe_rooms",
-    "general_rooms",
-)
+# A case or payment the user may not see is the 404 page, not a message on its forms.
+CASE_REFUSALS = (401, 403, 404)
+HOUSEHOLD_FIELDS = office.HOUSEHOLD_FIELDS
 
 
 def _reader(actor: Actor) -> None:
@@ -107,7 +88,57 @@ def _eligibility_text(t: Translator, programme: Programme) -> str:
     if rule.categories:
         words = "、".join(t(f"category.{c}") for c in rule.categories)
         parts.append(t("sub.eligibility.categories", values=words))
+    if rule.in_survey:
+        parts.append(t("sub.eligibility.in_survey"))
     return t("sub.eligibility", rules="；".join(parts))
+
+
+def basis_text(t: Translator, session: Session, standard: Any, case: Case | None = None) -> str:
+    """How a standard sets the amount, in the page's language (issue 15): the basis with
+    its figures, the months (a case's own when given), a share's reference standard (its
+    Chinese name on a Chinese page, its code on an English one), per household, the cap."""
+    money = format_fen
+    basis = service.standard_basis(standard)
+    months = case.months if case is not None and case.months else standard.months
+    if basis == "rebuild":
+        text = t(
+            "sub.basis.rebuild",
+            per_household=money(standard.per_household_fen or 0),
+            per_room=money(standard.per_room_fen or 0),
+        )
+    elif basis == "share_of":
+        # A Chinese page names the reference in Chinese: the policy's name, else a word.
+        name = standard.share_of
+        if t.lang == "zh":
+            name = service.reference_name(session, standard.share_of) or t("sub.basis.reference")
+        text = t(
+            "sub.basis.share_of",
+            reference=name,
+            percent=f"{standard.percent:.2f}".rstrip("0").rstrip("."),
+            months=months,
+        )
+        if case is not None and case.reference_fen is not None:
+            text += t("sub.basis.reference_value", amount=money(case.reference_fen))
+    elif basis == "per_person_month_kg":
+        text = t(
+            "sub.basis.per_person_month_kg",
+            kg=f"{standard.per_person_month_kg:.3f}".rstrip("0").rstrip("."),
+            price=money(standard.price_per_kg_fen),
+            months=months,
+        )
+    elif basis == "per_person_month":
+        text = t(
+            "sub.basis.per_person_month", amount=money(standard.per_person_month_fen), months=months
+        )
+    elif basis == "per_person":
+        text = t("sub.basis.per_person", amount=money(standard.per_person_fen))
+    else:
+        text = t("sub.basis.per_household", amount=money(standard.per_household_fen))
+    if standard.per_household and basis != "per_household":
+        text += t("sub.basis.household_once")
+    if standard.cap_per_household_fen is not None:
+        text += t("sub.basis.cap", amount=money(standard.cap_per_household_fen))
+    return text
 
 
 def _region_label(session: Session, code: str) -> str:
@@ -122,13 +153,6 @@ def _region_names(session: Session) -> dict[str, str]:
 
 def _events(session: Session) -> list[Any]:
     return list(emergency.list_events(session))
-
-
-def _id_reason(t: Translator, exc: IdNumberError) -> str:
-    """The reason in the page's language (`idn.<code>`), else the service's own words."""
-    key = f"idn.{exc.code}"
-    worded = t(key)
-    return str(exc) if worded == key else worded
 
 
 # --- households ------------------------------------------------------------------------------
@@ -246,9 +270,9 @@ def household_form_print(
     session: Session = Depends(get_session),
 ) -> HTMLResponse:
     """The household's printable 一户一表 (the PDF is the API's, which takes the UI's cookie)."""
-    from relief.subsidies.household_form import form_html
+    from relief.subsidies.household_form import FORM_READERS, form_html
 
-    _reader(actor)
+    ensure_role(actor, *FORM_READERS)
     if not 0 < household_id <= MAX_ID:
         raise DomainError("not_found", "household {id} does not exist", params={"id": household_id})
     household = service.get_household(session, actor, household_id)
@@ -271,76 +295,42 @@ def household_form(
 @router.post("/subsidies/households", response_class=HTMLResponse)
 def post_household(
     request: Request,
-    event_id: str = Form(""),
-    region_code: str = Form(""),
-    head_name: str = Form(""),
-    id_number: str = Form(""),
-    size: str = Form(""),
-    damage: str = Form(""),
-    rooms: str = Form("0"),
-    category: str = Form("general"),
-    phone: str = Form(""),
-    bank_account: str = Form(""),
-    address: str = Form(""),
-    structure: str = Form(""),
-    collapsed_rooms: str = Form(""),
-    severe_rooms: str = Form(""),
-    general_rooms: str = Form(""),
+    typed: dict[str, str] = Depends(office.HOUSEHOLD_FORM),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     ensure_role(actor, "county_staff", "township_staff")
     t = Translator(request_lang(request))
-    typed = {
-        "event_id": event_id,
-        "region_code": region_code,
-        "head_name": head_name,
-        "id_number": id_number,
-        "size": size,
-        "damage": damage,
-        "rooms": rooms,
-        "category": category,
-        "phone": phone,
-        "bank_account": bank_account,
-        "address": address,
-        "structure": structure,
-        "collapsed_rooms": collapsed_rooms,
-        "severe_rooms": severe_rooms,
-        "general_rooms": general_rooms,
-    }
     form = FormState(values=typed)
-    # The ID number is checked here first only to word the reason in the page's language;
-    # the service checks it again and stays the judge.
-    try:
-        normalise_id_number(id_number)
-    except IdNumberError as exc:
-        form.errors["id_number"] = _id_reason(t, exc)
+    office.check_id_number(form, t, typed["id_number"])
     fields = fields_in(HOUSEHOLD_FIELDS)
-    body: HouseholdIn | None = None
-    try:
-        body = HouseholdIn.model_validate(
-            {
-                **{k: v.strip() for k, v in typed.items()},
-                "rooms": rooms.strip() or "0",
-                "phone": phone.strip() or None,
-                "bank_account": bank_account.strip() or None,
-                # The ledger's fields are optional: empty is "not given".
-                **{name: typed[name].strip() or None for name in office.LEDGER_INPUTS},
-            }
-        )
-    except ValidationError as exc:
-        # Every field's problem at once (the ID number's own reason, if any, stays).
-        record_validation_error(form, t, exc, fields)
-    if body is not None and not form.errors:
-        try:
-            vault = vault_for(request.app.state.settings.secret_key)
-            household = service.create_household(session, actor, body, vault)
-            session.commit()
-            return redirect(f"/subsidies/households?event_id={household.event_id}&done=household")
-        except DomainError as exc:
-            office.record_household_refusal(form, t, exc, fields)
-    session.rollback()
-    return _household_form(request, session, actor, form, status_code=422)
+    # Every field's problem at once (the ID number's own reason, if any, stays).
+    body = validated(
+        form,
+        t,
+        HouseholdIn,
+        {
+            **{k: v.strip() for k, v in typed.items()},
+            "rooms": typed["rooms"].strip() or "0",
+            "phone": typed["phone"].strip() or None,
+            "bank_account": typed["bank_account"].strip() or None,
+            # The ledger's fields are optional: empty is "not given".
+            **{name: typed[name].strip() or None for name in office.LEDGER_INPUTS},
+        },
+        fields,
+    )
+    done = submit(
+        session,
+        form,
+        t,
+        lambda: service.create_household(
+            session, actor, body, vault_for(request.app.state.settings.secret_key)
+        ),
+        lambda household: f"/subsidies/households?event_id={household.event_id}&done=household",
+        fields,
+        record=office.record_household_refusal,
+    )
+    return done or _household_form(request, session, actor, form, status_code=form.status)
 
 
 def _region_reason(t: Translator, exc: DomainError) -> str | None:
@@ -419,25 +409,27 @@ def post_import(
     form = FormState(values={"event_id": event_id})
     event = _int_or_none(event_id)
     if event is None:
-        form.errors["event_id"] = t("err.required")
+        form.fail("event_id", t("err.required"))
     content = file.file.read() if file is not None else b""
     if file is None or not file.filename or not content:
-        form.errors["file"] = t("sub.import.no_file")
-    rejected: list[dict[str, Any]] = []
-    if not form.errors and event is not None and file is not None:
-        try:
-            vault = vault_for(request.app.state.settings.secret_key)
-            created = imports.import_households(
-                session, actor, event, file.filename, content, vault
-            )
-            session.commit()
-            return redirect(f"/subsidies/import?created={created}")
-        except DomainError as exc:
-            reraise_refusal(exc)
-            rejected = list(exc.extra.get("rejected", []))
-            record_domain_error(form, t, exc, fields_in(("event_id", "file")))
-    session.rollback()
-    return _import_page(request, session, actor, form, rejected, status_code=422)
+        form.fail("file", t("sub.import.no_file"))
+    done = submit(
+        session,
+        form,
+        t,
+        lambda: imports.import_households(
+            session,
+            actor,
+            event or 0,
+            file.filename if file is not None else "",
+            content,
+            vault_for(request.app.state.settings.secret_key),
+        ),
+        lambda created: f"/subsidies/import?created={created}",
+        fields_in(("event_id", "file")),
+    )
+    rejected = list(form.refusal.extra.get("rejected", [])) if form.refusal else []
+    return done or _import_page(request, session, actor, form, rejected, status_code=form.status)
 
 
 # --- cases -----------------------------------------------------------------------------------
@@ -517,16 +509,21 @@ def post_case(
     household = _int_or_none(household_id)
     if household is None:
         raise DomainError("validation_error", "household_id must be a number", "household_id")
-    try:
-        case = service.create_case(session, actor, household, programme_code.strip())
-        session.commit()
-        return redirect(f"/subsidies/cases/{case.id}?done=opened")
-    except DomainError as exc:
-        reraise_refusal(exc, (401, 403, 404))
-        session.rollback()
-        t = Translator(request_lang(request))
-        message = exc.text(t.lang)
-        return _households_page(request, session, actor, problem=message, status_code=exc.status)
+    t = Translator(request_lang(request))
+    form = FormState(values={"household_id": household_id, "programme_code": programme_code})
+    done = submit(
+        session,
+        form,
+        t,
+        lambda: service.create_case(session, actor, household, programme_code.strip()),
+        lambda case: f"/subsidies/cases/{case.id}?done=opened",
+        refusals=CASE_REFUSALS,
+        status=None,
+        words=service_words,
+    )
+    return done or _households_page(
+        request, session, actor, problem=form.general, status_code=form.status
+    )
 
 
 def _actions(actor: Actor, case: Case) -> list[str]:
@@ -567,6 +564,9 @@ def _case_page(
         household=household,
         programme=programme,
         standard=standard,
+        basis=basis_text(Translator(request_lang(request)), session, standard, case)
+        if standard
+        else "",
         money=format_fen,
         history=service.history_of(session, case_id),
         payments=payments,
@@ -616,9 +616,15 @@ def post_transition(
     _reader(actor)
     service.get_case(session, actor, _case_id(case_id))  # 404 / 403 before anything else
     t = Translator(request_lang(request))
-    form = FormState(values={"action": action, "note": note, "override_reason": override_reason})
-    fields = fields_in(("note", "override_reason"))
-    try:
+    form = FormState(
+        values={"action": action, "note": note, "override_reason": override_reason}, status=409
+    )
+    # The model's one rule beyond lengths and the action's name: object and reject need a
+    # note; say so in words next to the note field.
+    if action in ("object", "reject") and not note.strip():
+        form.fail("note", t("sub.note_required"))
+
+    def transition() -> TransitionIn:
         body = TransitionIn.model_validate(
             {
                 "action": action,
@@ -627,24 +633,29 @@ def post_transition(
             }
         )
         service.transition_case(session, actor, case_id, body)
-        session.commit()
-        return redirect(f"/subsidies/cases/{case_id}?done={body.action}")
-    except ValidationError as exc:
-        # The model's one rule beyond lengths and the action's name: object and reject
-        # need a note; say so in words next to the note field.
-        if action in ("object", "reject") and not note.strip():
-            form.errors["note"] = t("sub.note_required")
-        else:
-            record_validation_error(form, t, exc, fields)
-    except DomainError as exc:
-        reraise_refusal(exc, (401, 403, 404))
-        if exc.code == "invalid_transition":
-            # The shared err.invalid_transition words speak of dispatch orders.
-            form.general = t("sub.invalid_transition")
-        else:
-            record_domain_error(form, t, exc, fields)
-    session.rollback()
-    return _case_page(request, session, actor, case_id, transition=form, status_code=409)
+        return body
+
+    done = submit(
+        session,
+        form,
+        t,
+        transition,
+        lambda body: f"/subsidies/cases/{case_id}?done={body.action}",
+        fields_in(("note", "override_reason")),
+        refusals=CASE_REFUSALS,
+        status=409,
+        words=_case_words,
+    )
+    return done or _case_page(
+        request, session, actor, case_id, transition=form, status_code=form.status
+    )
+
+
+def _case_words(t: Translator, exc: DomainError) -> str:
+    # The shared err.invalid_transition words speak of dispatch orders.
+    if exc.code == "invalid_transition":
+        return t("sub.invalid_transition")
+    return catalogue_words(t, exc)
 
 
 @router.post("/subsidies/cases/{case_id}/payments", response_class=HTMLResponse)
@@ -668,8 +679,8 @@ def post_payment(
         "future_reason": future_reason,
     }
     form = FormState(values=typed)
-    fields = fields_in(tuple(typed))
-    try:
+
+    def pay() -> object:
         body = PaymentIn.model_validate(
             {
                 "amount": amount.strip(),
@@ -678,13 +689,20 @@ def post_payment(
                 "future_reason": future_reason.strip() or None,
             }
         )
-        service.record_payment(session, actor, case_id, body)
-        session.commit()
-        return redirect(f"/subsidies/cases/{case_id}?done=payment#payments-h")
-    except (ValidationError, DomainError) as exc:
-        record_error(form, t, exc, fields, (401, 403, 404))
-    session.rollback()
-    return _case_page(request, session, actor, case_id, payment=form, status_code=422)
+        return service.record_payment(session, actor, case_id, body)
+
+    done = submit(
+        session,
+        form,
+        t,
+        pay,
+        f"/subsidies/cases/{case_id}?done=payment#payments-h",
+        fields_in(tuple(typed)),
+        refusals=CASE_REFUSALS,
+    )
+    return done or _case_page(
+        request, session, actor, case_id, payment=form, status_code=form.status
+    )
 
 
 @router.post("/subsidies/payments/{payment_id}/reversal", response_class=HTMLResponse)
@@ -704,18 +722,21 @@ def post_reversal(
     case_id = original.case_id
     service.get_case(session, actor, case_id)
     t = Translator(request_lang(request))
-    form = FormState(values={"reason": reason, "payment_id": payment_id})
+    form = FormState(values={"reason": reason, "payment_id": payment_id}, status=409)
     if not reason.strip():
-        form.errors["reason"] = t("err.validation_error.reason")
-    else:
-        try:
-            service.reverse_payment(session, actor, payment_id, reason.strip())
-            session.commit()
-            return redirect(f"/subsidies/cases/{case_id}?done=reversal#payments-h")
-        except DomainError as exc:
-            record_error(form, t, exc, no_fields, (401, 403, 404))
-    session.rollback()
-    return _case_page(request, session, actor, case_id, reversal=form, status_code=409)
+        form.fail("reason", t("err.validation_error.reason"))
+    done = submit(
+        session,
+        form,
+        t,
+        lambda: service.reverse_payment(session, actor, payment_id, reason.strip()),
+        f"/subsidies/cases/{case_id}?done=reversal#payments-h",
+        refusals=CASE_REFUSALS,
+        status=409,
+    )
+    return done or _case_page(
+        request, session, actor, case_id, reversal=form, status_code=form.status
+    )
 
 
 # --- programmes ------------------------------------------------------------------------------
@@ -749,6 +770,10 @@ def programme_page(
         summary=summary,
         summary_scope="、".join(_region_label(session, c) for c in summary["region_codes"]),
         eligibility=_eligibility_text(Translator(request_lang(request)), programme),
+        standards=[
+            (s, basis_text(Translator(request_lang(request)), session, s))
+            for s in service.standards_of(session, code)
+        ],
         statuses=CASE_STATUSES,
         notice_query=urlencode({"programme": code}),
         payments=payments,

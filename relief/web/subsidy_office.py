@@ -22,16 +22,20 @@ from relief.auth.models import Actor
 from relief.db import get_session
 from relief.errors import DomainError
 from relief.subsidies import service
-from relief.subsidies.ids import IdNumberError, normalise_id_number, vault_for
+from relief.subsidies.ids import vault_for
 from relief.subsidies.models import DAMAGES, MAX_ID, BulkFilter, HouseholdPatch
 from relief.web.forms import (
+    REFUSALS,
+    FieldMap,
     FormState,
     fields_in,
-    record_domain_error,
-    record_validation_error,
-    redirect,
-    reraise_refusal,
+    id_number,
+    posted,
+    record_error,
     same_site_posts,
+    service_words,
+    submit,
+    validated,
 )
 from relief.web.i18n import Translator
 from relief.web.shell import request_lang, signed_in
@@ -60,6 +64,12 @@ HOUSEHOLD_INPUTS = (
 EDITABLE = ("region_code", "head_name", "size", "damage", "rooms", "category", "phone")
 # The 倒损住房户台账's fields: optional; emptied on the form, they are cleared.
 LEDGER_INPUTS = ("address", "structure", "collapsed_rooms", "severe_rooms", "general_rooms")
+# The inputs of the household form (registering), and of the correction (no event, a reason).
+HOUSEHOLD_FIELDS = tuple(name for name, _, _ in HOUSEHOLD_INPUTS if name != "reason")
+HOUSEHOLD_FORM = posted(*HOUSEHOLD_FIELDS, rooms="0", category="general")
+EDIT_FORM = posted(
+    *(name for name, _, _ in HOUSEHOLD_INPUTS if name != "event_id"), rooms="0", category="general"
+)
 
 
 def search_text(text: str | None) -> str:
@@ -72,21 +82,29 @@ def household_fields(t: Translator) -> list[tuple[str, str, str]]:
     return [(name, id_, t(key)) for name, id_, key in HOUSEHOLD_INPUTS]
 
 
-def record_household_refusal(form: FormState, t: Translator, exc: DomainError, fields: Any) -> None:
+def record_household_refusal(
+    form: FormState, t: Translator, exc: DomainError | ValidationError, fields: FieldMap
+) -> None:
     """A service's refusal of a household form, next to its field. A region outside the
     user's scope is a mistake in the form like any other (the field says so), not a page
     of its own: what was typed stays."""
     from relief.web.subsidies import _region_reason
 
-    if exc.code == "scope_forbidden" and exc.field == "region_code":
-        form.errors["region_code"] = t("office.region.out_of_scope")
-        return
-    reraise_refusal(exc)
-    region = _region_reason(t, exc) if exc.field == "region_code" else None
-    if region:
-        form.errors["region_code"] = region
-    else:
-        record_domain_error(form, t, exc, fields)
+    if isinstance(exc, DomainError):
+        if exc.code == "scope_forbidden" and exc.field == "region_code":
+            form.fail("region_code", t("office.region.out_of_scope"))
+            return
+        region = _region_reason(t, exc) if exc.field == "region_code" else None
+        if region and exc.status not in REFUSALS:
+            form.fail("region_code", region)
+            return
+    record_error(form, t, exc, fields)
+
+
+def check_id_number(form: FormState, t: Translator, text: str) -> None:
+    """The household form's ID number, its reason worded next to it (a blank one is the
+    model's to refuse)."""
+    id_number(form, t, "id_number", text)
 
 
 def bulk_result(request: Request) -> dict[str, int] | None:
@@ -143,48 +161,17 @@ def edit_form(
 def post_edit(
     request: Request,
     household_id: int,
-    region_code: str = Form(""),
-    head_name: str = Form(""),
-    id_number: str = Form(""),
-    size: str = Form(""),
-    damage: str = Form(""),
-    rooms: str = Form("0"),
-    category: str = Form("general"),
-    phone: str = Form(""),
-    bank_account: str = Form(""),
-    address: str = Form(""),
-    structure: str = Form(""),
-    collapsed_rooms: str = Form(""),
-    severe_rooms: str = Form(""),
-    general_rooms: str = Form(""),
-    reason: str = Form(""),
+    typed: dict[str, str] = Depends(EDIT_FORM),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     """Only what differs from the registration is sent to the service; a blank ID number or
     account keeps the one registered (they are never shown in clear on a form)."""
-    from relief.web.subsidies import _household_form, _id_reason
+    from relief.web.subsidies import _household_form
 
     ensure_role(actor, "county_staff", "township_staff")
     household = service.get_household(session, actor, _household_id(household_id))
     t = Translator(request_lang(request))
-    typed = {
-        "region_code": region_code,
-        "head_name": head_name,
-        "id_number": id_number,
-        "size": size,
-        "damage": damage,
-        "rooms": rooms,
-        "category": category,
-        "phone": phone,
-        "bank_account": bank_account,
-        "address": address,
-        "structure": structure,
-        "collapsed_rooms": collapsed_rooms,
-        "severe_rooms": severe_rooms,
-        "general_rooms": general_rooms,
-        "reason": reason,
-    }
     form = FormState(values={**typed, "event_id": str(household.event_id)})
     current = _current_values(household)
     changes: dict[str, Any] = {
@@ -196,32 +183,30 @@ def post_edit(
     for name in LEDGER_INPUTS:
         if typed[name].strip() != current[name]:
             changes[name] = typed[name].strip() or None
-    if id_number.strip():
-        try:
-            normalise_id_number(id_number)
-            changes["id_number"] = id_number.strip()
-        except IdNumberError as exc:
-            form.errors["id_number"] = _id_reason(t, exc)
-    if bank_account.strip():
-        changes["bank_account"] = bank_account.strip()
-    if not reason.strip():
-        form.errors["reason"] = t("office.reason.required")
+    if typed["id_number"].strip():
+        check_id_number(form, t, typed["id_number"])
+        changes["id_number"] = typed["id_number"].strip()
+    if typed["bank_account"].strip():
+        changes["bank_account"] = typed["bank_account"].strip()
+    reason = typed["reason"].strip()
+    if not reason:
+        form.fail("reason", t("office.reason.required"))
     fields = fields_in([name for name, _, _ in HOUSEHOLD_INPUTS])
-    body: HouseholdPatch | None = None
-    try:
-        body = HouseholdPatch.model_validate({**changes, "reason": reason.strip() or "-"})
-    except ValidationError as exc:
-        record_validation_error(form, t, exc, fields)
-    if body is not None and not form.errors:
-        try:
-            vault = vault_for(request.app.state.settings.secret_key)
-            service.update_household(session, actor, household.id, body, vault)
-            session.commit()
-            return redirect(f"/subsidies/households?event_id={household.event_id}&done=corrected")
-        except DomainError as exc:
-            record_household_refusal(form, t, exc, fields)
-    session.rollback()
-    return _household_form(request, session, actor, form, status_code=422, household=household)
+    body = validated(form, t, HouseholdPatch, {**changes, "reason": reason or "-"}, fields)
+    done = submit(
+        session,
+        form,
+        t,
+        lambda: service.update_household(
+            session, actor, household.id, body, vault_for(request.app.state.settings.secret_key)
+        ),
+        f"/subsidies/households?event_id={household.event_id}&done=corrected",
+        fields,
+        record=record_household_refusal,
+    )
+    return done or _household_form(
+        request, session, actor, form, status_code=form.status, household=household
+    )
 
 
 @router.post("/subsidies/households/{household_id}/delete")
@@ -238,22 +223,28 @@ def post_delete(
     household = service.get_household(session, actor, _household_id(household_id))
     t = Translator(request_lang(request))
     event_id = household.event_id
+    form = FormState(values={"reason": reason}, status=409)
     if not reason.strip():
-        problem = t("office.delete.reason_required")
-    else:
-        try:
-            service.delete_household(session, actor, household.id, reason)
-            session.commit()
-            return redirect(f"/subsidies/households?event_id={event_id}&done=deleted")
-        except DomainError as exc:
-            reraise_refusal(exc, (401, 403, 404))
-            problem = (
-                t("office.delete.has_cases")
-                if exc.code == "household_has_cases"
-                else exc.text(t.lang)
-            )
-    session.rollback()
-    return _households_page(request, session, actor, problem=problem, status_code=409)
+        form.fail(None, t("office.delete.reason_required"))
+    done = submit(
+        session,
+        form,
+        t,
+        lambda: service.delete_household(session, actor, household.id, reason),
+        f"/subsidies/households?event_id={event_id}&done=deleted",
+        refusals=(401, 403, 404),
+        status=409,
+        words=_delete_words,
+    )
+    return done or _households_page(
+        request, session, actor, problem=form.general, status_code=form.status
+    )
+
+
+def _delete_words(t: Translator, exc: DomainError) -> str:
+    if exc.code == "household_has_cases":
+        return t("office.delete.has_cases")
+    return exc.text(t.lang)
 
 
 # --- opening cases in bulk ---------------------------------------------------------------------
@@ -285,45 +276,46 @@ def post_bulk(
         "q": search_text(q),
         "damage": damage if damage in DAMAGES else "",
     }
-    problem: str | None = None
-    try:
-        if not programme_code.strip():
-            problem = t("office.bulk.no_programme")
-        elif selection == "selected":
-            ids = [i for i in (_int_or_none(v) for v in household_ids) if i]
-            if not ids:
-                problem = t("office.bulk.none_selected")
-            else:
-                result = service.create_cases_bulk(
-                    session, actor, programme_code.strip(), household_ids=ids[: service.BULK_MAX]
-                )
-        else:
-            # Households with a case already stay in the selection, so the page can say
-            # how many were skipped.
-            chosen = BulkFilter.model_validate(
-                {**{k: v or None for k, v in filters.items()}, "without_case": False}
+    form = FormState(values={"programme_code": programme_code, "selection": selection})
+    ids = [i for i in (_int_or_none(v) for v in household_ids) if i]
+    if not programme_code.strip():
+        form.fail(None, t("office.bulk.no_programme"))
+    elif selection == "selected" and not ids:
+        form.fail(None, t("office.bulk.none_selected"))
+
+    def open_cases() -> dict[str, Any]:
+        if selection == "selected":
+            return service.create_cases_bulk(
+                session, actor, programme_code.strip(), household_ids=ids[: service.BULK_MAX]
             )
-            result = service.create_cases_bulk(
-                session, actor, programme_code.strip(), filters=chosen.model_dump()
-            )
-        if problem is None:
-            session.commit()
-            kept = {k: v for k, v in filters.items() if v not in (None, "")}
-            counts = {
-                "created": result["created"],
-                "skipped": result["skipped_existing"],
-                "refused": result["not_eligible"],
-            }
-            return redirect(
-                f"/subsidies/households?{urlencode({**kept, 'done': 'bulk', **counts})}"
-            )
-    except ValidationError:
-        problem = t("err.validation_error")
-    except DomainError as exc:
-        reraise_refusal(exc, (401, 403, 404))
-        problem = exc.text(t.lang)
-    session.rollback()
-    return _households_page(
+        # Households with a case already stay in the selection, so the page can say how
+        # many were skipped.
+        chosen = BulkFilter.model_validate(
+            {**{k: v or None for k, v in filters.items()}, "without_case": False}
+        )
+        return service.create_cases_bulk(
+            session, actor, programme_code.strip(), filters=chosen.model_dump()
+        )
+
+    def listed(result: dict[str, Any]) -> str:
+        kept = {k: v for k, v in filters.items() if v not in (None, "")}
+        counts = {
+            "created": result["created"],
+            "skipped": result["skipped_existing"],
+            "refused": result["not_eligible"],
+        }
+        return f"/subsidies/households?{urlencode({**kept, 'done': 'bulk', **counts})}"
+
+    done = submit(
+        session,
+        form,
+        t,
+        open_cases,
+        listed,
+        refusals=(401, 403, 404),
+        words=service_words,
+    )
+    return done or _households_page(
         request,
         session,
         actor,
@@ -331,6 +323,6 @@ def post_bulk(
         region_code=filters["region_code"],
         q=filters["q"],
         damage=filters["damage"],
-        problem=problem,
-        status_code=422,
+        problem=form.general,
+        status_code=form.status,
     )

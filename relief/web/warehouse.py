@@ -13,11 +13,11 @@ field the error names; a form that went through answers 303 to a page that shows
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from relief import clock
@@ -37,7 +37,6 @@ from relief.dispatch.models import (
 from relief.emergency import responses
 from relief.emergency import service as events
 from relief.errors import DomainError, not_found
-from relief.i18n import has
 from relief.network import service as network
 from relief.network.models import WarehouseRow
 from relief.stock import service as stock
@@ -47,12 +46,12 @@ from relief.web.forms import (
     FormState,
     allowed,
     fields_in,
-    record_domain_error,
-    record_error,
-    record_validation_error,
-    redirect,
-    reraise_refusal,
+    padded,
+    posted,
+    refusal_words,
     same_site_posts,
+    submit,
+    whole_number,
 )
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
@@ -75,6 +74,8 @@ FORM_LINES = 5
 TIER_RANK = {"provincial": 0, "prefecture": 1, "county": 2}
 # At most this many lots are offered as choices in the lot fields.
 LOT_CHOICES = 500
+# An order the user may not see is the 404 page, not a message on its forms.
+ORDER_REFUSALS = (401, 403, 404)
 
 
 # --- forms ---------------------------------------------------------------------------------
@@ -104,37 +105,6 @@ def _form_fields(
         return f"lines[{index}].{match[2]}"
 
     return name
-
-
-def _whole_number(text: str, name: str, form: FormState, t: Translator) -> int | None:
-    """An integer typed into a field, or None with the field's message recorded."""
-    cleaned = text.strip().replace(",", "")
-    try:
-        return int(cleaned)
-    except ValueError:
-        form.errors[name] = t("err.whole_number") if cleaned else t("err.required")
-        return None
-
-
-def _record(
-    form: FormState,
-    t: Translator,
-    exc: DomainError | ValidationError,
-    fields: FieldMap,
-    statuses: Collection[int] = (401, 403, 404),
-) -> None:
-    """As `record_error`, but a service message with parameters ("more than ordered (1000)")
-    is shown as the service words it, in the page's language: it says more than the
-    field's general words ("请填写有效的整数数量")."""
-    if isinstance(exc, DomainError) and exc.params and has(exc.template, t.lang):
-        reraise_refusal(exc, statuses)
-        name = fields(exc.field) if exc.field else None
-        if name is None:
-            form.general = exc.text(t.lang)
-        else:
-            form.errors[name] = exc.text(t.lang)
-        return
-    record_error(form, t, exc, fields, statuses)
 
 
 def people_names(session: Session, usernames: Collection[str | None]) -> dict[str, str]:
@@ -291,10 +261,10 @@ def post_receipt(
     typed = [
         {"item_code": i, "quantity": q, "lot": lt, "expires_on": e}
         for i, q, lt, e in zip(
-            _padded(item_code, FORM_LINES),
-            _padded(quantity, FORM_LINES),
-            _padded(lot, FORM_LINES),
-            _padded(expires_on, FORM_LINES),
+            padded(item_code, FORM_LINES),
+            padded(quantity, FORM_LINES),
+            padded(lot, FORM_LINES),
+            padded(expires_on, FORM_LINES),
             strict=True,
         )
     ]
@@ -303,211 +273,181 @@ def post_receipt(
     for n, line in enumerate(typed):
         if not any(value.strip() for value in line.values()):
             continue  # a blank row of the form
-        amount = _whole_number(line["quantity"], f"lines[{n}].quantity", form, t)
         rows.append(n)
         lines.append(
             {
                 "item_code": line["item_code"],
-                "quantity": amount,
+                "quantity": whole_number(form, t, f"lines[{n}].quantity", line["quantity"]),
                 "lot": line["lot"].strip() or None,
                 "expires_on": line["expires_on"].strip() or None,
             }
         )
     if not lines:
-        form.errors["lines[0].item_code"] = t("err.no_lines")
+        form.fail("lines[0].item_code", t("err.no_lines"))
+
+    def receive() -> None:
+        body = ReceiptIn.model_validate({"reference": reference.strip(), "lines": lines})
+        stock.receive_stock(session, actor, code, body.reference, body.lines)
+
     fields = _form_fields({"reference"}, ("item_code", "quantity", "lot", "expires_on"), rows)
-    if not form.errors:
-        try:
-            body = ReceiptIn.model_validate({"reference": reference.strip(), "lines": lines})
-            stock.receive_stock(session, actor, code, body.reference, body.lines)
-            session.commit()
-            return redirect(f"/warehouses/{code}?done=receipt#stock-h")
-        except (ValidationError, DomainError) as exc:
-            record_error(form, t, exc, fields)
-    session.rollback()
-    return _warehouse_page(request, session, actor, code, receipt=form, status_code=422)
+    done = submit(session, form, t, receive, f"/warehouses/{code}?done=receipt#stock-h", fields)
+    return done or _warehouse_page(
+        request, session, actor, code, receipt=form, status_code=form.status
+    )
 
 
-def _padded(values: list[str], size: int) -> list[str]:
-    return [*values, *[""] * (max(size, len(values)) - len(values))]
+# The adjustment, stocktake and disposal forms: the same inputs but for their number's name.
+STOCK_FORM = posted("item_code", "lot", "reason", "override_reason", "delta", "counted", "quantity")
+
+
+def _stock_values(typed: dict[str, str], number: str) -> dict[str, str]:
+    """What one of the stock forms sent: its item, lot, reasons and its number (`number`)."""
+    names = ("item_code", "lot", number, "reason", "override_reason")
+    return {name: typed[name] for name in names}
+
+
+def _stock_inputs(values: dict[str, str]) -> dict[str, str | None]:
+    """What the stock forms send alike: the item, the lot and the override reason."""
+    return {
+        "item_code": values["item_code"],
+        "lot": values["lot"].strip() or None,
+        "override_reason": values["override_reason"].strip() or None,
+    }
+
+
+def _stock_change(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    code: str,
+    kind: str,
+    values: dict[str, str],
+    number: str,
+    change: Callable[[int | None], object],
+    *,
+    override: str,
+) -> Response:
+    """The adjustment, stocktake and disposal forms: one lot, a whole number (`number`, a
+    blank one is None for the disposal's "all of it"), a reason, and an override reason that
+    the form asks for once the service refused with the `override` code."""
+    _warehouse(session, code)
+    stock.authorise_stock_change(actor, code)
+    t = Translator(request_lang(request))
+    form = FormState(values=dict(values))
+    amount = whole_number(form, t, number, values[number], required=kind != "disposal")
+    done = submit(
+        session,
+        form,
+        t,
+        lambda: change(amount),
+        f"/warehouses/{code}?done={kind}#stock-h",
+        fields_in(values),
+    )
+    if done:
+        return done
+    form.values["needs_override"] = form.code == override
+    return _warehouse_page(request, session, actor, code, status_code=form.status, **{kind: form})
 
 
 @router.post("/warehouses/{code}/adjustments", response_class=HTMLResponse)
 def post_adjustment(
     request: Request,
     code: str,
-    item_code: str = Form(""),
-    delta: str = Form(""),
-    lot: str = Form(""),
-    reason: str = Form(""),
-    override_reason: str = Form(""),
+    typed: dict[str, str] = Depends(STOCK_FORM),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    _warehouse(session, code)
-    stock.authorise_stock_change(actor, code)
-    t = Translator(request_lang(request))
-    form = FormState(
-        values={
-            "item_code": item_code,
-            "delta": delta,
-            "lot": lot,
-            "reason": reason,
-            "override_reason": override_reason,
-        }
+    values = _stock_values(typed, "delta")
+
+    def adjust(amount: int | None) -> object:
+        body = AdjustmentIn.model_validate(
+            {**_stock_inputs(values), "delta": amount, "reason": values["reason"].strip()}
+        )
+        return stock.adjust_stock(
+            session,
+            actor,
+            code,
+            body.item_code,
+            body.delta,
+            body.reason,
+            lot=body.lot,
+            override_reason=body.override_reason,
+        )
+
+    # The floor may be crossed only with a reason: the form asks for one once it matters.
+    return _stock_change(
+        request, session, actor, code, "adjustment", values, "delta", adjust, override="below_floor"
     )
-    amount = _whole_number(delta, "delta", form, t)
-    fields = _form_fields({"item_code", "delta", "lot", "reason", "override_reason"})
-    if not form.errors:
-        try:
-            body = AdjustmentIn.model_validate(
-                {
-                    "item_code": item_code,
-                    "delta": amount,
-                    "lot": lot.strip() or None,
-                    "reason": reason.strip(),
-                    "override_reason": override_reason.strip() or None,
-                }
-            )
-            stock.adjust_stock(
-                session,
-                actor,
-                code,
-                body.item_code,
-                body.delta,
-                body.reason,
-                lot=body.lot,
-                override_reason=body.override_reason,
-            )
-            session.commit()
-            return redirect(f"/warehouses/{code}?done=adjustment#stock-h")
-        except ValidationError as exc:
-            record_validation_error(form, t, exc, fields)
-        except DomainError as exc:
-            reraise_refusal(exc)
-            record_domain_error(form, t, exc, fields)
-            # The floor may be crossed only with a reason: ask for one now that it matters.
-            form.values["needs_override"] = exc.code == "below_floor"
-    session.rollback()
-    return _warehouse_page(request, session, actor, code, adjustment=form, status_code=422)
 
 
 @router.post("/warehouses/{code}/stocktakes", response_class=HTMLResponse)
 def post_stocktake(
     request: Request,
     code: str,
-    item_code: str = Form(""),
-    lot: str = Form(""),
-    counted: str = Form(""),
-    reason: str = Form(""),
-    override_reason: str = Form(""),
+    typed: dict[str, str] = Depends(STOCK_FORM),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     """盘点: the counted quantity of one lot; the service books the difference."""
-    _warehouse(session, code)
-    stock.authorise_stock_change(actor, code)
-    t = Translator(request_lang(request))
-    values = {
-        "item_code": item_code,
-        "lot": lot,
-        "counted": counted,
-        "reason": reason,
-        "override_reason": override_reason,
-    }
-    form = FormState(values=dict(values))
-    amount = _whole_number(counted, "counted", form, t)
-    fields = _form_fields(set(values))
-    if not form.errors:
-        try:
-            body = StocktakeIn.model_validate(
-                {
-                    "item_code": item_code,
-                    "lot": lot.strip() or None,
-                    "counted": amount,
-                    "reason": reason.strip() or None,
-                    "override_reason": override_reason.strip() or None,
-                }
-            )
-            stock.stocktake(
-                session,
-                actor,
-                code,
-                body.item_code,
-                body.counted,
-                lot=body.lot,
-                reason=body.reason,
-                override_reason=body.override_reason,
-            )
-            session.commit()
-            return redirect(f"/warehouses/{code}?done=stocktake#stock-h")
-        except ValidationError as exc:
-            record_validation_error(form, t, exc, fields)
-        except DomainError as exc:
-            reraise_refusal(exc)
-            record_domain_error(form, t, exc, fields)
-            form.values["needs_override"] = exc.code == "below_floor"
-    session.rollback()
-    return _warehouse_page(request, session, actor, code, stocktake=form, status_code=422)
+    values = _stock_values(typed, "counted")
+
+    def count(amount: int | None) -> object:
+        body = StocktakeIn.model_validate(
+            {**_stock_inputs(values), "counted": amount, "reason": values["reason"].strip() or None}
+        )
+        return stock.stocktake(
+            session,
+            actor,
+            code,
+            body.item_code,
+            body.counted,
+            lot=body.lot,
+            reason=body.reason,
+            override_reason=body.override_reason,
+        )
+
+    return _stock_change(
+        request, session, actor, code, "stocktake", values, "counted", count, override="below_floor"
+    )
 
 
 @router.post("/warehouses/{code}/disposals", response_class=HTMLResponse)
 def post_disposal(
     request: Request,
     code: str,
-    item_code: str = Form(""),
-    lot: str = Form(""),
-    quantity: str = Form(""),
-    reason: str = Form(""),
-    override_reason: str = Form(""),
+    typed: dict[str, str] = Depends(STOCK_FORM),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     """报废: an expired lot (or, with a reason, a good one) leaves the books."""
-    _warehouse(session, code)
-    stock.authorise_stock_change(actor, code)
-    t = Translator(request_lang(request))
-    values = {
-        "item_code": item_code,
-        "lot": lot,
-        "quantity": quantity,
-        "reason": reason,
-        "override_reason": override_reason,
-    }
-    form = FormState(values=dict(values))
-    amount = _whole_number(quantity, "quantity", form, t) if quantity.strip() else None
-    fields = _form_fields(set(values))
-    if not form.errors:
-        try:
-            body = DisposalIn.model_validate(
-                {
-                    "item_code": item_code,
-                    "lot": lot.strip() or None,
-                    "quantity": amount,
-                    "reason": reason.strip(),
-                    "override_reason": override_reason.strip() or None,
-                }
-            )
-            stock.dispose_stock(
-                session,
-                actor,
-                code,
-                body.item_code,
-                body.reason,
-                lot=body.lot,
-                quantity=body.quantity,
-                override_reason=body.override_reason,
-            )
-            session.commit()
-            return redirect(f"/warehouses/{code}?done=disposal#stock-h")
-        except ValidationError as exc:
-            record_validation_error(form, t, exc, fields)
-        except DomainError as exc:
-            reraise_refusal(exc)
-            record_domain_error(form, t, exc, fields)
-            form.values["needs_override"] = exc.code == "lot_not_expired"
-    session.rollback()
-    return _warehouse_page(request, session, actor, code, disposal=form, status_code=422)
+    values = _stock_values(typed, "quantity")
+
+    def dispose(amount: int | None) -> object:
+        body = DisposalIn.model_validate(
+            {**_stock_inputs(values), "quantity": amount, "reason": values["reason"].strip()}
+        )
+        return stock.dispose_stock(
+            session,
+            actor,
+            code,
+            body.item_code,
+            body.reason,
+            lot=body.lot,
+            quantity=body.quantity,
+            override_reason=body.override_reason,
+        )
+
+    return _stock_change(
+        request,
+        session,
+        actor,
+        code,
+        "disposal",
+        values,
+        "quantity",
+        dispose,
+        override="lot_not_expired",
+    )
 
 
 # --- transfers ---------------------------------------------------------------------------------
@@ -571,7 +511,7 @@ def post_transfer(
     t = Translator(request_lang(request))
     typed = [
         {"item_code": i, "quantity": q}
-        for i, q in zip(_padded(item_code, FORM_LINES), _padded(quantity, FORM_LINES), strict=True)
+        for i, q in zip(padded(item_code, FORM_LINES), padded(quantity, FORM_LINES), strict=True)
     ]
     form = FormState(
         values={
@@ -586,41 +526,40 @@ def post_transfer(
         if not line["item_code"].strip() and not line["quantity"].strip():
             continue
         rows.append(n)
-        amount = _whole_number(line["quantity"], f"lines[{n}].quantity", form, t)
+        amount = whole_number(form, t, f"lines[{n}].quantity", line["quantity"])
         lines.append({"item_code": line["item_code"], "quantity": amount})
     if not lines:
-        form.errors["lines[0].item_code"] = t("err.no_lines")
+        form.fail("lines[0].item_code", t("err.no_lines"))
     if not to_warehouse_code:
-        form.errors["to_warehouse_code"] = t("err.required")
+        form.fail("to_warehouse_code", t("err.required"))
+
+    def transfer() -> DispatchOrderRow:
+        body = TransferIn.model_validate(
+            {
+                "from_warehouse_code": code,
+                "to_warehouse_code": to_warehouse_code,
+                "lines": lines,
+                "reason": reason.strip(),
+                "override_reason": override_reason.strip() or None,
+            }
+        )
+        return dispatch.create_transfer(
+            session,
+            actor,
+            from_warehouse_code=body.from_warehouse_code,
+            to_warehouse_code=body.to_warehouse_code,
+            lines=body.lines,
+            reason=body.reason,
+            override_reason=body.override_reason,
+        )
+
     fields = _form_fields(
         {"to_warehouse_code", "reason", "override_reason"}, ("item_code", "quantity"), rows
     )
-    if not form.errors:
-        try:
-            body = TransferIn.model_validate(
-                {
-                    "from_warehouse_code": code,
-                    "to_warehouse_code": to_warehouse_code,
-                    "lines": lines,
-                    "reason": reason.strip(),
-                    "override_reason": override_reason.strip() or None,
-                }
-            )
-            order = dispatch.create_transfer(
-                session,
-                actor,
-                from_warehouse_code=body.from_warehouse_code,
-                to_warehouse_code=body.to_warehouse_code,
-                lines=body.lines,
-                reason=body.reason,
-                override_reason=body.override_reason,
-            )
-            session.commit()
-            return redirect(f"/orders/{order.id}?done=transfer")
-        except (ValidationError, DomainError) as exc:
-            record_error(form, t, exc, fields)
-    session.rollback()
-    return _transfer_page(request, session, actor, warehouse, form, status_code=422)
+    done = submit(
+        session, form, t, transfer, lambda order: f"/orders/{order.id}?done=transfer", fields
+    )
+    return done or _transfer_page(request, session, actor, warehouse, form, status_code=form.status)
 
 
 # --- dispatch orders ---------------------------------------------------------------------------
@@ -781,6 +720,18 @@ def order_print(
     return HTMLResponse(html)
 
 
+def _order_form(
+    session: Session, order: DispatchOrderRow, version: str, t: Translator, values: dict[str, Any]
+) -> FormState:
+    """An order's form as typed; made from an older state of the order (another tab,
+    another user), it says what changed and answers 409 without trying."""
+    form = FormState(values=values)
+    if (changed := _stale(session, order, version, t)) is not None:
+        form.fail(None, changed)
+        form.status = 409
+    return form
+
+
 @router.post("/orders/{order_id}/dispatch", response_class=HTMLResponse)
 def post_dispatch(
     request: Request,
@@ -802,41 +753,54 @@ def post_dispatch(
         {"item_code": i, "quantity": q, "reason": r}
         for i, q, r in zip(
             item_code,
-            _padded(quantity, len(item_code)),
-            _padded(reason, len(item_code)),
+            padded(quantity, len(item_code)),
+            padded(reason, len(item_code)),
             strict=False,  # extra values without an item line are ignored, not a 500
         )
     ]
-    form = FormState(values={"lines": typed, "vehicle": vehicle, "driver": driver, "plate": plate})
-    if (changed := _stale(session, order, version, t)) is not None:
-        form.general = changed
-        session.rollback()
-        return _order_page(request, session, actor, order_id, dispatch_form=form, status_code=409)
+    values = {"lines": typed, "vehicle": vehicle, "driver": driver, "plate": plate}
+    form = _order_form(session, order, version, t, values)
+    lines = (
+        [
+            {
+                "item_code": line["item_code"],
+                "quantity": whole_number(form, t, f"lines[{n}].quantity", line["quantity"]),
+                "reason": line["reason"],
+            }
+            for n, line in enumerate(typed)
+        ]
+        if form.ok
+        else []
+    )
+
+    def send() -> object:
+        body = DispatchIn.model_validate(
+            {"lines": lines, "vehicle": vehicle, "driver": driver, "plate": plate}
+        )
+        return dispatch.dispatch_order(
+            session,
+            actor,
+            order_id,
+            lines=body.lines,
+            vehicle=body.vehicle,
+            driver=body.driver,
+            plate=body.plate,
+        )
+
     fields = _form_fields({"vehicle", "driver", "plate"}, ("quantity", "reason"))
-    lines = []
-    for n, line in enumerate(typed):
-        amount = _whole_number(line["quantity"], f"lines[{n}].quantity", form, t)
-        lines.append({"item_code": line["item_code"], "quantity": amount, "reason": line["reason"]})
-    if not form.errors:
-        try:
-            body = DispatchIn.model_validate(
-                {"lines": lines, "vehicle": vehicle, "driver": driver, "plate": plate}
-            )
-            dispatch.dispatch_order(
-                session,
-                actor,
-                order_id,
-                lines=body.lines,
-                vehicle=body.vehicle,
-                driver=body.driver,
-                plate=body.plate,
-            )
-            session.commit()
-            return redirect(f"/orders/{order_id}?done=dispatch")
-        except (ValidationError, DomainError) as exc:
-            _record(form, t, exc, fields)
-    session.rollback()
-    return _order_page(request, session, actor, order_id, dispatch_form=form, status_code=422)
+    done = submit(
+        session,
+        form,
+        t,
+        send,
+        f"/orders/{order_id}?done=dispatch",
+        fields,
+        refusals=ORDER_REFUSALS,
+        words=refusal_words,
+    )
+    return done or _order_page(
+        request, session, actor, order_id, dispatch_form=form, status_code=form.status
+    )
 
 
 @router.post("/orders/{order_id}/receive", response_class=HTMLResponse)
@@ -860,45 +824,44 @@ def post_receive(
         {"item_code": i, "received": r, "damaged": d, "reason": why}
         for i, r, d, why in zip(
             item_code,
-            _padded(received, size),
-            _padded(damaged, size),
-            _padded(reason, size),
+            padded(received, size),
+            padded(damaged, size),
+            padded(reason, size),
             strict=False,  # extra values without an item line are ignored, not a 500
         )
     ]
-    form = FormState(values={"lines": typed, "note": note})
-    if (changed := _stale(session, order, version, t)) is not None:
-        form.general = changed
-        session.rollback()
-        return _order_page(request, session, actor, order_id, receive_form=form, status_code=409)
-    fields = _form_fields({"note"}, ("received", "damaged", "reason"))
+    form = _order_form(session, order, version, t, {"lines": typed, "note": note})
     lines = []
-    for n, line in enumerate(typed):
-        good = _whole_number(line["received"], f"lines[{n}].received", form, t)
+    for n, line in enumerate(typed if form.ok else []):
         # An empty damaged field means none broke: that is what most deliveries are.
-        broken = (
-            _whole_number(line["damaged"], f"lines[{n}].damaged", form, t)
-            if line["damaged"].strip()
-            else 0
-        )
+        broken = whole_number(form, t, f"lines[{n}].damaged", line["damaged"], required=False)
         lines.append(
             {
                 "item_code": line["item_code"],
-                "received": good,
-                "damaged": broken,
+                "received": whole_number(form, t, f"lines[{n}].received", line["received"]),
+                "damaged": broken or 0,
                 "reason": line["reason"],
             }
         )
-    if not form.errors:
-        try:
-            body = ReceiveIn.model_validate({"lines": lines, "note": note.strip()})
-            dispatch.receive_order(session, actor, order_id, lines=body.lines, note=body.note)
-            session.commit()
-            return redirect(f"/orders/{order_id}?done=receive")
-        except (ValidationError, DomainError) as exc:
-            _record(form, t, exc, fields)
-    session.rollback()
-    return _order_page(request, session, actor, order_id, receive_form=form, status_code=422)
+
+    def receive() -> object:
+        body = ReceiveIn.model_validate({"lines": lines, "note": note.strip()})
+        return dispatch.receive_order(session, actor, order_id, lines=body.lines, note=body.note)
+
+    fields = _form_fields({"note"}, ("received", "damaged", "reason"))
+    done = submit(
+        session,
+        form,
+        t,
+        receive,
+        f"/orders/{order_id}?done=receive",
+        fields,
+        refusals=ORDER_REFUSALS,
+        words=refusal_words,
+    )
+    return done or _order_page(
+        request, session, actor, order_id, receive_form=form, status_code=form.status
+    )
 
 
 @router.post("/orders/{order_id}/cancel", response_class=HTMLResponse)
@@ -915,25 +878,25 @@ def post_cancel(
     dispatch.authorise_cancel(actor)
     order = dispatch.get_order(session, order_id)
     t = Translator(request_lang(request))
-    form = FormState(values={"reason": reason})
-    if (changed := _stale(session, order, version, t)) is not None:
-        form.general = changed
-        session.rollback()
-        return _order_page(request, session, actor, order_id, cancel_form=form, status_code=409)
-    if not reason.strip():
-        form.errors["reason"] = t("order.cancel.reason_required")
-        session.rollback()
-        return _order_page(request, session, actor, order_id, cancel_form=form, status_code=422)
-    status_code = 409
-    try:
+    form = _order_form(session, order, version, t, {"reason": reason})
+    if form.ok and not reason.strip():
+        form.fail("reason", t("order.cancel.reason_required"))
+
+    def cancel() -> object:
         body = CancelIn.model_validate({"reason": reason})
-        dispatch.cancel_order(session, actor, order_id, reason=body.reason)
-        session.commit()
-        return redirect(f"/orders/{order_id}?done=cancel")
-    except ValidationError as exc:
-        _record(form, t, exc, fields_in({"reason"}))
-        status_code = 422
-    except DomainError as exc:
-        _record(form, t, exc, fields_in({"reason"}))
-    session.rollback()
-    return _order_page(request, session, actor, order_id, cancel_form=form, status_code=status_code)
+        return dispatch.cancel_order(session, actor, order_id, reason=body.reason)
+
+    done = submit(
+        session,
+        form,
+        t,
+        cancel,
+        f"/orders/{order_id}?done=cancel",
+        fields_in({"reason"}),
+        refusals=ORDER_REFUSALS,
+        words=refusal_words,
+        status=None,  # a refusal of the order's state answers 409
+    )
+    return done or _order_page(
+        request, session, actor, order_id, cancel_form=form, status_code=form.status
+    )

@@ -107,7 +107,9 @@ def test_a_report_is_stored_and_listed_with_china_time(api, event):
     assert report["reported_at"] == "2026-07-01T11:00:00+08:00"
     assert report["relocated"] == 800
     assert report["created_by"] == "duty"
-    assert api.get(f"/events/{event['id']}/reports", user="wc_manager").json() == [report]
+    assert api.get(f"/events/{event['id']}/reports", user="wc_staff").json() == [report]
+    # Reports are read in scope (issue 14 review): a user without regions sees none.
+    assert api.get(f"/events/{event['id']}/reports", user="wc_manager").json() == []
 
 
 def test_a_report_outside_the_event_regions_is_refused_on_region_code(api, event):
@@ -147,6 +149,10 @@ def test_a_region_above_or_below_a_reported_region_is_refused(api, event):
 def test_after_a_final_report_only_another_final_is_accepted(api, event):
     t = api.now - timedelta(hours=3)
     assert api.report(event["id"], "150125101", at=t, relocated=10).status_code == 201
+    stable = api.client.post(
+        f"/api/v1/events/{event['id']}/stable", json={}, headers=api.users["duty"]
+    )
+    assert stable.status_code == 200
     final = api.report(event["id"], "150125101", kind="final", at=t, relocated=11)
     assert final.status_code == 201
 

@@ -151,7 +151,8 @@ def test_the_daily_summary_gives_yesterdays_latest_and_its_change(api):
     api.report(event_id, "150125101", kind="update", at=api.now - timedelta(hours=1), relocated=500)
     rows = _stats(api, event_id, "daily", "json").json()["rows"]
     assert len(rows) == 1
-    assert rows[0]["relocated"] == 130 and rows[0]["relocated_change"] == 30
+    # Both reports fall on yesterday (0:00–24:00): first reported that day, its whole figure.
+    assert rows[0]["relocated"] == 130 and rows[0]["relocated_change"] == 130
     assert rows[0]["kind"] == "续报"
     assert _stats(api, event_id, "daily", "csv").status_code == 200
     assert _stats(api, event_id, "daily", "xlsx").status_code == 200

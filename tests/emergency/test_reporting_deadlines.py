@@ -112,9 +112,11 @@ def test_final_report_waits_for_stable_then_due_in_working_days():
         "kind": "final",
         "by": "county",
         "to": "city",
+        "unit": None,
         "due_at": None,
         "covers_until": None,
         "done_at": None,
+        "reported_at": None,
         "status": "waiting",
         "overdue": False,
     }

@@ -210,20 +210,35 @@ def test_a_programmes_eligibility_loads_and_a_changed_one_updates_it(
     assert counts(load(engine, scenario))["programmes"] == (0, 0, 1)
 
 
-def test_the_shipped_grain_programmes_cover_collapsed_and_severely_damaged_houses(
+def test_the_shipped_transitional_programmes_cover_collapsed_and_severely_damaged_houses(
     engine: Engine,
 ):
+    """Issue 15: the grain programmes that were 过渡期 are transitional (their codes kept);
+    QXN-GRAIN, which mixed the 冬春 food rule with 过渡期's 3 months, is the 冬春 food
+    programme (1 斤 a day, 6 months) beside QXN-TRANSITIONAL (3 months)."""
     clock.set_clock(None)
     for name in ("hohhot", "guizhou"):
         load(engine, SCENARIOS / name)
     with session_for(engine, write=False) as session:
-        grain = {
-            p.code: p.eligibility
-            for p in subsidy_service.list_programmes(session, SYSTEM)
-            if p.kind == "grain"
+        programmes = subsidy_service.list_programmes(session, SYSTEM)
+        kinds = {p.code: p.kind for p in programmes}
+        transitional = {p.code: p.eligibility for p in programmes if p.kind == "transitional"}
+        months = {
+            p.code: [s.months for s in subsidy_service.standards_of(session, p.code)]
+            for p in programmes
         }
-    assert set(grain) == {"HHHT-GRAIN-2026-SNOW", "QXN-GRAIN", "QDN-GRAIN-2026-FLOOD"}
-    assert all(rule == {"damage": ["collapsed", "severe"]} for rule in grain.values()), grain
+    assert set(transitional) == {"HHHT-GRAIN-2026-SNOW", "QXN-TRANSITIONAL", "QDN-GRAIN-2026-FLOOD"}
+    assert all(r == {"damage": ["collapsed", "severe"]} for r in transitional.values())
+    assert "grain" not in kinds.values()
+    assert {code for code, kind in kinds.items() if kind == "winter_spring"} == {
+        "HHHT-WINTER-2026",
+        "QXN-GRAIN",
+    }
+    assert {code for code, kind in kinds.items() if kind == "temporary"} == {
+        "HHHT-TEMP",
+        "QDN-TEMP",
+    }
+    assert (months["QXN-GRAIN"], months["QXN-TRANSITIONAL"]) == ([6], [3])
 
 
 def test_the_shipped_programmes_carry_a_supervision_phone_for_the_public_notice(
@@ -236,7 +251,7 @@ def test_the_shipped_programmes_carry_a_supervision_phone_for_the_public_notice(
         phones = {
             p.code: p.supervision_phone for p in subsidy_service.list_programmes(session, SYSTEM)
         }
-    assert len(phones) == 6 and all(phones.values()), phones
+    assert len(phones) == 10 and all(phones.values()), phones
     assert phones["HHHT-REBUILD-2026-FLOOD"] == "0471-6901234"
     # The numbers are fictitious, and the file says so.
     policy = (SCENARIOS / "hohhot" / "policy.yaml").read_text(encoding="utf-8")
@@ -310,3 +325,84 @@ def test_cli_load_of_a_bad_folder_prints_the_problems_and_loads_nothing(
     assert result.exit_code == 1
     assert result.output.splitlines() == ["regions.csv:4: parent_code: unknown region 159999"]
     assert rows(engine, AuditRecord) == 0
+
+
+def test_reloading_guizhou_over_its_grain_programmes_of_before_issue_15_reclassifies_them(
+    engine: Engine, tmp_path: Path
+):
+    """A database loaded before issue 15 has QXN-GRAIN and QDN-GRAIN-2026-FLOOD as grain;
+    loading the shipped folder again makes them winter_spring and transitional under the
+    same codes (their stored standards mean the same), adding the new programmes."""
+    import shutil
+
+    clock.set_clock(None)
+    before = tmp_path / "guizhou"
+    shutil.copytree(SCENARIOS / "guizhou", before)
+    policy = before / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    text = text.replace("kind: winter_spring", "kind: grain").replace(
+        "eligibility: {in_survey: true}", "eligibility: {damage: [collapsed, severe]}"
+    )
+    text = text.replace("months: 6}", "months: 3}")
+    old = text.split("    - code: QDN-GRAIN-2026-FLOOD", 1)
+    old[1] = old[1].replace("kind: transitional", "kind: grain", 1)
+    text = "    - code: QDN-GRAIN-2026-FLOOD".join(old)
+    policy.write_text(text, encoding="utf-8")
+    load(engine, before)
+    with session_for(engine, write=False) as session:
+        stored = subsidy_service.get_programme(session, "QDN-GRAIN-2026-FLOOD")
+        assert stored.kind == "grain"
+
+    report = load(engine, SCENARIOS / "guizhou")
+
+    assert counts(report)["programmes"][:2] == (0, 2)  # created, updated
+    with session_for(engine, write=False) as session:
+        kinds = {p.code: p.kind for p in subsidy_service.list_programmes(session, SYSTEM)}
+        qxn = subsidy_service.standards_of(session, "QXN-GRAIN")
+    assert (kinds["QXN-GRAIN"], kinds["QDN-GRAIN-2026-FLOOD"]) == ("winter_spring", "transitional")
+    # the 3-month standard stays (cases may point at it); the 6-month one is added after it
+    assert [s.months for s in qxn] == [3, 6]
+
+
+def test_the_shipped_temporary_assistance_pays_the_documented_amounts(engine: Engine):
+    """docs/county-staff.md §4a: a 低保户 in 黔东南 gets 800.00 × 110 % × 3 months from
+    QDN-TEMP, once per household; without months, the standard's 6."""
+    from stdnum.cn import ric
+
+    from relief.emergency import service as events
+    from relief.subsidies.ids import vault_for
+    from relief.subsidies.models import HouseholdIn
+
+    clock.set_clock(None)
+    load(engine, SCENARIOS / "guizhou")
+    with transaction(engine) as session:
+        flood = subsidy_service.get_programme(session, "QDN-GRAIN-2026-FLOOD").event_id
+        area = set(events.event_region_codes(session, flood))
+        level = subsidy_service.lowest_region_level(session)
+        place = next(
+            r.code
+            for r in network.list_regions(session, level=level)
+            if area & set(network.region_lineage(session, r.code))
+        )
+        amounts = []
+        for seq, (category, months) in enumerate((("dibao", 3), ("general", None)), start=1):
+            first = f"52260119800101{seq:03d}"
+            household = subsidy_service.create_household(
+                session,
+                SYSTEM,
+                HouseholdIn(
+                    event_id=flood,
+                    region_code=place,
+                    head_name=f"杨{seq}",
+                    id_number=first + ric.calc_check_digit(first + "0"),
+                    size=4,
+                    damage="general",
+                    category=category,
+                ),
+                vault_for("a-key"),
+            )
+            case = subsidy_service.create_case(
+                session, SYSTEM, household.id, "QDN-TEMP", months=months
+            )
+            amounts.append((case.amount_fen, case.months, case.reference_fen))
+    assert amounts == [(264000, 3, 80000), (480000, 6, 80000)]

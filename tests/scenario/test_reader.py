@@ -11,6 +11,7 @@ import pytest
 
 from relief.scenario.reader import read_scenario
 from relief.scenario.records import Problem, Scenario
+from relief.scenario.validate import validate_scenario
 
 CST = timezone(timedelta(hours=8))
 
@@ -747,3 +748,114 @@ def test_reporting_deadlines_are_read_from_the_policy_with_national_defaults(sce
     assert [p[2] for p in read(scenario)[1]] == ["reporting"]
     edit("policy.yaml", "final_working_days: 0", "final_workdays: 3")
     assert [p[2] for p in read(scenario)[1]] == ["reporting.final_workdays"]
+
+
+LIVING = """\
+  reference_standards:
+    - {code: dibao_urban, per_person_month: "745.00", effective_from: 2025-07-01, source: assumed}
+  programmes:
+    - code: WC-TEMP
+      name: 武川县临时救助
+      kind: temporary
+      region_code: 150125
+      budget: "300000"
+      eligibility: {in_survey: false, categories: [dibao]}
+      standards:
+"""
+
+
+def _with_living(scenario_files, standard: str) -> str:
+    """The policy with a temporary programme (and a reference standard) in front."""
+    text = scenario_files["policy.yaml"].replace("  programmes:\n", LIVING, 1)
+    # the rebuild programme follows the new one's standard
+    return text.replace(
+        "      standards:\n    - code: WC-2026-REBUILD",
+        f"      standards:\n        - {standard}\n    - code: WC-2026-REBUILD",
+        1,
+    )
+
+
+def test_a_living_programme_reads_its_reference_standards_bases_and_cap(scenario, scenario_files):
+    standard = (
+        "{effective_from: 2025-01-01, share_of: dibao_urban, percent: 130, months: 6,"
+        " per_household: true, cap_per_household: 50000}"
+    )
+    (scenario / "policy.yaml").write_text(_with_living(scenario_files, standard), "utf-8")
+
+    read_back, problems = read(scenario)
+
+    assert problems == []
+    subsidies = read_back.policy.subsidies
+    assert subsidies["reference_standards"] == [
+        {
+            "code": "dibao_urban",
+            "per_person_month": "745.00",
+            "effective_from": date(2025, 7, 1),
+            "source": "assumed",
+        }
+    ]
+    temporary = subsidies["programmes"][0]
+    assert temporary["kind"] == "temporary"
+    assert temporary["eligibility"] == {"in_survey": False, "categories": ["dibao"]}
+    assert temporary["standards"] == [
+        {
+            "effective_from": date(2025, 1, 1),
+            "share_of": "dibao_urban",
+            "percent": Decimal(130),
+            "months": 6,
+            "per_household": True,
+            "cap_per_household": "50000.00",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("standard", "field"),
+    [
+        ("{effective_from: 2025-01-01, per_person: 10, per_household: 20}", ""),
+        ("{effective_from: 2025-01-01, months: 2}", ""),
+        ("{effective_from: 2025-01-01, per_person_month: 10}", "months"),
+        ("{effective_from: 2025-01-01, per_person: 10, months: 2}", "months"),
+        ("{effective_from: 2025-01-01, share_of: dibao_urban, months: 2}", ""),
+        ("{effective_from: 2025-01-01, per_person: 10, damage: severe}", "damage"),
+        ("{effective_from: 2025-01-01, per_person: 10, percent: 1.234}", "percent"),
+    ],
+)
+def test_a_living_standard_needs_one_basis_and_its_companions(
+    scenario, scenario_files, standard, field
+):
+    (scenario / "policy.yaml").write_text(_with_living(scenario_files, standard), "utf-8")
+
+    problems = read(scenario)[1]
+    path = "subsidies.programmes[0].standards[0]"
+    assert [(p[0], p[2]) for p in problems][:1] == [
+        ("policy.yaml", f"{path}.{field}" if field else path)
+    ]
+
+
+def test_a_share_of_an_unknown_reference_is_a_validation_problem(scenario, scenario_files):
+    standard = "{effective_from: 2025-01-01, share_of: dibao_rural, percent: 100, months: 1}"
+    (scenario / "policy.yaml").write_text(_with_living(scenario_files, standard), "utf-8")
+
+    assert read(scenario)[1] == []
+    problems = validate_scenario(scenario)
+    assert any(
+        p.field == "subsidies.programmes[0].standards[0].share_of" and "dibao_rural" in p.message
+        for p in problems
+    ), problems
+
+
+def test_a_reference_standard_of_an_unknown_region_is_a_validation_problem(
+    scenario, scenario_files
+):
+    standard = "{effective_from: 2025-01-01, share_of: dibao_urban, percent: 100, months: 1}"
+    text = _with_living(scenario_files, standard).replace(
+        "effective_from: 2025-07-01, source",
+        "effective_from: 2025-07-01, region_code: 159999, source",
+    )
+    (scenario / "policy.yaml").write_text(text, "utf-8")
+
+    problems = validate_scenario(scenario)
+    assert [(p.field, p.message) for p in problems] == [
+        ("subsidies.reference_standards[0].region_code", "unknown region 159999")
+    ]

@@ -115,3 +115,45 @@ def test_the_import_shows_it_is_busy_and_then_every_row_error_in_chinese(clerk, 
     assert page.get_by_test_id("import-form").locator('button[type="submit"]').is_enabled()
     with transaction(engine) as session:
         assert session.exec(select(Household)).all() == []
+
+
+def test_clerk_opens_a_temporary_assistance_case_from_the_household_list(clerk, engine):
+    """Issue 15: a case of a new kind (临时救助, HHHT-TEMP: the urban 低保 standard × 6
+    months per household) opened on the household list shows its kind and amount basis."""
+    from relief.auth.models import SYSTEM
+    from relief.config import get_settings
+    from relief.subsidies import service
+    from relief.subsidies.ids import vault_for
+    from relief.subsidies.models import HouseholdIn, Programme
+
+    body = "15010219800101063"
+    with transaction(engine) as session:
+        event_id = session.get(Programme, "HHHT-REBUILD-2026-FLOOD").event_id
+        household = service.create_household(
+            session,
+            SYSTEM,
+            HouseholdIn(
+                event_id=event_id,
+                region_code=TOWNSHIP,
+                head_name="刘秀英",
+                id_number=body + ric.calc_check_digit(body + "0"),
+                size=3,
+                damage="general",
+            ),
+            vault_for(get_settings().secret_key),
+        )
+        household_id = household.id
+    page = clerk.page
+    clerk.sign_in("county")
+    page.goto(clerk.origin + "/subsidies/households")
+    row = page.locator(f'tr[data-household="{household_id}"]')
+    row.get_by_label("补助项目").select_option("HHHT-TEMP")
+    with page.expect_navigation():
+        row.get_by_role("button", name="建立案件").click()
+    assert page.get_by_test_id("case-kind").inner_text() == "临时救助"
+    assert page.get_by_test_id("case-amount").inner_text() == "6000.00 元"
+    assert page.get_by_test_id("case-basis").inner_text() == (
+        "呼和浩特市城市居民最低生活保障标准 × 100% × 6 个月（参照标准 1000.00 元/人·月），"
+        "按户计（不乘人数），每户最多 20000.00 元"
+    )
+    assert clerk.foreign == []

@@ -733,3 +733,45 @@ def test_the_programme_page_lists_its_payments_a_page_at_a_time(
     other = client.get(f"/subsidies/programmes/{PROGRAMME}")
     assert other.status_code == 200, other.status_code
     assert listed(other.text) == []
+
+
+def test_the_programme_and_case_pages_name_the_kind_and_the_amount_basis(
+    client, engine, sign_in, event_id
+):
+    """Issue 15: 过渡期, 冬春 and 临时救助 in Chinese on the programme page with how each
+    standard sets the amount; a case of a new kind opened from the household list shows
+    its kind and basis; the English pages say the same without Chinese."""
+    sign_in("county")
+    temporary = client.get("/subsidies/programmes/HHHT-TEMP").text
+    assert "救助类别：临时救助" in temporary
+    assert (
+        "呼和浩特市城市居民最低生活保障标准 × 100% × 6 个月，按户计（不乘人数），每户最多 20000.00 元"
+        in temporary
+    )
+    winter = client.get("/subsidies/programmes/HHHT-WINTER-2026").text
+    assert "救助类别：冬春生活救助" in winter and "每人 150.00 元" in winter
+    assert "列入冬春生活需救助台账的户" in winter
+    snow = client.get("/subsidies/programmes/HHHT-GRAIN-2026-SNOW").text
+    assert "救助类别：过渡期生活救助" in snow and "每人每月 900.00 元 × 3 个月" in snow
+
+    reply = client.post("/subsidies/households", data=_household_form(event_id, 81, size="2"))
+    assert reply.status_code in (200, 303), reply.text
+    with transaction(engine) as session:
+        household = session.exec(select(Household).where(Household.head_name == "张建国81")).one()
+    reply = client.post(
+        "/subsidies/cases",
+        data={"household_id": str(household.id), "programme_code": "HHHT-TEMP"},
+        follow_redirects=True,
+    )
+    assert reply.status_code == 200, reply.text
+    page = reply.text
+    assert 'data-testid="case-kind">临时救助<' in page
+    # 1,000.00 × 100 % × 6 months, once per household (the standard's months by default)
+    assert 'data-testid="case-amount">6000.00 元' in page
+    assert "（参照标准 1000.00 元/人·月）" in page
+
+    client.cookies.set("relief_lang", "en")
+    english = client.get("/subsidies/programmes/HHHT-TEMP").text
+    assert "Kind：temporary assistance" in english
+    assert "100 % of dibao_urban × 6 months" in english
+    assert "呼和浩特市城市居民" not in english

@@ -1,14 +1,8 @@
-// The county office's forms (issue 13): the error summary takes focus when a form comes
-// back refused; a region picker's search box narrows its list by name; and a form marked
+// The county office's forms (issue 13): a region picker's search box narrows its list by name; and a form marked
 // data-precheck is checked here before its "cannot be undone" question is asked (this
 // listener runs in the capture phase, before confirm.js). The server checks everything
 // again; without JavaScript the forms still work.
 (() => {
-  const summary = document.querySelector("[data-error-summary]");
-  if (summary) {
-    summary.focus();
-  }
-
   for (const search of document.querySelectorAll("[data-region-search]")) {
     const select = document.getElementById(search.getAttribute("data-region-search"));
     if (!select) continue;
