@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from relief.auth.deps import ensure_role
 from relief.auth.models import Actor
 from relief.db import get_session
-from relief.errors import DomainError
 from relief.reserve import service
 from relief.reserve.models import ReservePaymentIn, TopUpIn
-from relief.web.forms import FormState, fields_in, record_error, redirect, same_site_posts
+from relief.web.forms import FormState, fields_in, same_site_posts, submit
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
 from relief.web.shell import render, request_lang, signed_in
@@ -24,6 +22,8 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post
 
 TOP_UP_FIELDS = fields_in(("amount", "document_no", "note"))
 PAYMENT_FIELDS = fields_in(("amount", "household_id", "reason"))
+# A township the user may not see is the error page, not a message on its forms.
+REFUSED = (401, 403, 404)
 
 
 def yuan(fen: int) -> str:
@@ -90,17 +90,17 @@ def post_top_up(
 ) -> Response:
     ensure_role(actor, *service.TOP_UP_ROLES)
     form = FormState(values={"amount": amount, "document_no": document_no, "note": note})
-    try:
+
+    def top_up() -> None:
         body = TopUpIn.model_validate(
             {"amount": amount, "document_no": document_no, "note": note or None}
         )
         service.top_up(session, actor, code, body.amount, body.document_no, body.note)
-        session.commit()
-        return redirect(f"/townships/{code}/reserve?done=top_up")
-    except (DomainError, ValidationError) as exc:
-        session.rollback()
-        record_error(form, Translator(request_lang(request)), exc, TOP_UP_FIELDS, (401, 403, 404))
-        return _page(request, session, actor, code, top_up=form, status_code=422)
+
+    t = Translator(request_lang(request))
+    done = f"/townships/{code}/reserve?done=top_up"
+    answer = submit(session, form, t, top_up, done, TOP_UP_FIELDS, refusals=REFUSED)
+    return answer or _page(request, session, actor, code, top_up=form, status_code=form.status)
 
 
 @router.post("/townships/{code}/reserve/payments", response_class=HTMLResponse)
@@ -115,14 +115,14 @@ def post_payment(
 ) -> Response:
     ensure_role(actor, *service.PAYMENT_ROLES)
     form = FormState(values={"amount": amount, "household_id": household_id, "reason": reason})
-    try:
+
+    def pay() -> None:
         body = ReservePaymentIn.model_validate(
             {"amount": amount, "household_id": household_id.strip(), "reason": reason}
         )
         service.pay(session, actor, code, body.amount, body.household_id, body.reason)
-        session.commit()
-        return redirect(f"/townships/{code}/reserve?done=payment")
-    except (DomainError, ValidationError) as exc:
-        session.rollback()
-        record_error(form, Translator(request_lang(request)), exc, PAYMENT_FIELDS, (401, 403, 404))
-        return _page(request, session, actor, code, payment=form, status_code=422)
+
+    t = Translator(request_lang(request))
+    done = f"/townships/{code}/reserve?done=payment"
+    answer = submit(session, form, t, pay, done, PAYMENT_FIELDS, refusals=REFUSED)
+    return answer or _page(request, session, actor, code, payment=form, status_code=form.status)

@@ -6,7 +6,7 @@ The role is a CHECK constraint on `users`. PostgreSQL swaps it in place; SQLite 
 table (Alembic's batch mode); no table refers to `users` by foreign key.
 
 Revision ID: i15_reserve_0001
-Revises: i14_forms_0001
+Revises: i15_kinds_0001
 """
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 import relief.db
 
 revision = "i15_reserve_0001"
-down_revision = "i14_forms_0001"
+down_revision = "i15_kinds_0001"
 branch_labels = None
 depends_on = None
 
