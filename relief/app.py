@@ -85,6 +85,7 @@ def _domain_routers() -> list:
     from relief.dispatch.api import router as dispatch_router
     from relief.emergency.api import router as emergency_router
     from relief.network.api import router as network_router
+    from relief.reserve.api import router as reserve_router
     from relief.stock.api import router as stock_router
     from relief.subsidies.api import router as subsidies_router
     from relief.web.duty import router as duty_router
@@ -96,6 +97,7 @@ def _domain_routers() -> list:
         allocation_router,
         dispatch_router,
         subsidies_router,
+        reserve_router,
     ]
     # The web UI last: its pages call the same services as the routers above.
     routers.append(web.router)
@@ -106,6 +108,9 @@ def _domain_routers() -> list:
     from relief.web.subsidies import router as subsidy_pages
 
     routers.append(subsidy_pages)
+    from relief.web.reserve import router as reserve_pages
+
+    routers.append(reserve_pages)
     from relief.web.subsidy_office import router as subsidy_office_pages
 
     routers.append(subsidy_office_pages)

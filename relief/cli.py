@@ -266,9 +266,11 @@ def scenario_load(folder: Path = typer.Argument(..., metavar="DIR")) -> None:
 
 @app.command()
 def check() -> None:
-    """Ledger == stock (on hand and reserved) for every row: print OK, or every difference
-    and exit 1."""
+    """Ledger == stock (on hand and reserved) for every row, and every township reserve
+    fund's balance == the sum of its ledger and not below zero: print OK, or every
+    difference and exit 1."""
     from relief.db import engine_for, ensure_schema_current, session_for
+    from relief.reserve.service import check_balances
     from relief.stock.check import check_ledger
 
     engine = engine_for(_settings())
@@ -276,14 +278,20 @@ def check() -> None:
         ensure_schema_current(engine)
         with session_for(engine, write=False) as session:
             differences = check_ledger(session)
+            reserve = check_balances(session)
     finally:
         engine.dispose()
-    if not differences:
+    if not differences and not reserve:
         typer.echo("OK")
         return
     for difference in differences:
         typer.echo(str(difference))
-    typer.echo(f"{len(differences)} difference(s) between stock and ledger")
+    if differences:
+        typer.echo(f"{len(differences)} difference(s) between stock and ledger")
+    for problem in reserve:
+        typer.echo(problem)
+    if reserve:
+        typer.echo(f"{len(reserve)} problem(s) in the township reserve funds")
     raise typer.Exit(1)
 
 

@@ -10,6 +10,7 @@ from relief.emergency import casualties as _casualties  # noqa: F401
 from relief.emergency import models as _emergency  # noqa: F401
 from relief.idempotency import IdempotencyKey as _idem  # noqa: F401
 from relief.network import models as _network  # noqa: F401
+from relief.reserve import models as _reserve  # noqa: F401
 from relief.stock import models as _stock  # noqa: F401
 from relief.subsidies import models as _subsidies  # noqa: F401
 

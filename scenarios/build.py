@@ -598,6 +598,7 @@ def write_policy(path: Path, spec: Spec) -> None:
         f"loading_h: {p['loading_h']}   # assumed: hours from approval until the trucks leave"
     )
     lines.extend(REPORTING_LINES)
+    lines.extend(p.get("temporary_relief_lines", []))  # 临时救助 (issue 15)
     lines.append("norms:")
     for item, basis, per_person, weight, note in p["norms"]:
         norm = {"item": item, "basis": basis, "per_person": per_person, "priority_weight": weight}
@@ -1025,6 +1026,12 @@ def hohhot_spec() -> Spec:
     d = Decimal
     policy = {
         "title": "呼和浩特市 市级自然灾害救助应急响应 (city level; thresholds assumed)",
+        "temporary_relief_lines": [
+            "temporary_relief:   # 临时救助 (issue 15)",
+            '  delegated_limit: "3000.00"   # townships approve up to it: Shandong 2019 3,000 (V, statistics-and-programmes.md); assumed here',
+            "  reserve_fund_initial:   # county code: each of its townships' reserve fund (备用金) to start with",
+            '    "150102": "20000.00"   # assumed: 新城区, no figure read',
+        ],
         "effective_from": "2024-01-20",
         "thresholds_note": "geometric between county level-2 (S32) and national level IV",
         "thresholds": {lvl: {} for lvl in (1, 2, 3, 4)},
@@ -1261,6 +1268,10 @@ def guizhou_spec() -> Spec:
     d = Decimal
     policy = {
         "title": "贵州省 省级自然灾害救助应急响应 (provincial level; thresholds assumed)",
+        "temporary_relief_lines": [
+            "temporary_relief:   # 临时救助 (issue 15); no initial reserve fund given: none is seeded",
+            '  delegated_limit: "3000.00"   # townships approve up to it: Shandong 2019 3,000 (V, statistics-and-programmes.md); assumed here',
+        ],
         "effective_from": "2024-01-20",
         "thresholds_note": "geometric between half national level IV and national level III",
         "thresholds": {lvl: {} for lvl in (1, 2, 3, 4)},

@@ -46,7 +46,7 @@ from relief.schema import metadata
 from relief.stock import service as stock
 from tests.subsidies.conftest import id_number
 
-ROLES = ("admin", "duty_officer", "warehouse_manager", "county_staff", "approver")
+ROLES = ("admin", "duty_officer", "warehouse_manager", "county_staff", "approver", "township_staff")
 # One user per role; the scoped ones look after WH-IN / county 150102 ("in"), never
 # WH-OUT / county 150103 ("out"). `manager_out` only receives a notification.
 USERS = {
@@ -55,6 +55,8 @@ USERS = {
     "warehouse_manager": ("warehouse_manager", ("WH-IN",), ()),
     "county_staff": ("county_staff", (), ("150102",)),
     "approver": ("approver", (), ("150102",)),
+    # 乡镇民政助理 of township 150102001 ("in"); 150103001 is "out" (issue 15).
+    "township_staff": ("township_staff", (), ("150102001",)),
     "manager_out": ("warehouse_manager", ("WH-OUT",), ()),
 }
 REGIONS = (
@@ -98,6 +100,7 @@ class World:
     payments: dict[str, int]
     notifications: dict[str, int]  # username → one of their notifications
     casualties: dict[str, int]  # deaths and missing ledger entries
+    reserve_payments: dict[str, int]  # a payment out of each township's reserve fund
 
 
 def _ok(reply, status: int = 200) -> Any:
@@ -281,6 +284,22 @@ def _build(engine: Engine, api: TestClient, admin: dict[str, str]) -> World:
         for n, (scope, code) in enumerate((("in", "150102001"), ("out", "150103001")))
     }
 
+    reserve_payments = {}
+    for scope in ("in", "out"):
+        fund = f"{API}/townships/{_township(scope)}/reserve"
+        _ok(
+            api.post(f"{fund}/top-ups", json={"amount": "1000", "document_no": "X"}, headers=admin),
+            201,
+        )
+        reserve_payments[scope] = _ok(
+            api.post(
+                f"{fund}/payments",
+                json={"amount": "10", "household_id": households[scope], "reason": "先行"},
+                headers=admin,
+            ),
+            201,
+        )["id"]
+
     with session_for(engine, write=False) as session:
         notifications = {
             row.username: row.id
@@ -299,6 +318,7 @@ def _build(engine: Engine, api: TestClient, admin: dict[str, str]) -> World:
         payments=payments,
         notifications=notifications,
         casualties=casualties,
+        reserve_payments=reserve_payments,
     )
 
 
@@ -711,25 +731,25 @@ RULES: dict[tuple[str, str], Rule | None] = {
     ),
     # Households and subsidies: county staff and approvers in scope.
     ("POST", f"{API}/households"): Rule(
-        scoped("county_staff"),
+        scoped("county_staff", "township_staff"),
         lambda w, r, s: {
             "url": f"{API}/households",
             "json": _household(w.event, _township(s), id_number(400, "150102")),
         },
     ),
     ("PATCH", f"{API}/households/{{household_id}}"): Rule(
-        scoped("county_staff"),
+        scoped("county_staff", "township_staff"),
         lambda w, r, s: {
             "url": f"{API}/households/{w.households[s]}",
             "json": {"size": 3, "reason": "更正"},
         },
     ),
     ("DELETE", f"{API}/households/{{household_id}}"): Rule(
-        scoped("county_staff"),
+        scoped("county_staff", "township_staff"),
         lambda w, r, s: {"url": f"{API}/households/{w.households[s]}?reason=重复"},
     ),
     ("POST", f"{API}/cases/bulk"): Rule(
-        scoped("county_staff"),
+        scoped("county_staff", "township_staff"),
         lambda w, r, s: {
             "url": f"{API}/cases/bulk",
             "json": {"programme_code": "REBUILD", "household_ids": [w.households[s]]},
@@ -752,26 +772,26 @@ RULES: dict[tuple[str, str], Rule | None] = {
     ),
     ("POST", f"{API}/households/import"): Rule(
         # Rows outside the clerk's scope are reported with the file's other problems.
-        scoped("county_staff"),
+        scoped("county_staff", "township_staff"),
         lambda w, r, s: {"url": f"{API}/households/import", **_csv(w, s)},
         out_of_scope_status=422,
     ),
     ("POST", f"{API}/cases"): Rule(
-        scoped("county_staff"),
+        scoped("county_staff", "township_staff"),
         lambda w, r, s: {
             "url": f"{API}/cases",
             "json": {"household_id": w.households[s], "programme_code": "REBUILD"},
         },
     ),
     ("POST", f"{API}/cases/{{case_id}}/transitions"): Rule(
-        scoped("county_staff"),
+        scoped("county_staff", "township_staff"),
         lambda w, r, s: {
             "url": f"{API}/cases/{w.registered[s]}/transitions",
             "json": {"action": "village_review", "note": ""},
         },
     ),
     ("POST", f"{API}/cases/{{case_id}}/payments"): Rule(
-        scoped("county_staff", "approver"),
+        scoped("county_staff", "township_staff", "approver"),
         lambda w, r, s: {
             "url": f"{API}/cases/{w.approved[s]}/payments",
             "json": {"amount": "10.00", "paid_on": _today(), "reference": "ZF-2"},
@@ -956,7 +976,7 @@ RULES: dict[tuple[str, str], Rule | None] = {
         lambda w, r, s: {"url": f"/orders/{w.orders['reserved_' + s]}/cancel", "data": {}},
     ),
     ("POST", "/subsidies/households"): Rule(
-        scoped("county_staff"),
+        scoped("county_staff", "township_staff"),
         lambda w, r, s: {
             "url": "/subsidies/households",
             "data": {
@@ -969,21 +989,21 @@ RULES: dict[tuple[str, str], Rule | None] = {
         out_of_scope_status=422,
     ),
     ("POST", "/subsidies/households/{household_id}/edit"): Rule(
-        scoped("county_staff"),
+        scoped("county_staff", "township_staff"),
         lambda w, r, s: {
             "url": f"/subsidies/households/{w.households[s]}/edit",
             "data": {"size": "3", "damage": "collapsed", "reason": "更正"},
         },
     ),
     ("POST", "/subsidies/households/{household_id}/delete"): Rule(
-        scoped("county_staff"),
+        scoped("county_staff", "township_staff"),
         lambda w, r, s: {
             "url": f"/subsidies/households/{w.households[s]}/delete",
             "data": {"reason": "重复"},
         },
     ),
     ("POST", "/subsidies/cases/bulk"): Rule(
-        scoped("county_staff"),
+        scoped("county_staff", "township_staff"),
         lambda w, r, s: {
             "url": "/subsidies/cases/bulk",
             "data": {
@@ -994,26 +1014,26 @@ RULES: dict[tuple[str, str], Rule | None] = {
         },
     ),
     ("POST", "/subsidies/import"): Rule(
-        scoped("county_staff"),
+        scoped("county_staff", "township_staff"),
         lambda w, r, s: {"url": "/subsidies/import", **_csv(w, s)},
         out_of_scope_status=422,
     ),
     ("POST", "/subsidies/cases"): Rule(
-        scoped("county_staff"),
+        scoped("county_staff", "township_staff"),
         lambda w, r, s: {
             "url": "/subsidies/cases",
             "data": {"household_id": str(w.households[s]), "programme_code": "REBUILD"},
         },
     ),
     ("POST", "/subsidies/cases/{case_id}/transitions"): Rule(
-        scoped("county_staff"),
+        scoped("county_staff", "township_staff"),
         lambda w, r, s: {
             "url": f"/subsidies/cases/{w.registered[s]}/transitions",
             "data": {"action": "village_review", "note": ""},
         },
     ),
     ("POST", "/subsidies/cases/{case_id}/payments"): Rule(
-        scoped("county_staff", "approver"),
+        scoped("county_staff", "township_staff", "approver"),
         lambda w, r, s: {
             "url": f"/subsidies/cases/{w.approved[s]}/payments",
             "data": {"amount": "10.00", "paid_on": _today(), "reference": "ZF-2"},
@@ -1024,6 +1044,44 @@ RULES: dict[tuple[str, str], Rule | None] = {
         lambda w, r, s: {
             "url": f"/subsidies/payments/{w.payments[s]}/reversal",
             "data": {"reason": "退回"},
+        },
+    ),
+    # The township reserve fund (备用金): top-ups by the county, payments by the township's
+    # staff or the county's, reversals by whoever may make the entry reversed (issue 15).
+    ("POST", f"{API}/townships/{{code}}/reserve/top-ups"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"{API}/townships/{_township(s)}/reserve/top-ups",
+            "json": {"amount": "5.00", "document_no": "X-2"},
+        },
+    ),
+    ("POST", f"{API}/townships/{{code}}/reserve/payments"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/townships/{_township(s)}/reserve/payments",
+            "json": {"amount": "5.00", "household_id": w.households[s], "reason": "先行"},
+        },
+    ),
+    ("POST", f"{API}/townships/{{code}}/reserve/entries/{{entry_id}}/reversal"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/townships/{_township(s)}/reserve/entries/"
+            f"{w.reserve_payments[s]}/reversal",
+            "json": {"reason": "错付"},
+        },
+    ),
+    ("POST", "/townships/{code}/reserve/top-ups"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"/townships/{_township(s)}/reserve/top-ups",
+            "data": {"amount": "5.00", "document_no": "X-2"},
+        },
+    ),
+    ("POST", "/townships/{code}/reserve/payments"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"/townships/{_township(s)}/reserve/payments",
+            "data": {"amount": "5.00", "household_id": str(w.households[s]), "reason": "先行"},
         },
     ),
 }
@@ -1146,7 +1204,7 @@ def _order_to_read(world: World, role: str, scope: str) -> int:
 
 
 order_readers = scoped("duty_officer", "warehouse_manager", "county_staff")
-subsidy_readers = scoped("county_staff", "approver")
+subsidy_readers = scoped("county_staff", "approver", "township_staff")
 # One resource read by id: outside the caller's scope → 403 (lists filter silently).
 READS: dict[tuple[str, str], Rule | None] = {
     ("GET", f"{API}/dispatch-orders/{{order_id}}"): Rule(
@@ -1182,8 +1240,14 @@ READS: dict[tuple[str, str], Rule | None] = {
     ("GET", "/subsidies/cases/{case_id}"): Rule(
         subsidy_readers, lambda w, r, s: {"url": f"/subsidies/cases/{w.approved[s]}"}
     ),
+    ("GET", f"{API}/townships/{{code}}/reserve"): Rule(
+        subsidy_readers, lambda w, r, s: {"url": f"{API}/townships/{_township(s)}/reserve"}
+    ),
+    ("GET", "/townships/{code}/reserve"): Rule(
+        subsidy_readers, lambda w, r, s: {"url": f"/townships/{_township(s)}/reserve"}
+    ),
     ("GET", "/subsidies/households/{household_id}/edit"): Rule(
-        scoped("county_staff"),
+        scoped("county_staff", "township_staff"),
         lambda w, r, s: {"url": f"/subsidies/households/{w.households[s]}/edit"},
     ),
 }

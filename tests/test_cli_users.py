@@ -125,3 +125,32 @@ def test_users_update_sets_and_clears_the_name_and_phone(engine, cli_database):
     assert relief("users", "update", "duty9", "--phone", "=1+2").exit_code == 2
     assert relief("users", "update", "ghost", "--full-name", "某").exit_code == 2
     assert relief("users", "update", "duty9").exit_code == 2
+
+
+def test_township_staff_are_created_for_a_township_and_nothing_else(engine, cli_database):
+    from relief.auth.models import SYSTEM
+    from relief.db import transaction
+    from relief.network import service as network
+    from relief.network.records import Region
+
+    with transaction(engine) as session:
+        for code, name, level, parent in (
+            ("150000", "内蒙古自治区", "province", None),
+            ("150102", "新城区", "county", "150000"),
+            ("150102001", "海拉尔东路街道", "township", "150102"),
+        ):
+            network.create_region(session, SYSTEM, Region(code, name, level, parent, 40.8, 111.7))
+
+    def make(username: str, region: str):
+        return relief(
+            "users", "create", username, "--role", "township_staff", "--region", region,
+            "--password-stdin", stdin=PASSWORD + "\n",
+        )  # fmt: skip
+
+    made = make("wang", "150102001")
+    assert made.exit_code == 0, made.output
+    assert stored(engine, "wang").role == "township_staff"
+    refused = make("li", "150102")
+    assert refused.exit_code == 2
+    assert "region_codes" in refused.output and "150102 is not a township" in refused.output
+    assert stored(engine, "li") is None

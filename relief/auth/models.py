@@ -12,14 +12,22 @@ from sqlmodel import Field, SQLModel
 from relief.clock import now
 from relief.db import UTCDateTime
 
-ROLES = ("admin", "duty_officer", "warehouse_manager", "county_staff", "approver")
+ROLES = (
+    "admin",
+    "duty_officer",
+    "warehouse_manager",
+    "county_staff",
+    "approver",
+    "township_staff",
+)
 
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
-            "role in ('admin','duty_officer','warehouse_manager','county_staff','approver')",
+            "role in ('admin','duty_officer','warehouse_manager','county_staff','approver',"
+            "'township_staff')",
             name="ck_users_role",
         ),
     )

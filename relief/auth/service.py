@@ -392,7 +392,7 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
             "a warehouse manager needs at least one warehouse",
             "warehouse_codes",
         )
-    if data.role in ("county_staff", "approver") and not data.region_codes:
+    if data.role in ("county_staff", "approver", "township_staff") and not data.region_codes:
         raise DomainError(
             "validation_error",
             "a {role} needs a region",
@@ -411,6 +411,17 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
         if network.get_region(session, code) is None:
             raise DomainError(
                 "unknown_code", "unknown region {code}", f"region_codes[{i}]", params={"code": code}
+            )
+    if data.role == "township_staff":
+        # 乡镇民政助理: exactly one region, and it is a township (issue 15).
+        region = network.get_region(session, data.region_codes[0])
+        if len(data.region_codes) != 1 or region is None or region.level != "township":
+            code = data.region_codes[0]
+            raise DomainError(
+                "validation_error",
+                "township staff look after one township; {code} is not a township",
+                "region_codes",
+                params={"code": code},
             )
     user = User(
         username=data.username,

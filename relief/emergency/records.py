@@ -80,6 +80,10 @@ class Policy:
     # The raw `reporting:` mapping of policy.yaml: when statistics reports are due
     # (relief.emergency.reporting; absent keys take the national defaults).
     reporting: dict = field(default_factory=dict)
+    # The raw `temporary_relief:` mapping of policy.yaml (临时救助, issue 15):
+    # `delegated_limit` (yuan text: townships approve up to it) and `reserve_fund_initial`
+    # (county code → yuan text: each township of the county starts its reserve fund with it).
+    temporary_relief: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -253,7 +253,7 @@ def statistics(
     table: str = Query(..., max_length=32, description="deaths | houses | quick | daily"),
     format: str = Query("json", pattern="^(xlsx|csv|json)$"),
     day: date | None = Query(None, description="daily: the day (YYYY-MM-DD), default yesterday"),
-    actor: Actor = Depends(require("duty_officer", "county_staff", "approver")),
+    actor: Actor = Depends(require("duty_officer", "county_staff", "approver", "township_staff")),
     session: Session = Depends(get_session),
 ) -> Response:
     """A statistics table of the event as .xlsx, .csv or JSON (`{table, title, columns,

@@ -172,7 +172,33 @@ def load_scenario(session: Session, actor: Actor, path: str | Path) -> LoadRepor
             counts["programmes"],
             report.kept,
         )
+        _seed_reserve_funds(session, actor, scenario.policy.temporary_relief)
     return report
+
+
+def _seed_reserve_funds(session: Session, actor: Actor, temporary_relief: dict[str, Any]) -> None:
+    """Each township of a county named in `temporary_relief.reserve_fund_initial` starts its
+    reserve fund (备用金) with that amount: one top-up, booked only while the township's
+    fund has no entry, so loading again adds nothing. No key, no fund."""
+    from relief.reserve import service as reserve
+    from relief.subsidies.models import parse_fen
+
+    for code, amount in sorted(temporary_relief.get("reserve_fund_initial", {}).items()):
+        region = network.get_region(session, code)
+        if region is None or region.level != "county":
+            raise invalid(
+                f"{POLICY}: temporary_relief.reserve_fund_initial.{code}",
+                "{code} is not a county of the scenario",
+                params={"code": code},
+            )
+        fen = parse_fen(amount)
+        for township in network.region_descendants(session, code):
+            row = network.get_region(session, township)
+            if fen <= 0 or row is None or row.level != "township":
+                continue
+            if reserve.has_entries(session, township):
+                continue
+            reserve.top_up(session, actor, township, fen, "policy.yaml", None)
 
 
 def _when(record: Any) -> str:

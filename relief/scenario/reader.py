@@ -119,6 +119,7 @@ POLICY_FIELDS = (
     "norms",
     "subsidies",
     "reporting",
+    "temporary_relief",
 )
 REPORTING_KEYS = reporting_keys
 REPORTING_LEVELS = LEVELS_UP
@@ -834,6 +835,8 @@ def _read_policy(reading: Reading, folder: Path) -> None:
         policy.subsidies = _read_subsidies(y, top["subsidies"])
     if "reporting" in top:
         policy.reporting = _read_reporting(y, top["reporting"])
+    if "temporary_relief" in top:
+        policy.temporary_relief = _read_temporary_relief(y, top["temporary_relief"])
     reading.scenario.policy = policy
 
 
@@ -958,6 +961,28 @@ def _read_norms(y: _Yaml, node: Node, policy: Policy) -> None:
         if y.failures == failures and len(values) == len(NORM_FIELDS):
             policy.norms.append(Norm(item_code, basis, per_person, weight))
             y.reading.norm_paths.append(path)
+
+
+def _read_temporary_relief(y: _Yaml, node: Node) -> dict[str, Any]:
+    """policy.yaml's `temporary_relief:` (临时救助, issue 15) as plain data: the township's
+    delegated approval limit, and each county's initial reserve fund per township (yuan)."""
+    path = "temporary_relief"
+    values = y.mapping(node, path, ("delegated_limit", "reserve_fund_initial")) or {}
+    out: dict[str, Any] = {}
+    if (limit := y.field(values, "delegated_limit", path, _money)) is not None:
+        out["delegated_limit"] = limit
+    if "reserve_fund_initial" in values:
+        sub = _join(path, "reserve_fund_initial")
+        counties = y.mapping(values["reserve_fund_initial"], sub) or {}
+        initial = {}
+        for code, amount in counties.items():
+            money = y.scalar(amount, _join(sub, code), _money)
+            if money is not None and money.startswith("-"):
+                y.fail(amount, _join(sub, code), "an initial balance is not negative")
+            elif money is not None:
+                initial[code] = money
+        out["reserve_fund_initial"] = initial
+    return out
 
 
 def _read_subsidies(y: _Yaml, node: Node) -> dict[str, Any]:

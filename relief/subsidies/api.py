@@ -48,7 +48,7 @@ from relief.subsidies.models import (
 router = APIRouter(prefix="/api/v1", tags=["subsidies"])
 
 # Households, cases, payments and programmes: county staff and approvers (in scope), admin.
-readers = require("county_staff", "approver")
+readers = require("county_staff", "approver", "township_staff")
 Format = Literal["xlsx", "csv"]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 # Codes in paths and queries: bounded, and free of control characters, which PostgreSQL
@@ -216,7 +216,7 @@ def case_detail(session: Session, case: Case, household: Household) -> CaseDetai
 def create_household(
     body: HouseholdIn,
     request: Request,
-    actor: Actor = Depends(require("county_staff")),
+    actor: Actor = Depends(require("county_staff", "township_staff")),
     session: Session = Depends(get_session),
 ) -> HouseholdOut:
     household = service.create_household(session, actor, body, _vault(request))
@@ -264,7 +264,7 @@ def import_households(
     request: Request,
     file: UploadFile = File(...),
     event_id: int = Form(..., ge=1, le=MAX_ID),
-    actor: Actor = Depends(require("county_staff")),
+    actor: Actor = Depends(require("county_staff", "township_staff")),
     session: Session = Depends(get_session),
 ) -> ImportResult:
     content = file.file.read()
@@ -313,7 +313,7 @@ def update_household(
     household_id: PathId,
     body: HouseholdPatch,
     request: Request,
-    actor: Actor = Depends(require("county_staff")),
+    actor: Actor = Depends(require("county_staff", "township_staff")),
     session: Session = Depends(get_session),
 ) -> HouseholdOut:
     household = service.update_household(session, actor, household_id, body, _vault(request))
@@ -327,7 +327,7 @@ def update_household(
 def delete_household(
     household_id: PathId,
     reason: str = Query(..., min_length=1, max_length=1000, pattern=_CODE),
-    actor: Actor = Depends(require("county_staff")),
+    actor: Actor = Depends(require("county_staff", "township_staff")),
     session: Session = Depends(get_session),
 ) -> Response:
     service.delete_household(session, actor, household_id, reason)
@@ -422,7 +422,7 @@ def public_notice(
 @router.post("/cases", response_model=CaseOut, status_code=201)
 def create_case(
     body: CaseIn,
-    actor: Actor = Depends(require("county_staff")),
+    actor: Actor = Depends(require("county_staff", "township_staff")),
     session: Session = Depends(get_session),
 ) -> CaseOut:
     case = service.create_case(
@@ -438,7 +438,7 @@ def create_case(
 @router.post("/cases/bulk", response_model=CaseBulkOut, status_code=201)
 def create_cases_bulk(
     body: CaseBulkIn,
-    actor: Actor = Depends(require("county_staff")),
+    actor: Actor = Depends(require("county_staff", "township_staff")),
     session: Session = Depends(get_session),
 ) -> CaseBulkOut:
     result = service.create_cases_bulk(

@@ -34,7 +34,7 @@ from relief.subsidies.models import (
 
 # Who may read the printed form (masked): county staff and approvers in scope, duty officers
 # (whose scope is everything) and admins.
-FORM_READERS = ("county_staff", "approver", "duty_officer")
+FORM_READERS = ("county_staff", "township_staff", "approver", "duty_officer")
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),

@@ -68,12 +68,13 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 # Who may take each action (admin always may); API.md "Who may do what".
 ACTION_ROLES: dict[str, tuple[str, ...]] = {
-    "village_review": ("county_staff",),
-    "publish": ("county_staff",),
-    "object": ("county_staff",),
-    "township_review": ("county_staff",),
+    "village_review": ("county_staff", "township_staff"),
+    "publish": ("county_staff", "township_staff"),
+    "object": ("county_staff", "township_staff"),
+    "township_review": ("county_staff", "township_staff"),
+    # Township staff approve 临时救助 up to the delegated limit: see may_approve.
     "approve": ("approver",),
-    "reject": ("county_staff", "approver"),
+    "reject": ("county_staff", "approver", "township_staff"),
 }
 
 
@@ -412,7 +413,7 @@ def read_full_id_number(
 ) -> tuple[str, str | None]:
     """The clear ID number and bank account, for county staff and approvers in scope and
     admins; audited (the record names the masked values only)."""
-    ensure_role(actor, "county_staff", "approver")
+    ensure_role(actor, "county_staff", "approver", "township_staff")
     authorize_region(session, actor, household.region_code, record="household")
     audit.record(
         session,
@@ -624,7 +625,7 @@ def update_household(
     and on a new region; a new ID number is checked for duplicates in the event like a new
     registration. Cases keep the amount fixed when they were opened. Audited with the
     before and after (masked) and the reason."""
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     household = session.exec(
         select(Household)
         .where(Household.id == household_id)
@@ -727,7 +728,7 @@ def update_household(
 def delete_household(session: Session, actor: Actor, household_id: int, reason: str) -> None:
     """Delete a household registered by mistake, with a reason, while it has no case (409
     `household_has_cases` otherwise). The audit record keeps the masked registration."""
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     reason = reason.strip()
     household = session.exec(
         select(Household)
@@ -1463,7 +1464,7 @@ def create_cases_bulk(
     Households that already have a case in the programme are skipped and counted; those
     the programme refuses (not eligible, no standard, another event) are counted and
     listed, not fatal. All in the caller's one transaction."""
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     programme = get_programme(session, programme_code, field="programme_code")
     if household_ids is not None:
         wanted = list(dict.fromkeys(household_ids))
@@ -1573,6 +1574,8 @@ def transition_case(session: Session, actor: Actor, case_id: int, body: Transiti
     case = _locked_case(session, case_id)
     household = session.get(Household, case.household_id)
     assert household is not None  # foreign key
+    if body.action == "approve" and not may_approve(actor, case, case.amount_fen):
+        ensure_role(actor, *ACTION_ROLES["approve"])  # role_forbidden naming who may
     ensure_role(actor, *ACTION_ROLES[body.action])
     authorize_region(session, actor, household.region_code, record="case")
     sources, target = TRANSITIONS[body.action]
@@ -1610,6 +1613,17 @@ def transition_case(session: Session, actor: Actor, case_id: int, body: Transiti
     after.update({"note": body.note, "override_reason": history.override_reason})
     audit.record(session, actor, body.action, "subsidy_case", case.id, before, after)
     return case
+
+
+def may_approve(actor: Actor, case: Case, amount_fen: int) -> bool:
+    """Whether `actor` may approve `case` at `amount_fen` (scope is checked separately).
+
+    Today, for every existing kind: approvers (and admins) approve any amount in their
+    scope; nobody else approves. TODO(issue 15 part C): with the `temporary` kind (临时救助),
+    township_staff approve its cases up to the policy's `temporary_relief.delegated_limit`
+    (assumed 3000.00, Shandong 2019 read 3,000), and only approvers above it."""
+    del case, amount_fen  # read by the tiered rule of part C
+    return actor.role in ("admin", *ACTION_ROLES["approve"])
 
 
 def _check_approval(session: Session, case: Case, body: TransitionIn, now: datetime) -> None:

@@ -207,6 +207,16 @@ def _regions_home(request: Request, session: Session, actor: Actor) -> Response:
     # Responses that touch the user's regions: what county staff will register households for.
     responses = [r for r in _active_responses(session) if covered.intersection(r.region_codes)]
     counts = subsidies.case_counts(session, actor)
+    # The townships whose reserve fund (备用金) the user keeps or tops up (issue 15).
+    townships = (
+        [
+            t
+            for code in sorted(covered)
+            if (t := network.get_region(session, code)) is not None and t.level == "township"
+        ]
+        if actor.role in ("county_staff", "approver", "township_staff")
+        else []
+    )
     return render(
         request,
         "home_regions.html",
@@ -222,6 +232,7 @@ def _regions_home(request: Request, session: Session, actor: Actor) -> Response:
         regions=regions,
         warehouses=warehouses,
         region_names=region_names,
+        townships=townships,
     )
 
 

@@ -192,7 +192,7 @@ def nav_for(actor: Actor | None) -> list[NavLink]:
     links.append(NavLink("nav.inbox", "/inbox"))  # every user has one (duty.py)
     if actor.role in ("admin", "duty_officer", "warehouse_manager", "county_staff"):
         links.append(NavLink("nav.orders", "/orders"))  # the pages in warehouse.py
-    if actor.role in ("admin", "county_staff", "approver"):
+    if actor.role in ("admin", "county_staff", "approver", "township_staff"):
         links.append(NavLink("nav.subsidies", "/subsidies/cases"))  # the pages in subsidies.py
     if actor.role == "admin":
         links.append(NavLink("nav.users", "/users"))

@@ -64,7 +64,7 @@ from relief.web.sorting import Sorter, sort_key
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
-READERS = ("county_staff", "approver")  # admin is always admitted by ensure_role
+READERS = ("county_staff", "approver", "township_staff")  # admin is always admitted by ensure_role
 # A case or payment the user may not see is the 404 page, not a message on its forms.
 CASE_REFUSALS = (401, 403, 404)
 HOUSEHOLD_FIELDS = office.HOUSEHOLD_FIELDS
@@ -246,7 +246,7 @@ def _households_page(
         names=_region_names(session),
         regions=service.registrable_regions(session, actor),
         programmes=service.list_programmes(session, actor),
-        may_register=actor.role in ("county_staff", "admin"),
+        may_register=actor.role in ("county_staff", "township_staff", "admin"),
         problem=problem,
         search_problem=search_problem,
         done=done,
@@ -303,7 +303,7 @@ def household_form(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     return _household_form(request, session, actor, FormState(values={"size": "", "rooms": "0"}))
 
 
@@ -315,7 +315,7 @@ def post_household(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     t = Translator(request_lang(request))
     form = FormState(values=typed)
     office.check_id_number(form, t, typed["id_number"])
@@ -415,7 +415,7 @@ def import_page(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     return _import_page(request, session, actor, FormState())
 
 
@@ -428,7 +428,7 @@ def post_import(
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     t = Translator(request_lang(request))
     form = FormState(values={"event_id": event_id})
     event = _int_or_none(event_id)
@@ -536,7 +536,7 @@ def post_case(
 ) -> Response:
     """Open a case for a household; a refusal (no standard, a case already open) is shown
     on the household list, where the button was."""
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     household = _int_or_none(household_id)
     if household is None:
         raise DomainError("validation_error", "household_id must be a number", "household_id")
@@ -607,7 +607,8 @@ def _case_page(
         paid=format_fen(sum(p.amount_fen for p in payments)),
         reversed_by=service.reversed_ids(session, [p.id for p in payments if p.id is not None]),
         actions=_actions(actor, case),
-        may_pay=case.status == "approved" and actor.role in ("county_staff", "approver", "admin"),
+        may_pay=case.status == "approved"
+        and actor.role in ("county_staff", "approver", "township_staff", "admin"),
         may_reverse=actor.role in ("approver", "admin"),
         names=_region_names(session),
         transition=transition or FormState(),

@@ -214,7 +214,7 @@ def edit_form(
 ) -> Response:
     from relief.web.subsidies import _household_form
 
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     household = service.get_household(session, actor, _household_id(household_id))
     form = FormState(values=_current_values(household))
     form.values["version"] = str(service.household_version(session, household_id))
@@ -233,7 +233,7 @@ def post_edit(
     account keeps the one registered (they are never shown in clear on a form)."""
     from relief.web.subsidies import _household_form
 
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     household = service.get_household(session, actor, _household_id(household_id))
     t = Translator(request_lang(request))
     form = FormState(values={**typed, "event_id": str(household.event_id)})
@@ -306,7 +306,7 @@ def post_delete(
 ) -> Response:
     from relief.web.subsidies import _households_page
 
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     household = service.get_household(session, actor, _household_id(household_id))
     t = Translator(request_lang(request))
     event_id = household.event_id
@@ -356,7 +356,7 @@ def post_bulk(
     (a case already) and refused (not eligible)."""
     from relief.web.subsidies import _households_page, _int_or_none
 
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     t = Translator(request_lang(request))
     filters = {
         "event_id": _int_or_none(event_id),

@@ -77,6 +77,8 @@ USERS = {
     "other_clerk": ("county_staff", ["150103"]),
     "other_approver": ("approver", ["150103"]),
     "duty": ("duty_officer", []),
+    "township": ("township_staff", ["150102001"]),  # 乡镇民政助理 of 海拉尔东路街道
+    "other_township": ("township_staff", ["150102002"]),
 }
 
 

@@ -21,11 +21,13 @@ SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "hohhot"
 MANAGED_WAREHOUSE = "WH-150102-C"
 OTHER_WAREHOUSE = "WH-150103-C"
 COUNTY = "150102"
+TOWNSHIP = "150102001"  # 海拉尔东路街道, in COUNTY
 USERS = {
     "admin": ("admin", (), ()),
     "duty": ("duty_officer", (), ()),
     "manager": ("warehouse_manager", (MANAGED_WAREHOUSE,), ()),
     "county": ("county_staff", (), (COUNTY,)),
+    "township": ("township_staff", (), (TOWNSHIP,)),  # 乡镇民政助理 (issue 15)
 }
 
 

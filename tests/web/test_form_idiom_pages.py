@@ -11,14 +11,24 @@ import re
 import pytest
 from fastapi.routing import APIRoute
 
-from relief.web import account, duty, home, ledgers, map_pages, shell, subsidies, subsidy_office
+from relief.web import (
+    account,
+    duty,
+    home,
+    ledgers,
+    map_pages,
+    reserve,
+    shell,
+    subsidies,
+    subsidy_office,
+)
 from relief.web import warehouse as warehouse_pages
 from tests.web.conftest import MANAGED_WAREHOUSE
 from tests.web.test_duty_pages import snowstorm  # noqa: F401 - fixture
 from tests.web.test_ledger_pages import flashflood  # noqa: F401 - fixture
 
 MODULES = (account, home, map_pages, shell, duty, warehouse_pages, subsidies, subsidy_office)
-MODULES += (ledgers,)
+MODULES += (ledgers, reserve)
 # POST routes that carry no form a user fills in: a button whose refusal is an error page.
 NO_FORM = {
     "/logout": "signs out whoever is signed in; nothing to refuse",

@@ -19,7 +19,7 @@ from tests.web.test_browser import browser, visit  # noqa: F401 - fixtures
 pytestmark = pytest.mark.browser
 
 APPROVER = "approver"
-ROLES = ("admin", "duty", "manager", "county", APPROVER)
+ROLES = ("admin", "duty", "manager", "county", APPROVER, "township")
 
 # Links the crawl does not follow: they download, sign out, switch the language or leave
 # the pages (the API, static files).

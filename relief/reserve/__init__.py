@@ -1,0 +1,1 @@
+"""The township reserve fund (备用金, issue 15): an append-only ledger per township."""
