@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -320,6 +320,14 @@ def _install_error_handlers(app: FastAPI) -> None:
                 status_code=err.status,
                 headers={"Connection": "close"},
             )
+        if (
+            exc.status_code == 405
+            and request.method in ("GET", "HEAD")
+            and shell.renders_html(request)
+        ):
+            # A reload or bookmark of a form's POST address (the page came back refused
+            # there): the page the form is on, not "method not allowed" (issue 13, #1).
+            return RedirectResponse(shell.page_of_path(request, request.url.path), 303)
         code = {
             400: "bad_request",
             401: "not_authenticated",

@@ -165,6 +165,36 @@ def _user_command(action):
         raise typer.Exit(2) from exc
 
 
+@users_app.command("update")
+def users_update(
+    username: str,
+    full_name: str | None = typer.Option(None, "--full-name"),
+    phone: str | None = typer.Option(None, "--phone"),
+) -> None:
+    """Set a user's full name and/or phone (an empty --phone "" clears it)."""
+    from pydantic import ValidationError
+
+    from relief.auth import service
+    from relief.auth.models import SYSTEM, UserUpdate
+
+    given = {
+        name: (value or None)
+        for name, value in (("full_name", full_name), ("phone", phone))
+        if value is not None
+    }
+    if not given:
+        typer.echo("give --full-name and/or --phone", err=True)
+        raise typer.Exit(2)
+    try:
+        data = UserUpdate(**given)
+    except ValidationError as exc:
+        for err in exc.errors():
+            typer.echo(f"{'.'.join(map(str, err['loc']))}: {err['msg']}", err=True)
+        raise typer.Exit(2) from exc
+    user = _user_command(lambda session: service.update_user(session, SYSTEM, username, data))
+    typer.echo(f"updated {username}: {user.full_name or '—'} · {user.phone or '—'}")
+
+
 @users_app.command("disable")
 def users_disable(username: str) -> None:
     """Disable an account; every session of it ends at once."""

@@ -19,7 +19,7 @@ from stdnum.cn import ric
 
 from relief import clock
 from relief.auth import service as auth
-from relief.auth.models import SYSTEM, UserCreate
+from relief.auth.models import SYSTEM, UserCreate, UserUpdate
 from relief.db import session_for, transaction, upgrade
 from relief.errors import DomainError
 from relief.network import service as network
@@ -47,6 +47,18 @@ PRACTICE_HOUSEHOLDS = (
 PRACTICE_NOTE = "演示数据：公示期已满的练习案件"
 
 
+# The demo accounts' people: fictitious names and office numbers (not real people or
+# lines), so that the response page shows whom to call (issue 13).
+DEMO_PEOPLE: dict[str, tuple[str, str]] = {
+    "admin": ("刘志强", "0471-6900100"),
+    "duty": ("张海燕", "0471-6900110"),
+    "manager_backbone": ("王建国", "0471-6900120"),
+    "manager_depot": ("李春生", "0471-8800130"),
+    "county_staff": ("赵红梅", "0471-8800140"),
+    "approver": ("孙立平", "0471-6900150"),
+}
+
+
 @dataclass
 class DemoUser:
     username: str
@@ -54,6 +66,14 @@ class DemoUser:
     password: str
     warehouse_codes: list[str] = field(default_factory=list)
     region_codes: list[str] = field(default_factory=list)
+
+    @property
+    def full_name(self) -> str | None:
+        return DEMO_PEOPLE.get(self.username, (None, None))[0]
+
+    @property
+    def phone(self) -> str | None:
+        return DEMO_PEOPLE.get(self.username, (None, None))[1]
 
     @property
     def scope(self) -> str:
@@ -70,6 +90,9 @@ def create_demo_users(engine: Engine, users: list[DemoUser]) -> list[DemoUser]:
             existing = auth.user_by_username(session, user.username)
             if existing is not None:  # forced to change again; old sessions end
                 auth.set_password(session, SYSTEM, user.username, user.password)
+                if existing.full_name is None and existing.phone is None and user.full_name:
+                    people = UserUpdate(full_name=user.full_name, phone=user.phone)
+                    auth.update_user(session, SYSTEM, user.username, people)
             else:
                 auth.create_user(
                     session,
@@ -80,6 +103,8 @@ def create_demo_users(engine: Engine, users: list[DemoUser]) -> list[DemoUser]:
                         role=user.role,
                         warehouse_codes=user.warehouse_codes,
                         region_codes=user.region_codes,
+                        full_name=user.full_name,
+                        phone=user.phone,
                         # printed on a terminal: the user chooses their own at first sign-in
                         must_change_password=True,
                     ),

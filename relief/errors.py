@@ -20,6 +20,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "no_standard": 422,
     "not_eligible": 422,
     "paid_on_future": 422,
+    "paid_on_too_early": 422,
+    "lot_expired": 422,
+    "no_open_route": 422,
     "household_has_cases": 409,
     "import_rejected": 422,
     "explanation_required": 422,
@@ -112,6 +115,7 @@ ERROR_IDS: tuple[str, ...] = (
     N_("error.invalid_reversal"),
     N_("error.paid_on_future"),
     N_("error.household_has_cases"),
+    N_("error.household_stale"),
     N_("error.explanation_required"),
     N_("error.final_before_stable"),
     N_("error.already_stable"),
@@ -127,6 +131,10 @@ ERROR_IDS: tuple[str, ...] = (
     N_("error.plan_no_longer_fits"),
     N_("error.plan_stale"),
     N_("error.response_already_active"),
+    N_("error.duplicate_reference"),
+    N_("error.paid_on_too_early"),
+    N_("error.lot_expired"),
+    N_("error.no_open_route"),
     N_("error.unknown"),
 )
 

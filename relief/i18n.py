@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import gettext
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -86,6 +86,21 @@ def unit(word: str | None, lang: Lang = DEFAULT_LANG) -> str:
         return ""
     key = f"unit.{word}"
     return translate(key, lang) if has(key, lang) else word
+
+
+def listed(words: Iterable[object], lang: Lang = DEFAULT_LANG) -> str:
+    """Words said as a list: `保合少镇、榆林镇` in Chinese, `Baohe, Yulin` in English."""
+    return ("、" if lang == "zh" else ", ").join(str(w) for w in words)
+
+
+def colon(lang: Lang = DEFAULT_LANG) -> str:
+    """A label's colon: full-width in Chinese, `: ` in English."""
+    return "：" if lang == "zh" else ": "
+
+
+def in_brackets(text: object, lang: Lang = DEFAULT_LANG) -> str:
+    """`（kg）` after a Chinese word, ` (kg)` after an English one."""
+    return f"（{text}）" if lang == "zh" else f" ({text})"
 
 
 # Fixed texts the services store in a free-text column (a ledger row's reason), with the

@@ -30,6 +30,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from relief import clock
 from relief.app import create_app
 from relief.auth import service as auth
 from relief.auth.models import SYSTEM
@@ -265,7 +266,7 @@ def _build(engine: Engine, api: TestClient, admin: dict[str, str]) -> World:
         payments[scope] = _ok(
             api.post(
                 f"/api/v1/cases/{approved[scope]}/payments",
-                json={"amount": "1000.00", "paid_on": "2026-08-01", "reference": "ZF-1"},
+                json={"amount": "1000.00", "paid_on": _today(), "reference": "ZF-1"},
                 headers=admin,
             ),
             201,
@@ -446,6 +447,11 @@ def _report_form(world: World, scope: str) -> dict[str, Any]:
     return form | {"kind": "update", "reported_at": "2026-07-20T13:00"}
 
 
+def _today() -> str:
+    # Payments are dated no earlier than the case's approval (issue 13 review #13).
+    return clock.to_cst(clock.now()).date().isoformat()
+
+
 API = "/api/v1"
 RULES: dict[tuple[str, str], Rule | None] = {
     # Open to anyone: nothing to walk (None).
@@ -519,6 +525,13 @@ RULES: dict[tuple[str, str], Rule | None] = {
         lambda w, r, s: {
             "url": f"{API}/users",
             "json": {"username": "newbie", "password": "long-password-1", "role": "admin"},
+        },
+    ),
+    ("PATCH", f"{API}/users/{{username}}"): Rule(
+        roles(),
+        lambda w, r, s: {
+            "url": f"{API}/users/manager_out",
+            "json": {"full_name": "王建国", "phone": "0471-1234567"},
         },
     ),
     ("POST", f"{API}/users/{{username}}/disable"): Rule(
@@ -781,7 +794,7 @@ RULES: dict[tuple[str, str], Rule | None] = {
         scoped("county_staff", "township_staff", "approver"),
         lambda w, r, s: {
             "url": f"{API}/cases/{w.approved[s]}/payments",
-            "json": {"amount": "10.00", "paid_on": "2026-08-02", "reference": "ZF-2"},
+            "json": {"amount": "10.00", "paid_on": _today(), "reference": "ZF-2"},
         },
     ),
     ("POST", f"{API}/payments/{{payment_id}}/reversal"): Rule(
@@ -1023,7 +1036,7 @@ RULES: dict[tuple[str, str], Rule | None] = {
         scoped("county_staff", "township_staff", "approver"),
         lambda w, r, s: {
             "url": f"/subsidies/cases/{w.approved[s]}/payments",
-            "data": {"amount": "10.00", "paid_on": "2026-08-02", "reference": "ZF-2"},
+            "data": {"amount": "10.00", "paid_on": _today(), "reference": "ZF-2"},
         },
     ),
     ("POST", "/subsidies/payments/{payment_id}/reversal"): Rule(

@@ -113,6 +113,20 @@ def test_users_create_takes_a_real_name_and_a_phone(engine, cli_database):
     assert (user.full_name, user.phone) == ("赵敏", "138 0471 0000")
 
 
+def test_users_update_sets_and_clears_the_name_and_phone(engine, cli_database):
+    """Issue 13 review #3: an existing account gets a real name and a phone."""
+    assert create("duty9").exit_code == 0
+    done = relief("users", "update", "duty9", "--full-name", "王建国", "--phone", "0471-1234567")
+    assert done.exit_code == 0, done.output
+    user = stored(engine, "duty9")
+    assert (user.full_name, user.phone) == ("王建国", "0471-1234567")
+    assert relief("users", "update", "duty9", "--phone", "").exit_code == 0
+    assert (stored(engine, "duty9").full_name, stored(engine, "duty9").phone) == ("王建国", None)
+    assert relief("users", "update", "duty9", "--phone", "=1+2").exit_code == 2
+    assert relief("users", "update", "ghost", "--full-name", "某").exit_code == 2
+    assert relief("users", "update", "duty9").exit_code == 2
+
+
 def test_township_staff_are_created_for_a_township_and_nothing_else(engine, cli_database):
     from relief.auth.models import SYSTEM
     from relief.db import transaction

@@ -76,6 +76,10 @@ def test_demo_creates_one_account_per_role_with_working_passwords(engine: Engine
     with session_for(engine, write=False) as session:
         for name, (role, _, password) in users.items():
             assert auth.authenticate(session, name, password).role == role
+            # Issue 13 review #3: every demo account is a person one can call.
+            user = auth.user_by_username(session, name)
+            assert user.full_name and user.phone, name
+            assert not user.full_name.isascii(), name
 
 
 def test_demo_prints_warehouses_by_tier(demo_lines):

@@ -17,6 +17,7 @@ from relief.auth.models import (
     UserCreate,
     UserOut,
     UserStatus,
+    UserUpdate,
 )
 from relief.db import get_session
 
@@ -105,6 +106,19 @@ def create_user(
     session: Session = Depends(get_session),
 ) -> UserOut:
     user = service.create_user(session, actor, body)
+    session.commit()
+    return UserOut.model_validate(user, from_attributes=True)
+
+
+@router.patch("/users/{username}", response_model=UserOut)
+def update_user(
+    username: str,
+    body: UserUpdate,
+    actor: Actor = Depends(require()),
+    session: Session = Depends(get_session),
+) -> UserOut:
+    """admin: a user's `full_name` and `phone` (the fields sent; null clears one), audited."""
+    user = service.update_user(session, actor, username, body)
     session.commit()
     return UserOut.model_validate(user, from_attributes=True)
 

@@ -89,19 +89,31 @@ def ensure_role(actor: Actor, *roles: str) -> None:
         )
 
 
-def authorize_warehouse(actor: Actor, warehouse_code: str, field: str | None = None) -> None:
-    """A warehouse manager acts only on their own warehouses."""
+def authorize_warehouse(
+    actor: Actor, warehouse_code: str, field: str | None = None, session: Session | None = None
+) -> None:
+    """A warehouse manager acts only on their own warehouses. With `session` a refusal names
+    the warehouse by its name (`仓库 呼和浩特市救灾物资骨干库 超出…`)."""
     if actor.role == "admin":
         return
     if actor.role != "warehouse_manager":
         ensure_role(actor, "warehouse_manager")
     if warehouse_code not in actor.warehouse_codes:
+        name = _warehouse_name(session, warehouse_code)
         raise DomainError(
             "scope_forbidden",
             "warehouse {warehouse_code} is not in your scope",
             field,
-            params={"warehouse_code": warehouse_code},
+            params={"warehouse_code": name},
         )
+
+
+def _warehouse_name(session: Session | None, code: str) -> str:
+    from relief.errors import Named
+    from relief.network import service as network
+
+    warehouse = network.get_warehouse(session, code) if session is not None else None
+    return Named(code, warehouse.name) if warehouse is not None else code
 
 
 def region_in_scope(session: Session, actor: Actor, region_code: str) -> bool:
@@ -115,15 +127,37 @@ def region_in_scope(session: Session, actor: Actor, region_code: str) -> bool:
 
 
 def authorize_region(
-    session: Session, actor: Actor, region_code: str, field: str | None = None
+    session: Session,
+    actor: Actor,
+    region_code: str,
+    field: str | None = None,
+    *,
+    record: str | None = None,
 ) -> None:
-    if not region_in_scope(session, actor, region_code):
+    """The region (typed by the caller, or of the `record` asked for: an entity name such
+    as "household") is in the actor's scope, else 403 `scope_forbidden`. A typed region is
+    named by its name (`地区 武川县 超出…`); a record of another county is not described at
+    all (neither its place nor anything else of it)."""
+    from relief.errors import Named, entity
+    from relief.network import service as network
+
+    if region_in_scope(session, actor, region_code):
+        return
+    if record is not None:
         raise DomainError(
             "scope_forbidden",
-            "region {region_code} is not in your scope",
+            "this {entity} is not in your scope",
             field,
-            params={"region_code": region_code},
+            params={"entity": entity(record)},
         )
+    region = network.get_region(session, region_code)
+    name = Named(region_code, region.name if region is not None else region_code)
+    raise DomainError(
+        "scope_forbidden",
+        "region {region_code} is not in your scope",
+        field,
+        params={"region_code": name},
+    )
 
 
 def warehouse_in_scope(actor: Actor, warehouse_code: str) -> bool:
@@ -175,7 +209,7 @@ def authorize_dispatch_receipt(
     """Goods for a warehouse are received by its manager; for a region, by county staff
     whose scope covers it (admins may do either)."""
     if destination_kind == "warehouse":
-        authorize_warehouse(actor, destination_code)
+        authorize_warehouse(actor, destination_code, session=session)
         return
     ensure_role(actor, "county_staff")
     authorize_region(session, actor, destination_code)

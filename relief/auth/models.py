@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as PField
 from sqlalchemy import JSON, CheckConstraint, Column
 from sqlmodel import Field, SQLModel
@@ -84,6 +84,15 @@ class UserCreate(BaseModel):
         if value not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         return value
+
+
+class UserUpdate(BaseModel):
+    """An admin's change of a user's name and phone (the fields given; null clears one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: str | None = PField(default=None, min_length=1, max_length=64)
+    phone: str | None = PField(default=None, max_length=32, pattern=r"^\+?[0-9][0-9 \-]{2,30}$")
 
 
 class UserOut(BaseModel):

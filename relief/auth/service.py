@@ -31,7 +31,7 @@ from sqlmodel import Session, select
 
 from relief import clock
 from relief.audit import service as audit
-from relief.auth.models import ROLES, SYSTEM, Actor, SignInThrottle, User, UserCreate
+from relief.auth.models import ROLES, SYSTEM, Actor, SignInThrottle, User, UserCreate, UserUpdate
 from relief.config import Settings
 from relief.errors import DomainError, Term
 
@@ -444,6 +444,31 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
         user.username,
         None,
         audit.snapshot(user, {"password_hash"}),
+    )
+    return user
+
+
+def update_user(session: Session, actor: Actor, username: str, data: UserUpdate) -> User:
+    """An admin sets a user's full name and phone (the fields sent; null clears one), so that
+    a duty officer can call them; audited with the values before and after."""
+    user = _user(session, username)
+    before = {"full_name": user.full_name, "phone": user.phone}
+    for name in data.model_fields_set:
+        value = getattr(data, name)
+        value = value.strip() if isinstance(value, str) else None
+        if name == "full_name" and value is not None and not value:
+            raise DomainError("validation_error", "the full name is empty", "full_name")
+        setattr(user, name, value or None)
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "update",
+        "user",
+        username,
+        before,
+        {"full_name": user.full_name, "phone": user.phone},
     )
     return user
 

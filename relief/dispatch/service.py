@@ -61,7 +61,8 @@ from relief.dispatch.models import (
 from relief.emergency import responses
 from relief.emergency import service as events
 from relief.emergency.records import DEFAULT_LOADING_H
-from relief.errors import DomainError, Term, invalid, not_found, unknown_code
+from relief.errors import DomainError, Named, Term, invalid, not_found, unknown_code
+from relief.i18n import unit
 from relief.network import graph
 from relief.network import service as network
 from relief.stock import service as stock
@@ -101,9 +102,14 @@ def authorise_order_read(session: Session, actor: Actor, order: DispatchOrderRow
     )
 
 
-def authorise_transfer(actor: Actor, from_warehouse_code: str, field: str | None = None) -> None:
+def authorise_transfer(
+    actor: Actor,
+    from_warehouse_code: str,
+    field: str | None = None,
+    session: Session | None = None,
+) -> None:
     """A transfer leaves its source at the hands of the source's manager (or an admin)."""
-    authorize_warehouse(actor, from_warehouse_code, field)
+    authorize_warehouse(actor, from_warehouse_code, field, session)
 
 
 def authorise_dispatch(actor: Actor, order: DispatchOrderRow) -> None:
@@ -574,7 +580,7 @@ def create_transfer(
     transfer up the tiers (a county depot emptying itself into the provincial core) needs
     `override_reason` (else 409 `transfer_up_tiers`), kept in the order's audit record
     with the actor, like taking stock below the floor."""
-    authorise_transfer(actor, from_warehouse_code, "from_warehouse_code")
+    authorise_transfer(actor, from_warehouse_code, "from_warehouse_code", session)
     source = network.get_warehouse(session, from_warehouse_code)
     if source is None:
         raise unknown_code("from_warehouse_code", from_warehouse_code, "warehouse")
@@ -596,7 +602,17 @@ def create_transfer(
                 "to_tier": target.tier,
             },
         )
-    found = fastest_route(session, from_warehouse_code, to_warehouse_code)
+    closed = events.closed_road_ids_of_active_responses(session)
+    found = fastest_route(session, from_warehouse_code, to_warehouse_code, closed)
+    if found is None and closed and fastest_route(session, from_warehouse_code, to_warehouse_code):
+        # Only roads the active response lists as closed join the two: no truck can go.
+        source_name, target_name = source.name, target.name
+        raise DomainError(
+            "no_open_route",
+            "no open road joins {from_warehouse} and {to_warehouse}: the roads between them are closed for the active response",
+            "to_warehouse_code",
+            params={"from_warehouse": source_name, "to_warehouse": target_name},
+        )
     time_h, distance, path = found if found is not None else (None, None, None)
     return create_order(
         session,
@@ -615,11 +631,13 @@ def create_transfer(
 
 
 def fastest_route(
-    session: Session, from_code: str, to_code: str
+    session: Session, from_code: str, to_code: str, closed_road_ids: Iterable[int] = ()
 ) -> tuple[Decimal, Decimal, list[str]] | None:
-    """(time_h, distance_km, path) over the roads open now, or None when none joins them."""
+    """(time_h, distance_km, path) over the roads open now and not in `closed_road_ids`
+    (the closures of the active responses), or None when none joins them."""
     regions, warehouses, roads, _ = network.network_records(session)
-    return graph.fastest_route(graph.build_graph(regions, warehouses, roads), from_code, to_code)
+    built = graph.build_graph(regions, warehouses, roads, closed_road_ids)
+    return graph.fastest_route(built, from_code, to_code)
 
 
 def next_number(session: Session, at: datetime) -> str:
@@ -779,11 +797,17 @@ def dispatch_order(
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
             raise invalid(f"lines[{i}].quantity", "must be a whole number, 0 or more")
         if quantity > ordered:
+            # With the item's unit (45 条; issue 13 review #18).
+            row = network.get_item(session, item)
+            word = row.unit if row is not None else ""
+            ordered_said = Named(
+                f"{ordered} {unit(word, 'en')}".strip(), f"{ordered} {unit(word, 'zh')}".strip()
+            )
             raise DomainError(
                 "validation_error",
                 "more than ordered ({ordered})",
                 f"lines[{i}].quantity",
-                params={"ordered": ordered},
+                params={"ordered": ordered_said},
             )
         if quantity < ordered and not reason:
             raise invalid(

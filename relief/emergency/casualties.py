@@ -287,7 +287,7 @@ def get_casualty(session: Session, actor: Actor, event_id: int, casualty_id: int
     row = session.get(Casualty, casualty_id) if 0 < casualty_id <= MAX_ID else None
     if row is None or row.event_id != event_id:
         raise not_found("casualty", casualty_id)
-    authorize_region(session, actor, row.region_code)
+    authorize_region(session, actor, row.region_code, record="casualty")
     return row
 
 
@@ -298,7 +298,7 @@ def read_full_id_number(
     audited with the masked number; None for anyone else or when there is none."""
     if actor.role not in ("county_staff", "admin") or not row.id_cipher:
         return None
-    authorize_region(session, actor, row.region_code)
+    authorize_region(session, actor, row.region_code, record="casualty")
     audit.record(
         session, actor, "read_id_number", "casualty", row.id, None, {"id_number": row.id_masked}
     )

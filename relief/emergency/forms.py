@@ -332,7 +332,8 @@ def daily_summary(
             code,
             names[code],
             KIND_ZH[now_row.kind],
-            clock.to_cst(now_row.reported_at).strftime(TIME_FORMAT),
+            # A date cell in the .xlsx (issue 13 review #22); CSV and JSON say it as text.
+            clock.to_cst(now_row.reported_at).replace(tzinfo=None),
         ]
         for name in DAILY_FIELDS:
             value = figures.get(name)

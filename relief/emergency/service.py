@@ -213,7 +213,9 @@ def declare_stable(session: Session, actor: Actor, event_id: int, body: StableIn
             "validation_error",
             "at is in the future (now is {now})",
             "at",
-            params={"now": clock.to_cst(now).isoformat()},
+            extra={"now": clock.to_cst(now).isoformat()},
+            # Said to people as Beijing time to the minute (issue 13 review #26).
+            params={"now": clock.to_cst(now).strftime("%Y-%m-%d %H:%M")},
         )
     if at < clock.as_utc(event.started_at):
         raise DomainError(
@@ -498,11 +500,16 @@ def _check_report_rules(
     lineage = network.region_lineage(session, region_code)
     event_regions = set(event_region_codes(session, event_id))
     if not event_regions.intersection(lineage):
+        # Places by name in Chinese (issue 13 review #27); English keeps the codes.
+        codes = sorted(event_regions)
+        names = [_region_name(session, code) for code in codes]
+        region_said = Named(region_code, _region_name(session, region_code))
+        regions_said = Named(", ".join(codes), "、".join(names))
         raise DomainError(
             "validation_error",
             "{region_code} is not one of the event's regions ({event_regions}) nor under one",
             "region_code",
-            params={"region_code": region_code, "event_regions": ", ".join(sorted(event_regions))},
+            params={"region_code": region_said, "event_regions": regions_said},
         )
     reported = {row.region_code for row in existing}
     if region_code not in reported:
@@ -601,7 +608,9 @@ def add_report(session: Session, actor: Actor, event_id: int, body: ReportIn) ->
             "validation_error",
             "reported_at is in the future (now is {now})",
             "reported_at",
-            params={"now": clock.to_cst(now).isoformat()},
+            extra={"now": clock.to_cst(now).isoformat()},
+            # Said to people as Beijing time to the minute (issue 13 review #26).
+            params={"now": clock.to_cst(now).strftime("%Y-%m-%d %H:%M")},
         )
     earliest = clock.as_utc(event.started_at) - EARLIEST_BEFORE_START
     if clock.as_utc(body.reported_at) < earliest:
@@ -927,6 +936,22 @@ def closed_road_ids(session: Session, event_id: int) -> set[int]:
     """The ids of the roads closed for this event (global road status not included: the
     network's `status` column says which roads are closed for everyone)."""
     return {row.road_id for row in _closures(session, event_id)}
+
+
+def _region_name(session: Session, code: str) -> str:
+    region = network.get_region(session, code)
+    return region.name if region is not None else code
+
+
+def closed_road_ids_of_active_responses(session: Session) -> set[int]:
+    """The ids of the roads closed for any event that has an active response: the roads
+    that movements made now (transfers) must go around, as that response's plans do."""
+    rows = session.exec(
+        select(RoadClosureRow.road_id)
+        .join(ResponseRow, ResponseRow.event_id == RoadClosureRow.event_id)  # type: ignore[arg-type]
+        .where(ResponseRow.status == "active")
+    ).all()
+    return set(rows)
 
 
 def _add_closure(

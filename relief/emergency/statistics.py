@@ -217,6 +217,8 @@ def build(
 
 
 def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.strftime("%Y-%m-%d %H:%M")  # a shown (China) time, as in the CSV
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -88,7 +88,9 @@ def create_receipt(
     """Goods received: 201 with the receipt's lines (each its ledger row's id) and the
     stock rows of the items received, as they are after the receipt."""
     _warehouse_code(session, code)
-    movements = service.receive_stock(session, actor, code, body.reference, body.lines)
+    movements = service.receive_stock(
+        session, actor, code, body.reference, body.lines, body.override_reason
+    )
     stock = service.stock_of(session, code, {line.item_code for line in body.lines})
     session.commit()
     return ReceiptOut(

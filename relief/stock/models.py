@@ -175,6 +175,10 @@ class ReceiptLineIn(BaseModel):
 class ReceiptIn(BaseModel):
     reference: Annotated[str, _text(128), AfterValidator(_no_control_chars)]
     lines: list[ReceiptLineIn] = PField(min_length=1, max_length=1000)
+    # Why a lot already past its date is booked anyway (else 422 `lot_expired`).
+    override_reason: Annotated[
+        str | None, PField(default=None, max_length=500), AfterValidator(_optional_note)
+    ] = None
 
 
 class AdjustmentIn(BaseModel):

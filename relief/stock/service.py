@@ -421,10 +421,12 @@ def _keep_reserved_covered(
 # --- receipts and stocktakes ------------------------------------------------------------
 
 
-def authorise_stock_change(actor: Actor, warehouse_code: str) -> None:
+def authorise_stock_change(
+    actor: Actor, warehouse_code: str, session: Session | None = None
+) -> None:
     """Booking goods in or out of a warehouse by hand (receipts, stocktakes): its manager,
     or admin; another role → `role_forbidden`, another manager → `scope_forbidden`."""
-    authorize_warehouse(actor, warehouse_code)
+    authorize_warehouse(actor, warehouse_code, session=session)
 
 
 def receive_stock(
@@ -433,8 +435,15 @@ def receive_stock(
     warehouse_code: str,
     reference: str,
     lines: Sequence[ReceiptLineIn],
+    override_reason: str | None = None,
 ) -> list[StockMovement]:
     """A receipt: each line adds its quantity to a lot (the default lot without a number).
+
+    A receipt's reference (入库单号) is booked once per warehouse: a second receipt with
+    the same reference is refused (409 `duplicate_reference`), so that a form posted twice
+    does not book the goods twice. A lot already past its date is refused (422
+    `lot_expired`) unless `override_reason` says why it is booked anyway (it then counts
+    as expired stock, to be disposed of).
 
     A lot that holds stock keeps the expiry it was first received with: a line naming
     another date, or a date for a lot held without one, is a conflict (409
@@ -442,12 +451,28 @@ def receive_stock(
     date: count the lot to 0, receive again). An expiry date needs a lot number.
     """
     _require_warehouse(session, warehouse_code)
-    authorise_stock_change(actor, warehouse_code)
+    authorise_stock_change(actor, warehouse_code, session)
     for i, line in enumerate(lines):
         _require_item(session, line.item_code, f"lines[{i}].item_code")
         _check_quantity(line.quantity, f"lines[{i}].quantity")
         if line.expires_on is not None and not line.lot:
             raise invalid(f"lines[{i}].lot", "a lot number is required with expires_on")
+    on = today()
+    repeat = session.exec(
+        select(StockMovement).where(
+            StockMovement.warehouse_code == warehouse_code,
+            StockMovement.kind == "receipt",
+            StockMovement.reference == reference,
+        )
+    ).first()
+    if repeat is not None:
+        when = clock.to_cst(repeat.at).strftime("%Y-%m-%d %H:%M")
+        raise DomainError(
+            "duplicate_reference",
+            "receipt {reference} was already booked at this warehouse ({at}); give a new receipt its own reference",
+            "reference",
+            params={"reference": reference, "at": when},
+        )
 
     levels: dict[str, StockLevelRow] = {}
     before: dict[str, dict[str, int] | None] = {}
@@ -478,6 +503,18 @@ def receive_stock(
                     "expires_on": line.expires_on.isoformat(),
                 },
             )
+        if line.expires_on is not None and is_expired(line.expires_on, on) and not override_reason:
+            # Checked after the held expiry, so that a wrong date says it is the wrong one.
+            raise DomainError(
+                "lot_expired",
+                "lot {lot} of {item_code} expired on {expires_on}; give override_reason to book it anyway (as expired stock)",
+                f"lines[{i}].expires_on",
+                params={
+                    "lot": line.lot,
+                    "item_code": _item(session, line.item_code),
+                    "expires_on": line.expires_on.isoformat(),
+                },
+            )
         if line.expires_on is not None and lot.on_hand == 0:
             # An empty lot (new, or counted or disposed to 0) takes the receipt's date.
             lot.expires_on = line.expires_on
@@ -494,6 +531,7 @@ def receive_stock(
                 on_hand_delta=line.quantity,
                 reference=reference,
                 at=at,
+                override_reason=override_reason if is_expired(line.expires_on, on) else None,
             )
         )
     for item_code, level in levels.items():
@@ -531,7 +569,7 @@ def adjust_stock(
     override is kept on the ledger row and in the audit record with the actor.
     """
     _require_warehouse(session, warehouse_code)
-    authorise_stock_change(actor, warehouse_code)
+    authorise_stock_change(actor, warehouse_code, session)
     _require_item(session, item_code, "item_code")
     if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
         raise invalid("delta", "must be a non-zero integer")
@@ -690,7 +728,7 @@ def dispose_stock(
     for a lot that has not expired, less unexpired stock than is reserved.
     """
     _require_warehouse(session, warehouse_code)
-    authorise_stock_change(actor, warehouse_code)
+    authorise_stock_change(actor, warehouse_code, session)
     _require_item(session, item_code, "item_code")
     if quantity is not None:
         _check_quantity(quantity, "quantity")
@@ -795,7 +833,7 @@ def stocktake(
     Returns the rows and whether the count left the item below its floor.
     """
     _require_warehouse(session, warehouse_code)
-    authorise_stock_change(actor, warehouse_code)
+    authorise_stock_change(actor, warehouse_code, session)
     _require_item(session, item_code, "item_code")
     if isinstance(counted, bool) or not isinstance(counted, int):
         raise invalid("counted", "must be an integer")
@@ -1333,22 +1371,45 @@ def lots_page(
     return list(rows), total
 
 
+# The ledger's sortable columns (`?lsort=item`, `-item`): the UI's column heads.
+LEDGER_SORTS = {
+    "at": StockMovement.id,
+    "kind": StockMovement.kind,
+    "item": StockMovement.item_code,
+    "delta": StockMovement.on_hand_delta,
+    "reference": StockMovement.reference,
+}
+
+
 def ledger_page(
     session: Session,
     warehouse_code: str,
     *,
     item_code: str | None = None,
+    kind: str | None = None,
+    reference: str | None = None,
+    sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[StockMovement], int]:
-    """The warehouse's ledger rows, newest first, and how many there are in all."""
+    """The warehouse's ledger rows, newest first (or by `sort`, a LEDGER_SORTS key, `-` for
+    descending), filtered by item, kind and a part of the reference (单号), and how many
+    there are in all."""
     query = select(StockMovement).where(StockMovement.warehouse_code == warehouse_code)
     if item_code is not None:
         query = query.where(StockMovement.item_code == item_code)
+    if kind:
+        query = query.where(StockMovement.kind == kind)
+    if reference:
+        query = query.where(col(StockMovement.reference).contains(reference, autoescape=True))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(StockMovement.id).desc()).offset(offset).limit(limit)
-    ).all()
+    column = LEDGER_SORTS.get((sort or "").lstrip("-"))
+    if column is None:
+        order = [col(StockMovement.id).desc()]
+    else:
+        first = col(column).desc() if (sort or "").startswith("-") else col(column).asc()
+        order = [first, col(StockMovement.id).desc()]
+    rows = session.exec(query.order_by(*order).offset(offset).limit(limit)).all()
     return list(rows), total
 
 

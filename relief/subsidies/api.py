@@ -285,7 +285,9 @@ def get_household(
     household = service.get_household(session, actor, household_id)
     number, account = service.read_full_id_number(session, actor, household, _vault(request))
     session.commit()  # the audit record of the full-ID read
-    return household_out(household, number, account)
+    out = household_out(household, number, account)
+    out.version = service.household_version(session, household_id)
+    return out
 
 
 @router.get("/households/{household_id}/form.pdf", response_class=Response)
@@ -316,7 +318,9 @@ def update_household(
 ) -> HouseholdOut:
     household = service.update_household(session, actor, household_id, body, _vault(request))
     session.commit()
-    return household_out(household)
+    out = household_out(household)
+    out.version = service.household_version(session, household_id)
+    return out
 
 
 @router.delete("/households/{household_id}", status_code=204)

@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from relief import clock
 from relief.audit import service as audit
 from relief.auth.models import Actor
+from relief.errors import N_
 from relief.exports import safe_row
 from relief.i18n import translate
 from relief.network import service as network
@@ -249,18 +250,26 @@ def public_notice_xlsx(
     workbook.remove(workbook.active)
     taken: set[str] = set()
     title = _zh("export.notice.title", programme=programme.name)
+    # A posted notice says nothing of the cases' progress: no 状态 column (issue 13 review #23).
+    status = NOTICE_HEADERS.index(_zh("export.col.status"))
+    headers = NOTICE_HEADERS[:status] + NOTICE_HEADERS[status + 1 :]
     for village in sorted(by_village):
-        rows = _notice_rows(session, by_village[village])
+        rows = [r[:status] + r[status + 1 :] for r in _notice_rows(session, by_village[village])]
         starts = [published[c.id] for c, _ in by_village[village] if c.id in published]
         ends = [c.notice_ends_at for c, _ in by_village[village] if c.notice_ends_at]
         name = names.get(village) or village
+        # The sheet is per household region: a village (村（社区）) or, where households are
+        # registered at township level, a township (乡镇（街道）).
+        region = network.get_region(session, village)
+        village_level = region is not None and region.level == "village"
+        label = N_("export.notice.village") if village_level else N_("export.notice.township")
         write_table(
             workbook.create_sheet(sheet_title(name, taken)),
             title,
-            NOTICE_HEADERS,
+            headers,
             rows,
             lines=[
-                _zh("export.notice.village", name=name, code=village),
+                _zh(label, name=name, code=village),
                 _zh(
                     "export.notice.period",
                     start=_day(min(starts) if starts else None),
@@ -276,7 +285,7 @@ def public_notice_xlsx(
         write_table(
             workbook.create_sheet(_zh("export.notice.sheet")),
             title,
-            NOTICE_HEADERS,
+            headers,
             [],
             lines=[_zh("export.notice.empty")],
             footer=[_zh("export.notice.phone", phone=phone)],

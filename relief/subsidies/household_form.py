@@ -27,6 +27,7 @@ from relief.subsidies.models import (
     STRUCTURE_ZH,
     Case,
     Household,
+    Programme,
     format_fen,
     rooms_total,
 )
@@ -124,11 +125,22 @@ def form_context(session: Session, household: Household) -> dict[str, Any]:
                 str(household.id),
             ),
         ],
+        # Each programme by its name (issue 13 review #7), not its code.
         "cases": [
-            (c.programme_code, format_fen(c.amount_fen), _zh(f"case.{c.status}")) for c in cases
+            (
+                _programme_name(session, c.programme_code),
+                format_fen(c.amount_fen),
+                _zh(f"case.{c.status}"),
+            )
+            for c in cases
         ],
         "printed_at": clock.to_cst(clock.now()).strftime("%Y-%m-%d %H:%M"),
     }
+
+
+def _programme_name(session: Session, code: str) -> str:
+    programme = session.get(Programme, code)
+    return programme.name if programme is not None else code
 
 
 def form_html(

@@ -33,13 +33,14 @@ from openpyxl.reader.excel import _find_workbook_part
 from openpyxl.utils import get_column_letter
 from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
 from openpyxl.xml.functions import fromstring
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from relief.auth.deps import region_in_scope, sees_everything
 from relief.auth.models import Actor
 from relief.errors import DomainError
 from relief.i18n import has, translate
 from relief.subsidies import service
+from relief.subsidies.contact import ContactError, clean_bank_account, clean_phone
 from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
 from relief.subsidies.models import (
     CATEGORY_WORDS,
@@ -93,6 +94,9 @@ ROW_ERROR_CODES: dict[str, tuple[str, ...]] = {
     "id_check_digit": (),
     "id_invalid": (),
     "stored_as_number": (),
+    "account_scientific": (),
+    "account_format": (),
+    "phone_format": (),
     "not_whole_number": (),
     "out_of_range": ("min", "max"),
     "unknown_damage": ("value",),
@@ -538,6 +542,7 @@ def import_households(
         # reports every problem of the file.
         parsed.append((offset, values, number))
 
+    _codes_for_names(session, actor, parsed)
     regions = service.regions_with_ancestors(
         session, {v["region_code"] for _, v, _ in parsed if v.get("region_code")}
     )
@@ -610,6 +615,26 @@ def import_households(
     if not rows:
         raise _rejected([RowError(2, None, None, "the file has no household rows", "no_rows")])
     return len(service.insert_households(session, actor, event.id, rows))
+
+
+def _codes_for_names(session: Session, actor: Actor, parsed: list[tuple[int, dict, Any]]) -> None:
+    """A clerk types 大青山乡 where the column wants 150102101 (issue 13 review #46): a name
+    that is exactly one region's in the caller's scope stands for its code; any other name
+    stays as typed and is reported as an unknown region."""
+    from relief.network.models import RegionRow
+
+    typed = {v["region_code"] for _, v, _ in parsed if v.get("region_code")}
+    names = {t for t in typed if not t.isascii()}
+    if not names:
+        return
+    found: dict[str, list[str]] = {}
+    for row in session.exec(select(RegionRow).where(col(RegionRow.name).in_(sorted(names)))):
+        if region_in_scope(session, actor, row.code):
+            found.setdefault(row.name, []).append(row.code)
+    for _, values, _ in parsed:
+        codes = found.get(values.get("region_code") or "", [])
+        if len(codes) == 1:
+            values["region_code"] = codes[0]
 
 
 def _already_registered(
@@ -737,8 +762,12 @@ def _parse_row(
         except CellError as exc:
             refused(name, exc)
             continue
-        fits(name, text, limit)
-        values[name] = text
+        if not fits(name, text, limit):
+            continue
+        try:
+            values[name] = clean_phone(text) if name == "phone" else clean_bank_account(text)
+        except ContactError as exc:
+            fail(name, str(exc), exc.code)
     return errors, values, number
 
 
@@ -767,6 +796,7 @@ def template(fmt: str) -> bytes:
     sheet = workbook.active
     sheet.title = "受灾户登记"
     sheet.append(headers)
+    sheet.freeze_panes = "A2"  # the headers stay in view (issue 13 review #24)
     # ID numbers and bank accounts as text, so Excel keeps every digit.
     for field in ("id_number", "bank_account", "phone", "region_code"):
         letter = get_column_letter([f for f, _ in COLUMNS].index(field) + 1)

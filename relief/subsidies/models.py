@@ -29,6 +29,7 @@ from sqlmodel import Field, SQLModel
 from relief.clock import now
 from relief.db import UTCDateTime
 from relief.errors import N_
+from relief.subsidies.contact import optional_bank_account, optional_phone
 
 DAMAGES = ("collapsed", "severe", "general", "none")
 CATEGORIES = ("general", "dibao", "tekun", "poverty_registered")
@@ -365,6 +366,22 @@ def _text(max_length: int, min_length: int = 1) -> Any:
     ]
 
 
+# What a 户主姓名 may not hold (Unicode categories): emoji and other pictographs (So),
+# modifier symbols such as skin tones (Sk), invisible joiners and marks (Cf), private-use,
+# surrogate and unassigned code points (Co, Cs, Cn). Letters of any script, the middle dot of
+# transcribed names (阿力·木合买提) and other punctuation stay; a name starting with "=" is
+# the exports' to defuse (safe_cell), not refused here.
+NAME_REFUSED = frozenset({"So", "Sk", "Cf", "Co", "Cs", "Cn"})
+
+
+def person_name(value: str | None) -> str | None:
+    """A 户主姓名 as banks and the 公示 list can take it: no emoji, pictographs or invisible
+    characters (issue 13 finding 15: "👨‍👩‍👧 李🙂" was registered and reached the lists)."""
+    if value is not None and any(unicodedata.category(c) in NAME_REFUSED for c in value):
+        raise ValueError(N_("a name may not hold symbols or emoji"))
+    return value
+
+
 class HouseholdIn(BaseModel):
     event_id: RowId
     region_code: _text(64)  # type: ignore[valid-type]
@@ -374,13 +391,20 @@ class HouseholdIn(BaseModel):
     damage: Damage
     rooms: int = PField(default=0, ge=0, le=1000)
     category: Category = "general"
-    phone: _text(32, 0) | None = None  # type: ignore[valid-type]
-    bank_account: _text(64, 0) | None = None  # type: ignore[valid-type]
+    phone: Annotated[_text(32, 0) | None, AfterValidator(optional_phone)] = None  # type: ignore[valid-type]
+    bank_account: Annotated[  # type: ignore[valid-type]
+        _text(64, 0) | None, AfterValidator(optional_bank_account)
+    ] = None
     address: _text(200, 0) | None = None  # type: ignore[valid-type]
     structure: Structure | None = None
     collapsed_rooms: int | None = PField(default=None, ge=0, le=1000)
     severe_rooms: int | None = PField(default=None, ge=0, le=1000)
     general_rooms: int | None = PField(default=None, ge=0, le=1000)
+
+    @field_validator("head_name")
+    @classmethod
+    def _person_name(cls, value: str | None) -> str | None:
+        return person_name(value)
 
 
 class HouseholdPatch(BaseModel):
@@ -390,6 +414,9 @@ class HouseholdPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: _text(1000)  # type: ignore[valid-type]
+    # The household's version the correction was made from (GET's `version`); another →
+    # 409 `household_stale`. Optional: without it the correction applies as before.
+    version: int | None = PField(default=None, ge=0)
     region_code: _text(64) | None = None  # type: ignore[valid-type]
     head_name: _text(64) | None = None  # type: ignore[valid-type]
     id_number: _text(32) | None = None  # type: ignore[valid-type]
@@ -397,14 +424,21 @@ class HouseholdPatch(BaseModel):
     damage: Damage | None = None
     rooms: int | None = PField(default=None, ge=0, le=1000)
     category: Category | None = None
-    phone: _text(32, 0) | None = None  # type: ignore[valid-type]
-    bank_account: _text(64, 0) | None = None  # type: ignore[valid-type]
+    phone: Annotated[_text(32, 0) | None, AfterValidator(optional_phone)] = None  # type: ignore[valid-type]
+    bank_account: Annotated[  # type: ignore[valid-type]
+        _text(64, 0) | None, AfterValidator(optional_bank_account)
+    ] = None
     # The ledger's fields: null (or "" for the address) clears one.
     address: _text(200, 0) | None = None  # type: ignore[valid-type]
     structure: Structure | None = None
     collapsed_rooms: int | None = PField(default=None, ge=0, le=1000)
     severe_rooms: int | None = PField(default=None, ge=0, le=1000)
     general_rooms: int | None = PField(default=None, ge=0, le=1000)
+
+    @field_validator("head_name")
+    @classmethod
+    def _person_name(cls, value: str | None) -> str | None:
+        return person_name(value)
 
 
 # The household fields of the 倒损住房户台账 (optional; a PATCH may clear them with null).
@@ -474,6 +508,9 @@ class HouseholdOut(BaseModel):
     collapsed_rooms: int | None = None
     severe_rooms: int | None = None
     general_rooms: int | None = None
+    # How many corrections it has had: send it back as PATCH's `version` (optional) so that
+    # a correction made from an older read is refused (409 household_stale).
+    version: int | None = None
 
 
 class ImportResult(BaseModel):

@@ -24,7 +24,7 @@ from relief import clock
 from relief.audit import service as audit
 from relief.auth.deps import authorize_region, ensure_role, region_in_scope, sees_everything
 from relief.auth.models import Actor
-from relief.errors import DomainError, Term, coded, invalid, not_found, unknown_code
+from relief.errors import DomainError, Named, Term, coded, invalid, not_found, unknown_code
 from relief.network import service as network
 from relief.network.models import RegionRow
 from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
@@ -310,25 +310,33 @@ def duplicate_registration(session: Session, actor: Actor, existing: Household) 
     """The 409 for a number already registered for the event. In the caller's scope it names
     the existing household (API.md); registered by another county it names only that
     county, never the household's name, number, village or id (issue 12, point 11)."""
+    # The event and the village by name in Chinese (issue 13 review #38); English keeps the
+    # ids and codes API clients know.
+    from relief.emergency.models import EventRow
+
+    event = session.get(EventRow, existing.event_id)
+    event_named = Named(str(existing.event_id), f"「{event.name}」" if event else None)
     if not region_in_scope(session, actor, existing.region_code):
         county = county_name(session, existing.region_code)
         return DomainError(
             "duplicate_registration",
             "this ID number is already registered for event {event_id} in another county ({county})",
             "id_number",
-            params={"event_id": existing.event_id, "county": county},
+            params={"event_id": event_named, "county": county},
         )
+    region = session.get(RegionRow, existing.region_code)
+    region_named = Named(existing.region_code, region.name if region else None)
     return DomainError(
         "duplicate_registration",
         "this ID number is already registered for event {event_id} as household {existing_id} ({head_name}, {id_masked}, {region_code})",
         "id_number",
         extra={"existing_id": existing.id},
         params={
-            "event_id": existing.event_id,
+            "event_id": event_named,
             "existing_id": existing.id,
             "head_name": existing.head_name,
             "id_masked": existing.id_masked,
-            "region_code": existing.region_code,
+            "region_code": region_named,
         },
     )
 
@@ -396,7 +404,7 @@ def get_household(session: Session, actor: Actor, household_id: int) -> Househol
     household = session.get(Household, household_id)
     if household is None:
         raise not_found("household", household_id)
-    authorize_region(session, actor, household.region_code)
+    authorize_region(session, actor, household.region_code, record="household")
     return household
 
 
@@ -406,7 +414,7 @@ def read_full_id_number(
     """The clear ID number and bank account, for county staff and approvers in scope and
     admins; audited (the record names the masked values only)."""
     ensure_role(actor, "county_staff", "approver", "township_staff")
-    authorize_region(session, actor, household.region_code)
+    authorize_region(session, actor, household.region_code, record="household")
     audit.record(
         session,
         actor,
@@ -585,6 +593,27 @@ def _masked_snapshot(household: Household) -> dict[str, Any]:
     return household_snapshot(household)
 
 
+def household_version(session: Session, household_id: int) -> int:
+    """A household's version: how many corrections it has had (its audited `update`s). A
+    form (or a PATCH) made from version n is refused once the household is at another one."""
+    from relief.audit.models import AuditRecord
+
+    count = session.exec(
+        select(func.count()).where(
+            AuditRecord.entity == "household",
+            AuditRecord.entity_id == str(household_id),
+            AuditRecord.action == "update",
+        )
+    ).one()
+    return int(count or 0)
+
+
+def last_correction(session: Session, household_id: int) -> Any:
+    """The household's latest audited correction (who, when, before, after), or None."""
+    records = audit.history(session, "household", household_id, actions=("update",))
+    return records[-1] if records else None
+
+
 def update_household(
     session: Session,
     actor: Actor,
@@ -605,9 +634,27 @@ def update_household(
     ).first()
     if household is None:
         raise not_found("household", household_id)
-    authorize_region(session, actor, household.region_code)
+    authorize_region(session, actor, household.region_code, record="household")
+    if body.version is not None:
+        current = household_version(session, household.id or 0)
+        if current != body.version:
+            last = last_correction(session, household.id or 0)
+            who = last.actor if last is not None else ""
+            when = clock.to_cst(last.at).strftime("%Y-%m-%d %H:%M") if last is not None else ""
+            raise DomainError(
+                "household_stale",
+                "household {household_id} was corrected by {who} at {when} after this "
+                "correction was started (now version {current}); look at it again",
+                "version",
+                params={
+                    "household_id": household.id,
+                    "who": who,
+                    "when": when,
+                    "current": current,
+                },
+            )
     before = _masked_snapshot(household)
-    changes = body.model_dump(exclude_unset=True, exclude={"reason"})
+    changes = body.model_dump(exclude_unset=True, exclude={"reason", "version"})
     if "region_code" in changes and changes["region_code"] != household.region_code:
         code = changes["region_code"]
         event = _event_or_error(session, household.event_id, "region_code")
@@ -691,7 +738,7 @@ def delete_household(session: Session, actor: Actor, household_id: int, reason: 
     ).first()
     if household is None:
         raise not_found("household", household_id)
-    authorize_region(session, actor, household.region_code)
+    authorize_region(session, actor, household.region_code, record="household")
     if not reason:
         raise invalid("reason", "a reason is required to delete a household")
     cases = cases_of_households(session, [household.id]).get(household.id, 0)
@@ -1258,7 +1305,7 @@ def create_case(
     ).first()
     if household is None:
         raise unknown_code("household_id", household_id, "household")
-    authorize_region(session, actor, household.region_code, "household_id")
+    authorize_region(session, actor, household.region_code, "household_id", record="household")
     programme = get_programme(session, programme_code, field="programme_code")
     if programme.event_id is not None and programme.event_id != household.event_id:
         raise invalid(
@@ -1426,7 +1473,9 @@ def create_cases_bulk(
         for index, household_id in enumerate(wanted):
             if household_id not in found:
                 raise unknown_code(f"household_ids[{index}]", household_id, "household")
-            authorize_region(session, actor, found[household_id].region_code, "household_ids")
+            authorize_region(
+                session, actor, found[household_id].region_code, "household_ids", record="household"
+            )
         households = [found[i] for i in wanted]
     else:
         chosen = dict(filters or {})
@@ -1517,7 +1566,7 @@ def get_case(session: Session, actor: Actor, case_id: int) -> tuple[Case, Househ
         raise not_found("case", case_id)
     household = session.get(Household, case.household_id)
     assert household is not None  # foreign key
-    authorize_region(session, actor, household.region_code)
+    authorize_region(session, actor, household.region_code, record="case")
     return case, household
 
 
@@ -1528,7 +1577,7 @@ def transition_case(session: Session, actor: Actor, case_id: int, body: Transiti
     if body.action == "approve" and not may_approve(actor, case, case.amount_fen):
         ensure_role(actor, *ACTION_ROLES["approve"])  # role_forbidden naming who may
     ensure_role(actor, *ACTION_ROLES[body.action])
-    authorize_region(session, actor, household.region_code)
+    authorize_region(session, actor, household.region_code, record="case")
     sources, target = TRANSITIONS[body.action]
     if case.status not in sources:
         raise DomainError(
@@ -1737,11 +1786,27 @@ def _stuck(days: int) -> ColumnElement[bool]:
 # --- payments ------------------------------------------------------------------------------
 
 
+# No payment of a relief programme is dated before this (a typo such as 1900-01-01); assumed.
+EARLIEST_PAID_ON = date(1990, 1, 1)
+
+
+def _earliest_paid_on(session: Session, case: Case) -> date:
+    """The first day a payment on `case` may be dated: the day (Asia/Shanghai) it was
+    approved, from its history (its last status change when the history has no approval)."""
+    approved_at = session.exec(
+        select(func.max(CaseTransition.at)).where(
+            CaseTransition.case_id == case.id, CaseTransition.to_status == "approved"
+        )
+    ).one()
+    at = approved_at or case.status_changed_at
+    return max(EARLIEST_PAID_ON, clock.to_cst(at).date())
+
+
 def record_payment(session: Session, actor: Actor, case_id: int, body: PaymentIn) -> Payment:
     case = _locked_case(session, case_id)
     household = session.get(Household, case.household_id)
     assert household is not None  # foreign key
-    authorize_region(session, actor, household.region_code)
+    authorize_region(session, actor, household.region_code, record="case")
     if case.status != "approved":
         raise DomainError(
             "case_not_approved",
@@ -1758,6 +1823,39 @@ def record_payment(session: Session, actor: Actor, case_id: int, body: PaymentIn
             "paid_on",
             extra={"today": today.isoformat()},
             params={"paid_on": body.paid_on.isoformat(), "today": today.isoformat()},
+        )
+    earliest_on = _earliest_paid_on(session, case)
+    if body.paid_on < earliest_on:
+        earliest = earliest_on.isoformat()
+        raise DomainError(
+            "paid_on_too_early",
+            "paid_on {paid_on} is before the case was approved ({earliest})",
+            "paid_on",
+            params={"paid_on": body.paid_on.isoformat(), "earliest": earliest},
+        )
+    reversed_ids = select(Payment.reverses_id).where(
+        Payment.case_id == case.id, Payment.reverses_id.is_not(None)
+    )
+    repeat = session.exec(
+        select(Payment).where(
+            Payment.case_id == case.id,
+            Payment.reference == body.reference,
+            Payment.reverses_id.is_(None),
+            Payment.id.not_in(reversed_ids),
+        )
+    ).first()
+    if repeat is not None:
+        repeat_amount = format_fen(repeat.amount_fen)
+        raise DomainError(
+            "duplicate_reference",
+            "reference {reference} is already recorded on this case (payment of {amount} on {paid_on}); reverse it first or give the new payment its own reference",
+            "reference",
+            extra={"payment_id": repeat.id},
+            params={
+                "reference": body.reference,
+                "amount": repeat_amount,
+                "paid_on": repeat.paid_on.isoformat(),
+            },
         )
     paid = paid_by_case(session, [case.id]).get(case.id, 0)
     if paid + body.amount > case.amount_fen:
@@ -1795,7 +1893,7 @@ def reverse_payment(session: Session, actor: Actor, payment_id: int, reason: str
     case = _locked_case(session, original.case_id)
     household = session.get(Household, case.household_id)
     assert household is not None  # foreign key
-    authorize_region(session, actor, household.region_code)
+    authorize_region(session, actor, household.region_code, record="case")
     if original.reverses_id is not None:
         raise DomainError(
             "invalid_reversal",

@@ -145,11 +145,11 @@ def progress_chart(
     label_width: int = 150,
 ) -> Markup:
     """Per row a grey track for the total and one thin bar per series, each as long as its
-    value's share of the total (cut at the track's end), with `value/total unit` after it;
-    a legend of the series on top."""
+    value's share of the total (cut at the track's end), with every series' value and
+    `/ total unit` after it; a legend of the series on top."""
     bar_h, gap = 5, 1
     row = len(series) * (bar_h + gap) + 6
-    plot = width - label_width - 130
+    plot = width - label_width - 170
     legend_h = 20
     body = []
     x = label_width
@@ -181,11 +181,13 @@ def progress_chart(
                 f'y="{y + 4 + j * (bar_h + gap)}" width="{_num(plot * share)}" '
                 f'height="{bar_h}" fill="{colour}"/>'
             )
-        last = item.values[-1] if item.values else 0
+        # Every series' number in the legend's order, then the total and the unit
+        # (`200 · 100 · 50 / 200 顶`): what each bar shows, not only the last (review #30).
+        shown = " · ".join(str(v) for v in item.values) or "0"
         parts.append(
-            f'<text x="{_num(label_width + plot + 6)}" y="{_num(y + row / 2)}" '
+            f'<text class="figures" x="{_num(label_width + plot + 6)}" y="{_num(y + row / 2)}" '
             f'dominant-baseline="middle" font-size="11" fill="{INK}">'
-            f"{last}/{total} {escape(item.unit)}</text></g>"
+            f"{shown} / {total} {escape(item.unit)}</text></g>"
         )
         body.append("".join(parts))
     height = legend_h + max(len(rows), 1) * row

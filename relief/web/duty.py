@@ -68,11 +68,14 @@ from relief.web import netmap
 from relief.web.forms import (
     FieldMap,
     FormState,
+    Once,
     cst_input,
     field_name,
     fields_in,
+    form_once,
     int_or_none,
     no_fields,
+    number_text,
     parse_cst,
     posted,
     redirect,
@@ -84,7 +87,7 @@ from relief.web.forms import (
 from relief.web.i18n import MESSAGES, Lang, Translator
 from relief.web.map_pages import map_drawing
 from relief.web.pictures import response_pictures
-from relief.web.shell import place_names, render, request_lang, signed_in
+from relief.web.shell import people_names, place_names, render, request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
 
@@ -152,6 +155,23 @@ def _superseded_report_ids(reports: Iterable[Any]) -> set[int]:
 # --- events ------------------------------------------------------------------------------------
 
 
+def _event_regions(session: Session, t: Translator) -> list[tuple[str, str]]:
+    """The places an event may name, by name: each region with the name of the one above it
+    (城关镇（武川县）), so that alike names stay apart; by code, so that a county is followed
+    by its townships."""
+    regions, _, _, _ = network.network_records(session)
+    names = {r.code: r.name for r in regions}
+    return [
+        (
+            r.code,
+            t("duty.region_in", name=r.name, parent=names[r.parent_code])
+            if r.parent_code in names
+            else r.name,
+        )
+        for r in sorted(regions, key=lambda r: r.code)
+    ]
+
+
 def _events_page(
     request: Request,
     session: Session,
@@ -167,8 +187,9 @@ def _events_page(
         status_code=status_code,
         events=list(reversed(events)),  # newest first: the one being worked on
         hazards=HAZARDS,
-        form=form or FormState(values={"started_at": cst_input(clock.now()), "region_codes": ""}),
+        form=form or FormState(values={"started_at": cst_input(clock.now()), "region_codes": []}),
         may_create=actor.role in ("admin", "duty_officer"),
+        event_regions=_event_regions(session, Translator(request_lang(request))),
     )
 
 
@@ -187,7 +208,8 @@ def create_event(
     name: str = Form(""),
     hazard: str = Form(""),
     started_at: str = Form(""),
-    region_codes: str = Form(""),
+    region_codes: list[str] = Form([]),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -204,8 +226,12 @@ def create_event(
     start = parse_cst(started_at)
     if start is None:
         form.fail("started_at", t("form.bad_time"))
-    # Codes may be separated by spaces, commas or 、 (as typed from a Chinese notice).
-    codes = [c for c in region_codes.replace("、", " ").replace(",", " ").split() if c]
+    # The picker sends one code per place; a script may still send them in one text,
+    # separated by spaces, commas or 、 (as typed from a Chinese notice).
+    codes = [
+        c for text in region_codes for c in text.replace("、", " ").replace(",", " ").split() if c
+    ]
+    form.values["region_codes"] = codes
     fields = fields_in(form.values)
     body = validated(
         form,
@@ -221,6 +247,7 @@ def create_event(
         lambda: emergency.create_event(session, actor, body),
         lambda event: f"/events/{event.id}",
         fields,
+        once=once,
     )
     return done or _events_page(request, session, actor, form, form.status)
 
@@ -371,6 +398,7 @@ def add_report(
     request: Request,
     event_id: int,
     typed: dict[str, str] = Depends(REPORT_FORM),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -388,7 +416,9 @@ def add_report(
         counts[name] = number
     for name in NEW_FIELDS:  # the quick report's other figures: blank = not reported
         try:
-            counts[name] = parse_figure(name, values[name]) if values[name] else None
+            # The one number reading of the forms first (１１０ and 8,100 yes; 1e3, 1_0 no).
+            plain = number_text(values[name], decimals=2) if values[name] else ""
+            counts[name] = parse_figure(name, plain) if plain else None
         except ValueError:
             form.fail(name, t("form.amount") if name in DECIMAL_FIELDS else t("form.count"))
     reported_at = parse_cst(values["reported_at"])
@@ -404,7 +434,9 @@ def add_report(
         "explanation": values["explanation"].strip() or None,
         **counts,
     }
-    body = validated(form, t, ReportIn, data, fields) if form.ok else None
+    # Every problem at once (finding 25): the model sees the whole report, figures that did
+    # not parse included (their own message, recorded first, stays).
+    body = validated(form, t, ReportIn, data, fields)
     done = _submit(
         session,
         form,
@@ -412,6 +444,7 @@ def add_report(
         lambda: emergency.add_report(session, actor, event_id, body),
         f"/events/{event_id}#assessment",
         fields,
+        once=once,
     )
     return done or _event_page(
         request, session, actor, event_id, report=form, status_code=form.status
@@ -449,6 +482,7 @@ def import_quick_form(
     request: Request,
     event_id: int,
     file: UploadFile | None = File(None),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -469,6 +503,7 @@ def import_quick_form(
             session, actor, event_id, file.filename if file else "", content
         ),
         lambda created: f"/events/{event_id}?imported={len(created)}#quick-form",
+        once=once,
     )
     if done:
         return done
@@ -716,6 +751,15 @@ def _response_page(
     places = place_names(session)
     flash = _read_flash(request, response_id)
     lang = request_lang(request)
+    versions = responses.demand_versions(session, response_id)
+    # The places a new demand row may name, chosen by name: the affected regions and what
+    # lies under them (finding 29).
+    every_region, _, _, _ = network.network_records(session)
+    demand_regions = [
+        (r.code, r.name)
+        for r in sorted(every_region, key=lambda r: r.code)
+        if any(r.code.startswith(code) for code in affected)
+    ]
     return render(
         request,
         "duty_response.html",
@@ -723,18 +767,27 @@ def _response_page(
         status_code=status_code,
         response=reply,
         event=event,
-        involved=responses.involved_people(session, response_id),
+        # Names and phones of the people involved: the duty officer's to call (issue 13
+        # review #44), not every role's to read.
+        involved=(
+            responses.involved_people(session, response_id)
+            if actor.role in ("admin", "duty_officer")
+            else None
+        ),
         lambda_place=lambda code: places.get(code, code),
         deadlines=deadlines,
         deadline=deadline or FormState(),
         timeline=timeline,
+        people=people_names(session, [e.actor for e in timeline]),
         closures=closures,
         roads=roads,
         flash=flash,
         place_names=_place_names(session, flash),
         demand_rows=rows,
         demand=demand,
-        demand_fields=_demand_fields(t, len(rows)),
+        demand_fields=_demand_fields(t, rows, names, items),
+        demand_version=versions[-1].version if versions else 0,
+        demand_regions=demand_regions,
         coverage=responses.coverage(session, response_id),
         plans=plans,
         approved=approved,
@@ -772,15 +825,69 @@ def _response_page(
     )
 
 
-def _demand_fields(t: Translator, rows: int) -> list[tuple[str, str, str]]:
-    """The demand editor's inputs for its error summary: (name, input id, label) per row."""
+def _demand_fields(
+    t: Translator,
+    rows: list[dict[str, str]],
+    names: dict[str, str],
+    items: dict[str, Any],
+) -> list[tuple[str, str, str]]:
+    """The demand editor's inputs for its error summary: (name, input id, label) per row,
+    a row named by its place and item (哈拉合少乡 · 蒙古包), not its number (finding 32)."""
     inputs = (("region_code", "region"), ("item_code", "item"), ("quantity", "qty"))
     inputs += (("priority", "prio"),)
-    return [
-        (f"{n}.{name}", f"dm-{n}-{suffix}", t("duty.demand_row", n=n + 1))
-        for n in range(rows + 1)
-        for name, suffix in inputs
-    ]
+    out = []
+    for n in range(len(rows) + 1):
+        row = rows[n] if n < len(rows) else {}
+        label = _demand_row_label(t, row, names, items) or t("duty.demand_row", n=n + 1)
+        out += [(f"{n}.{name}", f"dm-{n}-{suffix}", label) for name, suffix in inputs]
+    return out
+
+
+def _demand_row_label(
+    t: Translator, row: dict[str, Any], names: dict[str, str], items: dict[str, Any]
+) -> str:
+    """A demand row by its place and item: 哈拉合少乡 · 蒙古包 ("" for a blank row)."""
+    region, item = row.get("region_code") or "", row.get("item_code") or ""
+    if not region and not item:
+        return ""
+    found = items.get(item)
+    item_name = (found.name_zh if t.lang == "zh" else found.name_en) if found else item
+    return f"{names.get(region, region)} · {item_name}"
+
+
+def _demand_stale(session: Session, t: Translator, response_id: int, seen: str) -> str | None:
+    """Why a demand saved from an older page is refused: the versions saved since, who saved
+    them, when, and the rows they changed (「需求清单已于 … 由 … 修改：哈拉合少乡 · 饮用水
+    1000→1100」). None when `seen` is the current version (0: none saved yet), or not sent
+    (the API's way)."""
+    versions = responses.demand_versions(session, response_id)
+    current = str(versions[-1].version) if versions else "0"
+    if not seen or seen == current:
+        return None
+    latest = versions[-1]
+    before = next((v for v in versions if str(v.version) == seen), None)
+    old = {(ln.region_code, ln.item_code): ln.quantity for ln in (before.lines if before else [])}
+    new = {(ln.region_code, ln.item_code): ln.quantity for ln in latest.lines}
+    regions, _, _, _ = network.network_records(session)
+    names = {r.code: r.name for r in regions}
+    items = {item.code: item for item in network.list_items(session)}
+    changes = []
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            row = {"region_code": key[0], "item_code": key[1]}
+            was, now = old.get(key, "—"), new.get(key, "—")
+            changes.append(f"{_demand_row_label(t, row, names, items)} {was}→{now}")
+    shown = t("list.separator").join(changes[:5]) + ("…" if len(changes) > 5 else "")
+    at = clock.to_cst(latest.at)
+    from relief.web.warehouse import people_names
+
+    return t(
+        "duty.demand_stale",
+        who=people_names(session, [latest.actor]).get(latest.actor, latest.actor),
+        at=at.strftime("%Y-%m-%d %H:%M") if at else "",
+        version=latest.version,
+        changes=shown or "—",
+    )
 
 
 @router.get("/responses/{response_id}", response_class=HTMLResponse)
@@ -985,11 +1092,13 @@ def save_demand(
     key: list[str] = Form([]),
     partial: str = Form(""),
     note: str = Form(""),
+    version: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     _acting(request, actor)
     t = Translator(request_lang(request))
+    changed = _demand_stale(session, t, response_id, version.strip())
     keys = key + [""] * (len(region_code) - len(key))
     rows = [
         {
@@ -1006,6 +1115,12 @@ def save_demand(
     # A row left blank (the spare one at the bottom, or one cleared) is not a line.
     rows = [row for row in rows if row["region_code"] or row["item_code"] or row["quantity"]]
     form = FormState(values={"rows": rows, "note": note})
+    if changed is not None:
+        # Saved from a page opened before another save (another tab, another officer): say
+        # who changed which rows; the rows typed here stay, merged on the current demand,
+        # and the page now carries the current version (finding 31).
+        form.fail(None, changed)
+        form.status = 409
     lines: list[DemandLineIn] = []
     for n, row in enumerate(rows):
         number = int_or_none(row["quantity"])
@@ -1193,6 +1308,7 @@ def demand_versions_page(
         request,
         "duty_demand_versions.html",
         actor,
+        people=people_names(session, [v.actor for v in versions]),
         response=responses.response_out(session, row),
         event=emergency.get_event(session, row.event_id),
         versions=list(reversed(shown)),

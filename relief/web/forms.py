@@ -30,22 +30,29 @@ Templates show a form with the macros of `_forms.html` (`error_summary`, `input`
 
 from __future__ import annotations
 
+import re
+import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
 
 from relief import clock
+from relief.auth.models import Actor
 from relief.errors import DomainError
 from relief.i18n import has
+from relief.idempotency import IdempotencyKey
 from relief.subsidies.ids import IdNumberError, normalise_id_number
 from relief.web.i18n import Translator
 from relief.web.origin import check_origin, same_site_posts  # noqa: F401 (re-exported)
+from relief.web.shell import signed_in
 
 FieldMap = Callable[[str], str | None]
 T = TypeVar("T")
@@ -74,6 +81,90 @@ def allowed(check: Callable[[], None]) -> bool:
     except DomainError:
         return False
     return True
+
+
+# --- one-time form tokens ------------------------------------------------------------------
+#
+# Every create-style form carries a hidden `form_token`, new at each render (`render` puts
+# one in the page's context; `{{ once() }}` of _forms.html writes the input). The first
+# submit that goes through stores the token with where it led, in the same transaction as
+# what it registered (the API's idempotency table, method "FORM", scoped to the user and the
+# form's address); a second submit of the same rendered form (Back and submit again, a
+# double click, a retried POST) finds it and lands on that result with the notice
+# 「该表单已提交，未重复登记」 instead of registering again. No worker memory: two submits
+# racing on two workers meet at the table's unique key. A post without a token (a script)
+# is not checked. Findings 9, 35 and 50 of the issue 13 review.
+
+FORM_TOKEN = "form_token"
+ONCE_METHOD = "FORM"
+RESUBMITTED = "resubmitted"
+
+
+def new_form_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+@dataclass(frozen=True)
+class Once:
+    """A posted form's token, its address and who posted it (`form_once`)."""
+
+    token: str
+    path: str
+    username: str
+
+
+async def _posted_token(request: Request) -> tuple[str, str]:
+    sent = await request.form()
+    return str(sent.get(FORM_TOKEN, ""))[:255], request.url.path
+
+
+def form_once(
+    posted: tuple[str, str] = Depends(_posted_token), actor: Actor = Depends(signed_in)
+) -> Once | None:
+    """A dependency: the posted form's one-time token, or None when it carries none."""
+    token, path = posted
+    return Once(token, path, actor.username) if token else None
+
+
+def _prior(session: Session, once: Once) -> IdempotencyKey | None:
+    return session.exec(
+        select(IdempotencyKey).where(
+            IdempotencyKey.username == once.username,
+            IdempotencyKey.method == ONCE_METHOD,
+            IdempotencyKey.path == once.path,
+            IdempotencyKey.key == once.token,
+            IdempotencyKey.status_code.is_not(None),  # type: ignore[union-attr]
+        )
+    ).first()
+
+
+def with_notice(url: str, notice: str = RESUBMITTED) -> str:
+    """`url` with `?notice=…` (before its #fragment): the page says what happened."""
+    base, hash_, fragment = url.partition("#")
+    joined = f"{base}{'&' if '?' in base else '?'}notice={notice}"
+    return joined + (hash_ + fragment if hash_ else "")
+
+
+def _landed(session: Session, once: Once) -> Response | None:
+    """The answer to a form submitted again: where the first submit led, with the notice."""
+    prior = _prior(session, once)
+    if prior is None:
+        return None
+    return redirect(with_notice(prior.response_body or "/"))
+
+
+def _claim_token(session: Session, once: Once) -> IdempotencyKey:
+    row = IdempotencyKey(
+        username=once.username,
+        method=ONCE_METHOD,
+        path=once.path,
+        key=once.token,
+        body_hash="",
+        status_code=None,
+    )
+    session.add(row)
+    session.flush()  # the unique key: a racing second submit waits here, then fails
+    return row
 
 
 # --- FormState ---------------------------------------------------------------------------------
@@ -209,8 +300,56 @@ def record_validation_error(
     form.code = "validation_error"
     for problem in exc.errors():
         path = field_path(problem["loc"])
-        text = error_text(t, "validation_error", path, t("err.validation_error"))
+        text = problem_words(t, problem) or error_text(
+            t, "validation_error", path, t("err.validation_error")
+        )
         form.fail(fields(path) if path else None, text)
+
+
+# A model's refusals that say more than the field's general words ("fill in …"): the text was
+# filled in, it is too long or too large (findings 11, 14, 48).
+# A model's own sentences (value errors) said as they are, in the page's language.
+SPECIFIC = {
+    "the amount is too large": "form.too_large",
+    "a name may not hold symbols or emoji": "form.name_letters",
+}
+
+
+def problem_words(t: Translator, problem: Any) -> str | None:
+    """The words for one pydantic problem when its kind is one the field's general message
+    would misstate: a text over its `max_length` → 「最多 N 字」, an amount too large."""
+    kind, context = problem.get("type"), problem.get("ctx") or {}
+    if kind in ("string_too_long", "too_long") and "max_length" in context:
+        return t("form.too_long", max=context["max_length"])
+    said = str(context.get("error", ""))
+    if kind == "value_error" and said in SPECIFIC:
+        return t(SPECIFIC[said])
+    return None
+
+
+def numbers_in(
+    form: FormState,
+    t: Translator,
+    typed: dict[str, str],
+    names: Sequence[str],
+    *,
+    decimals: int = 0,
+) -> dict[str, str | None]:
+    """The number inputs `names` of a form read by `number_text` (`４` → `4`, `8,100` →
+    `8100`), for a model to take; a blank one is None, one that is not a number is None with
+    the field's own words (`err.validation_error.size`: 请填写 1 至 100 之间的整数) on it."""
+    out: dict[str, str | None] = {}
+    for name in names:
+        text = typed.get(name, "")
+        if not text.strip():
+            out[name] = None
+            continue
+        try:
+            out[name] = number_text(text, decimals=decimals)
+        except NumberError:
+            form.fail(name, error_text(t, "validation_error", name, t("err.whole_number")))
+            out[name] = None
+    return out
 
 
 def record_error(
@@ -245,6 +384,7 @@ def submit(
     status: int | None = 422,
     words: Words = catalogue_words,
     record: Recorder | None = None,
+    once: Once | None = None,
 ) -> Response | None:
     """Validate → service → commit → redirect, or roll back with the refusal on the form.
 
@@ -256,13 +396,32 @@ def submit(
     `words`), `form.status` set to `status` (None: the refusal's own, e.g. 409) and None
     returned: the caller renders the page again with the form. `refusals` (401, 403 by
     default) go on to the error pages. `record` replaces the recording for a form that
-    words some refusal its own way; it raises the refusals it does not show itself."""
+    words some refusal its own way; it raises the refusals it does not show itself.
+    `once` (`form_once`): the form's one-time token; a form submitted again lands on what
+    its first submit led to, with a notice, and registers nothing."""
+    if once is not None:
+        landed = _landed(session, once)
+        if landed is not None:
+            session.rollback()
+            return landed
     if not form.ok:
         session.rollback()
         return None
     try:
+        claim = _claim_token(session, once) if once is not None else None
         result = action()
+        answer = done(result) if callable(done) else done
+        if claim is not None:
+            target = answer if isinstance(answer, str) else answer.headers.get("location")
+            claim.status_code, claim.response_body = 303, target or "/"
+            session.add(claim)
         session.commit()
+    except IntegrityError:
+        session.rollback()
+        landed = _landed(session, once) if once is not None else None
+        if landed is None:
+            raise
+        return landed
     except (DomainError, ValidationError) as exc:
         session.rollback()
         if record is not None:
@@ -274,7 +433,6 @@ def submit(
         own = exc.status if isinstance(exc, DomainError) else 422
         form.status = own if status is None else status
         return None
-    answer = done(result) if callable(done) else done
     return answer if isinstance(answer, Response) else redirect(answer)
 
 
@@ -313,26 +471,63 @@ def field_path(loc: Sequence[Any]) -> str:
 # --- parsing what was typed --------------------------------------------------------------------
 
 
+class NumberError(ValueError):
+    """Why a typed number is not one: `required`, `whole` (a fraction where a whole number
+    is wanted: `4.0`), `decimals` (more than the field allows), `number` (anything else)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+
+
+def number_text(text: str, *, decimals: int = 0) -> str:
+    """The one reading of a number typed into any form (findings 10, 14, 15, 28, 52): the
+    plain ASCII text Python reads, or NumberError.
+
+    Full-width digits and punctuation are folded (NFKC: ４ → 4, ，→ ,), spaces dropped, and
+    commas taken as thousands separators where they group by three (8,100 and 8，100).
+    Refused: `_` (1_0), exponents (1e3), other digits (١٢٣, which NFKC leaves as they are),
+    a fraction in a whole-number field (4.0), more than `decimals` places in one that takes
+    them (amounts: 2)."""
+    folded = unicodedata.normalize("NFKC", text or "").strip()
+    folded = folded.replace(" ", "").replace("\u00a0", "")
+    if not folded:
+        raise NumberError("required")
+    if not folded.isascii() or not _NUMBER.fullmatch(folded):
+        raise NumberError("number")
+    plain = folded.replace(",", "")
+    _, _, fraction = plain.partition(".")
+    if "." in plain and decimals == 0:
+        raise NumberError("whole")
+    if len(fraction) > decimals:
+        raise NumberError("decimals")
+    return plain
+
+
 def whole_number(
     form: FormState, t: Translator, name: str, text: str, *, required: bool = True
 ) -> int | None:
-    """An integer typed into a field (`8,100` and ` 12 ` too), or None with the field's
-    message recorded; a blank optional field is None without a message."""
-    cleaned = text.strip().replace(",", "")
-    if not cleaned and not required:
+    """An integer typed into a field (`8,100`, `８１００` and ` 12 ` too, never `1_0` or
+    `1e3`: `number_text`), or None with the field's message recorded; a blank optional field
+    is None without a message."""
+    if not (text or "").strip() and not required:
         return None
     try:
-        return int(cleaned)
-    except ValueError:
-        form.fail(name, t("err.whole_number") if cleaned else t("err.required"))
+        return int(number_text(text))
+    except NumberError as exc:
+        form.fail(name, t("err.required") if exc.reason == "required" else t("err.whole_number"))
         return None
 
 
 def int_or_none(text: str | None) -> int | None:
-    """A number typed or sent as text, or None (the caller says what None means)."""
+    """A whole number typed or sent as text (read as `number_text` reads it), or None (the
+    caller says what None means)."""
     try:
-        return int((text or "").strip())
-    except ValueError:
+        return int(number_text(text or ""))
+    except NumberError:
         return None
 
 

@@ -246,4 +246,7 @@ def users_page(
     session: Session = Depends(get_session),
 ) -> Response:
     ensure_role(actor)  # admin only, as GET /api/v1/users
-    return render(request, "users.html", actor, users=auth.list_users(session))
+    # Scopes by place and warehouse name, not code (issue 13 review #4).
+    return render(
+        request, "users.html", actor, users=auth.list_users(session), names=place_names(session)
+    )

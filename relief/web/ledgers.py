@@ -23,7 +23,7 @@ from relief.emergency import casualties
 from relief.emergency import service as emergency
 from relief.network import service as network
 from relief.subsidies.ids import vault_for
-from relief.web.forms import FormState, fields_in, same_site_posts, submit
+from relief.web.forms import FormState, Once, fields_in, form_once, same_site_posts, submit
 from relief.web.forms import id_number as check_id_number
 from relief.web.i18n import Translator
 from relief.web.shell import render, request_lang, signed_in
@@ -106,6 +106,7 @@ def add_entry(
     status: str = Form(""),
     occurred_on: str = Form(""),
     cause: str = Form(""),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -155,6 +156,12 @@ def add_entry(
         return casualties.add_casualty(session, actor, event_id, body, vault)
 
     done = submit(
-        session, form, t, add, f"/events/{event_id}/casualties?added=1#ledger", fields_in(FIELDS)
+        session,
+        form,
+        t,
+        add,
+        f"/events/{event_id}/casualties?added=1#ledger",
+        fields_in(FIELDS),
+        once=once,
     )
     return done or _page(request, session, actor, event_id, form, status_code=form.status)

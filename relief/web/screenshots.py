@@ -292,7 +292,11 @@ def subsidy_cases(session, users: list[DemoUser], secret_key: str) -> tuple[int,
         session,
         actor,
         paid.id,
-        PaymentIn(amount=format_fen(half), paid_on=date.today(), reference="NX-2026-0001"),
+        PaymentIn(
+            amount=format_fen(half),
+            paid_on=clock.to_cst(clock.now()).date(),  # the approval day or later (China)
+            reference="NX-2026-0001",
+        ),
     )
     return paid.id, programme.code, townships[0]
 

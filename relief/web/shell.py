@@ -19,6 +19,8 @@ subsidies.py, subsidy_office.py, ledgers.py; routes.py gathers their routers.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -29,16 +31,18 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
-from sqlmodel import Session
+from markupsafe import Markup
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
 
 from relief import clock
 from relief.auth import service as auth
-from relief.auth.models import Actor, User
+from relief.auth.models import SYSTEM, Actor, User
 from relief.db import get_session, session_for
 from relief.emergency import responses as emergency_responses
-from relief.errors import RETRY_AFTER_S, DomainError, not_found
-from relief.i18n import catalogue, has, stored_text, translate
+from relief.errors import N_, RETRY_AFTER_S, DomainError, not_found
+from relief.i18n import catalogue, colon, has, in_brackets, listed, stored_text, translate
 from relief.i18n import unit as unit_word
 from relief.network import service as network
 from relief.network.models import ItemRow
@@ -120,6 +124,15 @@ templates.env.filters["roman"] = _roman
 templates.env.filters["unit"] = _unit
 templates.env.filters["stored"] = _stored
 templates.env.filters["iso"] = _iso
+
+
+def _once() -> Markup:
+    """`{{ once() }}` in a create-style form: its hidden one-time token, new at every render
+    (relief.web.forms, "one-time form tokens"; static/forms.js keeps the one sent for Back)."""
+    return Markup('<input type="hidden" name="form_token" value="%s">') % secrets.token_urlsafe(18)
+
+
+templates.env.globals["once"] = _once
 templates.env.globals["star_points"] = netmap.star_points
 templates.env.globals["diamond_points"] = netmap.diamond_points
 
@@ -131,6 +144,31 @@ def request_lang(request: Request) -> Lang:
 def _here(request: Request) -> str:
     query = f"?{request.url.query}" if request.url.query else ""
     return request.url.path + query
+
+
+def page_for(request: Request) -> str:
+    """The GET address of the page a request belongs to: its own path for a GET, else the
+    nearest parent path a page answers GET on (`/orders/8/dispatch` → `/orders/8`,
+    `/login` → `/`). A form refused at its POST address links its language switch here, and
+    a GET of a POST-only address (reload, bookmark) is sent here (issue 13, finding 1)."""
+    if request.method in ("GET", "HEAD"):
+        return _here(request)
+    return page_of_path(request, request.url.path)
+
+
+def page_of_path(request: Request, path: str) -> str:
+    """The nearest path at or above `path` that some route of the app answers GET on."""
+    routes = getattr(request.app, "routes", [])
+    parts = path.rstrip("/").split("/")
+    while len(parts) > 1:
+        candidate = "/".join(parts)
+        scope = {"type": "http", "path": candidate, "method": "GET", "root_path": ""}
+        for route in routes:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return candidate
+        parts.pop()
+    return "/"
 
 
 def _local_path(target: str | None) -> str:
@@ -170,6 +208,8 @@ def render(
 ) -> HTMLResponse:
     lang = request_lang(request)
     other = "en" if lang == "zh" else "zh"
+    # A form refused at its POST address: the language switch goes to the page's GET address.
+    page_url = context.pop("page_url", None) or page_for(request)
     response = templates.TemplateResponse(
         request,
         template,
@@ -180,7 +220,9 @@ def render(
             "actor": actor,
             "nav": nav_for(actor),
             "current_path": request.url.path,
-            "switch_href": f"/lang?to={other}&next={quote(_here(request), safe='')}",
+            "page_url": page_url,
+            "notice": request.query_params.get("notice"),
+            "switch_href": f"/lang?to={other}&next={quote(page_url, safe='')}",
             **context,
         },
         status_code=status_code,
@@ -314,6 +356,56 @@ def static_file(name: str) -> FileResponse:
 
 def items_by_code(session: Session) -> dict[str, ItemRow]:
     return {item.code: item for item in network.list_items(session)}
+
+
+def people_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """Username → the person's real name where the user has one (else the username)."""
+    wanted = sorted({u for u in usernames if u})
+    if not wanted:
+        return {}
+    users = session.exec(select(User).where(col(User.username).in_(wanted))).all()
+    named = {u.username: u.full_name for u in users if u.full_name}
+    return {u: named.get(u, u) for u in wanted}
+
+
+@pass_context
+def _who(context: Any, username: str | None) -> str:
+    """Who did something, as a page says it: the person's real name (the page's `people`),
+    the catalogue's word for the system's own rows (系统), else the username."""
+    if not username:
+        return ""
+    if username == SYSTEM.username:
+        return context["t"](N_("actor.system"))
+    people = context.get("people")
+    return people.get(username, username) if isinstance(people, dict) else username
+
+
+templates.env.globals["who"] = _who
+
+
+@pass_context
+def _listed(context: Any, words: Any) -> str:
+    return listed(words, context.get("lang", "zh"))
+
+
+@pass_context
+def _colon(context: Any) -> str:
+    return colon(context.get("lang", "zh"))
+
+
+@pass_context
+def _in_brackets(context: Any, text: Any) -> str:
+    return in_brackets(text, context.get("lang", "zh"))
+
+
+# Punctuation in the page's language (issue 13 review #34/#49): `、`/`：`/`（）` in Chinese,
+# `, `/`: `/` ()` in English.
+templates.env.filters["listed"] = _listed
+templates.env.globals["colon"] = _colon
+templates.env.globals["list_sep"] = pass_context(
+    lambda context: listed(["", ""], context.get("lang", "zh"))
+)
+templates.env.globals["in_brackets"] = _in_brackets
 
 
 def place_names(session: Session) -> dict[str, str]:

@@ -21,11 +21,13 @@ class Sorter:
     path: str
     current: str = ""
     params: Mapping[str, object] = field(default_factory=dict)
+    # The query parameter it sets: `sort`, or another for a page with several lists.
+    param: str = "sort"
 
     def href(self, key: str) -> str:
         wanted = f"-{key}" if self.current == key else key
         kept = {k: v for k, v in self.params.items() if v not in (None, "") and k != "page"}
-        return f"{self.path}?{urlencode({**kept, 'sort': wanted})}"
+        return f"{self.path}?{urlencode({**kept, self.param: wanted})}"
 
     def state(self, key: str) -> str:
         """aria-sort of the column: ascending, descending or none."""

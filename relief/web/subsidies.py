@@ -16,13 +16,15 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from relief import clock
 from relief.auth.deps import ensure_role
 from relief.auth.models import Actor
 from relief.db import get_session
 from relief.emergency import service as emergency
 from relief.errors import DomainError
+from relief.i18n import listed
 from relief.network import service as network
 from relief.subsidies import imports, service
 from relief.subsidies.ids import vault_for
@@ -43,8 +45,13 @@ from relief.subsidies.models import (
 from relief.web import subsidy_office as office
 from relief.web.forms import (
     FormState,
+    NumberError,
+    Once,
     catalogue_words,
     fields_in,
+    form_once,
+    number_text,
+    numbers_in,
     same_site_posts,
     service_words,
     submit,
@@ -52,7 +59,7 @@ from relief.web.forms import (
 )
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
-from relief.web.shell import render, request_lang, signed_in
+from relief.web.shell import people_names, render, request_lang, signed_in
 from relief.web.sorting import Sorter, sort_key
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
@@ -83,14 +90,14 @@ def _eligibility_text(t: Translator, programme: Programme) -> str:
         return t("sub.eligibility.any")
     parts = []
     if rule.damage:
-        words = "、".join(t(f"damage.{d}") for d in rule.damage)
+        words = listed((t(f"damage.{d}") for d in rule.damage), t.lang)
         parts.append(t("sub.eligibility.damage", values=words))
     if rule.categories:
-        words = "、".join(t(f"category.{c}") for c in rule.categories)
+        words = listed((t(f"category.{c}") for c in rule.categories), t.lang)
         parts.append(t("sub.eligibility.categories", values=words))
     if rule.in_survey:
         parts.append(t("sub.eligibility.in_survey"))
-    return t("sub.eligibility", rules="；".join(parts))
+    return t("sub.eligibility", rules=("；" if t.lang == "zh" else "; ").join(parts))
 
 
 def basis_text(t: Translator, session: Session, standard: Any, case: Case | None = None) -> str:
@@ -162,26 +169,31 @@ def _events(session: Session) -> list[Any]:
 def households_page(
     request: Request,
     event_id: str = Query(""),
-    region_code: str = Query("", max_length=64),
-    q: str = Query("", max_length=64),
+    region_code: str = Query(""),
+    q: str = Query(""),
     damage: str = Query(""),
-    sort: str = Query("", max_length=32),
+    sort: str = Query(""),
     page: str = Query(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     """Households in the user's scope with masked ID numbers (lists never show the clear
-    one), searched (name, township/village, the ID's last 4), sorted, a page at a time."""
+    one), searched (name, township/village, the ID's last 4), sorted, a page at a time. A
+    search longer than the service takes is a message under the box (finding 55)."""
     _reader(actor)
+    t = Translator(request_lang(request))
+    search, too_long = office.search_or_problem(t, q)
+    region, _ = office.search_or_problem(t, region_code)
     return _households_page(
         request,
         session,
         actor,
         event_id=_int_or_none(event_id),
-        region_code=region_code.strip(),
-        q=office.search_text(q),
+        region_code=region,
+        q=search,
+        search_problem=too_long,
         damage=damage if damage in DAMAGES else "",
-        sort=sort_key(sort, service.HOUSEHOLD_SORTS),
+        sort=sort_key(sort[:32], service.HOUSEHOLD_SORTS),
         page=page_number(page),
         done=request.query_params.get("done"),
     )
@@ -200,6 +212,7 @@ def _households_page(
     page: int = 1,
     done: str | None = None,
     problem: str | None = None,
+    search_problem: str | None = None,
     status_code: int = 200,
 ) -> Response:
     rows, total = service.list_households(
@@ -231,9 +244,11 @@ def _households_page(
         event_id=event_id,
         region_code=region_code,
         names=_region_names(session),
+        regions=service.registrable_regions(session, actor),
         programmes=service.list_programmes(session, actor),
         may_register=actor.role in ("county_staff", "township_staff", "admin"),
         problem=problem,
+        search_problem=search_problem,
         done=done,
     )
 
@@ -296,6 +311,7 @@ def household_form(
 def post_household(
     request: Request,
     typed: dict[str, str] = Depends(office.HOUSEHOLD_FORM),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -304,6 +320,8 @@ def post_household(
     form = FormState(values=typed)
     office.check_id_number(form, t, typed["id_number"])
     fields = fields_in(HOUSEHOLD_FIELDS)
+    # The one number reading of every form: ４ is 4, 1_0 and 4.0 are not a household size.
+    numbers = numbers_in(form, t, typed, office.NUMBER_INPUTS)
     # Every field's problem at once (the ID number's own reason, if any, stays).
     body = validated(
         form,
@@ -311,11 +329,15 @@ def post_household(
         HouseholdIn,
         {
             **{k: v.strip() for k, v in typed.items()},
-            "rooms": typed["rooms"].strip() or "0",
+            **numbers,
+            "rooms": numbers["rooms"] if typed["rooms"].strip() else "0",
             "phone": typed["phone"].strip() or None,
             "bank_account": typed["bank_account"].strip() or None,
             # The ledger's fields are optional: empty is "not given".
-            **{name: typed[name].strip() or None for name in office.LEDGER_INPUTS},
+            **{
+                name: numbers[name] if name in numbers else typed[name].strip() or None
+                for name in office.LEDGER_INPUTS
+            },
         },
         fields,
     )
@@ -329,6 +351,7 @@ def post_household(
         lambda household: f"/subsidies/households?event_id={household.event_id}&done=household",
         fields,
         record=office.record_household_refusal,
+        once=once,
     )
     return done or _household_form(request, session, actor, form, status_code=form.status)
 
@@ -401,6 +424,7 @@ def post_import(
     request: Request,
     event_id: str = Form(""),
     file: UploadFile | None = File(None),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -427,6 +451,7 @@ def post_import(
         ),
         lambda created: f"/subsidies/import?created={created}",
         fields_in(("event_id", "file")),
+        once=once,
     )
     rejected = list(form.refusal.extra.get("rejected", [])) if form.refusal else []
     return done or _import_page(request, session, actor, form, rejected, status_code=form.status)
@@ -438,22 +463,26 @@ def post_import(
 @router.get("/subsidies/cases", response_class=HTMLResponse)
 def cases_page(
     request: Request,
-    programme: str = Query("", max_length=64),
+    programme: str = Query(""),
     status: str = Query(""),
-    region_code: str = Query("", max_length=64),
+    region_code: str = Query(""),
     stuck_days: str = Query(""),
-    q: str = Query("", max_length=64),
-    sort: str = Query("", max_length=32),
+    q: str = Query(""),
+    sort: str = Query(""),
     page: str = Query(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     _reader(actor)
+    t = Translator(request_lang(request))
     wanted = status if status in CASE_STATUSES else None
     stuck = _int_or_none(stuck_days)
     number = page_number(page)
-    search = office.search_text(q)
-    order = sort_key(sort, service.CASE_SORTS)
+    # A search longer than the service takes: a message under the box (finding 55).
+    search, too_long = office.search_or_problem(t, q)
+    region_code, _ = office.search_or_problem(t, region_code)
+    programme, _ = office.search_or_problem(t, programme)
+    order = sort_key(sort[:32], service.CASE_SORTS)
     rows, total = service.list_cases(
         session,
         actor,
@@ -492,6 +521,7 @@ def cases_page(
         region_code=region_code,
         stuck_days="" if stuck is None else str(stuck),
         names=_region_names(session),
+        search_problem=too_long,
     )
 
 
@@ -500,6 +530,7 @@ def post_case(
     request: Request,
     household_id: str = Form(""),
     programme_code: str = Form(""),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -520,6 +551,7 @@ def post_case(
         refusals=CASE_REFUSALS,
         status=None,
         words=service_words,
+        once=once,
     )
     return done or _households_page(
         request, session, actor, problem=form.general, status_code=form.status
@@ -555,6 +587,7 @@ def _case_page(
         None,
     )
     payments = service.payments_of(session, case_id)
+    history = service.history_of(session, case_id)
     return render(
         request,
         "sub_case.html",
@@ -568,7 +601,8 @@ def _case_page(
         if standard
         else "",
         money=format_fen,
-        history=service.history_of(session, case_id),
+        history=history,
+        people=people_names(session, [h.actor for h in history] + [p.actor for p in payments]),
         payments=payments,
         paid=format_fen(sum(p.amount_fen for p in payments)),
         reversed_by=service.reversed_ids(session, [p.id for p in payments if p.id is not None]),
@@ -610,11 +644,13 @@ def post_transition(
     action: str = Form(""),
     note: str = Form(""),
     override_reason: str = Form(""),
+    status: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     _reader(actor)
-    service.get_case(session, actor, _case_id(case_id))  # 404 / 403 before anything else
+    case, _ = service.get_case(session, actor, _case_id(case_id))  # 404 / 403 before anything
+    seen_status = status.strip()
     t = Translator(request_lang(request))
     form = FormState(
         values={"action": action, "note": note, "override_reason": override_reason}, status=409
@@ -646,8 +682,35 @@ def post_transition(
         status=409,
         words=_case_words,
     )
+    if done is None and form.code == "invalid_transition" and seen_status != case.status:
+        # Opened before someone else moved the case on (finding 47): say what it is now,
+        # who moved it and when, instead of "刷新页面".
+        form.general = None
+        form.fail(None, _case_moved(session, t, case_id))
     return done or _case_page(
         request, session, actor, case_id, transition=form, status_code=form.status
+    )
+
+
+def _case_moved(session: Session, t: Translator, case_id: int) -> str:
+    """「该案件已于 … 由 … 办理“乡镇审核通过”，现为乡镇已审核」: the case's last step."""
+    from relief.subsidies.models import CaseTransition
+    from relief.web.warehouse import people_names
+
+    last = session.exec(
+        select(CaseTransition)
+        .where(CaseTransition.case_id == case_id)
+        .order_by(CaseTransition.id.desc())  # type: ignore[union-attr]
+    ).first()
+    if last is None:
+        return t("sub.invalid_transition")
+    at = clock.to_cst(last.at)
+    return t(
+        "sub.case.moved",
+        at=at.strftime("%Y-%m-%d %H:%M") if at else "",
+        who=people_names(session, [last.actor]).get(last.actor, last.actor),
+        action=t(f"action.{last.action}"),
+        status=t(f"case.{last.to_status}"),
     )
 
 
@@ -666,6 +729,7 @@ def post_payment(
     paid_on: str = Form(""),
     reference: str = Form(""),
     future_reason: str = Form(""),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -679,16 +743,30 @@ def post_payment(
         "future_reason": future_reason,
     }
     form = FormState(values=typed)
+    fields = fields_in(tuple(typed))
+    # Every problem at once (finding 42): the amount by the one number reading (8,100 and
+    # ８１００ yes, 1e3 and 5_000 no, findings 10 and 52), then the whole body by the model.
+    try:
+        yuan: str | None = number_text(amount, decimals=2)
+    except NumberError:
+        yuan = None
+        form.fail("amount", t("err.validation_error.amount"))
+    body = validated(
+        form,
+        t,
+        PaymentIn,
+        {
+            "amount": yuan,
+            "paid_on": paid_on.strip(),
+            "reference": reference.strip(),
+            "future_reason": future_reason.strip() or None,
+        },
+        fields,
+    )
+    if form.error("reference") == t("err.validation_error.reference"):
+        form.errors["reference"] = t("sub.payment.reference_required")  # 单据号 (finding 12)
 
     def pay() -> object:
-        body = PaymentIn.model_validate(
-            {
-                "amount": amount.strip(),
-                "paid_on": paid_on.strip(),
-                "reference": reference.strip(),
-                "future_reason": future_reason.strip() or None,
-            }
-        )
         return service.record_payment(session, actor, case_id, body)
 
     done = submit(
@@ -697,8 +775,9 @@ def post_payment(
         t,
         pay,
         f"/subsidies/cases/{case_id}?done=payment#payments-h",
-        fields_in(tuple(typed)),
+        fields,
         refusals=CASE_REFUSALS,
+        once=once,
     )
     return done or _case_page(
         request, session, actor, case_id, payment=form, status_code=form.status
@@ -768,7 +847,9 @@ def programme_page(
         actor,
         programme=programme,
         summary=summary,
-        summary_scope="、".join(_region_label(session, c) for c in summary["region_codes"]),
+        summary_scope=listed(
+            (_region_label(session, c) for c in summary["region_codes"]), request_lang(request)
+        ),
         eligibility=_eligibility_text(Translator(request_lang(request)), programme),
         standards=[
             (s, basis_text(Translator(request_lang(request)), session, s))

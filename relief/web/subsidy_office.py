@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from relief import clock
 from relief.auth.deps import ensure_role
 from relief.auth.models import Actor
 from relief.db import get_session
@@ -28,8 +29,11 @@ from relief.web.forms import (
     REFUSALS,
     FieldMap,
     FormState,
+    Once,
     fields_in,
+    form_once,
     id_number,
+    numbers_in,
     posted,
     record_error,
     same_site_posts,
@@ -61,6 +65,8 @@ HOUSEHOLD_INPUTS = (
     ("general_rooms", "hh-general_rooms", "hh.general_rooms"),
     ("reason", "hh-reason", "office.reason"),
 )
+# The household form's number inputs (read by forms.number_text: ４ → 4, not 1_0 or 4.0).
+NUMBER_INPUTS = ("size", "rooms", "collapsed_rooms", "severe_rooms", "general_rooms")
 EDITABLE = ("region_code", "head_name", "size", "damage", "rooms", "category", "phone")
 # The 倒损住房户台账's fields: optional; emptied on the form, they are cleared.
 LEDGER_INPUTS = ("address", "structure", "collapsed_rooms", "severe_rooms", "general_rooms")
@@ -68,13 +74,30 @@ LEDGER_INPUTS = ("address", "structure", "collapsed_rooms", "severe_rooms", "gen
 HOUSEHOLD_FIELDS = tuple(name for name, _, _ in HOUSEHOLD_INPUTS if name != "reason")
 HOUSEHOLD_FORM = posted(*HOUSEHOLD_FIELDS, rooms="0", category="general")
 EDIT_FORM = posted(
-    *(name for name, _, _ in HOUSEHOLD_INPUTS if name != "event_id"), rooms="0", category="general"
+    *(name for name, _, _ in HOUSEHOLD_INPUTS if name != "event_id"),
+    "version",
+    rooms="0",
+    category="general",
 )
+# The household's fields whose value is a code, worded as the form words it.
+_WORDED = {"damage": "damage.", "category": "category.", "structure": "structure."}
 
 
 def search_text(text: str | None) -> str:
     """A list's search box as the service reads it: NFKC-folded, trimmed, at most 64."""
     return unicodedata.normalize("NFKC", text or "").strip()[:64]
+
+
+SEARCH_MAX = 64  # what the service's lists search by (relief.subsidies.service)
+
+
+def search_or_problem(t: Translator, text: str | None) -> tuple[str, str | None]:
+    """A list's search box: the text to search by, and a message when it is longer than the
+    lists search ("查找内容最多 64 字"); then nothing is searched by it."""
+    folded = unicodedata.normalize("NFKC", text or "").strip()
+    if len(folded) > SEARCH_MAX:
+        return "", t("office.search.too_long", max=SEARCH_MAX)
+    return folded, None
 
 
 def household_fields(t: Translator) -> list[tuple[str, str, str]]:
@@ -142,6 +165,46 @@ def _current_values(household: Any) -> dict[str, str]:
     return values
 
 
+def stale_words(session: Session, t: Translator, household_id: int) -> str:
+    """What the correction that came first changed, who made it and when, in the form's words:
+    「该户信息已被 王某 于 2026-07-11 10:32 修改：家庭人口 3→6」 (finding 33)."""
+    from relief.web.shell import place_names
+    from relief.web.warehouse import people_names
+
+    last = service.last_correction(session, household_id)
+    if last is None:
+        return t("office.stale.changed")
+    before, after = last.before or {}, last.after or {}
+    places = place_names(session)
+
+    def shown(name: str, value: Any) -> str:
+        if value in (None, ""):
+            return "—"
+        if name == "region_code":
+            return places.get(str(value), str(value))
+        if name in _WORDED:
+            return t(_WORDED[name] + str(value))
+        return str(value)
+
+    labels = {name: t(key) for name, _, key in HOUSEHOLD_INPUTS}
+    changes = [
+        f"{labels[name]} {shown(name, before.get(name))}→{shown(name, after.get(name))}"
+        for name in (*EDITABLE, *LEDGER_INPUTS)
+        if name in after and before.get(name) != after.get(name)
+    ]
+    if after.get("id_masked") != before.get("id_masked"):
+        changes.append(labels["id_number"])
+    if after.get("bank_masked") != before.get("bank_masked"):
+        changes.append(labels["bank_account"])
+    at = clock.to_cst(last.at)
+    return t(
+        "office.stale.household",
+        who=people_names(session, [last.actor]).get(last.actor, last.actor),
+        at=at.strftime("%Y-%m-%d %H:%M") if at else "",
+        changes=t("list.separator").join(changes) or "—",
+    )
+
+
 @router.get("/subsidies/households/{household_id}/edit")
 def edit_form(
     request: Request,
@@ -154,6 +217,7 @@ def edit_form(
     ensure_role(actor, "county_staff", "township_staff")
     household = service.get_household(session, actor, _household_id(household_id))
     form = FormState(values=_current_values(household))
+    form.values["version"] = str(service.household_version(session, household_id))
     return _household_form(request, session, actor, form, household=household)
 
 
@@ -174,6 +238,12 @@ def post_edit(
     t = Translator(request_lang(request))
     form = FormState(values={**typed, "event_id": str(household.event_id)})
     current = _current_values(household)
+    typed = dict(typed)
+    for name, number in numbers_in(form, t, typed, NUMBER_INPUTS).items():
+        if number is not None:
+            typed[name] = number  # ４ reads as 4: no change where 4 is registered
+        elif typed[name].strip():
+            typed[name] = current[name]  # refused above: not sent as a change
     changes: dict[str, Any] = {
         name: typed[name].strip()
         for name in EDITABLE
@@ -192,7 +262,22 @@ def post_edit(
     if not reason:
         form.fail("reason", t("office.reason.required"))
     fields = fields_in([name for name, _, _ in HOUSEHOLD_INPUTS])
+    # The version the form was made from: a correction saved meanwhile (another tab, another
+    # clerk) refuses this one with what it changed, instead of silently undoing it.
+    version = typed["version"].strip()
+    if version.isascii() and version.isdigit():
+        changes["version"] = int(version)
     body = validated(form, t, HouseholdPatch, {**changes, "reason": reason or "-"}, fields)
+
+    def record(
+        form: FormState, t: Translator, exc: DomainError | ValidationError, fields: FieldMap
+    ) -> None:
+        if isinstance(exc, DomainError) and exc.code == "household_stale":
+            form.fail(None, stale_words(session, t, household_id))
+            form.values["version"] = str(service.household_version(session, household_id))
+            return
+        record_household_refusal(form, t, exc, fields)
+
     done = submit(
         session,
         form,
@@ -202,8 +287,10 @@ def post_edit(
         ),
         f"/subsidies/households?event_id={household.event_id}&done=corrected",
         fields,
-        record=record_household_refusal,
+        record=record,
     )
+    if form.code == "household_stale":
+        form.status = 409
     return done or _household_form(
         request, session, actor, form, status_code=form.status, household=household
     )
@@ -260,6 +347,7 @@ def post_bulk(
     region_code: str = Form(""),
     q: str = Form(""),
     damage: str = Form(""),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -314,6 +402,7 @@ def post_bulk(
         listed,
         refusals=(401, 403, 404),
         words=service_words,
+        once=once,
     )
     return done or _households_page(
         request,

@@ -21,7 +21,6 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from relief import clock
-from relief.auth import service as auth
 from relief.auth.models import Actor
 from relief.db import get_session
 from relief.dispatch import documents
@@ -44,13 +43,16 @@ from relief.stock.models import AdjustmentIn, DisposalIn, ReceiptIn, StocktakeIn
 from relief.web.forms import (
     FieldMap,
     FormState,
+    Once,
     allowed,
     fields_in,
+    form_once,
     padded,
     posted,
     refusal_words,
     same_site_posts,
     submit,
+    validated,
     whole_number,
 )
 from relief.web.i18n import Translator
@@ -59,6 +61,7 @@ from relief.web.pictures import stock_history_charts
 from relief.web.shell import (
     EXPIRY_DAYS,
     items_by_code,
+    people_names,
     place_names,
     render,
     request_lang,
@@ -107,15 +110,6 @@ def _form_fields(
     return name
 
 
-def people_names(session: Session, usernames: Collection[str | None]) -> dict[str, str]:
-    """Username → the person's real name where the user has one (else the username)."""
-    out = {}
-    for username in {u for u in usernames if u}:
-        user = auth.user_by_username(session, username)
-        out[username] = (user.full_name if user is not None else None) or username
-    return out
-
-
 # What moved an order on from `reserved` or `dispatched`: (words, when, who).
 _CHANGES = {
     "dispatched": ("order.stale.dispatched", "dispatched_at", "dispatched_by"),
@@ -140,6 +134,20 @@ def _stale(session: Session, order: DispatchOrderRow, version: str, t: Translato
         at=at.strftime("%Y-%m-%d %H:%M") if at else "",
         who=people_names(session, [username]).get(username or "", username or ""),
     )
+
+
+# The kinds of ledger rows (relief.stock.models.StockMovement), for the ledger's filter.
+MOVEMENT_KINDS = (
+    "receipt",
+    "adjustment",
+    "reservation",
+    "release",
+    "dispatch",
+    "transfer_out",
+    "transfer_in",
+    "disposal",
+    "stocktake",
+)
 
 
 # --- the warehouse page ------------------------------------------------------------------------
@@ -169,17 +177,29 @@ def _warehouse_page(
     disposal: FormState | None = None,
     page: int = 1,
     lots_page: int = 1,
+    ledger: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     warehouse = _warehouse(session, code)
-    movements, total = stock.ledger_page(session, code, limit=PAGE_SIZE, offset=page_offset(page))
+    # The ledger's filters and order (finding 53): item, kind, a part of the 单号; a column.
+    ledger = ledger or {"item": "", "kind": "", "ref": "", "lsort": ""}
+    movements, total = stock.ledger_page(
+        session,
+        code,
+        item_code=ledger["item"] or None,
+        kind=ledger["kind"] or None,
+        reference=ledger["ref"] or None,
+        sort=ledger["lsort"] or None,
+        limit=PAGE_SIZE,
+        offset=page_offset(page),
+    )
     lots, lots_total = stock.lots_page(
         session, code, limit=PAGE_SIZE, offset=page_offset(lots_page)
     )
     path = f"/warehouses/{code}"
     # Each list's links keep the other list's page (when it is not the first).
     pages = {k: v for k, v in (("page", page), ("lots_page", lots_page)) if v > 1}
-    manages = allowed(lambda: stock.authorise_stock_change(actor, code))
+    manages = allowed(lambda: stock.authorise_stock_change(actor, code, session))
     items = items_by_code(session)
     lang = request_lang(request)
     return render(
@@ -197,7 +217,11 @@ def _warehouse_page(
         ),
         history_days=stock.HISTORY_DAYS,
         movements=movements,
-        ledger_pager=Pager(page, total, path, pages),
+        ledger_pager=Pager(page, total, path, {**pages, **ledger}),
+        ledger_filter=ledger,
+        ledger_sorter=Sorter(path, ledger["lsort"], {**ledger, "lsort": ""}, param="lsort"),
+        movement_kinds=MOVEMENT_KINDS,
+        people=people_names(session, [m.actor for m in movements]),
         lots=lots,
         lots_pager=Pager(lots_page, lots_total, path, pages, "lots_page"),
         # Every lot held, for the lot fields' choices (a depot holds tens, not thousands).
@@ -227,12 +251,23 @@ def warehouse_page(
     code: str,
     page: str = Query(""),
     lots_page: str = Query(""),
+    item: str = Query(""),
+    kind: str = Query(""),
+    ref: str = Query(""),
+    lsort: str = Query(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     # Every user may read any warehouse's stock and ledger (API.md "Who may do what"); the
     # receipt and stocktake forms are shown to its manager and to admins only. `page` pages
-    # the ledger (newest first), `lots_page` the lots (first-expiring first).
+    # the ledger (newest first, or by `lsort`; filtered by `item`, `kind` and `ref`),
+    # `lots_page` the lots (first-expiring first).
+    ledger = {
+        "item": item.strip()[:64],
+        "kind": kind if kind in MOVEMENT_KINDS else "",
+        "ref": ref.strip()[:128],
+        "lsort": sort_key(lsort, stock.LEDGER_SORTS),
+    }
     return _warehouse_page(
         request,
         session,
@@ -240,6 +275,7 @@ def warehouse_page(
         code,
         page=page_number(page),
         lots_page=page_number(lots_page),
+        ledger=ledger,
     )
 
 
@@ -252,11 +288,13 @@ def post_receipt(
     quantity: list[str] = Form([]),
     lot: list[str] = Form([]),
     expires_on: list[str] = Form([]),
+    once: Once | None = Depends(form_once),
+    override_reason: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     _warehouse(session, code)
-    stock.authorise_stock_change(actor, code)
+    stock.authorise_stock_change(actor, code, session)
     t = Translator(request_lang(request))
     typed = [
         {"item_code": i, "quantity": q, "lot": lt, "expires_on": e}
@@ -268,7 +306,9 @@ def post_receipt(
             strict=True,
         )
     ]
-    form = FormState(values={"reference": reference, "lines": typed})
+    form = FormState(
+        values={"reference": reference, "lines": typed, "override_reason": override_reason}
+    )
     lines, rows = [], []
     for n, line in enumerate(typed):
         if not any(value.strip() for value in line.values()):
@@ -284,16 +324,30 @@ def post_receipt(
         )
     if not lines:
         form.fail("lines[0].item_code", t("err.no_lines"))
+    fields = _form_fields(
+        {"reference", "override_reason"}, ("item_code", "quantity", "lot", "expires_on"), rows
+    )
+    # Every problem at once (finding 36): the model sees the whole form, numbers that did
+    # not parse included (their own message, recorded first, stays).
+    data = {
+        "reference": reference.strip(),
+        "lines": lines,
+        "override_reason": override_reason.strip() or None,
+    }
+    body = validated(form, t, ReceiptIn, data, fields) if lines else None
 
     def receive() -> None:
-        body = ReceiptIn.model_validate({"reference": reference.strip(), "lines": lines})
-        stock.receive_stock(session, actor, code, body.reference, body.lines)
+        assert body is not None  # submit runs this only when the form holds no message
+        stock.receive_stock(session, actor, code, body.reference, body.lines, body.override_reason)
 
-    fields = _form_fields({"reference"}, ("item_code", "quantity", "lot", "expires_on"), rows)
-    done = submit(session, form, t, receive, f"/warehouses/{code}?done=receipt#stock-h", fields)
-    return done or _warehouse_page(
-        request, session, actor, code, receipt=form, status_code=form.status
+    done = submit(
+        session, form, t, receive, f"/warehouses/{code}?done=receipt#stock-h", fields, once=once
     )
+    if done:
+        return done
+    # An expired lot is booked only with a reason: ask for one now that it matters.
+    form.values["needs_override"] = form.code == "lot_expired"
+    return _warehouse_page(request, session, actor, code, receipt=form, status_code=form.status)
 
 
 # The adjustment, stocktake and disposal forms: the same inputs but for their number's name.
@@ -326,12 +380,13 @@ def _stock_change(
     change: Callable[[int | None], object],
     *,
     override: str,
+    once: Once | None = None,
 ) -> Response:
     """The adjustment, stocktake and disposal forms: one lot, a whole number (`number`, a
     blank one is None for the disposal's "all of it"), a reason, and an override reason that
     the form asks for once the service refused with the `override` code."""
     _warehouse(session, code)
-    stock.authorise_stock_change(actor, code)
+    stock.authorise_stock_change(actor, code, session)
     t = Translator(request_lang(request))
     form = FormState(values=dict(values))
     amount = whole_number(form, t, number, values[number], required=kind != "disposal")
@@ -342,6 +397,7 @@ def _stock_change(
         lambda: change(amount),
         f"/warehouses/{code}?done={kind}#stock-h",
         fields_in(values),
+        once=once,
     )
     if done:
         return done
@@ -354,6 +410,7 @@ def post_adjustment(
     request: Request,
     code: str,
     typed: dict[str, str] = Depends(STOCK_FORM),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -376,7 +433,16 @@ def post_adjustment(
 
     # The floor may be crossed only with a reason: the form asks for one once it matters.
     return _stock_change(
-        request, session, actor, code, "adjustment", values, "delta", adjust, override="below_floor"
+        request,
+        session,
+        actor,
+        code,
+        "adjustment",
+        values,
+        "delta",
+        adjust,
+        override="below_floor",
+        once=once,
     )
 
 
@@ -385,6 +451,7 @@ def post_stocktake(
     request: Request,
     code: str,
     typed: dict[str, str] = Depends(STOCK_FORM),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -407,7 +474,16 @@ def post_stocktake(
         )
 
     return _stock_change(
-        request, session, actor, code, "stocktake", values, "counted", count, override="below_floor"
+        request,
+        session,
+        actor,
+        code,
+        "stocktake",
+        values,
+        "counted",
+        count,
+        override="below_floor",
+        once=once,
     )
 
 
@@ -416,6 +492,7 @@ def post_disposal(
     request: Request,
     code: str,
     typed: dict[str, str] = Depends(STOCK_FORM),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -447,6 +524,7 @@ def post_disposal(
         "quantity",
         dispose,
         override="lot_not_expired",
+        once=once,
     )
 
 
@@ -489,7 +567,7 @@ def transfer_form(
     session: Session = Depends(get_session),
 ) -> Response:
     warehouse = _warehouse(session, code)
-    dispatch.authorise_transfer(actor, code)
+    dispatch.authorise_transfer(actor, code, session=session)
     to = request.query_params.get("to", "")
     return _transfer_page(request, session, actor, warehouse, FormState(values={"to": to}))
 
@@ -503,11 +581,12 @@ def post_transfer(
     quantity: list[str] = Form([]),
     reason: str = Form(""),
     override_reason: str = Form(""),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     warehouse = _warehouse(session, code)
-    dispatch.authorise_transfer(actor, code)
+    dispatch.authorise_transfer(actor, code, session=session)
     t = Translator(request_lang(request))
     typed = [
         {"item_code": i, "quantity": q}
@@ -557,7 +636,13 @@ def post_transfer(
         {"to_warehouse_code", "reason", "override_reason"}, ("item_code", "quantity"), rows
     )
     done = submit(
-        session, form, t, transfer, lambda order: f"/orders/{order.id}?done=transfer", fields
+        session,
+        form,
+        t,
+        transfer,
+        lambda order: f"/orders/{order.id}?done=transfer",
+        fields,
+        once=once,
     )
     return done or _transfer_page(request, session, actor, warehouse, form, status_code=form.status)
 
@@ -732,6 +817,35 @@ def _order_form(
     return form
 
 
+def _line_problems(
+    session: Session, form: FormState, t: Translator, order_id: int, lines: list[dict[str, Any]]
+) -> None:
+    """The dispatch form's per-line problems, all of them at once, in the service's own words
+    (relief.dispatch.service.dispatch_order refuses the first of them): more than ordered, or
+    less without a reason."""
+    ordered = {line.item_code: line.quantity for line in dispatch.order_lines(session, order_id)}
+    for n, line in enumerate(lines):
+        quantity, wanted = line["quantity"], ordered.get(line["item_code"])
+        if not isinstance(quantity, int) or wanted is None:
+            continue
+        if quantity > wanted:
+            over = DomainError(
+                "validation_error",
+                "more than ordered ({ordered})",
+                f"lines[{n}].quantity",
+                params={"ordered": wanted},
+            )
+            form.fail(f"lines[{n}].quantity", refusal_words(t, over))
+        elif 0 <= quantity < wanted and not (line["reason"] or "").strip():
+            short = DomainError(
+                "validation_error",
+                "say why only {quantity} of the {ordered} ordered go",
+                f"lines[{n}].reason",
+                params={"quantity": quantity, "ordered": wanted},
+            )
+            form.fail(f"lines[{n}].reason", refusal_words(t, short))
+
+
 @router.post("/orders/{order_id}/dispatch", response_class=HTMLResponse)
 def post_dispatch(
     request: Request,
@@ -773,10 +887,15 @@ def post_dispatch(
         else []
     )
 
+    fields = _form_fields({"vehicle", "driver", "plate"}, ("quantity", "reason"))
+    _line_problems(session, form, t, order_id, lines)
+    # Every problem at once (finding 17): the lines' own checks above, then the whole body
+    # by the model; the service stays the judge and checks all of it again.
+    data = {"lines": lines, "vehicle": vehicle, "driver": driver, "plate": plate}
+    body = validated(form, t, DispatchIn, data, fields) if lines else None
+
     def send() -> object:
-        body = DispatchIn.model_validate(
-            {"lines": lines, "vehicle": vehicle, "driver": driver, "plate": plate}
-        )
+        assert body is not None  # submit runs this only when the form holds no message
         return dispatch.dispatch_order(
             session,
             actor,
@@ -787,7 +906,6 @@ def post_dispatch(
             plate=body.plate,
         )
 
-    fields = _form_fields({"vehicle", "driver", "plate"}, ("quantity", "reason"))
     done = submit(
         session,
         form,

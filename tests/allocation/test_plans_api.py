@@ -323,6 +323,7 @@ def test_a_plan_leaves_out_expired_lots_and_lots_expiring_before_arrival_and_say
                 ReceiptLineIn(item_code=k, quantity=1000, lot="EXP", expires_on=date(2026, 6, 30)),
                 ReceiptLineIn(item_code=k, quantity=900, lot="TODAY", expires_on=date(2026, 7, 1)),
             ],
+            "到货时已过期",  # an expired lot is booked only with a reason (issue 13 review #37)
         )
     second = _plan(client, flood)
     assert second["fingerprint"] == first["fingerprint"]  # the same stock is usable

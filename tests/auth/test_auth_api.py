@@ -174,3 +174,35 @@ def test_docs_are_served_without_a_cdn(client):
     assert "cdn" not in page.text.lower()
     assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
     assert client.get("/openapi.json").status_code == 200
+
+
+def test_only_admin_changes_a_users_name_and_phone_and_it_is_audited(
+    client, make_user, login, admin_headers, engine
+):
+    """Issue 13 review #3: PATCH /users/{username} {full_name, phone}."""
+    from sqlalchemy import text
+
+    make_user("duty1", "duty_officer")
+    duty = login("duty1")
+    body = {"full_name": "王建国", "phone": "0471-1234567"}
+    denied = client.patch("/api/v1/users/duty1", json=body, headers=duty)
+    assert denied.status_code == 403
+    reply = client.patch("/api/v1/users/duty1", json=body, headers=admin_headers)
+    assert reply.status_code == 200, reply.text
+    assert (reply.json()["full_name"], reply.json()["phone"]) == ("王建国", "0471-1234567")
+    me = client.get("/api/v1/me", headers=duty).json()
+    assert (me["full_name"], me["phone"]) == ("王建国", "0471-1234567")
+    cleared = client.patch("/api/v1/users/duty1", json={"phone": None}, headers=admin_headers)
+    assert (cleared.json()["full_name"], cleared.json()["phone"]) == ("王建国", None)
+    for bad in ({"phone": "=1+2"}, {"full_name": ""}, {"role": "admin"}):
+        reply = client.patch("/api/v1/users/duty1", json=bad, headers=admin_headers)
+        assert reply.status_code == 422, bad
+    assert client.patch("/api/v1/users/ghost", json=body, headers=admin_headers).status_code == 404
+    with engine.connect() as conn:
+        actions = [
+            tuple(r)
+            for r in conn.execute(
+                text("SELECT action, entity_id FROM audit_records WHERE entity = 'user'")
+            )
+        ]
+    assert actions.count(("update", "duty1")) == 2

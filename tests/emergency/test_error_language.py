@@ -45,8 +45,13 @@ def test_reported_at_in_the_future(api, event):
     send = _report(api, event["id"], region="150125101", at=api.now + timedelta(hours=1))
     zh, en = _both(send)
     assert zh["code"] == "validation_error" and zh["field"] == "reported_at"
-    assert en["message"].startswith("reported_at is in the future (now is 2026-07-01T12:00")
-    assert zh["message"].startswith("报告时间晚于当前时间（现在是 2026-07-01T12:00")
+    # Issue 13 review #26: Beijing time to the minute, no ISO stamp, no field name.
+    assert (
+        en["message"]
+        == "the report time is in the future (now it is 2026-07-01 12:00, Beijing time)"
+    )
+    assert zh["message"] == "报告时间晚于当前时间（现在是北京时间 2026-07-01 12:00）"
+    assert zh["now"].startswith("2026-07-01T12:00")
 
 
 def test_a_region_outside_the_scope(api, event):
@@ -54,7 +59,7 @@ def test_a_region_outside_the_scope(api, event):
     zh, en = _both(_report(api, tkt["id"], user="wc_staff", region="150122100", relocated=3))
     assert zh["code"] == "scope_forbidden"
     assert en["message"] == "region 150122100 is not in your scope"
-    assert zh["message"] == "地区 150122100 超出您的管辖范围"
+    assert zh["message"] == "地区 双河镇 超出您的管辖范围"  # by name (issue 13 review #56)
 
 
 def test_an_unknown_event(api):
@@ -93,3 +98,12 @@ def test_without_the_header_or_with_another_language_the_message_is_english(api,
     )
     for reply in (plain, french, preferring_en):
         assert reply.json()["detail"]["message"] == "unknown region 159999999"
+
+
+def test_a_region_outside_the_event_is_named_by_place_names_in_chinese(api, event):
+    """Issue 13 review #27: 双河镇 and the event's places, not 150122100 and codes."""
+    zh, en = _both(_report(api, event["id"], region="150122100", relocated=1))
+    assert zh["field"] == "region_code"
+    assert "双河镇" in zh["message"] and "150122100" not in zh["message"], zh["message"]
+    assert not re.search(r"\d{6}", zh["message"]), zh["message"]
+    assert "150122100" in en["message"]

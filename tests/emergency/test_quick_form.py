@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from openpyxl import Workbook, load_workbook
 
+from relief import clock
 from relief.emergency.figures import FIGURE_FIELDS
 
 FULL = {
@@ -155,4 +156,14 @@ def test_the_daily_summary_gives_yesterdays_latest_and_its_change(api):
     assert rows[0]["relocated"] == 130 and rows[0]["relocated_change"] == 130
     assert rows[0]["kind"] == "续报"
     assert _stats(api, event_id, "daily", "csv").status_code == 200
-    assert _stats(api, event_id, "daily", "xlsx").status_code == 200
+    xlsx = _stats(api, event_id, "daily", "xlsx")
+    assert xlsx.status_code == 200
+    # Issue 13 review #22: 报告时间 is a date cell, not text.
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    header_row = next(r for r in sheet.iter_rows() if any(c.value == "报告时间" for c in r))
+    column = next(c.column for c in header_row if c.value == "报告时间")
+    cell = sheet.cell(row=header_row[0].row + 1, column=column)
+    assert cell.is_date and cell.value.strftime("%H:%M") == clock.to_cst(yesterday).strftime(
+        "%H:%M"
+    )
+    assert rows[0]["reported_at"] == clock.to_cst(yesterday).strftime("%Y-%m-%d %H:%M")

@@ -64,6 +64,9 @@ operation = st.one_of(
     ),
 )
 
+# Each receipt its own 入库单号: a repeated one is refused (issue 13 review #35).
+_REFS = itertools.count(1)
+
 
 @dataclass
 class Model:
@@ -164,7 +167,7 @@ def _run(session, warehouse: str, item_code: str, op: tuple) -> None:
         _, _, q, name, expiry = op
         wanted = {"none": None, "lot's": LOT_EXPIRY[name], "other": OTHER_EXPIRY}[expiry]
         line = ReceiptLineIn(item_code=item_code, quantity=q, lot=name or None, expires_on=wanted)
-        service.receive_stock(session, SYSTEM, warehouse, "GR", [line])
+        service.receive_stock(session, SYSTEM, warehouse, f"GR-{next(_REFS)}", [line], "测试")
     elif kind == "adjust":
         _, _, delta, name, override = op
         service.adjust_stock(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 import pytest
@@ -17,12 +18,22 @@ def _stock(client, headers, warehouse: str) -> dict[str, dict]:
     return {row["item_code"]: row for row in reply.json()}
 
 
-def _receipt(client, headers, warehouse: str, lines: list[dict], reference: str = "GR-1"):
-    return client.post(
-        f"{API}/warehouses/{warehouse}/receipts",
-        json={"reference": reference, "lines": lines},
-        headers=headers,
-    )
+# Each receipt its own 入库单号 unless a test names one: a repeated one is refused.
+_REFS = itertools.count(1)
+
+
+def _receipt(
+    client,
+    headers,
+    warehouse: str,
+    lines: list[dict],
+    reference: str | None = None,
+    override_reason: str | None = None,
+):
+    body = {"reference": reference or f"GR-{next(_REFS)}", "lines": lines}
+    if override_reason:  # an expired lot is booked only with a reason
+        body["override_reason"] = override_reason
+    return client.post(f"{API}/warehouses/{warehouse}/receipts", json=body, headers=headers)
 
 
 def _adjust(client, headers, warehouse: str, **body):
@@ -201,6 +212,7 @@ def test_negative_adjustment_without_lot_takes_first_expiring_lots(client, users
             {"item_code": "water", "quantity": 10, "lot": "L-soon", "expires_on": "2026-08-01"},
             {"item_code": "water", "quantity": 10},
         ],
+        override_reason="到货时已过期",  # L-soon may be past its date by now
     )
     reply = _adjust(client, users["mgr1"], "W1", item_code="water", delta=-15, reason="count")
     assert reply.status_code == 201, reply.text
@@ -359,6 +371,7 @@ def test_expiring_lots_within_days_soonest_first_and_scoped(client, users):
             {"item_code": "water", "quantity": 5, "lot": "LATER", "expires_on": "2026-12-31"},
             {"item_code": "water", "quantity": 5},
         ],
+        override_reason="到货时已过期",
     )
     _receipt(
         client,
@@ -520,6 +533,26 @@ def test_a_retried_receipt_with_the_same_idempotency_key_counts_once(client, use
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
     assert level("W1", "tent") == (6, 0, 0)
+
+
+def test_a_second_receipt_with_the_same_reference_at_the_warehouse_is_refused(client, users, level):
+    """Issue 13 review #35: the same 入库单号 posted twice (Back and resubmit, a retried
+    script without a key) books the goods once; another warehouse may use the number."""
+    lines = [{"item_code": "tent", "quantity": 6}]
+    assert _receipt(client, users["mgr1"], "W1", lines, reference="RK-DUP-1").status_code == 201
+    again = _receipt(client, users["mgr1"], "W1", lines, reference="RK-DUP-1")
+    assert again.status_code == 409
+    detail = again.json()["detail"]
+    assert (detail["code"], detail["field"]) == ("duplicate_reference", "reference")
+    assert level("W1", "tent") == (6, 0, 0)
+    zh = client.post(
+        f"{API}/warehouses/W1/receipts",
+        json={"reference": "RK-DUP-1", "lines": lines},
+        headers={**users["mgr1"], "Accept-Language": "zh-CN"},
+    )
+    assert "入库单号 RK-DUP-1 已在本仓库登记过" in zh.json()["detail"]["message"]
+    assert _receipt(client, users["mgr1"], "W1", lines, reference="RK-DUP-2").status_code == 201
+    assert level("W1", "tent") == (12, 0, 0)
 
 
 def test_chinese_messages_when_preferred(client, users, put_stock):

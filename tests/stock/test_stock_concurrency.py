@@ -6,12 +6,17 @@ UPDATE). Either way every request that loses the race gets a 409, never a 5xx.
 
 from __future__ import annotations
 
+import itertools
+
 import httpx
 
 from relief.auth.models import SYSTEM
 from relief.db import transaction
 from relief.errors import DomainError
 from relief.stock import service
+
+# Each receipt its own 入库单号: a repeated one is refused (issue 13 review #35).
+_REFS = itertools.count(1)
 
 
 def test_twenty_parallel_adjustments_never_take_stock_below_zero(
@@ -130,13 +135,14 @@ def test_two_disposals_of_one_expired_lot_at_once_book_it_once(
             session,
             SYSTEM,
             "W1",
-            "GR",
+            f"GR-{next(_REFS)}",
             [
                 ReceiptLineIn(
                     item_code="water", quantity=9, lot="OLD", expires_on=date(2020, 1, 31)
                 ),
                 ReceiptLineIn(item_code="water", quantity=4),
             ],
+            "到货时已过期，待报废",
         )
 
     def dispose_whole_lot():
@@ -171,7 +177,7 @@ def test_parallel_disposals_of_a_good_lot_leave_the_reserved_units_in_good_stock
             session,
             SYSTEM,
             "W1",
-            "GR",
+            f"GR-{next(_REFS)}",
             [
                 ReceiptLineIn(
                     item_code="water", quantity=5, lot="OLD", expires_on=date(2020, 1, 31)
@@ -180,6 +186,7 @@ def test_parallel_disposals_of_a_good_lot_leave_the_reserved_units_in_good_stock
                     item_code="water", quantity=10, lot="GOOD", expires_on=date(2099, 12, 31)
                 ),
             ],
+            "到货时已过期，待报废",
         )
     with transaction(engine) as session:
         service.reserve_stock(session, SYSTEM, "W1", "water", 4, "DO-1", order_id=1)

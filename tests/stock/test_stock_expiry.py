@@ -56,6 +56,7 @@ def water(client, users) -> None:
                 {"item_code": "water", "quantity": 15, "lot": "SOON", "expires_on": "2026-07-01"},
                 {"item_code": "water", "quantity": 10, "lot": "GOOD", "expires_on": "2026-12-31"},
             ],
+            "override_reason": "到货时已过期，待报废",
         },
     )
     assert reply.status_code == 201, reply.text
@@ -123,18 +124,27 @@ def test_a_lot_that_expires_after_its_reservation_is_not_dispatched(
 
 
 def test_receipt_of_an_expired_lot_is_booked_as_expired_with_a_warning(client, users, water):
-    reply = _post(
-        client,
-        users["mgr1"],
-        "/warehouses/W1/receipts",
-        {
-            "reference": "GR-2",
-            "lines": [
-                {"item_code": "tent", "quantity": 3},
-                {"item_code": "water", "quantity": 7, "lot": "STALE", "expires_on": "2026-01-31"},
-            ],
-        },
+    body = {
+        "reference": "GR-2",
+        "lines": [
+            {"item_code": "tent", "quantity": 3},
+            {"item_code": "water", "quantity": 7, "lot": "STALE", "expires_on": "2026-01-31"},
+        ],
+    }
+    # Issue 13 review #37: without a reason an expired lot is refused, nothing booked.
+    refused = _post(client, users["mgr1"], "/warehouses/W1/receipts", body)
+    assert refused.status_code == 422, refused.text
+    detail = refused.json()["detail"]
+    assert (detail["code"], detail["field"]) == ("lot_expired", "lines[1].expires_on")
+    zh = client.post(
+        f"{API}/warehouses/W1/receipts",
+        json=body,
+        headers={**users["mgr1"], "Accept-Language": "zh-CN"},
     )
+    assert "已于 2026-01-31 过期" in zh.json()["detail"]["message"]
+    assert _stock(client, users["duty"])["water"]["on_hand"] == 45
+    body["override_reason"] = "供应商送错批次，先入库后报废"
+    reply = _post(client, users["mgr1"], "/warehouses/W1/receipts", body)
     assert reply.status_code == 201, reply.text
     body = reply.json()
     assert [(w["code"], w["field"]) for w in body["warnings"]] == [

@@ -4,6 +4,7 @@ findings N5 and N8). The clock is pinned to 2026-07-01 in China, as in test_stoc
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 import pytest
@@ -42,6 +43,7 @@ def water(client, users, engine) -> None:
                 {"item_code": "water", "quantity": 15, "lot": "SOON", "expires_on": "2026-07-01"},
                 {"item_code": "water", "quantity": 10, "lot": "GOOD", "expires_on": "2026-12-31"},
             ],
+            "override_reason": "到货时已过期，待报废",
         },
     )
     assert reply.status_code == 201, reply.text
@@ -166,9 +168,14 @@ def test_stock_reply_shows_no_shortfall_while_good_stock_covers_the_reserved(cli
 # --- N8: a lot's expiry is fixed by its first receipt -----------------------------------
 
 
+_REFERENCES = itertools.count(1)
+
+
 def _receive(client, headers, lot: dict):
+    # Each receipt its own 入库单号 (a repeated one is refused); an expired lot booked anyway.
     line = {"item_code": "water", "quantity": 10, **lot}
-    return _post(client, headers, "/warehouses/W1/receipts", {"reference": "GR", "lines": [line]})
+    body = {"reference": f"GR-{next(_REFERENCES)}", "lines": [line], "override_reason": "测试"}
+    return _post(client, headers, "/warehouses/W1/receipts", body)
 
 
 def test_receipt_may_not_give_an_expiry_to_a_lot_held_without_one(client, users, level):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 
 from sqlalchemy import event
@@ -14,6 +15,9 @@ from relief.stock.models import ReceiptLineIn
 
 MANAGER = Actor(username="mgr1", role="warehouse_manager", warehouse_codes=("W1",))
 
+# Each receipt its own 入库单号: a repeated one is refused (issue 13 review #35).
+_REFS = itertools.count(1)
+
 
 def _at(when: str) -> None:
     moment = datetime.fromisoformat(when)
@@ -23,7 +27,11 @@ def _at(when: str) -> None:
 def _receive(engine, item: str, quantity: int) -> None:
     with transaction(engine) as session:
         service.receive_stock(
-            session, MANAGER, "W1", "GR", [ReceiptLineIn(item_code=item, quantity=quantity)]
+            session,
+            MANAGER,
+            "W1",
+            f"GR-{next(_REFS)}",
+            [ReceiptLineIn(item_code=item, quantity=quantity)],
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import pytest
@@ -19,6 +20,9 @@ from relief.stock.models import LotPick, ReceiptLineIn, StockMovement
 
 MANAGER = Actor(username="mgr1", role="warehouse_manager", warehouse_codes=("W1",))
 
+# Each receipt its own 入库单号: a repeated one is refused (issue 13 review #35).
+_REFS = itertools.count(1)
+
 
 def _receive(engine, warehouse: str, *lines: tuple[str, int, str | None, str | None]) -> None:
     with transaction(engine) as session:
@@ -26,7 +30,7 @@ def _receive(engine, warehouse: str, *lines: tuple[str, int, str | None, str | N
             session,
             Actor(username="mgr", role="warehouse_manager", warehouse_codes=(warehouse,)),
             warehouse,
-            "GR",
+            f"GR-{next(_REFS)}",
             [
                 ReceiptLineIn(
                     item_code=item,

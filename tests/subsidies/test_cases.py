@@ -309,7 +309,9 @@ def test_payments_tranches_overpayment_and_reversal_once(client, world, rebuild,
     first = client.post(f"/api/v1/cases/{cid}/payments", json=pay, headers=world.clerk)
     assert first.status_code == 201 and first.json()["amount"] == "10000.00"
     reply = client.post(
-        f"/api/v1/cases/{cid}/payments", json={**pay, "amount": "15000.01"}, headers=world.approver
+        f"/api/v1/cases/{cid}/payments",
+        json={**pay, "amount": "15000.01", "reference": "PAY-2"},
+        headers=world.approver,
     )
     assert reply.status_code == 409 and reply.json()["detail"]["code"] == "overpayment"
     assert (
@@ -585,3 +587,52 @@ def test_a_bad_eligibility_rule_is_422_on_its_field(client, world, eligibility, 
 
 def test_a_programme_without_a_rule_replies_eligibility_null(client, world, rebuild):
     assert rebuild["eligibility"] is None
+
+
+def test_a_payment_repeating_a_reference_on_the_case_is_refused_unless_reversed(
+    client, world, rebuild, register, now
+):
+    """Issue 13 review #9/#21: a form posted twice must not put one payment twice on the
+    bank list. An idempotent retry (same Idempotency-Key) still gets its first reply."""
+    cid = open_case(client, world, register(1)["id"])["id"]
+    assert approve_case(client, world, now, cid).status_code == 200
+    url = f"/api/v1/cases/{cid}/payments"
+    pay = {"amount": "100.00", "paid_on": "2026-08-08", "reference": "DUP-1"}
+    key = {**world.clerk, "Idempotency-Key": "pay-dup-1"}
+    first = client.post(url, json=pay, headers=key)
+    assert first.status_code == 201, first.text
+    retry = client.post(url, json=pay, headers=key)
+    assert (retry.status_code, retry.json()["id"]) == (201, first.json()["id"])
+    again = client.post(url, json=pay, headers=world.clerk)
+    assert again.status_code == 409
+    detail = again.json()["detail"]
+    assert (detail["code"], detail["field"]) == ("duplicate_reference", "reference")
+    zh = client.post(url, json=pay, headers={**world.clerk, "Accept-Language": "zh-CN"})
+    assert "DUP-1" in zh.json()["detail"]["message"] and "单据号" in zh.json()["detail"]["message"]
+    other = client.post(url, json={**pay, "reference": "DUP-2"}, headers=world.clerk)
+    assert other.status_code == 201
+    rows = client.get(url.replace("/payments", ""), headers=world.clerk).json()
+    assert [p["reference"] for p in rows["payments"]] == ["DUP-1", "DUP-2"]
+    # Once reversed, the reference may be paid again (the corrected payment).
+    reversal = client.post(
+        f"/api/v1/payments/{first.json()['id']}/reversal",
+        json={"reason": "账号错误"},
+        headers=world.approver,
+    )
+    assert reversal.status_code == 201
+    assert client.post(url, json=pay, headers=world.clerk).status_code == 201
+
+
+@pytest.mark.parametrize("paid_on", ["2026-08-07", "1900-01-01"])
+def test_a_payment_dated_before_the_case_was_approved_is_refused(
+    client, world, rebuild, register, now, paid_on
+):
+    """Issue 13 review #13: a payment date before the approval (2026-08-08 here) is a typo."""
+    cid = open_case(client, world, register(1)["id"])["id"]
+    assert approve_case(client, world, now, cid).status_code == 200
+    pay = {"amount": "100.00", "paid_on": paid_on, "reference": "EARLY-1"}
+    reply = client.post(f"/api/v1/cases/{cid}/payments", json=pay, headers=world.clerk)
+    assert reply.status_code == 422
+    detail = reply.json()["detail"]
+    assert (detail["code"], detail["field"]) == ("paid_on_too_early", "paid_on")
+    assert "2026-08-08" in detail["message"]

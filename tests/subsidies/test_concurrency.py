@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from relief import clock
 from tests.subsidies.conftest import id_number
 
 
@@ -48,13 +49,18 @@ def approved_case(client, world) -> int:
     return case["id"]
 
 
+def _today() -> str:
+    # A payment is dated no earlier than its case's approval (issue 13 review #13): today.
+    return clock.to_cst(clock.now()).date().isoformat()
+
+
 def test_parallel_payments_never_pay_more_than_approved(client, world, live_server, parallel):
     case_id = approved_case(client, world)
     url = f"{live_server}/api/v1/cases/{case_id}/payments"
 
     def pay(i: int):
         def call() -> int:
-            body = {"amount": "10000.00", "paid_on": "2026-08-20", "reference": f"P{i}"}
+            body = {"amount": "10000.00", "paid_on": _today(), "reference": f"P{i}"}
             who = world.clerk if i % 2 else world.approver
             return httpx.post(url, json=body, headers=who, timeout=60).status_code
 
@@ -75,7 +81,7 @@ def test_a_payment_is_reversed_once_even_when_two_approvers_race(
     second = login("approver2")
     payment = client.post(
         f"/api/v1/cases/{case_id}/payments",
-        json={"amount": "5000", "paid_on": "2026-08-20", "reference": "P1"},
+        json={"amount": "5000", "paid_on": _today(), "reference": "P1"},
         headers=world.clerk,
     ).json()
     url = f"{live_server}/api/v1/payments/{payment['id']}/reversal"

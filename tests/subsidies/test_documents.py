@@ -106,7 +106,9 @@ def test_public_notice_xlsx_has_a_sheet_per_village_with_the_period_and_the_phon
     for sheet, households in ((book["海拉尔东路街道"], 2), (book["锡林路街道"], 1)):
         lines = [row[0] for row in sheet.iter_rows(values_only=True)]
         assert lines[0] == f"{REBUILD['name']} 公示名单"
-        assert any(line and sheet.title in line and "村（社区）" in line for line in lines)
+        # Registered at township level: labelled 乡镇（街道）, not 村 (issue 13 review #23).
+        assert any(line and sheet.title in line and "乡镇（街道）" in line for line in lines)
+        assert not any(line and "村（社区）" in str(line) for line in lines)
         # Published 1 August 09:00 CST, notice 7 days: ends 8 August.
         assert "公示期：2026年8月1日至2026年8月8日" in lines
         assert lines[-1] == f"监督电话：{PHONE}"
@@ -114,7 +116,9 @@ def test_public_notice_xlsx_has_a_sheet_per_village_with_the_period_and_the_phon
         assert sheet.freeze_panes == f"A{header + 1}"
         body = [r for r in sheet.iter_rows(min_row=header + 1) if isinstance(r[0].value, int)]
         assert len(body) == households
-        ends = body[0][11]
+        # No 状态 column on the posted notice (#23): 公示截止 is the 11th column.
+        assert "状态" not in [c.value for c in sheet[header]]
+        ends = body[0][10]
         assert ends.is_date and ends.value == datetime(2026, 8, 8, 9, 0)
         assert body[0][2].data_type == "s"  # the masked ID number
     # The CSV for other systems: one list, the same columns as before.

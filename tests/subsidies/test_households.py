@@ -317,3 +317,65 @@ def test_bad_queries_and_bodies_on_every_endpoint_are_4xx(client, world, rebuild
     ):
         reply = client.post(url, json=body, headers=world.admin)
         assert 400 <= reply.status_code < 500, (url, body, reply.text)
+
+
+def test_bank_account_and_phone_are_checked_on_registration_and_correction(client, world, register):
+    """Issue 13 review #45: an account is 12–19 digits (spaces dropped, no Luhn check), never
+    Excel's 1.23E+18; a phone is digits, spaces, - and + starting with a digit, never `=1+2`."""
+    body = {
+        "event_id": world.event_id,
+        "region_code": "150102001",
+        "head_name": "张三",
+        "id_number": id_number(7),
+        "size": 3,
+        "damage": "collapsed",
+    }
+    zh = {**world.clerk, "Accept-Language": "zh-CN"}
+    for field, bad in (
+        ("bank_account", "1.23E+18"),
+        ("bank_account", "6.21700E+18"),
+        ("bank_account", "62170000123"),  # 11 digits
+        ("bank_account", "62170000123456789012"),  # 20 digits
+        ("bank_account", "6217-0000-1234-5678"),
+        ("phone", "=1+2"),
+        ("phone", "+8613800000000"),
+        ("phone", "123456"),
+        ("phone", "@138000000"),
+    ):
+        reply = client.post("/api/v1/households", json={**body, field: bad}, headers=zh)
+        assert reply.status_code == 422, (field, bad)
+        assert reply.json()["detail"]["field"] == field, (field, bad)
+    reply = client.post("/api/v1/households", json={**body, "bank_account": "1.23E+18"}, headers=zh)
+    assert "Excel" in reply.json()["detail"]["message"]
+    # Not a card number: an account failing Luhn is still an account.
+    household = register(8, bank_account="6217 0000 1234 5678 900", phone="0471-123 4567")
+    full = client.get(f"/api/v1/households/{household['id']}", headers=world.clerk).json()
+    assert (full["bank_account"], full["phone"]) == ("6217000012345678900", "0471-123 4567")
+    patch = client.patch(
+        f"/api/v1/households/{household['id']}",
+        json={"reason": "户主更正", "bank_account": "6.21700E+18"},
+        headers=world.clerk,
+    )
+    assert patch.status_code == 422 and patch.json()["detail"]["field"] == "bank_account"
+
+
+def test_a_duplicate_registration_in_chinese_names_the_event_and_the_village(
+    client, world, register
+):
+    """Issue 13 review #38: 「2026年7月山洪」 and 海拉尔东路街道, not event 1 / 150102001."""
+    register(1)
+    reply = client.post(
+        "/api/v1/households",
+        json={
+            "event_id": world.event_id,
+            "region_code": "150102002",
+            "head_name": "另一人",
+            "id_number": id_number(1),
+            "size": 2,
+            "damage": "general",
+        },
+        headers={**world.clerk, "Accept-Language": "zh-CN"},
+    )
+    message = reply.json()["detail"]["message"]
+    assert "「2026年7月山洪」" in message and "海拉尔东路街道" in message, message
+    assert "150102001" not in message

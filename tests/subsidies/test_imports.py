@@ -160,10 +160,21 @@ def test_the_template_has_the_chinese_headers_and_imports_back(client, world):
     assert reply.status_code == 200
     sheet = load_workbook(io.BytesIO(reply.content)).active
     assert sheet.title == "受灾户登记"  # households hit by the disaster, not a census register
+    assert sheet.freeze_panes == "A2"
     headers = [c.value for c in sheet[1]]
     assert headers == ZH + LEDGER_ZH
     sheet.append(
-        ["李四", id_number(11), 4, "150102001", "严重损坏", 3, "特困供养", "13900000000", "6228"]
+        [
+            "李四",
+            id_number(11),
+            4,
+            "150102001",
+            "严重损坏",
+            3,
+            "特困供养",
+            "13900000000",
+            "6228480000000012345",
+        ]
     )
     out = io.BytesIO()
     sheet.parent.save(out)
@@ -293,3 +304,59 @@ def test_every_reason_the_id_check_gives_has_its_own_code():
             assert code in ROW_ERROR_CODES  # the import page has words for it
         else:
             raise AssertionError(f"{text!r} was accepted")
+
+
+def test_an_account_excel_turned_into_1_23e18_and_a_formula_phone_are_row_errors(client, world):
+    """Issue 13 review #45: 1.23E+18 is what Excel shows of a 19-digit account held as a
+    number (its digits are gone); `=1+2` is no phone number. Good ones are kept as digits."""
+    rows = [
+        ZH,
+        ["甲", id_number(1), 3, "150102001", "倒塌", 2, "一般户", "=1+2", "1.23E+18"],
+        ["乙", id_number(2), 3, "150102001", "倒塌", 2, "一般户", "0471-1234567", "6217 12"],
+    ]
+    reply = upload(
+        client, world, as_csv(rows), "acc.csv", headers={**world.clerk, "Accept-Language": "zh-CN"}
+    )
+    assert reply.status_code == 422
+    got = {(r["row"], r["field"], r["code"]) for r in reply.json()["detail"]["rejected"]}
+    assert got == {
+        (2, "phone", "phone_format"),
+        (2, "bank_account", "account_scientific"),
+        (3, "bank_account", "account_format"),
+    }
+    scientific = next(
+        r for r in reply.json()["detail"]["rejected"] if r["code"] == "account_scientific"
+    )
+    assert "Excel" in scientific["message"] and "文本格式" in scientific["message"]
+    for _, _, code in got:
+        assert ROW_ERROR_CODES[code] == ()
+    rows = [
+        ZH,
+        [
+            "甲",
+            id_number(1),
+            3,
+            "150102001",
+            "倒塌",
+            2,
+            "一般户",
+            "139 0000 0000",
+            "6217 0000 1234 5678 901",
+        ],
+    ]
+    assert upload(client, world, as_csv(rows), "ok.csv").status_code in (200, 201)
+
+
+def test_a_township_name_in_the_code_column_stands_for_its_code_when_it_is_unique(client, world):
+    """Issue 13 review #46: 海拉尔东路街道 is 150102001; an unknown name asks for the code."""
+    rows = [ZH, ["甲", id_number(21), 3, "海拉尔东路街道", "倒塌", 2, "一般户", "", ""]]
+    assert upload(client, world, as_csv(rows), "names.csv").status_code == 201
+    listed = client.get("/api/v1/households", headers=world.clerk).json()["items"]
+    assert [h["region_code"] for h in listed] == ["150102001"]
+    rows = [ZH, ["乙", id_number(22), 3, "没有这个乡", "倒塌", 2, "一般户", "", ""]]
+    reply = upload(
+        client, world, as_csv(rows), "bad.csv", headers={**world.clerk, "Accept-Language": "zh-CN"}
+    )
+    [problem] = reply.json()["detail"]["rejected"]
+    assert problem["code"] == "unknown_region"
+    assert "9 位代码或准确的乡镇名称" in problem["message"]

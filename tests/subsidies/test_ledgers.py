@@ -309,3 +309,19 @@ def test_the_import_takes_the_ledger_columns_and_old_files_still_import(client, 
         2,
     )
     assert second["severe_rooms"] == 1 and second["general_rooms"] is None
+
+
+def test_the_household_form_names_the_programme_of_each_case(client, world, rebuild, register):
+    """Issue 13 review #7: 补助项目 is the programme's name, not its code."""
+    household = register(1)
+    case = client.post(
+        "/api/v1/cases",
+        json={"household_id": household["id"], "programme_code": rebuild["code"]},
+        headers=world.clerk,
+    )
+    assert case.status_code == 201, case.text
+    client.cookies.set("relief_token", world.clerk["Authorization"].removeprefix("Bearer "))
+    html = client.get(f"/subsidies/households/{household['id']}/form").text
+    client.cookies.clear()
+    assert rebuild["name"] in html
+    assert f">{rebuild['code']}<" not in html

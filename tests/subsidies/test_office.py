@@ -81,7 +81,9 @@ def test_a_payment_dated_after_today_needs_a_reason_and_keeps_it(
     today = client.post(url, json={**pay, "paid_on": "2026-08-08"}, headers=world.clerk)
     assert today.status_code == 201 and today.json()["amount"] == "8100.00"
     later = client.post(
-        url, json={**pay, "amount": "８１００", "future_reason": "银行代发日"}, headers=world.clerk
+        url,
+        json={**pay, "amount": "８１００", "reference": "ZF-2", "future_reason": "银行代发日"},
+        headers=world.clerk,
     )
     assert later.status_code == 201, later.text
     assert later.json()["reason"] == "银行代发日" and later.json()["amount"] == "8100.00"

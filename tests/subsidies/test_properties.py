@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from relief import clock
 from relief.auth.models import Actor
 from relief.db import transaction
 from relief.errors import DomainError
@@ -115,14 +116,15 @@ def test_paid_never_exceeds_approved_and_approved_never_exceeds_the_standard(
             )
     except DomainError as exc:
         assert exc.code == "budget_exceeded"
-    for amount in payments:
+    paid_on = clock.to_cst(clock.now()).date()  # not before the approval (review #13)
+    for n, amount in enumerate(payments):
         try:
             with transaction(engine) as session:
                 service.record_payment(
                     session,
                     CLERK,
                     case_id,
-                    PaymentIn(amount=f"{amount / 100:.2f}", paid_on="2026-08-01", reference="x"),
+                    PaymentIn(amount=f"{amount / 100:.2f}", paid_on=paid_on, reference=f"x{n}"),
                 )
         except DomainError as exc:
             assert exc.code in ("overpayment", "case_not_approved")

@@ -118,6 +118,9 @@ def test_progress_bars_are_shares_of_the_demand_in_series_order():
     full = float(track.get("width"))
     assert [float(r.get("width")) / full for r in series] == pytest.approx([1.0, 0.5, 0.25])
     assert "已到货 50/200 顶" in group.find(f"{SVG}title").text
+    # Issue 13 review #30: planned, dispatched and received are all written, with the unit.
+    figures = next(t for t in group.iter(f"{SVG}text") if t.get("class") == "figures")
+    assert figures.text == "200 · 100 · 50 / 200 顶"
 
 
 def test_timeline_marks_done_deadlines_with_a_tick_and_overdue_ones_red():

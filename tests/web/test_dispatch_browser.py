@@ -112,7 +112,7 @@ def test_over_dispatch_is_said_under_the_field_with_the_ordered_quantity(manager
     quantity = page.get_by_label("实发数量 帐篷（12 m² 单帐篷）")
     assert quantity.input_value() == "31"
     assert quantity.get_attribute("aria-invalid") == "true"
-    assert page.locator("#d0-quantity-error").inner_text() == "超过调拨数量（30）"
+    assert page.locator("#d0-quantity-error").inner_text() == "超过调拨数量（30 顶）"
     assert page.get_by_label("车牌号").input_value() == "蒙A·12345"
     assert page.locator('[data-testid="order-status"]').get_attribute("data-status") == "reserved"
 

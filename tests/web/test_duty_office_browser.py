@@ -259,7 +259,8 @@ def test_an_invalid_demand_row_is_summarised_at_the_top_with_focus_and_typing_ke
     summary = page.locator('[data-testid="demand-summary"]')
     assert summary.is_visible()
     assert page.evaluate("document.activeElement.id") == "dm-summary"
-    assert "第 3 行" in summary.inner_text()
+    # The row is named by its place and item (issue 13 review, finding 32), not "第 3 行".
+    assert "第 3 行" not in summary.inner_text() and " · " in summary.inner_text()
     top = summary.evaluate("el => el.getBoundingClientRect().top")
     assert 0 <= top < page.viewport_size["height"]
     assert page.locator("#dm-2-qty").input_value() == "很多"

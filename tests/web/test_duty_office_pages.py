@@ -76,3 +76,22 @@ def test_involved_people_put_the_unacknowledged_notified_manager_first(engine, w
     assert {p.username for p in people} >= {"manager", "county"}
     county = next(p for p in people if p.username == "county")
     assert county.acknowledged is None and county.places
+
+
+def test_names_and_phones_of_the_people_involved_are_for_the_duty_officer_only(
+    client, engine, sign_in
+):
+    """Issue 13 review #44 and #51: other roles see neither the people's phones nor the
+    demand editor they cannot save; they read the demand as a table."""
+    _, response = _snowstorm(engine)
+    sign_in("duty")
+    page = client.get(f"/responses/{response.id}").text
+    assert 'data-testid="involved"' in page and 'data-testid="demand-form"' in page
+    for user in ("manager", "county"):
+        client.cookies.clear()
+        sign_in(user)
+        page = client.get(f"/responses/{response.id}").text
+        assert 'data-testid="involved"' not in page, user
+        assert 'data-testid="demand-form"' not in page and 'name="quantity"' not in page, user
+        table = page.split('data-testid="demand-readonly"')[1].split("</table>")[0]
+        assert "<input" not in table and "饮用水" in table, user

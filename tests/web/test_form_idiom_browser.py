@@ -31,7 +31,9 @@ def test_duty_event_form(visit):  # noqa: F811
     page = visit.page
     page.goto(visit.origin + "/events")
     page.get_by_label("事件名称").fill("暴雪演练")
-    page.locator("#ev-regions").fill("999999")
+    # Places are chosen from a picker (issue 13 review, finding 2); none chosen, and the
+    # browser's own check taken away, as an old browser would: the server refuses.
+    page.locator("#ev-regions").evaluate("select => select.removeAttribute('required')")
     _send(page, "event-form")
     assert _summary_has_focus(page)
     assert page.get_by_label("事件名称").input_value() == "暴雪演练"

@@ -237,6 +237,12 @@ def test_admin_sees_the_users_page(client, sign_in):
     sign_in("admin")
     page = client.get("/users").text
     assert all(f"<td>{name}</td>" in page for name in ("admin", "duty", "manager", "county"))
+    # Issue 13 review #4: names and phones; scopes by place and warehouse name, not code.
+    assert '<th scope="col">姓名</th>' in page and '<th scope="col">电话</th>' in page
+    manager = page.split('data-user="manager"')[1].split("</tr>")[0]
+    assert "新城区救灾物资片区库" in manager and "WH-150102-C" not in manager
+    county = page.split('data-user="county"')[1].split("</tr>")[0]
+    assert "新城区" in county and "150102" not in county
 
 
 def test_unknown_pages_and_records_are_a_rendered_404_but_the_api_keeps_json(client, sign_in):

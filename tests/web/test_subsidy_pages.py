@@ -20,6 +20,11 @@ PROGRAMME = "HHHT-REBUILD-2026-FLOOD"  # scenarios/hohhot/policy.yaml
 TOWNSHIP = "150102101"  # 保合少镇, in 新城区 and in the flash flood's area
 
 
+def _today() -> str:
+    # A payment is dated no earlier than its case's approval (issue 13 review #13).
+    return clock.to_cst(clock.now()).date().isoformat()
+
+
 def _id_number(seq: int, born: str = "19800101") -> str:
     body = f"150102{born}{seq:03d}"
     return body + ric.calc_check_digit(body + "0")
@@ -296,7 +301,11 @@ def test_import_row_errors_read_in_chinese_with_the_template_column_names(
         ("4", "B", "第 4 行「身份证号码」：与本文件第 2 行的号码重复"),
         ("5", "A", "第 5 行「户主姓名」：必须填写"),
         ("6", "C", "第 6 行「家庭人口」：应为整数"),
-        ("7", "D", "第 7 行「行政区划代码」：没有代码为 990000001 的行政区划"),
+        (
+            "7",
+            "D",
+            "第 7 行「行政区划代码」：没有代码为 990000001 的行政区划：请填写 9 位代码或准确的乡镇名称",
+        ),
         ("8", "F", "第 8 行「损坏间数」：应为 0 到 1000 之间的整数"),
     ]
     # No English word is left in any message: only Chinese, digits and codes.
@@ -319,7 +328,7 @@ def test_import_row_errors_read_in_english_after_the_switch(client, engine, sign
         "Row 4, “ID number”: the same number as row 2 of this file",
         "Row 5, “Head of household”: required",
         "Row 6, “Household size”: a whole number is required",
-        "Row 7, “Region code”: no region has the code 990000001",
+        "Row 7, “Region code”: no region has the code 990000001: give the 9-digit code or the exact township name",
         "Row 8, “Damaged rooms”: a whole number from 0 to 1000 is required",
     ]
     assert not any(re.search(r"[\u4e00-\u9fff]", m) for m in messages)
@@ -452,7 +461,7 @@ def test_approver_approves_after_the_notice_window_and_records_and_reverses_a_pa
     # An overpayment is refused next to the amount, with what was typed kept.
     reply = client.post(
         f"/subsidies/cases/{earlier}/payments",
-        data={"amount": "30000.00", "paid_on": "2026-08-05", "reference": "NX-001"},
+        data={"amount": "30000.00", "paid_on": _today(), "reference": "NX-001"},
     )
     assert reply.status_code == 422
     assert _error_after("pay-amount", reply.text) == "支付总额将超过审批金额"
@@ -460,7 +469,7 @@ def test_approver_approves_after_the_notice_window_and_records_and_reverses_a_pa
 
     reply = client.post(
         f"/subsidies/cases/{earlier}/payments",
-        data={"amount": "10000.00", "paid_on": "2026-08-05", "reference": "NX-001"},
+        data={"amount": "10000.00", "paid_on": _today(), "reference": "NX-001"},
         follow_redirects=False,
     )
     assert reply.status_code == 303
@@ -713,7 +722,7 @@ def test_the_programme_page_lists_its_payments_a_page_at_a_time(
     assert _act(client, case_id, "approve").status_code == 303
     with transaction(engine) as session:
         for n in range(1, 56):
-            body = PaymentIn(amount="1.00", paid_on="2026-08-05", reference=f"TR-{n:03d}")
+            body = PaymentIn(amount="1.00", paid_on=_today(), reference=f"TR-{n:03d}")
             service.record_payment(session, SYSTEM, case_id, body)
 
     def listed(html: str) -> list[str]:

@@ -537,15 +537,22 @@ def test_manager_counts_a_lot_and_disposes_of_an_expired_one_through_the_page(
     client, engine, sign_in
 ):
     sign_in("manager")
+    form = {
+        "reference": "GR-STALE",
+        "item_code": ["water", "water"],
+        "quantity": ["30", "12"],
+        "lot": ["STALE", "FRESH"],
+        "expires_on": ["2020-01-31", "2099-12-31"],
+    }
+    # Issue 13 review #37: an expired lot is booked only with a reason, asked for on the form.
+    refused = client.post(f"/warehouses/{MANAGED_WAREHOUSE}/receipts", data=form)
+    assert refused.status_code == 422
+    assert "已于 2020-01-31 过期" in _error_after("r0-expires", refused.text)
+    assert 'id="receipt-override"' in refused.text
+    assert _input_value("r0-quantity", refused.text) == "30"
     received = client.post(
         f"/warehouses/{MANAGED_WAREHOUSE}/receipts",
-        data={
-            "reference": "GR-STALE",
-            "item_code": ["water", "water"],
-            "quantity": ["30", "12"],
-            "lot": ["STALE", "FRESH"],
-            "expires_on": ["2020-01-31", "2099-12-31"],
-        },
+        data={**form, "override_reason": "供应商送来过期批次，待报废"},
         follow_redirects=False,
     )
     assert received.status_code == 303
@@ -598,12 +605,12 @@ def test_dispatching_more_than_ordered_names_the_ordered_quantity_next_to_the_fi
     form = {"item_code": ["water", "quilt"], "quantity": ["31", "10"], "reason": ["", ""]}
     reply = client.post(f"{order}/dispatch", data={**form, **TRUCK_FORM})
     assert reply.status_code == 422
-    assert _error_after("d0-quantity", reply.text) == "超过调拨数量（30）"
+    assert _error_after("d0-quantity", reply.text) == "超过调拨数量（30 L）"  # with its unit (#18)
     assert _input_value("d0-quantity", reply.text) == "31"
     assert _level(engine, MANAGED_WAREHOUSE, "water") == before
     client.cookies.set("relief_lang", "en")
     reply = client.post(f"{order}/dispatch", data={**form, **TRUCK_FORM})
-    assert _error_after("d0-quantity", reply.text) == "more than ordered (30)"
+    assert _error_after("d0-quantity", reply.text) == "more than ordered (30 L)"
 
 
 def test_cancelling_from_the_page_needs_a_reason_and_keeps_what_was_typed(client, engine, sign_in):
@@ -666,3 +673,43 @@ def test_a_stale_cancel_after_dispatch_says_who_dispatched(client, engine, sign_
     reply = client.post(f"{order}/cancel", data={"reason": "灾情缓解", "version": "reserved"})
     assert reply.status_code == 409
     assert re.search(r"该调拨单已于 [0-9: -]+ 由 manager 发运", reply.text)
+
+
+def test_a_receipt_form_posted_twice_books_the_goods_once(client, engine, sign_in):
+    """Issue 13 review #35 (domain part): Back and resubmit with the same 入库单号."""
+    sign_in("manager")
+    form = {"reference": "RK-DUP-1", "item_code": ["water"], "quantity": ["600"]}
+    before = _level(engine, MANAGED_WAREHOUSE, "water")
+    first = client.post(
+        f"/warehouses/{MANAGED_WAREHOUSE}/receipts", data=form, follow_redirects=False
+    )
+    assert first.status_code == 303
+    again = client.post(f"/warehouses/{MANAGED_WAREHOUSE}/receipts", data=form)
+    assert again.status_code == 422
+    assert "RK-DUP-1 已在本仓库登记过" in _error_after("receipt-reference", again.text)
+    assert _level(engine, MANAGED_WAREHOUSE, "water").on_hand - before.on_hand == 600
+
+
+def test_the_ledger_names_the_system_in_the_catalogues_words_and_people_by_name(
+    client, engine, sign_in
+):
+    """Issue 13 review #5/#19: 操作人 of the scenario load is 系统 (System), not `system`;
+    a person is shown by their real name where they have one."""
+    from relief.auth import service as auth
+    from relief.auth.models import SYSTEM, UserUpdate
+
+    with transaction(engine) as session:
+        auth.update_user(session, SYSTEM, "manager", UserUpdate(full_name="王建国"))
+    sign_in("manager")
+    form = {"reference": "RK-WHO-1", "item_code": ["water"], "quantity": ["5"]}
+    assert (
+        client.post(
+            f"/warehouses/{MANAGED_WAREHOUSE}/receipts", data=form, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    page = client.get(f"/warehouses/{MANAGED_WAREHOUSE}").text
+    assert "<td>王建国</td>" in page and "<td>manager</td>" not in page
+    assert "<td>系统</td>" in page and "<td>system</td>" not in page
+    client.cookies.set("relief_lang", "en")
+    assert "<td>System</td>" in client.get(f"/warehouses/{MANAGED_WAREHOUSE}").text

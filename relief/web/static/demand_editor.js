@@ -37,13 +37,17 @@
   form.addEventListener("submit", function () {
     form.querySelector('input[name="partial"]').value = "1";
     rows.forEach(function (row) {
-      var value = function (name) { return row.querySelector('input[name="' + name + '"]').value.trim(); };
+      // A line in force sends its codes hidden; a new line chooses them (a select).
+      var value = function (name) {
+        var field = row.querySelector('[name="' + name + '"]');
+        return field ? field.value.trim() : "";
+      };
       var key = value("key");
       var same = key !== "" && key === value("region_code") + "|" + value("item_code") &&
         value("quantity") === value("orig_quantity") && value("priority") === value("orig_priority");
       var blankNew = key === "" && !value("region_code") && !value("item_code") && !value("quantity");
       if (same || blankNew) {
-        row.querySelectorAll("input").forEach(function (input) { input.disabled = true; });
+        row.querySelectorAll("input, select").forEach(function (input) { input.disabled = true; });
       }
     });
   });

@@ -21,7 +21,8 @@
         option.hidden = !hit;
         if (hit && option.value && first === null) first = option;
       });
-      if (term && first) select.value = first.value;
+      // A single choice follows the search; a multiple one keeps what was picked.
+      if (term && first && !select.multiple) select.value = first.value;
     });
     box.addEventListener("keydown", function (event) {
       if (event.key === "Enter") event.preventDefault();
