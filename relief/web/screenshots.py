@@ -121,7 +121,7 @@ def _bad_household(page, township: str) -> None:
     """A household typed with a wrong check digit and without size or damage, then sent:
     the page comes back with every problem next to its field."""
     page.get_by_label("灾害事件").select_option(index=1)
-    page.get_by_label("行政区划代码").fill(township)
+    page.locator("#hh-region_code").select_option(township)
     page.get_by_label("户主姓名").fill("刘玉珍")
     page.get_by_label("身份证号码").fill(_id_number("15010219800101061", wrong=True))
     with page.expect_navigation():
