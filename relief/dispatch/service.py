@@ -753,6 +753,14 @@ def _require_status(order: DispatchOrderRow, wanted: str, action: str) -> None:
         )
 
 
+def quantity_said(session: Session, item_code: str, quantity: int) -> Named:
+    """A quantity with its item's unit in either language, for a message: 45 条 / 45 pcs
+    (issue 13 review #18)."""
+    row = network.get_item(session, item_code)
+    word = row.unit if row is not None else ""
+    return Named(f"{quantity} {unit(word, 'en')}".strip(), f"{quantity} {unit(word, 'zh')}".strip())
+
+
 def dispatch_order(
     session: Session,
     actor: Actor,
@@ -797,12 +805,7 @@ def dispatch_order(
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
             raise invalid(f"lines[{i}].quantity", "must be a whole number, 0 or more")
         if quantity > ordered:
-            # With the item's unit (45 条; issue 13 review #18).
-            row = network.get_item(session, item)
-            word = row.unit if row is not None else ""
-            ordered_said = Named(
-                f"{ordered} {unit(word, 'en')}".strip(), f"{ordered} {unit(word, 'zh')}".strip()
-            )
+            ordered_said = quantity_said(session, item, ordered)
             raise DomainError(
                 "validation_error",
                 "more than ordered ({ordered})",

@@ -829,11 +829,12 @@ def _line_problems(
         if not isinstance(quantity, int) or wanted is None:
             continue
         if quantity > wanted:
+            said = dispatch.quantity_said(session, line["item_code"], wanted)
             over = DomainError(
                 "validation_error",
                 "more than ordered ({ordered})",
                 f"lines[{n}].quantity",
-                params={"ordered": wanted},
+                params={"ordered": said},
             )
             form.fail(f"lines[{n}].quantity", refusal_words(t, over))
         elif 0 <= quantity < wanted and not (line["reason"] or "").strip():

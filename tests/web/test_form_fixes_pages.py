@@ -104,9 +104,16 @@ def test_a_receipt_form_submitted_twice_registers_once_and_says_so(client, engin
     # A fresh render has a fresh token: the next receipt registers.
     fresh = _token(client.get(f"/warehouses/{MANAGED_WAREHOUSE}").text, "receipt-form")
     assert fresh != token
-    reply = client.post(path, data={**data, "form_token": fresh}, follow_redirects=False)
+    reply = client.post(
+        path, data={**data, "form_token": fresh, "reference": "RK-DUP-2"}, follow_redirects=False
+    )
     assert reply.status_code == 303 and "notice" not in reply.headers["location"]
-    assert _receipts(engine, "RK-DUP-1") == 2
+    assert _receipts(engine, "RK-DUP-2") == 1
+    # A fresh form with the same 入库单号 is a second receipt of one note: refused, said why.
+    token = _token(client.get(f"/warehouses/{MANAGED_WAREHOUSE}").text, "receipt-form")
+    same = client.post(path, data={**data, "form_token": token}, follow_redirects=False)
+    assert same.status_code == 422 and "RK-DUP-1" in same.text
+    assert _receipts(engine, "RK-DUP-1") == 1
 
 
 def test_a_refused_form_keeps_its_token_usable_and_a_token_is_per_form(client, engine, sign_in):
@@ -548,5 +555,7 @@ def test_the_demand_is_read_only_for_those_who_may_not_save_it(
     location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
     assert 'name="quantity"' in client.get(location).text.split('data-testid="demand"')[1]
     sign_in("manager")
-    editor = client.get(location).text.split('data-testid="demand"')[1].split("</table>")[0]
-    assert 'name="quantity"' not in editor and 'data-testid="demand-quantity"' in editor
+    page = client.get(location).text
+    assert 'data-testid="demand"' not in page and 'name="quantity"' not in page
+    table = page.split('data-testid="demand-readonly"')[1].split("</table>")[0]
+    assert table.count("<tr>") > 10  # the header and the demand's lines, read only
