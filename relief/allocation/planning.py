@@ -20,6 +20,7 @@ from relief.allocation.compare import compare, render_comparison
 from relief.allocation.demand import estimate_demand, latest_reports
 from relief.allocation.greedy import greedy
 from relief.allocation.model import AllocationInput, DemandLine, PlanResult
+from relief.allocation.replan import reusable_items
 from relief.allocation.solver import solve
 from relief.emergency.records import LEVELS, Policy, Report
 from relief.network.graph import (
@@ -134,6 +135,8 @@ class PlanRun:
     fingerprint: str
     plans: dict[str, PlanResult] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    # What the solvers were given: a later replan (``previous``) compares against it.
+    input: AllocationInput | None = None
 
 
 def run_plan(
@@ -143,8 +146,15 @@ def run_plan(
     level: int | None = None,
     extra_closures: Sequence[Sequence[str]] = (),
     time_limit_s: float | None = None,
+    workers: int | None = None,
+    previous: PlanRun | None = None,
 ) -> PlanRun:
-    """The whole pure pipeline from a scenario record; see ``plan_scenario``."""
+    """The whole pure pipeline from a scenario record; see ``plan_scenario``.
+
+    ``workers``: the optimal solver's processes (None: the solver settings). ``previous``:
+    an earlier run of the same scenario and event (e.g. before a road closure) whose
+    optimal items are kept where they are provably still optimal
+    (``relief.allocation.replan``); the plan is the same as without it."""
     started = time.perf_counter()
     if method not in METHODS:
         raise BadArgument(f"method must be one of {', '.join(METHODS)}", "method")
@@ -215,9 +225,16 @@ def run_plan(
         roads=scenario.roads,  # with the closures: the remedies of shortfalls
         closed_pairs=closed_pairs,
     )
-    run = PlanRun(event_name, level, what_if, demand, routes, fingerprint, timings=timings)
+    run = PlanRun(
+        event_name, level, what_if, demand, routes, fingerprint, timings=timings, input=inp
+    )
     if method in ("optimal", "both"):
-        run.plans["optimal"] = solve(inp, time_limit_s)
+        keep = None
+        if previous is not None and previous.input is not None and "optimal" in previous.plans:
+            t0 = time.perf_counter()
+            keep = reusable_items(previous.input, previous.plans["optimal"], inp)
+            timings["reuse"] = time.perf_counter() - t0
+        run.plans["optimal"] = solve(inp, time_limit_s, workers=workers, keep=keep)
     if method in ("greedy", "both"):
         run.plans["greedy"] = greedy(inp)
     for plan in run.plans.values():
