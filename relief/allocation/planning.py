@@ -224,7 +224,16 @@ def run_plan(
         routes=routes,
         roads=scenario.roads,  # with the closures: the remedies of shortfalls
         closed_pairs=closed_pairs,
+        warm=_warm_store(previous, scenario, policy),
     )
+    if (
+        inp.warm is not None
+        and not closed_pairs
+        and all(r.status == "open" for r in scenario.roads)
+    ):
+        # Nothing closed: this network is the one with every road reopened, which a later
+        # replan after a closure needs to say what reopening would unlock.
+        inp.warm.setdefault(f"reopened:{level}", (set(routes.region_codes), graph, routes))
     run = PlanRun(
         event_name, level, what_if, demand, routes, fingerprint, timings=timings, input=inp
     )
@@ -245,6 +254,22 @@ def run_plan(
         plan.what_if = what_if
     timings["total"] = time.perf_counter() - started
     return run
+
+
+def _warm_store(previous: PlanRun | None, scenario: Scenario, policy: Policy) -> dict:
+    """The previous run's warm store when it planned the same network (regions,
+    warehouses, roads before closures, policy), else a fresh one."""
+    before = previous.input if previous is not None else None
+    if (
+        before is not None
+        and before.warm is not None
+        and before.policy == policy
+        and (before.roads is scenario.roads or before.roads == scenario.roads)
+        and (before.regions is scenario.regions or before.regions == scenario.regions)
+        and (before.warehouses is scenario.warehouses or before.warehouses == scenario.warehouses)
+    ):
+        return before.warm
+    return {}
 
 
 def plan_scenario(
