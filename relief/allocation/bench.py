@@ -525,7 +525,7 @@ def _replan(scenario: Scenario, run: PlanRun, seed: int, workers: int | None) ->
         },
         # Both optimal: the same deprivation and transport per item. Where an item has
         # several optima the kept flow may be another of them than the fresh solve's.
-        "same_optimum": item_objectives(reused) == item_objectives(scratch),
+        "same_optimum": item_objectives(reused.input, a) == item_objectives(scratch.input, b),
         "same_lines": a.lines == b.lines and a.unmet == b.unmet,
         "result": {
             "deprivation": a.stats["deprivation"],

@@ -21,16 +21,11 @@ nothing for the items concerned.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from relief.allocation.model import AllocationInput, PlanResult
 from relief.allocation.problem import Problem, deprivation
 from relief.network.graph import EligibleRoutes
-
-if TYPE_CHECKING:
-    from relief.allocation.planning import PlanRun
 
 
 def _pair_table(routes: EligibleRoutes, problem: Problem) -> dict[tuple[str, str], int]:
@@ -90,11 +85,10 @@ def reusable_items(
     return {k: r for k, r in rows.items() if k not in touched}
 
 
-def item_objectives(run: PlanRun) -> dict[str, tuple[int, int]]:
-    """Item code → (deprivation, stage-2 transport cost) of a run's optimal plan: what
-    two optimal plans of one input have in common even when their lines differ."""
-    plan = run.plans["optimal"]
-    problem = Problem(run.input)
+def item_objectives(inp: AllocationInput, plan: PlanResult) -> dict[str, tuple[int, int]]:
+    """Item code → (deprivation, stage-2 transport cost) of a plan of ``inp``: what two
+    optimal plans of one input have in common even when their lines differ."""
+    problem = Problem(inp)
     cost = dict(_pair_table(problem.routes, problem).items())
     transport = dict.fromkeys(problem.item_codes, 0)
     for line in plan.lines:
