@@ -104,3 +104,16 @@ def test_the_bench_replans_after_a_closure():
     assert replan["same_optimum"] is True
     assert {"replan_total", "scratch_total"} <= set(replan["timings_s"])
     assert result["timings_s"]["plan_total"] > 0
+
+
+def test_spawned_workers_give_the_serial_plan_too(parallel_always, province, monkeypatch):
+    # A threaded process (the web server) spawns its workers instead of forking them.
+    import multiprocessing
+
+    from relief.allocation import solver
+
+    monkeypatch.setattr(solver, "_pool_context", lambda: multiprocessing.get_context("spawn"))
+    _, run = province
+    parallel = solve(run.input, workers=2)
+    assert parallel.model_size["workers"] == 2
+    assert parallel.lines == run.plans["optimal"].lines
