@@ -437,6 +437,9 @@ def run_allocation_bench(
         "prepare": plan.timings.get("prepare", 0.0),
         "stage1": plan.timings.get("stage1", 0.0),
         "stage2": plan.timings.get("stage2", 0.0),
+        # Wall time of both stages of all items (in the workers when there are several:
+        # then stage1 and stage2 above are summed over the workers).
+        "items": plan.timings.get("items", 0.0),
         "paths": plan.timings.get("paths", 0.0),
         "explain": plan.timings.get("explain", 0.0),
         "plan_total": plan_total,
