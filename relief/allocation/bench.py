@@ -518,14 +518,14 @@ def _replan(scenario: Scenario, run: PlanRun, seed: int, workers: int | None) ->
     ends = closure_for(scenario, plan, seed)
     if ends is None:
         return {"closed": None}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     reused = run_plan(
         scenario, "bench", "optimal", extra_closures=[ends], workers=workers, previous=run
     )
-    replan_total = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    replan_total, replan_cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    t0, c0 = time.perf_counter(), cpu_seconds()
     scratch = run_plan(scenario, "bench", "optimal", extra_closures=[ends], workers=workers)
-    scratch_total = time.perf_counter() - t0
+    scratch_total, scratch_cpu = time.perf_counter() - t0, cpu_seconds() - c0
     a, b = reused.plans["optimal"], scratch.plans["optimal"]
     return {
         "closed": list(ends),
@@ -537,6 +537,7 @@ def _replan(scenario: Scenario, run: PlanRun, seed: int, workers: int | None) ->
             "reuse_check": round(reused.timings.get("reuse", 0.0), 3),
             "scratch_total": round(scratch_total, 3),
         },
+        "cpu_s": {"replan": round(replan_cpu, 3), "scratch": round(scratch_cpu, 3)},
         # Both optimal: the same deprivation and transport per item. Where an item has
         # several optima the kept flow may be another of them than the fresh solve's.
         "same_optimum": item_objectives(reused.input, a) == item_objectives(scratch.input, b),
