@@ -246,6 +246,8 @@ def _worker_count(workers: int | None, shared: _Shared, todo: Sequence[int]) -> 
     workers = max(1, min(workers, len(todo)))
     if workers > 1 and shared.arc_estimate(todo) < settings.parallel_min_arcs:
         return 1
+    if multiprocessing.current_process().daemon:
+        return 1  # a daemonic process (some job runners' workers) may not start children
     return workers
 
 
@@ -288,8 +290,9 @@ def _solve_items(
         ) as pool:
             futures = {k: pool.submit(_worker_item, k, deadline) for k in order}
             return {k: futures[k].result() for k in todo}
-    except BrokenProcessPool:
-        # A worker died (killed, out of memory): the plan is still owed; solve here.
+    except (BrokenProcessPool, OSError):
+        # A worker died (killed, out of memory) or none could be started (process limits):
+        # the plan is still owed; solve here.
         return {k: _solve_item(shared, k, deadline) for k in todo}
 
 

@@ -117,3 +117,17 @@ def test_spawned_workers_give_the_serial_plan_too(parallel_always, province, mon
     parallel = solve(run.input, workers=2)
     assert parallel.model_size["workers"] == 2
     assert parallel.lines == run.plans["optimal"].lines
+
+
+def test_a_pool_that_breaks_falls_back_to_solving_here(parallel_always, province, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from relief.allocation import solver
+
+    def broken():
+        raise BrokenProcessPool("a worker was killed")
+
+    monkeypatch.setattr(solver, "_pool_context", broken)
+    _, run = province
+    plan = solve(run.input, workers=2)
+    assert plan.lines == run.plans["optimal"].lines
