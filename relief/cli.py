@@ -473,6 +473,14 @@ def bench_allocation(
     size: str = typer.Option("province", "--size", metavar="county|province|national"),
     seed: int = typer.Option(0, "--seed"),
     out: str | None = typer.Option(None, "--out", metavar="FILE", help="JSON; - for stdout"),
+    replan_after_closure: bool = typer.Option(
+        False,
+        "--replan-after-closure",
+        help="then close a road the plan uses and replan, reusing the plan and from scratch",
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", min=0, help="solver processes (0: one per CPU; default: settings)"
+    ),
 ) -> None:
     """Seeded synthetic allocation benchmark: stage timings, peak memory, model size."""
     import json
@@ -482,7 +490,7 @@ def bench_allocation(
     if size not in SIZES:
         typer.echo(f"--size {size!r}: expected one of {', '.join(SIZES)}", err=True)
         raise typer.Exit(2)
-    result = run_allocation_bench(size, seed)
+    result = run_allocation_bench(size, seed, replan_after_closure, workers)
     if out is not None:
         _write_output(out, json.dumps(result, ensure_ascii=False, indent=2) + "\n")
         if out == "-":
@@ -497,6 +505,14 @@ def bench_allocation(
     typer.echo("model: " + ", ".join(f"{k} {v}" for k, v in model.items()))
     typer.echo(f"peak memory {result['peak_memory_mb']} MB ({result['memory_measure']})")
     typer.echo("result: " + ", ".join(f"{k} {v}" for k, v in result["result"].items()))
+    if "replan" in result:
+        replan = result["replan"]
+        typer.echo(
+            "replan after closing "
+            + "—".join(replan.get("closed") or ["nothing"])
+            + ": "
+            + ", ".join(f"{k} {v}" for k, v in replan.items() if k != "closed")
+        )
 
 
 @bench_app.command("import")

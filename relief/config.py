@@ -101,6 +101,24 @@ def get_settings() -> Settings:
     return Settings()
 
 
+class SolverSettings(BaseSettings):
+    """The allocation solver's settings (RELIEF_SOLVER_*), apart from ``Settings`` so that a
+    plan made outside the service (``relief plan``, ``relief bench``) needs no secret key."""
+
+    model_config = SettingsConfigDict(env_prefix="RELIEF_SOLVER_", extra="ignore")
+
+    # Processes solving items at once (0: one per CPU); 1 solves in this process.
+    workers: int = Field(default=0, ge=0)
+    # Models with fewer arcs than this (summed over items) are solved in this process: a
+    # pool's start-up would cost more than it saves.
+    parallel_min_arcs: int = Field(default=400_000, ge=0)
+
+
+@lru_cache
+def get_solver_settings() -> SolverSettings:
+    return SolverSettings()
+
+
 class TestSettings(BaseSettings):
     """What the test suite reads: the PostgreSQL server for the `db` suite, and CI."""
 

@@ -29,7 +29,9 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import Delaunay, cKDTree
 
-from relief.allocation.planning import run_plan
+from relief.allocation.model import PlanResult
+from relief.allocation.planning import PlanRun, run_plan
+from relief.allocation.replan import changed_pairs, item_objectives
 from relief.emergency.records import EventSpec, Norm, Policy, Report
 from relief.network.records import Item, Region, Road, StockLevel, Warehouse
 from relief.scenario.records import Scenario
@@ -385,26 +387,47 @@ def machine() -> dict[str, Any]:
     }
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished children (the solver's workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def peak_memory_mb() -> float:
     """Peak resident set size of this process so far (getrusage ru_maxrss; KiB on Linux)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def run_allocation_bench(size: str = "province", seed: int = 0) -> dict[str, Any]:
+def run_allocation_bench(
+    size: str = "province",
+    seed: int = 0,
+    replan_after_closure: bool = False,
+    workers: int | None = None,
+) -> dict[str, Any]:
     """Generate the synthetic ``size`` network with ``seed`` and plan it (method optimal).
 
     Returns the network and event sizes, per-stage wall seconds, the model's size and the
     peak memory of the process (``ru_maxrss``: measured since the process started, so run
-    it in a fresh process, as ``relief bench allocation`` does)."""
+    it in a fresh process, as ``relief bench allocation`` does). ``timings_s.plan_total``
+    is the wall time from the scenario record to the finished plan, the solver's worker
+    processes started and stopped included. ``workers``: the solver's processes (None:
+    the solver settings).
+
+    With ``replan_after_closure``, one road the plan uses (drawn with the seed) is then
+    closed and the event replanned twice: reusing the first plan (``replan``) and from
+    scratch; ``replan`` gives both times and whether the two plans are the same."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}")
     started = time.perf_counter()
     scenario = synthetic_scenario(size, seed)
     generated = time.perf_counter() - started
 
-    cpu_started = time.process_time()
-    run = run_plan(scenario, "bench", "optimal")
-    plan_cpu = time.process_time() - cpu_started
+    cpu_started = cpu_seconds()
+    plan_started = time.perf_counter()
+    run = run_plan(scenario, "bench", "optimal", workers=workers)
+    plan_total = time.perf_counter() - plan_started
+    plan_cpu = cpu_seconds() - cpu_started
     plan = run.plans["optimal"]
     timings = {
         "generate": generated,
@@ -414,9 +437,12 @@ def run_allocation_bench(size: str = "province", seed: int = 0) -> dict[str, Any
         "prepare": plan.timings.get("prepare", 0.0),
         "stage1": plan.timings.get("stage1", 0.0),
         "stage2": plan.timings.get("stage2", 0.0),
+        # Wall time of both stages of all items (in the workers when there are several:
+        # then stage1 and stage2 above are summed over the workers).
+        "items": plan.timings.get("items", 0.0),
         "paths": plan.timings.get("paths", 0.0),
         "explain": plan.timings.get("explain", 0.0),
-        "plan_total": run.timings["total"],
+        "plan_total": plan_total,
     }
     tiers = {
         t: sum(1 for w in scenario.warehouses if w.tier == t)
@@ -446,10 +472,14 @@ def run_allocation_bench(size: str = "province", seed: int = 0) -> dict[str, Any
         },
         "model": size_info,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
-        # Process CPU seconds of the plan (graph to routes): unlike wall time, not inflated
-        # when other work shares the machine.
+        # CPU seconds of the plan (graph to routes), the solver's worker processes
+        # included: unlike wall time, not inflated when other work shares the machine.
         "plan_cpu_s": round(plan_cpu, 3),
         "peak_memory_mb": peak_memory_mb(),
+        # The largest worker process's peak (0 when the items were solved in-process).
+        "peak_memory_worker_mb": round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+        ),
         "memory_measure": "getrusage(RUSAGE_SELF).ru_maxrss: peak resident set of the process",
         "result": {
             "status": plan.status,
@@ -463,4 +493,58 @@ def run_allocation_bench(size: str = "province", seed: int = 0) -> dict[str, Any
             "unmet": len(plan.unmet),
         },
         "machine": machine(),
+        **({"replan": _replan(scenario, run, seed, workers)} if replan_after_closure else {}),
+    }
+
+
+def closure_for(scenario: Scenario, plan: PlanResult, seed: int) -> tuple[str, str] | None:
+    """The ends of a road on the routes of the plan's lines, drawn with ``seed``."""
+    used = sorted(
+        {
+            tuple(sorted(hop))
+            for line in plan.lines
+            for hop in zip(line.path, line.path[1:], strict=False)
+        }
+    )
+    if not used:
+        return None
+    a, b = used[int(np.random.default_rng(seed).integers(len(used)))]
+    return (a, b)
+
+
+def _replan(scenario: Scenario, run: PlanRun, seed: int, workers: int | None) -> dict[str, Any]:
+    """Close one road the plan uses and plan again, reusing ``run`` and from scratch."""
+    plan = run.plans["optimal"]
+    ends = closure_for(scenario, plan, seed)
+    if ends is None:
+        return {"closed": None}
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    reused = run_plan(
+        scenario, "bench", "optimal", extra_closures=[ends], workers=workers, previous=run
+    )
+    replan_total, replan_cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    scratch = run_plan(scenario, "bench", "optimal", extra_closures=[ends], workers=workers)
+    scratch_total, scratch_cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    a, b = reused.plans["optimal"], scratch.plans["optimal"]
+    return {
+        "closed": list(ends),
+        "pairs_changed": changed_pairs(run.routes, reused.routes),
+        "items": a.model_size.get("items", 0),
+        "items_reused": a.model_size.get("items_reused", 0),
+        "timings_s": {
+            "replan_total": round(replan_total, 3),
+            "reuse_check": round(reused.timings.get("reuse", 0.0), 3),
+            "scratch_total": round(scratch_total, 3),
+        },
+        "cpu_s": {"replan": round(replan_cpu, 3), "scratch": round(scratch_cpu, 3)},
+        # Both optimal: the same deprivation and transport per item. Where an item has
+        # several optima the kept flow may be another of them than the fresh solve's.
+        "same_optimum": item_objectives(reused.input, a) == item_objectives(scratch.input, b),
+        "same_lines": a.lines == b.lines and a.unmet == b.unmet,
+        "result": {
+            "deprivation": a.stats["deprivation"],
+            "ton_km": round(a.stats["ton_km"], 1),
+            "lines": len(a.lines),
+        },
     }

@@ -47,6 +47,9 @@ class AllocationInput:
     closed_road_ids: list[int | str] = field(default_factory=list)
     closed_pairs: list[tuple[str, str]] = field(default_factory=list)
     covered: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Results a later plan of the same network may reuse (``relief.allocation.replan``):
+    # the eligibility with every road reopened, which no closure changes. None: no reuse.
+    warm: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

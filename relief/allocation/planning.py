@@ -20,6 +20,7 @@ from relief.allocation.compare import compare, render_comparison
 from relief.allocation.demand import estimate_demand, latest_reports
 from relief.allocation.greedy import greedy
 from relief.allocation.model import AllocationInput, DemandLine, PlanResult
+from relief.allocation.replan import reusable_items
 from relief.allocation.solver import solve
 from relief.emergency.records import LEVELS, Policy, Report
 from relief.network.graph import (
@@ -134,6 +135,8 @@ class PlanRun:
     fingerprint: str
     plans: dict[str, PlanResult] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    # What the solvers were given: a later replan (``previous``) compares against it.
+    input: AllocationInput | None = None
 
 
 def run_plan(
@@ -143,8 +146,15 @@ def run_plan(
     level: int | None = None,
     extra_closures: Sequence[Sequence[str]] = (),
     time_limit_s: float | None = None,
+    workers: int | None = None,
+    previous: PlanRun | None = None,
 ) -> PlanRun:
-    """The whole pure pipeline from a scenario record; see ``plan_scenario``."""
+    """The whole pure pipeline from a scenario record; see ``plan_scenario``.
+
+    ``workers``: the optimal solver's processes (None: the solver settings). ``previous``:
+    an earlier run of the same scenario and event (e.g. before a road closure) whose
+    optimal items are kept where they are provably still optimal
+    (``relief.allocation.replan``); the plan is the same as without it."""
     started = time.perf_counter()
     if method not in METHODS:
         raise BadArgument(f"method must be one of {', '.join(METHODS)}", "method")
@@ -214,10 +224,26 @@ def run_plan(
         routes=routes,
         roads=scenario.roads,  # with the closures: the remedies of shortfalls
         closed_pairs=closed_pairs,
+        warm=_warm_store(previous, scenario, policy),
     )
-    run = PlanRun(event_name, level, what_if, demand, routes, fingerprint, timings=timings)
+    if (
+        inp.warm is not None
+        and not closed_pairs
+        and all(r.status == "open" for r in scenario.roads)
+    ):
+        # Nothing closed: this network is the one with every road reopened, which a later
+        # replan after a closure needs to say what reopening would unlock.
+        inp.warm.setdefault(f"reopened:{level}", (set(routes.region_codes), graph, routes))
+    run = PlanRun(
+        event_name, level, what_if, demand, routes, fingerprint, timings=timings, input=inp
+    )
     if method in ("optimal", "both"):
-        run.plans["optimal"] = solve(inp, time_limit_s)
+        keep = None
+        if previous is not None and previous.input is not None and "optimal" in previous.plans:
+            t0 = time.perf_counter()
+            keep = reusable_items(previous.input, previous.plans["optimal"], inp)
+            timings["reuse"] = time.perf_counter() - t0
+        run.plans["optimal"] = solve(inp, time_limit_s, workers=workers, keep=keep)
     if method in ("greedy", "both"):
         run.plans["greedy"] = greedy(inp)
     for plan in run.plans.values():
@@ -228,6 +254,22 @@ def run_plan(
         plan.what_if = what_if
     timings["total"] = time.perf_counter() - started
     return run
+
+
+def _warm_store(previous: PlanRun | None, scenario: Scenario, policy: Policy) -> dict:
+    """The previous run's warm store when it planned the same network (regions,
+    warehouses, roads before closures, policy), else a fresh one."""
+    before = previous.input if previous is not None else None
+    if (
+        before is not None
+        and before.warm is not None
+        and before.policy == policy
+        and (before.roads is scenario.roads or before.roads == scenario.roads)
+        and (before.regions is scenario.regions or before.regions == scenario.regions)
+        and (before.warehouses is scenario.warehouses or before.warehouses == scenario.warehouses)
+    ):
+        return before.warm
+    return {}
 
 
 def plan_scenario(

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
@@ -444,16 +445,7 @@ class Problem:
         pairs = {tuple(sorted((str(a), str(b)))) for a, b in inp.closed_pairs}
         if not inp.roads or not (ids or pairs or any(road.status != "open" for road in inp.roads)):
             return {}
-        reopened = [dataclasses.replace(road, status="open") for road in inp.roads]
-        graph = build_graph(inp.regions, inp.warehouses, reopened)
-        other = eligible_routes(
-            graph,
-            inp.warehouses,
-            inp.regions,
-            inp.policy,
-            inp.level,
-            region_codes=sorted({self.region_codes[j] for j, _, _ in shorts}),
-        )
+        graph, other = self._reopened_routes({self.region_codes[j] for j, _, _ in shorts})
         new = added(other)
         by_id = {str(road.id): road for road in inp.roads if road.id is not None}
         planned = self.routes.index.graph
@@ -483,6 +475,32 @@ class Problem:
             if roads:
                 out[key] = (roads, ws)
         return out
+
+    def _reopened_routes(self, needed: set[str]) -> tuple[Any, EligibleRoutes]:
+        """The graph with every road open and its eligible routes for (at least) the
+        ``needed`` regions. No closure changes them, so with a warm store (``inp.warm``)
+        they are computed once, for every demand region, and reused by later plans."""
+        inp = self.input
+        warm = inp.warm
+        key = f"reopened:{inp.level}"
+        if warm is not None and key in warm:
+            regions, graph, other = warm[key]
+            if needed <= regions:
+                return graph, other
+        regions = set(self.region_codes) | needed if warm is not None else needed
+        reopened = [dataclasses.replace(road, status="open") for road in inp.roads]
+        graph = build_graph(inp.regions, inp.warehouses, reopened)
+        other = eligible_routes(
+            graph,
+            inp.warehouses,
+            inp.regions,
+            inp.policy,
+            inp.level,
+            region_codes=sorted(regions),
+        )
+        if warm is not None:
+            warm[key] = (regions, graph, other)
+        return graph, other
 
     def _eligible_list(
         self, j: int, k: int, remaining: np.ndarray, codes: np.ndarray

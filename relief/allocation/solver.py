@@ -23,15 +23,32 @@ reduced cost c + π(tail) − π(head) empty and fills arcs of negative reduced 
 fixes those arcs and re-solves the free (zero reduced cost) arcs with transport costs.
 Both stages are proven optimal by OR-Tools, so the plan's status is ``optimal``.
 
+Items are independent, so they are solved in parallel processes when the model is large
+(``RELIEF_SOLVER_WORKERS``, default one per CPU; ``RELIEF_SOLVER_PARALLEL_MIN_ARCS``):
+each worker gets the same plain arrays (``_Shared``) and solves whole items with the same
+code as the serial path, and the results are put back in item order, so a parallel plan
+is the serial plan, line for line (docs/optimisation.md).
+
 ``time_limit_s``: min-cost flow cannot be interrupted and is fast (see docs/benchmarks.md).
 The limit is checked between items: stage 1 always runs for every item (a plan must exist),
 and once the limit has passed the remaining items keep their stage-1 flow without the
 transport stage; the plan is then ``feasible`` (deprivation still optimal).
+
+``keep``: items whose flows a caller already knows to be optimal for this input (a replan
+after a road closure that none of the item's flows used, see ``relief.allocation.replan``)
+are taken as given, as (warehouse, region, quantity) rows, and not solved again.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
 import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -39,19 +56,26 @@ from ortools.graph.python import min_cost_flow
 from scipy.sparse.csgraph import dijkstra
 
 from relief.allocation.model import AllocationInput, PlanResult
-from relief.allocation.problem import SLOPES, Problem, deprivation, quarter_sizes
+from relief.allocation.problem import SLOPES, ItemDemand, Problem, deprivation, quarter_sizes
 
 # OR-Tools scales costs by (nodes + 1) internally; stay well inside int64.
 _COST_LIMIT = 2**62
 
 
-def solve(inp: AllocationInput, time_limit_s: float | None = None) -> PlanResult:
-    """The two-stage optimal plan for ``inp``."""
+def solve(
+    inp: AllocationInput,
+    time_limit_s: float | None = None,
+    workers: int | None = None,
+    keep: Mapping[str, Sequence[tuple[str, str, int]]] | None = None,
+) -> PlanResult:
+    """The two-stage optimal plan for ``inp``.
+
+    ``workers``: processes solving items at once (None: the solver settings; 0: one per
+    CPU; 1: in this process). Small models are always solved in this process."""
     started = time.perf_counter()
     problem = Problem(inp)
+    shared = _Shared.from_problem(problem)
     timings = {"prepare": problem.prepare_seconds, "stage1": 0.0, "stage2": 0.0}
-    parts_item, parts_pos, parts_qty = [], [], []
-    # Summed over the per-item networks (stage 2 runs on the arcs left free by stage 1).
     size = {
         "arcs_total": 0,
         "stage2_arcs_total": 0,
@@ -59,32 +83,35 @@ def solve(inp: AllocationInput, time_limit_s: float | None = None) -> PlanResult
         "max_item_arcs": 0,
         "max_item_nodes": 0,
     }
+    keep = keep or {}
+    todo = [k for k, code in enumerate(problem.item_codes) if code not in keep]
+    deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
+    n_workers = _worker_count(workers, shared, todo)
+    t0 = time.perf_counter()
+    solved = _solve_items(shared, todo, deadline, n_workers)
+    timings["items"] = time.perf_counter() - t0
+    size["workers"] = n_workers
+    size["items_reused"] = len(problem.item_codes) - len(todo)
+
     complete = True
-    for k, need in enumerate(problem.items):
-        network = _ItemNetwork(problem, k)
-        size["arcs_total"] += network.num_arcs
-        size["nodes_total"] += network.num_nodes
-        size["max_item_arcs"] = max(size["max_item_arcs"], network.num_arcs)
-        size["max_item_nodes"] = max(size["max_item_nodes"], network.num_nodes)
-        t0 = time.perf_counter()
-        flow1, cost1 = network.stage1()
-        t1 = time.perf_counter()
-        timings["stage1"] += t1 - t0
-        if time_limit_s is not None and t1 - started > time_limit_s:
-            complete = False
-            flow = flow1
+    parts_item, parts_pos, parts_qty = [], [], []
+    for k, code in enumerate(problem.item_codes):
+        if code in keep:
+            pos, qty = _kept_positions(problem, keep[code])
         else:
-            flow, free_arcs = network.stage2(flow1)
-            size["stage2_arcs_total"] += free_arcs
-            timings["stage2"] += time.perf_counter() - t1
-        x, u = network.split(flow)
-        # The flow's deprivation must be the stage-1 optimum whatever stage 2 did.
-        if deprivation(u, need.demand, need.priority) != cost1:
-            raise RuntimeError(f"stage 2 changed the deprivation of item {need.item_code}")
-        served = x > 0
-        parts_item.append(np.full(int(served.sum()), k, dtype=np.int64))
-        parts_pos.append(network.pair_positions[served])
-        parts_qty.append(x[served])
+            r = solved[k]
+            pos, qty = r.positions, r.quantities
+            complete = complete and r.complete
+            timings["stage1"] += r.stage1_s
+            timings["stage2"] += r.stage2_s
+            size["arcs_total"] += r.num_arcs
+            size["nodes_total"] += r.num_nodes
+            size["stage2_arcs_total"] += r.stage2_arcs
+            size["max_item_arcs"] = max(size["max_item_arcs"], r.num_arcs)
+            size["max_item_nodes"] = max(size["max_item_nodes"], r.num_nodes)
+        parts_item.append(np.full(len(pos), k, dtype=np.int64))
+        parts_pos.append(pos)
+        parts_qty.append(qty)
     size.update(problem.model_counts())
     result = problem.result(
         "optimal",
@@ -104,24 +131,188 @@ def _concat(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
+def _kept_positions(
+    problem: Problem, rows: Sequence[tuple[str, str, int]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair positions and quantities of kept (warehouse, region, quantity) rows; every row
+    must be an eligible pair of this input (else keeping it would be a caller's bug)."""
+    routes = problem.routes
+    n_w = len(problem.warehouse_codes)
+    w_pos = {c: i for i, c in enumerate(problem.warehouse_codes)}
+    j_pos = {c: i for i, c in enumerate(problem.region_codes)}
+    ep = problem.eligible_positions
+    key_of = routes.pair_j[ep].astype(np.int64) * n_w + routes.pair_w[ep]
+    lookup = dict(zip(key_of.tolist(), ep.tolist(), strict=True))
+    pos, qty = [], []
+    for w, j, q in rows:
+        key = j_pos[j] * n_w + w_pos[w] if w in w_pos and j in j_pos else None
+        if key not in lookup:
+            raise ValueError(f"kept flow {w} → {j} is not an eligible pair of this input")
+        pos.append(lookup[key])
+        qty.append(int(q))
+    return np.array(pos, dtype=np.int64), np.array(qty, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- items
+
+
+@dataclass
+class _Shared:
+    """What every item's network is built from, as plain arrays: cheap to hand to a worker
+    process, and built once for all items and both stages (eligible pairs and their
+    stage-2 unit costs)."""
+
+    positions: np.ndarray  # eligible pair positions in the routes
+    pair_w: np.ndarray  # their warehouse and region (indices), aligned
+    pair_j: np.ndarray
+    transport: np.ndarray  # their stage-2 unit cost
+    available: np.ndarray  # (warehouse, item)
+    n_regions: int
+    items: list[ItemDemand]
+
+    @classmethod
+    def from_problem(cls, problem: Problem) -> _Shared:
+        ep = problem.eligible_positions
+        transport, _ = problem.stage2_unit_costs(ep)
+        return cls(
+            positions=ep,
+            pair_w=problem.routes.pair_w[ep].astype(np.int64),
+            pair_j=problem.routes.pair_j[ep].astype(np.int64),
+            transport=np.asarray(transport, dtype=np.int64),
+            available=problem.available,
+            n_regions=len(problem.region_codes),
+            items=problem.items,
+        )
+
+    def arc_estimate(self, todo: Sequence[int]) -> int:
+        """An upper bound of the arcs of the items ``todo`` (every eligible pair each)."""
+        return len(self.positions) * len(todo)
+
+
+@dataclass
+class _ItemResult:
+    positions: np.ndarray  # pair positions served
+    quantities: np.ndarray
+    complete: bool  # stage 2 ran
+    stage1_s: float
+    stage2_s: float
+    num_arcs: int
+    num_nodes: int
+    stage2_arcs: int
+
+
+def _solve_item(shared: _Shared, k: int, deadline: float | None) -> _ItemResult:
+    """Both stages of item k (stage 2 skipped once ``deadline``, a time.monotonic(), has
+    passed)."""
+    network = _ItemNetwork(shared, k)
+    need = shared.items[k]
+    t0 = time.perf_counter()
+    flow1, cost1 = network.stage1()
+    t1 = time.perf_counter()
+    complete = deadline is None or time.monotonic() <= deadline
+    stage2_arcs = 0
+    if complete:
+        flow, stage2_arcs = network.stage2(flow1)
+    else:
+        flow = flow1
+    t2 = time.perf_counter()
+    x, u = network.split(flow)
+    # The flow's deprivation must be the stage-1 optimum whatever stage 2 did.
+    if deprivation(u, need.demand, need.priority) != cost1:
+        raise RuntimeError(f"stage 2 changed the deprivation of item {need.item_code}")
+    served = x > 0
+    return _ItemResult(
+        network.pair_positions[served],
+        x[served],
+        complete,
+        t1 - t0,
+        t2 - t1,
+        network.num_arcs,
+        network.num_nodes,
+        stage2_arcs,
+    )
+
+
+def _worker_count(workers: int | None, shared: _Shared, todo: Sequence[int]) -> int:
+    """How many processes solve the items: 1 for a small model or a single item."""
+    from relief.config import get_solver_settings
+
+    settings = get_solver_settings()
+    if workers is None:
+        workers = settings.workers
+    if workers == 0:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+        workers = workers or os.cpu_count() or 1
+    workers = max(1, min(workers, len(todo)))
+    if workers > 1 and shared.arc_estimate(todo) < settings.parallel_min_arcs:
+        return 1
+    if multiprocessing.current_process().daemon:
+        return 1  # a daemonic process (some job runners' workers) may not start children
+    return workers
+
+
+_WORKER_SHARED: _Shared | None = None
+
+
+def _init_worker(shared: _Shared) -> None:
+    global _WORKER_SHARED
+    _WORKER_SHARED = shared
+
+
+def _worker_item(k: int, deadline: float | None) -> _ItemResult:
+    assert _WORKER_SHARED is not None
+    return _solve_item(_WORKER_SHARED, k, deadline)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """fork where it is safe (this process runs one thread: nothing to copy half-locked),
+    so the workers share the parent's arrays without pickling; else spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _solve_items(
+    shared: _Shared, todo: Sequence[int], deadline: float | None, workers: int
+) -> dict[int, _ItemResult]:
+    """Item index → its result, solved in this process or in ``workers`` processes."""
+    if workers <= 1:
+        return {k: _solve_item(shared, k, deadline) for k in todo}
+    # Largest items first, so that no worker is left with a big one at the end.
+    order = sorted(todo, key=lambda k: -len(shared.items[k].demand))
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=_pool_context(),
+            initializer=_init_worker,
+            initargs=(shared,),
+        ) as pool:
+            futures = {k: pool.submit(_worker_item, k, deadline) for k in order}
+            return {k: futures[k].result() for k in todo}
+    except (BrokenProcessPool, OSError):
+        # A worker died (killed, out of memory) or none could be started (process limits):
+        # the plan is still owed; solve here.
+        return {k: _solve_item(shared, k, deadline) for k in todo}
+
+
 class _ItemNetwork:
     """The min-cost-flow network of one item (see the module docstring)."""
 
-    def __init__(self, problem: Problem, k: int) -> None:
-        need = problem.items[k]
-        routes = problem.routes
-        avail = problem.available[:, k]
+    def __init__(self, shared: _Shared, k: int) -> None:
+        need = shared.items[k]
+        avail = shared.available[:, k]
         n_regions = len(need.region)
-        demand_of = np.zeros(len(problem.region_codes), dtype=np.int64)
+        demand_of = np.zeros(shared.n_regions, dtype=np.int64)
         demand_of[need.region] = need.demand
-        local_region = np.full(len(problem.region_codes), -1, dtype=np.int64)
+        local_region = np.full(shared.n_regions, -1, dtype=np.int64)
         local_region[need.region] = np.arange(n_regions)
 
-        ep = problem.eligible_positions
-        useful = (avail[routes.pair_w[ep]] > 0) & (demand_of[routes.pair_j[ep]] > 0)
-        self.pair_positions = ep[useful]
-        pw = routes.pair_w[self.pair_positions]
-        pj = routes.pair_j[self.pair_positions]
+        useful = (avail[shared.pair_w] > 0) & (demand_of[shared.pair_j] > 0)
+        self.pair_positions = shared.positions[useful]
+        pw = shared.pair_w[useful]
+        pj = shared.pair_j[useful]
+        transport = shared.transport[useful]
         warehouses, local_w = np.unique(pw, return_inverse=True)
         n_w = len(warehouses)
         # Nodes: 0 = S, 1..n_w = warehouses, then the regions.
@@ -140,7 +331,6 @@ class _ItemNetwork:
         seg_region, seg_cap, seg_cost = seg_region[seg_keep], seg_cap[seg_keep], seg_cost[seg_keep]
         self.seg_region = seg_region
 
-        transport, _ = problem.stage2_unit_costs(self.pair_positions)
         # Arc blocks, in order: warehouse → region pairs, S → warehouse, S → region quarters.
         self.tails = np.concatenate([wnode, np.zeros(n_w + len(seg_cap), dtype=np.int64)])
         self.heads = np.concatenate([jnode, 1 + np.arange(n_w), jnode_of_region[seg_region]])
