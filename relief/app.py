@@ -88,6 +88,7 @@ def _domain_routers() -> list:
     from relief.reserve.api import router as reserve_router
     from relief.stock.api import router as stock_router
     from relief.subsidies.api import router as subsidies_router
+    from relief.subsidies.temporary_api import router as temporary_router
     from relief.web.duty import router as duty_router
 
     routers = [
@@ -98,6 +99,7 @@ def _domain_routers() -> list:
         dispatch_router,
         subsidies_router,
         reserve_router,
+        temporary_router,
     ]
     # The web UI last: its pages call the same services as the routers above.
     routers.append(web.router)

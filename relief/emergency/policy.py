@@ -415,8 +415,12 @@ def policy_from_input(
             else _subsidies_from_json(stored_subsidies or {})
         ),
         reporting=dict(body.reporting),
-        # Not part of the API body: a PUT keeps what the scenario stored.
-        temporary_relief=dict(stored_temporary_relief or {}),
+        # Left out of the body: a PUT keeps what is stored.
+        temporary_relief=dict(
+            body.temporary_relief
+            if body.temporary_relief is not None
+            else (stored_temporary_relief or {})
+        ),
     )
 
 
@@ -540,6 +544,7 @@ def policy_out(session: Session, row: PolicyRow) -> PolicyOut:
         ],
         subsidies=doc.get("subsidies", {}),
         reporting=doc.get("reporting", {}),
+        temporary_relief=doc.get("temporary_relief", {}),
         created_at=clock.to_cst(row.created_at),
         updated_at=clock.to_cst(row.updated_at),
     )

@@ -791,6 +791,9 @@ class CaseOut(BaseModel):
 class CaseDetailOut(CaseOut):
     history: list[TransitionOut]
     payments: list[PaymentOut]
+    # 临时救助 (relief.subsidies.temporary.TemporaryOut): type, cause, help first, recovery
+    # and the running clock; null on other kinds.
+    temporary: dict[str, Any] | None = None
 
 
 class SummaryOut(BaseModel):
@@ -802,3 +805,5 @@ class SummaryOut(BaseModel):
     cases_by_status: dict[str, int]
     # The regions the counts and sums cover: the caller's scope (admin: the programme's).
     region_codes: list[str]
+    # 临时救助 programmes: {running, overdue, recovery_due} clocks in the caller's scope.
+    temporary: dict[str, int] | None = None
