@@ -612,11 +612,11 @@ def due_cases(
             continue
         out.append((case, household, running))
     out.sort(
-        key=lambda t: (
-            not (t[2] is not None and t[2].overdue),
-            t[0].recovery != "due",
-            t[2].due_on if t[2] is not None else date.max,
-            t[0].id,
+        key=lambda row: (
+            not (row[2] is not None and row[2].overdue),
+            row[0].recovery != "due",
+            row[2].due_on if row[2] is not None else date.max,
+            row[0].id,
         )
     )
     return out
