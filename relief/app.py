@@ -119,6 +119,9 @@ def _domain_routers() -> list:
     from relief.web.ledgers import router as ledger_pages
 
     routers.append(ledger_pages)
+    from relief.web.temporary import router as temporary_pages
+
+    routers.append(temporary_pages)
     return routers
 
 
