@@ -35,7 +35,7 @@ OPEN_FIELDS = fields_in(
 )
 HELP_FIELDS = fields_in(("amount", "reason"))
 RECOVERY_FIELDS = fields_in(("how", "reason"))
-REFUSED = (401, 404)
+REFUSED = (401, 403, 404)
 
 
 def due_rows(session: Session, actor: Actor) -> list:
