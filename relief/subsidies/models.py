@@ -805,5 +805,13 @@ class SummaryOut(BaseModel):
     cases_by_status: dict[str, int]
     # The regions the counts and sums cover: the caller's scope (admin: the programme's).
     region_codes: list[str]
-    # 临时救助 programmes: {running, overdue, recovery_due} clocks in the caller's scope.
+    # 临时救助 programmes: {running, overdue, recovery_due} clocks in the caller's scope;
+    # absent for the other kinds (their replies are as before issue 15).
     temporary: dict[str, int] | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_temporary(self, handler: Any) -> dict[str, Any]:
+        out = handler(self)
+        if out.get("temporary") is None:
+            out.pop("temporary", None)
+        return out

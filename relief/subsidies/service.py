@@ -1865,6 +1865,8 @@ def record_payment(session: Session, actor: Actor, case_id: int, body: PaymentIn
             },
         )
     paid = paid_by_case(session, [case.id]).get(case.id, 0)
+    # 临时救助: help first from the reserve fund counts as paid (relief.subsidies.temporary).
+    paid += temporary.help_first_amount(session, case) or 0
     if paid + body.amount > case.amount_fen:
         raise DomainError(
             "overpayment",

@@ -518,3 +518,19 @@ def test_a_refusal_without_help_first_owes_nothing(client, world, register, setu
     case = open_temp(client, world.township, register(1)["id"]).json()
     reply = act(client, world.township, case["id"], "reject", note="不符合条件")
     assert reply.json()["temporary"]["recovery"] is None
+
+
+def test_help_first_counts_as_paid_when_the_approved_case_is_paid(
+    client, world, register, setup, now
+):
+    case = open_temp(client, world.township, register(1)["id"], months=2).json()  # 1,490
+    assert help_first(client, world.township, case["id"], amount="1000.00").status_code == 201
+    review(client, world, now, case["id"])
+    assert act(client, world.township, case["id"], "approve").status_code == 200
+    today = clock.to_cst(clock.now()).date().isoformat()
+    url = f"/api/v1/cases/{case['id']}/payments"
+    body = {"amount": "1490.00", "paid_on": today, "reference": "NX-1"}
+    reply = client.post(url, json=body, headers=world.clerk)
+    assert reply.status_code == 409 and reply.json()["detail"]["code"] == "overpayment"
+    reply = client.post(url, json={**body, "amount": "490.00"}, headers=world.clerk)
+    assert reply.status_code == 201, reply.text
