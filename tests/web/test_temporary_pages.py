@@ -95,3 +95,12 @@ def test_help_first_beyond_the_case_amount_is_refused_next_to_the_amount(
 def test_the_page_is_linked_in_the_header(client, sign_in, who):
     sign_in(who)
     assert 'href="/temporary"' in client.get("/").text
+
+
+def test_the_programme_page_counts_the_running_clocks(client, sign_in, household):  # noqa: F811
+    sign_in("township")
+    url = register(client, household).headers["location"].split("?")[0]
+    client.post(f"{url}/help-first", data={"amount": "", "reason": "先行救助"})
+    page = client.get(f"/subsidies/programmes/{PROGRAMME}")
+    assert page.status_code == 200
+    assert "计时中 1 件，其中超期 0 件" in page.text
