@@ -963,6 +963,13 @@ def _read_norms(y: _Yaml, node: Node, policy: Policy) -> None:
             y.reading.norm_paths.append(path)
 
 
+def _days_or_hours(text: str) -> int:
+    value = _count(text)
+    if not 0 < value <= 366:
+        raise _Invalid(f"{value} is not a whole number from 1 to 366")
+    return value
+
+
 def _iso_date(text: str) -> str:
     return _date(text).isoformat()
 
@@ -994,7 +1001,7 @@ def _read_temporary_relief(y: _Yaml, node: Node) -> dict[str, Any]:
     if (cap := y.field(values, "cap", path, _money)) is not None:
         out["cap"] = cap
     for key in TEMPORARY_RELIEF_COUNTS:
-        if (number := y.field(values, key, path, _count)) is not None:
+        if (number := y.field(values, key, path, _days_or_hours)) is not None:
             out[key] = number
     if "holidays" in values:
         days = values["holidays"]
