@@ -88,6 +88,7 @@ def _domain_routers() -> list:
     from relief.reserve.api import router as reserve_router
     from relief.stock.api import router as stock_router
     from relief.subsidies.api import router as subsidies_router
+    from relief.subsidies.temporary_api import router as temporary_router
     from relief.web.duty import router as duty_router
 
     routers = [
@@ -98,6 +99,7 @@ def _domain_routers() -> list:
         dispatch_router,
         subsidies_router,
         reserve_router,
+        temporary_router,
     ]
     # The web UI last: its pages call the same services as the routers above.
     routers.append(web.router)
@@ -117,6 +119,9 @@ def _domain_routers() -> list:
     from relief.web.ledgers import router as ledger_pages
 
     routers.append(ledger_pages)
+    from relief.web.temporary import router as temporary_pages
+
+    routers.append(temporary_pages)
     return routers
 
 

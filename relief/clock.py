@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -49,3 +49,35 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+# --- working days (Monday to Friday less a policy's `holidays`) ---------------------------
+# One calendar for every deadline counted in working days: the statistics 核报
+# (relief.emergency.reporting) and the 临时救助 clocks (relief.subsidies.temporary).
+
+
+def is_working_day(day: date, holidays: Collection[date] = ()) -> bool:
+    return day.weekday() < 5 and day not in holidays
+
+
+def add_working_days(start: date, days: int, holidays: Collection[date] = ()) -> date:
+    """The date `days` working days after `start` (Monday–Friday less holidays)."""
+    day = start
+    while days > 0:
+        day += timedelta(days=1)
+        if is_working_day(day, holidays):
+            days -= 1
+    return day
+
+
+def working_days_between(start: date, end: date, holidays: Collection[date] = ()) -> int:
+    """Working days after `start` up to and including `end`; negative when `end` is before
+    `start` (how many working days an `end` deadline is past `start`, counted back)."""
+    if end < start:
+        return -working_days_between(end, start, holidays)
+    count, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        if is_working_day(day, holidays):
+            count += 1
+    return count

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 from stdnum.cn import ric
 
 from relief import clock
@@ -174,6 +174,7 @@ def run_demo(
     county = next((u.region_codes[0] for u in users if u.role == "county_staff"), None)
     if county is not None and secret_key:
         lines.extend(seed_practice_cases(engine, secret_key, county))
+        lines.extend(seed_help_first_case(engine, secret_key, county))
     with session_for(engine, write=False) as session:
         lines.extend(network_summary(session))
     return lines
@@ -252,6 +253,69 @@ def _practice_cases(
                 continue
             lines.append(f"  case {case.id:<5} {case.status:<18} {programme.code:<26} {name}")
     return lines
+
+
+# The 临时救助 practice case (issue 15): help first paid this many days ago, so that the
+# paperwork clock runs (5 working days in the policy) when a newcomer opens it.
+HELP_FIRST_DAYS_AGO = 2
+HELP_FIRST_NOTE = "演示数据：火灾后先行救助，待补办审核审批手续"
+
+
+def seed_help_first_case(engine: Engine, secret_key: str, county: str) -> list[str]:
+    """A 急难型 临时救助 case of the county's first practice household, paid help first
+    from its township's reserve fund HELP_FIRST_DAYS_AGO days ago (the clock set back, as for
+    the practice cases), so that its paperwork is due. Created once; a later run lists it.
+    The township's fund is topped up first when it holds too little (a demo entry)."""
+    from relief.reserve import service as reserve
+    from relief.subsidies import temporary
+    from relief.subsidies.models import Household
+
+    vault = vault_for(secret_key)
+    name, born, _ = PRACTICE_HOUSEHOLDS[0]
+    key = vault.uniqueness_key(practice_id_number(county, born, 1))
+    with transaction(engine) as session:
+        lineage_ok = [
+            p
+            for p in subsidies.list_programmes(session, SYSTEM)
+            if p.kind == temporary.KIND and p.region_code in network.region_lineage(session, county)
+        ]
+        household = session.exec(
+            select(Household).where(Household.id_hash == key).order_by(Household.id)
+        ).first()
+        if not lineage_ok or household is None:
+            return []
+        programme = lineage_ok[0]
+        township = temporary.township_of(session, household.region_code)
+        if township is None:
+            return []
+        case = subsidies.case_for(session, household.id, programme.code)
+        if case is None:
+            try:
+                with session.begin_nested(), clock.shifted(-timedelta(days=HELP_FIRST_DAYS_AGO)):
+                    body = temporary.TemporaryCaseIn(
+                        household_id=household.id,
+                        programme_code=programme.code,
+                        relief_type="emergency",
+                        cause="火灾",
+                        months=2,
+                    )
+                    case = temporary.open_case(session, SYSTEM, body)
+                    if reserve.balance_fen(session, township) < case.amount_fen:
+                        reserve.top_up(
+                            session, SYSTEM, township, case.amount_fen, "演示数据", "县级拨付备用金"
+                        )
+                    temporary.pay_help_first(
+                        session, SYSTEM, case.id, temporary.HelpFirstIn(reason=HELP_FIRST_NOTE)
+                    )
+            except DomainError:  # no standard or policy for it here: no practice case
+                return []
+        out = temporary.temporary_out(session, case, household)
+        running = out.clock if out is not None else None
+        due = f"paperwork due {running.due_on.isoformat()}" if running else case.status
+    return [
+        "临时救助 practice case (help first paid from the reserve fund; the paperwork clock runs):",
+        f"  case {case.id:<5} {case.status:<18} {programme.code:<26} {name} {due}",
+    ]
 
 
 def _published_case(session: Session, household_id: int, programme: Programme) -> Case:

@@ -1022,6 +1022,15 @@ TEMPORARY_RULE = "临时救助: local urban 低保 standard x 1-6 months (Guizho
 TEMPORARY_RAISE = "raised 10-30 % by category (Guizhou plan); which category gets which: assumed"
 
 
+TEMPORARY_CLOCK_LINES = [
+    "  help_first_hours: 24   # help first within 24 h of the application: Shandong 2019 (V); 楚雄 48 h",
+    "  paperwork_working_days: 5   # review and approval within 5 working days after help first: 楚雄, Shandong 2019 (V)",
+    "  support_township_working_days: 10   # 支出型: township investigation and notice, 10 working days: 楚雄 (V)",
+    "  support_county_working_days: 10   # 支出型: then the county's approval, 10 working days: 楚雄 (V)",
+    "  holidays: []   # none listed: Monday-Friday only",
+]
+
+
 def hohhot_spec() -> Spec:
     d = Decimal
     policy = {
@@ -1031,6 +1040,8 @@ def hohhot_spec() -> Spec:
             '  delegated_limit: "3000.00"   # townships approve up to it: Shandong 2019 3,000 (V, statistics-and-programmes.md); assumed here',
             "  reserve_fund_initial:   # county code: each of its townships' reserve fund (备用金) to start with",
             '    "150102": "20000.00"   # assumed: 新城区, no figure read',
+            '  cap: "20000.00"   # assumed: one case at most (Guizhou allows 50,000 for complex cases)',
+            *TEMPORARY_CLOCK_LINES,
         ],
         "effective_from": "2024-01-20",
         "thresholds_note": "geometric between county level-2 (S32) and national level IV",
@@ -1271,6 +1282,8 @@ def guizhou_spec() -> Spec:
         "temporary_relief_lines": [
             "temporary_relief:   # 临时救助 (issue 15); no initial reserve fund given: none is seeded",
             '  delegated_limit: "3000.00"   # townships approve up to it: Shandong 2019 3,000 (V, statistics-and-programmes.md); assumed here',
+            '  cap: "50000.00"   # complex cases up to 50,000 元: Guizhou plan (statistics-and-programmes.md, 临时救助 seed)',
+            *TEMPORARY_CLOCK_LINES,
         ],
         "effective_from": "2024-01-20",
         "thresholds_note": "geometric between half national level IV and national level III",

@@ -1084,6 +1084,62 @@ RULES: dict[tuple[str, str], Rule | None] = {
             "data": {"amount": "5.00", "household_id": str(w.households[s]), "reason": "先行"},
         },
     ),
+    # 临时救助 (issue 15 part C): cases opened by county or township staff or an approver,
+    # help first by the township's staff or the county's, recovery by any of the three.
+    ("POST", f"{API}/temporary-cases"): Rule(
+        scoped("county_staff", "township_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"{API}/temporary-cases",
+            "json": {
+                "household_id": w.households[s],
+                "programme_code": "T-TEMP",
+                "relief_type": "emergency",
+                "cause": "火灾",
+                "months": 1,
+            },
+        },
+    ),
+    ("POST", f"{API}/cases/{{case_id}}/help-first"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/cases/{w.registered[s]}/help-first",
+            "json": {"reason": "先行救助"},
+        },
+    ),
+    ("POST", f"{API}/cases/{{case_id}}/recovery"): Rule(
+        scoped("county_staff", "township_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"{API}/cases/{w.registered[s]}/recovery",
+            "json": {"how": "returned", "reason": "退回"},
+        },
+    ),
+    ("POST", "/temporary/cases"): Rule(
+        scoped("county_staff", "township_staff", "approver"),
+        lambda w, r, s: {
+            "url": "/temporary/cases",
+            "data": {
+                "household_id": str(w.households[s]),
+                "programme_code": "T-TEMP",
+                "relief_type": "emergency",
+                "cause": "火灾",
+                "months": "1",
+            },
+        },
+    ),
+    ("POST", "/temporary/cases/{case_id}/help-first"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"/temporary/cases/{w.registered[s]}/help-first",
+            "data": {"reason": "先行救助"},
+        },
+    ),
+    ("POST", "/temporary/cases/{case_id}/recovery"): Rule(
+        scoped("county_staff", "township_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"/temporary/cases/{w.registered[s]}/recovery",
+            "data": {"how": "returned", "reason": "退回"},
+        },
+    ),
 }
 
 

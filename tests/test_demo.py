@@ -250,3 +250,26 @@ def test_demo_passwords_must_be_changed_at_first_sign_in(engine: Engine, demo_li
         blocked = client.get("/api/v1/events", headers=headers)
         assert blocked.status_code == 403, name
         assert blocked.json()["detail"]["code"] == "password_change_required"
+
+
+def test_demo_seeds_one_help_first_case_whose_paperwork_clock_runs(
+    engine: Engine, database_url: str, demo_lines
+):
+    """A newcomer sees the 临时救助 clock (issue 15): a 急难型 case of the first practice
+    household, help first paid from its township's reserve fund two days ago, once."""
+    from relief.subsidies import temporary
+
+    printed = section(demo_lines, "临时救助 practice case")
+    assert len(printed) == 1
+    assert printed[0][2:5] == ["registered", "HHHT-TEMP", "王桂兰"]
+    assert printed[0][5:7] == ["paperwork", "due"]
+    case_id = int(printed[0][1])
+    staff = Actor(username="county_staff", role="county_staff", region_codes=("150125",))
+    with session_for(engine, write=False) as session:
+        case, household = subsidies.get_case(session, staff, case_id)
+        out = temporary.temporary_out(session, case, household)
+        assert out is not None and out.help_first_amount is not None
+        assert out.clock is not None and out.clock.stage == "paperwork"
+        assert [c.id for c, _, _ in temporary.due_cases(session, staff)] == [case_id]
+    again = run_demo(database_url, engine, HOHHOT, SECRET)
+    assert section(again, "临时救助 practice case")[0][1] == str(case_id)

@@ -389,6 +389,10 @@ def inbox(
     if actor.role == "county_staff":
         for event, items in events.reporting_owed(session, actor):
             out.extend(events.owed_inbox_out(session, event, item, lang) for item in items)
+    # 临时救助 paperwork overdue and money owed back (relief.subsidies.temporary).
+    from relief.subsidies.temporary import inbox_rows
+
+    out.extend(inbox_rows(session, actor, lang))
     return out
 
 

@@ -430,6 +430,19 @@ class PolicyIn(BaseModel):
         rules_from(value)  # ValueError names the bad key
         return rules_json(value)
 
+    # 临时救助 (issue 15): delegated_limit, cap, the help-first window and the clocks, as
+    # policy.yaml's `temporary_relief:`; None keeps the stored one.
+    temporary_relief: dict[str, Any] | None = None
+
+    @field_validator("temporary_relief")
+    @classmethod
+    def _temporary_relief(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        from relief.subsidies.temporary import check_rules
+
+        return check_rules(value)  # ValueError names the bad key
+
 
 class NormOut(BaseModel):
     item: str
@@ -457,6 +470,7 @@ class PolicyOut(BaseModel):
     norms: list[NormOut]
     subsidies: dict[str, Any]
     reporting: dict[str, Any] = {}
+    temporary_relief: dict[str, Any] = {}
     created_at: datetime
     updated_at: datetime
 
@@ -658,6 +672,8 @@ class InboxOut(BaseModel):
     unit: str | None = None
     due_at: datetime | None = None
     status: str | None = None
+    # 临时救助 (`kind` temporary_overdue / temporary_recovery_due, issue 15): the case.
+    case_id: int | None = None
 
 
 # --- API schemas: demand -------------------------------------------------------------------

@@ -53,6 +53,10 @@ def policy_document(policy: Policy) -> dict[str, Any]:
         labels["update_jump_share"] = str(policy.update_jump_share)
     if policy.reporting:
         labels["reporting"] = rules_json(policy.reporting)
+    # 临时救助 (issue 15): the delegated limit, cap and clocks, kept with the version so that
+    # the approval tier reads the stored policy, not the scenario file.
+    if policy.temporary_relief:
+        labels["temporary_relief"] = _json_safe(policy.temporary_relief)
     return labels | {
         "criteria": {name: list(fields) for name, fields in policy.criteria.items()},
         "thresholds": {
@@ -147,6 +151,7 @@ def policy_from_row(row: PolicyRow, norms: Iterable[PolicyNormRow]) -> Policy:
         ],
         subsidies=_subsidies_from_json(doc.get("subsidies", {})),
         reporting=dict(doc.get("reporting", {})),
+        temporary_relief=dict(doc.get("temporary_relief", {})),
     )
 
 
@@ -383,7 +388,11 @@ def policy_for(session: Session, at: datetime, region_codes: Iterable[str] = ())
 # --- the admin API -----------------------------------------------------------------------
 
 
-def policy_from_input(body: PolicyIn, stored_subsidies: dict[str, Any] | None = None) -> Policy:
+def policy_from_input(
+    body: PolicyIn,
+    stored_subsidies: dict[str, Any] | None = None,
+    stored_temporary_relief: dict[str, Any] | None = None,
+) -> Policy:
     return Policy(
         effective_from=body.effective_from,
         criteria={name: list(fields) for name, fields in body.criteria.items()},
@@ -406,6 +415,12 @@ def policy_from_input(body: PolicyIn, stored_subsidies: dict[str, Any] | None = 
             else _subsidies_from_json(stored_subsidies or {})
         ),
         reporting=dict(body.reporting),
+        # Left out of the body: a PUT keeps what is stored.
+        temporary_relief=dict(
+            body.temporary_relief
+            if body.temporary_relief is not None
+            else (stored_temporary_relief or {})
+        ),
     )
 
 
@@ -469,7 +484,9 @@ def replace_policy(session: Session, actor: Actor, policy_id: int, body: PolicyI
                 "effective_from": body.effective_from,
             },
         )
-    policy = policy_from_input(body, row.document.get("subsidies"))
+    policy = policy_from_input(
+        body, row.document.get("subsidies"), row.document.get("temporary_relief")
+    )
     check_policy(session, policy, body.region_code)
     stored = [
         (n.item_code, n.basis, n.per_person, n.priority_weight)
@@ -527,6 +544,7 @@ def policy_out(session: Session, row: PolicyRow) -> PolicyOut:
         ],
         subsidies=doc.get("subsidies", {}),
         reporting=doc.get("reporting", {}),
+        temporary_relief=doc.get("temporary_relief", {}),
         created_at=clock.to_cst(row.created_at),
         updated_at=clock.to_cst(row.updated_at),
     )

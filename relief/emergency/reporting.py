@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from relief.clock import CST, as_utc
+from relief.clock import CST, add_working_days, as_utc
 from relief.emergency.records import Report
 
 LEVELS_UP = ("county", "city", "province")
@@ -124,16 +124,6 @@ def rules_json(raw: dict[str, Any]) -> dict[str, Any]:
         if key in out:
             out[key] = str(out[key])
     return out
-
-
-def add_working_days(start: date, days: int, holidays: frozenset[date]) -> date:
-    """The date `days` working days after `start` (Monday–Friday less holidays)."""
-    day = start
-    while days > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5 and day not in holidays:
-            days -= 1
-    return day
 
 
 @dataclass(frozen=True, slots=True)

@@ -963,14 +963,56 @@ def _read_norms(y: _Yaml, node: Node, policy: Policy) -> None:
             y.reading.norm_paths.append(path)
 
 
+def _days_or_hours(text: str) -> int:
+    value = _count(text)
+    if not 0 < value <= 366:
+        raise _Invalid(f"{value} is not a whole number from 1 to 366")
+    return value
+
+
+def _iso_date(text: str) -> str:
+    return _date(text).isoformat()
+
+
+TEMPORARY_RELIEF_COUNTS = (
+    "help_first_hours",
+    "paperwork_working_days",
+    "support_township_working_days",
+    "support_county_working_days",
+)
+TEMPORARY_RELIEF_KEYS = (
+    "delegated_limit",
+    "reserve_fund_initial",
+    "cap",
+    *TEMPORARY_RELIEF_COUNTS,
+    "holidays",
+)
+
+
 def _read_temporary_relief(y: _Yaml, node: Node) -> dict[str, Any]:
     """policy.yaml's `temporary_relief:` (临时救助, issue 15) as plain data: the township's
     delegated approval limit, and each county's initial reserve fund per township (yuan)."""
     path = "temporary_relief"
-    values = y.mapping(node, path, ("delegated_limit", "reserve_fund_initial")) or {}
+    values = y.mapping(node, path, TEMPORARY_RELIEF_KEYS) or {}
     out: dict[str, Any] = {}
     if (limit := y.field(values, "delegated_limit", path, _money)) is not None:
         out["delegated_limit"] = limit
+    # Part C: the cap on a case, the help-first window and the paperwork clocks.
+    if (cap := y.field(values, "cap", path, _money)) is not None:
+        out["cap"] = cap
+    for key in TEMPORARY_RELIEF_COUNTS:
+        if (number := y.field(values, key, path, _days_or_hours)) is not None:
+            out[key] = number
+    if "holidays" in values:
+        days = values["holidays"]
+        if not isinstance(days, SequenceNode):
+            y.fail(days, _join(path, "holidays"), "a list of dates (YYYY-MM-DD)")
+        else:
+            out["holidays"] = [
+                d
+                for i, node_ in enumerate(days.value)
+                if (d := y.scalar(node_, f"{path}.holidays[{i}]", _iso_date)) is not None
+            ]
     if "reserve_fund_initial" in values:
         sub = _join(path, "reserve_fund_initial")
         counties = y.mapping(values["reserve_fund_initial"], sub) or {}

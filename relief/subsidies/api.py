@@ -15,7 +15,7 @@ from relief.auth.models import Actor
 from relief.clock import to_cst
 from relief.db import get_session
 from relief.pagination import Page
-from relief.subsidies import exports, household_form, imports, service
+from relief.subsidies import exports, household_form, imports, service, temporary
 from relief.subsidies.ids import IdNumberVault, vault_for
 from relief.subsidies.models import (
     MAX_ID,
@@ -206,6 +206,11 @@ def case_detail(session: Session, case: Case, household: Household) -> CaseDetai
             for t in service.history_of(session, case.id)
         ],
         payments=[payment_out(p, reversed_by.get(p.id)) for p in payments],
+        temporary=(
+            extra.model_dump(mode="json")
+            if (extra := temporary.temporary_out(session, case, household)) is not None
+            else None
+        ),
     )
 
 

@@ -289,6 +289,21 @@ class Case(SQLModel, table=True):
     status_changed_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+    # 临时救助 (kind `temporary`, relief.subsidies.temporary); null on every other kind.
+    # `relief_type` emergency (急难型) or support (支出型); the cause (火灾, 重病…); when the
+    # household applied (the clocks start there).
+    relief_type: str | None = Field(default=None, max_length=16)
+    cause: str | None = Field(default=None, max_length=100)
+    applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # An approver's reason for a second case of the same cause within a year.
+    repeat_override_reason: str | None = Field(default=None, max_length=1000)
+    # Help first (先行救助): the reserve-fund payment (reserve_entries.id) and when.
+    help_first_entry_id: int | None = None
+    help_first_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A case refused after help first: `due` until the money is returned to the reserve
+    # fund (`returned`) or written off by an approver (`written_off`) with a reason.
+    recovery: str | None = Field(default=None, max_length=16)
+    recovery_reason: str | None = Field(default=None, max_length=1000)
 
 
 class CaseTransition(SQLModel, table=True):
@@ -776,6 +791,9 @@ class CaseOut(BaseModel):
 class CaseDetailOut(CaseOut):
     history: list[TransitionOut]
     payments: list[PaymentOut]
+    # 临时救助 (relief.subsidies.temporary.TemporaryOut): type, cause, help first, recovery
+    # and the running clock; null on other kinds.
+    temporary: dict[str, Any] | None = None
 
 
 class SummaryOut(BaseModel):
@@ -787,3 +805,13 @@ class SummaryOut(BaseModel):
     cases_by_status: dict[str, int]
     # The regions the counts and sums cover: the caller's scope (admin: the programme's).
     region_codes: list[str]
+    # 临时救助 programmes: {running, overdue, recovery_due} clocks in the caller's scope;
+    # absent for the other kinds (their replies are as before issue 15).
+    temporary: dict[str, int] | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_temporary(self, handler: Any) -> dict[str, Any]:
+        out = handler(self)
+        if out.get("temporary") is None:
+            out.pop("temporary", None)
+        return out

@@ -27,6 +27,7 @@ from relief.auth.models import Actor
 from relief.errors import DomainError, Named, Term, coded, invalid, not_found, unknown_code
 from relief.network import service as network
 from relief.network.models import RegionRow
+from relief.subsidies import temporary
 from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
 from relief.subsidies.models import (
     CASE_STATUSES,
@@ -1574,9 +1575,10 @@ def transition_case(session: Session, actor: Actor, case_id: int, body: Transiti
     case = _locked_case(session, case_id)
     household = session.get(Household, case.household_id)
     assert household is not None  # foreign key
-    if body.action == "approve" and not may_approve(actor, case, case.amount_fen):
+    if body.action != "approve":
+        ensure_role(actor, *ACTION_ROLES[body.action])
+    elif not may_approve(actor, case, case.amount_fen, session):
         ensure_role(actor, *ACTION_ROLES["approve"])  # role_forbidden naming who may
-    ensure_role(actor, *ACTION_ROLES[body.action])
     authorize_region(session, actor, household.region_code, record="case")
     sources, target = TRANSITIONS[body.action]
     if case.status not in sources:
@@ -1612,17 +1614,22 @@ def transition_case(session: Session, actor: Actor, case_id: int, body: Transiti
     after = audit.snapshot(case) or {}
     after.update({"note": body.note, "override_reason": history.override_reason})
     audit.record(session, actor, body.action, "subsidy_case", case.id, before, after)
+    temporary.after_transition(session, actor, case, body.action)  # recovery after help first
     return case
 
 
-def may_approve(actor: Actor, case: Case, amount_fen: int) -> bool:
+def may_approve(actor: Actor, case: Case, amount_fen: int, session: Session | None = None) -> bool:
     """Whether `actor` may approve `case` at `amount_fen` (scope is checked separately).
 
-    Today, for every existing kind: approvers (and admins) approve any amount in their
-    scope; nobody else approves. TODO(issue 15 part C): with the `temporary` kind (临时救助),
-    township_staff approve its cases up to the policy's `temporary_relief.delegated_limit`
-    (assumed 3000.00, Shandong 2019 read 3,000), and only approvers above it."""
-    del case, amount_fen  # read by the tiered rule of part C
+    Approvers (and admins) approve any amount in their scope. 临时救助 (kind `temporary`,
+    relief.subsidies.temporary.may_approve): township_staff approve cases of their
+    township up to the policy's `temporary_relief.delegated_limit`; above it 403
+    `above_delegated_limit`."""
+    del amount_fen  # the case's amount is what the tier reads
+    if session is not None:
+        tier = temporary.may_approve(session, actor, case)
+        if tier is not None:
+            return tier
     return actor.role in ("admin", *ACTION_ROLES["approve"])
 
 
@@ -1858,6 +1865,8 @@ def record_payment(session: Session, actor: Actor, case_id: int, body: PaymentIn
             },
         )
     paid = paid_by_case(session, [case.id]).get(case.id, 0)
+    # 临时救助: help first from the reserve fund counts as paid (relief.subsidies.temporary).
+    paid += temporary.help_first_amount(session, case) or 0
     if paid + body.amount > case.amount_fen:
         raise DomainError(
             "overpayment",
@@ -2009,4 +2018,8 @@ def programme_summary(session: Session, actor: Actor, code: str) -> dict[str, An
         "remaining": format_fen(programme.budget_fen - int(approved_everywhere)),
         "cases_by_status": by_status,
         "region_codes": [programme.region_code] if scope is None else sorted(actor.region_codes),
+        # 临时救助: running clocks, overdue paperwork, recoveries due (relief.subsidies.temporary).
+        "temporary": temporary.summary(session, actor, code)
+        if programme.kind == "temporary"
+        else None,
     }

@@ -22,8 +22,10 @@ from relief.network import service as network
 from relief.stock import service as stock
 from relief.subsidies import service as subsidies
 from relief.subsidies.models import CASE_STATUSES
+from relief.web import temporary as temporary_pages
 from relief.web.forms import FormState
 from relief.web.origin import same_site_posts
+from relief.web.reserve import yuan
 from relief.web.shell import (
     EXPIRY_DAYS,
     items_by_code,
@@ -233,6 +235,9 @@ def _regions_home(request: Request, session: Session, actor: Actor) -> Response:
         warehouses=warehouses,
         region_names=region_names,
         townships=townships,
+        # 临时救助 cases with a running clock or help first owed back (issue 15).
+        temporary_due=temporary_pages.due_rows(session, actor),
+        yuan=yuan,
     )
 
 

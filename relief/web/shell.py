@@ -194,6 +194,8 @@ def nav_for(actor: Actor | None) -> list[NavLink]:
         links.append(NavLink("nav.orders", "/orders"))  # the pages in warehouse.py
     if actor.role in ("admin", "county_staff", "approver", "township_staff"):
         links.append(NavLink("nav.subsidies", "/subsidies/cases"))  # the pages in subsidies.py
+    if actor.role in ("admin", "county_staff", "approver", "township_staff"):
+        links.append(NavLink("nav.temporary", "/temporary"))  # 临时救助 (web/temporary.py)
     if actor.role == "admin":
         links.append(NavLink("nav.users", "/users"))
     return links

@@ -1,0 +1,106 @@
+"""临时救助 pages (issue 15 part C) without a browser: the township's staff register a case
+(months refused outside 1–6 with what was typed kept), pay help first from the reserve fund,
+and the clock shows on the case page, the 临时救助 list and the homes, red when overdue."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from relief import clock
+from relief.db import transaction
+from relief.subsidies.models import Case
+from tests.web.test_reserve_pages import household  # noqa: F401 - fixture
+
+PROGRAMME = "HHHT-TEMP"  # the Hohhot scenario's 临时救助 programme (urban 低保 1,000 元 assumed)
+
+
+def register(client, household_id, months="2", cause="火灾", relief_type="emergency"):
+    return client.post(
+        "/temporary/cases",
+        data={
+            "household_id": str(household_id),
+            "programme_code": PROGRAMME,
+            "relief_type": relief_type,
+            "cause": cause,
+            "months": months,
+        },
+        follow_redirects=False,
+    )
+
+
+def test_months_outside_one_to_six_come_back_with_what_was_typed(client, sign_in, household):  # noqa: F811
+    sign_in("township")
+    reply = register(client, household, months="7", cause="交通事故")
+    assert reply.status_code == 422, reply.text
+    assert 'id="tc-months-error"' in reply.text or "tc-months" in reply.text
+    assert 'value="交通事故"' in reply.text
+
+
+def test_the_township_registers_pays_help_first_and_sees_the_clock(
+    engine,
+    client,
+    sign_in,
+    household,  # noqa: F811
+):
+    sign_in("township")
+    page = client.get("/temporary")
+    assert page.status_code == 200 and "登记临时救助申请" in page.text
+    reply = register(client, household)
+    assert reply.status_code == 303, reply.text
+    url = reply.headers["location"].split("?")[0]
+    case_id = int(url.rsplit("/", 1)[1])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "2,000 元" in page.text and "急难型" in page.text
+    assert 'data-testid="help-first-form"' in page.text
+    reply = client.post(
+        f"{url}/help-first",
+        data={"amount": "2000", "reason": "火灾先行救助"},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303, reply.text
+    page = client.get(url)
+    assert 'data-testid="help-first-paid"' in page.text
+    assert 'data-overdue="no"' in page.text and 'data-testid="help-first-form"' not in page.text
+    home = client.get("/")
+    assert f'href="/temporary/cases/{case_id}"' in home.text
+    # Help first ten days ago: the paperwork is overdue, red on the case page and the lists.
+    with transaction(engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.help_first_entry_id is not None
+        case.help_first_at = clock.now() - timedelta(days=10)
+        session.add(case)
+    page = client.get(url)
+    assert 'data-overdue="yes"' in page.text and "已超期" in page.text
+    listed = client.get("/temporary")
+    assert re.search(rf'data-case="{case_id}" data-overdue="yes"', listed.text)
+
+
+def test_help_first_beyond_the_case_amount_is_refused_next_to_the_amount(
+    client,
+    sign_in,
+    household,  # noqa: F811
+):
+    sign_in("township")
+    url = register(client, household).headers["location"].split("?")[0]
+    reply = client.post(f"{url}/help-first", data={"amount": "2500", "reason": "先行救助"})
+    assert reply.status_code == 422
+    assert 'id="hf-amount-error"' in reply.text and 'value="先行救助"' in reply.text
+
+
+@pytest.mark.parametrize("who", ["county", "township"])
+def test_the_page_is_linked_in_the_header(client, sign_in, who):
+    sign_in(who)
+    assert 'href="/temporary"' in client.get("/").text
+
+
+def test_the_programme_page_counts_the_running_clocks(client, sign_in, household):  # noqa: F811
+    sign_in("township")
+    url = register(client, household).headers["location"].split("?")[0]
+    client.post(f"{url}/help-first", data={"amount": "", "reason": "先行救助"})
+    page = client.get(f"/subsidies/programmes/{PROGRAMME}")
+    assert page.status_code == 200
+    assert "计时中 1 件，其中超期 0 件" in page.text
