@@ -54,18 +54,47 @@ def db_upgrade() -> None:
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
+    port: int = typer.Option(8000, "--port", help="port to listen on"),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        help="worker processes (each opens its own pool: workers × (RELIEF_DB_POOL_SIZE + "
+        "RELIEF_DB_MAX_OVERFLOW) must stay below PostgreSQL's max_connections)",
+    ),
+) -> None:
     """Serve the API and web UI; refuses a schema that is behind."""
     import uvicorn
 
     from relief.app import create_app
-    from relief.db import engine_for, ensure_schema_current
+    from relief.db import engine_for, ensure_schema_current, is_sqlite
 
     settings = _settings()
     engine = engine_for(settings)
     ensure_schema_current(engine)
+    log_level = settings.log_level.lower()
+    if workers == 1:
+        uvicorn.run(create_app(settings, engine), host=host, port=port, log_level=log_level)
+        return
+    if is_sqlite(engine):
+        # Several processes on one SQLite file serialise every write on its one lock.
+        typer.echo(
+            "note: several workers on SQLite share one file lock; use PostgreSQL "
+            "(RELIEF_DATABASE_URL) for several workers",
+            err=True,
+        )
+    engine.dispose()  # each worker opens its own pool from the same settings
+    # Several processes need an import string: each worker builds its app from the
+    # environment (the same RELIEF_* settings), and keeps nothing another worker needs.
     uvicorn.run(
-        create_app(settings, engine), host=host, port=port, log_level=settings.log_level.lower()
+        "relief.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
     )
 
 

@@ -69,7 +69,9 @@ def test_snowstorm_from_report_to_received_supplies_keeps_the_ledger_true(
     assert plan["status"] == "optimal" and plan["stats"]["shortfall"] == 0
     _ok(client.post(f"/api/v1/plans/{plan['id']}/approve", json={}, headers=duty))
 
-    orders = _ok(client.get(f"/api/v1/dispatch-orders?response_id={rid}", headers=duty))
+    orders = _ok(client.get(f"/api/v1/dispatch-orders?response_id={rid}&limit=500", headers=duty))[
+        "items"
+    ]
     planned = defaultdict(int)
     for line in plan["lines"]:
         planned[(line["region_code"], line["item_code"])] += line["quantity"]

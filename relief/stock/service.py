@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Table, case, func
+from sqlalchemy import Table, case, func, tuple_
 from sqlmodel import Session, col, select
 
 from relief import clock
@@ -1057,6 +1057,26 @@ def pick_lots_fefo(
             },
         )
     return [_pick(lot, q) for lot, q in takes]
+
+
+def preview_picks(session: Session, wanted: Sequence[tuple[str, str, int]]) -> list[list[LotPick]]:
+    """`pick_lots_fefo(…, short_ok=True)` of each (warehouse, item, quantity), in one query
+    for all of them (an order list shows the pick list of every reserved line)."""
+    if not wanted:
+        return []
+    pairs = sorted({(w, i) for w, i, _ in wanted})
+    lots: dict[tuple[str, str], list[StockLotRow]] = {p: [] for p in pairs}
+    query = select(StockLotRow).where(
+        tuple_(col(StockLotRow.warehouse_code), col(StockLotRow.item_code)).in_(pairs)
+    )
+    for lot in session.exec(query).all():
+        lots[(lot.warehouse_code, lot.item_code)].append(lot)
+    on = today()
+    usable = {p: _usable(sorted(rows, key=_fefo_key), on) for p, rows in lots.items()}
+    return [
+        [_pick(lot, q) for lot, q in _take_fefo(usable[(w, i)], quantity)]
+        for w, i, quantity in wanted
+    ]
 
 
 def ship_reserved(
