@@ -34,7 +34,7 @@ def test_snowstorm_from_report_to_received_supplies_keeps_the_ledger_true(
     duty = login("duty")
 
     # A phoned-in update for a township already reported: 40 more people relocated.
-    reports = _ok(client.get(f"/api/v1/events/{event_id}/reports", headers=duty))
+    reports = _ok(client.get(f"/api/v1/events/{event_id}/reports", headers=duty))["items"]
     first = reports[0]
     update = {name: first[name] for name in COUNT_FIELDS}
     update["relocated"] += 40
