@@ -528,6 +528,30 @@ def bench_allocation(
     typer.echo("result: " + ", ".join(f"{k} {v}" for k, v in result["result"].items()))
 
 
+@bench_app.command("load")
+def bench_load(
+    workers: int = typer.Option(4, "--workers", min=1, help="relief serve worker processes"),
+    clients: int = typer.Option(50, "--clients", min=1, help="simultaneous users"),
+    seconds: float = typer.Option(60.0, "--seconds", min=1, help="how long the load runs"),
+    scenario: Path | None = typer.Option(
+        None, "--scenario", help="load this scenario first (e.g. scenarios/hohhot)"
+    ),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Start N workers on the configured database, run a mixed load (70 % reads; receipt →
+    transfer → dispatch → receive and household → case → payment chains), print throughput,
+    p50/p95/p99 by route group and status counts, then `relief check`. Exit 1 on a 5xx or
+    a failed check."""
+    from relief.load_bench import bench_load as run
+
+    _settings()
+    lines, passed = run(workers, clients, seconds, scenario, seed)
+    for line in lines:
+        typer.echo(line)
+    if not passed:
+        raise typer.Exit(1)
+
+
 @bench_app.command("import")
 def bench_import(
     rows: int = typer.Option(10_000, "--rows", min=1, max=100_000),
