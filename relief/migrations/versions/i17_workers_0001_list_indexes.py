@@ -1,6 +1,7 @@
 """Indexes behind the paginated lists (issue 17): the dispatch orders' scope filters
 (destination kind and code; a response's orders of one status) and one event's reports of
-the regions in a user's scope.
+the regions in a user's scope; a warehouse's ledger rows by reference (a receipt's check
+that its 入库单号 is new reads them before it takes any lock).
 
 Revision ID: i17_workers_0001
 Revises: i15_reserve_0001
@@ -18,6 +19,7 @@ INDEXES = (
     ("ix_dispatch_orders_destination", "dispatch_orders", ["destination_kind", "destination_code"]),
     ("ix_dispatch_orders_response_status", "dispatch_orders", ["response_id", "status"]),
     ("ix_event_reports_event_region", "event_reports", ["event_id", "region_code"]),
+    ("ix_stock_movements_wh_reference", "stock_movements", ["warehouse_code", "reference"]),
 )
 
 
