@@ -79,6 +79,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one worker of `relief serve --workers N` (uvicorn's factory): settings and
+    engine from the environment, so every worker process builds its own pool. Nothing a
+    worker keeps in memory is needed by another: sessions are signed tokens, idempotency
+    keys, sign-in throttles and the audit trail live in the database."""
+    return create_app()
+
+
 def _domain_routers() -> list:
     """Routers of the domain packages, in the order of the API contract."""
     from relief.allocation.api import router as allocation_router

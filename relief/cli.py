@@ -54,18 +54,47 @@ def db_upgrade() -> None:
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
+    port: int = typer.Option(8000, "--port", help="port to listen on"),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        help="worker processes (each opens its own pool: workers × (RELIEF_DB_POOL_SIZE + "
+        "RELIEF_DB_MAX_OVERFLOW) must stay below PostgreSQL's max_connections)",
+    ),
+) -> None:
     """Serve the API and web UI; refuses a schema that is behind."""
     import uvicorn
 
     from relief.app import create_app
-    from relief.db import engine_for, ensure_schema_current
+    from relief.db import engine_for, ensure_schema_current, is_sqlite
 
     settings = _settings()
     engine = engine_for(settings)
     ensure_schema_current(engine)
+    log_level = settings.log_level.lower()
+    if workers == 1:
+        uvicorn.run(create_app(settings, engine), host=host, port=port, log_level=log_level)
+        return
+    if is_sqlite(engine):
+        # Several processes on one SQLite file serialise every write on its one lock.
+        typer.echo(
+            "note: several workers on SQLite share one file lock; use PostgreSQL "
+            "(RELIEF_DATABASE_URL) for several workers",
+            err=True,
+        )
+    engine.dispose()  # each worker opens its own pool from the same settings
+    # Several processes need an import string: each worker builds its app from the
+    # environment (the same RELIEF_* settings), and keeps nothing another worker needs.
     uvicorn.run(
-        create_app(settings, engine), host=host, port=port, log_level=settings.log_level.lower()
+        "relief.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
     )
 
 
@@ -513,6 +542,30 @@ def bench_allocation(
             + ": "
             + ", ".join(f"{k} {v}" for k, v in replan.items() if k != "closed")
         )
+
+
+@bench_app.command("load")
+def bench_load(
+    workers: int = typer.Option(4, "--workers", min=1, help="relief serve worker processes"),
+    clients: int = typer.Option(50, "--clients", min=1, help="simultaneous users"),
+    seconds: float = typer.Option(60.0, "--seconds", min=1, help="how long the load runs"),
+    scenario: Path | None = typer.Option(
+        None, "--scenario", help="load this scenario first (e.g. scenarios/hohhot)"
+    ),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Start N workers on the configured database, run a mixed load (70 % reads; receipt →
+    transfer → dispatch → receive and household → case → payment chains), print throughput,
+    p50/p95/p99 by route group and status counts, then `relief check`. Exit 1 on a 5xx or
+    a failed check."""
+    from relief.load_bench import bench_load as run
+
+    _settings()
+    lines, passed = run(workers, clients, seconds, scenario, seed)
+    for line in lines:
+        typer.echo(line)
+    if not passed:
+        raise typer.Exit(1)
 
 
 @bench_app.command("import")

@@ -273,3 +273,28 @@ def parallel():
             return list(pool.map(wrapped, calls))
 
     return _run
+
+
+# --- statements ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def count_statements(engine):
+    """How many SQL statements a call issues on the test engine: `count_statements(fn)`.
+    A list request whose count grows with its page size runs a query per row (N+1)."""
+    from sqlalchemy import event
+
+    def _count(call) -> int:
+        seen: list[str] = []
+
+        def _on_execute(_conn, _cursor, statement, *_args) -> None:
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", _on_execute)
+        try:
+            call()
+        finally:
+            event.remove(engine, "before_cursor_execute", _on_execute)
+        return len(seen)
+
+    return _count

@@ -1330,4 +1330,4 @@ def test_order_lists_leave_out_what_the_caller_may_not_see(walk):
             f"{API}/dispatch-orders", headers={"Authorization": f"Bearer {tokens[role]}"}
         )
         assert reply.status_code == 200, reply.text
-        assert {names[o["id"]] for o in reply.json()} == wanted, role
+        assert {names[o["id"]] for o in reply.json()["items"]} == wanted, role

@@ -34,7 +34,7 @@ def test_snowstorm_from_report_to_received_supplies_keeps_the_ledger_true(
     duty = login("duty")
 
     # A phoned-in update for a township already reported: 40 more people relocated.
-    reports = _ok(client.get(f"/api/v1/events/{event_id}/reports", headers=duty))
+    reports = _ok(client.get(f"/api/v1/events/{event_id}/reports", headers=duty))["items"]
     first = reports[0]
     update = {name: first[name] for name in COUNT_FIELDS}
     update["relocated"] += 40
@@ -69,7 +69,9 @@ def test_snowstorm_from_report_to_received_supplies_keeps_the_ledger_true(
     assert plan["status"] == "optimal" and plan["stats"]["shortfall"] == 0
     _ok(client.post(f"/api/v1/plans/{plan['id']}/approve", json={}, headers=duty))
 
-    orders = _ok(client.get(f"/api/v1/dispatch-orders?response_id={rid}", headers=duty))
+    orders = _ok(client.get(f"/api/v1/dispatch-orders?response_id={rid}&limit=500", headers=duty))[
+        "items"
+    ]
     planned = defaultdict(int)
     for line in plan["lines"]:
         planned[(line["region_code"], line["item_code"])] += line["quantity"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Query
 from sqlmodel import Session
 
 from relief.allocation import service
@@ -16,6 +16,7 @@ from relief.allocation.tables import ApproveIn, PlanComparisonOut, PlanIn, PlanO
 from relief.auth.deps import current_actor, require
 from relief.auth.models import Actor
 from relief.db import get_session
+from relief.pagination import Page
 
 router = APIRouter(prefix="/api/v1", tags=["allocation"])
 
@@ -43,14 +44,18 @@ def create_plan(
     return view
 
 
-@router.get("/responses/{response_id}/plans", response_model=list[PlanOut])
+@router.get("/responses/{response_id}/plans", response_model=Page[PlanOut])
 def list_plans(
     response_id: int,
+    limit: int = Query(20, ge=1, le=100),
+    offset: int = Query(0, ge=0, le=10**12),
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_session),
-) -> list[dict[str, Any]]:
-    """The response's plans, oldest first, each with `stale` as of now."""
-    return service.list_plans(session, response_id)
+) -> Page[Any]:
+    """One page of the response's plans, oldest first, each with `stale` as of now (a plan
+    carries all its lines: pages are smaller than elsewhere)."""
+    items, total = service.plan_page(session, response_id, limit=limit, offset=offset)
+    return Page[Any](items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/plans/{plan_id}", response_model=PlanOut)

@@ -49,6 +49,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from relief import clock
@@ -370,6 +371,18 @@ def list_plans(session: Session, response_id: int) -> list[dict[str, Any]]:
     """Every plan of a response, oldest first."""
     staleness = _Staleness(session)
     return [plan_view(row, staleness.stale(row)) for row in list_plan_rows(session, response_id)]
+
+
+def plan_page(
+    session: Session, response_id: int, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of a response's plans, oldest first, and how many there are in all."""
+    responses.get_response(session, response_id)  # 404 for an unknown response
+    query = select(PlanRow).where(PlanRow.response_id == response_id)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(PlanRow.id)).offset(offset).limit(limit)).all()
+    staleness = _Staleness(session)
+    return [plan_view(row, staleness.stale(row)) for row in rows], total
 
 
 # --- creating ------------------------------------------------------------------------------

@@ -8,9 +8,10 @@ commit so that it shows exactly what the transaction wrote.
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
@@ -28,8 +29,23 @@ from relief.dispatch.models import (
     ReceiveIn,
     TransferIn,
 )
+from relief.pagination import Page
 
 router = APIRouter(prefix="/api/v1", tags=["dispatch"])
+
+# The orders list's sort keys (service.ORDER_SORTS), "-" first for newest/largest first.
+OrderSort = Literal[
+    "id",
+    "-id",
+    "number",
+    "-number",
+    "status",
+    "-status",
+    "created_at",
+    "-created_at",
+    "dispatched_at",
+    "-dispatched_at",
+]
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -56,22 +72,35 @@ def create_transfer(
     return view
 
 
-@router.get("/dispatch-orders", response_model=list[OrderOut])
+@router.get("/dispatch-orders", response_model=Page[OrderOut])
 def list_orders(
-    warehouse: str | None = None,
+    warehouse: str | None = Query(None, max_length=64),
     status: OrderStatus | None = None,
     response_id: int | None = None,
+    sort: OrderSort = "id",
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=10**12),
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_session),
-) -> list[OrderOut]:
-    """Orders the caller may see, oldest first (`warehouse` matches source or destination)."""
-    at = clock.now()
-    return [
-        service.order_view(session, o, at)
-        for o in service.visible_orders(
-            session, actor, warehouse=warehouse, status=status, response_id=response_id
-        )
-    ]
+) -> Page[OrderOut]:
+    """One page of the orders the caller may see, oldest first (`sort` says otherwise;
+    `warehouse` matches source or destination), and how many there are in all."""
+    rows, total = service.visible_order_page(
+        session,
+        actor,
+        warehouse=warehouse,
+        status=status,
+        response_id=response_id,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    return Page[OrderOut](
+        items=service.order_views(session, rows, clock.now()),
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 # Declared before /dispatch-orders/{order_id} so that "export.xlsx" is never taken for an id.
@@ -88,13 +117,10 @@ def export_orders(
     session: Session = Depends(get_session),
 ) -> Response:
     """The orders the caller may see, one row per line, Chinese headers (调拨单.xlsx)."""
-    at = clock.now()
-    views = [
-        service.order_view(session, o, at)
-        for o in service.visible_orders(
-            session, actor, warehouse=warehouse, status=status, response_id=response_id
-        )
-    ]
+    orders = service.visible_orders(
+        session, actor, warehouse=warehouse, status=status, response_id=response_id
+    )
+    views = service.order_views(session, orders, clock.now())
     name = "调拨单.xlsx" if response_id is None else f"调拨单-响应{response_id}.xlsx"
     return Response(
         documents.orders_xlsx(session, views),

@@ -30,7 +30,15 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, StrictInt
 from pydantic import Field as PField
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Numeric, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Numeric,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from relief.clock import now
@@ -72,6 +80,10 @@ class DispatchOrderRow(SQLModel, table=True):
             "distance_km is null or distance_km >= 0", name="ck_dispatch_orders_distance"
         ),
         CheckConstraint("loading_h is null or loading_h >= 0", name="ck_dispatch_orders_loading"),
+        # Behind the orders list's scope filters: orders to a user's warehouses or regions,
+        # and one status of a response's orders.
+        Index("ix_dispatch_orders_destination", "destination_kind", "destination_code"),
+        Index("ix_dispatch_orders_response_status", "response_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

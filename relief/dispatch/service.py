@@ -36,7 +36,6 @@ from relief.auth.deps import (
     authorize_dispatch_order_read,
     authorize_dispatch_receipt,
     authorize_warehouse,
-    dispatch_order_in_scope,
     ensure_role,
     sees_everything,
 )
@@ -143,20 +142,42 @@ def visible_orders(
     status: str | None = None,
     response_id: int | None = None,
 ) -> list[DispatchOrderRow]:
-    """`list_orders` filtered silently to the orders the actor may see."""
-    return [
-        order
-        for order in list_orders(
-            session, warehouse=warehouse, status=status, response_id=response_id
-        )
-        if dispatch_order_in_scope(
-            session,
-            actor,
-            order.source_warehouse_code,
-            order.destination_code,
-            order.destination_kind,
-        )
-    ]
+    """All the orders the actor may see, oldest first (a download; lists take a page)."""
+    rows, _ = visible_order_page(
+        session, actor, warehouse=warehouse, status=status, response_id=response_id
+    )
+    return rows
+
+
+def visible_order_page(
+    session: Session,
+    actor: Actor,
+    *,
+    warehouse: str | None = None,
+    status: str | None = None,
+    response_id: int | None = None,
+    sort: str | None = "id",
+    limit: int = MAX_ID,
+    offset: int = 0,
+) -> tuple[list[DispatchOrderRow], int]:
+    """One page of the orders the actor may see, oldest first unless `sort` says otherwise,
+    and how many there are in all: filtered and scoped in the database (`order_page`), so a
+    page costs the same whatever the number of orders. A role that never sees orders
+    (approver) sees none. `warehouse` matches the source or a destination warehouse."""
+    try:
+        scope = order_scope(session, actor)
+    except DomainError:
+        return [], 0
+    return order_page(
+        session,
+        warehouse=warehouse,
+        status=status,
+        response_id=response_id,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+        **scope,  # type: ignore[arg-type]
+    )
 
 
 def order_scope(session: Session, actor: Actor) -> dict[str, Collection[str]]:
@@ -210,6 +231,7 @@ def list_orders(
 
 # The columns an order list sorts by (`sort=number`, `sort=-created_at`).
 ORDER_SORTS: dict[str, Any] = {
+    "id": DispatchOrderRow.id,
     "number": DispatchOrderRow.number,
     "status": DispatchOrderRow.status,
     "source": DispatchOrderRow.source_warehouse_code,
@@ -222,6 +244,7 @@ ORDER_SORTS: dict[str, Any] = {
 def order_page(
     session: Session,
     *,
+    warehouse: str | None = None,
     status: str | None = None,
     sources: Collection[str] | None = None,
     destination_warehouses: Collection[str] | None = None,
@@ -239,7 +262,8 @@ def order_page(
     `destination_regions`, an order is kept when it matches one of them (the caller's scope,
     as relief.auth.deps.dispatch_order_in_scope draws it); none given keeps every order.
     `q` keeps the orders whose number contains it (any case) or whose destination's name
-    (or code) contains it; `response_id` those of one response."""
+    (or code) contains it; `response_id` those of one response; `warehouse` those leaving
+    or reaching that warehouse."""
     query = select(DispatchOrderRow)
     term = (q or "").strip()
     if term:
@@ -268,6 +292,14 @@ def order_page(
             )
     if wanted:
         query = query.where(or_(*wanted))
+    if warehouse is not None:
+        query = query.where(
+            (DispatchOrderRow.source_warehouse_code == warehouse)
+            | (
+                (DispatchOrderRow.destination_kind == "warehouse")
+                & (DispatchOrderRow.destination_code == warehouse)
+            )
+        )
     if status is not None:
         if status not in ORDER_STATUSES:
             raise invalid(
@@ -391,31 +423,90 @@ def order_view(session: Session, order: DispatchOrderRow, at: datetime | None = 
     stock service would pick now (first expiry, first out) — a preview that can change until
     the goods leave, expired lots never among them; none for an order cancelled before
     dispatch."""
-    lines_out = []
-    for line in order_lines(session, order.id):  # type: ignore[arg-type]
-        if order.status == "reserved":
-            # Short when lots have expired since the reservation: the pick list shows what
-            # can still go, and dispatching more is refused.
-            picks = stock.pick_lots_fefo(
-                session, order.source_warehouse_code, line.item_code, line.quantity, short_ok=True
+    return order_views(session, [order], at)[0]
+
+
+def order_views(
+    session: Session, orders: Sequence[DispatchOrderRow], at: datetime | None = None
+) -> list[OrderOut]:
+    """`order_view` of each order, in a fixed number of queries whatever their number (a
+    list page must not issue one query per order or per line): all their lines, the lots
+    shipped on them, their discrepancies and the lots the reserved ones would pick."""
+    ids = [o.id for o in orders]
+    if not ids:
+        return []
+    lines_by_order: dict[int, list[DispatchLineRow]] = {i: [] for i in ids}  # type: ignore[misc]
+    for line in session.exec(
+        select(DispatchLineRow)
+        .where(col(DispatchLineRow.order_id).in_(ids))
+        .order_by(col(DispatchLineRow.position), col(DispatchLineRow.id))
+    ).all():
+        lines_by_order[line.order_id].append(line)
+    shipped_ids = [
+        line.id
+        for o in orders
+        if o.status != "reserved"
+        for line in lines_by_order[o.id]  # type: ignore[index]
+    ]
+    lots_by_line: dict[int, list[DispatchLotRow]] = {}
+    if shipped_ids:
+        for row in session.exec(
+            select(DispatchLotRow)
+            .where(col(DispatchLotRow.line_id).in_(shipped_ids))
+            .order_by(col(DispatchLotRow.id))
+        ).all():
+            lots_by_line.setdefault(row.line_id, []).append(row)
+    # Short when lots have expired since the reservation: the pick list shows what can
+    # still go, and dispatching more is refused.
+    previews = stock.preview_picks(
+        session,
+        [
+            (o.source_warehouse_code, line.item_code, line.quantity)
+            for o in orders
+            if o.status == "reserved"
+            for line in lines_by_order[o.id]  # type: ignore[index]
+        ],
+    )
+    picks = iter(previews)
+    found_by_order: dict[int, list[DispatchDiscrepancyRow]] = {}
+    for d in session.exec(
+        select(DispatchDiscrepancyRow)
+        .where(col(DispatchDiscrepancyRow.order_id).in_(ids))
+        .order_by(col(DispatchDiscrepancyRow.id))
+    ).all():
+        found_by_order.setdefault(d.order_id, []).append(d)
+    views = []
+    for order in orders:
+        lines_out = []
+        for line in lines_by_order[order.id]:  # type: ignore[index]
+            if order.status == "reserved":
+                lots = [_lot_out(p.lot, p.expires_on, p.quantity) for p in next(picks)]
+            else:
+                lots = [
+                    _lot_out(r.lot, r.expires_on, r.quantity)
+                    for r in lots_by_line.get(line.id, [])  # type: ignore[arg-type]
+                ]
+            lines_out.append(
+                OrderLineOut(
+                    item_code=line.item_code,
+                    quantity=line.quantity,
+                    dispatched=line.dispatched,
+                    received=line.received,
+                    damaged=line.damaged,
+                    reason=line.reason,
+                    lots=lots,
+                )
             )
-            lots = [_lot_out(p.lot, p.expires_on, p.quantity) for p in picks]
-        else:
-            lots = [
-                _lot_out(r.lot, r.expires_on, r.quantity)
-                for r in shipped_lots(session, line.id)  # type: ignore[arg-type]
-            ]
-        lines_out.append(
-            OrderLineOut(
-                item_code=line.item_code,
-                quantity=line.quantity,
-                dispatched=line.dispatched,
-                received=line.received,
-                damaged=line.damaged,
-                reason=line.reason,
-                lots=lots,
-            )
-        )
+        views.append(_order_out(order, lines_out, found_by_order.get(order.id, []), at))  # type: ignore[arg-type]
+    return views
+
+
+def _order_out(
+    order: DispatchOrderRow,
+    lines_out: list[OrderLineOut],
+    found: Sequence[DispatchDiscrepancyRow],
+    at: datetime | None,
+) -> OrderOut:
     return OrderOut(
         id=order.id,  # type: ignore[arg-type]
         number=order.number,
@@ -456,7 +547,7 @@ def order_view(session: Session, order: DispatchOrderRow, at: datetime | None = 
                 recorded_at=clock.to_cst(d.recorded_at),  # type: ignore[arg-type]
                 recorded_by=d.recorded_by,
             )
-            for d in discrepancies(session, order.id)  # type: ignore[arg-type]
+            for d in found
         ],
     )
 

@@ -51,6 +51,7 @@ from relief.emergency.models import (
 from relief.errors import DomainError
 from relief.exports import safe_row
 from relief.i18n import lang_from_accept
+from relief.pagination import Page
 
 router = APIRouter(prefix="/api/v1", tags=["emergency"])
 # The ledgers and the statistics tables have their own modules (and routers).
@@ -169,22 +170,27 @@ def add_report(
     return reply
 
 
-@router.get("/events/{event_id}/reports", response_model=list[ReportOut])
+@router.get("/events/{event_id}/reports", response_model=Page[ReportOut])
 def list_reports(
     event_id: int,
     format: Literal["json", "csv"] = "json",
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=10**12),
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_session),
 ) -> Any:
-    """The event's reports of the regions in the caller's scope (duty officers and admins:
-    all); `format=csv` gives them as a sheet whose headers are the field names (every
-    figure of the quick report, empty when not reported)."""
+    """One page of the event's reports of the regions in the caller's scope (duty officers
+    and admins: all), oldest first; `format=csv` gives them all as a sheet whose headers
+    are the field names (every figure of the quick report, empty when not reported)."""
     events.get_event(session, event_id)
+    if format == "json":
+        rows, total = events.report_page(session, actor, event_id, limit=limit, offset=offset)
+        return Page[ReportOut](
+            items=[events.report_out(r) for r in rows], total=total, limit=limit, offset=offset
+        )
     reports = [
         events.report_out(row) for row in events.list_reports_in_scope(session, actor, event_id)
     ]
-    if format == "json":
-        return reports
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(REPORT_COLUMNS)

@@ -223,6 +223,8 @@ class ReportRow(SQLModel, table=True):
             CheckConstraint(f"{name} >= 0", name=f"ck_event_reports_{name}")
             for name in FIGURE_FIELDS
         ),
+        # Behind the reports list: one event's reports of the regions in a user's scope.
+        Index("ix_event_reports_event_region", "event_id", "region_code"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from relief import clock
@@ -400,6 +401,23 @@ def list_reports_in_scope(session: Session, actor: Actor, event_id: int) -> list
         if row.region_code not in cache:
             cache[row.region_code] = region_in_scope(session, actor, row.region_code)
     return [row for row in rows if cache[row.region_code]]
+
+
+def report_page(
+    session: Session, actor: Actor, event_id: int, *, limit: int, offset: int
+) -> tuple[list[ReportRow], int]:
+    """One page of `list_reports_in_scope`, oldest first, and how many there are in all:
+    scoped and paged in the database (the regions under the actor's as one filter), so a
+    page costs the same however many reports the event has."""
+    query = select(ReportRow).where(ReportRow.event_id == event_id)
+    if not sees_everything(actor):
+        regions = sorted(
+            {c for code in actor.region_codes for c in network.region_descendants(session, code)}
+        )
+        query = query.where(col(ReportRow.region_code).in_(regions))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(ReportRow.id)).offset(offset).limit(limit)).all()
+    return list(rows), total
 
 
 def report_record(row: ReportRow) -> Report:

@@ -99,6 +99,9 @@ class StockMovement(SQLModel, table=True):
             "on_hand_delta <> 0 or reserved_delta <> 0", name="ck_stock_movements_moves"
         ),
         Index("ix_stock_movements_wh_item", "warehouse_code", "item_code"),
+        # Behind a receipt's check that its 入库单号 is new at the warehouse (before any lock):
+        # without it the check reads the warehouse's whole ledger.
+        Index("ix_stock_movements_wh_reference", "warehouse_code", "reference"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -16,6 +16,13 @@ stock therefore queue up and the second one decides on the first one's result: s
 neither go below zero nor lose an update. Code that changes several items in one
 transaction should lock them up front with `lock_levels`, which takes them in code order so
 that two such transactions cannot deadlock.
+
+The one lock order is (warehouse, item, lot): stock rows sorted by warehouse then item,
+then the lots of each, sorted by lot. Locks are taken as late as possible: everything that
+can be checked without them (the warehouse, the items, quantities, a receipt's repeated
+reference) is checked first, so a refused request never queues, and a lock is held only
+for the reads and writes that need it, until the caller commits
+(tests/dispatch/test_hot_rows.py).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Table, case, func
+from sqlalchemy import Table, case, func, tuple_
 from sqlmodel import Session, col, select
 
 from relief import clock
@@ -179,7 +186,13 @@ def _lots(
         StockLotRow.warehouse_code == warehouse_code, StockLotRow.item_code == item_code
     )
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        # Rows are locked in the order the scan meets them: by lot, the last key of the
+        # one lock order (warehouse, item, lot).
+        query = (
+            query.order_by(col(StockLotRow.lot))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
     return sorted(session.exec(query).all(), key=_fefo_key)
 
 
@@ -482,11 +495,16 @@ def receive_stock(
         levels[item_code] = level
         before[item_code] = None if created else _state(level)
 
+    # Then the lots, in (item, lot) order: the one lock order is warehouse, item, lot.
+    lots = {
+        key: _lot_row(session, warehouse_code, *key)
+        for key in sorted({(line.item_code, line.lot or DEFAULT_LOT) for line in lines})
+    }
     at = clock.now()  # one receipt, one time on all its rows
     movements: list[StockMovement] = []
     for i, line in enumerate(lines):
         level = levels[line.item_code]
-        lot = _lot_row(session, warehouse_code, line.item_code, line.lot or DEFAULT_LOT)
+        lot = lots[(line.item_code, line.lot or DEFAULT_LOT)]
         if lot.on_hand > 0 and line.expires_on is not None and lot.expires_on != line.expires_on:
             # A held lot's expiry is the one it was first received with: a later receipt
             # may neither change it nor date a lot held without one (that would expire
@@ -1057,6 +1075,26 @@ def pick_lots_fefo(
             },
         )
     return [_pick(lot, q) for lot, q in takes]
+
+
+def preview_picks(session: Session, wanted: Sequence[tuple[str, str, int]]) -> list[list[LotPick]]:
+    """`pick_lots_fefo(…, short_ok=True)` of each (warehouse, item, quantity), in one query
+    for all of them (an order list shows the pick list of every reserved line)."""
+    if not wanted:
+        return []
+    pairs = sorted({(w, i) for w, i, _ in wanted})
+    lots: dict[tuple[str, str], list[StockLotRow]] = {p: [] for p in pairs}
+    query = select(StockLotRow).where(
+        tuple_(col(StockLotRow.warehouse_code), col(StockLotRow.item_code)).in_(pairs)
+    )
+    for lot in session.exec(query).all():
+        lots[(lot.warehouse_code, lot.item_code)].append(lot)
+    on = today()
+    usable = {p: _usable(sorted(rows, key=_fefo_key), on) for p, rows in lots.items()}
+    return [
+        [_pick(lot, q) for lot, q in _take_fefo(usable[(w, i)], quantity)]
+        for w, i, quantity in wanted
+    ]
 
 
 def ship_reserved(

@@ -100,10 +100,10 @@ def _ledger_clean_and_floors_kept(engine) -> None:
 
 def _orders(client, flood) -> list[dict]:
     reply = client.get(
-        f"/api/v1/dispatch-orders?response_id={flood.response_id}", headers=flood.headers
+        f"/api/v1/dispatch-orders?response_id={flood.response_id}&limit=500", headers=flood.headers
     )
     assert reply.status_code == 200, reply.text
-    return reply.json()
+    return reply.json()["items"]
 
 
 def test_approval_turns_the_plan_into_reserved_orders_per_warehouse_and_region(

@@ -138,7 +138,13 @@ def test_optimal_and_greedy_plans_have_the_plan_shape_and_compare_shows_optimal_
     read = client.get(f"/api/v1/plans/{optimal['id']}", headers=flood.headers)
     assert read.status_code == 200 and read.json() == optimal
     listed = client.get(f"/api/v1/responses/{flood.response_id}/plans", headers=flood.headers)
-    assert [p["id"] for p in listed.json()] == [optimal["id"], greedy["id"]]
+    assert [p["id"] for p in listed.json()["items"]] == [optimal["id"], greedy["id"]]
+    assert listed.json()["total"] == 2
+    second = client.get(
+        f"/api/v1/responses/{flood.response_id}/plans?limit=1&offset=1", headers=flood.headers
+    ).json()
+    assert [p["id"] for p in second["items"]] == [greedy["id"]]
+    assert (second["total"], second["limit"], second["offset"]) == (2, 1, 1)
 
     # Compare runs greedy on the optimal plan's own inputs, side by side.
     reply = client.get(f"/api/v1/plans/{optimal['id']}/compare", headers=flood.headers)
@@ -176,7 +182,7 @@ def test_a_what_if_plan_is_marked_and_cannot_be_approved(client, flood):
     orders = client.get(
         f"/api/v1/dispatch-orders?response_id={flood.response_id}", headers=flood.headers
     )
-    assert orders.json() == []
+    assert orders.json()["items"] == []
     # The ordinary plan is untouched by the what-ifs: still a draft, not stale.
     assert (
         client.get(f"/api/v1/plans/{normal['id']}", headers=flood.headers).json()["stale"] is False
@@ -283,7 +289,7 @@ def test_bad_input_never_gets_a_5xx(client, flood, make_user, login):
     assert client.get(f"/api/v1/plans/{plan['id']}").status_code == 401
     # None of that created a plan or an order.
     listed = client.get(url, headers=flood.headers).json()
-    assert [p["id"] for p in listed] == [plan["id"]]
+    assert [p["id"] for p in listed["items"]] == [plan["id"]]
     assert (
         client.get(f"/api/v1/plans/{plan['id']}", headers=flood.headers).json()["state"] == "draft"
     )

@@ -378,7 +378,7 @@ def test_lists_are_scoped_to_the_callers_orders(client, users, make_order):
     def ids(user: str, query: str = "") -> list[int]:
         reply = client.get(f"/api/v1/dispatch-orders{query}", headers=users[user])
         assert reply.status_code == 200, reply.text
-        return [order["id"] for order in reply.json()]
+        return [order["id"] for order in reply.json()["items"]]
 
     assert ids("duty") == [to_wuchuan, to_tumed, transfer]
     assert ids("admin") == [to_wuchuan, to_tumed, transfer]

@@ -107,9 +107,9 @@ def test_a_report_is_stored_and_listed_with_china_time(api, event):
     assert report["reported_at"] == "2026-07-01T11:00:00+08:00"
     assert report["relocated"] == 800
     assert report["created_by"] == "duty"
-    assert api.get(f"/events/{event['id']}/reports", user="wc_staff").json() == [report]
+    assert api.get(f"/events/{event['id']}/reports", user="wc_staff").json()["items"] == [report]
     # Reports are read in scope (issue 14 review): a user without regions sees none.
-    assert api.get(f"/events/{event['id']}/reports", user="wc_manager").json() == []
+    assert api.get(f"/events/{event['id']}/reports", user="wc_manager").json()["items"] == []
 
 
 def test_a_report_outside_the_event_regions_is_refused_on_region_code(api, event):
@@ -117,7 +117,7 @@ def test_a_report_outside_the_event_regions_is_refused_on_region_code(api, event
 
     assert reply.status_code == 422
     assert detail(reply)["field"] == "region_code"
-    assert api.get(f"/events/{event['id']}/reports").json() == []
+    assert api.get(f"/events/{event['id']}/reports").json()["items"] == []
 
 
 def test_an_unknown_region_is_an_unknown_code(api, event):
@@ -205,7 +205,7 @@ def test_reported_at_needs_an_offset_and_is_not_in_the_future(api, event):
 
     # "Now" is not the future; the same instant in UTC is the same time.
     assert api.report(event["id"], "150125101", at=api.now).status_code == 201
-    assert api.get(f"/events/{event['id']}/reports").json()[0]["reported_at"] == (
+    assert api.get(f"/events/{event['id']}/reports").json()["items"][0]["reported_at"] == (
         "2026-07-01T12:00:00+08:00"
     )
 
@@ -219,7 +219,7 @@ def test_county_staff_report_only_for_regions_in_their_scope(api, event):
     assert mine.status_code == 201
     assert other.status_code == 403
     assert detail(other)["code"] == "scope_forbidden"
-    assert api.get(f"/events/{tkt['id']}/reports").json() == []
+    assert api.get(f"/events/{tkt['id']}/reports").json()["items"] == []
 
 
 @pytest.mark.parametrize("user", ["wc_manager", "approver"])
@@ -228,7 +228,7 @@ def test_managers_and_approvers_file_no_reports(api, event, user):
 
     assert reply.status_code == 403
     assert detail(reply)["code"] == "role_forbidden"
-    assert api.get(f"/events/{event['id']}/reports").json() == []
+    assert api.get(f"/events/{event['id']}/reports").json()["items"] == []
 
 
 # --- assessment ----------------------------------------------------------------------------
@@ -384,7 +384,7 @@ def test_loading_an_event_twice_creates_it_once_and_records_nothing_the_second_t
     assert _audit_count(engine) == audits
     loaded = api.get(f"/events/{event.id}").json()
     assert (loaded["name"], loaded["level"], loaded["key"]) == ("武川县山洪", 3, "small/flood")
-    assert len(api.get(f"/events/{event.id}/reports").json()) == 2
+    assert len(api.get(f"/events/{event.id}/reports").json()["items"]) == 2
     closures = api.get(f"/events/{event.id}/road-closures").json()
     assert [(c["from_code"], c["to_code"]) for c in closures] == [("150125", "150125102")]
     # 4000 relocated + 1500 needing aid = 5500 >= 5000: level 3.
@@ -409,7 +409,7 @@ def test_reloading_a_changed_event_file_updates_the_event_audited(api, engine):
 
     assert outcome == "updated"
     assert api.get(f"/events/{event.id}").json()["name"] == "武川县山洪（续）"
-    reports = api.get(f"/events/{event.id}/reports").json()
+    reports = api.get(f"/events/{event.id}/reports").json()["items"]
     assert [(r["region_code"], r["relocated"]) for r in reports] == [("150125101", 100)]
     assert api.get(f"/events/{event.id}/road-closures").json() == []
     with session_for(engine, write=False) as session:
@@ -492,3 +492,28 @@ def test_relief_assess_exits_2_for_an_unknown_event():
 
     assert result.exit_code == 2
     assert "flashflood, snowstorm" in result.output
+
+
+def test_the_reports_list_is_paged_and_costs_the_same_statements_for_any_page(
+    api, event, count_statements
+):
+    filed = []
+    for n in range(8):
+        kind = "initial" if n == 0 else "update"
+        at = api.now - timedelta(hours=9 - n)
+        reply = api.report(event["id"], "150125101", kind=kind, at=at, relocated=10 * (n + 1))
+        assert reply.status_code == 201, reply.text
+        filed.append(reply.json()["id"])
+    url = f"/events/{event['id']}/reports"
+    page = api.get(f"{url}?limit=3&offset=3", user="wc_staff").json()
+    assert [r["id"] for r in page["items"]] == filed[3:6]
+    assert (page["total"], page["limit"], page["offset"]) == (8, 3, 3)
+    assert api.get(url, user="wc_manager").json()["total"] == 0  # no regions, no reports
+
+    def listed(limit: int):
+        return lambda: api.get(f"{url}?limit={limit}", user="wc_staff")
+
+    listed(1)()
+    small, large = count_statements(listed(1)), count_statements(listed(8))
+    assert small > 0
+    assert large == small, f"{small} statements for 1 report, {large} for 8"

@@ -56,7 +56,7 @@ def _filed(api, event_id):
 
 
 def _figures(api, event_id):
-    reports = api.get(f"/events/{event_id}/reports").json()
+    reports = api.get(f"/events/{event_id}/reports").json()["items"]
     return {r["region_code"]: {f: r[f] for f in FIGURE_FIELDS} for r in reports}
 
 
@@ -124,7 +124,7 @@ def test_a_bad_file_is_rejected_whole_with_rows_and_columns(api):
     }
     said = {e["code"]: e["message"] for e in detail["rejected"]}
     assert "重伤" in said["refused"] and "不能超过" in said["refused"]
-    assert api.get(f"/events/{event_id}/reports").json() == []  # nothing filed
+    assert api.get(f"/events/{event_id}/reports").json()["items"] == []  # nothing filed
 
     good = _sheet(
         ["报告类型：续报", "报告时间：2026-07-01 11:00"],

@@ -59,7 +59,7 @@ def _problems(reply) -> set[tuple]:
 
 
 def _reports(api, event_id):
-    return api.get(f"/events/{event_id}/reports").json()
+    return api.get(f"/events/{event_id}/reports").json()["items"]
 
 
 def _event(api, regions=("150125",)):

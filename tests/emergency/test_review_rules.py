@@ -240,7 +240,7 @@ def test_reports_are_read_in_scope(api, two_counties):
     assert post(api, two_counties, "150122100", relocated=5).status_code == 201
 
     def listed(user):
-        reports = api.get(f"/events/{two_counties}/reports", user=user).json()
+        reports = api.get(f"/events/{two_counties}/reports", user=user).json()["items"]
         return sorted(r["region_code"] for r in reports)
 
     assert listed("duty") == ["150122100", "150125101"]

@@ -1,0 +1,443 @@
+"""`relief bench load`: many users at once against `relief serve --workers N` on the
+configured database, then `relief check`.
+
+A small asyncio client of our own (httpx, already a dependency) rather than locust: the
+workload is a few fixed chains whose steps feed each other (a transfer's id into its
+dispatch, a case's amount into its payment), the figures wanted are per route group and
+per status, and the whole run — users, workers, load, check — must be one command that
+installs nothing more. locust would add gevent and its web UI for no figure we need.
+
+The run: load the scenario if asked (idempotent), create this run's users and a subsidy
+programme without a notice period (so that a case can be paid within the run), start the
+workers, sign every role in once, then for `seconds` let `clients` loops each pick, at
+random, a read (70 %) or one of two write chains:
+
+- stock: receipt at the backbone depot → transfer to a county depot → dispatch → receive;
+- subsidies: household → case → village review → publish → township review → approve →
+  payment.
+
+Latencies are measured per request and grouped by route (`read orders`, `write receipt`, …);
+the report gives throughput, p50/p95/p99 per group, every status seen, and what `relief
+check` says after the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+# The hohhot scenario's places: a backbone depot supplying a county depot, and a county of
+# the flash-flood event whose townships register households.
+SOURCE = "WH-150100-B"
+DESTINATION = "WH-150102-C"
+ITEM = "rice"
+EVENT_NAME = "2026年7月大青山南麓暴雨山洪"
+COUNTY = "150121"
+TOWNSHIPS = ("150121100", "150121101", "150121102")
+READ_SHARE = 0.7
+CHAIN_STEPS = {"stock": 4, "subsidies": 7}
+
+
+@dataclass
+class Tally:
+    """What the clients saw: latencies (s) per route group and status counts."""
+
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: Counter = field(default_factory=Counter)
+    errors: Counter = field(default_factory=Counter)
+    chains: Counter = field(default_factory=Counter)
+
+    def add(self, group: str, seconds: float, status: int) -> None:
+        self.latencies[group].append(seconds)
+        self.statuses[status] += 1
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (share in 0…1) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(share * len(ordered))))
+    return ordered[rank - 1]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _id_number(serial: int) -> str:
+    """A valid 18-character ID number (GB 11643 check digit) unique per serial."""
+    birth = date.fromordinal(date(1960, 1, 1).toordinal() + (serial // 1000) % 18_000)
+    body = f"{COUNTY}{birth:%Y%m%d}{serial % 1000:03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+    return body + check
+
+
+# --- setting up ------------------------------------------------------------------------
+
+
+@dataclass
+class Setup:
+    run: str
+    password: str
+    usernames: dict[str, str]
+    event_id: int
+    programme: str
+
+
+def prepare(scenario: Path | None) -> Setup:
+    """This run's users (one per role) and programme, on the configured database."""
+    from sqlmodel import select
+
+    from relief.auth import service as auth
+    from relief.auth.models import SYSTEM, UserCreate
+    from relief.config import get_settings
+    from relief.db import engine_for, ensure_schema_current, transaction
+    from relief.emergency.models import EventRow
+    from relief.scenario.loader import load_scenario
+    from relief.subsidies import service as subsidies
+    from relief.subsidies.models import ProgrammeIn
+
+    settings = get_settings()
+    engine = engine_for(settings)
+    ensure_schema_current(engine)
+    run = f"{int(time.time()) % 10**6:06d}"
+    password = secrets.token_urlsafe(16)
+    roles = {
+        "admin": ("admin", (), ()),
+        "manager": ("warehouse_manager", (SOURCE, DESTINATION), ()),
+        "duty": ("duty_officer", (), ()),
+        "clerk": ("county_staff", (), (COUNTY,)),
+        "approver": ("approver", (), (COUNTY,)),
+    }
+    try:
+        if scenario is not None:
+            with transaction(engine) as session:
+                load_scenario(session, SYSTEM, scenario)
+        usernames = {}
+        with transaction(engine) as session:
+            for name, (role, warehouses, regions) in roles.items():
+                username = f"bench-{name}-{run}"
+                auth.create_user(
+                    session,
+                    SYSTEM,
+                    UserCreate(
+                        username=username,
+                        role=role,
+                        password=password,
+                        warehouse_codes=list(warehouses),
+                        region_codes=list(regions),
+                    ),
+                )
+                usernames[name] = username
+            event = session.exec(select(EventRow).where(EventRow.name == EVENT_NAME)).first()
+            if event is None:
+                raise SystemExit(
+                    f"the event {EVENT_NAME} is not in the database: "
+                    "load scenarios/hohhot (--scenario scenarios/hohhot)"
+                )
+            programme = f"BENCH-{run}"
+            subsidies.create_programme(
+                session,
+                SYSTEM,
+                ProgrammeIn(
+                    code=programme,
+                    name=f"压测重建补助 {run}",
+                    kind="rebuild",
+                    region_code=COUNTY,
+                    event_id=event.id,
+                    budget="1000000000",
+                    notice_days=0,
+                    standards=[
+                        {"effective_from": "2026-01-01", "damage": d, "per_household": "20000"}
+                        for d in ("collapsed", "severe", "general")
+                    ],
+                ),
+            )
+            event_id = int(event.id)  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
+    return Setup(run, password, usernames, event_id, programme)
+
+
+def start_workers(workers: int, port: int) -> subprocess.Popen:
+    """`relief serve --workers N` on a free loopback port, the environment passed on."""
+    command = [
+        sys.executable,
+        "-c",
+        "from relief.cli import app; app()",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    server = subprocess.Popen(
+        command, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"relief serve stopped: {server.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    server.terminate()
+    raise SystemExit("relief serve did not answer within 60 s")
+
+
+# --- the load --------------------------------------------------------------------------
+
+
+class Client:
+    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, str], tally: Tally) -> None:
+        self.http, self.tokens, self.tally = http, tokens, tally
+
+    async def call(self, group: str, role: str, method: str, url: str, **kwargs) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"}
+        if method != "GET":
+            headers["Idempotency-Key"] = secrets.token_hex(16)
+        started = time.perf_counter()
+        try:
+            reply = await self.http.request(method, url, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            self.tally.errors[type(exc).__name__] += 1
+            return None
+        self.tally.add(group, time.perf_counter() - started, reply.status_code)
+        if reply.status_code >= 400:
+            try:
+                detail = reply.json()["detail"]
+                why = f" {detail.get('code')} on {detail.get('field')}"
+            except (ValueError, KeyError, TypeError, AttributeError):
+                why = ""
+            self.tally.errors[f"{group} {reply.status_code}{why}"] += 1
+            return None
+        return (
+            reply.json()
+            if reply.headers.get("content-type", "").startswith("application/json")
+            else reply
+        )
+
+
+async def read(client: Client, setup: Setup, rng: random.Random) -> None:
+    choice = rng.randrange(6)
+    if choice == 0:
+        await client.call("read orders", "manager", "GET", "/api/v1/dispatch-orders?sort=-id")
+    elif choice == 1:
+        await client.call("read ledger", "manager", "GET", f"/api/v1/warehouses/{SOURCE}/ledger")
+    elif choice == 2:
+        await client.call("read stock", "manager", "GET", f"/api/v1/warehouses/{SOURCE}/stock")
+    elif choice == 3:
+        await client.call(
+            "read households",
+            "clerk",
+            "GET",
+            f"/api/v1/households?event_id={setup.event_id}",
+        )
+    elif choice == 4:
+        await client.call(
+            "read cases", "clerk", "GET", f"/api/v1/cases?programme={setup.programme}"
+        )
+    else:
+        await client.call("read reports", "duty", "GET", f"/api/v1/events/{setup.event_id}/reports")
+
+
+async def stock_chain(client: Client, setup: Setup, serial: int) -> bool:
+    reference = f"YC-{setup.run}-{serial}"
+    lines = [{"item_code": ITEM, "quantity": 2}]
+    if not await client.call(
+        "write receipt",
+        "manager",
+        "POST",
+        f"/api/v1/warehouses/{SOURCE}/receipts",
+        json={"reference": reference, "lines": lines},
+    ):
+        return False
+    order = await client.call(
+        "write transfer",
+        "manager",
+        "POST",
+        "/api/v1/transfers",
+        json={
+            "from_warehouse_code": SOURCE,
+            "to_warehouse_code": DESTINATION,
+            "lines": lines,
+            "reason": "压测调拨",
+        },
+    )
+    if not order:
+        return False
+    truck = {"vehicle": "厢式货车", "driver": "压测", "plate": "蒙A00000"}
+    url = f"/api/v1/dispatch-orders/{order['id']}"
+    if not await client.call("write dispatch", "manager", "POST", f"{url}/dispatch", json=truck):
+        return False
+    counted = {"lines": [{"item_code": ITEM, "received": 2}], "note": ""}
+    return bool(
+        await client.call("write receive", "manager", "POST", f"{url}/receive", json=counted)
+    )
+
+
+async def subsidy_chain(client: Client, setup: Setup, serial: int, rng: random.Random) -> bool:
+    household = await client.call(
+        "write household",
+        "clerk",
+        "POST",
+        "/api/v1/households",
+        json={
+            "event_id": setup.event_id,
+            "region_code": rng.choice(TOWNSHIPS),
+            "head_name": "压测户",
+            "id_number": _id_number(int(setup.run) % 1800 * 10_000 + serial),
+            "size": 3,
+            "damage": "severe",
+            "rooms": 2,
+        },
+    )
+    if not household:
+        return False
+    case = await client.call(
+        "write case",
+        "clerk",
+        "POST",
+        "/api/v1/cases",
+        json={"household_id": household["id"], "programme_code": setup.programme},
+    )
+    if not case:
+        return False
+    url = f"/api/v1/cases/{case['id']}"
+    for action, role in (
+        ("village_review", "clerk"),
+        ("publish", "clerk"),
+        ("township_review", "clerk"),
+        ("approve", "approver"),
+    ):
+        if not await client.call(
+            "write transition", role, "POST", f"{url}/transitions", json={"action": action}
+        ):
+            return False
+    payment = {
+        "amount": case["amount"],
+        "paid_on": date.today().isoformat(),
+        "reference": f"ZF-{setup.run}-{serial}",
+    }
+    return bool(
+        await client.call("write payment", "clerk", "POST", f"{url}/payments", json=payment)
+    )
+
+
+async def run_load(
+    base_url: str, setup: Setup, clients: int, seconds: float, seed: int
+) -> tuple[Tally, float]:
+    tally = Tally()
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as http:
+        tokens = {}
+        for role, username in setup.usernames.items():
+            reply = await http.post(
+                "/api/v1/auth/token", data={"username": username, "password": setup.password}
+            )
+            reply.raise_for_status()
+            tokens[role] = reply.json()["access_token"]
+        serials = iter(range(10**9))
+        started = time.perf_counter()
+        stop = started + seconds
+
+        async def loop(number: int) -> None:
+            rng = random.Random(seed * 1000 + number)
+            client = Client(http, tokens, tally)
+            while time.perf_counter() < stop:
+                if rng.random() < READ_SHARE:
+                    await read(client, setup, rng)
+                elif rng.random() < 0.5:
+                    done = await stock_chain(client, setup, next(serials))
+                    tally.chains["stock " + ("done" if done else "broken")] += 1
+                else:
+                    done = await subsidy_chain(client, setup, next(serials), rng)
+                    tally.chains["subsidies " + ("done" if done else "broken")] += 1
+
+        await asyncio.gather(*(loop(n) for n in range(clients)))
+        return tally, time.perf_counter() - started
+
+
+def check_after() -> tuple[int, str]:
+    """`relief check` on the same database: its exit code and what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from relief.cli import app; app()", "check"],
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode, (done.stdout + done.stderr).strip()
+
+
+def report(tally: Tally, elapsed: float, workers: int, clients: int) -> list[str]:
+    total = sum(len(v) for v in tally.latencies.values())
+    lines = [
+        f"{total} requests in {elapsed:.1f} s: {total / elapsed:.1f} requests/s "
+        f"({workers} workers, {clients} clients)",
+        f"{'route group':<20} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}",
+    ]
+    for kind in ("read", "write"):
+        merged = [s for g, v in tally.latencies.items() if g.startswith(kind) for s in v]
+        groups = sorted(g for g in tally.latencies if g.startswith(kind))
+        for group in [*groups, f"{kind} (all)"]:
+            values = merged if group.endswith("(all)") else tally.latencies[group]
+            if values:
+                lines.append(
+                    f"{group:<20} {len(values):>6} {percentile(values, 0.50) * 1000:>8.0f} "
+                    f"{percentile(values, 0.95) * 1000:>8.0f} {percentile(values, 0.99) * 1000:>8.0f}"
+                )
+    lines.append("statuses: " + ", ".join(f"{s}: {n}" for s, n in sorted(tally.statuses.items())))
+    lines.append("chains: " + ", ".join(f"{c}: {n}" for c, n in sorted(tally.chains.items())))
+    if tally.errors:
+        lines.append(
+            "refused or failed: " + ", ".join(f"{e}: {n}" for e, n in tally.errors.most_common())
+        )
+    return lines
+
+
+def bench_load(
+    workers: int, clients: int, seconds: float, scenario: Path | None, seed: int = 0
+) -> tuple[list[str], bool]:
+    """The whole run; the report's lines, and whether it passed (no 5xx, check clean)."""
+    setup = prepare(scenario)
+    port = _free_port()
+    server = start_workers(workers, port)
+    try:
+        tally, elapsed = asyncio.run(
+            run_load(f"http://127.0.0.1:{port}", setup, clients, seconds, seed)
+        )
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    lines = report(tally, elapsed, workers, clients)
+    code, said = check_after()
+    lines.append(f"relief check: {'clean' if code == 0 else 'FAILED'}")
+    if code != 0:
+        lines.append(said)
+    server_errors = sum(n for s, n in tally.statuses.items() if s >= 500)
+    return lines, server_errors == 0 and code == 0
