@@ -4,13 +4,13 @@ the regions in a user's scope; a warehouse's ledger rows by reference (a receipt
 that its 入库单号 is new reads them before it takes any lock).
 
 Revision ID: i17_workers_0001
-Revises: i15_reserve_0001
+Revises: i15_temporary_0001
 """
 
 from alembic import op
 
 revision = "i17_workers_0001"
-down_revision = "i15_reserve_0001"
+down_revision = "i15_temporary_0001"
 branch_labels = None
 depends_on = None
 
