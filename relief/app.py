@@ -99,6 +99,9 @@ def _domain_routers() -> list:
         subsidies_router,
         reserve_router,
     ]
+    from relief.subsidies.winter_api import router as winter_router  # 冬春 (issue 15)
+
+    routers.append(winter_router)
     # The web UI last: its pages call the same services as the routers above.
     routers.append(web.router)
     routers.append(duty_router)

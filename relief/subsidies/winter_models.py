@@ -50,6 +50,7 @@ WORDS = (
     N_("winter.result.not_agreed"),
     N_("winter.basis.per_person"),
     N_("winter.basis.per_household"),
+    N_("winter.warning.equal_shares"),
 )
 
 
