@@ -599,6 +599,7 @@ def write_policy(path: Path, spec: Spec) -> None:
     )
     lines.extend(REPORTING_LINES)
     lines.extend(p.get("temporary_relief_lines", []))  # 临时救助 (issue 15)
+    lines.extend(p.get("winter_spring_lines", []))  # 冬春生活救助 (issue 15)
     lines.append("norms:")
     for item, basis, per_person, weight, note in p["norms"]:
         norm = {"item": item, "basis": basis, "per_person": per_person, "priority_weight": weight}
@@ -1032,6 +1033,16 @@ def hohhot_spec() -> Spec:
             "  reserve_fund_initial:   # county code: each of its townships' reserve fund (备用金) to start with",
             '    "150102": "20000.00"   # assumed: 新城区, no figure read',
         ],
+        "winter_spring_lines": [
+            "winter_spring:   # 冬春生活救助 (issue 15); stored in the database when the scenario loads",
+            '  region_code: "150100"',
+            '  survey_from: "09-20"   # the county surveys from late September (V, statistics-and-programmes.md); the day is assumed',
+            '  totals_due: "10-15"   # county totals to the city by 15 October (V)',
+            "  season_months: [12, 1, 2, 3, 4, 5]   # December to May of the next year (V)",
+            '  single_crop_counties: ["150121", "150122", "150123", "150124", "150125"]   # season to July in single-crop areas (V); which counties: assumed (the rural 旗县)',
+            '  min_per_person: "150.00"   # at least 150 元 per person in some counties (重庆南川、綦江, V); used for Hohhot: assumed',
+            '  source: "statistics-and-programmes.md §冬春受灾人员生活救助 (V); Hohhot values assumed"',
+        ],
         "effective_from": "2024-01-20",
         "thresholds_note": "geometric between county level-2 (S32) and national level IV",
         "thresholds": {lvl: {} for lvl in (1, 2, 3, 4)},
@@ -1271,6 +1282,16 @@ def guizhou_spec() -> Spec:
         "temporary_relief_lines": [
             "temporary_relief:   # 临时救助 (issue 15); no initial reserve fund given: none is seeded",
             '  delegated_limit: "3000.00"   # townships approve up to it: Shandong 2019 3,000 (V, statistics-and-programmes.md); assumed here',
+        ],
+        "winter_spring_lines": [
+            "winter_spring:   # 冬春生活救助 (issue 15); stored in the database when the scenario loads",
+            '  region_code: "520000"',
+            '  survey_from: "09-20"   # the county surveys from late September (V, statistics-and-programmes.md); the day is assumed',
+            '  totals_due: "10-15"   # county totals to the city by 15 October (V)',
+            "  season_months: [12, 1, 2, 3, 4, 5]   # December to May of the next year (V)",
+            "  single_crop_counties: []   # assumed: none listed (Guizhou mostly grows two crops a year)",
+            '  min_per_person: "150.00"   # at least 150 元 per person in some counties (重庆南川、綦江, V); used for Guizhou: assumed',
+            '  source: "statistics-and-programmes.md §冬春受灾人员生活救助 (V); Guizhou values assumed"',
         ],
         "effective_from": "2024-01-20",
         "thresholds_note": "geometric between half national level IV and national level III",
