@@ -120,6 +120,9 @@ def _domain_routers() -> list:
     from relief.web.ledgers import router as ledger_pages
 
     routers.append(ledger_pages)
+    from relief.web.winter import router as winter_pages  # 冬春 (issue 15)
+
+    routers.append(winter_pages)
     return routers
 
 

@@ -51,6 +51,11 @@ WORDS = (
     N_("winter.basis.per_person"),
     N_("winter.basis.per_household"),
     N_("winter.warning.equal_shares"),
+    N_("winter.done.added"),
+    N_("winter.done.submitted"),
+    N_("winter.done.created"),
+    N_("winter.done.warned"),
+    N_("winter.done.paid"),
 )
 
 
