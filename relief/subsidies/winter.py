@@ -732,6 +732,21 @@ def create_round(
                         "minimum": format_fen(minimum),
                     },
                 )
+    paid = service.paid_by_case(session, [case.id for case, _ in cases])
+    for case, household in cases:
+        if paid.get(case.id, 0) + amounts[case.id] > case.amount_fen:
+            raise DomainError(
+                "overpayment",
+                "paying {amount} would bring case {case_id} to {total}, over its approved {approved}",
+                "amount",
+                extra={"approved": format_fen(case.amount_fen), "case_id": case.id},
+                params={
+                    "amount": format_fen(amounts[case.id]),
+                    "case_id": case.id,
+                    "total": format_fen(paid.get(case.id, 0) + amounts[case.id]),
+                    "approved": format_fen(case.amount_fen),
+                },
+            )
     warning = EQUAL_SHARES if len(cases) > 1 and len(set(amounts.values())) == 1 else None
     row = WinterRound(
         programme_code=programme.code,

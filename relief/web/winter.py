@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from relief.auth.deps import ensure_role
+from relief.auth.deps import ensure_role, region_in_scope
 from relief.auth.models import Actor
 from relief.db import get_session
 from relief.network import service as network
@@ -24,7 +24,15 @@ from relief.subsidies.winter_models import (
     VillageReviewIn,
     WinterSurveyEntry,
 )
-from relief.web.forms import FormState, fields_in, posted, same_site_posts, submit, validated
+from relief.web.forms import (
+    FormState,
+    fields_in,
+    posted,
+    same_site_posts,
+    service_words,
+    submit,
+    validated,
+)
 from relief.web.i18n import Translator
 from relief.web.reserve import yuan
 from relief.web.shell import render, request_lang, signed_in
@@ -79,7 +87,10 @@ def _survey_page(
     status_code: int = 200,
 ) -> Response:
     rows = winter.list_entries(session, actor, season)
-    counties = winter.counties_in_scope(session, actor)
+    # A county's totals for whom the whole county is in scope (not a township's staff).
+    counties = [
+        c for c in winter.counties_in_scope(session, actor) if region_in_scope(session, actor, c)
+    ]
     totals = [winter.totals_status(session, actor, code, season) for code in counties]
     names = {
         code: (r.name if (r := network.get_region(session, code)) else code)
@@ -134,6 +145,7 @@ def post_entry(
         done,
         ENTRY_FIELDS,
         refusals=REFUSED,
+        words=service_words,
     )
     return answer or _survey_page(
         request, session, actor, year, entry_form=form, status_code=form.status
@@ -220,6 +232,7 @@ def post_correction(
         lambda new: f"/winter-spring/survey/{new.id}",
         ENTRY_FIELDS,
         refusals=REFUSED,
+        words=service_words,
     )
     return answer or _entry_page(request, session, actor, entry_id, form, form.status)
 
@@ -245,6 +258,7 @@ def post_withdrawal(
         lambda new: f"/winter-spring/survey/{new.id}",
         ENTRY_FIELDS,
         refusals=REFUSED,
+        words=service_words,
     )
     return answer or _entry_page(request, session, actor, entry_id, form, form.status)
 
@@ -268,6 +282,7 @@ def post_totals(
         lambda: winter.submit_totals(session, actor, code, year),
         f"/winter-spring/survey?season={year}&done=submitted",
         refusals=REFUSED,
+        words=service_words,
     )
     return answer or _survey_page(
         request, session, actor, year, entry_form=form, status_code=form.status
@@ -331,6 +346,7 @@ def post_review(
         f"/subsidies/cases/{case_id}",
         REVIEW_FIELDS,
         refusals=REFUSED,
+        words=service_words,
     )
     return answer or _review_page(request, session, actor, case_id, form, form.status)
 
@@ -349,7 +365,9 @@ def _rounds_page(
     programme = service.get_programme(session, code)
     service.authorize_programme(session, actor, programme)
     rounds = [winter.round_view(session, r) for r in winter.list_rounds(session, actor, code)]
-    counties = winter.counties_in_scope(session, actor)
+    counties = [
+        c for c in winter.counties_in_scope(session, actor) if region_in_scope(session, actor, c)
+    ]
     county_names = [(c, r.name if (r := network.get_region(session, c)) else c) for c in counties]
     return render(
         request,
@@ -402,6 +420,7 @@ def post_round(
         ),
         ROUND_FIELDS,
         refusals=REFUSED,
+        words=service_words,
     )
     return answer or _rounds_page(request, session, actor, code, form, form.status)
 
@@ -425,5 +444,6 @@ def post_round_payment(
         lambda: winter.pay_round(session, actor, round_id),
         f"/winter-spring/programmes/{code}/rounds?done=paid",
         refusals=REFUSED,
+        words=service_words,
     )
     return answer or _rounds_page(request, session, actor, code, form, form.status)

@@ -394,3 +394,19 @@ def test_rounds_are_made_by_county_staff_of_the_county_only(client, world, winte
     assert make_round(client, world.township).status_code == 403
     assert make_round(client, world.other_clerk).status_code == 403
     assert make_round(client, world.clerk, programme_code="NOPE").status_code == 422
+
+
+def test_a_round_beyond_a_cases_approved_amount_is_refused_before_anything_is_paid(
+    client, world, winter, register, now
+):
+    household = register(1, size=2)
+    survey(client, world.clerk, household["id"])
+    approved_case(client, world, now, household["id"])  # 2 × 300 = 600 approved
+    reply = make_round(client, world.clerk, amount="400.00")
+    assert reply.status_code == 409, reply.text
+    assert (reply.json()["detail"]["code"], reply.json()["detail"]["field"]) == (
+        "overpayment",
+        "amount",
+    )
+    listed = client.get("/api/v1/winter-spring/rounds?programme=W-2026", headers=world.clerk)
+    assert listed.json() == []
