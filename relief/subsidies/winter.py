@@ -733,7 +733,7 @@ def create_round(
                     },
                 )
     paid = service.paid_by_case(session, [case.id for case, _ in cases])
-    for case, household in cases:
+    for case, _household in cases:
         if paid.get(case.id, 0) + amounts[case.id] > case.amount_fen:
             raise DomainError(
                 "overpayment",
