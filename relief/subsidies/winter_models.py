@@ -56,6 +56,8 @@ WORDS = (
     N_("winter.done.created"),
     N_("winter.done.warned"),
     N_("winter.done.paid"),
+    N_("winter.home.due"),
+    N_("winter.home.due_late"),
 )
 
 

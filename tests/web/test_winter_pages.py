@@ -184,3 +184,24 @@ def test_a_winter_case_goes_through_the_village_review_form_and_a_round_is_paid(
     assert 'data-testid="round-paid"' in page.text
     ledger = page.text.split('data-testid="winter-assisted"', 1)[1]
     assert ledger.count("300.00") == 2  # the two households in the 已救助 ledger
+
+
+def test_the_county_home_shows_the_overdue_totals_and_the_winter_pages(client, sign_in):
+    """Today is after 15 October of the season: the county's totals are overdue until sent."""
+    sign_in("county")
+    home = client.get("/")
+    assert home.status_code == 200
+    assert 'href="/winter-spring/survey"' in home.text
+    assert f'href="/winter-spring/programmes/{PROGRAMME}/rounds"' in home.text
+    today = clock.to_cst(clock.now()).date()
+    due = [line for line in home.text.splitlines() if 'data-testid="winter-due"' in line]
+    if (today.month, today.day) > (10, 15) or today.month < 8:
+        assert len(due) == 1 and "已逾期" in due[0] and "新城区" in due[0]
+    reply = client.post(
+        "/winter-spring/counties/150102/totals",
+        data={"season": str(today.year if today.month >= 8 else today.year - 1)},
+        headers=ORIGIN,
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303, reply.text
+    assert 'data-testid="winter-due"' not in client.get("/").text
