@@ -190,7 +190,14 @@ class WinterPolicyIn(BaseModel):
     min_per_person: Fen | None = None
     source: _text(1000, 0) = ""  # type: ignore[valid-type]
 
-    @field_validator("season_months")
+    @field_validator("min_per_person")
+    @classmethod
+    def _not_negative(cls, value: int | None) -> int | None:
+        if value is not None and value < 0:
+            raise ValueError(N_("the amount must not be negative"))
+        return value
+
+        @field_validator("season_months")
     @classmethod
     def _months(cls, value: list[int]) -> list[int]:
         if any(m < 1 or m > 12 for m in value):
