@@ -197,7 +197,7 @@ class WinterPolicyIn(BaseModel):
             raise ValueError(N_("the amount must not be negative"))
         return value
 
-        @field_validator("season_months")
+    @field_validator("season_months")
     @classmethod
     def _months(cls, value: list[int]) -> list[int]:
         if any(m < 1 or m > 12 for m in value):
