@@ -688,6 +688,7 @@ def create_round(
     session: Session, actor: Actor, body: RoundIn
 ) -> tuple[WinterRound, list[WinterRoundLine]]:
     ensure_role(actor, *ROUND_ROLES)
+    _county(session, actor, body.county_code)  # scope first: nothing else is told outside it
     programme = service.get_programme(session, body.programme_code, field="programme_code")
     if programme.kind != "winter_spring":
         raise invalid(
@@ -695,7 +696,6 @@ def create_round(
             "programme {programme_code} is not a winter-spring programme",
             params={"programme_code": programme.code},
         )
-    _county(session, actor, body.county_code)
     months = season_months(session, body.county_code)
     if body.month not in months:
         raise DomainError(
