@@ -617,6 +617,9 @@ def _case_page(
             )
         ],
         winter_case=programme is not None and programme.kind == "winter_spring",
+        winter_reviews=_winter_reviews(session, case_id)
+        if programme is not None and programme.kind == "winter_spring"
+        else [],
         may_pay=case.status == "approved"
         and actor.role in ("county_staff", "approver", "township_staff", "admin"),
         may_reverse=actor.role in ("approver", "admin"),
@@ -626,6 +629,12 @@ def _case_page(
         reversal=reversal or FormState(),
         done=request.query_params.get("done"),
     )
+
+
+def _winter_reviews(session: Session, case_id: int) -> list[Any]:
+    from relief.subsidies import winter
+
+    return winter.reviews_of(session, case_id)
 
 
 def _case_id(case_id: int) -> int:

@@ -141,6 +141,8 @@ def test_a_winter_case_goes_through_the_village_review_form_and_a_round_is_paid(
             {"reviewed_on": "2026-11-30", "participants": "村两委5人", "result": "agreed"},
         )
         assert done.status_code == 303, done.text
+        shown = client.get(f"/subsidies/cases/{case_id}").text
+        assert "村民主评议：2026-11-30，参加人员 村两委5人，评议通过" in shown
         post(client, f"/subsidies/cases/{case_id}/transitions", {"action": "publish"})
     end_notice(engine)
     for case_id in case_ids:
