@@ -109,6 +109,9 @@ def _domain_routers() -> list:
         reserve_router,
         temporary_router,
     ]
+    from relief.subsidies.winter_api import router as winter_router  # 冬春 (issue 15)
+
+    routers.append(winter_router)
     # The web UI last: its pages call the same services as the routers above.
     routers.append(web.router)
     routers.append(duty_router)
@@ -130,6 +133,9 @@ def _domain_routers() -> list:
     from relief.web.temporary import router as temporary_pages
 
     routers.append(temporary_pages)
+    from relief.web.winter import router as winter_pages  # 冬春 (issue 15)
+
+    routers.append(winter_pages)
     return routers
 
 

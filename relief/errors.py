@@ -35,6 +35,14 @@ STATUS_BY_CODE: dict[str, int] = {
     "too_many_attempts": 429,
     "too_large": 413,
     "busy": 503,
+    # 冬春 (issue 15)
+    "not_in_survey": 422,
+    "survey_not_open": 422,
+    "below_minimum": 422,
+    "month_out_of_season": 422,
+    "no_approved_cases": 422,
+    "no_bank_account": 422,
+    "village_review_record_missing": 422,
 }
 # Everything else that is a known domain conflict is 409.
 CONFLICT = 409
@@ -75,6 +83,8 @@ ENTITIES: dict[str, str] = {
     "road": N_("entity.road"),
     "user": N_("entity.user"),
     "warehouse": N_("entity.warehouse"),
+    "winter survey entry": N_("entity.winter_survey_entry"),
+    "winter round": N_("entity.winter_round"),
     "code": N_("entity.code"),
 }
 
@@ -144,6 +154,18 @@ ERROR_IDS: tuple[str, ...] = (
     N_("error.lot_expired"),
     N_("error.no_open_route"),
     N_("error.unknown"),
+    N_("error.not_in_survey"),
+    N_("error.survey_not_open"),
+    N_("error.already_in_survey"),
+    N_("error.entry_superseded"),
+    N_("error.totals_already_submitted"),
+    N_("error.village_review_record_missing"),
+    N_("error.month_out_of_season"),
+    N_("error.no_approved_cases"),
+    N_("error.below_minimum"),
+    N_("error.duplicate_round"),
+    N_("error.round_already_paid"),
+    N_("error.no_bank_account"),
 )
 
 

@@ -13,5 +13,6 @@ from relief.network import models as _network  # noqa: F401
 from relief.reserve import models as _reserve  # noqa: F401
 from relief.stock import models as _stock  # noqa: F401
 from relief.subsidies import models as _subsidies  # noqa: F401
+from relief.subsidies import winter_models as _winter  # noqa: F401
 
 metadata = SQLModel.metadata

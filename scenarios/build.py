@@ -599,6 +599,7 @@ def write_policy(path: Path, spec: Spec) -> None:
     )
     lines.extend(REPORTING_LINES)
     lines.extend(p.get("temporary_relief_lines", []))  # 临时救助 (issue 15)
+    lines.extend(p.get("winter_spring_lines", []))  # 冬春生活救助 (issue 15)
     lines.append("norms:")
     for item, basis, per_person, weight, note in p["norms"]:
         norm = {"item": item, "basis": basis, "per_person": per_person, "priority_weight": weight}
@@ -1043,6 +1044,16 @@ def hohhot_spec() -> Spec:
             '  cap: "20000.00"   # assumed: one case at most (Guizhou allows 50,000 for complex cases)',
             *TEMPORARY_CLOCK_LINES,
         ],
+        "winter_spring_lines": [
+            "winter_spring:   # 冬春生活救助 (issue 15); stored in the database when the scenario loads",
+            '  region_code: "150100"',
+            '  survey_from: "09-20"   # the county surveys from late September (V, statistics-and-programmes.md); the day is assumed',
+            '  totals_due: "10-15"   # county totals to the city by 15 October (V)',
+            "  season_months: [12, 1, 2, 3, 4, 5]   # December to May of the next year (V)",
+            '  single_crop_counties: ["150121", "150122", "150123", "150124", "150125"]   # season to July in single-crop areas (V); which counties: assumed (the rural 旗县)',
+            '  min_per_person: "150.00"   # at least 150 元 per person in some counties (重庆南川、綦江, V); used for Hohhot: assumed',
+            '  source: "statistics-and-programmes.md §冬春受灾人员生活救助 (V); Hohhot values assumed"',
+        ],
         "effective_from": "2024-01-20",
         "thresholds_note": "geometric between county level-2 (S32) and national level IV",
         "thresholds": {lvl: {} for lvl in (1, 2, 3, 4)},
@@ -1284,6 +1295,16 @@ def guizhou_spec() -> Spec:
             '  delegated_limit: "3000.00"   # townships approve up to it: Shandong 2019 3,000 (V, statistics-and-programmes.md); assumed here',
             '  cap: "50000.00"   # complex cases up to 50,000 元: Guizhou plan (statistics-and-programmes.md, 临时救助 seed)',
             *TEMPORARY_CLOCK_LINES,
+        ],
+        "winter_spring_lines": [
+            "winter_spring:   # 冬春生活救助 (issue 15); stored in the database when the scenario loads",
+            '  region_code: "520000"',
+            '  survey_from: "09-20"   # the county surveys from late September (V, statistics-and-programmes.md); the day is assumed',
+            '  totals_due: "10-15"   # county totals to the city by 15 October (V)',
+            "  season_months: [12, 1, 2, 3, 4, 5]   # December to May of the next year (V)",
+            "  single_crop_counties: []   # assumed: none listed (Guizhou mostly grows two crops a year)",
+            '  min_per_person: "150.00"   # at least 150 元 per person in some counties (重庆南川、綦江, V); used for Guizhou: assumed',
+            '  source: "statistics-and-programmes.md §冬春受灾人员生活救助 (V); Guizhou values assumed"',
         ],
         "effective_from": "2024-01-20",
         "thresholds_note": "geometric between half national level IV and national level III",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -101,6 +101,9 @@ class World:
     notifications: dict[str, int]  # username → one of their notifications
     casualties: dict[str, int]  # deaths and missing ledger entries
     reserve_payments: dict[str, int]  # a payment out of each township's reserve fund
+    # 冬春 (issue 15): a survey entry of each scope's household, a round of each county
+    winter_entries: dict[str, int] = field(default_factory=dict)
+    winter_rounds: dict[str, int] = field(default_factory=dict)
 
 
 def _ok(reply, status: int = 200) -> Any:
@@ -300,6 +303,7 @@ def _build(engine: Engine, api: TestClient, admin: dict[str, str]) -> World:
             201,
         )["id"]
 
+    winter_entries, winter_rounds = _winter(engine, households)
     with session_for(engine, write=False) as session:
         notifications = {
             row.username: row.id
@@ -319,7 +323,42 @@ def _build(engine: Engine, api: TestClient, admin: dict[str, str]) -> World:
         notifications=notifications,
         casualties=casualties,
         reserve_payments=reserve_payments,
+        winter_entries=winter_entries,
+        winter_rounds=winter_rounds,
     )
+
+
+def _winter(engine: Engine, households: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """冬春 rows written straight to the tables: a survey entry per scope's household and an
+    (unpaid, empty) round per county, so that refusals are checked on real records."""
+    from relief.subsidies.winter import season_of, today
+    from relief.subsidies.winter_models import WinterRound, WinterSurveyEntry
+
+    entries, rounds = {}, {}
+    with transaction(engine) as session:
+        for scope in ("in", "out"):
+            entry = WinterSurveyEntry(
+                season=season_of(today()),
+                household_id=households[scope],
+                region_code=_township(scope),
+                people=1,
+                grain_kg=Decimal(0),
+                actor="admin",
+            )
+            round_ = WinterRound(
+                programme_code="REBUILD",
+                county_code=_county(scope),
+                name="第一轮",
+                month=1,
+                basis="per_person",
+                amount_fen=15000,
+                created_by="admin",
+            )
+            session.add(entry)
+            session.add(round_)
+            session.flush()
+            entries[scope], rounds[scope] = entry.id, round_.id
+    return entries, rounds
 
 
 def _make(engine: Engine, username: str, role: str, warehouses=(), regions=()) -> None:
@@ -414,6 +453,10 @@ def _warehouse(scope: str) -> str:
 
 def _township(scope: str) -> str:
     return "150102001" if scope == "in" else "150103001"
+
+
+def _county(scope: str) -> str:
+    return "150102" if scope == "in" else "150103"
 
 
 def _receivable(world: World, role: str, scope: str) -> int:
@@ -1083,6 +1126,113 @@ RULES: dict[tuple[str, str], Rule | None] = {
             "url": f"/townships/{_township(s)}/reserve/payments",
             "data": {"amount": "5.00", "household_id": str(w.households[s]), "reason": "先行"},
         },
+    ),  # 冬春 (issue 15): the survey by township and county staff, totals and rounds by county
+    # staff, paying a round by county staff and approvers, the policy by admins.
+    ("POST", f"{API}/winter-spring/policy"): Rule(
+        roles(),
+        lambda w, r, s: {"url": f"{API}/winter-spring/policy", "json": {"region_code": "150100"}},
+    ),
+    ("POST", f"{API}/winter-spring/survey"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/winter-spring/survey",
+            "json": {"household_id": w.households[s], "season": 2026, "people": 1},
+        },
+    ),
+    ("POST", f"{API}/winter-spring/survey/{{entry_id}}/correction"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/winter-spring/survey/{w.winter_entries[s]}/correction",
+            "json": {"people": 1, "reason": "更正"},
+        },
+    ),
+    ("POST", f"{API}/winter-spring/survey/{{entry_id}}/withdrawal"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/winter-spring/survey/{w.winter_entries[s]}/withdrawal",
+            "json": {"reason": "外出"},
+        },
+    ),
+    ("POST", f"{API}/winter-spring/counties/{{code}}/totals"): Rule(
+        scoped("county_staff"),
+        lambda w, r, s: {"url": f"{API}/winter-spring/counties/{_county(s)}/totals?season=2026"},
+    ),
+    ("POST", f"{API}/winter-spring/cases/{{case_id}}/village-review"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/winter-spring/cases/{w.registered[s]}/village-review",
+            "json": {"reviewed_on": "2026-07-21", "participants": "村两委", "result": "agreed"},
+        },
+    ),
+    ("POST", f"{API}/winter-spring/rounds"): Rule(
+        scoped("county_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/winter-spring/rounds",
+            "json": {
+                "programme_code": "REBUILD",
+                "county_code": _county(s),
+                "name": "第二轮",
+                "month": 1,
+                "basis": "per_person",
+                "amount": "150",
+            },
+        },
+    ),
+    ("POST", f"{API}/winter-spring/rounds/{{round_id}}/payment"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {"url": f"{API}/winter-spring/rounds/{w.winter_rounds[s]}/payment"},
+    ),
+    ("POST", "/winter-spring/survey"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": "/winter-spring/survey?season=2026",
+            "data": {"household_id": str(w.households[s]), "people": "1"},
+        },
+    ),
+    ("POST", "/winter-spring/survey/{entry_id}/correction"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"/winter-spring/survey/{w.winter_entries[s]}/correction",
+            "data": {"people": "1", "reason": "更正"},
+        },
+    ),
+    ("POST", "/winter-spring/survey/{entry_id}/withdrawal"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"/winter-spring/survey/{w.winter_entries[s]}/withdrawal",
+            "data": {"reason": "外出"},
+        },
+    ),
+    ("POST", "/winter-spring/counties/{code}/totals"): Rule(
+        scoped("county_staff"),
+        lambda w, r, s: {
+            "url": f"/winter-spring/counties/{_county(s)}/totals",
+            "data": {"season": "2026"},
+        },
+    ),
+    ("POST", "/winter-spring/cases/{case_id}/village-review"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"/winter-spring/cases/{w.registered[s]}/village-review",
+            "data": {"reviewed_on": "2026-07-21", "participants": "村两委", "result": "agreed"},
+        },
+    ),
+    ("POST", "/winter-spring/programmes/{code}/rounds"): Rule(
+        scoped("county_staff"),
+        lambda w, r, s: {
+            "url": "/winter-spring/programmes/REBUILD/rounds",
+            "data": {
+                "county_code": _county(s),
+                "name": "第二轮",
+                "month": "1",
+                "basis": "per_person",
+                "amount": "150",
+            },
+        },
+    ),
+    ("POST", "/winter-spring/rounds/{round_id}/payment"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {"url": f"/winter-spring/rounds/{w.winter_rounds[s]}/payment", "data": {}},
     ),
     # 临时救助 (issue 15 part C): cases opened by county or township staff or an approver,
     # help first by the township's staff or the county's, recovery by any of the three.

@@ -84,6 +84,9 @@ class Policy:
     # `delegated_limit` (yuan text: townships approve up to it) and `reserve_fund_initial`
     # (county code → yuan text: each township of the county starts its reserve fund with it).
     temporary_relief: dict = field(default_factory=dict)
+    # The raw `winter_spring:` mapping of policy.yaml (冬春生活救助, issue 15): stored in
+    # `winter_policies` when the scenario loads (relief/subsidies/winter.py).
+    winter_spring: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)

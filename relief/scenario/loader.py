@@ -173,6 +173,10 @@ def load_scenario(session: Session, actor: Actor, path: str | Path) -> LoadRepor
             report.kept,
         )
         _seed_reserve_funds(session, actor, scenario.policy.temporary_relief)
+        if scenario.policy.winter_spring:  # 冬春 (issue 15): its policy values, stored
+            from relief.subsidies import winter
+
+            winter.load_policy(session, actor, scenario.policy.winter_spring)
     return report
 
 

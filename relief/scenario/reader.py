@@ -120,6 +120,7 @@ POLICY_FIELDS = (
     "subsidies",
     "reporting",
     "temporary_relief",
+    "winter_spring",
 )
 REPORTING_KEYS = reporting_keys
 REPORTING_LEVELS = LEVELS_UP
@@ -837,6 +838,8 @@ def _read_policy(reading: Reading, folder: Path) -> None:
         policy.reporting = _read_reporting(y, top["reporting"])
     if "temporary_relief" in top:
         policy.temporary_relief = _read_temporary_relief(y, top["temporary_relief"])
+    if "winter_spring" in top:
+        policy.winter_spring = _read_winter_spring(y, top["winter_spring"])
     reading.scenario.policy = policy
 
 
@@ -1024,6 +1027,64 @@ def _read_temporary_relief(y: _Yaml, node: Node) -> dict[str, Any]:
             elif money is not None:
                 initial[code] = money
         out["reserve_fund_initial"] = initial
+    return out
+
+
+WINTER_SPRING_FIELDS = (
+    "region_code",
+    "survey_from",
+    "totals_due",
+    "season_months",
+    "single_crop_counties",
+    "min_per_person",
+    "source",
+)
+
+
+def _month_day(text: str) -> str:
+    """`MM-DD` (a day of the year: 09-20), as the policy's survey and due dates are given."""
+    try:
+        month, day = (int(part) for part in text.split("-"))
+        date(2000, month, day)  # a leap year: 02-29 is a day
+    except ValueError:
+        raise _Invalid("expected a month and day, e.g. 09-20") from None
+    return f"{month:02d}-{day:02d}"
+
+
+def _read_winter_spring(y: _Yaml, node: Node) -> dict[str, Any]:
+    """policy.yaml's `winter_spring:` (冬春生活救助, issue 15) as plain data: the region it
+    covers, when the needs survey opens and the county's totals are due (MM-DD), the
+    season's months, the single-crop counties (season to July) and the per-person minimum
+    of a round (yuan). Stored in the database when the scenario loads (winter_policies)."""
+    path = "winter_spring"
+    values = y.mapping(node, path, WINTER_SPRING_FIELDS, required=("region_code",)) or {}
+    out: dict[str, Any] = {}
+    for key, parse in (
+        ("region_code", _code),
+        ("survey_from", _month_day),
+        ("totals_due", _month_day),
+        ("min_per_person", _money),
+        ("source", _text),
+    ):
+        if (value := y.field(values, key, path, parse)) is not None:
+            out[key] = value
+    if "season_months" in values:
+        sub = _join(path, "season_months")
+        months = []
+        for item, item_path in y.sequence(values["season_months"], sub) or []:
+            month = y.scalar(item, item_path, _count)
+            if month is not None and not 1 <= month <= 12:
+                y.fail(item, item_path, "a month is 1 to 12")
+            elif month is not None:
+                months.append(month)
+        out["season_months"] = months
+    if "single_crop_counties" in values:
+        sub = _join(path, "single_crop_counties")
+        out["single_crop_counties"] = [
+            code
+            for item, item_path in y.sequence(values["single_crop_counties"], sub) or []
+            if (code := y.scalar(item, item_path, _code)) is not None
+        ]
     return out
 
 

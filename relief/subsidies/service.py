@@ -1338,6 +1338,12 @@ def create_case(
             "no_standard", "an undamaged house gets no rebuild subsidy", "programme_code"
         )
     check_eligibility(programme, household)
+    if (
+        programme.kind == "winter_spring"
+    ):  # 冬春: the needs survey rule (relief/subsidies/winter.py)
+        from relief.subsidies import winter
+
+        winter.check_in_survey(session, programme, household)
     standard = standard_in_force(
         standards_of(session, programme.code),
         programme.kind,
@@ -1449,7 +1455,7 @@ def _months_and_reference(
 # Households a bulk opening takes at most (a county's event is a few thousand).
 BULK_MAX = 5000
 # Refusals a bulk opening counts and lists instead of failing on.
-_BULK_REFUSALS = ("not_eligible", "no_standard", "validation_error")
+_BULK_REFUSALS = ("not_eligible", "no_standard", "validation_error", "not_in_survey")
 
 
 def create_cases_bulk(
@@ -1592,6 +1598,10 @@ def transition_case(session: Session, actor: Actor, case_id: int, body: Transiti
     before = audit.snapshot(case)
     programme = session.get(Programme, case.programme_code)
     assert programme is not None  # foreign key
+    if programme.kind == "winter_spring":  # 冬春: 村评 needs its record (winter.py)
+        from relief.subsidies import winter
+
+        winter.check_transition(session, case, body.action)
     if body.action == "publish":
         case.notice_ends_at = now + timedelta(days=programme.notice_days)
     elif body.action == "approve":

@@ -238,7 +238,20 @@ def _regions_home(request: Request, session: Session, actor: Actor) -> Response:
         # 临时救助 cases with a running clock or help first owed back (issue 15).
         temporary_due=temporary_pages.due_rows(session, actor),
         yuan=yuan,
+        # 冬春 (issue 15): the survey totals due to the city (late in red), and the rounds.
+        winter_due=winter_due(session, actor),
+        winter_programmes=[
+            p for p in subsidies.list_programmes(session, actor) if p.kind == "winter_spring"
+        ]
+        if actor.role in ("county_staff", "approver", "township_staff")
+        else [],
     )
+
+
+def winter_due(session: Session, actor: Actor) -> list[dict]:
+    from relief.subsidies import winter
+
+    return winter.totals_due_items(session, actor)
 
 
 # --- users (admin) ---------------------------------------------------------------------------

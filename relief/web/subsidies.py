@@ -606,7 +606,20 @@ def _case_page(
         payments=payments,
         paid=format_fen(sum(p.amount_fen for p in payments)),
         reversed_by=service.reversed_ids(session, [p.id for p in payments if p.id is not None]),
-        actions=_actions(actor, case),
+        # 冬春: 村评 is recorded on its own form (relief/web/winter.py), not a bare button.
+        actions=[
+            a
+            for a in _actions(actor, case)
+            if not (
+                programme is not None
+                and programme.kind == "winter_spring"
+                and a == "village_review"
+            )
+        ],
+        winter_case=programme is not None and programme.kind == "winter_spring",
+        winter_reviews=_winter_reviews(session, case_id)
+        if programme is not None and programme.kind == "winter_spring"
+        else [],
         may_pay=case.status == "approved"
         and actor.role in ("county_staff", "approver", "township_staff", "admin"),
         may_reverse=actor.role in ("approver", "admin"),
@@ -616,6 +629,12 @@ def _case_page(
         reversal=reversal or FormState(),
         done=request.query_params.get("done"),
     )
+
+
+def _winter_reviews(session: Session, case_id: int) -> list[Any]:
+    from relief.subsidies import winter
+
+    return winter.reviews_of(session, case_id)
 
 
 def _case_id(case_id: int) -> int:

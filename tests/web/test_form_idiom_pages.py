@@ -21,6 +21,7 @@ from relief.web import (
     shell,
     subsidies,
     subsidy_office,
+    winter,
 )
 from relief.web import warehouse as warehouse_pages
 from tests.web.conftest import MANAGED_WAREHOUSE
@@ -29,6 +30,7 @@ from tests.web.test_ledger_pages import flashflood  # noqa: F401 - fixture
 
 MODULES = (account, home, map_pages, shell, duty, warehouse_pages, subsidies, subsidy_office)
 MODULES += (ledgers, reserve)
+MODULES += (winter,)  # 冬春 (issue 15)
 # POST routes that carry no form a user fills in: a button whose refusal is an error page.
 NO_FORM = {
     "/logout": "signs out whoever is signed in; nothing to refuse",
@@ -105,6 +107,13 @@ def _summary(html: str) -> str:
         ),
         # ledgers.py: an entry sent with only a name
         ("county", "/events/{flashflood}/casualties", {"name": "王小明", "age": "三十"}, "三十"),
+        # winter.py: a survey entry with neither a household number nor a count of people
+        (
+            "township",
+            "/winter-spring/survey?season=2026",
+            {"household_id": "王家", "people": "三"},
+            "三",
+        ),
     ],
 )
 def test_a_refused_form_of_each_module_answers_422_keeps_what_was_typed_and_sums_up(
