@@ -99,6 +99,9 @@ def _domain_routers() -> list:
         subsidies_router,
         reserve_router,
     ]
+    from relief.distribution.api import router as distribution_router
+
+    routers.append(distribution_router)
     # The web UI last: its pages call the same services as the routers above.
     routers.append(web.router)
     routers.append(duty_router)

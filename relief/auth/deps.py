@@ -207,11 +207,11 @@ def authorize_dispatch_receipt(
     session: Session, actor: Actor, destination_code: str, destination_kind: str
 ) -> None:
     """Goods for a warehouse are received by its manager; for a region, by county staff
-    whose scope covers it (admins may do either)."""
+    or township staff whose scope covers it (admins may do either)."""
     if destination_kind == "warehouse":
         authorize_warehouse(actor, destination_code, session=session)
         return
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     authorize_region(session, actor, destination_code)
 
 

@@ -41,6 +41,7 @@ from relief.auth.deps import (
     sees_everything,
 )
 from relief.auth.models import Actor
+from relief.distribution import service as distribution
 from relief.dispatch.models import (
     DESTINATION_KINDS,
     MAX_QUANTITY,
@@ -893,8 +894,8 @@ def receive_order(
     order, `disputed` when anything arrived damaged, else `partially_delivered`.
 
     At a warehouse the good units enter its stock (ledger kind `transfer_in`) in the lots
-    they shipped in; damaged units do not. At a region the goods leave the system as handed
-    out; the order keeps the record.
+    they shipped in; damaged units do not. At a region (a township or a county office) the
+    good units become its holding (relief.distribution), until issued to households.
     """
     order = lock_order(session, order_id)
     authorise_receipt(session, actor, order)
@@ -963,6 +964,16 @@ def receive_order(
                 received_lots(shipped_lots(session, row.id), received),  # type: ignore[arg-type]
                 order.number,
                 order_id=order.id,
+            )
+        if order.destination_kind == "region" and received:
+            # The region holds what it signed for until it issues it to households.
+            distribution.receive_into(
+                session,
+                actor,
+                order.destination_code,
+                row.item_code,
+                received_lots(shipped_lots(session, row.id), received),  # type: ignore[arg-type]
+                order.id,
             )
         shortfall = row.dispatched - received - damaged
         for kind, quantity in (("shortfall", shortfall), ("damage", damaged)):
