@@ -41,7 +41,6 @@ from relief.auth.deps import (
     sees_everything,
 )
 from relief.auth.models import Actor
-from relief.distribution import service as distribution
 from relief.dispatch.models import (
     DESTINATION_KINDS,
     MAX_QUANTITY,
@@ -59,6 +58,7 @@ from relief.dispatch.models import (
     OrderLineOut,
     OrderOut,
 )
+from relief.distribution import service as distribution
 from relief.emergency import responses
 from relief.emergency import service as events
 from relief.emergency.records import DEFAULT_LOADING_H
