@@ -29,7 +29,7 @@ from relief.auth.deps import authorize_region, ensure_role
 from relief.auth.models import Actor
 from relief.distribution import service
 from relief.distribution.models import MAX_QUANTITY, IssueRow
-from relief.errors import DomainError, not_found
+from relief.errors import N_, DomainError, not_found
 from relief.exports import safe_row
 from relief.i18n import unit
 from relief.network import service as network
@@ -45,6 +45,16 @@ from relief.subsidies.imports import (
 )
 from relief.subsidies.models import Household
 
+# Row problems of this import beyond the shared ones (not_whole_number, out_of_range,
+# missing_column, duplicate_in_file): their words are `imp.<code>` in the catalogue.
+WORDS = (
+    N_("imp.roster_unknown_column"),
+    N_("imp.not_in_roster"),
+    N_("imp.not_signed"),
+    N_("imp.bad_date"),
+    N_("imp.date_in_future"),
+    N_("imp.roster_over_held"),
+)
 FIXED = ("序号", "户编号", "户主姓名", "身份证号码", "家庭人口", "所在地")
 TAIL = ("领取日期", "领取人签字")
 
@@ -262,7 +272,7 @@ def import_roster(
                     get_column_letter(i + 1),
                     None,
                     f"unknown column {name}",
-                    "unknown_column",
+                    "roster_unknown_column",
                     {"value": name},
                 )
             )
@@ -384,7 +394,7 @@ def import_roster(
                     get_column_letter(column + 1),
                     None,
                     f"the roster gives {quantity} of {item}; {held.get(item, 0)} are held",
-                    "stock_insufficient",
+                    "roster_over_held",
                     {
                         "item": _item_header(session, item),
                         "quantity": quantity,

@@ -210,7 +210,9 @@ def _clean_lines(
         if network.get_item(session, item) is None:
             raise not_found("item", item, f"{prefix}[{i}].item_code")
         if item in seen:
-            raise invalid(f"{prefix}[{i}].item_code", "item {item} is listed twice", {"item": item})
+            raise invalid(
+                f"{prefix}[{i}].item_code", "item {item} is listed twice", params={"item": item}
+            )
         if (
             isinstance(quantity, bool)
             or not isinstance(quantity, int)
@@ -429,7 +431,7 @@ def attach_scan(session: Session, actor: Actor, issue_id: int, content: bytes) -
         raise invalid("scan", "choose the file of the scan")
     if issue.scan is not None:
         raise DomainError(
-            "scan_exists",
+            "duplicate",
             "issue {issue_id} already has a scan",
             "scan",
             params={"issue_id": issue_id},

@@ -274,7 +274,7 @@ def test_a_roster_with_any_bad_row_imports_nothing_and_lists_every_problem(
     reply = _import(client, world, too_much)
     assert reply.status_code == 422
     assert [(p["row"], p["code"]) for p in reply.json()["detail"]["rejected"]] == [
-        (2, "stock_insufficient")
+        (2, "roster_over_held")
     ]
     assert client.get(ISSUES, headers=world.clerk).json()["total"] == 0
 
