@@ -165,7 +165,7 @@ def order_scope(session: Session, actor: Actor) -> dict[str, Collection[str]]:
     it): a manager's warehouses as source or destination, county staff's regions and
     everything under them as destination, nothing for those who see everything. A role that
     never sees orders (approver) → `role_forbidden`."""
-    ensure_role(actor, "duty_officer", "warehouse_manager", "county_staff")
+    ensure_role(actor, "duty_officer", "warehouse_manager", "county_staff", "township_staff")
     if sees_everything(actor):
         return {}
     if actor.role == "warehouse_manager":
