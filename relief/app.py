@@ -120,6 +120,9 @@ def _domain_routers() -> list:
     from relief.web.ledgers import router as ledger_pages
 
     routers.append(ledger_pages)
+    from relief.web.distribution import router as distribution_pages
+
+    routers.append(distribution_pages)
     return routers
 
 

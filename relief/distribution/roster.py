@@ -67,10 +67,10 @@ def _item_header(session: Session, code: str) -> str:
 
 
 def roster_items(session: Session, region_code: str, event_id: int) -> list[str]:
-    """Items on the roster: those of the policy's norms and those the region holds."""
-    norms = service.per_person_norms(session, event_id, region_code)
+    """Items on the roster: those the region holds (what it can hand out), or the policy's
+    norms before anything has arrived."""
     held = {k for k, v in service.held_by_item(session, region_code).items() if v > 0}
-    return sorted(set(norms) | held)
+    return sorted(held or set(service.per_person_norms(session, event_id, region_code)))
 
 
 def roster_context(

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func
@@ -263,7 +263,7 @@ def issue_goods(
     refused with 409 `stock_insufficient` on `lines[i].quantity` beyond what is held.
     Lots go out earliest expiry first."""
     ensure_role(actor, *ISSUERS)
-    holding_region(session, region_code)
+    region = holding_region(session, region_code)
     authorize_region(session, actor, region_code)
     _household_of(session, region_code, event_id, household_id, f"{field_prefix}household_id")
     if not signed_by or not signed_by.strip():
@@ -297,7 +297,7 @@ def issue_goods(
                 "{code} holds {held} of {item_code}; {quantity} cannot be issued",
                 f"{field_prefix}lines[{i}].quantity",
                 params={
-                    "code": region_code,
+                    "code": Named(region_code, region.name),
                     "held": held,
                     "item_code": item_named(session, item),
                     "quantity": quantity,
@@ -586,7 +586,10 @@ def per_person_norms(session: Session, event_id: int, region_code: str) -> dict[
 
 
 def share(per_person: Decimal, size: int) -> int:
-    return int((per_person * size).to_integral_value(rounding=ROUND_CEILING))
+    """A household's share of an item: per-capita norm × people, to the nearest unit (half
+    up). Not rounded up as a region's demand is: a norm of 0.01 yurt a person sizes a
+    township's yurts, and would give every household a yurt if each share were rounded up."""
+    return int((per_person * size).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def issued_by_household(
@@ -652,6 +655,7 @@ def fulfilment(
             (item, share(norms.get(item, Decimal(0)), household.size), got.get(item, 0))
             for item in items
         ]
+        lines = [line for line in lines if line[1] or line[2]]
         nothing = not any(q > 0 for q in got.values())
         start = max(since, household.created_at) if since is not None else None
         waiting = nothing and start is not None and at - start >= timedelta(days=days)
