@@ -53,6 +53,8 @@ def policy_document(policy: Policy) -> dict[str, Any]:
         labels["update_jump_share"] = str(policy.update_jump_share)
     if policy.reporting:
         labels["reporting"] = rules_json(policy.reporting)
+    if policy.distribution:
+        labels["distribution"] = dict(policy.distribution)
     return labels | {
         "criteria": {name: list(fields) for name, fields in policy.criteria.items()},
         "thresholds": {
@@ -147,6 +149,7 @@ def policy_from_row(row: PolicyRow, norms: Iterable[PolicyNormRow]) -> Policy:
         ],
         subsidies=_subsidies_from_json(doc.get("subsidies", {})),
         reporting=dict(doc.get("reporting", {})),
+        distribution=dict(doc.get("distribution", {})),
     )
 
 

@@ -84,6 +84,9 @@ class Policy:
     # `delegated_limit` (yuan text: townships approve up to it) and `reserve_fund_initial`
     # (county code → yuan text: each township of the county starts its reserve fund with it).
     temporary_relief: dict = field(default_factory=dict)
+    # The raw `distribution:` mapping of policy.yaml (goods to households, issue 16):
+    # `nothing_after_days` (relief.distribution lists households given nothing after it).
+    distribution: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)

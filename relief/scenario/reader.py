@@ -120,6 +120,7 @@ POLICY_FIELDS = (
     "subsidies",
     "reporting",
     "temporary_relief",
+    "distribution",
 )
 REPORTING_KEYS = reporting_keys
 REPORTING_LEVELS = LEVELS_UP
@@ -837,6 +838,8 @@ def _read_policy(reading: Reading, folder: Path) -> None:
         policy.reporting = _read_reporting(y, top["reporting"])
     if "temporary_relief" in top:
         policy.temporary_relief = _read_temporary_relief(y, top["temporary_relief"])
+    if "distribution" in top:
+        policy.distribution = _read_distribution(y, top["distribution"])
     reading.scenario.policy = policy
 
 
@@ -982,6 +985,16 @@ def _read_temporary_relief(y: _Yaml, node: Node) -> dict[str, Any]:
             elif money is not None:
                 initial[code] = money
         out["reserve_fund_initial"] = initial
+    return out
+
+
+def _read_distribution(y: _Yaml, node: Node) -> dict[str, Any]:
+    """policy.yaml's `distribution:` (goods to households, issue 16): after how many days a
+    household given nothing is listed (`nothing_after_days`)."""
+    values = y.mapping(node, "distribution", ("nothing_after_days",)) or {}
+    out: dict[str, Any] = {}
+    if (days := y.field(values, "nothing_after_days", "distribution", _count)) is not None:
+        out["nothing_after_days"] = days
     return out
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -354,3 +355,30 @@ def test_two_issues_of_the_last_units_let_exactly_one_through(
     statuses = parallel([give(0), give(1)])
     assert sorted(statuses) == [201, 409]
     assert held(client, world) == 1
+
+
+def test_the_days_before_a_household_is_listed_come_from_the_policy(
+    client, world, engine, received, register
+):
+    from relief.auth.models import SYSTEM
+    from relief.db import transaction
+    from relief.emergency.policy import load_policy
+    from relief.emergency.records import Policy
+    from tests.distribution.conftest import NORMS
+
+    with transaction(engine) as session:
+        load_policy(
+            session,
+            SYSTEM,
+            Policy(
+                effective_from=date(2026, 1, 1),
+                deadlines_h={level: Decimal(12) for level in (1, 2, 3, 4)},
+                norms=NORMS,
+                distribution={"nothing_after_days": 1},
+            ),
+            "test-2026",
+        )
+    received()
+    register(1)
+    url = f"/api/v1/regions/{T1}/fulfilment?event_id={world.event_id}"
+    assert client.get(url, headers=world.clerk).json()["nothing_after_days"] == 1
