@@ -948,6 +948,8 @@ def receive_order(
     before = _audit_view(order, rows)
     if order.destination_kind == "warehouse":
         stock.lock_levels(session, [(order.destination_code, item) for item in counts])
+    else:
+        distribution.lock_holdings(session, order.destination_code, counts)
     at = clock.now()
     any_damage = any_shortfall = False
     for row in rows:

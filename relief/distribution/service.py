@@ -145,6 +145,13 @@ def _entry(
 # --- receipts (called by the dispatch domain) ---------------------------------------------
 
 
+def lock_holdings(session: Session, region_code: str, item_codes: Iterable[str]) -> None:
+    """Lock the region's rows of these items in item order, before a receipt books them one
+    line at a time: an issue locks its items in the same order, so the two cannot deadlock."""
+    for item in sorted(set(item_codes)):
+        _lock_rows(session, region_code, item)
+
+
 def receive_into(
     session: Session,
     actor: Actor,
