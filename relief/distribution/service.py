@@ -40,7 +40,7 @@ from relief.distribution.models import (
 from relief.errors import DomainError, Named, invalid, not_found
 from relief.network import service as network
 from relief.network.models import RegionRow
-from relief.subsidies.models import Household
+from relief.subsidies.models import MAX_ID, Household
 
 ISSUERS = ("county_staff", "township_staff")
 HOUSEHOLD_READERS = ISSUERS
@@ -187,7 +187,8 @@ def receive_into(
 def _household_of(
     session: Session, region_code: str, event_id: int, household_id: int, field: str
 ) -> Household:
-    household = session.get(Household, household_id)
+    # A larger id names nothing (and overflows PostgreSQL's integer).
+    household = session.get(Household, household_id) if 0 < household_id <= MAX_ID else None
     if household is None:
         raise not_found("household", household_id, field)
     if household.event_id != event_id:
@@ -347,7 +348,7 @@ def _audit_view(issue: IssueRow, lines: Iterable[tuple[str, int]]) -> dict[str, 
 
 
 def get_issue(session: Session, issue_id: int) -> IssueRow:
-    issue = session.get(IssueRow, issue_id) if 0 < issue_id <= 2_147_483_647 else None
+    issue = session.get(IssueRow, issue_id) if 0 < issue_id <= MAX_ID else None
     if issue is None:
         raise not_found("issue", issue_id)
     return issue
