@@ -382,3 +382,16 @@ def test_the_days_before_a_household_is_listed_come_from_the_policy(
     register(1)
     url = f"/api/v1/regions/{T1}/fulfilment?event_id={world.event_id}"
     assert client.get(url, headers=world.clerk).json()["nothing_after_days"] == 1
+
+
+def test_a_county_office_that_signs_for_goods_issues_them_to_households_of_its_townships(
+    client, world, received, register
+):
+    received(rice=10, quilt=2, township="150102", who=world.clerk)
+    household = register(1)  # of 150102001, a township of the county
+    reply = issue(client, world, world.clerk, household["id"], rice=3, code="150102")
+    assert reply.status_code == 201, reply.text
+    holdings = client.get("/api/v1/regions/150102/holdings", headers=world.clerk).json()
+    assert sum(h["quantity"] for h in holdings["holdings"] if h["item_code"] == "rice") == 7
+    # The township's own staff do not reach the county's holding.
+    assert issue(client, world, world.township, household["id"], code="150102").status_code == 403
