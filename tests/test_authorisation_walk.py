@@ -1136,6 +1136,40 @@ RULES: dict[tuple[str, str], Rule | None] = {
             "files": {"file": ("scan.png", b"\x89PNG\r\n\x1a\n0000", "image/png")},
         },
     ),
+    ("POST", "/regions/{code}/distribution/issues"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"/regions/{_township(s)}/distribution/issues",
+            "data": {
+                "event_id": str(w.event),
+                "household_id": str(w.households[s]),
+                "issued_on": _today(),
+                "signed_by": "户主",
+                "q_tent": "1",
+            },
+        },
+    ),
+    ("POST", "/regions/{code}/distribution/issues/{issue_id}/reversal"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"/regions/{_township(s)}/distribution/issues/{w.issues[s]}/reversal",
+            "data": {"event_id": str(w.event), "reason": "错发"},
+        },
+    ),
+    ("POST", "/regions/{code}/distribution/roster"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"/regions/{_township(s)}/distribution/roster",
+            "data": {"event_id": str(w.event)},
+            "files": {
+                "file": (
+                    "roster.csv",
+                    f"户编号,tent,领取日期,领取人签字\n{w.households[s]},1,{_today()},户主\n".encode(),
+                    "text/csv",
+                )
+            },
+        },
+    ),
     ("POST", f"{API}/regions/{{code}}/roster/import"): Rule(
         scoped("county_staff", "township_staff"),
         lambda w, r, s: {
