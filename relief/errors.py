@@ -69,6 +69,7 @@ ENTITIES: dict[str, str] = {
     "event": N_("entity.event"),
     "file": N_("entity.file"),
     "household": N_("entity.household"),
+    "issue": N_("entity.issue"),
     "item": N_("entity.item"),
     "lot": N_("entity.lot"),
     "notification": N_("entity.notification"),
