@@ -99,6 +99,9 @@ def _domain_routers() -> list:
         subsidies_router,
         reserve_router,
     ]
+    from relief.funds.api import router as funds_router
+
+    routers.append(funds_router)
     # The web UI last: its pages call the same services as the routers above.
     routers.append(web.router)
     routers.append(duty_router)

@@ -279,9 +279,12 @@ def check() -> None:
         with session_for(engine, write=False) as session:
             differences = check_ledger(session)
             reserve = check_balances(session)
+            from relief.funds.service import check_balances as check_funds
+
+            funds = check_funds(session)
     finally:
         engine.dispose()
-    if not differences and not reserve:
+    if not differences and not reserve and not funds:
         typer.echo("OK")
         return
     for difference in differences:
@@ -292,6 +295,10 @@ def check() -> None:
         typer.echo(problem)
     if reserve:
         typer.echo(f"{len(reserve)} problem(s) in the township reserve funds")
+    for problem in funds:
+        typer.echo(problem)
+    if funds:
+        typer.echo(f"{len(funds)} problem(s) in the relief funds ledger")
     raise typer.Exit(1)
 
 
