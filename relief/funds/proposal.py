@@ -97,6 +97,24 @@ def weights_for(session: Session, code: str) -> tuple[Weights, bool]:
         return Weights(), True
 
 
+def _split_error(exc: SplitError) -> DomainError:
+    if exc.field == "floor" and "negative" in str(exc):
+        return DomainError("validation_error", "the floor must not be negative", "floor")
+    if exc.field == "floor":
+        return DomainError(
+            "validation_error", "the floors of the counties add up to more than the total", "floor"
+        )
+    if exc.field == "cap" and "below" in str(exc):
+        return DomainError("validation_error", "the cap is below the floor", "cap")
+    if exc.field == "cap":
+        return DomainError(
+            "validation_error", "the caps of the counties add up to less than the total", "cap"
+        )
+    if "twice" in str(exc):
+        return DomainError("validation_error", "a county is listed twice", "counties")
+    return DomainError("validation_error", "there is no county to split the sum among", "counties")
+
+
 def propose(session: Session, actor: Actor, body: ProposalIn) -> dict[str, Any]:
     ensure_role(actor, *service.WRITERS)
     top = service._account_region(session, body.from_code, "from_code")
@@ -119,9 +137,7 @@ def propose(session: Session, actor: Actor, body: ProposalIn) -> dict[str, Any]:
     try:
         shares = split(body.total, needs, body.floor, body.cap, weights)
     except SplitError as exc:
-        raise DomainError(
-            "validation_error", str(exc), exc.field if exc.field != "counties" else "counties"
-        ) from exc
+        raise _split_error(exc) from exc
     balance = service.balance_fen(session, top.code, body.source)
     items = []
     for share, need in zip(shares, needs, strict=True):
