@@ -114,6 +114,9 @@ def _domain_routers() -> list:
     from relief.web.reserve import router as reserve_pages
 
     routers.append(reserve_pages)
+    from relief.web.funds import router as funds_pages
+
+    routers.append(funds_pages)
     from relief.web.subsidy_office import router as subsidy_office_pages
 
     routers.append(subsidy_office_pages)

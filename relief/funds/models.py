@@ -51,7 +51,12 @@ WORDS = (
     N_("funds.kind.allocation_in"),
     N_("funds.kind.reserve_draw"),
     N_("funds.kind.reversal"),
+    N_("funds.done.receipt"),
+    N_("funds.done.allocation"),
+    N_("funds.split.bound.floor"),
+    N_("funds.split.bound.cap"),
 )
+SOURCE_WORDS = dict(zip(SOURCES, WORDS[:4], strict=True))
 
 
 class FundBalance(SQLModel, table=True):
