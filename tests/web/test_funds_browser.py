@@ -49,7 +49,9 @@ def test_central_money_passes_down_to_a_county_and_a_township(visit):  # noqa: F
 
     page.context.clear_cookies()
     visit.sign_in("county")
-    page.goto(visit.origin + "/funds/150102")
+    with page.expect_navigation():
+        page.locator('[data-testid="funds-link"]').first.click()
+    assert page.url.endswith("/funds/150102")
     assert page.locator('[data-testid="funds-balance"]').inner_text() == "80,000 元"
     _allocate(page, "海拉尔东路街道", "90000")  # more than the county holds
     form = page.locator('[data-testid="allocation-form"]')
