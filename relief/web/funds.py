@@ -69,6 +69,13 @@ def _page(
         ).all()
     )
     may = actor.role == "admin" or actor.role in service.WRITERS
+    others = {e.counterpart_code for e in rows if e.counterpart_code}
+    names = {
+        r.code: r.name
+        for r in session.exec(
+            select(RegionRow).where(RegionRow.code.in_(others))  # type: ignore[attr-defined]
+        ).all()
+    }
     t = Translator(request_lang(request))
     sources = [(s, t(SOURCE_WORDS[s])) for s in SOURCES]
     return render(
@@ -81,6 +88,7 @@ def _page(
         balance=yuan(sum(balances.values())),
         summary=summary,
         entries=rows,
+        names=names,
         pager=Pager(number, total, f"/funds/{region.code}"),
         yuan=yuan,
         yuan_text=_yuan_text,
