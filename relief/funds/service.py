@@ -338,6 +338,38 @@ def draw_for_reserve(session: Session, actor: Actor, reserve_entry: Any) -> list
     return entries
 
 
+def undo_reserve_draw(
+    session: Session, actor: Actor, reserve_entry_id: int, reason: str
+) -> list[FundEntry]:
+    """The hook of a reversed reserve top-up (relief.reserve.service.reverse): what the top-up
+    drew on the county's funds goes back to them, as reversal entries."""
+    draws = session.exec(
+        select(FundEntry).where(
+            FundEntry.reserve_entry_id == reserve_entry_id, FundEntry.kind == "reserve_draw"
+        )
+    ).all()
+    _lock_in_order(session, [(e.region_code, e.source) for e in draws])
+    return [
+        _book(
+            session,
+            actor,
+            FundEntry(
+                region_code=e.region_code,
+                source=e.source,
+                kind="reversal",
+                amount_fen=-e.amount_fen,
+                counterpart_code=e.counterpart_code,
+                document_no=e.document_no,
+                document_date=e.document_date,
+                purpose=reason,
+                reverses_id=e.id,
+            ),
+            "reason",
+        )
+        for e in draws
+    ]
+
+
 def reverse(session: Session, actor: Actor, entry_id: int, reason: str) -> list[FundEntry]:
     """The opposite of a receipt or an allocation (both sides), booked as new entries."""
     original = session.get(FundEntry, entry_id)

@@ -216,7 +216,12 @@ def reverse(session: Session, actor: Actor, code: str, entry_id: int, reason: st
         note=reason,
         reverses_id=entry_id,
     )
-    return _book(session, actor, entry, "reason")
+    entry = _book(session, actor, entry, "reason")
+    if original.kind == "top_up":  # what it drew on the county's funds goes back (relief.funds)
+        from relief.funds.service import undo_reserve_draw
+
+        undo_reserve_draw(session, actor, entry_id, reason)
+    return entry
 
 
 def ledger(

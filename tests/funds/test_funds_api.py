@@ -233,3 +233,19 @@ def test_the_ledger_refuses_updates(client, world, engine):
     receive(client, world.admin, "100.00")
     with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
         conn.execute(text("UPDATE fund_entries SET amount_fen = 5"))
+
+
+def test_a_reversed_reserve_top_up_gives_the_money_back_to_the_county_funds(client, world):
+    receive(client, world.clerk, "150.00", code="150102", source="county")
+    top = {"amount": "100.00", "document_no": "新民发〔2026〕12号"}
+    url = "/api/v1/townships/150102001/reserve"
+    entry = client.post(f"{url}/top-ups", json=top, headers=world.clerk).json()
+    assert account(client, world.clerk, "150102")["balance"] == "50.00"
+    back = client.post(
+        f"{url}/entries/{entry['id']}/reversal", json={"reason": "错拨"}, headers=world.clerk
+    )
+    assert back.status_code == 201, back.text
+    county = account(client, world.clerk, "150102")
+    assert county["balance"] == "150.00" and county["items"][0]["kind"] == "reversal"
+    summary = client.get("/api/v1/funds/summary/150102", headers=world.clerk).json()
+    assert summary["regions"][0]["passed_down"] == "0.00"
