@@ -115,6 +115,9 @@ def _domain_routers() -> list:
     from relief.distribution.api import router as distribution_router
 
     routers.append(distribution_router)
+    from relief.funds.api import router as funds_router
+
+    routers.append(funds_router)
     # The web UI last: its pages call the same services as the routers above.
     routers.append(web.router)
     routers.append(duty_router)
@@ -127,6 +130,9 @@ def _domain_routers() -> list:
     from relief.web.reserve import router as reserve_pages
 
     routers.append(reserve_pages)
+    from relief.web.funds import router as funds_pages
+
+    routers.append(funds_pages)
     from relief.web.subsidy_office import router as subsidy_office_pages
 
     routers.append(subsidy_office_pages)

@@ -311,9 +311,12 @@ def check() -> None:
             differences = check_ledger(session)
             reserve = check_balances(session)
             holdings = check_holdings(session)
+            from relief.funds.service import check_balances as check_funds
+
+            funds = check_funds(session)
     finally:
         engine.dispose()
-    if not differences and not reserve and not holdings:
+    if not differences and not reserve and not holdings and not funds:
         typer.echo("OK")
         return
     for difference in differences:
@@ -328,6 +331,10 @@ def check() -> None:
         typer.echo(problem)
     if holdings:
         typer.echo(f"{len(holdings)} problem(s) in the goods held by townships and counties")
+    for problem in funds:
+        typer.echo(problem)
+    if funds:
+        typer.echo(f"{len(funds)} problem(s) in the relief funds ledger")
     raise typer.Exit(1)
 
 

@@ -482,6 +482,14 @@ def _county(scope: str) -> str:
     return "150102" if scope == "in" else "150103"
 
 
+_FUND_DOC = {
+    "amount": "5.00",
+    "document_no": "X-3",
+    "document_date": "2026-07-22",
+    "purpose": "救灾",
+}
+
+
 def _receivable(world: World, role: str, scope: str) -> int:
     kind = "warehouse" if role == "warehouse_manager" else "region"
     return world.orders[f"{kind}_{scope}"]
@@ -1387,6 +1395,88 @@ RULES: dict[tuple[str, str], Rule | None] = {
                     f"户编号,tent,领取日期,领取人签字\n{w.households[s]},1,{_today()},户主\n".encode(),
                     "text/csv",
                 )
+            },
+        },
+    ),
+    # Relief funds (救灾资金, issue 16): receipts, allocations, proposals and approvals by county
+    # staff or approvers whose regions cover the region the money is in (or leaves).
+    ("POST", f"{API}/funds/receipts"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"{API}/funds/receipts",
+            "json": {"region_code": _county(s), "source": "county", **_FUND_DOC},
+        },
+    ),
+    ("POST", f"{API}/funds/allocations"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"{API}/funds/allocations",
+            "json": {
+                "from_code": _county(s),
+                "to_code": _township(s),
+                "source": "county",
+                **_FUND_DOC,
+            },
+        },
+    ),
+    # The world holds no fund entry: an allowed role out of scope meets 404 (nothing to see).
+    ("POST", f"{API}/funds/entries/{{entry_id}}/reversal"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {"url": f"{API}/funds/entries/2147483/reversal", "json": {"reason": "错"}},
+        out_of_scope_status=404,
+    ),
+    ("POST", f"{API}/funds/proposals"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"{API}/funds/proposals",
+            "json": {"from_code": _county(s), "source": "county", "total": "5.00"},
+        },
+    ),
+    ("POST", f"{API}/funds/proposals/approve"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"{API}/funds/proposals/approve",
+            "json": {
+                "from_code": _county(s),
+                "source": "county",
+                "document_no": "X-3",
+                "document_date": "2026-07-22",
+                "purpose": "救灾",
+                "shares": [{"code": _township(s), "amount": "5.00"}],
+            },
+        },
+    ),
+    ("POST", "/funds/{code}/receipts"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"/funds/{_county(s)}/receipts",
+            "data": {"source": "county", **_FUND_DOC},
+        },
+    ),
+    ("POST", "/funds/{code}/allocations"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"/funds/{_county(s)}/allocations",
+            "data": {"to_code": _township(s), "source": "county", **_FUND_DOC},
+        },
+    ),
+    ("POST", "/funds/{code}/proposal"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"/funds/{_county(s)}/proposal",
+            "data": {"source": "county", "total": "5.00"},
+        },
+    ),
+    ("POST", "/funds/{code}/proposal/approve"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"/funds/{_county(s)}/proposal/approve",
+            "data": {
+                "source": "county",
+                "document_no": "X-3",
+                "document_date": "2026-07-22",
+                "purpose": "救灾",
+                f"share_{_township(s)}": "5.00",
             },
         },
     ),
