@@ -314,18 +314,19 @@ def open_case(session: Session, actor: Actor, body: TemporaryCaseIn) -> Case:
                 },
             )
         ensure_role(actor, "approver")  # township and county staff may not override
+    fields: dict[str, Any] = {
+        "relief_type": body.relief_type,
+        "cause": body.cause.strip(),
+        "applied_at": applied_at,
+        "repeat_override_reason": override if earlier is not None else None,
+    }
     case = service.create_case(
-        session, actor, household.id, programme.code, months=body.months
+        session, actor, household.id, programme.code, months=body.months, temporary_fields=fields
     )  # months beyond the standard's → 422 naming months
     before = audit.snapshot(case)
     rules = rules_for(session, applied_at, household.region_code)
     if rules.cap_fen is not None and case.amount_fen > rules.cap_fen:
         case.amount_fen = rules.cap_fen
-    case.relief_type = body.relief_type
-    case.cause = body.cause.strip()
-    case.applied_at = applied_at
-    if earlier is not None:
-        case.repeat_override_reason = override
     session.add(case)
     session.flush()
     after = audit.snapshot(case) or {}

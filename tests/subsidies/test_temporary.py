@@ -534,3 +534,53 @@ def test_help_first_counts_as_paid_when_the_approved_case_is_paid(
     assert reply.status_code == 409 and reply.json()["detail"]["code"] == "overpayment"
     reply = client.post(url, json={**body, "amount": "490.00"}, headers=world.clerk)
     assert reply.status_code == 201, reply.text
+
+
+# --- several cases per registration (issue 15 part C follow-up) -----------------------------
+
+
+def test_one_registration_may_have_temporary_cases_for_another_cause_and_a_year_later(
+    client, world, register, setup, now
+):
+    household = register(1)["id"]
+    year_ago = (MONDAY - timedelta(days=366)).isoformat()
+    first = open_temp(client, world.township, household, cause="火灾", applied_at=year_ago)
+    assert first.status_code == 201, first.text
+    other = open_temp(client, world.township, household, cause="重病", relief_type="support")
+    assert other.status_code == 201, other.text
+    later = open_temp(client, world.township, household, cause="火灾")
+    assert later.status_code == 201, later.text
+    ids = {first.json()["id"], other.json()["id"], later.json()["id"]}
+    assert len(ids) == 3
+
+
+def test_an_approver_may_open_the_same_cause_again_on_the_same_registration(
+    client, world, register, setup
+):
+    household = register(1)["id"]
+    assert open_temp(client, world.township, household).status_code == 201
+    reply = open_temp(client, world.approver, household, repeat_override_reason="再次失火")
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["temporary"]["repeat_override_reason"] == "再次失火"
+
+
+def test_other_kinds_keep_one_case_per_registration(engine, client, world, register, setup):
+    from sqlalchemy.exc import IntegrityError
+    from sqlmodel import Session
+
+    from relief.subsidies.models import Case
+
+    household = register(1)["id"]
+    case_id = open_temp(client, world.township, household).json()["id"]
+    with Session(engine) as session:
+        template = session.get(Case, case_id)
+        row = {
+            k: v
+            for k, v in template.model_dump().items()
+            if k not in ("id", "relief_type", "cause", "applied_at")
+        }
+        session.add(Case(**row))
+        session.commit()  # a case without relief_type beside a temporary one is fine
+        session.add(Case(**row))
+        with pytest.raises(IntegrityError):
+            session.commit()  # the second such case breaks the partial unique index
