@@ -329,9 +329,11 @@ def test_revision_i15_temporary2_lets_temporary_cases_repeat_and_keeps_one_case_
                 " 'village_reviewed', '', 'test', '2026-01-18 00:00:00')"
             )
         )
-        with pytest.raises(Exception, match="uq_cases_household_programme|UNIQUE"):
-            with conn.begin_nested():
-                conn.execute(text(_CASE_ROW), {"id": 2, "relief_type": "emergency"})
+        with (
+            pytest.raises(Exception, match="uq_cases_household_programme|UNIQUE"),
+            conn.begin_nested(),
+        ):
+            conn.execute(text(_CASE_ROW), {"id": 2, "relief_type": "emergency"})
     old.dispose()
 
     upgrade(old_database, secret_key=KEY)
@@ -354,7 +356,10 @@ def test_revision_i15_temporary2_lets_temporary_cases_repeat_and_keeps_one_case_
 
     command.downgrade(alembic_config(old_database), "i15_temporary_0001")
     back = make_engine(old_database)
-    with pytest.raises(Exception, match="uq_cases_household_programme|UNIQUE"), back.begin() as conn:
+    with (
+        pytest.raises(Exception, match="uq_cases_household_programme|UNIQUE"),
+        back.begin() as conn,
+    ):
         conn.execute(text(_CASE_ROW), {"id": 2, "relief_type": "emergency"})
     back.dispose()
 
