@@ -282,6 +282,19 @@ def earlier_case(
 # --- opening a case --------------------------------------------------------------------------
 
 
+def lock_person(session: Session, household: Household) -> None:
+    """Serialise openings for one person: lock every registration of the ID number (in id
+    order, FOR NO KEY UPDATE, which other cases' foreign keys do not wait for) until the
+    transaction ends, so a second opening reads the first's case before its once-a-year
+    check. SQLite: the write transaction began IMMEDIATE and holds the database already."""
+    session.exec(
+        select(Household.id)
+        .where(Household.id_hash == household.id_hash)
+        .order_by(col(Household.id))
+        .with_for_update(key_share=True)
+    ).all()
+
+
 def open_case(session: Session, actor: Actor, body: TemporaryCaseIn) -> Case:
     from relief.subsidies import service
 
@@ -298,6 +311,7 @@ def open_case(session: Session, actor: Actor, body: TemporaryCaseIn) -> Case:
             params={"programme_code": programme.code},
         )
     override = (body.repeat_override_reason or "").strip() or None
+    lock_person(session, household)
     earlier = earlier_case(session, household, body.cause, applied_at)
     if earlier is not None:
         if override is None:
