@@ -1601,7 +1601,9 @@ def transition_case(session: Session, actor: Actor, case_id: int, body: Transiti
     programme = session.get(Programme, case.programme_code)
     assert programme is not None  # foreign key
     if body.action == "publish":
-        case.notice_ends_at = now + timedelta(days=programme.notice_days)
+        # 临时救助: the policy's notice days (relief.subsidies.temporary.notice_days).
+        days = temporary.notice_days(session, case)
+        case.notice_ends_at = now + timedelta(days=programme.notice_days if days is None else days)
     elif body.action == "approve":
         _check_approval(session, case, body, now)
     history = CaseTransition(

@@ -80,6 +80,12 @@ class Rules:
     paperwork_working_days: int = 5
     support_township_working_days: int = 10
     support_county_working_days: int = 10
+    # Days a 临时救助 case stays on public notice (publish → township review). Not in the
+    # sources (statistics-and-programmes.md §临时救助 has the clocks, not a notice length):
+    # assumed 3, so that village review, notice and township review fit in the 5 working
+    # days of paperwork after help first (急难型: help first, paperwork after), and in the
+    # 支出型 township's 10 working days; a programme's own `notice_days` is not used.
+    notice_days: int = 3
     holidays: frozenset[date] = frozenset()
 
 
@@ -94,6 +100,7 @@ def rules_from(raw: dict[str, Any] | None, fallback_holidays: Any = ()) -> Rules
         "paperwork_working_days",
         "support_township_working_days",
         "support_county_working_days",
+        "notice_days",
     ):
         if isinstance(raw.get(key), int):
             values[key] = raw[key]
@@ -112,6 +119,7 @@ RULE_KEYS = (
     "paperwork_working_days",
     "support_township_working_days",
     "support_county_working_days",
+    "notice_days",
     "holidays",
 )
 
@@ -577,6 +585,16 @@ def clock_of(
 
 def case_rules(session: Session, case: Case, household: Household) -> Rules:
     return rules_for(session, case.applied_at or case.created_at, household.region_code)
+
+
+def notice_days(session: Session, case: Case) -> int | None:
+    """The days a 临时救助 case stays on public notice (the policy's
+    `temporary_relief.notice_days`); None for other cases (the programme's apply)."""
+    if case.relief_type is None:
+        return None
+    household = session.get(Household, case.household_id)
+    assert household is not None  # foreign key
+    return case_rules(session, case, household).notice_days
 
 
 def temporary_out(session: Session, case: Case, household: Household) -> TemporaryOut | None:

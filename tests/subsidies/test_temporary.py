@@ -584,3 +584,41 @@ def test_other_kinds_keep_one_case_per_registration(engine, client, world, regis
         session.add(Case(**row))
         with pytest.raises(IntegrityError):
             session.commit()  # the second such case breaks the partial unique index
+
+
+# --- notice days (issue 15 part C follow-up) ------------------------------------------------
+
+
+def test_help_first_paperwork_with_its_public_notice_fits_the_five_working_days(
+    client, world, register, setup, now
+):
+    """The notice of a 临时救助 case lasts the policy's `temporary_relief.notice_days`
+    (default 3), not the programme's 7 days: reviewed, published, reviewed by the township
+    and approved before the paperwork clock runs out."""
+    case_id = open_temp(client, world.township, register(1)["id"]).json()["id"]
+    assert help_first(client, world.township, case_id).status_code == 201  # Mon 3 Aug
+    for action in ("village_review", "publish"):
+        assert act(client, world.township, case_id, action).status_code == 200
+    detail = client.get(f"/api/v1/cases/{case_id}", headers=world.township).json()
+    assert detail["notice_ends_at"].startswith("2026-08-06")  # Thursday
+    now.advance(days=3, seconds=1)
+    reply = act(client, world.township, case_id, "township_review")
+    assert reply.status_code == 200, reply.text
+    running = client.get(f"/api/v1/cases/{case_id}", headers=world.township).json()["temporary"]
+    assert running["clock"]["overdue"] is False
+    assert act(client, world.township, case_id, "approve").status_code == 200
+
+
+def test_the_notice_days_of_temporary_cases_are_read_from_the_policy(client, world, register, now):
+    reply = client.post("/api/v1/policies", json=policy_body(notice_days=1), headers=world.admin)
+    assert reply.status_code == 201, reply.text
+    assert client.post("/api/v1/programmes", json=PROGRAMME, headers=world.admin).status_code == 201
+    case_id = open_temp(client, world.township, register(1)["id"]).json()["id"]
+    for action in ("village_review", "publish", "township_review"):
+        assert act(client, world.township, case_id, action).status_code == 200
+    early = act(client, world.township, case_id, "approve")
+    assert early.status_code == 409 and early.json()["detail"]["code"] == "notice_window_open"
+    now.advance(days=1, seconds=1)
+    assert act(client, world.township, case_id, "approve").status_code == 200
+    bad = client.post("/api/v1/policies", json=policy_body(notice_days=0), headers=world.admin)
+    assert bad.status_code == 422 and "notice_days" in bad.text
