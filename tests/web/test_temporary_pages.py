@@ -104,3 +104,43 @@ def test_the_programme_page_counts_the_running_clocks(client, sign_in, household
     page = client.get(f"/subsidies/programmes/{PROGRAMME}")
     assert page.status_code == 200
     assert "计时中 1 件，其中超期 0 件" in page.text
+
+
+def test_the_inbox_page_lists_overdue_paperwork_and_recoveries_due(
+    engine,
+    client,
+    sign_in,
+    household,  # noqa: F811
+):
+    """The HTML inbox, like GET /api/v1/inbox: a 临时救助 case whose paperwork is overdue,
+    and one refused after help first whose money is owed back; a case still in time is not
+    listed."""
+    sign_in("township")
+    in_time = register(client, household, cause="重病", relief_type="support")
+    assert in_time.status_code == 303, in_time.text
+    in_time_id = int(in_time.headers["location"].split("?")[0].rsplit("/", 1)[1])
+    reply = register(client, household)
+    url = reply.headers["location"].split("?")[0]
+    case_id = int(url.rsplit("/", 1)[1])
+    paid = client.post(f"{url}/help-first", data={"amount": "2000", "reason": "火灾先行救助"})
+    assert paid.status_code == 200, paid.text
+    page = client.get("/inbox")
+    assert page.status_code == 200 and 'data-testid="inbox-temporary"' in page.text
+    assert f'data-case="{case_id}"' not in page.text  # five working days left
+    with transaction(engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.help_first_at = clock.now() - timedelta(days=10)
+        session.add(case)
+    page = client.get("/inbox")
+    assert re.search(rf'data-case="{case_id}" data-overdue="yes"', page.text)
+    assert f'data-case="{in_time_id}"' not in page.text
+    assert "临时救助：补办手续逾期及先行救助资金待追回" in page.text
+    with transaction(engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.status, case.recovery = "rejected", "due"
+        session.add(case)
+    page = client.get("/inbox")
+    assert re.search(rf'data-case="{case_id}" data-overdue="no"', page.text)
+    assert "待追回" in page.text
