@@ -358,6 +358,33 @@ def open_case(session: Session, actor: Actor, body: TemporaryCaseIn) -> Case:
     return case
 
 
+@dataclass(frozen=True, slots=True)
+class Preview:
+    amount_fen: int
+    months: int
+    capped: bool
+
+
+def preview(session: Session, actor: Actor, body: TemporaryCaseIn) -> Preview:
+    """The amount a case would have (months × the standard, capped), with every check of
+    `open_case` (scope, programme, once a year per cause), written nowhere: the case is
+    made inside a savepoint that is rolled back."""
+    from relief.subsidies.models import Standard
+
+    nested = session.begin_nested()
+    try:
+        case = open_case(session, actor, body)
+        household = session.get(Household, case.household_id)
+        standard = session.get(Standard, case.standard_id)
+        assert household is not None and standard is not None  # foreign keys
+        rules = rules_for(session, case.applied_at or case.created_at, household.region_code)
+        caps = [c for c in (rules.cap_fen, standard.cap_per_household_fen) if c is not None]
+        result = Preview(case.amount_fen, body.months, case.amount_fen in caps)
+    finally:
+        nested.rollback()
+    return result
+
+
 # --- approval tier ---------------------------------------------------------------------------
 
 

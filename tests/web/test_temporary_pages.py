@@ -144,3 +144,37 @@ def test_the_inbox_page_lists_overdue_paperwork_and_recoveries_due(
     page = client.get("/inbox")
     assert re.search(rf'data-case="{case_id}" data-overdue="no"', page.text)
     assert "待追回" in page.text
+
+
+def test_the_form_previews_the_amount_and_keeps_what_was_typed_writing_nothing(
+    engine,
+    client,
+    sign_in,
+    household,  # noqa: F811
+):
+    """试算: months × the urban 低保 standard (1,000 元 assumed in Hohhot), capped at the
+    policy's 20,000 元 cap; the form comes back with what was typed, and no case is made."""
+    from sqlmodel import func, select
+
+    sign_in("township")
+    page = client.get("/temporary")
+    assert 'data-testid="temporary-preview-button"' in page.text
+    assert "/static/web/temporary.js" in page.text
+    data = {
+        "household_id": str(household),
+        "programme_code": PROGRAMME,
+        "relief_type": "emergency",
+        "cause": "交通事故",
+        "months": "3",
+        "repeat_override_reason": "",
+    }
+    reply = client.post("/temporary/preview", data=data)
+    assert reply.status_code == 200, reply.text
+    assert "预计救助金额：3,000 元（3 个月 × 救助标准）" in reply.text
+    assert 'value="交通事故"' in reply.text and "封顶" not in reply.text
+    with transaction(engine) as session:
+        assert session.exec(select(func.count()).select_from(Case)).one() == 0
+    refused = client.post("/temporary/preview", data={**data, "months": "9"})
+    assert refused.status_code == 422 and 'id="tc-months-error"' in refused.text
+    script = client.get("/static/web/temporary.js")
+    assert script.status_code == 200 and "/temporary/preview" in script.text
