@@ -1029,6 +1029,7 @@ TEMPORARY_CLOCK_LINES = [
     "  paperwork_working_days: 5   # review and approval within 5 working days after help first: 楚雄, Shandong 2019 (V)",
     "  support_township_working_days: 10   # 支出型: township investigation and notice, 10 working days: 楚雄 (V)",
     "  support_county_working_days: 10   # 支出型: then the county's approval, 10 working days: 楚雄 (V)",
+    "  notice_days: 3   # public notice of a 临时救助 case: assumed (no length in the sources); fits the 5 working days of paperwork after help first",
     "  holidays: []   # none listed: Monday-Friday only",
 ]
 

@@ -985,6 +985,7 @@ TEMPORARY_RELIEF_COUNTS = (
     "paperwork_working_days",
     "support_township_working_days",
     "support_county_working_days",
+    "notice_days",
 )
 TEMPORARY_RELIEF_KEYS = (
     "delegated_limit",
