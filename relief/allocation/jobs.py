@@ -241,4 +241,3 @@ def run_worker(
     ensure_procrastinate_schema(database_url)
     app = procrastinate_app(database_url, engine)
     app.run_worker(concurrency=concurrency, wait=wait)
-

@@ -612,15 +612,17 @@ def compute_plan(
     response = responses.get_response(session, row.response_id)
     _require_active(response, "made")
     inputs = gather_inputs(
-        session, response, request.get("level"), request.get("closed_roads") or (), progress=progress
+        session,
+        response,
+        request.get("level"),
+        request.get("closed_roads") or (),
+        progress=progress,
     )
     result = run_method(request["method"], inputs.allocation, request.get("time_limit_s"), progress)
     return inputs, result
 
 
-def finish_plan(
-    session: Session, row: PlanRow, inputs: PlanInputs, result: PlanResult
-) -> PlanRow:
+def finish_plan(session: Session, row: PlanRow, inputs: PlanInputs, result: PlanResult) -> PlanRow:
     """Write a background plan's result: it becomes what an inline plan is (a draft, or
     superseded if another plan of the response was approved meanwhile)."""
     state = row.state
