@@ -152,3 +152,25 @@ def test_a_plan_whose_worker_was_lost_is_failed_by_the_sweep_not_left_computing(
     progress = _progress(client, officer, plan_id)
     assert progress["state"] == "failed"
     assert progress["reason"].startswith("worker_lost")
+
+
+def test_on_postgresql_a_procrastinate_worker_runs_the_deferred_plan(
+    client,
+    officer,
+    engine,
+    database_url,  # noqa: F811
+):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("procrastinate runs on PostgreSQL only")
+    client.app.state.settings.plan_runner = "procrastinate"
+    jobs.ensure_procrastinate_schema(database_url)
+    reply = _post(client, officer, "?background=true")
+    assert reply.status_code == 202, reply.text
+    plan_id = reply.json()["id"]
+    assert _progress(client, officer, plan_id)["state"] == "computing"
+
+    jobs.run_worker(database_url, wait=False)  # runs what is queued, then returns
+    progress = _progress(client, officer, plan_id)
+    assert (progress["state"], progress["stage"]) == ("draft", "done")
+    plan = client.get(f"/api/v1/plans/{plan_id}", headers=officer.headers).json()
+    assert plan["status"] == "optimal" and plan["lines"]
