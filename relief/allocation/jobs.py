@@ -33,6 +33,8 @@ from sqlalchemy.engine import Engine
 
 from relief import clock
 from relief.allocation import service
+from relief.audit import service as audit
+from relief.auth.models import SYSTEM
 from relief.db import is_sqlite, session_for, transaction
 from relief.errors import DomainError
 
@@ -89,6 +91,15 @@ def run_plan_job(engine: Engine, plan_id: int) -> str:
                 if current.job_state != "computing":
                     return service.shown_state(current)  # swept meanwhile: keep its verdict
                 service.finish_plan(write, current, inputs, result)
+                audit.record(
+                    write,
+                    SYSTEM,
+                    "finish",
+                    "plan",
+                    plan_id,
+                    {"job_state": "computing"},
+                    service._audit_view(current),
+                )
                 return current.state
     except Exception as exc:  # noqa: BLE001 - any failure is the plan's reason
         reason = _reason(exc)
@@ -97,6 +108,15 @@ def run_plan_job(engine: Engine, plan_id: int) -> str:
             current = service.get_plan_row(write, plan_id, lock=True)
             if current.job_state == "computing":
                 service.fail_plan(write, current, reason)
+                audit.record(
+                    write,
+                    SYSTEM,
+                    "fail",
+                    "plan",
+                    plan_id,
+                    {"job_state": "computing"},
+                    {"job_state": "failed", "reason": reason},
+                )
         return "failed"
 
 
@@ -113,10 +133,16 @@ def sweep_stale_plans(engine: Engine, stale_after_s: float) -> list[int]:
         rows = service.stale_computing_plans(session, stale_after_s)
         for row in rows:
             beat = (row.job or {}).get("heartbeat_at")
-            service.fail_plan(
+            reason = f"worker_lost: no progress since {beat} (more than {stale_after_s:g} s)"
+            service.fail_plan(session, row, reason)
+            audit.record(
                 session,
-                row,
-                f"worker_lost: no progress since {beat} (more than {stale_after_s:g} s)",
+                SYSTEM,
+                "fail",
+                "plan",
+                row.id,
+                {"job_state": "computing"},
+                {"job_state": "failed", "reason": reason},
             )
         return [int(row.id) for row in rows]  # type: ignore[arg-type]
 

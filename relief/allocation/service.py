@@ -710,6 +710,7 @@ def _audit_view(row: PlanRow) -> dict[str, Any]:
         "status": row.status,
         "state": row.state,
         "what_if": row.what_if,
+        "job_state": row.job_state,
         "fingerprint": row.fingerprint,
         "extra_closures": row.inputs.get("extra_closures", []),
         "stats": row.result.get("stats", {}),
