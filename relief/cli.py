@@ -98,6 +98,39 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    concurrency: int = typer.Option(
+        1, "--concurrency", min=1, help="plan jobs this worker runs at once"
+    ),
+    once: bool = typer.Option(False, "--once", help="run the queued jobs, then exit"),
+) -> None:
+    """Run background plan jobs (procrastinate, PostgreSQL only): fails the plans a lost
+    worker left computing, applies procrastinate's schema if absent, then runs jobs until
+    stopped. Run as many as you like, on any machine that reaches the database."""
+    from relief.allocation.jobs import run_worker
+    from relief.db import engine_for, ensure_schema_current, is_sqlite
+
+    settings = _settings()
+    engine = engine_for(settings)
+    ensure_schema_current(engine)
+    if is_sqlite(engine):
+        engine.dispose()
+        typer.echo(
+            "relief worker needs PostgreSQL (RELIEF_DATABASE_URL); on SQLite `relief serve` "
+            "runs background plans in its own process",
+            err=True,
+        )
+        raise typer.Exit(2)
+    engine.dispose()
+    run_worker(
+        settings.database_url,
+        concurrency=concurrency,
+        stale_after_s=settings.plan_stale_after_s,
+        wait=not once,
+    )
+
+
 DEMO_SCENARIO = Path("scenarios/hohhot")
 # Beside the package in a checkout (`pip install -e .`), so that `relief demo` works from any folder.
 CHECKOUT_DEMO_SCENARIO = Path(__file__).resolve().parent.parent / DEMO_SCENARIO

@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     # The longest one SQL statement may run on PostgreSQL (0: no limit); a runaway query or
     # a lock wait that outlasts it is cancelled and the request is 503 `busy`.
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)
+    # Plans: a model with more arcs than this (eligible pairs × items) is made in the
+    # background (POST answers 202); a province plan (≈20,000 arcs) is always made at once.
+    plan_inline_max_arcs: int = Field(default=200_000, ge=0)
+    # Who runs background plans: `auto` (procrastinate on PostgreSQL, a thread in this
+    # process on SQLite), `thread` or `procrastinate` (`relief worker` runs the jobs).
+    plan_runner: Literal["auto", "thread", "procrastinate"] = "auto"
+    # A computing plan whose heartbeat is older than this is failed by the sweep (its
+    # worker was lost); the job beats at every stage and item.
+    plan_stale_after_s: int = Field(default=300, ge=1)
 
     @model_validator(mode="after")
     def _secret_key_present(self) -> Settings:

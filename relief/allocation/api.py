@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from sqlmodel import Session
 
-from relief.allocation import service
-from relief.allocation.tables import ApproveIn, PlanComparisonOut, PlanIn, PlanOut
+from relief.allocation import jobs, service
+from relief.allocation.tables import (
+    ApproveIn,
+    PlanComparisonOut,
+    PlanIn,
+    PlanOut,
+    PlanProgressOut,
+)
 from relief.auth.deps import current_actor, require
 from relief.auth.models import Actor
 from relief.db import get_session
@@ -21,15 +27,26 @@ from relief.pagination import Page
 router = APIRouter(prefix="/api/v1", tags=["allocation"])
 
 
-@router.post("/responses/{response_id}/plans", response_model=PlanOut, status_code=201)
+@router.post(
+    "/responses/{response_id}/plans",
+    response_model=PlanOut,
+    status_code=201,
+    responses={202: {"model": PlanOut, "description": "computing in the background"}},
+)
 def create_plan(
     response_id: int,
     body: PlanIn,
+    request: Request,
+    response: Response,
+    background: bool = Query(False),
     actor: Actor = Depends(require("duty_officer")),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Plan the response's remaining demand. With `level` or `closed_roads` the plan is a
-    what-if, shown but never approvable."""
+    what-if, shown but never approvable. A model larger than RELIEF_PLAN_INLINE_MAX_ARCS,
+    or `?background=true`, answers 202 with the plan `computing`: follow it at
+    GET /plans/{id}/progress."""
+    settings = request.app.state.settings
     row = service.create_plan(
         session,
         actor,
@@ -38,9 +55,15 @@ def create_plan(
         time_limit_s=body.time_limit_s,
         level=body.level,
         closed_roads=body.closed_roads,
+        background=background,
+        inline_max_arcs=settings.plan_inline_max_arcs,
     )
     view = service.plan_view(row, stale=False)
     session.commit()
+    if row.job_state == "computing":
+        jobs.submit(request.app.state, int(row.id))  # type: ignore[arg-type]
+        response.status_code = 202
+        response.headers["Location"] = f"/api/v1/plans/{row.id}/progress"
     return view
 
 
@@ -65,6 +88,27 @@ def get_plan(
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     return service.get_plan(session, plan_id)
+
+
+@router.get("/plans/{plan_id}/progress", response_model=PlanProgressOut)
+def plan_progress(
+    plan_id: int,
+    request: Request,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Where a plan made in the background has got to: `{state, stage, done, total,
+    reason}`; `failed` carries the reason. A computing plan whose job stopped beating is
+    failed here (its worker was lost)."""
+    row = service.get_plan_row(session, plan_id)
+    if row.job_state == "computing":
+        settings = request.app.state.settings
+        if service.stale_computing_plans(session, settings.plan_stale_after_s):
+            session.rollback()
+            jobs.sweep_stale_plans(request.app.state.engine, settings.plan_stale_after_s)
+            row = service.get_plan_row(session, plan_id)
+            session.refresh(row)
+    return service.plan_progress(row)
 
 
 @router.get("/plans/{plan_id}/compare", response_model=PlanComparisonOut)

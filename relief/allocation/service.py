@@ -45,7 +45,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -57,7 +57,7 @@ from relief.allocation.compare import compare
 from relief.allocation.greedy import greedy
 from relief.allocation.model import AllocationInput, DemandLine, PlanResult
 from relief.allocation.planning import eligible_available, plan_fingerprint
-from relief.allocation.solver import solve
+from relief.allocation.solver import Progress, solve
 from relief.allocation.tables import (
     MAX_CLOSURES,
     MAX_TIME_LIMIT_S,
@@ -221,6 +221,7 @@ def gather_inputs(
     *,
     net: _Network | None = None,
     policy: Policy | None = None,
+    progress: Progress | None = None,
 ) -> PlanInputs:
     """The inputs of a plan of `response` as the database holds them now: at the response's
     level unless `level` is given, with `extra_closures` on top of the event's closures."""
@@ -229,10 +230,14 @@ def gather_inputs(
     net = net or _read_network(session)
     plan_level = int(level) if level is not None else int(response.level)
     extra = sorted({_unordered(str(p[0]), str(p[1])) for p in extra_closures})
+    if progress is not None:
+        progress("demand", 0, 1)
     gross = responses.demand_lines(session, response.id)  # type: ignore[arg-type]
     covered = covered_by_orders(session, response.id)  # type: ignore[arg-type]
     demand = net_demand(gross, covered)
     event_closed = sorted(events.closed_road_ids(session, event.id))  # type: ignore[arg-type]
+    if progress is not None:
+        progress("eligibility", 0, 1)
     graph = build_graph(net.regions, net.warehouses, net.roads, event_closed, extra)
     routes = eligible_routes(
         graph,
@@ -275,10 +280,20 @@ def gather_inputs(
     )
 
 
-def run_method(method: str, inp: AllocationInput, time_limit_s: float | None = None) -> PlanResult:
+def run_method(
+    method: str,
+    inp: AllocationInput,
+    time_limit_s: float | None = None,
+    progress: Progress | None = None,
+) -> PlanResult:
     """The optimal plan (two-stage min-cost flows) or the greedy baseline of `inp`."""
     started = time.perf_counter()
-    result = solve(inp, time_limit_s) if method == "optimal" else greedy(inp)
+    if method == "optimal":
+        result = solve(inp, time_limit_s, progress=progress)
+    else:
+        if progress is not None:
+            progress("stage1", 0, 1)
+        result = greedy(inp)
     # The solvers time themselves; keep their figure unless they left it unset.
     if not result.solve_seconds:
         result.solve_seconds = time.perf_counter() - started
@@ -307,8 +322,34 @@ def list_plan_rows(session: Session, response_id: int) -> list[PlanRow]:
     return list(session.exec(query).all())
 
 
+def shown_state(row: PlanRow) -> str:
+    """The plan's state as the API shows it: `computing` or `failed` while a background job
+    has not written its result, else the stored state."""
+    return row.job_state or row.state
+
+
 def plan_view(row: PlanRow, stale: bool) -> dict[str, Any]:
-    """API.md's Plan for a stored plan."""
+    """API.md's Plan for a stored plan (a computing or failed one has no lines yet)."""
+    if row.job_state is not None:
+        return {
+            "id": row.id,
+            "response_id": row.response_id,
+            "event": row.event,
+            "event_code": row.event_code,
+            "level": row.level,
+            "method": row.method,
+            "status": "pending",
+            "state": row.job_state,
+            "stale": stale,
+            "what_if": row.what_if,
+            "fingerprint": None,
+            "solve_seconds": 0.0,
+            "stats": dict(EMPTY_STATS),
+            "by_item": [],
+            "lines": [],
+            "unmet": [],
+            "excluded_stock": [],
+        }
     return {
         "id": row.id,
         "response_id": row.response_id,
@@ -354,6 +395,8 @@ class _Staleness:
         return self._fingerprints[key]
 
     def stale(self, row: PlanRow) -> bool:
+        if row.job_state is not None:
+            return False  # nothing to be stale yet: a computing or failed plan has no result
         if row.state == "approved":
             return False
         if row.state == "superseded":
@@ -444,6 +487,26 @@ def _require_active(response: ResponseRow, doing: str) -> None:
         )
 
 
+EMPTY_STATS: dict[str, Any] = {
+    "demand": 0,
+    "allocated": 0,
+    "shortfall": 0,
+    "weighted_shortfall": 0,
+    "deprivation": 0,
+    "min_fill_rate": 0.0,
+    "regions_unserved": 0,
+    "ton_km": 0.0,
+}
+
+
+def model_arcs(inputs: PlanInputs) -> int:
+    """The size of the model these inputs make: eligible pairs × items in demand (an upper
+    bound of the min-cost-flow arcs; a province plan has ≈20,000, a national one millions)."""
+    routes = inputs.allocation.routes
+    items = {d.item_code for d in inputs.demand}
+    return int(routes.eligible.sum()) * len(items)
+
+
 def create_plan(
     session: Session,
     actor: Actor,
@@ -452,38 +515,189 @@ def create_plan(
     time_limit_s: float | None = None,
     level: int | None = None,
     closed_roads: Sequence[Sequence[str]] | None = None,
+    *,
+    background: bool = False,
+    inline_max_arcs: int | None = None,
 ) -> PlanRow:
     """A new draft plan of the response from the database as it stands (supersedes
-    nothing). With `level` or closures it is a what-if, which can never be approved."""
+    nothing). With `level` or closures it is a what-if, which can never be approved.
+
+    With `background`, or when the model has more than `inline_max_arcs` arcs, the plan is
+    stored `computing` with no result (job_state set): the caller commits and hands its id
+    to relief.allocation.jobs, whose job calls `compute_plan`."""
     response = responses.get_response(session, response_id)
     _require_active(response, "made")
     extra = _check_request(session, method, time_limit_s, level, closed_roads)
-    inputs = gather_inputs(session, response, level, extra)
-    result = run_method(method, inputs.allocation, time_limit_s)
-    shaped = result.to_dict()
+    request = {
+        "method": method,
+        "time_limit_s": time_limit_s,
+        "level": level,
+        "closed_roads": [list(p) for p in extra],
+    }
+    if not background:
+        inputs = gather_inputs(session, response, level, extra)
+        if inline_max_arcs is None or model_arcs(inputs) <= inline_max_arcs:
+            result = run_method(method, inputs.allocation, time_limit_s)
+            row = PlanRow(
+                response_id=response_id,
+                created_at=clock.now(),
+                created_by=actor.username,
+                **_result_fields(method, inputs, result),
+            )
+            session.add(row)
+            session.flush()
+            audit.record(session, actor, "create", "plan", row.id, None, _audit_view(row))
+            return row
+    event = events.get_event(session, response.event_id)
+    extra_pairs = sorted({_unordered(a, b) for a, b in extra})
+    now = clock.now()
     row = PlanRow(
         response_id=response_id,
-        event=inputs.event.name,
-        event_code=inputs.event.code,
-        level=inputs.level,
+        event=event.name,
+        event_code=event.code,
+        level=int(level) if level is not None else int(response.level),
         method=method,
-        status=result.status,
+        status="feasible",  # not shown: the API shows `pending` while job_state is set
         state="draft",
-        what_if=inputs.what_if,
-        fingerprint=inputs.fingerprint,
-        solve_seconds=float(result.solve_seconds),
-        inputs=inputs.to_json(),
-        result={
-            **{key: shaped[key] for key in ("stats", "by_item", "lines", "unmet")},
-            "excluded_stock": inputs.excluded_stock,
-        },
-        created_at=clock.now(),
+        what_if=level is not None or bool(extra_pairs),
+        fingerprint="",
+        solve_seconds=0.0,
+        inputs={"extra_closures": [list(p) for p in extra_pairs]},
+        result={},
+        created_at=now,
         created_by=actor.username,
+        job_state="computing",
+        job={
+            "request": request,
+            "stage": "queued",
+            "done": 0,
+            "total": 0,
+            "heartbeat_at": now.isoformat(),
+            "reason": None,
+        },
     )
     session.add(row)
     session.flush()
     audit.record(session, actor, "create", "plan", row.id, None, _audit_view(row))
     return row
+
+
+def _result_fields(method: str, inputs: PlanInputs, result: PlanResult) -> dict[str, Any]:
+    """The columns of a made plan (inline or by a background job)."""
+    shaped = result.to_dict()
+    return {
+        "event": inputs.event.name,
+        "event_code": inputs.event.code,
+        "level": inputs.level,
+        "method": method,
+        "status": result.status,
+        "state": "draft",
+        "what_if": inputs.what_if,
+        "fingerprint": inputs.fingerprint,
+        "solve_seconds": float(result.solve_seconds),
+        "inputs": inputs.to_json(),
+        "result": {
+            **{key: shaped[key] for key in ("stats", "by_item", "lines", "unmet")},
+            "excluded_stock": inputs.excluded_stock,
+        },
+    }
+
+
+def compute_plan(
+    session: Session, row: PlanRow, progress: Progress | None = None
+) -> tuple[PlanInputs, PlanResult]:
+    """Make a computing plan's result from its stored request (a background job's work;
+    reads only: the job writes the result in its own short transaction)."""
+    request = (row.job or {})["request"]
+    response = responses.get_response(session, row.response_id)
+    _require_active(response, "made")
+    inputs = gather_inputs(
+        session,
+        response,
+        request.get("level"),
+        request.get("closed_roads") or (),
+        progress=progress,
+    )
+    result = run_method(request["method"], inputs.allocation, request.get("time_limit_s"), progress)
+    return inputs, result
+
+
+def finish_plan(session: Session, row: PlanRow, inputs: PlanInputs, result: PlanResult) -> PlanRow:
+    """Write a background plan's result: it becomes what an inline plan is (a draft, or
+    superseded if another plan of the response was approved meanwhile)."""
+    state = row.state
+    for key, value in _result_fields(row.method, inputs, result).items():
+        setattr(row, key, value)
+    row.state = state
+    job = dict(row.job or {})
+    job.update(stage="done", done=1, total=1, heartbeat_at=clock.now().isoformat())
+    row.job = job
+    row.job_state = None
+    session.add(row)
+    session.flush()
+    return row
+
+
+def fail_plan(session: Session, row: PlanRow, reason: str) -> PlanRow:
+    """Mark a computing plan failed with the reason shown to the officer."""
+    job = dict(row.job or {})
+    job.update(reason=reason[:2000], heartbeat_at=clock.now().isoformat())
+    row.job = job
+    row.job_state = "failed"
+    session.add(row)
+    session.flush()
+    return row
+
+
+def plan_progress(row: PlanRow) -> dict[str, Any]:
+    """GET /plans/{id}/progress: `{plan_id, state, stage, done, total, reason}`."""
+    job = row.job or {}
+    if row.job_state is None:
+        return {
+            "plan_id": row.id,
+            "state": row.state,
+            "stage": "done",
+            "done": 1,
+            "total": 1,
+            "reason": None,
+        }
+    return {
+        "plan_id": row.id,
+        "state": row.job_state,
+        "stage": str(job.get("stage", "queued")),
+        "done": int(job.get("done", 0)),
+        "total": int(job.get("total", 0)),
+        "reason": job.get("reason"),
+    }
+
+
+def stale_computing_plans(session: Session, stale_after_s: float) -> list[PlanRow]:
+    """Computing plans whose job has not beaten for `stale_after_s` seconds (as of
+    clock.now()): their worker was lost."""
+    limit = clock.now() - timedelta(seconds=stale_after_s)
+    rows = session.exec(select(PlanRow).where(PlanRow.job_state == "computing")).all()
+    out = []
+    for row in rows:
+        beat = (row.job or {}).get("heartbeat_at")
+        if beat is None or datetime.fromisoformat(beat) < limit:
+            out.append(row)
+    return out
+
+
+def _require_made(row: PlanRow, doing: str) -> None:
+    """409 for a plan with no result yet (computing) or none ever (failed)."""
+    if row.job_state == "computing":
+        raise _plan_error(
+            "plan_computing",
+            "plan {plan_id} is still being computed; it can be {doing} once it is finished",
+            params={"plan_id": row.id, "doing": Term(f"plan.doing.{doing}")},
+        )
+    if row.job_state == "failed":
+        raise _plan_error(
+            "plan_failed",
+            "plan {plan_id} failed while being computed ({reason}); make a new plan",
+            params={"plan_id": row.id, "reason": (row.job or {}).get("reason") or ""},
+        )
 
 
 def _audit_view(row: PlanRow) -> dict[str, Any]:
@@ -496,6 +710,7 @@ def _audit_view(row: PlanRow) -> dict[str, Any]:
         "status": row.status,
         "state": row.state,
         "what_if": row.what_if,
+        "job_state": row.job_state,
         "fingerprint": row.fingerprint,
         "extra_closures": row.inputs.get("extra_closures", []),
         "stats": row.result.get("stats", {}),
@@ -541,6 +756,7 @@ def compare_plan(session: Session, plan_id: int) -> dict[str, Any]:
     """`{optimal, greedy, comparison}`: the stored plan in its method's place and the other
     method run on the same inputs (id null, draft, same fingerprint)."""
     row = get_plan_row(session, plan_id)
+    _require_made(row, "compared")
     stored = plan_view(row, _Staleness(session).stale(row))
     other_method = "greedy" if row.method == "optimal" else "optimal"
     other = run_method(other_method, stored_allocation(session, row))
@@ -599,6 +815,7 @@ def approve_plan(session: Session, actor: Actor, plan_id: int) -> tuple[PlanRow,
     row = get_plan_row(session, plan_id)
     response = responses.get_response(session, row.response_id, lock=True)
     row = get_plan_row(session, plan_id, lock=True)
+    _require_made(row, "approved")
     if row.what_if:
         raise _plan_error(
             "plan_is_what_if",

@@ -37,6 +37,10 @@ transport stage; the plan is then ``feasible`` (deprivation still optimal).
 ``keep``: items whose flows a caller already knows to be optimal for this input (a replan
 after a road closure that none of the item's flows used, see ``relief.allocation.replan``)
 are taken as given, as (warehouse, region, quantity) rows, and not solved again.
+
+``progress``: a plain function ``progress(stage, done, total)`` told where the solve has got
+to (``stage1``/``stage2`` with items done of items to solve, then ``explain``); the solver
+only calls it, so it stays pure (relief.allocation.jobs stores it for a background plan).
 """
 
 from __future__ import annotations
@@ -45,8 +49,8 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
@@ -58,6 +62,8 @@ from scipy.sparse.csgraph import dijkstra
 from relief.allocation.model import AllocationInput, PlanResult
 from relief.allocation.problem import SLOPES, ItemDemand, Problem, deprivation, quarter_sizes
 
+Progress = Callable[[str, int, int], None]
+
 # OR-Tools scales costs by (nodes + 1) internally; stay well inside int64.
 _COST_LIMIT = 2**62
 
@@ -67,6 +73,7 @@ def solve(
     time_limit_s: float | None = None,
     workers: int | None = None,
     keep: Mapping[str, Sequence[tuple[str, str, int]]] | None = None,
+    progress: Progress | None = None,
 ) -> PlanResult:
     """The two-stage optimal plan for ``inp``.
 
@@ -88,7 +95,7 @@ def solve(
     deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
     n_workers = _worker_count(workers, shared, todo)
     t0 = time.perf_counter()
-    solved = _solve_items(shared, todo, deadline, n_workers)
+    solved = _solve_items(shared, todo, deadline, n_workers, progress)
     timings["items"] = time.perf_counter() - t0
     size["workers"] = n_workers
     size["items_reused"] = len(problem.item_codes) - len(todo)
@@ -113,6 +120,8 @@ def solve(
         parts_pos.append(pos)
         parts_qty.append(qty)
     size.update(problem.model_counts())
+    if progress is not None:
+        progress("explain", 0, 1)
     result = problem.result(
         "optimal",
         "optimal" if complete else "feasible",
@@ -201,14 +210,18 @@ class _ItemResult:
     stage2_arcs: int
 
 
-def _solve_item(shared: _Shared, k: int, deadline: float | None) -> _ItemResult:
+def _solve_item(
+    shared: _Shared, k: int, deadline: float | None, on_stage2: Callable[[], None] | None = None
+) -> _ItemResult:
     """Both stages of item k (stage 2 skipped once ``deadline``, a time.monotonic(), has
-    passed)."""
+    passed); ``on_stage2`` is called between the stages."""
     network = _ItemNetwork(shared, k)
     need = shared.items[k]
     t0 = time.perf_counter()
     flow1, cost1 = network.stage1()
     t1 = time.perf_counter()
+    if on_stage2 is not None:
+        on_stage2()
     complete = deadline is None or time.monotonic() <= deadline
     stage2_arcs = 0
     if complete:
@@ -273,12 +286,33 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _solve_items(
-    shared: _Shared, todo: Sequence[int], deadline: float | None, workers: int
+def _serial(
+    shared: _Shared, todo: Sequence[int], deadline: float | None, progress: Progress | None
 ) -> dict[int, _ItemResult]:
-    """Item index → its result, solved in this process or in ``workers`` processes."""
-    if workers <= 1:
+    if progress is None:
         return {k: _solve_item(shared, k, deadline) for k in todo}
+    out: dict[int, _ItemResult] = {}
+    total = len(todo)
+    for done, k in enumerate(todo):
+        progress("stage1", done, total)
+        out[k] = _solve_item(
+            shared, k, deadline, on_stage2=lambda done=done: progress("stage2", done, total)
+        )
+    progress("stage2", total, total)
+    return out
+
+
+def _solve_items(
+    shared: _Shared,
+    todo: Sequence[int],
+    deadline: float | None,
+    workers: int,
+    progress: Progress | None = None,
+) -> dict[int, _ItemResult]:
+    """Item index → its result, solved in this process or in ``workers`` processes. In
+    processes, ``progress`` hears of each item as it comes back (both stages at once)."""
+    if workers <= 1:
+        return _serial(shared, todo, deadline, progress)
     # Largest items first, so that no worker is left with a big one at the end.
     order = sorted(todo, key=lambda k: -len(shared.items[k].demand))
     try:
@@ -289,11 +323,15 @@ def _solve_items(
             initargs=(shared,),
         ) as pool:
             futures = {k: pool.submit(_worker_item, k, deadline) for k in order}
+            if progress is not None:
+                progress("stage1", 0, len(todo))
+                for done, _ in enumerate(as_completed(futures.values()), start=1):
+                    progress("stage2", done, len(todo))
             return {k: futures[k].result() for k in todo}
     except (BrokenProcessPool, OSError):
         # A worker died (killed, out of memory) or none could be started (process limits):
         # the plan is still owed; solve here.
-        return {k: _solve_item(shared, k, deadline) for k in todo}
+        return _serial(shared, todo, deadline, progress)
 
 
 class _ItemNetwork:

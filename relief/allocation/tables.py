@@ -9,6 +9,12 @@ since is stale and cannot be approved.
 
     draft ──approve──► approved
       └──(another plan of the response approved)──► superseded
+
+A plan made in the background (relief.allocation.jobs) is stored at once with `job_state`
+`computing` and its request in `job`; the API shows its `state` as `computing` (then
+`failed` with a reason, or the stored state once the job has written the result). A
+computing or failed plan is never approved nor compared (409 `plan_computing`,
+`plan_failed`). `job` holds {request, stage, done, total, heartbeat_at, reason}.
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ from relief.db import UTCDateTime
 PLAN_METHODS = ("optimal", "greedy")
 PLAN_STATUSES = ("optimal", "feasible")
 PLAN_STATES = ("draft", "approved", "superseded")
+# What `job_state` may hold while a plan is made in the background (null once made).
+JOB_STATES = ("computing", "failed")
+PLAN_STAGES = ("queued", "demand", "eligibility", "stage1", "stage2", "explain", "done")
 # A what-if may close many roads, but not an unbounded number (the request is kept whole
 # in the plan's inputs).
 MAX_CLOSURES = 1000
@@ -48,6 +57,8 @@ class PlanRow(SQLModel, table=True):
         CheckConstraint("level between 1 and 4", name="ck_plans_level"),
         # Approval supersedes the response's drafts: find them without a scan.
         Index("ix_plans_response_state", "response_id", "state"),
+        # The sweep of plans left computing by a lost worker finds them without a scan.
+        Index("ix_plans_job_state", "job_state"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -73,6 +84,9 @@ class PlanRow(SQLModel, table=True):
     created_by: str = Field(max_length=64)
     approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     approved_by: str | None = Field(default=None, max_length=64)
+    # Background planning: `computing` or `failed` while the plan has no result; null after.
+    job_state: str | None = Field(default=None, max_length=12)
+    job: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 # --- API schemas ---------------------------------------------------------------------------
@@ -188,8 +202,9 @@ class PlanOut(BaseModel):
     event_code: str | None = None
     level: int
     method: Literal["optimal", "greedy"]
-    status: Literal["optimal", "feasible"]
-    state: Literal["draft", "approved", "superseded"]
+    # `pending` while the plan is computing (or failed) in the background.
+    status: Literal["optimal", "feasible", "pending"]
+    state: Literal["draft", "approved", "superseded", "computing", "failed"]
     stale: bool
     what_if: bool
     fingerprint: str | None
@@ -200,6 +215,17 @@ class PlanOut(BaseModel):
     unmet: list[UnmetOut]
     # Lots of eligible warehouses the plan left out (empty for plans made before 0004).
     excluded_stock: list[ExcludedStockOut] = []
+
+
+class PlanProgressOut(BaseModel):
+    """GET /plans/{id}/progress: where a plan made in the background has got to."""
+
+    plan_id: int
+    state: Literal["draft", "approved", "superseded", "computing", "failed"]
+    stage: str
+    done: int
+    total: int
+    reason: str | None = None
 
 
 class MeasureOut(BaseModel):

@@ -30,6 +30,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from relief import clock
+from relief.allocation import jobs as plan_jobs
 from relief.allocation import service as allocation
 from relief.auth.deps import ensure_role, sees_everything
 from relief.auth.models import Actor
@@ -590,6 +591,14 @@ def trigger_response(
 # --- one response ------------------------------------------------------------------------------
 
 
+# Failed background plans shown on a response's page (the newest).
+FAILED_SHOWN = 3
+
+
+def _plan_progress(session: Session, plan_id: int) -> dict[str, Any]:
+    return allocation.plan_progress(allocation.get_plan_row(session, plan_id))
+
+
 def _latest_plans(plans: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The newest plan of each method that is not a what-if: what the page compares."""
     out: dict[str, dict[str, Any]] = {}
@@ -725,6 +734,13 @@ def _response_page(
     rows = demand.values["rows"]
     t = Translator(request_lang(request))
     every_plan = allocation.list_plans(session, response_id)
+    # Plans still computing in the background (or failed there) have no figures: shown
+    # apart, with their progress, and left out of the comparison and the what-ifs.
+    in_background = [p for p in every_plan if p["state"] in ("computing", "failed")]
+    computing = [p for p in in_background if p["state"] == "computing"]
+    computing += [p for p in in_background if p["state"] == "failed"][-FAILED_SHOWN:]
+    computing = [{"plan": p, "progress": _plan_progress(session, p["id"])} for p in computing]
+    every_plan = [p for p in every_plan if p["state"] not in ("computing", "failed")]
     plans = _latest_plans(every_plan)
     approved = next((p for p in every_plan if p["state"] == "approved"), None)
     affected = responses.affected_region_codes(session, event)
@@ -806,6 +822,7 @@ def _response_page(
         orders=_response_orders(session, actor, response_id),
         road_names=places,
         road_label=lambda road: road_label(road, places),
+        computing=computing,
         whatifs=_whatif_views(session, every_plan, approved or plans.get("optimal"), places),
         whatif=whatif or FormState(values={"level": "", "closed_roads": []}),
         is_duty=actor.role in ("admin", "duty_officer"),
@@ -1183,23 +1200,41 @@ def run_plans(
     response_id: int,
     level: str = Form(""),
     closed_roads: list[str] = Form([]),
+    background: str = Form(""),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
     """Both methods on the same inputs, so that the page can set them side by side; with a
-    hypothetical level or roads to treat as closed, one what-if plan (optimal) instead."""
+    hypothetical level or roads to treat as closed, one what-if plan (optimal) instead.
+    A model above RELIEF_PLAN_INLINE_MAX_ARCS, or the 后台计算 box, makes them in the
+    background: the page shows their progress until they are made."""
     _acting(request, actor)
     closed_roads = [text for text in closed_roads if text.strip()]
     if level.strip() or closed_roads:
         return _run_whatif(request, session, actor, response_id, level, closed_roads)
     form = FormState()
+    made: list[Any] = []
+    settings = request.app.state.settings
 
     def draw() -> None:
         for method in ("optimal", "greedy"):
-            allocation.create_plan(session, actor, response_id, method)
+            made.append(
+                allocation.create_plan(
+                    session,
+                    actor,
+                    response_id,
+                    method,
+                    background=bool(background),
+                    inline_max_arcs=settings.plan_inline_max_arcs,
+                )
+            )
 
     t = Translator(request_lang(request))
     done = _submit(session, form, t, draw, f"/responses/{response_id}#plans", words=_plan_words)
+    if done is not None and done.status_code == 303:
+        for row in made:  # committed: a job may read them now
+            if row.job_state == "computing":
+                plan_jobs.submit(request.app.state, int(row.id))
     return done or _response_page(
         request, session, actor, response_id, plan=form, status_code=form.status
     )

@@ -131,3 +131,19 @@ def test_a_pool_that_breaks_falls_back_to_solving_here(parallel_always, province
     _, run = province
     plan = solve(run.input, workers=2)
     assert plan.lines == run.plans["optimal"].lines
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_solver_reports_progress_through_a_plain_callback_serial_or_parallel(
+    parallel_always, province, workers
+):
+    _, run = province
+    seen: list[tuple[str, int, int]] = []
+    result = solve(run.input, workers=workers, progress=lambda *step: seen.append(step))
+    items = len({d.item_code for d in run.input.demand})
+    assert result.model_size["workers"] == workers
+    stages = [stage for stage, _, _ in seen]
+    assert stages[0] == "stage1" and stages[-1] == "explain"
+    assert ("stage2", items, items) in seen  # every item counted once done
+    # The callback changes nothing: the plan is the serial plan without one.
+    assert result.lines == run.plans["optimal"].lines
