@@ -727,7 +727,8 @@ def estimate_for(session: Session, response: ResponseRow) -> list[DemandLine]:
     """The demand estimate: latest report of each region × the norms in force."""
     event = events.get_event(session, response.event_id)
     reports = events.event_reports(session, event.id)
-    return estimate_demand(latest_reports(reports), events.event_policy(session, event).norms)
+    policy = events.event_policy(session, event)
+    return estimate_demand(latest_reports(reports), policy.norms, event.started_at)
 
 
 def demand_lines(session: Session, response_id: int) -> list[DemandLine]:

@@ -287,6 +287,22 @@ def test_relief_demand_writes_the_csv_of_a_shipped_event():
     }
 
 
+def test_the_july_flash_flood_asks_for_no_coats_or_stoves_the_january_snowstorm_does():
+    folder = REPO / "scenarios" / "hohhot"
+
+    def items(event: str) -> set[str]:
+        result = CliRunner().invoke(
+            cli, ["demand", "--scenario", str(folder), "--event", event, "--csv", "-"]
+        )
+        assert result.exit_code == 0, result.output
+        return {r["item_code"] for r in csv.DictReader(io.StringIO(result.output))}
+
+    flood, snow = items("flashflood"), items("snowstorm")
+
+    assert {"coat", "stove"} & flood == set()
+    assert {"coat", "stove", "quilt"} <= snow and "quilt" in flood
+
+
 def test_relief_demand_prints_a_table_and_writes_a_file(tmp_path):
     folder = REPO / "scenarios" / "hohhot"
     out = tmp_path / "demand.csv"
