@@ -58,12 +58,10 @@ from relief.network import service as network
 from relief.subsidies.imports import (
     MAX_COLUMNS,
     MAX_REPORTED,
-    MAX_ROW_CELLS,
     CellError,
     RowError,
-    _bounded_lines,
     _check_xlsx_parts,
-    _too_wide,
+    csv_rows,
 )
 from relief.subsidies.imports import _integer as whole_number
 from relief.subsidies.imports import _rejected as rejected
@@ -414,30 +412,10 @@ def read_quick(filename: str | None, content: bytes) -> Iterator[list[Any]]:
 
 
 def _csv_cells(content: bytes) -> Iterator[list[Any]]:
-    # Excel saves "CSV UTF-8" with a BOM and plain "CSV" on Chinese Windows in GBK: UTF-8
-    # (with or without the BOM) first, then GB18030 (which GBK is a part of).
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DomainError(
-            "bad_request",
-            "the CSV file is UTF-16 text: save it as CSV (UTF-8) and import that",
-            "file",
-        )
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = content.decode("gb18030")
-        except UnicodeDecodeError:
-            raise DomainError(
-                "bad_request",
-                "the CSV file is neither UTF-8 nor GB18030 (GBK) text: save it as CSV (UTF-8)",
-                "file",
-            ) from None
-    lines = _bounded_lines(io.StringIO(text, newline=""))  # type: ignore[arg-type]
-    for row, cells in enumerate(csv.reader(lines), start=1):
-        if len(cells) > MAX_ROW_CELLS:
-            raise _too_wide(row)
-        yield [Formula(c) if c.strip().startswith("=") else c for c in cells[:MAX_COLUMNS]]
+    # The households' reader decodes (UTF-8 with or without BOM, then GB18030; UTF-16
+    # refused): one rule for every import.
+    for cells in csv_rows(content):
+        yield [Formula(c) if c.strip().startswith("=") else c for c in cells]
 
 
 def _xlsx_cells(content: bytes) -> Iterator[list[Any]]:
