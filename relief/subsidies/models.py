@@ -145,6 +145,14 @@ def format_fen(fen: int | None) -> str | None:
     return f"{sign}{whole}.{cents:02d}"
 
 
+def yuan_text(fen: int) -> str:
+    """Integer fen as pages and messages show an amount (the API keeps format_fen's plain
+    text): 810000 → "8,100.00", -150050 → "-1,500.50". Pages add the unit: `|yuan`."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
 # An API amount in yuan, held as integer fen once validated.
 Fen = Annotated[int, BeforeValidator(parse_fen)]
 

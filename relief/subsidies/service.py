@@ -51,6 +51,7 @@ from relief.subsidies.models import (
     format_fen,
     parse_fen,
     rooms_problem,
+    yuan_text,
 )
 
 REGION_LEVELS = ("province", "prefecture", "county", "township", "village")
@@ -1658,10 +1659,10 @@ def _check_approval(session: Session, case: Case, body: TransitionIn, now: datet
                 "amount": format_fen(case.amount_fen),
             },
             params={
-                "amount": format_fen(case.amount_fen),
+                "amount": yuan_text(case.amount_fen),
                 "programme_code": programme.code,
-                "total": format_fen(int(approved) + case.amount_fen),
-                "budget": format_fen(programme.budget_fen),
+                "total": yuan_text(int(approved) + case.amount_fen),
+                "budget": yuan_text(programme.budget_fen),
             },
         )
 
@@ -1845,7 +1846,7 @@ def record_payment(session: Session, actor: Actor, case_id: int, body: PaymentIn
         )
     ).first()
     if repeat is not None:
-        repeat_amount = format_fen(repeat.amount_fen)
+        repeat_amount = yuan_text(repeat.amount_fen)
         raise DomainError(
             "duplicate_reference",
             "reference {reference} is already recorded on this case (payment of {amount} on {paid_on}); reverse it first or give the new payment its own reference",
@@ -1865,10 +1866,10 @@ def record_payment(session: Session, actor: Actor, case_id: int, body: PaymentIn
             "amount",
             extra={"approved": format_fen(case.amount_fen), "paid": format_fen(paid)},
             params={
-                "amount": format_fen(body.amount),
+                "amount": yuan_text(body.amount),
                 "case_id": case.id,
-                "total": format_fen(paid + body.amount),
-                "approved": format_fen(case.amount_fen),
+                "total": yuan_text(paid + body.amount),
+                "approved": yuan_text(case.amount_fen),
             },
         )
     payment = Payment(

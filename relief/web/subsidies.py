@@ -40,7 +40,7 @@ from relief.subsidies.models import (
     PaymentIn,
     Programme,
     TransitionIn,
-    format_fen,
+    yuan_text,
 )
 from relief.web import subsidy_office as office
 from relief.web.forms import (
@@ -104,7 +104,7 @@ def basis_text(t: Translator, session: Session, standard: Any, case: Case | None
     """How a standard sets the amount, in the page's language (issue 15): the basis with
     its figures, the months (a case's own when given), a share's reference standard (its
     Chinese name on a Chinese page, its code on an English one), per household, the cap."""
-    money = format_fen
+    money = yuan_text
     basis = service.standard_basis(standard)
     months = case.months if case is not None and case.months else standard.months
     if basis == "rebuild":
@@ -512,8 +512,7 @@ def cases_page(
         sorter=Sorter("/subsidies/cases", order, filters),
         q=search,
         programme_names=service.programme_names(session),
-        paid={k: format_fen(v) for k, v in paid.items()},
-        money=format_fen,
+        paid=paid,
         programmes=service.list_programmes(session, actor),
         programme=programme,
         status=wanted or "",
@@ -600,11 +599,10 @@ def _case_page(
         basis=basis_text(Translator(request_lang(request)), session, standard, case)
         if standard
         else "",
-        money=format_fen,
         history=history,
         people=people_names(session, [h.actor for h in history] + [p.actor for p in payments]),
         payments=payments,
-        paid=format_fen(sum(p.amount_fen for p in payments)),
+        paid=sum(p.amount_fen for p in payments),
         reversed_by=service.reversed_ids(session, [p.id for p in payments if p.id is not None]),
         actions=_actions(actor, case),
         may_pay=case.status == "approved"
@@ -859,6 +857,5 @@ def programme_page(
         notice_query=urlencode({"programme": code}),
         payments=payments,
         reversed_by=service.reversed_ids(session, ids),
-        money=format_fen,
         pager=Pager(number, total, f"/subsidies/programmes/{quote(code, safe='')}"),
     )
