@@ -709,6 +709,9 @@ class TransitionIn(BaseModel):
     action: Action
     note: _text(1000, 0) = ""  # type: ignore[valid-type]
     override_reason: _text(1000, 0) | None = None  # type: ignore[valid-type]
+    # The status the case was seen in (the page's hidden field): when it has moved on
+    # meanwhile, 409 `case_stale`, checked under the case's row lock. Optional.
+    status: Literal[CASE_STATUSES] | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _note_when_required(self) -> TransitionIn:

@@ -1571,6 +1571,30 @@ def get_case(session: Session, actor: Actor, case_id: int) -> tuple[Case, Househ
     return case, household
 
 
+def _refuse_stale_case(session: Session, case: Case, seen: str) -> None:
+    """A step taken on a case as it was (`seen`) after someone else moved it on."""
+    last = session.exec(
+        select(CaseTransition)
+        .where(CaseTransition.case_id == case.id)
+        .order_by(CaseTransition.id.desc())  # type: ignore[union-attr]
+    ).first()
+    at = clock.to_cst(last.at) if last is not None else None
+    raise DomainError(
+        "case_stale",
+        "case {case_id} was moved on to {status} by {who} at {when} after it was seen as "
+        "{seen}; look at it again",
+        "status",
+        params={
+            "case_id": case.id,
+            "status": Term(f"case.{case.status}"),
+            "seen": Term(f"case.{seen}"),
+            "who": last.actor if last is not None else "",
+            "when": at.strftime("%Y-%m-%d %H:%M") if at else "",
+        },
+        extra={"current_status": case.status},
+    )
+
+
 def transition_case(session: Session, actor: Actor, case_id: int, body: TransitionIn) -> Case:
     case = _locked_case(session, case_id)
     household = session.get(Household, case.household_id)
@@ -1579,6 +1603,8 @@ def transition_case(session: Session, actor: Actor, case_id: int, body: Transiti
         ensure_role(actor, *ACTION_ROLES["approve"])  # role_forbidden naming who may
     ensure_role(actor, *ACTION_ROLES[body.action])
     authorize_region(session, actor, household.region_code, record="case")
+    if body.status is not None and body.status != case.status:
+        _refuse_stale_case(session, case, body.status)
     sources, target = TRANSITIONS[body.action]
     if case.status not in sources:
         raise DomainError(

@@ -664,6 +664,7 @@ def post_transition(
                 "action": action,
                 "note": note.strip(),
                 "override_reason": override_reason.strip() or None,
+                "status": seen_status if seen_status in CASE_STATUSES else None,
             }
         )
         service.transition_case(session, actor, case_id, body)
@@ -680,10 +681,16 @@ def post_transition(
         status=409,
         words=_case_words,
     )
-    if done is None and form.code == "invalid_transition" and seen_status != case.status:
-        # Opened before someone else moved the case on (finding 47): say what it is now,
-        # who moved it and when, instead of "刷新页面".
+    if (
+        done is None
+        and form.code in ("case_stale", "invalid_transition")
+        and (seen_status != case.status or form.code == "case_stale")
+    ):
+        # Opened before someone else moved the case on (finding 47): the service refused it
+        # under the case's lock; say what it is now, who moved it and when, instead of
+        # "刷新页面".
         form.general = None
+        form.errors.pop("status", None)
         form.fail(None, _case_moved(session, t, case_id))
     return done or _case_page(
         request, session, actor, case_id, transition=form, status_code=form.status

@@ -345,3 +345,30 @@ def test_relief_demand_exits_2_with_the_problems_of_an_invalid_scenario(tmp_path
     assert result.exit_code == 2
     assert "stock.csv:" in result.output
     assert "unknown warehouse WH-NOWHERE" in result.output
+
+
+def test_two_saves_from_the_same_version_let_exactly_one_through(response, engine):
+    """The version is checked by the service under the response's row lock, not by the
+    page before it: the second save started from version 0 is refused, nothing changed."""
+    from relief.auth.models import Actor
+    from relief.db import transaction
+    from relief.emergency.models import DemandLineIn
+    from relief.errors import DomainError
+
+    duty = Actor(username="duty", role="duty_officer")
+    rid = response["id"]
+
+    def save(quantity: int) -> str:
+        line = DemandLineIn(region_code="150125101", item_code="tent", quantity=quantity)
+        try:
+            with transaction(engine) as session:
+                responses.replace_demand(session, duty, rid, [line], "", expected_version=0)
+        except DomainError as exc:
+            assert (exc.field, exc.params["current"]) == ("version", 2)
+            return exc.code
+        return "saved"
+
+    assert [save(300), save(400)] == ["saved", "demand_stale"]
+    with session_for(engine, write=False) as session:
+        lines = responses.demand_lines(session, rid)
+    assert [(ln.item_code, ln.quantity) for ln in lines] == [("tent", 300)]
