@@ -134,7 +134,7 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
             with page.expect_navigation():
                 page.get_by_role("button", name="保存新密码").click()
             accounts[username] = (*accounts[username][:2], chosen[username])
-        assert page.locator('[data-testid="username"]').inner_text() == username
+        assert page.locator('[data-testid="username"]').get_attribute("data-username") == username
 
     # 第 2 步 · 值班员打开暴雪事件: 16 reports, the totals and a level Ⅳ recommendation.
     sign_in("duty")
