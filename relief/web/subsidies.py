@@ -52,6 +52,7 @@ from relief.web.forms import (
     form_once,
     number_text,
     numbers_in,
+    query_id,
     same_site_posts,
     service_words,
     submit,
@@ -72,15 +73,6 @@ HOUSEHOLD_FIELDS = office.HOUSEHOLD_FIELDS
 
 def _reader(actor: Actor) -> None:
     ensure_role(actor, *READERS)
-
-
-def _int_or_none(text: str | None) -> int | None:
-    """A filter's number; anything else means no filter (a filter form never fails)."""
-    try:
-        value = int((text or "").strip())
-    except ValueError:
-        return None
-    return value if 0 <= value <= MAX_ID else None
 
 
 def _eligibility_text(t: Translator, programme: Programme) -> str:
@@ -188,7 +180,7 @@ def households_page(
         request,
         session,
         actor,
-        event_id=_int_or_none(event_id),
+        event_id=query_id(event_id),
         region_code=region,
         q=search,
         search_problem=too_long,
@@ -431,7 +423,7 @@ def post_import(
     ensure_role(actor, "county_staff", "township_staff")
     t = Translator(request_lang(request))
     form = FormState(values={"event_id": event_id})
-    event = _int_or_none(event_id)
+    event = query_id(event_id)
     if event is None:
         form.fail("event_id", t("err.required"))
     content = file.file.read() if file is not None else b""
@@ -476,7 +468,7 @@ def cases_page(
     _reader(actor)
     t = Translator(request_lang(request))
     wanted = status if status in CASE_STATUSES else None
-    stuck = _int_or_none(stuck_days)
+    stuck = query_id(stuck_days)
     number = page_number(page)
     # A search longer than the service takes: a message under the box (finding 55).
     search, too_long = office.search_or_problem(t, q)
@@ -536,7 +528,7 @@ def post_case(
     """Open a case for a household; a refusal (no standard, a case already open) is shown
     on the household list, where the button was."""
     ensure_role(actor, "county_staff", "township_staff")
-    household = _int_or_none(household_id)
+    household = query_id(household_id)
     if household is None:
         raise DomainError("validation_error", "household_id must be a number", "household_id")
     t = Translator(request_lang(request))

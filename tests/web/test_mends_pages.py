@@ -26,3 +26,19 @@ def test_the_header_shows_the_full_name_and_the_username_without_one(client, eng
     assert _header_name(named) == "张值班"
     assert 'data-username="duty"' in named
     assert _header_name(plain) == "manager"
+
+
+def test_a_query_id_is_ascii_digits_in_range_and_anything_else_is_no_filter():
+    from relief.web.forms import MAX_QUERY_ID, query_id
+
+    assert [query_id(t) for t in ("7", " 14 ", "0", str(MAX_QUERY_ID))] == [7, 14, 0, MAX_QUERY_ID]
+    odd = ("", None, "abc", "-1", "+3", "1_000", "１２", "1e3", str(MAX_QUERY_ID + 1), "9" * 5000)
+    assert [query_id(t) for t in odd] == [None] * len(odd)
+
+
+def test_a_hand_edited_case_filter_lists_every_case_instead_of_failing(client, sign_in):
+    sign_in("county")
+
+    for stuck in ("1_000", "9" * 5000, "１２"):
+        page = client.get("/subsidies/cases", params={"stuck_days": stuck})
+        assert page.status_code == 200
