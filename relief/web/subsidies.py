@@ -238,6 +238,7 @@ def _households_page(
         names=_region_names(session),
         regions=service.registrable_regions(session, actor),
         programmes=service.list_programmes(session, actor),
+        programme_names=service.programme_names(session),
         may_register=actor.role in ("county_staff", "township_staff", "admin"),
         problem=problem,
         search_problem=search_problem,

@@ -42,3 +42,29 @@ def test_a_hand_edited_case_filter_lists_every_case_instead_of_failing(client, s
     for stuck in ("1_000", "9" * 5000, "１２"):
         page = client.get("/subsidies/cases", params={"stuck_days": stuck})
         assert page.status_code == 200
+
+
+def test_a_household_row_offers_its_events_programmes_and_names_those_it_has_cases_in(
+    client, engine, app, sign_in
+):
+    from relief.auth.models import SYSTEM
+    from relief.subsidies import service
+    from tests.web.test_subsidy_office_browser import PROGRAMME, _register
+
+    fresh = _register(engine, app, 61, "新登户")
+    helped = _register(engine, app, 62, "冬春户")
+    with transaction(engine) as session:
+        service.create_case(session, SYSTEM, helped, "HHHT-WINTER-2026")
+        winter = service.programme_names(session)["HHHT-WINTER-2026"]
+    sign_in("county")
+
+    page = client.get("/subsidies/households").text
+
+    def row(household: int) -> str:
+        return re.search(rf'<tr data-household="{household}">.*?</tr>', page, re.S).group(0)
+
+    offered = re.findall(r'<option value="([^"]+)"', row(fresh))
+    assert offered == [PROGRAMME]  # not 冬春 or 临时救助, which belong to no event
+    assert winter in row(helped) and 'data-testid="has-case"' in row(helped)
+    bulk = re.search(r'<select id="bulk-programme".*?</select>', page, re.S).group(0)
+    assert "HHHT-WINTER-2026" in bulk and "HHHT-TEMP" in bulk
