@@ -52,7 +52,7 @@ from relief.emergency.figures import (
 from relief.emergency.models import ReportIn, ReportRow
 from relief.emergency.records import COUNT_FIELDS, REPORT_KINDS
 from relief.errors import DomainError
-from relief.exports import FORMULA_STARTS, safe_row
+from relief.exports import FORMULA_STARTS, safe_row, text_cells
 from relief.i18n import translate
 from relief.network import service as network
 from relief.subsidies.imports import (
@@ -244,7 +244,8 @@ def quick_xlsx(form: dict[str, Any]) -> bytes:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in form["rows"]:
-        sheet.append(safe_row(row))
+        sheet.append(list(row))
+        text_cells(sheet[sheet.max_row])  # a text beginning with = stays text
     # Region codes as text, so that Excel keeps them whole.
     for (cell,) in sheet.iter_rows(min_row=5, min_col=1, max_col=1):
         cell.number_format = "@"
@@ -659,8 +660,9 @@ def _parse_row(
                     errors.append(_bad_time(number, column, text))
                 values[name] = at
         elif name == "explanation":
-            # The export writes a text that Excel would take for a formula with an
-            # apostrophe before it (relief.exports.safe_cell): taken off again here.
+            # The CSV export (and .xlsx files exported before text cells) writes a text
+            # that Excel would take for a formula with an apostrophe before it
+            # (relief.exports.safe_cell): taken off again here.
             if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
                 text = text[1:]
             if len(text) > 2000 or CONTROL_CHARS.search(text):
