@@ -39,6 +39,7 @@ from relief.subsidies.models import (
     Payment,
     PaymentIn,
     Programme,
+    ReversalIn,
     TransitionIn,
     yuan_text,
 )
@@ -806,8 +807,12 @@ def post_reversal(
         session,
         form,
         t,
-        lambda: service.reverse_payment(session, actor, payment_id, reason.strip()),
+        # Read as the API reads it (ReversalIn): a reason over its length says 「最多 N 字」.
+        lambda: service.reverse_payment(
+            session, actor, payment_id, ReversalIn.model_validate({"reason": reason.strip()}).reason
+        ),
         f"/subsidies/cases/{case_id}?done=reversal#payments-h",
+        fields_in(("reason",)),
         refusals=CASE_REFUSALS,
         status=409,
     )

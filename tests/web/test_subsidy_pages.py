@@ -480,6 +480,10 @@ def test_approver_approves_after_the_notice_window_and_records_and_reverses_a_pa
         (payment,) = session.exec(select(Payment).where(Payment.case_id == earlier)).all()
         payment_id = payment.id
 
+    # A reason of 10,000 characters says how long it may be, not "fill in a reason".
+    long = client.post(f"/subsidies/payments/{payment_id}/reversal", data={"reason": "退" * 10_000})
+    assert long.status_code == 409
+    assert _error_after(f"rev-{payment_id}", long.text) == "最多 1000 字"
     reply = client.post(
         f"/subsidies/payments/{payment_id}/reversal",
         data={"reason": "一卡通账号错误，银行退回"},
