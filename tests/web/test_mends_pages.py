@@ -6,6 +6,8 @@ import re
 
 from relief.auth import service as auth
 from relief.db import transaction
+from relief.i18n import unit
+from tests.web.test_duty_pages import snowstorm  # noqa: F401 - fixture
 
 
 def _header_name(html: str) -> str:
@@ -68,3 +70,26 @@ def test_a_household_row_offers_its_events_programmes_and_names_those_it_has_cas
     assert winter in row(helped) and 'data-testid="has-case"' in row(helped)
     bulk = re.search(r'<select id="bulk-programme".*?</select>', page, re.S).group(0)
     assert "HHHT-WINTER-2026" in bulk and "HHHT-TEMP" in bulk
+
+
+def test_a_plan_card_gives_each_items_quantities_with_its_unit(
+    client,
+    sign_in,
+    snowstorm,  # noqa: F811
+    engine,
+):
+    from tests.web.test_duty_pages import _recommended, _trigger
+
+    sign_in("duty")
+    location = _trigger(client, snowstorm, _recommended(engine, snowstorm))
+    assert client.post(f"{location}/plans", follow_redirects=False).status_code == 303
+
+    page = client.get(location).text
+
+    card = re.search(r'data-testid="plan-optimal".*?</details>', page, re.S).group(0)
+    water = re.search(r'<tr[^>]*data-item="water">.*?</tr>', card, re.S).group(0)
+    litres = unit("L", "zh")
+    assert re.search(
+        rf'\d+ <span class="muted small" data-testid="plan-unit">{litres}</span>', water
+    )
+    assert card.count('data-testid="plan-unit"') == card.count("data-item=")
