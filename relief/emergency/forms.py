@@ -635,6 +635,9 @@ def _parse_row(
                 )
             continue
         if name == "region_name":
+            # Checked against the township's name once its code is known (import_quick).
+            if named := _cell_text(value):
+                values["region_name"] = named
             continue
         if isinstance(value, Formula) and name not in FIGURE_FIELDS:
             errors.append(
@@ -699,6 +702,24 @@ def _parse_row(
             except CellError as exc:
                 errors.append(RowError(number, column, name, str(exc), exc.code, exc.params))
     return values, errors
+
+
+def _name_problem(
+    session: Session, number: int, columns: dict[int, str], code: str, named: str
+) -> RowError | None:
+    """A 乡镇名称 that is not the name of the row's 乡镇代码 (a code typed into the wrong
+    row, or a row copied from another township): the row is refused, naming both."""
+    region = network.get_region(session, code)
+    if region is None or _norm(named) == _norm(region.name):
+        return None
+    return RowError(
+        number,
+        _column_of(columns, "region_name"),
+        "region_name",
+        f"{named} is not the name of {code} ({region.name}): check the code and the name",
+        "region_name_mismatch",
+        {"code": code, "name": named, "expected": region.name},
+    )
 
 
 def _region_problem(
@@ -779,10 +800,15 @@ def import_quick(
         values, problems = _parse_row(number, cells, columns, unnamed)
         errors += problems
         code = values.get("region_code")
+        named = values.pop("region_name", None)
         if code:
             if code not in regions:  # looked up once per township, not once per row
                 regions[code] = _region_problem(session, actor, event_regions, code)
             problem = regions[code]
+            if problem is None and named is not None:
+                mismatch = _name_problem(session, number, columns, code, named)
+                if mismatch is not None:
+                    errors.append(mismatch)
             if problem is not None:
                 message, reason = problem
                 params = {"too_long_or_control": {"max": 64}, "stored_as_number": {}}.get(

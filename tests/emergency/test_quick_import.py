@@ -494,3 +494,20 @@ def test_a_file_over_the_upload_limit_is_413_before_it_is_read(api, settings, en
     assert reply.status_code == 413, reply.text
     assert reply.json()["detail"]["code"] == "too_large"
     assert _reports(api, event_id) == []
+
+
+def test_a_township_name_that_is_not_the_codes_is_refused_naming_both(api):
+    event_id = _event(api)
+    content = _sheet(
+        HEADER,
+        ["150125101", "可可以力更镇", 1, 10, 5],  # the code's own name: fine
+        ["150125102", "可可以力更镇", 1, 10, 5],  # a row copied and its code changed
+    )
+
+    reply = _import(api, event_id, content, lang="zh-CN")
+
+    assert _problems(reply) == {(3, "B", "region_name", "region_name_mismatch")}
+    problem = reply.json()["detail"]["rejected"][0]
+    assert problem["params"]["code"] == "150125102" and problem["params"]["name"] == "可可以力更镇"
+    assert "不符" in problem["message"] and problem["params"]["expected"] in problem["message"]
+    assert _reports(api, event_id) == []
