@@ -869,10 +869,13 @@ def import_quick(
         filing.append((clock.as_utc(values["reported_at"]), number, values))
     # A report already filed in this event (the same township at the same time) is not
     # filed twice: the downloaded form with new rows added imports only the new rows.
-    filed = {
-        (row.region_code, clock.as_utc(row.reported_at)): row
-        for row in events.list_reports(session, event_id)
-    }
+    # The event's row lock first (as add_report takes it): no other filing can add a report
+    # between this read and the last row filed.
+    events.get_event(session, event_id, lock=True)
+    rows = events.list_reports(session, event_id)
+    filed = {(row.region_code, clock.as_utc(row.reported_at)): row for row in rows}
+    # The event's reports read once for every row filed (not once per row: n² rows read).
+    known = events.FiledReports(rows)
     created: list[ReportRow] = []
     for when, number, values in sorted(filing, key=lambda f: (f[0], f[1])):
         for name in COUNT_FIELDS:  # a count the file leaves out is 0, as a blank one
@@ -884,7 +887,7 @@ def import_quick(
                 if before.kind != body.kind or events.row_figures(before) != body.counts():
                     errors.append(_already_filed(number, columns, body.region_code, before))
                 continue
-            created.append(events.add_report(session, actor, event_id, body))
+            created.append(events.add_report(session, actor, event_id, body, known))
         except ValidationError as exc:
             first = exc.errors()[0]
             field = str(first["loc"][0]) if first["loc"] else None
