@@ -25,8 +25,8 @@ def test_twenty_parallel_adjustments_never_take_stock_below_zero(
     """Each adjustment pauses after it has read (and, with the lock, holds) the stock row,
     as the reserve fund's race test does: without the row lock they all read 100 and the
     later writes overwrite the earlier ones (lost updates, a level that disagrees with the
-    ledger); with it they queue. (On SQLite
-    writers queue anyway; on PostgreSQL, RELIEF_TEST_DATABASE_URL, this fails without it.)"""
+    ledger); with it they queue. (On SQLite writers queue anyway; on PostgreSQL,
+    RELIEF_TEST_DATABASE_URL, this fails without the lock.)"""
     import time
 
     put_stock("W1", "tent", 100)

@@ -59,8 +59,9 @@ def test_parallel_payments_never_pay_more_than_approved(
 ):
     """Each payment pauses after it has read (and, with the lock, holds) the case row, as
     the reserve fund's race test does: without the row lock every payment sums the paid
-    amount before any other has written, and all six go through; with it they queue. (On SQLite
-    writers queue anyway; on PostgreSQL, RELIEF_TEST_DATABASE_URL, this fails without it.)"""
+    amount before any other has written, and all six go through; with it they queue.
+    (On SQLite writers queue anyway; on PostgreSQL, RELIEF_TEST_DATABASE_URL, this fails
+    without the lock.)"""
     import time
 
     from relief.subsidies import service
