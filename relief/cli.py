@@ -465,7 +465,7 @@ def demand(
     from relief.exports import safe_row
 
     folder, spec, policy = _folder_event(scenario, event)
-    lines = estimate_demand(latest_reports(spec.reports), policy.norms)
+    lines = estimate_demand(latest_reports(spec.reports), policy.norms, spec.started_at)
     if csv_file is not None:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")

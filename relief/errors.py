@@ -137,6 +137,8 @@ ERROR_IDS: tuple[str, ...] = (
     N_("error.paid_on_future"),
     N_("error.household_has_cases"),
     N_("error.household_stale"),
+    N_("error.demand_stale"),
+    N_("error.case_stale"),
     N_("error.explanation_required"),
     N_("error.final_before_stable"),
     N_("error.already_stable"),

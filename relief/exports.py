@@ -4,9 +4,11 @@ running as a formula in the reader's spreadsheet (CSV/formula injection).
 
 A text cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return would be read
 by Excel, WPS or LibreOffice as a formula (`=HYPERLINK(…)` in a head name becomes a live
-link in the bank's list); it gets a leading apostrophe and stays text. Only text is
-touched: numbers, amounts (Decimal), dates and None pass unchanged, so a negative reversal
-stays a number.
+link in the bank's list). In a CSV file (no cell types) it gets a leading apostrophe and
+stays text (safe_cell). In an .xlsx file every text cell is written as a string cell (type
+`s`, text_cells), which no spreadsheet evaluates, so the text is shown as typed, without
+the apostrophe. Only text is touched: numbers, amounts (Decimal), dates and None pass
+unchanged, so a negative reversal stays a number.
 """
 
 from __future__ import annotations
@@ -26,3 +28,11 @@ def safe_cell(value: Any) -> Any:
 
 def safe_row(values: Iterable[Any]) -> list[Any]:
     return [safe_cell(v) for v in values]
+
+
+def text_cells(cells: Iterable[Any]) -> None:
+    """Make the text cells of an .xlsx row string cells (openpyxl takes a text beginning with
+    `=` for a formula): shown as typed, never evaluated."""
+    for cell in cells:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"

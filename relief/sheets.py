@@ -1,7 +1,8 @@
 """Spreadsheets fit to file and post (.xlsx): a title row (and lines under it), the header row
 frozen below them, columns wide enough for their Chinese text, dates as date cells, ID and
 account numbers as text cells (so that Excel or WPS never shows a 19-digit account as
-1.23E+18), amounts as numbers with two decimals. Every value passes relief.exports.safe_cell.
+1.23E+18), amounts as numbers with two decimals. Every text is a string cell, never a
+formula (relief.exports.text_cells).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from relief.exports import safe_cell
+from relief.exports import text_cells
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -65,8 +66,9 @@ def write_table(
     widths = [text_width(h) for h in headers]
 
     def banner(text: str, size: float, bold: bool) -> None:
-        sheet.append([safe_cell(text)])
+        sheet.append([text])
         row = sheet.max_row
+        text_cells(sheet[row])
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=span)
         cell = sheet.cell(row=row, column=1)
         cell.font = Font(size=size, bold=bold)
@@ -83,7 +85,7 @@ def write_table(
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     sheet.freeze_panes = f"A{header_row + 1}"  # a string: sheet.cell() would add a row
     for values in rows:
-        sheet.append([safe_cell(v) for v in values])
+        sheet.append(list(values))
         for index, cell in enumerate(sheet[sheet.max_row]):
             value = cell.value
             if isinstance(value, Decimal):

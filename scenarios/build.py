@@ -602,8 +602,9 @@ def write_policy(path: Path, spec: Spec) -> None:
     lines.extend(p.get("winter_spring_lines", []))  # 冬春生活救助 (issue 15)
     lines.extend(p.get("distribution_lines", []))  # goods to households (issue 16)
     lines.append("norms:")
-    for item, basis, per_person, weight, note in p["norms"]:
+    for item, basis, per_person, weight, note, *when in p["norms"]:
         norm = {"item": item, "basis": basis, "per_person": per_person, "priority_weight": weight}
+        norm.update(*when)  # optional {"months": [...]} or {"season": ...}: when it applies
         lines.append(f"  - {yaml_value(norm)}   # {note}")
     lines.append("subsidies:")
     lines.append(f"  notice_days: {p['notice_days']}")
@@ -896,7 +897,11 @@ def summarise(spec: Spec, stock: list[tuple[str, str, int, int]]) -> None:
         crit = {k: totals[k] for k in (*CRITERIA, *shares)}
         print(f"   event {stem}: level {level}; {crit}")
         demand: dict[str, int] = {}
-        for item, basis, per_person, _, _ in spec.policy["norms"]:
+        month = int(event["started_at"][5:7])
+        for item, basis, per_person, _, _, *when in spec.policy["norms"]:
+            months = when[0].get("months", range(1, 13)) if when else range(1, 13)
+            if month not in months:  # a norm of another season (e.g. coats in winter)
+                continue
             demand[item] = demand.get(item, 0) + math.ceil(Decimal(str(per_person)) * totals[basis])
         short = {
             i: f"{available.get(i, 0)}/{d}" for i, d in demand.items() if available.get(i, 0) < d
@@ -1086,8 +1091,22 @@ def hohhot_spec() -> Spec:
             ("cotton_tent", "relocated", "0.15", 8, "12 m² / 4.5 m² = 2.6 persons per tent"),
             ("yurt", "relocated", "0.01", 8, "about 8 persons per yurt"),
             ("quilt", "relocated", "1", 6, "1 quilt per relocated person"),
-            ("coat", "relocated", "1", 6, "1 件棉衣/人 (黔西南 冬春 rule, used all year)"),
-            ("stove", "relocated", "0.16", 6, "1 per cotton tent or yurt"),
+            (
+                "coat",
+                "relocated",
+                "1",
+                6,
+                "1 件棉衣/人 (黔西南 冬春 rule), in the heating season (10-15 to 04-15) only",
+                {"months": [10, 11, 12, 1, 2, 3, 4]},
+            ),
+            (
+                "stove",
+                "relocated",
+                "0.16",
+                6,
+                "1 per cotton tent or yurt, in the heating season only",
+                {"months": [10, 11, 12, 1, 2, 3, 4]},
+            ),
             ("toilet", "relocated", "0.05", 5, "1 per 20 persons"),
             ("folding_bed", "relocated", "0.5", 4, "1 per 2 relocated persons"),
             ("blanket", "relocated", "0.5", 4, "1 per 2 relocated persons"),

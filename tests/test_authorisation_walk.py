@@ -1307,6 +1307,20 @@ RULES: dict[tuple[str, str], Rule | None] = {
             },
         },
     ),
+    # the registration form's 试算: the same checks as registering, nothing written
+    ("POST", "/temporary/preview"): Rule(
+        scoped("county_staff", "township_staff", "approver"),
+        lambda w, r, s: {
+            "url": "/temporary/preview",
+            "data": {
+                "household_id": str(w.households[s]),
+                "programme_code": "T-TEMP",
+                "relief_type": "emergency",
+                "cause": "火灾",
+                "months": "1",
+            },
+        },
+    ),
     ("POST", "/temporary/cases/{case_id}/help-first"): Rule(
         scoped("county_staff", "township_staff"),
         lambda w, r, s: {

@@ -7,16 +7,18 @@ Exact decimals throughout (per_person is read from its text), so 0.1 × 30 is 3,
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 
 from relief.allocation.model import DemandLine
+from relief.clock import CST
 
 # The emergency domain owns "which report counts" (greatest reported_at, ties to the later
 # submission); demand uses the very same rule so that demand and assessment never disagree.
 from relief.emergency.assessment import latest_reports
 from relief.emergency.records import Norm, Report
 
-__all__ = ["estimate_demand", "latest_reports", "norm_quantity"]
+__all__ = ["estimate_demand", "latest_reports", "norm_quantity", "norms_in_force"]
 
 
 def norm_quantity(norm: Norm, report: Report) -> int:
@@ -28,11 +30,23 @@ def norm_quantity(norm: Norm, report: Report) -> int:
     return int((per_person * basis).to_integral_value(rounding=ROUND_CEILING))
 
 
-def estimate_demand(latest: Mapping[str, Report], norms: Iterable[Norm]) -> list[DemandLine]:
+def norms_in_force(norms: Iterable[Norm], on: date | datetime) -> list[Norm]:
+    """The norms that apply in the month of `on` (a datetime is read in Asia/Shanghai): a
+    norm with `months` applies only in them (the season of the event's start)."""
+    if isinstance(on, datetime):
+        on = on.astimezone(CST).date()
+    return [n for n in norms if n.applies_in(on.month)]
+
+
+def estimate_demand(
+    latest: Mapping[str, Report], norms: Iterable[Norm], on: date | datetime | None = None
+) -> list[DemandLine]:
     """Demand lines per SCENARIOS.md: per region and item, the sum over the item's norms of
     ``ceil(per_person × basis)``; priority is the item's priority weight (all norms of one
     item share it; should they not, the largest counts). Zero lines are left out; sorted by
-    region, then item."""
+    region, then item. With `on` (the event's start) only the norms of its month count."""
+    if on is not None:
+        norms = norms_in_force(norms, on)
     by_item: dict[str, list[Norm]] = {}
     for norm in norms:
         by_item.setdefault(norm.item_code, []).append(norm)

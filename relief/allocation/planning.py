@@ -186,7 +186,7 @@ def run_plan(
             f"event {event_name!r} has no level and its reports reach no threshold; give a level",
             "level",
         )
-    demand = estimate_demand(latest_reports(event.reports), policy.norms)
+    demand = estimate_demand(latest_reports(event.reports), policy.norms, event.started_at)
     timings["demand"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

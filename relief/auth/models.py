@@ -141,6 +141,8 @@ class Actor(BaseModel):
     role: str
     warehouse_codes: tuple[str, ...] = ()
     region_codes: tuple[str, ...] = ()
+    # The person's name for the page header (姓名); left out of dumps (audit, tokens).
+    full_name: str | None = PField(default=None, exclude=True)
 
     @classmethod
     def of(cls, user: User) -> Actor:
@@ -149,7 +151,13 @@ class Actor(BaseModel):
             role=user.role,
             warehouse_codes=tuple(user.warehouse_codes or ()),
             region_codes=tuple(user.region_codes or ()),
+            full_name=user.full_name or None,
         )
+
+    @property
+    def name(self) -> str:
+        """What a page calls the signed-in user: the full name, else the username."""
+        return (self.full_name or "").strip() or self.username
 
 
 SYSTEM = Actor(username="system", role="admin")

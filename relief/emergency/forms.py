@@ -52,18 +52,16 @@ from relief.emergency.figures import (
 from relief.emergency.models import ReportIn, ReportRow
 from relief.emergency.records import COUNT_FIELDS, REPORT_KINDS
 from relief.errors import DomainError
-from relief.exports import FORMULA_STARTS, safe_row
+from relief.exports import FORMULA_STARTS, safe_row, text_cells
 from relief.i18n import translate
 from relief.network import service as network
 from relief.subsidies.imports import (
     MAX_COLUMNS,
     MAX_REPORTED,
-    MAX_ROW_CELLS,
     CellError,
     RowError,
-    _bounded_lines,
     _check_xlsx_parts,
-    _too_wide,
+    csv_rows,
 )
 from relief.subsidies.imports import _integer as whole_number
 from relief.subsidies.imports import _rejected as rejected
@@ -246,7 +244,8 @@ def quick_xlsx(form: dict[str, Any]) -> bytes:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in form["rows"]:
-        sheet.append(safe_row(row))
+        sheet.append(list(row))
+        text_cells(sheet[sheet.max_row])  # a text beginning with = stays text
     # Region codes as text, so that Excel keeps them whole.
     for (cell,) in sheet.iter_rows(min_row=5, min_col=1, max_col=1):
         cell.number_format = "@"
@@ -414,30 +413,10 @@ def read_quick(filename: str | None, content: bytes) -> Iterator[list[Any]]:
 
 
 def _csv_cells(content: bytes) -> Iterator[list[Any]]:
-    # Excel saves "CSV UTF-8" with a BOM and plain "CSV" on Chinese Windows in GBK: UTF-8
-    # (with or without the BOM) first, then GB18030 (which GBK is a part of).
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DomainError(
-            "bad_request",
-            "the CSV file is UTF-16 text: save it as CSV (UTF-8) and import that",
-            "file",
-        )
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = content.decode("gb18030")
-        except UnicodeDecodeError:
-            raise DomainError(
-                "bad_request",
-                "the CSV file is neither UTF-8 nor GB18030 (GBK) text: save it as CSV (UTF-8)",
-                "file",
-            ) from None
-    lines = _bounded_lines(io.StringIO(text, newline=""))  # type: ignore[arg-type]
-    for row, cells in enumerate(csv.reader(lines), start=1):
-        if len(cells) > MAX_ROW_CELLS:
-            raise _too_wide(row)
-        yield [Formula(c) if c.strip().startswith("=") else c for c in cells[:MAX_COLUMNS]]
+    # The households' reader decodes (UTF-8 with or without BOM, then GB18030; UTF-16
+    # refused): one rule for every import.
+    for cells in csv_rows(content):
+        yield [Formula(c) if c.strip().startswith("=") else c for c in cells]
 
 
 def _xlsx_cells(content: bytes) -> Iterator[list[Any]]:
@@ -656,6 +635,9 @@ def _parse_row(
                 )
             continue
         if name == "region_name":
+            # Checked against the township's name once its code is known (import_quick).
+            if named := _cell_text(value):
+                values["region_name"] = named
             continue
         if isinstance(value, Formula) and name not in FIGURE_FIELDS:
             errors.append(
@@ -681,8 +663,9 @@ def _parse_row(
                     errors.append(_bad_time(number, column, text))
                 values[name] = at
         elif name == "explanation":
-            # The export writes a text that Excel would take for a formula with an
-            # apostrophe before it (relief.exports.safe_cell): taken off again here.
+            # The CSV export (and .xlsx files exported before text cells) writes a text
+            # that Excel would take for a formula with an apostrophe before it
+            # (relief.exports.safe_cell): taken off again here.
             if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
                 text = text[1:]
             if len(text) > 2000 or CONTROL_CHARS.search(text):
@@ -719,6 +702,24 @@ def _parse_row(
             except CellError as exc:
                 errors.append(RowError(number, column, name, str(exc), exc.code, exc.params))
     return values, errors
+
+
+def _name_problem(
+    session: Session, number: int, columns: dict[int, str], code: str, named: str
+) -> RowError | None:
+    """A 乡镇名称 that is not the name of the row's 乡镇代码 (a code typed into the wrong
+    row, or a row copied from another township): the row is refused, naming both."""
+    region = network.get_region(session, code)
+    if region is None or _norm(named) == _norm(region.name):
+        return None
+    return RowError(
+        number,
+        _column_of(columns, "region_name"),
+        "region_name",
+        f"{named} is not the name of {code} ({region.name}): check the code and the name",
+        "region_name_mismatch",
+        {"code": code, "name": named, "expected": region.name},
+    )
 
 
 def _region_problem(
@@ -799,10 +800,15 @@ def import_quick(
         values, problems = _parse_row(number, cells, columns, unnamed)
         errors += problems
         code = values.get("region_code")
+        named = values.pop("region_name", None)
         if code:
             if code not in regions:  # looked up once per township, not once per row
                 regions[code] = _region_problem(session, actor, event_regions, code)
             problem = regions[code]
+            if problem is None and named is not None:
+                mismatch = _name_problem(session, number, columns, code, named)
+                if mismatch is not None:
+                    errors.append(mismatch)
             if problem is not None:
                 message, reason = problem
                 params = {"too_long_or_control": {"max": 64}, "stored_as_number": {}}.get(
@@ -863,10 +869,13 @@ def import_quick(
         filing.append((clock.as_utc(values["reported_at"]), number, values))
     # A report already filed in this event (the same township at the same time) is not
     # filed twice: the downloaded form with new rows added imports only the new rows.
-    filed = {
-        (row.region_code, clock.as_utc(row.reported_at)): row
-        for row in events.list_reports(session, event_id)
-    }
+    # The event's row lock first (as add_report takes it): no other filing can add a report
+    # between this read and the last row filed.
+    events.get_event(session, event_id, lock=True)
+    rows = events.list_reports(session, event_id)
+    filed = {(row.region_code, clock.as_utc(row.reported_at)): row for row in rows}
+    # The event's reports read once for every row filed (not once per row: n² rows read).
+    known = events.FiledReports(rows)
     created: list[ReportRow] = []
     for when, number, values in sorted(filing, key=lambda f: (f[0], f[1])):
         for name in COUNT_FIELDS:  # a count the file leaves out is 0, as a blank one
@@ -878,7 +887,7 @@ def import_quick(
                 if before.kind != body.kind or events.row_figures(before) != body.counts():
                     errors.append(_already_filed(number, columns, body.region_code, before))
                 continue
-            created.append(events.add_report(session, actor, event_id, body))
+            created.append(events.add_report(session, actor, event_id, body, known))
         except ValidationError as exc:
             first = exc.errors()[0]
             field = str(first["loc"][0]) if first["loc"] else None

@@ -147,6 +147,8 @@ class PolicyNormRow(SQLModel, table=True):
     # Exact text ("0.25"): demand is computed in exact decimals from it.
     per_person: str = Field(max_length=40)
     priority_weight: int
+    # The months the norm applies in, comma-separated ("1,2,3,11,12"); "" = all year.
+    months: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
 
 
 # --- events and reports -----------------------------------------------------------------
@@ -383,6 +385,18 @@ class NormIn(BaseModel):
     # A string keeps the exact text ("0.1"); a JSON number is read through its text too.
     per_person: Annotated[Decimal, PField(ge=0, le=1_000_000, allow_inf_nan=False)]
     priority_weight: Annotated[StrictInt, PField(ge=0, le=1_000_000)]
+    # When in the year it applies (by the event's start): months 1-12, or a season; neither
+    # = all year (as policy.yaml's norms).
+    months: Annotated[list[Annotated[StrictInt, PField(ge=1, le=12)]], PField(max_length=12)] = []
+    season: Literal["spring", "summer", "autumn", "winter"] | None = None
+
+    @model_validator(mode="after")
+    def _one_season(self) -> NormIn:
+        if self.months and self.season is not None:
+            raise ValueError(N_("give months or season, not both"))
+        if len(set(self.months)) != len(self.months):
+            raise ValueError(N_("a month is given twice"))
+        return self
 
 
 class ShareIn(BaseModel):
@@ -451,6 +465,7 @@ class NormOut(BaseModel):
     basis: str
     per_person: str
     priority_weight: int
+    months: list[int] = []  # empty: all year
 
 
 class PolicyOut(BaseModel):

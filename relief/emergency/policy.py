@@ -30,7 +30,7 @@ from relief.audit import service as audit
 from relief.auth.models import Actor
 from relief.emergency.figures import FIGURE_FIELDS
 from relief.emergency.models import NormOut, PolicyIn, PolicyNormRow, PolicyOut, PolicyRow
-from relief.emergency.records import DEFAULT_LOADING_H, LEVELS, Norm, Policy
+from relief.emergency.records import DEFAULT_LOADING_H, LEVELS, SEASON_MONTHS, Norm, Policy
 from relief.emergency.reporting import rules_json
 from relief.errors import DomainError, not_found
 
@@ -148,7 +148,13 @@ def policy_from_row(row: PolicyRow, norms: Iterable[PolicyNormRow]) -> Policy:
         cross_jurisdiction_penalty_ton_km=Decimal(doc.get("cross_jurisdiction_penalty_ton_km", 0)),
         loading_h=Decimal(doc.get("loading_h", DEFAULT_LOADING_H)),
         norms=[
-            Norm(n.item_code, n.basis, Decimal(n.per_person), n.priority_weight)
+            Norm(
+                n.item_code,
+                n.basis,
+                Decimal(n.per_person),
+                n.priority_weight,
+                tuple(int(m) for m in n.months.split(",") if m),
+            )
             for n in sorted(norms, key=lambda n: n.position)
         ],
         subsidies=_subsidies_from_json(doc.get("subsidies", {})),
@@ -158,8 +164,25 @@ def policy_from_row(row: PolicyRow, norms: Iterable[PolicyNormRow]) -> Policy:
     )
 
 
-def _norm_rows(policy: Policy) -> list[tuple[str, str, str, int]]:
-    return [(n.item_code, n.basis, str(n.per_person), int(n.priority_weight)) for n in policy.norms]
+NormTuple = tuple[str, str, str, int, str]
+
+
+def _months_text(months: Iterable[int]) -> str:
+    return ",".join(str(m) for m in sorted(months))
+
+
+def _norm_rows(policy: Policy) -> list[NormTuple]:
+    return [
+        (n.item_code, n.basis, str(n.per_person), int(n.priority_weight), _months_text(n.months))
+        for n in policy.norms
+    ]
+
+
+def _stored_tuples(session: Session, policy_id: int) -> list[NormTuple]:
+    return [
+        (n.item_code, n.basis, n.per_person, n.priority_weight, n.months)
+        for n in _stored_norms(session, policy_id)
+    ]
 
 
 def _stored_norms(session: Session, policy_id: int) -> list[PolicyNormRow]:
@@ -172,7 +195,7 @@ def _stored_norms(session: Session, policy_id: int) -> list[PolicyNormRow]:
     )
 
 
-def _snapshot(row: PolicyRow, norms: list[tuple[str, str, str, int]]) -> dict[str, Any]:
+def _snapshot(row: PolicyRow, norms: list[NormTuple]) -> dict[str, Any]:
     return {
         "source": row.source,
         "effective_from": row.effective_from.isoformat(),
@@ -182,11 +205,11 @@ def _snapshot(row: PolicyRow, norms: list[tuple[str, str, str, int]]) -> dict[st
     }
 
 
-def _write_norms(session: Session, policy_id: int, norms: list[tuple[str, str, str, int]]) -> None:
+def _write_norms(session: Session, policy_id: int, norms: list[NormTuple]) -> None:
     for old in _stored_norms(session, policy_id):
         session.delete(old)
     session.flush()
-    for position, (item_code, basis, per_person, weight) in enumerate(norms):
+    for position, (item_code, basis, per_person, weight, months) in enumerate(norms):
         session.add(
             PolicyNormRow(
                 policy_id=policy_id,
@@ -195,6 +218,7 @@ def _write_norms(session: Session, policy_id: int, norms: list[tuple[str, str, s
                 basis=basis,
                 per_person=per_person,
                 priority_weight=weight,
+                months=months,
             )
         )
 
@@ -314,10 +338,7 @@ def load_policy(
         _write_norms(session, row.id, norms)
         audit.record(session, actor, "create", "policy", row.id, None, _snapshot(row, norms))
         return row, "created"
-    stored = [
-        (n.item_code, n.basis, n.per_person, n.priority_weight)
-        for n in _stored_norms(session, row.id)
-    ]
+    stored = _stored_tuples(session, row.id)
     if row.document == document and stored == norms and row.region_code == region_code:
         return row, "unchanged"
     before = _snapshot(row, stored)
@@ -347,10 +368,7 @@ def edited_by_user(
     records = audit.history(session, "policy", row.id)
     if not records or records[-1].actor == actor.username:
         return None
-    stored = [
-        (n.item_code, n.basis, n.per_person, n.priority_weight)
-        for n in _stored_norms(session, row.id)
-    ]
+    stored = _stored_tuples(session, row.id)
     same = row.document == policy_document(policy) and stored == _norm_rows(policy)
     if same and row.region_code is None:
         return None
@@ -411,7 +429,16 @@ def policy_from_input(
         tier_penalty_ton_km=dict(body.tier_penalty_ton_km),
         cross_jurisdiction_penalty_ton_km=body.cross_jurisdiction_penalty_ton_km,
         loading_h=body.loading_h,
-        norms=[Norm(n.item, n.basis, n.per_person, n.priority_weight) for n in body.norms],
+        norms=[
+            Norm(
+                n.item,
+                n.basis,
+                n.per_person,
+                n.priority_weight,
+                SEASON_MONTHS[n.season] if n.season else tuple(sorted(n.months)),
+            )
+            for n in body.norms
+        ],
         subsidies=(
             body.subsidies
             if body.subsidies is not None
@@ -491,10 +518,7 @@ def replace_policy(session: Session, actor: Actor, policy_id: int, body: PolicyI
         body, row.document.get("subsidies"), row.document.get("temporary_relief")
     )
     check_policy(session, policy, body.region_code)
-    stored = [
-        (n.item_code, n.basis, n.per_person, n.priority_weight)
-        for n in _stored_norms(session, row.id)
-    ]
+    stored = _stored_tuples(session, row.id)
     before = _snapshot(row, stored)
     norms = _norm_rows(policy)
     row.source = body.source
@@ -542,6 +566,7 @@ def policy_out(session: Session, row: PolicyRow) -> PolicyOut:
                 basis=n.basis,
                 per_person=str(n.per_person),
                 priority_weight=n.priority_weight,
+                months=list(n.months),
             )
             for n in policy.norms
         ],

@@ -42,12 +42,28 @@ class Report:
     filed_at: datetime | None = None
 
 
+# `season:` of a norm (policy.yaml and the policy API) as months (1-12): winter is the
+# northern heating season's core, the others the meteorological seasons (they may overlap).
+SEASON_MONTHS: dict[str, tuple[int, ...]] = {
+    "spring": (3, 4, 5),
+    "summer": (6, 7, 8),
+    "autumn": (9, 10, 11),
+    "winter": (1, 2, 3, 11, 12),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Norm:
     item_code: str
     basis: str  # any report count field
     per_person: Decimal  # exact, read from its text
     priority_weight: int
+    # The months (1-12) the norm applies in, by the event's start (Asia/Shanghai); empty:
+    # all year. Coats and stoves in winter only, not for a July flash flood (issue 15).
+    months: tuple[int, ...] = ()
+
+    def applies_in(self, month: int) -> bool:
+        return not self.months or month in self.months
 
 
 # Hours from a plan's approval until its trucks can leave (loading), when the policy does

@@ -727,7 +727,8 @@ def estimate_for(session: Session, response: ResponseRow) -> list[DemandLine]:
     """The demand estimate: latest report of each region × the norms in force."""
     event = events.get_event(session, response.event_id)
     reports = events.event_reports(session, event.id)
-    return estimate_demand(latest_reports(reports), events.event_policy(session, event).norms)
+    policy = events.event_policy(session, event)
+    return estimate_demand(latest_reports(reports), policy.norms, event.started_at)
 
 
 def demand_lines(session: Session, response_id: int) -> list[DemandLine]:
@@ -740,11 +741,41 @@ def demand_lines(session: Session, response_id: int) -> list[DemandLine]:
     return estimate_for(session, response)
 
 
+def _check_demand_version(session: Session, response_id: int, expected: int) -> None:
+    latest = _latest_version(session, response_id)
+    current = latest.version if latest is not None else 0
+    if current == expected:
+        return
+    at = clock.to_cst(latest.at) if latest is not None else None
+    raise DomainError(
+        "demand_stale",
+        "the demand of response {response_id} was saved by {who} at {when} (now version "
+        "{current}) after this edit was started from version {expected}; look at it again",
+        "version",
+        params={
+            "response_id": response_id,
+            "who": latest.actor if latest is not None else "",
+            "when": at.strftime("%Y-%m-%d %H:%M") if at else "",
+            "current": current,
+            "expected": expected,
+        },
+        extra={"current_version": current},
+    )
+
+
 def replace_demand(
-    session: Session, actor: Actor, response_id: int, lines: list[DemandLineIn], note: str = ""
+    session: Session,
+    actor: Actor,
+    response_id: int,
+    lines: list[DemandLineIn],
+    note: str = "",
+    expected_version: int | None = None,
 ) -> list[DemandLine]:
     """Replace the whole demand list, keeping the version it replaced (audited); `note` says
-    why (kept with the new version and in the audit record)."""
+    why (kept with the new version and in the audit record). `expected_version`: the
+    version the edit started from (0: none saved yet); when another save came in between,
+    409 `demand_stale`, checked under the response's row lock so that of two saves from
+    the same version exactly one goes through. None (the API's way): not checked."""
     if len(note) > 2000:
         raise DomainError("validation_error", "the note is at most 2000 characters", "note")
     response = get_response(session, response_id, lock=True)
@@ -755,6 +786,8 @@ def replace_demand(
             None,
             params={"response_id": response_id},
         )
+    if expected_version is not None:
+        _check_demand_version(session, response_id, expected_version)
     event = events.get_event(session, response.event_id)
     event_regions = set(events.event_region_codes(session, event.id))
     weights = {

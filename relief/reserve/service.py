@@ -24,7 +24,7 @@ from relief.errors import DomainError, not_found
 from relief.network import service as network
 from relief.network.models import RegionRow
 from relief.reserve.models import ReserveBalance, ReserveEntry
-from relief.subsidies.models import Case, Household, format_fen
+from relief.subsidies.models import Case, Household, format_fen, yuan_text
 
 READERS = ("county_staff", "approver", "township_staff")
 TOP_UP_ROLES = ("county_staff", "approver")
@@ -86,14 +86,16 @@ def _book(session: Session, actor: Actor, entry: ReserveEntry, field: str) -> Re
     row = _lock_balance(session, entry.region_code)
     after = row.balance_fen + entry.amount_fen
     if after < 0:
-        balance = format_fen(row.balance_fen)
-        amount = format_fen(-entry.amount_fen)
         raise DomainError(
             "reserve_insufficient",
             "the reserve fund of {code} holds {balance}; {amount} cannot be paid from it",
             field,
-            params={"code": entry.region_code, "balance": balance, "amount": amount},
-            extra={"balance": balance},
+            params={
+                "code": entry.region_code,
+                "balance": yuan_text(row.balance_fen),
+                "amount": yuan_text(-entry.amount_fen),
+            },
+            extra={"balance": format_fen(row.balance_fen)},
         )
     row.balance_fen = after
     row.updated_at = clock.now()

@@ -49,6 +49,7 @@ from relief.emergency.records import (
     HAZARDS,
     LEVELS,
     REPORT_KINDS,
+    SEASON_MONTHS,
     EventSpec,
     Norm,
     Policy,
@@ -126,6 +127,8 @@ POLICY_FIELDS = (
 REPORTING_KEYS = reporting_keys
 REPORTING_LEVELS = LEVELS_UP
 NORM_FIELDS = ("item", "basis", "per_person", "priority_weight")
+# Optional: when in the year the norm applies (one of the two; absent = all year).
+NORM_SEASON_FIELDS = ("months", "season")
 EVENT_FIELDS = ("name", "hazard", "started_at", "level", "region_codes", "closed_roads", "reports")
 REPORT_FIELDS = ("region_code", "kind", "reported_at", *COUNT_FIELDS)
 # The quick report's other figures (issue 14) may be given too; each is optional.
@@ -956,7 +959,7 @@ def _read_thresholds(y: _Yaml, node: Node, policy: Policy, criterion_names: set[
 
 def _read_norms(y: _Yaml, node: Node, policy: Policy) -> None:
     for item, path in y.sequence(node, "norms") or []:
-        values = y.mapping(item, path, NORM_FIELDS, required=NORM_FIELDS)
+        values = y.mapping(item, path, (*NORM_FIELDS, *NORM_SEASON_FIELDS), required=NORM_FIELDS)
         if values is None:
             continue
         failures = y.failures
@@ -964,8 +967,9 @@ def _read_norms(y: _Yaml, node: Node, policy: Policy) -> None:
         basis = y.field(values, "basis", path, _choice(FIGURE_FIELDS))
         per_person = y.field(values, "per_person", path, _decimal)
         weight = y.field(values, "priority_weight", path, _count)
-        if y.failures == failures and len(values) == len(NORM_FIELDS):
-            policy.norms.append(Norm(item_code, basis, per_person, weight))
+        months = _norm_months(y, values, path)
+        if y.failures == failures and all(f in values for f in NORM_FIELDS):
+            policy.norms.append(Norm(item_code, basis, per_person, weight, months))
             y.reading.norm_paths.append(path)
 
 
@@ -994,6 +998,38 @@ TEMPORARY_RELIEF_KEYS = (
     *TEMPORARY_RELIEF_COUNTS,
     "holidays",
 )
+
+
+def _month(text: str) -> int:
+    if not _INTEGER.fullmatch(text) or not 1 <= int(text) <= 12:
+        raise _Invalid(f"{text!r} is not a month (1..12)")
+    return int(text)
+
+
+def _norm_months(y: _Yaml, values: dict[str, Node], path: str) -> tuple[int, ...]:
+    """A norm's `months: [11, 12, 1, 2, 3]` or `season: winter` as sorted months; () = all year."""
+    if "months" in values and "season" in values:
+        y.fail(values["season"], _join(path, "season"), "give months or season, not both")
+        return ()
+    if "season" in values:
+        season = y.field(values, "season", path, _choice(SEASON_MONTHS))
+        return SEASON_MONTHS[season] if season is not None else ()
+    if "months" not in values:
+        return ()
+    sub = _join(path, "months")
+    items = y.sequence(values["months"], sub)
+    if items is None:
+        return ()
+    months: list[int] = []
+    for month_node, month_path in items:
+        month = y.scalar(month_node, month_path, _month)
+        if month is not None and month in months:
+            y.fail(month_node, month_path, f"month {month} twice")
+        elif month is not None:
+            months.append(month)
+    if not items:
+        y.fail(values["months"], sub, "an empty list: leave months out for all year")
+    return tuple(sorted(months))
 
 
 def _read_temporary_relief(y: _Yaml, node: Node) -> dict[str, Any]:

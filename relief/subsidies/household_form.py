@@ -28,8 +28,8 @@ from relief.subsidies.models import (
     Case,
     Household,
     Programme,
-    format_fen,
     rooms_total,
+    yuan_text,
 )
 
 # Who may read the printed form (masked): county staff and approvers in scope, duty officers
@@ -129,7 +129,7 @@ def form_context(session: Session, household: Household) -> dict[str, Any]:
         "cases": [
             (
                 _programme_name(session, c.programme_code),
-                format_fen(c.amount_fen),
+                yuan_text(c.amount_fen),
                 _zh(f"case.{c.status}"),
             )
             for c in cases

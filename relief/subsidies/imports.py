@@ -15,6 +15,7 @@ with one multi-row INSERT.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -201,11 +202,9 @@ def read_rows(filename: str | None, content: bytes) -> Iterator[list[Any]]:
     name = (filename or "").lower()
     is_xlsx = name.endswith(".xlsx") or (not name.endswith(".csv") and content[:2] == b"PK")
     try:
-        yield from (_xlsx_rows(content) if is_xlsx else _csv_rows(content))
+        yield from (_xlsx_rows(content) if is_xlsx else csv_rows(content))
     except DomainError:
         raise
-    except UnicodeDecodeError:
-        raise DomainError("bad_request", "the CSV file is not UTF-8 text", "file") from None
     except Exception as exc:  # openpyxl and zipfile raise many kinds for a damaged file
         raise DomainError(
             "bad_request",
@@ -215,9 +214,42 @@ def read_rows(filename: str | None, content: bytes) -> Iterator[list[Any]]:
         ) from None
 
 
-def _csv_rows(content: bytes) -> Iterator[list[Any]]:
-    # Decoded line by line (Excel writes a BOM; both forms are accepted), never as a whole.
-    text = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig", newline="")
+# Excel saves "CSV UTF-8" with a BOM and plain "CSV" on Chinese Windows in GBK: UTF-8
+# (with or without the BOM) first, then GB18030 (which GBK is a part of).
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+_CHECK_CHUNK = 1 << 20
+
+
+def csv_encoding(content: bytes) -> str:
+    """The encoding a CSV file is read in (CSV_ENCODINGS, the first that decodes all of it);
+    DomainError `bad_request` on `file` for UTF-16 text (Excel's "Unicode text") or neither.
+    Checked a chunk at a time, so the file is never held twice as text."""
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise DomainError(
+            "bad_request",
+            "the CSV file is UTF-16 text: save it as CSV (UTF-8) and import that",
+            "file",
+        )
+    for encoding in CSV_ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            for start in range(0, len(content), _CHECK_CHUNK):
+                decoder.decode(content[start : start + _CHECK_CHUNK])
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise DomainError(
+        "bad_request",
+        "the CSV file is neither UTF-8 nor GB18030 (GBK) text: save it as CSV (UTF-8)",
+        "file",
+    )
+
+
+def csv_rows(content: bytes) -> Iterator[list[str]]:
+    """A CSV file's rows (cells as text, at most MAX_COLUMNS), decoded as csv_encoding says,
+    line by line; `import_rejected` (`row_too_wide`) for a row of more than MAX_ROW_CELLS."""
+    text = io.TextIOWrapper(io.BytesIO(content), encoding=csv_encoding(content), newline="")
     for row, cells in enumerate(csv.reader(_bounded_lines(text)), start=1):
         if len(cells) > MAX_ROW_CELLS:
             raise _too_wide(row)

@@ -154,6 +154,14 @@ def format_fen(fen: int | None) -> str | None:
     return f"{sign}{whole}.{cents:02d}"
 
 
+def yuan_text(fen: int) -> str:
+    """Integer fen as pages and messages show an amount (the API keeps format_fen's plain
+    text): 810000 → "8,100.00", -150050 → "-1,500.50". Pages add the unit: `|yuan`."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
 # An API amount in yuan, held as integer fen once validated.
 Fen = Annotated[int, BeforeValidator(parse_fen)]
 
@@ -734,6 +742,9 @@ class TransitionIn(BaseModel):
     action: Action
     note: _text(1000, 0) = ""  # type: ignore[valid-type]
     override_reason: _text(1000, 0) | None = None  # type: ignore[valid-type]
+    # The status the case was seen in (the page's hidden field): when it has moved on
+    # meanwhile, 409 `case_stale`, checked under the case's row lock. Optional.
+    status: Literal[CASE_STATUSES] | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _note_when_required(self) -> TransitionIn:

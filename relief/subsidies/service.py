@@ -52,6 +52,7 @@ from relief.subsidies.models import (
     format_fen,
     parse_fen,
     rooms_problem,
+    yuan_text,
 )
 
 REGION_LEVELS = ("province", "prefecture", "county", "township", "village")
@@ -1585,6 +1586,30 @@ def get_case(session: Session, actor: Actor, case_id: int) -> tuple[Case, Househ
     return case, household
 
 
+def _refuse_stale_case(session: Session, case: Case, seen: str) -> None:
+    """A step taken on a case as it was (`seen`) after someone else moved it on."""
+    last = session.exec(
+        select(CaseTransition)
+        .where(CaseTransition.case_id == case.id)
+        .order_by(CaseTransition.id.desc())  # type: ignore[union-attr]
+    ).first()
+    at = clock.to_cst(last.at) if last is not None else None
+    raise DomainError(
+        "case_stale",
+        "case {case_id} was moved on to {status} by {who} at {when} after it was seen as "
+        "{seen}; look at it again",
+        "status",
+        params={
+            "case_id": case.id,
+            "status": Term(f"case.{case.status}"),
+            "seen": Term(f"case.{seen}"),
+            "who": last.actor if last is not None else "",
+            "when": at.strftime("%Y-%m-%d %H:%M") if at else "",
+        },
+        extra={"current_status": case.status},
+    )
+
+
 def transition_case(session: Session, actor: Actor, case_id: int, body: TransitionIn) -> Case:
     case = _locked_case(session, case_id)
     household = session.get(Household, case.household_id)
@@ -1594,6 +1619,8 @@ def transition_case(session: Session, actor: Actor, case_id: int, body: Transiti
     elif not may_approve(actor, case, case.amount_fen, session):
         ensure_role(actor, *ACTION_ROLES["approve"])  # role_forbidden naming who may
     authorize_region(session, actor, household.region_code, record="case")
+    if body.status is not None and body.status != case.status:
+        _refuse_stale_case(session, case, body.status)
     sources, target = TRANSITIONS[body.action]
     if case.status not in sources:
         raise DomainError(
@@ -1685,10 +1712,10 @@ def _check_approval(session: Session, case: Case, body: TransitionIn, now: datet
                 "amount": format_fen(case.amount_fen),
             },
             params={
-                "amount": format_fen(case.amount_fen),
+                "amount": yuan_text(case.amount_fen),
                 "programme_code": programme.code,
-                "total": format_fen(int(approved) + case.amount_fen),
-                "budget": format_fen(programme.budget_fen),
+                "total": yuan_text(int(approved) + case.amount_fen),
+                "budget": yuan_text(programme.budget_fen),
             },
         )
 
@@ -1872,7 +1899,7 @@ def record_payment(session: Session, actor: Actor, case_id: int, body: PaymentIn
         )
     ).first()
     if repeat is not None:
-        repeat_amount = format_fen(repeat.amount_fen)
+        repeat_amount = yuan_text(repeat.amount_fen)
         raise DomainError(
             "duplicate_reference",
             "reference {reference} is already recorded on this case (payment of {amount} on {paid_on}); reverse it first or give the new payment its own reference",
@@ -1894,10 +1921,10 @@ def record_payment(session: Session, actor: Actor, case_id: int, body: PaymentIn
             "amount",
             extra={"approved": format_fen(case.amount_fen), "paid": format_fen(paid)},
             params={
-                "amount": format_fen(body.amount),
+                "amount": yuan_text(body.amount),
                 "case_id": case.id,
-                "total": format_fen(paid + body.amount),
-                "approved": format_fen(case.amount_fen),
+                "total": yuan_text(paid + body.amount),
+                "approved": yuan_text(case.amount_fen),
             },
         )
     payment = Payment(

@@ -65,6 +65,7 @@ from relief.errors import DomainError
 from relief.i18n import translate
 from relief.network import service as network
 from relief.subsidies.imports import RowErrors
+from relief.subsidies.models import yuan_text as yuan
 from relief.web import netmap
 from relief.web.forms import (
     FieldMap,
@@ -88,7 +89,6 @@ from relief.web.forms import (
 from relief.web.i18n import MESSAGES, Lang, Translator
 from relief.web.map_pages import map_drawing
 from relief.web.pictures import response_pictures
-from relief.web.reserve import yuan
 from relief.web.shell import people_names, place_names, render, request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
@@ -873,6 +873,11 @@ def _demand_row_label(
     return f"{names.get(region, region)} · {item_name}"
 
 
+def _version_seen(seen: str) -> int | None:
+    """The demand version a page was opened at (its hidden field); None when not sent."""
+    return int(seen) if seen.isdigit() and len(seen) < 10 else None
+
+
 def _demand_stale(session: Session, t: Translator, response_id: int, seen: str) -> str | None:
     """Why a demand saved from an older page is refused: the versions saved since, who saved
     them, when, and the rows they changed (「需求清单已于 … 由 … 修改：哈拉合少乡 · 饮用水
@@ -1116,7 +1121,7 @@ def save_demand(
 ) -> Response:
     _acting(request, actor)
     t = Translator(request_lang(request))
-    changed = _demand_stale(session, t, response_id, version.strip())
+    seen = version.strip()
     keys = key + [""] * (len(region_code) - len(key))
     rows = [
         {
@@ -1133,12 +1138,6 @@ def save_demand(
     # A row left blank (the spare one at the bottom, or one cleared) is not a line.
     rows = [row for row in rows if row["region_code"] or row["item_code"] or row["quantity"]]
     form = FormState(values={"rows": rows, "note": note})
-    if changed is not None:
-        # Saved from a page opened before another save (another tab, another officer): say
-        # who changed which rows; the rows typed here stay, merged on the current demand,
-        # and the page now carries the current version (finding 31).
-        form.fail(None, changed)
-        form.status = 409
     lines: list[DemandLineIn] = []
     for n, row in enumerate(rows):
         number = int_or_none(row["quantity"])
@@ -1167,12 +1166,23 @@ def save_demand(
         session,
         form,
         t,
-        lambda: responses.replace_demand(session, actor, response_id, lines, note),
+        lambda: responses.replace_demand(
+            session, actor, response_id, lines, note, _version_seen(seen)
+        ),
         f"/responses/{response_id}#demand",
         # `[3].item_code` → row 3's item input (`3.item_code`); no field → above the table.
         lambda path: path.replace("[", "").replace("]", ""),
         status=422,
     )
+    if done is None and form.code == "demand_stale":
+        # Saved from a page opened before another save (another tab, another officer): the
+        # service refused it under the response's lock; say who changed which rows. The
+        # rows typed here stay, merged on the current demand, and the page now carries the
+        # current version (finding 31).
+        form.general = None
+        form.errors.pop("version", None)
+        form.fail(None, _demand_stale(session, t, response_id, seen) or t("error.demand_stale"))
+        form.status = 409
     return done or _response_page(
         request, session, actor, response_id, demand=form, status_code=form.status
     )

@@ -531,6 +531,22 @@ def int_or_none(text: str | None) -> int | None:
         return None
 
 
+# The largest id a row may have (PostgreSQL's integer), the largest a query may name.
+MAX_QUERY_ID = 2_147_483_647
+
+
+def query_id(text: str | None) -> int | None:
+    """A query parameter's id or count (`?event_id=7`, `?stuck_days=14`): ASCII digits,
+    spaces around them allowed, 0 … MAX_QUERY_ID; anything else (`abc`, `-1`, `1_000`,
+    `１２`, a number too large) is None, which the page reads as "no filter" — a filter
+    or a hand-edited link never fails."""
+    cleaned = (text or "").strip()
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 10:
+        return None
+    value = int(cleaned)
+    return value if value <= MAX_QUERY_ID else None
+
+
 def cst_input(value: datetime | None) -> str:
     """A time as `<input type="datetime-local">` wants it, in CST."""
     shown = clock.to_cst(value)

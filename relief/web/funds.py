@@ -26,10 +26,10 @@ from relief.funds.models import (
 )
 from relief.network.models import RegionRow
 from relief.subsidies.models import parse_fen
+from relief.subsidies.models import yuan_text as yuan
 from relief.web.forms import FormState, fields_in, same_site_posts, submit
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
-from relief.web.reserve import yuan
 from relief.web.shell import render, request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])

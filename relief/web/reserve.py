@@ -26,13 +26,6 @@ PAYMENT_FIELDS = fields_in(("amount", "household_id", "reason"))
 REFUSED = (401, 403, 404)
 
 
-def yuan(fen: int) -> str:
-    """Fen as the page shows money: 810000 → "8,100", 150050 → "1,500.50"."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole:,}" + (f".{cents:02d}" if cents else "")
-
-
 def _page(
     request: Request,
     session: Session,
@@ -54,10 +47,9 @@ def _page(
         actor,
         status_code=status_code,
         region=region,
-        balance=yuan(balance),
+        balance=balance,
         entries=rows,
         pager=Pager(number, total, f"/townships/{region.code}/reserve"),
-        yuan=yuan,
         may_top_up=may,
         may_pay=actor.role == "admin" or actor.role in service.PAYMENT_ROLES,
         top_up=top_up or FormState(),

@@ -23,6 +23,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -46,6 +47,7 @@ from relief.i18n import catalogue, colon, has, in_brackets, listed, stored_text,
 from relief.i18n import unit as unit_word
 from relief.network import service as network
 from relief.network.models import ItemRow
+from relief.subsidies.models import yuan_text
 from relief.web import netmap
 from relief.web.i18n import HTML_LANG, Lang, Translator, lang_of
 from relief.web.origin import same_site_posts
@@ -116,6 +118,16 @@ def _ngettext(context: Any, singular: str, plural: str, count: int, **params: An
     return text.format(count=count, **params)
 
 
+@pass_context
+def _yuan(context: Any, amount: int | str | None) -> str:
+    """`{{ case.amount_fen|yuan }}`: money on every page in one style, "8,100.00 元"
+    (integer fen, or an API amount text such as "8100.00"); nothing for None."""
+    if amount is None or amount == "":
+        return ""
+    fen = amount if isinstance(amount, int) else int(Decimal(amount) * 100)
+    return f"{yuan_text(fen)} {translate('sub.yuan', lang_of(context.get('lang')))}"
+
+
 # The Jinja2 i18n extension: `_()` / `gettext()` in templates, found by `make messages`.
 templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=False)
@@ -124,6 +136,7 @@ templates.env.filters["roman"] = _roman
 templates.env.filters["unit"] = _unit
 templates.env.filters["stored"] = _stored
 templates.env.filters["iso"] = _iso
+templates.env.filters["yuan"] = _yuan
 
 
 def _once() -> Markup:

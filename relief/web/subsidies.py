@@ -39,8 +39,9 @@ from relief.subsidies.models import (
     Payment,
     PaymentIn,
     Programme,
+    ReversalIn,
     TransitionIn,
-    format_fen,
+    yuan_text,
 )
 from relief.web import subsidy_office as office
 from relief.web.forms import (
@@ -52,6 +53,7 @@ from relief.web.forms import (
     form_once,
     number_text,
     numbers_in,
+    query_id,
     same_site_posts,
     service_words,
     submit,
@@ -72,15 +74,6 @@ HOUSEHOLD_FIELDS = office.HOUSEHOLD_FIELDS
 
 def _reader(actor: Actor) -> None:
     ensure_role(actor, *READERS)
-
-
-def _int_or_none(text: str | None) -> int | None:
-    """A filter's number; anything else means no filter (a filter form never fails)."""
-    try:
-        value = int((text or "").strip())
-    except ValueError:
-        return None
-    return value if 0 <= value <= MAX_ID else None
 
 
 def _eligibility_text(t: Translator, programme: Programme) -> str:
@@ -104,7 +97,7 @@ def basis_text(t: Translator, session: Session, standard: Any, case: Case | None
     """How a standard sets the amount, in the page's language (issue 15): the basis with
     its figures, the months (a case's own when given), a share's reference standard (its
     Chinese name on a Chinese page, its code on an English one), per household, the cap."""
-    money = format_fen
+    money = yuan_text
     basis = service.standard_basis(standard)
     months = case.months if case is not None and case.months else standard.months
     if basis == "rebuild":
@@ -188,7 +181,7 @@ def households_page(
         request,
         session,
         actor,
-        event_id=_int_or_none(event_id),
+        event_id=query_id(event_id),
         region_code=region,
         q=search,
         search_problem=too_long,
@@ -246,6 +239,7 @@ def _households_page(
         names=_region_names(session),
         regions=service.registrable_regions(session, actor),
         programmes=service.list_programmes(session, actor),
+        programme_names=service.programme_names(session),
         may_register=actor.role in ("county_staff", "township_staff", "admin"),
         problem=problem,
         search_problem=search_problem,
@@ -431,7 +425,7 @@ def post_import(
     ensure_role(actor, "county_staff", "township_staff")
     t = Translator(request_lang(request))
     form = FormState(values={"event_id": event_id})
-    event = _int_or_none(event_id)
+    event = query_id(event_id)
     if event is None:
         form.fail("event_id", t("err.required"))
     content = file.file.read() if file is not None else b""
@@ -476,7 +470,7 @@ def cases_page(
     _reader(actor)
     t = Translator(request_lang(request))
     wanted = status if status in CASE_STATUSES else None
-    stuck = _int_or_none(stuck_days)
+    stuck = query_id(stuck_days)
     number = page_number(page)
     # A search longer than the service takes: a message under the box (finding 55).
     search, too_long = office.search_or_problem(t, q)
@@ -512,8 +506,7 @@ def cases_page(
         sorter=Sorter("/subsidies/cases", order, filters),
         q=search,
         programme_names=service.programme_names(session),
-        paid={k: format_fen(v) for k, v in paid.items()},
-        money=format_fen,
+        paid=paid,
         programmes=service.list_programmes(session, actor),
         programme=programme,
         status=wanted or "",
@@ -537,7 +530,7 @@ def post_case(
     """Open a case for a household; a refusal (no standard, a case already open) is shown
     on the household list, where the button was."""
     ensure_role(actor, "county_staff", "township_staff")
-    household = _int_or_none(household_id)
+    household = query_id(household_id)
     if household is None:
         raise DomainError("validation_error", "household_id must be a number", "household_id")
     t = Translator(request_lang(request))
@@ -600,11 +593,10 @@ def _case_page(
         basis=basis_text(Translator(request_lang(request)), session, standard, case)
         if standard
         else "",
-        money=format_fen,
         history=history,
         people=people_names(session, [h.actor for h in history] + [p.actor for p in payments]),
         payments=payments,
-        paid=format_fen(sum(p.amount_fen for p in payments)),
+        paid=sum(p.amount_fen for p in payments),
         reversed_by=service.reversed_ids(session, [p.id for p in payments if p.id is not None]),
         # 冬春: 村评 is recorded on its own form (relief/web/winter.py), not a bare button.
         actions=[
@@ -685,6 +677,7 @@ def post_transition(
                 "action": action,
                 "note": note.strip(),
                 "override_reason": override_reason.strip() or None,
+                "status": seen_status if seen_status in CASE_STATUSES else None,
             }
         )
         service.transition_case(session, actor, case_id, body)
@@ -701,10 +694,16 @@ def post_transition(
         status=409,
         words=_case_words,
     )
-    if done is None and form.code == "invalid_transition" and seen_status != case.status:
-        # Opened before someone else moved the case on (finding 47): say what it is now,
-        # who moved it and when, instead of "刷新页面".
+    if (
+        done is None
+        and form.code in ("case_stale", "invalid_transition")
+        and (seen_status != case.status or form.code == "case_stale")
+    ):
+        # Opened before someone else moved the case on (finding 47): the service refused it
+        # under the case's lock; say what it is now, who moved it and when, instead of
+        # "刷新页面".
         form.general = None
+        form.errors.pop("status", None)
         form.fail(None, _case_moved(session, t, case_id))
     return done or _case_page(
         request, session, actor, case_id, transition=form, status_code=form.status
@@ -827,8 +826,12 @@ def post_reversal(
         session,
         form,
         t,
-        lambda: service.reverse_payment(session, actor, payment_id, reason.strip()),
+        # Read as the API reads it (ReversalIn): a reason over its length says 「最多 N 字」.
+        lambda: service.reverse_payment(
+            session, actor, payment_id, ReversalIn.model_validate({"reason": reason.strip()}).reason
+        ),
         f"/subsidies/cases/{case_id}?done=reversal#payments-h",
+        fields_in(("reason",)),
         refusals=CASE_REFUSALS,
         status=409,
     )
@@ -878,6 +881,5 @@ def programme_page(
         notice_query=urlencode({"programme": code}),
         payments=payments,
         reversed_by=service.reversed_ids(session, ids),
-        money=format_fen,
         pager=Pager(number, total, f"/subsidies/programmes/{quote(code, safe='')}"),
     )

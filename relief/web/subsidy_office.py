@@ -354,18 +354,19 @@ def post_bulk(
     """Cases for the households ticked (`selection=selected`) or for every household the
     list's filter selects, in one transaction; the list shows how many were opened, skipped
     (a case already) and refused (not eligible)."""
-    from relief.web.subsidies import _households_page, _int_or_none
+    from relief.web.forms import query_id
+    from relief.web.subsidies import _households_page
 
     ensure_role(actor, "county_staff", "township_staff")
     t = Translator(request_lang(request))
     filters = {
-        "event_id": _int_or_none(event_id),
+        "event_id": query_id(event_id),
         "region_code": region_code.strip(),
         "q": search_text(q),
         "damage": damage if damage in DAMAGES else "",
     }
     form = FormState(values={"programme_code": programme_code, "selection": selection})
-    ids = [i for i in (_int_or_none(v) for v in household_ids) if i]
+    ids = [i for i in (query_id(v) for v in household_ids) if i]
     if not programme_code.strip():
         form.fail(None, t("office.bulk.no_programme"))
     elif selection == "selected" and not ids:

@@ -15,9 +15,9 @@ from relief.db import get_session
 from relief.errors import N_
 from relief.subsidies import service as subsidies
 from relief.subsidies import temporary
+from relief.subsidies.models import yuan_text as yuan
 from relief.web.forms import FormState, fields_in, same_site_posts, submit
 from relief.web.i18n import Translator
-from relief.web.reserve import yuan
 from relief.web.shell import render, request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])

@@ -17,6 +17,7 @@ from relief.auth.models import Actor
 from relief.db import get_session
 from relief.network import service as network
 from relief.subsidies import service, winter
+from relief.subsidies.models import yuan_text as yuan
 from relief.subsidies.winter_models import (
     RoundIn,
     SurveyCorrectionIn,
@@ -34,7 +35,6 @@ from relief.web.forms import (
     validated,
 )
 from relief.web.i18n import Translator
-from relief.web.reserve import yuan
 from relief.web.shell import render, request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
-from relief.allocation.demand import estimate_demand, latest_reports
+from relief.allocation.demand import estimate_demand, latest_reports, norms_in_force
 from relief.allocation.model import DemandLine
 from relief.emergency.records import Norm, Report
 
@@ -64,3 +64,19 @@ def test_latest_report_is_the_greatest_reported_at_then_the_later_submission():
     latest = latest_reports([late, early, tie_second, tie_first])
     assert latest["t1"] is late
     assert latest["t2"] is tie_second
+
+
+def test_a_norm_of_the_winter_months_counts_for_a_january_event_not_a_july_one():
+    norms = [
+        Norm("coat", "relocated", Decimal(1), 6, (10, 11, 12, 1, 2, 3, 4)),
+        Norm("water", "relocated", Decimal(9), 10),
+    ]
+    latest = {"t1": report("t1", relocated=10)}
+
+    july = estimate_demand(latest, norms, datetime(2026, 7, 28, 3, tzinfo=UTC))
+    january = estimate_demand(latest, norms, datetime(2026, 1, 17, 12, tzinfo=UTC))
+
+    assert [line.item_code for line in july] == ["water"]
+    assert [line.item_code for line in january] == ["coat", "water"]
+    # 30 September 20:00 UTC is 1 October 04:00 in Asia/Shanghai: the heating season.
+    assert len(norms_in_force(norms, datetime(2026, 9, 30, 20, tzinfo=UTC))) == 2

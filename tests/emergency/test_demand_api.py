@@ -287,6 +287,22 @@ def test_relief_demand_writes_the_csv_of_a_shipped_event():
     }
 
 
+def test_the_july_flash_flood_asks_for_no_coats_or_stoves_the_january_snowstorm_does():
+    folder = REPO / "scenarios" / "hohhot"
+
+    def items(event: str) -> set[str]:
+        result = CliRunner().invoke(
+            cli, ["demand", "--scenario", str(folder), "--event", event, "--csv", "-"]
+        )
+        assert result.exit_code == 0, result.output
+        return {r["item_code"] for r in csv.DictReader(io.StringIO(result.output))}
+
+    flood, snow = items("flashflood"), items("snowstorm")
+
+    assert {"coat", "stove"} & flood == set()
+    assert {"coat", "stove", "quilt"} <= snow and "quilt" in flood
+
+
 def test_relief_demand_prints_a_table_and_writes_a_file(tmp_path):
     folder = REPO / "scenarios" / "hohhot"
     out = tmp_path / "demand.csv"
@@ -329,3 +345,30 @@ def test_relief_demand_exits_2_with_the_problems_of_an_invalid_scenario(tmp_path
     assert result.exit_code == 2
     assert "stock.csv:" in result.output
     assert "unknown warehouse WH-NOWHERE" in result.output
+
+
+def test_two_saves_from_the_same_version_let_exactly_one_through(response, engine):
+    """The version is checked by the service under the response's row lock, not by the
+    page before it: the second save started from version 0 is refused, nothing changed."""
+    from relief.auth.models import Actor
+    from relief.db import transaction
+    from relief.emergency.models import DemandLineIn
+    from relief.errors import DomainError
+
+    duty = Actor(username="duty", role="duty_officer")
+    rid = response["id"]
+
+    def save(quantity: int) -> str:
+        line = DemandLineIn(region_code="150125101", item_code="tent", quantity=quantity)
+        try:
+            with transaction(engine) as session:
+                responses.replace_demand(session, duty, rid, [line], "", expected_version=0)
+        except DomainError as exc:
+            assert (exc.field, exc.params["current"]) == ("version", 2)
+            return exc.code
+        return "saved"
+
+    assert [save(300), save(400)] == ["saved", "demand_stale"]
+    with session_for(engine, write=False) as session:
+        lines = responses.demand_lines(session, rid)
+    assert [(ln.item_code, ln.quantity) for ln in lines] == [("tent", 300)]

@@ -46,6 +46,7 @@ def test_every_user_reads_the_policy_in_force(api):
         "basis": "relocated",
         "per_person": "0.25",
         "priority_weight": 8,
+        "months": [],
     }
     assert api.get("/policies", user="wc_staff").json() == [policy]
     before = api.get("/policy?at=2024-01-19T23:59:59%2B08:00")
@@ -270,6 +271,60 @@ def test_the_loading_time_defaults_to_two_hours_and_an_admin_sets_it(api):
     )
     assert reply.status_code == 200, reply.text
     assert in_force(api)["loading_h"] == 0.75
+
+
+def test_an_admin_gives_a_norm_months_or_a_season_and_the_reply_has_its_months(api):
+    policy = in_force(api)
+    norms = [
+        {"item": "tent", "basis": "relocated", "per_person": 1, "priority_weight": 8},
+        {
+            "item": "rice",
+            "basis": "needing_aid",
+            "per_person": 1,
+            "priority_weight": 10,
+            "months": [12, 1, 2],
+        },
+        {
+            "item": "rice",
+            "basis": "relocated",
+            "per_person": 1,
+            "priority_weight": 10,
+            "season": "summer",
+        },
+    ]
+
+    reply = api.client.put(
+        f"/api/v1/policies/{policy['id']}",
+        json=policy_body(api, norms=norms),
+        headers=api.users["admin"],
+    )
+
+    assert reply.status_code == 200, reply.text
+    assert [n["months"] for n in in_force(api)["norms"]] == [[], [1, 2, 12], [6, 7, 8]]
+
+
+@pytest.mark.parametrize(
+    ("when", "field"),
+    [
+        ({"months": [13]}, "norms[0].months[0]"),
+        ({"months": [1, 1]}, "norms[0]"),
+        ({"months": [7], "season": "summer"}, "norms[0]"),
+        ({"season": "monsoon"}, "norms[0].season"),
+    ],
+)
+def test_a_bad_norm_season_is_refused_naming_the_field(api, when, field):
+    policy = in_force(api)
+    norm = {"item": "tent", "basis": "relocated", "per_person": 1, "priority_weight": 8, **when}
+
+    reply = api.client.put(
+        f"/api/v1/policies/{policy['id']}",
+        json=policy_body(api, norms=[norm]),
+        headers=api.users["admin"],
+    )
+
+    assert reply.status_code == 422
+    assert detail(reply)["field"] == field
+    assert in_force(api) == policy
 
 
 def test_an_unknown_policy_is_404(api):

@@ -109,7 +109,7 @@ def test_a_bad_file_is_rejected_whole_with_rows_and_columns(api):
         ["150125101", "可可以力更镇", 3, 1, "12.5"],
         ["150125102", "哈乐镇", 1, 2, "x"],
         ["999999999", "?", 0, 0, 0],
-        ["150125101", "again", 0, 0, 0],
+        ["150125101", "可可以力更镇", 0, 0, 0],
     )
     reply = _import(api, event_id, content, lang="zh-CN")
     assert reply.status_code == 422

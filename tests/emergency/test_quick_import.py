@@ -494,3 +494,49 @@ def test_a_file_over_the_upload_limit_is_413_before_it_is_read(api, settings, en
     assert reply.status_code == 413, reply.text
     assert reply.json()["detail"]["code"] == "too_large"
     assert _reports(api, event_id) == []
+
+
+def test_a_township_name_that_is_not_the_codes_is_refused_naming_both(api):
+    event_id = _event(api)
+    content = _sheet(
+        HEADER,
+        ["150125101", "可可以力更镇", 1, 10, 5],  # the code's own name: fine
+        ["150125102", "可可以力更镇", 1, 10, 5],  # a row copied and its code changed
+    )
+
+    reply = _import(api, event_id, content, lang="zh-CN")
+
+    assert _problems(reply) == {(3, "B", "region_name", "region_name_mismatch")}
+    problem = reply.json()["detail"]["rejected"][0]
+    assert problem["params"]["code"] == "150125102" and problem["params"]["name"] == "可可以力更镇"
+    assert "不符" in problem["message"] and problem["params"]["expected"] in problem["message"]
+    assert _reports(api, event_id) == []
+
+
+def test_an_import_reads_the_events_reports_once_not_once_per_row(api):
+    """Filing n rows used to read every report of the event again for each row (n queries,
+    n²/2 rows read); now they are read once and kept up to date as rows are filed."""
+    from sqlalchemy import event as sql_event
+    from sqlalchemy.engine import Engine
+
+    event_id = _event(api)
+    rows = [
+        [code, "", 0, 10, 5, f"2026-07-01 {7 + i // 60:02d}:{i % 60:02d}"]
+        for i in range(60)
+        for code in ["150125101" if i % 2 else "150125102"]
+    ]
+    reads = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM event_reports" in statement:
+            reads.append(statement)
+
+    sql_event.listen(Engine, "before_cursor_execute", count)
+    try:
+        reply = _import(api, event_id, _sheet([*HEADER, "报告时间"], *rows))
+    finally:
+        sql_event.remove(Engine, "before_cursor_execute", count)
+
+    assert reply.status_code == 201, reply.text
+    assert len(reply.json()) == 60
+    assert len(reads) <= 2, len(reads)

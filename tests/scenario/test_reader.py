@@ -859,3 +859,49 @@ def test_a_reference_standard_of_an_unknown_region_is_a_validation_problem(
     assert [(p.field, p.message) for p in problems] == [
         ("subsidies.reference_standards[0].region_code", "unknown region 159999")
     ]
+
+
+def test_a_norm_takes_months_or_a_season_and_applies_all_year_without(scenario, edit):
+    edit(
+        "policy.yaml",
+        "{item: quilt, basis: relocated, per_person: 1, priority_weight: 6}",
+        "{item: quilt, basis: relocated, per_person: 1, priority_weight: 6, months: [12, 1, 2]}",
+    )
+    edit(
+        "policy.yaml",
+        "{item: tent, basis: relocated, per_person: 0.25, priority_weight: 8}",
+        "{item: tent, basis: relocated, per_person: 0.25, priority_weight: 8, season: winter}",
+    )
+
+    policy, problems = read(scenario)
+
+    assert problems == []
+    tent, rice, quilt = policy.policy.norms
+    assert quilt.months == (1, 2, 12)
+    assert tent.months == (1, 2, 3, 11, 12)
+    assert rice.months == () and rice.applies_in(7)
+    assert not quilt.applies_in(7) and quilt.applies_in(12)
+
+
+@pytest.mark.parametrize(
+    ("when", "field"),
+    [
+        ("months: [13]", "norms[2].months[0]"),
+        ("months: [1, 1]", "norms[2].months[1]"),
+        ("months: []", "norms[2].months"),
+        ("months: 7", "norms[2].months"),
+        ("season: monsoon", "norms[2].season"),
+        ("months: [7], season: summer", "norms[2].season"),
+    ],
+)
+def test_a_bad_norm_season_is_a_problem_at_its_field(scenario, edit, when, field):
+    edit(
+        "policy.yaml",
+        "{item: quilt, basis: relocated, per_person: 1, priority_weight: 6}",
+        "{item: quilt, basis: relocated, per_person: 1, priority_weight: 6, " + when + "}",
+    )
+
+    policy, problems = read(scenario)
+
+    assert [p[2] for p in problems] == [field]
+    assert [n.item_code for n in policy.policy.norms] == ["tent", "rice"]

@@ -20,11 +20,26 @@ _REFS = itertools.count(1)
 
 
 def test_twenty_parallel_adjustments_never_take_stock_below_zero(
-    live_server, users, put_stock, parallel, level, ledger_count, differences
+    live_server, users, put_stock, parallel, level, ledger_count, differences, monkeypatch
 ):
+    """Each adjustment pauses after it has read (and, with the lock, holds) the stock row,
+    as the reserve fund's race test does: without the row lock they all read 100 and the
+    later writes overwrite the earlier ones (lost updates, a level that disagrees with the
+    ledger); with it they queue. (On SQLite writers queue anyway; on PostgreSQL,
+    RELIEF_TEST_DATABASE_URL, this fails without the lock.)"""
+    import time
+
     put_stock("W1", "tent", 100)
     headers = users["mgr1"]
     before = ledger_count()
+    locked = service._lock_level
+
+    def slow_lock(*args, **kwargs):
+        found = locked(*args, **kwargs)
+        time.sleep(0.1)  # widens the window between reading the level and writing it
+        return found
+
+    monkeypatch.setattr(service, "_lock_level", slow_lock)
 
     def take_seven() -> httpx.Response:
         return httpx.post(

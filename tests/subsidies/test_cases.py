@@ -636,3 +636,27 @@ def test_a_payment_dated_before_the_case_was_approved_is_refused(
     detail = reply.json()["detail"]
     assert (detail["code"], detail["field"]) == ("paid_on_too_early", "paid_on")
     assert "2026-08-08" in detail["message"]
+
+
+def test_two_steps_from_the_same_seen_status_let_exactly_one_through(
+    client, world, rebuild, register
+):
+    """Both tabs opened the case while it was published; one reviews it, the other rejects
+    it. Reject is allowed from township_reviewed too, so only the seen status, checked in
+    the service under the case's lock, stops the second."""
+    case = open_case(client, world, register(1)["id"])
+    for action in ("village_review", "publish"):
+        assert act(client, world.clerk, case["id"], action).status_code == 200
+
+    first = act(client, world.clerk, case["id"], "township_review", status="published")
+    second = act(client, world.clerk, case["id"], "reject", "不符合", status="published")
+
+    assert first.status_code == 200
+    assert second.status_code == 409
+    detail = second.json()["detail"]
+    assert (detail["code"], detail["field"]) == ("case_stale", "status")
+    assert detail["current_status"] == "township_reviewed"
+    reply = client.get(f"/api/v1/cases/{case['id']}", headers=world.clerk).json()
+    assert reply["status"] == "township_reviewed"
+    # Without the seen status (the API as before), the step is taken as the case is now.
+    assert act(client, world.clerk, case["id"], "reject", "不符合").status_code == 200

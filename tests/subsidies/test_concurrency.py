@@ -54,9 +54,28 @@ def _today() -> str:
     return clock.to_cst(clock.now()).date().isoformat()
 
 
-def test_parallel_payments_never_pay_more_than_approved(client, world, live_server, parallel):
+def test_parallel_payments_never_pay_more_than_approved(
+    client, world, live_server, parallel, monkeypatch
+):
+    """Each payment pauses after it has read (and, with the lock, holds) the case row, as
+    the reserve fund's race test does: without the row lock every payment sums the paid
+    amount before any other has written, and all six go through; with it they queue.
+    (On SQLite writers queue anyway; on PostgreSQL, RELIEF_TEST_DATABASE_URL, this fails
+    without the lock.)"""
+    import time
+
+    from relief.subsidies import service
+
     case_id = approved_case(client, world)
     url = f"{live_server}/api/v1/cases/{case_id}/payments"
+    locked = service._locked_case
+
+    def slow_lock(session, case_id):
+        case = locked(session, case_id)
+        time.sleep(0.2)  # widens the window between reading what was paid and paying
+        return case
+
+    monkeypatch.setattr(service, "_locked_case", slow_lock)
 
     def pay(i: int):
         def call() -> int:

@@ -97,7 +97,8 @@ def test_a_formula_in_a_head_name_or_reference_comes_out_as_text_in_every_export
     notice = _xlsx(client.get(notice_url + "xlsx", headers=headers["clerk"]).content)
     first = _header_row(notice) + 1  # title lines above the header (relief/sheets.py)
     name = notice.cell(row=first, column=2)
-    assert (name.value, name.data_type) == ("'" + LINK, "s")
+    # A string cell shows the text as typed, no apostrophe, and is never evaluated.
+    assert (name.value, name.data_type) == (LINK, "s")
     assert notice.cell(row=first, column=10).value == 25000  # the amount stays a number
     assert _csv(client.get(notice_url + "csv", headers=headers["clerk"]).content)[1][1] == (
         "'" + LINK
@@ -105,8 +106,8 @@ def test_a_formula_in_a_head_name_or_reference_comes_out_as_text_in_every_export
 
     bank = _xlsx(client.get(bank_url + "xlsx", headers=headers["approver"]).content)
     rows = [[c.value for c in row] for row in bank.iter_rows(min_row=_header_row(bank) + 1)]
-    assert [r[1] for r in rows] == ["'" + LINK] * 2
-    assert [r[7] for r in rows] == ["'@SUM(1+1)*cmd"] * 2
+    assert [r[1] for r in rows] == [LINK] * 2
+    assert [r[7] for r in rows] == ["@SUM(1+1)*cmd"] * 2
     assert [r[5] for r in rows] == [25000, -25000]  # a reversal stays a negative number
     assert all(c.data_type != "f" for row in bank.iter_rows() for c in row)
     table = _csv(client.get(bank_url + "csv", headers=headers["approver"]).content)

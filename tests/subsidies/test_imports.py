@@ -67,6 +67,33 @@ def test_csv_with_chinese_headers_and_words_imports_every_row(client, world):
     assert all("********" in h["id_number"] for h in items)
 
 
+def test_a_csv_saved_by_chinese_excel_in_gbk_imports_as_utf8_does(client, world):
+    out = io.StringIO()
+    csv.writer(out).writerows([ZH, *good_rows(2)])
+    gbk = out.getvalue().encode("gbk")
+
+    reply = upload(client, world, gbk, "households.csv")
+
+    assert reply.status_code == 201, reply.text
+    assert reply.json() == {"created": 2, "rejected": []}
+    names = {
+        h["head_name"]
+        for h in client.get("/api/v1/households", headers=world.clerk).json()["items"]
+    }
+    assert {"户主1", "户主2"} <= names
+
+
+def test_a_utf16_csv_is_refused_saying_how_to_save_it(client, world):
+    out = io.StringIO()
+    csv.writer(out).writerows([ZH, *good_rows(1)])
+
+    reply = upload(client, world, out.getvalue().encode("utf-16"), "households.csv")
+
+    assert reply.status_code == 400
+    assert reply.json()["detail"]["field"] == "file"
+    assert "UTF-16" in reply.json()["detail"]["message"]
+
+
 def test_xlsx_with_english_headers_and_numbers_in_cells_imports(client, world):
     rows = [
         [
@@ -140,7 +167,8 @@ def test_missing_columns_and_unreadable_files(client, world):
     fields = {r["field"] for r in reply.json()["detail"]["rejected"]}
     assert fields == {"id_number", "region_code", "damage"}
     assert upload(client, world, b"PK\x03\x04garbage", "x.xlsx").status_code == 400
-    assert upload(client, world, "户主姓名".encode("gbk"), "x.csv").status_code == 400
+    assert upload(client, world, b"\xff\xfe\x00", "x.csv").status_code == 400  # UTF-16
+    assert upload(client, world, b"\x81\x30\xff", "x.csv").status_code == 400  # neither
     assert upload(client, world, b"", "x.csv").status_code == 422
     assert (
         upload(client, world, as_csv([ZH, *good_rows(1)]), "x.csv", world.approver).status_code

@@ -36,35 +36,35 @@ def test_central_money_passes_down_to_a_county_and_a_township(visit):  # noqa: F
     receipt.get_by_label("用途").fill("中央自然灾害救灾资金")
     with page.expect_navigation():
         receipt.get_by_role("button", name="登记到账").click()
-    assert page.locator('[data-testid="funds-balance"]').inner_text() == "500,000 元"
+    assert page.locator('[data-testid="funds-balance"]').inner_text() == "500,000.00 元"
     _allocate(page, "呼和浩特市", "300000")
     assert page.locator('[data-testid="done"]').inner_text() == "已下拨。"
-    assert page.locator('[data-testid="funds-balance"]').inner_text() == "200,000 元"
+    assert page.locator('[data-testid="funds-balance"]').inner_text() == "200,000.00 元"
     row = page.locator('[data-testid="funds-summary"] tr[data-region="150100"]')
     assert "300,000" in row.inner_text()
 
     page.goto(visit.origin + "/funds/150100")
     _allocate(page, "新城区", "80000")
-    assert page.locator('[data-testid="funds-balance"]').inner_text() == "220,000 元"
+    assert page.locator('[data-testid="funds-balance"]').inner_text() == "220,000.00 元"
 
     page.context.clear_cookies()
     visit.sign_in("county")
     with page.expect_navigation():
         page.locator('[data-testid="funds-link"]').first.click()
     assert page.url.endswith("/funds/150102")
-    assert page.locator('[data-testid="funds-balance"]').inner_text() == "80,000 元"
+    assert page.locator('[data-testid="funds-balance"]').inner_text() == "80,000.00 元"
     _allocate(page, "海拉尔东路街道", "90000")  # more than the county holds
     form = page.locator('[data-testid="allocation-form"]')
     assert "80000.00" in page.locator("#alloc-amount-error").inner_text()
     assert form.get_by_label("用途").input_value() == "山洪灾害救助"
     _allocate(page, "海拉尔东路街道", "5000")
-    assert page.locator('[data-testid="funds-balance"]').inner_text() == "75,000 元"
+    assert page.locator('[data-testid="funds-balance"]').inner_text() == "75,000.00 元"
     with page.expect_navigation():
         page.locator('[data-testid="funds-summary"]').get_by_role(
             "link", name="海拉尔东路街道"
         ).click()
     # The scenario's policy starts each township of 新城区 with 20,000 (assumed).
-    assert page.locator('[data-testid="reserve-balance"]').inner_text() == "25,000 元"
+    assert page.locator('[data-testid="reserve-balance"]').inner_text() == "25,000.00 元"
 
 
 def test_the_city_splits_a_sum_across_its_counties_by_need_and_approves_edited_shares(
@@ -103,4 +103,4 @@ def test_the_city_splits_a_sum_across_its_counties_by_need_and_approves_edited_s
     with page.expect_navigation():
         approve.get_by_role("button", name="审定并下拨").click()
     assert page.locator('[data-testid="done"]').inner_text() == "已下拨。"
-    assert page.locator('[data-testid="funds-balance"]').inner_text() == "101,000 元"
+    assert page.locator('[data-testid="funds-balance"]').inner_text() == "101,000.00 元"

@@ -86,7 +86,7 @@ def test_county_staff_download_the_quick_form_and_import_it_all_or_nothing(
 
     good = (
         "报告类型：续报\n乡镇代码,乡镇名称,因灾受伤人口,其中重伤人口,数字变动原因\n"
-        "150102101,x,2,1,补报两人受伤\n"
+        "150102101,保合少镇,2,1,补报两人受伤\n"
     ).encode()
     reply = client.post(
         f"/events/{snowstorm}/statistics/import",

@@ -27,7 +27,7 @@ def test_county_tops_up_and_the_township_pays_from_its_reserve_fund(visit, house
     with page.expect_navigation():
         page.get_by_role("button", name="拨付", exact=True).click()
     # The scenario's policy starts each township of 新城区 with 20,000 (assumed).
-    assert page.locator('[data-testid="reserve-balance"]').inner_text() == "28,100 元"
+    assert page.locator('[data-testid="reserve-balance"]').inner_text() == "28,100.00 元"
 
     page.context.clear_cookies()
     visit.sign_in("township")
@@ -40,7 +40,7 @@ def test_county_tops_up_and_the_township_pays_from_its_reserve_fund(visit, house
     form.get_by_label("事由").fill("先行救助")
     with page.expect_navigation():
         form.get_by_role("button", name="先行支付").click()
-    assert "28100.00" in page.locator("#pay-amount-error").inner_text()
+    assert "28,100.00 元" in page.locator("#pay-amount-error").inner_text()
     assert form.get_by_label("事由").input_value() == "先行救助"
     form.get_by_label("金额（元）").fill("1500.50")
     with page.expect_navigation():

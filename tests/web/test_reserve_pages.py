@@ -70,8 +70,8 @@ def test_top_up_and_pay_on_the_page(client, sign_in, household):
     assert reply.status_code == 303, reply.text
     page = client.get(PAGE)
     # The scenario's policy starts each township of 新城区 with 20,000 (assumed).
-    assert '<p class="big" data-testid="reserve-balance">28,100 元</p>' in page.text
-    assert '<td class="num">8,100</td>' in page.text
+    assert '<p class="big" data-testid="reserve-balance">28,100.00 元</p>' in page.text
+    assert '<td class="num">8,100.00 元</td>' in page.text
     sign_in("township")
     refused = client.post(
         f"{PAGE}/payments",
@@ -80,6 +80,8 @@ def test_top_up_and_pay_on_the_page(client, sign_in, household):
     )
     assert refused.status_code == 422
     assert 'id="pay-amount-error"' in refused.text and "备用金" in refused.text
+    # The refusal's amounts are written as the page writes money.
+    assert "备用金余额为 28,100.00 元，不能支付 30,000.00 元" in refused.text
     assert 'value="30000"' in refused.text
     paid = client.post(
         f"{PAGE}/payments",
@@ -89,7 +91,7 @@ def test_top_up_and_pay_on_the_page(client, sign_in, household):
     )
     assert paid.status_code == 303, paid.text
     page = client.get(PAGE)
-    assert "26,599.50 元" in page.text and "-1,500.50" in page.text
+    assert "26,599.50 元" in page.text and "-1,500.50 元" in page.text
     # Township staff do not top up: no form, and the post is refused.
     assert 'data-testid="top-up-form"' not in page.text
     assert "reserve-payment-form" in page.text

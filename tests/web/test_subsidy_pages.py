@@ -382,7 +382,7 @@ def test_clerk_moves_a_case_through_village_review_and_publish(client, engine, s
     case_id = _register_and_open(client, event_id, 31)
     page = client.get(f"/subsidies/cases/{case_id}").text
     # The amount and the standard it came from (2025 collapsed, general household).
-    assert 'data-testid="case-amount">25000.00 元' in page
+    assert 'data-testid="case-amount">25,000.00 元' in page
     assert re.search(r'data-testid="case-standard">\s*#\d+ · 起始日期 2025-01-01', page)
     # A clerk is offered the clerk's actions only.
     assert 'data-testid="action-village_review"' in page
@@ -475,11 +475,15 @@ def test_approver_approves_after_the_notice_window_and_records_and_reverses_a_pa
     assert reply.status_code == 303
     page = client.get(reply.headers["location"]).text
     assert "已登记支付。" in page
-    assert "已支付 10000.00 / 25000.00" in page
+    assert "已支付 10,000.00 元 / 25,000.00 元" in page
     with transaction(engine) as session:
         (payment,) = session.exec(select(Payment).where(Payment.case_id == earlier)).all()
         payment_id = payment.id
 
+    # A reason of 10,000 characters says how long it may be, not "fill in a reason".
+    long = client.post(f"/subsidies/payments/{payment_id}/reversal", data={"reason": "退" * 10_000})
+    assert long.status_code == 409
+    assert _error_after(f"rev-{payment_id}", long.text) == "最多 1000 字"
     reply = client.post(
         f"/subsidies/payments/{payment_id}/reversal",
         data={"reason": "一卡通账号错误，银行退回"},
@@ -488,10 +492,10 @@ def test_approver_approves_after_the_notice_window_and_records_and_reverses_a_pa
     assert reply.status_code == 303
     page = client.get(reply.headers["location"]).text
     assert f"已被第 {payment_id + 1} 笔冲正" in page
-    assert "已支付 0.00 / 25000.00" in page
+    assert "已支付 0.00 元 / 25,000.00 元" in page
 
     summary = client.get(f"/subsidies/programmes/{PROGRAMME}").text
-    assert 'data-testid="summary-approved">25000.00 元' in summary
+    assert 'data-testid="summary-approved">25,000.00 元' in summary
     assert f'href="/api/v1/public-notice?programme={PROGRAMME}&amp;format=csv"' in summary
     notice = client.get(f"/api/v1/public-notice?programme={PROGRAMME}&format=csv")
     assert notice.status_code == 200 and "张建国42" in notice.content.decode("utf-8-sig")
@@ -754,7 +758,7 @@ def test_the_programme_and_case_pages_name_the_kind_and_the_amount_basis(
     temporary = client.get("/subsidies/programmes/HHHT-TEMP").text
     assert "救助类别：临时救助" in temporary
     assert (
-        "呼和浩特市城市居民最低生活保障标准 × 100% × 6 个月，按户计（不乘人数），每户最多 20000.00 元"
+        "呼和浩特市城市居民最低生活保障标准 × 100% × 6 个月，按户计（不乘人数），每户最多 20,000.00 元"
         in temporary
     )
     winter = client.get("/subsidies/programmes/HHHT-WINTER-2026").text
@@ -776,8 +780,8 @@ def test_the_programme_and_case_pages_name_the_kind_and_the_amount_basis(
     page = reply.text
     assert 'data-testid="case-kind">临时救助<' in page
     # 1,000.00 × 100 % × 6 months, once per household (the standard's months by default)
-    assert 'data-testid="case-amount">6000.00 元' in page
-    assert "（参照标准 1000.00 元/人·月）" in page
+    assert 'data-testid="case-amount">6,000.00 元' in page
+    assert "（参照标准 1,000.00 元/人·月）" in page
 
     client.cookies.set("relief_lang", "en")
     english = client.get("/subsidies/programmes/HHHT-TEMP").text

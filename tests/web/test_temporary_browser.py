@@ -28,10 +28,10 @@ def test_the_township_helps_first_and_sees_the_paperwork_clock(visit, household)
         form.get_by_role("button", name="登记").click()
     assert page.locator('[data-testid="done"]').inner_text() == "临时救助案件已登记。"
     # 2 months × the urban 低保 standard (1,000 元, assumed in the Hohhot policy).
-    assert page.locator('[data-testid="temporary-amount"]').inner_text() == "2,000 元"
+    assert page.locator('[data-testid="temporary-amount"]').inner_text() == "2,000.00 元"
 
     help_first = page.locator('[data-testid="help-first-form"]')
-    assert help_first.get_by_label("金额（元）").input_value() == "2,000"
+    assert help_first.get_by_label("金额（元）").input_value() == "2,000.00"
     help_first.get_by_label("事由").fill("火灾后先行救助")
     with page.expect_navigation():
         help_first.get_by_role("button", name="支付先行救助").click()
@@ -47,7 +47,7 @@ def test_the_township_helps_first_and_sees_the_paperwork_clock(visit, household)
     assert row.count() == 1 and due in row.inner_text()
     page.goto(visit.origin + PAGE)
     # The scenario's policy starts the township's fund with 20,000 (assumed).
-    assert page.locator('[data-testid="reserve-balance"]').inner_text() == "18,000 元"
+    assert page.locator('[data-testid="reserve-balance"]').inner_text() == "18,000.00 元"
 
 
 def test_the_form_shows_the_amount_when_the_months_change(visit, household):  # noqa: F811
@@ -59,11 +59,11 @@ def test_the_form_shows_the_amount_when_the_months_change(visit, household):  # 
     form.get_by_label("救助事由").fill("火灾")
     form.get_by_label("救助月数").select_option("4")
     line = page.locator('[data-testid="temporary-preview"]')
-    line.filter(has_text="4,000 元").wait_for(timeout=10000)
-    assert line.inner_text() == "预计救助金额：4,000 元（4 个月 × 救助标准）"
+    line.filter(has_text="4,000.00 元").wait_for(timeout=10000)
+    assert line.inner_text() == "预计救助金额：4,000.00 元（4 个月 × 救助标准）"
     assert page.url.endswith("/temporary")  # no navigation: asked in the background
     # Without the script's help the 试算 button gives the same line on a full page.
     with page.expect_navigation():
         form.get_by_role("button", name="试算金额").click()
-    assert "4,000 元" in page.locator('[data-testid="temporary-preview"]').inner_text()
+    assert "4,000.00 元" in page.locator('[data-testid="temporary-preview"]').inner_text()
     assert form.get_by_label("救助事由").input_value() == "火灾"

@@ -54,7 +54,7 @@ def test_the_township_registers_pays_help_first_and_sees_the_clock(
     case_id = int(url.rsplit("/", 1)[1])
     page = client.get(url)
     assert page.status_code == 200
-    assert "2,000 元" in page.text and "急难型" in page.text
+    assert "2,000.00 元" in page.text and "急难型" in page.text
     assert 'data-testid="help-first-form"' in page.text
     reply = client.post(
         f"{url}/help-first",
@@ -170,7 +170,7 @@ def test_the_form_previews_the_amount_and_keeps_what_was_typed_writing_nothing(
     }
     reply = client.post("/temporary/preview", data=data)
     assert reply.status_code == 200, reply.text
-    assert "预计救助金额：3,000 元（3 个月 × 救助标准）" in reply.text
+    assert "预计救助金额：3,000.00 元（3 个月 × 救助标准）" in reply.text
     assert 'value="交通事故"' in reply.text and "封顶" not in reply.text
     with transaction(engine) as session:
         assert session.exec(select(func.count()).select_from(Case)).one() == 0

@@ -134,7 +134,7 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
             with page.expect_navigation():
                 page.get_by_role("button", name="保存新密码").click()
             accounts[username] = (*accounts[username][:2], chosen[username])
-        assert page.locator('[data-testid="username"]').inner_text() == username
+        assert page.locator('[data-testid="username"]').get_attribute("data-username") == username
 
     # 第 2 步 · 值班员打开暴雪事件: 16 reports, the totals and a level Ⅳ recommendation.
     sign_in("duty")
@@ -395,7 +395,7 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
     with page.expect_navigation():
         household.get_by_role("button", name="建立案件").click()
     assert page.get_by_role("status").inner_text() == "已建立案件。"
-    assert page.get_by_test_id("case-amount").inner_text() == "10800.00 元"
+    assert page.get_by_test_id("case-amount").inner_text() == "10,800.00 元"
     assert page.get_by_test_id("case-status").inner_text() == "已登记"
     case_url = page.url.split("?")[0]
 
@@ -449,7 +449,7 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
         page.get_by_role("button", name="审批通过").click()
     assert page.get_by_role("status").inner_text() == "已审批。"
     assert page.get_by_test_id("case-status").inner_text() == "已审批"
-    assert page.get_by_test_id("case-amount").inner_text() == "8100.00 元"
+    assert page.get_by_test_id("case-amount").inner_text() == "8,100.00 元"
 
     # 第 18 步 · 登记支付 (county staff, confirmed).
     sign_in("county_staff")
@@ -468,16 +468,16 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
         page.get_by_role("button", name="登记支付").click()
     assert dialogs[asked:] == ["登记这笔支付？登记后不能修改，只能冲正。"]
     assert page.get_by_role("status").inner_text() == "已登记支付。"
-    assert "已支付 8100.00 / 8100.00" in page.locator("#payments-h").inner_text()
+    assert "已支付 8,100.00 元 / 8,100.00 元" in page.locator("#payments-h").inner_text()
 
     # 第 19 步 · 资金概况与支付清单.
     with page.expect_navigation():
         page.get_by_role("link", name="补助案件").first.click()
     with page.expect_navigation():
         page.get_by_role("link", name=f"{GRAIN}：资金概况与导出").click()
-    assert page.get_by_test_id("summary-budget").inner_text() == "1000000.00 元"
-    assert page.get_by_test_id("summary-paid").inner_text() == "8100.00 元"
-    assert page.get_by_test_id("summary-approved").inner_text() == "8100.00 元"
+    assert page.get_by_test_id("summary-budget").inner_text() == "1,000,000.00 元"
+    assert page.get_by_test_id("summary-paid").inner_text() == "8,100.00 元"
+    assert page.get_by_test_id("summary-approved").inner_text() == "8,100.00 元"
     with page.expect_download() as download:
         page.get_by_test_id("payments-csv").click()
     text = download.value.path().read_text(encoding="utf-8-sig")
