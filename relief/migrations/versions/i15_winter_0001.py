@@ -3,7 +3,7 @@
 the city, the village reviews (村评) and the rounds of payments with their lines.
 
 Revision ID: i15_winter_0001
-Revises: i15_reserve_0001
+Revises: i17_workers_0001
 Create Date: 2026-12-07 11:55:48.997259
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import relief.db
 
 revision = "i15_winter_0001"
-down_revision = "i15_reserve_0001"
+down_revision = "i17_workers_0001"
 branch_labels = None
 depends_on = None
 
