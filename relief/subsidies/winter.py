@@ -22,7 +22,7 @@ from relief import clock
 from relief.audit import service as audit
 from relief.auth.deps import authorize_region, ensure_role
 from relief.auth.models import Actor
-from relief.errors import DomainError, Term, invalid, not_found
+from relief.errors import N_, DomainError, Term, invalid, not_found
 from relief.network import service as network
 from relief.subsidies import service
 from relief.subsidies.models import (
@@ -563,6 +563,52 @@ def totals_due_items(session: Session, actor: Actor) -> list[dict[str, Any]]:
             }
         )
     return items
+
+
+INBOX_WORDS = (N_("inbox.winter_totals_due"), N_("inbox.winter_totals_late"))
+
+
+def inbox_rows(session: Session, actor: Actor, lang: str = "zh") -> list[Any]:
+    """GET /api/v1/inbox entries (`kind` `winter_totals_due`, `status` `due` or `late`): the
+    counties in the caller's scope whose 冬春 survey totals are owed to the city (as
+    totals_due_items). No id (nothing to acknowledge: they leave when the totals are sent),
+    no event (`event_id` 0)."""
+    from datetime import datetime
+
+    from relief.emergency.models import InboxOut
+    from relief.i18n import translate
+
+    out = []
+    for item in totals_due_items(session, actor):
+        due_at = datetime.combine(
+            item["due_on"], datetime.max.time().replace(microsecond=0), clock.CST
+        )
+        word = "inbox.winter_totals_late" if item["late"] else "inbox.winter_totals_due"
+        message = translate(
+            word,
+            lang,  # type: ignore[arg-type]
+            county=item["county_name"],
+            season=f"{item['season']}-{item['season'] + 1}",
+            due=item["due_on"].isoformat(),
+        )
+        out.append(
+            InboxOut(
+                id=None,
+                response_id=None,
+                event_id=0,
+                event_name="",
+                kind="winter_totals_due",
+                level=None,
+                message=message,
+                warehouse_codes=[],
+                created_at=due_at,
+                acked_at=None,
+                unit=item["county_code"],
+                due_at=due_at,
+                status="late" if item["late"] else "due",
+            )
+        )
+    return out
 
 
 # --- the village review -------------------------------------------------------------------

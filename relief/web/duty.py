@@ -1379,7 +1379,15 @@ def inbox_page(
         ),
         lambda_place=lambda code: places.get(code, code),
         done=request.query_params.get("done") == "ack",
+        # 冬春 county totals owed to the city (as GET /api/v1/inbox lists them).
+        winter_due=_winter_due(session, actor, lang),
     )
+
+
+def _winter_due(session: Session, actor: Actor, lang: str) -> list[Any]:
+    from relief.subsidies import winter
+
+    return winter.inbox_rows(session, actor, lang)
 
 
 @router.post("/inbox/{inbox_id}/ack", response_class=HTMLResponse)
