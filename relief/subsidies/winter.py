@@ -4,7 +4,8 @@ payments and the 已救助 ledger. Tables: relief/subsidies/winter_models.py.
 
 The workflow is the existing case workflow (户报 = the case, 村评 = `village_review`, 公示 =
 `publish` with its notice window, 乡审 = `township_review`, 县定 = `approve`); this module adds
-the survey rule (`in_survey`: only households in the current survey get a case), the record
+the survey rule (`in_survey`: only households in the survey of the programme's season get a
+case), the record
 the village review needs, and the rounds (docs/county-staff.md "冬春生活救助").
 """
 
@@ -202,32 +203,33 @@ def current_entry(session: Session, household_id: int, season: int) -> WinterSur
     ).first()
 
 
-def in_survey(session: Session, household_id: int) -> bool:
-    """Whether the household has a current (not withdrawn) entry in any season's survey."""
-    return (
-        session.exec(
-            select(WinterSurveyEntry.id).where(
-                WinterSurveyEntry.household_id == household_id,
-                _current(),
-                WinterSurveyEntry.withdrawn.is_(False),  # type: ignore[attr-defined]
-            )
-        ).first()
-        is not None
-    )
+def programme_season(programme: Programme) -> int:
+    """The season a 冬春 programme serves: its rule's `season` (the year the season starts),
+    else the current season (season_of today)."""
+    rule = service.eligibility_of(programme)
+    if rule is not None and rule.season is not None:
+        return rule.season
+    return season_of(today())
 
 
 def check_in_survey(session: Session, programme: Programme, household: Household) -> None:
     """Hook of create_case: a programme whose rule asks `in_survey` takes only households in
-    the needs survey (422 `not_in_survey`)."""
+    the needs survey of the programme's season (422 `not_in_survey`): an entry of another
+    season does not count."""
     rule = service.eligibility_of(programme)
     if rule is None or not rule.in_survey:
         return
-    if not in_survey(session, household.id):  # type: ignore[arg-type]
+    season = programme_season(programme)
+    if current_entry(session, household.id, season) is None:  # type: ignore[arg-type]
         raise DomainError(
             "not_in_survey",
-            "programme {programme_code} covers households in the winter-spring needs survey; household {household_id} is not in it",
+            "programme {programme_code} covers households in the winter-spring needs survey of season {season}; household {household_id} is not in it",
             "household_id",
-            params={"programme_code": programme.code, "household_id": household.id},
+            params={
+                "programme_code": programme.code,
+                "household_id": household.id,
+                "season": f"{season}-{season + 1}",
+            },
         )
 
 

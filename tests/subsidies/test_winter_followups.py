@@ -41,3 +41,64 @@ def test_the_county_totals_due_then_late_appear_in_the_inbox_until_sent(
 def test_other_counties_get_no_winter_totals_row(client, world, winter, now):
     rows = winter_rows(client, world.other_clerk)
     assert all(r["unit"] != "150102" for r in rows)
+
+
+# --- the survey of the programme's season -----------------------------------------------------
+
+
+def test_a_household_surveyed_for_another_season_is_not_in_the_programmes_survey(
+    client, world, winter, register, now
+):
+    """W-2026 names no season: the current one (2026—2027 on 2026-10-01). W-2027 names
+    2027: an entry of 2026 does not open its case."""
+    body = {**base.WINTER, "code": "W-2027", "eligibility": {"in_survey": True, "season": 2027}}
+    reply = client.post("/api/v1/programmes", json=body, headers=world.admin)
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["eligibility"]["season"] == 2027
+    household = register(1)
+    assert survey(client, world.clerk, household["id"]).status_code == 201  # season 2026
+    refused = client.post(
+        "/api/v1/cases",
+        json={"household_id": household["id"], "programme_code": "W-2027"},
+        headers=world.clerk,
+    )
+    assert refused.status_code == 422, refused.text
+    detail = refused.json()["detail"]
+    assert (detail["code"], detail["field"]) == ("not_in_survey", "household_id")
+    assert "2027-2028" in detail["message"]
+    opened = client.post(
+        "/api/v1/cases",
+        json={"household_id": household["id"], "programme_code": "W-2026"},
+        headers=world.clerk,
+    )
+    assert opened.status_code == 201, opened.text
+
+
+def test_last_seasons_survey_does_not_open_a_case_of_this_season(
+    client, world, winter, register, now
+):
+    """A household surveyed for 2025—2026 only is not in the 2026—2027 programme's survey."""
+    body = {**base.WINTER, "code": "W-2026B", "eligibility": {"in_survey": True, "season": 2026}}
+    assert client.post("/api/v1/programmes", json=body, headers=world.admin).status_code == 201
+    household = register(1)
+    last = survey(client, world.clerk, household["id"], season=2025)
+    assert last.status_code == 201, last.text
+    for code in ("W-2026", "W-2026B"):
+        reply = client.post(
+            "/api/v1/cases",
+            json={"household_id": household["id"], "programme_code": code},
+            headers=world.clerk,
+        )
+        assert reply.status_code == 422, (code, reply.text)
+        assert reply.json()["detail"]["code"] == "not_in_survey"
+
+
+def test_an_eligibility_season_without_the_survey_rule_is_refused(client, world, winter):
+    body = {
+        **base.WINTER,
+        "code": "W-BAD",
+        "eligibility": {"damage": ["collapsed"], "season": 2026},
+    }
+    reply = client.post("/api/v1/programmes", json=body, headers=world.admin)
+    assert reply.status_code == 422, reply.text
+    assert "eligibility" in str(reply.json()["detail"])
