@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from relief import clock
 from relief.audit import service as audit
-from relief.auth.deps import authorize_region, ensure_role
+from relief.auth.deps import authorize_region, ensure_role, region_in_scope, sees_everything
 from relief.auth.models import Actor
 from relief.errors import N_, DomainError, Term, invalid, not_found
 from relief.network import service as network
@@ -449,10 +449,22 @@ def _json(totals: dict[str, Any]) -> dict[str, Any]:
     return {k: (f"{v:.1f}" if isinstance(v, Decimal) else v) for k, v in totals.items()}
 
 
-def _county(session: Session, actor: Actor, county_code: str) -> Any:
+def within_county(session: Session, actor: Actor, county_code: str) -> bool:
+    """Whether the caller's scope lies inside the county without covering it (township
+    staff): they read their township's part of the county's survey, rounds and ledger."""
+    if sees_everything(actor) or region_in_scope(session, actor, county_code):
+        return False
+    return any(county_code in network.region_lineage(session, code) for code in actor.region_codes)
+
+
+def _county(session: Session, actor: Actor, county_code: str, *, part: bool = False) -> Any:
+    """The county, in the caller's scope (403 else); with `part`, a scope inside the county
+    (a township's staff, reading their part) is let through too."""
     region = network.get_region(session, county_code)
     if region is None or region.level != "county":
         raise invalid("county_code", "{code} is not a county", params={"code": county_code})
+    if part and within_county(session, actor, county_code):
+        return region
     authorize_region(session, actor, county_code, "county_code")
     return region
 
@@ -493,7 +505,10 @@ def submit_totals(session: Session, actor: Actor, county_code: str, season: int)
 
 
 def totals_status(session: Session, actor: Actor, county_code: str, season: int) -> dict[str, Any]:
-    region = _county(session, actor, county_code)
+    """The county's totals (as sent once sent), due date and lateness. A township's staff get
+    their township's part (`part: true`): the current entries in their scope."""
+    region = _county(session, actor, county_code, part=True)
+    part = within_county(session, actor, county_code)
     submitted = session.exec(
         select(WinterTotals).where(
             WinterTotals.county_code == county_code, WinterTotals.season == season
@@ -503,6 +518,8 @@ def totals_status(session: Session, actor: Actor, county_code: str, season: int)
     if submitted is not None:
         totals = dict(submitted.totals)
         late = clock.to_cst(submitted.at).date() > due
+        if part:
+            totals = _json(survey_totals(session, actor, county_code, season)[0])
     else:
         totals = _json(survey_totals(session, actor, county_code, season)[0])
         late = today() > due
@@ -514,6 +531,7 @@ def totals_status(session: Session, actor: Actor, county_code: str, season: int)
         "submitted_at": submitted.at if submitted else None,
         "late": late,
         "totals": totals,
+        "part": part,
     }
 
 
@@ -845,20 +863,26 @@ def get_round(session: Session, actor: Actor, round_id: int) -> WinterRound:
     row = session.get(WinterRound, round_id)
     if row is None:
         raise not_found("winter round", round_id)
-    authorize_region(session, actor, row.county_code, record="case")
+    if not within_county(session, actor, row.county_code):  # a township reads its lines
+        authorize_region(session, actor, row.county_code, record="case")
     return row
 
 
-def lines_of(session: Session, round_id: int) -> list[tuple[WinterRoundLine, Household]]:
-    return list(
-        session.exec(
-            select(WinterRoundLine, Household)
-            .join(Case, Case.id == WinterRoundLine.case_id)
-            .join(Household, Household.id == Case.household_id)
-            .where(WinterRoundLine.round_id == round_id)
-            .order_by(WinterRoundLine.id)  # type: ignore[arg-type]
-        ).all()
+def lines_of(
+    session: Session, round_id: int, actor: Actor | None = None
+) -> list[tuple[WinterRoundLine, Household]]:
+    """The round's lines; with `actor`, those of households in the caller's scope (a
+    township's staff see their township's lines only)."""
+    query = (
+        select(WinterRoundLine, Household)
+        .join(Case, Case.id == WinterRoundLine.case_id)
+        .join(Household, Household.id == Case.household_id)
+        .where(WinterRoundLine.round_id == round_id)
     )
+    scope = service._scope_condition(actor, Household.region_code) if actor else None
+    if scope is not None:
+        query = query.where(scope)
+    return list(session.exec(query.order_by(WinterRoundLine.id)).all())  # type: ignore[arg-type]
 
 
 def list_rounds(session: Session, actor: Actor, programme_code: str) -> list[WinterRound]:
@@ -870,6 +894,7 @@ def list_rounds(session: Session, actor: Actor, programme_code: str) -> list[Win
             r.id
             for r in session.exec(query).all()
             if any(c in actor.region_codes for c in network.region_lineage(session, r.county_code))
+            or within_county(session, actor, r.county_code)  # a township: its lines only
         ]
         query = query.where(WinterRound.id.in_(lineage_ok))  # type: ignore[union-attr]
     return list(session.exec(query.order_by(WinterRound.id)).all())  # type: ignore[arg-type]
@@ -928,8 +953,10 @@ def pay_round(session: Session, actor: Actor, round_id: int) -> WinterRound:
     return row
 
 
-def round_view(session: Session, row: WinterRound) -> dict[str, Any]:
-    lines = lines_of(session, row.id)  # type: ignore[arg-type]
+def round_view(session: Session, row: WinterRound, actor: Actor | None = None) -> dict[str, Any]:
+    """The round and its lines (with `actor`, the lines in the caller's scope, and the
+    sums of those)."""
+    lines = lines_of(session, row.id, actor)  # type: ignore[arg-type]
     return {
         "id": row.id,
         "programme_code": row.programme_code,
@@ -969,7 +996,7 @@ def assisted_ledger(session: Session, actor: Actor, programme_code: str) -> list
     for row in list_rounds(session, actor, programme_code):
         if row.paid_on is None:
             continue
-        for line, household in lines_of(session, row.id):  # type: ignore[arg-type]
+        for line, household in lines_of(session, row.id, actor):  # type: ignore[arg-type]
             item = rows.setdefault(
                 line.case_id,
                 {

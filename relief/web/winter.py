@@ -364,7 +364,9 @@ def _rounds_page(
 ) -> Response:
     programme = service.get_programme(session, code)
     service.authorize_programme(session, actor, programme)
-    rounds = [winter.round_view(session, r) for r in winter.list_rounds(session, actor, code)]
+    rounds = [
+        winter.round_view(session, r, actor) for r in winter.list_rounds(session, actor, code)
+    ]
     counties = [
         c for c in winter.counties_in_scope(session, actor) if region_in_scope(session, actor, c)
     ]

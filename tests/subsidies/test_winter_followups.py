@@ -3,12 +3,35 @@ the programme's season, township staff reading their township's rounds, ledger a
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
+
+from relief import clock
 from tests.subsidies import test_winter as base
 from tests.subsidies.test_winter import survey
 
-# The fixtures of the 冬春 tests: the clock at 2026-10-01 and the policy with W-2026.
-now = base.now
+# The fixture of the 冬春 tests: the policy with W-2026.
 winter = base.winter
+
+
+@pytest.fixture
+def now(world):
+    """The clock at 2026-10-01 (as test_winter's), every user signed in before it is set
+    (their tokens are issued at the real time, so moving the clock does not expire them)."""
+    for name in ("clerk", "approver", "other_clerk", "township", "other_township"):
+        getattr(world, name)
+
+    class Clock:
+        at = base.T0
+
+        def advance(self, **delta) -> None:
+            self.at = self.at + timedelta(**delta)
+
+    c = Clock()
+    clock.set_clock(lambda: c.at)
+    yield c
+    clock.set_clock(None)
 
 
 def winter_rows(client, headers):
@@ -102,3 +125,74 @@ def test_an_eligibility_season_without_the_survey_rule_is_refused(client, world,
     reply = client.post("/api/v1/programmes", json=body, headers=world.admin)
     assert reply.status_code == 422, reply.text
     assert "eligibility" in str(reply.json()["detail"])
+
+
+# --- township staff read their township's part -----------------------------------------------
+
+
+def approved(client, world, now, household_id, township):
+    """户报 → 村评 → 公示 → 乡审 (by the household's township) → 县定."""
+    case = base.open_case(client, world, household_id)
+    assert case.status_code == 201, case.text
+    case_id = case.json()["id"]
+    assert base.review(client, township, case_id).status_code == 201
+    assert base.act(client, township, case_id, "publish").status_code == 200
+    now.advance(days=7, seconds=1)
+    assert base.act(client, township, case_id, "township_review").status_code == 200
+    assert base.act(client, world.approver, case_id, "approve").status_code == 200
+    return case_id
+
+
+def test_township_staff_read_the_rounds_ledger_and_totals_of_their_township_only(
+    client, world, winter, register, now
+):
+    mine = register(1, size=2)
+    other = register(2, size=3, region_code="150102002")
+    for household in (mine, other):
+        assert (
+            survey(client, world.clerk, household["id"], people=household["size"]).status_code
+            == 201
+        )
+    cases = [
+        approved(client, world, now, mine["id"], world.township),
+        approved(client, world, now, other["id"], world.other_township),
+    ]
+    made = base.make_round(client, world.clerk, month=1, basis="per_person", amount="200.00")
+    assert made.status_code == 201, made.text
+    round_id = made.json()["id"]
+    paid = client.post(f"/api/v1/winter-spring/rounds/{round_id}/payment", headers=world.clerk)
+    assert paid.status_code == 201, paid.text
+
+    listed = client.get("/api/v1/winter-spring/rounds?programme=W-2026", headers=world.township)
+    assert listed.status_code == 200, listed.text
+    assert [r["id"] for r in listed.json()] == [round_id]
+    seen = listed.json()[0]
+    assert [line["case_id"] for line in seen["lines"]] == [cases[0]]
+    assert (seen["households"], seen["people"], seen["total"]) == (1, 2, "400.00")
+    one = client.get(f"/api/v1/winter-spring/rounds/{round_id}", headers=world.township)
+    assert one.status_code == 200, one.text
+    assert [line["case_id"] for line in one.json()["lines"]] == [cases[0]]
+    # The county sees both lines.
+    whole = client.get(f"/api/v1/winter-spring/rounds/{round_id}", headers=world.clerk).json()
+    assert whole["households"] == 2
+
+    ledger = client.get("/api/v1/winter-spring/programmes/W-2026/assisted", headers=world.township)
+    assert ledger.status_code == 200, ledger.text
+    assert [r["case_id"] for r in ledger.json()] == [cases[0]]
+
+    totals = client.get(
+        "/api/v1/winter-spring/counties/150102/totals?season=2026", headers=world.township
+    )
+    assert totals.status_code == 200, totals.text
+    got = totals.json()
+    assert got["part"] is True
+    assert (got["totals"]["households"], got["totals"]["people"]) == (1, 2)
+    county = client.get(
+        "/api/v1/winter-spring/counties/150102/totals?season=2026", headers=world.clerk
+    ).json()
+    assert (county["part"], county["totals"]["households"]) == (False, 2)
+    # The other township's staff see their own line; another county's staff nothing.
+    theirs = client.get(f"/api/v1/winter-spring/rounds/{round_id}", headers=world.other_township)
+    assert [line["case_id"] for line in theirs.json()["lines"]] == [cases[1]]
+    refused = client.get(f"/api/v1/winter-spring/rounds/{round_id}", headers=world.other_clerk)
+    assert refused.status_code == 403
