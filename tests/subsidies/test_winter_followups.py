@@ -196,3 +196,49 @@ def test_township_staff_read_the_rounds_ledger_and_totals_of_their_township_only
     assert [line["case_id"] for line in theirs.json()["lines"]] == [cases[1]]
     refused = client.get(f"/api/v1/winter-spring/rounds/{round_id}", headers=world.other_clerk)
     assert refused.status_code == 403
+
+
+# --- the two 统计表: the header rows and units of the official forms ----------------------------
+
+
+def sheet_values(content: bytes) -> list[tuple]:
+    import io
+
+    from openpyxl import load_workbook
+
+    return list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+
+
+def test_the_two_statistics_forms_carry_the_official_header_rows_units_and_signatures(
+    client, world, winter, register, now
+):
+    household = register(1, size=2)
+    survey(client, world.clerk, household["id"], people=2, grain_kg="30", clothing_pieces=2)
+    needs = client.get(
+        "/api/v1/winter-spring/counties/150102/needs-sheet?season=2026", headers=world.clerk
+    )
+    assert needs.status_code == 200, needs.text
+    rows = sheet_values(needs.content)
+    texts = [str(r[0]) for r in rows if r[0] is not None]
+    assert rows[0][0] == "受灾人员冬春生活需救助情况统计表"
+    assert any(t.startswith("填报单位（盖章）：新城区") for t in texts)
+    assert any("制定机关：应急管理部" in t and "批准机关：国家统计局" in t for t in texts)
+    assert any("报出日期：2026年10月1日" in t and "单位负责人：" in t for t in texts)
+    header = next(r for r in rows if r[0] == "地区")
+    assert "需衣被(件)" in header and "需口粮(公斤)" in header and "需救助户数(户)" in header
+
+    case_id = base.approved_case(client, world, now, household["id"])
+    made = base.make_round(client, world.clerk, month=1, amount="150.00")
+    assert made.status_code == 201, made.text
+    client.post(f"/api/v1/winter-spring/rounds/{made.json()['id']}/payment", headers=world.clerk)
+    assert case_id
+    assisted = client.get(
+        "/api/v1/winter-spring/programmes/W-2026/assisted-sheet", headers=world.clerk
+    )
+    rows = sheet_values(assisted.content)
+    texts = [str(r[0]) for r in rows if r[0] is not None]
+    assert rows[0][0] == "受灾人员冬春生活已救助情况统计表"
+    assert any(t.startswith("填报单位（盖章）：新城区") for t in texts)
+    assert any("报出日期：2026年10月" in t for t in texts)
+    header = next(r for r in rows if r[0] == "地区")
+    assert header[1:] == ("已救助户数(户)", "已救助人口(人)", "救助资金(元)")
