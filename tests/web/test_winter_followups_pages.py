@@ -25,3 +25,14 @@ def test_the_inbox_page_lists_the_county_totals_owed_until_they_are_sent(client,
     )
     assert reply.status_code == 303, reply.text
     assert 'data-testid="winter-due-150102"' not in client.get("/inbox").text
+
+
+def test_township_staff_see_their_townships_part_of_the_totals_on_the_survey_page(client, sign_in):
+    sign_in("township")
+    today = clock.to_cst(clock.now()).date()
+    season = today.year if today.month >= 8 else today.year - 1
+    page = client.get(f"/winter-spring/survey?season={season}")
+    assert page.status_code == 200, page.text
+    assert 'data-testid="winter-totals"' in page.text
+    assert 'data-testid="totals-part"' in page.text and "本乡镇部分" in page.text
+    assert 'data-testid="submit-totals"' not in page.text
