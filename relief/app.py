@@ -112,6 +112,12 @@ def _domain_routers() -> list:
     from relief.subsidies.winter_api import router as winter_router  # 冬春 (issue 15)
 
     routers.append(winter_router)
+    from relief.distribution.api import router as distribution_router
+
+    routers.append(distribution_router)
+    from relief.funds.api import router as funds_router
+
+    routers.append(funds_router)
     # The web UI last: its pages call the same services as the routers above.
     routers.append(web.router)
     routers.append(duty_router)
@@ -124,6 +130,9 @@ def _domain_routers() -> list:
     from relief.web.reserve import router as reserve_pages
 
     routers.append(reserve_pages)
+    from relief.web.funds import router as funds_pages
+
+    routers.append(funds_pages)
     from relief.web.subsidy_office import router as subsidy_office_pages
 
     routers.append(subsidy_office_pages)
@@ -136,6 +145,9 @@ def _domain_routers() -> list:
     from relief.web.winter import router as winter_pages  # 冬春 (issue 15)
 
     routers.append(winter_pages)
+    from relief.web.distribution import router as distribution_pages
+
+    routers.append(distribution_pages)
     return routers
 
 

@@ -295,10 +295,12 @@ def scenario_load(folder: Path = typer.Argument(..., metavar="DIR")) -> None:
 
 @app.command()
 def check() -> None:
-    """Ledger == stock (on hand and reserved) for every row, and every township reserve
-    fund's balance == the sum of its ledger and not below zero: print OK, or every
+    """Ledger == stock (on hand and reserved) for every row, every township reserve
+    fund's balance == the sum of its ledger and not below zero, and every township or county
+    holding of goods == the sum of its ledger and not below zero: print OK, or every
     difference and exit 1."""
     from relief.db import engine_for, ensure_schema_current, session_for
+    from relief.distribution.service import check_holdings
     from relief.reserve.service import check_balances
     from relief.stock.check import check_ledger
 
@@ -308,9 +310,13 @@ def check() -> None:
         with session_for(engine, write=False) as session:
             differences = check_ledger(session)
             reserve = check_balances(session)
+            holdings = check_holdings(session)
+            from relief.funds.service import check_balances as check_funds
+
+            funds = check_funds(session)
     finally:
         engine.dispose()
-    if not differences and not reserve:
+    if not differences and not reserve and not holdings and not funds:
         typer.echo("OK")
         return
     for difference in differences:
@@ -321,6 +327,14 @@ def check() -> None:
         typer.echo(problem)
     if reserve:
         typer.echo(f"{len(reserve)} problem(s) in the township reserve funds")
+    for problem in holdings:
+        typer.echo(problem)
+    if holdings:
+        typer.echo(f"{len(holdings)} problem(s) in the goods held by townships and counties")
+    for problem in funds:
+        typer.echo(problem)
+    if funds:
+        typer.echo(f"{len(funds)} problem(s) in the relief funds ledger")
     raise typer.Exit(1)
 
 

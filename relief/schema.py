@@ -6,8 +6,10 @@ from relief.allocation import tables as _allocation  # noqa: F401
 from relief.audit import models as _audit  # noqa: F401
 from relief.auth import models as _auth  # noqa: F401
 from relief.dispatch import models as _dispatch  # noqa: F401
+from relief.distribution import models as _distribution  # noqa: F401
 from relief.emergency import casualties as _casualties  # noqa: F401
 from relief.emergency import models as _emergency  # noqa: F401
+from relief.funds import models as _funds  # noqa: F401
 from relief.idempotency import IdempotencyKey as _idem  # noqa: F401
 from relief.network import models as _network  # noqa: F401
 from relief.reserve import models as _reserve  # noqa: F401

@@ -600,6 +600,7 @@ def write_policy(path: Path, spec: Spec) -> None:
     lines.extend(REPORTING_LINES)
     lines.extend(p.get("temporary_relief_lines", []))  # 临时救助 (issue 15)
     lines.extend(p.get("winter_spring_lines", []))  # 冬春生活救助 (issue 15)
+    lines.extend(p.get("distribution_lines", []))  # goods to households (issue 16)
     lines.append("norms:")
     for item, basis, per_person, weight, note in p["norms"]:
         norm = {"item": item, "basis": basis, "per_person": per_person, "priority_weight": weight}
@@ -1033,6 +1034,7 @@ TEMPORARY_CLOCK_LINES = [
     "  paperwork_working_days: 5   # review and approval within 5 working days after help first: 楚雄, Shandong 2019 (V)",
     "  support_township_working_days: 10   # 支出型: township investigation and notice, 10 working days: 楚雄 (V)",
     "  support_county_working_days: 10   # 支出型: then the county's approval, 10 working days: 楚雄 (V)",
+    "  notice_days: 3   # public notice of a 临时救助 case: assumed (no length in the sources); fits the 5 working days of paperwork after help first",
     "  holidays: []   # none listed: Monday-Friday only",
 ]
 
@@ -1058,6 +1060,10 @@ def hohhot_spec() -> Spec:
             '  single_crop_counties: ["150121", "150122", "150123", "150124", "150125"]   # season to July in single-crop areas (V); which counties: assumed (the rural 旗县)',
             '  min_per_person: "150.00"   # at least 150 元 per person in some counties (重庆南川、綦江, V); used for Hohhot: assumed',
             '  source: "statistics-and-programmes.md §冬春受灾人员生活救助 (V); Hohhot values assumed"',
+        ],
+        "distribution_lines": [
+            "distribution:   # goods to households (发放到户, issue 16)",
+            "  nothing_after_days: 3   # assumed (no figure read): households given nothing 3 days after the goods reached the township are listed",
         ],
         "effective_from": "2024-01-20",
         "thresholds_note": "geometric between county level-2 (S32) and national level IV",

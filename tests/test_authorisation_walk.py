@@ -38,6 +38,9 @@ from relief.clock import CST
 from relief.config import Settings
 from relief.db import session_for, transaction
 from relief.dispatch import service as dispatch
+from relief.distribution import service as distribution
+from relief.distribution.models import IssueLineIn
+from relief.distribution.service import LotQuantity
 from relief.emergency import service as emergency
 from relief.emergency.models import EventIn, InboxRow
 from relief.network import service as network
@@ -101,6 +104,7 @@ class World:
     notifications: dict[str, int]  # username → one of their notifications
     casualties: dict[str, int]  # deaths and missing ledger entries
     reserve_payments: dict[str, int]  # a payment out of each township's reserve fund
+    issues: dict[str, int]  # goods issued to a household of each township (issue 16)
     # 冬春 (issue 15): a survey entry of each scope's household, a round of each county
     winter_entries: dict[str, int] = field(default_factory=dict)
     winter_rounds: dict[str, int] = field(default_factory=dict)
@@ -304,6 +308,24 @@ def _build(engine: Engine, api: TestClient, admin: dict[str, str]) -> World:
         )["id"]
 
     winter_entries, winter_rounds = _winter(engine, households)
+    issues = {}
+    with transaction(engine) as session:
+        for scope in ("in", "out"):
+            code = _township(scope)
+            distribution.receive_into(
+                session, SYSTEM, code, "tent", [LotQuantity(None, None, 50)], None
+            )
+            issues[scope] = distribution.issue_goods(
+                session,
+                SYSTEM,
+                code,
+                event_id=event_id,
+                household_id=households[scope],
+                issued_on=clock.now().date(),
+                signed_by="户主",
+                lines=[IssueLineIn(item_code="tent", quantity=2)],
+            ).id
+
     with session_for(engine, write=False) as session:
         notifications = {
             row.username: row.id
@@ -325,6 +347,7 @@ def _build(engine: Engine, api: TestClient, admin: dict[str, str]) -> World:
         reserve_payments=reserve_payments,
         winter_entries=winter_entries,
         winter_rounds=winter_rounds,
+        issues=issues,
     )
 
 
@@ -457,6 +480,14 @@ def _township(scope: str) -> str:
 
 def _county(scope: str) -> str:
     return "150102" if scope == "in" else "150103"
+
+
+_FUND_DOC = {
+    "amount": "5.00",
+    "document_no": "X-3",
+    "document_date": "2026-07-22",
+    "purpose": "救灾",
+}
 
 
 def _receivable(world: World, role: str, scope: str) -> int:
@@ -743,7 +774,7 @@ RULES: dict[tuple[str, str], Rule | None] = {
         },
     ),
     ("POST", f"{API}/dispatch-orders/{{order_id}}/receive"): Rule(
-        scoped("warehouse_manager", "county_staff"),
+        scoped("warehouse_manager", "county_staff", "township_staff"),
         lambda w, r, s: {
             "url": f"{API}/dispatch-orders/{_receivable(w, r, s)}/receive",
             "json": {"lines": [{"item_code": "tent", "received": 5}], "note": ""},
@@ -1008,7 +1039,7 @@ RULES: dict[tuple[str, str], Rule | None] = {
         },
     ),
     ("POST", "/orders/{order_id}/receive"): Rule(
-        scoped("warehouse_manager", "county_staff"),
+        scoped("warehouse_manager", "county_staff", "township_staff"),
         lambda w, r, s: {
             "url": f"/orders/{_receivable(w, r, s)}/receive",
             "data": {"item_code": "tent", "received": "5", "damaged": "", "note": ""},
@@ -1290,6 +1321,165 @@ RULES: dict[tuple[str, str], Rule | None] = {
             "data": {"how": "returned", "reason": "退回"},
         },
     ),
+    # Goods to households (发放到户): county staff in scope and the township's own staff
+    # (issue 16).
+    ("POST", f"{API}/regions/{{code}}/issues"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/regions/{_township(s)}/issues",
+            "json": {
+                "event_id": w.event,
+                "household_id": w.households[s],
+                "issued_on": _today(),
+                "signed_by": "户主",
+                "lines": [{"item_code": "tent", "quantity": 1}],
+            },
+        },
+    ),
+    ("POST", f"{API}/issues/{{issue_id}}/reversal"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/issues/{w.issues[s]}/reversal",
+            "json": {"reason": "错发"},
+        },
+    ),
+    ("PUT", f"{API}/issues/{{issue_id}}/scan"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/issues/{w.issues[s]}/scan",
+            "files": {"file": ("scan.png", b"\x89PNG\r\n\x1a\n0000", "image/png")},
+        },
+    ),
+    ("POST", "/regions/{code}/distribution/issues"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"/regions/{_township(s)}/distribution/issues",
+            "data": {
+                "event_id": str(w.event),
+                "household_id": str(w.households[s]),
+                "issued_on": _today(),
+                "signed_by": "户主",
+                "q_tent": "1",
+            },
+        },
+    ),
+    ("POST", "/regions/{code}/distribution/issues/{issue_id}/reversal"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"/regions/{_township(s)}/distribution/issues/{w.issues[s]}/reversal",
+            "data": {"event_id": str(w.event), "reason": "错发"},
+        },
+    ),
+    ("POST", "/regions/{code}/distribution/roster"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"/regions/{_township(s)}/distribution/roster",
+            "data": {"event_id": str(w.event)},
+            "files": {
+                "file": (
+                    "roster.csv",
+                    f"户编号,tent,领取日期,领取人签字\n{w.households[s]},1,{_today()},户主\n".encode(),
+                    "text/csv",
+                )
+            },
+        },
+    ),
+    ("POST", f"{API}/regions/{{code}}/roster/import"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"{API}/regions/{_township(s)}/roster/import",
+            "data": {"event_id": str(w.event)},
+            "files": {
+                "file": (
+                    "roster.csv",
+                    f"户编号,tent,领取日期,领取人签字\n{w.households[s]},1,{_today()},户主\n".encode(),
+                    "text/csv",
+                )
+            },
+        },
+    ),
+    # Relief funds (救灾资金, issue 16): receipts, allocations, proposals and approvals by county
+    # staff or approvers whose regions cover the region the money is in (or leaves).
+    ("POST", f"{API}/funds/receipts"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"{API}/funds/receipts",
+            "json": {"region_code": _county(s), "source": "county", **_FUND_DOC},
+        },
+    ),
+    ("POST", f"{API}/funds/allocations"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"{API}/funds/allocations",
+            "json": {
+                "from_code": _county(s),
+                "to_code": _township(s),
+                "source": "county",
+                **_FUND_DOC,
+            },
+        },
+    ),
+    # The world holds no fund entry: an allowed role out of scope meets 404 (nothing to see).
+    ("POST", f"{API}/funds/entries/{{entry_id}}/reversal"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {"url": f"{API}/funds/entries/2147483/reversal", "json": {"reason": "错"}},
+        out_of_scope_status=404,
+    ),
+    ("POST", f"{API}/funds/proposals"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"{API}/funds/proposals",
+            "json": {"from_code": _county(s), "source": "county", "total": "5.00"},
+        },
+    ),
+    ("POST", f"{API}/funds/proposals/approve"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"{API}/funds/proposals/approve",
+            "json": {
+                "from_code": _county(s),
+                "source": "county",
+                "document_no": "X-3",
+                "document_date": "2026-07-22",
+                "purpose": "救灾",
+                "shares": [{"code": _township(s), "amount": "5.00"}],
+            },
+        },
+    ),
+    ("POST", "/funds/{code}/receipts"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"/funds/{_county(s)}/receipts",
+            "data": {"source": "county", **_FUND_DOC},
+        },
+    ),
+    ("POST", "/funds/{code}/allocations"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"/funds/{_county(s)}/allocations",
+            "data": {"to_code": _township(s), "source": "county", **_FUND_DOC},
+        },
+    ),
+    ("POST", "/funds/{code}/proposal"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"/funds/{_county(s)}/proposal",
+            "data": {"source": "county", "total": "5.00"},
+        },
+    ),
+    ("POST", "/funds/{code}/proposal/approve"): Rule(
+        scoped("county_staff", "approver"),
+        lambda w, r, s: {
+            "url": f"/funds/{_county(s)}/proposal/approve",
+            "data": {
+                "source": "county",
+                "document_no": "X-3",
+                "document_date": "2026-07-22",
+                "purpose": "救灾",
+                f"share_{_township(s)}": "5.00",
+            },
+        },
+    ),
 }
 
 
@@ -1409,7 +1599,7 @@ def _order_to_read(world: World, role: str, scope: str) -> int:
     return world.orders[("reserved_" if role == "warehouse_manager" else "region_") + scope]
 
 
-order_readers = scoped("duty_officer", "warehouse_manager", "county_staff")
+order_readers = scoped("duty_officer", "warehouse_manager", "county_staff", "township_staff")
 subsidy_readers = scoped("county_staff", "approver", "township_staff")
 # One resource read by id: outside the caller's scope → 403 (lists filter silently).
 READS: dict[tuple[str, str], Rule | None] = {
@@ -1456,6 +1646,31 @@ READS: dict[tuple[str, str], Rule | None] = {
         scoped("county_staff", "township_staff"),
         lambda w, r, s: {"url": f"/subsidies/households/{w.households[s]}/edit"},
     ),
+    # Goods to households (issue 16): households' issues by county and township staff in
+    # scope; holdings also by warehouse managers, anywhere (as all stock is readable).
+    ("GET", f"{API}/issues/{{issue_id}}"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {"url": f"{API}/issues/{w.issues[s]}"},
+    ),
+    ("GET", f"{API}/regions/{{code}}/issues"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {"url": f"{API}/regions/{_township(s)}/issues"},
+    ),
+    ("GET", f"{API}/regions/{{code}}/fulfilment"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {"url": f"{API}/regions/{_township(s)}/fulfilment?event_id={w.event}"},
+    ),
+    ("GET", f"{API}/regions/{{code}}/roster"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {"url": f"{API}/regions/{_township(s)}/roster?event_id={w.event}"},
+    ),
+    ("GET", f"{API}/regions/{{code}}/holdings"): Rule(
+        lambda role, in_scope: (
+            role in ("admin", "warehouse_manager")
+            or (role in ("county_staff", "township_staff") and in_scope)
+        ),
+        lambda w, r, s: {"url": f"{API}/regions/{_township(s)}/holdings"},
+    ),
 }
 
 
@@ -1471,6 +1686,7 @@ def test_order_lists_leave_out_what_the_caller_may_not_see(walk):
     expected = {
         "warehouse_manager": {"reserved_in", "region_out", "warehouse_in", "warehouse_out"},
         "county_staff": {"reserved_in", "region_in"},
+        "township_staff": {"reserved_in", "region_in"},
         "approver": set(),
         "duty_officer": set(world.orders),
     }

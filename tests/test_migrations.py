@@ -297,3 +297,75 @@ def test_revision_i15_kinds_widens_the_programme_kinds_and_keeps_stored_rows(old
     with back.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM subsidy_cases")).scalar() == 1
     back.dispose()
+
+
+@pytest.mark.db
+def test_revision_i15_temporary2_lets_temporary_cases_repeat_and_keeps_one_case_otherwise(
+    old_database,
+):
+    """The one-case-per-registration key becomes a partial unique index (on SQLite by
+    rewriting the stored schema, with a case and its transition in the table): several
+    临时救助 cases (relief_type set) per registration fit, a second case of another kind
+    does not, stored rows stay, and the revision goes back down."""
+    command.upgrade(alembic_config(old_database), "i15_temporary_0001")
+    old = make_engine(old_database)
+    with old.begin() as conn:
+        for statement in OLD_ROWS:
+            if "INSERT INTO households" in statement:
+                if "(2, 1," in statement:
+                    continue
+                statement = (
+                    "INSERT INTO households (id, event_id, region_code, head_name, id_hash,"
+                    " id_cipher, id_masked, size, damage, rooms, category, created_by,"
+                    " created_at) VALUES (1, 1, '150125100', '张三', 'h1', 'x',"
+                    " '150125********0011', 3, 'collapsed', 2, 'general', 'test',"
+                    " '2026-01-18 00:00:00')"
+                )
+            conn.execute(text(statement))
+        conn.execute(
+            text(
+                "INSERT INTO subsidy_case_transitions (case_id, action, from_status, to_status,"
+                " note, actor, at) VALUES (1, 'village_review', 'registered',"
+                " 'village_reviewed', '', 'test', '2026-01-18 00:00:00')"
+            )
+        )
+        with (
+            pytest.raises(Exception, match="uq_cases_household_programme|UNIQUE"),
+            conn.begin_nested(),
+        ):
+            conn.execute(text(_CASE_ROW), {"id": 2, "relief_type": "emergency"})
+    old.dispose()
+
+    upgrade(old_database, secret_key=KEY)
+
+    new = make_engine(old_database)
+    with new.begin() as conn:
+        for n in (2, 3):
+            conn.execute(text(_CASE_ROW), {"id": n, "relief_type": "emergency"})
+    with pytest.raises(Exception, match="ux_cases_household_programme|UNIQUE"), new.begin() as conn:
+        conn.execute(text(_CASE_ROW), {"id": 4, "relief_type": None})
+    with new.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM subsidy_cases")).scalar() == 3
+        assert conn.execute(text("SELECT count(*) FROM subsidy_case_transitions")).scalar() == 1
+        if new.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    with new.begin() as conn:
+        conn.execute(text("DELETE FROM subsidy_cases WHERE id IN (2, 3)"))
+    new.dispose()
+
+    command.downgrade(alembic_config(old_database), "i15_temporary_0001")
+    back = make_engine(old_database)
+    with (
+        pytest.raises(Exception, match="uq_cases_household_programme|UNIQUE"),
+        back.begin() as conn,
+    ):
+        conn.execute(text(_CASE_ROW), {"id": 2, "relief_type": "emergency"})
+    back.dispose()
+
+
+_CASE_ROW = (
+    "INSERT INTO subsidy_cases (id, household_id, programme_code, standard_id, amount_fen,"
+    " status, status_changed_at, created_by, created_at, relief_type) VALUES (:id, 1, 'P', 1,"
+    " 100, 'registered', '2026-01-18 00:00:00', 'test', '2026-01-18 00:00:00', :relief_type)"
+)

@@ -174,15 +174,15 @@ def dispatch_order_in_scope(
     destination_code: str,
     destination_kind: str,
 ) -> bool:
-    """Managers see their warehouses' orders (as source or destination), county staff the
-    orders to regions in scope, duty officers and admins all; nobody else any."""
+    """Managers see their warehouses' orders (as source or destination), county and
+    township staff the orders to regions in scope, duty officers and admins all; nobody else any."""
     if sees_everything(actor):
         return True
     if actor.role == "warehouse_manager":
         return source_warehouse_code in actor.warehouse_codes or (
             destination_kind == "warehouse" and destination_code in actor.warehouse_codes
         )
-    if actor.role == "county_staff":
+    if actor.role in ("county_staff", "township_staff"):
         return destination_kind == "region" and region_in_scope(session, actor, destination_code)
     return False
 
@@ -196,7 +196,7 @@ def authorize_dispatch_order_read(
 ) -> None:
     """One order: a role that never sees orders (approver) → `role_forbidden`; an order
     outside the caller's warehouses or regions → `scope_forbidden`."""
-    ensure_role(actor, "duty_officer", "warehouse_manager", "county_staff")
+    ensure_role(actor, "duty_officer", "warehouse_manager", "county_staff", "township_staff")
     if not dispatch_order_in_scope(
         session, actor, source_warehouse_code, destination_code, destination_kind
     ):
@@ -207,11 +207,11 @@ def authorize_dispatch_receipt(
     session: Session, actor: Actor, destination_code: str, destination_kind: str
 ) -> None:
     """Goods for a warehouse are received by its manager; for a region, by county staff
-    whose scope covers it (admins may do either)."""
+    or township staff whose scope covers it (admins may do either)."""
     if destination_kind == "warehouse":
         authorize_warehouse(actor, destination_code, session=session)
         return
-    ensure_role(actor, "county_staff")
+    ensure_role(actor, "county_staff", "township_staff")
     authorize_region(session, actor, destination_code)
 
 

@@ -57,6 +57,7 @@ from relief.dispatch.models import (
     OrderLineOut,
     OrderOut,
 )
+from relief.distribution import service as distribution
 from relief.emergency import responses
 from relief.emergency import service as events
 from relief.emergency.records import DEFAULT_LOADING_H
@@ -185,7 +186,7 @@ def order_scope(session: Session, actor: Actor) -> dict[str, Collection[str]]:
     it): a manager's warehouses as source or destination, county staff's regions and
     everything under them as destination, nothing for those who see everything. A role that
     never sees orders (approver) → `role_forbidden`."""
-    ensure_role(actor, "duty_officer", "warehouse_manager", "county_staff")
+    ensure_role(actor, "duty_officer", "warehouse_manager", "county_staff", "township_staff")
     if sees_everything(actor):
         return {}
     if actor.role == "warehouse_manager":
@@ -984,8 +985,8 @@ def receive_order(
     order, `disputed` when anything arrived damaged, else `partially_delivered`.
 
     At a warehouse the good units enter its stock (ledger kind `transfer_in`) in the lots
-    they shipped in; damaged units do not. At a region the goods leave the system as handed
-    out; the order keeps the record.
+    they shipped in; damaged units do not. At a region (a township or a county office) the
+    good units become its holding (relief.distribution), until issued to households.
     """
     order = lock_order(session, order_id)
     authorise_receipt(session, actor, order)
@@ -1038,6 +1039,8 @@ def receive_order(
     before = _audit_view(order, rows)
     if order.destination_kind == "warehouse":
         stock.lock_levels(session, [(order.destination_code, item) for item in counts])
+    else:
+        distribution.lock_holdings(session, order.destination_code, counts)
     at = clock.now()
     any_damage = any_shortfall = False
     for row in rows:
@@ -1054,6 +1057,16 @@ def receive_order(
                 received_lots(shipped_lots(session, row.id), received),  # type: ignore[arg-type]
                 order.number,
                 order_id=order.id,
+            )
+        if order.destination_kind == "region" and received:
+            # The region holds what it signed for until it issues it to households.
+            distribution.receive_into(
+                session,
+                actor,
+                order.destination_code,
+                row.item_code,
+                received_lots(shipped_lots(session, row.id), received),  # type: ignore[arg-type]
+                order.id,
             )
         shortfall = row.dispatched - received - damaged
         for kind, quantity in (("shortfall", shortfall), ("damage", damaged)):

@@ -57,6 +57,8 @@ def policy_document(policy: Policy) -> dict[str, Any]:
     # the approval tier reads the stored policy, not the scenario file.
     if policy.temporary_relief:
         labels["temporary_relief"] = _json_safe(policy.temporary_relief)
+    if policy.distribution:
+        labels["distribution"] = dict(policy.distribution)
     return labels | {
         "criteria": {name: list(fields) for name, fields in policy.criteria.items()},
         "thresholds": {
@@ -152,6 +154,7 @@ def policy_from_row(row: PolicyRow, norms: Iterable[PolicyNormRow]) -> Policy:
         subsidies=_subsidies_from_json(doc.get("subsidies", {})),
         reporting=dict(doc.get("reporting", {})),
         temporary_relief=dict(doc.get("temporary_relief", {})),
+        distribution=dict(doc.get("distribution", {})),
     )
 
 

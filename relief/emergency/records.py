@@ -87,6 +87,9 @@ class Policy:
     # The raw `winter_spring:` mapping of policy.yaml (冬春生活救助, issue 15): stored in
     # `winter_policies` when the scenario loads (relief/subsidies/winter.py).
     winter_spring: dict = field(default_factory=dict)
+    # The raw `distribution:` mapping of policy.yaml (goods to households, issue 16):
+    # `nothing_after_days` (relief.distribution lists households given nothing after it).
+    distribution: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -133,7 +133,12 @@ def top_up(
     entry = ReserveEntry(
         region_code=code, kind="top_up", amount_fen=amount_fen, document_no=document_no, note=note
     )
-    return _book(session, actor, entry, "amount")
+    entry = _book(session, actor, entry, "amount")
+    # Where funds are recorded for the county, the top-up draws on them (relief.funds).
+    from relief.funds.service import draw_for_reserve
+
+    draw_for_reserve(session, actor, entry)
+    return entry
 
 
 def pay(
@@ -211,7 +216,12 @@ def reverse(session: Session, actor: Actor, code: str, entry_id: int, reason: st
         note=reason,
         reverses_id=entry_id,
     )
-    return _book(session, actor, entry, "reason")
+    entry = _book(session, actor, entry, "reason")
+    if original.kind == "top_up":  # what it drew on the county's funds goes back (relief.funds)
+        from relief.funds.service import undo_reserve_draw
+
+        undo_reserve_draw(session, actor, entry_id, reason)
+    return entry
 
 
 def ledger(

@@ -121,6 +121,7 @@ POLICY_FIELDS = (
     "reporting",
     "temporary_relief",
     "winter_spring",
+    "distribution",
 )
 REPORTING_KEYS = reporting_keys
 REPORTING_LEVELS = LEVELS_UP
@@ -840,6 +841,8 @@ def _read_policy(reading: Reading, folder: Path) -> None:
         policy.temporary_relief = _read_temporary_relief(y, top["temporary_relief"])
     if "winter_spring" in top:
         policy.winter_spring = _read_winter_spring(y, top["winter_spring"])
+    if "distribution" in top:
+        policy.distribution = _read_distribution(y, top["distribution"])
     reading.scenario.policy = policy
 
 
@@ -982,6 +985,7 @@ TEMPORARY_RELIEF_COUNTS = (
     "paperwork_working_days",
     "support_township_working_days",
     "support_county_working_days",
+    "notice_days",
 )
 TEMPORARY_RELIEF_KEYS = (
     "delegated_limit",
@@ -1085,6 +1089,16 @@ def _read_winter_spring(y: _Yaml, node: Node) -> dict[str, Any]:
             for item, item_path in y.sequence(values["single_crop_counties"], sub) or []
             if (code := y.scalar(item, item_path, _code)) is not None
         ]
+    return out
+
+
+def _read_distribution(y: _Yaml, node: Node) -> dict[str, Any]:
+    """policy.yaml's `distribution:` (goods to households, issue 16): after how many days a
+    household given nothing is listed (`nothing_after_days`)."""
+    values = y.mapping(node, "distribution", ("nothing_after_days",)) or {}
+    out: dict[str, Any] = {}
+    if (days := y.field(values, "nothing_after_days", "distribution", _count)) is not None:
+        out["nothing_after_days"] = days
     return out
 
 

@@ -23,7 +23,16 @@ from pydantic import (
     model_validator,
 )
 from pydantic import Field as PField
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Numeric,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from relief.clock import now
@@ -263,7 +272,16 @@ class Standard(SQLModel, table=True):
 class Case(SQLModel, table=True):
     __tablename__ = "subsidy_cases"
     __table_args__ = (
-        UniqueConstraint("household_id", "programme_code", name="uq_cases_household_programme"),
+        # One case per registration and programme, except 临时救助 cases (relief_type set):
+        # a registration may have several (other causes, a later year, an override).
+        Index(
+            "ux_cases_household_programme",
+            "household_id",
+            "programme_code",
+            unique=True,
+            sqlite_where=text("relief_type IS NULL"),
+            postgresql_where=text("relief_type IS NULL"),
+        ),
         CheckConstraint("amount_fen >= 0", name="ck_cases_amount"),
         CheckConstraint(
             "status in ('registered','village_reviewed','published','township_reviewed',"

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, insert, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from relief import clock
 from relief.audit import service as audit
@@ -1295,7 +1295,11 @@ def create_case(
     household_id: int,
     programme_code: str,
     months: int | None = None,
+    temporary_fields: dict[str, Any] | None = None,
 ) -> Case:
+    """`temporary_fields`: a 临时救助 case's columns (relief_type, cause, applied_at…),
+    set before the insert; such a case is not held to one per registration and programme
+    (relief.subsidies.temporary applies its own once-a-year-per-cause rule)."""
     # FOR KEY SHARE: a deletion of the household (FOR UPDATE) waits for this case, or this
     # waits for the deletion and finds no household, never a foreign-key failure.
     household = session.exec(
@@ -1328,7 +1332,8 @@ def create_case(
                 "household_region": household.region_code,
             },
         )
-    existing = case_for(session, household.id, programme.code)
+    repeatable = bool(temporary_fields and temporary_fields.get("relief_type"))
+    existing = None if repeatable else case_for(session, household.id, programme.code)
     if existing is not None:
         raise duplicate_case(existing)
     event = _event_or_error(session, household.event_id, "household_id")
@@ -1383,6 +1388,7 @@ def create_case(
         months=counted,
         reference_fen=reference,
         created_by=actor.username,
+        **(temporary_fields or {}),
     )
     try:
         # Added inside the savepoint: begin_nested() flushes what is pending before the
@@ -1393,10 +1399,12 @@ def create_case(
     except IntegrityError:
         existing = session.exec(
             select(Case).where(
-                Case.household_id == household.id, Case.programme_code == programme.code
+                Case.household_id == household.id,
+                Case.programme_code == programme.code,
+                col(Case.relief_type).is_(None),
             )
         ).first()
-        if existing is None:
+        if existing is None or repeatable:
             raise
         raise duplicate_case(existing) from None
     audit.record(session, actor, "create", "subsidy_case", case.id, None, case)
@@ -1603,7 +1611,9 @@ def transition_case(session: Session, actor: Actor, case_id: int, body: Transiti
 
         winter.check_transition(session, case, body.action)
     if body.action == "publish":
-        case.notice_ends_at = now + timedelta(days=programme.notice_days)
+        # 临时救助: the policy's notice days (relief.subsidies.temporary.notice_days).
+        days = temporary.notice_days(session, case)
+        case.notice_ends_at = now + timedelta(days=programme.notice_days if days is None else days)
     elif body.action == "approve":
         _check_approval(session, case, body, now)
     history = CaseTransition(

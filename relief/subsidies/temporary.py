@@ -80,6 +80,12 @@ class Rules:
     paperwork_working_days: int = 5
     support_township_working_days: int = 10
     support_county_working_days: int = 10
+    # Days a 临时救助 case stays on public notice (publish → township review). Not in the
+    # sources (statistics-and-programmes.md §临时救助 has the clocks, not a notice length):
+    # assumed 3, so that village review, notice and township review fit in the 5 working
+    # days of paperwork after help first (急难型: help first, paperwork after), and in the
+    # 支出型 township's 10 working days; a programme's own `notice_days` is not used.
+    notice_days: int = 3
     holidays: frozenset[date] = frozenset()
 
 
@@ -94,6 +100,7 @@ def rules_from(raw: dict[str, Any] | None, fallback_holidays: Any = ()) -> Rules
         "paperwork_working_days",
         "support_township_working_days",
         "support_county_working_days",
+        "notice_days",
     ):
         if isinstance(raw.get(key), int):
             values[key] = raw[key]
@@ -112,6 +119,7 @@ RULE_KEYS = (
     "paperwork_working_days",
     "support_township_working_days",
     "support_county_working_days",
+    "notice_days",
     "holidays",
 )
 
@@ -282,6 +290,19 @@ def earlier_case(
 # --- opening a case --------------------------------------------------------------------------
 
 
+def lock_person(session: Session, household: Household) -> None:
+    """Serialise openings for one person: lock every registration of the ID number (in id
+    order, FOR NO KEY UPDATE, which other cases' foreign keys do not wait for) until the
+    transaction ends, so a second opening reads the first's case before its once-a-year
+    check. SQLite: the write transaction began IMMEDIATE and holds the database already."""
+    session.exec(
+        select(Household.id)
+        .where(Household.id_hash == household.id_hash)
+        .order_by(col(Household.id))
+        .with_for_update(key_share=True)
+    ).all()
+
+
 def open_case(session: Session, actor: Actor, body: TemporaryCaseIn) -> Case:
     from relief.subsidies import service
 
@@ -298,6 +319,7 @@ def open_case(session: Session, actor: Actor, body: TemporaryCaseIn) -> Case:
             params={"programme_code": programme.code},
         )
     override = (body.repeat_override_reason or "").strip() or None
+    lock_person(session, household)
     earlier = earlier_case(session, household, body.cause, applied_at)
     if earlier is not None:
         if override is None:
@@ -314,18 +336,19 @@ def open_case(session: Session, actor: Actor, body: TemporaryCaseIn) -> Case:
                 },
             )
         ensure_role(actor, "approver")  # township and county staff may not override
+    fields: dict[str, Any] = {
+        "relief_type": body.relief_type,
+        "cause": body.cause.strip(),
+        "applied_at": applied_at,
+        "repeat_override_reason": override if earlier is not None else None,
+    }
     case = service.create_case(
-        session, actor, household.id, programme.code, months=body.months
+        session, actor, household.id, programme.code, months=body.months, temporary_fields=fields
     )  # months beyond the standard's → 422 naming months
     before = audit.snapshot(case)
     rules = rules_for(session, applied_at, household.region_code)
     if rules.cap_fen is not None and case.amount_fen > rules.cap_fen:
         case.amount_fen = rules.cap_fen
-    case.relief_type = body.relief_type
-    case.cause = body.cause.strip()
-    case.applied_at = applied_at
-    if earlier is not None:
-        case.repeat_override_reason = override
     session.add(case)
     session.flush()
     after = audit.snapshot(case) or {}
@@ -333,6 +356,33 @@ def open_case(session: Session, actor: Actor, body: TemporaryCaseIn) -> Case:
         after["repeat_of"] = earlier.id
     audit.record(session, actor, "temporary_open", "subsidy_case", case.id, before, after)
     return case
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    amount_fen: int
+    months: int
+    capped: bool
+
+
+def preview(session: Session, actor: Actor, body: TemporaryCaseIn) -> Preview:
+    """The amount a case would have (months × the standard, capped), with every check of
+    `open_case` (scope, programme, once a year per cause), written nowhere: the case is
+    made inside a savepoint that is rolled back."""
+    from relief.subsidies.models import Standard
+
+    nested = session.begin_nested()
+    try:
+        case = open_case(session, actor, body)
+        household = session.get(Household, case.household_id)
+        standard = session.get(Standard, case.standard_id)
+        assert household is not None and standard is not None  # foreign keys
+        rules = rules_for(session, case.applied_at or case.created_at, household.region_code)
+        caps = [c for c in (rules.cap_fen, standard.cap_per_household_fen) if c is not None]
+        result = Preview(case.amount_fen, body.months, case.amount_fen in caps)
+    finally:
+        nested.rollback()
+    return result
 
 
 # --- approval tier ---------------------------------------------------------------------------
@@ -562,6 +612,16 @@ def clock_of(
 
 def case_rules(session: Session, case: Case, household: Household) -> Rules:
     return rules_for(session, case.applied_at or case.created_at, household.region_code)
+
+
+def notice_days(session: Session, case: Case) -> int | None:
+    """The days a 临时救助 case stays on public notice (the policy's
+    `temporary_relief.notice_days`); None for other cases (the programme's apply)."""
+    if case.relief_type is None:
+        return None
+    household = session.get(Household, case.household_id)
+    assert household is not None  # foreign key
+    return case_rules(session, case, household).notice_days
 
 
 def temporary_out(session: Session, case: Case, household: Household) -> TemporaryOut | None:

@@ -87,6 +87,7 @@ from relief.web.forms import (
 from relief.web.i18n import MESSAGES, Lang, Translator
 from relief.web.map_pages import map_drawing
 from relief.web.pictures import response_pictures
+from relief.web.reserve import yuan
 from relief.web.shell import people_names, place_names, render, request_lang, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])
@@ -1379,9 +1380,27 @@ def inbox_page(
         ),
         lambda_place=lambda code: places.get(code, code),
         done=request.query_params.get("done") == "ack",
+        # 临时救助: paperwork overdue and help first owed back (as GET /api/v1/inbox).
+        temporary_due=_temporary_due(session, actor),
+        yuan=yuan,
         # 冬春 county totals owed to the city (as GET /api/v1/inbox lists them).
         winter_due=_winter_due(session, actor, lang),
     )
+
+
+def _temporary_due(session: Session, actor: Actor) -> list | None:
+    """(case, household, clock) of the caller's 临时救助 cases whose paperwork is overdue or
+    whose help first is owed back (the API inbox's `temporary_*` entries); None for roles
+    that do not handle 临时救助."""
+    from relief.subsidies import temporary
+
+    if actor.role not in ("admin", "county_staff", "township_staff", "approver"):
+        return None
+    return [
+        (case, household, running)
+        for case, household, running in temporary.due_cases(session, actor)
+        if (running is not None and running.overdue) or case.recovery == "due"
+    ]
 
 
 def _winter_due(session: Session, actor: Actor, lang: str) -> list[Any]:

@@ -29,6 +29,9 @@ WORDS = (
     N_("temporary.done.opened"),
     N_("temporary.done.help_first"),
     N_("temporary.done.recovery"),
+    N_("temporary.preview"),
+    N_("temporary.preview_capped"),
+    N_("temporary.preview_button"),
 )
 OPEN_FIELDS = fields_in(
     ("household_id", "programme_code", "relief_type", "cause", "months", "repeat_override_reason")
@@ -55,12 +58,14 @@ def _list(
     actor: Actor,
     form: FormState | None = None,
     status_code: int = 200,
+    preview: temporary.Preview | None = None,
 ) -> Response:
     return render(
         request,
         "temporary.html",
         actor,
         status_code=status_code,
+        preview=preview,
         due=due_rows(session, actor),
         programmes=_programmes(session, actor),
         form=form or FormState(values={"relief_type": "emergency", "months": "1"}),
@@ -101,14 +106,7 @@ def post_case(
     form = FormState(values=values)
 
     def open_case() -> int:
-        body = temporary.TemporaryCaseIn.model_validate(
-            {
-                **values,
-                "household_id": household_id.strip(),
-                "months": months.strip(),
-                "repeat_override_reason": repeat_override_reason or None,
-            }
-        )
+        body = _case_in(values)
         return temporary.open_case(session, actor, body).id or 0
 
     t = Translator(request_lang(request))
@@ -118,6 +116,61 @@ def post_case(
         t,
         open_case,
         lambda case_id: f"/temporary/cases/{case_id}?done=opened",
+        OPEN_FIELDS,
+        refusals=REFUSED,
+        status=None,
+    )
+    return answer or _list(request, session, actor, form, form.status)
+
+
+def _case_in(values: dict[str, str]) -> temporary.TemporaryCaseIn:
+    return temporary.TemporaryCaseIn.model_validate(
+        {
+            **values,
+            "household_id": values["household_id"].strip(),
+            "months": values["months"].strip(),
+            "repeat_override_reason": values["repeat_override_reason"] or None,
+        }
+    )
+
+
+@router.post("/temporary/preview", response_class=HTMLResponse)
+def post_preview(
+    request: Request,
+    household_id: str = Form(""),
+    programme_code: str = Form(""),
+    relief_type: str = Form(""),
+    cause: str = Form(""),
+    months: str = Form(""),
+    repeat_override_reason: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The registration form again with the amount the case would have (months × the
+    standard, capped) and what was typed; nothing is written. The form's 试算 button posts
+    here (no script needed); temporary.js posts here too when a field changes and shows
+    the answer's amount line."""
+    ensure_role(actor, *READERS)
+    values = {
+        "household_id": household_id,
+        "programme_code": programme_code,
+        "relief_type": relief_type,
+        "cause": cause,
+        "months": months,
+        "repeat_override_reason": repeat_override_reason,
+    }
+    form = FormState(values=values)
+    t = Translator(request_lang(request))
+
+    def reckon() -> temporary.Preview:
+        return temporary.preview(session, actor, _case_in(values))
+
+    answer = submit(
+        session,
+        form,
+        t,
+        reckon,
+        lambda found: _list(request, session, actor, form, preview=found),
         OPEN_FIELDS,
         refusals=REFUSED,
         status=None,

@@ -534,3 +534,91 @@ def test_help_first_counts_as_paid_when_the_approved_case_is_paid(
     assert reply.status_code == 409 and reply.json()["detail"]["code"] == "overpayment"
     reply = client.post(url, json={**body, "amount": "490.00"}, headers=world.clerk)
     assert reply.status_code == 201, reply.text
+
+
+# --- several cases per registration (issue 15 part C follow-up) -----------------------------
+
+
+def test_one_registration_may_have_temporary_cases_for_another_cause_and_a_year_later(
+    client, world, register, setup, now
+):
+    household = register(1)["id"]
+    year_ago = (MONDAY - timedelta(days=366)).isoformat()
+    first = open_temp(client, world.township, household, cause="火灾", applied_at=year_ago)
+    assert first.status_code == 201, first.text
+    other = open_temp(client, world.township, household, cause="重病", relief_type="support")
+    assert other.status_code == 201, other.text
+    later = open_temp(client, world.township, household, cause="火灾")
+    assert later.status_code == 201, later.text
+    ids = {first.json()["id"], other.json()["id"], later.json()["id"]}
+    assert len(ids) == 3
+
+
+def test_an_approver_may_open_the_same_cause_again_on_the_same_registration(
+    client, world, register, setup
+):
+    household = register(1)["id"]
+    assert open_temp(client, world.township, household).status_code == 201
+    reply = open_temp(client, world.approver, household, repeat_override_reason="再次失火")
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["temporary"]["repeat_override_reason"] == "再次失火"
+
+
+def test_other_kinds_keep_one_case_per_registration(engine, client, world, register, setup):
+    from sqlalchemy.exc import IntegrityError
+    from sqlmodel import Session
+
+    from relief.subsidies.models import Case
+
+    household = register(1)["id"]
+    case_id = open_temp(client, world.township, household).json()["id"]
+    with Session(engine) as session:
+        template = session.get(Case, case_id)
+        row = {
+            k: v
+            for k, v in template.model_dump().items()
+            if k not in ("id", "relief_type", "cause", "applied_at")
+        }
+        session.add(Case(**row))
+        session.commit()  # a case without relief_type beside a temporary one is fine
+        session.add(Case(**row))
+        with pytest.raises(IntegrityError):
+            session.commit()  # the second such case breaks the partial unique index
+
+
+# --- notice days (issue 15 part C follow-up) ------------------------------------------------
+
+
+def test_help_first_paperwork_with_its_public_notice_fits_the_five_working_days(
+    client, world, register, setup, now
+):
+    """The notice of a 临时救助 case lasts the policy's `temporary_relief.notice_days`
+    (default 3), not the programme's 7 days: reviewed, published, reviewed by the township
+    and approved before the paperwork clock runs out."""
+    case_id = open_temp(client, world.township, register(1)["id"]).json()["id"]
+    assert help_first(client, world.township, case_id).status_code == 201  # Mon 3 Aug
+    for action in ("village_review", "publish"):
+        assert act(client, world.township, case_id, action).status_code == 200
+    detail = client.get(f"/api/v1/cases/{case_id}", headers=world.township).json()
+    assert detail["notice_ends_at"].startswith("2026-08-06")  # Thursday
+    now.advance(days=3, seconds=1)
+    reply = act(client, world.township, case_id, "township_review")
+    assert reply.status_code == 200, reply.text
+    running = client.get(f"/api/v1/cases/{case_id}", headers=world.township).json()["temporary"]
+    assert running["clock"]["overdue"] is False
+    assert act(client, world.township, case_id, "approve").status_code == 200
+
+
+def test_the_notice_days_of_temporary_cases_are_read_from_the_policy(client, world, register, now):
+    reply = client.post("/api/v1/policies", json=policy_body(notice_days=1), headers=world.admin)
+    assert reply.status_code == 201, reply.text
+    assert client.post("/api/v1/programmes", json=PROGRAMME, headers=world.admin).status_code == 201
+    case_id = open_temp(client, world.township, register(1)["id"]).json()["id"]
+    for action in ("village_review", "publish", "township_review"):
+        assert act(client, world.township, case_id, action).status_code == 200
+    early = act(client, world.township, case_id, "approve")
+    assert early.status_code == 409 and early.json()["detail"]["code"] == "notice_window_open"
+    now.advance(days=1, seconds=1)
+    assert act(client, world.township, case_id, "approve").status_code == 200
+    bad = client.post("/api/v1/policies", json=policy_body(notice_days=0), headers=world.admin)
+    assert bad.status_code == 422 and "notice_days" in bad.text

@@ -48,3 +48,22 @@ def test_the_township_helps_first_and_sees_the_paperwork_clock(visit, household)
     page.goto(visit.origin + PAGE)
     # The scenario's policy starts the township's fund with 20,000 (assumed).
     assert page.locator('[data-testid="reserve-balance"]').inner_text() == "18,000 元"
+
+
+def test_the_form_shows_the_amount_when_the_months_change(visit, household):  # noqa: F811
+    visit.sign_in("township")
+    page = visit.page
+    page.goto(visit.origin + "/temporary")
+    form = page.locator('[data-testid="temporary-form"]')
+    form.get_by_label("户编号").fill(str(household))
+    form.get_by_label("救助事由").fill("火灾")
+    form.get_by_label("救助月数").select_option("4")
+    line = page.locator('[data-testid="temporary-preview"]')
+    line.filter(has_text="4,000 元").wait_for(timeout=10000)
+    assert line.inner_text() == "预计救助金额：4,000 元（4 个月 × 救助标准）"
+    assert page.url.endswith("/temporary")  # no navigation: asked in the background
+    # Without the script's help the 试算 button gives the same line on a full page.
+    with page.expect_navigation():
+        form.get_by_role("button", name="试算金额").click()
+    assert "4,000 元" in page.locator('[data-testid="temporary-preview"]').inner_text()
+    assert form.get_by_label("救助事由").input_value() == "火灾"

@@ -104,3 +104,77 @@ def test_the_programme_page_counts_the_running_clocks(client, sign_in, household
     page = client.get(f"/subsidies/programmes/{PROGRAMME}")
     assert page.status_code == 200
     assert "计时中 1 件，其中超期 0 件" in page.text
+
+
+def test_the_inbox_page_lists_overdue_paperwork_and_recoveries_due(
+    engine,
+    client,
+    sign_in,
+    household,  # noqa: F811
+):
+    """The HTML inbox, like GET /api/v1/inbox: a 临时救助 case whose paperwork is overdue,
+    and one refused after help first whose money is owed back; a case still in time is not
+    listed."""
+    sign_in("township")
+    in_time = register(client, household, cause="重病", relief_type="support")
+    assert in_time.status_code == 303, in_time.text
+    in_time_id = int(in_time.headers["location"].split("?")[0].rsplit("/", 1)[1])
+    reply = register(client, household)
+    url = reply.headers["location"].split("?")[0]
+    case_id = int(url.rsplit("/", 1)[1])
+    paid = client.post(f"{url}/help-first", data={"amount": "2000", "reason": "火灾先行救助"})
+    assert paid.status_code == 200, paid.text
+    page = client.get("/inbox")
+    assert page.status_code == 200 and 'data-testid="inbox-temporary"' in page.text
+    assert f'data-case="{case_id}"' not in page.text  # five working days left
+    with transaction(engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.help_first_at = clock.now() - timedelta(days=10)
+        session.add(case)
+    page = client.get("/inbox")
+    assert re.search(rf'data-case="{case_id}" data-overdue="yes"', page.text)
+    assert f'data-case="{in_time_id}"' not in page.text
+    assert "临时救助：补办手续逾期及先行救助资金待追回" in page.text
+    with transaction(engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.status, case.recovery = "rejected", "due"
+        session.add(case)
+    page = client.get("/inbox")
+    assert re.search(rf'data-case="{case_id}" data-overdue="no"', page.text)
+    assert "待追回" in page.text
+
+
+def test_the_form_previews_the_amount_and_keeps_what_was_typed_writing_nothing(
+    engine,
+    client,
+    sign_in,
+    household,  # noqa: F811
+):
+    """试算: months × the urban 低保 standard (1,000 元 assumed in Hohhot), capped at the
+    policy's 20,000 元 cap; the form comes back with what was typed, and no case is made."""
+    from sqlmodel import func, select
+
+    sign_in("township")
+    page = client.get("/temporary")
+    assert 'data-testid="temporary-preview-button"' in page.text
+    assert "/static/web/temporary.js" in page.text
+    data = {
+        "household_id": str(household),
+        "programme_code": PROGRAMME,
+        "relief_type": "emergency",
+        "cause": "交通事故",
+        "months": "3",
+        "repeat_override_reason": "",
+    }
+    reply = client.post("/temporary/preview", data=data)
+    assert reply.status_code == 200, reply.text
+    assert "预计救助金额：3,000 元（3 个月 × 救助标准）" in reply.text
+    assert 'value="交通事故"' in reply.text and "封顶" not in reply.text
+    with transaction(engine) as session:
+        assert session.exec(select(func.count()).select_from(Case)).one() == 0
+    refused = client.post("/temporary/preview", data={**data, "months": "9"})
+    assert refused.status_code == 422 and 'id="tc-months-error"' in refused.text
+    script = client.get("/static/web/temporary.js")
+    assert script.status_code == 200 and "/temporary/preview" in script.text
