@@ -175,6 +175,7 @@ def run_demo(
     if county is not None and secret_key:
         lines.extend(seed_practice_cases(engine, secret_key, county))
         lines.extend(seed_help_first_case(engine, secret_key, county))
+        lines.extend(seed_winter_survey(engine, secret_key, county))
     with session_for(engine, write=False) as session:
         lines.extend(network_summary(session))
     return lines
@@ -315,6 +316,72 @@ def seed_help_first_case(engine: Engine, secret_key: str, county: str) -> list[s
     return [
         "临时救助 practice case (help first paid from the reserve fund; the paperwork clock runs):",
         f"  case {case.id:<5} {case.status:<18} {programme.code:<26} {name} {due}",
+    ]
+
+
+# The 冬春 practice survey (issue 15): the practice households' needs, entered once in the
+# season whose survey is open, so that the survey ledger and the county's totals due show.
+# (grain kg, clothing pieces, heating) per practice household, in PRACTICE_HOUSEHOLDS order.
+WINTER_NEEDS = ((Decimal("45.0"), 3, True), (Decimal("75.0"), 0, True), (Decimal("60.0"), 4, False))
+WINTER_NOTE = "演示数据：冬春生活需救助摸底"
+
+
+def seed_winter_survey(engine: Engine, secret_key: str, county: str) -> list[str]:
+    """The practice households of the county in the 冬春 needs survey (需救助台账) of the
+    season whose survey is open (the current one, else the last), when a 冬春 policy covers
+    the county. Created once; a later run lists the entries and the totals as they are."""
+    from relief.subsidies import winter
+    from relief.subsidies.models import Household
+    from relief.subsidies.winter_models import SurveyEntryIn
+
+    vault = vault_for(secret_key)
+    with transaction(engine) as session:
+        policy = winter.policy_for(session, county)
+        if policy is None:
+            return []
+        season = winter.season_of(winter.today())
+        if winter.today() < winter._month_day(season, policy.survey_from):
+            season -= 1  # this season's survey is not open yet: the last one's
+        entries = []
+        for seq, ((name, born, size), needs) in enumerate(
+            zip(PRACTICE_HOUSEHOLDS, WINTER_NEEDS, strict=False), start=1
+        ):
+            key = vault.uniqueness_key(practice_id_number(county, born, seq))
+            household = session.exec(
+                select(Household).where(Household.id_hash == key).order_by(Household.id)
+            ).first()
+            if household is None:
+                continue
+            entry = winter.current_entry(session, household.id, season)  # type: ignore[arg-type]
+            if entry is None:
+                grain, clothing, heating = needs
+                body = SurveyEntryIn(
+                    household_id=household.id,  # type: ignore[arg-type]
+                    season=season,
+                    people=min(size, household.size),
+                    grain_kg=grain,
+                    clothing_pieces=clothing,
+                    heating=heating,
+                    note=WINTER_NOTE,
+                )
+                try:
+                    with session.begin_nested():
+                        entry = winter.add_entry(session, SYSTEM, body)
+                except DomainError:  # outside the policy's rules here: no entry
+                    continue
+            entries.append((entry, name))
+        if not entries:
+            return []
+        status = winter.totals_status(session, SYSTEM, county, season)
+    state = (
+        f"sent {clock.to_cst(status['submitted_at']).date().isoformat()}"
+        if status["submitted_at"]
+        else ("late" if status["late"] else "due")
+    )
+    return [
+        f"冬春 needs survey {season}-{season + 1} (the ledger at /winter-spring/survey; "
+        f"county totals {state} by {status['due_on'].isoformat()}):",
+        *(f"  entry {e.id:<5} {e.people} people {name}" for e, name in entries),
     ]
 
 

@@ -1024,6 +1024,11 @@ def reference(
 # 冬春: households in the county's needs survey (台账) from late September (V); the rule is
 # checked once the survey exists (issue 15, the 冬春 part).
 WINTER_ELIGIBILITY = ({"in_survey": True}, "冬春: the county's 需救助台账 (V)")
+# A programme of a named season takes that season's survey only (2026 = 2026—2027).
+WINTER_ELIGIBILITY_2026 = (
+    {"in_survey": True, "season": 2026},
+    "冬春: the county's 需救助台账 (V) of the 2026—2027 season",
+)
 WINTER_MIN = "at least 150 元/person (重庆南川、綦江, V), used as the amount: assumed"
 TEMPORARY_RULE = "临时救助: local urban 低保 standard x 1-6 months (Guizhou plan)"
 TEMPORARY_RAISE = "raised 10-30 % by category (Guizhou plan); which category gets which: assumed"
@@ -1162,7 +1167,7 @@ def hohhot_spec() -> Spec:
                     "0471-6901234",
                     "assumed: the civil-affairs office, fictitious",
                 ),
-                "eligibility": WINTER_ELIGIBILITY,
+                "eligibility": WINTER_ELIGIBILITY_2026,
                 "standards": [living("2025-10-01", WINTER_MIN, per_person=150)],
             },
             {

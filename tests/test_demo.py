@@ -273,3 +273,27 @@ def test_demo_seeds_one_help_first_case_whose_paperwork_clock_runs(
         assert [c.id for c, _, _ in temporary.due_cases(session, staff)] == [case_id]
     again = run_demo(database_url, engine, HOHHOT, SECRET)
     assert section(again, "临时救助 practice case")[0][1] == str(case_id)
+
+
+def test_demo_seeds_a_small_winter_survey_with_its_totals_due_once(
+    engine: Engine, database_url: str, demo_lines
+):
+    """A newcomer sees the 冬春 needs survey (issue 15): the practice households of the demo
+    county in the survey whose season is open, and the county's totals owed to the city."""
+    from relief.subsidies import winter
+
+    title = next(line for line in demo_lines if line.startswith("冬春 needs survey"))
+    printed = section(demo_lines, "冬春 needs survey")
+    assert [row[-1] for row in printed] == ["王桂兰", "李俊峰", "赵秀梅"]
+    season = int(title.split()[3].split("-")[0])
+    staff = Actor(username="county_staff", role="county_staff", region_codes=("150125",))
+    with session_for(engine, write=False) as session:
+        entries = winter.list_entries(session, staff, season)
+        assert sorted(e.id for e, _ in entries) == sorted(int(row[1]) for row in printed)
+        total, _ = winter.survey_totals(session, staff, "150125", season)
+        assert total["households"] == 3 and total["grain_kg"] == Decimal("180.0")
+        if season == winter.season_of(winter.today()):
+            due = winter.totals_due_items(session, staff)
+            assert [d["county_code"] for d in due] == ["150125"]
+    again = run_demo(database_url, engine, HOHHOT, SECRET)
+    assert section(again, "冬春 needs survey") == printed

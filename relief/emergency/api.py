@@ -399,6 +399,10 @@ def inbox(
     from relief.subsidies.temporary import inbox_rows
 
     out.extend(inbox_rows(session, actor, lang))
+    # 冬春 county totals owed to the city, due or late (relief.subsidies.winter).
+    from relief.subsidies import winter
+
+    out.extend(winter.inbox_rows(session, actor, lang))
     return out
 
 

@@ -88,7 +88,7 @@ ROAD_STATUSES = ("open", "closed")
 DAMAGES = ("collapsed", "severe", "general")
 # A programme's eligibility may also name undamaged houses (a grain programme for 低保户).
 HOUSEHOLD_DAMAGES = (*DAMAGES, "none")
-ELIGIBILITY_FIELDS = ("damage", "categories", "in_survey")
+ELIGIBILITY_FIELDS = ("damage", "categories", "in_survey", "season")
 CATEGORIES = ("general", "dibao", "tekun", "poverty_registered")
 PROGRAMME_KINDS = ("rebuild", "grain", "transitional", "winter_spring", "temporary")
 # The living kinds of issue 15 (过渡期, 冬春, 临时救助): one basis per standard.
@@ -1217,6 +1217,12 @@ def _read_programme(y: _Yaml, node: Node, path: str) -> dict[str, Any] | None:
     return programme
 
 
+def _season_year(text: str) -> int:
+    if not text.isdigit() or not 2000 <= int(text) <= 2100:
+        raise _Invalid(f"{text!r} is not a year between 2000 and 2100")
+    return int(text)
+
+
 def _read_eligibility(y: _Yaml, node: Node, path: str) -> dict[str, Any] | None:
     """`{damage: [...], categories: [...], in_survey: true}`: the households the programme
     covers (any of them; a household must match each given)."""
@@ -1231,6 +1237,8 @@ def _read_eligibility(y: _Yaml, node: Node, path: str) -> dict[str, Any] | None:
     rule: dict[str, Any] = {}
     if "in_survey" in values:
         rule["in_survey"] = y.field(values, "in_survey", path, _boolean)
+    if "season" in values:  # 冬春: the year the programme's season starts (2026 = 2026—2027)
+        rule["season"] = y.field(values, "season", path, _season_year)
     for key, choices in (("damage", HOUSEHOLD_DAMAGES), ("categories", CATEGORIES)):
         if key not in values:
             continue

@@ -606,19 +606,27 @@ class Eligibility(BaseModel):
     # 冬春: only households in the county's needs survey (台账). Kept with the rule; checked
     # once the survey exists (issue 15, the 冬春 part); null = not asked.
     in_survey: bool | None = None
+    # 冬春: the programme's season, named by the year it starts (2026 = 2026—2027, as the
+    # survey's `season`): only that season's survey counts. Null: the season of the day the
+    # case is opened (relief.subsidies.winter.season_of).
+    season: int | None = PField(default=None, ge=2000, le=2100)
 
     @model_serializer(mode="wrap")
     def _without_unasked(self, handler: Any) -> dict[str, Any]:
-        # Replies before issue 15 had two keys; `in_survey` appears only when a rule asks it.
+        # Replies before issue 15 had two keys; `in_survey` and `season` appear only when a
+        # rule asks them.
         out = handler(self)
-        if out.get("in_survey") is None:
-            out.pop("in_survey", None)
+        for key in ("in_survey", "season"):
+            if out.get(key) is None:
+                out.pop(key, None)
         return out
 
     @model_validator(mode="after")
     def _names_a_rule(self) -> Eligibility:
         if self.damage is None and self.categories is None and self.in_survey is None:
             raise ValueError(N_("eligibility names damage, categories or both"))
+        if self.season is not None and not self.in_survey:
+            raise ValueError(N_("an eligibility season goes with in_survey: true"))
         # One spelling per rule: each value once, in the order of DAMAGES and CATEGORIES.
         if self.damage is not None:
             self.damage = [d for d in DAMAGES if d in self.damage]

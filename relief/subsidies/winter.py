@@ -4,7 +4,8 @@ payments and the 已救助 ledger. Tables: relief/subsidies/winter_models.py.
 
 The workflow is the existing case workflow (户报 = the case, 村评 = `village_review`, 公示 =
 `publish` with its notice window, 乡审 = `township_review`, 县定 = `approve`); this module adds
-the survey rule (`in_survey`: only households in the current survey get a case), the record
+the survey rule (`in_survey`: only households in the survey of the programme's season get a
+case), the record
 the village review needs, and the rounds (docs/county-staff.md "冬春生活救助").
 """
 
@@ -20,9 +21,9 @@ from sqlmodel import Session, select
 
 from relief import clock
 from relief.audit import service as audit
-from relief.auth.deps import authorize_region, ensure_role
+from relief.auth.deps import authorize_region, ensure_role, region_in_scope, sees_everything
 from relief.auth.models import Actor
-from relief.errors import DomainError, Term, invalid, not_found
+from relief.errors import N_, DomainError, Term, invalid, not_found
 from relief.network import service as network
 from relief.subsidies import service
 from relief.subsidies.models import (
@@ -202,32 +203,33 @@ def current_entry(session: Session, household_id: int, season: int) -> WinterSur
     ).first()
 
 
-def in_survey(session: Session, household_id: int) -> bool:
-    """Whether the household has a current (not withdrawn) entry in any season's survey."""
-    return (
-        session.exec(
-            select(WinterSurveyEntry.id).where(
-                WinterSurveyEntry.household_id == household_id,
-                _current(),
-                WinterSurveyEntry.withdrawn.is_(False),  # type: ignore[attr-defined]
-            )
-        ).first()
-        is not None
-    )
+def programme_season(programme: Programme) -> int:
+    """The season a 冬春 programme serves: its rule's `season` (the year the season starts),
+    else the current season (season_of today)."""
+    rule = service.eligibility_of(programme)
+    if rule is not None and rule.season is not None:
+        return rule.season
+    return season_of(today())
 
 
 def check_in_survey(session: Session, programme: Programme, household: Household) -> None:
     """Hook of create_case: a programme whose rule asks `in_survey` takes only households in
-    the needs survey (422 `not_in_survey`)."""
+    the needs survey of the programme's season (422 `not_in_survey`): an entry of another
+    season does not count."""
     rule = service.eligibility_of(programme)
     if rule is None or not rule.in_survey:
         return
-    if not in_survey(session, household.id):  # type: ignore[arg-type]
+    season = programme_season(programme)
+    if current_entry(session, household.id, season) is None:  # type: ignore[arg-type]
         raise DomainError(
             "not_in_survey",
-            "programme {programme_code} covers households in the winter-spring needs survey; household {household_id} is not in it",
+            "programme {programme_code} covers households in the winter-spring needs survey of season {season}; household {household_id} is not in it",
             "household_id",
-            params={"programme_code": programme.code, "household_id": household.id},
+            params={
+                "programme_code": programme.code,
+                "household_id": household.id,
+                "season": f"{season}-{season + 1}",
+            },
         )
 
 
@@ -447,10 +449,22 @@ def _json(totals: dict[str, Any]) -> dict[str, Any]:
     return {k: (f"{v:.1f}" if isinstance(v, Decimal) else v) for k, v in totals.items()}
 
 
-def _county(session: Session, actor: Actor, county_code: str) -> Any:
+def within_county(session: Session, actor: Actor, county_code: str) -> bool:
+    """Whether the caller's scope lies inside the county without covering it (township
+    staff): they read their township's part of the county's survey, rounds and ledger."""
+    if sees_everything(actor) or region_in_scope(session, actor, county_code):
+        return False
+    return any(county_code in network.region_lineage(session, code) for code in actor.region_codes)
+
+
+def _county(session: Session, actor: Actor, county_code: str, *, part: bool = False) -> Any:
+    """The county, in the caller's scope (403 else); with `part`, a scope inside the county
+    (a township's staff, reading their part) is let through too."""
     region = network.get_region(session, county_code)
     if region is None or region.level != "county":
         raise invalid("county_code", "{code} is not a county", params={"code": county_code})
+    if part and within_county(session, actor, county_code):
+        return region
     authorize_region(session, actor, county_code, "county_code")
     return region
 
@@ -491,7 +505,10 @@ def submit_totals(session: Session, actor: Actor, county_code: str, season: int)
 
 
 def totals_status(session: Session, actor: Actor, county_code: str, season: int) -> dict[str, Any]:
-    region = _county(session, actor, county_code)
+    """The county's totals (as sent once sent), due date and lateness. A township's staff get
+    their township's part (`part: true`): the current entries in their scope."""
+    region = _county(session, actor, county_code, part=True)
+    part = within_county(session, actor, county_code)
     submitted = session.exec(
         select(WinterTotals).where(
             WinterTotals.county_code == county_code, WinterTotals.season == season
@@ -501,6 +518,8 @@ def totals_status(session: Session, actor: Actor, county_code: str, season: int)
     if submitted is not None:
         totals = dict(submitted.totals)
         late = clock.to_cst(submitted.at).date() > due
+        if part:
+            totals = _json(survey_totals(session, actor, county_code, season)[0])
     else:
         totals = _json(survey_totals(session, actor, county_code, season)[0])
         late = today() > due
@@ -512,6 +531,7 @@ def totals_status(session: Session, actor: Actor, county_code: str, season: int)
         "submitted_at": submitted.at if submitted else None,
         "late": late,
         "totals": totals,
+        "part": part,
     }
 
 
@@ -563,6 +583,52 @@ def totals_due_items(session: Session, actor: Actor) -> list[dict[str, Any]]:
             }
         )
     return items
+
+
+INBOX_WORDS = (N_("inbox.winter_totals_due"), N_("inbox.winter_totals_late"))
+
+
+def inbox_rows(session: Session, actor: Actor, lang: str = "zh") -> list[Any]:
+    """GET /api/v1/inbox entries (`kind` `winter_totals_due`, `status` `due` or `late`): the
+    counties in the caller's scope whose 冬春 survey totals are owed to the city (as
+    totals_due_items). No id (nothing to acknowledge: they leave when the totals are sent),
+    no event (`event_id` 0)."""
+    from datetime import datetime
+
+    from relief.emergency.models import InboxOut
+    from relief.i18n import translate
+
+    out = []
+    for item in totals_due_items(session, actor):
+        due_at = datetime.combine(
+            item["due_on"], datetime.max.time().replace(microsecond=0), clock.CST
+        )
+        word = "inbox.winter_totals_late" if item["late"] else "inbox.winter_totals_due"
+        message = translate(
+            word,
+            lang,  # type: ignore[arg-type]
+            county=item["county_name"],
+            season=f"{item['season']}-{item['season'] + 1}",
+            due=item["due_on"].isoformat(),
+        )
+        out.append(
+            InboxOut(
+                id=None,
+                response_id=None,
+                event_id=0,
+                event_name="",
+                kind="winter_totals_due",
+                level=None,
+                message=message,
+                warehouse_codes=[],
+                created_at=due_at,
+                acked_at=None,
+                unit=item["county_code"],
+                due_at=due_at,
+                status="late" if item["late"] else "due",
+            )
+        )
+    return out
 
 
 # --- the village review -------------------------------------------------------------------
@@ -797,20 +863,26 @@ def get_round(session: Session, actor: Actor, round_id: int) -> WinterRound:
     row = session.get(WinterRound, round_id)
     if row is None:
         raise not_found("winter round", round_id)
-    authorize_region(session, actor, row.county_code, record="case")
+    if not within_county(session, actor, row.county_code):  # a township reads its lines
+        authorize_region(session, actor, row.county_code, record="case")
     return row
 
 
-def lines_of(session: Session, round_id: int) -> list[tuple[WinterRoundLine, Household]]:
-    return list(
-        session.exec(
-            select(WinterRoundLine, Household)
-            .join(Case, Case.id == WinterRoundLine.case_id)
-            .join(Household, Household.id == Case.household_id)
-            .where(WinterRoundLine.round_id == round_id)
-            .order_by(WinterRoundLine.id)  # type: ignore[arg-type]
-        ).all()
+def lines_of(
+    session: Session, round_id: int, actor: Actor | None = None
+) -> list[tuple[WinterRoundLine, Household]]:
+    """The round's lines; with `actor`, those of households in the caller's scope (a
+    township's staff see their township's lines only)."""
+    query = (
+        select(WinterRoundLine, Household)
+        .join(Case, Case.id == WinterRoundLine.case_id)
+        .join(Household, Household.id == Case.household_id)
+        .where(WinterRoundLine.round_id == round_id)
     )
+    scope = service._scope_condition(actor, Household.region_code) if actor else None
+    if scope is not None:
+        query = query.where(scope)
+    return list(session.exec(query.order_by(WinterRoundLine.id)).all())  # type: ignore[arg-type]
 
 
 def list_rounds(session: Session, actor: Actor, programme_code: str) -> list[WinterRound]:
@@ -822,6 +894,7 @@ def list_rounds(session: Session, actor: Actor, programme_code: str) -> list[Win
             r.id
             for r in session.exec(query).all()
             if any(c in actor.region_codes for c in network.region_lineage(session, r.county_code))
+            or within_county(session, actor, r.county_code)  # a township: its lines only
         ]
         query = query.where(WinterRound.id.in_(lineage_ok))  # type: ignore[union-attr]
     return list(session.exec(query.order_by(WinterRound.id)).all())  # type: ignore[arg-type]
@@ -880,8 +953,10 @@ def pay_round(session: Session, actor: Actor, round_id: int) -> WinterRound:
     return row
 
 
-def round_view(session: Session, row: WinterRound) -> dict[str, Any]:
-    lines = lines_of(session, row.id)  # type: ignore[arg-type]
+def round_view(session: Session, row: WinterRound, actor: Actor | None = None) -> dict[str, Any]:
+    """The round and its lines (with `actor`, the lines in the caller's scope, and the
+    sums of those)."""
+    lines = lines_of(session, row.id, actor)  # type: ignore[arg-type]
     return {
         "id": row.id,
         "programme_code": row.programme_code,
@@ -921,7 +996,7 @@ def assisted_ledger(session: Session, actor: Actor, programme_code: str) -> list
     for row in list_rounds(session, actor, programme_code):
         if row.paid_on is None:
             continue
-        for line, household in lines_of(session, row.id):  # type: ignore[arg-type]
+        for line, household in lines_of(session, row.id, actor):  # type: ignore[arg-type]
             item = rows.setdefault(
                 line.case_id,
                 {

@@ -64,8 +64,10 @@ def entry_out(session: Session, entry: WinterSurveyEntry, household: Any) -> Sur
     )
 
 
-def round_out(session: Session, row: WinterRound, lang: str = "en") -> RoundOut:
-    view = winter.round_view(session, row)
+def round_out(
+    session: Session, row: WinterRound, lang: str = "en", actor: Actor | None = None
+) -> RoundOut:
+    view = winter.round_view(session, row, actor)
     if row.warning:
         view["warning_message"] = translate(f"winter.warning.{row.warning}", lang)
     return RoundOut(**view)
@@ -234,7 +236,8 @@ def list_rounds(
     session: Session = Depends(get_session),
 ) -> list[RoundOut]:
     return [
-        round_out(session, r, _lang(request)) for r in winter.list_rounds(session, actor, programme)
+        round_out(session, r, _lang(request), actor)
+        for r in winter.list_rounds(session, actor, programme)
     ]
 
 
@@ -245,7 +248,7 @@ def get_round(
     actor: Actor = Depends(readers),
     session: Session = Depends(get_session),
 ) -> RoundOut:
-    return round_out(session, winter.get_round(session, actor, round_id), _lang(request))
+    return round_out(session, winter.get_round(session, actor, round_id), _lang(request), actor)
 
 
 @router.post("/rounds/{round_id}/payment", response_model=RoundOut, status_code=201)

@@ -261,6 +261,8 @@ class TotalsOut(BaseModel):
     submitted_at: datetime | None
     late: bool
     totals: dict[str, Any]
+    # A township's staff: the totals are their township's part (the county's are sent whole).
+    part: bool = False
 
 
 class VillageReviewIn(BaseModel):

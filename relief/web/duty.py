@@ -1428,6 +1428,8 @@ def inbox_page(
         # 临时救助: paperwork overdue and help first owed back (as GET /api/v1/inbox).
         temporary_due=_temporary_due(session, actor),
         yuan=yuan,
+        # 冬春 county totals owed to the city (as GET /api/v1/inbox lists them).
+        winter_due=_winter_due(session, actor, lang),
     )
 
 
@@ -1444,6 +1446,12 @@ def _temporary_due(session: Session, actor: Actor) -> list | None:
         for case, household, running in temporary.due_cases(session, actor)
         if (running is not None and running.overdue) or case.recovery == "due"
     ]
+
+
+def _winter_due(session: Session, actor: Actor, lang: str) -> list[Any]:
+    from relief.subsidies import winter
+
+    return winter.inbox_rows(session, actor, lang)
 
 
 @router.post("/inbox/{inbox_id}/ack", response_class=HTMLResponse)

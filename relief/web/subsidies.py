@@ -88,7 +88,11 @@ def _eligibility_text(t: Translator, programme: Programme) -> str:
     if rule.categories:
         words = listed((t(f"category.{c}") for c in rule.categories), t.lang)
         parts.append(t("sub.eligibility.categories", values=words))
-    if rule.in_survey:
+    if rule.in_survey and rule.season is not None:
+        parts.append(
+            t("sub.eligibility.in_survey_season", season=rule.season, next=rule.season + 1)
+        )
+    elif rule.in_survey:
         parts.append(t("sub.eligibility.in_survey"))
     return t("sub.eligibility", rules=("；" if t.lang == "zh" else "; ").join(parts))
 

@@ -87,10 +87,8 @@ def _survey_page(
     status_code: int = 200,
 ) -> Response:
     rows = winter.list_entries(session, actor, season)
-    # A county's totals for whom the whole county is in scope (not a township's staff).
-    counties = [
-        c for c in winter.counties_in_scope(session, actor) if region_in_scope(session, actor, c)
-    ]
+    # A county's totals; a township's staff see their township's part (`part`).
+    counties = winter.counties_in_scope(session, actor)
     totals = [winter.totals_status(session, actor, code, season) for code in counties]
     names = {
         code: (r.name if (r := network.get_region(session, code)) else code)
@@ -364,7 +362,9 @@ def _rounds_page(
 ) -> Response:
     programme = service.get_programme(session, code)
     service.authorize_programme(session, actor, programme)
-    rounds = [winter.round_view(session, r) for r in winter.list_rounds(session, actor, code)]
+    rounds = [
+        winter.round_view(session, r, actor) for r in winter.list_rounds(session, actor, code)
+    ]
     counties = [
         c for c in winter.counties_in_scope(session, actor) if region_in_scope(session, actor, c)
     ]

@@ -224,7 +224,8 @@ def test_the_needs_sheet_has_a_row_per_township_and_the_county_total(
     values = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
     assert values[0][0] == "受灾人员冬春生活需救助情况统计表"
     header = values.index(next(r for r in values if r[0] == "地区"))
-    body = values[header + 1 :]
+    body = values[header + 1 : -1]  # the last row: the signatures and 报出日期
+    assert str(values[-1][0]).startswith("单位负责人")
     assert [r[0] for r in body] == ["海拉尔东路街道", "锡林路街道", "新城区合计"]
     assert body[-1][1:3] == (2, 6) or list(body[-1][1:3]) == [2, 6]
 
@@ -384,7 +385,8 @@ def test_paying_a_round_records_todays_payments_and_the_bank_batch_and_ledger(
     assert sheet.status_code == 200
     rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
     assert rows[0][0] == "受灾人员冬春生活已救助情况统计表"
-    assert rows[-1][0] == "合计" and rows[-1][1:3] == (2, 5) and float(rows[-1][3]) == 1000.0
+    total = rows[-2]  # the last row: the signatures and 报出日期
+    assert total[0] == "合计" and total[1:3] == (2, 5) and float(total[3]) == 1000.0
 
 
 def test_rounds_are_made_by_county_staff_of_the_county_only(client, world, winter, register, now):

@@ -763,7 +763,7 @@ def test_the_programme_and_case_pages_name_the_kind_and_the_amount_basis(
     )
     winter = client.get("/subsidies/programmes/HHHT-WINTER-2026").text
     assert "救助类别：冬春生活救助" in winter and "每人 150.00 元" in winter
-    assert "列入冬春生活需救助台账的户" in winter
+    assert "列入2026—2027年度冬春生活需救助台账的户" in winter  # the programme's season
     snow = client.get("/subsidies/programmes/HHHT-GRAIN-2026-SNOW").text
     assert "救助类别：过渡期生活救助" in snow and "每人每月 900.00 元 × 3 个月" in snow
 
