@@ -72,18 +72,26 @@ def _page(
     ensure_role(actor, *service.HOUSEHOLD_READERS)
     region, holdings, _, _ = service.holdings(session, actor, code, 1, 0)
     items = sorted({h.item_code for h in holdings})
-    names = {
-        i: (row.name_zh, row.unit) if (row := network.get_item(session, i)) else (i, "")
-        for i in items
-    }
+    zh = request_lang(request) == "zh"
+
+    def named(row: Any) -> tuple[str, str]:
+        """An item's name in the reader's language and its unit (as stored: `|unit` words it)."""
+        return (row.name_zh if zh else row.name_en), row.unit
+
+    names = {i: named(row) if (row := network.get_item(session, i)) else (i, "") for i in items}
     events = emergency.list_events(session)
     result = service.fulfilment(session, actor, code, event_id) if event_id else None
     if result is not None:
         for _, lines, _, _ in result.rows:
             for item, _, _ in lines:
                 if item not in names and (row := network.get_item(session, item)):
-                    names[item] = (row.name_zh, row.unit)
+                    names[item] = named(row)
     issues, _ = service.list_issues(session, actor, code, event_id, None, 100, 0)
+    shown = issues_out(session, issues)
+    for issued in shown:
+        for line in issued.lines:
+            if line.item_code not in names and (row := network.get_item(session, line.item_code)):
+                names[line.item_code] = named(row)
     households = [h for h, _, _, _ in result.rows] if result else []
     return render(
         request,
@@ -99,7 +107,7 @@ def _page(
         households=households,
         fulfilment=result,
         waiting=[h for h, _, _, late in result.rows if late] if result else [],
-        issues=issues_out(session, issues),
+        issues=shown,
         may_issue=actor.role == "admin" or actor.role in service.ISSUERS,
         issue=issue
         or FormState(values={"issued_on": clock.to_cst(clock.now()).date().isoformat()}),

@@ -33,7 +33,8 @@ def test_county_tops_up_and_the_township_pays_from_its_reserve_fund(visit, house
     visit.sign_in("township")
     page.goto(visit.origin + "/")
     with page.expect_navigation():
-        page.locator('[data-testid="reserve-links"]').get_by_role("link").click()
+        # the township's fund (its 发放到户 page is linked beside it)
+        page.locator('[data-testid="reserve-links"]').get_by_role("link").first.click()
     form = page.locator('[data-testid="reserve-payment-form"]')
     form.get_by_label("金额（元）").fill("30000")
     form.get_by_label("户编号").fill(str(household))

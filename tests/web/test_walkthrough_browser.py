@@ -418,7 +418,7 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
     with page.expect_navigation():
         page.get_by_role("link", name="补助案件").first.click()
     with page.expect_navigation():
-        page.locator("tr[data-case]", has_text="王桂兰").get_by_role("link").click()
+        page.locator(f'tr[data-case="{practice["王桂兰"][0]}"]').get_by_role("link").click()
     assert page.url == practice_url
     assert page.get_by_test_id("case-status").inner_text() == "公示中"
     ended = page.locator("dt:has-text('公示截止') + dd time").get_attribute("datetime")
@@ -443,7 +443,7 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
     with page.expect_navigation():
         page.get_by_role("link", name="补助案件").first.click()
     with page.expect_navigation():
-        page.locator("tr[data-case]", has_text="王桂兰").get_by_role("link").click()
+        page.locator(f'tr[data-case="{practice["王桂兰"][0]}"]').get_by_role("link").click()
     page.get_by_label("意见").last.fill("公示无异议，同意")
     with page.expect_navigation():
         page.get_by_role("button", name="审批通过").click()
@@ -455,7 +455,7 @@ def test_walkthrough_from_first_report_to_paid_subsidy(walker, engine, database_
     sign_in("county_staff")
     with page.expect_navigation():
         page.get_by_role("link", name="救助补助").click()
-    case_row = page.locator("tr[data-case]", has_text="王桂兰")
+    case_row = page.locator(f'tr[data-case="{practice["王桂兰"][0]}"]')
     assert case_row.locator(".badge").inner_text() == "已审批"
     with page.expect_navigation():
         case_row.get_by_role("link").click()
