@@ -3,11 +3,11 @@ and 受灾人员冬春生活已救助情况统计表, one row per township and t
 
 The header and footer rows follow the forms of that system as a copy of its companion
 受灾人员冬春生活政府救助人口一览表 (应急统表10, 2020 edition, third-party copy) shows them:
-填报单位（盖章）, 制定机关 应急管理部, 批准机关 国家统计局 (V, ../shared/data/
+填报单位（盖章）, 制定机关 应急管理部, 批准机关 国家统计局 (V, scenarios/sources/
 statistics-and-programmes.md), the period, units per column (人, 户, 公斤, 件, 元) and the
 signature line 单位负责人 / 统计负责人 / 填表人 / 报出日期. The columns follow the needs the
 official steps name (口粮, 衣被, 取暖, 饮水, 医疗; people and quantities); the official column
-list of these two forms was not available to check (../shared/data names the forms, not their
+list of these two forms was not available to check (scenarios/sources/statistics-and-programmes.md names the forms, not their
 columns): the column set is **assumed** and easy to change here. No 表号 is printed (not
 verified for these two forms).
 """
