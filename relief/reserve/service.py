@@ -151,9 +151,20 @@ def pay(
     household_id: int,
     reason: str,
     case_id: int | None = None,
+    *,
+    help_first: bool = False,
 ) -> ReserveEntry:
-    """A payment out of the fund to a household of the township (help first, 先行救助)."""
+    """A payment out of the fund to a household of the township (help first, 先行救助).
+    A payment for a case is help first, paid only through the case's rules (once, within
+    the window, at most the case's amount: `subsidies.temporary.pay_help_first`)."""
     ensure_role(actor, *PAYMENT_ROLES)
+    if case_id is not None and not help_first:
+        raise DomainError(
+            "validation_error",
+            "a payment for case {case_id} is help first: pay it on the case",
+            "case_id",
+            params={"case_id": case_id},
+        )
     township(session, code)
     authorize_region(session, actor, code)
     household = session.get(Household, household_id)
@@ -188,11 +199,28 @@ def pay(
     return _book(session, actor, entry, "amount")
 
 
-def reverse(session: Session, actor: Actor, code: str, entry_id: int, reason: str) -> ReserveEntry:
-    """The opposite of an entry, booked as a new entry (the ledger is never edited)."""
+def reverse(
+    session: Session,
+    actor: Actor,
+    code: str,
+    entry_id: int,
+    reason: str,
+    *,
+    recovery: bool = False,
+) -> ReserveEntry:
+    """The opposite of an entry, booked as a new entry (the ledger is never edited). A case's
+    help first comes back only as the case's recovery (`subsidies.temporary.record_recovery`),
+    so that the case knows its money is back."""
     original = session.get(ReserveEntry, entry_id)
     if original is None or original.region_code != code:
         raise not_found("reserve entry", entry_id)
+    if original.case_id is not None and not recovery:
+        raise DomainError(
+            "validation_error",
+            "entry {entry_id} is the help first of case {case_id}: record its recovery on the case",
+            "entry_id",
+            params={"entry_id": entry_id, "case_id": original.case_id},
+        )
     ensure_role(actor, *(TOP_UP_ROLES if original.kind == "top_up" else PAYMENT_ROLES))
     authorize_region(session, actor, code)
     if original.kind == "reversal":

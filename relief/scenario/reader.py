@@ -1085,9 +1085,9 @@ def _month_day(text: str) -> str:
     """`MM-DD` (a day of the year: 09-20), as the policy's survey and due dates are given."""
     try:
         month, day = (int(part) for part in text.split("-"))
-        date(2000, month, day)  # a leap year: 02-29 is a day
+        date(2001, month, day)  # not a leap year: 02-29 is no day of most seasons
     except ValueError:
-        raise _Invalid("expected a month and day, e.g. 09-20") from None
+        raise _Invalid("expected a day of every year as MM-DD, e.g. 09-20 (02-29 is not)") from None
     return f"{month:02d}-{day:02d}"
 
 

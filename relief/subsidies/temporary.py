@@ -256,9 +256,15 @@ def _applied_at(value: datetime | None) -> datetime:
         return now
     if value.tzinfo is None:
         raise invalid("applied_at", "applied_at needs a time zone, e.g. 2026-07-01T08:00:00+08:00")
-    if value > now + timedelta(minutes=5):
+    try:
+        utc = clock.as_utc(value)  # 0001-01-01T00:00+14:00 has no UTC time
+    except OverflowError:
+        raise invalid("applied_at", "applied_at is not a time this case can have") from None
+    if utc > now + timedelta(minutes=5):
         raise invalid("applied_at", "applied_at is in the future")
-    return clock.as_utc(value)
+    if utc.year < 2000:
+        raise invalid("applied_at", "applied_at is not a time this case can have")
+    return utc
 
 
 def earlier_case(
@@ -515,7 +521,9 @@ def pay_help_first(session: Session, actor: Actor, case_id: int, body: HelpFirst
             "the household's region {region_code} is in no township: no reserve fund pays it",
             params={"region_code": household.region_code},
         )
-    entry = reserve.pay(session, actor, township, amount, household.id, body.reason, case.id)
+    entry = reserve.pay(
+        session, actor, township, amount, household.id, body.reason, case.id, help_first=True
+    )
     before = audit.snapshot(case)
     case.help_first_entry_id = entry.id
     case.help_first_at = now
@@ -551,7 +559,9 @@ def record_recovery(session: Session, actor: Actor, case_id: int, body: Recovery
     if body.how == "returned":
         township = township_of(session, household.region_code)
         assert township is not None and case.help_first_entry_id is not None
-        reserve.reverse(session, actor, township, case.help_first_entry_id, body.reason)
+        reserve.reverse(
+            session, actor, township, case.help_first_entry_id, body.reason, recovery=True
+        )
     else:
         ensure_role(actor, "approver")  # a write-off is an approver's decision
     before = audit.snapshot(case)

@@ -197,6 +197,18 @@ class WinterPolicyIn(BaseModel):
             raise ValueError(N_("the amount must not be negative"))
         return value
 
+    @field_validator("survey_from", "totals_due")
+    @classmethod
+    def _a_day_of_every_year(cls, value: str) -> str:
+        """02-30 or 04-31 is no day, and 02-29 is none in three years of four: the policy's
+        dates are turned into a date of each season (winter._month_day)."""
+        month, day = (int(part) for part in value.split("-"))
+        try:
+            date(2001, month, day)  # not a leap year
+        except ValueError:
+            raise ValueError(N_("not a day of every year (MM-DD; 02-29 is not)")) from None
+        return value
+
     @field_validator("season_months")
     @classmethod
     def _months(cls, value: list[int]) -> list[int]:

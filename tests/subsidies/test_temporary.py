@@ -622,3 +622,54 @@ def test_the_notice_days_of_temporary_cases_are_read_from_the_policy(client, wor
     assert act(client, world.township, case_id, "approve").status_code == 200
     bad = client.post("/api/v1/policies", json=policy_body(notice_days=0), headers=world.admin)
     assert bad.status_code == 422 and "notice_days" in bad.text
+
+
+def test_a_reserve_payment_naming_a_case_is_refused_so_help_first_keeps_its_rules(
+    client, world, register, setup, now
+):
+    """Review (session 7), high: the fund's own payment route with `case_id` skipped every
+    help-first rule (once, 24 h, the case's amount) and paid the household twice."""
+    household = register(1)["id"]
+    case = open_temp(client, world.township, household, months=2).json()
+    assert help_first(client, world.township, case["id"]).status_code == 201
+    now.advance(hours=30)
+    reply = client.post(
+        FUND + "/payments",
+        json={"amount": "1490.00", "household_id": household, "reason": "x", "case_id": case["id"]},
+        headers=world.township,
+    )
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["detail"]["field"] == "case_id"
+    assert balance(client, world) == "8510.00"
+
+
+def test_a_help_first_entry_comes_back_only_as_the_cases_recovery(client, world, register, setup):
+    """Review (session 7): reversing the help-first entry on the fund left the case owing
+    money it had already returned."""
+    case = _refused_after_help_first(client, world, register)
+    entry = client.get(f"/api/v1/cases/{case['id']}", headers=world.township).json()["temporary"][
+        "help_first_entry_id"
+    ]
+    reply = client.post(
+        f"{FUND}/entries/{entry}/reversal", json={"reason": "退回"}, headers=world.township
+    )
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["detail"]["field"] == "entry_id"
+    assert balance(client, world) == "8510.00"
+    returned = client.post(
+        f"/api/v1/cases/{case['id']}/recovery",
+        json={"how": "returned", "reason": "已退回备用金"},
+        headers=world.township,
+    )
+    assert returned.status_code == 201, returned.text
+    assert balance(client, world) == "10000.00"
+
+
+@pytest.mark.parametrize("applied_at", ["0001-01-01T00:00:00+14:00", "1990-01-01T00:00:00+08:00"])
+def test_an_impossible_application_time_is_422_naming_applied_at(
+    client, world, register, setup, applied_at
+):
+    """Review (session 7): year 1 at +14:00 was a 500 (no UTC time); 1990 was accepted."""
+    reply = open_temp(client, world.township, register(1)["id"], applied_at=applied_at)
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["detail"]["field"] == "applied_at"

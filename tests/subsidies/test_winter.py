@@ -412,3 +412,13 @@ def test_a_round_beyond_a_cases_approved_amount_is_refused_before_anything_is_pa
     )
     listed = client.get("/api/v1/winter-spring/rounds?programme=W-2026", headers=world.clerk)
     assert listed.json() == []
+
+
+@pytest.mark.parametrize("field", ["survey_from", "totals_due"])
+@pytest.mark.parametrize("day", ["02-30", "04-31", "02-29"])
+def test_a_policy_date_that_is_not_a_day_of_every_year_is_refused(client, world, field, day):
+    """Review (session 7): 02-30 was stored and then every inbox of the region answered 500."""
+    body = {"region_code": "150100", field: day}
+    reply = client.post("/api/v1/winter-spring/policy", json=body, headers=world.admin)
+    assert reply.status_code == 422, reply.text
+    assert field in reply.text
