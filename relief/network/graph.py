@@ -32,8 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from relief.emergency.records import Policy
-from relief.network.records import Region, Road, Warehouse
+from relief.network.records import ReachRules, Region, Road, Warehouse
 
 # Composite weights must stay exactly representable in float64 (scipy's Dijkstra).
 _EXACT_FLOAT_LIMIT = 2**53
@@ -547,7 +546,7 @@ def eligible_routes(
     graph: nx.Graph,
     warehouses: Sequence[Warehouse],
     regions: Sequence[Region],
-    policy: Policy,
+    policy: ReachRules,
     level: int,
     region_codes: Iterable[str] | None = None,
     index: RouteIndex | None = None,

@@ -6,8 +6,10 @@ so that they can run from a folder with no database.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 REGION_LEVELS = ("province", "prefecture", "county", "township", "village")
 TIERS = ("provincial", "prefecture", "county")
@@ -75,3 +77,16 @@ class StockLevel:
     @property
     def available(self) -> int:
         return max(0, self.on_hand - self.reserved - self.floor)
+
+
+class ReachRules(Protocol):
+    """What eligibility needs of a response policy: the delivery deadline of each level
+    (hours; a level without one is not cut off) and the levels at which a warehouse may
+    serve regions outside its own jurisdiction. The emergency domain's ``Policy`` has
+    both; the network layer names only these two, so it imports nothing above it."""
+
+    @property
+    def deadlines_h(self) -> Mapping[int, Decimal]: ...
+
+    @property
+    def cross_jurisdiction_levels(self) -> Collection[int]: ...
