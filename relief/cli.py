@@ -459,9 +459,9 @@ def demand(
     import csv
     import io
 
-    from relief.allocation.demand import estimate_demand
     from relief.emergency.assessment import assess as assess_reports
     from relief.emergency.assessment import latest_reports
+    from relief.emergency.needs import estimate_demand
     from relief.exports import safe_row
 
     folder, spec, policy = _folder_event(scenario, event)

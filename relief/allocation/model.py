@@ -10,19 +10,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from relief.emergency.records import Policy
+from relief.emergency.records import DemandLine, Policy
 from relief.network.records import Item, Region, Road, StockLevel, Warehouse
 
 if TYPE_CHECKING:
     from relief.network.graph import EligibleRoutes
-
-
-@dataclass(frozen=True, slots=True)
-class DemandLine:
-    region_code: str
-    item_code: str
-    quantity: int
-    priority: int
 
 
 @dataclass(slots=True)

@@ -1,37 +1,46 @@
-"""Planning from a scenario record, with no database: the pipeline behind ``relief plan``,
-and the plan fingerprint shared with the allocation service.
+"""The folder source of a plan, with no database: what ``relief plan`` and the bench run.
 
-latest reports → demand → graph (minus the event's and the extra closures) → eligible
-routes → optimal and/or greedy plan → Plan dicts (API.md's shape, ``id`` null).
+A scenario record's event → level → needs (relief.emergency.needs) → a ``PlanSource``
+(all the folder's stock, the event's and the extra closures as pairs of ends) → the one
+pipeline (relief.allocation.pipeline: graph, eligibility, fingerprint, solve) → Plan dicts
+(API.md's shape, ``id`` null). The database source is relief.allocation.service.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from relief.allocation.compare import compare, render_comparison
-from relief.allocation.demand import estimate_demand, latest_reports
-from relief.allocation.greedy import greedy
 from relief.allocation.model import AllocationInput, DemandLine, PlanResult
-from relief.allocation.replan import reusable_items
-from relief.allocation.solver import solve
-from relief.emergency.records import LEVELS, Policy, Report
-from relief.network.graph import (
-    EligibleRoutes,
-    RouteIndex,
-    build_graph,
-    closed_road_pairs,
-    eligible_routes,
+from relief.allocation.pipeline import (
+    PlanSource,
+    eligible_available,
+    plan_fingerprint,
+    prepare,
+    run_method,
 )
-from relief.network.records import Region, StockLevel
+from relief.allocation.replan import reusable_items
+from relief.emergency.assessment import assess
+from relief.emergency.needs import estimate_demand, latest_reports
+from relief.emergency.records import LEVELS, Policy, Report
+from relief.network.graph import EligibleRoutes
+from relief.network.records import Region
 from relief.scenario.records import Scenario
+
+# Where they were first defined; the pipeline owns them now.
+__all__ = [
+    "METHODS",
+    "PlanRun",
+    "eligible_available",
+    "plan_fingerprint",
+    "plan_scenario",
+    "render_plan",
+    "render_plan_result",
+    "run_plan",
+]
 
 METHODS = ("optimal", "greedy", "both")
 
@@ -63,63 +72,11 @@ class NoLevel(PlanningError):
     exit_code = 3
 
 
-# --------------------------------------------------------------------------- fingerprint
-
-
-def eligible_available(
-    routes: EligibleRoutes, stock: Iterable[StockLevel], demand: Iterable[DemandLine]
-) -> dict[tuple[str, str], int]:
-    """Available stock (on_hand − reserved − floor, ≥ 0) of every warehouse × item where
-    the warehouse is eligible for at least one region with demand for the item; 0 when
-    the warehouse keeps none. This is the stock a plan depends on."""
-    avail: dict[tuple[str, str], int] = {}
-    for s in stock:
-        key = (s.warehouse_code, s.item_code)
-        avail[key] = avail.get(key, 0) + s.on_hand - s.reserved - s.floor
-    region_pos = {c: i for i, c in enumerate(routes.region_codes)}
-    eligible = routes.eligible
-    regions_of_item: dict[str, set[int]] = {}
-    for line in demand:
-        if line.quantity > 0 and line.region_code in region_pos:
-            regions_of_item.setdefault(line.item_code, set()).add(region_pos[line.region_code])
-    out: dict[tuple[str, str], int] = {}
-    for item, regions in regions_of_item.items():
-        mask = eligible & np.isin(routes.pair_j, np.fromiter(regions, dtype=np.int64))
-        for w in np.unique(routes.pair_w[mask]).tolist():
-            code = routes.warehouse_codes[w]
-            out[(code, item)] = max(0, avail.get((code, item), 0))
-    return out
-
-
-def plan_fingerprint(
-    demand: Iterable[DemandLine],
-    level: int,
-    closed_roads: Iterable[Sequence[str]],
-    available: Mapping[tuple[str, str], int],
-) -> str:
-    """sha256 (hex) of the canonical JSON of what a plan depends on: its demand lines, its
-    level, the closed roads (unordered ends) and the available stock of the eligible
-    warehouses (see ``eligible_available``). Equal inputs give equal fingerprints
-    whatever their order."""
-    payload = {
-        "level": int(level),
-        "demand": sorted(
-            [d.region_code, d.item_code, int(d.quantity), int(d.priority)] for d in demand
-        ),
-        "closed_roads": sorted({tuple(sorted((str(a), str(b)))) for a, b in closed_roads}),
-        "available": sorted([w, k, int(a)] for (w, k), a in available.items()),
-    }
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-# --------------------------------------------------------------------------- pipeline
+# --------------------------------------------------------------------------- the folder source
 
 
 def recommended_level(reports: list[Report], policy: Policy, regions: list[Region]) -> int | None:
     """The level the event's reports call for (relief.emergency.assessment)."""
-    from relief.emergency.assessment import assess  # the emergency domain owns the rule
-
     return assess(reports, policy, regions).recommended_level
 
 
@@ -189,51 +146,25 @@ def run_plan(
     demand = estimate_demand(latest_reports(event.reports), policy.norms, event.started_at)
     timings["demand"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
     closed_pairs = [*event.closed_roads, *closures]
-    graph = build_graph(scenario.regions, scenario.warehouses, scenario.roads, (), closed_pairs)
-    index = RouteIndex(graph)
-    timings["graph"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    routes = eligible_routes(
-        graph,
-        scenario.warehouses,
-        scenario.regions,
-        policy,
-        level,
-        region_codes={d.region_code for d in demand},
-        index=index,
+    prepared = prepare(
+        PlanSource(
+            regions=scenario.regions,
+            warehouses=scenario.warehouses,
+            roads=scenario.roads,  # with the closures: the remedies of shortfalls
+            items=scenario.items,
+            stock=scenario.stock,
+            demand=demand,
+            policy=policy,
+            level=level,
+            closed_pairs=closed_pairs,
+            warm=_warm_store(previous, scenario, policy),
+        )
     )
-    timings["eligibility"] = time.perf_counter() - t0
-
-    fingerprint = plan_fingerprint(
-        demand,
-        level,
-        closed_road_pairs(scenario.roads, (), closed_pairs),
-        eligible_available(routes, scenario.stock, demand),
-    )
-    inp = AllocationInput(
-        regions=scenario.regions,
-        warehouses=scenario.warehouses,
-        items=scenario.items,
-        stock=scenario.stock,
-        demand=demand,
-        policy=policy,
-        level=level,
-        routes=routes,
-        roads=scenario.roads,  # with the closures: the remedies of shortfalls
-        closed_pairs=closed_pairs,
-        warm=_warm_store(previous, scenario, policy),
-    )
-    if (
-        inp.warm is not None
-        and not closed_pairs
-        and all(r.status == "open" for r in scenario.roads)
-    ):
-        # Nothing closed: this network is the one with every road reopened, which a later
-        # replan after a closure needs to say what reopening would unlock.
-        inp.warm.setdefault(f"reopened:{level}", (set(routes.region_codes), graph, routes))
+    timings.update(prepared.timings)
+    inp = prepared.allocation
+    fingerprint = prepared.fingerprint
+    routes = prepared.routes
     run = PlanRun(
         event_name, level, what_if, demand, routes, fingerprint, timings=timings, input=inp
     )
@@ -243,9 +174,9 @@ def run_plan(
             t0 = time.perf_counter()
             keep = reusable_items(previous.input, previous.plans["optimal"], inp)
             timings["reuse"] = time.perf_counter() - t0
-        run.plans["optimal"] = solve(inp, time_limit_s, workers=workers, keep=keep)
+        run.plans["optimal"] = run_method("optimal", inp, time_limit_s, workers=workers, keep=keep)
     if method in ("greedy", "both"):
-        run.plans["greedy"] = greedy(inp)
+        run.plans["greedy"] = run_method("greedy", inp)
     for plan in run.plans.values():
         # API.md: `event` is the event's name; its code is the file stem.
         plan.event = event.title

@@ -18,7 +18,12 @@ the other domains' services and stores what it returns:
 - policy: the one in force at the event's start for its regions; level: the response's,
   or the what-if level.
 
-The fingerprint (planning.plan_fingerprint) hashes the net demand, the level, the closed
+This module is the database source of the one pipeline (relief.allocation.pipeline): it
+reads the records above into a ``PlanSource``; the pipeline builds the graph, the
+eligibility, the available stock, the fingerprint and the solvers' input, and runs the
+method, exactly as for ``relief plan`` from a folder.
+
+The fingerprint (pipeline.plan_fingerprint) hashes the net demand, the level, the closed
 roads and the available stock of the eligible warehouses. A draft plan is `stale` when the
 same inputs read now hash differently; an approved plan is never stale (its inputs were
 consumed by its own reservations); a superseded plan is always stale, since it can never
@@ -42,7 +47,6 @@ Choices where the contract is silent:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -54,10 +58,9 @@ from sqlmodel import Session, col, select
 
 from relief import clock
 from relief.allocation.compare import compare
-from relief.allocation.greedy import greedy
 from relief.allocation.model import AllocationInput, DemandLine, PlanResult
-from relief.allocation.planning import eligible_available, plan_fingerprint
-from relief.allocation.solver import Progress, solve
+from relief.allocation.pipeline import PlanSource, prepare, run_method
+from relief.allocation.solver import Progress
 from relief.allocation.tables import (
     MAX_CLOSURES,
     MAX_TIME_LIMIT_S,
@@ -73,7 +76,6 @@ from relief.emergency.models import EventRow, ResponseRow
 from relief.emergency.records import LEVELS, Policy
 from relief.errors import DomainError, Term, invalid, not_found, unknown_code
 from relief.network import service as network
-from relief.network.graph import build_graph, closed_road_pairs, eligible_routes
 from relief.network.records import Item, Region, Road, StockLevel, Warehouse
 from relief.stock import service as stock
 
@@ -236,68 +238,37 @@ def gather_inputs(
     covered = covered_by_orders(session, response.id)  # type: ignore[arg-type]
     demand = net_demand(gross, covered)
     event_closed = sorted(events.closed_road_ids(session, event.id))  # type: ignore[arg-type]
-    if progress is not None:
-        progress("eligibility", 0, 1)
-    graph = build_graph(net.regions, net.warehouses, net.roads, event_closed, extra)
-    routes = eligible_routes(
-        graph,
-        net.warehouses,
-        net.regions,
-        policy,
-        plan_level,
-        region_codes={d.region_code for d in demand},
-    )
-    closed = closed_road_pairs(net.roads, event_closed, extra)
     usable, unusable = net.stock_on(arrival_day(policy, plan_level))
-    available = eligible_available(routes, usable, demand)
-    allocation = AllocationInput(
-        regions=net.regions,
-        warehouses=net.warehouses,
-        items=net.items,
-        stock=usable,
-        demand=demand,
-        policy=policy,
-        level=plan_level,
-        routes=routes,
-        # For the remedies of shortfalls (which closed road would let stock through).
-        roads=net.roads,
-        closed_road_ids=list(event_closed),
-        closed_pairs=list(extra),
+    prepared = prepare(
+        PlanSource(
+            regions=net.regions,
+            warehouses=net.warehouses,
+            roads=net.roads,
+            items=net.items,
+            stock=usable,
+            demand=demand,
+            policy=policy,
+            level=plan_level,
+            closed_road_ids=event_closed,
+            closed_pairs=extra,
+        ),
+        progress,
     )
+    available = prepared.available
     return PlanInputs(
         event=event,
         level=plan_level,
         what_if=level is not None or bool(extra),
         extra_closures=extra,
-        closed_roads=closed,
+        closed_roads=prepared.closed_roads,
         gross_demand=gross,
         covered=covered,
         demand=demand,
         available=available,
-        fingerprint=plan_fingerprint(demand, plan_level, closed, available),
-        allocation=allocation,
+        fingerprint=prepared.fingerprint,
+        allocation=prepared.allocation,
         excluded_stock=_excluded_json(unusable, available, demand),
     )
-
-
-def run_method(
-    method: str,
-    inp: AllocationInput,
-    time_limit_s: float | None = None,
-    progress: Progress | None = None,
-) -> PlanResult:
-    """The optimal plan (two-stage min-cost flows) or the greedy baseline of `inp`."""
-    started = time.perf_counter()
-    if method == "optimal":
-        result = solve(inp, time_limit_s, progress=progress)
-    else:
-        if progress is not None:
-            progress("stage1", 0, 1)
-        result = greedy(inp)
-    # The solvers time themselves; keep their figure unless they left it unset.
-    if not result.solve_seconds:
-        result.solve_seconds = time.perf_counter() - started
-    return result
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -734,22 +705,18 @@ def stored_allocation(session: Session, row: PlanRow) -> AllocationInput:
     ]
     seen = [StockLevel(w, k, int(a)) for w, k, a in inputs["available"]]
     closed = [(str(a), str(b)) for a, b in inputs["closed_roads"]]
-    graph = build_graph(regions, warehouses, roads, (), closed)
-    routes = eligible_routes(
-        graph, warehouses, regions, policy, row.level, region_codes={d.region_code for d in demand}
-    )
-    return AllocationInput(
+    source = PlanSource(
         regions=regions,
         warehouses=warehouses,
+        roads=roads,
         items=items,
         stock=seen,
         demand=demand,
         policy=policy,
         level=row.level,
-        routes=routes,
-        roads=roads,
         closed_pairs=closed,
     )
+    return prepare(source).allocation
 
 
 def compare_plan(session: Session, plan_id: int) -> dict[str, Any]:

@@ -4,7 +4,7 @@ A plan row keeps what the solver was given (`inputs`: level, closed roads, the n
 what the response's orders already covered and the available stock of the eligible
 warehouses) and what it gave back (`result`: stats, by_item, lines, unmet), so that a plan
 can be shown, compared and approved later exactly as it was made. `fingerprint` hashes the
-inputs (relief.allocation.planning.plan_fingerprint); a draft whose inputs have changed
+inputs (relief.allocation.pipeline.plan_fingerprint); a draft whose inputs have changed
 since is stale and cannot be approved.
 
     draft ──approve──► approved

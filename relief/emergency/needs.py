@@ -1,4 +1,8 @@
-"""Demand estimate: the latest report of each region × the policy's per-capita norms.
+"""Needs: the latest report of each region × the policy's per-capita norms.
+
+The emergency domain owns needs end to end (which report counts, the norms, the estimate
+and the response's demand table); the allocation only consumes the resulting
+``DemandLine``s, so no import runs from emergency to allocation and back.
 
 Exact decimals throughout (per_person is read from its text), so 0.1 × 30 is 3, never
 3.0000000000000004 rounded up to 4.
@@ -10,13 +14,12 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 
-from relief.allocation.model import DemandLine
 from relief.clock import CST
 
-# The emergency domain owns "which report counts" (greatest reported_at, ties to the later
-# submission); demand uses the very same rule so that demand and assessment never disagree.
+# "Which report counts" (greatest reported_at, ties to the later submission) is the
+# assessment's rule; needs use the very same one so that needs and assessment never disagree.
 from relief.emergency.assessment import latest_reports
-from relief.emergency.records import Norm, Report
+from relief.emergency.records import DemandLine, Norm, Report
 
 __all__ = ["estimate_demand", "latest_reports", "norm_quantity", "norms_in_force"]
 

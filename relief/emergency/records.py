@@ -120,3 +120,15 @@ class EventSpec:
     region_codes: list[str]
     closed_roads: list[tuple[str, str]]
     reports: list[Report]
+
+
+@dataclass(frozen=True, slots=True)
+class DemandLine:
+    """One need of a response: a region's quantity of an item and its priority weight.
+    The emergency domain computes needs (relief.emergency.needs) and keeps the response's
+    demand table; the allocation only consumes these lines."""
+
+    region_code: str
+    item_code: str
+    quantity: int
+    priority: int

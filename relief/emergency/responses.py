@@ -47,8 +47,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from relief import clock
-from relief.allocation.demand import estimate_demand
-from relief.allocation.model import DemandLine
 from relief.audit import service as audit
 from relief.auth import service as auth
 from relief.auth.deps import authorize_addressee
@@ -74,7 +72,8 @@ from relief.emergency.models import (
     ResponseRow,
     TimelineEntry,
 )
-from relief.emergency.records import Policy
+from relief.emergency.needs import estimate_demand
+from relief.emergency.records import DemandLine, Policy
 from relief.errors import DomainError, Term, coded, not_found
 from relief.i18n import Lang, translate
 from relief.network import graph

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from relief.allocation import service as allocation
+from relief.allocation import pipeline
 from relief.auth.models import SYSTEM
 from relief.db import make_engine, session_for, transaction
 from relief.emergency import responses
@@ -194,7 +194,7 @@ def test_lines_that_no_longer_fit_are_named_and_nothing_is_reserved(
 ):
     # The fingerprint catches every stock change first; pin it to reach the last check,
     # which guards approval should the fingerprint ever miss a change.
-    monkeypatch.setattr(allocation, "plan_fingerprint", lambda *args: "pinned")
+    monkeypatch.setattr(pipeline, "plan_fingerprint", lambda *args: "pinned")
     plan = _plan(client, flood)
     used = plan["lines"][0]
     key = (used["warehouse_code"], used["item_code"])

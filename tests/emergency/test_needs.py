@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
-from relief.allocation.demand import estimate_demand, latest_reports, norms_in_force
-from relief.allocation.model import DemandLine
-from relief.emergency.records import Norm, Report
+from relief.emergency.needs import estimate_demand, latest_reports, norms_in_force
+from relief.emergency.records import DemandLine, Norm, Report
 
 T0 = datetime(2026, 7, 1, 6, tzinfo=timezone(timedelta(hours=8)))
 

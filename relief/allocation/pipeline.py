@@ -1,0 +1,227 @@
+"""One way into a plan: plain inputs → graph → eligibility → closures → available stock →
+fingerprint → ``AllocationInput`` → solve (the solvers explain every shortfall).
+
+Every plan is made here, whatever its inputs come from. Each source reads its own records
+and hands them over as a ``PlanSource``:
+
+- the folder source, ``relief.allocation.planning`` (``relief plan --scenario DIR``, the
+  bench): a scenario record, all its stock, the event's closures as pairs of ends;
+- the database source, ``relief.allocation.service`` (the API, the web pages, background
+  jobs in ``relief.allocation.jobs``): the network, the stock usable on the plan's arrival
+  day, the response's net demand, the event's closed road ids and the what-if closures.
+
+Pure code over records: nothing here reads the database, a folder or the clock, so the
+same inputs give the same plan (and the same fingerprint) from either source. Needs come
+computed (``relief.emergency.needs``); the network layer knows routes, not policies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from relief.allocation.greedy import greedy
+from relief.allocation.model import AllocationInput, DemandLine, PlanResult
+from relief.allocation.solver import Progress, solve
+from relief.emergency.records import Policy
+from relief.network.graph import (
+    EligibleRoutes,
+    RouteIndex,
+    build_graph,
+    closed_road_pairs,
+    eligible_routes,
+)
+from relief.network.records import Item, Region, Road, StockLevel, Warehouse
+
+Pair = tuple[str, str]
+
+
+# --------------------------------------------------------------------------- fingerprint
+
+
+def eligible_available(
+    routes: EligibleRoutes, stock: Iterable[StockLevel], demand: Iterable[DemandLine]
+) -> dict[tuple[str, str], int]:
+    """Available stock (on_hand − reserved − floor, ≥ 0) of every warehouse × item where
+    the warehouse is eligible for at least one region with demand for the item; 0 when
+    the warehouse keeps none. This is the stock a plan depends on."""
+    avail: dict[tuple[str, str], int] = {}
+    for s in stock:
+        key = (s.warehouse_code, s.item_code)
+        avail[key] = avail.get(key, 0) + s.on_hand - s.reserved - s.floor
+    region_pos = {c: i for i, c in enumerate(routes.region_codes)}
+    eligible = routes.eligible
+    regions_of_item: dict[str, set[int]] = {}
+    for line in demand:
+        if line.quantity > 0 and line.region_code in region_pos:
+            regions_of_item.setdefault(line.item_code, set()).add(region_pos[line.region_code])
+    out: dict[tuple[str, str], int] = {}
+    for item, regions in regions_of_item.items():
+        mask = eligible & np.isin(routes.pair_j, np.fromiter(regions, dtype=np.int64))
+        for w in np.unique(routes.pair_w[mask]).tolist():
+            code = routes.warehouse_codes[w]
+            out[(code, item)] = max(0, avail.get((code, item), 0))
+    return out
+
+
+def plan_fingerprint(
+    demand: Iterable[DemandLine],
+    level: int,
+    closed_roads: Iterable[Sequence[str]],
+    available: Mapping[tuple[str, str], int],
+) -> str:
+    """sha256 (hex) of the canonical JSON of what a plan depends on: its demand lines, its
+    level, the closed roads (unordered ends) and the available stock of the eligible
+    warehouses (see ``eligible_available``). Equal inputs give equal fingerprints
+    whatever their order."""
+    payload = {
+        "level": int(level),
+        "demand": sorted(
+            [d.region_code, d.item_code, int(d.quantity), int(d.priority)] for d in demand
+        ),
+        "closed_roads": sorted({tuple(sorted((str(a), str(b)))) for a, b in closed_roads}),
+        "available": sorted([w, k, int(a)] for (w, k), a in available.items()),
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+@dataclass
+class PlanSource:
+    """The plain inputs of a plan, as a source read them.
+
+    ``stock`` is the stock the plan may use (the database source leaves out lots that
+    expire before the supplies must arrive); ``demand`` the needs to meet (net of what
+    the response's orders already carry, for the database source). Roads are closed by
+    id (``closed_road_ids``: the event's closures in the database) and between two ends
+    (``closed_pairs``: a folder event's ``closed_roads`` and what-if closures), on top of
+    each road's own status. ``warm``: results a later plan of the same network may reuse
+    (``relief.allocation.replan``); None when nothing is to be reused."""
+
+    regions: list[Region]
+    warehouses: list[Warehouse]
+    roads: list[Road]
+    items: list[Item]
+    stock: list[StockLevel]
+    demand: list[DemandLine]
+    policy: Policy
+    level: int
+    closed_road_ids: Sequence[int | str] = ()
+    closed_pairs: Sequence[Pair] = ()
+    warm: dict[str, Any] | None = None
+
+
+@dataclass
+class Prepared:
+    """What ``prepare`` made of a source: everything a solver and a fingerprint need."""
+
+    graph: nx.Graph
+    routes: EligibleRoutes
+    closed_roads: list[Pair]  # the unordered ends of every closed road, sorted
+    available: dict[Pair, int]  # (warehouse, item) → available, eligible warehouses only
+    fingerprint: str
+    allocation: AllocationInput
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def prepare(source: PlanSource, progress: Progress | None = None) -> Prepared:
+    """graph (minus the closures) → eligible routes at the level → closed roads →
+    available stock of the eligible warehouses → fingerprint → the solvers' input."""
+    timings: dict[str, float] = {}
+    if progress is not None:
+        progress("eligibility", 0, 1)
+    t0 = time.perf_counter()
+    graph = build_graph(
+        source.regions,
+        source.warehouses,
+        source.roads,
+        source.closed_road_ids,
+        source.closed_pairs,
+    )
+    index = RouteIndex(graph)
+    timings["graph"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    routes = eligible_routes(
+        graph,
+        source.warehouses,
+        source.regions,
+        source.policy,
+        source.level,
+        region_codes={d.region_code for d in source.demand},
+        index=index,
+    )
+    timings["eligibility"] = time.perf_counter() - t0
+    closed = closed_road_pairs(source.roads, source.closed_road_ids, source.closed_pairs)
+    available = eligible_available(routes, source.stock, source.demand)
+    allocation = AllocationInput(
+        regions=source.regions,
+        warehouses=source.warehouses,
+        items=source.items,
+        stock=source.stock,
+        demand=source.demand,
+        policy=source.policy,
+        level=source.level,
+        routes=routes,
+        # The roads with their closures: the remedies of shortfalls (which closed road
+        # would let stock through).
+        roads=source.roads,
+        closed_road_ids=list(source.closed_road_ids),
+        closed_pairs=list(source.closed_pairs),
+        warm=source.warm,
+    )
+    if (
+        source.warm is not None
+        and not source.closed_road_ids
+        and not source.closed_pairs
+        and all(r.status == "open" for r in source.roads)
+    ):
+        # Nothing closed: this network is the one with every road reopened, which a later
+        # replan after a closure needs to say what reopening would unlock.
+        source.warm.setdefault(
+            f"reopened:{source.level}", (set(routes.region_codes), graph, routes)
+        )
+    return Prepared(
+        graph=graph,
+        routes=routes,
+        closed_roads=closed,
+        available=available,
+        fingerprint=plan_fingerprint(source.demand, source.level, closed, available),
+        allocation=allocation,
+        timings=timings,
+    )
+
+
+def run_method(
+    method: str,
+    inp: AllocationInput,
+    time_limit_s: float | None = None,
+    progress: Progress | None = None,
+    *,
+    workers: int | None = None,
+    keep: Mapping[str, Sequence[tuple[str, str, int]]] | None = None,
+) -> PlanResult:
+    """The optimal plan (two-stage min-cost flows) or the greedy baseline of `inp`.
+
+    ``workers``: the optimal solver's processes (None: the solver settings); ``keep``:
+    items whose previous optimal flow is kept as given (``relief.allocation.replan``)."""
+    started = time.perf_counter()
+    if method == "optimal":
+        result = solve(inp, time_limit_s, workers=workers, keep=keep, progress=progress)
+    else:
+        if progress is not None:
+            progress("stage1", 0, 1)
+        result = greedy(inp)
+    # The solvers time themselves; keep their figure unless they left it unset.
+    if not result.solve_seconds:
+        result.solve_seconds = time.perf_counter() - started
+    return result
