@@ -19,7 +19,7 @@ from relief.auth import service
 from relief.auth.models import Actor, User
 from relief.db import get_session
 from relief.errors import DomainError, Term, Terms
-from relief.web.origin import refuse_cross_site_cookie_request
+from relief.origin import refuse_cross_site_cookie_request
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

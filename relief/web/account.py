@@ -11,9 +11,9 @@ from relief.auth.api import client_address
 from relief.auth.models import Actor, User
 from relief.db import get_session
 from relief.errors import DomainError
+from relief.origin import same_site_posts
 from relief.web.forms import FormState, reraise_refusal, submit
 from relief.web.i18n import Translator, lang_of
-from relief.web.origin import same_site_posts
 from relief.web.shell import (
     LANG_COOKIE,
     PASSWORD_PAGE,

@@ -18,7 +18,7 @@ refusal of the role or scope (401, 403: `refusals`) is raised again for the erro
 Templates show a form with the macros of `_forms.html` (`error_summary`, `input`,
 `field_error`, …), which read only a `FormState`.
 
-- `check_origin`, `same_site_posts` (from relief/web/origin.py, re-exported).
+- `check_origin`, `same_site_posts` (from relief/origin.py, re-exported).
 - `FormState`, `submit`, `validated`, `posted`, `fields_in`, `redirect`: the idiom above
   (`catalogue_words` / `refusal_words` / `service_words`: how a refusal is worded;
   `record_error`: what `submit` does with one, for a form's own `record`).
@@ -49,9 +49,9 @@ from relief.auth.models import Actor
 from relief.errors import DomainError
 from relief.i18n import has
 from relief.idempotency import IdempotencyKey
+from relief.origin import check_origin, same_site_posts  # noqa: F401 (re-exported)
 from relief.subsidies.ids import IdNumberError, normalise_id_number
 from relief.web.i18n import Translator
-from relief.web.origin import check_origin, same_site_posts  # noqa: F401 (re-exported)
 from relief.web.shell import signed_in
 
 FieldMap = Callable[[str], str | None]

@@ -19,13 +19,13 @@ from relief.dispatch import service as dispatch
 from relief.emergency import responses as emergency_responses
 from relief.emergency import service as emergency
 from relief.network import service as network
+from relief.origin import same_site_posts
 from relief.stock import service as stock
 from relief.subsidies import service as subsidies
 from relief.subsidies.models import CASE_STATUSES
 from relief.subsidies.models import yuan_text as yuan
 from relief.web import temporary as temporary_pages
 from relief.web.forms import FormState
-from relief.web.origin import same_site_posts
 from relief.web.shell import (
     EXPIRY_DAYS,
     items_by_code,

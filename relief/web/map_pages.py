@@ -16,10 +16,10 @@ from relief.emergency import responses as emergency_responses
 from relief.emergency import service as emergency
 from relief.errors import not_found
 from relief.network import service as network
+from relief.origin import same_site_posts
 from relief.stock import service as stock
 from relief.web import netmap
 from relief.web.home import ActiveResponse, _active_responses
-from relief.web.origin import same_site_posts
 from relief.web.shell import items_by_code, render, signed_in
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_posts)])

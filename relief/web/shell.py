@@ -47,10 +47,10 @@ from relief.i18n import catalogue, colon, has, in_brackets, listed, stored_text,
 from relief.i18n import unit as unit_word
 from relief.network import service as network
 from relief.network.models import ItemRow
+from relief.origin import same_site_posts
 from relief.subsidies.models import yuan_text
 from relief.web import netmap
 from relief.web.i18n import HTML_LANG, Lang, Translator, lang_of
-from relief.web.origin import same_site_posts
 
 TOKEN_COOKIE = "relief_token"
 PASSWORD_PAGE = "/password"
