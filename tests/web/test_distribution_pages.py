@@ -352,12 +352,9 @@ def test_staff_of_another_township_cannot_issue_here_or_upload_a_scan_to_an_issu
 
 def test_an_unknown_township_or_issue_is_the_error_page_not_a_500(client, sign_in, delivered):
     sign_in("county")
-    assert (
-        client.post(
-            "/regions/999999999/distribution/issues", data=_form(delivered), headers=ORIGIN
-        ).status_code
-        in (403, 404)
-    )
+    assert client.post(
+        "/regions/999999999/distribution/issues", data=_form(delivered), headers=ORIGIN
+    ).status_code in (403, 404)
     reply = client.post(
         f"{PAGE}/issues/99999999999999/scan",
         data={"event_id": str(delivered["event"])},
