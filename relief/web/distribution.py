@@ -106,6 +106,13 @@ def _page(
             if line.item_code not in names and (row := network.get_item(session, line.item_code)):
                 names[line.item_code] = named(row)
     households = [h for h, _, _, _ in result.rows] if result else []
+    # The villages below (for the roster of one village); none where households are
+    # registered at township level.
+    villages = [
+        r
+        for c in network.region_descendants(session, code)[1:]
+        if (r := network.get_region(session, c)) is not None and r.level == "village"
+    ]
     return render(
         request,
         "distribution.html",
@@ -118,6 +125,7 @@ def _page(
         items=items,
         names=names,
         households=households,
+        villages=villages,
         fulfilment=result,
         waiting=[h for h, _, _, late in result.rows if late] if result else [],
         issues=shown,

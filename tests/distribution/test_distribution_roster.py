@@ -254,3 +254,30 @@ def test_a_bad_distribution_section_is_422_naming_the_field(client, world, bad):
 def _policies(client, world):
     body = client.get("/api/v1/policies", headers=world.admin).json()
     return body["items"] if isinstance(body, dict) else body
+
+
+def test_the_page_offers_the_roster_of_each_village_and_an_empty_choice_is_the_township(
+    client, world, people, make_user
+):
+    from tests.conftest import PASSWORD
+
+    assert (
+        client.post(
+            "/login", data={"username": "township", "password": PASSWORD}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    page = client.get(f"/regions/{T1}/distribution?event_id={world.event_id}")
+    assert page.status_code == 200, page.text
+    form = page.text.split('data-testid="roster-village-form"')[1].split("</form>")[0]
+    assert '<option value="150102001201">东村</option>' in form
+    assert '<option value="150102001202">西村</option>' in form
+    assert "南村" not in form  # the other township's village
+    client.cookies.clear()
+    whole = sheet_rows(
+        client.get(
+            f"/api/v1/regions/{T1}/roster?event_id={world.event_id}&village=&format=xlsx",
+            headers=world.township,
+        )
+    )
+    assert len(whole) == 1 + 3
