@@ -8,7 +8,7 @@ township crosses out and corrects what was actually handed over, and types in th
 whoever signed and the date.
 
 The import is all or nothing: every row is checked first (household of the event in the
-region, whole quantities, a date, who signed, the totals against what the region holds) and
+region, whole quantities, a date from the event's start to today, who signed, the totals against what the region holds) and
 any bad row rejects the whole file with the row errors of relief.subsidies.imports (`row`,
 `column`, `code`, `params`), read with its guards (size, zip bombs, wide rows). A row with
 no quantity is skipped (nothing handed over). A row that matches an issue already booked
@@ -57,6 +57,7 @@ WORDS = (
     N_("imp.date_in_future"),
     N_("imp.roster_over_held"),
     N_("imp.roster_already_booked"),
+    N_("imp.date_before_event"),
 )
 FIXED = ("序号", "户编号", "户主姓名", "身份证号码", "家庭人口", "所在地")
 TAIL = ("领取日期", "领取人签字")
@@ -332,6 +333,7 @@ def import_roster(
     parsed: list[tuple[int, Household, date, str, list[_Line]]] = []
     seen: dict[int, int] = {}
     today = clock.to_cst(clock.now()).date()
+    started_on = service.event_started_on(session, event_id)
     for n, cells in enumerate(rows, start=2):
         if n > MAX_ROWS + 1:
             raise DomainError(
@@ -408,6 +410,12 @@ def import_roster(
             issued_on = _date(cell("领取日期"))
             if issued_on > today:
                 raise CellError("the date is in the future", "date_in_future")
+            if issued_on < started_on:
+                raise CellError(
+                    f"the date is before the event started ({started_on.isoformat()})",
+                    "date_before_event",
+                    started_on=started_on.isoformat(),
+                )
         except CellError as exc:
             fail("领取日期", None, str(exc), exc.code, **exc.params)
             continue

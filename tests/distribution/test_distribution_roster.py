@@ -281,3 +281,102 @@ def test_the_page_offers_the_roster_of_each_village_and_an_empty_choice_is_the_t
         )
     )
     assert len(whole) == 1 + 3
+
+
+# --- what an attacker or a careless hand may send ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "status"),
+    [
+        ({"lines": [{"item_code": "rice", "quantity": -3}]}, "lines", 422),
+        ({"lines": [{"item_code": "rice", "quantity": 10**30}]}, "lines", 422),
+        ({"lines": [{"item_code": "rice", "quantity": 1_000_000_000}]}, "lines[0].quantity", 409),
+        ({"lines": [{"item_code": "rice", "quantity": "3"}]}, None, None),
+        ({"household_id": 10**30}, "household_id", 422),
+        ({"issued_on": "2016-07-21"}, "issued_on", 422),  # before the event (2026-07-20)
+        ({"issued_on": "0001-01-01"}, "issued_on", 422),
+    ],
+)
+def test_bad_quantities_and_dates_through_the_api_are_4xx_and_change_nothing(
+    client, world, people, change, field, status
+):
+    body = {
+        "event_id": world.event_id,
+        "household_id": people["east1"]["id"],
+        "issued_on": TODAY,
+        "signed_by": "户主1",
+        "lines": [{"item_code": "rice", "quantity": 2}],
+        **change,
+    }
+    reply = client.post(f"/api/v1/regions/{T1}/issues", json=body, headers=world.township)
+    if status is None:  # a number as text is read as the number (pydantic's lax mode)
+        assert reply.status_code in (201, 422), reply.text
+        return
+    assert reply.status_code == status, reply.text
+    assert field in str(reply.json()["detail"]), reply.text
+    assert held(client, world) == 40
+
+
+def test_a_household_of_another_township_cannot_be_given_goods_here(client, world, people):
+    body = {
+        "event_id": world.event_id,
+        "household_id": people["south"]["id"],
+        "issued_on": TODAY,
+        "signed_by": "户主4",
+        "lines": [{"item_code": "rice", "quantity": 2}],
+    }
+    reply = client.post(f"/api/v1/regions/{T1}/issues", json=body, headers=world.township)
+    assert reply.status_code == 422 and reply.json()["detail"]["field"] == "household_id"
+    # Nor through the other township's page of goods, which holds none of this one's.
+    other = client.post("/api/v1/regions/150102002/issues", json=body, headers=world.township)
+    assert other.status_code == 403
+    assert held(client, world) == 40
+
+
+def test_a_roster_row_dated_before_the_event_is_a_row_error(client, world, people):
+    rows = _signed_village(client, world)
+    rows[1][8] = "2016-07-21"
+    reply = _import(client, world, rows)
+    assert reply.status_code == 422, reply.text
+    assert [(p["row"], p["column"], p["code"]) for p in reply.json()["detail"]["rejected"]] == [
+        (2, "I", "date_before_event")
+    ]
+    assert held(client, world) == 40
+
+
+def test_a_scan_of_ten_megabytes_or_not_an_image_is_refused_and_keeps_nothing(
+    client, world, people
+):
+    body = {
+        "event_id": world.event_id,
+        "household_id": people["east1"]["id"],
+        "issued_on": TODAY,
+        "signed_by": "户主1",
+        "lines": [{"item_code": "rice", "quantity": 2}],
+    }
+    given = client.post(f"/api/v1/regions/{T1}/issues", json=body, headers=world.township)
+    url = f"/api/v1/issues/{given.json()['id']}/scan"
+    big = b"\xff\xd8\xff" + b"0" * (10 * 1024 * 1024)
+    reply = client.put(url, files={"file": ("big.jpg", big, "image/jpeg")}, headers=world.township)
+    assert reply.status_code == 413 and reply.json()["detail"]["field"] == "scan"
+    for name, content in (("a.html", b"<html><script>alert(1)</script>"), ("e.exe", b"MZ\x90")):
+        reply = client.put(url, files={"file": (name, content, "image/png")}, headers=world.clerk)
+        assert reply.status_code == 422 and reply.json()["detail"]["field"] == "scan"
+    assert client.get(url, headers=world.clerk).status_code == 404
+    assert (
+        client.get(f"/api/v1/issues/{given.json()['id']}", headers=world.clerk).json()["has_scan"]
+        is False
+    )
+
+
+def test_a_ten_megabyte_file_as_a_roster_is_a_4xx_and_books_nothing(client, world, people):
+    junk = b"PK\x03\x04" + b"\x00" * (10 * 1024 * 1024)
+    reply = client.post(
+        f"/api/v1/regions/{T1}/roster/import",
+        data={"event_id": str(world.event_id)},
+        files={"file": ("roster.xlsx", junk, "application/octet-stream")},
+        headers=world.township,
+    )
+    assert 400 <= reply.status_code < 500, reply.text
+    assert client.get(ISSUES, headers=world.clerk).json()["total"] == 0
