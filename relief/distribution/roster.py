@@ -325,6 +325,9 @@ def import_roster(
     if errors:
         raise _rejected(errors)
 
+    # Two imports of the same roster at once queue here (the holding rows of its items, in
+    # the order an issue locks them): the second sees what the first booked.
+    service.lock_holdings(session, region_code, [code for _, code in item_columns])
     households = {h.id: h for h in service.event_households(session, region_code, event_id)}
     booked = _booked(session, region_code, event_id)
     held = service.held_by_item(session, region_code)

@@ -380,3 +380,32 @@ def test_a_ten_megabyte_file_as_a_roster_is_a_4xx_and_books_nothing(client, worl
     )
     assert 400 <= reply.status_code < 500, reply.text
     assert client.get(ISSUES, headers=world.clerk).json()["total"] == 0
+
+
+@pytest.mark.db
+def test_the_same_roster_imported_twice_at_once_is_booked_once(
+    client, world, people, live_server, parallel
+):
+    import httpx
+
+    from tests.distribution.test_distribution_api import _xlsx
+
+    content = _xlsx(_signed_village(client, world))
+    url = f"{live_server}/api/v1/regions/{T1}/roster/import"
+    township, clerk = world.township, world.clerk  # signed in before the threads start
+
+    def send(headers):
+        def call() -> int:
+            return httpx.post(
+                url,
+                data={"event_id": str(world.event_id)},
+                files={"file": ("roster.xlsx", content, "application/octet-stream")},
+                headers=headers,
+                timeout=60,
+            ).status_code
+
+        return call
+
+    assert sorted(parallel([send(township), send(clerk)])) == [201, 422]
+    assert client.get(ISSUES, headers=world.clerk).json()["total"] == 2
+    assert held(client, world) == 40 - 6 - 4
