@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.datastructures import UploadFile as PostedFile
 
 from relief import clock
@@ -25,6 +25,7 @@ from relief.distribution.models import MAX_SCAN_BYTES
 from relief.emergency import service as emergency
 from relief.errors import N_
 from relief.network import service as network
+from relief.network.models import RegionRow
 from relief.web.forms import (
     FormState,
     field_name,
@@ -108,11 +109,18 @@ def _page(
     households = [h for h, _, _, _ in result.rows] if result else []
     # The villages below (for the roster of one village); none where households are
     # registered at township level.
-    villages = [
-        r
-        for c in network.region_descendants(session, code)[1:]
-        if (r := network.get_region(session, c)) is not None and r.level == "village"
-    ]
+    below = network.region_descendants(session, code)[1:]
+    villages = (
+        list(
+            session.exec(
+                select(RegionRow)
+                .where(col(RegionRow.code).in_(below), RegionRow.level == "village")
+                .order_by(col(RegionRow.code))
+            ).all()
+        )
+        if below
+        else []
+    )
     return render(
         request,
         "distribution.html",
