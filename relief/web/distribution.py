@@ -200,10 +200,16 @@ async def post_issue(
     if not lines and not form.errors:
         form.fail(None, t("dist.err.no_lines"))
 
+    # An item the page has no input for (not held here: a tampered form) is refused above
+    # the form, not next to an input that is not there.
+    shown = set(service.held_by_item(session, code))
+
     def where(path: str) -> str | None:
         if path.startswith("lines[") and "]" in path:
             index = int(path[6 : path.index("]")])
-            return f"q_{lines[index].item_code}" if index < len(lines) else None
+            if index < len(lines) and lines[index].item_code in shown:
+                return f"q_{lines[index].item_code}"
+            return None
         name = field_name(path)
         return name if name in ISSUE_FIELDS else None
 

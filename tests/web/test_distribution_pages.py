@@ -362,3 +362,16 @@ def test_an_unknown_township_or_issue_is_the_error_page_not_a_500(client, sign_i
         headers=ORIGIN,
     )
     assert reply.status_code == 404
+
+
+def test_an_item_the_page_does_not_offer_is_refused_above_the_form(
+    client, sign_in, delivered, engine
+):
+    sign_in("township")
+    for item in ("tent", "no-such-item"):
+        form = _form(delivered, q_rice="") | {f"q_{item}": "1"}
+        refused = client.post(f"{PAGE}/issues", data=form, headers=ORIGIN)
+        assert 400 <= refused.status_code < 500, refused.text[:2000]
+        assert 'class="error form-error"' in refused.text or "error-summary" in refused.text
+        assert 'value="王建国"' in refused.text
+    assert _issues(engine) == []
