@@ -1384,6 +1384,14 @@ RULES: dict[tuple[str, str], Rule | None] = {
             "data": {"event_id": str(w.event), "reason": "错发"},
         },
     ),
+    ("POST", "/regions/{code}/distribution/issues/{issue_id}/scan"): Rule(
+        scoped("county_staff", "township_staff"),
+        lambda w, r, s: {
+            "url": f"/regions/{_township(s)}/distribution/issues/{w.issues[s]}/scan",
+            "data": {"event_id": str(w.event)},
+            "files": {"scan": ("scan.png", b"\x89PNG\r\n\x1a\n0000", "image/png")},
+        },
+    ),
     ("POST", "/regions/{code}/distribution/roster"): Rule(
         scoped("county_staff", "township_staff"),
         lambda w, r, s: {

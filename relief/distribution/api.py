@@ -227,7 +227,8 @@ def get_scan(
 def get_roster(
     code: RegionCode,
     event_id: int = Query(..., ge=1, le=MAX_ID),
-    village: str | None = Query(None, max_length=64, pattern=r"^[0-9A-Za-z_.\-]+$"),
+    # Empty (the page's "whole township" choice) is the whole region.
+    village: str | None = Query(None, max_length=64, pattern=r"^[0-9A-Za-z_.\-]*$"),
     format: Literal["xlsx", "pdf"] = "xlsx",
     actor: Actor = Depends(require(*service.ISSUERS)),
     session: Session = Depends(get_session),

@@ -17,7 +17,7 @@ Representation (the reserve fund's balance row + ledger, per item and lot):
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic import Field as PField
@@ -42,6 +42,29 @@ SCAN_TYPES = {
 # Days after goods first reached a region past which a household given nothing is listed
 # (policy `distribution.nothing_after_days`, when the policy does not say).
 DEFAULT_NOTHING_AFTER_DAYS = 3
+MAX_NOTHING_AFTER_DAYS = 366
+DISTRIBUTION_KEYS = ("nothing_after_days",)
+
+
+def check_distribution_rules(raw: dict[str, Any]) -> dict[str, Any]:
+    """A `distribution` mapping of a policy given through the API: known keys only, and
+    `nothing_after_days` a whole number of days from 0 to 366; ValueError names the key."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in DISTRIBUTION_KEYS:
+            raise ValueError(
+                f"distribution.{key}: not a known key ({', '.join(DISTRIBUTION_KEYS)})"
+            )
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 0 <= value <= MAX_NOTHING_AFTER_DAYS
+        ):
+            raise ValueError(
+                f"distribution.{key}: a whole number of days from 0 to {MAX_NOTHING_AFTER_DAYS}"
+            )
+        out[key] = value
+    return out
 
 
 class HoldingRow(SQLModel, table=True):

@@ -8,10 +8,12 @@ township crosses out and corrects what was actually handed over, and types in th
 whoever signed and the date.
 
 The import is all or nothing: every row is checked first (household of the event in the
-region, whole quantities, a date, who signed, the totals against what the region holds) and
+region, whole quantities, a date from the event's start to today, who signed, the totals against what the region holds) and
 any bad row rejects the whole file with the row errors of relief.subsidies.imports (`row`,
 `column`, `code`, `params`), read with its guards (size, zip bombs, wide rows). A row with
-no quantity is skipped (nothing handed over).
+no quantity is skipped (nothing handed over). A row that matches an issue already booked
+from a roster (same household, date, signer and quantities, not reversed) is the same
+signed roster imported again: `roster_already_booked`, so nothing is given twice.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from relief import clock
 from relief.auth.deps import authorize_region, ensure_role
@@ -54,6 +56,8 @@ WORDS = (
     N_("imp.bad_date"),
     N_("imp.date_in_future"),
     N_("imp.roster_over_held"),
+    N_("imp.roster_already_booked"),
+    N_("imp.date_before_event"),
 )
 FIXED = ("序号", "户编号", "户主姓名", "身份证号码", "家庭人口", "所在地")
 TAIL = ("领取日期", "领取人签字")
@@ -228,6 +232,32 @@ def _date(value: Any) -> date:
         raise CellError("a date like 2026-07-22 is required", "bad_date") from None
 
 
+def _booked(session: Session, region_code: str, event_id: int) -> dict[tuple, int]:
+    """The issues booked from a roster in the region for the event and not reversed, by
+    (household, date, who signed, lines): a row that matches one is the same roster again."""
+    rows = session.exec(
+        select(IssueRow).where(
+            IssueRow.region_code == region_code,
+            IssueRow.event_id == event_id,
+            IssueRow.kind == "issue",
+            IssueRow.source == "roster",
+        )
+    ).all()
+    ids = [r.id for r in rows]
+    reversed_ = service.reversed_by(session, ids)
+    lines = service.issue_lines(session, ids)
+    return {
+        (
+            r.household_id,
+            r.issued_on,
+            r.signed_by,
+            frozenset((x.item_code, x.quantity) for x in lines.get(r.id, [])),  # type: ignore[arg-type]
+        ): r.id  # type: ignore[misc]
+        for r in rows
+        if r.id not in reversed_
+    }
+
+
 def import_roster(
     session: Session,
     actor: Actor,
@@ -295,13 +325,18 @@ def import_roster(
     if errors:
         raise _rejected(errors)
 
+    # Two imports of the same roster at once queue here (the holding rows of its items, in
+    # the order an issue locks them): the second sees what the first booked.
+    service.lock_holdings(session, region_code, [code for _, code in item_columns])
     households = {h.id: h for h in service.event_households(session, region_code, event_id)}
+    booked = _booked(session, region_code, event_id)
     held = service.held_by_item(session, region_code)
     wanted: dict[str, int] = {}
     first_row: dict[str, int] = {}
     parsed: list[tuple[int, Household, date, str, list[_Line]]] = []
     seen: dict[int, int] = {}
     today = clock.to_cst(clock.now()).date()
+    started_on = service.event_started_on(session, event_id)
     for n, cells in enumerate(rows, start=2):
         if n > MAX_ROWS + 1:
             raise DomainError(
@@ -378,8 +413,30 @@ def import_roster(
             issued_on = _date(cell("领取日期"))
             if issued_on > today:
                 raise CellError("the date is in the future", "date_in_future")
+            if issued_on < started_on:
+                raise CellError(
+                    f"the date is before the event started ({started_on.isoformat()})",
+                    "date_before_event",
+                    started_on=started_on.isoformat(),
+                )
         except CellError as exc:
             fail("领取日期", None, str(exc), exc.code, **exc.params)
+            continue
+        key = (
+            household.id,
+            issued_on,
+            _text(signed),
+            frozenset((x.item_code, x.quantity) for x in lines),
+        )
+        if key in booked:
+            # The same signed roster imported again: its rows are booked already.
+            fail(
+                "户编号",
+                None,
+                f"this row is booked already (issue {booked[key]})",
+                "roster_already_booked",
+                issue_id=booked[key],
+            )
             continue
         for line in lines:
             wanted[line.item_code] = wanted.get(line.item_code, 0) + line.quantity

@@ -278,6 +278,13 @@ def issue_goods(
         raise invalid(f"{field_prefix}signed_by", "say who signed for the goods")
     if issued_on > clock.to_cst(clock.now()).date():
         raise invalid(f"{field_prefix}issued_on", "the date of issue is in the future")
+    started_on = event_started_on(session, event_id)
+    if issued_on < started_on:
+        raise invalid(
+            f"{field_prefix}issued_on",
+            "the date of issue is before the event started ({started_on})",
+            params={"started_on": started_on.isoformat()},
+        )
     scan_type = check_scan(scan)
     cleaned = _clean_lines(session, lines, f"{field_prefix}lines")
     issue = IssueRow(
@@ -332,6 +339,13 @@ def issue_goods(
         _audit_view(issue, cleaned),
     )
     return issue
+
+
+def event_started_on(session: Session, event_id: int) -> date:
+    """The day (Beijing time) the event started: no goods are given for it before."""
+    from relief.emergency import service as emergency
+
+    return clock.to_cst(emergency.get_event(session, event_id).started_at).date()
 
 
 def _audit_view(issue: IssueRow, lines: Iterable[tuple[str, int]]) -> dict[str, Any]:

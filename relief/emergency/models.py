@@ -459,6 +459,19 @@ class PolicyIn(BaseModel):
 
         return check_rules(value)  # ValueError names the bad key
 
+    # Goods to households (issue 16): `nothing_after_days`, as policy.yaml's
+    # `distribution:`; None keeps the stored one.
+    distribution: dict[str, Any] | None = None
+
+    @field_validator("distribution")
+    @classmethod
+    def _distribution(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        from relief.distribution.models import check_distribution_rules
+
+        return check_distribution_rules(value)  # ValueError names the bad key
+
 
 class NormOut(BaseModel):
     item: str
@@ -488,6 +501,7 @@ class PolicyOut(BaseModel):
     subsidies: dict[str, Any]
     reporting: dict[str, Any] = {}
     temporary_relief: dict[str, Any] = {}
+    distribution: dict[str, Any] = {}
     created_at: datetime
     updated_at: datetime
 

@@ -413,6 +413,7 @@ def policy_from_input(
     body: PolicyIn,
     stored_subsidies: dict[str, Any] | None = None,
     stored_temporary_relief: dict[str, Any] | None = None,
+    stored_distribution: dict[str, Any] | None = None,
 ) -> Policy:
     return Policy(
         effective_from=body.effective_from,
@@ -450,6 +451,9 @@ def policy_from_input(
             body.temporary_relief
             if body.temporary_relief is not None
             else (stored_temporary_relief or {})
+        ),
+        distribution=dict(
+            body.distribution if body.distribution is not None else (stored_distribution or {})
         ),
     )
 
@@ -515,7 +519,10 @@ def replace_policy(session: Session, actor: Actor, policy_id: int, body: PolicyI
             },
         )
     policy = policy_from_input(
-        body, row.document.get("subsidies"), row.document.get("temporary_relief")
+        body,
+        row.document.get("subsidies"),
+        row.document.get("temporary_relief"),
+        row.document.get("distribution"),
     )
     check_policy(session, policy, body.region_code)
     stored = _stored_tuples(session, row.id)
@@ -573,6 +580,7 @@ def policy_out(session: Session, row: PolicyRow) -> PolicyOut:
         subsidies=doc.get("subsidies", {}),
         reporting=doc.get("reporting", {}),
         temporary_relief=doc.get("temporary_relief", {}),
+        distribution=doc.get("distribution", {}),
         created_at=clock.to_cst(row.created_at),
         updated_at=clock.to_cst(row.updated_at),
     )

@@ -1133,9 +1133,17 @@ def _read_distribution(y: _Yaml, node: Node) -> dict[str, Any]:
     household given nothing is listed (`nothing_after_days`)."""
     values = y.mapping(node, "distribution", ("nothing_after_days",)) or {}
     out: dict[str, Any] = {}
-    if (days := y.field(values, "nothing_after_days", "distribution", _count)) is not None:
+    if (days := y.field(values, "nothing_after_days", "distribution", _day_count)) is not None:
         out["nothing_after_days"] = days
     return out
+
+
+def _day_count(text: str) -> int:
+    """Days from 0 to 366 (as the policies API takes `distribution.nothing_after_days`)."""
+    value = _count(text)
+    if value > 366:
+        raise _Invalid(f"{value} is not a whole number from 0 to 366")
+    return value
 
 
 def _read_subsidies(y: _Yaml, node: Node) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
+from starlette.datastructures import UploadFile as PostedFile
 
 from relief import clock
 from relief.auth.deps import ensure_role
@@ -20,15 +21,18 @@ from relief.auth.models import Actor
 from relief.db import get_session
 from relief.distribution import roster, service
 from relief.distribution.api import issues_out
+from relief.distribution.models import MAX_SCAN_BYTES
 from relief.emergency import service as emergency
 from relief.errors import N_
 from relief.network import service as network
+from relief.network.models import RegionRow
 from relief.web.forms import (
     FormState,
     field_name,
     int_or_none,
     refusal_words,
     same_site_posts,
+    service_words,
     submit,
 )
 from relief.web.i18n import Translator
@@ -39,9 +43,18 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(same_site_post
 
 # A region the user may not see is the error page, not a message on its forms.
 REFUSED = (401, 403, 404)
-ISSUE_FIELDS = ("household_id", "issued_on", "signed_by", "note")
+# On the issue form, an unknown household (404 on household_id) is a message next to it;
+# an unknown region is still the error page (the page cannot be shown again for it).
+FORM_REFUSED = (401, 403)
+ISSUE_FIELDS = ("household_id", "issued_on", "signed_by", "note", "scan")
 # The page's done notes (`dist.done.<what>`).
-WORDS = (N_("dist.done.issue"), N_("dist.done.reversal"))
+WORDS = (N_("dist.done.issue"), N_("dist.done.reversal"), N_("dist.done.scan"))
+
+
+def _words(t: Translator, exc: Any) -> str:
+    """A refusal of the scan in the service's own (catalogued) sentence, which says what is
+    wrong with the file; others as the forms word them."""
+    return service_words(t, exc) if exc.field == "scan" else refusal_words(t, exc)
 
 
 def _event_id(session: Session, code: str, wanted: str | None) -> int | None:
@@ -65,6 +78,7 @@ def _page(
     *,
     issue: FormState | None = None,
     reversal: FormState | None = None,
+    scan: FormState | None = None,
     upload: FormState | None = None,
     rejected: list[dict[str, Any]] | None = None,
     status_code: int = 200,
@@ -93,6 +107,20 @@ def _page(
             if line.item_code not in names and (row := network.get_item(session, line.item_code)):
                 names[line.item_code] = named(row)
     households = [h for h, _, _, _ in result.rows] if result else []
+    # The villages below (for the roster of one village); none where households are
+    # registered at township level.
+    below = network.region_descendants(session, code)[1:]
+    villages = (
+        list(
+            session.exec(
+                select(RegionRow)
+                .where(col(RegionRow.code).in_(below), RegionRow.level == "village")
+                .order_by(col(RegionRow.code))
+            ).all()
+        )
+        if below
+        else []
+    )
     return render(
         request,
         "distribution.html",
@@ -105,6 +133,7 @@ def _page(
         items=items,
         names=names,
         households=households,
+        villages=villages,
         fulfilment=result,
         waiting=[h for h, _, _, late in result.rows if late] if result else [],
         issues=shown,
@@ -112,6 +141,8 @@ def _page(
         issue=issue
         or FormState(values={"issued_on": clock.to_cst(clock.now()).date().isoformat()}),
         reversal=reversal or FormState(),
+        scan=scan or FormState(),
+        max_scan_mb=MAX_SCAN_BYTES // (1024 * 1024),
         upload=upload or FormState(),
         rejected=rejected or [],
         row_error=row_error_text,
@@ -140,7 +171,12 @@ async def post_issue(
     session: Session = Depends(get_session),
 ) -> Response:
     ensure_role(actor, *service.ISSUERS)
-    posted = {k: str(v) for k, v in (await request.form()).items()}
+    data = await request.form()
+    posted = {k: str(v) for k, v in data.items() if not isinstance(v, PostedFile)}
+    # The scan or photo of the signed list, optional: read no further than the service
+    # accepts (it refuses a larger one, and one that is not a JPEG, PNG or PDF, on `scan`).
+    chosen = data.get("scan")
+    scan = await chosen.read(MAX_SCAN_BYTES + 1) if isinstance(chosen, PostedFile) else None
     t = Translator(request_lang(request))
     form = FormState(values=posted)
     event_id = int_or_none(posted.get("event_id"))
@@ -164,10 +200,16 @@ async def post_issue(
     if not lines and not form.errors:
         form.fail(None, t("dist.err.no_lines"))
 
+    # An item the page has no input for (not held here: a tampered form) is refused above
+    # the form, not next to an input that is not there.
+    shown = set(service.held_by_item(session, code))
+
     def where(path: str) -> str | None:
         if path.startswith("lines[") and "]" in path:
             index = int(path[6 : path.index("]")])
-            return f"q_{lines[index].item_code}" if index < len(lines) else None
+            if index < len(lines) and lines[index].item_code in shown:
+                return f"q_{lines[index].item_code}"
+            return None
         name = field_name(path)
         return name if name in ISSUE_FIELDS else None
 
@@ -182,11 +224,12 @@ async def post_issue(
             signed_by=posted.get("signed_by", ""),
             lines=lines,
             note=posted.get("note", "").strip() or None,
+            scan=scan or None,
         )
 
     done = f"/regions/{code}/distribution?event_id={event_id}&done=issue"
     answer = submit(
-        session, form, t, give, done, where, refusals=REFUSED, status=None, words=refusal_words
+        session, form, t, give, done, where, refusals=FORM_REFUSED, status=None, words=_words
     )
     return answer or _page(
         request, session, actor, code, event_id, issue=form, status_code=form.status
@@ -220,6 +263,38 @@ def post_reversal(
     return answer or _page(
         request, session, actor, code, event, reversal=form, status_code=form.status
     )
+
+
+@router.post("/regions/{code}/distribution/issues/{issue_id}/scan", response_class=HTMLResponse)
+def post_scan(
+    request: Request,
+    code: str,
+    issue_id: int,
+    event_id: str = Form(""),
+    scan: UploadFile | None = File(None),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The scan or photo of an issue's signed list, kept once (JPEG, PNG or PDF, at most
+    MAX_SCAN_BYTES: the API's PUT /issues/{id}/scan)."""
+    ensure_role(actor, *service.ISSUERS)
+    t = Translator(request_lang(request))
+    form = FormState(values={"issue_id": str(issue_id)})
+    event = int_or_none(event_id)
+    content = scan.file.read(MAX_SCAN_BYTES + 1) if scan is not None else b""
+    done = f"/regions/{code}/distribution?event_id={event}&done=scan"
+    answer = submit(
+        session,
+        form,
+        t,
+        lambda: service.attach_scan(session, actor, issue_id, content),
+        done,
+        lambda path: "scan" if path == "scan" else None,
+        refusals=REFUSED,
+        status=None,
+        words=_words,
+    )
+    return answer or _page(request, session, actor, code, event, scan=form, status_code=form.status)
 
 
 @router.post("/regions/{code}/distribution/roster", response_class=HTMLResponse)
