@@ -59,6 +59,9 @@ def policy_document(policy: Policy) -> dict[str, Any]:
         labels["temporary_relief"] = _json_safe(policy.temporary_relief)
     if policy.distribution:
         labels["distribution"] = dict(policy.distribution)
+    # Relief funds (issue 16): pass_down_days and the split's weights, kept with the version.
+    if policy.funds:
+        labels["funds"] = _json_safe(policy.funds)
     return labels | {
         "criteria": {name: list(fields) for name, fields in policy.criteria.items()},
         "thresholds": {
@@ -161,6 +164,7 @@ def policy_from_row(row: PolicyRow, norms: Iterable[PolicyNormRow]) -> Policy:
         reporting=dict(doc.get("reporting", {})),
         temporary_relief=dict(doc.get("temporary_relief", {})),
         distribution=dict(doc.get("distribution", {})),
+        funds=dict(doc.get("funds", {})),
     )
 
 
@@ -413,6 +417,7 @@ def policy_from_input(
     body: PolicyIn,
     stored_subsidies: dict[str, Any] | None = None,
     stored_temporary_relief: dict[str, Any] | None = None,
+    stored_funds: dict[str, Any] | None = None,
 ) -> Policy:
     return Policy(
         effective_from=body.effective_from,
@@ -451,6 +456,7 @@ def policy_from_input(
             if body.temporary_relief is not None
             else (stored_temporary_relief or {})
         ),
+        funds=dict(body.funds if body.funds is not None else (stored_funds or {})),
     )
 
 
@@ -515,7 +521,10 @@ def replace_policy(session: Session, actor: Actor, policy_id: int, body: PolicyI
             },
         )
     policy = policy_from_input(
-        body, row.document.get("subsidies"), row.document.get("temporary_relief")
+        body,
+        row.document.get("subsidies"),
+        row.document.get("temporary_relief"),
+        row.document.get("funds"),
     )
     check_policy(session, policy, body.region_code)
     stored = _stored_tuples(session, row.id)
@@ -573,6 +582,7 @@ def policy_out(session: Session, row: PolicyRow) -> PolicyOut:
         subsidies=doc.get("subsidies", {}),
         reporting=doc.get("reporting", {}),
         temporary_relief=doc.get("temporary_relief", {}),
+        funds=doc.get("funds", {}),
         created_at=clock.to_cst(row.created_at),
         updated_at=clock.to_cst(row.updated_at),
     )

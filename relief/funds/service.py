@@ -32,9 +32,6 @@ from relief.subsidies.models import format_fen
 READERS = ("county_staff", "approver", "duty_officer")
 WRITERS = ("county_staff", "approver")
 ACCOUNT_LEVELS = ("province", "prefecture", "county")
-# Days within which money received should be passed down (policy `funds.pass_down_days`;
-# assumed: no document at hand gives a figure, 呼政办发〔2017〕23号 says only "第一时间").
-PASS_DOWN_DAYS = 10
 
 
 def _insert(session: Session):
@@ -484,12 +481,11 @@ def check_balances(session: Session) -> list[str]:
 
 
 def pass_down_days(session: Session, code: str) -> int:
-    """`funds.pass_down_days` of the policy in force for the region, else 10 (assumed)."""
-    from relief.emergency.policy import policy_version_for
+    """`funds.pass_down_days` of the policy in force for the region (relief.funds.rules;
+    10 when the policy gives none, assumed)."""
+    from relief.funds.rules import rules_for
 
-    row = policy_version_for(session, clock.now(), network.region_lineage(session, code))
-    value = ((row.document or {}).get("funds") or {}).get("pass_down_days") if row else None
-    return int(value) if isinstance(value, int) and value >= 0 else PASS_DOWN_DAYS
+    return rules_for(session, code).pass_down_days
 
 
 def _today() -> date:
