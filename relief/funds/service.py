@@ -556,15 +556,7 @@ def summary(session: Session, actor: Actor, code: str) -> dict[str, Any]:
             out.append(_township_row(session, region))
             continue
         rows = session.exec(select(FundEntry).where(FundEntry.region_code == region.code)).all()
-        received = sum(e.amount_fen for e in rows if e.kind in ("receipt", "allocation_in"))
-        down = -sum(e.amount_fen for e in rows if e.kind in ("allocation_out", "reserve_draw"))
-        for e in rows:
-            if e.kind == "reversal":
-                original = session.get(FundEntry, e.reverses_id)
-                if original is not None and original.kind in ("receipt", "allocation_in"):
-                    received += e.amount_fen
-                else:
-                    down -= e.amount_fen
+        received, down = _received_and_down(session, rows)
         spent = spent_fen(session, region.code)
         budgets = _budgets_fen(session, region.code)
         out.append(
@@ -582,6 +574,38 @@ def summary(session: Session, actor: Actor, code: str) -> dict[str, Any]:
             }
         )
     return {"region_code": top.code, "pass_down_days": days, "regions": out}
+
+
+def _received_and_down(session: Session, rows: Any) -> tuple[int, int]:
+    """Fen received (receipts, allocations in) and passed down (allocations out, reserve
+    draws) by an account's ledger rows, reversals taken off the side they undo."""
+    received = sum(e.amount_fen for e in rows if e.kind in ("receipt", "allocation_in"))
+    down = -sum(e.amount_fen for e in rows if e.kind in ("allocation_out", "reserve_draw"))
+    for e in rows:
+        if e.kind == "reversal":
+            original = session.get(FundEntry, e.reverses_id)
+            if original is not None and original.kind in ("receipt", "allocation_in"):
+                received += e.amount_fen
+            else:
+                down -= e.amount_fen
+    return received, down
+
+
+def budget_check(session: Session, code: str) -> dict[str, Any] | None:
+    """For a programme's summary: the funds that reached the region, the budgets of all its
+    programmes, and whether they go beyond (flagged, not refused); None where no funds are
+    recorded for the region (budgets set directly, as before)."""
+    rows = session.exec(select(FundEntry).where(FundEntry.region_code == code)).all()
+    if not rows:
+        return None
+    received, _ = _received_and_down(session, rows)
+    budgets = _budgets_fen(session, code)
+    return {
+        "region_code": code,
+        "received": format_fen(received) or "0.00",
+        "programme_budgets": format_fen(budgets) or "0.00",
+        "budget_beyond_funds": budgets > received,
+    }
 
 
 def _township_row(session: Session, region: RegionRow) -> dict[str, Any]:

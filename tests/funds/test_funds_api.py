@@ -331,3 +331,23 @@ def test_a_proposal_naming_a_region_not_directly_under_is_refused(client, world)
     body = {"from_code": "150000", "source": "central", "total": "1.00", "counties": [need]}
     reply = client.post("/api/v1/funds/proposals", json=body, headers=world.admin)
     assert reply.status_code == 422 and reply.json()["detail"]["field"] == "counties"
+
+
+def test_the_programme_summary_flags_a_budget_beyond_the_funds_that_reached_its_region(
+    client, world, rebuild
+):
+    code = rebuild["code"]
+    before = client.get(f"/api/v1/programmes/{code}/summary", headers=world.admin).json()
+    assert "funds" not in before  # no funds recorded: budgets set directly, nothing to flag
+    receive(client, world.admin)
+    allocate(client, world.admin, "150000", "150100", "30000.00")
+    summary = client.get(f"/api/v1/programmes/{code}/summary", headers=world.admin).json()
+    assert summary["funds"] == {
+        "region_code": "150100",
+        "received": "30000.00",
+        "programme_budgets": "100000.00",
+        "budget_beyond_funds": True,
+    }
+    allocate(client, world.admin, "150000", "150100", "70000.00")
+    summary = client.get(f"/api/v1/programmes/{code}/summary", headers=world.admin).json()
+    assert summary["funds"]["budget_beyond_funds"] is False
