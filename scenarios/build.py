@@ -601,6 +601,7 @@ def write_policy(path: Path, spec: Spec) -> None:
     lines.extend(p.get("temporary_relief_lines", []))  # 临时救助 (issue 15)
     lines.extend(p.get("winter_spring_lines", []))  # 冬春生活救助 (issue 15)
     lines.extend(p.get("distribution_lines", []))  # goods to households (issue 16)
+    lines.extend(p.get("funds_lines", []))  # relief funds passed down (issue 16)
     lines.append("norms:")
     for item, basis, per_person, weight, note, *when in p["norms"]:
         norm = {"item": item, "basis": basis, "per_person": per_person, "priority_weight": weight}
@@ -1070,6 +1071,19 @@ def hohhot_spec() -> Spec:
             "distribution:   # goods to households (发放到户, issue 16)",
             "  nothing_after_days: 3   # assumed (no figure read): households given nothing 3 days after the goods reached the township are listed",
         ],
+        "funds_lines": [
+            "funds:   # relief funds passed down (资金下拨, issue 16)",
+            "  pass_down_days: 10   # assumed: 呼政办发〔2017〕23号 says only 第一时间 (no number of days read)",
+            "  weights:   # the split by need: yuan per person needing aid and per damaged household; extra weight of 低保 / 建档立卡 households",
+            '    per_person: "1000.00"   # assumed',
+            '    collapsed: "25000.00"   # the 2025 rebuild standard per collapsed household (subsidies below, assumed)',
+            '    severe: "25000.00"   # the 2025 rebuild standard per severely damaged household (assumed)',
+            '    general: "2000.00"   # the 2025 repair standard per household (assumed)',
+            '    dibao: "0.5"   # assumed',
+            '    poverty_registered: "0.5"   # assumed',
+            "  assumed: true",
+            '  source: "assumed: no allocation formula read; house amounts follow this policy\'s rebuild standards"',
+        ],
         "effective_from": "2024-01-20",
         "thresholds_note": "geometric between county level-2 (S32) and national level IV",
         "thresholds": {lvl: {} for lvl in (1, 2, 3, 4)},
@@ -1335,6 +1349,19 @@ def guizhou_spec() -> Spec:
             "  single_crop_counties: []   # assumed: none listed (Guizhou mostly grows two crops a year)",
             '  min_per_person: "150.00"   # at least 150 元 per person in some counties (重庆南川、綦江, V); used for Guizhou: assumed',
             '  source: "statistics-and-programmes.md §冬春受灾人员生活救助 (V); Guizhou values assumed"',
+        ],
+        "funds_lines": [
+            "funds:   # relief funds passed down (资金下拨, issue 16)",
+            "  pass_down_days: 10   # assumed: no number of days read",
+            "  weights:   # the split by need: yuan per person needing aid and per damaged household; extra weight of 低保 / 建档立卡 households",
+            '    per_person: "1000.00"   # assumed',
+            '    collapsed: "30000.00"   # the 2025 rebuild standard per collapsed household (subsidies below, assumed)',
+            '    severe: "30000.00"   # the 2025 rebuild standard per severely damaged household (assumed)',
+            '    general: "5000.00"   # the repair standard per household (subsidies below; 5,000 assumed)',
+            '    dibao: "0.5"   # more weight where 低保 households are many (贵州 2017 方案, V); the figure is assumed',
+            '    poverty_registered: "0.5"   # the same for 建档立卡 households; the figure is assumed',
+            "  assumed: true",
+            '  source: "贵州省深度贫困地区民政兜底脱贫攻坚行动实施方案 (2017, policy-reference.md, V): raise the relief of 低保 and 建档立卡 households, no figures; the weights are assumed"',
         ],
         "effective_from": "2024-01-20",
         "thresholds_note": "geometric between half national level IV and national level III",

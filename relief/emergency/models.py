@@ -472,6 +472,19 @@ class PolicyIn(BaseModel):
 
         return check_distribution_rules(value)  # ValueError names the bad key
 
+    # Relief funds (issue 16): pass_down_days, the split's weights, source, assumed, as
+    # policy.yaml's `funds:`; None keeps the stored one.
+    funds: dict[str, Any] | None = None
+
+    @field_validator("funds")
+    @classmethod
+    def _funds(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        from relief.funds.rules import check_funds
+
+        return check_funds(value)  # ValueError names the bad key
+
 
 class NormOut(BaseModel):
     item: str
@@ -502,6 +515,7 @@ class PolicyOut(BaseModel):
     reporting: dict[str, Any] = {}
     temporary_relief: dict[str, Any] = {}
     distribution: dict[str, Any] = {}
+    funds: dict[str, Any] = {}
     created_at: datetime
     updated_at: datetime
 

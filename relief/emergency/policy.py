@@ -59,6 +59,9 @@ def policy_document(policy: Policy) -> dict[str, Any]:
         labels["temporary_relief"] = _json_safe(policy.temporary_relief)
     if policy.distribution:
         labels["distribution"] = dict(policy.distribution)
+    # Relief funds (issue 16): pass_down_days and the split's weights, kept with the version.
+    if policy.funds:
+        labels["funds"] = _json_safe(policy.funds)
     return labels | {
         "criteria": {name: list(fields) for name, fields in policy.criteria.items()},
         "thresholds": {
@@ -161,6 +164,7 @@ def policy_from_row(row: PolicyRow, norms: Iterable[PolicyNormRow]) -> Policy:
         reporting=dict(doc.get("reporting", {})),
         temporary_relief=dict(doc.get("temporary_relief", {})),
         distribution=dict(doc.get("distribution", {})),
+        funds=dict(doc.get("funds", {})),
     )
 
 
@@ -414,6 +418,7 @@ def policy_from_input(
     stored_subsidies: dict[str, Any] | None = None,
     stored_temporary_relief: dict[str, Any] | None = None,
     stored_distribution: dict[str, Any] | None = None,
+    stored_funds: dict[str, Any] | None = None,
 ) -> Policy:
     return Policy(
         effective_from=body.effective_from,
@@ -455,6 +460,7 @@ def policy_from_input(
         distribution=dict(
             body.distribution if body.distribution is not None else (stored_distribution or {})
         ),
+        funds=dict(body.funds if body.funds is not None else (stored_funds or {})),
     )
 
 
@@ -523,6 +529,7 @@ def replace_policy(session: Session, actor: Actor, policy_id: int, body: PolicyI
         row.document.get("subsidies"),
         row.document.get("temporary_relief"),
         row.document.get("distribution"),
+        row.document.get("funds"),
     )
     check_policy(session, policy, body.region_code)
     stored = _stored_tuples(session, row.id)
@@ -581,6 +588,7 @@ def policy_out(session: Session, row: PolicyRow) -> PolicyOut:
         reporting=doc.get("reporting", {}),
         temporary_relief=doc.get("temporary_relief", {}),
         distribution=doc.get("distribution", {}),
+        funds=doc.get("funds", {}),
         created_at=clock.to_cst(row.created_at),
         updated_at=clock.to_cst(row.updated_at),
     )

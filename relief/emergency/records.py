@@ -106,6 +106,9 @@ class Policy:
     # The raw `distribution:` mapping of policy.yaml (goods to households, issue 16):
     # `nothing_after_days` (relief.distribution lists households given nothing after it).
     distribution: dict = field(default_factory=dict)
+    # The `funds:` mapping of policy.yaml (relief funds passed down, issue 16), as
+    # relief.funds.rules.check_funds writes it: pass_down_days, weights, source, assumed.
+    funds: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)

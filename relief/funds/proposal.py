@@ -1,10 +1,11 @@
-"""The split of a sum across the counties under a region by need (relief.funds.split), read
-from the reports and the registered households, and its approval, which books one allocation
-per county (the officer may have changed the shares before approving)."""
+"""The split of a sum across the regions directly under a region by need (relief.funds.split):
+a province's cities, a city's counties, a county's townships, each child's need read over its
+whole subtree from the reports and the registered households; and its approval, which books
+one allocation per child (the officer may have changed the shares before approving).
+`counties` in the API names the children whatever their level (API.md keeps the name)."""
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 from sqlmodel import Session, select
@@ -19,44 +20,72 @@ from relief.network.models import RegionRow
 from relief.subsidies.models import format_fen
 
 
-def _counties_under(session: Session, code: str) -> list[RegionRow]:
-    """The counties directly under the region (a 市 splits among its 县)."""
+def _children_under(session: Session, code: str) -> list[RegionRow]:
+    """The regions directly under the region, whatever its level: a province splits among
+    its cities, a city among its counties, a county among its townships (whose account is
+    their reserve fund, 备用金)."""
     return list(
         session.exec(
-            select(RegionRow)
-            .where(RegionRow.parent_code == code, RegionRow.level == "county")
-            .order_by(RegionRow.code)
+            select(RegionRow).where(RegionRow.parent_code == code).order_by(RegionRow.code)
         ).all()
     )
 
 
-def _need_from_records(session: Session, county: RegionRow, event_id: int | None) -> CountyNeed:
-    """The latest report of the county (people needing aid, damaged households) and the
-    households registered under it (低保 and 建档立卡 counts)."""
-    from relief.emergency.models import ReportRow
-    from relief.subsidies.models import Household
+NEED_FIGURES = ("needing_aid", "collapsed_households", "severe_households", "general_households")
 
-    codes = service._descendants(session, county.code)
-    query = select(ReportRow).where(ReportRow.region_code == county.code)
+
+def _reported(session: Session, codes: list[str], event_id: int | None) -> dict[str, Any]:
+    """The latest report of each region in `codes` (of the event, when given)."""
+    from relief.emergency.models import ReportRow
+
+    query = select(ReportRow).where(ReportRow.region_code.in_(codes))  # type: ignore[attr-defined]
     if event_id is not None:
         query = query.where(ReportRow.event_id == event_id)
-    report = session.exec(
-        query.order_by(ReportRow.reported_at.desc(), ReportRow.id.desc())  # type: ignore[attr-defined]
-    ).first()
+    latest: dict[str, Any] = {}
+    for row in session.exec(
+        query.order_by(ReportRow.reported_at, ReportRow.id)  # type: ignore[arg-type]
+    ).all():
+        latest[row.region_code] = row  # the later overwrites the earlier
+    return latest
+
+
+def _subtree_figures(
+    code: str, kids: dict[str, list[str]], latest: dict[str, Any]
+) -> dict[str, int]:
+    """A region's need figures over its subtree: its own latest report where it has one (a
+    county's report covers its townships, so they are not added again), else the sum of its
+    children's."""
+    report = latest.get(code)
+    if report is not None:
+        return {name: int(getattr(report, name, 0) or 0) for name in NEED_FIGURES}
+    total = dict.fromkeys(NEED_FIGURES, 0)
+    for kid in kids.get(code, []):
+        for name, value in _subtree_figures(kid, kids, latest).items():
+            total[name] += value
+    return total
+
+
+def _need_from_records(session: Session, child: RegionRow, event_id: int | None) -> CountyNeed:
+    """The need of a child region over its whole subtree: the reports (people needing aid,
+    damaged households; see `_subtree_figures`) and the households registered anywhere under
+    it (低保 and 建档立卡 counts)."""
+    from relief.subsidies.models import Household
+
+    codes = service._descendants(session, child.code)
+    kids: dict[str, list[str]] = {}
+    for code, parent in session.exec(
+        select(RegionRow.code, RegionRow.parent_code).where(RegionRow.code.in_(codes))  # type: ignore[attr-defined]
+    ).all():
+        if code != child.code and parent is not None:
+            kids.setdefault(parent, []).append(code)
+    figures = _subtree_figures(child.code, kids, _reported(session, codes, event_id))
     hq = select(Household.category).where(Household.region_code.in_(codes))  # type: ignore[attr-defined]
     if event_id is not None:
         hq = hq.where(Household.event_id == event_id)
     categories = list(session.exec(hq).all())
-
-    def figure(name: str) -> int:
-        return int(getattr(report, name, 0) or 0) if report is not None else 0
-
     return CountyNeed(
-        code=county.code,
-        needing_aid=figure("needing_aid"),
-        collapsed_households=figure("collapsed_households"),
-        severe_households=figure("severe_households"),
-        general_households=figure("general_households"),
+        code=child.code,
+        **figures,
         households=len(categories),
         dibao_households=sum(1 for c in categories if c == "dibao"),
         poverty_registered_households=sum(1 for c in categories if c == "poverty_registered"),
@@ -64,37 +93,12 @@ def _need_from_records(session: Session, county: RegionRow, event_id: int | None
 
 
 def weights_for(session: Session, code: str) -> tuple[Weights, bool]:
-    """`funds.split` of the policy in force (per_person, collapsed, severe, general in yuan;
-    dibao, poverty_registered weights); (the defaults, True = assumed) when absent."""
-    from relief import clock
-    from relief.emergency.policy import policy_version_for
-    from relief.network import service as network
+    """The policy's `funds.weights` in force for the region (relief.funds.rules), and
+    whether they are assumed (the defaults, or values the policy marks assumed)."""
+    from relief.funds.rules import rules_for
 
-    row = policy_version_for(session, clock.now(), network.region_lineage(session, code))
-    doc = ((row.document or {}).get("funds") or {}).get("split") if row else None
-    if not isinstance(doc, dict):
-        return Weights(), True
-    base = Weights()
-    try:
-        return (
-            Weights(
-                per_person_fen=int(
-                    Fraction(str(doc.get("per_person", base.per_person_fen / 100))) * 100
-                ),
-                collapsed_fen=int(
-                    Fraction(str(doc.get("collapsed", base.collapsed_fen / 100))) * 100
-                ),
-                severe_fen=int(Fraction(str(doc.get("severe", base.severe_fen / 100))) * 100),
-                general_fen=int(Fraction(str(doc.get("general", base.general_fen / 100))) * 100),
-                dibao=Fraction(str(doc.get("dibao", base.dibao))),
-                poverty_registered=Fraction(
-                    str(doc.get("poverty_registered", base.poverty_registered))
-                ),
-            ),
-            bool(doc.get("assumed", True)),
-        )
-    except (ValueError, ZeroDivisionError):
-        return Weights(), True
+    rules = rules_for(session, code)
+    return rules.weights, rules.assumed
 
 
 def _split_error(exc: SplitError) -> DomainError:
@@ -102,37 +106,41 @@ def _split_error(exc: SplitError) -> DomainError:
         return DomainError("validation_error", "the floor must not be negative", "floor")
     if exc.field == "floor":
         return DomainError(
-            "validation_error", "the floors of the counties add up to more than the total", "floor"
+            "validation_error",
+            "the floors of the regions add up to more than the total",
+            "floor",
         )
     if exc.field == "cap" and "below" in str(exc):
         return DomainError("validation_error", "the cap is below the floor", "cap")
     if exc.field == "cap":
         return DomainError(
-            "validation_error", "the caps of the counties add up to less than the total", "cap"
+            "validation_error", "the caps of the regions add up to less than the total", "cap"
         )
     if "twice" in str(exc):
-        return DomainError("validation_error", "a county is listed twice", "counties")
-    return DomainError("validation_error", "there is no county to split the sum among", "counties")
+        return DomainError("validation_error", "a region is listed twice", "counties")
+    return DomainError(
+        "validation_error", "there is no region under it to split the sum among", "counties"
+    )
 
 
 def propose(session: Session, actor: Actor, body: ProposalIn) -> dict[str, Any]:
     ensure_role(actor, *service.WRITERS)
     top = service._account_region(session, body.from_code, "from_code")
     authorize_region(session, actor, body.from_code, "from_code")
-    counties = _counties_under(session, top.code)
-    by_code = {c.code: c for c in counties}
+    children = _children_under(session, top.code)
+    by_code = {c.code: c for c in children}
     if body.counties is not None:
         for given in body.counties:
             if given.code not in by_code:
                 raise DomainError(
                     "validation_error",
-                    "region {code} is not a county under {from_code}",
+                    "region {code} is not directly under {from_code}",
                     "counties",
                     params={"code": given.code, "from_code": body.from_code},
                 )
         needs = [CountyNeed(**c.model_dump()) for c in body.counties]
     else:
-        needs = [_need_from_records(session, c, body.event_id) for c in counties]
+        needs = [_need_from_records(session, c, body.event_id) for c in children]
     weights, assumed = weights_for(session, top.code)
     try:
         shares = split(body.total, needs, body.floor, body.cap, weights)

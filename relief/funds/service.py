@@ -32,9 +32,6 @@ from relief.subsidies.models import format_fen
 READERS = ("county_staff", "approver", "duty_officer")
 WRITERS = ("county_staff", "approver")
 ACCOUNT_LEVELS = ("province", "prefecture", "county")
-# Days within which money received should be passed down (policy `funds.pass_down_days`;
-# assumed: no document at hand gives a figure, 呼政办发〔2017〕23号 says only "第一时间").
-PASS_DOWN_DAYS = 10
 
 
 def _insert(session: Session):
@@ -484,12 +481,11 @@ def check_balances(session: Session) -> list[str]:
 
 
 def pass_down_days(session: Session, code: str) -> int:
-    """`funds.pass_down_days` of the policy in force for the region, else 10 (assumed)."""
-    from relief.emergency.policy import policy_version_for
+    """`funds.pass_down_days` of the policy in force for the region (relief.funds.rules;
+    10 when the policy gives none, assumed)."""
+    from relief.funds.rules import rules_for
 
-    row = policy_version_for(session, clock.now(), network.region_lineage(session, code))
-    value = ((row.document or {}).get("funds") or {}).get("pass_down_days") if row else None
-    return int(value) if isinstance(value, int) and value >= 0 else PASS_DOWN_DAYS
+    return rules_for(session, code).pass_down_days
 
 
 def _today() -> date:
@@ -560,15 +556,7 @@ def summary(session: Session, actor: Actor, code: str) -> dict[str, Any]:
             out.append(_township_row(session, region))
             continue
         rows = session.exec(select(FundEntry).where(FundEntry.region_code == region.code)).all()
-        received = sum(e.amount_fen for e in rows if e.kind in ("receipt", "allocation_in"))
-        down = -sum(e.amount_fen for e in rows if e.kind in ("allocation_out", "reserve_draw"))
-        for e in rows:
-            if e.kind == "reversal":
-                original = session.get(FundEntry, e.reverses_id)
-                if original is not None and original.kind in ("receipt", "allocation_in"):
-                    received += e.amount_fen
-                else:
-                    down -= e.amount_fen
+        received, down = _received_and_down(session, rows)
         spent = spent_fen(session, region.code)
         budgets = _budgets_fen(session, region.code)
         out.append(
@@ -586,6 +574,38 @@ def summary(session: Session, actor: Actor, code: str) -> dict[str, Any]:
             }
         )
     return {"region_code": top.code, "pass_down_days": days, "regions": out}
+
+
+def _received_and_down(session: Session, rows: Any) -> tuple[int, int]:
+    """Fen received (receipts, allocations in) and passed down (allocations out, reserve
+    draws) by an account's ledger rows, reversals taken off the side they undo."""
+    received = sum(e.amount_fen for e in rows if e.kind in ("receipt", "allocation_in"))
+    down = -sum(e.amount_fen for e in rows if e.kind in ("allocation_out", "reserve_draw"))
+    for e in rows:
+        if e.kind == "reversal":
+            original = session.get(FundEntry, e.reverses_id)
+            if original is not None and original.kind in ("receipt", "allocation_in"):
+                received += e.amount_fen
+            else:
+                down -= e.amount_fen
+    return received, down
+
+
+def budget_check(session: Session, code: str) -> dict[str, Any] | None:
+    """For a programme's summary: the funds that reached the region, the budgets of all its
+    programmes, and whether they go beyond (flagged, not refused); None where no funds are
+    recorded for the region (budgets set directly, as before)."""
+    rows = session.exec(select(FundEntry).where(FundEntry.region_code == code)).all()
+    if not rows:
+        return None
+    received, _ = _received_and_down(session, rows)
+    budgets = _budgets_fen(session, code)
+    return {
+        "region_code": code,
+        "received": format_fen(received) or "0.00",
+        "programme_budgets": format_fen(budgets) or "0.00",
+        "budget_beyond_funds": budgets > received,
+    }
 
 
 def _township_row(session: Session, region: RegionRow) -> dict[str, Any]:

@@ -5,11 +5,14 @@ standard per household of each damage class (the policy's `funds.split`, marked 
 its weight = 1 + w_dibao × (低保 share of households) + w_poverty × (建档立卡 share). The
 weighted need is need × weight.
 
-The split is proportional water-filling, not a solver: find λ so that
+The split is proportional water-filling, not a solver call: find λ so that
 Σ clamp(λ × weighted_need, floor, cap) = total, then round to whole fen by largest remainder.
-That is the solution of the LP "maximise the smallest share-to-need ratio subject to the
-bounds", so OR-Tools is not needed for it; the tests check the properties instead (the sum is
-the total, floors and caps hold, more weighted need never gets less).
+That is the unique minimiser of Σ x_i² / weighted_need_i subject to Σ x_i = total and
+floor ≤ x_i ≤ cap, equivalently the lexicographic max-min of x_i / weighted_need_i
+(docs/optimisation.md "Splitting funds by need" shows why). Regions with no weighted need
+keep their floor, and share equally what is left only when every other region is at its cap.
+tests/funds/test_split_ortools.py solves the same instances with OR-Tools (GLOP, the
+lexicographic max-min) and finds the same shares.
 """
 
 from __future__ import annotations
@@ -106,33 +109,7 @@ def split(
     needs = [need_fen(c, w) for c in counties]
     weights_ = [weight(c, w) for c in counties]
     wn = [Fraction(nd) * wt for nd, wt in zip(needs, weights_, strict=True)]
-    if sum(wn) == 0:  # nobody reported need: equal shares
-        wn = [Fraction(1)] * n
-    # Bisection on λ over exact fractions: the clamped sum is non-decreasing in λ.
-    lo, hi = Fraction(0), Fraction(1)
-    while sum(_clamped(hi, x, floor_fen, cap_fen) for x in wn) < total_fen:
-        hi *= 2
-    for _ in range(400):
-        mid = (lo + hi) / 2
-        if sum(_clamped(mid, x, floor_fen, cap_fen) for x in wn) < total_fen:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= hi / 10**24:
-            break
-    # The counties bound at hi stay bound at the exact λ; solve for it on the others.
-    lam = hi
-    bound_at = [_bound(_clamped(hi, x, floor_fen, cap_fen), x, hi, floor_fen, cap_fen) for x in wn]
-    free_sum = sum(x for x, b in zip(wn, bound_at, strict=True) if b is None)
-    fixed = sum(
-        Fraction(floor_fen if b == "floor" else cap_fen or 0) for b in bound_at if b is not None
-    )
-    if free_sum:
-        candidate = (total_fen - fixed) / free_sum
-        if sum(_clamped(candidate, x, floor_fen, cap_fen) for x in wn) == total_fen:
-            lam = candidate
-    exact = [_clamped(lam, x, floor_fen, cap_fen) for x in wn]
-    hi = lam
+    exact, bounds = _exact_shares(total_fen, wn, floor_fen, cap_fen)
     amounts = [int(v) for v in exact]  # floor (all ≥ 0)
     left = total_fen - sum(amounts)
     # Largest remainder, ties to more weighted need, then to the order given.
@@ -144,11 +121,69 @@ def split(
             if cap_fen is None or amounts[i] < cap_fen:
                 amounts[i] += 1
                 left -= 1
-    shares = []
-    for i, c in enumerate(counties):
-        bound = _bound(exact[i], wn[i], hi, floor_fen, cap_fen)
-        shares.append(Share(c.code, needs[i], weights_[i], wn[i], amounts[i], bound))
-    return shares
+    return [
+        Share(c.code, needs[i], weights_[i], wn[i], amounts[i], bounds[i])
+        for i, c in enumerate(counties)
+    ]
+
+
+def _exact_shares(
+    total: int, wn: list[Fraction], floor: int, cap: int | None
+) -> tuple[list[Fraction], list[str | None]]:
+    """The exact (unrounded) shares and which bound holds each (docs/optimisation.md
+    "Splitting funds by need"). Regions with weighted need get money first; those with none
+    get their floor, and share what is left equally only when every other is at its cap."""
+    n = len(wn)
+    positive = [i for i in range(n) if wn[i] > 0]
+    zero = [i for i in range(n) if wn[i] == 0]
+    if not positive:  # nobody reported need: equal shares
+        return _water_fill(total, [Fraction(1)] * n, floor, cap)
+    to_positive = total - floor * len(zero)
+    if cap is not None:
+        to_positive = min(to_positive, cap * len(positive))
+    exact: list[Fraction] = [Fraction(0)] * n
+    bounds: list[str | None] = [None] * n
+    for group, sub_total, weights in (
+        (positive, to_positive, [wn[i] for i in positive]),
+        (zero, total - to_positive, [Fraction(1)] * len(zero)),
+    ):
+        if not group:
+            continue
+        values, marks = _water_fill(sub_total, weights, floor, cap)
+        for i, v, m in zip(group, values, marks, strict=True):
+            exact[i], bounds[i] = v, m
+    return exact, bounds
+
+
+def _water_fill(
+    total: int, wn: list[Fraction], floor: int, cap: int | None
+) -> tuple[list[Fraction], list[str | None]]:
+    """x_i = clamp(λ × wn_i, floor, cap) with Σ x_i = total, every wn_i > 0 and
+    floor × n ≤ total ≤ cap × n (checked by the caller)."""
+    # Bisection on λ over exact fractions: the clamped sum is non-decreasing in λ and reaches
+    # the total (every wn_i > 0, so a large λ brings each to its cap, or past any total).
+    lo, hi = Fraction(0), Fraction(1)
+    while sum(_clamped(hi, x, floor, cap) for x in wn) < total:
+        hi *= 2
+    for _ in range(400):
+        mid = (lo + hi) / 2
+        if sum(_clamped(mid, x, floor, cap) for x in wn) < total:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= hi / 10**24:
+            break
+    # The regions bound at hi stay bound at the exact λ; solve for it on the others.
+    lam = hi
+    bound_at = [_bound(_clamped(hi, x, floor, cap), x, hi, floor, cap) for x in wn]
+    free_sum = sum(x for x, b in zip(wn, bound_at, strict=True) if b is None)
+    fixed = sum(Fraction(floor if b == "floor" else cap or 0) for b in bound_at if b is not None)
+    if free_sum:
+        candidate = (total - fixed) / free_sum
+        if sum(_clamped(candidate, x, floor, cap) for x in wn) == total:
+            lam = candidate
+    exact = [_clamped(lam, x, floor, cap) for x in wn]
+    return exact, [_bound(v, x, lam, floor, cap) for v, x in zip(exact, wn, strict=True)]
 
 
 def _bound(v: Fraction, x: Fraction, lam: Fraction, floor: int, cap: int | None) -> str | None:

@@ -123,6 +123,7 @@ POLICY_FIELDS = (
     "temporary_relief",
     "winter_spring",
     "distribution",
+    "funds",
 )
 REPORTING_KEYS = reporting_keys
 REPORTING_LEVELS = LEVELS_UP
@@ -846,6 +847,8 @@ def _read_policy(reading: Reading, folder: Path) -> None:
         policy.winter_spring = _read_winter_spring(y, top["winter_spring"])
     if "distribution" in top:
         policy.distribution = _read_distribution(y, top["distribution"])
+    if "funds" in top:
+        policy.funds = _read_funds(y, top["funds"])
     reading.scenario.policy = policy
 
 
@@ -1144,6 +1147,36 @@ def _day_count(text: str) -> int:
     if value > 366:
         raise _Invalid(f"{value} is not a whole number from 0 to 366")
     return value
+
+
+def _read_funds(y: _Yaml, node: Node) -> dict[str, Any]:
+    """policy.yaml's `funds:` (relief funds passed down, issue 16): `pass_down_days`, the
+    split's `weights` (per_person, collapsed, severe, general in yuan; dibao,
+    poverty_registered), `source` and `assumed`; the bounds are relief.funds.rules's."""
+    from relief.funds.rules import FUNDS_KEYS, WEIGHT_KEYS, check_funds
+
+    path = "funds"
+    values = y.mapping(node, path, FUNDS_KEYS) or {}
+    raw: dict[str, Any] = {}
+    if (days := y.field(values, "pass_down_days", path, _count)) is not None:
+        raw["pass_down_days"] = days
+    if (source := y.field(values, "source", path, _text)) is not None:
+        raw["source"] = source
+    if (assumed := y.field(values, "assumed", path, _boolean)) is not None:
+        raw["assumed"] = assumed
+    if "weights" in values:
+        sub = _join(path, "weights")
+        weights = y.mapping(values["weights"], sub, WEIGHT_KEYS) or {}
+        raw["weights"] = {
+            key: str(number)
+            for key in weights
+            if (number := y.field(weights, key, sub, _decimal)) is not None
+        }
+    try:
+        return check_funds(raw)
+    except ValueError as error:
+        y.fail(node, str(error).split(":", 1)[0], str(error).split(": ", 1)[-1])
+        return {}
 
 
 def _read_subsidies(y: _Yaml, node: Node) -> dict[str, Any]:

@@ -845,10 +845,14 @@ class SummaryOut(BaseModel):
     # 临时救助 programmes: {running, overdue, recovery_due} clocks in the caller's scope;
     # absent for the other kinds (their replies are as before issue 15).
     temporary: dict[str, int] | None = None
+    # Relief funds (issue 16): {region_code, received, programme_budgets,
+    # budget_beyond_funds} where funds are recorded for the programme's region; else absent.
+    funds: dict[str, Any] | None = None
 
     @model_serializer(mode="wrap")
     def _without_temporary(self, handler: Any) -> dict[str, Any]:
         out = handler(self)
-        if out.get("temporary") is None:
-            out.pop("temporary", None)
+        for key in ("temporary", "funds"):
+            if out.get(key) is None:
+                out.pop(key, None)
         return out

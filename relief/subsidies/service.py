@@ -2028,6 +2028,8 @@ def programme_summary(session: Session, actor: Actor, code: str) -> dict[str, An
     only (county staff and approvers: the households of their regions; admin: all), named
     in `region_codes`; `budget` and `remaining` (budget − approved) are the programme's,
     since the budget is shared by every county in it."""
+    from relief.funds import service as funds_service
+
     programme = get_programme(session, code)
     authorize_programme(session, actor, programme)
     scope = _scope_condition(actor, Household.region_code)
@@ -2069,4 +2071,7 @@ def programme_summary(session: Session, actor: Actor, code: str) -> dict[str, An
         "temporary": temporary.summary(session, actor, code)
         if programme.kind == "temporary"
         else None,
+        # Relief funds (issue 16): where funds are recorded for the programme's region, what
+        # reached it against the budgets of its programmes (beyond: flagged, not refused).
+        "funds": funds_service.budget_check(session, programme.region_code),
     }

@@ -33,6 +33,7 @@ from relief.subsidies.models import (
     Programme,
     TransitionIn,
     format_fen,
+    yuan_text,
 )
 from relief.subsidies.winter_models import (
     DEFAULT_SEASON_MONTHS,
@@ -750,6 +751,61 @@ def _approved_cases(
     )
 
 
+def _committed_by_case(session: Session, case_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per case: (paid, in rounds not paid yet). A round's line is money promised to the
+    case: a new round counts both against the approved amount, so that no round is created
+    that could never be paid (its payment would take the case over its approved amount)."""
+    paid = service.paid_by_case(session, case_ids)
+    pending: dict[int, int] = {}
+    if case_ids:
+        rows = session.exec(
+            select(WinterRoundLine.case_id, func.sum(WinterRoundLine.amount_fen))
+            .join(WinterRound, WinterRound.id == WinterRoundLine.round_id)
+            .where(
+                WinterRoundLine.case_id.in_(case_ids),  # type: ignore[attr-defined]
+                WinterRound.paid_on.is_(None),  # type: ignore[union-attr]
+                WinterRoundLine.payment_id.is_(None),  # type: ignore[union-attr]
+            )
+            .group_by(WinterRoundLine.case_id)
+        ).all()
+        pending = {case_id: int(total or 0) for case_id, total in rows}
+    return {c: (paid.get(c, 0), pending.get(c, 0)) for c in case_ids}
+
+
+def _check_within_approved(
+    case: Case,
+    household: Household,
+    amount_fen: int,
+    committed: dict[int, tuple[int, int]],
+    field: str | None,
+) -> None:
+    """409 `overpayment` naming the household and the amounts when the case's payments, its
+    unpaid rounds and `amount_fen` together exceed its approved amount."""
+    paid, pending = committed.get(case.id, (0, 0))  # type: ignore[arg-type]
+    if paid + pending + amount_fen <= case.amount_fen:
+        return
+    raise DomainError(
+        "overpayment",
+        "household {head_name} (case {case_id}): {amount} more would bring it to {total} ({paid} paid, {pending} in rounds not paid yet), over its approved {approved}",
+        field,
+        extra={
+            "approved": format_fen(case.amount_fen),
+            "paid": format_fen(paid) or "0.00",
+            "pending": format_fen(pending) or "0.00",
+            "case_id": case.id,
+        },
+        params={
+            "head_name": household.head_name,
+            "case_id": case.id,
+            "amount": yuan_text(amount_fen),
+            "total": yuan_text(paid + pending + amount_fen),
+            "paid": yuan_text(paid),
+            "pending": yuan_text(pending),
+            "approved": yuan_text(case.amount_fen),
+        },
+    )
+
+
 def create_round(
     session: Session, actor: Actor, body: RoundIn
 ) -> tuple[WinterRound, list[WinterRoundLine]]:
@@ -798,21 +854,9 @@ def create_round(
                         "minimum": format_fen(minimum),
                     },
                 )
-    paid = service.paid_by_case(session, [case.id for case, _ in cases])
-    for case, _household in cases:
-        if paid.get(case.id, 0) + amounts[case.id] > case.amount_fen:
-            raise DomainError(
-                "overpayment",
-                "paying {amount} would bring case {case_id} to {total}, over its approved {approved}",
-                "amount",
-                extra={"approved": format_fen(case.amount_fen), "case_id": case.id},
-                params={
-                    "amount": format_fen(amounts[case.id]),
-                    "case_id": case.id,
-                    "total": format_fen(paid.get(case.id, 0) + amounts[case.id]),
-                    "approved": format_fen(case.amount_fen),
-                },
-            )
+    committed = _committed_by_case(session, [case.id for case, _ in cases])
+    for case, household in cases:
+        _check_within_approved(case, household, amounts[case.id], committed, "amount")
     warning = EQUAL_SHARES if len(cases) > 1 and len(set(amounts.values())) == 1 else None
     row = WinterRound(
         programme_code=programme.code,
@@ -924,7 +968,17 @@ def pay_round(session: Session, actor: Actor, round_id: int) -> WinterRound:
             params={"name": row.name, "paid_on": row.paid_on.isoformat()},
         )
     paid_on = today()
-    for line, household in lines_of(session, row.id):  # type: ignore[arg-type]
+    lines = lines_of(session, row.id)  # type: ignore[arg-type]
+    # Paid since the round was made (by hand, or another round): say which household, at the
+    # top of the page (the pay button has no field).
+    paid = service.paid_by_case(session, [line.case_id for line, _ in lines])
+    for line, household in lines:
+        case = session.get(Case, line.case_id)
+        assert case is not None
+        _check_within_approved(
+            case, household, line.amount_fen, {case.id: (paid.get(case.id, 0), 0)}, None
+        )
+    for line, household in lines:
         if not household.bank_cipher:
             raise DomainError(
                 "no_bank_account",

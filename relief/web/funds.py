@@ -96,7 +96,7 @@ def _page(
         receipt_sources=[(s, w) for s, w in sources if SOURCE_LEVEL[s] == region.level],
         sources=sources,
         children=[(c.code, c.name) for c in children],
-        counties=[(c.code, c.name) for c in children if c.level == "county"],
+        counties=[(c.code, c.name) for c in children],
         receipt=receipt or FormState(),
         allocation=allocation or FormState(),
         split=split or FormState(),

@@ -249,3 +249,105 @@ def test_a_reversed_reserve_top_up_gives_the_money_back_to_the_county_funds(clie
     assert county["balance"] == "150.00" and county["items"][0]["kind"] == "reversal"
     summary = client.get("/api/v1/funds/summary/150102", headers=world.clerk).json()
     assert summary["regions"][0]["passed_down"] == "0.00"
+
+
+def report(client, world, code, needing_aid, collapsed=0, at="2026-07-20T12:00:00+08:00"):
+    body = {"region_code": code, "kind": "initial", "reported_at": at}
+    body |= dict.fromkeys(
+        (
+            "deaths",
+            "missing",
+            "relocated",
+            "collapsed_rooms",
+            "severe_households",
+            "severe_rooms",
+            "general_households",
+            "general_rooms",
+        ),
+        0,
+    )
+    body |= {"needing_aid": needing_aid, "collapsed_households": collapsed}
+    reply = client.post(f"/api/v1/events/{world.event_id}/reports", json=body, headers=world.admin)
+    assert reply.status_code == 201, reply.text
+
+
+def test_a_city_splits_among_its_counties_with_need_read_from_their_reports(client, world):
+    report(client, world, "150102", 300)
+    report(client, world, "150103", 100)
+    body = {"from_code": "150100", "source": "central", "total": "40000.00"}
+    reply = client.post("/api/v1/funds/proposals", json=body, headers=world.admin)
+    assert reply.status_code == 200, reply.text
+    items = {i["code"]: i for i in reply.json()["items"]}
+    assert items["150102"]["amount"] == "30000.00" and items["150102"]["needing_aid"] == 300
+    assert items["150103"]["amount"] == "10000.00"
+
+
+def test_a_province_splits_among_its_cities_with_need_summed_over_each_subtree(client, world):
+    report(client, world, "150102", 300)
+    report(client, world, "150103", 100, collapsed=2)
+    body = {"from_code": "150000", "source": "central", "total": "50000.00"}
+    reply = client.post("/api/v1/funds/proposals", json=body, headers=world.admin)
+    assert reply.status_code == 200, reply.text
+    (city,) = reply.json()["items"]
+    assert city["code"] == "150100" and city["amount"] == "50000.00"
+    assert (city["needing_aid"], city["collapsed_households"]) == (400, 2)
+
+
+def test_a_county_splits_among_its_townships_and_approval_tops_up_their_reserves(client, world):
+    report(client, world, "150102001", 30)
+    report(client, world, "150102002", 10)
+    receive(client, world.admin)
+    allocate(client, world.admin, "150000", "150100", "100000.00")
+    allocate(client, world.admin, "150100", "150102", "100000.00")
+    body = {"from_code": "150102", "source": "central", "total": "8000.00", "floor": "1000.00"}
+    reply = client.post("/api/v1/funds/proposals", json=body, headers=world.clerk)
+    assert reply.status_code == 200, reply.text
+    shares = {i["code"]: i["amount"] for i in reply.json()["items"]}
+    assert shares == {"150102001": "6000.00", "150102002": "2000.00"}
+    approve = {
+        "from_code": "150102",
+        "source": "central",
+        **DOC,
+        "shares": [{"code": c, "amount": a} for c, a in shares.items()],
+    }
+    booked = client.post("/api/v1/funds/proposals/approve", json=approve, headers=world.clerk)
+    assert booked.status_code == 201, booked.text
+    fund = client.get("/api/v1/townships/150102001/reserve", headers=world.clerk).json()
+    assert fund["balance"] == "6000.00"
+    assert account(client, world.admin, "150102")["balance"] == "92000.00"
+
+
+def test_a_proposal_naming_a_region_not_directly_under_is_refused(client, world):
+    need = {
+        "code": "150102",
+        "needing_aid": 1,
+        "collapsed_households": 0,
+        "severe_households": 0,
+        "general_households": 0,
+        "households": 0,
+        "dibao_households": 0,
+        "poverty_registered_households": 0,
+    }
+    body = {"from_code": "150000", "source": "central", "total": "1.00", "counties": [need]}
+    reply = client.post("/api/v1/funds/proposals", json=body, headers=world.admin)
+    assert reply.status_code == 422 and reply.json()["detail"]["field"] == "counties"
+
+
+def test_the_programme_summary_flags_a_budget_beyond_the_funds_that_reached_its_region(
+    client, world, rebuild
+):
+    code = rebuild["code"]
+    before = client.get(f"/api/v1/programmes/{code}/summary", headers=world.admin).json()
+    assert "funds" not in before  # no funds recorded: budgets set directly, nothing to flag
+    receive(client, world.admin)
+    allocate(client, world.admin, "150000", "150100", "30000.00")
+    summary = client.get(f"/api/v1/programmes/{code}/summary", headers=world.admin).json()
+    assert summary["funds"] == {
+        "region_code": "150100",
+        "received": "30000.00",
+        "programme_budgets": "100000.00",
+        "budget_beyond_funds": True,
+    }
+    allocate(client, world.admin, "150000", "150100", "70000.00")
+    summary = client.get(f"/api/v1/programmes/{code}/summary", headers=world.admin).json()
+    assert summary["funds"]["budget_beyond_funds"] is False

@@ -414,6 +414,70 @@ def test_a_round_beyond_a_cases_approved_amount_is_refused_before_anything_is_pa
     assert listed.json() == []
 
 
+def test_an_unpaid_round_counts_against_the_approved_amount_of_the_next_round(
+    client, world, winter, register, now
+):
+    """A second round whose lines with the first's unpaid ones exceed a case's approved
+    amount could never be paid: it is refused when created, naming the household."""
+    household = register(1, size=2)
+    survey(client, world.clerk, household["id"])
+    approved_case(client, world, now, household["id"])  # 2 × 300 = 600 approved
+    assert make_round(client, world.clerk, amount="150.00").status_code == 201  # 300
+    second = make_round(client, world.clerk, name="第二轮", month=2, amount="150.00")
+    assert second.status_code == 201, second.text  # 300 + 300 = 600: still within
+    third = make_round(client, world.clerk, name="第三轮", month=3, amount="150.00")
+    assert third.status_code == 409, third.text
+    detail = third.json()["detail"]
+    assert (detail["code"], detail["field"]) == ("overpayment", "amount")
+    assert household["head_name"] in detail["message"]
+    assert (detail["pending"], detail["approved"]) == ("600.00", "600.00")
+    rounds = client.get("/api/v1/winter-spring/rounds?programme=W-2026", headers=world.clerk)
+    assert len(rounds.json()) == 2
+
+
+def test_a_paid_round_counts_once_against_the_approved_amount(client, world, winter, register, now):
+    household = register(1, size=3)
+    survey(client, world.clerk, household["id"], people=3)
+    approved_case(client, world, now, household["id"])  # 3 × 300 = 900 approved
+    first = make_round(client, world.clerk).json()  # 450
+    paid = client.post(f"/api/v1/winter-spring/rounds/{first['id']}/payment", headers=world.clerk)
+    assert paid.status_code == 201, paid.text
+    again = make_round(client, world.clerk, name="第二轮", month=2)
+    assert again.status_code == 201, again.text  # 450 paid + 450 = 900
+    over = make_round(client, world.clerk, name="第三轮", month=3)
+    assert over.status_code == 409, over.text
+    assert (over.json()["detail"]["paid"], over.json()["detail"]["pending"]) == (
+        "450.00",
+        "450.00",
+    )
+
+
+def test_paying_a_round_after_a_payment_by_hand_is_refused_naming_the_household(
+    client, world, winter, register, now
+):
+    household = register(1, size=2)
+    survey(client, world.clerk, household["id"])
+    case_id = approved_case(client, world, now, household["id"])  # 600 approved
+    made = make_round(client, world.clerk, amount="300.00").json()  # all of it
+    by_hand = client.post(
+        f"/api/v1/cases/{case_id}/payments",
+        json={
+            "amount": "0.01",
+            "paid_on": clock.to_cst(now.at).date().isoformat(),
+            "reference": "手工-1",
+        },
+        headers=world.clerk,
+    )
+    assert by_hand.status_code == 201, by_hand.text
+    paid = client.post(f"/api/v1/winter-spring/rounds/{made['id']}/payment", headers=world.clerk)
+    assert paid.status_code == 409, paid.text
+    detail = paid.json()["detail"]
+    assert detail["code"] == "overpayment" and detail["field"] is None
+    assert household["head_name"] in detail["message"] and detail["paid"] == "0.01"
+    payments = client.get(f"/api/v1/cases/{case_id}/payments", headers=world.clerk).json()
+    assert len(payments) == 1  # nothing of the round was paid
+
+
 @pytest.mark.parametrize("field", ["survey_from", "totals_due"])
 @pytest.mark.parametrize("day", ["02-30", "04-31", "02-29"])
 def test_a_policy_date_that_is_not_a_day_of_every_year_is_refused(client, world, field, day):

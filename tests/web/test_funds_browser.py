@@ -86,7 +86,7 @@ def test_the_city_splits_a_sum_across_its_counties_by_need_and_approves_edited_s
     split = page.locator('[data-testid="split-form"]')
     split.get_by_label("资金来源").select_option(label="中央")
     split.get_by_label("拟分配总额（元）").fill("200000")
-    split.get_by_label("每县保底（元）").fill("10000")
+    split.get_by_label("每个下级保底（元）").fill("10000")
     with page.expect_navigation():
         split.get_by_role("button", name="测算分配方案").click()
     rows = page.locator('[data-testid="proposal"] tbody tr')

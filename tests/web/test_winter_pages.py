@@ -186,6 +186,23 @@ def test_a_winter_case_goes_through_the_village_review_form_and_a_round_is_paid(
     assert 'data-testid="round-paid"' in page.text
     ledger = page.text.split('data-testid="winter-assisted"', 1)[1]
     assert ledger.count("300.00") == 2  # the two households in the 已救助 ledger
+    # The cases are paid up: a second round could never be paid. It is refused when made,
+    # the message next to the amount, naming the household (not only 「有 1 处需要更正」).
+    over = post(
+        client,
+        rounds,
+        {
+            "county_code": "150102",
+            "name": "第二轮",
+            "month": "2",
+            "basis": "per_household",
+            "amount": "300",
+        },
+    )
+    assert over.status_code == 422, over.text
+    message = over.text.split('id="rd-amount-error"', 1)[1].split("</p>", 1)[0]
+    assert "王建国" in message and "300.00" in message
+    assert 'value="300"' in over.text  # what was typed is kept
 
 
 def test_the_county_home_shows_the_overdue_totals_and_the_winter_pages(client, sign_in):
