@@ -34,11 +34,24 @@ WORDS = (
     N_("temporary.preview_button"),
 )
 OPEN_FIELDS = fields_in(
-    ("household_id", "programme_code", "relief_type", "cause", "months", "repeat_override_reason")
+    (
+        "household_id",
+        "programme_code",
+        "relief_type",
+        "cause",
+        "cause_detail",
+        "months",
+        "repeat_override_reason",
+    )
 )
 HELP_FIELDS = fields_in(("amount", "reason"))
 RECOVERY_FIELDS = fields_in(("how", "reason"))
 REFUSED = (401, 403, 404)
+
+
+def cause_namer(session: Session):
+    """`cause_of(case, household, lang)` for _temporary_due.html (the home page)."""
+    return temporary.cause_namer(session)
 
 
 def due_rows(session: Session, actor: Actor) -> list:
@@ -70,6 +83,8 @@ def _list(
         programmes=_programmes(session, actor),
         form=form or FormState(values={"relief_type": "emergency", "months": "1"}),
         max_months=temporary.MAX_MONTHS,
+        causes=temporary.form_causes(session, actor),
+        cause_of=temporary.cause_namer(session),
         yuan=yuan,
     )
 
@@ -89,6 +104,7 @@ def post_case(
     programme_code: str = Form(""),
     relief_type: str = Form(""),
     cause: str = Form(""),
+    cause_detail: str = Form(""),
     months: str = Form(""),
     repeat_override_reason: str = Form(""),
     actor: Actor = Depends(signed_in),
@@ -100,6 +116,7 @@ def post_case(
         "programme_code": programme_code,
         "relief_type": relief_type,
         "cause": cause,
+        "cause_detail": cause_detail,
         "months": months,
         "repeat_override_reason": repeat_override_reason,
     }
@@ -130,6 +147,7 @@ def _case_in(values: dict[str, str]) -> temporary.TemporaryCaseIn:
             "household_id": values["household_id"].strip(),
             "months": values["months"].strip(),
             "repeat_override_reason": values["repeat_override_reason"] or None,
+            "cause_detail": values["cause_detail"] or None,
         }
     )
 
@@ -141,6 +159,7 @@ def post_preview(
     programme_code: str = Form(""),
     relief_type: str = Form(""),
     cause: str = Form(""),
+    cause_detail: str = Form(""),
     months: str = Form(""),
     repeat_override_reason: str = Form(""),
     actor: Actor = Depends(signed_in),
@@ -156,6 +175,7 @@ def post_preview(
         "programme_code": programme_code,
         "relief_type": relief_type,
         "cause": cause,
+        "cause_detail": cause_detail,
         "months": months,
         "repeat_override_reason": repeat_override_reason,
     }
@@ -203,6 +223,7 @@ def _case_page(
         case=case,
         household=household,
         extra=extra,
+        cause_of=temporary.cause_namer(session),
         programme_name=subsidies.programme_names(session).get(case.programme_code, ""),
         yuan=yuan,
         may_help_first=(

@@ -147,7 +147,8 @@ def test_the_amount_is_months_times_the_urban_dibao_standard(client, world, regi
     case = reply.json()
     assert (case["amount"], case["months"], case["reference"]) == ("2235.00", 3, "745.00")
     extra = case["temporary"]
-    assert (extra["relief_type"], extra["cause"]) == ("emergency", "火灾")
+    assert (extra["relief_type"], extra["cause"]) == ("emergency", "fire")
+    assert extra["cause_name"] == {"zh": "火灾", "en": "fire"}
     assert extra["applied_at"].startswith("2026-08-03T09:00")
 
 
@@ -182,7 +183,7 @@ def test_a_non_temporary_programme_is_refused_naming_programme(client, world, re
             "household_id": household["id"],
             "programme_code": "L-WINTER",
             "relief_type": "support",
-            "cause": "重病",
+            "cause": "illness",
             "months": 1,
         },
         headers=world.clerk,
@@ -192,6 +193,78 @@ def test_a_non_temporary_programme_is_refused_naming_programme(client, world, re
 
 
 # --- once a year per cause -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cause", ["fire", "火灾", " 火  灾 ", "Fire", "ｆｉｒｅ"])
+def test_a_cause_is_a_code_or_one_of_its_names(client, world, register, setup, cause):
+    reply = open_temp(client, world.township, register(1)["id"], cause=cause)
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["temporary"]["cause"] == "fire"
+
+
+@pytest.mark.parametrize("cause", ["火灾事故", "房屋火灾", "bogus"])
+def test_a_cause_that_is_not_listed_is_refused_naming_cause_with_the_codes(
+    client, world, register, setup, cause
+):
+    reply = open_temp(client, world.township, register(1)["id"], cause=cause)
+    assert reply.status_code == 422, reply.text
+    detail = reply.json()["detail"]
+    assert detail["field"] == "cause"
+    assert "fire" in detail["codes"] and "other" in detail["codes"]
+    assert "fire" in detail["message"]
+
+
+def test_the_cause_detail_is_kept_with_whitespace_collapsed(client, world, register, setup):
+    reply = open_temp(
+        client, world.township, register(1)["id"], cause="other", cause_detail="  房屋  失火\n "
+    )
+    assert reply.status_code == 201, reply.text
+    extra = reply.json()["temporary"]
+    assert (extra["cause"], extra["cause_detail"]) == ("other", "房屋 失火")
+
+
+def test_a_name_of_the_same_cause_is_a_repeat(engine, client, world, register, setup, now):
+    assert open_temp(client, world.township, register(1)["id"], cause="火灾").status_code == 201
+    again = _second_registration(engine, client, world)
+    reply = open_temp(client, world.township, again["id"], cause=" 火  灾 ")
+    assert reply.status_code == 409 and reply.json()["detail"]["code"] == "temporary_repeat"
+
+
+def test_applied_at_further_back_than_the_policy_allows_is_refused(
+    client, world, register, setup, now
+):
+    household = register(1)
+    old = (MONDAY - timedelta(days=91)).isoformat()
+    reply = open_temp(client, world.township, household["id"], applied_at=old)
+    assert reply.status_code == 422, reply.text
+    detail = reply.json()["detail"]
+    assert detail["field"] == "applied_at" and "90" in detail["message"]
+    ok = (MONDAY - timedelta(days=89)).isoformat()
+    assert open_temp(client, world.township, household["id"], applied_at=ok).status_code == 201
+    late = (MONDAY + timedelta(minutes=10)).isoformat()
+    reply = open_temp(client, world.township, register(2)["id"], applied_at=late)
+    assert reply.status_code == 422 and reply.json()["detail"]["field"] == "applied_at"
+
+
+def test_backdate_days_is_a_policy_rule(client, world, register, setup, now):
+    reply = client.put(
+        f"/api/v1/policies/{setup}", json=policy_body(backdate_days=10), headers=world.admin
+    )
+    assert reply.status_code == 200, reply.text
+    old = (MONDAY - timedelta(days=11)).isoformat()
+    reply = open_temp(client, world.township, register(1)["id"], applied_at=old)
+    assert reply.status_code == 422 and "10" in reply.json()["detail"]["message"]
+
+
+def test_a_backdated_case_within_a_year_before_a_later_one_is_a_repeat(
+    engine, client, world, register, setup, now
+):
+    first = open_temp(client, world.township, register(1)["id"]).json()
+    again = _second_registration(engine, client, world)
+    before = (now.at - timedelta(days=80)).isoformat()
+    reply = open_temp(client, world.township, again["id"], applied_at=before)
+    assert reply.status_code == 409, reply.text
+    assert reply.json()["detail"]["existing_id"] == first["id"]
 
 
 def _second_registration(engine, client, world):
@@ -256,7 +329,7 @@ def test_a_second_case_for_the_same_cause_within_a_year_is_refused_naming_the_fi
 def test_another_cause_or_a_year_later_is_not_a_repeat(engine, client, world, register, setup, now):
     assert open_temp(client, world.township, register(1)["id"]).status_code == 201
     again = _second_registration(engine, client, world)
-    assert open_temp(client, world.township, again["id"], cause="重病").status_code == 201
+    assert open_temp(client, world.township, again["id"], cause="illness").status_code == 201
 
 
 def test_the_same_household_and_cause_again_is_a_repeat(client, world, register, setup):
@@ -362,7 +435,7 @@ def test_help_first_is_for_emergency_cases_and_within_the_amount_and_balance(
     case = open_temp(client, world.township, register(2)["id"], months=1).json()  # 745
     reply = help_first(client, world.township, case["id"], amount="745.01")
     assert reply.status_code == 422 and reply.json()["detail"]["field"] == "amount"
-    big = open_temp(client, world.approver, register(3)["id"], months=6, cause="重病").json()
+    big = open_temp(client, world.approver, register(3)["id"], months=6, cause="illness").json()
     client.post(  # leave 100.00 in the fund
         f"{FUND}/payments",
         json={"amount": "9900.00", "household_id": register(4)["id"], "reason": "其他"},
@@ -546,7 +619,7 @@ def test_one_registration_may_have_temporary_cases_for_another_cause_and_a_year_
     year_ago = (MONDAY - timedelta(days=366)).isoformat()
     first = open_temp(client, world.township, household, cause="火灾", applied_at=year_ago)
     assert first.status_code == 201, first.text
-    other = open_temp(client, world.township, household, cause="重病", relief_type="support")
+    other = open_temp(client, world.township, household, cause="illness", relief_type="support")
     assert other.status_code == 201, other.text
     later = open_temp(client, world.township, household, cause="火灾")
     assert later.status_code == 201, later.text
