@@ -360,6 +360,39 @@ def test_township_staff_approve_up_to_the_delegated_limit(client, world, registe
     assert act(client, world.approver, large["id"], "approve").status_code == 200
 
 
+def test_township_staff_may_not_approve_beyond_the_budget_even_with_a_reason(
+    client, world, register, setup, now
+):
+    small = {**PROGRAMME, "code": "L-SMALL", "budget": "2000.00"}
+    assert client.post("/api/v1/programmes", json=small, headers=world.admin).status_code == 201
+    body = {"programme_code": "L-SMALL", "relief_type": "emergency", "cause": "fire"}
+    reply = client.post(
+        "/api/v1/temporary-cases",
+        json={**body, "household_id": register(1)["id"], "months": 4},  # 2,980 > 2,000
+        headers=world.township,
+    )
+    assert reply.status_code == 201, reply.text
+    case_id = reply.json()["id"]
+    review(client, world, now, case_id)
+    reply = client.post(
+        f"/api/v1/cases/{case_id}/transitions",
+        json={"action": "approve", "note": "", "override_reason": "我说超就超"},
+        headers=world.township,
+    )
+    assert reply.status_code == 409, reply.text
+    detail = reply.json()["detail"]
+    assert detail["code"] == "budget_exceeded" and "approver" in detail["message"]
+    assert client.get(f"/api/v1/cases/{case_id}", headers=world.township).json()["status"] == (
+        "township_reviewed"
+    )
+    reply = client.post(
+        f"/api/v1/cases/{case_id}/transitions",
+        json={"action": "approve", "note": "", "override_reason": "县政府同意追加"},
+        headers=world.approver,
+    )
+    assert reply.status_code == 200, reply.text
+
+
 def test_another_townships_staff_may_not_approve(client, world, register, setup, now):
     case = open_temp(client, world.township, register(1)["id"], months=1).json()
     review(client, world, now, case["id"])
@@ -615,6 +648,11 @@ def test_help_first_counts_as_paid_when_the_approved_case_is_paid(
 def test_one_registration_may_have_temporary_cases_for_another_cause_and_a_year_later(
     client, world, register, setup, now
 ):
+    # An old paper case entered late (the policy lets dates go back 366 days here).
+    reply = client.put(
+        f"/api/v1/policies/{setup}", json=policy_body(backdate_days=366), headers=world.admin
+    )
+    assert reply.status_code == 200, reply.text
     household = register(1)["id"]
     year_ago = (MONDAY - timedelta(days=366)).isoformat()
     first = open_temp(client, world.township, household, cause="火灾", applied_at=year_ago)
