@@ -45,11 +45,13 @@ from relief.subsidies.models import (
     MAX_ID,
     Case,
     CaseTransition,
+    Fen,
     Household,
     Programme,
     _text,
     format_fen,
     parse_fen,
+    yuan_text,
 )
 
 KIND = "temporary"
@@ -61,6 +63,13 @@ REPEAT_DAYS = 365
 FUTURE_SKEW = timedelta(minutes=5)
 CAUSE_DETAIL_MAX = 200
 RECOVERIES = ("due", "returned", "written_off")
+# Who records a recovery: the money `returned` to the reserve fund is booked by those who may
+# book its payments (the township's own staff, county staff of its county: reserve
+# PAYMENT_ROLES); a write-off is the approver's decision. Admin may do both.
+RECOVERY_ROLES: dict[str, tuple[str, ...]] = {
+    "returned": ("township_staff", "county_staff"),
+    "written_off": ("approver",),
+}
 # Words of the pages and the inbox (catalogue).
 WORDS = (
     N_("temporary.type.emergency"),
@@ -274,8 +283,8 @@ class TemporaryCaseIn(BaseModel):
 class HelpFirstIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Yuan; default: the case's amount.
-    amount: str | int | None = None
+    # Yuan (text or number, at most 2 decimals); default: the case's amount.
+    amount: Fen | None = None
     reason: _text(1000)  # type: ignore[valid-type]
 
 
@@ -389,10 +398,12 @@ def resolve_cause(rules: Rules, text: str) -> Cause:
         "validation_error",
         "cause must be one of the codes {codes}",
         "cause",
-        params={"codes": Named(
-            ", ".join(c.code for c in rules.causes),
-            "、".join(f"{c.zh}（{c.code}）" for c in rules.causes),
-        )},
+        params={
+            "codes": Named(
+                ", ".join(c.code for c in rules.causes),
+                "、".join(c.zh for c in rules.causes),
+            )
+        },
         extra={"codes": [c.code for c in rules.causes]},
     )
 
@@ -640,18 +651,13 @@ def pay_help_first(session: Session, actor: Actor, case_id: int, body: HelpFirst
                 "closes": shown.strftime("%Y-%m-%d %H:%M") if shown else "",
             },
         )
-    amount = case.amount_fen
-    if body.amount is not None and str(body.amount).strip() != "":
-        try:
-            amount = parse_fen(body.amount)
-        except ValueError:
-            raise invalid("amount", 'not an amount in yuan, e.g. "20000.00"') from None
-        if amount <= 0 or amount > case.amount_fen:
-            raise invalid(
-                "amount",
-                "help first is more than 0 and at most the case's amount {max}",
-                params={"max": format_fen(case.amount_fen)},
-            )
+    amount = case.amount_fen if body.amount is None else body.amount
+    if amount <= 0 or amount > case.amount_fen:
+        raise invalid(
+            "amount",
+            "help first is more than 0 yuan and at most the case's amount, {max} yuan",
+            params={"max": yuan_text(case.amount_fen)},
+        )
     township = township_of(session, household.region_code)
     if township is None:
         raise invalid(
@@ -686,6 +692,7 @@ def help_first_amount(session: Session, case: Case) -> int | None:
 def record_recovery(session: Session, actor: Actor, case_id: int, body: RecoveryIn) -> Case:
     from relief.reserve import service as reserve
 
+    ensure_role(actor, *RECOVERY_ROLES[body.how])
     case, household = _locked(session, actor, case_id)
     if case.recovery != "due":
         raise DomainError(
@@ -700,8 +707,6 @@ def record_recovery(session: Session, actor: Actor, case_id: int, body: Recovery
         reserve.reverse(
             session, actor, township, case.help_first_entry_id, body.reason, recovery=True
         )
-    else:
-        ensure_role(actor, "approver")  # a write-off is an approver's decision
     before = audit.snapshot(case)
     case.recovery = body.how
     case.recovery_reason = body.reason

@@ -16,7 +16,7 @@ from relief.errors import N_
 from relief.subsidies import service as subsidies
 from relief.subsidies import temporary
 from relief.subsidies.models import yuan_text as yuan
-from relief.web.forms import FormState, fields_in, same_site_posts, submit
+from relief.web.forms import FormState, fields_in, refusal_words, same_site_posts, submit
 from relief.web.i18n import Translator
 from relief.web.shell import render, request_lang, signed_in
 
@@ -136,6 +136,7 @@ def post_case(
         OPEN_FIELDS,
         refusals=REFUSED,
         status=None,
+        words=refusal_words,
     )
     return answer or _list(request, session, actor, form, form.status)
 
@@ -194,6 +195,7 @@ def post_preview(
         OPEN_FIELDS,
         refusals=REFUSED,
         status=None,
+        words=refusal_words,
     )
     return answer or _list(request, session, actor, form, form.status)
 
@@ -215,6 +217,18 @@ def _case_page(
 
         raise not_found("case", case_id)
     may_pay = actor.role in ("admin", "township_staff", "county_staff")
+    # The ways of recovery this user may record (township and county staff: returned;
+    # approvers: written off): the page offers no choice the service would refuse.
+    hows = [
+        how
+        for how, roles in temporary.RECOVERY_ROLES.items()
+        if actor.role == "admin" or actor.role in roles
+    ]
+    # A refused post (a second help first, a recovery recorded meanwhile: 409) keeps its
+    # form on the page with the message and what was typed, even when the case no longer
+    # takes one.
+    help_refused = help_form is not None and not help_form.ok
+    recovery_refused = recovery_form is not None and not recovery_form.ok
     return render(
         request,
         "temporary_case.html",
@@ -226,15 +240,17 @@ def _case_page(
         cause_of=temporary.cause_namer(session),
         programme_name=subsidies.programme_names(session).get(case.programme_code, ""),
         yuan=yuan,
-        may_help_first=(
+        may_help_first=help_refused
+        or (
             may_pay
             and case.relief_type == "emergency"
             and case.help_first_entry_id is None
             and case.status not in ("approved", "rejected")
         ),
-        may_recover=case.recovery == "due",
+        may_recover=recovery_refused or (case.recovery == "due" and bool(hows)),
+        recovery_hows=hows,
         help_form=help_form or FormState(values={"amount": yuan(case.amount_fen)}),
-        recovery_form=recovery_form or FormState(values={"how": "returned"}),
+        recovery_form=recovery_form or FormState(values={"how": hows[0] if hows else ""}),
         done=request.query_params.get("done"),
     )
 
@@ -270,7 +286,9 @@ def post_help_first(
 
     t = Translator(request_lang(request))
     done = f"/temporary/cases/{case_id}?done=help_first"
-    answer = submit(session, form, t, pay, done, HELP_FIELDS, refusals=REFUSED, status=None)
+    answer = submit(
+        session, form, t, pay, done, HELP_FIELDS, refusals=REFUSED, status=None, words=refusal_words
+    )
     return answer or _case_page(
         request, session, actor, case_id, help_form=form, status_code=form.status
     )
@@ -294,7 +312,17 @@ def post_recovery(
 
     t = Translator(request_lang(request))
     done = f"/temporary/cases/{case_id}?done=recovery"
-    answer = submit(session, form, t, recover, done, RECOVERY_FIELDS, refusals=REFUSED, status=None)
+    answer = submit(
+        session,
+        form,
+        t,
+        recover,
+        done,
+        RECOVERY_FIELDS,
+        refusals=REFUSED,
+        status=None,
+        words=refusal_words,
+    )
     return answer or _case_page(
         request, session, actor, case_id, recovery_form=form, status_code=form.status
     )
