@@ -784,3 +784,32 @@ def test_an_impossible_application_time_is_422_naming_applied_at(
     reply = open_temp(client, world.township, register(1)["id"], applied_at=applied_at)
     assert reply.status_code == 422, reply.text
     assert reply.json()["detail"]["field"] == "applied_at"
+
+
+def test_returned_is_recorded_by_township_or_county_staff_not_approvers(
+    client, world, register, setup
+):
+    """Route and service agree (RECOVERY_ROLES): the money back in the reserve fund is booked
+    by those who book its payments; an approver is refused before anything is read."""
+    case = _refused_after_help_first(client, world, register)
+    url = f"/api/v1/cases/{case['id']}/recovery"
+    body = {"how": "returned", "reason": "已退回备用金"}
+    reply = client.post(url, json=body, headers=world.approver)
+    assert reply.status_code == 403 and reply.json()["detail"]["code"] == "role_forbidden"
+    reply = client.post(url, json=body, headers=world.clerk)  # county staff of the county
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["temporary"]["recovery"] == "returned"
+    assert balance(client, world) == "10000.00"
+
+
+def test_a_help_first_amount_as_a_json_number_is_read_naming_amount(client, world, register, setup):
+    case = open_temp(client, world.township, register(1)["id"]).json()
+    reply = help_first(client, world.township, case["id"], amount=[1])
+    assert reply.status_code == 422 and reply.json()["detail"]["field"] == "amount"
+    reply = help_first(client, world.township, case["id"], amount=99999.5)
+    assert reply.status_code == 422, reply.text
+    detail = reply.json()["detail"]
+    assert detail["field"] == "amount" and "2,980.00 yuan" in detail["message"]
+    reply = help_first(client, world.township, case["id"], amount=1.5)
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["temporary"]["help_first_amount"] == "1.50"
