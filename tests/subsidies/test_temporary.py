@@ -813,3 +813,36 @@ def test_a_help_first_amount_as_a_json_number_is_read_naming_amount(client, worl
     reply = help_first(client, world.township, case["id"], amount=1.5)
     assert reply.status_code == 201, reply.text
     assert reply.json()["temporary"]["help_first_amount"] == "1.50"
+
+
+@pytest.mark.parametrize(
+    "causes",
+    [
+        [{"code": "fire", "zh": "火灾", "en": "fire"}],  # no `other`
+        [{"code": "Fire!", "zh": "火灾", "en": "fire"}, {"code": "other", "zh": "其他", "en": "o"}],
+        [{"code": "fire", "zh": "其他", "en": "fire"}, {"code": "other", "zh": "其他", "en": "o"}],
+        "fire",
+    ],
+)
+def test_a_policy_cause_list_is_checked(client, world, setup, causes):
+    reply = client.put(
+        f"/api/v1/policies/{setup}", json=policy_body(causes=causes), headers=world.admin
+    )
+    assert reply.status_code == 422, reply.text
+    assert "causes" in reply.text
+
+
+def test_a_policy_may_list_its_own_causes(client, world, register, setup):
+    causes = [
+        {"code": "flood", "zh": "洪涝", "en": "flood"},
+        {"code": "other", "zh": "其他", "en": "other"},
+    ]
+    reply = client.put(
+        f"/api/v1/policies/{setup}", json=policy_body(causes=causes), headers=world.admin
+    )
+    assert reply.status_code == 200, reply.text
+    household = register(1)["id"]
+    assert open_temp(client, world.township, household, cause="fire").status_code == 422
+    reply = open_temp(client, world.township, household, cause="洪涝")
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["temporary"]["cause_name"] == {"zh": "洪涝", "en": "flood"}
