@@ -252,3 +252,35 @@ def test_a_wrong_field_says_what_is_allowed(client, sign_in, household, field, t
     reply = client.post("/temporary/cases", data=data, follow_redirects=False)
     assert reply.status_code == 422, reply.text
     assert words in reply.text
+
+
+def test_township_staff_over_the_budget_are_told_to_ask_the_county_approver(
+    engine,
+    client,
+    sign_in,
+    household,  # noqa: F811
+):
+    from relief.subsidies.models import Programme
+
+    sign_in("township")
+    url = register(client, household).headers["location"].split("?")[0]
+    case_id = int(url.rsplit("/", 1)[1])
+    with transaction(engine) as session:
+        case = session.get(Case, case_id)
+        programme = session.get(Programme, PROGRAMME)
+        assert case is not None and programme is not None
+        case.status, case.notice_ends_at = "township_reviewed", None
+        programme.budget_fen = 100
+        session.add(case)
+        session.add(programme)
+    page = client.get(f"/subsidies/cases/{case_id}")
+    assert 'data-testid="dec-form"' in page.text and 'name="override_reason"' not in page.text
+    reply = client.post(
+        f"/subsidies/cases/{case_id}/transitions",
+        data={"action": "approve", "note": "", "override_reason": "我说超就超"},
+    )
+    assert reply.status_code == 409, reply.text
+    assert "请报县级审批人" in reply.text
+    with transaction(engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.status == "township_reviewed"
