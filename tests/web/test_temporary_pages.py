@@ -227,6 +227,10 @@ def test_township_staff_are_offered_returned_only(
         session.add(case)
     page = client.get(url)
     assert 'value="returned"' in page.text and 'value="written_off"' not in page.text
+    # The cause by its name, never its code (registered as 火灾, stored as `fire`).
+    assert '<dd data-testid="temporary-cause">火灾</dd>' in page.text
+    listed = client.get("/temporary").text
+    assert "<td>火灾</td>" in listed and "<td>fire</td>" not in listed
 
 
 @pytest.mark.parametrize(
