@@ -1042,6 +1042,16 @@ TEMPORARY_CLOCK_LINES = [
     "  support_county_working_days: 10   # 支出型: then the county's approval, 10 working days: 楚雄 (V)",
     "  notice_days: 3   # public notice of a 临时救助 case: assumed (no length in the sources); fits the 5 working days of paperwork after help first",
     "  holidays: []   # none listed: Monday-Friday only",
+    "  backdate_days: 90   # assumed (no figure read): an application date may be recorded up to 90 days back (old paper cases entered late); older or future dates are refused",
+    "  causes:   # the coded causes (once a year per cause): 急难型 fire, traffic and other accidents, grave illness; 支出型 sudden medical or schooling costs: 国发〔2014〕47号 (R, statistics-and-programmes.md §临时救助); the list and its words assumed",
+    "    - {code: fire, zh: 火灾, en: fire}",
+    "    - {code: traffic, zh: 交通事故, en: traffic accident}",
+    "    - {code: accident, zh: 意外事故, en: other accident}",
+    "    - {code: illness, zh: 重大疾病, en: grave illness}",
+    "    - {code: disaster, zh: 自然灾害, en: natural disaster}",
+    "    - {code: medical_costs, zh: 医疗支出骤增, en: sudden medical costs}",
+    "    - {code: school_costs, zh: 教育支出骤增, en: sudden schooling costs}",
+    "    - {code: other, zh: 其他, en: other}",
 ]
 
 

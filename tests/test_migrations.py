@@ -369,3 +369,52 @@ _CASE_ROW = (
     " status, status_changed_at, created_by, created_at, relief_type) VALUES (:id, 1, 'P', 1,"
     " 100, 'registered', '2026-01-18 00:00:00', 'test', '2026-01-18 00:00:00', :relief_type)"
 )
+
+
+def test_revision_i15fix_codes_the_causes_of_temporary_cases(old_database):
+    """Review of issue 15 (finding 4): a cause that is a known name becomes its code; any
+    other text becomes `other`, kept in cause_detail; and back down."""
+    command.upgrade(alembic_config(old_database), "mends_0001")
+    old = make_engine(old_database)
+    with old.begin() as conn:
+        for statement in OLD_ROWS:
+            if "INSERT INTO households" in statement:
+                if "(2, 1," in statement:
+                    continue
+                statement = (
+                    "INSERT INTO households (id, event_id, region_code, head_name, id_hash,"
+                    " id_cipher, id_masked, size, damage, rooms, category, created_by,"
+                    " created_at) VALUES (1, 1, '150125100', '张三', 'h1', 'x',"
+                    " '150125********0011', 3, 'collapsed', 2, 'general', 'test',"
+                    " '2026-01-18 00:00:00')"
+                )
+            conn.execute(text(statement))
+        conn.execute(text("DELETE FROM subsidy_case_transitions"))
+        conn.execute(text("DELETE FROM subsidy_cases"))
+        for n, cause in ((1, "火灾"), (2, " 火  灾 "), (3, "房屋失火"), (4, "Traffic Accident")):
+            conn.execute(text(_CASE_ROW), {"id": n, "relief_type": "emergency"})
+            conn.execute(
+                text("UPDATE subsidy_cases SET cause = :cause WHERE id = :id"),
+                {"cause": cause, "id": n},
+            )
+    old.dispose()
+
+    command.upgrade(alembic_config(old_database), "i15fix_0001")
+    new = make_engine(old_database)
+    with new.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, cause, cause_detail FROM subsidy_cases ORDER BY id")
+        ).all()
+    new.dispose()
+    assert [tuple(r) for r in rows] == [
+        (1, "fire", None),
+        (2, "fire", None),
+        (3, "other", "房屋失火"),
+        (4, "traffic", None),
+    ]
+    command.downgrade(alembic_config(old_database), "mends_0001")
+    back = make_engine(old_database)
+    with back.connect() as conn:
+        causes = conn.execute(text("SELECT cause FROM subsidy_cases ORDER BY id")).scalars().all()
+    back.dispose()
+    assert causes == ["火灾", "火灾", "房屋失火", "交通事故"]

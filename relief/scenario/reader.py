@@ -993,6 +993,7 @@ TEMPORARY_RELIEF_COUNTS = (
     "support_township_working_days",
     "support_county_working_days",
     "notice_days",
+    "backdate_days",
 )
 TEMPORARY_RELIEF_KEYS = (
     "delegated_limit",
@@ -1000,6 +1001,7 @@ TEMPORARY_RELIEF_KEYS = (
     "cap",
     *TEMPORARY_RELIEF_COUNTS,
     "holidays",
+    "causes",
 )
 
 
@@ -1059,6 +1061,20 @@ def _read_temporary_relief(y: _Yaml, node: Node) -> dict[str, Any]:
                 for i, node_ in enumerate(days.value)
                 if (d := y.scalar(node_, f"{path}.holidays[{i}]", _iso_date)) is not None
             ]
+    if "causes" in values:  # the coded causes: [{code, zh, en}, …]
+        from relief.subsidies.temporary import check_rules
+
+        sub = _join(path, "causes")
+        causes = []
+        for item, item_path in y.sequence(values["causes"], sub) or []:
+            fields = y.mapping(item, item_path, ("code", "zh", "en"), required=("code", "zh", "en"))
+            if fields is None or len(fields) < 3:
+                continue
+            causes.append({k: y.scalar(fields[k], _join(item_path, k), _text) for k in fields})
+        try:
+            out["causes"] = check_rules({"causes": causes})["causes"]
+        except ValueError as exc:
+            y.fail(values["causes"], sub, str(exc))
     if "reserve_fund_initial" in values:
         sub = _join(path, "reserve_fund_initial")
         counties = y.mapping(values["reserve_fund_initial"], sub) or {}

@@ -316,10 +316,12 @@ class Case(SQLModel, table=True):
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
     # 临时救助 (kind `temporary`, relief.subsidies.temporary); null on every other kind.
-    # `relief_type` emergency (急难型) or support (支出型); the cause (火灾, 重病…); when the
-    # household applied (the clocks start there).
+    # `relief_type` emergency (急难型) or support (支出型); the cause, a code of the policy's
+    # `temporary_relief.causes` (fire, illness…), and its free words; when the household
+    # applied (the clocks start there).
     relief_type: str | None = Field(default=None, max_length=16)
     cause: str | None = Field(default=None, max_length=100)
+    cause_detail: str | None = Field(default=None, max_length=200)
     applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # An approver's reason for a second case of the same cause within a year.
     repeat_override_reason: str | None = Field(default=None, max_length=1000)

@@ -1642,7 +1642,7 @@ def transition_case(session: Session, actor: Actor, case_id: int, body: Transiti
         days = temporary.notice_days(session, case)
         case.notice_ends_at = now + timedelta(days=programme.notice_days if days is None else days)
     elif body.action == "approve":
-        _check_approval(session, case, body, now)
+        _check_approval(session, case, body, now, actor)
     history = CaseTransition(
         case_id=case.id,
         action=body.action,
@@ -1680,7 +1680,9 @@ def may_approve(actor: Actor, case: Case, amount_fen: int, session: Session | No
     return actor.role in ("admin", *ACTION_ROLES["approve"])
 
 
-def _check_approval(session: Session, case: Case, body: TransitionIn, now: datetime) -> None:
+def _check_approval(
+    session: Session, case: Case, body: TransitionIn, now: datetime, actor: Actor
+) -> None:
     if case.notice_ends_at is not None and now < clock.as_utc(case.notice_ends_at):
         ends = clock.to_cst(case.notice_ends_at)
         raise DomainError(
@@ -1699,9 +1701,27 @@ def _check_approval(session: Session, case: Case, body: TransitionIn, now: datet
             Case.programme_code == programme.code, Case.status == "approved"
         )
     ).one()
-    if int(approved) + case.amount_fen > programme.budget_fen and not (
-        body.override_reason and body.override_reason.strip()
-    ):
+    over = int(approved) + case.amount_fen > programme.budget_fen
+    if over and actor.role not in ("admin", "approver"):
+        # Only an approver may approve beyond the budget (a township's delegated tier of
+        # 临时救助 is within the budget): the township clerk asks the county approver.
+        raise DomainError(
+            "budget_exceeded",
+            "approving {amount} would bring programme {programme_code} to {total}, over its budget of {budget}: only the county approver may approve beyond the budget; ask them",
+            "action",
+            extra={
+                "budget": format_fen(programme.budget_fen),
+                "approved": format_fen(int(approved)),
+                "amount": format_fen(case.amount_fen),
+            },
+            params={
+                "amount": yuan_text(case.amount_fen),
+                "programme_code": programme.code,
+                "total": yuan_text(int(approved) + case.amount_fen),
+                "budget": yuan_text(programme.budget_fen),
+            },
+        )
+    if over and not (body.override_reason and body.override_reason.strip()):
         raise DomainError(
             "budget_exceeded",
             "approving {amount} would bring programme {programme_code} to {total}, over its budget of {budget}; give override_reason to approve anyway",

@@ -25,6 +25,7 @@ Working days: relief.clock (Monday–Friday less the policy's `holidays`).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -38,17 +39,19 @@ from relief import clock
 from relief.audit import service as audit
 from relief.auth.deps import authorize_region, ensure_role, sees_everything
 from relief.auth.models import Actor
-from relief.errors import N_, DomainError, invalid, not_found, unknown_code
+from relief.errors import N_, DomainError, Named, invalid, not_found, unknown_code
 from relief.network import service as network
 from relief.subsidies.models import (
     MAX_ID,
     Case,
     CaseTransition,
+    Fen,
     Household,
     Programme,
     _text,
     format_fen,
     parse_fen,
+    yuan_text,
 )
 
 KIND = "temporary"
@@ -56,7 +59,17 @@ RELIEF_TYPES = ("emergency", "support")
 ReliefType = Literal["emergency", "support"]
 MAX_MONTHS = 6
 REPEAT_DAYS = 365
+# How far ahead of the server's clock an application time may be (clock skew).
+FUTURE_SKEW = timedelta(minutes=5)
+CAUSE_DETAIL_MAX = 200
 RECOVERIES = ("due", "returned", "written_off")
+# Who records a recovery: the money `returned` to the reserve fund is booked by those who may
+# book its payments (the township's own staff, county staff of its county: reserve
+# PAYMENT_ROLES); a write-off is the approver's decision. Admin may do both.
+RECOVERY_ROLES: dict[str, tuple[str, ...]] = {
+    "returned": ("township_staff", "county_staff"),
+    "written_off": ("approver",),
+}
 # Words of the pages and the inbox (catalogue).
 WORDS = (
     N_("temporary.type.emergency"),
@@ -67,6 +80,34 @@ WORDS = (
     N_("temporary.recovery.due"),
     N_("temporary.recovery.returned"),
     N_("temporary.recovery.written_off"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """A coded cause of a 临时救助 case (the policy's `temporary_relief.causes`)."""
+
+    code: str
+    zh: str
+    en: str
+
+    def name(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+# The causes when the policy lists none. 国发〔2014〕47号 (statistics-and-programmes.md
+# §临时救助, R) names 急难型 causes — fire, traffic accidents and other accidents, a sudden
+# grave illness — and 支出型 ones — a sudden rise in essential medical or schooling costs;
+# the list and its words are assumed from it (natural disaster and other added).
+DEFAULT_CAUSES: tuple[Cause, ...] = (
+    Cause("fire", "火灾", "fire"),
+    Cause("traffic", "交通事故", "traffic accident"),
+    Cause("accident", "意外事故", "other accident"),
+    Cause("illness", "重大疾病", "grave illness"),
+    Cause("disaster", "自然灾害", "natural disaster"),
+    Cause("medical_costs", "医疗支出骤增", "sudden medical costs"),
+    Cause("school_costs", "教育支出骤增", "sudden schooling costs"),
+    Cause("other", "其他", "other"),
 )
 
 
@@ -86,7 +127,23 @@ class Rules:
     # days of paperwork after help first (急难型: help first, paperwork after), and in the
     # 支出型 township's 10 working days; a programme's own `notice_days` is not used.
     notice_days: int = 3
+    # How many days back an application date may be recorded (old paper cases entered
+    # late). Not in the sources: assumed 90 days (a quarter), long enough for a township's
+    # backlog, short enough that the once-a-year check still sees the earlier cases.
+    backdate_days: int = 90
     holidays: frozenset[date] = frozenset()
+    causes: tuple[Cause, ...] = DEFAULT_CAUSES
+
+    def cause(self, code: str | None) -> Cause | None:
+        return next((c for c in self.causes if c.code == code), None)
+
+    def cause_name(self, code: str | None, lang: str) -> str:
+        found = self.cause(code)
+        return found.name(lang) if found is not None else (code or "")
+
+
+def _causes(raw: Any) -> tuple[Cause, ...]:
+    return tuple(Cause(str(c["code"]), str(c["zh"]), str(c["en"])) for c in raw)
 
 
 def rules_from(raw: dict[str, Any] | None, fallback_holidays: Any = ()) -> Rules:
@@ -101,9 +158,12 @@ def rules_from(raw: dict[str, Any] | None, fallback_holidays: Any = ()) -> Rules
         "support_township_working_days",
         "support_county_working_days",
         "notice_days",
+        "backdate_days",
     ):
         if isinstance(raw.get(key), int):
             values[key] = raw[key]
+    if raw.get("causes"):
+        values["causes"] = _causes(raw["causes"])
     days = raw.get("holidays", fallback_holidays) or ()
     values["holidays"] = frozenset(
         d if isinstance(d, date) else date.fromisoformat(str(d)) for d in days
@@ -120,8 +180,34 @@ RULE_KEYS = (
     "support_township_working_days",
     "support_county_working_days",
     "notice_days",
+    "backdate_days",
     "holidays",
+    "causes",
 )
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+def _check_causes(value: Any) -> list[dict[str, str]]:
+    wrong = ValueError(
+        "temporary_relief.causes: a list of {code, zh, en} (code: lower-case letters, digits, _)"
+    )
+    if not isinstance(value, list) or not value:
+        raise wrong
+    out: list[dict[str, str]] = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"code", "zh", "en"}:
+            raise wrong
+        code, zh, en = (str(item[k]).strip() for k in ("code", "zh", "en"))
+        if not _CODE.fullmatch(code) or not zh or not en or len(zh) > 50 or len(en) > 50:
+            raise wrong
+        out.append({"code": code, "zh": zh, "en": en})
+    for key in ("code", "zh", "en"):
+        names = [c[key].casefold() for c in out]
+        if len(set(names)) != len(names):
+            raise ValueError(f"temporary_relief.causes: the same {key} twice")
+    if "other" not in {c["code"] for c in out}:
+        raise ValueError("temporary_relief.causes: the list needs the code other")
+    return out
 
 
 def check_rules(raw: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +230,8 @@ def check_rules(raw: dict[str, Any]) -> dict[str, Any]:
                 out[key] = [date.fromisoformat(str(d)).isoformat() for d in value]
             except (TypeError, ValueError):
                 raise ValueError("temporary_relief.holidays: a list of dates") from None
+        elif key == "causes":
+            out[key] = _check_causes(value)
         elif key == "reserve_fund_initial":
             if not isinstance(value, dict):
                 raise ValueError("temporary_relief.reserve_fund_initial: county code → yuan")
@@ -153,6 +241,15 @@ def check_rules(raw: dict[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"temporary_relief.{key}: a whole number from 1 to 366")
             out[key] = value
     return out
+
+
+def form_causes(session: Session, actor: Actor) -> tuple[Cause, ...]:
+    """The causes a registration form offers: the policy in force now for the actor's
+    first region (every region's policy lists the same by default)."""
+    from relief.emergency import policy
+
+    found = policy.policy_for(session, clock.now(), list(actor.region_codes[:1]))
+    return rules_from(found.temporary_relief).causes
 
 
 def rules_for(session: Session, at: datetime, region_code: str) -> Rules:
@@ -172,7 +269,10 @@ class TemporaryCaseIn(BaseModel):
     household_id: int = PField(ge=1, le=MAX_ID)
     programme_code: _text(64)  # type: ignore[valid-type]
     relief_type: ReliefType
+    # A code of the policy's `temporary_relief.causes` (fire, illness…), or one of its names.
     cause: _text(100)  # type: ignore[valid-type]
+    # Free words on the cause (what burned, which illness); whitespace collapsed.
+    cause_detail: _text(CAUSE_DETAIL_MAX, 0) | None = None  # type: ignore[valid-type]
     months: int = PField(ge=1, le=MAX_MONTHS)
     # When the household applied (default: now); tz-aware, not in the future.
     applied_at: datetime | None = None
@@ -183,8 +283,8 @@ class TemporaryCaseIn(BaseModel):
 class HelpFirstIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Yuan; default: the case's amount.
-    amount: str | int | None = None
+    # Yuan (text or number, at most 2 decimals); default: the case's amount.
+    amount: Fen | None = None
     reason: _text(1000)  # type: ignore[valid-type]
 
 
@@ -206,6 +306,9 @@ class ClockOut(BaseModel):
 class TemporaryOut(BaseModel):
     relief_type: str
     cause: str
+    cause_detail: str | None = None
+    # The cause's name in each language ({"zh": "火灾", "en": "fire"}).
+    cause_name: dict[str, str] = {}
     applied_at: datetime | None
     repeat_override_reason: str | None = None
     help_first_amount: str | None = None
@@ -224,6 +327,8 @@ class DueCaseOut(BaseModel):
     region_code: str
     relief_type: str
     cause: str
+    cause_detail: str | None = None
+    cause_name: dict[str, str] = {}
     amount: str
     status: str
     recovery: str | None
@@ -231,10 +336,6 @@ class DueCaseOut(BaseModel):
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _cause_key(cause: str) -> str:
-    return unicodedata.normalize("NFKC", cause).strip().casefold()
 
 
 def township_of(session: Session, region_code: str) -> str | None:
@@ -250,7 +351,10 @@ def is_temporary(session: Session, case: Case) -> bool:
     return programme is not None and programme.kind == KIND
 
 
-def _applied_at(value: datetime | None) -> datetime:
+def _applied_at(value: datetime | None, rules: Rules) -> datetime:
+    """When the household applied: now by default; never ahead of the clock (beyond a few
+    minutes' skew), nor more than the policy's `backdate_days` back (an old paper case is
+    entered late, but not so late that it slips past the once-a-year check)."""
     now = clock.now()
     if value is None:
         return now
@@ -260,31 +364,73 @@ def _applied_at(value: datetime | None) -> datetime:
         utc = clock.as_utc(value)  # 0001-01-01T00:00+14:00 has no UTC time
     except OverflowError:
         raise invalid("applied_at", "applied_at is not a time this case can have") from None
-    if utc > now + timedelta(minutes=5):
+    if utc > now + FUTURE_SKEW:
         raise invalid("applied_at", "applied_at is in the future")
     if utc.year < 2000:
         raise invalid("applied_at", "applied_at is not a time this case can have")
+    earliest = now - timedelta(days=rules.backdate_days)
+    if utc < earliest:
+        shown = clock.to_cst(earliest)
+        raise invalid(
+            "applied_at",
+            "applied_at may be at most {days} days back (not before {earliest})",
+            params={
+                "days": rules.backdate_days,
+                "earliest": shown.strftime("%Y-%m-%d %H:%M") if shown else "",
+            },
+        )
     return utc
+
+
+def _name_key(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(folded.split())
+
+
+def resolve_cause(rules: Rules, text: str) -> Cause:
+    """A cause as sent: its code (`fire`), or exactly one of its names (火灾, `fire`;
+    spaces and width ignored); anything else → 422 naming `cause` with the codes."""
+    key = _name_key(text)
+    for cause in rules.causes:
+        if key in (cause.code, _name_key(cause.zh), _name_key(cause.en)):
+            return cause
+    raise DomainError(
+        "validation_error",
+        "cause must be one of the codes {codes}",
+        "cause",
+        params={
+            "codes": Named(
+                ", ".join(c.code for c in rules.causes),
+                "、".join(c.zh for c in rules.causes),
+            )
+        },
+        extra={"codes": [c.code for c in rules.causes]},
+    )
+
+
+def cause_detail(text: str | None) -> str | None:
+    """The free words of a cause, whitespace collapsed; None when blank."""
+    collapsed = " ".join((text or "").split())
+    return collapsed or None
 
 
 def earlier_case(
     session: Session, household: Household, cause: str, applied_at: datetime
 ) -> Case | None:
-    """The person's case of the same cause within REPEAT_DAYS of `applied_at` (a case refused
-    without help first does not count)."""
+    """The person's case of the same cause code whose application is within REPEAT_DAYS
+    before or after `applied_at` (a case refused without help first does not count)."""
     rows = session.exec(
         select(Case)
         .join(Household, Household.id == Case.household_id)
         .where(
             Household.id_hash == household.id_hash,
             col(Case.relief_type).is_not(None),
-            col(Case.cause).is_not(None),
+            Case.cause == cause,
         )
         .order_by(col(Case.id))
     ).all()
-    key = _cause_key(cause)
     for case in rows:
-        if _cause_key(case.cause or "") != key or case.applied_at is None:
+        if case.applied_at is None:
             continue
         if case.status == "rejected" and case.help_first_entry_id is None:
             continue
@@ -312,11 +458,13 @@ def lock_person(session: Session, household: Household) -> None:
 def open_case(session: Session, actor: Actor, body: TemporaryCaseIn) -> Case:
     from relief.subsidies import service
 
-    applied_at = _applied_at(body.applied_at)
     household = session.get(Household, body.household_id)
     if household is None:
         raise unknown_code("household_id", body.household_id, "household")
     authorize_region(session, actor, household.region_code, "household_id", record="household")
+    entering = rules_for(session, clock.now(), household.region_code)
+    applied_at = _applied_at(body.applied_at, entering)
+    cause = resolve_cause(entering, body.cause)
     programme = service.get_programme(session, body.programme_code, field="programme_code")
     if programme.kind != KIND:
         raise invalid(
@@ -326,7 +474,7 @@ def open_case(session: Session, actor: Actor, body: TemporaryCaseIn) -> Case:
         )
     override = (body.repeat_override_reason or "").strip() or None
     lock_person(session, household)
-    earlier = earlier_case(session, household, body.cause, applied_at)
+    earlier = earlier_case(session, household, cause.code, applied_at)
     if earlier is not None:
         if override is None:
             applied = clock.to_cst(earlier.applied_at)
@@ -337,14 +485,15 @@ def open_case(session: Session, actor: Actor, body: TemporaryCaseIn) -> Case:
                 extra={"existing_id": earlier.id},
                 params={
                     "existing_id": earlier.id,
-                    "cause": body.cause,
+                    "cause": Named(cause.en, cause.zh),
                     "applied_on": applied.date().isoformat() if applied else "",
                 },
             )
         ensure_role(actor, "approver")  # township and county staff may not override
     fields: dict[str, Any] = {
         "relief_type": body.relief_type,
-        "cause": body.cause.strip(),
+        "cause": cause.code,
+        "cause_detail": cause_detail(body.cause_detail),
         "applied_at": applied_at,
         "repeat_override_reason": override if earlier is not None else None,
     }
@@ -502,18 +651,13 @@ def pay_help_first(session: Session, actor: Actor, case_id: int, body: HelpFirst
                 "closes": shown.strftime("%Y-%m-%d %H:%M") if shown else "",
             },
         )
-    amount = case.amount_fen
-    if body.amount is not None and str(body.amount).strip() != "":
-        try:
-            amount = parse_fen(body.amount)
-        except ValueError:
-            raise invalid("amount", 'not an amount in yuan, e.g. "20000.00"') from None
-        if amount <= 0 or amount > case.amount_fen:
-            raise invalid(
-                "amount",
-                "help first is more than 0 and at most the case's amount {max}",
-                params={"max": format_fen(case.amount_fen)},
-            )
+    amount = case.amount_fen if body.amount is None else body.amount
+    if amount <= 0 or amount > case.amount_fen:
+        raise invalid(
+            "amount",
+            "help first is more than 0 yuan and at most the case's amount, {max} yuan",
+            params={"max": yuan_text(case.amount_fen)},
+        )
     township = township_of(session, household.region_code)
     if township is None:
         raise invalid(
@@ -548,6 +692,7 @@ def help_first_amount(session: Session, case: Case) -> int | None:
 def record_recovery(session: Session, actor: Actor, case_id: int, body: RecoveryIn) -> Case:
     from relief.reserve import service as reserve
 
+    ensure_role(actor, *RECOVERY_ROLES[body.how])
     case, household = _locked(session, actor, case_id)
     if case.recovery != "due":
         raise DomainError(
@@ -562,8 +707,6 @@ def record_recovery(session: Session, actor: Actor, case_id: int, body: Recovery
         reserve.reverse(
             session, actor, township, case.help_first_entry_id, body.reason, recovery=True
         )
-    else:
-        ensure_role(actor, "approver")  # a write-off is an approver's decision
     before = audit.snapshot(case)
     case.recovery = body.how
     case.recovery_reason = body.reason
@@ -634,6 +777,25 @@ def notice_days(session: Session, case: Case) -> int | None:
     return case_rules(session, case, household).notice_days
 
 
+def cause_names(rules: Rules, code: str | None) -> dict[str, str]:
+    return {lang: rules.cause_name(code, lang) for lang in ("zh", "en")}
+
+
+def cause_namer(session: Session) -> Any:
+    """For pages listing cases: `name(case, household, lang)`, the case's cause in the
+    reader's language (never its code), with its free words after it."""
+    cache: dict[tuple[str, date], Rules] = {}
+
+    def name(case: Case, household: Household, lang: str = "zh") -> str:
+        key = (household.region_code, _cst_date(case.applied_at or case.created_at))
+        if key not in cache:
+            cache[key] = case_rules(session, case, household)
+        said = cache[key].cause_name(case.cause, "en" if lang == "en" else "zh")
+        return f"{said}（{case.cause_detail}）" if case.cause_detail else said
+
+    return name
+
+
 def temporary_out(session: Session, case: Case, household: Household) -> TemporaryOut | None:
     if case.relief_type is None:
         return None
@@ -641,6 +803,8 @@ def temporary_out(session: Session, case: Case, household: Household) -> Tempora
     return TemporaryOut(
         relief_type=case.relief_type,
         cause=case.cause or "",
+        cause_detail=case.cause_detail,
+        cause_name=cause_names(rules, case.cause),
         applied_at=clock.to_cst(case.applied_at),
         repeat_override_reason=case.repeat_override_reason,
         help_first_amount=format_fen(help_first_amount(session, case)),
@@ -734,6 +898,7 @@ def inbox_rows(session: Session, actor: Actor, lang: str = "zh") -> list[Any]:
     if actor.role not in ("admin", "county_staff", "township_staff", "approver"):
         return []
     out = []
+    name_of = cause_namer(session)
     for case, household, running in due_cases(session, actor):
         overdue = running is not None and running.overdue
         if not overdue and case.recovery != "due":
@@ -750,7 +915,7 @@ def inbox_rows(session: Session, actor: Actor, lang: str = "zh") -> list[Any]:
             lang,  # type: ignore[arg-type]
             case_id=case.id,
             head_name=household.head_name,
-            cause=case.cause or "",
+            cause=name_of(case, household, lang),
             stage=translate(f"temporary.stage.{running.stage}", lang) if running else "",  # type: ignore[arg-type]
             due=running.due_on.isoformat() if running else "",
             amount=format_fen(help_first_amount(session, case)) or "",

@@ -21,6 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["subsidies"])
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
 OPENERS = ("county_staff", "township_staff", "approver")
 READERS = ("county_staff", "township_staff", "approver")
+RECOVERERS = tuple(dict.fromkeys(r for roles in temporary.RECOVERY_ROLES.values() for r in roles))
 
 
 def _detail(session: Session, case) -> CaseDetailOut:
@@ -64,9 +65,10 @@ def help_first(
 def recovery(
     case_id: CaseId,
     body: temporary.RecoveryIn,
-    actor: Actor = Depends(require("township_staff", "county_staff", "approver")),
+    actor: Actor = Depends(require(*RECOVERERS)),
     session: Session = Depends(get_session),
 ) -> CaseDetailOut:
+    # `returned`: township and county staff; `written_off`: approvers (RECOVERY_ROLES).
     case = temporary.record_recovery(session, actor, case_id, body)
     session.commit()
     return _detail(session, case)

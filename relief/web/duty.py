@@ -1427,6 +1427,7 @@ def inbox_page(
         done=request.query_params.get("done") == "ack",
         # 临时救助: paperwork overdue and help first owed back (as GET /api/v1/inbox).
         temporary_due=_temporary_due(session, actor),
+        cause_of=_cause_namer(session),
         yuan=yuan,
         # 冬春 county totals owed to the city (as GET /api/v1/inbox lists them).
         winter_due=_winter_due(session, actor, lang),
@@ -1446,6 +1447,12 @@ def _temporary_due(session: Session, actor: Actor) -> list | None:
         for case, household, running in temporary.due_cases(session, actor)
         if (running is not None and running.overdue) or case.recovery == "due"
     ]
+
+
+def _cause_namer(session: Session) -> Any:
+    from relief.subsidies import temporary
+
+    return temporary.cause_namer(session)
 
 
 def _winter_due(session: Session, actor: Actor, lang: str) -> list[Any]:

@@ -237,6 +237,7 @@ def _regions_home(request: Request, session: Session, actor: Actor) -> Response:
         townships=townships,
         # 临时救助 cases with a running clock or help first owed back (issue 15).
         temporary_due=temporary_pages.due_rows(session, actor),
+        cause_of=temporary_pages.cause_namer(session),
         yuan=yuan,
         # 冬春 (issue 15): the survey totals due to the city (late in red), and the rounds.
         winter_due=winter_due(session, actor),

@@ -13,7 +13,7 @@ from relief.auth.models import Actor
 from relief.db import get_session
 from relief.reserve import service
 from relief.reserve.models import ReservePaymentIn, TopUpIn
-from relief.web.forms import FormState, fields_in, same_site_posts, submit
+from relief.web.forms import FormState, fields_in, refusal_words, same_site_posts, submit
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
 from relief.web.shell import render, request_lang, signed_in
@@ -91,7 +91,9 @@ def post_top_up(
 
     t = Translator(request_lang(request))
     done = f"/townships/{code}/reserve?done=top_up"
-    answer = submit(session, form, t, top_up, done, TOP_UP_FIELDS, refusals=REFUSED)
+    answer = submit(
+        session, form, t, top_up, done, TOP_UP_FIELDS, refusals=REFUSED, words=refusal_words
+    )
     return answer or _page(request, session, actor, code, top_up=form, status_code=form.status)
 
 
@@ -116,5 +118,7 @@ def post_payment(
 
     t = Translator(request_lang(request))
     done = f"/townships/{code}/reserve?done=payment"
-    answer = submit(session, form, t, pay, done, PAYMENT_FIELDS, refusals=REFUSED)
+    answer = submit(
+        session, form, t, pay, done, PAYMENT_FIELDS, refusals=REFUSED, words=refusal_words
+    )
     return answer or _page(request, session, actor, code, payment=form, status_code=form.status)

@@ -16,7 +16,7 @@ from relief.errors import N_
 from relief.subsidies import service as subsidies
 from relief.subsidies import temporary
 from relief.subsidies.models import yuan_text as yuan
-from relief.web.forms import FormState, fields_in, same_site_posts, submit
+from relief.web.forms import FormState, fields_in, refusal_words, same_site_posts, submit
 from relief.web.i18n import Translator
 from relief.web.shell import render, request_lang, signed_in
 
@@ -34,11 +34,24 @@ WORDS = (
     N_("temporary.preview_button"),
 )
 OPEN_FIELDS = fields_in(
-    ("household_id", "programme_code", "relief_type", "cause", "months", "repeat_override_reason")
+    (
+        "household_id",
+        "programme_code",
+        "relief_type",
+        "cause",
+        "cause_detail",
+        "months",
+        "repeat_override_reason",
+    )
 )
 HELP_FIELDS = fields_in(("amount", "reason"))
 RECOVERY_FIELDS = fields_in(("how", "reason"))
 REFUSED = (401, 403, 404)
+
+
+def cause_namer(session: Session):
+    """`cause_of(case, household, lang)` for _temporary_due.html (the home page)."""
+    return temporary.cause_namer(session)
 
 
 def due_rows(session: Session, actor: Actor) -> list:
@@ -70,6 +83,8 @@ def _list(
         programmes=_programmes(session, actor),
         form=form or FormState(values={"relief_type": "emergency", "months": "1"}),
         max_months=temporary.MAX_MONTHS,
+        causes=temporary.form_causes(session, actor),
+        cause_of=temporary.cause_namer(session),
         yuan=yuan,
     )
 
@@ -89,6 +104,7 @@ def post_case(
     programme_code: str = Form(""),
     relief_type: str = Form(""),
     cause: str = Form(""),
+    cause_detail: str = Form(""),
     months: str = Form(""),
     repeat_override_reason: str = Form(""),
     actor: Actor = Depends(signed_in),
@@ -100,6 +116,7 @@ def post_case(
         "programme_code": programme_code,
         "relief_type": relief_type,
         "cause": cause,
+        "cause_detail": cause_detail,
         "months": months,
         "repeat_override_reason": repeat_override_reason,
     }
@@ -119,6 +136,7 @@ def post_case(
         OPEN_FIELDS,
         refusals=REFUSED,
         status=None,
+        words=refusal_words,
     )
     return answer or _list(request, session, actor, form, form.status)
 
@@ -130,6 +148,7 @@ def _case_in(values: dict[str, str]) -> temporary.TemporaryCaseIn:
             "household_id": values["household_id"].strip(),
             "months": values["months"].strip(),
             "repeat_override_reason": values["repeat_override_reason"] or None,
+            "cause_detail": values["cause_detail"] or None,
         }
     )
 
@@ -141,6 +160,7 @@ def post_preview(
     programme_code: str = Form(""),
     relief_type: str = Form(""),
     cause: str = Form(""),
+    cause_detail: str = Form(""),
     months: str = Form(""),
     repeat_override_reason: str = Form(""),
     actor: Actor = Depends(signed_in),
@@ -156,6 +176,7 @@ def post_preview(
         "programme_code": programme_code,
         "relief_type": relief_type,
         "cause": cause,
+        "cause_detail": cause_detail,
         "months": months,
         "repeat_override_reason": repeat_override_reason,
     }
@@ -174,6 +195,7 @@ def post_preview(
         OPEN_FIELDS,
         refusals=REFUSED,
         status=None,
+        words=refusal_words,
     )
     return answer or _list(request, session, actor, form, form.status)
 
@@ -195,6 +217,18 @@ def _case_page(
 
         raise not_found("case", case_id)
     may_pay = actor.role in ("admin", "township_staff", "county_staff")
+    # The ways of recovery this user may record (township and county staff: returned;
+    # approvers: written off): the page offers no choice the service would refuse.
+    hows = [
+        how
+        for how, roles in temporary.RECOVERY_ROLES.items()
+        if actor.role == "admin" or actor.role in roles
+    ]
+    # A refused post (a second help first, a recovery recorded meanwhile: 409) keeps its
+    # form on the page with the message and what was typed, even when the case no longer
+    # takes one.
+    help_refused = help_form is not None and not help_form.ok
+    recovery_refused = recovery_form is not None and not recovery_form.ok
     return render(
         request,
         "temporary_case.html",
@@ -203,17 +237,20 @@ def _case_page(
         case=case,
         household=household,
         extra=extra,
+        cause_of=temporary.cause_namer(session),
         programme_name=subsidies.programme_names(session).get(case.programme_code, ""),
         yuan=yuan,
-        may_help_first=(
+        may_help_first=help_refused
+        or (
             may_pay
             and case.relief_type == "emergency"
             and case.help_first_entry_id is None
             and case.status not in ("approved", "rejected")
         ),
-        may_recover=case.recovery == "due",
+        may_recover=recovery_refused or (case.recovery == "due" and bool(hows)),
+        recovery_hows=hows,
         help_form=help_form or FormState(values={"amount": yuan(case.amount_fen)}),
-        recovery_form=recovery_form or FormState(values={"how": "returned"}),
+        recovery_form=recovery_form or FormState(values={"how": hows[0] if hows else ""}),
         done=request.query_params.get("done"),
     )
 
@@ -249,7 +286,9 @@ def post_help_first(
 
     t = Translator(request_lang(request))
     done = f"/temporary/cases/{case_id}?done=help_first"
-    answer = submit(session, form, t, pay, done, HELP_FIELDS, refusals=REFUSED, status=None)
+    answer = submit(
+        session, form, t, pay, done, HELP_FIELDS, refusals=REFUSED, status=None, words=refusal_words
+    )
     return answer or _case_page(
         request, session, actor, case_id, help_form=form, status_code=form.status
     )
@@ -273,7 +312,17 @@ def post_recovery(
 
     t = Translator(request_lang(request))
     done = f"/temporary/cases/{case_id}?done=recovery"
-    answer = submit(session, form, t, recover, done, RECOVERY_FIELDS, refusals=REFUSED, status=None)
+    answer = submit(
+        session,
+        form,
+        t,
+        recover,
+        done,
+        RECOVERY_FIELDS,
+        refusals=REFUSED,
+        status=None,
+        words=refusal_words,
+    )
     return answer or _case_page(
         request, session, actor, case_id, recovery_form=form, status_code=form.status
     )

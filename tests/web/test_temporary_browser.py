@@ -21,7 +21,7 @@ def test_the_township_helps_first_and_sees_the_paperwork_clock(visit, household)
     form = page.locator('[data-testid="temporary-form"]')
     form.get_by_label("户编号").fill(str(household))
     form.get_by_label("急难型").check()
-    form.get_by_label("救助事由").fill("火灾")
+    form.get_by_label("救助事由", exact=True).select_option(label="火灾")
     # Seven months is not offered; a refused form keeps what was typed (months 2 here).
     form.get_by_label("救助月数").select_option("2")
     with page.expect_navigation():
@@ -56,7 +56,7 @@ def test_the_form_shows_the_amount_when_the_months_change(visit, household):  # 
     page.goto(visit.origin + "/temporary")
     form = page.locator('[data-testid="temporary-form"]')
     form.get_by_label("户编号").fill(str(household))
-    form.get_by_label("救助事由").fill("火灾")
+    form.get_by_label("救助事由", exact=True).select_option(label="火灾")
     form.get_by_label("救助月数").select_option("4")
     line = page.locator('[data-testid="temporary-preview"]')
     line.filter(has_text="4,000.00 元").wait_for(timeout=10000)
@@ -66,4 +66,4 @@ def test_the_form_shows_the_amount_when_the_months_change(visit, household):  # 
     with page.expect_navigation():
         form.get_by_role("button", name="试算金额").click()
     assert "4,000.00 元" in page.locator('[data-testid="temporary-preview"]').inner_text()
-    assert form.get_by_label("救助事由").input_value() == "火灾"
+    assert form.get_by_label("救助事由", exact=True).input_value() == "fire"

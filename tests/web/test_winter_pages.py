@@ -224,3 +224,26 @@ def test_the_county_home_shows_the_overdue_totals_and_the_winter_pages(client, s
     )
     assert reply.status_code == 303, reply.text
     assert 'data-testid="winter-due"' not in client.get("/").text
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "words"),
+    [
+        ("month", "13", "请选择 1 至 12 月中的一个月"),
+        ("basis", "bogus", "请选择按人发放或按户发放"),
+    ],
+)
+def test_a_wrong_round_field_says_what_is_allowed(client, sign_in, households, field, typed, words):
+    """Review of issue 15 (finding 10): not 「填写有误，请检查」 but what the field takes."""
+    sign_in("county")
+    data = {
+        "county_code": "150102",
+        "name": "第一轮",
+        "month": "1",
+        "basis": "per_person",
+        "amount": "200",
+        field: typed,
+    }
+    reply = post(client, f"/winter-spring/programmes/{PROGRAMME}/rounds", data)
+    assert reply.status_code == 422, reply.text
+    assert words in reply.text

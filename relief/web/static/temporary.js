@@ -1,4 +1,4 @@
-// 临时救助 registration form: when the household, programme or months change, ask the server
+// 临时救助 registration form: when the household, programme, cause or months change, ask the server
 // for the amount (POST /temporary/preview, nothing is written) and show its amount line, or
 // the refusal it gives. Without JavaScript the 试算 button does the same by a full page.
 (() => {
@@ -28,7 +28,7 @@
       // The 试算 button still works.
     }
   };
-  for (const name of ["household_id", "programme_code", "months"]) {
+  for (const name of ["household_id", "programme_code", "cause", "months"]) {
     const input = form.elements.namedItem(name);
     if (input) input.addEventListener("change", ask);
   }
