@@ -212,15 +212,25 @@ class Problem:
         timings = dict(timings)
         timings["paths"] = time.perf_counter() - started
 
+        # Per pair, once (the items of a pair share them): codes, distance, time.
+        pair = {
+            pos: (
+                self.warehouse_codes[int(routes.pair_w[pos])],
+                self.region_codes[int(routes.pair_j[pos])],
+                from_hundredths(int(routes.dist_c[pos])),
+                from_hundredths(int(routes.time_c[pos])),
+            )
+            for pos in paths
+        }
         lines = [
             PlanLine(
-                warehouse_code=self.warehouse_codes[int(routes.pair_w[pos])],
-                region_code=self.region_codes[int(routes.pair_j[pos])],
-                item_code=self.item_codes[int(k)],
-                quantity=int(q),
-                distance_km=from_hundredths(int(routes.dist_c[pos])),
-                eta_h=from_hundredths(int(routes.time_c[pos])),
-                path=paths[int(pos)],
+                warehouse_code=pair[pos][0],
+                region_code=pair[pos][1],
+                item_code=self.item_codes[k],
+                quantity=q,
+                distance_km=pair[pos][2],
+                eta_h=pair[pos][3],
+                path=paths[pos],
             )
             for k, pos, q in zip(
                 item_index.tolist(), positions.tolist(), quantities.tolist(), strict=True

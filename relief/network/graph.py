@@ -286,6 +286,7 @@ class RouteIndex:
         )
         self._time_matrix: sp.csr_matrix | None = None
         self._components: np.ndarray | None = None
+        self._rows: tuple[list[int], list[int], list[int]] | None = None
 
     @property
     def time_matrix(self) -> sp.csr_matrix:
@@ -334,8 +335,21 @@ class RouteIndex:
         lo, hi = self.indptr[v], self.indptr[v + 1]
         return self.indices[lo:hi], self.composite[lo:hi]
 
-    def path_to(self, start: int, end: int, labels_to_end: np.ndarray) -> list[int]:
-        """Route start → end from exact labels of distance *to* ``end``."""
+    def path_to(
+        self,
+        start: int,
+        end: int,
+        labels_to_end: np.ndarray,
+        next_hop: dict[int, int] | None = None,
+    ) -> list[int]:
+        """Route start → end from exact labels of distance *to* ``end``.
+
+        ``next_hop``: a memo of the steps already taken towards ``end`` with these labels
+        (routes to one end from several starts share their last legs); only used, and only
+        needed, without zero-weight edges, where the step from a node is the smallest
+        tight neighbour whatever the start."""
+        if not self.zero_edges:
+            return self._greedy_path_to(start, end, labels_to_end, next_hop)
 
         def tight(v: int) -> list[int]:
             nbr, w = self.neighbours(v)
@@ -344,6 +358,33 @@ class RouteIndex:
             return nbr[ok].tolist()  # CSR rows are sorted by index, i.e. by code
 
         return _lex_min_path(start, end, tight, self.zero_edges)
+
+    def _greedy_path_to(
+        self, start: int, end: int, labels: np.ndarray, next_hop: dict[int, int] | None
+    ) -> list[int]:
+        """``path_to`` with strictly positive weights: every tight step strictly
+        approaches ``end``, so the smallest tight neighbour is always the step (what
+        ``_lex_min_path`` picks), found in plain Python over the CSR rows."""
+        if self._rows is None:
+            self._rows = (self.indptr.tolist(), self.indices.tolist(), self.composite.tolist())
+        indptr, indices, weights = self._rows
+        memo = {} if next_hop is None else next_hop
+        path = [start]
+        v = start
+        while v != end:
+            u = memo.get(v)
+            if u is None:
+                lv = labels[v]
+                for e in range(indptr[v], indptr[v + 1]):  # sorted by index, i.e. by code
+                    if labels[indices[e]] + weights[e] == lv:
+                        u = indices[e]
+                        break
+                if u is None:  # cannot happen on consistent labels
+                    raise RuntimeError("route reconstruction found no tight edge")
+                memo[v] = u
+            path.append(u)
+            v = u
+        return path
 
     def path_from(self, start: int, end: int, labels_from_start: np.ndarray) -> list[int]:
         """Route start → end from exact labels of distance *from* ``start``.
@@ -495,11 +536,12 @@ class EligibleRoutes:
             else:
                 farthest = max(int(self.time_c[k]) * index.base + int(self.dist_c[k]) for k in ks)
                 labels = dijkstra(index.matrix, directed=True, indices=root, limit=float(farthest))
+            next_hop: dict[int, int] = {}  # steps towards this root, shared by its pairs
             for k in ks:
                 w = pos[self.warehouse_codes[int(self.pair_w[k])]]
                 j = pos[self.region_codes[int(self.pair_j[k])]]
                 if self.searched_from == "region":
-                    path = index.path_to(w, j, labels)
+                    path = index.path_to(w, j, labels, next_hop)
                 else:
                     path = index.path_from(w, j, labels)
                 out[k] = [index.codes[i] for i in path]
