@@ -57,7 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from ortools.graph.python import min_cost_flow
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from relief.allocation.model import AllocationInput, PlanResult
 from relief.allocation.problem import SLOPES, ItemDemand, Problem, deprivation, quarter_sizes
@@ -530,15 +530,54 @@ class _ItemNetwork:
         np.add.at(supply, self.heads[forced], self.caps[forced])
         flow = np.where(forced, self.caps, 0)
         free_idx = np.flatnonzero(free)
-        flow_free, _ = self._solve(
-            self.tails[free_idx],
-            self.heads[free_idx],
-            self.caps[free_idx],
-            self.cost2[free_idx],
-            supply,
-        )
-        flow[free_idx] = flow_free
+        for arcs, nodes in self._parts(free_idx):
+            # Each part on its own: S (local node 0) gives it exactly what it needs.
+            local = np.zeros(self.num_nodes, dtype=np.int64)
+            local[nodes] = 1 + np.arange(len(nodes))
+            part_supply = np.zeros(1 + len(nodes), dtype=np.int64)
+            part_supply[1:] = supply[nodes]
+            part_supply[0] = -int(part_supply[1:].sum())
+            flow[arcs], _ = self._solve(
+                local[self.tails[arcs]],
+                local[self.heads[arcs]],
+                self.caps[arcs],
+                self.cost2[arcs],
+                part_supply,
+            )
         return flow, len(free_idx)
+
+    def _parts(self, free_idx: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The free arcs split into independent problems: (arcs, nodes other than S).
+
+        Free arcs join nodes of equal potential, so apart from S the free network falls
+        into parts (regions short of the item at one marginal deprivation, those fully
+        served, ...) that only S joins. Arcs into or out of a part are free or fixed, and
+        its nodes' supplies are fixed, so S must give each part exactly what the part's
+        nodes need (their adjusted supplies' sum): the parts are independent problems,
+        solved one by one, which is cheaper than one problem of them all. S's own node
+        is left out of the components (it is in every part)."""
+        tails, heads = self.tails[free_idx], self.heads[free_idx]
+        inner = tails != 0
+        graph = sp.csr_matrix(
+            (np.ones(int(inner.sum()), dtype=np.int8), (tails[inner], heads[inner])),
+            shape=(self.num_nodes, self.num_nodes),
+        )
+        n, label = connected_components(graph, directed=False)
+        # An arc from S belongs to its head's part; every other free arc lies in one part.
+        arc_part = label[heads]
+        node_part = label.copy()
+        node_part[0] = -1  # S is every part's source, in none of them
+        arc_order = np.argsort(arc_part, kind="stable")
+        node_order = np.argsort(node_part, kind="stable")
+        arc_bounds = np.searchsorted(arc_part[arc_order], np.arange(n + 1))
+        node_bounds = np.searchsorted(node_part[node_order], np.arange(n + 1))
+        parts = []
+        for c in range(n):
+            arcs = free_idx[arc_order[arc_bounds[c] : arc_bounds[c + 1]]]
+            nodes = node_order[node_bounds[c] : node_bounds[c + 1]]
+            if len(arcs):
+                parts.append((arcs, nodes))
+        return parts
 
     def split(self, flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(quantity per eligible pair, unmet per region) from a flow."""

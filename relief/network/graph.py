@@ -38,7 +38,7 @@ from relief.network.records import Region, Road, Warehouse
 # Composite weights must stay exactly representable in float64 (scipy's Dijkstra).
 _EXACT_FLOAT_LIMIT = 2**53
 # Rows of a batched Dijkstra are dense: keep one batch near this many float64 cells.
-_BATCH_CELLS = 8_000_000
+_BATCH_CELLS = 2_000_000
 # The eligibility search keeps the labels it found (cut off at the deadline, so few per
 # row) for route reconstruction, up to this many entries (12 bytes each); beyond, routes
 # are reconstructed with a fresh search instead.
