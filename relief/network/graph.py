@@ -51,7 +51,11 @@ Node = TypeVar("Node", int, str)
 def to_hundredths(value: Decimal | int | float | str) -> int:
     """Exact hundredths of a time (h) or distance (km); values with more decimals round half-even."""
     d = value if isinstance(value, Decimal) else Decimal(str(value))
-    return int(d.scaleb(2).to_integral_value(rounding=ROUND_HALF_EVEN))
+    scaled = d.scaleb(2)
+    whole = int(scaled)  # towards zero: exact when there are at most two decimals
+    if whole == scaled:
+        return whole
+    return int(scaled.to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
 def from_hundredths(value: int) -> Decimal:
@@ -119,18 +123,17 @@ def build_graph(
     pairs = {_pair(str(p[0]), str(p[1])) for p in closed_pairs}
     best: dict[tuple[str, str], tuple[int, int, str, int | str | None]] = {}
     for road in roads:
-        if road.from_code == road.to_code or road.status != "open":
+        a, b = road.from_code, road.to_code
+        if a == b or road.status != "open":
             continue
-        ends = _pair(road.from_code, road.to_code)
-        if ends in pairs or (road.id is not None and str(road.id) in ids):
+        ends = (a, b) if a <= b else (b, a)
+        rid = road.id
+        text_id = "" if rid is None else str(rid)
+        if (pairs and ends in pairs) or (ids and rid is not None and text_id in ids):
             continue
-        key = (
-            to_hundredths(road.travel_time_h),
-            to_hundredths(road.distance_km),
-            "" if road.id is None else str(road.id),
-            road.id,
-        )
-        if ends not in best or key[:3] < best[ends][:3]:
+        key = (to_hundredths(road.travel_time_h), to_hundredths(road.distance_km), text_id, rid)
+        held = best.get(ends)
+        if held is None or key[:3] < held[:3]:
             best[ends] = key
     base = sum(key[1] for key in best.values()) + 1
     for a, b in best:
