@@ -20,8 +20,13 @@ the stage-1 optima, exactly, without a big-M weight (which overflows int64 at na
 scale): the shortest-path distances π in the stage-1 residual graph are optimal duals;
 complementary slackness says a flow is stage-1 optimal iff it leaves arcs of positive
 reduced cost c + π(tail) − π(head) empty and fills arcs of negative reduced cost. Stage 2
-fixes those arcs and re-solves the free (zero reduced cost) arcs with transport costs.
+fixes those arcs and re-solves the free (zero reduced cost) arcs with transport costs,
+one independent min-cost flow per part of the free network apart from S (``_parts``).
 Both stages are proven optimal by OR-Tools, so the plan's status is ``optimal``.
+
+An item whose needs can all be met (every priority > 0) skips stage 1: its optimal
+deprivation is 0, so stage 2 is the cheapest transport meeting every need, one solve
+(``_ItemNetwork.all_met``).
 
 Items are independent, so they are solved in parallel processes when the model is large
 (``RELIEF_SOLVER_WORKERS``, default one per CPU; ``RELIEF_SOLVER_PARALLEL_MIN_ARCS``):
