@@ -212,15 +212,25 @@ class Problem:
         timings = dict(timings)
         timings["paths"] = time.perf_counter() - started
 
+        # Per pair, once (the items of a pair share them): codes, distance, time.
+        pair = {
+            pos: (
+                self.warehouse_codes[int(routes.pair_w[pos])],
+                self.region_codes[int(routes.pair_j[pos])],
+                from_hundredths(int(routes.dist_c[pos])),
+                from_hundredths(int(routes.time_c[pos])),
+            )
+            for pos in paths
+        }
         lines = [
             PlanLine(
-                warehouse_code=self.warehouse_codes[int(routes.pair_w[pos])],
-                region_code=self.region_codes[int(routes.pair_j[pos])],
-                item_code=self.item_codes[int(k)],
-                quantity=int(q),
-                distance_km=from_hundredths(int(routes.dist_c[pos])),
-                eta_h=from_hundredths(int(routes.time_c[pos])),
-                path=paths[int(pos)],
+                warehouse_code=pair[pos][0],
+                region_code=pair[pos][1],
+                item_code=self.item_codes[k],
+                quantity=q,
+                distance_km=pair[pos][2],
+                eta_h=pair[pos][3],
+                path=paths[pos],
             )
             for k, pos, q in zip(
                 item_index.tolist(), positions.tolist(), quantities.tolist(), strict=True
@@ -268,7 +278,8 @@ class Problem:
             short = np.flatnonzero(u > 0)
             if len(short):
                 reasons = self._reasons(k, need.region[short])
-                for s, reason in zip(short.tolist(), reasons, strict=True):
+                lists = self._eligible_lists(need.region[short], k, remaining, codes)
+                for s, reason, eligible in zip(short.tolist(), reasons, lists, strict=True):
                     j = int(need.region[s])
                     shorts.append((j, k, reason))
                     unmet.append(
@@ -279,7 +290,7 @@ class Problem:
                             allocated=int(x[s]),
                             shortfall=int(u[s]),
                             reason=reason,
-                            eligible=self._eligible_list(j, k, remaining, codes),
+                            eligible=eligible,
                         )
                     )
         remedies = self._remedies(shorts, remaining)
@@ -502,14 +513,29 @@ class Problem:
             warm[key] = (regions, graph, other)
         return graph, other
 
-    def _eligible_list(
-        self, j: int, k: int, remaining: np.ndarray, codes: np.ndarray
-    ) -> list[tuple[str, int]]:
-        """Eligible warehouses of region j that keep item k, with what they still have
-        available once this plan is reserved, in dispatcher's order."""
-        w = self.routes.pair_w[self.candidates(j)]
-        w = w[self.stocked[w, k]]
-        return list(zip(codes[w].tolist(), remaining[w, k].tolist(), strict=True))
+    def _eligible_lists(
+        self, regions: np.ndarray, k: int, remaining: np.ndarray, codes: np.ndarray
+    ) -> list[list[tuple[str, int]]]:
+        """Per region of ``regions``: its eligible warehouses that keep item k, with what
+        they still have available once this plan is reserved, in dispatcher's order (all
+        regions at once, in a few array steps)."""
+        starts = self.by_region_start[regions]
+        counts = self.by_region_start[regions + 1] - starts
+        total = int(counts.sum())
+        ends = np.cumsum(counts)
+        # The candidates of every region, one after the other.
+        idx = np.arange(total) - np.repeat(ends - counts, counts) + np.repeat(starts, counts)
+        w = self.routes.pair_w[self.by_region[idx]]
+        keep = self.stocked[w, k]
+        owner = np.repeat(np.arange(len(regions)), counts)[keep]
+        w = w[keep]
+        names = codes[w].tolist()
+        left = remaining[w, k].tolist()
+        bounds = np.searchsorted(owner, np.arange(len(regions) + 1)).tolist()
+        return [
+            list(zip(names[a:b], left[a:b], strict=True))
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
 
     def model_counts(self) -> dict[str, int]:
         return {

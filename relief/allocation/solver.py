@@ -20,8 +20,13 @@ the stage-1 optima, exactly, without a big-M weight (which overflows int64 at na
 scale): the shortest-path distances π in the stage-1 residual graph are optimal duals;
 complementary slackness says a flow is stage-1 optimal iff it leaves arcs of positive
 reduced cost c + π(tail) − π(head) empty and fills arcs of negative reduced cost. Stage 2
-fixes those arcs and re-solves the free (zero reduced cost) arcs with transport costs.
+fixes those arcs and re-solves the free (zero reduced cost) arcs with transport costs,
+one independent min-cost flow per part of the free network apart from S (``_parts``).
 Both stages are proven optimal by OR-Tools, so the plan's status is ``optimal``.
+
+An item whose needs can all be met (every priority > 0) skips stage 1: its optimal
+deprivation is 0, so stage 2 is the cheapest transport meeting every need, one solve
+(``_ItemNetwork.all_met``).
 
 Items are independent, so they are solved in parallel processes when the model is large
 (``RELIEF_SOLVER_WORKERS``, default one per CPU; ``RELIEF_SOLVER_PARALLEL_MIN_ARCS``):
@@ -57,7 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from ortools.graph.python import min_cost_flow
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from relief.allocation.model import AllocationInput, PlanResult
 from relief.allocation.problem import SLOPES, ItemDemand, Problem, deprivation, quarter_sizes
@@ -218,16 +223,24 @@ def _solve_item(
     network = _ItemNetwork(shared, k)
     need = shared.items[k]
     t0 = time.perf_counter()
-    flow1, cost1 = network.stage1()
-    t1 = time.perf_counter()
-    if on_stage2 is not None:
-        on_stage2()
-    complete = deadline is None or time.monotonic() <= deadline
-    stage2_arcs = 0
-    if complete:
-        flow, stage2_arcs = network.stage2(flow1)
+    flow = network.all_met()
+    if flow is not None:
+        # Every need met: stage 1's optimum is 0 and this one solve is stage 2's.
+        cost1, complete, stage2_arcs = 0, True, network.num_arcs - len(network.seg_region)
+        t1 = t0
+        if on_stage2 is not None:
+            on_stage2()
     else:
-        flow = flow1
+        flow1, cost1 = network.stage1()
+        t1 = time.perf_counter()
+        if on_stage2 is not None:
+            on_stage2()
+        complete = deadline is None or time.monotonic() <= deadline
+        stage2_arcs = 0
+        if complete:
+            flow, stage2_arcs = network.stage2(flow1)
+        else:
+            flow = flow1
     t2 = time.perf_counter()
     x, u = network.split(flow)
     # The flow's deprivation must be the stage-1 optimum whatever stage 2 did.
@@ -351,12 +364,21 @@ class _ItemNetwork:
         pw = shared.pair_w[useful]
         pj = shared.pair_j[useful]
         transport = shared.transport[useful]
-        warehouses, local_w = np.unique(pw, return_inverse=True)
+        # The warehouses of the pairs, in index order, and each pair's local warehouse
+        # (np.unique without its sort: warehouse indices are few and dense).
+        present = np.zeros(len(avail), dtype=bool)
+        present[pw] = True
+        warehouses = np.flatnonzero(present)
+        local_of = np.cumsum(present) - 1
+        local_w = local_of[pw]
         n_w = len(warehouses)
         # Nodes: 0 = S, 1..n_w = warehouses, then the regions.
         wnode = 1 + local_w
         jnode_of_region = 1 + n_w + np.arange(n_regions)
         jnode = 1 + n_w + local_region[pj]
+        self._pair_local_w = local_w
+        self._pair_local_j = local_region[pj]
+        self._priorities_positive = bool(np.all(need.priority > 0))
         self.num_nodes = 1 + n_w + n_regions
         self.n_regions = n_regions
         self.n_pairs = len(self.pair_positions)
@@ -400,6 +422,20 @@ class _ItemNetwork:
         costs: np.ndarray,
         supply: np.ndarray,
     ) -> tuple[np.ndarray, int]:
+        solved = self._attempt(tails, heads, caps, costs, supply, may_be_infeasible=False)
+        assert solved is not None
+        return solved
+
+    def _attempt(
+        self,
+        tails: np.ndarray,
+        heads: np.ndarray,
+        caps: np.ndarray,
+        costs: np.ndarray,
+        supply: np.ndarray,
+        may_be_infeasible: bool,
+    ) -> tuple[np.ndarray, int] | None:
+        """(flow per arc, cost); None when infeasible and ``may_be_infeasible``."""
         mcf = min_cost_flow.SimpleMinCostFlow()
         arcs = mcf.add_arcs_with_capacity_and_unit_cost(
             tails.astype(np.int32),
@@ -409,9 +445,49 @@ class _ItemNetwork:
         )
         mcf.set_nodes_supplies(np.arange(len(supply), dtype=np.int32), supply.astype(np.int64))
         status = mcf.solve()
+        if may_be_infeasible and status == mcf.INFEASIBLE:
+            return None
         if status != mcf.OPTIMAL:
             raise RuntimeError(f"min-cost flow for item {self.item_code} ended with {status}")
         return np.asarray(mcf.flows(arcs), dtype=np.int64), int(mcf.optimal_cost())
+
+    def all_met(self) -> np.ndarray | None:
+        """The two-stage optimum in one solve when every need can be met, else None.
+
+        With every priority > 0, deprivation 0 means no unit unmet, so when the stock can
+        meet every need, stage 1's optimum is exactly "every need met" and stage 2 is the
+        cheapest transport meeting every need: the network without its unmet arcs, with
+        the stage-2 costs. OR-Tools proves it infeasible (its max-flow phase) when the
+        stock cannot; the cheap necessary conditions below (enough stock in all, and
+        within reach of each region) skip that attempt in most such cases. With a
+        priority of 0 an unmet unit costs nothing in stage 1 and may save transport in
+        stage 2, so such items take the two stages."""
+        need_total = int(self.supply[0])
+        if need_total == 0 or not self._priorities_positive:
+            return None
+        n_w = self.num_nodes - 1 - self.n_regions
+        avail = self.caps[self.n_pairs : self.n_pairs + n_w]
+        if int(avail.sum()) < need_total:
+            return None
+        within_reach = np.bincount(
+            self._pair_local_j, weights=avail[self._pair_local_w], minlength=self.n_regions
+        )
+        if np.any(within_reach < -self.supply[1 + n_w :]):
+            return None
+        m = self.num_arcs - len(self.seg_region)  # pairs and S → warehouse arcs
+        solved = self._attempt(
+            self.tails[:m],
+            self.heads[:m],
+            self.caps[:m],
+            self.cost2[:m],
+            self.supply,
+            may_be_infeasible=True,
+        )
+        if solved is None:
+            return None
+        flow = np.zeros(self.num_arcs, dtype=np.int64)
+        flow[:m] = solved[0]
+        return flow
 
     def stage1(self) -> tuple[np.ndarray, int]:
         """Minimum deprivation: (flow per arc, deprivation)."""
@@ -459,15 +535,54 @@ class _ItemNetwork:
         np.add.at(supply, self.heads[forced], self.caps[forced])
         flow = np.where(forced, self.caps, 0)
         free_idx = np.flatnonzero(free)
-        flow_free, _ = self._solve(
-            self.tails[free_idx],
-            self.heads[free_idx],
-            self.caps[free_idx],
-            self.cost2[free_idx],
-            supply,
-        )
-        flow[free_idx] = flow_free
+        for arcs, nodes in self._parts(free_idx):
+            # Each part on its own: S (local node 0) gives it exactly what it needs.
+            local = np.zeros(self.num_nodes, dtype=np.int64)
+            local[nodes] = 1 + np.arange(len(nodes))
+            part_supply = np.zeros(1 + len(nodes), dtype=np.int64)
+            part_supply[1:] = supply[nodes]
+            part_supply[0] = -int(part_supply[1:].sum())
+            flow[arcs], _ = self._solve(
+                local[self.tails[arcs]],
+                local[self.heads[arcs]],
+                self.caps[arcs],
+                self.cost2[arcs],
+                part_supply,
+            )
         return flow, len(free_idx)
+
+    def _parts(self, free_idx: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The free arcs split into independent problems: (arcs, nodes other than S).
+
+        Free arcs join nodes of equal potential, so apart from S the free network falls
+        into parts (regions short of the item at one marginal deprivation, those fully
+        served, ...) that only S joins. Arcs into or out of a part are free or fixed, and
+        its nodes' supplies are fixed, so S must give each part exactly what the part's
+        nodes need (their adjusted supplies' sum): the parts are independent problems,
+        solved one by one, which is cheaper than one problem of them all. S's own node
+        is left out of the components (it is in every part)."""
+        tails, heads = self.tails[free_idx], self.heads[free_idx]
+        inner = tails != 0
+        graph = sp.csr_matrix(
+            (np.ones(int(inner.sum()), dtype=np.int8), (tails[inner], heads[inner])),
+            shape=(self.num_nodes, self.num_nodes),
+        )
+        n, label = connected_components(graph, directed=False)
+        # An arc from S belongs to its head's part; every other free arc lies in one part.
+        arc_part = label[heads]
+        node_part = label.copy()
+        node_part[0] = -1  # S is every part's source, in none of them
+        arc_order = np.argsort(arc_part, kind="stable")
+        node_order = np.argsort(node_part, kind="stable")
+        arc_bounds = np.searchsorted(arc_part[arc_order], np.arange(n + 1))
+        node_bounds = np.searchsorted(node_part[node_order], np.arange(n + 1))
+        parts = []
+        for c in range(n):
+            arcs = free_idx[arc_order[arc_bounds[c] : arc_bounds[c + 1]]]
+            nodes = node_order[node_bounds[c] : node_bounds[c + 1]]
+            if len(arcs):
+                parts.append((arcs, nodes))
+        return parts
 
     def split(self, flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(quantity per eligible pair, unmet per region) from a flow."""

@@ -37,7 +37,7 @@ from relief.network.records import ReachRules, Region, Road, Warehouse
 # Composite weights must stay exactly representable in float64 (scipy's Dijkstra).
 _EXACT_FLOAT_LIMIT = 2**53
 # Rows of a batched Dijkstra are dense: keep one batch near this many float64 cells.
-_BATCH_CELLS = 8_000_000
+_BATCH_CELLS = 2_000_000
 # The eligibility search keeps the labels it found (cut off at the deadline, so few per
 # row) for route reconstruction, up to this many entries (12 bytes each); beyond, routes
 # are reconstructed with a fresh search instead.
@@ -50,7 +50,11 @@ Node = TypeVar("Node", int, str)
 def to_hundredths(value: Decimal | int | float | str) -> int:
     """Exact hundredths of a time (h) or distance (km); values with more decimals round half-even."""
     d = value if isinstance(value, Decimal) else Decimal(str(value))
-    return int(d.scaleb(2).to_integral_value(rounding=ROUND_HALF_EVEN))
+    scaled = d.scaleb(2)
+    whole = int(scaled)  # towards zero: exact when there are at most two decimals
+    if whole == scaled:
+        return whole
+    return int(scaled.to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
 def from_hundredths(value: int) -> Decimal:
@@ -118,18 +122,17 @@ def build_graph(
     pairs = {_pair(str(p[0]), str(p[1])) for p in closed_pairs}
     best: dict[tuple[str, str], tuple[int, int, str, int | str | None]] = {}
     for road in roads:
-        if road.from_code == road.to_code or road.status != "open":
+        a, b = road.from_code, road.to_code
+        if a == b or road.status != "open":
             continue
-        ends = _pair(road.from_code, road.to_code)
-        if ends in pairs or (road.id is not None and str(road.id) in ids):
+        ends = (a, b) if a <= b else (b, a)
+        rid = road.id
+        text_id = "" if rid is None else str(rid)
+        if (pairs and ends in pairs) or (ids and rid is not None and text_id in ids):
             continue
-        key = (
-            to_hundredths(road.travel_time_h),
-            to_hundredths(road.distance_km),
-            "" if road.id is None else str(road.id),
-            road.id,
-        )
-        if ends not in best or key[:3] < best[ends][:3]:
+        key = (to_hundredths(road.travel_time_h), to_hundredths(road.distance_km), text_id, rid)
+        held = best.get(ends)
+        if held is None or key[:3] < held[:3]:
             best[ends] = key
     base = sum(key[1] for key in best.values()) + 1
     for a, b in best:
@@ -285,6 +288,7 @@ class RouteIndex:
         )
         self._time_matrix: sp.csr_matrix | None = None
         self._components: np.ndarray | None = None
+        self._rows: tuple[list[int], list[int], list[int]] | None = None
 
     @property
     def time_matrix(self) -> sp.csr_matrix:
@@ -333,8 +337,21 @@ class RouteIndex:
         lo, hi = self.indptr[v], self.indptr[v + 1]
         return self.indices[lo:hi], self.composite[lo:hi]
 
-    def path_to(self, start: int, end: int, labels_to_end: np.ndarray) -> list[int]:
-        """Route start → end from exact labels of distance *to* ``end``."""
+    def path_to(
+        self,
+        start: int,
+        end: int,
+        labels_to_end: np.ndarray,
+        next_hop: dict[int, int] | None = None,
+    ) -> list[int]:
+        """Route start → end from exact labels of distance *to* ``end``.
+
+        ``next_hop``: a memo of the steps already taken towards ``end`` with these labels
+        (routes to one end from several starts share their last legs); only used, and only
+        needed, without zero-weight edges, where the step from a node is the smallest
+        tight neighbour whatever the start."""
+        if not self.zero_edges:
+            return self._greedy_path_to(start, end, labels_to_end, next_hop)
 
         def tight(v: int) -> list[int]:
             nbr, w = self.neighbours(v)
@@ -343,6 +360,33 @@ class RouteIndex:
             return nbr[ok].tolist()  # CSR rows are sorted by index, i.e. by code
 
         return _lex_min_path(start, end, tight, self.zero_edges)
+
+    def _greedy_path_to(
+        self, start: int, end: int, labels: np.ndarray, next_hop: dict[int, int] | None
+    ) -> list[int]:
+        """``path_to`` with strictly positive weights: every tight step strictly
+        approaches ``end``, so the smallest tight neighbour is always the step (what
+        ``_lex_min_path`` picks), found in plain Python over the CSR rows."""
+        if self._rows is None:
+            self._rows = (self.indptr.tolist(), self.indices.tolist(), self.composite.tolist())
+        indptr, indices, weights = self._rows
+        memo = {} if next_hop is None else next_hop
+        path = [start]
+        v = start
+        while v != end:
+            u = memo.get(v)
+            if u is None:
+                lv = labels[v]
+                for e in range(indptr[v], indptr[v + 1]):  # sorted by index, i.e. by code
+                    if labels[indices[e]] + weights[e] == lv:
+                        u = indices[e]
+                        break
+                if u is None:  # cannot happen on consistent labels
+                    raise RuntimeError("route reconstruction found no tight edge")
+                memo[v] = u
+            path.append(u)
+            v = u
+        return path
 
     def path_from(self, start: int, end: int, labels_from_start: np.ndarray) -> list[int]:
         """Route start → end from exact labels of distance *from* ``start``.
@@ -494,11 +538,12 @@ class EligibleRoutes:
             else:
                 farthest = max(int(self.time_c[k]) * index.base + int(self.dist_c[k]) for k in ks)
                 labels = dijkstra(index.matrix, directed=True, indices=root, limit=float(farthest))
+            next_hop: dict[int, int] = {}  # steps towards this root, shared by its pairs
             for k in ks:
                 w = pos[self.warehouse_codes[int(self.pair_w[k])]]
                 j = pos[self.region_codes[int(self.pair_j[k])]]
                 if self.searched_from == "region":
-                    path = index.path_to(w, j, labels)
+                    path = index.path_to(w, j, labels, next_hop)
                 else:
                     path = index.path_from(w, j, labels)
                 out[k] = [index.codes[i] for i in path]

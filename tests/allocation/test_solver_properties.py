@@ -4,8 +4,10 @@ both stages as linear programs solved by HiGHS (scipy), and brute force on tiny 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from decimal import Decimal
+from unittest import mock
 
 import networkx as nx
 import numpy as np
@@ -15,7 +17,7 @@ from scipy.optimize import linprog
 
 from relief.allocation.greedy import greedy
 from relief.allocation.model import AllocationInput, DemandLine
-from relief.allocation.solver import solve
+from relief.allocation.solver import _ItemNetwork, solve
 from relief.emergency.records import Policy
 from relief.network.records import Item, Region, Road, StockLevel, Warehouse
 
@@ -372,3 +374,24 @@ def test_deprivation_equals_brute_force_on_tiny_cases(stocks, needs, priorities,
         )
         best = value if best is None else min(best, value)
     assert solve(inp).stats["deprivation"] == best
+
+
+@settings(deadline=None)
+@given(instances())
+def test_one_solve_for_needs_that_can_all_be_met_equals_the_two_stages(inp):
+    # Plenty of stock and priorities above 0: most items take the one-solve path
+    # (_ItemNetwork.all_met); the optimum must be the LP's and the two stages' alike.
+    inp = dataclasses.replace(
+        inp,
+        stock=[dataclasses.replace(s, on_hand=s.on_hand + 60) for s in inp.stock],
+        demand=[dataclasses.replace(d, priority=max(1, d.priority)) for d in inp.demand],
+    )
+    plan = solve(inp)
+    with mock.patch.object(_ItemNetwork, "all_met", lambda self: None):
+        two_stages = solve(inp)
+    routes = oracle_routes(inp, oracle_graph(inp))
+    best1, best2 = lp_optimum(inp, routes)
+    for p in (plan, two_stages):
+        assert p.status == "optimal"
+        assert p.stats["deprivation"] == best1
+        assert abs(transport_cost(p, inp) - best2) <= 1e-6 * max(1.0, best2)
