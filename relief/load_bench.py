@@ -60,6 +60,9 @@ class Tally:
     statuses: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
     chains: Counter = field(default_factory=Counter)
+    # In-process runs only (`--in-process`): CPU seconds and SQL statements per request.
+    cpu: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statements: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, group: str, seconds: float, status: int) -> None:
         self.latencies[group].append(seconds)
@@ -209,14 +212,38 @@ def start_workers(workers: int, port: int) -> subprocess.Popen:
 # --- the load --------------------------------------------------------------------------
 
 
+class StatementCounter:
+    """SQL statements sent on an engine (in-process runs: one client, so the count between
+    two moments is one request's)."""
+
+    def __init__(self, engine) -> None:
+        from sqlalchemy import event
+
+        self.count = 0
+
+        def _on_execute(*_args) -> None:
+            self.count += 1
+
+        event.listen(engine, "before_cursor_execute", _on_execute)
+
+
 class Client:
-    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, str], tally: Tally) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        tokens: dict[str, str],
+        tally: Tally,
+        statements: StatementCounter | None = None,
+    ) -> None:
         self.http, self.tokens, self.tally = http, tokens, tally
+        self.statements = statements
 
     async def call(self, group: str, role: str, method: str, url: str, **kwargs) -> Any:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"}
         if method != "GET":
             headers["Idempotency-Key"] = secrets.token_hex(16)
+        counted = self.statements.count if self.statements else 0
+        cpu = time.process_time()
         started = time.perf_counter()
         try:
             reply = await self.http.request(method, url, headers=headers, **kwargs)
@@ -224,6 +251,9 @@ class Client:
             self.tally.errors[type(exc).__name__] += 1
             return None
         self.tally.add(group, time.perf_counter() - started, reply.status_code)
+        if self.statements is not None:
+            self.tally.cpu[group].append(time.process_time() - cpu)
+            self.tally.statements[group].append(self.statements.count - counted)
         if reply.status_code >= 400:
             try:
                 detail = reply.json()["detail"]
@@ -346,11 +376,19 @@ async def subsidy_chain(client: Client, setup: Setup, serial: int, rng: random.R
 
 
 async def run_load(
-    base_url: str, setup: Setup, clients: int, seconds: float, seed: int
+    base_url: str,
+    setup: Setup,
+    clients: int,
+    seconds: float,
+    seed: int,
+    transport: httpx.AsyncBaseTransport | None = None,
+    statements: StatementCounter | None = None,
 ) -> tuple[Tally, float]:
     tally = Tally()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as http:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=60, limits=limits, transport=transport
+    ) as http:
         tokens = {}
         for role, username in setup.usernames.items():
             reply = await http.post(
@@ -364,7 +402,7 @@ async def run_load(
 
         async def loop(number: int) -> None:
             rng = random.Random(seed * 1000 + number)
-            client = Client(http, tokens, tally)
+            client = Client(http, tokens, tally, statements)
             while time.perf_counter() < stop:
                 if rng.random() < READ_SHARE:
                     await read(client, setup, rng)
@@ -408,6 +446,16 @@ def report(tally: Tally, elapsed: float, workers: int, clients: int) -> list[str
                     f"{group:<20} {len(values):>6} {percentile(values, 0.50) * 1000:>8.0f} "
                     f"{percentile(values, 0.95) * 1000:>8.0f} {percentile(values, 0.99) * 1000:>8.0f}"
                 )
+    if tally.cpu:
+        lines.append(
+            f"{'per request':<20} {'n':>6} {'CPU ms':>8} {'CPU p95':>8} {'SQL':>8} {'SQL max':>8}"
+        )
+        for group in sorted(tally.cpu):
+            cpu, sql = tally.cpu[group], tally.statements[group]
+            lines.append(
+                f"{group:<20} {len(cpu):>6} {sum(cpu) / len(cpu) * 1000:>8.1f} "
+                f"{percentile(cpu, 0.95) * 1000:>8.1f} {sum(sql) / len(sql):>8.1f} {max(sql):>8}"
+            )
     lines.append("statuses: " + ", ".join(f"{s}: {n}" for s, n in sorted(tally.statuses.items())))
     lines.append("chains: " + ", ".join(f"{c}: {n}" for c, n in sorted(tally.chains.items())))
     if tally.errors:
@@ -415,6 +463,29 @@ def report(tally: Tally, elapsed: float, workers: int, clients: int) -> list[str
             "refused or failed: " + ", ".join(f"{e}: {n}" for e, n in tally.errors.most_common())
         )
     return lines
+
+
+def bench_in_process(seconds: float, scenario: Path | None, seed: int = 0) -> list[str]:
+    """The same mix, one client, the app in this process (no server, no sockets): the CPU
+    time and SQL statements each request costs, per route group. On a shared machine a
+    request's CPU time is what it costs whatever the others do; its latency is not."""
+    from relief.app import create_app
+    from relief.config import get_settings
+    from relief.db import engine_for
+
+    setup = prepare(scenario)
+    settings = get_settings()
+    engine = engine_for(settings)
+    app = create_app(settings, engine)
+    statements = StatementCounter(engine)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        tally, elapsed = asyncio.run(
+            run_load("http://relief.test", setup, 1, seconds, seed, transport, statements)
+        )
+    finally:
+        engine.dispose()
+    return report(tally, elapsed, 0, 1)
 
 
 def bench_load(
