@@ -109,7 +109,10 @@ def region_lineage(session: Session, code: str) -> list[str]:
                 up, col(RegionRow.code) == up.c.parent_code
             )
         )
-        session.exec(select(RegionRow).where(col(RegionRow.code).in_(select(up.c.code)))).all()
+        rows = session.exec(select(RegionRow).where(col(RegionRow.code).in_(select(up.c.code))))
+        # The identity map holds rows weakly: keep them for the session's life, so that the
+        # walk below and the next lineage through them find them there.
+        session.info.setdefault("relief.regions", []).extend(rows.all())
     lineage: list[str] = []
     seen: set[str] = set()
     current = session.get(RegionRow, code)
