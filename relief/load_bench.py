@@ -63,6 +63,10 @@ class Tally:
     # In-process runs only (`--in-process`): CPU seconds and SQL statements per request.
     cpu: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statements: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # CPU seconds spent during the load by the load generator and by the server's processes
+    # (None where /proc cannot tell).
+    client_cpu_s: float = 0.0
+    server_cpu_s: float | None = None
 
     def add(self, group: str, seconds: float, status: int) -> None:
         self.latencies[group].append(seconds)
@@ -383,6 +387,7 @@ async def run_load(
     seed: int,
     transport: httpx.AsyncBaseTransport | None = None,
     statements: StatementCounter | None = None,
+    server_pid: int | None = None,
 ) -> tuple[Tally, float]:
     tally = Tally()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -397,6 +402,8 @@ async def run_load(
             reply.raise_for_status()
             tokens[role] = reply.json()["access_token"]
         serials = iter(range(10**9))
+        cpu = time.process_time()
+        server_cpu = _tree_cpu_s(server_pid) if server_pid else None
         started = time.perf_counter()
         stop = started + seconds
 
@@ -414,7 +421,40 @@ async def run_load(
                     tally.chains["subsidies " + ("done" if done else "broken")] += 1
 
         await asyncio.gather(*(loop(n) for n in range(clients)))
-        return tally, time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        tally.client_cpu_s = time.process_time() - cpu
+        if server_cpu is not None:
+            after = _tree_cpu_s(server_pid)  # type: ignore[arg-type]
+            tally.server_cpu_s = None if after is None else after - server_cpu
+        return tally, elapsed
+
+
+def _tree_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by a process and its children: the server
+    and its workers. Linux /proc only; None elsewhere."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        stats = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    except (OSError, ValueError, IndexError):
+        return None
+    tree, total = {pid}, 0
+    changed = True
+    while changed:
+        changed = False
+        for child, (parent, _) in stats.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                changed = True
+    for member in tree:
+        total += stats.get(member, (0, 0))[1]
+    return total / tick
 
 
 def check_after() -> tuple[int, str]:
@@ -446,6 +486,11 @@ def report(tally: Tally, elapsed: float, workers: int, clients: int) -> list[str
                     f"{group:<20} {len(values):>6} {percentile(values, 0.50) * 1000:>8.0f} "
                     f"{percentile(values, 0.95) * 1000:>8.0f} {percentile(values, 0.99) * 1000:>8.0f}"
                 )
+    if total and not tally.cpu:
+        cpu = f"load generator CPU {tally.client_cpu_s * 1000 / total:.1f} ms/request"
+        if tally.server_cpu_s is not None:
+            cpu = f"server CPU {tally.server_cpu_s * 1000 / total:.1f} ms/request, " + cpu
+        lines.append(cpu + " (the database's own CPU not counted)")
     if tally.cpu:
         lines.append(
             f"{'per request':<20} {'n':>6} {'CPU ms':>8} {'CPU p95':>8} {'SQL':>8} {'SQL max':>8}"
@@ -497,7 +542,9 @@ def bench_load(
     server = start_workers(workers, port)
     try:
         tally, elapsed = asyncio.run(
-            run_load(f"http://127.0.0.1:{port}", setup, clients, seconds, seed)
+            run_load(
+                f"http://127.0.0.1:{port}", setup, clients, seconds, seed, server_pid=server.pid
+            )
         )
     finally:
         server.terminate()
