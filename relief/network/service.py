@@ -115,12 +115,17 @@ def region_lineage(session: Session, code: str) -> list[str]:
         session.info.setdefault("relief.regions", []).extend(rows.all())
     lineage: list[str] = []
     seen: set[str] = set()
-    current = session.get(RegionRow, code)
+    current = _in_session(session, code)
     while current is not None and current.code not in seen:
         lineage.append(current.code)
         seen.add(current.code)
-        current = session.get(RegionRow, current.parent_code) if current.parent_code else None
+        current = _in_session(session, current.parent_code) if current.parent_code else None
     return lineage
+
+
+def _in_session(session: Session, code: str) -> RegionRow | None:
+    """The region as the session holds it (None if it does not: no query)."""
+    return session.identity_map.get(identity_key(RegionRow, code))  # type: ignore[return-value]
 
 
 def _lineage_in_session(session: Session, code: str) -> bool:
@@ -129,7 +134,7 @@ def _lineage_in_session(session: Session, code: str) -> bool:
     current: str | None = code
     while current is not None and current not in seen:
         seen.add(current)
-        row = session.identity_map.get(identity_key(RegionRow, current))
+        row = _in_session(session, current)
         if row is None:
             return False
         current = row.parent_code
