@@ -431,6 +431,20 @@ async def run_load(
         return tally, elapsed
 
 
+def _settle(pid: int, limit_s: float = 120.0) -> None:
+    """Wait until the server's processes are idle: the first worker answering the health
+    check does not mean the others have finished importing the app, and their start-up
+    CPU is not the load's."""
+    before = _tree_cpu_s(pid)
+    deadline = time.monotonic() + limit_s
+    while before is not None and time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = _tree_cpu_s(pid)
+        if now is None or now - before < 0.1:
+            return
+        before = now
+
+
 def _tree_cpu_s(pid: int) -> float | None:
     """CPU seconds (user + system) used so far by a process and its children: the server
     and its workers. Linux /proc only; None elsewhere."""
@@ -543,6 +557,7 @@ def bench_load(
     port = _free_port()
     server = start_workers(workers, port)
     try:
+        _settle(server.pid)
         tally, elapsed = asyncio.run(
             run_load(
                 f"http://127.0.0.1:{port}", setup, clients, seconds, seed, server_pid=server.pid
