@@ -38,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from relief import clock
+from relief.auth.models import User
 from relief.db import UTCDateTime, session_for
 from relief.errors import DomainError
 from relief.i18n import api_lang
@@ -51,6 +52,8 @@ RENEW_EVERY_S = 10.0
 WAIT_POLL_S = 0.05
 WAIT_LIMIT_S = 60.0
 METHODS = frozenset({"POST", "PATCH", "PUT"})
+# request.state's name for (token, user) checked by the middleware for this request.
+VERIFIED = "relief_verified_user"
 
 
 class IdempotencyKey(SQLModel, table=True):
@@ -107,16 +110,18 @@ def _claim_in(session: Session, username, method, path, key, body_hash) -> Idemp
 
 def _claim_for_token(
     engine, token: str | None, secret_key: str, method, path, key, body_hash
-) -> tuple[str | None, IdempotencyKey | None]:
+) -> tuple[User | None, IdempotencyKey | None]:
     """The caller (None: the endpoint will answer 401, nothing is claimed) and `_claim`'s
-    answer, on one connection: one checkout instead of two per keyed request."""
+    answer, on one connection: one checkout instead of two per keyed request. The caller
+    comes back detached, loaded, for the endpoint (`VERIFIED`)."""
     if not token:
         return None, None
     with session_for(engine, write=True) as session:
-        username = _username_in(session, token, secret_key)
-        if username is None:
+        user = _user_in(session, token, secret_key)
+        if user is None:
             return None, None
-        return username, _claim_in(session, username, method, path, key, body_hash)
+        session.expunge(user)  # kept as read, whatever the claim commits or rolls back
+        return user, _claim_in(session, user.username, method, path, key, body_hash)
 
 
 def _take_over(session: Session, row: IdempotencyKey) -> bool:
@@ -296,12 +301,16 @@ class _KeyedRequests(BaseHTTPMiddleware):
         body_hash = fingerprint(body, secret, request.headers.get("content-type", ""))
         method, path = request.method, request.url.path
         lang = api_lang(request.headers.get("accept-language"))
-        username, existing = await run_in_threadpool(
-            _claim_for_token, engine, _token(request), secret, method, path, key, body_hash
+        token = _token(request)
+        user, existing = await run_in_threadpool(
+            _claim_for_token, engine, token, secret, method, path, key, body_hash
         )
-        if username is None:  # the endpoint will answer 401
+        if user is None:  # the endpoint will answer 401
             return await call_next(request)
-        scope = (engine, username, method, path, key)
+        # The endpoint's sign-in check takes this caller for the same token, not a second
+        # lookup (relief.auth.deps.signed_in_user).
+        setattr(request.state, VERIFIED, (token, user))
+        scope = (engine, user.username, method, path, key)
 
         waited = 0.0
         first = True
@@ -453,12 +462,12 @@ def _token(request: Request) -> str | None:
     return token or None
 
 
-def _username_in(session: Session, token: str, secret_key: str) -> str | None:
+def _user_in(session: Session, token: str, secret_key: str) -> User | None:
     """The caller, if their token is valid now: signed, unexpired and not revoked (a token
     ended by sign-out or a password change must not replay the replies it once got)."""
     from relief.auth.service import user_for_token
 
     try:
-        return user_for_token(session, token, secret_key).username
+        return user_for_token(session, token, secret_key)
     except DomainError:
         return None
