@@ -39,7 +39,9 @@ def signed_in_user(
         raise DomainError("not_authenticated", "a bearer token is required", None)
     # A keyed write's caller was checked for this very token when its key was claimed
     # (relief.idempotency), a moment ago: not looked up twice.
-    verified = getattr(request.state, "relief_verified_user", None)
+    from relief.idempotency import VERIFIED
+
+    verified = getattr(request.state, VERIFIED, None)
     if verified is not None and verified[0] == token:
         return verified[1]
     return service.user_for_token(session, token, request.app.state.settings.secret_key)
