@@ -18,7 +18,6 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import BaseHTTPMiddleware
 
 from relief.audit import service as audit
 from relief.body_limit import BodySizeLimitMiddleware, BodyTooLarge, too_large
@@ -151,16 +150,30 @@ def _domain_routers() -> list:
     return routers
 
 
-class RequestIdMiddleware(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next):
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        token = audit.request_id_var.set(request_id[:64])
+class RequestIdMiddleware:
+    """The request's id (the caller's X-Request-ID, else a new one) for the audit trail and
+    on the reply. A plain ASGI middleware: no BaseHTTPMiddleware task group per request."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope.get("headers", ()) if k == b"x-request-id"), b"")
+        request_id = (given.decode("latin-1") or uuid.uuid4().hex)[:64]
+
+        async def send_with_id(message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        token = audit.request_id_var.set(request_id)
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_id)
         finally:
             audit.request_id_var.reset(token)
-        response.headers["X-Request-ID"] = request_id[:64]
-        return response
 
 
 # What every reply carries. A response that sets its own Content-Security-Policy (the UI's

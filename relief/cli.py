@@ -600,14 +600,25 @@ def bench_load(
         None, "--scenario", help="load this scenario first (e.g. scenarios/hohhot)"
     ),
     seed: int = typer.Option(0, "--seed"),
+    in_process: bool = typer.Option(
+        False,
+        "--in-process",
+        help="one client, the app in this process: CPU ms and SQL statements per request",
+    ),
 ) -> None:
     """Start N workers on the configured database, run a mixed load (70 % reads; receipt →
     transfer → dispatch → receive and household → case → payment chains), print throughput,
     p50/p95/p99 by route group and status counts, then `relief check`. Exit 1 on a 5xx or
-    a failed check."""
+    a failed check. With --in-process: the same mix from one client to the app in this
+    process, with each route group's CPU time and SQL statements per request."""
+    from relief.load_bench import bench_in_process
     from relief.load_bench import bench_load as run
 
     _settings()
+    if in_process:
+        for line in bench_in_process(seconds, scenario, seed):
+            typer.echo(line)
+        return
     lines, passed = run(workers, clients, seconds, scenario, seed)
     for line in lines:
         typer.echo(line)

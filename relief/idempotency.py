@@ -38,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from relief import clock
+from relief.auth.models import User
 from relief.db import UTCDateTime, session_for
 from relief.errors import DomainError
 from relief.i18n import api_lang
@@ -51,6 +52,8 @@ RENEW_EVERY_S = 10.0
 WAIT_POLL_S = 0.05
 WAIT_LIMIT_S = 60.0
 METHODS = frozenset({"POST", "PATCH", "PUT"})
+# request.state's name for (token, user) checked by the middleware for this request.
+VERIFIED = "relief_verified_user"
 
 
 class IdempotencyKey(SQLModel, table=True):
@@ -73,11 +76,14 @@ class IdempotencyKey(SQLModel, table=True):
 def _claim(engine, username, method, path, key, body_hash) -> IdempotencyKey | None:
     """Insert the marker; None when we own the key now, else the existing row."""
     with session_for(engine, write=True) as session:
-        existing = _find(session, username, method, path, key)
-        if existing is not None:
-            if existing.body_hash == body_hash and _take_over(session, existing):
-                return None
-            return existing
+        return _claim_in(session, username, method, path, key, body_hash)
+
+
+def _claim_in(session: Session, username, method, path, key, body_hash) -> IdempotencyKey | None:
+    """`_claim` on an open session. The insert comes first: a new key (nearly every request)
+    costs one INSERT; a key already there fails the unique constraint, and only then is its
+    row read (a repeat, or a key a dead worker's lease still holds)."""
+    for _ in range(3):
         session.add(
             IdempotencyKey(
                 username=username,
@@ -90,10 +96,32 @@ def _claim(engine, username, method, path, key, body_hash) -> IdempotencyKey | N
         )
         try:
             session.commit()
+            return None
         except IntegrityError:
             session.rollback()
-            return _find(session, username, method, path, key)
-        return None
+        existing = _find(session, username, method, path, key)
+        if existing is None:
+            continue  # gone in between (a 5xx let it go): insert again
+        if existing.body_hash == body_hash and _take_over(session, existing):
+            return None
+        return existing
+    return None  # the key came and went three times: run it (as before this loop)
+
+
+def _claim_for_token(
+    engine, token: str | None, secret_key: str, method, path, key, body_hash
+) -> tuple[User | None, IdempotencyKey | None]:
+    """The caller (None: the endpoint will answer 401, nothing is claimed) and `_claim`'s
+    answer, on one connection: one checkout instead of two per keyed request. The caller
+    comes back detached, loaded, for the endpoint (`VERIFIED`)."""
+    if not token:
+        return None, None
+    with session_for(engine, write=True) as session:
+        user = _user_in(session, token, secret_key)
+        if user is None:
+            return None, None
+        session.expunge(user)  # kept as read, whatever the claim commits or rolls back
+        return user, _claim_in(session, user.username, method, path, key, body_hash)
 
 
 def _take_over(session: Session, row: IdempotencyKey) -> bool:
@@ -195,17 +223,26 @@ def open_reply(stored: str | None, secret_key: str) -> bytes:
 def _finish(
     engine, username, method, path, key, status: int, body: bytes, ctype: str, secret_key: str
 ) -> None:
+    """Keep the reply on the key's row (one UPDATE), or drop the row after a 5xx."""
+    scope = (
+        IdempotencyKey.username == username,
+        IdempotencyKey.method == method,
+        IdempotencyKey.path == path,
+        IdempotencyKey.key == key,
+    )
     with session_for(engine, write=True) as session:
-        row = _find(session, username, method, path, key)
-        if row is None:
-            return
         if status >= 500:
-            session.delete(row)  # let a retry run again
+            session.exec(delete(IdempotencyKey).where(*scope))  # type: ignore[call-overload]
         else:
-            row.status_code = status
-            row.response_body = seal_reply(body, secret_key)
-            row.content_type = ctype
-            session.add(row)
+            session.exec(  # type: ignore[call-overload]
+                update(IdempotencyKey)
+                .where(*scope)
+                .values(
+                    status_code=status,
+                    response_body=seal_reply(body, secret_key),
+                    content_type=ctype,
+                )
+            )
         session.commit()
 
 
@@ -234,25 +271,53 @@ def _reused(lang: str) -> JSONResponse:
     return JSONResponse({"detail": err.detail(lang)}, status_code=err.status)
 
 
-class IdempotencyMiddleware(BaseHTTPMiddleware):
+class IdempotencyMiddleware:
+    """Requests without a key, and reads, go straight through (a plain ASGI check, no
+    BaseHTTPMiddleware task group per request); keyed writes go to `_KeyedRequests`."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.keyed = _KeyedRequests(app)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope.get("method") in METHODS
+            and any(name == b"idempotency-key" for name, _ in scope.get("headers", ()))
+        ):
+            await self.keyed(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class _KeyedRequests(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next):
         key = request.headers.get("idempotency-key")
         if not key or request.method not in METHODS:
             return await call_next(request)
         engine = request.app.state.engine
-        username = await run_in_threadpool(_username, request, engine)
-        if username is None:  # the endpoint will answer 401
-            return await call_next(request)
-        body = await request.body()
         secret = request.app.state.settings.secret_key
+        body = await request.body()
         body_hash = fingerprint(body, secret, request.headers.get("content-type", ""))
         method, path = request.method, request.url.path
         lang = api_lang(request.headers.get("accept-language"))
-        scope = (engine, username, method, path, key)
+        token = _token(request)
+        user, existing = await run_in_threadpool(
+            _claim_for_token, engine, token, secret, method, path, key, body_hash
+        )
+        if user is None:  # the endpoint will answer 401
+            return await call_next(request)
+        # The endpoint's sign-in check takes this caller for the same token, not a second
+        # lookup (relief.auth.deps.signed_in_user).
+        setattr(request.state, VERIFIED, (token, user))
+        scope = (engine, user.username, method, path, key)
 
         waited = 0.0
+        first = True
         while True:
-            existing = await run_in_threadpool(_claim, *scope, body_hash)
+            if not first:
+                existing = await run_in_threadpool(_claim, *scope, body_hash)
+            first = False
             if existing is None:
                 break  # ours: run it
             if existing.body_hash != body_hash:
@@ -391,17 +456,18 @@ def _canonical(body: bytes) -> bytes:
         return body
 
 
-def _username(request: Request, engine) -> str | None:
+def _token(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    token = auth[7:] if auth.lower().startswith("bearer ") else request.cookies.get("relief_token")
+    return token or None
+
+
+def _user_in(session: Session, token: str, secret_key: str) -> User | None:
     """The caller, if their token is valid now: signed, unexpired and not revoked (a token
     ended by sign-out or a password change must not replay the replies it once got)."""
     from relief.auth.service import user_for_token
 
-    auth = request.headers.get("authorization", "")
-    token = auth[7:] if auth.lower().startswith("bearer ") else request.cookies.get("relief_token")
-    if not token:
-        return None
     try:
-        with session_for(engine, write=False) as session:
-            return user_for_token(session, token, request.app.state.settings.secret_key).username
+        return user_for_token(session, token, secret_key)
     except DomainError:
         return None

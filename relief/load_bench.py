@@ -50,6 +50,8 @@ COUNTY = "150121"
 TOWNSHIPS = ("150121100", "150121101", "150121102")
 READ_SHARE = 0.7
 CHAIN_STEPS = {"stock": 4, "subsidies": 7}
+# N workers each importing the app take a while on busy cores (40 s seen for 2 at load 13).
+STARTUP_WAIT_S = 180
 
 
 @dataclass
@@ -60,6 +62,13 @@ class Tally:
     statuses: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
     chains: Counter = field(default_factory=Counter)
+    # In-process runs only (`--in-process`): CPU seconds and SQL statements per request.
+    cpu: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statements: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # CPU seconds spent during the load by the load generator and by the server's processes
+    # (None where /proc cannot tell).
+    client_cpu_s: float = 0.0
+    server_cpu_s: float | None = None
 
     def add(self, group: str, seconds: float, status: int) -> None:
         self.latencies[group].append(seconds)
@@ -192,7 +201,7 @@ def start_workers(workers: int, port: int) -> subprocess.Popen:
     server = subprocess.Popen(
         command, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + STARTUP_WAIT_S
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"relief serve stopped: {server.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
@@ -203,20 +212,44 @@ def start_workers(workers: int, port: int) -> subprocess.Popen:
             pass
         time.sleep(0.3)
     server.terminate()
-    raise SystemExit("relief serve did not answer within 60 s")
+    raise SystemExit(f"relief serve did not answer within {STARTUP_WAIT_S} s")
 
 
 # --- the load --------------------------------------------------------------------------
 
 
+class StatementCounter:
+    """SQL statements sent on an engine (in-process runs: one client, so the count between
+    two moments is one request's)."""
+
+    def __init__(self, engine) -> None:
+        from sqlalchemy import event
+
+        self.count = 0
+
+        def _on_execute(*_args) -> None:
+            self.count += 1
+
+        event.listen(engine, "before_cursor_execute", _on_execute)
+
+
 class Client:
-    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, str], tally: Tally) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        tokens: dict[str, str],
+        tally: Tally,
+        statements: StatementCounter | None = None,
+    ) -> None:
         self.http, self.tokens, self.tally = http, tokens, tally
+        self.statements = statements
 
     async def call(self, group: str, role: str, method: str, url: str, **kwargs) -> Any:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"}
         if method != "GET":
             headers["Idempotency-Key"] = secrets.token_hex(16)
+        counted = self.statements.count if self.statements else 0
+        cpu = time.process_time()
         started = time.perf_counter()
         try:
             reply = await self.http.request(method, url, headers=headers, **kwargs)
@@ -224,6 +257,9 @@ class Client:
             self.tally.errors[type(exc).__name__] += 1
             return None
         self.tally.add(group, time.perf_counter() - started, reply.status_code)
+        if self.statements is not None:
+            self.tally.cpu[group].append(time.process_time() - cpu)
+            self.tally.statements[group].append(self.statements.count - counted)
         if reply.status_code >= 400:
             try:
                 detail = reply.json()["detail"]
@@ -346,11 +382,20 @@ async def subsidy_chain(client: Client, setup: Setup, serial: int, rng: random.R
 
 
 async def run_load(
-    base_url: str, setup: Setup, clients: int, seconds: float, seed: int
+    base_url: str,
+    setup: Setup,
+    clients: int,
+    seconds: float,
+    seed: int,
+    transport: httpx.AsyncBaseTransport | None = None,
+    statements: StatementCounter | None = None,
+    server_pid: int | None = None,
 ) -> tuple[Tally, float]:
     tally = Tally()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as http:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=60, limits=limits, transport=transport
+    ) as http:
         tokens = {}
         for role, username in setup.usernames.items():
             reply = await http.post(
@@ -359,12 +404,14 @@ async def run_load(
             reply.raise_for_status()
             tokens[role] = reply.json()["access_token"]
         serials = iter(range(10**9))
+        cpu = time.process_time()
+        server_cpu = _tree_cpu_s(server_pid) if server_pid else None
         started = time.perf_counter()
         stop = started + seconds
 
         async def loop(number: int) -> None:
             rng = random.Random(seed * 1000 + number)
-            client = Client(http, tokens, tally)
+            client = Client(http, tokens, tally, statements)
             while time.perf_counter() < stop:
                 if rng.random() < READ_SHARE:
                     await read(client, setup, rng)
@@ -376,7 +423,54 @@ async def run_load(
                     tally.chains["subsidies " + ("done" if done else "broken")] += 1
 
         await asyncio.gather(*(loop(n) for n in range(clients)))
-        return tally, time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        tally.client_cpu_s = time.process_time() - cpu
+        if server_cpu is not None:
+            after = _tree_cpu_s(server_pid)  # type: ignore[arg-type]
+            tally.server_cpu_s = None if after is None else after - server_cpu
+        return tally, elapsed
+
+
+def _settle(pid: int, limit_s: float = 120.0) -> None:
+    """Wait until the server's processes are idle: the first worker answering the health
+    check does not mean the others have finished importing the app, and their start-up
+    CPU is not the load's."""
+    before = _tree_cpu_s(pid)
+    deadline = time.monotonic() + limit_s
+    while before is not None and time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = _tree_cpu_s(pid)
+        if now is None or now - before < 0.1:
+            return
+        before = now
+
+
+def _tree_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by a process and its children: the server
+    and its workers. Linux /proc only; None elsewhere."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        stats = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    except (OSError, ValueError, IndexError):
+        return None
+    tree, total = {pid}, 0
+    changed = True
+    while changed:
+        changed = False
+        for child, (parent, _) in stats.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                changed = True
+    for member in tree:
+        total += stats.get(member, (0, 0))[1]
+    return total / tick
 
 
 def check_after() -> tuple[int, str]:
@@ -408,6 +502,21 @@ def report(tally: Tally, elapsed: float, workers: int, clients: int) -> list[str
                     f"{group:<20} {len(values):>6} {percentile(values, 0.50) * 1000:>8.0f} "
                     f"{percentile(values, 0.95) * 1000:>8.0f} {percentile(values, 0.99) * 1000:>8.0f}"
                 )
+    if total and not tally.cpu:
+        cpu = f"load generator CPU {tally.client_cpu_s * 1000 / total:.1f} ms/request"
+        if tally.server_cpu_s is not None:
+            cpu = f"server CPU {tally.server_cpu_s * 1000 / total:.1f} ms/request, " + cpu
+        lines.append(cpu + " (the database's own CPU not counted)")
+    if tally.cpu:
+        lines.append(
+            f"{'per request':<20} {'n':>6} {'CPU ms':>8} {'CPU p95':>8} {'SQL':>8} {'SQL max':>8}"
+        )
+        for group in sorted(tally.cpu):
+            cpu, sql = tally.cpu[group], tally.statements[group]
+            lines.append(
+                f"{group:<20} {len(cpu):>6} {sum(cpu) / len(cpu) * 1000:>8.1f} "
+                f"{percentile(cpu, 0.95) * 1000:>8.1f} {sum(sql) / len(sql):>8.1f} {max(sql):>8}"
+            )
     lines.append("statuses: " + ", ".join(f"{s}: {n}" for s, n in sorted(tally.statuses.items())))
     lines.append("chains: " + ", ".join(f"{c}: {n}" for c, n in sorted(tally.chains.items())))
     if tally.errors:
@@ -415,6 +524,29 @@ def report(tally: Tally, elapsed: float, workers: int, clients: int) -> list[str
             "refused or failed: " + ", ".join(f"{e}: {n}" for e, n in tally.errors.most_common())
         )
     return lines
+
+
+def bench_in_process(seconds: float, scenario: Path | None, seed: int = 0) -> list[str]:
+    """The same mix, one client, the app in this process (no server, no sockets): the CPU
+    time and SQL statements each request costs, per route group. On a shared machine a
+    request's CPU time is what it costs whatever the others do; its latency is not."""
+    from relief.app import create_app
+    from relief.config import get_settings
+    from relief.db import engine_for
+
+    setup = prepare(scenario)
+    settings = get_settings()
+    engine = engine_for(settings)
+    app = create_app(settings, engine)
+    statements = StatementCounter(engine)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        tally, elapsed = asyncio.run(
+            run_load("http://relief.test", setup, 1, seconds, seed, transport, statements)
+        )
+    finally:
+        engine.dispose()
+    return report(tally, elapsed, 0, 1)
 
 
 def bench_load(
@@ -425,8 +557,11 @@ def bench_load(
     port = _free_port()
     server = start_workers(workers, port)
     try:
+        _settle(server.pid)
         tally, elapsed = asyncio.run(
-            run_load(f"http://127.0.0.1:{port}", setup, clients, seconds, seed)
+            run_load(
+                f"http://127.0.0.1:{port}", setup, clients, seconds, seed, server_pid=server.pid
+            )
         )
     finally:
         server.terminate()

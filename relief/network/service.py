@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import networkx as nx
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from relief.audit import service as audit
@@ -92,15 +93,52 @@ def list_items(session: Session, *, category: str | None = None) -> list[ItemRow
 
 
 def region_lineage(session: Session, code: str) -> list[str]:
-    """The region and its ancestors up to the root (empty for an unknown code)."""
+    """The region and its ancestors up to the root (empty for an unknown code).
+
+    One statement for the whole chain (a recursive query loads the region and its ancestors
+    into the session), not one per level; a chain the session already holds costs none."""
+    if not _lineage_in_session(session, code):
+        up = (
+            select(RegionRow.code, RegionRow.parent_code)
+            .where(RegionRow.code == code)
+            .cte("lineage", recursive=True)
+        )
+        # UNION, not UNION ALL: a cycle in bad data ends instead of looping.
+        up = up.union(
+            select(RegionRow.code, RegionRow.parent_code).join(
+                up, col(RegionRow.code) == up.c.parent_code
+            )
+        )
+        rows = session.exec(select(RegionRow).where(col(RegionRow.code).in_(select(up.c.code))))
+        # The identity map holds rows weakly: keep them for the session's life, so that the
+        # walk below and the next lineage through them find them there.
+        session.info.setdefault("relief.regions", []).extend(rows.all())
     lineage: list[str] = []
     seen: set[str] = set()
-    current = session.get(RegionRow, code)
+    current = _in_session(session, code)
     while current is not None and current.code not in seen:
         lineage.append(current.code)
         seen.add(current.code)
-        current = session.get(RegionRow, current.parent_code) if current.parent_code else None
+        current = _in_session(session, current.parent_code) if current.parent_code else None
     return lineage
+
+
+def _in_session(session: Session, code: str) -> RegionRow | None:
+    """The region as the session holds it (None if it does not: no query)."""
+    return session.identity_map.get(identity_key(RegionRow, code))  # type: ignore[return-value]
+
+
+def _lineage_in_session(session: Session, code: str) -> bool:
+    """Whether the region and all its ancestors are already loaded in the session."""
+    seen: set[str] = set()
+    current: str | None = code
+    while current is not None and current not in seen:
+        seen.add(current)
+        row = _in_session(session, current)
+        if row is None:
+            return False
+        current = row.parent_code
+    return True
 
 
 def region_descendants(session: Session, code: str) -> list[str]:

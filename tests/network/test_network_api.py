@@ -157,6 +157,21 @@ def test_region_lineage_and_descendants(engine: Engine, regions):
         assert network.region_descendants(session, "999999") == []
 
 
+def test_a_lineage_is_one_statement_and_none_once_the_session_holds_it(
+    engine: Engine, regions, count_statements
+):
+    with session_for(engine, write=False) as session:
+        session.connection()  # the transaction begun (SQLite says BEGIN as a statement)
+        seen: list[list[str]] = []
+        assert (
+            count_statements(lambda: seen.append(network.region_lineage(session, "150125101"))) == 1
+        )
+        assert count_statements(lambda: seen.append(network.region_lineage(session, "150125"))) == 0
+        assert seen == [["150125101", "150125", "150100", "150000"], ["150125", "150100", "150000"]]
+        assert count_statements(lambda: seen.append(network.region_lineage(session, "999999"))) == 1
+        assert seen[-1] == []
+
+
 def test_updating_a_region_changes_it_once_and_audits_only_the_change(
     engine: Engine, client, admin_headers, regions
 ):
