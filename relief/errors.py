@@ -121,6 +121,7 @@ ERROR_IDS: tuple[str, ...] = (
     N_("error.duplicate_case"),
     N_("error.notice_window_open"),
     N_("error.budget_exceeded"),
+    N_("error.budget_below_spent"),
     N_("error.case_not_approved"),
     N_("error.overpayment"),
     N_("error.already_reversed"),

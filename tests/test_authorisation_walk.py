@@ -636,6 +636,10 @@ RULES: dict[tuple[str, str], Rule | None] = {
             },
         },
     ),
+    ("PATCH", f"{API}/programmes/{{code}}"): Rule(
+        roles(),
+        lambda w, r, s: {"url": f"{API}/programmes/REBUILD", "json": {"budget": "1000001.00"}},
+    ),
     ("POST", f"{API}/programmes/{{code}}/standards"): Rule(
         roles(),
         lambda w, r, s: {
@@ -1246,6 +1250,13 @@ RULES: dict[tuple[str, str], Rule | None] = {
         lambda w, r, s: {
             "url": f"/winter-spring/cases/{w.registered[s]}/village-review",
             "data": {"reviewed_on": "2026-07-21", "participants": "村两委", "result": "agreed"},
+        },
+    ),
+    ("POST", "/subsidies/programmes/{code}/budget"): Rule(
+        roles(),
+        lambda w, r, s: {
+            "url": "/subsidies/programmes/REBUILD/budget",
+            "data": {"budget": "1,000,001.00"},
         },
     ),
     ("POST", "/winter-spring/programmes/{code}/rounds"): Rule(

@@ -14,7 +14,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from relief.db import alembic_config, make_engine, upgrade
-from relief.schema import metadata
+from relief.schema import include_name, metadata
 from relief.subsidies.ids import vault_for
 from tests.conftest import fresh_pg_schema, pg_reachable_or_skip
 
@@ -42,7 +42,9 @@ OLD_ROWS = [
 
 def test_migrating_to_head_gives_the_schema_the_models_describe(engine):
     with engine.connect() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+        differences = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_name": include_name}), metadata
+        )
     assert differences == []
 
 
@@ -418,3 +420,70 @@ def test_revision_i15fix_codes_the_causes_of_temporary_cases(old_database):
         causes = conn.execute(text("SELECT cause FROM subsidy_cases ORDER BY id")).scalars().all()
     back.dispose()
     assert causes == ["火灾", "火灾", "房屋失火", "交通事故"]
+
+
+def _procrastinate_objects(url: str) -> dict[str, int]:
+    """How many of procrastinate's tables and functions the URL's schema holds."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name != "postgresql":
+                names = inspect(conn).get_table_names()
+                return {"tables": sum(n.startswith("procrastinate_") for n in names)}
+            tables = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
+                    " AND tablename LIKE 'procrastinate\\_%'"
+                )
+            ).scalar()
+            functions = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                    " WHERE n.nspname = current_schema() AND p.proname LIKE 'procrastinate\\_%'"
+                )
+            ).scalar()
+            return {"tables": int(tables or 0), "functions": int(functions or 0)}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.db
+def test_revision_i16left_gives_postgresql_procrastinates_queue_and_takes_it_away(old_database):
+    """`relief db upgrade` alone gives a fresh PostgreSQL what `relief worker` needs (the
+    worker finds the queue there and applies nothing); SQLite gets nothing. Downgrade drops
+    the queue; upgrading again brings it back."""
+    from relief.allocation import jobs
+
+    upgrade(old_database)
+    found = _procrastinate_objects(old_database)
+    if old_database.startswith("sqlite"):
+        assert found == {"tables": 0}
+        command.downgrade(alembic_config(old_database), "i15fix_0001")
+        return
+    assert found["tables"] >= 3 and found["functions"] >= 5
+    assert jobs.ensure_procrastinate_schema(old_database) is False
+    jobs.ProcrastinateRunner(old_database).submit(1)
+    command.downgrade(alembic_config(old_database), "i15fix_0001")
+    assert _procrastinate_objects(old_database) == {"tables": 0, "functions": 0}
+    upgrade(old_database)
+    assert _procrastinate_objects(old_database) == found
+
+
+@pytest.mark.db
+def test_revision_i16left_keeps_a_queue_the_worker_applied_before(old_database):
+    """A database whose queue `relief worker` applied itself (the old path) upgrades over
+    it: nothing created twice, the queued job still there."""
+    from relief.allocation import jobs
+
+    if old_database.startswith("sqlite"):
+        pytest.skip("procrastinate runs on PostgreSQL only")
+    command.upgrade(alembic_config(old_database), "i15fix_0001")
+    assert jobs.ensure_procrastinate_schema(old_database) is True
+    jobs.ProcrastinateRunner(old_database).submit(7)
+    found = _procrastinate_objects(old_database)
+    upgrade(old_database)
+    assert _procrastinate_objects(old_database) == found
+    engine = make_engine(old_database)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar() == 1
+    engine.dispose()

@@ -34,6 +34,7 @@ from relief.subsidies.models import (
     ImportResult,
     PaymentIn,
     PaymentOut,
+    ProgrammeBudgetIn,
     ProgrammeIn,
     ProgrammeOut,
     ReversalIn,
@@ -365,6 +366,20 @@ def get_programme(
 ) -> ProgrammeOut:
     programme = service.get_programme(session, code)
     service.authorize_programme(session, actor, programme)
+    return programme_out(session, programme)
+
+
+@router.patch("/programmes/{code}", response_model=ProgrammeOut)
+def change_programme(
+    code: PathCode,
+    body: ProgrammeBudgetIn,
+    actor: Actor = Depends(require()),
+    session: Session = Depends(get_session),
+) -> ProgrammeOut:
+    """Change the programme's budget (admin, as creating it); audited. Below what is already
+    approved or paid → 409 `budget_below_spent` with the figures."""
+    programme = service.change_budget(session, actor, code, body.budget)
+    session.commit()
     return programme_out(session, programme)
 
 

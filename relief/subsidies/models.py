@@ -669,6 +669,19 @@ class ProgrammeIn(BaseModel):
         return value
 
 
+class ProgrammeBudgetIn(BaseModel):
+    """PATCH /programmes/{code}: the new budget (yuan, like POST /programmes)."""
+
+    budget: Fen
+
+    @field_validator("budget")
+    @classmethod
+    def _budget_not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError(N_("the budget is not negative"))
+        return value
+
+
 class StandardOut(BaseModel):
     id: int
     programme_code: str

@@ -808,6 +808,61 @@ def create_programme(session: Session, actor: Actor, body: ProgrammeIn) -> Progr
     return programme
 
 
+def change_budget(session: Session, actor: Actor, code: str, budget_fen: int) -> Programme:
+    """Set a programme's budget (PATCH /programmes/{code}; admin, as creating one). The new
+    budget may not fall below what is already approved or paid on the programme's cases
+    (409 `budget_below_spent` with the figures); beyond the funds that reached the region
+    is only flagged on the summary. Audited as an update of the programme."""
+    ensure_role(actor)
+    if budget_fen < 0:
+        raise invalid("budget", "the budget is not negative")
+    # Lock the row: an approval checks the budget under the same lock.
+    programme = session.exec(
+        select(Programme).where(Programme.code == code).with_for_update()
+    ).one_or_none()
+    if programme is None:
+        raise not_found("programme", code)
+    approved = int(
+        session.exec(
+            select(func.coalesce(func.sum(Case.amount_fen), 0)).where(
+                Case.programme_code == code, Case.status == "approved"
+            )
+        ).one()
+    )
+    paid = int(
+        session.exec(
+            select(func.coalesce(func.sum(Payment.amount_fen), 0))
+            .join(Case, Case.id == Payment.case_id)
+            .where(Case.programme_code == code)
+        ).one()
+    )
+    floor = max(approved, paid)
+    if budget_fen < floor:
+        raise DomainError(
+            "budget_below_spent",
+            "a budget of {budget} is below what programme {programme_code} has already approved ({approved}) or paid ({paid})",
+            "budget",
+            extra={
+                "budget": format_fen(budget_fen) or "0.00",
+                "approved": format_fen(approved) or "0.00",
+                "paid": format_fen(paid) or "0.00",
+            },
+            params={
+                "programme_code": code,
+                "budget": yuan_text(budget_fen),
+                "approved": yuan_text(approved),
+                "paid": yuan_text(paid),
+            },
+        )
+    if programme.budget_fen != budget_fen:
+        before = audit.snapshot(programme)
+        programme.budget_fen = budget_fen
+        session.add(programme)
+        session.flush()
+        audit.record(session, actor, "update", "programme", programme.code, before, programme)
+    return programme
+
+
 def upsert_programme(session: Session, actor: Actor, body: ProgrammeIn) -> str:
     """For the scenario loader: create the programme, or bring a stored one up to date.
     Standards are only ever added (cases point at the ones they were computed from), so a

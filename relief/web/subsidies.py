@@ -39,8 +39,10 @@ from relief.subsidies.models import (
     Payment,
     PaymentIn,
     Programme,
+    ProgrammeBudgetIn,
     ReversalIn,
     TransitionIn,
+    format_fen,
     yuan_text,
 )
 from relief.web import subsidy_office as office
@@ -857,6 +859,57 @@ def programme_page(
 ) -> Response:
     """The budget and where the money stands, the payments a page at a time, and the notice
     and payment-list downloads."""
+    return _programme_page(request, session, actor, code, page)
+
+
+@router.post("/subsidies/programmes/{code}/budget", response_class=HTMLResponse)
+def post_budget(
+    request: Request,
+    code: str,
+    budget: str = Form(""),
+    actor: Actor = Depends(signed_in),
+    session: Session = Depends(get_session),
+) -> Response:
+    """Change the programme's budget (admin, as PATCH /api/v1/programmes/{code}); back on
+    the programme's page, whose summary flags a budget beyond the funds that reached the
+    region."""
+    ensure_role(actor)
+    if len(code) > 64:
+        raise DomainError("not_found", "programme not found", None)
+    service.get_programme(session, code)
+    t = Translator(request_lang(request))
+    form = FormState(values={"budget": budget})
+    fields = fields_in(("budget",))
+    try:
+        yuan: str | None = number_text(budget, decimals=2)
+    except NumberError:
+        yuan = None
+        form.fail("budget", t("err.validation_error.budget"))
+    body = validated(form, t, ProgrammeBudgetIn, {"budget": yuan}, fields)
+    done = submit(
+        session,
+        form,
+        t,
+        lambda: service.change_budget(session, actor, code, body.budget),
+        f"/subsidies/programmes/{quote(code, safe='')}?done=budget#sum-h",
+        fields,
+        words=service_words,
+    )
+    return done or _programme_page(
+        request, session, actor, code, "", budget_form=form, status_code=form.status
+    )
+
+
+def _programme_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    code: str,
+    page: str,
+    *,
+    budget_form: FormState | None = None,
+    status_code: int = 200,
+) -> Response:
     _reader(actor)
     if len(code) > 64:
         raise DomainError("not_found", "programme not found", None)
@@ -886,4 +939,9 @@ def programme_page(
         payments=payments,
         reversed_by=service.reversed_ids(session, ids),
         pager=Pager(number, total, f"/subsidies/programmes/{quote(code, safe='')}"),
+        may_change_budget=actor.role == "admin",
+        done=request.query_params.get("done"),
+        budget_form=budget_form
+        or FormState(values={"budget": format_fen(programme.budget_fen) or "0.00"}),
+        status_code=status_code,
     )

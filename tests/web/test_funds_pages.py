@@ -34,3 +34,56 @@ def test_the_province_splits_a_sum_among_its_cities(client, sign_in):
     assert reply.status_code == 200, reply.text
     proposal = reply.text.split('data-testid="proposal"', 1)[1]
     assert "呼和浩特市" in proposal and 'name="share_150100"' in proposal
+
+
+def _budget_form(page: str) -> str:
+    return page.split('data-testid="budget-form"', 1)[1].split("</form>", 1)[0]
+
+
+def test_the_administrator_changes_the_budget_on_the_programme_page(client, sign_in):
+    sign_in("admin")
+    body = {"region_code": "150000", "source": "central", "amount": "5000000", **DOC}
+    assert client.post("/api/v1/funds/receipts", json=body, headers=ORIGIN).status_code == 201
+    body = {"from_code": "150000", "to_code": "150100", "source": "central", "amount": "4000000"}
+    reply = client.post("/api/v1/funds/allocations", json=body | DOC, headers=ORIGIN)
+    assert reply.status_code == 201, reply.text
+    url = f"/subsidies/programmes/{PROGRAMME}"
+    page = client.get(url).text
+    assert 'value="30000000.00"' in _budget_form(page)
+    assert 'data-testid="budget-beyond-funds"' in page
+
+    # The city's four programmes within the 4,000,000 元 that reached 呼和浩特市: no flag.
+    reply = client.post(
+        f"{url}/budget", data={"budget": "250,000"}, headers=ORIGIN, follow_redirects=False
+    )
+    assert reply.status_code == 303 and reply.headers["location"].startswith(f"{url}?done=budget")
+    page = client.get(reply.headers["location"]).text
+    assert "已修改预算" in page
+    assert "250,000.00 元" in page.split('data-testid="summary-budget"', 1)[1].split("</dd>", 1)[0]
+    assert 'data-testid="budget-beyond-funds"' not in page
+
+    # Beyond them again: flagged, not refused.
+    reply = client.post(
+        f"{url}/budget", data={"budget": "600000.00"}, headers=ORIGIN, follow_redirects=False
+    )
+    assert reply.status_code == 303
+    assert 'data-testid="budget-beyond-funds"' in client.get(url).text
+
+    # Refused: shown next to the field with what was typed; the budget stays.
+    for typed in ("-5", "abc", ""):
+        reply = client.post(f"{url}/budget", data={"budget": typed}, headers=ORIGIN)
+        assert reply.status_code == 422, (typed, reply.text)
+        form = _budget_form(reply.text)
+        assert f'value="{typed}"' in form and 'aria-invalid="true"' in form
+        assert 'data-testid="error-summary"' in form
+    page = client.get(url).text
+    assert "600,000.00 元" in page.split('data-testid="summary-budget"', 1)[1].split("</dd>", 1)[0]
+
+
+def test_only_the_administrator_sees_and_posts_the_budget_form(client, sign_in):
+    sign_in("county")
+    url = f"/subsidies/programmes/{PROGRAMME}"
+    page = client.get(url)
+    assert page.status_code == 200 and 'data-testid="budget-form"' not in page.text
+    reply = client.post(f"{url}/budget", data={"budget": "1"}, headers=ORIGIN)
+    assert reply.status_code == 403

@@ -57,7 +57,7 @@ def test_from_a_central_allocation_to_a_paid_case(visit, client, login, engine):
     ledger = page.locator('[data-testid="funds-ledger"]').inner_text()
     assert "内财社〔2026〕88号" in ledger and "2026-07-22" in ledger
 
-    # The county's programme and its budget (set through the API: no page edits budgets).
+    # The county's programme and its budget (set through the API).
     with transaction(engine) as session:
         flood = session.get(Programme, "HHHT-REBUILD-2026-FLOOD")
         event_id = flood.event_id  # type: ignore[union-attr]
