@@ -391,8 +391,7 @@ class Problem:
         n_w = len(self.warehouse_codes)
         wh_pos = {c: i for i, c in enumerate(self.warehouse_codes)}
         rg_pos = {c: i for i, c in enumerate(self.region_codes)}
-        now = routes.eligible
-        now_keys = np.unique(routes.pair_j[now].astype(np.int64) * n_w + routes.pair_w[now])
+        now_keys: list[np.ndarray] = []  # the eligible pairs as keys, made when first needed
 
         def added(other: EligibleRoutes) -> dict[int, tuple[np.ndarray, np.ndarray]]:
             """Per region, the warehouses eligible in `other` and not now, in dispatcher's
@@ -402,7 +401,12 @@ class Problem:
             j_map = np.array([rg_pos.get(c, -1) for c in other.region_codes], dtype=np.int64)
             w = w_map[other.pair_w[positions]] if len(positions) else positions
             j = j_map[other.pair_j[positions]] if len(positions) else positions
-            keep = (w >= 0) & (j >= 0) & ~np.isin(j * n_w + w, now_keys)
+            if not now_keys:
+                now = routes.eligible
+                now_keys.append(
+                    np.unique(routes.pair_j[now].astype(np.int64) * n_w + routes.pair_w[now])
+                )
+            keep = (w >= 0) & (j >= 0) & ~np.isin(j * n_w + w, now_keys[0])
             positions, w, j = positions[keep], w[keep], j[keep]
             order = np.lexsort((w, self.tier_rank[w], other.time_c[positions], j))
             positions, w, j = positions[order], w[order], j[order]

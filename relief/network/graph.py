@@ -150,6 +150,13 @@ def build_graph(
         for (a, b), (t, d, _, rid) in best.items()
     )
     graph.graph["composite_base"] = base
+    # The edges as built, for RouteIndex (faster than networkx's edge iteration); it is
+    # used only while the graph still has exactly these edges.
+    graph.graph["edge_table"] = (
+        list(best),
+        [k[0] for k in best.values()],
+        [k[1] for k in best.values()],
+    )
     graph.graph["zero_edges"] = any(k[0] == 0 and k[1] == 0 for k in best.values())
     return graph
 
@@ -262,12 +269,18 @@ class RouteIndex:
         self.base: int = int(graph.graph.get("composite_base", 1))
         n = len(self.codes)
         pos = self.position
-        ends_a, ends_b, times, dists = [], [], [], []
-        for a, b, data in graph.edges(data=True):
-            ends_a.append(pos[a])
-            ends_b.append(pos[b])
-            times.append(data["time_c"])
-            dists.append(data["dist_c"])
+        table = graph.graph.get("edge_table")
+        if table is not None and len(table[0]) == graph.number_of_edges():
+            ends, times, dists = table
+            ends_a = [pos[a] for a, _ in ends]
+            ends_b = [pos[b] for _, b in ends]
+        else:
+            ends_a, ends_b, times, dists = [], [], [], []
+            for a, b, data in graph.edges(data=True):
+                ends_a.append(pos[a])
+                ends_b.append(pos[b])
+                times.append(data["time_c"])
+                dists.append(data["dist_c"])
         # Both directions of every undirected edge.
         tails = np.array(ends_a + ends_b, dtype=np.int64)
         heads = np.array(ends_b + ends_a, dtype=np.int64)
