@@ -222,21 +222,22 @@ class Problem:
             )
             for pos in paths
         }
+        # In (region, item, warehouse) order: the codes are sorted, so their indices sort
+        # the same way (stable, like sorting the lines by code).
+        order = np.lexsort((routes.pair_w[positions], item_index, routes.pair_j[positions]))
+        item_codes = self.item_codes
         lines = [
-            PlanLine(
-                warehouse_code=pair[pos][0],
-                region_code=pair[pos][1],
-                item_code=self.item_codes[k],
-                quantity=q,
-                distance_km=pair[pos][2],
-                eta_h=pair[pos][3],
-                path=paths[pos],
-            )
-            for k, pos, q in zip(
-                item_index.tolist(), positions.tolist(), quantities.tolist(), strict=True
+            PlanLine(w, j, item_codes[k], q, dist, eta, paths[pos])
+            for k, pos, q, (w, j, dist, eta) in (
+                (k, pos, q, pair[pos])
+                for k, pos, q in zip(
+                    item_index[order].tolist(),
+                    positions[order].tolist(),
+                    quantities[order].tolist(),
+                    strict=True,
+                )
             )
         ]
-        lines.sort(key=lambda li: (li.region_code, li.item_code, li.warehouse_code))
 
         explain_started = time.perf_counter()
         n_j = len(self.region_codes)

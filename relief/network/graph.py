@@ -135,12 +135,11 @@ def build_graph(
         if held is None or key[:3] < held[:3]:
             best[ends] = key
     base = sum(key[1] for key in best.values()) + 1
-    for a, b in best:
-        for code in (a, b):
-            if code not in graph:
-                # A road end that is neither a region nor a warehouse (the validator rejects
-                # these); keep it as a junction so routes through it still exist.
-                graph.add_node(code, kind="junction")
+    missing = {code for pair in best for code in pair}.difference(graph)
+    for code in dict.fromkeys(c for pair in best for c in pair if c in missing) if missing else ():
+        # A road end that is neither a region nor a warehouse (the validator rejects
+        # these); keep it as a junction so routes through it still exist.
+        graph.add_node(code, kind="junction")
     graph.add_edges_from(
         (
             a,
