@@ -66,6 +66,24 @@ class ItemDemand:
 class Problem:
     """An AllocationInput in arrays: demand per item, available stock, eligible pairs."""
 
+    @classmethod
+    def of(cls, inp: AllocationInput) -> Problem:
+        """``Problem(inp)``, made once per input object when the input has a warm store
+        (a replan needs the previous input's and the new one's for ``reusable_items``,
+        then the new one's again to solve). The last two inputs are remembered; an input
+        is not changed once planned."""
+        warm = inp.warm
+        if warm is None:
+            return cls(inp)
+        made: list[tuple[AllocationInput, Problem]] = warm.setdefault("problems", [])
+        for held, problem in made:
+            if held is inp:
+                return problem
+        problem = cls(inp)
+        made.append((inp, problem))
+        del made[:-2]
+        return problem
+
     def __init__(self, inp: AllocationInput) -> None:
         started = time.perf_counter()
         self.input = inp
