@@ -57,17 +57,33 @@ def eligible_available(
         key = (s.warehouse_code, s.item_code)
         avail[key] = avail.get(key, 0) + s.on_hand - s.reserved - s.floor
     region_pos = {c: i for i, c in enumerate(routes.region_codes)}
-    eligible = routes.eligible
-    regions_of_item: dict[str, set[int]] = {}
+    item_codes: list[str] = []
+    item_pos: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
     for line in demand:
         if line.quantity > 0 and line.region_code in region_pos:
-            regions_of_item.setdefault(line.item_code, set()).add(region_pos[line.region_code])
+            k = item_pos.get(line.item_code)
+            if k is None:
+                k = item_pos[line.item_code] = len(item_codes)
+                item_codes.append(line.item_code)
+            rows.append(region_pos[line.region_code])
+            cols.append(k)
     out: dict[tuple[str, str], int] = {}
-    for item, regions in regions_of_item.items():
-        mask = eligible & np.isin(routes.pair_j, np.fromiter(regions, dtype=np.int64))
-        for w in np.unique(routes.pair_w[mask]).tolist():
-            code = routes.warehouse_codes[w]
-            out[(code, item)] = max(0, avail.get((code, item), 0))
+    if not item_codes:
+        return out
+    # Region × item "has demand", then warehouse × item "eligible for a region with
+    # demand": one boolean product over the eligible pairs.
+    wanted = np.zeros((len(routes.region_codes), len(item_codes)), dtype=bool)
+    wanted[rows, cols] = True
+    eligible = routes.eligible
+    pw, pj = routes.pair_w[eligible], routes.pair_j[eligible]
+    reach = np.zeros((len(routes.warehouse_codes), len(item_codes)), dtype=bool)
+    for k in range(len(item_codes)):
+        reach[pw[wanted[pj, k]], k] = True
+    for k, w in zip(*np.nonzero(reach.T), strict=True):  # items in order of appearance
+        code, item = routes.warehouse_codes[int(w)], item_codes[int(k)]
+        out[(code, item)] = max(0, avail.get((code, item), 0))
     return out
 
 

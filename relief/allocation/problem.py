@@ -66,6 +66,24 @@ class ItemDemand:
 class Problem:
     """An AllocationInput in arrays: demand per item, available stock, eligible pairs."""
 
+    @classmethod
+    def of(cls, inp: AllocationInput) -> Problem:
+        """``Problem(inp)``, made once per input object when the input has a warm store
+        (a replan needs the previous input's and the new one's for ``reusable_items``,
+        then the new one's again to solve). The last two inputs are remembered; an input
+        is not changed once planned."""
+        warm = inp.warm
+        if warm is None:
+            return cls(inp)
+        made: list[tuple[AllocationInput, Problem]] = warm.setdefault("problems", [])
+        for held, problem in made:
+            if held is inp:
+                return problem
+        problem = cls(inp)
+        made.append((inp, problem))
+        del made[:-2]
+        return problem
+
     def __init__(self, inp: AllocationInput) -> None:
         started = time.perf_counter()
         self.input = inp
@@ -222,21 +240,22 @@ class Problem:
             )
             for pos in paths
         }
+        # In (region, item, warehouse) order: the codes are sorted, so their indices sort
+        # the same way (stable, like sorting the lines by code).
+        order = np.lexsort((routes.pair_w[positions], item_index, routes.pair_j[positions]))
+        item_codes = self.item_codes
         lines = [
-            PlanLine(
-                warehouse_code=pair[pos][0],
-                region_code=pair[pos][1],
-                item_code=self.item_codes[k],
-                quantity=q,
-                distance_km=pair[pos][2],
-                eta_h=pair[pos][3],
-                path=paths[pos],
-            )
-            for k, pos, q in zip(
-                item_index.tolist(), positions.tolist(), quantities.tolist(), strict=True
+            PlanLine(w, j, item_codes[k], q, dist, eta, paths[pos])
+            for k, pos, q, (w, j, dist, eta) in (
+                (k, pos, q, pair[pos])
+                for k, pos, q in zip(
+                    item_index[order].tolist(),
+                    positions[order].tolist(),
+                    quantities[order].tolist(),
+                    strict=True,
+                )
             )
         ]
-        lines.sort(key=lambda li: (li.region_code, li.item_code, li.warehouse_code))
 
         explain_started = time.perf_counter()
         n_j = len(self.region_codes)
@@ -391,8 +410,7 @@ class Problem:
         n_w = len(self.warehouse_codes)
         wh_pos = {c: i for i, c in enumerate(self.warehouse_codes)}
         rg_pos = {c: i for i, c in enumerate(self.region_codes)}
-        now = routes.eligible
-        now_keys = np.unique(routes.pair_j[now].astype(np.int64) * n_w + routes.pair_w[now])
+        now_keys: list[np.ndarray] = []  # the eligible pairs as keys, made when first needed
 
         def added(other: EligibleRoutes) -> dict[int, tuple[np.ndarray, np.ndarray]]:
             """Per region, the warehouses eligible in `other` and not now, in dispatcher's
@@ -402,7 +420,12 @@ class Problem:
             j_map = np.array([rg_pos.get(c, -1) for c in other.region_codes], dtype=np.int64)
             w = w_map[other.pair_w[positions]] if len(positions) else positions
             j = j_map[other.pair_j[positions]] if len(positions) else positions
-            keep = (w >= 0) & (j >= 0) & ~np.isin(j * n_w + w, now_keys)
+            if not now_keys:
+                now = routes.eligible
+                now_keys.append(
+                    np.unique(routes.pair_j[now].astype(np.int64) * n_w + routes.pair_w[now])
+                )
+            keep = (w >= 0) & (j >= 0) & ~np.isin(j * n_w + w, now_keys[0])
             positions, w, j = positions[keep], w[keep], j[keep]
             order = np.lexsort((w, self.tier_rank[w], other.time_c[positions], j))
             positions, w, j = positions[order], w[order], j[order]

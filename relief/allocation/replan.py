@@ -58,7 +58,7 @@ def reusable_items(
         or previous_input.policy != inp.policy
     ):
         return {}
-    old_problem, new_problem = Problem(previous_input), Problem(inp)
+    old_problem, new_problem = Problem.of(previous_input), Problem.of(inp)
     if old_problem.item_codes != new_problem.item_codes:
         return {}
     old = _pair_table(old_problem.routes, old_problem)
@@ -88,7 +88,7 @@ def reusable_items(
 def item_objectives(inp: AllocationInput, plan: PlanResult) -> dict[str, tuple[int, int]]:
     """Item code → (deprivation, stage-2 transport cost) of a plan of ``inp``: what two
     optimal plans of one input have in common even when their lines differ."""
-    problem = Problem(inp)
+    problem = Problem.of(inp)
     cost = dict(_pair_table(problem.routes, problem).items())
     transport = dict.fromkeys(problem.item_codes, 0)
     for line in plan.lines:

@@ -135,12 +135,11 @@ def build_graph(
         if held is None or key[:3] < held[:3]:
             best[ends] = key
     base = sum(key[1] for key in best.values()) + 1
-    for a, b in best:
-        for code in (a, b):
-            if code not in graph:
-                # A road end that is neither a region nor a warehouse (the validator rejects
-                # these); keep it as a junction so routes through it still exist.
-                graph.add_node(code, kind="junction")
+    missing = {code for pair in best for code in pair}.difference(graph)
+    for code in dict.fromkeys(c for pair in best for c in pair if c in missing) if missing else ():
+        # A road end that is neither a region nor a warehouse (the validator rejects
+        # these); keep it as a junction so routes through it still exist.
+        graph.add_node(code, kind="junction")
     graph.add_edges_from(
         (
             a,
@@ -150,6 +149,13 @@ def build_graph(
         for (a, b), (t, d, _, rid) in best.items()
     )
     graph.graph["composite_base"] = base
+    # The edges as built, for RouteIndex (faster than networkx's edge iteration); it is
+    # used only while the graph still has exactly these edges.
+    graph.graph["edge_table"] = (
+        list(best),
+        [k[0] for k in best.values()],
+        [k[1] for k in best.values()],
+    )
     graph.graph["zero_edges"] = any(k[0] == 0 and k[1] == 0 for k in best.values())
     return graph
 
@@ -262,12 +268,18 @@ class RouteIndex:
         self.base: int = int(graph.graph.get("composite_base", 1))
         n = len(self.codes)
         pos = self.position
-        ends_a, ends_b, times, dists = [], [], [], []
-        for a, b, data in graph.edges(data=True):
-            ends_a.append(pos[a])
-            ends_b.append(pos[b])
-            times.append(data["time_c"])
-            dists.append(data["dist_c"])
+        table = graph.graph.get("edge_table")
+        if table is not None and len(table[0]) == graph.number_of_edges():
+            ends, times, dists = table
+            ends_a = [pos[a] for a, _ in ends]
+            ends_b = [pos[b] for _, b in ends]
+        else:
+            ends_a, ends_b, times, dists = [], [], [], []
+            for a, b, data in graph.edges(data=True):
+                ends_a.append(pos[a])
+                ends_b.append(pos[b])
+                times.append(data["time_c"])
+                dists.append(data["dist_c"])
         # Both directions of every undirected edge.
         tails = np.array(ends_a + ends_b, dtype=np.int64)
         heads = np.array(ends_b + ends_a, dtype=np.int64)

@@ -147,3 +147,31 @@ def test_the_solver_reports_progress_through_a_plain_callback_serial_or_parallel
     assert ("stage2", items, items) in seen  # every item counted once done
     # The callback changes nothing: the plan is the serial plan without one.
     assert result.lines == run.plans["optimal"].lines
+
+
+def test_a_replan_makes_the_arrays_of_each_input_once(monkeypatch):
+    """reusable_items and solve share one Problem per input through the warm store."""
+    from relief.allocation import problem as problem_module
+    from relief.allocation.bench import synthetic_scenario
+    from relief.allocation.planning import run_plan
+
+    made = []
+    init = problem_module.Problem.__init__
+
+    def counting(self, inp):
+        made.append(inp)
+        init(self, inp)
+
+    scenario = synthetic_scenario("county", 0)
+    first = run_plan(scenario, "bench", "optimal", workers=1)
+    monkeypatch.setattr(problem_module.Problem, "__init__", counting)
+    road = scenario.roads[0]
+    again = run_plan(
+        scenario,
+        "bench",
+        "optimal",
+        workers=1,
+        previous=first,
+        extra_closures=[(road.from_code, road.to_code)],
+    )
+    assert len(made) == 1 and made[0] is again.input

@@ -304,3 +304,22 @@ def test_a_level_without_deadline_is_not_cut_off(deadline):
     pol = Policy(deadlines_h={} if deadline is None else {3: D(deadline)})
     routes = eligible_routes(graph, whs, TREE, pol, 3, ["t1"])
     assert routes.is_eligible("W", "t1") == (deadline is None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(networks())
+def test_csr_view_from_the_edge_table_equals_the_one_from_networkx(network):
+    """RouteIndex reads build_graph's edge table; it must give the CSR view networkx's
+    edge iteration gives (junction ends included), and fall back to networkx once the
+    graph's edges changed."""
+    roads, wh_codes, _ = network
+    roads = [*roads, road("n0", "x9", "1", "1")]  # an end that is neither region nor depot
+    graph = build_graph([region(c) for c in codes], [], roads)
+    plain = graph.copy()
+    plain.graph.pop("edge_table")
+    fast, slow = RouteIndex(graph), RouteIndex(plain)
+    assert fast.codes == slow.codes
+    for name in ("indptr", "indices", "time_c", "dist_c", "composite"):
+        assert getattr(fast, name).tolist() == getattr(slow, name).tolist()
+    graph.remove_edge("n0", "x9")
+    assert RouteIndex(graph).matrix.nnz == slow.matrix.nnz - 2
