@@ -58,7 +58,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
         "relief.allocation.pipeline",
     ),
     FOLDER: ("relief.allocation.planning", "relief.allocation.bench"),
-    ENTRY: ("relief.app", "relief.cli", "relief.web", "relief.demo"),
+    ENTRY: ("relief.app", "relief.cli", "relief.web", "relief.demo", "relief.load_bench"),
 }
 
 # Between domain services: a domain below never imports one above it. Allocation plans
