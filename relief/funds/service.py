@@ -508,7 +508,22 @@ def overdue_fen(session: Session, code: str, days: int) -> int:
     # A reversed receipt is not received; a reversed allocation is not passed down.
     reversed_in = sum(-e.amount_fen for e in rows if e.kind == "reversal" and e.amount_fen < 0)
     reversed_out = sum(e.amount_fen for e in rows if e.kind == "reversal" and e.amount_fen > 0)
-    return max(0, old_in - reversed_in - (out - reversed_out) - spent_fen(session, code))
+    return max(0, old_in - reversed_in - (out - reversed_out) - paid_out_fen(session, code))
+
+
+def paid_out_fen(session: Session, code: str) -> int:
+    """Payments of cases of the programmes set at the region itself: what its own account paid
+    to households (a programme's budget is the money of the region that set it). Payments
+    under programmes of the regions below came out of money already passed down."""
+    from relief.subsidies.models import Case, Payment, Programme
+
+    total = session.exec(
+        select(func.coalesce(func.sum(Payment.amount_fen), 0))
+        .join(Case, Case.id == Payment.case_id)
+        .join(Programme, Programme.code == Case.programme_code)
+        .where(Programme.region_code == code)
+    ).one()
+    return int(total)
 
 
 def spent_fen(session: Session, code: str) -> int:
@@ -567,7 +582,11 @@ def summary(session: Session, actor: Actor, code: str) -> dict[str, Any]:
                 "received": format_fen(received) or "0.00",
                 "passed_down": format_fen(down) or "0.00",
                 "spent": format_fen(spent) or "0.00",
-                "left": format_fen(balance_fen(session, region.code)) or "0.00",
+                # What the account holds less what the region's own programmes paid out.
+                "left": format_fen(
+                    balance_fen(session, region.code) - paid_out_fen(session, region.code)
+                )
+                or "0.00",
                 "overdue": format_fen(overdue_fen(session, region.code, days)) or "0.00",
                 "programme_budgets": format_fen(budgets) or "0.00",
                 "budget_beyond_funds": bool(rows) and budgets > received,
