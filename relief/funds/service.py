@@ -23,11 +23,11 @@ from relief import clock
 from relief.audit import service as audit
 from relief.auth.deps import authorize_region, ensure_role
 from relief.auth.models import Actor
-from relief.errors import DomainError, not_found
+from relief.errors import DomainError, Named, coded, not_found
 from relief.funds.models import SOURCE_LEVEL, SOURCES, FundBalance, FundEntry
 from relief.network import service as network
 from relief.network.models import RegionRow
-from relief.subsidies.models import format_fen
+from relief.subsidies.models import format_fen, yuan_text
 
 READERS = ("county_staff", "approver", "duty_officer")
 WRITERS = ("county_staff", "approver")
@@ -40,6 +40,12 @@ def _insert(session: Session):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(FundBalance.__table__)  # type: ignore[arg-type]
+
+
+def said(session: Session, code: str) -> Named:
+    """A region as messages name it: its code in English, its name in Chinese."""
+    region = network.get_region(session, code)
+    return Named(code, region.name if region is not None else None)
 
 
 def _region(session: Session, code: str, field: str) -> RegionRow:
@@ -56,7 +62,7 @@ def _account_region(session: Session, code: str, field: str) -> RegionRow:
             "validation_error",
             "region {code} keeps no funds account (a province, city or county does)",
             field,
-            params={"code": code},
+            params={"code": Named(code, region.name)},
         )
     return region
 
@@ -97,16 +103,15 @@ def _book(session: Session, actor: Actor, entry: FundEntry, field: str) -> FundE
     after = row.balance_fen + entry.amount_fen
     if after < 0:
         balance = format_fen(row.balance_fen) or "0.00"
-        amount = format_fen(-entry.amount_fen)
         raise DomainError(
             "funds_insufficient",
             "the {source} funds of {code} hold {balance}; {amount} cannot be drawn from them",
             field,
             params={
-                "code": entry.region_code,
-                "source": entry.source,
-                "balance": balance,
-                "amount": amount,
+                "code": said(session, entry.region_code),
+                "source": coded("funds.source", entry.source),
+                "balance": yuan_text(row.balance_fen),
+                "amount": yuan_text(-entry.amount_fen),
             },
             extra={"balance": balance},
         )
@@ -158,7 +163,11 @@ def receive(
             "validation_error",
             "{source} funds are received by a region of level {level}, not by {code}",
             "source",
-            params={"source": source, "level": SOURCE_LEVEL[source], "code": code},
+            params={
+                "source": coded("funds.source", source),
+                "level": coded("level", SOURCE_LEVEL[source]),
+                "code": Named(code, region.name),
+            },
         )
     entry = FundEntry(
         region_code=code,
@@ -199,7 +208,10 @@ def allocate(
             "validation_error",
             "region {to_code} is not directly under {from_code}",
             "to_code",
-            params={"to_code": to_code, "from_code": from_code},
+            params={
+                "to_code": Named(to_code, child.name),
+                "from_code": Named(from_code, parent.name),
+            },
         )
     if child.level == "township":
         return _to_reserve(
@@ -210,7 +222,7 @@ def allocate(
             "validation_error",
             "region {code} keeps no funds account (a province, city or county does)",
             "to_code",
-            params={"code": to_code},
+            params={"code": Named(to_code, child.name)},
         )
     _lock_in_order(session, [(from_code, source), (to_code, source)])
     out = _book(
@@ -304,9 +316,9 @@ def draw_for_reserve(session: Session, actor: Actor, reserve_entry: Any) -> list
             "the funds of county {code} hold {balance}; {amount} cannot be drawn from them",
             "amount",
             params={
-                "code": county,
-                "balance": format_fen(sum(r.balance_fen for r in rows.values())) or "0.00",
-                "amount": format_fen(left),
+                "code": said(session, county),
+                "balance": yuan_text(sum(r.balance_fen for r in rows.values())),
+                "amount": yuan_text(left),
             },
         )
     entries = []

@@ -27,7 +27,7 @@ from relief.funds.models import (
 from relief.network.models import RegionRow
 from relief.subsidies.models import parse_fen
 from relief.subsidies.models import yuan_text as yuan
-from relief.web.forms import FormState, fields_in, same_site_posts, submit
+from relief.web.forms import FormState, fields_in, refusal_words, same_site_posts, submit
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
 from relief.web.shell import render, request_lang, signed_in
@@ -154,7 +154,9 @@ def post_receipt(
 
     t = Translator(request_lang(request))
     done = f"/funds/{code}?done=receipt"
-    answer = submit(session, form, t, receive, done, RECEIPT_FIELDS, refusals=REFUSED)
+    answer = submit(
+        session, form, t, receive, done, RECEIPT_FIELDS, refusals=REFUSED, words=refusal_words
+    )
     return answer or _page(request, session, actor, code, receipt=form, status_code=form.status)
 
 
@@ -198,7 +200,9 @@ def post_allocation(
 
     t = Translator(request_lang(request))
     done = f"/funds/{code}?done=allocation"
-    answer = submit(session, form, t, allocate, done, ALLOCATION_FIELDS, refusals=REFUSED)
+    answer = submit(
+        session, form, t, allocate, done, ALLOCATION_FIELDS, refusals=REFUSED, words=refusal_words
+    )
     return answer or _page(request, session, actor, code, allocation=form, status_code=form.status)
 
 
@@ -233,7 +237,7 @@ def post_proposal(
 
     t = Translator(request_lang(request))
     # Nothing to commit: the proposal is shown on the page, not stored.
-    submit(session, form, t, propose, "", PROPOSAL_FIELDS, refusals=REFUSED)
+    submit(session, form, t, propose, "", PROPOSAL_FIELDS, refusals=REFUSED, words=refusal_words)
     session.rollback()
     return _page(
         request,
@@ -287,5 +291,6 @@ async def post_approve(
         done,
         fields_in(("source", "document_no", "document_date", "purpose", "shares")),
         refusals=REFUSED,
+        words=refusal_words,
     )
     return answer or _page(request, session, actor, code, split=form, status_code=form.status)

@@ -34,3 +34,23 @@ def test_the_province_splits_a_sum_among_its_cities(client, sign_in):
     assert reply.status_code == 200, reply.text
     proposal = reply.text.split('data-testid="proposal"', 1)[1]
     assert "呼和浩特市" in proposal and 'name="share_150100"' in proposal
+
+
+def test_a_refused_allocation_names_the_region_and_source_in_words_and_yuan(client, sign_in):
+    sign_in("admin")
+    body = {"region_code": "150000", "source": "central", "amount": "12345", **DOC}
+    assert client.post("/api/v1/funds/receipts", json=body, headers=ORIGIN).status_code == 201
+    data = {"to_code": "150100", "source": "province", "amount": "20000", **DOC}
+    page = client.post("/funds/150000/allocations", data=data, headers=ORIGIN).text
+    assert "内蒙古自治区的省(自治区)级救灾资金余额为 0.00 元，不能拨付 20,000.00 元" in page
+    data = {"to_code": "150100", "source": "central", "amount": "20000", **DOC}
+    page = client.post("/funds/150000/allocations", data=data, headers=ORIGIN).text
+    assert "余额为 12,345.00 元" in page
+    data = {"to_code": "150102", "source": "central", "amount": "1", **DOC}
+    page = client.post("/funds/150000/allocations", data=data, headers=ORIGIN).text
+    assert "新城区不是内蒙古自治区的直接下级，资金须逐级下拨" in page
+    body = {"region_code": "150000", "source": "county", "amount": "1", **DOC}
+    reply = client.post(
+        "/api/v1/funds/receipts", json=body, headers=ORIGIN | {"Accept-Language": "zh"}
+    )
+    assert "county" not in reply.json()["detail"]["message"]
