@@ -28,7 +28,9 @@ from relief.network import service as network
 from relief.network.models import RegionRow
 from relief.web.forms import (
     FormState,
+    Once,
     field_name,
+    form_once,
     int_or_none,
     refusal_words,
     same_site_posts,
@@ -167,6 +169,7 @@ def distribution_page(
 async def post_issue(
     request: Request,
     code: str,
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -229,7 +232,16 @@ async def post_issue(
 
     done = f"/regions/{code}/distribution?event_id={event_id}&done=issue"
     answer = submit(
-        session, form, t, give, done, where, refusals=FORM_REFUSED, status=None, words=_words
+        session,
+        form,
+        t,
+        give,
+        done,
+        where,
+        refusals=FORM_REFUSED,
+        status=None,
+        words=_words,
+        once=once,
     )
     return answer or _page(
         request, session, actor, code, event_id, issue=form, status_code=form.status

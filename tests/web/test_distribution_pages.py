@@ -375,3 +375,17 @@ def test_an_item_the_page_does_not_offer_is_refused_above_the_form(
         assert 'class="error form-error"' in refused.text or "error-summary" in refused.text
         assert 'value="王建国"' in refused.text
     assert _issues(engine) == []
+
+
+def test_an_issue_form_submitted_twice_issues_once_and_says_so(client, sign_in, delivered, engine):
+    from tests.web.test_form_fixes_pages import _token
+
+    sign_in("township")
+    token = _token(client.get(f"{PAGE}?event_id={delivered['event']}").text, "issue-form")
+    data = _form(delivered) | {"form_token": token}
+    first = client.post(f"{PAGE}/issues", data=data, headers=ORIGIN, follow_redirects=False)
+    assert first.status_code == 303, first.text
+    again = client.post(f"{PAGE}/issues", data=data, headers=ORIGIN, follow_redirects=False)
+    assert again.status_code == 303 and "notice=resubmitted" in again.headers["location"]
+    assert len(_issues(engine)) == 1
+    assert "该表单已提交，未重复登记" in client.get(again.headers["location"]).text

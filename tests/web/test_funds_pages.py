@@ -54,3 +54,39 @@ def test_a_refused_allocation_names_the_region_and_source_in_words_and_yuan(clie
         "/api/v1/funds/receipts", json=body, headers=ORIGIN | {"Accept-Language": "zh"}
     )
     assert "county" not in reply.json()["detail"]["message"]
+
+
+def test_a_funds_form_submitted_twice_books_once_and_says_so(client, sign_in):
+    from tests.web.test_form_fixes_pages import _token
+
+    sign_in("admin")
+    page = client.get("/funds/150000").text
+    data = {"source": "central", "amount": "500", **DOC, "form_token": _token(page, "receipt-form")}
+    for _ in range(2):
+        reply = client.post(
+            "/funds/150000/receipts", data=data, headers=ORIGIN, follow_redirects=False
+        )
+        assert reply.status_code == 303, reply.text
+    assert "notice=resubmitted" in reply.headers["location"]
+    data = {"to_code": "150100", "source": "central", "amount": "100", **DOC}
+    data["form_token"] = _token(page, "allocation-form")
+    for _ in range(2):
+        reply = client.post(
+            "/funds/150000/allocations", data=data, headers=ORIGIN, follow_redirects=False
+        )
+        assert reply.status_code == 303, reply.text
+    assert "notice=resubmitted" in reply.headers["location"]
+    split = {"source": "central", "total": "50", "floor": "", "cap": ""}
+    page = client.post("/funds/150000/proposal", data=split, headers=ORIGIN).text
+    data = {"source": "central", "share_150100": "50", **DOC}
+    data["form_token"] = _token(page, "approve-form")
+    reply = client.post(
+        "/funds/150000/proposal/approve", data=data, headers=ORIGIN, follow_redirects=False
+    )
+    again = client.post(
+        "/funds/150000/proposal/approve", data=data, headers=ORIGIN, follow_redirects=False
+    )
+    assert reply.status_code == again.status_code == 303
+    assert "notice=resubmitted" in again.headers["location"]
+    account = client.get("/api/v1/funds/regions/150000", headers=ORIGIN).json()
+    assert account["balance"] == "350.00" and account["total"] == 3
