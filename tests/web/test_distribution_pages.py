@@ -389,3 +389,20 @@ def test_an_issue_form_submitted_twice_issues_once_and_says_so(client, sign_in, 
     assert again.status_code == 303 and "notice=resubmitted" in again.headers["location"]
     assert len(_issues(engine)) == 1
     assert "该表单已提交，未重复登记" in client.get(again.headers["location"]).text
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"issued_on": "2099-01-01"}, "issued_on", "发放日期晚于今天"),
+        ({"signed_by": " "}, "signed_by", "请填写领取人签字的姓名"),
+    ],
+)
+def test_a_refused_issue_says_what_is_wrong_next_to_the_field(
+    client, sign_in, delivered, engine, change, field, words
+):
+    sign_in("township")
+    reply = client.post(f"{PAGE}/issues", data=_form(delivered, **change), headers=ORIGIN)
+    assert reply.status_code == 422
+    assert words in reply.text and "填写有误，请检查" not in reply.text
+    assert _issues(engine) == []
