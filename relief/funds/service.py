@@ -67,6 +67,19 @@ def _account_region(session: Session, code: str, field: str) -> RegionRow:
     return region
 
 
+def _dated_by_today(document_date: date) -> None:
+    """A 发文日期 after today (Asia/Shanghai) is a typing slip, and would keep the money from
+    ever counting as overdue: refused on `document_date`."""
+    today = _today()
+    if document_date > today:
+        raise DomainError(
+            "validation_error",
+            "the document date {date} is after today ({today})",
+            "document_date",
+            params={"date": document_date.isoformat(), "today": today.isoformat()},
+        )
+
+
 def _lock_balance(session: Session, code: str, source: str) -> FundBalance:
     session.execute(
         _insert(session)
@@ -158,6 +171,7 @@ def receive(
     ensure_role(actor, *WRITERS)
     region = _account_region(session, code, "region_code")
     authorize_region(session, actor, code, "region_code")
+    _dated_by_today(document_date)
     if SOURCE_LEVEL[source] != region.level:
         raise DomainError(
             "validation_error",
@@ -202,6 +216,7 @@ def allocate(
     ensure_role(actor, *WRITERS)
     parent = _account_region(session, from_code, "from_code")
     authorize_region(session, actor, from_code, "from_code")
+    _dated_by_today(document_date)
     child = _region(session, to_code, "to_code")
     if child.parent_code != parent.code:
         raise DomainError(

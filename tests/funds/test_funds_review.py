@@ -34,3 +34,19 @@ def test_left_takes_off_what_the_regions_programmes_paid_out_and_nothing_below(
     top = province["regions"][0]
     # Payments under the province came out of money it had passed down: not again.
     assert top["left"] == "70000.00" and top["overdue"] == "70000.00"
+
+
+def test_a_document_dated_after_today_is_refused_naming_the_date(client, world):
+    # A 发文日期 in the future would keep the money from ever counting as overdue.
+    body = {"region_code": "150000", "source": "central", "amount": "1.00"}
+    body |= {"document_no": "内财社〔2026〕88号", "document_date": "2099-01-01", "purpose": "救灾"}
+    reply = client.post("/api/v1/funds/receipts", json=body, headers=world.admin)
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["detail"]["field"] == "document_date"
+    receive(client, world.admin)
+    body = {"from_code": "150000", "to_code": "150100", "source": "central", "amount": "1.00"}
+    body |= {"document_no": "x", "document_date": "2099-01-01", "purpose": "救灾"}
+    reply = client.post("/api/v1/funds/allocations", json=body, headers=world.admin)
+    assert reply.status_code == 422 and reply.json()["detail"]["field"] == "document_date"
+    account = client.get("/api/v1/funds/regions/150000", headers=world.admin).json()
+    assert account["total"] == 1
