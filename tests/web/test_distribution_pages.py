@@ -406,3 +406,13 @@ def test_a_refused_issue_says_what_is_wrong_next_to_the_field(
     assert reply.status_code == 422
     assert words in reply.text and "填写有误，请检查" not in reply.text
     assert _issues(engine) == []
+
+
+def test_the_english_page_has_no_chinese_brackets_or_commas(client, sign_in, delivered):
+    from relief.web.shell import LANG_COOKIE
+
+    sign_in("township")
+    client.cookies.set(LANG_COOKIE, "en")
+    page = client.get(f"{PAGE}?event_id={delivered['event']}").text
+    form = page.split('data-testid="issue-form"', 1)[1].split("</form>", 1)[0]
+    assert "（" not in form and "，" not in form

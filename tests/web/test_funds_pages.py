@@ -90,3 +90,15 @@ def test_a_funds_form_submitted_twice_books_once_and_says_so(client, sign_in):
     assert "notice=resubmitted" in again.headers["location"]
     account = client.get("/api/v1/funds/regions/150000", headers=ORIGIN).json()
     assert account["balance"] == "350.00" and account["total"] == 3
+
+
+def test_the_english_funds_page_has_no_chinese_brackets_or_colons(client, sign_in):
+    from relief.web.shell import LANG_COOKIE
+
+    sign_in("admin")
+    body = {"region_code": "150000", "source": "central", "amount": "500", **DOC}
+    assert client.post("/api/v1/funds/receipts", json=body, headers=ORIGIN).status_code == 201
+    client.cookies.set(LANG_COOKIE, "en")
+    page = client.get("/funds/150000").text
+    assert "（" not in page and "）" not in page and "：" not in page
+    assert "Amount (yuan)" in page and "Central funds: 500.00 yuan" in page
