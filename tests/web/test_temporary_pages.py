@@ -302,3 +302,9 @@ def test_the_english_case_and_reserve_pages_have_no_chinese_brackets(client, sig
     for page in (url, "/townships/150102001/reserve"):
         text = client.get(page).text
         assert "（" not in text and "）" not in text, page
+
+
+def test_months_typed_in_full_width_digits_are_read(client, sign_in, household):  # noqa: F811
+    sign_in("township")
+    reply = register(client, household, months="２")
+    assert reply.status_code == 303, reply.text
