@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from relief.auth.deps import authorize_region, ensure_role
 from relief.auth.models import Actor
-from relief.errors import DomainError
+from relief.errors import DomainError, Named
 from relief.funds import service
 from relief.funds.models import ApproveIn, FundEntry, ProposalIn
 from relief.funds.split import CountyNeed, SplitError, Weights, split
@@ -136,7 +136,10 @@ def propose(session: Session, actor: Actor, body: ProposalIn) -> dict[str, Any]:
                     "validation_error",
                     "region {code} is not directly under {from_code}",
                     "counties",
-                    params={"code": given.code, "from_code": body.from_code},
+                    params={
+                        "code": service.said(session, given.code),
+                        "from_code": Named(top.code, top.name),
+                    },
                 )
         needs = [CountyNeed(**c.model_dump()) for c in body.counties]
     else:
@@ -190,7 +193,7 @@ def approve(session: Session, actor: Actor, body: ApproveIn) -> list[FundEntry]:
                 "validation_error",
                 "region {code} is listed twice",
                 f"shares.{i}.code",
-                params={"code": share.code},
+                params={"code": service.said(session, share.code)},
             )
         seen.add(share.code)
         if share.amount < 0:

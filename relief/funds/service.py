@@ -23,11 +23,11 @@ from relief import clock
 from relief.audit import service as audit
 from relief.auth.deps import authorize_region, ensure_role
 from relief.auth.models import Actor
-from relief.errors import DomainError, not_found
+from relief.errors import DomainError, Named, coded, not_found
 from relief.funds.models import SOURCE_LEVEL, SOURCES, FundBalance, FundEntry
 from relief.network import service as network
 from relief.network.models import RegionRow
-from relief.subsidies.models import format_fen
+from relief.subsidies.models import format_fen, yuan_text
 
 READERS = ("county_staff", "approver", "duty_officer")
 WRITERS = ("county_staff", "approver")
@@ -40,6 +40,12 @@ def _insert(session: Session):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(FundBalance.__table__)  # type: ignore[arg-type]
+
+
+def said(session: Session, code: str) -> Named:
+    """A region as messages name it: its code in English, its name in Chinese."""
+    region = network.get_region(session, code)
+    return Named(code, region.name if region is not None else None)
 
 
 def _region(session: Session, code: str, field: str) -> RegionRow:
@@ -56,9 +62,22 @@ def _account_region(session: Session, code: str, field: str) -> RegionRow:
             "validation_error",
             "region {code} keeps no funds account (a province, city or county does)",
             field,
-            params={"code": code},
+            params={"code": Named(code, region.name)},
         )
     return region
+
+
+def _dated_by_today(document_date: date) -> None:
+    """A 发文日期 after today (Asia/Shanghai) is a typing slip, and would keep the money from
+    ever counting as overdue: refused on `document_date`."""
+    today = _today()
+    if document_date > today:
+        raise DomainError(
+            "validation_error",
+            "the document date {date} is after today ({today})",
+            "document_date",
+            params={"date": document_date.isoformat(), "today": today.isoformat()},
+        )
 
 
 def _lock_balance(session: Session, code: str, source: str) -> FundBalance:
@@ -97,16 +116,15 @@ def _book(session: Session, actor: Actor, entry: FundEntry, field: str) -> FundE
     after = row.balance_fen + entry.amount_fen
     if after < 0:
         balance = format_fen(row.balance_fen) or "0.00"
-        amount = format_fen(-entry.amount_fen)
         raise DomainError(
             "funds_insufficient",
             "the {source} funds of {code} hold {balance}; {amount} cannot be drawn from them",
             field,
             params={
-                "code": entry.region_code,
-                "source": entry.source,
-                "balance": balance,
-                "amount": amount,
+                "code": said(session, entry.region_code),
+                "source": coded("funds.source", entry.source),
+                "balance": yuan_text(row.balance_fen),
+                "amount": yuan_text(-entry.amount_fen),
             },
             extra={"balance": balance},
         )
@@ -153,12 +171,17 @@ def receive(
     ensure_role(actor, *WRITERS)
     region = _account_region(session, code, "region_code")
     authorize_region(session, actor, code, "region_code")
+    _dated_by_today(document_date)
     if SOURCE_LEVEL[source] != region.level:
         raise DomainError(
             "validation_error",
             "{source} funds are received by a region of level {level}, not by {code}",
             "source",
-            params={"source": source, "level": SOURCE_LEVEL[source], "code": code},
+            params={
+                "source": coded("funds.source", source),
+                "level": coded("level", SOURCE_LEVEL[source]),
+                "code": Named(code, region.name),
+            },
         )
     entry = FundEntry(
         region_code=code,
@@ -193,13 +216,17 @@ def allocate(
     ensure_role(actor, *WRITERS)
     parent = _account_region(session, from_code, "from_code")
     authorize_region(session, actor, from_code, "from_code")
+    _dated_by_today(document_date)
     child = _region(session, to_code, "to_code")
     if child.parent_code != parent.code:
         raise DomainError(
             "validation_error",
             "region {to_code} is not directly under {from_code}",
             "to_code",
-            params={"to_code": to_code, "from_code": from_code},
+            params={
+                "to_code": Named(to_code, child.name),
+                "from_code": Named(from_code, parent.name),
+            },
         )
     if child.level == "township":
         return _to_reserve(
@@ -210,7 +237,7 @@ def allocate(
             "validation_error",
             "region {code} keeps no funds account (a province, city or county does)",
             "to_code",
-            params={"code": to_code},
+            params={"code": Named(to_code, child.name)},
         )
     _lock_in_order(session, [(from_code, source), (to_code, source)])
     out = _book(
@@ -304,9 +331,9 @@ def draw_for_reserve(session: Session, actor: Actor, reserve_entry: Any) -> list
             "the funds of county {code} hold {balance}; {amount} cannot be drawn from them",
             "amount",
             params={
-                "code": county,
-                "balance": format_fen(sum(r.balance_fen for r in rows.values())) or "0.00",
-                "amount": format_fen(left),
+                "code": said(session, county),
+                "balance": yuan_text(sum(r.balance_fen for r in rows.values())),
+                "amount": yuan_text(left),
             },
         )
     entries = []
@@ -508,7 +535,22 @@ def overdue_fen(session: Session, code: str, days: int) -> int:
     # A reversed receipt is not received; a reversed allocation is not passed down.
     reversed_in = sum(-e.amount_fen for e in rows if e.kind == "reversal" and e.amount_fen < 0)
     reversed_out = sum(e.amount_fen for e in rows if e.kind == "reversal" and e.amount_fen > 0)
-    return max(0, old_in - reversed_in - (out - reversed_out) - spent_fen(session, code))
+    return max(0, old_in - reversed_in - (out - reversed_out) - paid_out_fen(session, code))
+
+
+def paid_out_fen(session: Session, code: str) -> int:
+    """Payments of cases of the programmes set at the region itself: what its own account paid
+    to households (a programme's budget is the money of the region that set it). Payments
+    under programmes of the regions below came out of money already passed down."""
+    from relief.subsidies.models import Case, Payment, Programme
+
+    total = session.exec(
+        select(func.coalesce(func.sum(Payment.amount_fen), 0))
+        .join(Case, Case.id == Payment.case_id)
+        .join(Programme, Programme.code == Case.programme_code)
+        .where(Programme.region_code == code)
+    ).one()
+    return int(total)
 
 
 def spent_fen(session: Session, code: str) -> int:
@@ -567,7 +609,11 @@ def summary(session: Session, actor: Actor, code: str) -> dict[str, Any]:
                 "received": format_fen(received) or "0.00",
                 "passed_down": format_fen(down) or "0.00",
                 "spent": format_fen(spent) or "0.00",
-                "left": format_fen(balance_fen(session, region.code)) or "0.00",
+                # What the account holds less what the region's own programmes paid out.
+                "left": format_fen(
+                    balance_fen(session, region.code) - paid_out_fen(session, region.code)
+                )
+                or "0.00",
                 "overdue": format_fen(overdue_fen(session, region.code, days)) or "0.00",
                 "programme_budgets": format_fen(budgets) or "0.00",
                 "budget_beyond_funds": bool(rows) and budgets > received,

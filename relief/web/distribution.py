@@ -24,11 +24,14 @@ from relief.distribution.api import issues_out
 from relief.distribution.models import MAX_SCAN_BYTES
 from relief.emergency import service as emergency
 from relief.errors import N_
+from relief.i18n import has
 from relief.network import service as network
 from relief.network.models import RegionRow
 from relief.web.forms import (
     FormState,
+    Once,
     field_name,
+    form_once,
     int_or_none,
     refusal_words,
     same_site_posts,
@@ -52,9 +55,12 @@ WORDS = (N_("dist.done.issue"), N_("dist.done.reversal"), N_("dist.done.scan"))
 
 
 def _words(t: Translator, exc: Any) -> str:
-    """A refusal of the scan in the service's own (catalogued) sentence, which says what is
-    wrong with the file; others as the forms word them."""
-    return service_words(t, exc) if exc.field == "scan" else refusal_words(t, exc)
+    """A refusal in the service's own sentence when the catalogue has it (it says what is
+    wrong: the date is in the future, the file is not a photo, who signed is missing);
+    others as the forms word them."""
+    if exc.field == "scan" or has(exc.template, t.lang):
+        return service_words(t, exc)
+    return refusal_words(t, exc)
 
 
 def _event_id(session: Session, code: str, wanted: str | None) -> int | None:
@@ -167,6 +173,7 @@ def distribution_page(
 async def post_issue(
     request: Request,
     code: str,
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -229,7 +236,16 @@ async def post_issue(
 
     done = f"/regions/{code}/distribution?event_id={event_id}&done=issue"
     answer = submit(
-        session, form, t, give, done, where, refusals=FORM_REFUSED, status=None, words=_words
+        session,
+        form,
+        t,
+        give,
+        done,
+        where,
+        refusals=FORM_REFUSED,
+        status=None,
+        words=_words,
+        once=once,
     )
     return answer or _page(
         request, session, actor, code, event_id, issue=form, status_code=form.status

@@ -27,7 +27,15 @@ from relief.funds.models import (
 from relief.network.models import RegionRow
 from relief.subsidies.models import parse_fen
 from relief.subsidies.models import yuan_text as yuan
-from relief.web.forms import FormState, fields_in, same_site_posts, submit
+from relief.web.forms import (
+    FormState,
+    Once,
+    fields_in,
+    form_once,
+    refusal_words,
+    same_site_posts,
+    submit,
+)
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
 from relief.web.shell import render, request_lang, signed_in
@@ -126,6 +134,7 @@ def post_receipt(
     document_no: str = Form(""),
     document_date: str = Form(""),
     purpose: str = Form(""),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -154,7 +163,17 @@ def post_receipt(
 
     t = Translator(request_lang(request))
     done = f"/funds/{code}?done=receipt"
-    answer = submit(session, form, t, receive, done, RECEIPT_FIELDS, refusals=REFUSED)
+    answer = submit(
+        session,
+        form,
+        t,
+        receive,
+        done,
+        RECEIPT_FIELDS,
+        refusals=REFUSED,
+        words=refusal_words,
+        once=once,
+    )
     return answer or _page(request, session, actor, code, receipt=form, status_code=form.status)
 
 
@@ -168,6 +187,7 @@ def post_allocation(
     document_no: str = Form(""),
     document_date: str = Form(""),
     purpose: str = Form(""),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -198,7 +218,17 @@ def post_allocation(
 
     t = Translator(request_lang(request))
     done = f"/funds/{code}?done=allocation"
-    answer = submit(session, form, t, allocate, done, ALLOCATION_FIELDS, refusals=REFUSED)
+    answer = submit(
+        session,
+        form,
+        t,
+        allocate,
+        done,
+        ALLOCATION_FIELDS,
+        refusals=REFUSED,
+        words=refusal_words,
+        once=once,
+    )
     return answer or _page(request, session, actor, code, allocation=form, status_code=form.status)
 
 
@@ -233,7 +263,7 @@ def post_proposal(
 
     t = Translator(request_lang(request))
     # Nothing to commit: the proposal is shown on the page, not stored.
-    submit(session, form, t, propose, "", PROPOSAL_FIELDS, refusals=REFUSED)
+    submit(session, form, t, propose, "", PROPOSAL_FIELDS, refusals=REFUSED, words=refusal_words)
     session.rollback()
     return _page(
         request,
@@ -250,6 +280,7 @@ def post_proposal(
 async def post_approve(
     request: Request,
     code: str,
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -287,5 +318,7 @@ async def post_approve(
         done,
         fields_in(("source", "document_no", "document_date", "purpose", "shares")),
         refusals=REFUSED,
+        words=refusal_words,
+        once=once,
     )
     return answer or _page(request, session, actor, code, split=form, status_code=form.status)

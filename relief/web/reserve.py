@@ -13,7 +13,15 @@ from relief.auth.models import Actor
 from relief.db import get_session
 from relief.reserve import service
 from relief.reserve.models import ReservePaymentIn, TopUpIn
-from relief.web.forms import FormState, fields_in, refusal_words, same_site_posts, submit
+from relief.web.forms import (
+    FormState,
+    Once,
+    fields_in,
+    form_once,
+    refusal_words,
+    same_site_posts,
+    submit,
+)
 from relief.web.i18n import Translator
 from relief.web.paging import PAGE_SIZE, Pager, page_number, page_offset
 from relief.web.shell import render, request_lang, signed_in
@@ -77,6 +85,7 @@ def post_top_up(
     amount: str = Form(""),
     document_no: str = Form(""),
     note: str = Form(""),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -92,7 +101,15 @@ def post_top_up(
     t = Translator(request_lang(request))
     done = f"/townships/{code}/reserve?done=top_up"
     answer = submit(
-        session, form, t, top_up, done, TOP_UP_FIELDS, refusals=REFUSED, words=refusal_words
+        session,
+        form,
+        t,
+        top_up,
+        done,
+        TOP_UP_FIELDS,
+        refusals=REFUSED,
+        words=refusal_words,
+        once=once,
     )
     return answer or _page(request, session, actor, code, top_up=form, status_code=form.status)
 
@@ -104,6 +121,7 @@ def post_payment(
     amount: str = Form(""),
     household_id: str = Form(""),
     reason: str = Form(""),
+    once: Once | None = Depends(form_once),
     actor: Actor = Depends(signed_in),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -119,6 +137,14 @@ def post_payment(
     t = Translator(request_lang(request))
     done = f"/townships/{code}/reserve?done=payment"
     answer = submit(
-        session, form, t, pay, done, PAYMENT_FIELDS, refusals=REFUSED, words=refusal_words
+        session,
+        form,
+        t,
+        pay,
+        done,
+        PAYMENT_FIELDS,
+        refusals=REFUSED,
+        words=refusal_words,
+        once=once,
     )
     return answer or _page(request, session, actor, code, payment=form, status_code=form.status)

@@ -5,6 +5,8 @@ scope and policy as for the API; a refused form comes back with what was typed (
 
 from __future__ import annotations
 
+import unicodedata
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
@@ -145,8 +147,9 @@ def _case_in(values: dict[str, str]) -> temporary.TemporaryCaseIn:
     return temporary.TemporaryCaseIn.model_validate(
         {
             **values,
-            "household_id": values["household_id"].strip(),
-            "months": values["months"].strip(),
+            # Digits typed with a Chinese input method (２) are digits.
+            "household_id": unicodedata.normalize("NFKC", values["household_id"]).strip(),
+            "months": unicodedata.normalize("NFKC", values["months"]).strip(),
             "repeat_override_reason": values["repeat_override_reason"] or None,
             "cause_detail": values["cause_detail"] or None,
         }

@@ -96,7 +96,8 @@ def instances(draw):
     total = draw(st.integers(100, 10**10))
     n = len(needs)
     floor = draw(st.one_of(st.just(0), st.integers(0, 2 * total // n)))
-    cap = draw(st.one_of(st.none(), st.integers(max(floor, total // (2 * n)), total)))
+    # A floor may be above the total (then the cap is at least the floor): never an empty range.
+    cap = draw(st.one_of(st.none(), st.integers(max(floor, total // (2 * n)), max(floor, total))))
     return needs, total, floor, cap
 
 

@@ -375,3 +375,44 @@ def test_an_item_the_page_does_not_offer_is_refused_above_the_form(
         assert 'class="error form-error"' in refused.text or "error-summary" in refused.text
         assert 'value="王建国"' in refused.text
     assert _issues(engine) == []
+
+
+def test_an_issue_form_submitted_twice_issues_once_and_says_so(client, sign_in, delivered, engine):
+    from tests.web.test_form_fixes_pages import _token
+
+    sign_in("township")
+    token = _token(client.get(f"{PAGE}?event_id={delivered['event']}").text, "issue-form")
+    data = _form(delivered) | {"form_token": token}
+    first = client.post(f"{PAGE}/issues", data=data, headers=ORIGIN, follow_redirects=False)
+    assert first.status_code == 303, first.text
+    again = client.post(f"{PAGE}/issues", data=data, headers=ORIGIN, follow_redirects=False)
+    assert again.status_code == 303 and "notice=resubmitted" in again.headers["location"]
+    assert len(_issues(engine)) == 1
+    assert "该表单已提交，未重复登记" in client.get(again.headers["location"]).text
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"issued_on": "2099-01-01"}, "issued_on", "发放日期晚于今天"),
+        ({"signed_by": " "}, "signed_by", "请填写领取人签字的姓名"),
+    ],
+)
+def test_a_refused_issue_says_what_is_wrong_next_to_the_field(
+    client, sign_in, delivered, engine, change, field, words
+):
+    sign_in("township")
+    reply = client.post(f"{PAGE}/issues", data=_form(delivered, **change), headers=ORIGIN)
+    assert reply.status_code == 422
+    assert words in reply.text and "填写有误，请检查" not in reply.text
+    assert _issues(engine) == []
+
+
+def test_the_english_page_has_no_chinese_brackets_or_commas(client, sign_in, delivered):
+    from relief.web.shell import LANG_COOKIE
+
+    sign_in("township")
+    client.cookies.set(LANG_COOKIE, "en")
+    page = client.get(f"{PAGE}?event_id={delivered['event']}").text
+    form = page.split('data-testid="issue-form"', 1)[1].split("</form>", 1)[0]
+    assert "（" not in form and "，" not in form

@@ -55,7 +55,7 @@ def test_central_money_passes_down_to_a_county_and_a_township(visit):  # noqa: F
     assert page.locator('[data-testid="funds-balance"]').inner_text() == "80,000.00 元"
     _allocate(page, "海拉尔东路街道", "90000")  # more than the county holds
     form = page.locator('[data-testid="allocation-form"]')
-    assert "80000.00" in page.locator("#alloc-amount-error").inner_text()
+    assert "余额为 80,000.00 元" in page.locator("#alloc-amount-error").inner_text()
     assert form.get_by_label("用途").input_value() == "山洪灾害救助"
     _allocate(page, "海拉尔东路街道", "5000")
     assert page.locator('[data-testid="funds-balance"]').inner_text() == "75,000.00 元"

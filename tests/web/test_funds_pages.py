@@ -87,3 +87,71 @@ def test_only_the_administrator_sees_and_posts_the_budget_form(client, sign_in):
     assert page.status_code == 200 and 'data-testid="budget-form"' not in page.text
     reply = client.post(f"{url}/budget", data={"budget": "1"}, headers=ORIGIN)
     assert reply.status_code == 403
+
+
+def test_a_refused_allocation_names_the_region_and_source_in_words_and_yuan(client, sign_in):
+    sign_in("admin")
+    body = {"region_code": "150000", "source": "central", "amount": "12345", **DOC}
+    assert client.post("/api/v1/funds/receipts", json=body, headers=ORIGIN).status_code == 201
+    data = {"to_code": "150100", "source": "province", "amount": "20000", **DOC}
+    page = client.post("/funds/150000/allocations", data=data, headers=ORIGIN).text
+    assert "内蒙古自治区的省(自治区)级救灾资金余额为 0.00 元，不能拨付 20,000.00 元" in page
+    data = {"to_code": "150100", "source": "central", "amount": "20000", **DOC}
+    page = client.post("/funds/150000/allocations", data=data, headers=ORIGIN).text
+    assert "余额为 12,345.00 元" in page
+    data = {"to_code": "150102", "source": "central", "amount": "1", **DOC}
+    page = client.post("/funds/150000/allocations", data=data, headers=ORIGIN).text
+    assert "新城区不是内蒙古自治区的直接下级，资金须逐级下拨" in page
+    body = {"region_code": "150000", "source": "county", "amount": "1", **DOC}
+    reply = client.post(
+        "/api/v1/funds/receipts", json=body, headers=ORIGIN | {"Accept-Language": "zh"}
+    )
+    assert "county" not in reply.json()["detail"]["message"]
+
+
+def test_a_funds_form_submitted_twice_books_once_and_says_so(client, sign_in):
+    from tests.web.test_form_fixes_pages import _token
+
+    sign_in("admin")
+    page = client.get("/funds/150000").text
+    data = {"source": "central", "amount": "500", **DOC, "form_token": _token(page, "receipt-form")}
+    for _ in range(2):
+        reply = client.post(
+            "/funds/150000/receipts", data=data, headers=ORIGIN, follow_redirects=False
+        )
+        assert reply.status_code == 303, reply.text
+    assert "notice=resubmitted" in reply.headers["location"]
+    data = {"to_code": "150100", "source": "central", "amount": "100", **DOC}
+    data["form_token"] = _token(page, "allocation-form")
+    for _ in range(2):
+        reply = client.post(
+            "/funds/150000/allocations", data=data, headers=ORIGIN, follow_redirects=False
+        )
+        assert reply.status_code == 303, reply.text
+    assert "notice=resubmitted" in reply.headers["location"]
+    split = {"source": "central", "total": "50", "floor": "", "cap": ""}
+    page = client.post("/funds/150000/proposal", data=split, headers=ORIGIN).text
+    data = {"source": "central", "share_150100": "50", **DOC}
+    data["form_token"] = _token(page, "approve-form")
+    reply = client.post(
+        "/funds/150000/proposal/approve", data=data, headers=ORIGIN, follow_redirects=False
+    )
+    again = client.post(
+        "/funds/150000/proposal/approve", data=data, headers=ORIGIN, follow_redirects=False
+    )
+    assert reply.status_code == again.status_code == 303
+    assert "notice=resubmitted" in again.headers["location"]
+    account = client.get("/api/v1/funds/regions/150000", headers=ORIGIN).json()
+    assert account["balance"] == "350.00" and account["total"] == 3
+
+
+def test_the_english_funds_page_has_no_chinese_brackets_or_colons(client, sign_in):
+    from relief.web.shell import LANG_COOKIE
+
+    sign_in("admin")
+    body = {"region_code": "150000", "source": "central", "amount": "500", **DOC}
+    assert client.post("/api/v1/funds/receipts", json=body, headers=ORIGIN).status_code == 201
+    client.cookies.set(LANG_COOKIE, "en")
+    page = client.get("/funds/150000").text
+    assert "（" not in page and "）" not in page and "：" not in page
+    assert "Amount (yuan)" in page and "Central funds: 500.00 yuan" in page

@@ -5,6 +5,7 @@ with the message next to its field, scopes as in the API."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -102,3 +103,28 @@ def test_other_townships_and_roles_are_refused(client, sign_in):
     assert client.get("/townships/150102002/reserve").status_code == 403
     sign_in("manager")
     assert client.get(PAGE).status_code == 403
+
+
+def test_a_top_up_or_payment_submitted_twice_books_once_and_says_so(client, sign_in, household):
+    from tests.web.test_form_fixes_pages import _token
+
+    origin = {"Origin": "http://testserver"}
+    sign_in("county")
+    url = f"/api/v1/townships/{TOWNSHIP}/reserve"
+    before = client.get(url, headers=origin).json()["balance"]
+    token = _token(client.get(PAGE).text, "top-up-form")
+    data = {"amount": "8100", "document_no": "新民发〔2026〕12号", "note": "", "form_token": token}
+    for _ in range(2):
+        reply = client.post(f"{PAGE}/top-ups", data=data, headers=origin, follow_redirects=False)
+        assert reply.status_code == 303, reply.text
+    assert "notice=resubmitted" in reply.headers["location"]
+    sign_in("township")
+    token = _token(client.get(PAGE).text, "reserve-payment-form")
+    data = {"amount": "100", "household_id": str(household), "reason": "先行救助"}
+    data["form_token"] = token
+    for _ in range(2):
+        reply = client.post(f"{PAGE}/payments", data=data, headers=origin, follow_redirects=False)
+        assert reply.status_code == 303, reply.text
+    assert "notice=resubmitted" in reply.headers["location"]
+    fund = client.get(url, headers=origin).json()
+    assert Decimal(fund["balance"]) == Decimal(before) + 8000

@@ -288,3 +288,23 @@ def test_township_staff_over_the_budget_are_told_to_ask_the_county_approver(
     with transaction(engine) as session:
         case = session.get(Case, case_id)
         assert case is not None and case.status == "township_reviewed"
+
+
+def test_the_english_case_and_reserve_pages_have_no_chinese_brackets(client, sign_in, household):  # noqa: F811
+    from relief.web.shell import LANG_COOKIE
+
+    sign_in("township")
+    url = register(client, household).headers["location"].split("?")[0]
+    assert (
+        client.post(f"{url}/help-first", data={"amount": "2000", "reason": "x"}).status_code == 200
+    )
+    client.cookies.set(LANG_COOKIE, "en")
+    for page in (url, "/townships/150102001/reserve"):
+        text = client.get(page).text
+        assert "（" not in text and "）" not in text, page
+
+
+def test_months_typed_in_full_width_digits_are_read(client, sign_in, household):  # noqa: F811
+    sign_in("township")
+    reply = register(client, household, months="２")
+    assert reply.status_code == 303, reply.text
