@@ -31,6 +31,10 @@ def lexicographic_max_min(total: float, w: list[float], floor: float, cap: float
     Amounts are scaled so that the total is 1 (GLOP works in floating point). None when the
     LP is infeasible."""
     n = len(w)
+    # Whether the bounds admit the total is decided exactly, in whole fen: GLOP's float
+    # tolerance would accept a cap one fen short of it (1,000,000 × 1 against 1,000,001).
+    if floor * n > total or (cap is not None and cap * n < total):
+        return None
     scale = total
     lo = [floor / scale] * n
     hi = [(cap / scale) if cap is not None else 1.0 for _ in range(n)]
