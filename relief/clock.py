@@ -45,6 +45,12 @@ def to_cst(value: datetime | None) -> datetime | None:
     return value.astimezone(CST)
 
 
+def today() -> date:
+    """Today's date in China: what decides a lot's expiry, a payment's earliest date and
+    a season (from 16:00 UTC it is already tomorrow in Beijing)."""
+    return now().astimezone(CST).date()
+
+
 def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)

@@ -40,6 +40,8 @@ from typing import Any
 
 import httpx
 
+from relief import clock
+
 # The hohhot scenario's places: a backbone depot supplying a county depot, and a county of
 # the flash-flood event whose townships register households.
 SOURCE = "WH-150100-B"
@@ -373,7 +375,7 @@ async def subsidy_chain(client: Client, setup: Setup, serial: int, rng: random.R
             return False
     payment = {
         "amount": case["amount"],
-        "paid_on": date.today().isoformat(),
+        "paid_on": clock.today().isoformat(),  # China's date, as approval is dated
         "reference": f"ZF-{setup.run}-{serial}",
     }
     return bool(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from relief import load_bench
 from relief.load_bench import Tally, _id_number, percentile, report
 from relief.subsidies.ids import normalise_id_number
 
@@ -34,3 +37,20 @@ def test_the_report_gives_throughput_percentiles_by_group_and_statuses():
     assert orders.split()[2:] == ["3", "20", "30", "30"]
     assert "statuses: 200: 3, 201: 1, 503: 1" in lines
     assert "chains: stock broken: 1" in lines
+
+
+def test_the_subsidy_chain_pays_on_chinas_date_not_the_machines():
+    """From 16:00 UTC it is already tomorrow in Beijing, where a case's approval is dated:
+    a payment dated by the machine's (UTC) calendar was refused as before its approval
+    (all 240 payments of a run started at 16:55 UTC)."""
+    from datetime import UTC, date, datetime
+
+    from relief import clock
+
+    clock.set_clock(lambda: datetime(2026, 12, 7, 16, 55, tzinfo=UTC))
+    try:
+        assert clock.today() == date(2026, 12, 8)
+        source = Path(load_bench.__file__).read_text(encoding="utf-8")
+        assert "date.today()" not in source and '"paid_on": clock.today()' in source
+    finally:
+        clock.set_clock(None)

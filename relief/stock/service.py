@@ -157,7 +157,7 @@ def _fefo_key(lot: StockLotRow) -> tuple[bool, date, str]:
 
 def today() -> date:
     """Today's date in China, which decides whether a lot has expired."""
-    return clock.now().astimezone(clock.CST).date()
+    return clock.today()
 
 
 def is_expired(expires_on: date | None, on: date) -> bool:

@@ -74,7 +74,7 @@ TOTAL_KEYS = (
 
 
 def today() -> date:
-    return clock.to_cst(clock.now()).date()
+    return clock.today()
 
 
 def season_of(day: date) -> int:

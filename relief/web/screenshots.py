@@ -20,8 +20,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
+
+from relief import clock
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -182,7 +184,7 @@ def manager_order(session, users: list[DemoUser]) -> int | None:
     if not others:
         return None
     actor = Actor(username=manager.username, role=manager.role, warehouse_codes=(source,))
-    expires = (date.today() + timedelta(days=45)).isoformat()
+    expires = (clock.today() + timedelta(days=45)).isoformat()
     line = ReceiptLineIn(item_code="water", quantity=300, lot="SN2601", expires_on=expires)
     stock.receive_stock(session, actor, source, "RK-2026-001", [line])
     order = dispatch.create_transfer(
