@@ -292,7 +292,8 @@ def validation_message(err: dict[str, Any], lang: Lang) -> str:
     if isinstance(cause, ValueError) and has(str(cause), lang):
         return translate(str(cause), lang)
     if lang == "en":
-        return english
+        # A validator's own sentence, without pydantic's "Value error, " before it.
+        return str(cause) if isinstance(cause, ValueError) and str(cause) else english
     key = f"validation.{err.get('type')}"
     if has(key, lang):
         values = {k: v for k, v in ctx.items() if isinstance(v, str | int | float)}

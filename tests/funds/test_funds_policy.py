@@ -113,3 +113,13 @@ def test_the_reader_refuses_a_bad_funds_value_naming_it(scenario, edit):  # noqa
     edit("policy.yaml", "    dibao: 0.8\n", "    dibao: 101\n")
     _, problems = read_scenario(scenario)
     assert any("dibao" in str(p) for p in problems), problems
+
+
+def test_an_english_refusal_is_the_validators_sentence_without_pydantics_prefix(client, world):
+    headers = world.admin | {"Accept-Language": "en"}
+    body = policy_body({"pass_down_days": 0})
+    reply = client.post("/api/v1/policies", json=body, headers=headers)
+    assert reply.status_code == 422, reply.text
+    detail = reply.json()["detail"]
+    assert "Value error" not in str(detail), detail
+    assert "funds.pass_down_days" in detail["errors"][0]["message"], detail
