@@ -33,7 +33,7 @@ from sqlalchemy import Text, UniqueConstraint, delete, or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Field, Session, SQLModel, select
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -290,66 +290,116 @@ class IdempotencyMiddleware:
         await self.app(scope, receive, send)
 
 
-class _KeyedRequests(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next):
-        key = request.headers.get("idempotency-key")
-        if not key or request.method not in METHODS:
-            return await call_next(request)
+class _KeyedRequests:
+    """A keyed write: claim its key, run it (or wait for, or replay, the first run), keep its
+    reply. Plain ASGI like the rest: the body is read once and handed on, the reply is
+    buffered to be kept, with no task group or memory streams per request."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        request = Request(scope)
+        body = await _read_body(receive)
+        inner = _replaying(body, receive)
         engine = request.app.state.engine
         secret = request.app.state.settings.secret_key
-        body = await request.body()
         body_hash = fingerprint(body, secret, request.headers.get("content-type", ""))
         method, path = request.method, request.url.path
+        key = request.headers["idempotency-key"]
         lang = api_lang(request.headers.get("accept-language"))
         token = _token(request)
         user, existing = await run_in_threadpool(
             _claim_for_token, engine, token, secret, method, path, key, body_hash
         )
         if user is None:  # the endpoint will answer 401
-            return await call_next(request)
+            await self.app(scope, inner, send)
+            return
         # The endpoint's sign-in check takes this caller for the same token, not a second
         # lookup (relief.auth.deps.signed_in_user).
-        setattr(request.state, VERIFIED, (token, user))
-        scope = (engine, user.username, method, path, key)
+        scope.setdefault("state", {})[VERIFIED] = (token, user)
+        claim = (engine, user.username, method, path, key)
 
         waited = 0.0
         first = True
         while True:
             if not first:
-                existing = await run_in_threadpool(_claim, *scope, body_hash)
+                existing = await run_in_threadpool(_claim, *claim, body_hash)
             first = False
             if existing is None:
                 break  # ours: run it
             if existing.body_hash != body_hash:
-                return _reused(lang)
+                await _reused(lang)(scope, inner, send)
+                return
             # Wait for the first request to finish, or for its lease to lapse (then claim).
             while existing is not None and existing.status_code is None and not _lapsed(existing):
                 if waited >= WAIT_LIMIT_S:
                     err = DomainError(
                         "busy", "the first request with this key is still running", None
                     )
-                    return JSONResponse({"detail": err.detail(lang)}, status_code=503)
+                    busy = JSONResponse({"detail": err.detail(lang)}, status_code=503)
+                    await busy(scope, inner, send)
+                    return
                 await asyncio.sleep(WAIT_POLL_S)
                 waited += WAIT_POLL_S
                 existing = await run_in_threadpool(_reload, engine, existing.id)
             if existing is not None and existing.status_code is not None:
-                return _replay(existing, secret)
+                await _replay(existing, secret)(scope, inner, send)
+                return
             # Gone (a 5xx let it go) or lapsed: try to claim it again.
 
-        renewal = asyncio.create_task(_keep_leased(*scope))
+        reply: dict = {}
+        chunks: list[bytes] = []
+
+        async def keep(message) -> None:
+            if message["type"] == "http.response.start":
+                reply.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        renewal = asyncio.create_task(_keep_leased(*claim))
         try:
-            response = await call_next(request)
-            chunks = [chunk async for chunk in response.body_iterator]
+            await self.app(scope, inner, keep)
         except BaseException:
             renewal.cancel()
-            await run_in_threadpool(_finish, *scope, 500, b"", "", secret)
+            await run_in_threadpool(_finish, *claim, 500, b"", "", secret)
             raise
         renewal.cancel()
         content = b"".join(chunks)
-        ctype = response.headers.get("content-type", "application/json")
-        await run_in_threadpool(_finish, *scope, response.status_code, content, ctype, secret)
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-        return Response(content=content, status_code=response.status_code, headers=headers)
+        headers = MutableHeaders(raw=list(reply.get("headers", [])))
+        ctype = headers.get("content-type", "application/json")
+        await run_in_threadpool(_finish, *claim, reply["status"], content, ctype, secret)
+        headers["content-length"] = str(len(content))
+        await send({**reply, "headers": headers.raw})
+        await send({"type": "http.response.body", "body": content})
+
+
+async def _read_body(receive) -> bytes:
+    """The whole request body (the body limit outside has already bounded its size)."""
+    parts = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client went away: what came is what there is
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(parts)
+
+
+def _replaying(body: bytes, receive):
+    """A receive that gives the app the body already read, then listens to the client as
+    the original did (a disconnect while the app runs)."""
+    sent = False
+
+    async def inner():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return inner
 
 
 def fingerprint(body: bytes, secret_key: str, content_type: str = "") -> str:
