@@ -605,11 +605,18 @@ def bench_load(
         "--in-process",
         help="one client, the app in this process: CPU ms and SQL statements per request",
     ),
+    think: float = typer.Option(
+        0.0,
+        "--think",
+        min=0.0,
+        help="seconds each client pauses after a request, on average (0: never pauses)",
+    ),
 ) -> None:
     """Start N workers on the configured database, run a mixed load (70 % reads; receipt →
     transfer → dispatch → receive and household → case → payment chains), print throughput,
-    p50/p95/p99 by route group and status counts, then `relief check`. Exit 1 on a 5xx or
-    a failed check. With --in-process: the same mix from one client to the app in this
+    p50/p95/p99 by route group and status counts, and the CPU the server, the generator and
+    (when on this machine) PostgreSQL spent per request, then `relief check`. Exit 1 on a
+    5xx or a failed check. Clients never pause unless --think says how long they do. With --in-process: the same mix from one client to the app in this
     process, with each route group's CPU time and SQL statements per request."""
     from relief.load_bench import bench_in_process
     from relief.load_bench import bench_load as run
@@ -619,7 +626,7 @@ def bench_load(
         for line in bench_in_process(seconds, scenario, seed):
             typer.echo(line)
         return
-    lines, passed = run(workers, clients, seconds, scenario, seed)
+    lines, passed = run(workers, clients, seconds, scenario, seed, think)
     for line in lines:
         typer.echo(line)
     if not passed:

@@ -1,16 +1,20 @@
 """`relief bench load`: many users at once against `relief serve --workers N` on the
 configured database, then `relief check`.
 
-A small asyncio client of our own (httpx, already a dependency) rather than locust: the
-workload is a few fixed chains whose steps feed each other (a transfer's id into its
-dispatch, a case's amount into its payment), the figures wanted are per route group and
-per status, and the whole run — users, workers, load, check — must be one command that
-installs nothing more. locust would add gevent and its web UI for no figure we need.
+A small asyncio client of our own rather than locust: the workload is a few fixed chains
+whose steps feed each other (a transfer's id into its dispatch, a case's amount into its
+payment), the figures wanted are per route group and per status, and the whole run — users,
+workers, load, check — must be one command. locust would add gevent and its web UI for no
+figure we need. Over the network the client is aiohttp: the generator shares the two cores
+with the server and the database, and httpx spent ≈ 5 CPU-ms a request where aiohttp spends
+≈ 1 (docs/benchmarks.md). In-process runs keep httpx, whose ASGI transport calls the app
+without a socket.
 
 The run: load the scenario if asked (idempotent), create this run's users and a subsidy
 programme without a notice period (so that a case can be paid within the run), start the
 workers, sign every role in once, then for `seconds` let `clients` loops each pick, at
-random, a read (70 %) or one of two write chains:
+random, a read (70 %) or one of two write chains, pausing `think_s` on average after each
+request (0: never, the issue's load; people read and type between requests):
 
 - stock: receipt at the backbone depot → transfer to a county depot → dispatch → receive;
 - subsidies: household → case → village review → publish → township review → approve →
@@ -38,6 +42,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 from relief import clock
@@ -71,6 +76,7 @@ class Tally:
     # (None where /proc cannot tell).
     client_cpu_s: float = 0.0
     server_cpu_s: float | None = None
+    database_cpu_s: float | None = None
 
     def add(self, group: str, seconds: float, status: int) -> None:
         self.latencies[group].append(seconds)
@@ -235,16 +241,57 @@ class StatementCounter:
         event.listen(engine, "before_cursor_execute", _on_execute)
 
 
+@dataclass
+class Reply:
+    status: int
+    content_type: str
+    body: bytes
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body)
+
+
+class HttpxSender:
+    """Requests through httpx (in-process runs: its ASGI transport calls the app directly)."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def __call__(self, method: str, url: str, headers: dict, **kwargs) -> Reply:
+        reply = await self.http.request(method, url, headers=headers, **kwargs)
+        return Reply(reply.status_code, reply.headers.get("content-type", ""), reply.content)
+
+
+class AiohttpSender:
+    """Requests through aiohttp over one pool of keep-alive connections."""
+
+    def __init__(self, http: aiohttp.ClientSession) -> None:
+        self.http = http
+
+    async def __call__(self, method: str, url: str, headers: dict, **kwargs) -> Reply:
+        async with self.http.request(method, url, headers=headers, **kwargs) as reply:
+            body = await reply.read()
+            return Reply(reply.status, reply.headers.get("content-type", ""), body)
+
+
+SENDER_ERRORS = (httpx.HTTPError, aiohttp.ClientError, asyncio.TimeoutError)
+
+
 class Client:
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        send,
         tokens: dict[str, str],
         tally: Tally,
         statements: StatementCounter | None = None,
+        think_s: float = 0.0,
+        rng: random.Random | None = None,
     ) -> None:
-        self.http, self.tokens, self.tally = http, tokens, tally
+        self.send, self.tokens, self.tally = send, tokens, tally
         self.statements = statements
+        self.think_s, self.rng = think_s, rng or random.Random(0)
 
     async def call(self, group: str, role: str, method: str, url: str, **kwargs) -> Any:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -254,27 +301,26 @@ class Client:
         cpu = time.process_time()
         started = time.perf_counter()
         try:
-            reply = await self.http.request(method, url, headers=headers, **kwargs)
-        except httpx.HTTPError as exc:
+            reply = await self.send(method, url, headers, **kwargs)
+        except SENDER_ERRORS as exc:
             self.tally.errors[type(exc).__name__] += 1
             return None
-        self.tally.add(group, time.perf_counter() - started, reply.status_code)
+        self.tally.add(group, time.perf_counter() - started, reply.status)
         if self.statements is not None:
             self.tally.cpu[group].append(time.process_time() - cpu)
             self.tally.statements[group].append(self.statements.count - counted)
-        if reply.status_code >= 400:
+        if self.think_s:
+            # Uniform between half and one and a half times the mean, as people vary.
+            await asyncio.sleep(self.think_s * (0.5 + self.rng.random()))
+        if reply.status >= 400:
             try:
                 detail = reply.json()["detail"]
                 why = f" {detail.get('code')} on {detail.get('field')}"
             except (ValueError, KeyError, TypeError, AttributeError):
                 why = ""
-            self.tally.errors[f"{group} {reply.status_code}{why}"] += 1
+            self.tally.errors[f"{group} {reply.status}{why}"] += 1
             return None
-        return (
-            reply.json()
-            if reply.headers.get("content-type", "").startswith("application/json")
-            else reply
-        )
+        return reply.json() if reply.content_type.startswith("application/json") else reply
 
 
 async def read(client: Client, setup: Setup, rng: random.Random) -> None:
@@ -392,45 +438,75 @@ async def run_load(
     transport: httpx.AsyncBaseTransport | None = None,
     statements: StatementCounter | None = None,
     server_pid: int | None = None,
+    think_s: float = 0.0,
+) -> tuple[Tally, float]:
+    """The load itself: through httpx's ASGI transport when one is given (in-process),
+    else through aiohttp over the network to base_url."""
+    if transport is not None:
+        async with httpx.AsyncClient(base_url=base_url, timeout=60, transport=transport) as http:
+            return await _drive(
+                HttpxSender(http), setup, clients, seconds, seed, statements, server_pid, think_s
+            )
+    connector = aiohttp.TCPConnector(limit=clients)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as http:
+        return await _drive(
+            AiohttpSender(http), setup, clients, seconds, seed, statements, server_pid, think_s
+        )
+
+
+async def _drive(
+    send,
+    setup: Setup,
+    clients: int,
+    seconds: float,
+    seed: int,
+    statements: StatementCounter | None,
+    server_pid: int | None,
+    think_s: float,
 ) -> tuple[Tally, float]:
     tally = Tally()
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(
-        base_url=base_url, timeout=60, limits=limits, transport=transport
-    ) as http:
-        tokens = {}
-        for role, username in setup.usernames.items():
-            reply = await http.post(
-                "/api/v1/auth/token", data={"username": username, "password": setup.password}
-            )
-            reply.raise_for_status()
-            tokens[role] = reply.json()["access_token"]
-        serials = iter(range(10**9))
-        cpu = time.process_time()
-        server_cpu = _tree_cpu_s(server_pid) if server_pid else None
-        started = time.perf_counter()
-        stop = started + seconds
+    tokens = {}
+    for role, username in setup.usernames.items():
+        reply = await send(
+            "POST",
+            "/api/v1/auth/token",
+            {},
+            data={"username": username, "password": setup.password},
+        )
+        if reply.status != 200:
+            raise SystemExit(f"signing in {username} failed: {reply.status} {reply.body[:200]!r}")
+        tokens[role] = reply.json()["access_token"]
+    serials = iter(range(10**9))
+    cpu = time.process_time()
+    server_cpu = _tree_cpu_s(server_pid) if server_pid else None
+    database_cpu = database_cpu_s() if server_pid else None
+    started = time.perf_counter()
+    stop = started + seconds
 
-        async def loop(number: int) -> None:
-            rng = random.Random(seed * 1000 + number)
-            client = Client(http, tokens, tally, statements)
-            while time.perf_counter() < stop:
-                if rng.random() < READ_SHARE:
-                    await read(client, setup, rng)
-                elif rng.random() < 0.5:
-                    done = await stock_chain(client, setup, next(serials))
-                    tally.chains["stock " + ("done" if done else "broken")] += 1
-                else:
-                    done = await subsidy_chain(client, setup, next(serials), rng)
-                    tally.chains["subsidies " + ("done" if done else "broken")] += 1
+    async def loop(number: int) -> None:
+        rng = random.Random(seed * 1000 + number)
+        client = Client(send, tokens, tally, statements, think_s, rng)
+        while time.perf_counter() < stop:
+            if rng.random() < READ_SHARE:
+                await read(client, setup, rng)
+            elif rng.random() < 0.5:
+                done = await stock_chain(client, setup, next(serials))
+                tally.chains["stock " + ("done" if done else "broken")] += 1
+            else:
+                done = await subsidy_chain(client, setup, next(serials), rng)
+                tally.chains["subsidies " + ("done" if done else "broken")] += 1
 
-        await asyncio.gather(*(loop(n) for n in range(clients)))
-        elapsed = time.perf_counter() - started
-        tally.client_cpu_s = time.process_time() - cpu
-        if server_cpu is not None:
-            after = _tree_cpu_s(server_pid)  # type: ignore[arg-type]
-            tally.server_cpu_s = None if after is None else after - server_cpu
-        return tally, elapsed
+    await asyncio.gather(*(loop(n) for n in range(clients)))
+    elapsed = time.perf_counter() - started
+    tally.client_cpu_s = time.process_time() - cpu
+    if server_cpu is not None:
+        after = _tree_cpu_s(server_pid)  # type: ignore[arg-type]
+        tally.server_cpu_s = None if after is None else after - server_cpu
+    if database_cpu is not None:
+        after = database_cpu_s()
+        tally.database_cpu_s = None if after is None else after - database_cpu
+    return tally, elapsed
 
 
 def _settle(pid: int, limit_s: float = 120.0) -> None:
@@ -475,6 +551,35 @@ def _tree_cpu_s(pid: int) -> float | None:
     return total / tick
 
 
+def database_cpu_s() -> float | None:
+    """CPU seconds used so far by the PostgreSQL server on this machine, if it is here and
+    /proc shows it: every `postgres` process's own time, plus what the postmaster's ended
+    children (the connections that closed) left it. None when no such process is seen."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        processes = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    raw = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                name = raw[raw.index("(") + 1 : raw.rindex(")")]
+                fields = raw.rsplit(")", 1)[1].split()
+                processes[int(entry.name)] = (name, int(fields[1]), fields)
+    except (OSError, ValueError, IndexError):
+        return None
+    total, seen = 0, False
+    for name, parent, fields in processes.values():
+        if name != "postgres":
+            continue
+        seen = True
+        total += int(fields[11]) + int(fields[12])
+        if processes.get(parent, ("",))[0] != "postgres":  # the postmaster
+            total += int(fields[13]) + int(fields[14])
+    return total / tick if seen else None
+
+
 def check_after() -> tuple[int, str]:
     """`relief check` on the same database: its exit code and what it printed."""
     done = subprocess.run(
@@ -487,11 +592,14 @@ def check_after() -> tuple[int, str]:
     return done.returncode, (done.stdout + done.stderr).strip()
 
 
-def report(tally: Tally, elapsed: float, workers: int, clients: int) -> list[str]:
+def report(
+    tally: Tally, elapsed: float, workers: int, clients: int, think_s: float = 0.0
+) -> list[str]:
     total = sum(len(v) for v in tally.latencies.values())
+    pause = f", each pausing {think_s:g} s on average" if think_s else ", never pausing"
     lines = [
         f"{total} requests in {elapsed:.1f} s: {total / elapsed:.1f} requests/s "
-        f"({workers} workers, {clients} clients)",
+        f"({workers} workers, {clients} clients{pause})",
         f"{'route group':<20} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}",
     ]
     for kind in ("read", "write"):
@@ -508,7 +616,11 @@ def report(tally: Tally, elapsed: float, workers: int, clients: int) -> list[str
         cpu = f"load generator CPU {tally.client_cpu_s * 1000 / total:.1f} ms/request"
         if tally.server_cpu_s is not None:
             cpu = f"server CPU {tally.server_cpu_s * 1000 / total:.1f} ms/request, " + cpu
-        lines.append(cpu + " (the database's own CPU not counted)")
+        if tally.database_cpu_s is not None:
+            cpu += f", PostgreSQL CPU {tally.database_cpu_s * 1000 / total:.1f} ms/request"
+        else:
+            cpu += " (the database's own CPU not counted: not on this machine)"
+        lines.append(cpu)
     if tally.cpu:
         lines.append(
             f"{'per request':<20} {'n':>6} {'CPU ms':>8} {'CPU p95':>8} {'SQL':>8} {'SQL max':>8}"
@@ -552,7 +664,12 @@ def bench_in_process(seconds: float, scenario: Path | None, seed: int = 0) -> li
 
 
 def bench_load(
-    workers: int, clients: int, seconds: float, scenario: Path | None, seed: int = 0
+    workers: int,
+    clients: int,
+    seconds: float,
+    scenario: Path | None,
+    seed: int = 0,
+    think_s: float = 0.0,
 ) -> tuple[list[str], bool]:
     """The whole run; the report's lines, and whether it passed (no 5xx, check clean)."""
     setup = prepare(scenario)
@@ -562,7 +679,13 @@ def bench_load(
         _settle(server.pid)
         tally, elapsed = asyncio.run(
             run_load(
-                f"http://127.0.0.1:{port}", setup, clients, seconds, seed, server_pid=server.pid
+                f"http://127.0.0.1:{port}",
+                setup,
+                clients,
+                seconds,
+                seed,
+                server_pid=server.pid,
+                think_s=think_s,
             )
         )
     finally:
@@ -571,7 +694,7 @@ def bench_load(
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-    lines = report(tally, elapsed, workers, clients)
+    lines = report(tally, elapsed, workers, clients, think_s)
     code, said = check_after()
     lines.append(f"relief check: {'clean' if code == 0 else 'FAILED'}")
     if code != 0:

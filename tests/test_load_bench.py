@@ -32,7 +32,9 @@ def test_the_report_gives_throughput_percentiles_by_group_and_statuses():
     tally.add("write receipt", 0.7, 503)
     tally.chains["stock broken"] += 1
     lines = report(tally, 2.0, workers=4, clients=50)
-    assert lines[0].startswith("5 requests in 2.0 s: 2.5 requests/s (4 workers, 50 clients)")
+    assert lines[0].startswith(
+        "5 requests in 2.0 s: 2.5 requests/s (4 workers, 50 clients, never pausing)"
+    )
     orders = next(line for line in lines if line.startswith("read orders"))
     assert orders.split()[2:] == ["3", "20", "30", "30"]
     assert "statuses: 200: 3, 201: 1, 503: 1" in lines
@@ -54,3 +56,52 @@ def test_the_subsidy_chain_pays_on_chinas_date_not_the_machines():
         assert "date.today()" not in source and '"paid_on": clock.today()' in source
     finally:
         clock.set_clock(None)
+
+
+def test_the_report_says_how_long_clients_pause():
+    tally = Tally()
+    tally.add("read orders", 0.01, 200)
+    lines = report(tally, 1.0, workers=4, clients=50, think_s=1.0)
+    assert lines[0].endswith("(4 workers, 50 clients, each pausing 1 s on average)")
+
+
+def test_a_client_pauses_after_each_request_and_counts_what_it_saw(monkeypatch):
+    """--think: after each reply the client waits between half and one and a half times the
+    mean; a refusal is counted with its code and field, and gives the chain nothing."""
+    import asyncio
+    import json
+    import random
+
+    from relief.load_bench import Client, Reply
+
+    paused: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        paused.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", pause)
+    sent: list[tuple[str, str, dict]] = []
+
+    async def send(method: str, url: str, headers: dict, **kwargs) -> Reply:
+        sent.append((method, url, headers))
+        if method == "GET":
+            return Reply(200, "application/json", b'{"items": []}')
+        detail = {"detail": {"code": "insufficient_stock", "field": "lines"}}
+        return Reply(409, "application/json", json.dumps(detail).encode())
+
+    tally = Tally()
+    client = Client(send, {"manager": "t0k"}, tally, think_s=2.0, rng=random.Random(1))
+
+    async def both():
+        return (
+            await client.call("read orders", "manager", "GET", "/api/v1/dispatch-orders"),
+            await client.call("write receipt", "manager", "POST", "/x", json={}),
+        )
+
+    got, refused = asyncio.run(both())
+    assert got == {"items": []} and refused is None
+    assert len(paused) == 2 and all(1.0 <= p <= 3.0 for p in paused)
+    assert sent[0][2] == {"Authorization": "Bearer t0k"}
+    assert "Idempotency-Key" in sent[1][2]  # every write carries a fresh key
+    assert tally.statuses == {200: 1, 409: 1}
+    assert tally.errors == {"write receipt 409 insufficient_stock on lines": 1}
