@@ -25,7 +25,7 @@ from relief.audit import service as audit
 from relief.auth.models import Actor
 from relief.errors import DomainError, Term, invalid, not_found, unknown_code
 from relief.network import graph
-from relief.network.models import ItemRow, RegionRow, RoadRow, WarehouseRow
+from relief.network.models import ItemRow, NetworkVersionRow, RegionRow, RoadRow, WarehouseRow
 from relief.network.records import REGION_LEVELS, TIER_REGION_LEVEL, Item, Region, Road, Warehouse
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -181,6 +181,62 @@ def network_records(
     roads = [_road_record(row) for row in list_roads(session)]
     items = [_item_record(row) for row in list_items(session)]
     return regions, warehouses, roads, items
+
+
+# --- routes over the graph of record, kept per network version -----------------------------
+
+Found = tuple[Decimal, Decimal, list[str]] | None
+
+
+@dataclasses.dataclass
+class _RoadGraph:
+    graph: nx.Graph
+    routes: dict[tuple[str, str], Found]
+
+
+# The road graphs this process built, by the database's network token and the road ids left
+# out as closed. A change to regions, warehouses or roads replaces the token in its own
+# transaction (triggers), so an entry is never used once that change has committed, by this
+# worker or any other; a few entries cover the closure sets of the responses active at once.
+_ROAD_GRAPHS: dict[tuple[str, frozenset[str]], _RoadGraph] = {}
+_ROAD_GRAPHS_KEPT = 8
+
+
+def network_token(session: Session) -> str | None:
+    """The network's version token (None where the row is missing: nothing is cached)."""
+    return session.exec(select(NetworkVersionRow.token).where(NetworkVersionRow.id == 1)).first()
+
+
+def fastest_route(
+    session: Session, from_code: str, to_code: str, closed_road_ids: Iterable[int] = ()
+) -> Found:
+    """(time_h, distance_km, path) over the roads open now and not in `closed_road_ids`, or
+    None when none joins them (`graph.fastest_route` on the graph of record).
+
+    The graph and its routes are kept per network token: a request reads one row instead of
+    the regions, warehouses and roads. The token is read before the tables, so a graph is
+    never kept under a token newer than the rows it was built from."""
+    token = network_token(session)
+    closed = frozenset(str(i) for i in closed_road_ids)
+    kept = _ROAD_GRAPHS.get((token, closed)) if token is not None else None
+    if kept is None:
+        built = graph.build_graph(
+            [_region_record(row) for row in list_regions(session)],
+            [_warehouse_record(row) for row in list_warehouses(session)],
+            [_road_record(row) for row in list_roads(session)],
+            closed,
+        )
+        kept = _RoadGraph(built, {})
+        if token is not None:
+            if len(_ROAD_GRAPHS) >= _ROAD_GRAPHS_KEPT:
+                _ROAD_GRAPHS.clear()
+            _ROAD_GRAPHS[(token, closed)] = kept
+    pair = (from_code, to_code)
+    if pair not in kept.routes:
+        kept.routes[pair] = graph.fastest_route(kept.graph, from_code, to_code)
+    found = kept.routes[pair]
+    # The kept path is shared with later requests: callers get their own list.
+    return None if found is None else (found[0], found[1], list(found[2]))
 
 
 def _region_record(row: RegionRow) -> Region:
