@@ -13,7 +13,7 @@ twice a no-op.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -98,21 +98,7 @@ def region_lineage(session: Session, code: str) -> list[str]:
     One statement for the whole chain (a recursive query loads the region and its ancestors
     into the session), not one per level; a chain the session already holds costs none."""
     if not _lineage_in_session(session, code):
-        up = (
-            select(RegionRow.code, RegionRow.parent_code)
-            .where(RegionRow.code == code)
-            .cte("lineage", recursive=True)
-        )
-        # UNION, not UNION ALL: a cycle in bad data ends instead of looping.
-        up = up.union(
-            select(RegionRow.code, RegionRow.parent_code).join(
-                up, col(RegionRow.code) == up.c.parent_code
-            )
-        )
-        rows = session.exec(select(RegionRow).where(col(RegionRow.code).in_(select(up.c.code))))
-        # The identity map holds rows weakly: keep them for the session's life, so that the
-        # walk below and the next lineage through them find them there.
-        session.info.setdefault("relief.regions", []).extend(rows.all())
+        _load_lineages(session, [code])
     lineage: list[str] = []
     seen: set[str] = set()
     current = _in_session(session, code)
@@ -121,6 +107,41 @@ def region_lineage(session: Session, code: str) -> list[str]:
         seen.add(current.code)
         current = _in_session(session, current.parent_code) if current.parent_code else None
     return lineage
+
+
+def regions_and_ancestors(session: Session, codes: Iterable[str]) -> dict[str, RegionRow]:
+    """The named regions and all their ancestors, by code (unknown codes are left out): one
+    recursive query for them all, none for the chains the session already holds."""
+    wanted = sorted({c for c in codes if c})
+    missing = [c for c in wanted if not _lineage_in_session(session, c)]
+    if missing:
+        _load_lineages(session, missing)
+    found: dict[str, RegionRow] = {}
+    for code in wanted:
+        current = _in_session(session, code)
+        while current is not None and current.code not in found:
+            found[current.code] = current
+            current = _in_session(session, current.parent_code) if current.parent_code else None
+    return found
+
+
+def _load_lineages(session: Session, codes: Sequence[str]) -> None:
+    """Load the regions and all their ancestors into the session in one statement."""
+    up = (
+        select(RegionRow.code, RegionRow.parent_code)
+        .where(col(RegionRow.code).in_(codes))
+        .cte("lineage", recursive=True)
+    )
+    # UNION, not UNION ALL: a cycle in bad data ends instead of looping.
+    up = up.union(
+        select(RegionRow.code, RegionRow.parent_code).join(
+            up, col(RegionRow.code) == up.c.parent_code
+        )
+    )
+    rows = session.exec(select(RegionRow).where(col(RegionRow.code).in_(select(up.c.code))))
+    # The identity map holds rows weakly: keep them for the session's life, so that the
+    # walks through them and the next lineage through them find them there.
+    session.info.setdefault("relief.regions", []).extend(rows.all())
 
 
 def _in_session(session: Session, code: str) -> RegionRow | None:

@@ -130,18 +130,6 @@ def lowest_region_level(session: Session) -> str | None:
     return None
 
 
-def regions_with_ancestors(session: Session, codes: Iterable[str]) -> dict[str, RegionRow]:
-    """The named regions and all their ancestors, one query per level (at most five)."""
-    found: dict[str, RegionRow] = {}
-    wanted = {c for c in codes if c}
-    while wanted:
-        rows = session.exec(select(RegionRow).where(RegionRow.code.in_(sorted(wanted)))).all()
-        for row in rows:
-            found[row.code] = row
-        wanted = {r.parent_code for r in rows if r.parent_code and r.parent_code not in found}
-    return found
-
-
 def lineage_of(code: str, regions: dict[str, RegionRow]) -> list[str]:
     lineage: list[str] = []
     current = regions.get(code)
@@ -252,7 +240,7 @@ def create_household(
     except IdNumberError as exc:
         raise invalid("id_number", exc.message) from None
     event = _event_or_error(session, body.event_id)
-    regions = regions_with_ancestors(session, [body.region_code])
+    regions = network.regions_and_ancestors(session, [body.region_code])
     if body.region_code not in regions:
         raise unknown_code("region_code", body.region_code, "region")
     authorize_region(session, actor, body.region_code, "region_code")
@@ -346,7 +334,7 @@ def duplicate_registration(session: Session, actor: Actor, existing: Household) 
 def county_name(session: Session, region_code: str) -> str:
     """The name of the county-level region at or above `region_code` (else the nearest
     region above the county level), for naming another county without its villages."""
-    regions = regions_with_ancestors(session, [region_code])
+    regions = network.regions_and_ancestors(session, [region_code])
     lineage = [regions[code] for code in lineage_of(region_code, regions)]
     for levels in (("county",), ("prefecture", "province")):
         for region in lineage:
@@ -660,7 +648,7 @@ def update_household(
     if "region_code" in changes and changes["region_code"] != household.region_code:
         code = changes["region_code"]
         event = _event_or_error(session, household.event_id, "region_code")
-        regions = regions_with_ancestors(session, [code])
+        regions = network.regions_and_ancestors(session, [code])
         if code not in regions:
             raise unknown_code("region_code", code, "region")
         authorize_region(session, actor, code, "region_code")
