@@ -1356,6 +1356,7 @@ def create_case(
         raise unknown_code("household_id", household_id, "household")
     authorize_region(session, actor, household.region_code, "household_id", record="household")
     programme = get_programme(session, programme_code, field="programme_code")
+    _keep(session, household, programme)
     if programme.event_id is not None and programme.event_id != household.event_id:
         raise invalid(
             "programme_code",
@@ -1676,6 +1677,7 @@ def transition_case(session: Session, actor: Actor, case_id: int, body: Transiti
     before = audit.snapshot(case)
     programme = session.get(Programme, case.programme_code)
     assert programme is not None  # foreign key
+    _keep(session, household, programme)
     if programme.kind == "winter_spring":  # 冬春: 村评 needs its record (winter.py)
         from relief.subsidies import winter
 
@@ -1820,6 +1822,19 @@ CASE_SORTS: dict[str, Any] = {
 
 def programme_names(session: Session) -> dict[str, str]:
     return {code: name for code, name in session.exec(select(Programme.code, Programme.name))}
+
+
+def programme_name(session: Session, code: str) -> str:
+    """One programme's name ("" for an unknown code); no query when the session holds it."""
+    programme = session.get(Programme, code)
+    return programme.name if programme is not None else ""
+
+
+def _keep(session: Session, *rows: Any) -> None:
+    """Keep rows for the session's life. The identity map holds rows weakly, and the reply a
+    write builds in its own transaction looks up the case's household and programme again:
+    kept, `session.get` finds them without a query."""
+    session.info.setdefault("relief.subsidies.rows", []).extend(rows)
 
 
 def list_cases(
