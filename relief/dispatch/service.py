@@ -672,10 +672,12 @@ def create_transfer(
     `override_reason` (else 409 `transfer_up_tiers`), kept in the order's audit record
     with the actor, like taking stock below the floor."""
     authorise_transfer(actor, from_warehouse_code, "from_warehouse_code", session)
-    source = network.get_warehouse(session, from_warehouse_code)
+    # Both ends in one statement; held here, create_order finds them in the session.
+    ends = network.warehouses_by_code(session, (from_warehouse_code, to_warehouse_code))
+    source = ends.get(from_warehouse_code)
     if source is None:
         raise unknown_code("from_warehouse_code", from_warehouse_code, "warehouse")
-    target = network.get_warehouse(session, to_warehouse_code)
+    target = ends.get(to_warehouse_code)
     if target is None:
         raise unknown_code("to_warehouse_code", to_warehouse_code, "warehouse")
     if from_warehouse_code == to_warehouse_code:

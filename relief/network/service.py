@@ -48,6 +48,13 @@ def get_warehouse(session: Session, code: str) -> WarehouseRow | None:
     return session.get(WarehouseRow, code)
 
 
+def warehouses_by_code(session: Session, codes: Iterable[str]) -> dict[str, WarehouseRow]:
+    """The warehouses of these codes that exist, in one statement."""
+    wanted = sorted(set(codes))
+    rows = session.exec(select(WarehouseRow).where(col(WarehouseRow.code).in_(wanted))).all()
+    return {row.code: row for row in rows}
+
+
 def get_item(session: Session, code: str) -> ItemRow | None:
     return session.get(ItemRow, code)
 
