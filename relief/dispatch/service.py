@@ -63,7 +63,6 @@ from relief.emergency import service as events
 from relief.emergency.records import DEFAULT_LOADING_H
 from relief.errors import DomainError, Named, Term, invalid, not_found, unknown_code
 from relief.i18n import unit
-from relief.network import graph
 from relief.network import service as network
 from relief.stock import service as stock
 
@@ -673,10 +672,12 @@ def create_transfer(
     `override_reason` (else 409 `transfer_up_tiers`), kept in the order's audit record
     with the actor, like taking stock below the floor."""
     authorise_transfer(actor, from_warehouse_code, "from_warehouse_code", session)
-    source = network.get_warehouse(session, from_warehouse_code)
+    # Both ends in one statement; held here, create_order finds them in the session.
+    ends = network.warehouses_by_code(session, (from_warehouse_code, to_warehouse_code))
+    source = ends.get(from_warehouse_code)
     if source is None:
         raise unknown_code("from_warehouse_code", from_warehouse_code, "warehouse")
-    target = network.get_warehouse(session, to_warehouse_code)
+    target = ends.get(to_warehouse_code)
     if target is None:
         raise unknown_code("to_warehouse_code", to_warehouse_code, "warehouse")
     if from_warehouse_code == to_warehouse_code:
@@ -695,8 +696,12 @@ def create_transfer(
             },
         )
     closed = events.closed_road_ids_of_active_responses(session)
-    found = fastest_route(session, from_warehouse_code, to_warehouse_code, closed)
-    if found is None and closed and fastest_route(session, from_warehouse_code, to_warehouse_code):
+    found = network.fastest_route(session, from_warehouse_code, to_warehouse_code, closed)
+    if (
+        found is None
+        and closed
+        and network.fastest_route(session, from_warehouse_code, to_warehouse_code)
+    ):
         # Only roads the active response lists as closed join the two: no truck can go.
         source_name, target_name = source.name, target.name
         raise DomainError(
@@ -720,16 +725,6 @@ def create_transfer(
         reason=reason,
         audit_extra={"up_tiers": True, "override_reason": override_reason} if up else None,
     )
-
-
-def fastest_route(
-    session: Session, from_code: str, to_code: str, closed_road_ids: Iterable[int] = ()
-) -> tuple[Decimal, Decimal, list[str]] | None:
-    """(time_h, distance_km, path) over the roads open now and not in `closed_road_ids`
-    (the closures of the active responses), or None when none joins them."""
-    regions, warehouses, roads, _ = network.network_records(session)
-    built = graph.build_graph(regions, warehouses, roads, closed_road_ids)
-    return graph.fastest_route(built, from_code, to_code)
 
 
 def next_number(session: Session, at: datetime) -> str:

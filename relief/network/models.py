@@ -97,6 +97,18 @@ class ItemRow(SQLModel, table=True):
     category: str = Field(max_length=32)
 
 
+class NetworkVersionRow(SQLModel, table=True):
+    """One row whose token the database itself replaces (triggers on regions, warehouses and
+    roads, migration reqcut_0001) in the transaction of every change to them: a process may
+    keep what it derived from those tables (the road graph) for as long as the token stays
+    the same, and every worker sees a change at its commit."""
+
+    __tablename__ = "network_version"
+
+    id: int = Field(default=1, primary_key=True)
+    token: str = Field(max_length=64)
+
+
 # --- API schemas ------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ twice a no-op.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -25,7 +25,7 @@ from relief.audit import service as audit
 from relief.auth.models import Actor
 from relief.errors import DomainError, Term, invalid, not_found, unknown_code
 from relief.network import graph
-from relief.network.models import ItemRow, RegionRow, RoadRow, WarehouseRow
+from relief.network.models import ItemRow, NetworkVersionRow, RegionRow, RoadRow, WarehouseRow
 from relief.network.records import REGION_LEVELS, TIER_REGION_LEVEL, Item, Region, Road, Warehouse
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -46,6 +46,13 @@ def get_region(session: Session, code: str) -> RegionRow | None:
 
 def get_warehouse(session: Session, code: str) -> WarehouseRow | None:
     return session.get(WarehouseRow, code)
+
+
+def warehouses_by_code(session: Session, codes: Iterable[str]) -> dict[str, WarehouseRow]:
+    """The warehouses of these codes that exist, in one statement."""
+    wanted = sorted(set(codes))
+    rows = session.exec(select(WarehouseRow).where(col(WarehouseRow.code).in_(wanted))).all()
+    return {row.code: row for row in rows}
 
 
 def get_item(session: Session, code: str) -> ItemRow | None:
@@ -98,21 +105,7 @@ def region_lineage(session: Session, code: str) -> list[str]:
     One statement for the whole chain (a recursive query loads the region and its ancestors
     into the session), not one per level; a chain the session already holds costs none."""
     if not _lineage_in_session(session, code):
-        up = (
-            select(RegionRow.code, RegionRow.parent_code)
-            .where(RegionRow.code == code)
-            .cte("lineage", recursive=True)
-        )
-        # UNION, not UNION ALL: a cycle in bad data ends instead of looping.
-        up = up.union(
-            select(RegionRow.code, RegionRow.parent_code).join(
-                up, col(RegionRow.code) == up.c.parent_code
-            )
-        )
-        rows = session.exec(select(RegionRow).where(col(RegionRow.code).in_(select(up.c.code))))
-        # The identity map holds rows weakly: keep them for the session's life, so that the
-        # walk below and the next lineage through them find them there.
-        session.info.setdefault("relief.regions", []).extend(rows.all())
+        _load_lineages(session, [code])
     lineage: list[str] = []
     seen: set[str] = set()
     current = _in_session(session, code)
@@ -121,6 +114,41 @@ def region_lineage(session: Session, code: str) -> list[str]:
         seen.add(current.code)
         current = _in_session(session, current.parent_code) if current.parent_code else None
     return lineage
+
+
+def regions_and_ancestors(session: Session, codes: Iterable[str]) -> dict[str, RegionRow]:
+    """The named regions and all their ancestors, by code (unknown codes are left out): one
+    recursive query for them all, none for the chains the session already holds."""
+    wanted = sorted({c for c in codes if c})
+    missing = [c for c in wanted if not _lineage_in_session(session, c)]
+    if missing:
+        _load_lineages(session, missing)
+    found: dict[str, RegionRow] = {}
+    for code in wanted:
+        current = _in_session(session, code)
+        while current is not None and current.code not in found:
+            found[current.code] = current
+            current = _in_session(session, current.parent_code) if current.parent_code else None
+    return found
+
+
+def _load_lineages(session: Session, codes: Sequence[str]) -> None:
+    """Load the regions and all their ancestors into the session in one statement."""
+    up = (
+        select(RegionRow.code, RegionRow.parent_code)
+        .where(col(RegionRow.code).in_(codes))
+        .cte("lineage", recursive=True)
+    )
+    # UNION, not UNION ALL: a cycle in bad data ends instead of looping.
+    up = up.union(
+        select(RegionRow.code, RegionRow.parent_code).join(
+            up, col(RegionRow.code) == up.c.parent_code
+        )
+    )
+    rows = session.exec(select(RegionRow).where(col(RegionRow.code).in_(select(up.c.code))))
+    # The identity map holds rows weakly: keep them for the session's life, so that the
+    # walks through them and the next lineage through them find them there.
+    session.info.setdefault("relief.regions", []).extend(rows.all())
 
 
 def _in_session(session: Session, code: str) -> RegionRow | None:
@@ -181,6 +209,62 @@ def network_records(
     roads = [_road_record(row) for row in list_roads(session)]
     items = [_item_record(row) for row in list_items(session)]
     return regions, warehouses, roads, items
+
+
+# --- routes over the graph of record, kept per network version -----------------------------
+
+Found = tuple[Decimal, Decimal, list[str]] | None
+
+
+@dataclasses.dataclass
+class _RoadGraph:
+    graph: nx.Graph
+    routes: dict[tuple[str, str], Found]
+
+
+# The road graphs this process built, by the database's network token and the road ids left
+# out as closed. A change to regions, warehouses or roads replaces the token in its own
+# transaction (triggers), so an entry is never used once that change has committed, by this
+# worker or any other; a few entries cover the closure sets of the responses active at once.
+_ROAD_GRAPHS: dict[tuple[str, frozenset[str]], _RoadGraph] = {}
+_ROAD_GRAPHS_KEPT = 8
+
+
+def network_token(session: Session) -> str | None:
+    """The network's version token (None where the row is missing: nothing is cached)."""
+    return session.exec(select(NetworkVersionRow.token).where(NetworkVersionRow.id == 1)).first()
+
+
+def fastest_route(
+    session: Session, from_code: str, to_code: str, closed_road_ids: Iterable[int] = ()
+) -> Found:
+    """(time_h, distance_km, path) over the roads open now and not in `closed_road_ids`, or
+    None when none joins them (`graph.fastest_route` on the graph of record).
+
+    The graph and its routes are kept per network token: a request reads one row instead of
+    the regions, warehouses and roads. The token is read before the tables, so a graph is
+    never kept under a token newer than the rows it was built from."""
+    token = network_token(session)
+    closed = frozenset(str(i) for i in closed_road_ids)
+    kept = _ROAD_GRAPHS.get((token, closed)) if token is not None else None
+    if kept is None:
+        built = graph.build_graph(
+            [_region_record(row) for row in list_regions(session)],
+            [_warehouse_record(row) for row in list_warehouses(session)],
+            [_road_record(row) for row in list_roads(session)],
+            closed,
+        )
+        kept = _RoadGraph(built, {})
+        if token is not None:
+            if len(_ROAD_GRAPHS) >= _ROAD_GRAPHS_KEPT:
+                _ROAD_GRAPHS.clear()
+            _ROAD_GRAPHS[(token, closed)] = kept
+    pair = (from_code, to_code)
+    if pair not in kept.routes:
+        kept.routes[pair] = graph.fastest_route(kept.graph, from_code, to_code)
+    found = kept.routes[pair]
+    # The kept path is shared with later requests: callers get their own list.
+    return None if found is None else (found[0], found[1], list(found[2]))
 
 
 def _region_record(row: RegionRow) -> Region:

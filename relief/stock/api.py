@@ -44,9 +44,16 @@ _PLAUSIBLE_CODE = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
 
 
 def _warehouse_code(session: Session, code: str) -> str:
-    """The path's warehouse, or 404. Codes that cannot exist (too long, control characters)
-    are not looked up: PostgreSQL would refuse them with an error instead of no row."""
-    if not _PLAUSIBLE_CODE.fullmatch(code) or network.get_warehouse(session, code) is None:
+    """The path's warehouse, or 404."""
+    if network.get_warehouse(session, _plausible_code(code)) is None:
+        raise not_found("warehouse", code)
+    return code
+
+
+def _plausible_code(code: str) -> str:
+    """404 for a code that cannot exist (too long, control characters) without looking it
+    up: PostgreSQL would refuse it with an error instead of no row."""
+    if not _PLAUSIBLE_CODE.fullmatch(code):
         raise not_found("warehouse", code)
     return code
 
@@ -87,9 +94,9 @@ def create_receipt(
 ) -> ReceiptOut:
     """Goods received: 201 with the receipt's lines (each its ledger row's id) and the
     stock rows of the items received, as they are after the receipt."""
-    _warehouse_code(session, code)
+    # receive_stock refuses an unknown warehouse with the same 404 before anything else.
     movements = service.receive_stock(
-        session, actor, code, body.reference, body.lines, body.override_reason
+        session, actor, _plausible_code(code), body.reference, body.lines, body.override_reason
     )
     stock = service.stock_of(session, code, {line.item_code for line in body.lines})
     session.commit()

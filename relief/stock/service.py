@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Table, case, func, tuple_
+from sqlalchemy import Table, and_, case, func, tuple_
 from sqlmodel import Session, col, select
 
 from relief import clock
@@ -1346,21 +1346,32 @@ def stock_of(
 ) -> list[StockOut]:
     """The warehouse's stock by item, with its non-empty lots first-expiring first;
     `expired` counts the units in lots past their date today, which `available` leaves out."""
-    query = select(StockLevelRow).where(StockLevelRow.warehouse_code == warehouse_code)
-    lot_query = select(StockLotRow).where(
-        StockLotRow.warehouse_code == warehouse_code, StockLotRow.on_hand > 0
+    # One statement: each stock row with its non-empty lots (none: one row with no lot).
+    query = (
+        select(StockLevelRow, StockLotRow)
+        .outerjoin(
+            StockLotRow,
+            and_(
+                col(StockLotRow.warehouse_code) == StockLevelRow.warehouse_code,
+                col(StockLotRow.item_code) == StockLevelRow.item_code,
+                col(StockLotRow.on_hand) > 0,
+            ),
+        )
+        .where(StockLevelRow.warehouse_code == warehouse_code)
     )
     if item_codes is not None:
-        codes = sorted(set(item_codes))
-        query = query.where(col(StockLevelRow.item_code).in_(codes))
-        lot_query = lot_query.where(col(StockLotRow.item_code).in_(codes))
+        query = query.where(col(StockLevelRow.item_code).in_(sorted(set(item_codes))))
+    levels: dict[str, StockLevelRow] = {}
     lots: dict[str, list[StockLotRow]] = {}
-    for lot in sorted(session.exec(lot_query).all(), key=_fefo_key):
-        lots.setdefault(lot.item_code, []).append(lot)
+    for level, lot in session.exec(query).all():
+        levels[level.item_code] = level
+        if lot is not None:
+            lots.setdefault(level.item_code, []).append(lot)
     on = today()
     out = []
-    for level in sorted(session.exec(query).all(), key=lambda r: r.item_code):
-        held = lots.get(level.item_code, [])
+    for item_code in sorted(levels):
+        level = levels[item_code]
+        held = sorted(lots.get(item_code, []), key=_fefo_key)
         expired = sum(lot.on_hand for lot in held if is_expired(lot.expires_on, on))
         out.append(
             StockOut(

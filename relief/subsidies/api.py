@@ -194,9 +194,11 @@ def payment_out(payment, reversed_by_id: int | None = None) -> PaymentOut:
 def case_detail(session: Session, case: Case, household: Household) -> CaseDetailOut:
     payments = service.payments_of(session, case.id)
     reversed_by = service.reversed_ids(session, [p.id for p in payments])
-    names = service.programme_names(session)
     base = case_out(
-        case, household, sum(p.amount_fen for p in payments), names.get(case.programme_code, "")
+        case,
+        household,
+        sum(p.amount_fen for p in payments),
+        service.programme_name(session, case.programme_code),
     )
     return CaseDetailOut(
         **base.model_dump(),
@@ -448,11 +450,15 @@ def create_case(
     case = service.create_case(
         session, actor, body.household_id, body.programme_code, months=body.months
     )
-    session.commit()
-    household = session.get(Household, case.household_id)
-    return case_out(
-        case, household, 0, service.programme_names(session).get(case.programme_code, "")
+    # Built in the write's own transaction, before the commit: the reply shows what it wrote.
+    view = case_out(
+        case,
+        session.get(Household, case.household_id),
+        0,
+        service.programme_name(session, case.programme_code),
     )
+    session.commit()
+    return view
 
 
 @router.post("/cases/bulk", response_model=CaseBulkOut, status_code=201)
@@ -523,9 +529,10 @@ def transition_case(
     session: Session = Depends(get_session),
 ) -> CaseDetailOut:
     case = service.transition_case(session, actor, case_id, body)
+    # Built in the write's own transaction, before the commit: the reply shows what it wrote.
+    view = case_detail(session, case, session.get(Household, case.household_id))
     session.commit()
-    household = session.get(Household, case.household_id)
-    return case_detail(session, case, household)
+    return view
 
 
 @router.post("/cases/{case_id}/payments", response_model=PaymentOut, status_code=201)

@@ -40,6 +40,7 @@ from relief.auth.deps import region_in_scope, sees_everything
 from relief.auth.models import Actor
 from relief.errors import DomainError
 from relief.i18n import has, translate
+from relief.network import service as network
 from relief.subsidies import service
 from relief.subsidies.contact import ContactError, clean_bank_account, clean_phone
 from relief.subsidies.ids import IdNumberError, IdNumberVault, mask_id_number, normalise_id_number
@@ -575,7 +576,7 @@ def import_households(
         parsed.append((offset, values, number))
 
     _codes_for_names(session, actor, parsed)
-    regions = service.regions_with_ancestors(
+    regions = network.regions_and_ancestors(
         session, {v["region_code"] for _, v, _ in parsed if v.get("region_code")}
     )
     lowest = service.lowest_region_level(session)

@@ -130,18 +130,6 @@ def lowest_region_level(session: Session) -> str | None:
     return None
 
 
-def regions_with_ancestors(session: Session, codes: Iterable[str]) -> dict[str, RegionRow]:
-    """The named regions and all their ancestors, one query per level (at most five)."""
-    found: dict[str, RegionRow] = {}
-    wanted = {c for c in codes if c}
-    while wanted:
-        rows = session.exec(select(RegionRow).where(RegionRow.code.in_(sorted(wanted)))).all()
-        for row in rows:
-            found[row.code] = row
-        wanted = {r.parent_code for r in rows if r.parent_code and r.parent_code not in found}
-    return found
-
-
 def lineage_of(code: str, regions: dict[str, RegionRow]) -> list[str]:
     lineage: list[str] = []
     current = regions.get(code)
@@ -252,7 +240,7 @@ def create_household(
     except IdNumberError as exc:
         raise invalid("id_number", exc.message) from None
     event = _event_or_error(session, body.event_id)
-    regions = regions_with_ancestors(session, [body.region_code])
+    regions = network.regions_and_ancestors(session, [body.region_code])
     if body.region_code not in regions:
         raise unknown_code("region_code", body.region_code, "region")
     authorize_region(session, actor, body.region_code, "region_code")
@@ -346,7 +334,7 @@ def duplicate_registration(session: Session, actor: Actor, existing: Household) 
 def county_name(session: Session, region_code: str) -> str:
     """The name of the county-level region at or above `region_code` (else the nearest
     region above the county level), for naming another county without its villages."""
-    regions = regions_with_ancestors(session, [region_code])
+    regions = network.regions_and_ancestors(session, [region_code])
     lineage = [regions[code] for code in lineage_of(region_code, regions)]
     for levels in (("county",), ("prefecture", "province")):
         for region in lineage:
@@ -660,7 +648,7 @@ def update_household(
     if "region_code" in changes and changes["region_code"] != household.region_code:
         code = changes["region_code"]
         event = _event_or_error(session, household.event_id, "region_code")
-        regions = regions_with_ancestors(session, [code])
+        regions = network.regions_and_ancestors(session, [code])
         if code not in regions:
             raise unknown_code("region_code", code, "region")
         authorize_region(session, actor, code, "region_code")
@@ -1368,6 +1356,7 @@ def create_case(
         raise unknown_code("household_id", household_id, "household")
     authorize_region(session, actor, household.region_code, "household_id", record="household")
     programme = get_programme(session, programme_code, field="programme_code")
+    _keep(session, household, programme)
     if programme.event_id is not None and programme.event_id != household.event_id:
         raise invalid(
             "programme_code",
@@ -1688,6 +1677,7 @@ def transition_case(session: Session, actor: Actor, case_id: int, body: Transiti
     before = audit.snapshot(case)
     programme = session.get(Programme, case.programme_code)
     assert programme is not None  # foreign key
+    _keep(session, household, programme)
     if programme.kind == "winter_spring":  # 冬春: 村评 needs its record (winter.py)
         from relief.subsidies import winter
 
@@ -1832,6 +1822,19 @@ CASE_SORTS: dict[str, Any] = {
 
 def programme_names(session: Session) -> dict[str, str]:
     return {code: name for code, name in session.exec(select(Programme.code, Programme.name))}
+
+
+def programme_name(session: Session, code: str) -> str:
+    """One programme's name ("" for an unknown code); no query when the session holds it."""
+    programme = session.get(Programme, code)
+    return programme.name if programme is not None else ""
+
+
+def _keep(session: Session, *rows: Any) -> None:
+    """Keep rows for the session's life. The identity map holds rows weakly, and the reply a
+    write builds in its own transaction looks up the case's household and programme again:
+    kept, `session.get` finds them without a query."""
+    session.info.setdefault("relief.subsidies.rows", []).extend(rows)
 
 
 def list_cases(

@@ -80,3 +80,71 @@ def test_the_closures_of_an_ended_response_do_not_count(client, users, engine):
     _close_w1_w2(engine, active=False)
     reply = _transfer(client, users["mgr1"])
     assert reply.status_code == 201 and reply.json()["route"] == ["W1", "W2"]
+
+
+def test_a_road_closed_through_one_app_is_routed_around_by_another_apps_next_transfer(
+    client, users, engine, settings, database_url
+):
+    """Every worker keeps the road graph it built, under the network token the database
+    replaces with any change to roads, warehouses or regions: a road closed through one
+    app (its own engine, as another worker would have) is seen by the next transfer of
+    another, and so is its reopening."""
+    from fastapi.testclient import TestClient
+
+    from relief.app import create_app
+    from relief.db import make_engine
+
+    with transaction(engine) as session:  # the long way: W1 → 150121 → 150125 → W2
+        network.create_road(
+            session, SETUP, Road(None, "150121", "150125", Decimal("60"), Decimal("2"))
+        )
+        direct = next(
+            r.id for r in network.list_roads(session) if {r.from_code, r.to_code} == {"W1", "W2"}
+        )
+    other_engine = make_engine(database_url)
+    try:
+        with TestClient(create_app(settings, other_engine)) as other:
+            assert _transfer(other, users["mgr1"]).json()["route"] == ["W1", "W2"]
+            closed = client.patch(
+                f"/api/v1/roads/{direct}",
+                json={"status": "closed", "note": "桥梁冲毁"},
+                headers=users["duty"],
+            )
+            assert closed.status_code == 200, closed.text
+            assert _transfer(other, users["mgr1"]).json()["route"] == [
+                "W1",
+                "150121",
+                "150125",
+                "W2",
+            ]
+            reopened = client.patch(
+                f"/api/v1/roads/{direct}",
+                json={"status": "open", "note": "抢通"},
+                headers=users["duty"],
+            )
+            assert reopened.status_code == 200, reopened.text
+            assert _transfer(other, users["mgr1"]).json()["route"] == ["W1", "W2"]
+    finally:
+        other_engine.dispose()
+
+
+def test_a_transfer_reads_the_network_token_not_the_network(client, users, engine):
+    """Once a worker has the road graph of the current network token, a transfer reads one
+    row for it instead of the regions, warehouses and roads."""
+    from sqlalchemy import event
+
+    assert _transfer(client, users["mgr1"]).status_code == 201
+    seen: list[str] = []
+
+    def _on_execute(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _on_execute)
+    try:
+        reply = _transfer(client, users["mgr1"])
+    finally:
+        event.remove(engine, "before_cursor_execute", _on_execute)
+    assert reply.status_code == 201 and reply.json()["route"] == ["W1", "W2"]
+    read = " ".join(seen)
+    assert "FROM network_version" in read
+    assert "FROM roads" not in read and "FROM regions" not in read
