@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
 import networkx as nx
@@ -34,9 +37,9 @@ from relief.emergency.records import Policy
 from relief.network.graph import (
     EligibleRoutes,
     RouteIndex,
-    build_graph,
     closed_road_pairs,
-    eligible_routes,
+    eligible_routes_on,
+    road_table,
 )
 from relief.network.records import Item, Region, Road, StockLevel, Warehouse
 
@@ -157,26 +160,19 @@ def prepare(source: PlanSource, progress: Progress | None = None) -> Prepared:
     if progress is not None:
         progress("eligibility", 0, 1)
     t0 = time.perf_counter()
-    graph = build_graph(
+    table = road_table(
         source.regions,
         source.warehouses,
         source.roads,
         source.closed_road_ids,
         source.closed_pairs,
     )
-    index = RouteIndex(graph)
-    timings["graph"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    routes = eligible_routes(
-        graph,
-        source.warehouses,
-        source.regions,
-        source.policy,
-        source.level,
-        region_codes={d.region_code for d in source.demand},
-        index=index,
+    index = RouteIndex.of_table(table)
+    routes, graph, searched_at = _routes_beside_graph(
+        index, source, {d.region_code for d in source.demand}
     )
-    timings["eligibility"] = time.perf_counter() - t0
+    timings["graph"] = searched_at - t0
+    timings["eligibility"] = time.perf_counter() - searched_at
     closed = closed_road_pairs(source.roads, source.closed_road_ids, source.closed_pairs)
     available = eligible_available(routes, source.stock, source.demand)
     allocation = AllocationInput(
@@ -215,6 +211,73 @@ def prepare(source: PlanSource, progress: Progress | None = None) -> Prepared:
         allocation=allocation,
         timings=timings,
     )
+
+
+# Searching the eligible routes in a second process pays when the searches (sources ×
+# nodes, dense rows) take about as long as building the networkx graph, as at national
+# scale (2,000 × 46,500); a province's (150 × 1,600) take less than starting a process.
+_BESIDE_MIN_CELLS = 20_000_000
+
+
+def _routes_beside_graph(
+    index: RouteIndex, source: PlanSource, demand_regions: set[str]
+) -> tuple[EligibleRoutes, nx.Graph, float]:
+    """(eligible routes, graph of record, perf_counter when the graph was built).
+
+    The searches need only the CSR view, the graph of record (networkx) only the road
+    table, and both are single-threaded Python holding the GIL: so on a large network the
+    searches run in a forked process while this one builds the graph, and their result
+    comes back as flat arrays (``EligibleRoutes.plain``). Forking is safe only from a
+    single-threaded process (the web server's threads could hold locks the child would
+    copy held), and a daemonic one may not start children: there, and on small networks,
+    both run here, one after the other. A child that fails leaves the search to this
+    process, which then meets the same error, if any, itself."""
+    sources = min(len(source.warehouses), len(demand_regions))
+    forked = (
+        sources * len(index.codes) >= _BESIDE_MIN_CELLS
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and not multiprocessing.current_process().daemon
+    )
+    plain = None
+    if forked:
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_search_and_send, args=(send, index, source, demand_regions))
+        child.start()
+        send.close()
+        graph = index.graph
+        built = time.perf_counter()
+        try:
+            plain = receive.recv()
+        except EOFError:
+            plain = None
+        receive.close()
+        child.join()
+    else:
+        graph = index.graph
+        built = time.perf_counter()
+    if plain is not None:
+        return EligibleRoutes.from_plain(index, plain), graph, built
+    routes = eligible_routes_on(
+        index, source.warehouses, source.regions, source.policy, source.level, demand_regions
+    )
+    return routes, graph, built
+
+
+def _search_and_send(
+    send: Connection, index: RouteIndex, source: PlanSource, demand_regions: set[str]
+) -> None:
+    """In the forked process: the eligible routes, sent back flat (None on failure)."""
+    try:
+        routes = eligible_routes_on(
+            index, source.warehouses, source.regions, source.policy, source.level, demand_regions
+        )
+        plain = routes.plain()
+    except Exception:  # the parent searches again and meets it itself
+        plain = None
+    send.send(plain)
+    send.close()
 
 
 def run_method(

@@ -23,9 +23,9 @@ CSR view (``EligibleRoutes``) share this rule, so they agree code for code.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -92,6 +92,101 @@ def closed_road_pairs(
     return sorted(out)
 
 
+@dataclass(frozen=True)
+class RoadTable:
+    """The graph of record as plain lists, before networkx: its nodes and its edges (the
+    fastest open road between each pair of ends). The CSR view and the eligibility
+    searches need only this, so they can run while the networkx graph is still being
+    built from it."""
+
+    regions: Sequence[Region]
+    warehouses: Sequence[Warehouse]
+    junctions: list[str]  # road ends that are neither regions nor warehouses
+    ends: list[tuple[str, str]]
+    time_c: list[int]
+    dist_c: list[int]
+    road_ids: list[int | str | None]
+    base: int  # composite weight = time_c × base + dist_c
+    zero_edges: bool
+
+    def codes(self) -> list[str]:
+        """Every node's code, sorted (the CSR view's numbering)."""
+        return sorted(
+            {r.code for r in self.regions} | {w.code for w in self.warehouses} | set(self.junctions)
+        )
+
+
+def road_table(
+    regions: Sequence[Region],
+    warehouses: Sequence[Warehouse],
+    roads: Iterable[Road],
+    closed_road_ids: Iterable[int | str] = (),
+    closed_pairs: Iterable[Sequence[str]] = (),
+) -> RoadTable:
+    """The nodes and edges of the graph of record (see ``build_graph``) as plain lists."""
+    ids = {str(i) for i in closed_road_ids}
+    pairs = {_pair(str(p[0]), str(p[1])) for p in closed_pairs}
+    best: dict[tuple[str, str], tuple[int, int, str, int | str | None]] = {}
+    for road in roads:
+        a, b = road.from_code, road.to_code
+        if a == b or road.status != "open":
+            continue
+        ends = (a, b) if a <= b else (b, a)
+        rid = road.id
+        text_id = "" if rid is None else str(rid)
+        if (pairs and ends in pairs) or (ids and rid is not None and text_id in ids):
+            continue
+        key = (to_hundredths(road.travel_time_h), to_hundredths(road.distance_km), text_id, rid)
+        held = best.get(ends)
+        if held is None or key[:3] < held[:3]:
+            best[ends] = key
+    known = {r.code for r in regions} | {w.code for w in warehouses}
+    junctions = list(dict.fromkeys(c for pair in best for c in pair if c not in known))
+    time_c = [k[0] for k in best.values()]
+    dist_c = [k[1] for k in best.values()]
+    return RoadTable(
+        regions=regions,
+        warehouses=warehouses,
+        junctions=junctions,
+        ends=list(best),
+        time_c=time_c,
+        dist_c=dist_c,
+        road_ids=[k[3] for k in best.values()],
+        base=sum(dist_c) + 1,
+        zero_edges=any(t == 0 and d == 0 for t, d in zip(time_c, dist_c, strict=True)),
+    )
+
+
+def graph_of(table: RoadTable) -> nx.Graph:
+    """The networkx graph of record of a road table (see ``build_graph``)."""
+    graph = nx.Graph()
+    for region in table.regions:
+        graph.add_node(
+            region.code, kind="region", level=region.level, parent_code=region.parent_code
+        )
+    for warehouse in table.warehouses:
+        graph.add_node(
+            warehouse.code, kind="warehouse", tier=warehouse.tier, region_code=warehouse.region_code
+        )
+    for code in table.junctions:
+        # A road end that is neither a region nor a warehouse (the validator rejects
+        # these); keep it as a junction so routes through it still exist.
+        graph.add_node(code, kind="junction")
+    base = table.base
+    graph.add_edges_from(
+        (a, b, {"time_c": t, "dist_c": d, "road_id": rid, "weight": t * base + d})
+        for (a, b), t, d, rid in zip(
+            table.ends, table.time_c, table.dist_c, table.road_ids, strict=True
+        )
+    )
+    graph.graph["composite_base"] = base
+    # The edges as built, for RouteIndex (faster than networkx's edge iteration); it is
+    # used only while the graph still has exactly these edges.
+    graph.graph["edge_table"] = (table.ends, table.time_c, table.dist_c)
+    graph.graph["zero_edges"] = table.zero_edges
+    return graph
+
+
 def build_graph(
     regions: Iterable[Region],
     warehouses: Iterable[Warehouse],
@@ -109,55 +204,9 @@ def build_graph(
     (integer hundredths), ``road_id``, and ``weight`` = time_c × B + dist_c with
     ``graph.graph["composite_base"] == B``.
     """
-    graph = nx.Graph()
-    for region in regions:
-        graph.add_node(
-            region.code, kind="region", level=region.level, parent_code=region.parent_code
-        )
-    for warehouse in warehouses:
-        graph.add_node(
-            warehouse.code, kind="warehouse", tier=warehouse.tier, region_code=warehouse.region_code
-        )
-    ids = {str(i) for i in closed_road_ids}
-    pairs = {_pair(str(p[0]), str(p[1])) for p in closed_pairs}
-    best: dict[tuple[str, str], tuple[int, int, str, int | str | None]] = {}
-    for road in roads:
-        a, b = road.from_code, road.to_code
-        if a == b or road.status != "open":
-            continue
-        ends = (a, b) if a <= b else (b, a)
-        rid = road.id
-        text_id = "" if rid is None else str(rid)
-        if (pairs and ends in pairs) or (ids and rid is not None and text_id in ids):
-            continue
-        key = (to_hundredths(road.travel_time_h), to_hundredths(road.distance_km), text_id, rid)
-        held = best.get(ends)
-        if held is None or key[:3] < held[:3]:
-            best[ends] = key
-    base = sum(key[1] for key in best.values()) + 1
-    missing = {code for pair in best for code in pair}.difference(graph)
-    for code in dict.fromkeys(c for pair in best for c in pair if c in missing) if missing else ():
-        # A road end that is neither a region nor a warehouse (the validator rejects
-        # these); keep it as a junction so routes through it still exist.
-        graph.add_node(code, kind="junction")
-    graph.add_edges_from(
-        (
-            a,
-            b,
-            {"time_c": t, "dist_c": d, "road_id": rid, "weight": t * base + d},
-        )
-        for (a, b), (t, d, _, rid) in best.items()
+    return graph_of(
+        road_table(list(regions), list(warehouses), roads, closed_road_ids, closed_pairs)
     )
-    graph.graph["composite_base"] = base
-    # The edges as built, for RouteIndex (faster than networkx's edge iteration); it is
-    # used only while the graph still has exactly these edges.
-    graph.graph["edge_table"] = (
-        list(best),
-        [k[0] for k in best.values()],
-        [k[1] for k in best.values()],
-    )
-    graph.graph["zero_edges"] = any(k[0] == 0 and k[1] == 0 for k in best.values())
-    return graph
 
 
 # --------------------------------------------------------------------------- route rule
@@ -262,24 +311,56 @@ class RouteIndex:
     """
 
     def __init__(self, graph: nx.Graph) -> None:
-        self.graph = graph
-        self.codes: list[str] = sorted(graph.nodes)
-        self.position: dict[str, int] = {code: i for i, code in enumerate(self.codes)}
-        self.base: int = int(graph.graph.get("composite_base", 1))
-        n = len(self.codes)
-        pos = self.position
         table = graph.graph.get("edge_table")
         if table is not None and len(table[0]) == graph.number_of_edges():
             ends, times, dists = table
-            ends_a = [pos[a] for a, _ in ends]
-            ends_b = [pos[b] for _, b in ends]
         else:
-            ends_a, ends_b, times, dists = [], [], [], []
+            ends, times, dists = [], [], []
             for a, b, data in graph.edges(data=True):
-                ends_a.append(pos[a])
-                ends_b.append(pos[b])
+                ends.append((a, b))
                 times.append(data["time_c"])
                 dists.append(data["dist_c"])
+        self._graph: nx.Graph | None = graph
+        self._table: RoadTable | None = None
+        self._build(
+            sorted(graph.nodes), int(graph.graph.get("composite_base", 1)), ends, times, dists
+        )
+
+    @classmethod
+    def of_table(cls, table: RoadTable) -> RouteIndex:
+        """The CSR view of the graph a road table makes, without making it: ``graph``
+        builds it when first asked (``relief.allocation.pipeline`` builds it while the
+        eligibility searches run in another process)."""
+        index = cls.__new__(cls)
+        index._graph = None
+        index._table = table
+        index._build(table.codes(), table.base, table.ends, table.time_c, table.dist_c)
+        return index
+
+    @property
+    def graph(self) -> nx.Graph:
+        """The graph of record this view is of."""
+        if self._graph is None:
+            assert self._table is not None
+            self._graph = graph_of(self._table)
+            self._table = None
+        return self._graph
+
+    def _build(
+        self,
+        codes: list[str],
+        base: int,
+        ends: Sequence[tuple[str, str]],
+        times: list[int],
+        dists: list[int],
+    ) -> None:
+        self.codes: list[str] = codes
+        self.position: dict[str, int] = {code: i for i, code in enumerate(codes)}
+        self.base: int = base
+        n = len(codes)
+        pos = self.position
+        ends_a = [pos[a] for a, _ in ends]
+        ends_b = [pos[b] for _, b in ends]
         # Both directions of every undirected edge.
         tails = np.array(ends_a + ends_b, dtype=np.int64)
         heads = np.array(ends_b + ends_a, dtype=np.int64)
@@ -488,6 +569,42 @@ class EligibleRoutes:
             return np.ones(len(self.pair_w), dtype=bool)
         return self.in_jurisdiction
 
+    def plain(self) -> dict[str, Any]:
+        """Everything but the CSR view, as a few flat arrays and lists: what another
+        process sends back after searching (``from_plain`` puts it together again). The
+        kept labels travel as one array of each kind instead of two per searched node."""
+        out = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("index", "labels", "_lookup")
+        }
+        if self.labels is not None:
+            nodes = list(self.labels)
+            rows = [self.labels[v] for v in nodes]
+            out["labels"] = (
+                np.array(nodes, dtype=np.int64),
+                np.cumsum([0] + [len(idx) for idx, _ in rows]),
+                _concat([idx for idx, _ in rows], np.int32),
+                _concat([lab for _, lab in rows], np.float64),
+            )
+        return out
+
+    @classmethod
+    def from_plain(cls, index: RouteIndex, plain: dict[str, Any]) -> EligibleRoutes:
+        """The routes ``plain`` gave, on ``index`` (the CSR view they were searched on)."""
+        plain = dict(plain)
+        packed = plain.pop("labels", None)
+        labels = None
+        if packed is not None:
+            nodes, bounds, idx, lab = packed
+            labels = {
+                v: (idx[lo:hi], lab[lo:hi])
+                for v, lo, hi in zip(
+                    nodes.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True
+                )
+            }
+        return cls(index=index, labels=labels, **plain)
+
     def pair_position(self, warehouse_code: str, region_code: str) -> int | None:
         if self._lookup is None:
             w, j = self.warehouse_codes, self.region_codes
@@ -616,7 +733,20 @@ def eligible_routes(
     route of exactly the deadline is in time. ``region_codes`` are the demand regions (all
     regions when None). Pass ``index`` to reuse a CSR view of the same graph.
     """
-    index = index or RouteIndex(graph)
+    return eligible_routes_on(
+        index or RouteIndex(graph), warehouses, regions, policy, level, region_codes
+    )
+
+
+def eligible_routes_on(
+    index: RouteIndex,
+    warehouses: Sequence[Warehouse],
+    regions: Sequence[Region],
+    policy: ReachRules,
+    level: int,
+    region_codes: Iterable[str] | None = None,
+) -> EligibleRoutes:
+    """``eligible_routes`` on a CSR view alone (its networkx graph is not needed)."""
     deadline_c = deadline_hundredths(policy.deadlines_h.get(level))
     cross = level in set(policy.cross_jurisdiction_levels)
     wh_codes = sorted({w.code for w in warehouses})
@@ -721,6 +851,10 @@ def _in_jurisdiction(
     for j, c in enumerate(chains):
         table[j, : len(c)] = c
     return np.any(table[pair_j] == wh_region[pair_w][:, None], axis=1)
+
+
+def _concat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype=dtype)
 
 
 # --------------------------------------------------------------------------- lost routes
