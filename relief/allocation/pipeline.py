@@ -17,6 +17,7 @@ computed (``relief.emergency.needs``); the network layer knows routes, not polic
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -35,10 +36,11 @@ from relief.allocation.model import AllocationInput, DemandLine, PlanResult
 from relief.allocation.solver import Progress, solve
 from relief.emergency.records import Policy
 from relief.network.graph import (
+    EligibilitySearch,
     EligibleRoutes,
     RouteIndex,
+    SearchPart,
     closed_road_pairs,
-    eligible_routes_on,
     road_table,
 )
 from relief.network.records import Item, Region, Road, StockLevel, Warehouse
@@ -225,58 +227,73 @@ def _routes_beside_graph(
     """(eligible routes, graph of record, perf_counter when the graph was built).
 
     The searches need only the CSR view, the graph of record (networkx) only the road
-    table, and both are single-threaded Python holding the GIL: so on a large network the
-    searches run in a forked process while this one builds the graph, and their result
-    comes back as flat arrays (``EligibleRoutes.plain``). Forking is safe only from a
+    table, and both are single-threaded Python holding the GIL. So on a large network a
+    forked process starts searching while this one builds the graph, then both take runs
+    of sources from a shared counter until none is left (whichever is faster takes more),
+    and the forked one sends its parts back as flat arrays. Each search is independent of
+    the others, so the routes are the same as one process's. Forking is safe only from a
     single-threaded process (the web server's threads could hold locks the child would
     copy held), and a daemonic one may not start children: there, and on small networks,
-    both run here, one after the other. A child that fails leaves the search to this
-    process, which then meets the same error, if any, itself."""
-    sources = min(len(source.warehouses), len(demand_regions))
+    everything runs here. Runs a failed child took are searched here."""
+    search = EligibilitySearch(
+        index, source.warehouses, source.regions, source.policy, source.level, demand_regions
+    )
     forked = (
-        sources * len(index.codes) >= _BESIDE_MIN_CELLS
+        search.sources * len(index.codes) >= _BESIDE_MIN_CELLS
         and "fork" in multiprocessing.get_all_start_methods()
         and threading.active_count() == 1
         and not multiprocessing.current_process().daemon
     )
-    plain = None
-    if forked:
-        context = multiprocessing.get_context("fork")
-        receive, send = context.Pipe(duplex=False)
-        child = context.Process(target=_search_and_send, args=(send, index, source, demand_regions))
-        child.start()
-        send.close()
+    if not forked:
         graph = index.graph
         built = time.perf_counter()
-        try:
-            plain = receive.recv()
-        except EOFError:
-            plain = None
+        return search.routes([search.part(0, search.sources)]), graph, built
+    step = index.batch_rows
+    runs = [(a, min(a + step, search.sources)) for a in range(0, search.sources, step)]
+    context = multiprocessing.get_context("fork")
+    taken = context.Value("i", 0)
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_search_and_send, args=(search, runs, taken, send), daemon=True)
+    child.start()
+    send.close()
+    try:
+        graph = index.graph
+        built = time.perf_counter()
+        parts = _take_runs(search, runs, taken)
+        with contextlib.suppress(EOFError):  # the child failed: its runs are searched below
+            parts.update(receive.recv())
+    finally:
+        # Closed first, so that a child still sending (when this process failed) stops.
         receive.close()
         child.join()
-    else:
-        graph = index.graph
-        built = time.perf_counter()
-    if plain is not None:
-        return EligibleRoutes.from_plain(index, plain), graph, built
-    routes = eligible_routes_on(
-        index, source.warehouses, source.regions, source.policy, source.level, demand_regions
-    )
-    return routes, graph, built
+    for r, run in enumerate(runs):
+        if r not in parts:
+            parts[r] = search.part(*run)
+    return search.routes([parts[r] for r in range(len(runs))]), graph, built
+
+
+def _take_runs(
+    search: EligibilitySearch, runs: list[tuple[int, int]], taken: Any
+) -> dict[int, SearchPart]:
+    """Search runs of sources, taking the next untaken one from ``taken`` (a shared
+    counter) until none is left: run number → its part."""
+    out: dict[int, SearchPart] = {}
+    while True:
+        with taken.get_lock():
+            r = taken.value
+            taken.value = r + 1
+        if r >= len(runs):
+            return out
+        out[r] = search.part(*runs[r])
 
 
 def _search_and_send(
-    send: Connection, index: RouteIndex, source: PlanSource, demand_regions: set[str]
+    search: EligibilitySearch, runs: list[tuple[int, int]], taken: Any, send: Connection
 ) -> None:
-    """In the forked process: the eligible routes, sent back flat (None on failure)."""
-    try:
-        routes = eligible_routes_on(
-            index, source.warehouses, source.regions, source.policy, source.level, demand_regions
-        )
-        plain = routes.plain()
-    except Exception:  # the parent searches again and meets it itself
-        plain = None
-    send.send(plain)
+    """In the forked process: search runs beside the parent and send back their parts
+    (nothing on failure: the parent then searches them)."""
+    parts = _take_runs(search, runs, taken)
+    send.send(parts)
     send.close()
 
 

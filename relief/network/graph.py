@@ -23,9 +23,9 @@ CSR view (``EligibleRoutes``) share this rule, so they agree code for code.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import networkx as nx
 import numpy as np
@@ -412,6 +412,11 @@ class RouteIndex:
             )
         return float(limit) if deadline_c is not None else np.inf
 
+    @property
+    def batch_rows(self) -> int:
+        """Sources searched at once: their dense rows stay near ``_BATCH_CELLS`` cells."""
+        return max(1, _BATCH_CELLS // max(1, len(self.codes)))
+
     def bounded_labels(
         self, sources: np.ndarray, limit: float, matrix: sp.csr_matrix | None = None
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -419,8 +424,7 @@ class RouteIndex:
 
         Cells beyond the limit are inf; a cell exactly at the limit is kept (scipy excludes
         only distances greater than ``limit``)."""
-        n = max(1, len(self.codes))
-        batch = max(1, _BATCH_CELLS // n)
+        batch = self.batch_rows
         graph = self.matrix if matrix is None else matrix
         for start in range(0, len(sources), batch):
             chunk = sources[start : start + batch]
@@ -569,42 +573,6 @@ class EligibleRoutes:
             return np.ones(len(self.pair_w), dtype=bool)
         return self.in_jurisdiction
 
-    def plain(self) -> dict[str, Any]:
-        """Everything but the CSR view, as a few flat arrays and lists: what another
-        process sends back after searching (``from_plain`` puts it together again). The
-        kept labels travel as one array of each kind instead of two per searched node."""
-        out = {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if f.name not in ("index", "labels", "_lookup")
-        }
-        if self.labels is not None:
-            nodes = list(self.labels)
-            rows = [self.labels[v] for v in nodes]
-            out["labels"] = (
-                np.array(nodes, dtype=np.int64),
-                np.cumsum([0] + [len(idx) for idx, _ in rows]),
-                _concat([idx for idx, _ in rows], np.int32),
-                _concat([lab for _, lab in rows], np.float64),
-            )
-        return out
-
-    @classmethod
-    def from_plain(cls, index: RouteIndex, plain: dict[str, Any]) -> EligibleRoutes:
-        """The routes ``plain`` gave, on ``index`` (the CSR view they were searched on)."""
-        plain = dict(plain)
-        packed = plain.pop("labels", None)
-        labels = None
-        if packed is not None:
-            nodes, bounds, idx, lab = packed
-            labels = {
-                v: (idx[lo:hi], lab[lo:hi])
-                for v, lo, hi in zip(
-                    nodes.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True
-                )
-            }
-        return cls(index=index, labels=labels, **plain)
-
     def pair_position(self, warehouse_code: str, region_code: str) -> int | None:
         if self._lookup is None:
             w, j = self.warehouse_codes, self.region_codes
@@ -747,85 +715,166 @@ def eligible_routes_on(
     region_codes: Iterable[str] | None = None,
 ) -> EligibleRoutes:
     """``eligible_routes`` on a CSR view alone (its networkx graph is not needed)."""
-    deadline_c = deadline_hundredths(policy.deadlines_h.get(level))
-    cross = level in set(policy.cross_jurisdiction_levels)
-    wh_codes = sorted({w.code for w in warehouses})
-    rg_codes = sorted(set(region_codes) if region_codes is not None else {r.code for r in regions})
-    pos = index.position
-    wh_pos = np.array([pos.get(c, -1) for c in wh_codes], dtype=np.int64)
-    rg_pos = np.array([pos.get(c, -1) for c in rg_codes], dtype=np.int64)
-    wh_in = np.flatnonzero(wh_pos >= 0)
-    rg_in = np.flatnonzero(rg_pos >= 0)
+    search = EligibilitySearch(index, warehouses, regions, policy, level, region_codes)
+    return search.routes([search.part(0, search.sources)])
 
-    limit = index.composite_limit(deadline_c)
-    from_regions = len(rg_in) <= len(wh_in)
-    if from_regions:
-        src_local, src_nodes, dst_local, dst_nodes = rg_in, rg_pos[rg_in], wh_in, wh_pos[wh_in]
-    else:
-        src_local, src_nodes, dst_local, dst_nodes = wh_in, wh_pos[wh_in], rg_in, rg_pos[rg_in]
 
-    parts_src: list[np.ndarray] = []
-    parts_dst: list[np.ndarray] = []
-    parts_val: list[np.ndarray] = []
-    offset = 0
-    kept: dict[int, tuple[np.ndarray, np.ndarray]] | None = {}
-    kept_size = 0
-    if len(src_nodes) and len(dst_nodes):
-        for chunk, block in index.bounded_labels(src_nodes, limit):
+@dataclass
+class SearchPart:
+    """The result of the eligibility searches from a run of consecutive sources: the pairs
+    in time (local source and destination indices, composite weight) and the labels kept
+    for routes (None when there were too many), all as flat arrays — what another process
+    sends back cheaply (``kept`` as searched nodes, row bounds, node indices, labels)."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    comp: np.ndarray
+    kept: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None
+    kept_size: int
+
+
+class EligibilitySearch:
+    """The bounded Dijkstras of ``eligible_routes``, from the smaller side, in parts: the
+    sources are numbered 0 … ``sources``; ``part`` searches a run of them, and ``routes``
+    puts the parts together. One part of every source gives ``eligible_routes``'s answer;
+    so do several parts searched in different processes, since each search is
+    independent of the others (``relief.allocation.pipeline`` splits them)."""
+
+    def __init__(
+        self,
+        index: RouteIndex,
+        warehouses: Sequence[Warehouse],
+        regions: Sequence[Region],
+        policy: ReachRules,
+        level: int,
+        region_codes: Iterable[str] | None = None,
+    ) -> None:
+        self.index = index
+        self.warehouses = warehouses
+        self.regions = regions
+        self.level = level
+        self.deadline_c = deadline_hundredths(policy.deadlines_h.get(level))
+        self.cross = level in set(policy.cross_jurisdiction_levels)
+        self.wh_codes = sorted({w.code for w in warehouses})
+        self.rg_codes = sorted(
+            set(region_codes) if region_codes is not None else {r.code for r in regions}
+        )
+        pos = index.position
+        wh_pos = np.array([pos.get(c, -1) for c in self.wh_codes], dtype=np.int64)
+        rg_pos = np.array([pos.get(c, -1) for c in self.rg_codes], dtype=np.int64)
+        wh_in = np.flatnonzero(wh_pos >= 0)
+        rg_in = np.flatnonzero(rg_pos >= 0)
+        self.limit = index.composite_limit(self.deadline_c)
+        self.from_regions = len(rg_in) <= len(wh_in)
+        if self.from_regions:
+            self.src_local, self.src_nodes = rg_in, rg_pos[rg_in]
+            self.dst_local, self.dst_nodes = wh_in, wh_pos[wh_in]
+        else:
+            self.src_local, self.src_nodes = wh_in, wh_pos[wh_in]
+            self.dst_local, self.dst_nodes = rg_in, rg_pos[rg_in]
+        # No destination: nothing to search.
+        self.sources = len(self.src_nodes) if len(self.dst_nodes) else 0
+
+    def part(self, first: int, stop: int) -> SearchPart:
+        """Search from sources first … stop − 1."""
+        parts_src: list[np.ndarray] = []
+        parts_dst: list[np.ndarray] = []
+        parts_val: list[np.ndarray] = []
+        nodes: list[int] = []
+        rows_idx: list[np.ndarray] = []
+        rows_lab: list[np.ndarray] = []
+        keeping = True
+        kept_size = 0
+        offset = first
+        dst_nodes, dst_local = self.dst_nodes, self.dst_local
+        for chunk, block in self.index.bounded_labels(self.src_nodes[first:stop], self.limit):
             sub = block[:, dst_nodes]
             rows, cols = np.nonzero(np.isfinite(sub))
-            parts_src.append(src_local[offset + rows])
+            parts_src.append(self.src_local[offset + rows])
             parts_dst.append(dst_local[cols])
             parts_val.append(sub[rows, cols])
             offset += len(chunk)
-            if kept is not None:
+            if keeping:
                 finite = np.isfinite(block)
                 kept_size += int(finite.sum())
                 if kept_size > _KEPT_LABELS:
-                    kept = None  # too many to keep: routes will search again
+                    keeping = False  # too many to keep: routes will search again
+                    nodes, rows_idx, rows_lab = [], [], []
                 else:
                     for r, node in enumerate(chunk.tolist()):
                         idx = np.flatnonzero(finite[r]).astype(np.int32)
-                        kept[node] = (idx, block[r, idx])
-    if parts_val:
-        src_arr = np.concatenate(parts_src)
-        dst_arr = np.concatenate(parts_dst)
-        comp = np.concatenate(parts_val).astype(np.int64)
-    else:
-        src_arr = dst_arr = comp = np.empty(0, dtype=np.int64)
-    pair_j, pair_w = (src_arr, dst_arr) if from_regions else (dst_arr, src_arr)
-    overlap = set(wh_codes) & set(rg_codes)
-    if overlap and len(pair_w):
-        # A code on both sides would pair with itself at time 0; that is not a delivery.
-        keep = np.array(
-            [
-                wh_codes[w] != rg_codes[j]
-                for w, j in zip(pair_w.tolist(), pair_j.tolist(), strict=True)
-            ]
+                        nodes.append(node)
+                        rows_idx.append(idx)
+                        rows_lab.append(block[r, idx])
+        kept = None
+        if keeping:
+            kept = (
+                np.array(nodes, dtype=np.int64),
+                np.cumsum([0] + [len(idx) for idx in rows_idx]),
+                _concat(rows_idx, np.int32),
+                _concat(rows_lab, np.float64),
+            )
+        return SearchPart(
+            _concat(parts_src, np.int64),
+            _concat(parts_dst, np.int64),
+            _concat(parts_val, np.int64),
+            kept,
+            kept_size,
         )
-        pair_w, pair_j, comp = pair_w[keep], pair_j[keep], comp[keep]
-    order = np.lexsort((pair_w, pair_j))
-    pair_w, pair_j, comp = pair_w[order], pair_j[order], comp[order]
-    time_c = comp // index.base
-    dist_c = comp - time_c * index.base
 
-    in_jur = _in_jurisdiction(warehouses, regions, wh_codes, rg_codes, pair_w, pair_j)
-    return EligibleRoutes(
-        index=index,
-        level=level,
-        deadline_c=deadline_c,
-        cross_jurisdiction=cross,
-        warehouse_codes=wh_codes,
-        region_codes=rg_codes,
-        pair_w=pair_w.astype(np.int32),
-        pair_j=pair_j.astype(np.int32),
-        time_c=time_c,
-        dist_c=dist_c,
-        in_jurisdiction=in_jur,
-        searched_from="region" if from_regions else "warehouse",
-        searches=int(len(src_nodes)) if len(dst_nodes) else 0,
-        labels=kept,
-    )
+    def routes(self, parts: Sequence[SearchPart]) -> EligibleRoutes:
+        """The eligible routes from parts that together searched every source once."""
+        index = self.index
+        wh_codes, rg_codes = self.wh_codes, self.rg_codes
+        src_arr = _concat([p.src for p in parts], np.int64)
+        dst_arr = _concat([p.dst for p in parts], np.int64)
+        comp = _concat([p.comp for p in parts], np.int64)
+        kept: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
+        if (
+            all(p.kept is not None for p in parts)
+            and sum(p.kept_size for p in parts) <= _KEPT_LABELS
+        ):
+            kept = {}
+            for p in parts:
+                assert p.kept is not None
+                nodes, bounds, idx, lab = p.kept
+                for v, lo, hi in zip(
+                    nodes.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True
+                ):
+                    kept[v] = (idx[lo:hi], lab[lo:hi])
+        pair_j, pair_w = (src_arr, dst_arr) if self.from_regions else (dst_arr, src_arr)
+        overlap = set(wh_codes) & set(rg_codes)
+        if overlap and len(pair_w):
+            # A code on both sides would pair with itself at time 0; that is not a delivery.
+            keep = np.array(
+                [
+                    wh_codes[w] != rg_codes[j]
+                    for w, j in zip(pair_w.tolist(), pair_j.tolist(), strict=True)
+                ]
+            )
+            pair_w, pair_j, comp = pair_w[keep], pair_j[keep], comp[keep]
+        order = np.lexsort((pair_w, pair_j))
+        pair_w, pair_j, comp = pair_w[order], pair_j[order], comp[order]
+        time_c = comp // index.base
+        dist_c = comp - time_c * index.base
+
+        in_jur = _in_jurisdiction(self.warehouses, self.regions, wh_codes, rg_codes, pair_w, pair_j)
+        return EligibleRoutes(
+            index=index,
+            level=self.level,
+            deadline_c=self.deadline_c,
+            cross_jurisdiction=self.cross,
+            warehouse_codes=wh_codes,
+            region_codes=rg_codes,
+            pair_w=pair_w.astype(np.int32),
+            pair_j=pair_j.astype(np.int32),
+            time_c=time_c,
+            dist_c=dist_c,
+            in_jurisdiction=in_jur,
+            searched_from="region" if self.from_regions else "warehouse",
+            searches=self.sources,
+            labels=kept,
+        )
 
 
 def _in_jurisdiction(

@@ -17,6 +17,7 @@ from relief.allocation.planning import run_plan
 from relief.allocation.replan import item_objectives, reusable_items
 from relief.allocation.solver import solve
 from relief.config import get_solver_settings
+from relief.network import graph as graph_module
 
 from .test_solver_properties import instances
 
@@ -49,10 +50,12 @@ def test_parallel_and_serial_solves_give_identical_plans(parallel_always, provin
 
 
 def test_routes_searched_in_a_forked_process_equal_those_searched_here(monkeypatch, province):
-    """The eligibility searches beside the graph build (national scale) give the same
-    routes, kept labels and graph as searching after it, and so the same plan."""
+    """The eligibility searches shared with a forked process (national scale) give the
+    same routes, kept labels and graph as searching here, and so the same plan."""
     scenario, run = province
     monkeypatch.setattr(pipeline, "_BESIDE_MIN_CELLS", 0)
+    # Runs of a few sources each, so that both processes take some.
+    monkeypatch.setattr(graph_module, "_BATCH_CELLS", 5 * len(run.routes.index.codes))
     forked = run_plan(scenario, "bench", workers=1)
     a, b = forked.routes, run.routes
     for name in ("pair_w", "pair_j", "time_c", "dist_c", "in_jurisdiction"):
