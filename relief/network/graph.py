@@ -611,12 +611,16 @@ class EligibleRoutes:
         found = self.paths_at([k for _, k in wanted if k is not None])
         return {pair: found[k] for pair, k in wanted if k is not None}
 
-    def paths_at(self, positions: Iterable[int]) -> dict[int, list[str]]:
+    def paths_at(
+        self, positions: Iterable[int], memo: dict[int, dict[int, int]] | None = None
+    ) -> dict[int, list[str]]:
         """Routes of pairs given by position in the pair columns.
 
         Per distinct node of the searched side among the pairs, the labels kept from the
         eligibility search (or, when they were not kept, a fresh Dijkstra cut off at the
-        farthest of its pairs), then one greedy walk per pair."""
+        farthest of its pairs), then one greedy walk per pair. ``memo``: the steps already
+        taken towards each searched node, kept across calls by a caller asking for the
+        routes of a plan a few pairs at a time (they do not depend on the pairs asked)."""
         index = self.index
         pos = index.position
         by_root: dict[int, list[int]] = {}
@@ -629,13 +633,13 @@ class EligibleRoutes:
         for root, ks in sorted(by_root.items()):
             kept = self.labels.get(root) if self.labels is not None else None
             if kept is not None:
-                scratch.fill(np.inf)
                 scratch[kept[0]] = kept[1]
                 labels = scratch
             else:
                 farthest = max(int(self.time_c[k]) * index.base + int(self.dist_c[k]) for k in ks)
                 labels = dijkstra(index.matrix, directed=True, indices=root, limit=float(farthest))
-            next_hop: dict[int, int] = {}  # steps towards this root, shared by its pairs
+            # Steps towards this root, shared by its pairs.
+            next_hop = {} if memo is None else memo.setdefault(root, {})
             for k in ks:
                 w = pos[self.warehouse_codes[int(self.pair_w[k])]]
                 j = pos[self.region_codes[int(self.pair_j[k])]]
@@ -644,6 +648,8 @@ class EligibleRoutes:
                 else:
                     path = index.path_from(w, j, labels)
                 out[k] = [index.codes[i] for i in path]
+            if kept is not None:
+                scratch[kept[0]] = np.inf  # back to all inf, touching only this row's nodes
         return out
 
     def route(self, warehouse_code: str, region_code: str) -> Route | None:
