@@ -18,12 +18,13 @@ computed (``relief.emergency.needs``); the network layer knows routes, not polic
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import multiprocessing
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -144,15 +145,29 @@ class PlanSource:
 
 @dataclass
 class Prepared:
-    """What ``prepare`` made of a source: everything a solver and a fingerprint need."""
+    """What ``prepare`` made of a source: everything a solver and a fingerprint need.
+
+    The available stock and the fingerprint are made when first asked for: the solver
+    needs neither, so the folder source asks for them while the solver's workers solve
+    the items (``solve``'s ``meanwhile``) instead of before starting them."""
 
     graph: nx.Graph
     routes: EligibleRoutes
     closed_roads: list[Pair]  # the unordered ends of every closed road, sorted
-    available: dict[Pair, int]  # (warehouse, item) → available, eligible warehouses only
-    fingerprint: str
     allocation: AllocationInput
+    source: PlanSource
     timings: dict[str, float] = field(default_factory=dict)
+
+    @functools.cached_property
+    def available(self) -> dict[Pair, int]:
+        """(warehouse, item) → available, eligible warehouses only."""
+        return eligible_available(self.routes, self.source.stock, self.source.demand)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        return plan_fingerprint(
+            self.source.demand, self.source.level, self.closed_roads, self.available
+        )
 
 
 def prepare(source: PlanSource, progress: Progress | None = None) -> Prepared:
@@ -176,7 +191,6 @@ def prepare(source: PlanSource, progress: Progress | None = None) -> Prepared:
     timings["graph"] = searched_at - t0
     timings["eligibility"] = time.perf_counter() - searched_at
     closed = closed_road_pairs(source.roads, source.closed_road_ids, source.closed_pairs)
-    available = eligible_available(routes, source.stock, source.demand)
     allocation = AllocationInput(
         regions=source.regions,
         warehouses=source.warehouses,
@@ -208,9 +222,8 @@ def prepare(source: PlanSource, progress: Progress | None = None) -> Prepared:
         graph=graph,
         routes=routes,
         closed_roads=closed,
-        available=available,
-        fingerprint=plan_fingerprint(source.demand, source.level, closed, available),
         allocation=allocation,
+        source=source,
         timings=timings,
     )
 
@@ -305,15 +318,22 @@ def run_method(
     *,
     workers: int | None = None,
     keep: Mapping[str, Sequence[tuple[str, str, int]]] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> PlanResult:
     """The optimal plan (two-stage min-cost flows) or the greedy baseline of `inp`.
 
     ``workers``: the optimal solver's processes (None: the solver settings); ``keep``:
-    items whose previous optimal flow is kept as given (``relief.allocation.replan``)."""
+    items whose previous optimal flow is kept as given (``relief.allocation.replan``);
+    ``meanwhile``: work of the caller's to do while the solver's workers solve (before
+    the greedy baseline, which has none)."""
     started = time.perf_counter()
     if method == "optimal":
-        result = solve(inp, time_limit_s, workers=workers, keep=keep, progress=progress)
+        result = solve(
+            inp, time_limit_s, workers=workers, keep=keep, progress=progress, meanwhile=meanwhile
+        )
     else:
+        if meanwhile is not None:
+            meanwhile()
         if progress is not None:
             progress("stage1", 0, 1)
         result = greedy(inp)

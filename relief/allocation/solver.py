@@ -86,11 +86,14 @@ def solve(
     workers: int | None = None,
     keep: Mapping[str, Sequence[tuple[str, str, int]]] | None = None,
     progress: Progress | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> PlanResult:
     """The two-stage optimal plan for ``inp``.
 
     ``workers``: processes solving items at once (None: the solver settings; 0: one per
-    CPU; 1: in this process). Small models are always solved in this process."""
+    CPU; 1: in this process). Small models are always solved in this process.
+    ``meanwhile``: the caller's work that does not need the plan, done while the worker
+    processes solve (in this process: before the items)."""
     started = time.perf_counter()
     problem = Problem.of(inp)  # already made when a replan checked what to reuse
     prepared = time.perf_counter() - started
@@ -115,7 +118,7 @@ def solve(
         made.add(k, result.positions, result.quantities)
 
     t0 = time.perf_counter()
-    solved = _solve_items(shared, todo, deadline, n_workers, progress, make_outputs)
+    solved = _solve_items(shared, todo, deadline, n_workers, progress, make_outputs, meanwhile)
     timings["items"] = time.perf_counter() - t0
     size["workers"] = n_workers
     size["items_reused"] = len(problem.item_codes) - len(todo)
@@ -345,11 +348,15 @@ def _solve_items(
     workers: int,
     progress: Progress | None,
     on_item: Callable[[int, _ItemResult], None],
+    meanwhile: Callable[[], object] | None = None,
 ) -> dict[int, _ItemResult]:
     """Item index → its result, solved in this process or in ``workers`` processes.
     ``on_item`` is given each result as it comes; in processes, ``progress`` hears of
-    each item as it comes back (both stages at once)."""
+    each item as it comes back (both stages at once). ``meanwhile`` is called once,
+    after the items are handed out (first, in this process)."""
     if workers <= 1:
+        if meanwhile is not None:
+            meanwhile()
         return _serial(shared, todo, deadline, progress, on_item)
     # Largest items first, so that no worker is left with a big one at the end.
     order = sorted(todo, key=lambda k: -len(shared.items[k].demand))
@@ -363,6 +370,9 @@ def _solve_items(
             futures = {k: pool.submit(_worker_item, k, deadline) for k in order}
             if progress is not None:
                 progress("stage1", 0, len(todo))
+            if meanwhile is not None:
+                meanwhile()
+                meanwhile = None  # done, even if a worker dies and the items are solved here
             item_of = {future: k for k, future in futures.items()}
             for done, future in enumerate(as_completed(item_of), start=1):
                 on_item(item_of[future], future.result())
@@ -372,6 +382,8 @@ def _solve_items(
     except (BrokenProcessPool, OSError):
         # A worker died (killed, out of memory) or none could be started (process limits):
         # the plan is still owed; solve here.
+        if meanwhile is not None:
+            meanwhile()
         return _serial(shared, todo, deadline, progress, on_item)
 
 
