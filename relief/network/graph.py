@@ -127,6 +127,9 @@ def road_table(
     ids = {str(i) for i in closed_road_ids}
     pairs = {_pair(str(p[0]), str(p[1])) for p in closed_pairs}
     best: dict[tuple[str, str], tuple[int, int, str, int | str | None]] = {}
+    # Travel times repeat (a few hundred values over a nation's 100,000 roads): each is
+    # converted once. Distances hardly repeat.
+    hours: dict[Decimal | int | float | str, int] = {}
     for road in roads:
         a, b = road.from_code, road.to_code
         if a == b or road.status != "open":
@@ -136,7 +139,10 @@ def road_table(
         text_id = "" if rid is None else str(rid)
         if (pairs and ends in pairs) or (ids and rid is not None and text_id in ids):
             continue
-        key = (to_hundredths(road.travel_time_h), to_hundredths(road.distance_km), text_id, rid)
+        time_c = hours.get(road.travel_time_h)
+        if time_c is None:
+            time_c = hours[road.travel_time_h] = to_hundredths(road.travel_time_h)
+        key = (time_c, to_hundredths(road.distance_km), text_id, rid)
         held = best.get(ends)
         if held is None or key[:3] < held[:3]:
             best[ends] = key
