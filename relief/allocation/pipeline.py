@@ -17,11 +17,16 @@ computed (``relief.emergency.needs``); the network layer knows routes, not polic
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
+import multiprocessing
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
 import networkx as nx
@@ -32,11 +37,12 @@ from relief.allocation.model import AllocationInput, DemandLine, PlanResult
 from relief.allocation.solver import Progress, solve
 from relief.emergency.records import Policy
 from relief.network.graph import (
+    EligibilitySearch,
     EligibleRoutes,
     RouteIndex,
-    build_graph,
+    SearchPart,
     closed_road_pairs,
-    eligible_routes,
+    road_table,
 )
 from relief.network.records import Item, Region, Road, StockLevel, Warehouse
 
@@ -139,15 +145,29 @@ class PlanSource:
 
 @dataclass
 class Prepared:
-    """What ``prepare`` made of a source: everything a solver and a fingerprint need."""
+    """What ``prepare`` made of a source: everything a solver and a fingerprint need.
+
+    The available stock and the fingerprint are made when first asked for: the solver
+    needs neither, so the folder source asks for them while the solver's workers solve
+    the items (``solve``'s ``meanwhile``) instead of before starting them."""
 
     graph: nx.Graph
     routes: EligibleRoutes
     closed_roads: list[Pair]  # the unordered ends of every closed road, sorted
-    available: dict[Pair, int]  # (warehouse, item) → available, eligible warehouses only
-    fingerprint: str
     allocation: AllocationInput
+    source: PlanSource
     timings: dict[str, float] = field(default_factory=dict)
+
+    @functools.cached_property
+    def available(self) -> dict[Pair, int]:
+        """(warehouse, item) → available, eligible warehouses only."""
+        return eligible_available(self.routes, self.source.stock, self.source.demand)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        return plan_fingerprint(
+            self.source.demand, self.source.level, self.closed_roads, self.available
+        )
 
 
 def prepare(source: PlanSource, progress: Progress | None = None) -> Prepared:
@@ -157,28 +177,20 @@ def prepare(source: PlanSource, progress: Progress | None = None) -> Prepared:
     if progress is not None:
         progress("eligibility", 0, 1)
     t0 = time.perf_counter()
-    graph = build_graph(
+    table = road_table(
         source.regions,
         source.warehouses,
         source.roads,
         source.closed_road_ids,
         source.closed_pairs,
     )
-    index = RouteIndex(graph)
-    timings["graph"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    routes = eligible_routes(
-        graph,
-        source.warehouses,
-        source.regions,
-        source.policy,
-        source.level,
-        region_codes={d.region_code for d in source.demand},
-        index=index,
+    index = RouteIndex.of_table(table)
+    routes, graph, searched_at = _routes_beside_graph(
+        index, source, {d.region_code for d in source.demand}
     )
-    timings["eligibility"] = time.perf_counter() - t0
+    timings["graph"] = searched_at - t0
+    timings["eligibility"] = time.perf_counter() - searched_at
     closed = closed_road_pairs(source.roads, source.closed_road_ids, source.closed_pairs)
-    available = eligible_available(routes, source.stock, source.demand)
     allocation = AllocationInput(
         regions=source.regions,
         warehouses=source.warehouses,
@@ -210,11 +222,92 @@ def prepare(source: PlanSource, progress: Progress | None = None) -> Prepared:
         graph=graph,
         routes=routes,
         closed_roads=closed,
-        available=available,
-        fingerprint=plan_fingerprint(source.demand, source.level, closed, available),
         allocation=allocation,
+        source=source,
         timings=timings,
     )
+
+
+# Searching the eligible routes in a second process pays when the searches (sources ×
+# nodes, dense rows) take about as long as building the networkx graph, as at national
+# scale (2,000 × 46,500); a province's (150 × 1,600) take less than starting a process.
+_BESIDE_MIN_CELLS = 20_000_000
+
+
+def _routes_beside_graph(
+    index: RouteIndex, source: PlanSource, demand_regions: set[str]
+) -> tuple[EligibleRoutes, nx.Graph, float]:
+    """(eligible routes, graph of record, perf_counter when the graph was built).
+
+    The searches need only the CSR view, the graph of record (networkx) only the road
+    table, and both are single-threaded Python holding the GIL. So on a large network a
+    forked process starts searching while this one builds the graph, then both take runs
+    of sources from a shared counter until none is left (whichever is faster takes more),
+    and the forked one sends its parts back as flat arrays. Each search is independent of
+    the others, so the routes are the same as one process's. Forking is safe only from a
+    single-threaded process (the web server's threads could hold locks the child would
+    copy held), and a daemonic one may not start children: there, and on small networks,
+    everything runs here. Runs a failed child took are searched here."""
+    search = EligibilitySearch(
+        index, source.warehouses, source.regions, source.policy, source.level, demand_regions
+    )
+    forked = (
+        search.sources * len(index.codes) >= _BESIDE_MIN_CELLS
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and not multiprocessing.current_process().daemon
+    )
+    if not forked:
+        graph = index.graph
+        built = time.perf_counter()
+        return search.routes([search.part(0, search.sources)]), graph, built
+    step = index.batch_rows
+    runs = [(a, min(a + step, search.sources)) for a in range(0, search.sources, step)]
+    context = multiprocessing.get_context("fork")
+    taken = context.Value("i", 0)
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_search_and_send, args=(search, runs, taken, send), daemon=True)
+    child.start()
+    send.close()
+    try:
+        graph = index.graph
+        built = time.perf_counter()
+        parts = _take_runs(search, runs, taken)
+        with contextlib.suppress(EOFError):  # the child failed: its runs are searched below
+            parts.update(receive.recv())
+    finally:
+        # Closed first, so that a child still sending (when this process failed) stops.
+        receive.close()
+        child.join()
+    for r, run in enumerate(runs):
+        if r not in parts:
+            parts[r] = search.part(*run)
+    return search.routes([parts[r] for r in range(len(runs))]), graph, built
+
+
+def _take_runs(
+    search: EligibilitySearch, runs: list[tuple[int, int]], taken: Any
+) -> dict[int, SearchPart]:
+    """Search runs of sources, taking the next untaken one from ``taken`` (a shared
+    counter) until none is left: run number → its part."""
+    out: dict[int, SearchPart] = {}
+    while True:
+        with taken.get_lock():
+            r = taken.value
+            taken.value = r + 1
+        if r >= len(runs):
+            return out
+        out[r] = search.part(*runs[r])
+
+
+def _search_and_send(
+    search: EligibilitySearch, runs: list[tuple[int, int]], taken: Any, send: Connection
+) -> None:
+    """In the forked process: search runs beside the parent and send back their parts
+    (nothing on failure: the parent then searches them)."""
+    parts = _take_runs(search, runs, taken)
+    send.send(parts)
+    send.close()
 
 
 def run_method(
@@ -225,15 +318,22 @@ def run_method(
     *,
     workers: int | None = None,
     keep: Mapping[str, Sequence[tuple[str, str, int]]] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> PlanResult:
     """The optimal plan (two-stage min-cost flows) or the greedy baseline of `inp`.
 
     ``workers``: the optimal solver's processes (None: the solver settings); ``keep``:
-    items whose previous optimal flow is kept as given (``relief.allocation.replan``)."""
+    items whose previous optimal flow is kept as given (``relief.allocation.replan``);
+    ``meanwhile``: work of the caller's to do while the solver's workers solve (before
+    the greedy baseline, which has none)."""
     started = time.perf_counter()
     if method == "optimal":
-        result = solve(inp, time_limit_s, workers=workers, keep=keep, progress=progress)
+        result = solve(
+            inp, time_limit_s, workers=workers, keep=keep, progress=progress, meanwhile=meanwhile
+        )
     else:
+        if meanwhile is not None:
+            meanwhile()
         if progress is not None:
             progress("stage1", 0, 1)
         result = greedy(inp)

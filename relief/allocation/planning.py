@@ -163,20 +163,36 @@ def run_plan(
     )
     timings.update(prepared.timings)
     inp = prepared.allocation
-    fingerprint = prepared.fingerprint
-    routes = prepared.routes
-    run = PlanRun(
-        event_name, level, what_if, demand, routes, fingerprint, timings=timings, input=inp
-    )
+    plans: dict[str, PlanResult] = {}
     if method in ("optimal", "both"):
         keep = None
         if previous is not None and previous.input is not None and "optimal" in previous.plans:
             t0 = time.perf_counter()
             keep = reusable_items(previous.input, previous.plans["optimal"], inp)
             timings["reuse"] = time.perf_counter() - t0
-        run.plans["optimal"] = run_method("optimal", inp, time_limit_s, workers=workers, keep=keep)
+        # The fingerprint is made while the solver's workers solve.
+        plans["optimal"] = run_method(
+            "optimal",
+            inp,
+            time_limit_s,
+            workers=workers,
+            keep=keep,
+            meanwhile=lambda: prepared.fingerprint,
+        )
     if method in ("greedy", "both"):
-        run.plans["greedy"] = run_method("greedy", inp)
+        plans["greedy"] = run_method("greedy", inp)
+    fingerprint = prepared.fingerprint
+    run = PlanRun(
+        event_name,
+        level,
+        what_if,
+        demand,
+        prepared.routes,
+        fingerprint,
+        plans=plans,
+        timings=timings,
+        input=inp,
+    )
     for plan in run.plans.values():
         # API.md: `event` is the event's name; its code is the file stem.
         plan.event = event.title

@@ -219,55 +219,37 @@ class Problem:
         quantities: np.ndarray,
         timings: dict[str, float],
         model_size: dict | None = None,
+        made: ItemOutputs | None = None,
     ) -> PlanResult:
         """A PlanResult from an allocation given as aligned arrays (item index, pair
-        position, quantity). Lines get their routes; every unmet need gets its reason."""
-        started = time.perf_counter()
-        routes = self.routes
-        keep = quantities > 0
-        item_index, positions, quantities = item_index[keep], positions[keep], quantities[keep]
-        paths = routes.paths_at(np.unique(positions).tolist())
-        timings = dict(timings)
-        timings["paths"] = time.perf_counter() - started
+        position, quantity). Lines get their routes; every unmet need gets its reason.
 
-        # Per pair, once (the items of a pair share them): codes, distance, time.
-        pair = {
-            pos: (
-                self.warehouse_codes[int(routes.pair_w[pos])],
-                self.region_codes[int(routes.pair_j[pos])],
-                from_hundredths(int(routes.dist_c[pos])),
-                from_hundredths(int(routes.time_c[pos])),
-            )
-            for pos in paths
-        }
-        # In (region, item, warehouse) order: the codes are sorted, so their indices sort
-        # the same way (stable, like sorting the lines by code).
-        order = np.lexsort((routes.pair_w[positions], item_index, routes.pair_j[positions]))
-        item_codes = self.item_codes
-        lines = [
-            PlanLine(w, j, item_codes[k], q, dist, eta, paths[pos])
-            for k, pos, q, (w, j, dist, eta) in (
-                (k, pos, q, pair[pos])
-                for k, pos, q in zip(
-                    item_index[order].tolist(),
-                    positions[order].tolist(),
-                    quantities[order].tolist(),
-                    strict=True,
-                )
-            )
-        ]
+        ``made``: the items whose lines and unmet needs were already made, as each was
+        solved (``ItemOutputs``); the others are made here."""
+        made = made or ItemOutputs(self)
+        for k in range(len(self.items)):
+            if k not in made.done:
+                mine = item_index == k
+                made.add(k, positions[mine], quantities[mine])
+        timings = dict(timings)
+        timings["paths"] = made.paths_s
 
         explain_started = time.perf_counter()
-        n_j = len(self.region_codes)
-        got = np.zeros((n_j, len(self.item_codes)), dtype=np.int64)
-        np.add.at(got, (routes.pair_j[positions], item_index), quantities)
-        used = np.zeros((len(self.warehouse_codes), len(self.item_codes)), dtype=np.int64)
-        np.add.at(used, (routes.pair_w[positions], item_index), quantities)
-        if np.any(used > self.available):
-            raise RuntimeError("allocation exceeds available stock")  # a solver bug, never data
-        remaining = self.available - used
-        codes = np.array(self.warehouse_codes, dtype=object)
+        n_items = len(self.items)
+        # In (region, item, warehouse) order: the codes are sorted, so their indices sort
+        # the same way (like sorting the lines by code).
+        every = [line for k in range(n_items) for line in made.lines[k]]
+        order = np.lexsort(
+            (
+                _concat([made.line_w[k] for k in range(n_items)]),
+                _concat([np.full(len(made.lines[k]), k) for k in range(n_items)]),
+                _concat([made.line_j[k] for k in range(n_items)]),
+            )
+        )
+        lines = [every[i] for i in order.tolist()]
+        remaining = made.remaining
 
+        n_j = len(self.region_codes)
         totals = dict.fromkeys(
             ("demand", "allocated", "shortfall", "weighted_shortfall", "deprivation"), 0
         )
@@ -279,9 +261,7 @@ class Problem:
         unmet: list[Unmet] = []
         shorts: list[tuple[int, int, str]] = []  # (region, item, reason) of each unmet
         for k, need in enumerate(self.items):
-            x = got[need.region, k]
-            if np.any(x > need.demand):
-                raise RuntimeError("allocation exceeds demand")
+            x = made.got[k]
             u = need.demand - x
             totals["demand"] += int(need.demand.sum())
             totals["allocated"] += int(x.sum())
@@ -294,24 +274,8 @@ class Problem:
             np.add.at(plain_got, need.region, x)
             d_item, x_item = int(need.demand.sum()), int(x.sum())
             by_item.append(ItemFill(need.item_code, d_item, x_item, x_item / d_item))
-            short = np.flatnonzero(u > 0)
-            if len(short):
-                reasons = self._reasons(k, need.region[short])
-                lists = self._eligible_lists(need.region[short], k, remaining, codes)
-                for s, reason, eligible in zip(short.tolist(), reasons, lists, strict=True):
-                    j = int(need.region[s])
-                    shorts.append((j, k, reason))
-                    unmet.append(
-                        Unmet(
-                            region_code=self.region_codes[j],
-                            item_code=need.item_code,
-                            demand=int(need.demand[s]),
-                            allocated=int(x[s]),
-                            shortfall=int(u[s]),
-                            reason=reason,
-                            eligible=eligible,
-                        )
-                    )
+            unmet += made.unmet[k]
+            shorts += made.shorts[k]
         remedies = self._remedies(shorts, remaining)
         unmet = [
             dataclasses.replace(m, **remedies[(j, k)]) if (j, k) in remedies else m
@@ -339,7 +303,7 @@ class Problem:
             "regions_unserved": int(np.sum(with_demand & (plain_got == 0))),
             "ton_km": float(ton_km),
         }
-        timings["explain"] = time.perf_counter() - explain_started
+        timings["explain"] = made.explain_s + time.perf_counter() - explain_started
         return PlanResult(
             method=method,
             status=status,
@@ -575,3 +539,102 @@ class Problem:
         for need in self.items:
             seen.update(need.region.tolist())
         return seen
+
+
+def _concat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+class ItemOutputs:
+    """The lines (with routes) and the unmet needs (with reasons) of a plan, made one item
+    at a time: the optimal solver makes each item's as soon as a worker process has solved
+    it, while the others are still being solved, instead of all after the last one
+    (``Problem.result`` makes the rest and puts them together). Routes and the pair data
+    of the lines are shared by the items (``EligibleRoutes.paths_at``'s memo)."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.done: set[int] = set()
+        self.paths: dict[int, list[str]] = {}
+        self.memo: dict[int, dict[int, int]] = {}
+        # Per pair, once (the items of a pair share them): codes, distance, time.
+        self.pair: dict[int, tuple[str, str, Decimal, Decimal]] = {}
+        self.remaining = problem.available.copy()  # once this plan is reserved
+        self.codes = np.array(problem.warehouse_codes, dtype=object)
+        self.lines: dict[int, list[PlanLine]] = {}
+        self.line_j: dict[int, np.ndarray] = {}
+        self.line_w: dict[int, np.ndarray] = {}
+        self.got: dict[int, np.ndarray] = {}  # per need of the item
+        self.unmet: dict[int, list[Unmet]] = {}
+        self.shorts: dict[int, list[tuple[int, int, str]]] = {}
+        self.paths_s = 0.0
+        self.explain_s = 0.0
+
+    def add(self, k: int, positions: np.ndarray, quantities: np.ndarray) -> None:
+        """Item k's allocation: pair positions and quantities."""
+        started = time.perf_counter()
+        problem = self.problem
+        routes = problem.routes
+        keep = quantities > 0
+        positions, quantities = positions[keep], quantities[keep]
+        new = [p for p in np.unique(positions).tolist() if p not in self.paths]
+        self.paths.update(routes.paths_at(new, self.memo))
+        for pos in new:
+            self.pair[pos] = (
+                problem.warehouse_codes[int(routes.pair_w[pos])],
+                problem.region_codes[int(routes.pair_j[pos])],
+                from_hundredths(int(routes.dist_c[pos])),
+                from_hundredths(int(routes.time_c[pos])),
+            )
+        explain_started = time.perf_counter()
+        self.paths_s += explain_started - started
+
+        pj, pw = routes.pair_j[positions], routes.pair_w[positions]
+        order = np.lexsort((pw, pj))
+        item_code = problem.item_codes[k]
+        paths, pair = self.paths, self.pair
+        self.lines[k] = [
+            PlanLine(w, j, item_code, q, dist, eta, paths[pos])
+            for pos, q, (w, j, dist, eta) in (
+                (pos, q, pair[pos])
+                for pos, q in zip(
+                    positions[order].tolist(), quantities[order].tolist(), strict=True
+                )
+            )
+        ]
+        self.line_j[k], self.line_w[k] = pj[order], pw[order]
+
+        need = problem.items[k]
+        got = np.zeros(len(problem.region_codes), dtype=np.int64)
+        np.add.at(got, pj, quantities)
+        used = np.zeros(len(problem.warehouse_codes), dtype=np.int64)
+        np.add.at(used, pw, quantities)
+        if np.any(used > problem.available[:, k]):
+            raise RuntimeError("allocation exceeds available stock")  # a solver bug, never data
+        self.remaining[:, k] = problem.available[:, k] - used
+        x = got[need.region]
+        if np.any(x > need.demand):
+            raise RuntimeError("allocation exceeds demand")
+        self.got[k] = x
+        u = need.demand - x
+        short = np.flatnonzero(u > 0)
+        self.unmet[k], self.shorts[k] = [], []
+        if len(short):
+            reasons = problem._reasons(k, need.region[short])
+            lists = problem._eligible_lists(need.region[short], k, self.remaining, self.codes)
+            for s, reason, eligible in zip(short.tolist(), reasons, lists, strict=True):
+                j = int(need.region[s])
+                self.shorts[k].append((j, k, reason))
+                self.unmet[k].append(
+                    Unmet(
+                        region_code=problem.region_codes[j],
+                        item_code=need.item_code,
+                        demand=int(need.demand[s]),
+                        allocated=int(x[s]),
+                        shortfall=int(u[s]),
+                        reason=reason,
+                        eligible=eligible,
+                    )
+                )
+        self.done.add(k)
+        self.explain_s += time.perf_counter() - explain_started

@@ -65,7 +65,14 @@ from ortools.graph.python import min_cost_flow
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from relief.allocation.model import AllocationInput, PlanResult
-from relief.allocation.problem import SLOPES, ItemDemand, Problem, deprivation, quarter_sizes
+from relief.allocation.problem import (
+    SLOPES,
+    ItemDemand,
+    ItemOutputs,
+    Problem,
+    deprivation,
+    quarter_sizes,
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -79,11 +86,14 @@ def solve(
     workers: int | None = None,
     keep: Mapping[str, Sequence[tuple[str, str, int]]] | None = None,
     progress: Progress | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> PlanResult:
     """The two-stage optimal plan for ``inp``.
 
     ``workers``: processes solving items at once (None: the solver settings; 0: one per
-    CPU; 1: in this process). Small models are always solved in this process."""
+    CPU; 1: in this process). Small models are always solved in this process.
+    ``meanwhile``: the caller's work that does not need the plan, done while the worker
+    processes solve (in this process: before the items)."""
     started = time.perf_counter()
     problem = Problem.of(inp)  # already made when a replan checked what to reuse
     prepared = time.perf_counter() - started
@@ -100,8 +110,15 @@ def solve(
     todo = [k for k, code in enumerate(problem.item_codes) if code not in keep]
     deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
     n_workers = _worker_count(workers, shared, todo)
+    # Each item's lines and unmet needs are made here as it comes back, while the
+    # workers solve the others (this process would otherwise wait idle).
+    made = ItemOutputs(problem)
+
+    def make_outputs(k: int, result: _ItemResult) -> None:
+        made.add(k, result.positions, result.quantities)
+
     t0 = time.perf_counter()
-    solved = _solve_items(shared, todo, deadline, n_workers, progress)
+    solved = _solve_items(shared, todo, deadline, n_workers, progress, make_outputs, meanwhile)
     timings["items"] = time.perf_counter() - t0
     size["workers"] = n_workers
     size["items_reused"] = len(problem.item_codes) - len(todo)
@@ -136,6 +153,7 @@ def solve(
         _concat(parts_qty),
         timings,
         size,
+        made=made,
     )
     result.solve_seconds = time.perf_counter() - started
     result.timings["solve"] = result.solve_seconds
@@ -301,18 +319,25 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 def _serial(
-    shared: _Shared, todo: Sequence[int], deadline: float | None, progress: Progress | None
+    shared: _Shared,
+    todo: Sequence[int],
+    deadline: float | None,
+    progress: Progress | None,
+    on_item: Callable[[int, _ItemResult], None],
 ) -> dict[int, _ItemResult]:
-    if progress is None:
-        return {k: _solve_item(shared, k, deadline) for k in todo}
     out: dict[int, _ItemResult] = {}
     total = len(todo)
     for done, k in enumerate(todo):
-        progress("stage1", done, total)
-        out[k] = _solve_item(
-            shared, k, deadline, on_stage2=lambda done=done: progress("stage2", done, total)
-        )
-    progress("stage2", total, total)
+        if progress is None:
+            out[k] = _solve_item(shared, k, deadline)
+        else:
+            progress("stage1", done, total)
+            out[k] = _solve_item(
+                shared, k, deadline, on_stage2=lambda done=done: progress("stage2", done, total)
+            )
+        on_item(k, out[k])
+    if progress is not None:
+        progress("stage2", total, total)
     return out
 
 
@@ -321,12 +346,18 @@ def _solve_items(
     todo: Sequence[int],
     deadline: float | None,
     workers: int,
-    progress: Progress | None = None,
+    progress: Progress | None,
+    on_item: Callable[[int, _ItemResult], None],
+    meanwhile: Callable[[], object] | None = None,
 ) -> dict[int, _ItemResult]:
-    """Item index → its result, solved in this process or in ``workers`` processes. In
-    processes, ``progress`` hears of each item as it comes back (both stages at once)."""
+    """Item index → its result, solved in this process or in ``workers`` processes.
+    ``on_item`` is given each result as it comes; in processes, ``progress`` hears of
+    each item as it comes back (both stages at once). ``meanwhile`` is called once,
+    after the items are handed out (first, in this process)."""
     if workers <= 1:
-        return _serial(shared, todo, deadline, progress)
+        if meanwhile is not None:
+            meanwhile()
+        return _serial(shared, todo, deadline, progress, on_item)
     # Largest items first, so that no worker is left with a big one at the end.
     order = sorted(todo, key=lambda k: -len(shared.items[k].demand))
     try:
@@ -339,13 +370,21 @@ def _solve_items(
             futures = {k: pool.submit(_worker_item, k, deadline) for k in order}
             if progress is not None:
                 progress("stage1", 0, len(todo))
-                for done, _ in enumerate(as_completed(futures.values()), start=1):
+            if meanwhile is not None:
+                meanwhile()
+                meanwhile = None  # done, even if a worker dies and the items are solved here
+            item_of = {future: k for k, future in futures.items()}
+            for done, future in enumerate(as_completed(item_of), start=1):
+                on_item(item_of[future], future.result())
+                if progress is not None:
                     progress("stage2", done, len(todo))
             return {k: futures[k].result() for k in todo}
     except (BrokenProcessPool, OSError):
         # A worker died (killed, out of memory) or none could be started (process limits):
         # the plan is still owed; solve here.
-        return _serial(shared, todo, deadline, progress)
+        if meanwhile is not None:
+            meanwhile()
+        return _serial(shared, todo, deadline, progress, on_item)
 
 
 class _ItemNetwork:

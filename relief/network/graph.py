@@ -92,6 +92,107 @@ def closed_road_pairs(
     return sorted(out)
 
 
+@dataclass(frozen=True)
+class RoadTable:
+    """The graph of record as plain lists, before networkx: its nodes and its edges (the
+    fastest open road between each pair of ends). The CSR view and the eligibility
+    searches need only this, so they can run while the networkx graph is still being
+    built from it."""
+
+    regions: Sequence[Region]
+    warehouses: Sequence[Warehouse]
+    junctions: list[str]  # road ends that are neither regions nor warehouses
+    ends: list[tuple[str, str]]
+    time_c: list[int]
+    dist_c: list[int]
+    road_ids: list[int | str | None]
+    base: int  # composite weight = time_c × base + dist_c
+    zero_edges: bool
+
+    def codes(self) -> list[str]:
+        """Every node's code, sorted (the CSR view's numbering)."""
+        return sorted(
+            {r.code for r in self.regions} | {w.code for w in self.warehouses} | set(self.junctions)
+        )
+
+
+def road_table(
+    regions: Sequence[Region],
+    warehouses: Sequence[Warehouse],
+    roads: Iterable[Road],
+    closed_road_ids: Iterable[int | str] = (),
+    closed_pairs: Iterable[Sequence[str]] = (),
+) -> RoadTable:
+    """The nodes and edges of the graph of record (see ``build_graph``) as plain lists."""
+    ids = {str(i) for i in closed_road_ids}
+    pairs = {_pair(str(p[0]), str(p[1])) for p in closed_pairs}
+    best: dict[tuple[str, str], tuple[int, int, str, int | str | None]] = {}
+    # Travel times repeat (a few hundred values over a nation's 100,000 roads): each is
+    # converted once. Distances hardly repeat.
+    hours: dict[Decimal | int | float | str, int] = {}
+    for road in roads:
+        a, b = road.from_code, road.to_code
+        if a == b or road.status != "open":
+            continue
+        ends = (a, b) if a <= b else (b, a)
+        rid = road.id
+        text_id = "" if rid is None else str(rid)
+        if (pairs and ends in pairs) or (ids and rid is not None and text_id in ids):
+            continue
+        time_c = hours.get(road.travel_time_h)
+        if time_c is None:
+            time_c = hours[road.travel_time_h] = to_hundredths(road.travel_time_h)
+        key = (time_c, to_hundredths(road.distance_km), text_id, rid)
+        held = best.get(ends)
+        if held is None or key[:3] < held[:3]:
+            best[ends] = key
+    known = {r.code for r in regions} | {w.code for w in warehouses}
+    junctions = list(dict.fromkeys(c for pair in best for c in pair if c not in known))
+    time_c = [k[0] for k in best.values()]
+    dist_c = [k[1] for k in best.values()]
+    return RoadTable(
+        regions=regions,
+        warehouses=warehouses,
+        junctions=junctions,
+        ends=list(best),
+        time_c=time_c,
+        dist_c=dist_c,
+        road_ids=[k[3] for k in best.values()],
+        base=sum(dist_c) + 1,
+        zero_edges=any(t == 0 and d == 0 for t, d in zip(time_c, dist_c, strict=True)),
+    )
+
+
+def graph_of(table: RoadTable) -> nx.Graph:
+    """The networkx graph of record of a road table (see ``build_graph``)."""
+    graph = nx.Graph()
+    for region in table.regions:
+        graph.add_node(
+            region.code, kind="region", level=region.level, parent_code=region.parent_code
+        )
+    for warehouse in table.warehouses:
+        graph.add_node(
+            warehouse.code, kind="warehouse", tier=warehouse.tier, region_code=warehouse.region_code
+        )
+    for code in table.junctions:
+        # A road end that is neither a region nor a warehouse (the validator rejects
+        # these); keep it as a junction so routes through it still exist.
+        graph.add_node(code, kind="junction")
+    base = table.base
+    graph.add_edges_from(
+        (a, b, {"time_c": t, "dist_c": d, "road_id": rid, "weight": t * base + d})
+        for (a, b), t, d, rid in zip(
+            table.ends, table.time_c, table.dist_c, table.road_ids, strict=True
+        )
+    )
+    graph.graph["composite_base"] = base
+    # The edges as built, for RouteIndex (faster than networkx's edge iteration); it is
+    # used only while the graph still has exactly these edges.
+    graph.graph["edge_table"] = (table.ends, table.time_c, table.dist_c)
+    graph.graph["zero_edges"] = table.zero_edges
+    return graph
+
+
 def build_graph(
     regions: Iterable[Region],
     warehouses: Iterable[Warehouse],
@@ -109,55 +210,9 @@ def build_graph(
     (integer hundredths), ``road_id``, and ``weight`` = time_c × B + dist_c with
     ``graph.graph["composite_base"] == B``.
     """
-    graph = nx.Graph()
-    for region in regions:
-        graph.add_node(
-            region.code, kind="region", level=region.level, parent_code=region.parent_code
-        )
-    for warehouse in warehouses:
-        graph.add_node(
-            warehouse.code, kind="warehouse", tier=warehouse.tier, region_code=warehouse.region_code
-        )
-    ids = {str(i) for i in closed_road_ids}
-    pairs = {_pair(str(p[0]), str(p[1])) for p in closed_pairs}
-    best: dict[tuple[str, str], tuple[int, int, str, int | str | None]] = {}
-    for road in roads:
-        a, b = road.from_code, road.to_code
-        if a == b or road.status != "open":
-            continue
-        ends = (a, b) if a <= b else (b, a)
-        rid = road.id
-        text_id = "" if rid is None else str(rid)
-        if (pairs and ends in pairs) or (ids and rid is not None and text_id in ids):
-            continue
-        key = (to_hundredths(road.travel_time_h), to_hundredths(road.distance_km), text_id, rid)
-        held = best.get(ends)
-        if held is None or key[:3] < held[:3]:
-            best[ends] = key
-    base = sum(key[1] for key in best.values()) + 1
-    missing = {code for pair in best for code in pair}.difference(graph)
-    for code in dict.fromkeys(c for pair in best for c in pair if c in missing) if missing else ():
-        # A road end that is neither a region nor a warehouse (the validator rejects
-        # these); keep it as a junction so routes through it still exist.
-        graph.add_node(code, kind="junction")
-    graph.add_edges_from(
-        (
-            a,
-            b,
-            {"time_c": t, "dist_c": d, "road_id": rid, "weight": t * base + d},
-        )
-        for (a, b), (t, d, _, rid) in best.items()
+    return graph_of(
+        road_table(list(regions), list(warehouses), roads, closed_road_ids, closed_pairs)
     )
-    graph.graph["composite_base"] = base
-    # The edges as built, for RouteIndex (faster than networkx's edge iteration); it is
-    # used only while the graph still has exactly these edges.
-    graph.graph["edge_table"] = (
-        list(best),
-        [k[0] for k in best.values()],
-        [k[1] for k in best.values()],
-    )
-    graph.graph["zero_edges"] = any(k[0] == 0 and k[1] == 0 for k in best.values())
-    return graph
 
 
 # --------------------------------------------------------------------------- route rule
@@ -262,24 +317,56 @@ class RouteIndex:
     """
 
     def __init__(self, graph: nx.Graph) -> None:
-        self.graph = graph
-        self.codes: list[str] = sorted(graph.nodes)
-        self.position: dict[str, int] = {code: i for i, code in enumerate(self.codes)}
-        self.base: int = int(graph.graph.get("composite_base", 1))
-        n = len(self.codes)
-        pos = self.position
         table = graph.graph.get("edge_table")
         if table is not None and len(table[0]) == graph.number_of_edges():
             ends, times, dists = table
-            ends_a = [pos[a] for a, _ in ends]
-            ends_b = [pos[b] for _, b in ends]
         else:
-            ends_a, ends_b, times, dists = [], [], [], []
+            ends, times, dists = [], [], []
             for a, b, data in graph.edges(data=True):
-                ends_a.append(pos[a])
-                ends_b.append(pos[b])
+                ends.append((a, b))
                 times.append(data["time_c"])
                 dists.append(data["dist_c"])
+        self._graph: nx.Graph | None = graph
+        self._table: RoadTable | None = None
+        self._build(
+            sorted(graph.nodes), int(graph.graph.get("composite_base", 1)), ends, times, dists
+        )
+
+    @classmethod
+    def of_table(cls, table: RoadTable) -> RouteIndex:
+        """The CSR view of the graph a road table makes, without making it: ``graph``
+        builds it when first asked (``relief.allocation.pipeline`` builds it while the
+        eligibility searches run in another process)."""
+        index = cls.__new__(cls)
+        index._graph = None
+        index._table = table
+        index._build(table.codes(), table.base, table.ends, table.time_c, table.dist_c)
+        return index
+
+    @property
+    def graph(self) -> nx.Graph:
+        """The graph of record this view is of."""
+        if self._graph is None:
+            assert self._table is not None
+            self._graph = graph_of(self._table)
+            self._table = None
+        return self._graph
+
+    def _build(
+        self,
+        codes: list[str],
+        base: int,
+        ends: Sequence[tuple[str, str]],
+        times: list[int],
+        dists: list[int],
+    ) -> None:
+        self.codes: list[str] = codes
+        self.position: dict[str, int] = {code: i for i, code in enumerate(codes)}
+        self.base: int = base
+        n = len(codes)
+        pos = self.position
+        ends_a = [pos[a] for a, _ in ends]
+        ends_b = [pos[b] for _, b in ends]
         # Both directions of every undirected edge.
         tails = np.array(ends_a + ends_b, dtype=np.int64)
         heads = np.array(ends_b + ends_a, dtype=np.int64)
@@ -331,6 +418,11 @@ class RouteIndex:
             )
         return float(limit) if deadline_c is not None else np.inf
 
+    @property
+    def batch_rows(self) -> int:
+        """Sources searched at once: their dense rows stay near ``_BATCH_CELLS`` cells."""
+        return max(1, _BATCH_CELLS // max(1, len(self.codes)))
+
     def bounded_labels(
         self, sources: np.ndarray, limit: float, matrix: sp.csr_matrix | None = None
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -338,8 +430,7 @@ class RouteIndex:
 
         Cells beyond the limit are inf; a cell exactly at the limit is kept (scipy excludes
         only distances greater than ``limit``)."""
-        n = max(1, len(self.codes))
-        batch = max(1, _BATCH_CELLS // n)
+        batch = self.batch_rows
         graph = self.matrix if matrix is None else matrix
         for start in range(0, len(sources), batch):
             chunk = sources[start : start + batch]
@@ -526,12 +617,16 @@ class EligibleRoutes:
         found = self.paths_at([k for _, k in wanted if k is not None])
         return {pair: found[k] for pair, k in wanted if k is not None}
 
-    def paths_at(self, positions: Iterable[int]) -> dict[int, list[str]]:
+    def paths_at(
+        self, positions: Iterable[int], memo: dict[int, dict[int, int]] | None = None
+    ) -> dict[int, list[str]]:
         """Routes of pairs given by position in the pair columns.
 
         Per distinct node of the searched side among the pairs, the labels kept from the
         eligibility search (or, when they were not kept, a fresh Dijkstra cut off at the
-        farthest of its pairs), then one greedy walk per pair."""
+        farthest of its pairs), then one greedy walk per pair. ``memo``: the steps already
+        taken towards each searched node, kept across calls by a caller asking for the
+        routes of a plan a few pairs at a time (they do not depend on the pairs asked)."""
         index = self.index
         pos = index.position
         by_root: dict[int, list[int]] = {}
@@ -544,13 +639,13 @@ class EligibleRoutes:
         for root, ks in sorted(by_root.items()):
             kept = self.labels.get(root) if self.labels is not None else None
             if kept is not None:
-                scratch.fill(np.inf)
                 scratch[kept[0]] = kept[1]
                 labels = scratch
             else:
                 farthest = max(int(self.time_c[k]) * index.base + int(self.dist_c[k]) for k in ks)
                 labels = dijkstra(index.matrix, directed=True, indices=root, limit=float(farthest))
-            next_hop: dict[int, int] = {}  # steps towards this root, shared by its pairs
+            # Steps towards this root, shared by its pairs.
+            next_hop = {} if memo is None else memo.setdefault(root, {})
             for k in ks:
                 w = pos[self.warehouse_codes[int(self.pair_w[k])]]
                 j = pos[self.region_codes[int(self.pair_j[k])]]
@@ -559,6 +654,8 @@ class EligibleRoutes:
                 else:
                     path = index.path_from(w, j, labels)
                 out[k] = [index.codes[i] for i in path]
+            if kept is not None:
+                scratch[kept[0]] = np.inf  # back to all inf, touching only this row's nodes
         return out
 
     def route(self, warehouse_code: str, region_code: str) -> Route | None:
@@ -616,86 +713,180 @@ def eligible_routes(
     route of exactly the deadline is in time. ``region_codes`` are the demand regions (all
     regions when None). Pass ``index`` to reuse a CSR view of the same graph.
     """
-    index = index or RouteIndex(graph)
-    deadline_c = deadline_hundredths(policy.deadlines_h.get(level))
-    cross = level in set(policy.cross_jurisdiction_levels)
-    wh_codes = sorted({w.code for w in warehouses})
-    rg_codes = sorted(set(region_codes) if region_codes is not None else {r.code for r in regions})
-    pos = index.position
-    wh_pos = np.array([pos.get(c, -1) for c in wh_codes], dtype=np.int64)
-    rg_pos = np.array([pos.get(c, -1) for c in rg_codes], dtype=np.int64)
-    wh_in = np.flatnonzero(wh_pos >= 0)
-    rg_in = np.flatnonzero(rg_pos >= 0)
+    return eligible_routes_on(
+        index or RouteIndex(graph), warehouses, regions, policy, level, region_codes
+    )
 
-    limit = index.composite_limit(deadline_c)
-    from_regions = len(rg_in) <= len(wh_in)
-    if from_regions:
-        src_local, src_nodes, dst_local, dst_nodes = rg_in, rg_pos[rg_in], wh_in, wh_pos[wh_in]
-    else:
-        src_local, src_nodes, dst_local, dst_nodes = wh_in, wh_pos[wh_in], rg_in, rg_pos[rg_in]
 
-    parts_src: list[np.ndarray] = []
-    parts_dst: list[np.ndarray] = []
-    parts_val: list[np.ndarray] = []
-    offset = 0
-    kept: dict[int, tuple[np.ndarray, np.ndarray]] | None = {}
-    kept_size = 0
-    if len(src_nodes) and len(dst_nodes):
-        for chunk, block in index.bounded_labels(src_nodes, limit):
+def eligible_routes_on(
+    index: RouteIndex,
+    warehouses: Sequence[Warehouse],
+    regions: Sequence[Region],
+    policy: ReachRules,
+    level: int,
+    region_codes: Iterable[str] | None = None,
+) -> EligibleRoutes:
+    """``eligible_routes`` on a CSR view alone (its networkx graph is not needed)."""
+    search = EligibilitySearch(index, warehouses, regions, policy, level, region_codes)
+    return search.routes([search.part(0, search.sources)])
+
+
+@dataclass
+class SearchPart:
+    """The result of the eligibility searches from a run of consecutive sources: the pairs
+    in time (local source and destination indices, composite weight) and the labels kept
+    for routes (None when there were too many), all as flat arrays — what another process
+    sends back cheaply (``kept`` as searched nodes, row bounds, node indices, labels)."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    comp: np.ndarray
+    kept: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None
+    kept_size: int
+
+
+class EligibilitySearch:
+    """The bounded Dijkstras of ``eligible_routes``, from the smaller side, in parts: the
+    sources are numbered 0 … ``sources``; ``part`` searches a run of them, and ``routes``
+    puts the parts together. One part of every source gives ``eligible_routes``'s answer;
+    so do several parts searched in different processes, since each search is
+    independent of the others (``relief.allocation.pipeline`` splits them)."""
+
+    def __init__(
+        self,
+        index: RouteIndex,
+        warehouses: Sequence[Warehouse],
+        regions: Sequence[Region],
+        policy: ReachRules,
+        level: int,
+        region_codes: Iterable[str] | None = None,
+    ) -> None:
+        self.index = index
+        self.warehouses = warehouses
+        self.regions = regions
+        self.level = level
+        self.deadline_c = deadline_hundredths(policy.deadlines_h.get(level))
+        self.cross = level in set(policy.cross_jurisdiction_levels)
+        self.wh_codes = sorted({w.code for w in warehouses})
+        self.rg_codes = sorted(
+            set(region_codes) if region_codes is not None else {r.code for r in regions}
+        )
+        pos = index.position
+        wh_pos = np.array([pos.get(c, -1) for c in self.wh_codes], dtype=np.int64)
+        rg_pos = np.array([pos.get(c, -1) for c in self.rg_codes], dtype=np.int64)
+        wh_in = np.flatnonzero(wh_pos >= 0)
+        rg_in = np.flatnonzero(rg_pos >= 0)
+        self.limit = index.composite_limit(self.deadline_c)
+        self.from_regions = len(rg_in) <= len(wh_in)
+        if self.from_regions:
+            self.src_local, self.src_nodes = rg_in, rg_pos[rg_in]
+            self.dst_local, self.dst_nodes = wh_in, wh_pos[wh_in]
+        else:
+            self.src_local, self.src_nodes = wh_in, wh_pos[wh_in]
+            self.dst_local, self.dst_nodes = rg_in, rg_pos[rg_in]
+        # No destination: nothing to search.
+        self.sources = len(self.src_nodes) if len(self.dst_nodes) else 0
+
+    def part(self, first: int, stop: int) -> SearchPart:
+        """Search from sources first … stop − 1."""
+        parts_src: list[np.ndarray] = []
+        parts_dst: list[np.ndarray] = []
+        parts_val: list[np.ndarray] = []
+        nodes: list[int] = []
+        rows_idx: list[np.ndarray] = []
+        rows_lab: list[np.ndarray] = []
+        keeping = True
+        kept_size = 0
+        offset = first
+        dst_nodes, dst_local = self.dst_nodes, self.dst_local
+        for chunk, block in self.index.bounded_labels(self.src_nodes[first:stop], self.limit):
             sub = block[:, dst_nodes]
             rows, cols = np.nonzero(np.isfinite(sub))
-            parts_src.append(src_local[offset + rows])
+            parts_src.append(self.src_local[offset + rows])
             parts_dst.append(dst_local[cols])
             parts_val.append(sub[rows, cols])
             offset += len(chunk)
-            if kept is not None:
+            if keeping:
                 finite = np.isfinite(block)
                 kept_size += int(finite.sum())
                 if kept_size > _KEPT_LABELS:
-                    kept = None  # too many to keep: routes will search again
+                    keeping = False  # too many to keep: routes will search again
+                    nodes, rows_idx, rows_lab = [], [], []
                 else:
                     for r, node in enumerate(chunk.tolist()):
                         idx = np.flatnonzero(finite[r]).astype(np.int32)
-                        kept[node] = (idx, block[r, idx])
-    if parts_val:
-        src_arr = np.concatenate(parts_src)
-        dst_arr = np.concatenate(parts_dst)
-        comp = np.concatenate(parts_val).astype(np.int64)
-    else:
-        src_arr = dst_arr = comp = np.empty(0, dtype=np.int64)
-    pair_j, pair_w = (src_arr, dst_arr) if from_regions else (dst_arr, src_arr)
-    overlap = set(wh_codes) & set(rg_codes)
-    if overlap and len(pair_w):
-        # A code on both sides would pair with itself at time 0; that is not a delivery.
-        keep = np.array(
-            [
-                wh_codes[w] != rg_codes[j]
-                for w, j in zip(pair_w.tolist(), pair_j.tolist(), strict=True)
-            ]
+                        nodes.append(node)
+                        rows_idx.append(idx)
+                        rows_lab.append(block[r, idx])
+        kept = None
+        if keeping:
+            kept = (
+                np.array(nodes, dtype=np.int64),
+                np.cumsum([0] + [len(idx) for idx in rows_idx]),
+                _concat(rows_idx, np.int32),
+                _concat(rows_lab, np.float64),
+            )
+        return SearchPart(
+            _concat(parts_src, np.int64),
+            _concat(parts_dst, np.int64),
+            _concat(parts_val, np.int64),
+            kept,
+            kept_size,
         )
-        pair_w, pair_j, comp = pair_w[keep], pair_j[keep], comp[keep]
-    order = np.lexsort((pair_w, pair_j))
-    pair_w, pair_j, comp = pair_w[order], pair_j[order], comp[order]
-    time_c = comp // index.base
-    dist_c = comp - time_c * index.base
 
-    in_jur = _in_jurisdiction(warehouses, regions, wh_codes, rg_codes, pair_w, pair_j)
-    return EligibleRoutes(
-        index=index,
-        level=level,
-        deadline_c=deadline_c,
-        cross_jurisdiction=cross,
-        warehouse_codes=wh_codes,
-        region_codes=rg_codes,
-        pair_w=pair_w.astype(np.int32),
-        pair_j=pair_j.astype(np.int32),
-        time_c=time_c,
-        dist_c=dist_c,
-        in_jurisdiction=in_jur,
-        searched_from="region" if from_regions else "warehouse",
-        searches=int(len(src_nodes)) if len(dst_nodes) else 0,
-        labels=kept,
-    )
+    def routes(self, parts: Sequence[SearchPart]) -> EligibleRoutes:
+        """The eligible routes from parts that together searched every source once."""
+        index = self.index
+        wh_codes, rg_codes = self.wh_codes, self.rg_codes
+        src_arr = _concat([p.src for p in parts], np.int64)
+        dst_arr = _concat([p.dst for p in parts], np.int64)
+        comp = _concat([p.comp for p in parts], np.int64)
+        kept: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
+        if (
+            all(p.kept is not None for p in parts)
+            and sum(p.kept_size for p in parts) <= _KEPT_LABELS
+        ):
+            kept = {}
+            for p in parts:
+                assert p.kept is not None
+                nodes, bounds, idx, lab = p.kept
+                for v, lo, hi in zip(
+                    nodes.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True
+                ):
+                    kept[v] = (idx[lo:hi], lab[lo:hi])
+        pair_j, pair_w = (src_arr, dst_arr) if self.from_regions else (dst_arr, src_arr)
+        overlap = set(wh_codes) & set(rg_codes)
+        if overlap and len(pair_w):
+            # A code on both sides would pair with itself at time 0; that is not a delivery.
+            keep = np.array(
+                [
+                    wh_codes[w] != rg_codes[j]
+                    for w, j in zip(pair_w.tolist(), pair_j.tolist(), strict=True)
+                ]
+            )
+            pair_w, pair_j, comp = pair_w[keep], pair_j[keep], comp[keep]
+        order = np.lexsort((pair_w, pair_j))
+        pair_w, pair_j, comp = pair_w[order], pair_j[order], comp[order]
+        time_c = comp // index.base
+        dist_c = comp - time_c * index.base
+
+        in_jur = _in_jurisdiction(self.warehouses, self.regions, wh_codes, rg_codes, pair_w, pair_j)
+        return EligibleRoutes(
+            index=index,
+            level=self.level,
+            deadline_c=self.deadline_c,
+            cross_jurisdiction=self.cross,
+            warehouse_codes=wh_codes,
+            region_codes=rg_codes,
+            pair_w=pair_w.astype(np.int32),
+            pair_j=pair_j.astype(np.int32),
+            time_c=time_c,
+            dist_c=dist_c,
+            in_jurisdiction=in_jur,
+            searched_from="region" if self.from_regions else "warehouse",
+            searches=self.sources,
+            labels=kept,
+        )
 
 
 def _in_jurisdiction(
@@ -721,6 +912,10 @@ def _in_jurisdiction(
     for j, c in enumerate(chains):
         table[j, : len(c)] = c
     return np.any(table[pair_j] == wh_region[pair_w][:, None], axis=1)
+
+
+def _concat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype=dtype)
 
 
 # --------------------------------------------------------------------------- lost routes

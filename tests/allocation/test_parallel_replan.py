@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 
+import networkx as nx
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from relief.allocation import pipeline
 from relief.allocation.bench import closure_for, run_allocation_bench, synthetic_scenario
 from relief.allocation.planning import run_plan
 from relief.allocation.replan import item_objectives, reusable_items
 from relief.allocation.solver import solve
 from relief.config import get_solver_settings
+from relief.network import graph as graph_module
 
 from .test_solver_properties import instances
 
@@ -43,6 +47,28 @@ def test_parallel_and_serial_solves_give_identical_plans(parallel_always, provin
     assert parallel.unmet == serial.unmet
     assert parallel.stats == serial.stats
     assert parallel.status == serial.status == "optimal"
+
+
+def test_routes_searched_in_a_forked_process_equal_those_searched_here(monkeypatch, province):
+    """The eligibility searches shared with a forked process (national scale) give the
+    same routes, kept labels and graph as searching here, and so the same plan."""
+    scenario, run = province
+    monkeypatch.setattr(pipeline, "_BESIDE_MIN_CELLS", 0)
+    # Runs of a few sources each, so that both processes take some.
+    monkeypatch.setattr(graph_module, "_BATCH_CELLS", 5 * len(run.routes.index.codes))
+    forked = run_plan(scenario, "bench", workers=1)
+    a, b = forked.routes, run.routes
+    for name in ("pair_w", "pair_j", "time_c", "dist_c", "in_jurisdiction"):
+        assert np.array_equal(getattr(a, name), getattr(b, name))
+    assert (a.warehouse_codes, a.region_codes) == (b.warehouse_codes, b.region_codes)
+    assert (a.searched_from, a.searches, a.level) == (b.searched_from, b.searches, b.level)
+    assert a.labels is not None and b.labels is not None and a.labels.keys() == b.labels.keys()
+    for v, (idx, lab) in b.labels.items():
+        assert np.array_equal(a.labels[v][0], idx) and np.array_equal(a.labels[v][1], lab)
+    assert nx.utils.edges_equal(a.index.graph.edges(data=True), b.index.graph.edges(data=True))
+    assert dict(a.index.graph.nodes(data=True)) == dict(b.index.graph.nodes(data=True))
+    assert forked.plans["optimal"].lines == run.plans["optimal"].lines
+    assert forked.plans["optimal"].unmet == run.plans["optimal"].unmet
 
 
 def test_a_small_model_is_solved_in_this_process():
