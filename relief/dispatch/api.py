@@ -67,9 +67,11 @@ def create_transfer(
         reason=body.reason,
         override_reason=body.override_reason,
     )
-    view = service.order_view(session, order)
     session.commit()
-    return view
+    # Read back after the commit: the source's stock row stays locked only for the write,
+    # not for the reply's three reads (every transfer and dispatch from a depot queues on
+    # that row; docs/benchmarks.md "Late in the day").
+    return service.order_view(session, order)
 
 
 @router.get("/dispatch-orders", response_model=Page[OrderOut])
@@ -185,9 +187,8 @@ def dispatch_order(
         driver=body.driver,
         plate=body.plate,
     )
-    view = service.order_view(session, order)
     session.commit()
-    return view
+    return service.order_view(session, order)  # after the commit, as for a transfer
 
 
 @router.post("/dispatch-orders/{order_id}/receive", response_model=OrderOut)
