@@ -28,6 +28,7 @@ check` says after the run.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import random
@@ -248,8 +249,6 @@ class Reply:
     body: bytes
 
     def json(self) -> Any:
-        import json
-
         return json.loads(self.body)
 
 
@@ -523,61 +522,64 @@ def _settle(pid: int, limit_s: float = 120.0) -> None:
         before = now
 
 
-def _tree_cpu_s(pid: int) -> float | None:
-    """CPU seconds (user + system) used so far by a process and its children: the server
-    and its workers. Linux /proc only; None elsewhere."""
+def _processes() -> dict[int, tuple[str, int, list[str]]] | None:
+    """Every process /proc shows: pid → (name, parent pid, the fields of its stat line
+    after the name). None where /proc cannot tell (not Linux)."""
     try:
-        tick = os.sysconf("SC_CLK_TCK")
-        stats = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
-    except (OSError, ValueError, IndexError):
-        return None
-    tree, total = {pid}, 0
-    changed = True
-    while changed:
-        changed = False
-        for child, (parent, _) in stats.items():
-            if parent in tree and child not in tree:
-                tree.add(child)
-                changed = True
-    for member in tree:
-        total += stats.get(member, (0, 0))[1]
-    return total / tick
-
-
-def database_cpu_s() -> float | None:
-    """CPU seconds used so far by the PostgreSQL server on this machine, if it is here and
-    /proc shows it: every `postgres` process's own time, plus what the postmaster's ended
-    children (the connections that closed) left it. None when no such process is seen."""
-    try:
-        tick = os.sysconf("SC_CLK_TCK")
         processes = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
                     raw = (entry / "stat").read_text()
                 except OSError:
-                    continue
-                name = raw[raw.index("(") + 1 : raw.rindex(")")]
+                    continue  # ended while we looked
                 fields = raw.rsplit(")", 1)[1].split()
+                name = raw[raw.index("(") + 1 : raw.rindex(")")]
                 processes[int(entry.name)] = (name, int(fields[1]), fields)
     except (OSError, ValueError, IndexError):
         return None
-    total, seen = 0, False
+    return processes
+
+
+def _cpu_ticks(fields: list[str], *, ended_children: bool = False) -> int:
+    """A process's user + system time in clock ticks; with the time its ended (waited-for)
+    children left it, when asked."""
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks + (int(fields[13]) + int(fields[14]) if ended_children else 0)
+
+
+def _tree_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by a process and its children: the server
+    and its workers. Linux /proc only; None elsewhere."""
+    processes = _processes()
+    if processes is None:
+        return None
+    tree = {pid}
+    changed = True
+    while changed:
+        changed = False
+        for child, (_, parent, _) in processes.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                changed = True
+    ticks = sum(_cpu_ticks(processes[m][2]) for m in tree if m in processes)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_s() -> float | None:
+    """CPU seconds used so far by the PostgreSQL server on this machine, if it is here and
+    /proc shows it: every `postgres` process's own time, plus what the postmaster's ended
+    children (the connections that closed) left it. None when no such process is seen."""
+    processes = _processes()
+    if processes is None:
+        return None
+    ticks, seen = 0, False
     for name, parent, fields in processes.values():
-        if name != "postgres":
-            continue
-        seen = True
-        total += int(fields[11]) + int(fields[12])
-        if processes.get(parent, ("",))[0] != "postgres":  # the postmaster
-            total += int(fields[13]) + int(fields[14])
-    return total / tick if seen else None
+        if name == "postgres":
+            seen = True
+            postmaster = processes.get(parent, ("",))[0] != "postgres"
+            ticks += _cpu_ticks(fields, ended_children=postmaster)
+    return ticks / os.sysconf("SC_CLK_TCK") if seen else None
 
 
 def check_after() -> tuple[int, str]:

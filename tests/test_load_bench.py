@@ -105,3 +105,30 @@ def test_a_client_pauses_after_each_request_and_counts_what_it_saw(monkeypatch):
     assert "Idempotency-Key" in sent[1][2]  # every write carries a fresh key
     assert tally.statuses == {200: 1, 409: 1}
     assert tally.errors == {"write receipt 409 insufficient_stock on lines": 1}
+
+
+def test_the_servers_cpu_counts_its_childrens_time():
+    """The server's CPU per request sums the process and its workers (children), from
+    /proc; a child that burns CPU shows in its parent's tree."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import pytest
+
+    from relief.load_bench import _tree_cpu_s
+
+    before, own = _tree_cpu_s(os.getpid()), time.process_time()
+    if before is None:
+        pytest.skip("no /proc here")
+    burn = "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass\n"
+    child = subprocess.Popen([sys.executable, "-c", burn + "input()"], stdin=subprocess.PIPE)
+    try:
+        while (_tree_cpu_s(child.pid) or 0.0) < 0.5:
+            time.sleep(0.05)  # the child is still burning
+        mine = time.process_time() - own
+        # /proc counts in clock ticks (1/100 s): allow one tick each way.
+        assert _tree_cpu_s(os.getpid()) - before - mine >= 0.48  # type: ignore[operator]
+    finally:
+        child.communicate(b"\n")

@@ -108,23 +108,7 @@ def _lock_level(
     session: Session, warehouse_code: str, item_code: str, *, create: bool = False
 ) -> tuple[StockLevelRow | None, bool]:
     """The locked stock row, created at zero when asked; and whether it was created now."""
-    created = False
-    if create:
-        stmt = (
-            _insert(session, StockLevelRow.__table__)  # type: ignore[arg-type]
-            .values(
-                warehouse_code=warehouse_code,
-                item_code=item_code,
-                on_hand=0,
-                reserved=0,
-                floor=0,
-                updated_at=clock.now(),
-            )
-            .on_conflict_do_nothing(index_elements=["warehouse_code", "item_code"])
-            # A row comes back only when the insert happened (rowcount is unreliable here).
-            .returning(StockLevelRow.__table__.c.item_code)  # type: ignore[attr-defined]
-        )
-        created = session.execute(stmt).first() is not None
+    created = _ensure_level(session, warehouse_code, item_code) if create else False
     row = session.exec(
         select(StockLevelRow)
         .where(
@@ -198,11 +182,7 @@ def _lots(
 
 def _lot_row(session: Session, warehouse_code: str, item_code: str, lot: str) -> StockLotRow:
     """The locked lot row, created empty if missing (call with the stock row locked)."""
-    session.execute(
-        _insert(session, StockLotRow.__table__)  # type: ignore[arg-type]
-        .values(warehouse_code=warehouse_code, item_code=item_code, lot=lot, on_hand=0)
-        .on_conflict_do_nothing(index_elements=["warehouse_code", "item_code", "lot"])
-    )
+    _ensure_lot(session, warehouse_code, item_code, lot)
     row = _existing_lot(session, warehouse_code, item_code, lot)
     assert row is not None  # inserted above or already there
     return row
