@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Field, Session, SQLModel, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from relief import clock
@@ -375,12 +375,15 @@ class _KeyedRequests:
 
 
 async def _read_body(receive) -> bytes:
-    """The whole request body (the body limit outside has already bounded its size)."""
+    """The whole request body (the body limit outside bounds its size). A client that goes
+    away in the middle raises ClientDisconnect, as Starlette's `request.body()` does: a
+    partial body must not claim the key (its retry, whole, would be refused as another
+    body)."""
     parts = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break  # the client went away: what came is what there is
+            raise ClientDisconnect()
         parts.append(message.get("body", b""))
         if not message.get("more_body", False):
             break

@@ -243,3 +243,27 @@ def test_a_reply_kept_in_clear_before_sealing_still_replays_and_a_foreign_one_is
     assert idempotency.open_reply(sealed, "key-one-" + "x" * 32) == b'{"a":1}'
     assert idempotency.open_reply('{"a":1}', "key-one-" + "x" * 32) == b'{"a":1}'
     assert idempotency.open_reply(sealed, "key-two-" + "x" * 32) == b""
+
+
+def test_a_body_cut_short_by_a_disconnect_claims_nothing():
+    """A client that goes away mid-body: the partial body is not fingerprinted and its key
+    not claimed (a retry with the whole body would otherwise be refused as another body)."""
+    import asyncio
+
+    import pytest
+    from starlette.requests import ClientDisconnect
+
+    from relief.idempotency import _read_body
+
+    messages = iter(
+        [
+            {"type": "http.request", "body": b'{"reference": "RK', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+
+    async def receive():
+        return next(messages)
+
+    with pytest.raises(ClientDisconnect):
+        asyncio.run(_read_body(receive))
