@@ -611,8 +611,16 @@ def bench_load(
         min=0.0,
         help="seconds each client pauses after a request, on average (0: never pauses)",
     ),
+    read_share: float = typer.Option(
+        0.7,
+        "--read-share",
+        min=0.0,
+        max=1.0,
+        help="share of the requests that are reads (the rest are the write chains' steps)",
+    ),
 ) -> None:
-    """Start N workers on the configured database, run a mixed load (70 % reads; receipt →
+    """Start N workers on the configured database, run a mixed load (70 % of requests reads,
+    or --read-share; receipt →
     transfer → dispatch → receive and household → case → payment chains), print throughput,
     p50/p95/p99 by route group and status counts, and the CPU the server, the generator and
     (when on this machine) PostgreSQL spent per request, then `relief check`. Exit 1 on a
@@ -623,10 +631,10 @@ def bench_load(
 
     _settings()
     if in_process:
-        for line in bench_in_process(seconds, scenario, seed):
+        for line in bench_in_process(seconds, scenario, seed, read_share):
             typer.echo(line)
         return
-    lines, passed = run(workers, clients, seconds, scenario, seed, think)
+    lines, passed = run(workers, clients, seconds, scenario, seed, think, read_share)
     for line in lines:
         typer.echo(line)
     if not passed:

@@ -13,8 +13,12 @@ without a socket.
 The run: load the scenario if asked (idempotent), create this run's users and a subsidy
 programme without a notice period (so that a case can be paid within the run), start the
 workers, sign every role in once, then for `seconds` let `clients` loops each pick, at
-random, a read (70 %) or one of two write chains, pausing `think_s` on average after each
-request (0: never, the issue's load; people read and type between requests):
+random, a read or one of two write chains, pausing `think_s` on average after each request
+(0: never, the issue's load; people read and type between requests). `read_share` is the
+share of requests that are reads (0.7, as the issue's load): a chain is 4 or 7 requests, so a
+loop turn is a read with the higher probability `read_turns(read_share)` (0.93 for 0.7).
+Until 2026-12-08 a turn was a read with probability 0.7, which made only 30 % of the
+requests reads; `--read-share 0.3` still runs that heavier write mix.
 
 - stock: receipt at the backbone depot → transfer to a county depot → dispatch → receive;
 - subsidies: household → case → village review → publish → township review → approve →
@@ -58,6 +62,20 @@ COUNTY = "150121"
 TOWNSHIPS = ("150121100", "150121101", "150121102")
 READ_SHARE = 0.7
 CHAIN_STEPS = {"stock": 4, "subsidies": 7}
+
+
+def read_turns(read_share: float) -> float:
+    """The probability that a loop turn is a read, for `read_share` of the requests to be reads.
+
+    A read turn sends one request, a chain turn (stock or subsidies, even odds) the chain's
+    mean length L, so reads are p / (p + (1 − p)·L) of the requests; solved for p.
+    """
+    if not 0.0 <= read_share <= 1.0:
+        raise ValueError("read_share must be between 0 and 1")
+    steps = sum(CHAIN_STEPS.values()) / len(CHAIN_STEPS)
+    return read_share * steps / (1.0 - read_share + read_share * steps)
+
+
 # N workers each importing the app take a while on busy cores (40 s seen for 2 at load 13).
 STARTUP_WAIT_S = 180
 
@@ -438,19 +456,36 @@ async def run_load(
     statements: StatementCounter | None = None,
     server_pid: int | None = None,
     think_s: float = 0.0,
+    read_share: float = READ_SHARE,
 ) -> tuple[Tally, float]:
     """The load itself: through httpx's ASGI transport when one is given (in-process),
     else through aiohttp over the network to base_url."""
     if transport is not None:
         async with httpx.AsyncClient(base_url=base_url, timeout=60, transport=transport) as http:
             return await _drive(
-                HttpxSender(http), setup, clients, seconds, seed, statements, server_pid, think_s
+                HttpxSender(http),
+                setup,
+                clients,
+                seconds,
+                seed,
+                statements,
+                server_pid,
+                think_s,
+                read_share,
             )
     connector = aiohttp.TCPConnector(limit=clients)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as http:
         return await _drive(
-            AiohttpSender(http), setup, clients, seconds, seed, statements, server_pid, think_s
+            AiohttpSender(http),
+            setup,
+            clients,
+            seconds,
+            seed,
+            statements,
+            server_pid,
+            think_s,
+            read_share,
         )
 
 
@@ -463,8 +498,10 @@ async def _drive(
     statements: StatementCounter | None,
     server_pid: int | None,
     think_s: float,
+    read_share: float,
 ) -> tuple[Tally, float]:
     tally = Tally()
+    read_turn = read_turns(read_share)
     tokens = {}
     for role, username in setup.usernames.items():
         reply = await send(
@@ -487,7 +524,7 @@ async def _drive(
         rng = random.Random(seed * 1000 + number)
         client = Client(send, tokens, tally, statements, think_s, rng)
         while time.perf_counter() < stop:
-            if rng.random() < READ_SHARE:
+            if rng.random() < read_turn:
                 await read(client, setup, rng)
             elif rng.random() < 0.5:
                 done = await stock_chain(client, setup, next(serials))
@@ -598,10 +635,12 @@ def report(
     tally: Tally, elapsed: float, workers: int, clients: int, think_s: float = 0.0
 ) -> list[str]:
     total = sum(len(v) for v in tally.latencies.values())
+    reads = sum(len(v) for g, v in tally.latencies.items() if g.startswith("read"))
     pause = f", each pausing {think_s:g} s on average" if think_s else ", never pausing"
     lines = [
         f"{total} requests in {elapsed:.1f} s: {total / elapsed:.1f} requests/s "
-        f"({workers} workers, {clients} clients{pause})",
+        f"({workers} workers, {clients} clients{pause}; "
+        f"{reads * 100 / max(total, 1):.0f} % of requests reads)",
         f"{'route group':<20} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}",
     ]
     for kind in ("read", "write"):
@@ -642,7 +681,9 @@ def report(
     return lines
 
 
-def bench_in_process(seconds: float, scenario: Path | None, seed: int = 0) -> list[str]:
+def bench_in_process(
+    seconds: float, scenario: Path | None, seed: int = 0, read_share: float = READ_SHARE
+) -> list[str]:
     """The same mix, one client, the app in this process (no server, no sockets): the CPU
     time and SQL statements each request costs, per route group. On a shared machine a
     request's CPU time is what it costs whatever the others do; its latency is not."""
@@ -658,7 +699,16 @@ def bench_in_process(seconds: float, scenario: Path | None, seed: int = 0) -> li
     transport = httpx.ASGITransport(app=app)
     try:
         tally, elapsed = asyncio.run(
-            run_load("http://relief.test", setup, 1, seconds, seed, transport, statements)
+            run_load(
+                "http://relief.test",
+                setup,
+                1,
+                seconds,
+                seed,
+                transport,
+                statements,
+                read_share=read_share,
+            )
         )
     finally:
         engine.dispose()
@@ -672,6 +722,7 @@ def bench_load(
     scenario: Path | None,
     seed: int = 0,
     think_s: float = 0.0,
+    read_share: float = READ_SHARE,
 ) -> tuple[list[str], bool]:
     """The whole run; the report's lines, and whether it passed (no 5xx, check clean)."""
     setup = prepare(scenario)
@@ -688,6 +739,7 @@ def bench_load(
                 seed,
                 server_pid=server.pid,
                 think_s=think_s,
+                read_share=read_share,
             )
         )
     finally:

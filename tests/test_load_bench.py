@@ -32,8 +32,9 @@ def test_the_report_gives_throughput_percentiles_by_group_and_statuses():
     tally.add("write receipt", 0.7, 503)
     tally.chains["stock broken"] += 1
     lines = report(tally, 2.0, workers=4, clients=50)
-    assert lines[0].startswith(
-        "5 requests in 2.0 s: 2.5 requests/s (4 workers, 50 clients, never pausing)"
+    assert lines[0] == (
+        "5 requests in 2.0 s: 2.5 requests/s (4 workers, 50 clients, never pausing; "
+        "60 % of requests reads)"
     )
     orders = next(line for line in lines if line.startswith("read orders"))
     assert orders.split()[2:] == ["3", "20", "30", "30"]
@@ -62,7 +63,9 @@ def test_the_report_says_how_long_clients_pause():
     tally = Tally()
     tally.add("read orders", 0.01, 200)
     lines = report(tally, 1.0, workers=4, clients=50, think_s=1.0)
-    assert lines[0].endswith("(4 workers, 50 clients, each pausing 1 s on average)")
+    assert lines[0].endswith(
+        "(4 workers, 50 clients, each pausing 1 s on average; 100 % of requests reads)"
+    )
 
 
 def test_a_client_pauses_after_each_request_and_counts_what_it_saw(monkeypatch):
@@ -132,3 +135,31 @@ def test_the_servers_cpu_counts_its_childrens_time():
         assert _tree_cpu_s(os.getpid()) - before - mine >= 0.48  # type: ignore[operator]
     finally:
         child.communicate(b"\n")
+
+
+def test_seventy_percent_of_the_requests_are_reads_not_of_the_loop_turns():
+    """The issue's load is 70 % reads. A chain turn sends 4 or 7 requests, so reads on 70 % of
+    the turns made only 30 % of the requests reads (the bench until 2026-12-08): the loop,
+    run against a server that answers at once, now sends reads as 70 % of its requests, and
+    as the share asked for when another is asked."""
+    import asyncio
+    import json
+
+    from relief.load_bench import Reply, Setup, _drive, read_turns
+
+    assert read_turns(0.0) == 0.0 and read_turns(1.0) == 1.0
+    assert 0.92 < read_turns(0.7) < 0.93
+
+    async def send(method: str, url: str, headers: dict, **kwargs) -> Reply:
+        body = {"access_token": "t0k", "id": 1, "amount": "100.00", "items": []}
+        status = 201 if method == "POST" and not url.endswith("/token") else 200
+        return Reply(status, "application/json", json.dumps(body).encode())
+
+    setup = Setup("71", "pw", {r: r for r in ("manager", "clerk", "approver", "duty")}, 1, "P")
+    for share in (0.7, 0.3):
+        tally, _ = asyncio.run(_drive(send, setup, 4, 0.4, 0, None, None, 0.0, share))
+        total = sum(len(v) for v in tally.latencies.values())
+        reads = sum(len(v) for g, v in tally.latencies.items() if g.startswith("read"))
+        assert total > 2000
+        assert abs(reads / total - share) < 0.03, (share, reads, total)
+        assert tally.chains["stock done"] > 0 and tally.chains["subsidies done"] > 0
