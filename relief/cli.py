@@ -68,7 +68,7 @@ def serve(
     """Serve the API and web UI; refuses a schema that is behind."""
     import uvicorn
 
-    from relief.app import create_app
+    from relief.app import create_app, prepare_routes
     from relief.db import engine_for, ensure_schema_current, is_sqlite
 
     settings = _settings()
@@ -76,7 +76,9 @@ def serve(
     ensure_schema_current(engine)
     log_level = settings.log_level.lower()
     if workers == 1:
-        uvicorn.run(create_app(settings, engine), host=host, port=port, log_level=log_level)
+        served = create_app(settings, engine)
+        prepare_routes(served.router.routes)
+        uvicorn.run(served, host=host, port=port, log_level=log_level)
         return
     if is_sqlite(engine):
         # Several processes on one SQLite file serialise every write on its one lock.
