@@ -1164,7 +1164,8 @@ def preview_picks(session: Session, wanted: Sequence[tuple[str, str, int]]) -> l
         return []
     pairs = sorted({(w, i) for w, i, _ in wanted})
     lots: dict[tuple[str, str], list[StockLotRow]] = {p: [] for p in pairs}
-    query = select(StockLotRow).where(
+    # Plain rows, not ORM objects: only read, and a list page shows many.
+    query = select(*StockLotRow.__table__.c).where(  # type: ignore[attr-defined]
         tuple_(col(StockLotRow.warehouse_code), col(StockLotRow.item_code)).in_(pairs)
     )
     for lot in session.exec(query).all():
