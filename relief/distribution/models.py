@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictInt
 from pydantic import Field as PField
 from sqlalchemy import BigInteger, CheckConstraint, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -145,12 +145,13 @@ class IssueLineRow(SQLModel, table=True):
 
 class IssueLineIn(BaseModel):
     item_code: _text(64)  # type: ignore[valid-type]
-    quantity: int = PField(ge=1, le=MAX_QUANTITY)
+    # Strict: JSON `true` is not a quantity of 1, nor "4" a number (as receipts and orders).
+    quantity: StrictInt = PField(ge=1, le=MAX_QUANTITY)
 
 
 class IssueIn(BaseModel):
-    event_id: int = PField(ge=1, le=MAX_ID)
-    household_id: int = PField(ge=1, le=MAX_ID)
+    event_id: StrictInt = PField(ge=1, le=MAX_ID)
+    household_id: StrictInt = PField(ge=1, le=MAX_ID)
     issued_on: date
     signed_by: _text(64)  # type: ignore[valid-type]
     lines: list[IssueLineIn] = PField(min_length=1, max_length=100)

@@ -99,6 +99,23 @@ def test_an_issue_beyond_what_is_held_is_refused_naming_the_item_and_changes_not
     assert client.get(ISSUES, headers=world.clerk).json()["total"] == 0
 
 
+def test_true_or_a_string_is_not_a_quantity_and_nothing_is_issued(
+    client, world, received, register
+):
+    """JSON `true` was taken as a quantity of 1 (pydantic's lax int); now refused like a
+    receipt's or an order's quantity, naming the line's field."""
+    received()
+    household = register(1)
+    for bad in (True, "4", 2.5):
+        reply = issue(client, world, world.township, household["id"], rice=bad)
+        assert reply.status_code == 422, reply.text
+        assert reply.json()["detail"]["field"] == "lines[0].quantity"
+    reply = issue(client, world, world.township, True)
+    assert reply.status_code == 422 and reply.json()["detail"]["field"] == "household_id"
+    assert held(client, world) == 20
+    assert client.get(ISSUES, headers=world.clerk).json()["total"] == 0
+
+
 def test_only_households_registered_for_the_event_in_the_township_are_given_goods(
     client, world, received, register
 ):
