@@ -202,22 +202,19 @@ class _Shared:
     available: np.ndarray  # (warehouse, item)
     n_regions: int
     items: list[ItemDemand]
-    by_region_cost: np.ndarray  # the pairs ordered by region, then stage-2 unit cost
 
     @classmethod
     def from_problem(cls, problem: Problem) -> _Shared:
         ep = problem.eligible_positions
-        transport = np.asarray(problem.stage2_unit_costs(ep)[0], dtype=np.int64)
-        pair_j = problem.routes.pair_j[ep].astype(np.int64)
+        transport, _ = problem.stage2_unit_costs(ep)
         return cls(
             positions=ep,
             pair_w=problem.routes.pair_w[ep].astype(np.int64),
-            pair_j=pair_j,
-            transport=transport,
+            pair_j=problem.routes.pair_j[ep].astype(np.int64),
+            transport=np.asarray(transport, dtype=np.int64),
             available=problem.available,
             n_regions=len(problem.region_codes),
             items=problem.items,
-            by_region_cost=np.lexsort((transport, pair_j)),
         )
 
     def arc_estimate(self, todo: Sequence[int]) -> int:
@@ -390,84 +387,6 @@ def _solve_items(
         return _serial(shared, todo, deadline, progress, on_item)
 
 
-# Pricing (docs/optimisation.md#fewer-arcs-the-same-optimum): a national item has
-# ≈ 240,000 eligible pairs, but an optimal flow uses few of them. Each min-cost flow is
-# solved first on each region's _NEAREST cheapest pairs (and what else it needs), then
-# every left-out pair is priced with the solution's node potentials; those of negative
-# reduced cost are added and the flow solved again, until none is left: the optimum of
-# the whole network. Items with fewer pairs than _PRICING_MIN_PAIRS are solved whole.
-_NEAREST = 12
-_ENTERING = 1000  # at most this many arcs into one node enter per round
-_PRICING_MIN_PAIRS = 20_000
-_PRICING_MIN_PART = 2_000  # a stage-2 part with fewer free pairs is solved whole
-
-
-def _nearest_pairs(shared: _Shared, useful: np.ndarray, k: int) -> np.ndarray:
-    """Over an item's pairs (the ``useful`` ones, in order): whether the pair is one of
-    its region's ``k`` cheapest (stage-2 unit cost; ties in pair order)."""
-    order = shared.by_region_cost[useful[shared.by_region_cost]]
-    local = (np.cumsum(useful) - 1)[order]
-    j = shared.pair_j[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = j[1:] != j[:-1]
-    at = np.arange(len(order))
-    rank = at - np.maximum.accumulate(np.where(first, at, 0))
-    mask = np.zeros(int(useful.sum()), dtype=bool)
-    mask[local[rank < k]] = True
-    return mask
-
-
-def _most_negative(arcs: np.ndarray, heads: np.ndarray, reduced: np.ndarray) -> np.ndarray:
-    """Of arcs of negative reduced cost, the _ENTERING most negative into each node."""
-    order = np.lexsort((reduced, heads))
-    h = heads[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = h[1:] != h[:-1]
-    at = np.arange(len(order))
-    rank = at - np.maximum.accumulate(np.where(first, at, 0))
-    return arcs[order[rank < _ENTERING]]
-
-
-def _residual(
-    tails: np.ndarray, heads: np.ndarray, caps: np.ndarray, costs: np.ndarray, flow: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The residual arcs of a flow: (tails, heads, costs)."""
-    forward = flow < caps
-    backward = flow > 0
-    return (
-        np.concatenate([tails[forward], heads[backward]]),
-        np.concatenate([heads[forward], tails[backward]]),
-        np.concatenate([costs[forward], -costs[backward]]),
-    )
-
-
-def _feasible_potentials(
-    n_nodes: int,
-    tails: np.ndarray,
-    heads: np.ndarray,
-    caps: np.ndarray,
-    costs: np.ndarray,
-    flow: np.ndarray,
-) -> np.ndarray:
-    """Node potentials π with c + π(tail) − π(head) ≥ 0 on every residual arc of an
-    optimal flow (any costs, negative ones included): shortest distances from a virtual
-    root joined to every node at cost 0, by Bellman-Ford rounds over all arcs at once (an
-    optimal flow's residual graph has no negative cycle, so they end within n rounds)."""
-    t, h, c = _residual(tails, heads, caps, costs, flow)
-    order = np.argsort(h, kind="stable")
-    t, h, c = t[order], h[order], c[order]
-    targets, starts = np.unique(h, return_index=True)
-    dist = np.zeros(n_nodes, dtype=np.int64)
-    dist[1:] = n_nodes * int(np.abs(c).max(initial=0)) + 1  # from S (node 0) where it reaches
-    for _ in range(n_nodes + 1):
-        best = np.minimum.reduceat(dist[t] + c, starts)
-        better = best < dist[targets]
-        if not better.any():
-            return dist
-        dist[targets[better]] = best[better]
-    raise RuntimeError("negative cycle in the residual graph of an optimal flow")
-
-
 class _ItemNetwork:
     """The min-cost-flow network of one item (see the module docstring)."""
 
@@ -525,10 +444,6 @@ class _ItemNetwork:
         self.item_code = need.item_code
         self._check_range(self.cost1)
         self._check_range(self.cost2)
-        # The pairs each stage starts from when it prices (None: solved on all pairs).
-        self.nearest = (
-            _nearest_pairs(shared, useful, _NEAREST) if self.n_pairs >= _PRICING_MIN_PAIRS else None
-        )
 
     def _check_range(self, cost: np.ndarray) -> None:
         top = int(cost.max()) if len(cost) else 0
@@ -576,44 +491,6 @@ class _ItemNetwork:
             raise RuntimeError(f"min-cost flow for item {self.item_code} ended with {status}")
         return np.asarray(mcf.flows(arcs), dtype=np.int64), int(mcf.optimal_cost())
 
-    def _priced(
-        self,
-        tails: np.ndarray,
-        heads: np.ndarray,
-        caps: np.ndarray,
-        costs: np.ndarray,
-        supply: np.ndarray,
-        priced: np.ndarray,
-        start: np.ndarray,
-        potentials: Callable[
-            [np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray
-        ],
-    ) -> tuple[np.ndarray, int, np.ndarray]:
-        """The min-cost flow over all the arcs given, solved on fewer: (flow per arc, cost,
-        node potentials proving it optimal).
-
-        Arcs not ``priced`` are always in; of the priced ones, those in ``start`` first.
-        The arcs in must admit a feasible flow. After each solve, ``potentials`` of its
-        optimal flow (c + π(tail) − π(head) ≥ 0 on its residual arcs) price the arcs left
-        out, all at once; those of negative reduced cost are added and the flow solved
-        again. When none is negative, the flow (0 on the arcs left out) and π satisfy
-        complementary slackness for the whole network: it is optimal there too."""
-        active = ~priced | start
-        while True:
-            idx = np.flatnonzero(active)
-            t, h, u, c = tails[idx], heads[idx], caps[idx], costs[idx]
-            flow, cost = self._solve(t, h, u, c, supply)
-            pi = potentials(t, h, u, c, flow)
-            out = np.flatnonzero(~active)
-            reduced = costs[out] + pi[tails[out]] - pi[heads[out]]
-            negative = reduced < 0
-            if not negative.any():
-                break
-            active[_most_negative(out[negative], heads[out[negative]], reduced[negative])] = True
-        whole = np.zeros(len(tails), dtype=np.int64)
-        whole[idx] = flow
-        return whole, cost, pi
-
     def all_met(self) -> np.ndarray | None:
         """The two-stage optimum in one solve when every need can be met, else None.
 
@@ -624,13 +501,7 @@ class _ItemNetwork:
         stock cannot; the cheap necessary conditions below (enough stock in all, and
         within reach of each region) skip that attempt in most such cases. With a
         priority of 0 an unmet unit costs nothing in stage 1 and may save transport in
-        stage 2, so such items take the two stages.
-
-        Priced (``_priced``), the network gets an artificial arc S → j per region (its
-        need, at a cost M above any n − 1 transport arcs), so that the few pairs it
-        starts from admit a flow: an optimal flow uses an artificial arc only if no flow
-        without them exists (a cycle through one would save M − (n − 1)·max c > 0), so
-        the item is then not all met."""
+        stage 2, so such items take the two stages."""
         need_total = int(self.supply[0])
         if need_total == 0 or not self._priorities_positive:
             return None
@@ -644,27 +515,6 @@ class _ItemNetwork:
         if np.any(within_reach < -self.supply[1 + n_w :]):
             return None
         m = self.num_arcs - len(self.seg_region)  # pairs and S → warehouse arcs
-        flow = np.zeros(self.num_arcs, dtype=np.int64)
-        top = int(np.abs(self.cost2[: self.n_pairs]).max(initial=0))
-        big = top * self.num_nodes + 1
-        fits = big * (self.num_nodes + 1) < _COST_LIMIT and big * need_total < _COST_LIMIT
-        if self.nearest is not None and fits:
-            regions = 1 + n_w + np.arange(self.n_regions)
-            tails = np.concatenate([self.tails[:m], np.zeros(self.n_regions, dtype=np.int64)])
-            heads = np.concatenate([self.heads[:m], regions])
-            caps = np.concatenate([self.caps[:m], -self.supply[regions]])
-            costs = np.concatenate([self.cost2[:m], np.full(self.n_regions, big, dtype=np.int64)])
-            priced = np.zeros(len(tails), dtype=bool)
-            priced[: self.n_pairs] = True
-            start = np.zeros(len(tails), dtype=bool)
-            start[: self.n_pairs] = self.nearest
-            whole, _, _ = self._priced(
-                tails, heads, caps, costs, self.supply, priced, start, self._any_potentials
-            )
-            if whole[m:].any():
-                return None
-            flow[:m] = whole[:m]
-            return flow
         solved = self._attempt(
             self.tails[:m],
             self.heads[:m],
@@ -675,77 +525,34 @@ class _ItemNetwork:
         )
         if solved is None:
             return None
+        flow = np.zeros(self.num_arcs, dtype=np.int64)
         flow[:m] = solved[0]
         return flow
 
-    def _any_potentials(
-        self,
-        tails: np.ndarray,
-        heads: np.ndarray,
-        caps: np.ndarray,
-        costs: np.ndarray,
-        flow: np.ndarray,
-    ) -> np.ndarray:
-        return _feasible_potentials(self.num_nodes, tails, heads, caps, costs, flow)
-
     def stage1(self) -> tuple[np.ndarray, int]:
-        """Minimum deprivation: (flow per arc, deprivation). Priced, it also keeps the
-        potentials that prove it (``stage1_potentials``): the same as ``potentials``
-        computes on the whole network (see there)."""
-        self.stage1_potentials = None
-        if self.nearest is None:
-            return self._solve(self.tails, self.heads, self.caps, self.cost1, self.supply)
-        priced = np.zeros(self.num_arcs, dtype=bool)
-        priced[: self.n_pairs] = True
-        start = np.zeros(self.num_arcs, dtype=bool)
-        start[: self.n_pairs] = self.nearest
-        flow, cost, pi = self._priced(
-            self.tails,
-            self.heads,
-            self.caps,
-            self.cost1,
-            self.supply,
-            priced,
-            start,
-            self._stage1_potentials,
-        )
-        self.stage1_potentials = pi
-        return flow, cost
+        """Minimum deprivation: (flow per arc, deprivation)."""
+        return self._solve(self.tails, self.heads, self.caps, self.cost1, self.supply)
 
     def potentials(self, flow: np.ndarray) -> np.ndarray:
-        """Optimal duals of stage 1: shortest distances from S in its residual graph."""
-        return self._stage1_potentials(self.tails, self.heads, self.caps, self.cost1, flow)
-
-    def _stage1_potentials(
-        self,
-        tails: np.ndarray,
-        heads: np.ndarray,
-        caps: np.ndarray,
-        costs: np.ndarray,
-        flow: np.ndarray,
-    ) -> np.ndarray:
-        """Shortest distances from S in the residual graph of a stage-1 optimal flow on
-        the arcs given (costs: stage 1's).
+        """Optimal duals of stage 1: shortest distances from S in its residual graph.
 
         Every residual arc costs ≥ 0 except the reverses of used unmet arcs, which all lead
         into S; a shortest path from S never returns to S (that would be a negative cycle,
         impossible at an optimum), so those arcs are left out and Dijkstra is exact. Nodes
         that S cannot reach get a potential above every other, which keeps all reduced
-        costs of residual arcs ≥ 0.
-
-        On a subset of the arcs that prices the others at ≥ 0 (``_priced``), these are the
-        distances of the whole network: its potentials are feasible there, so no path of
-        the whole network is shorter, and no node S reaches there is out of reach here."""
-        t, h, c = _residual(tails, heads, caps, costs, flow)
-        into_s = h == 0
-        t, h, c = t[~into_s], h[~into_s], c[~into_s]
+        costs of residual arcs ≥ 0."""
+        forward = flow < self.caps
+        backward = (flow > 0) & (self.tails != 0)
+        tails = np.concatenate([self.tails[forward], self.heads[backward]])
+        heads = np.concatenate([self.heads[forward], self.tails[backward]])
+        costs = np.concatenate([self.cost1[forward], -self.cost1[backward]])
         # Parallel residual arcs (the quarters): keep the cheapest, as scipy would sum them.
-        order = np.lexsort((c, h, t))
-        t, h, c = t[order], h[order], c[order]
-        first = np.ones(len(t), dtype=bool)
-        first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
+        order = np.lexsort((costs, heads, tails))
+        tails, heads, costs = tails[order], heads[order], costs[order]
+        first = np.ones(len(tails), dtype=bool)
+        first[1:] = (tails[1:] != tails[:-1]) | (heads[1:] != heads[:-1])
         graph = sp.csr_matrix(
-            (c[first].astype(np.float64), (t[first], h[first])),
+            (costs[first].astype(np.float64), (tails[first], heads[first])),
             shape=(self.num_nodes, self.num_nodes),
         )
         dist = dijkstra(graph, directed=True, indices=0)
@@ -756,9 +563,7 @@ class _ItemNetwork:
 
     def stage2(self, flow1: np.ndarray) -> tuple[np.ndarray, int]:
         """Minimum transport among the stage-1 optima: (flow per arc, number of free arcs)."""
-        pi = self.stage1_potentials
-        if pi is None:
-            pi = self.potentials(flow1)
+        pi = self.potentials(flow1)
         reduced = self.cost1 + pi[self.tails] - pi[self.heads]
         # Duality check: residual arcs must have non-negative reduced cost at an optimum.
         if np.any(reduced[flow1 < self.caps] < 0) or np.any(reduced[flow1 > 0] > 0):
@@ -777,21 +582,12 @@ class _ItemNetwork:
             part_supply = np.zeros(1 + len(nodes), dtype=np.int64)
             part_supply[1:] = supply[nodes]
             part_supply[0] = -int(part_supply[1:].sum())
-            tails, heads = local[self.tails[arcs]], local[self.heads[arcs]]
-            caps, costs = self.caps[arcs], self.cost2[arcs]
-            priced = arcs < self.n_pairs
-            if self.nearest is None or int(priced.sum()) < _PRICING_MIN_PART:
-                flow[arcs], _ = self._solve(tails, heads, caps, costs, part_supply)
-                continue
-            # Stage 1's flow on these arcs is a flow of this part: start from its arcs.
-            start = priced & (flow1[arcs] > 0)
-            start[priced] |= self.nearest[arcs[priced]]
-
-            def part_potentials(t, h, u, c, f, n=1 + len(nodes)):
-                return _feasible_potentials(n, t, h, u, c, f)
-
-            flow[arcs], _, _ = self._priced(
-                tails, heads, caps, costs, part_supply, priced, start, part_potentials
+            flow[arcs], _ = self._solve(
+                local[self.tails[arcs]],
+                local[self.heads[arcs]],
+                self.caps[arcs],
+                self.cost2[arcs],
+                part_supply,
             )
         return flow, len(free_idx)
 
