@@ -543,17 +543,23 @@ class _ItemNetwork:
         costs of residual arcs ≥ 0."""
         forward = flow < self.caps
         backward = (flow > 0) & (self.tails != 0)
-        tails = np.concatenate([self.tails[forward], self.heads[backward]])
-        heads = np.concatenate([self.heads[forward], self.tails[backward]])
-        costs = np.concatenate([self.cost1[forward], -self.cost1[backward]])
-        # Parallel residual arcs (the quarters): keep the cheapest, as scipy would sum them.
-        order = np.lexsort((costs, heads, tails))
-        tails, heads, costs = tails[order], heads[order], costs[order]
-        first = np.ones(len(tails), dtype=bool)
-        first[1:] = (tails[1:] != tails[:-1]) | (heads[1:] != heads[:-1])
+        # Parallel residual arcs are only S's quarters into one region (the arcs between
+        # a warehouse and a region, and their reverses, are one per pair): keep the
+        # cheapest of each region's, as scipy would sum them. The quarters come last, in
+        # region order.
+        q0 = self.num_arcs - len(self.seg_region)
+        open_q = q0 + np.flatnonzero(forward[q0:])
+        q_heads = self.heads[open_q]
+        firsts = np.flatnonzero(np.r_[True, q_heads[1:] != q_heads[:-1]]) if len(open_q) else open_q
+        forward[q0:] = False
+        tails = np.concatenate(
+            [self.tails[forward], self.heads[backward], np.zeros(len(firsts), dtype=np.int64)]
+        )
+        heads = np.concatenate([self.heads[forward], self.tails[backward], q_heads[firsts]])
+        cheapest = np.minimum.reduceat(self.cost1[open_q], firsts) if len(firsts) else firsts
+        costs = np.concatenate([self.cost1[forward], -self.cost1[backward], cheapest])
         graph = sp.csr_matrix(
-            (costs[first].astype(np.float64), (tails[first], heads[first])),
-            shape=(self.num_nodes, self.num_nodes),
+            (costs.astype(np.float64), (tails, heads)), shape=(self.num_nodes, self.num_nodes)
         )
         dist = dijkstra(graph, directed=True, indices=0)
         finite = np.isfinite(dist)

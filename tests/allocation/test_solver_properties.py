@@ -17,7 +17,8 @@ from scipy.optimize import linprog
 
 from relief.allocation.greedy import greedy
 from relief.allocation.model import AllocationInput, DemandLine
-from relief.allocation.solver import _ItemNetwork, solve
+from relief.allocation.problem import Problem
+from relief.allocation.solver import _ItemNetwork, _Shared, solve
 from relief.emergency.records import Policy
 from relief.network.records import Item, Region, Road, StockLevel, Warehouse
 
@@ -395,3 +396,31 @@ def test_one_solve_for_needs_that_can_all_be_met_equals_the_two_stages(inp):
         assert p.status == "optimal"
         assert p.stats["deprivation"] == best1
         assert abs(transport_cost(p, inp) - best2) <= 1e-6 * max(1.0, best2)
+
+
+@settings(deadline=None)
+@given(instances())
+def test_stage1_duals_are_shortest_distances_in_the_residual_graph(inp):
+    # Stage 2 fixes arcs by these potentials, so they must be the exact shortest distances
+    # from S in stage 1's residual graph (parallel quarters and arcs into S included here,
+    # by Bellman-Ford); nodes S cannot reach lie above every reachable one.
+    problem = Problem.of(inp)
+    shared = _Shared.from_problem(problem)
+    for k in range(len(problem.items)):
+        network = _ItemNetwork(shared, k)
+        flow, _ = network.stage1()
+        pi = network.potentials(flow)
+        cheapest: dict[tuple[int, int], int] = {}
+        arcs = zip(network.tails, network.heads, network.caps, network.cost1, flow, strict=True)
+        for t, h, cap, c, f in arcs:
+            residual = [(int(t), int(h), int(c))] if f < cap else []
+            residual += [(int(h), int(t), -int(c))] if f > 0 else []
+            for u, v, w in residual:
+                cheapest[u, v] = min(w, cheapest.get((u, v), w))
+        g = nx.DiGraph()
+        g.add_nodes_from(range(network.num_nodes))
+        g.add_weighted_edges_from((u, v, w) for (u, v), w in cheapest.items())
+        dist = nx.single_source_bellman_ford_path_length(g, 0)
+        assert {v: int(pi[v]) for v in dist} == dist
+        unreachable = [v for v in range(network.num_nodes) if v not in dist]
+        assert all(pi[v] > max(dist.values()) for v in unreachable)
