@@ -805,6 +805,12 @@ def approve_plan(session: Session, actor: Actor, plan_id: int) -> tuple[PlanRow,
     _require_active(response, "approved")
 
     lines: list[dict[str, Any]] = list(row.result.get("lines", []))
+    groups: dict[Pair, list[dict[str, Any]]] = {}
+    for line in lines:
+        groups.setdefault((line["warehouse_code"], line["region_code"]), []).append(line)
+    # Lock order: the day's order-number counter, then the stock rows (dispatch.create_order);
+    # a refusal below rolls the numbers back with everything else.
+    numbers = iter(dispatch.next_numbers(session, clock.now(), len(groups)) if groups else [])
     stock.lock_levels(session, [(li["warehouse_code"], li["item_code"]) for li in lines])
     current = gather_inputs(session, response)
     if current.fingerprint != row.fingerprint:
@@ -828,9 +834,6 @@ def approve_plan(session: Session, actor: Actor, plan_id: int) -> tuple[PlanRow,
             params={"count": len(short), "plan_id": plan_id},
         )
 
-    groups: dict[Pair, list[dict[str, Any]]] = {}
-    for line in lines:
-        groups.setdefault((line["warehouse_code"], line["region_code"]), []).append(line)
     order_ids: list[int] = []
     for (warehouse_code, region_code), group in sorted(groups.items()):
         first = group[0]
@@ -851,6 +854,7 @@ def approve_plan(session: Session, actor: Actor, plan_id: int) -> tuple[PlanRow,
             response_id=response.id,
             reference=f"plan {row.id}",
             loading_h=current.allocation.policy.loading_h,
+            number=next(numbers),
         )
         order_ids.append(order.id)  # type: ignore[arg-type]
 

@@ -582,6 +582,7 @@ def create_order(
     reason: str | None = None,
     loading_h: Decimal | float | int | None = None,
     audit_extra: Mapping[str, Any] | None = None,
+    number: str | None = None,
 ) -> DispatchOrderRow:
     """A new order in status `reserved`, with every line's stock reserved at the source.
 
@@ -594,10 +595,14 @@ def create_order(
     back, which undoes the order, its number and every reservation together. Errors name
     the parameter (`source_warehouse_code`, `lines[i].item_code`, …).
 
-    A caller creating several orders in one transaction (plan approval) must first lock
-    every (warehouse, item) of all of them with `stock.lock_levels`, then create the
-    orders: stock rows are always locked before the number counter, and all of them at
-    once, or two such transactions on PostgreSQL can deadlock.
+    Lock order: the day's number counter, then the stock rows. The stock rows are the hot
+    ones (every receipt, transfer and dispatch at the source queues on them), so they are
+    locked last, by `stock.reserve_lines` with the reservation itself, after the order,
+    its lines, its ledger and audit rows are written. A caller creating several orders in
+    one transaction (plan approval) must first draw all their numbers (`next_numbers`,
+    passing each its `number`), then lock every (warehouse, item) of all the orders with
+    `stock.lock_levels`, then create them, or two such transactions on PostgreSQL can
+    deadlock.
     """
     if network.get_warehouse(session, source_warehouse_code) is None:
         raise unknown_code("source_warehouse_code", source_warehouse_code, "warehouse")
@@ -606,13 +611,9 @@ def create_order(
     eta = _non_negative("eta_h", eta_h)
     distance = _non_negative("distance_km", distance_km)
     loading = _non_negative("loading_h", DEFAULT_LOADING_H if loading_h is None else loading_h)
-    # Lock order: stock rows (in the stock service's global order), then the day's number
-    # counter. Whoever holds the counter then holds every stock row it needs, so it never
-    # waits while holding the counter, and no two order-creating transactions deadlock.
-    stock.lock_levels(session, [(source_warehouse_code, item) for item, _ in wanted])
     at = clock.now()
     order = DispatchOrderRow(
-        number=next_number(session, at),
+        number=number or next_number(session, at),
         plan_id=plan_id,
         response_id=response_id,
         source_warehouse_code=source_warehouse_code,
@@ -636,17 +637,6 @@ def create_order(
     ]
     session.add_all(rows)
     session.flush()
-    for i, (item, quantity) in enumerate(wanted):
-        stock.reserve_stock(
-            session,
-            actor,
-            source_warehouse_code,
-            item,
-            quantity,
-            order.number,
-            order_id=order.id,
-            field=f"lines[{i}].quantity",
-        )
     audit.record(
         session,
         actor,
@@ -655,6 +645,14 @@ def create_order(
         order.id,
         None,
         {**_audit_view(order, rows), **(audit_extra or {})},
+    )
+    stock.reserve_lines(
+        session,
+        actor,
+        source_warehouse_code,
+        [(item, quantity, f"lines[{i}].quantity") for i, (item, quantity) in enumerate(wanted)],
+        order.number,
+        order_id=order.id,
     )
     return order
 
@@ -739,6 +737,13 @@ def next_number(session: Session, at: datetime) -> str:
     One atomic upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING) on the day's counter row:
     concurrent creators queue on that row (PostgreSQL) or on the write lock (SQLite), so
     two orders never share a number, and a rolled-back order gives its number back."""
+    (number,) = next_numbers(session, at, 1)
+    return number
+
+
+def next_numbers(session: Session, at: datetime, count: int) -> list[str]:
+    """The next `count` order numbers of the day `at` falls on, in one upsert (plan
+    approval draws those of all its orders before it locks their stock rows)."""
     day = clock.to_cst(at).strftime("%Y%m%d")  # type: ignore[union-attr]
     table = DispatchNumberRow.__table__  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "postgresql":
@@ -747,12 +752,12 @@ def next_number(session: Session, at: datetime) -> str:
         from sqlalchemy.dialects.sqlite import insert
     statement = (
         insert(table)
-        .values(day=day, last=1)
-        .on_conflict_do_update(index_elements=[table.c.day], set_={"last": table.c.last + 1})
+        .values(day=day, last=count)
+        .on_conflict_do_update(index_elements=[table.c.day], set_={"last": table.c.last + count})
         .returning(table.c.last)
     )
     last = session.execute(statement).scalar_one()
-    return f"{NUMBER_PREFIX}-{day}-{last:04d}"
+    return [f"{NUMBER_PREFIX}-{day}-{n:04d}" for n in range(last - count + 1, last + 1)]
 
 
 def _check_destination(session: Session, source: str, code: str, kind: str) -> None:
@@ -918,42 +923,12 @@ def dispatch_order(
 
     before = _audit_view(order, rows)
     kind = "dispatch" if order.destination_kind == "region" else "transfer_out"
-    stock.lock_levels(session, [(order.source_warehouse_code, row.item_code) for row in rows])
+    # The source's stock rows are the hot ones (every receipt, transfer and dispatch there
+    # queues on them), so they are locked last: the order, its lines and its audit row
+    # first, then the stock (one call, which locks each row with its change), then the
+    # lots each line shipped from.
     for row in rows:
-        quantity = ship[row.item_code]
-        rest = row.quantity - quantity
-        if rest:
-            stock.release_stock(
-                session,
-                actor,
-                order.source_warehouse_code,
-                row.item_code,
-                rest,
-                order.number,
-                reasons[row.item_code] or "",
-                order_id=order.id,
-            )
-        if quantity:
-            picks = stock.ship_reserved(
-                session,
-                actor,
-                order.source_warehouse_code,
-                row.item_code,
-                quantity,
-                order.number,
-                kind=kind,
-                order_id=order.id,
-            )
-            session.add_all(
-                DispatchLotRow(
-                    line_id=row.id,  # type: ignore[arg-type]
-                    lot=pick.lot or "",
-                    expires_on=pick.expires_on,
-                    quantity=pick.quantity,
-                )
-                for pick in picks
-            )
-        row.dispatched = quantity
+        row.dispatched = ship[row.item_code]
         row.reason = reasons.get(row.item_code)
         session.add(row)
     order.status = "dispatched"
@@ -961,10 +936,38 @@ def dispatch_order(
     order.dispatched_by = actor.username
     order.vehicle, order.driver, order.plate = vehicle, driver, plate
     session.add(order)
-    session.flush()
     audit.record(
         session, actor, "dispatch", "dispatch_order", order.id, before, _audit_view(order, rows)
     )
+    session.flush()
+    picked = stock.ship_lines(
+        session,
+        actor,
+        order.source_warehouse_code,
+        [
+            stock.Shipment(
+                row.item_code,
+                ship[row.item_code],
+                row.quantity - ship[row.item_code],
+                reasons.get(row.item_code) or "",
+            )
+            for row in rows
+        ],
+        order.number,
+        kind=kind,
+        order_id=order.id,
+    )
+    session.add_all(
+        DispatchLotRow(
+            line_id=row.id,  # type: ignore[arg-type]
+            lot=pick.lot or "",
+            expires_on=pick.expires_on,
+            quantity=pick.quantity,
+        )
+        for row, picks in zip(rows, picked, strict=True)
+        for pick in picks
+    )
+    session.flush()
     return order
 
 
@@ -1039,7 +1042,9 @@ def receive_order(
 
     before = _audit_view(order, rows)
     if order.destination_kind == "warehouse":
-        stock.lock_levels(session, [(order.destination_code, item) for item in counts])
+        # The rows of what arrived, made if missing (the first transfer of an item here).
+        keys = [(order.destination_code, item) for item, (good, _, _) in counts.items() if good]
+        stock.lock_levels(session, keys, create=True)
     else:
         distribution.lock_holdings(session, order.destination_code, counts)
     at = clock.now()

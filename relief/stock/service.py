@@ -63,6 +63,7 @@ __all__ = [
     "Difference",
     "ExcludedLot",
     "LotPick",
+    "Shipment",
     "adjust_stock",
     "authorise_stock_change",
     "check_ledger",
@@ -77,8 +78,10 @@ __all__ = [
     "receive_into",
     "receive_stock",
     "release_stock",
+    "reserve_lines",
     "reserve_stock",
     "set_stock_from_scenario",
+    "ship_lines",
     "ship_reserved",
     "stock_levels_for_allocation",
     "stock_of",
@@ -122,15 +125,17 @@ def _lock_level(
     return row, created
 
 
-def lock_levels(session: Session, keys: Iterable[tuple[str, str]]) -> None:
+def lock_levels(session: Session, keys: Iterable[tuple[str, str]], *, create: bool = False) -> None:
     """Lock the stock rows of these (warehouse_code, item_code) pairs in code order.
 
-    For callers that change several items in one transaction (plan approval, dispatch of a
+    For callers that change several items in one transaction (plan approval, receipt of a
     multi-line order): locking everything up front in one global order means two such
-    transactions wait for each other instead of deadlocking. Missing rows are skipped.
+    transactions wait for each other instead of deadlocking. Missing rows are skipped, or
+    made at zero with `create` (in the same order: two transactions inserting the same new
+    rows in opposite orders would deadlock on them too).
     """
     for warehouse_code, item_code in sorted(set(keys)):
-        _lock_level(session, warehouse_code, item_code)
+        _lock_level(session, warehouse_code, item_code, create=create)
 
 
 def _fefo_key(lot: StockLotRow) -> tuple[bool, date, str]:
@@ -1044,40 +1049,175 @@ def reserve_stock(
     """Promise `quantity` to an order: only stock above the floor, not yet reserved and
     not in expired lots.
 
-    409 `stock_insufficient` on `field` when on_hand − reserved − floor − expired < quantity.
+    409 `stock_insufficient` on `field` when on_hand − reserved − floor − expired < quantity
+    (the caller rolls back: the ledger row is written first). `reserve_lines` for several
+    items at once.
     """
-    _check_quantity(quantity, field or "quantity")
-    level, _ = _lock_level(session, warehouse_code, item_code)
-    available = (
-        0
-        if level is None
-        else _available(level, _expired_units(session, warehouse_code, item_code))
+    (movement,) = reserve_lines(
+        session, actor, warehouse_code, [(item_code, quantity, field)], reference, order_id
     )
-    if level is None or available < quantity:
+    return movement
+
+
+def reserve_lines(
+    session: Session,
+    actor: Actor,
+    warehouse_code: str,
+    lines: Sequence[tuple[str, int, str | None]],
+    reference: str,
+    order_id: int | None = None,
+) -> list[StockMovement]:
+    """Reserve each (item_code, quantity, field) at the warehouse as `reserve_stock` does,
+    one ledger row of kind `reservation` per line (in the lines' order); each item once.
+
+    Every transfer and order from a depot queues on its stock rows, so they are locked
+    last and briefly (docs/benchmarks.md "Late in the day"): in the one lock order, one
+    conditional UPDATE per item reserves the quantity only if that much is free (on_hand −
+    reserved − floor − units in expired lots), which locks the row; then one UPDATE of
+    all the rows checks them again with the lots read afresh and stamps them; then the
+    ledger and audit rows. A refusal raises for the first line in the lines' order that
+    does not fit, as if they had been reserved one by one, and writes nothing.
+    """
+    for _, quantity, field in lines:
+        _check_quantity(quantity, field or "quantity")
+    if len({item_code for item_code, _, _ in lines}) < len(lines):
+        raise ValueError("reserve_lines takes each item once")
+    on = today()
+    states: dict[int, dict[str, int]] = {}
+    short: dict[int, int] = {}
+    for i in sorted(range(len(lines)), key=lambda i: lines[i][0]):  # the one lock order
+        item_code, quantity, _ = lines[i]
+        state = _reserve_if_free(session, warehouse_code, item_code, quantity, on)
+        if state is None:
+            # Refused, or no stock row: decide under the lock, as one at a time would (and
+            # before the next item's row, to keep the order).
+            level, _ = _lock_level(session, warehouse_code, item_code)
+            expired = 0 if level is None else _expired_units(session, warehouse_code, item_code)
+            available = 0 if level is None else _available(level, expired)
+            if level is None or available < quantity:
+                short[i] = available
+                continue
+            state = _add_reserved(session, warehouse_code, item_code, quantity)  # see below
+        states[i] = state
+    at = clock.now()  # one reservation, one time on its rows
+    if not short:
+        # Each UPDATE above read the lots as they were when it started; a change that
+        # committed while it waited for the row may have put units into expired lots (a
+        # receipt booked with override_reason, a transfer arriving in a lot past its date).
+        # Now that the rows are held, lots cannot change (they change only under their
+        # stock row's lock): check again, and stamp the rows that pass.
+        stamped = _stamp_if_covered(session, warehouse_code, [lines[i][0] for i in states], on, at)
+        for i, (item_code, quantity, _) in enumerate(lines):
+            if item_code not in stamped:
+                state = states[i]
+                free = state["on_hand"] - state["reserved"] - state["floor"] + quantity
+                short[i] = max(0, free - _expired_units(session, warehouse_code, item_code))
+    if short:
+        for i in states:  # give back what the UPDATEs took
+            _add_reserved(session, warehouse_code, lines[i][0], -lines[i][1])
+        i = min(short)
+        item_code, quantity, field = lines[i]
         raise _insufficient(
             field,
             "{available} {item_code} available in {warehouse_code}: cannot reserve {quantity}",
             params={
-                "available": available,
+                "available": short[i],
                 "item_code": _item(session, item_code),
                 "warehouse_code": warehouse_code,
                 "quantity": quantity,
             },
         )
-    before = _state(level)
-    level.reserved += quantity
-    movement = _movement(
-        session,
-        actor,
-        level,
-        "reservation",
-        reserved_delta=quantity,
-        reference=reference,
-        order_id=order_id,
-    )
-    _audit(session, actor, "reserve", level, before, [movement], reference=reference)
+    movements = []
+    for i, (item_code, quantity, _) in enumerate(lines):
+        key, after = _Key(warehouse_code, item_code), states[i]
+        movement = _movement(
+            session,
+            actor,
+            key,
+            "reservation",
+            reserved_delta=quantity,
+            reference=reference,
+            order_id=order_id,
+            at=at,
+        )
+        before = {**after, "reserved": after["reserved"] - quantity}
+        _record_audit(
+            session, actor, "reserve", key, before, after, [movement], reference=reference
+        )
+        movements.append(movement)
     session.flush()
-    return movement
+    return movements
+
+
+def _level_state(row: Any) -> dict[str, int]:
+    return {"on_hand": row.on_hand, "reserved": row.reserved, "floor": row.floor}
+
+
+def _free_units(table: Table, on: date):
+    """on_hand − reserved − floor − units in lots past their date, of each stock row."""
+    lots = StockLotRow.__table__  # type: ignore[attr-defined]
+    expired = (
+        select(func.coalesce(func.sum(lots.c.on_hand), 0))
+        .where(
+            lots.c.warehouse_code == table.c.warehouse_code,
+            lots.c.item_code == table.c.item_code,
+            lots.c.expires_on < on,
+        )
+        .scalar_subquery()
+    )
+    return table.c.on_hand - table.c.reserved - table.c.floor - expired
+
+
+def _reserve_if_free(
+    session: Session, warehouse_code: str, item_code: str, quantity: int, on: date
+) -> dict[str, int] | None:
+    """Reserve `quantity` in one UPDATE if that much is free, which locks the row; what the
+    row holds now, or None when it was not free (or there is no row)."""
+    table = StockLevelRow.__table__  # type: ignore[attr-defined]
+    row = session.execute(
+        update(table)
+        .where(
+            table.c.warehouse_code == warehouse_code,
+            table.c.item_code == item_code,
+            _free_units(table, on) >= quantity,
+        )
+        .values(reserved=table.c.reserved + quantity)
+        .returning(table.c.on_hand, table.c.reserved, table.c.floor)
+    ).first()
+    return None if row is None else _level_state(row)
+
+
+def _add_reserved(
+    session: Session, warehouse_code: str, item_code: str, quantity: int
+) -> dict[str, int]:
+    """Add `quantity` (< 0: take it back) to the reserved units of a row held locked."""
+    table = StockLevelRow.__table__  # type: ignore[attr-defined]
+    row = session.execute(
+        update(table)
+        .where(table.c.warehouse_code == warehouse_code, table.c.item_code == item_code)
+        .values(reserved=table.c.reserved + quantity)
+        .returning(table.c.on_hand, table.c.reserved, table.c.floor)
+    ).one()
+    return _level_state(row)
+
+
+def _stamp_if_covered(
+    session: Session, warehouse_code: str, item_codes: Sequence[str], on: date, at: datetime
+) -> set[str]:
+    """Stamp `updated_at` on the warehouse's rows of these items (held locked) whose
+    reservations unexpired stock above the floor covers; the items stamped."""
+    table = StockLevelRow.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        update(table)
+        .where(
+            table.c.warehouse_code == warehouse_code,
+            table.c.item_code.in_(item_codes),
+            _free_units(table, on) >= 0,
+        )
+        .values(updated_at=at)
+        .returning(table.c.item_code)
+    ).all()
+    return {row.item_code for row in rows}
 
 
 def release_stock(
@@ -1097,16 +1237,7 @@ def release_stock(
     level, _ = _lock_level(session, warehouse_code, item_code)
     reserved = 0 if level is None else level.reserved
     if level is None or reserved < quantity:
-        raise _insufficient(
-            field,
-            "{reserved} {item_code} reserved in {warehouse_code}: cannot release {quantity}",
-            params={
-                "reserved": reserved,
-                "item_code": _item(session, item_code),
-                "warehouse_code": warehouse_code,
-                "quantity": quantity,
-            },
-        )
+        raise _cannot_release(session, field, reserved, warehouse_code, item_code, quantity)
     before = _state(level)
     level.reserved -= quantity
     movement = _movement(
@@ -1178,6 +1309,16 @@ def preview_picks(session: Session, wanted: Sequence[tuple[str, str, int]]) -> l
     ]
 
 
+class Shipment(NamedTuple):
+    """One item of a dispatch for `ship_lines`: `quantity` leaves the warehouse (0: none)
+    and `release` reserved units are given back (dispatched short), `reason` saying why."""
+
+    item_code: str
+    quantity: int
+    release: int = 0
+    reason: str = ""
+
+
 def ship_reserved(
     session: Session,
     actor: Actor,
@@ -1194,64 +1335,253 @@ def ship_reserved(
 
     The quantity comes out of the lots first-expiring first, expired lots skipped (409
     `stock_insufficient` when the usable lots hold less), one ledger row of `kind` per lot; the lots taken are returned (the order keeps them, and a transfer passes them to
-    `receive_into`). 409 `stock_insufficient` on `field` when less is reserved.
+    `receive_into`). 409 `stock_insufficient` on `field` when less is reserved. The caller
+    rolls back a refusal. `ship_lines` for several items at once.
+    """
+    _check_quantity(quantity, field or "quantity")
+    (picks,) = ship_lines(
+        session,
+        actor,
+        warehouse_code,
+        [Shipment(item_code, quantity)],
+        reference,
+        kind=kind,
+        order_id=order_id,
+        field=field,
+    )
+    return picks
+
+
+def ship_lines(
+    session: Session,
+    actor: Actor,
+    warehouse_code: str,
+    lines: Sequence[Shipment],
+    reference: str,
+    *,
+    kind: Literal["dispatch", "transfer_out"] = "dispatch",
+    order_id: int | None = None,
+    field: str | None = "quantity",
+) -> list[list[LotPick]]:
+    """A dispatch's stock: for each item (once each), `release` reserved units are given
+    back (`release_stock`: a ledger row of kind `release` with the reason) and then
+    `quantity` ships (`ship_reserved`); the lots each line shipped from, in the lines' order.
+
+    Every dispatch from a depot queues on its stock rows, so they are locked last and
+    briefly: in the one lock order, one UPDATE per item takes what leaves off on_hand and
+    reserved if that much is reserved, which locks the row; then the items' lots in one
+    locking read, chosen first-expiring first; then the lots' changes and the ledger and
+    audit rows. A refusal raises for the first line in the lines' order that does not fit,
+    with the error the one-at-a-time calls give (release, then reserved, then lots), and
+    writes nothing.
     """
     if kind not in ("dispatch", "transfer_out"):
         raise invalid("kind", "must be dispatch or transfer_out")
-    _check_quantity(quantity, field or "quantity")
-    level, _ = _lock_level(session, warehouse_code, item_code)
+    if len({line.item_code for line in lines}) < len(lines):
+        raise ValueError("ship_lines takes each item once")
+    for line in lines:
+        if line.release:
+            _check_quantity(line.release, field or "quantity")
+        if line.quantity or not line.release:
+            _check_quantity(line.quantity, field or "quantity")
+    at = clock.now()  # one dispatch, one time on its rows
+    states: dict[int, dict[str, int]] = {}
+    refusals: dict[int, DomainError] = {}
+    for i in sorted(range(len(lines)), key=lambda i: lines[i].item_code):  # the lock order
+        line = lines[i]
+        state = _take_reserved(session, warehouse_code, line, at)
+        if state is None:
+            # Not that much reserved, or no stock row: find which refusal, under the lock.
+            level, _ = _lock_level(session, warehouse_code, line.item_code)
+            refusal = _reserved_refusal(session, warehouse_code, line, level, field)
+            if refusal is not None:
+                refusals[i] = refusal
+                continue
+            state = _take_reserved(session, warehouse_code, line, at)  # reserved since
+            assert state is not None
+        states[i] = state
+
+    # The lots of every item that ships, locked in one read (lots change only under their
+    # stock row's lock, held now), first-expiring first.
+    shipping = sorted({lines[i].item_code for i in states if lines[i].quantity})
+    lots = _lots_of(session, warehouse_code, shipping)
+    on = today()
+    takes: dict[int, list[tuple[StockLotRow, int]]] = {}
+    for i in states:
+        line = lines[i]
+        if not line.quantity:
+            takes[i] = []
+            continue
+        takes[i] = _take_fefo(_usable(lots.get(line.item_code, []), on), line.quantity)
+        usable = sum(q for _, q in takes[i])
+        if usable < line.quantity:
+            refusals[i] = _insufficient(
+                field,
+                "{usable} {item_code} in {warehouse_code} are in lots not expired: cannot ship {quantity} (expired lots never leave but as a disposal; dispatch less with a reason)",
+                params={
+                    "usable": usable,
+                    "item_code": _item(session, line.item_code),
+                    "warehouse_code": warehouse_code,
+                    "quantity": line.quantity,
+                },
+            )
+    if refusals:
+        for i in states:  # give back what the UPDATEs took
+            _take_reserved(session, warehouse_code, lines[i], at, undo=True)
+        raise refusals[min(refusals)]
+
+    picks: list[list[LotPick]] = []
+    for i, line in enumerate(lines):
+        key = _Key(warehouse_code, line.item_code)
+        after = states[i]
+        shipped = {**after, "on_hand": after["on_hand"] + line.quantity}
+        shipped["reserved"] = after["reserved"] + line.quantity
+        if line.release:
+            release = _movement(
+                session,
+                actor,
+                key,
+                "release",
+                reserved_delta=-line.release,
+                reference=reference,
+                reason=line.reason,
+                order_id=order_id,
+                at=at,
+            )
+            released = {**shipped, "reserved": shipped["reserved"] + line.release}
+            _record_audit(
+                session,
+                actor,
+                "release",
+                key,
+                released,
+                shipped,
+                [release],
+                reference=reference,
+                reason=line.reason,
+            )
+        if not line.quantity:
+            picks.append([])
+            continue
+        movements = []
+        for lot, q in takes[i]:
+            lot.on_hand -= q
+            session.add(lot)
+            movements.append(
+                _movement(
+                    session,
+                    actor,
+                    key,
+                    kind,
+                    lot=lot.lot,
+                    on_hand_delta=-q,
+                    reserved_delta=-q,
+                    reference=reference,
+                    order_id=order_id,
+                    at=at,
+                )
+            )
+        _record_audit(session, actor, kind, key, shipped, after, movements, reference=reference)
+        picks.append([_pick(lot, q) for lot, q in takes[i]])
+    session.flush()
+    return picks
+
+
+def _take_reserved(
+    session: Session, warehouse_code: str, line: Shipment, at: datetime, *, undo: bool = False
+) -> dict[str, int] | None:
+    """Release and ship `line` in one UPDATE if that much is reserved, which locks the row;
+    what the row holds now, or None (not reserved, or no row). `undo` puts it back."""
+    table = StockLevelRow.__table__  # type: ignore[attr-defined]
+    sign = -1 if undo else 1
+    leaving = line.quantity + line.release
+    row = session.execute(
+        update(table)
+        .where(
+            table.c.warehouse_code == warehouse_code,
+            table.c.item_code == line.item_code,
+            table.c.reserved >= (0 if undo else leaving),
+        )
+        .values(
+            on_hand=table.c.on_hand - sign * line.quantity,
+            reserved=table.c.reserved - sign * leaving,
+            updated_at=at,
+        )
+        .returning(table.c.on_hand, table.c.reserved, table.c.floor)
+    ).first()
+    return None if row is None else _level_state(row)
+
+
+def _reserved_refusal(
+    session: Session,
+    warehouse_code: str,
+    line: Shipment,
+    level: StockLevelRow | None,
+    field: str | None,
+) -> DomainError | None:
+    """Why `line` cannot be released and shipped from the locked `level`, as
+    `release_stock` then `ship_reserved` would say; None if it can now."""
     reserved = 0 if level is None else level.reserved
-    if level is None or reserved < quantity:
-        raise _insufficient(
+    if line.release and reserved < line.release:
+        return _cannot_release(
+            session, field, reserved, warehouse_code, line.item_code, line.release
+        )
+    reserved -= line.release
+    if reserved < line.quantity:
+        return _insufficient(
             field,
             "{reserved} {item_code} reserved in {warehouse_code}: cannot ship {quantity}",
             params={
                 "reserved": reserved,
-                "item_code": _item(session, item_code),
+                "item_code": _item(session, line.item_code),
                 "warehouse_code": warehouse_code,
-                "quantity": quantity,
+                "quantity": line.quantity,
             },
         )
-    before = _state(level)
-    takes = _take_fefo(
-        _usable(_lots(session, warehouse_code, item_code, lock=True), today()), quantity
+    return None
+
+
+def _cannot_release(
+    session: Session,
+    field: str | None,
+    reserved: int,
+    warehouse_code: str,
+    item_code: str,
+    quantity: int,
+) -> DomainError:
+    return _insufficient(
+        field,
+        "{reserved} {item_code} reserved in {warehouse_code}: cannot release {quantity}",
+        params={
+            "reserved": reserved,
+            "item_code": _item(session, item_code),
+            "warehouse_code": warehouse_code,
+            "quantity": quantity,
+        },
     )
-    usable = sum(q for _, q in takes)
-    if usable < quantity:
-        raise _insufficient(
-            field,
-            "{usable} {item_code} in {warehouse_code} are in lots not expired: cannot ship {quantity} (expired lots never leave but as a disposal; dispatch less with a reason)",
-            params={
-                "usable": usable,
-                "item_code": _item(session, item_code),
-                "warehouse_code": warehouse_code,
-                "quantity": quantity,
-            },
+
+
+def _lots_of(
+    session: Session, warehouse_code: str, item_codes: Sequence[str]
+) -> dict[str, list[StockLotRow]]:
+    """The lots of these items at the warehouse, locked, first-expiring first per item."""
+    if not item_codes:
+        return {}
+    query = (
+        select(StockLotRow)
+        .where(
+            StockLotRow.warehouse_code == warehouse_code,
+            col(StockLotRow.item_code).in_(item_codes),
         )
-    at = clock.now()
-    movements = []
-    for lot, q in takes:
-        lot.on_hand -= q
-        session.add(lot)
-        movements.append(
-            _movement(
-                session,
-                actor,
-                level,
-                kind,
-                lot=lot.lot,
-                on_hand_delta=-q,
-                reserved_delta=-q,
-                reference=reference,
-                order_id=order_id,
-                at=at,
-            )
-        )
-    level.on_hand -= quantity
-    level.reserved -= quantity
-    _audit(session, actor, kind, level, before, movements, reference=reference)
-    session.flush()
-    return [_pick(lot, q) for lot, q in takes]
+        # Locked in the order the scan meets them: by item, then lot (the one lock order).
+        .order_by(col(StockLotRow.item_code), col(StockLotRow.lot))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found: dict[str, list[StockLotRow]] = {}
+    for lot in session.exec(query).all():
+        found.setdefault(lot.item_code, []).append(lot)
+    return {item: sorted(rows, key=_fefo_key) for item, rows in found.items()}
 
 
 def receive_into(

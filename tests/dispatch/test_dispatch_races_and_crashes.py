@@ -100,7 +100,9 @@ def test_a_crash_while_reserving_leaves_no_order_and_no_reservation(
     engine, world, monkeypatch, level, ledger, differences, make_order
 ):
     before = ledger("W1")
-    calls = _fail_on_call(monkeypatch, "reserve_stock", failing_call=2)
+    # The second line's reservation (one UPDATE per item, after the order's rows) crashes
+    # once it has written.
+    calls = _fail_on_call(monkeypatch, "_reserve_if_free", failing_call=2)
     with pytest.raises(RuntimeError, match="simulated crash"), transaction(engine) as session:
         dispatch.create_order(
             session,
@@ -131,7 +133,9 @@ def test_a_crash_while_shipping_leaves_the_order_reserved_and_stock_untouched(
 ):
     order_id = make_order()
     before = ledger("W1")
-    calls = _fail_on_call(monkeypatch, "ship_reserved", failing_call=2)
+    # The second line's stock row (one UPDATE per item, after the order's rows) crashes
+    # once it has written.
+    calls = _fail_on_call(monkeypatch, "_take_reserved", failing_call=2)
     with TestClient(client.app, raise_server_exceptions=False) as crashing:
         reply = crashing.post(
             f"/api/v1/dispatch-orders/{order_id}/dispatch", json=TRUCK, headers=users["mgr1"]

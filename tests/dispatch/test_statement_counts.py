@@ -4,12 +4,23 @@ kept per token) and both its warehouses in one statement; a receipt looks its wa
 once; a warehouse's stock rows come with their lots in one query. A transfer's and a
 receipt's reply is read after the commit, in a second transaction, so that the stock row
 they lock is held for the write alone; a receipt changes its stock and lot rows with one
-UPDATE each (no SELECT … FOR UPDATE first)."""
+UPDATE each (no SELECT … FOR UPDATE first). A transfer's reservation and a dispatch lock
+the source's stock row last, with the change itself (a conditional UPDATE), after the
+order's own rows: the row is held for a few statements and the commit."""
 
 from __future__ import annotations
 
+from sqlalchemy import event
+
 # SQLite counts the BEGIN of each request's transaction as a statement too.
-TRANSFER, RECEIPT, STOCK = 18, 11, 3
+TRANSFER, DISPATCH, RECEIPT, STOCK = 16, 15, 11, 3
+# Statements from the one that locks the source's stock row to the commit. A transfer: the
+# reserving UPDATE, the UPDATE that checks it again against the expired lots and stamps
+# the row, its audit and ledger rows (was 10: the row was locked before the order number).
+# A dispatch: the UPDATE, the lots' locking read, the audit row, the lot, the ledger row,
+# the order's lot row (was 11: locked twice before the order's own rows were written).
+TRANSFER_HOLDS, DISPATCH_HOLDS = 4, 6
+TRUCK = {"vehicle": "厢式货车", "driver": "王师傅", "plate": "蒙A12345"}
 
 
 def _begins(engine, transactions: int = 1) -> int:
@@ -31,6 +42,44 @@ def test_a_transfer_once_the_road_graph_is_kept(client, users, engine, count_sta
 
     transfer()  # builds and keeps the road graph of this network token
     assert count_statements(transfer) == TRANSFER + _begins(engine, transactions=2)
+    assert _held_for(engine, transfer) == TRANSFER_HOLDS
+
+
+def test_a_dispatch(client, users, engine, make_order, count_statements):
+    orders = iter([make_order(lines=[{"item_code": "rice", "quantity": 1}]) for _ in range(3)])
+
+    def send() -> None:
+        reply = client.post(
+            f"/api/v1/dispatch-orders/{next(orders)}/dispatch", json=TRUCK, headers=users["mgr1"]
+        )
+        assert reply.status_code == 200, reply.text
+
+    send()  # warm up
+    assert count_statements(send) == DISPATCH + _begins(engine, transactions=2)
+    assert _held_for(engine, send) == DISPATCH_HOLDS
+
+
+def _held_for(engine, call) -> int:
+    """How many statements the first transaction of `call` sends from the first one that
+    changes (and so locks) a stock row up to its commit."""
+    seen: list[str] = []
+    ends: list[int] = []
+
+    def on_execute(_conn, _cursor, statement, *_args) -> None:
+        seen.append(" ".join(statement.split()))
+
+    def on_commit(_conn) -> None:
+        ends.append(len(seen))
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "commit", on_commit)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "commit", on_commit)
+    first = next(i for i, s in enumerate(seen) if s.startswith("UPDATE stock_levels"))
+    return ends[0] - first
 
 
 def test_a_receipt_and_a_stock_read(client, users, engine, count_statements):
