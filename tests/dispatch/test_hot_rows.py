@@ -119,3 +119,118 @@ def test_transfers_of_the_last_units_at_once_never_oversell(engine, world, paral
     rice, tent = level("W1", "rice"), level("W1", "tent")
     assert (rice.on_hand, rice.reserved) == (500, 500)
     assert (tent.on_hand, tent.reserved) == (80, 50)
+
+
+def test_two_transfers_for_the_last_units_at_once_one_wins_the_other_hears_why(
+    live_server, users, parallel, level, differences
+):
+    """The reservation is one conditional UPDATE: of two transfers of all the free rice,
+    exactly one reserves it and the other is refused as a transfer after it would be."""
+    import httpx
+
+    body = {
+        "from_warehouse_code": "W1",
+        "to_warehouse_code": "W2",
+        "lines": [{"item_code": "rice", "quantity": 500}],
+        "reason": "restock",
+    }
+
+    headers = users["mgr1"]
+
+    def transfer() -> httpx.Response:
+        return httpx.post(f"{live_server}/api/v1/transfers", json=body, headers=headers, timeout=60)
+
+    replies = parallel([transfer, transfer])
+    assert sorted(r.status_code for r in replies) == [201, 409], [r.text for r in replies]
+    refused = next(r for r in replies if r.status_code == 409)
+    assert refused.json() == transfer().json()  # the same refusal as one that comes after
+    assert refused.json()["detail"]["field"] == "lines[0].quantity"
+    assert refused.json()["detail"]["code"] == "stock_insufficient"
+    rice = level("W1", "rice")
+    assert (rice.on_hand, rice.reserved, rice.available) == (500, 500, 0)
+    assert differences() == []
+
+
+def test_a_transfer_that_waited_for_the_row_counts_the_expired_units_booked_meanwhile(
+    engine, world, monkeypatch, level, differences
+):
+    """On PostgreSQL an UPDATE that waited for a row checks its WHERE again on the row as
+    the others left it, but reads the other tables as they were when it started. Here a
+    receipt books 100 expired rice (with override_reason) and an adjustment then takes 100
+    good rice away, while a transfer of 450 waits for the row: the row's on_hand is back at
+    500, but only 400 of it is good. The transfer's UPDATE, reading the lots as they were
+    (none expired), would reserve 450; the reservation is checked again under the lock
+    with the lots read afresh, so it is refused as it would be a moment later."""
+    import threading
+    from datetime import date
+
+    with transaction(engine) as session:  # the road graph is built once, before the race
+        dispatch.create_transfer(
+            session,
+            MGR1,
+            from_warehouse_code="W1",
+            to_warehouse_code="W2",
+            lines=[dispatch.OrderLine("tent", 1)],
+            reason="warm up",
+        )
+    locked = threading.Event()
+    add_to_lot = stock._add_to_lot
+
+    def slow_add_to_lot(*args, **kwargs):
+        held = add_to_lot(*args, **kwargs)
+        locked.set()  # the receipt holds the rice row now, until it commits
+        time.sleep(1.5)
+        return held
+
+    monkeypatch.setattr(stock, "_add_to_lot", slow_add_to_lot)
+
+    def receipt() -> str:
+        line = ReceiptLineIn(
+            item_code="rice", quantity=100, lot="L-PAST", expires_on=date(2020, 1, 1)
+        )
+        with transaction(engine) as session:
+            stock.receive_stock(
+                session, MGR1, "W1", "RK-PAST", [line], override_reason="to dispose of"
+            )
+        return "received"
+
+    def adjustment() -> str:
+        assert locked.wait(30)
+        with transaction(engine) as session:
+            stock.adjust_stock(session, MGR1, "W1", "rice", -100, "damaged", lot="")
+        return "adjusted"
+
+    def transfer() -> str:
+        assert locked.wait(30)
+        time.sleep(0.3)  # behind the adjustment in the row's queue
+        try:
+            with transaction(engine) as session:
+                dispatch.create_transfer(
+                    session,
+                    MGR1,
+                    from_warehouse_code="W1",
+                    to_warehouse_code="W2",
+                    lines=[dispatch.OrderLine("rice", 450)],
+                    reason="restock",
+                )
+        except DomainError as exc:
+            return f"{exc.code} {exc.field} {exc.params['available']}"
+        return "created"
+
+    done: dict[str, str] = {}
+    threads = [
+        threading.Thread(target=lambda work=work: done.__setitem__(work.__name__, work()))
+        for work in (receipt, adjustment, transfer)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert done == {
+        "receipt": "received",
+        "adjustment": "adjusted",
+        "transfer": "stock_insufficient lines[0].quantity 400",
+    }
+    rice = level("W1", "rice")
+    assert (rice.on_hand, rice.reserved, rice.expired, rice.available) == (500, 0, 100, 400)
+    assert differences() == []
