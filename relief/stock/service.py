@@ -9,20 +9,25 @@ and ledgers are open to every user (API.md "Who may do what"). The primitives th
 reservations, dispatch and transfers build on (reserve, release, ship, receive_into) are
 called by the allocation and dispatch services, which authorise their own users.
 
-Concurrency: a change first locks the warehouse x item's `stock_levels` row (SELECT … FOR
-UPDATE on PostgreSQL; on SQLite the write transaction already holds the database lock since
-BEGIN IMMEDIATE) and only then its lots, always in that order. Two requests on the same
-stock therefore queue up and the second one decides on the first one's result: stock can
-neither go below zero nor lose an update. Code that changes several items in one
-transaction should lock them up front with `lock_levels`, which takes them in code order so
-that two such transactions cannot deadlock.
+Concurrency: a change first locks the warehouse x item's `stock_levels` row (on PostgreSQL
+SELECT … FOR UPDATE, or the UPDATE that makes the change; on SQLite the write transaction
+already holds the database lock since BEGIN IMMEDIATE) and only then its lots, always in
+that order. Two requests on the same stock therefore queue up and the second one decides on
+the first one's result: stock can neither go below zero nor lose an update. Code that
+changes several items in one transaction should lock them up front with `lock_levels`,
+which takes them in code order so that two such transactions cannot deadlock.
 
 The one lock order is (warehouse, item, lot): stock rows sorted by warehouse then item,
 then the lots of each, sorted by lot. Locks are taken as late as possible: everything that
 can be checked without them (the warehouse, the items, quantities, a receipt's repeated
 reference) is checked first, so a refused request never queues, and a lock is held only
 for the reads and writes that need it, until the caller commits
-(tests/dispatch/test_hot_rows.py).
+(tests/dispatch/test_hot_rows.py). The depots' rows are hot (every receipt, transfer and
+dispatch there queues on them), so a receipt, a reservation (`reserve_lines`) and a
+dispatch (`ship_lines`) lock them with the change itself: one conditional UPDATE … RETURNING
+per row (add; reserve if that much is free; take if that much is reserved), the checks that
+need the lots after it, and a refusal puts back what the UPDATEs changed, or the caller
+rolls back (tests/dispatch/test_statement_counts.py counts what runs under the lock).
 """
 
 from __future__ import annotations
@@ -524,6 +529,7 @@ def receive_stock(
         )
         for item in items
     }
+    _forget_levels(session, warehouse_code, items)
     held: dict[int, tuple[int, date | None]] = {}
     for i in sorted(range(len(lines)), key=lambda i: (lines[i].item_code, lines[i].lot or "")):
         held[i] = _add_to_lot(session, warehouse_code, lines[i])
@@ -1112,6 +1118,7 @@ def reserve_lines(
                 state = states[i]
                 free = state["on_hand"] - state["reserved"] - state["floor"] + quantity
                 short[i] = max(0, free - _expired_units(session, warehouse_code, item_code))
+    _forget_levels(session, warehouse_code, [item_code for item_code, _, _ in lines])
     if short:
         for i in states:  # give back what the UPDATEs took
             _add_reserved(session, warehouse_code, lines[i][0], -lines[i][1])
@@ -1151,6 +1158,16 @@ def reserve_lines(
 
 def _level_state(row: Any) -> dict[str, int]:
     return {"on_hand": row.on_hand, "reserved": row.reserved, "floor": row.floor}
+
+
+def _forget_levels(session: Session, warehouse_code: str, item_codes: Iterable[str]) -> None:
+    """The UPDATEs here bypass the ORM: a copy of these rows the session holds (locked by
+    `lock_levels` before, say) is expired, so that it is read again when next used."""
+    for item_code in item_codes:
+        key = session.identity_key(StockLevelRow, (warehouse_code, item_code))
+        held = session.identity_map.get(key)
+        if held is not None:
+            session.expire(held)
 
 
 def _free_units(table: Table, on: date):
@@ -1425,6 +1442,7 @@ def ship_lines(
                     "quantity": line.quantity,
                 },
             )
+    _forget_levels(session, warehouse_code, [line.item_code for line in lines])
     if refusals:
         for i in states:  # give back what the UPDATEs took
             _take_reserved(session, warehouse_code, lines[i], at, undo=True)

@@ -16,7 +16,7 @@ from relief.db import session_for, transaction
 from relief.errors import DomainError
 from relief.network.records import StockLevel
 from relief.stock import service
-from relief.stock.models import LotPick, ReceiptLineIn, StockMovement
+from relief.stock.models import LotPick, ReceiptLineIn, StockLevelRow, StockMovement
 
 MANAGER = Actor(username="mgr1", role="warehouse_manager", warehouse_codes=("W1",))
 
@@ -141,6 +141,23 @@ def test_reserve_only_above_the_floor_and_never_twice_the_same_units(
     assert allocation == StockLevel("W1", "tent", on_hand=100, floor=30, reserved=70)
     assert allocation.available == 0
     assert differences() == []
+
+
+def test_a_row_loaded_before_a_reservation_reads_its_new_figures_in_the_same_session(
+    engine, put_stock
+):
+    """Reserving and shipping change the stock row with UPDATEs that bypass the ORM: a copy
+    the session already holds (plan approval locks and loads the rows first) is read again."""
+    put_stock("W1", "tent", 10)
+    with transaction(engine) as session:
+        row = session.get(StockLevelRow, ("W1", "tent"))
+        assert row is not None and (row.on_hand, row.reserved) == (10, 0)
+        service.reserve_stock(session, SYSTEM, "W1", "tent", 4, "DO-1")
+        assert (row.on_hand, row.reserved) == (10, 4)
+        service.ship_reserved(session, SYSTEM, "W1", "tent", 3, "DO-1")
+        assert (row.on_hand, row.reserved) == (7, 1)
+        (tent,) = service.stock_of(session, "W1", ["tent"])
+        assert (tent.on_hand, tent.reserved) == (7, 1)
 
 
 def test_reserving_stock_that_does_not_exist_is_stock_insufficient(engine, network_rows):
