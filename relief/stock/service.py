@@ -140,7 +140,9 @@ def lock_levels(session: Session, keys: Iterable[tuple[str, str]], *, create: bo
     rows in opposite orders would deadlock on them too).
     """
     for warehouse_code, item_code in sorted(set(keys)):
-        _lock_level(session, warehouse_code, item_code, create=create)
+        row, _ = _lock_level(session, warehouse_code, item_code)
+        if row is None and create:
+            _lock_level(session, warehouse_code, item_code, create=True)
 
 
 def _fefo_key(lot: StockLotRow) -> tuple[bool, date, str]:
