@@ -201,9 +201,8 @@ def receive_order(
     """Record what arrived (the destination warehouse's manager, or county staff in scope of
     the destination region)."""
     order = service.receive_order(session, actor, order_id, lines=body.lines, note=body.note)
-    view = service.order_view(session, order)
     session.commit()
-    return view
+    return service.order_view(session, order)  # after the commit: the stock row is free
 
 
 @router.post("/dispatch-orders/{order_id}/cancel", response_model=OrderOut)

@@ -1041,29 +1041,20 @@ def receive_order(
         )
 
     before = _audit_view(order, rows)
-    if order.destination_kind == "warehouse":
-        # The rows of what arrived, made if missing (the first transfer of an item here).
-        keys = [(order.destination_code, item) for item, (good, _, _) in counts.items() if good]
-        stock.lock_levels(session, keys, create=True)
-    else:
+    if order.destination_kind == "region":
         distribution.lock_holdings(session, order.destination_code, counts)
     at = clock.now()
     any_damage = any_shortfall = False
+    # A depot's stock rows are changed last, after the order's own rows (receipts, transfers
+    # and dispatches there queue on them): `receive_arrivals`, after the audit record.
+    arrivals: list[tuple[str, int, list[stock.LotPick]]] = []
     for row in rows:
         if row.item_code not in counts:
             continue  # dispatched nothing: nothing to count
         received, damaged, reason = counts[row.item_code]
         if order.destination_kind == "warehouse" and received:
-            stock.receive_into(
-                session,
-                actor,
-                order.destination_code,
-                row.item_code,
-                received,
-                received_lots(shipped_lots(session, row.id), received),  # type: ignore[arg-type]
-                order.number,
-                order_id=order.id,
-            )
+            lots = received_lots(shipped_lots(session, row.id), received)  # type: ignore[arg-type]
+            arrivals.append((row.item_code, received, lots))
         if order.destination_kind == "region" and received:
             # The region holds what it signed for until it issues it to households.
             distribution.receive_into(
@@ -1107,6 +1098,10 @@ def receive_order(
     audit.record(
         session, actor, "receive", "dispatch_order", order.id, before, _audit_view(order, rows)
     )
+    if arrivals:
+        stock.receive_arrivals(
+            session, actor, order.destination_code, arrivals, order.number, order_id=order.id
+        )
     return order
 
 

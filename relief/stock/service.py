@@ -37,7 +37,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Table, and_, case, func, tuple_, update
+from sqlalchemy import Table, and_, case, func, or_, tuple_, update
 from sqlmodel import Session, col, select
 
 from relief import clock
@@ -81,6 +81,7 @@ __all__ = [
     "moved_since_scenario_load",
     "pick_lots_fefo",
     "receive_into",
+    "receive_arrivals",
     "receive_stock",
     "release_stock",
     "reserve_lines",
@@ -1621,53 +1622,159 @@ def receive_into(
     lots; more than the lots carried is refused (422 on `quantity`). No lots means the
     default lot. A lot already held here with another expiry keeps the earlier date, the
     safe choice for first-expiring-first picking. Ledger rows are of kind `transfer_in`.
+    (One item of `receive_arrivals`.)
+    """
+    return receive_arrivals(
+        session, actor, warehouse_code, [(item_code, quantity, lots)], reference, order_id
+    )[0]
+
+
+def receive_arrivals(
+    session: Session,
+    actor: Actor,
+    warehouse_code: str,
+    arrivals: Sequence[tuple[str, int, Sequence[LotPick]]],
+    reference: str,
+    order_id: int | None = None,
+) -> list[list[LotPick]]:
+    """A transfer's items arriving, each (item_code, quantity, lots) as `receive_into`
+    describes; the lots each went into.
+
+    Locked last, as a receipt: missing rows are made and every ledger row written first
+    (in the arrivals' order), unlocked; then one UPDATE … RETURNING per stock row and per
+    lot, in the one lock order (warehouse, item, lot), each locking its row for the few
+    statements left before the commit.
     """
     _require_warehouse(session, warehouse_code)
-    _require_item(session, item_code, "item_code")
-    _check_quantity(quantity, "quantity")
-    carried = list(lots) or [LotPick(lot=None, expires_on=None, quantity=quantity)]
-    if quantity > sum(p.quantity for p in carried):
-        raise invalid("quantity", "more than the lots carried")
-
-    level, created = _lock_level(session, warehouse_code, item_code, create=True)
-    assert level is not None
-    before = None if created else _state(level)
+    takes: list[list[tuple[str, date | None, int]]] = []
+    for item_code, quantity, lots in arrivals:
+        _require_item(session, item_code, "item_code")
+        _check_quantity(quantity, "quantity")
+        carried = list(lots) or [LotPick(lot=None, expires_on=None, quantity=quantity)]
+        if quantity > sum(p.quantity for p in carried):
+            raise invalid("quantity", "more than the lots carried")
+        item_takes = []
+        left = quantity
+        for pick in carried:
+            take = min(left, pick.quantity)
+            if take <= 0:
+                continue
+            left -= take
+            item_takes.append((pick.lot or DEFAULT_LOT, pick.expires_on, take))
+        takes.append(item_takes)
+    items = sorted({item_code for item_code, _, _ in arrivals})
+    created = {item: _ensure_level(session, warehouse_code, item) for item in items}
+    for item_code, lot in sorted(
+        {(arrivals[a][0], lot) for a, item_takes in enumerate(takes) for lot, _, _ in item_takes}
+    ):
+        _ensure_lot(session, warehouse_code, item_code, lot)
     at = clock.now()
-    received: list[LotPick] = []
-    movements: list[StockMovement] = []
-    left = quantity
-    for pick in carried:
-        take = min(left, pick.quantity)
-        if take <= 0:
-            continue
-        left -= take
-        row = _lot_row(session, warehouse_code, item_code, pick.lot or DEFAULT_LOT)
-        if (
-            row.lot
-            and pick.expires_on is not None
-            and (row.expires_on is None or pick.expires_on < row.expires_on)
-        ):
-            row.expires_on = pick.expires_on
-        row.on_hand += take
-        session.add(row)
-        movements.append(
+    movements = [
+        [
             _movement(
                 session,
                 actor,
-                level,
+                _Key(warehouse_code, arrivals[a][0]),
                 "transfer_in",
-                lot=row.lot,
+                lot=lot,
                 on_hand_delta=take,
                 reference=reference,
                 order_id=order_id,
                 at=at,
             )
-        )
-        received.append(_pick(row, take))
-    level.on_hand += quantity
-    _audit(session, actor, "transfer_in", level, before, movements, reference=reference)
+            for lot, _, take in item_takes
+        ]
+        for a, item_takes in enumerate(takes)
+    ]
     session.flush()
-    return received
+    levels = {
+        item: _add_to_level(
+            session,
+            warehouse_code,
+            item,
+            sum(quantity for item_code, quantity, _ in arrivals if item_code == item),
+            at,
+        )
+        for item in items
+    }
+    _forget_levels(session, warehouse_code, items)
+    _forget_lots(session, warehouse_code, items)
+    expiry: dict[tuple[int, int], date | None] = {}
+    order = sorted(
+        ((a, t) for a, item_takes in enumerate(takes) for t in range(len(item_takes))),
+        key=lambda at_: (arrivals[at_[0]][0], takes[at_[0]][at_[1]][0]),
+    )
+    for a, t in order:
+        lot, expires_on, take = takes[a][t]
+        expiry[(a, t)] = _add_arrival_to_lot(
+            session, warehouse_code, arrivals[a][0], lot, take, expires_on
+        )
+    for a, (item_code, quantity, _) in enumerate(arrivals):
+        after = levels[item_code]
+        before = None if created[item_code] else {**after, "on_hand": after["on_hand"] - quantity}
+        _record_audit(
+            session,
+            actor,
+            "transfer_in",
+            _Key(warehouse_code, item_code),
+            before,
+            after,
+            movements[a],
+            reference=reference,
+        )
+    return [
+        [
+            LotPick(lot=lot or None, expires_on=expiry[(a, t)], quantity=take)
+            for t, (lot, _, take) in enumerate(item_takes)
+        ]
+        for a, item_takes in enumerate(takes)
+    ]
+
+
+def _add_arrival_to_lot(
+    session: Session,
+    warehouse_code: str,
+    item_code: str,
+    lot: str,
+    quantity: int,
+    expires_on: date | None,
+) -> date | None:
+    """Add a transfer's units to its lot in one UPDATE, which locks it: a numbered lot takes
+    the arrival's expiry when it has none or a later one (the earlier date is the safe one
+    for first-expiring-first picking); the default lot has none. The lot's expiry now."""
+    table = StockLotRow.__table__  # type: ignore[attr-defined]
+    values: dict[str, Any] = {"on_hand": table.c.on_hand + quantity}
+    if lot and expires_on is not None:
+        values["expires_on"] = case(
+            (
+                or_(table.c.expires_on.is_(None), table.c.expires_on > expires_on),
+                expires_on,
+            ),
+            else_=table.c.expires_on,
+        )
+    row = session.execute(
+        update(table)
+        .where(
+            table.c.warehouse_code == warehouse_code,
+            table.c.item_code == item_code,
+            table.c.lot == lot,
+        )
+        .values(**values)
+        .returning(table.c.expires_on)
+    ).one()
+    return row.expires_on
+
+
+def _forget_lots(session: Session, warehouse_code: str, item_codes: Iterable[str]) -> None:
+    """As `_forget_levels`, for the lots of these stock rows the session holds."""
+    items = set(item_codes)
+    for held in list(session.identity_map.values()):
+        if (
+            isinstance(held, StockLotRow)
+            and held.warehouse_code == warehouse_code
+            and held.item_code in items
+        ):
+            session.expire(held)
 
 
 def set_stock_from_scenario(

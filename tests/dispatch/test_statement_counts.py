@@ -20,6 +20,9 @@ TRANSFER, DISPATCH, RECEIPT, STOCK = 16, 15, 11, 3
 # A dispatch: the UPDATE, the lots' locking read, the audit row, the lot, the ledger row,
 # the order's lot row (was 11: locked twice before the order's own rows were written).
 TRANSFER_HOLDS, DISPATCH_HOLDS = 4, 6
+# The receipt of a transfer at the destination: its stock row's UPDATE, the lot's, the audit
+# row (was ≈ 12: the row was locked before the lots, the ledger and the order's own rows).
+RECEIVE_HOLDS = 3
 TRUCK = {"vehicle": "厢式货车", "driver": "王师傅", "plate": "蒙A12345"}
 
 
@@ -57,6 +60,49 @@ def test_a_dispatch(client, users, engine, make_order, count_statements):
     send()  # warm up
     assert count_statements(send) == DISPATCH + _begins(engine, transactions=2)
     assert _held_for(engine, send) == DISPATCH_HOLDS
+
+
+def test_the_receipt_of_a_transfer_changes_the_destinations_row_last(client, users, engine):
+    def received() -> None:
+        body = {
+            "from_warehouse_code": "W1",
+            "to_warehouse_code": "W2",
+            "lines": [{"item_code": "rice", "quantity": 3}],
+            "reason": "补库",
+        }
+        order = client.post("/api/v1/transfers", json=body, headers=users["mgr1"]).json()
+        url = f"/api/v1/dispatch-orders/{order['id']}"
+        assert client.post(f"{url}/dispatch", json=TRUCK, headers=users["mgr1"]).status_code == 200
+        counted = {"lines": [{"item_code": "rice", "received": 3}], "note": ""}
+        reply = client.post(f"{url}/receive", json=counted, headers=users["mgr2"])
+        assert reply.status_code == 200, reply.text
+
+    received()  # warm up: the destination's rice row is made
+    # Only the receive of the three requests below changes W2's row.
+    seen: list[str] = []
+    ends: list[int] = []
+
+    def on_execute(_conn, _cursor, statement, *_args) -> None:
+        seen.append(" ".join(statement.split()))
+
+    def on_commit(_conn) -> None:
+        ends.append(len(seen))
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "commit", on_commit)
+    try:
+        received()
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "commit", on_commit)
+    first = max(
+        i
+        for i, s in enumerate(seen)
+        if s.startswith("UPDATE stock_levels")
+        and "on_hand + " in s.replace("on_hand+", "on_hand + ")
+    )
+    end = next(e for e in ends if e > first)
+    assert end - first == RECEIVE_HOLDS, "\n".join(x[:90] for x in seen[first:end])
 
 
 def _held_for(engine, call) -> int:
