@@ -34,7 +34,7 @@ import numpy as np
 
 from relief.allocation.greedy import greedy
 from relief.allocation.model import AllocationInput, DemandLine, PlanResult
-from relief.allocation.solver import Progress, solve
+from relief.allocation.solver import Progress, collection_paused, solve
 from relief.emergency.records import Policy
 from relief.network.graph import (
     EligibilitySearch,
@@ -172,7 +172,14 @@ class Prepared:
 
 def prepare(source: PlanSource, progress: Progress | None = None) -> Prepared:
     """graph (minus the closures) → eligible routes at the level → closed roads →
-    available stock of the eligible warehouses → fingerprint → the solvers' input."""
+    available stock of the eligible warehouses → fingerprint → the solvers' input.
+    The graph's many objects are made with the garbage collector paused (see
+    ``collection_paused``)."""
+    with collection_paused():
+        return _prepare(source, progress)
+
+
+def _prepare(source: PlanSource, progress: Progress | None) -> Prepared:
     timings: dict[str, float] = {}
     if progress is not None:
         progress("eligibility", 0, 1)
