@@ -516,13 +516,9 @@ class Problem:
         keep = self.stocked[w, k]
         owner = np.repeat(np.arange(len(regions)), counts)[keep]
         w = w[keep]
-        names = codes[w].tolist()
-        left = remaining[w, k].tolist()
+        every = list(zip(codes[w].tolist(), remaining[w, k].tolist(), strict=True))
         bounds = np.searchsorted(owner, np.arange(len(regions) + 1)).tolist()
-        return [
-            list(zip(names[a:b], left[a:b], strict=True))
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-        ]
+        return [every[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
     def model_counts(self) -> dict[str, int]:
         return {
