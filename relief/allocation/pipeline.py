@@ -34,7 +34,7 @@ import numpy as np
 
 from relief.allocation.greedy import greedy
 from relief.allocation.model import AllocationInput, DemandLine, PlanResult
-from relief.allocation.solver import Progress, solve
+from relief.allocation.solver import Progress, collection_paused, solve
 from relief.emergency.records import Policy
 from relief.network.graph import (
     EligibilitySearch,
@@ -151,12 +151,17 @@ class Prepared:
     needs neither, so the folder source asks for them while the solver's workers solve
     the items (``solve``'s ``meanwhile``) instead of before starting them."""
 
-    graph: nx.Graph
     routes: EligibleRoutes
     closed_roads: list[Pair]  # the unordered ends of every closed road, sorted
     allocation: AllocationInput
     source: PlanSource
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def graph(self) -> nx.Graph:
+        """The graph of record (minus the closures), built when first asked for: a plan
+        needs only its CSR view, unless a shortfall's remedy names closed roads."""
+        return self.routes.index.graph
 
     @functools.cached_property
     def available(self) -> dict[Pair, int]:
@@ -172,7 +177,14 @@ class Prepared:
 
 def prepare(source: PlanSource, progress: Progress | None = None) -> Prepared:
     """graph (minus the closures) → eligible routes at the level → closed roads →
-    available stock of the eligible warehouses → fingerprint → the solvers' input."""
+    available stock of the eligible warehouses → fingerprint → the solvers' input.
+    The graph's many objects are made with the garbage collector paused (see
+    ``collection_paused``)."""
+    with collection_paused():
+        return _prepare(source, progress)
+
+
+def _prepare(source: PlanSource, progress: Progress | None) -> Prepared:
     timings: dict[str, float] = {}
     if progress is not None:
         progress("eligibility", 0, 1)
@@ -185,9 +197,9 @@ def prepare(source: PlanSource, progress: Progress | None = None) -> Prepared:
         source.closed_pairs,
     )
     index = RouteIndex.of_table(table)
-    routes, graph, searched_at = _routes_beside_graph(
-        index, source, {d.region_code for d in source.demand}
-    )
+    searched_at = time.perf_counter()
+    routes = _routes_in_two(index, source, {d.region_code for d in source.demand})
+    # "graph": the road table and its CSR view (the networkx graph is built when needed).
     timings["graph"] = searched_at - t0
     timings["eligibility"] = time.perf_counter() - searched_at
     closed = closed_road_pairs(source.roads, source.closed_road_ids, source.closed_pairs)
@@ -215,11 +227,8 @@ def prepare(source: PlanSource, progress: Progress | None = None) -> Prepared:
     ):
         # Nothing closed: this network is the one with every road reopened, which a later
         # replan after a closure needs to say what reopening would unlock.
-        source.warm.setdefault(
-            f"reopened:{source.level}", (set(routes.region_codes), graph, routes)
-        )
+        source.warm.setdefault(f"reopened:{source.level}", (set(routes.region_codes), routes))
     return Prepared(
-        graph=graph,
         routes=routes,
         closed_roads=closed,
         allocation=allocation,
@@ -229,25 +238,27 @@ def prepare(source: PlanSource, progress: Progress | None = None) -> Prepared:
 
 
 # Searching the eligible routes in a second process pays when the searches (sources ×
-# nodes, dense rows) take about as long as building the networkx graph, as at national
-# scale (2,000 × 46,500); a province's (150 × 1,600) take less than starting a process.
+# nodes, dense rows) take much longer than starting one, as at national scale
+# (2,000 × 46,500); a province's (150 × 1,600) take less than starting a process.
 _BESIDE_MIN_CELLS = 20_000_000
 
 
-def _routes_beside_graph(
+def _routes_in_two(
     index: RouteIndex, source: PlanSource, demand_regions: set[str]
-) -> tuple[EligibleRoutes, nx.Graph, float]:
-    """(eligible routes, graph of record, perf_counter when the graph was built).
+) -> EligibleRoutes:
+    """The eligible routes, searched by two processes on a large network.
 
-    The searches need only the CSR view, the graph of record (networkx) only the road
-    table, and both are single-threaded Python holding the GIL. So on a large network a
-    forked process starts searching while this one builds the graph, then both take runs
-    of sources from a shared counter until none is left (whichever is faster takes more),
-    and the forked one sends its parts back as flat arrays. Each search is independent of
-    the others, so the routes are the same as one process's. Forking is safe only from a
-    single-threaded process (the web server's threads could hold locks the child would
-    copy held), and a daemonic one may not start children: there, and on small networks,
-    everything runs here. Runs a failed child took are searched here."""
+    The searches need only the CSR view and are single-threaded Python and scipy holding
+    the GIL. So on a large network a forked process searches beside this one: both take
+    runs of sources from a shared counter until none is left (whichever is faster takes
+    more), and the forked one sends its parts back as flat arrays. Each search is
+    independent of the others, so the routes are the same as one process's. (Until the
+    fifth pass of issue 17 this process built the networkx graph of record meanwhile; a
+    plan does not need it, so it is now built only when asked for: ``Prepared.graph``,
+    a remedy through closed roads.) Forking is safe only from a single-threaded process
+    (the web server's threads could hold locks the child would copy held), and a
+    daemonic one may not start children: there, and on small networks, everything runs
+    here. Runs a failed child took are searched here."""
     search = EligibilitySearch(
         index, source.warehouses, source.regions, source.policy, source.level, demand_regions
     )
@@ -258,9 +269,7 @@ def _routes_beside_graph(
         and not multiprocessing.current_process().daemon
     )
     if not forked:
-        graph = index.graph
-        built = time.perf_counter()
-        return search.routes([search.part(0, search.sources)]), graph, built
+        return search.routes([search.part(0, search.sources)])
     step = index.batch_rows
     runs = [(a, min(a + step, search.sources)) for a in range(0, search.sources, step)]
     context = multiprocessing.get_context("fork")
@@ -270,8 +279,6 @@ def _routes_beside_graph(
     child.start()
     send.close()
     try:
-        graph = index.graph
-        built = time.perf_counter()
         parts = _take_runs(search, runs, taken)
         with contextlib.suppress(EOFError):  # the child failed: its runs are searched below
             parts.update(receive.recv())
@@ -282,7 +289,7 @@ def _routes_beside_graph(
     for r, run in enumerate(runs):
         if r not in parts:
             parts[r] = search.part(*run)
-    return search.routes([parts[r] for r in range(len(runs))]), graph, built
+    return search.routes([parts[r] for r in range(len(runs))])
 
 
 def _take_runs(

@@ -23,6 +23,7 @@ from relief.allocation.pipeline import (
     run_method,
 )
 from relief.allocation.replan import reusable_items
+from relief.allocation.solver import collection_paused
 from relief.emergency.assessment import assess
 from relief.emergency.needs import estimate_demand, latest_reports
 from relief.emergency.records import LEVELS, Policy, Report
@@ -111,7 +112,25 @@ def run_plan(
     ``workers``: the optimal solver's processes (None: the solver settings). ``previous``:
     an earlier run of the same scenario and event (e.g. before a road closure) whose
     optimal items are kept where they are provably still optimal
-    (``relief.allocation.replan``); the plan is the same as without it."""
+    (``relief.allocation.replan``); the plan is the same as without it. The garbage
+    collector is paused for the whole run, not only the graph and the solve
+    (``collection_paused``): on again between them, it would walk the graph's objects."""
+    with collection_paused():
+        return _run_plan(
+            scenario, event_name, method, level, extra_closures, time_limit_s, workers, previous
+        )
+
+
+def _run_plan(
+    scenario: Scenario,
+    event_name: str,
+    method: str,
+    level: int | None,
+    extra_closures: Sequence[Sequence[str]],
+    time_limit_s: float | None,
+    workers: int | None,
+    previous: PlanRun | None,
+) -> PlanRun:
     started = time.perf_counter()
     if method not in METHODS:
         raise BadArgument(f"method must be one of {', '.join(METHODS)}", "method")

@@ -22,6 +22,7 @@ from relief.network.graph import (
     EligibleRoutes,
     build_graph,
     eligible_routes,
+    eligible_routes_on,
     from_hundredths,
 )
 
@@ -405,14 +406,13 @@ class Problem:
         for level in range(int(inp.level) - 1, 0, -1):
             if not pending:
                 break
-            other = eligible_routes(
-                routes.index.graph,
+            other = eligible_routes_on(
+                routes.index,
                 inp.warehouses,
                 inp.regions,
                 inp.policy,
                 level,
                 region_codes=sorted({self.region_codes[j] for j, _ in pending}),
-                index=routes.index,
             )
             new = added(other)
             for j, k in sorted(pending):
@@ -482,9 +482,9 @@ class Problem:
         warm = inp.warm
         key = f"reopened:{inp.level}"
         if warm is not None and key in warm:
-            regions, graph, other = warm[key]
+            regions, other = warm[key]
             if needed <= regions:
-                return graph, other
+                return other.index.graph, other
         regions = set(self.region_codes) | needed if warm is not None else needed
         reopened = [dataclasses.replace(road, status="open") for road in inp.roads]
         graph = build_graph(inp.regions, inp.warehouses, reopened)
@@ -497,7 +497,7 @@ class Problem:
             region_codes=sorted(regions),
         )
         if warm is not None:
-            warm[key] = (regions, graph, other)
+            warm[key] = (regions, other)
         return graph, other
 
     def _eligible_lists(
@@ -516,13 +516,9 @@ class Problem:
         keep = self.stocked[w, k]
         owner = np.repeat(np.arange(len(regions)), counts)[keep]
         w = w[keep]
-        names = codes[w].tolist()
-        left = remaining[w, k].tolist()
+        every = list(zip(codes[w].tolist(), remaining[w, k].tolist(), strict=True))
         bounds = np.searchsorted(owner, np.arange(len(regions) + 1)).tolist()
-        return [
-            list(zip(names[a:b], left[a:b], strict=True))
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-        ]
+        return [every[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
     def model_counts(self) -> dict[str, int]:
         return {

@@ -50,11 +50,13 @@ only calls it, so it stays pure (relief.allocation.jobs stores it for a backgrou
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -94,6 +96,36 @@ def solve(
     CPU; 1: in this process). Small models are always solved in this process.
     ``meanwhile``: the caller's work that does not need the plan, done while the worker
     processes solve (in this process: before the items)."""
+    with collection_paused():
+        return _solve(inp, time_limit_s, workers, keep, progress, meanwhile)
+
+
+@contextlib.contextmanager
+def collection_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block (and back on after, if it was
+    on). A national plan makes millions of objects that live until the plan is made (the
+    graph, the lines, their routes) and none of them cyclic garbage, so each automatic
+    collection only walks them again: ≈ 0.5 CPU-seconds of this process per national
+    plan, three full walks among them (docs/benchmarks.md, "Fifth pass"). Memory is
+    still freed by reference counting; worker processes forked inside inherit it off."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _solve(
+    inp: AllocationInput,
+    time_limit_s: float | None,
+    workers: int | None,
+    keep: Mapping[str, Sequence[tuple[str, str, int]]] | None,
+    progress: Progress | None,
+    meanwhile: Callable[[], object] | None,
+) -> PlanResult:
     started = time.perf_counter()
     problem = Problem.of(inp)  # already made when a replan checked what to reuse
     prepared = time.perf_counter() - started

@@ -572,6 +572,7 @@ class EligibleRoutes:
     # Sparse label rows of the eligibility search, by searched node: (node indices, labels).
     labels: dict[int, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
     _lookup: dict[tuple[str, str], int] | None = field(default=None, repr=False)
+    _nodes: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def eligible(self) -> np.ndarray:
@@ -628,35 +629,53 @@ class EligibleRoutes:
         taken towards each searched node, kept across calls by a caller asking for the
         routes of a plan a few pairs at a time (they do not depend on the pairs asked)."""
         index = self.index
-        pos = index.position
-        by_root: dict[int, list[int]] = {}
-        for k in positions:
-            w = pos[self.warehouse_codes[int(self.pair_w[k])]]
-            j = pos[self.region_codes[int(self.pair_j[k])]]
-            by_root.setdefault(j if self.searched_from == "region" else w, []).append(int(k))
+        ks = np.asarray(positions if isinstance(positions, np.ndarray) else list(positions))
+        ks = ks.astype(np.int64)
+        w_node, j_node = self._node_positions()
+        from_region = self.searched_from == "region"
+        by_root: dict[int, list[tuple[int, int, int]]] = {}
+        for k, w, j in zip(
+            ks.tolist(),
+            w_node[self.pair_w[ks]].tolist(),
+            j_node[self.pair_j[ks]].tolist(),
+            strict=True,
+        ):
+            by_root.setdefault(j if from_region else w, []).append((k, w, j))
         out: dict[int, list[str]] = {}
-        scratch = np.full(len(index.codes), np.inf)
-        for root, ks in sorted(by_root.items()):
+        codes = index.codes
+        scratch = np.full(len(codes), np.inf)
+        for root, pairs in sorted(by_root.items()):
             kept = self.labels.get(root) if self.labels is not None else None
             if kept is not None:
                 scratch[kept[0]] = kept[1]
                 labels = scratch
             else:
-                farthest = max(int(self.time_c[k]) * index.base + int(self.dist_c[k]) for k in ks)
+                farthest = max(
+                    int(self.time_c[k]) * index.base + int(self.dist_c[k]) for k, _, _ in pairs
+                )
                 labels = dijkstra(index.matrix, directed=True, indices=root, limit=float(farthest))
             # Steps towards this root, shared by its pairs.
             next_hop = {} if memo is None else memo.setdefault(root, {})
-            for k in ks:
-                w = pos[self.warehouse_codes[int(self.pair_w[k])]]
-                j = pos[self.region_codes[int(self.pair_j[k])]]
-                if self.searched_from == "region":
+            for k, w, j in pairs:
+                if from_region:
                     path = index.path_to(w, j, labels, next_hop)
                 else:
                     path = index.path_from(w, j, labels)
-                out[k] = [index.codes[i] for i in path]
+                out[k] = [codes[i] for i in path]
             if kept is not None:
                 scratch[kept[0]] = np.inf  # back to all inf, touching only this row's nodes
         return out
+
+    def _node_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """The graph node of each warehouse and of each region (by index), made once; -1
+        for a code not in the graph (it is in no pair)."""
+        if self._nodes is None:
+            pos = self.index.position
+            self._nodes = (
+                np.array([pos.get(c, -1) for c in self.warehouse_codes], dtype=np.int64),
+                np.array([pos.get(c, -1) for c in self.region_codes], dtype=np.int64),
+            )
+        return self._nodes
 
     def route(self, warehouse_code: str, region_code: str) -> Route | None:
         """The route of a pair within the deadline (eligible or not), else None."""
@@ -850,6 +869,9 @@ class EligibilitySearch:
             for p in parts:
                 assert p.kept is not None
                 nodes, bounds, idx, lab = p.kept
+                # Sent as int32; laid out as the platform's index type, which numpy
+                # scatters with twice as fast (``paths_at`` lays a row out per call).
+                idx = idx.astype(np.intp)
                 for v, lo, hi in zip(
                     nodes.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True
                 ):
