@@ -164,6 +164,21 @@ def test_a_transfer_that_waited_for_the_row_counts_the_expired_units_booked_mean
     import threading
     from datetime import date
 
+    import pytest
+    from sqlalchemy import text
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time: nothing waits on a row")
+
+    def waiting_on_locks() -> int:
+        with engine.connect() as conn:
+            return conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            ).scalar_one()
+
     with transaction(engine) as session:  # the road graph is built once, before the race
         dispatch.create_transfer(
             session,
@@ -202,7 +217,11 @@ def test_a_transfer_that_waited_for_the_row_counts_the_expired_units_booked_mean
 
     def transfer() -> str:
         assert locked.wait(30)
-        time.sleep(0.3)  # behind the adjustment in the row's queue
+        # Behind the adjustment in the row's queue: once it waits for the receipt's lock
+        # (polled, not slept for: a loaded machine may take its time to get there).
+        deadline = time.monotonic() + 30
+        while waiting_on_locks() < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
         try:
             with transaction(engine) as session:
                 dispatch.create_transfer(
