@@ -460,33 +460,14 @@ async def run_load(
 ) -> tuple[Tally, float]:
     """The load itself: through httpx's ASGI transport when one is given (in-process),
     else through aiohttp over the network to base_url."""
+    load = (setup, clients, seconds, seed, statements, server_pid, think_s, read_share)
     if transport is not None:
         async with httpx.AsyncClient(base_url=base_url, timeout=60, transport=transport) as http:
-            return await _drive(
-                HttpxSender(http),
-                setup,
-                clients,
-                seconds,
-                seed,
-                statements,
-                server_pid,
-                think_s,
-                read_share,
-            )
+            return await _drive(HttpxSender(http), *load)
     connector = aiohttp.TCPConnector(limit=clients)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as http:
-        return await _drive(
-            AiohttpSender(http),
-            setup,
-            clients,
-            seconds,
-            seed,
-            statements,
-            server_pid,
-            think_s,
-            read_share,
-        )
+        return await _drive(AiohttpSender(http), *load)
 
 
 async def _drive(

@@ -78,36 +78,14 @@ def test_the_receipt_of_a_transfer_changes_the_destinations_row_last(client, use
         assert reply.status_code == 200, reply.text
 
     received()  # warm up: the destination's rice row is made
-    # Only the receive of the three requests below changes W2's row.
-    seen: list[str] = []
-    ends: list[int] = []
-
-    def on_execute(_conn, _cursor, statement, *_args) -> None:
-        seen.append(" ".join(statement.split()))
-
-    def on_commit(_conn) -> None:
-        ends.append(len(seen))
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    event.listen(engine, "commit", on_commit)
-    try:
-        received()
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-        event.remove(engine, "commit", on_commit)
-    first = max(
-        i
-        for i, s in enumerate(seen)
-        if s.startswith("UPDATE stock_levels")
-        and "on_hand + " in s.replace("on_hand+", "on_hand + ")
-    )
-    end = next(e for e in ends if e > first)
-    assert end - first == RECEIVE_HOLDS, "\n".join(x[:90] for x in seen[first:end])
+    # Of the three requests, only the receive adds to a stock row (W2's): its last UPDATE.
+    assert _held_for(engine, received, adding=True) == RECEIVE_HOLDS
 
 
-def _held_for(engine, call) -> int:
-    """How many statements the first transaction of `call` sends from the first one that
-    changes (and so locks) a stock row up to its commit."""
+def _held_for(engine, call, *, adding: bool = False) -> int:
+    """How many statements `call` sends from the first one that changes (and so locks) a
+    stock row — or, `adding`, the last one that adds to a row's on_hand — up to the commit
+    of its transaction."""
     seen: list[str] = []
     ends: list[int] = []
 
@@ -124,8 +102,11 @@ def _held_for(engine, call) -> int:
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
         event.remove(engine, "commit", on_commit)
-    first = next(i for i, s in enumerate(seen) if s.startswith("UPDATE stock_levels"))
-    return ends[0] - first
+    changes = [i for i, s in enumerate(seen) if s.startswith("UPDATE stock_levels")]
+    if adding:
+        changes = [i for i in changes if "on_hand=(stock_levels.on_hand +" in seen[i]]
+    first = changes[-1] if adding else changes[0]
+    return next(e for e in ends if e > first) - first
 
 
 def test_a_receipt_and_a_stock_read(client, users, engine, count_statements):
