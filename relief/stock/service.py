@@ -33,7 +33,7 @@ rolls back (tests/dispatch/test_statement_counts.py counts what runs under the l
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
@@ -522,17 +522,10 @@ def receive_stock(
     session.flush()
     # Then the changes, in the one lock order (warehouse, item, lot): each UPDATE locks its
     # row and says what the row holds now.
-    levels = {
-        item: _add_to_level(
-            session,
-            warehouse_code,
-            item,
-            sum(line.quantity for line in lines if line.item_code == item),
-            at,
-        )
-        for item in items
+    quantities = {
+        item: sum(line.quantity for line in lines if line.item_code == item) for item in items
     }
-    _forget_levels(session, warehouse_code, items)
+    levels = _add_to_levels(session, warehouse_code, quantities, at)
     held: dict[int, tuple[int, date | None]] = {}
     for i in sorted(range(len(lines)), key=lambda i: (lines[i].item_code, lines[i].lot or "")):
         held[i] = _add_to_lot(session, warehouse_code, lines[i])
@@ -633,6 +626,21 @@ def _add_to_level(
         .returning(table.c.on_hand, table.c.reserved, table.c.floor)
     ).one()
     return {"on_hand": row.on_hand, "reserved": row.reserved, "floor": row.floor}
+
+
+def _add_to_levels(
+    session: Session, warehouse_code: str, quantities: Mapping[str, int], at: datetime
+) -> dict[str, dict[str, int]]:
+    """Add each item's quantity to its stock row, in item order (the lock order); what each
+    row holds now. The UPDATEs bypass the ORM, so the session's copies of these rows and of
+    their lots are expired: read again when next used."""
+    levels = {
+        item: _add_to_level(session, warehouse_code, item, quantities[item], at)
+        for item in sorted(quantities)
+    }
+    _forget_levels(session, warehouse_code, levels)
+    _forget_lots(session, warehouse_code, levels)
+    return levels
 
 
 def _add_to_lot(
@@ -1646,72 +1654,49 @@ def receive_arrivals(
     statements left before the commit.
     """
     _require_warehouse(session, warehouse_code)
-    takes: list[list[tuple[str, date | None, int]]] = []
-    for item_code, quantity, lots in arrivals:
+    # (arrival, item, lot, expiry, units) in the arrivals' order: the ledger's order.
+    takes: list[tuple[int, str, str, date | None, int]] = []
+    quantities: dict[str, int] = {}
+    for arrival, (item_code, quantity, lots) in enumerate(arrivals):
         _require_item(session, item_code, "item_code")
         _check_quantity(quantity, "quantity")
         carried = list(lots) or [LotPick(lot=None, expires_on=None, quantity=quantity)]
         if quantity > sum(p.quantity for p in carried):
             raise invalid("quantity", "more than the lots carried")
-        item_takes = []
         left = quantity
         for pick in carried:
             take = min(left, pick.quantity)
-            if take <= 0:
-                continue
-            left -= take
-            item_takes.append((pick.lot or DEFAULT_LOT, pick.expires_on, take))
-        takes.append(item_takes)
-    items = sorted({item_code for item_code, _, _ in arrivals})
-    created = {item: _ensure_level(session, warehouse_code, item) for item in items}
-    for item_code, lot in sorted(
-        {(arrivals[a][0], lot) for a, item_takes in enumerate(takes) for lot, _, _ in item_takes}
-    ):
+            if take > 0:
+                left -= take
+                takes.append((arrival, item_code, pick.lot or DEFAULT_LOT, pick.expires_on, take))
+        quantities[item_code] = quantities.get(item_code, 0) + quantity
+    created = {item: _ensure_level(session, warehouse_code, item) for item in sorted(quantities)}
+    for item_code, lot in sorted({(item, lot) for _, item, lot, _, _ in takes}):
         _ensure_lot(session, warehouse_code, item_code, lot)
     at = clock.now()
     movements = [
-        [
-            _movement(
-                session,
-                actor,
-                _Key(warehouse_code, arrivals[a][0]),
-                "transfer_in",
-                lot=lot,
-                on_hand_delta=take,
-                reference=reference,
-                order_id=order_id,
-                at=at,
-            )
-            for lot, _, take in item_takes
-        ]
-        for a, item_takes in enumerate(takes)
+        _movement(
+            session,
+            actor,
+            _Key(warehouse_code, item_code),
+            "transfer_in",
+            lot=lot,
+            on_hand_delta=take,
+            reference=reference,
+            order_id=order_id,
+            at=at,
+        )
+        for _, item_code, lot, _, take in takes
     ]
     session.flush()
-    levels = {
-        item: _add_to_level(
-            session,
-            warehouse_code,
-            item,
-            sum(quantity for item_code, quantity, _ in arrivals if item_code == item),
-            at,
-        )
-        for item in items
-    }
-    _forget_levels(session, warehouse_code, items)
-    _forget_lots(session, warehouse_code, items)
-    expiry: dict[tuple[int, int], date | None] = {}
-    order = sorted(
-        ((a, t) for a, item_takes in enumerate(takes) for t in range(len(item_takes))),
-        key=lambda at_: (arrivals[at_[0]][0], takes[at_[0]][at_[1]][0]),
-    )
-    for a, t in order:
-        lot, expires_on, take = takes[a][t]
-        expiry[(a, t)] = _add_arrival_to_lot(
-            session, warehouse_code, arrivals[a][0], lot, take, expires_on
-        )
-    for a, (item_code, quantity, _) in enumerate(arrivals):
-        after = levels[item_code]
-        before = None if created[item_code] else {**after, "on_hand": after["on_hand"] - quantity}
+    levels = _add_to_levels(session, warehouse_code, quantities, at)
+    expiry: dict[int, date | None] = {}
+    for i in sorted(range(len(takes)), key=lambda i: takes[i][1:3]):  # (item, lot)
+        _, item_code, lot, expires_on, take = takes[i]
+        expiry[i] = _add_arrival_to_lot(session, warehouse_code, item_code, lot, take, expires_on)
+    for item_code, after in levels.items():
+        received = quantities[item_code]
+        before = None if created[item_code] else {**after, "on_hand": after["on_hand"] - received}
         _record_audit(
             session,
             actor,
@@ -1719,15 +1704,16 @@ def receive_arrivals(
             _Key(warehouse_code, item_code),
             before,
             after,
-            movements[a],
+            [m for m in movements if m.item_code == item_code],
             reference=reference,
         )
     return [
         [
-            LotPick(lot=lot or None, expires_on=expiry[(a, t)], quantity=take)
-            for t, (lot, _, take) in enumerate(item_takes)
+            LotPick(lot=lot or None, expires_on=expiry[i], quantity=take)
+            for i, (of, _, lot, _, take) in enumerate(takes)
+            if of == arrival
         ]
-        for a, item_takes in enumerate(takes)
+        for arrival in range(len(arrivals))
     ]
 
 

@@ -29,10 +29,8 @@ def _receipt(engine, items: list[tuple[str, str]]) -> None:
         stock.receive_stock(session, MGR1, "W1", f"RK-{next(_references)}", lines)
 
 
-def _transfer_round_trip(engine, items: list[str]) -> None:
-    """W1 → W2: create (reserve), dispatch and receive, each its own transaction, each
-    naming the lines in the order given."""
-    lines = [dispatch.OrderLine(item, 1) for item in items]
+def _transfer(engine, lines: list[dispatch.OrderLine]) -> int:
+    """A transfer W1 → W2 in its own transaction (it reserves at W1); the order's id."""
     with transaction(engine) as session:
         order = dispatch.create_transfer(
             session,
@@ -42,7 +40,13 @@ def _transfer_round_trip(engine, items: list[str]) -> None:
             lines=lines,
             reason="restock",
         )
-        order_id = order.id
+        return order.id  # type: ignore[return-value]
+
+
+def _transfer_round_trip(engine, items: list[str]) -> None:
+    """W1 → W2: create (reserve), dispatch and receive, each its own transaction, each
+    naming the lines in the order given."""
+    order_id = _transfer(engine, [dispatch.OrderLine(item, 1) for item in items])
     with transaction(engine) as session:
         shipped = [{"item_code": item, "quantity": 1} for item in reversed(items)]
         dispatch.dispatch_order(session, MGR1, order_id, lines=shipped, **TRUCK)
@@ -96,15 +100,7 @@ def test_transfers_of_the_last_units_at_once_never_oversell(engine, world, paral
         def run() -> str:
             lines = [dispatch.OrderLine(item, 100 if item == "rice" else 10) for item in items]
             try:
-                with transaction(engine) as session:
-                    dispatch.create_transfer(
-                        session,
-                        MGR1,
-                        from_warehouse_code="W1",
-                        to_warehouse_code="W2",
-                        lines=lines,
-                        reason="restock",
-                    )
+                _transfer(engine, lines)
             except DomainError as exc:
                 return exc.code
             return "created"
@@ -152,7 +148,7 @@ def test_two_transfers_for_the_last_units_at_once_one_wins_the_other_hears_why(
 
 
 def test_a_transfer_that_waited_for_the_row_counts_the_expired_units_booked_meanwhile(
-    engine, world, monkeypatch, level, differences
+    engine, world, monkeypatch, parallel, level, differences
 ):
     """On PostgreSQL an UPDATE that waited for a row checks its WHERE again on the row as
     the others left it, but reads the other tables as they were when it started. Here a
@@ -179,15 +175,7 @@ def test_a_transfer_that_waited_for_the_row_counts_the_expired_units_booked_mean
                 )
             ).scalar_one()
 
-    with transaction(engine) as session:  # the road graph is built once, before the race
-        dispatch.create_transfer(
-            session,
-            MGR1,
-            from_warehouse_code="W1",
-            to_warehouse_code="W2",
-            lines=[dispatch.OrderLine("tent", 1)],
-            reason="warm up",
-        )
+    _transfer(engine, [dispatch.OrderLine("tent", 1)])  # the road graph, built before the race
     locked = threading.Event()
     add_to_lot = stock._add_to_lot
 
@@ -223,33 +211,16 @@ def test_a_transfer_that_waited_for_the_row_counts_the_expired_units_booked_mean
         while waiting_on_locks() < 1 and time.monotonic() < deadline:
             time.sleep(0.02)
         try:
-            with transaction(engine) as session:
-                dispatch.create_transfer(
-                    session,
-                    MGR1,
-                    from_warehouse_code="W1",
-                    to_warehouse_code="W2",
-                    lines=[dispatch.OrderLine("rice", 450)],
-                    reason="restock",
-                )
+            _transfer(engine, [dispatch.OrderLine("rice", 450)])
         except DomainError as exc:
             return f"{exc.code} {exc.field} {exc.params['available']}"
         return "created"
 
-    done: dict[str, str] = {}
-    threads = [
-        threading.Thread(target=lambda work=work: done.__setitem__(work.__name__, work()))
-        for work in (receipt, adjustment, transfer)
+    assert parallel([receipt, adjustment, transfer]) == [
+        "received",
+        "adjusted",
+        "stock_insufficient lines[0].quantity 400",
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert done == {
-        "receipt": "received",
-        "adjustment": "adjusted",
-        "transfer": "stock_insufficient lines[0].quantity 400",
-    }
     rice = level("W1", "rice")
     assert (rice.on_hand, rice.reserved, rice.expired, rice.available) == (500, 0, 100, 400)
     assert differences() == []
